@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// A single PostgreSQL connection over libpq, and the results it returns.
+///
+/// Thread safety: a connection (and a result) may be used by one thread at a time; different
+/// connections are independent. Move a connection between threads freely, but do not share it.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgorm/error.hpp"
+#include "pgorm/fwd.hpp"
+
+namespace pgorm {
+
+/// Wire format of a parameter or of result columns (libpq: 0 = text, 1 = binary).
+enum class data_format : int { text = 0, binary = 1 };
+
+/// One statement parameter, as PostgreSQL will receive it: NULL, text, or binary bytes.
+///
+/// A param is a view: the bytes it points to must outlive the exec() call.
+/// Example: `conn.exec("select $1::int + 1", {pgorm::param::text("41")});`
+class param {
+ public:
+  /// SQL NULL. `type` may be 0 to let the server infer the parameter's type.
+  static constexpr param null(oid type = 0) noexcept { return {nullptr, 0, type, data_format::text}; }
+
+  /// A value in PostgreSQL's text format (what `psql` would show). May not contain a NUL byte:
+  /// exec() refuses such a value with usage_error rather than truncating it.
+  static constexpr param text(std::string_view value, oid type = 0) noexcept {
+    return {value.data() == nullptr ? "" : value.data(), value.size(), type, data_format::text};
+  }
+
+  /// A value in PostgreSQL's binary format for `type` (see the codecs in types.hpp).
+  static param binary(std::span<const std::byte> value, oid type) noexcept {
+    static constexpr char empty[1] = {};
+    const char* data = value.empty() ? empty : reinterpret_cast<const char*>(value.data());
+    return {data, value.size(), type, data_format::binary};
+  }
+
+  [[nodiscard]] constexpr bool is_null() const noexcept { return data_ == nullptr; }
+  [[nodiscard]] constexpr oid type() const noexcept { return type_; }
+  [[nodiscard]] constexpr data_format format() const noexcept { return format_; }
+  /// The bytes of the value (empty for NULL).
+  [[nodiscard]] constexpr std::string_view bytes() const noexcept {
+    return data_ == nullptr ? std::string_view{} : std::string_view{data_, size_};
+  }
+
+ private:
+  constexpr param(const char* data, std::size_t size, oid type, data_format format) noexcept
+      : data_(data), size_(size), type_(type), format_(format) {}
+
+  const char* data_;
+  std::size_t size_;
+  oid type_;
+  data_format format_;
+};
+
+/// The outcome of one statement: its rows and columns (if any), the command tag and the
+/// affected-row count. Move-only; owns the libpq PGresult.
+///
+/// Row and column indexes are 0-based. Accessors with an index out of range throw usage_error.
+class result {
+ public:
+  result() noexcept = default;
+  /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
+  explicit result(pg_result* res) noexcept : res_(res) {}
+  result(result&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+  result& operator=(result&& other) noexcept;
+  result(const result&) = delete;
+  result& operator=(const result&) = delete;
+  ~result();
+
+  /// Number of rows returned (0 for commands that return none).
+  [[nodiscard]] int rows() const noexcept;
+  /// Number of columns in each row.
+  [[nodiscard]] int columns() const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return rows() == 0; }
+
+  /// Name of column `col`, as the server labelled it.
+  [[nodiscard]] std::string_view column_name(int col) const;
+  /// Index of the column named `name`, or std::nullopt. Case-sensitive: pass the name as the
+  /// server labels it (unquoted identifiers are folded to lower case by the server).
+  [[nodiscard]] std::optional<int> column_index(std::string_view name) const noexcept;
+  /// Type OID of column `col`.
+  [[nodiscard]] oid column_type(int col) const;
+  /// Format (text or binary) in which column `col` was returned.
+  [[nodiscard]] data_format column_format(int col) const;
+  /// OID of the table column `col` was fetched from, or 0 when it is computed.
+  [[nodiscard]] oid column_table(int col) const;
+
+  /// True when the value at (row, col) is SQL NULL.
+  [[nodiscard]] bool is_null(int row, int col) const;
+  /// The bytes of the value at (row, col) in the column's format; empty for NULL.
+  [[nodiscard]] std::string_view value(int row, int col) const;
+  /// The value at (row, col), or std::nullopt for NULL.
+  [[nodiscard]] std::optional<std::string_view> get(int row, int col) const;
+
+  /// Rows affected by INSERT/UPDATE/DELETE/MERGE/SELECT/COPY/..., from the command tag; 0 for
+  /// commands that report no count.
+  [[nodiscard]] std::int64_t affected_rows() const noexcept;
+  /// The command tag, e.g. "INSERT 0 1" or "SELECT 3".
+  [[nodiscard]] std::string_view command_tag() const noexcept;
+
+  [[nodiscard]] pg_result* native_handle() const noexcept { return res_; }
+
+ private:
+  void check_index(int row, int col) const;
+  pg_result* res_ = nullptr;
+};
+
+/// Options for opening a connection.
+struct connect_options {
+  /// Deadline for the whole connection attempt (all hosts, TLS and authentication included).
+  /// Unlike libpq's own connect_timeout it holds below 2 s and to the millisecond. Zero means:
+  /// use the conninfo's connect_timeout (or PGCONNECT_TIMEOUT), else wait indefinitely.
+  std::chrono::milliseconds connect_timeout{0};
+};
+
+/// Transaction state of a connection's session (libpq's PQtransactionStatus).
+enum class transaction_status { idle, active, in_transaction, in_error, unknown };
+
+/// One open libpq connection. Move-only RAII: the destructor closes it.
+///
+/// Opens from a URL (`postgresql://user@host:5432/db?sslmode=require`) or a key=value string
+/// (`host=/tmp port=5432 dbname=app`); libpq's PG* environment variables fill what is left
+/// out, as libpq documents. Not thread-safe: one thread at a time.
+///
+/// Example:
+/// ```
+/// pgorm::connection conn{"postgresql://app@localhost/app", {.connect_timeout = 2s}};
+/// auto r = conn.exec("select $1::int * 2", {pgorm::param::text("21")});
+/// ```
+class connection {
+ public:
+  /// Connects, or throws connection_error (whose text never contains the password).
+  explicit connection(std::string_view conninfo, connect_options options = {});
+  connection(connection&& other) noexcept;
+  connection& operator=(connection&& other) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  /// Runs one or more ;-separated statements through the simple query protocol, with text
+  /// results, and returns the result of the last one. Throws sql_error (or a subclass) when the
+  /// server rejects a statement, connection_error when the connection fails.
+  result exec(std::string_view sql);
+
+  /// Runs one statement with `$1, $2, ...` parameters through the extended protocol.
+  /// `result_format` chooses text or binary results for all columns.
+  result exec(std::string_view sql, std::span<const param> params,
+              data_format result_format = data_format::text);
+  result exec(std::string_view sql, std::initializer_list<param> params,
+              data_format result_format = data_format::text) {
+    return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
+  }
+
+  /// Server version as an integer, e.g. 150018 for 15.18.
+  [[nodiscard]] int server_version() const;
+  /// Process id of the server backend serving this connection.
+  [[nodiscard]] int backend_pid() const;
+  /// True while the connection is open and healthy as far as libpq knows.
+  [[nodiscard]] bool is_open() const noexcept;
+  [[nodiscard]] transaction_status status() const noexcept;
+  /// A description of where this connection goes (host, port, dbname, user), safe to log.
+  [[nodiscard]] const std::string& description() const noexcept { return description_; }
+
+  /// Closes the connection; further use throws connection_error. Idempotent.
+  void close() noexcept;
+
+  [[nodiscard]] pg_conn* native_handle() const noexcept { return conn_; }
+
+ private:
+  [[nodiscard]] pg_conn* checked_handle() const;
+  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params);
+
+  pg_conn* conn_ = nullptr;
+  std::string description_;
+  std::vector<std::string> secrets_;  // password spellings to scrub from any message
+  std::string scratch_;               // NUL-terminated copies of SQL text and text parameters
+};
+
+namespace detail {
+
+/// Returns `conninfo` (URL or key=value form) with every password and sslpassword value
+/// replaced by "***", and any password in a URL's user-info removed.
+std::string redact_conninfo(std::string_view conninfo);
+
+/// Every spelling of a secret in `conninfo` (raw and percent-decoded), to scrub from messages.
+std::vector<std::string> conninfo_secrets(std::string_view conninfo);
+
+/// Returns `text` with every occurrence of each non-empty secret replaced by "***".
+std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace detail
+
+}  // namespace pgorm
