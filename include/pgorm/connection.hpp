@@ -114,6 +114,7 @@ class result {
   [[nodiscard]] pg_result* native_handle() const noexcept { return res_; }
 
  private:
+  void check_column(int col) const;
   void check_index(int row, int col) const;
   pg_result* res_ = nullptr;
 };

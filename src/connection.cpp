@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/connection.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+#include "libpq_util.hpp"
+
+namespace pgorm {
+
+// ---- result ------------------------------------------------------------------------------------
+
+result& result::operator=(result&& other) noexcept {
+  if (this != &other) {
+    if (res_ != nullptr) PQclear(res_);
+    res_ = other.res_;
+    other.res_ = nullptr;
+  }
+  return *this;
+}
+
+result::~result() {
+  if (res_ != nullptr) PQclear(res_);
+}
+
+int result::rows() const noexcept { return res_ == nullptr ? 0 : PQntuples(res_); }
+int result::columns() const noexcept { return res_ == nullptr ? 0 : PQnfields(res_); }
+
+void result::check_column(int col) const {
+  if (col < 0 || col >= columns()) {
+    throw usage_error(fmt::format("pgorm: column index {} is out of range; the result has {} "
+                                  "column(s)",
+                                  col, columns()));
+  }
+}
+
+void result::check_index(int row, int col) const {
+  check_column(col);
+  if (row < 0 || row >= rows()) {
+    throw usage_error(
+        fmt::format("pgorm: row index {} is out of range; the result has {} row(s)", row, rows()));
+  }
+}
+
+std::string_view result::column_name(int col) const {
+  check_column(col);
+  return PQfname(res_, col);
+}
+
+std::optional<int> result::column_index(std::string_view name) const noexcept {
+  // PQfnumber folds unquoted names to lower case and wants a C string; compare exactly instead.
+  const int n = columns();
+  for (int i = 0; i < n; ++i) {
+    if (name == PQfname(res_, i)) return i;
+  }
+  return std::nullopt;
+}
+
+oid result::column_type(int col) const {
+  check_column(col);
+  return PQftype(res_, col);
+}
+
+data_format result::column_format(int col) const {
+  check_column(col);
+  return PQfformat(res_, col) == 1 ? data_format::binary : data_format::text;
+}
+
+oid result::column_table(int col) const {
+  check_column(col);
+  return PQftable(res_, col);
+}
+
+bool result::is_null(int row, int col) const {
+  check_index(row, col);
+  return PQgetisnull(res_, row, col) == 1;
+}
+
+std::string_view result::value(int row, int col) const {
+  check_index(row, col);
+  return {PQgetvalue(res_, row, col), static_cast<std::size_t>(PQgetlength(res_, row, col))};
+}
+
+std::optional<std::string_view> result::get(int row, int col) const {
+  check_index(row, col);
+  if (PQgetisnull(res_, row, col) == 1) return std::nullopt;
+  return std::string_view{PQgetvalue(res_, row, col),
+                          static_cast<std::size_t>(PQgetlength(res_, row, col))};
+}
+
+std::int64_t result::affected_rows() const noexcept {
+  if (res_ == nullptr) return 0;
+  const char* tuples = PQcmdTuples(res_);
+  std::int64_t n = 0;
+  const std::size_t len = std::strlen(tuples);
+  std::from_chars(tuples, tuples + len, n);
+  return n;
+}
+
+std::string_view result::command_tag() const noexcept {
+  if (res_ == nullptr) return {};
+  const char* tag = PQcmdStatus(res_);
+  return tag == nullptr ? std::string_view{} : std::string_view{tag};
+}
+
+// ---- connection --------------------------------------------------------------------------------
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// The deadline libpq itself would apply: connect_timeout from the conninfo or PGCONNECT_TIMEOUT
+// (PQconninfo reports the value in effect), whole seconds, where 1 means 2 (libpq docs 34.1.2).
+std::chrono::milliseconds libpq_connect_timeout(PGconn* conn) {
+  std::chrono::milliseconds timeout{0};
+  PQconninfoOption* options = PQconninfo(conn);
+  if (options == nullptr) return timeout;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val != nullptr) {
+      int seconds = 0;
+      std::from_chars(o->val, o->val + std::strlen(o->val), seconds);
+      if (seconds > 0) timeout = std::chrono::seconds(seconds < 2 ? 2 : seconds);
+    }
+  }
+  PQconninfoFree(options);
+  return timeout;
+}
+
+std::string describe(PGconn* conn) {
+  const auto str = [](const char* s) { return s == nullptr ? std::string_view{} : s; };
+  return fmt::format("host={} port={} dbname={} user={}", str(PQhost(conn)), str(PQport(conn)),
+                     str(PQdb(conn)), str(PQuser(conn)));
+}
+
+// Notices (e.g. "drop cascades to ...") would otherwise go to stderr, libpq's default.
+void ignore_notice(void* /*arg*/, const PGresult* /*res*/) {}
+
+}  // namespace
+
+connection::connection(std::string_view conninfo, connect_options options)
+    : secrets_(detail::conninfo_secrets(conninfo)) {
+  const std::string info(conninfo);
+  const char* const keywords[] = {"dbname", nullptr};
+  const char* const values[] = {info.c_str(), nullptr};
+  // expand_dbname = 1: the dbname value may be a whole URL or key=value string (libpq 34.1).
+  PGconn* conn = PQconnectStartParams(keywords, values, 1);
+  if (conn == nullptr) {
+    throw connection_error("pgorm: cannot allocate a libpq connection (out of memory)");
+  }
+  struct guard {
+    PGconn*& c;
+    ~guard() {
+      if (c != nullptr) PQfinish(c);
+    }
+  } g{conn};
+
+  const auto fail = [&](std::string_view what) {
+    detail::throw_connection_error(
+        conn, fmt::format("{} ({})", what, detail::redact_conninfo(conninfo)), secrets_);
+  };
+  if (PQstatus(conn) == CONNECTION_BAD) fail("cannot connect");
+
+  std::chrono::milliseconds timeout = options.connect_timeout;
+  if (timeout.count() <= 0) timeout = libpq_connect_timeout(conn);
+  const auto deadline = clock::now() + timeout;
+
+  // PQconnectPoll state machine (libpq docs 34.1, "PQconnectStartParams"): start as if it last
+  // returned PGRES_POLLING_WRITING, wait on the socket for what it asks, and poll again.
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) fail("cannot connect");
+    pollfd pfd{};
+    pfd.fd = PQsocket(conn);
+    pfd.events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    int wait_ms = -1;
+    if (timeout.count() > 0) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0) {
+        throw connection_error(detail::scrub_secrets(
+            fmt::format("pgorm: connecting to {} timed out after {} ms",
+                        detail::redact_conninfo(conninfo), timeout.count()),
+            secrets_));
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
+    }
+    const int ready = ::poll(&pfd, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) fail("waiting for the server");
+    if (ready == 0) continue;  // the deadline check above reports the timeout
+    state = PQconnectPoll(conn);
+  }
+
+  PQsetNoticeReceiver(conn, ignore_notice, nullptr);
+  description_ = describe(conn);
+  conn_ = conn;
+  conn = nullptr;  // the guard lets go
+}
+
+connection::connection(connection&& other) noexcept
+    : conn_(other.conn_),
+      description_(std::move(other.description_)),
+      secrets_(std::move(other.secrets_)),
+      scratch_(std::move(other.scratch_)) {
+  other.conn_ = nullptr;
+}
+
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    close();
+    conn_ = other.conn_;
+    other.conn_ = nullptr;
+    description_ = std::move(other.description_);
+    secrets_ = std::move(other.secrets_);
+    scratch_ = std::move(other.scratch_);
+  }
+  return *this;
+}
+
+connection::~connection() { close(); }
+
+void connection::close() noexcept {
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+}
+
+pg_conn* connection::checked_handle() const {
+  if (conn_ == nullptr) {
+    throw connection_error("pgorm: the connection is closed (" + description_ + ")");
+  }
+  return conn_;
+}
+
+bool connection::is_open() const noexcept {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+int connection::server_version() const { return PQserverVersion(checked_handle()); }
+int connection::backend_pid() const { return PQbackendPID(checked_handle()); }
+
+transaction_status connection::status() const noexcept {
+  if (conn_ == nullptr) return transaction_status::unknown;
+  switch (PQtransactionStatus(conn_)) {
+    case PQTRANS_IDLE:
+      return transaction_status::idle;
+    case PQTRANS_ACTIVE:
+      return transaction_status::active;
+    case PQTRANS_INTRANS:
+      return transaction_status::in_transaction;
+    case PQTRANS_INERROR:
+      return transaction_status::in_error;
+    case PQTRANS_UNKNOWN:
+      break;
+  }
+  return transaction_status::unknown;
+}
+
+result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params) {
+  result res(raw);
+  if (raw == nullptr) {
+    detail::throw_connection_error(conn_, "query failed", secrets_);
+  }
+  switch (PQresultStatus(raw)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_EMPTY_QUERY:
+    case PGRES_SINGLE_TUPLE:
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+      return res;
+    default:
+      detail::throw_result_error(raw, conn_, sql, params, secrets_);
+  }
+}
+
+result connection::exec(std::string_view sql) {
+  PGconn* conn = checked_handle();
+  scratch_.assign(sql);
+  return check(PQexec(conn, scratch_.c_str()), sql, {});
+}
+
+result connection::exec(std::string_view sql, std::span<const param> params,
+                        data_format result_format) {
+  PGconn* conn = checked_handle();
+  // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
+  if (params.size() > 65535) {
+    throw usage_error(fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
+                                  "most 65535 — split the statement into batches",
+                                  params.size()));
+  }
+  constexpr std::size_t inline_count = 16;
+  const std::size_t n = params.size();
+  const char* values_small[inline_count];
+  int lengths_small[inline_count];
+  int formats_small[inline_count];
+  Oid types_small[inline_count];
+  std::vector<const char*> values_big;
+  std::vector<int> lengths_big;
+  std::vector<int> formats_big;
+  std::vector<Oid> types_big;
+  const char** values = values_small;
+  int* lengths = lengths_small;
+  int* formats = formats_small;
+  Oid* types = types_small;
+  if (n > inline_count) {
+    values_big.resize(n);
+    lengths_big.resize(n);
+    formats_big.resize(n);
+    types_big.resize(n);
+    values = values_big.data();
+    lengths = lengths_big.data();
+    formats = formats_big.data();
+    types = types_big.data();
+  }
+
+  // SQL and text parameters need NUL terminators (libpq reads text values up to the first NUL),
+  // so they are copied into one scratch buffer; pointers are taken once it stops growing.
+  scratch_.assign(sql);
+  scratch_.push_back('\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    const param& p = params[i];
+    types[i] = p.type();
+    formats[i] = static_cast<int>(p.format());
+    lengths[i] = 0;
+    if (p.is_null() || p.format() == data_format::binary) continue;
+    const std::string_view text = p.bytes();
+    if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
+      const auto offset = static_cast<const char*>(nul) - text.data();
+      throw conversion_error(
+          fmt::format("pgorm: parameter ${} is text with a NUL byte at offset {}; PostgreSQL "
+                      "text cannot hold NUL, so it is refused rather than truncated (send "
+                      "binary data as bytea)",
+                      i + 1, offset),
+          "", fmt::format("${}", i + 1), "text", "text parameter");
+    }
+    lengths[i] = static_cast<int>(scratch_.size());  // offset for now
+    scratch_.append(text);
+    scratch_.push_back('\0');
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const param& p = params[i];
+    if (p.is_null()) {
+      values[i] = nullptr;
+    } else if (p.format() == data_format::binary) {
+      if (p.bytes().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        throw usage_error(
+            fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", i + 1));
+      }
+      values[i] = p.bytes().data();
+      lengths[i] = static_cast<int>(p.bytes().size());
+    } else {
+      values[i] = scratch_.data() + lengths[i];
+      lengths[i] = static_cast<int>(p.bytes().size());
+    }
+  }
+  return check(PQexecParams(conn, scratch_.data(), static_cast<int>(n), types, values, lengths,
+                            formats, static_cast<int>(result_format)),
+               sql, params);
+}
+
+}  // namespace pgorm
