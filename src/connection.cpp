@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "pgorm/connection.hpp"
 
-#include <fmt/format.h>
-#include <libpq-fe.h>
-#include <poll.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <limits>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <poll.h>
 
 #include "libpq_util.hpp"
 
@@ -34,9 +34,10 @@ int result::columns() const noexcept { return res_ == nullptr ? 0 : PQnfields(re
 
 void result::check_column(int col) const {
   if (col < 0 || col >= columns()) {
-    throw usage_error(fmt::format("pgorm: column index {} is out of range; the result has {} "
-                                  "column(s)",
-                                  col, columns()));
+    throw usage_error(
+        fmt::format("pgorm: column index {} is out of range; the result has {} "
+                    "column(s)",
+                    col, columns()));
   }
 }
 
@@ -183,10 +184,10 @@ connection::connection(std::string_view conninfo, connect_options options)
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
       if (left <= 0) {
-        throw connection_error(detail::scrub_secrets(
-            fmt::format("pgorm: connecting to {} timed out after {} ms",
-                        detail::redact_conninfo(conninfo), timeout.count()),
-            secrets_));
+        throw connection_error(
+            detail::scrub_secrets(fmt::format("pgorm: connecting to {} timed out after {} ms",
+                                              detail::redact_conninfo(conninfo), timeout.count()),
+                                  secrets_));
       }
       wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
     }
@@ -292,9 +293,10 @@ result connection::exec(std::string_view sql, std::span<const param> params,
   PGconn* conn = checked_handle();
   // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
   if (params.size() > 65535) {
-    throw usage_error(fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
-                                  "most 65535 — split the statement into batches",
-                                  params.size()));
+    throw usage_error(
+        fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
+                    "most 65535 — split the statement into batches",
+                    params.size()));
   }
   constexpr std::size_t inline_count = 16;
   const std::size_t n = params.size();

@@ -178,8 +178,8 @@ std::vector<std::string> conninfo_secrets(std::string_view conninfo) {
   if (is_uri(conninfo)) {
     const uri_parts parts = parse_uri(conninfo);
     if (parts.password_begin != std::string_view::npos) {
-      add_secret(secrets, conninfo.substr(parts.password_begin,
-                                          parts.password_end - parts.password_begin));
+      add_secret(secrets,
+                 conninfo.substr(parts.password_begin, parts.password_end - parts.password_begin));
     }
     for (const auto& p : parts.query) {
       if (is_secret_key(p.key)) add_secret(secrets, p.value);

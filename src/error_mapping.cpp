@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include <fmt/format.h>
-
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include "libpq_util.hpp"
 
@@ -60,11 +60,11 @@ void throw_result_error(const PGresult* res, const PGconn* conn, std::string_vie
     // server (57P01 after pg_terminate_backend) also leaves the connection dead.
     std::string message = trim_message(res != nullptr ? PQresultErrorMessage(res) : "");
     if (message.empty() && conn != nullptr) message = trim_message(PQerrorMessage(conn));
-    std::string what = f.sqlstate.empty()
-                           ? fmt::format("pgorm: connection lost: {}", message)
-                           : fmt::format("pgorm: connection lost: {} (SQLSTATE {})",
-                                         redact_values(field(res, PG_DIAG_MESSAGE_PRIMARY), params),
-                                         f.sqlstate);
+    std::string what =
+        f.sqlstate.empty()
+            ? fmt::format("pgorm: connection lost: {}", message)
+            : fmt::format("pgorm: connection lost: {} (SQLSTATE {})",
+                          redact_values(field(res, PG_DIAG_MESSAGE_PRIMARY), params), f.sqlstate);
     throw connection_error(scrub_secrets(std::move(what), secrets));
   }
   f.severity = field(res, PG_DIAG_SEVERITY_NONLOCALIZED);

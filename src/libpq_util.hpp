@@ -2,12 +2,12 @@
 // Private to src/: helpers shared by everything that talks to libpq.
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <libpq-fe.h>
 
 #include "pgorm/connection.hpp"
 

@@ -32,7 +32,9 @@ enum class data_format : int { text = 0, binary = 1 };
 class param {
  public:
   /// SQL NULL. `type` may be 0 to let the server infer the parameter's type.
-  static constexpr param null(oid type = 0) noexcept { return {nullptr, 0, type, data_format::text}; }
+  static constexpr param null(oid type = 0) noexcept {
+    return {nullptr, 0, type, data_format::text};
+  }
 
   /// A value in PostgreSQL's text format (what `psql` would show). May not contain a NUL byte:
   /// exec() refuses such a value with usage_error rather than truncating it.

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The umbrella header: includes every public pgorm header (but not pgorm/testing/).
+
+#include "pgorm/connection.hpp"  // IWYU pragma: export
+#include "pgorm/error.hpp"       // IWYU pragma: export
+#include "pgorm/fwd.hpp"         // IWYU pragma: export
