@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Field names of an aggregate without macros. Boost 1.81's PFR gives the fields' count and
+/// types but not their names, so the names come from the compiler: the address of field I of an
+/// extern object, passed as a template argument, is spelled out in `__PRETTY_FUNCTION__` (g++:
+/// "[with auto Ptr = (& fake_object<app::User>.wrapper<app::User>::value.app::User::email)]").
+/// The same extern object maps a member pointer to its field index by comparing addresses.
+/// Nothing here is ever evaluated at run time, so the extern object is never defined.
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <boost/pfr/core.hpp>
+#include <boost/pfr/tuple_size.hpp>
+
+#include "pgorm/detail/fixed_string.hpp"
+
+namespace pgorm::detail {
+
+// A wrapper, so that T needs no constructor of any kind to be named here.
+template <class T>
+struct fake_object_wrapper {
+  const T value;
+};
+
+// Declared, never defined: only its members' addresses are used, in constant evaluation. A
+// struct defined inside a function has no linkage and cannot be used here (docs/reflection.md).
+template <class T>
+extern const fake_object_wrapper<T> fake_object;
+
+template <class T>
+constexpr auto tie_fake_object() noexcept {
+  return boost::pfr::detail::tie_as_tuple(fake_object<T>.value);
+}
+
+// The return type is a plain pointer so that no "; std::string_view = ..." follows the value.
+template <auto Ptr>
+constexpr const char* pretty_pointer_function() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+
+/// The identifier that ends a pretty-printed pointer to a member subobject.
+consteval std::string_view member_name_from_pretty(std::string_view pretty) noexcept {
+  std::size_t end = pretty.rfind(']');
+  while (end > 0 && (pretty[end - 1] == ')' || pretty[end - 1] == ' ')) --end;
+  std::size_t begin = end;
+  while (begin > 0) {
+    const char c = pretty[begin - 1];
+    const bool ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '$';
+    if (!ident) break;
+    --begin;
+  }
+  return pretty.substr(begin, end - begin);
+}
+
+template <class T, std::size_t I>
+consteval std::string_view raw_field_name() noexcept {
+  return member_name_from_pretty(
+      pretty_pointer_function<&boost::pfr::detail::sequence_tuple::get<I>(tie_fake_object<T>())>());
+}
+
+// Copied into a buffer of its own so the binary keeps the name, not the whole pretty string.
+template <class T, std::size_t I>
+inline constexpr auto field_name_storage =
+    fixed_string<raw_field_name<T, I>().size()>(raw_field_name<T, I>());
+
+template <class T, std::size_t... I>
+consteval std::array<std::string_view, sizeof...(I)> make_field_names(
+    std::index_sequence<I...>) noexcept {
+  return {field_name_storage<T, I>.view()...};
+}
+
+/// Index of the field that `member` points to; `npos` when it points to none (cannot happen for
+/// a data member of a reflectable struct).
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+template <class T, class M>
+constexpr std::size_t field_index_of(M T::*member) noexcept {
+  const auto fields = tie_fake_object<T>();
+  const void* const target = &(fake_object<T>.value.*member);
+  std::size_t found = npos;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    // Only fields of the member's own type are compared: their addresses are then comparable
+    // in constant evaluation whatever the layout.
+    (
+        [&] {
+          using field =
+              std::remove_reference_t<decltype(boost::pfr::detail::sequence_tuple::get<I>(fields))>;
+          if constexpr (std::is_same_v<std::remove_cv_t<field>, std::remove_cv_t<M>>) {
+            if (static_cast<const void*>(&boost::pfr::detail::sequence_tuple::get<I>(fields)) ==
+                target)
+              found = I;
+          }
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  return found;
+}
+
+}  // namespace pgorm::detail
