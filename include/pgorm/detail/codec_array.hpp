@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Codec for one-dimensional arrays as std::vector<T>; std::vector<std::optional<T>> allows
+/// NULL elements. Wire format (array_send): int32 ndim, int32 has-null flag, element type OID,
+/// then per dimension int32 size and int32 lower bound, then per element int32 length (-1 for
+/// NULL) and the element's bytes. An empty array has ndim 0 and no dimensions.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "pgorm/detail/byte_order.hpp"
+#include "pgorm/detail/codec_optional.hpp"
+#include "pgorm/detail/codec_support.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+template <class T>
+struct unwrap_optional {
+  using type = T;
+};
+template <class T>
+struct unwrap_optional<std::optional<T>> {
+  using type = T;
+};
+
+/// An element type for std::vector<T>: encodable, and not itself an array (PostgreSQL arrays
+/// of arrays are multi-dimensional arrays, which pgorm does not map).
+template <class T>
+concept array_element = pg_encodable<T> && !requires {
+  typename pg_type<typename unwrap_optional<T>::type>::element_type;
+};
+
+/// The header of a binary array value, as read_array_header() found it.
+struct array_header {
+  oid element_type = 0;
+  std::size_t count = 0;   ///< number of elements
+  std::size_t offset = 0;  ///< where the first element's length word starts
+};
+
+/// Parses and checks the array header: ndim 0 or 1, a sane has-null flag, lower bound free.
+/// Throws conversion_error (multi-dimensional arrays, truncated input). In src/types.cpp.
+array_header read_array_header(std::string_view bytes);
+[[noreturn]] void throw_bad_array_element(std::size_t index);
+[[noreturn]] void throw_array_too_long(std::size_t size);
+[[noreturn]] void throw_array_element_type(oid element_type, std::string cpp_element);
+
+template <std::size_t N>
+struct array_name_storage {
+  std::array<char, N + 2> chars{};
+};
+
+/// "<element sql_name>[]", e.g. "bigint[]", as a static string.
+template <class T>
+struct array_sql_name {
+  static constexpr std::string_view element = pg_type<T>::sql_name;
+  static constexpr auto storage = [] {
+    array_name_storage<element.size()> s;
+    for (std::size_t i = 0; i != element.size(); ++i) s.chars[i] = element[i];
+    s.chars[element.size()] = '[';
+    s.chars[element.size() + 1] = ']';
+    return s;
+  }();
+  static constexpr std::string_view value{storage.chars.data(), storage.chars.size()};
+};
+
+}  // namespace detail
+
+/// std::vector<T> <-> T[] (one dimension). Elements may be NULL when T is std::optional<U>.
+/// std::vector<std::byte> is bytea, not an array.
+///
+/// Example: `std::vector<std::optional<std::int32_t>> scores{1, std::nullopt, 3};  // integer[]`
+template <class T, class Alloc>
+requires detail::array_element<T>
+struct pg_type<std::vector<T, Alloc>> {
+ private:
+  using element = typename detail::unwrap_optional<T>::type;
+  using codec = pg_type<T>;
+
+ public:
+  /// Marks this as an array codec, so that arrays of arrays are refused.
+  using element_type = T;
+
+  static constexpr pgorm::oid oid = detail::array_oid_of<element>();
+  static constexpr std::string_view sql_name = detail::array_sql_name<element>::value;
+  static constexpr bool nullable = false;
+
+  static constexpr bool accepts(pgorm::oid type) noexcept requires pg_decodable<T> {
+    if (oid != 0 && type == oid) return true;
+    const pgorm::oid element_oid = detail::array_element_oid(type);
+    if (element_oid != 0) return codec::accepts(element_oid);
+    // The array type of an element type known only at run time (a PostgreSQL enum).
+    return oid == 0 && type >= oids::first_user_defined;
+  }
+
+  static void encode(const std::vector<T, Alloc>& value, byte_buffer& out) {
+    if (value.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+        [[unlikely]] {
+      detail::throw_array_too_long(value.size());
+    }
+    bool has_null = false;
+    if constexpr (codec::nullable) {
+      for (const auto& v : value) has_null = has_null || codec::is_null(v);
+    }
+    char* header = out.grow_by(value.empty() ? 12 : 20);
+    detail::store_be(header, std::int32_t{value.empty() ? 0 : 1});
+    detail::store_be(header + 4, std::int32_t{has_null ? 1 : 0});
+    detail::store_be(header + 8, pg_type<element>::oid);
+    if (!value.empty()) {
+      detail::store_be(header + 12, static_cast<std::int32_t>(value.size()));
+      detail::store_be(header + 16, std::int32_t{1});  // lower bound: SQL arrays start at 1
+    }
+    for (const auto& v : value) {
+      if constexpr (codec::nullable) {
+        if (codec::is_null(v)) {
+          out.append_be(std::int32_t{-1});
+          continue;
+        }
+      }
+      const std::size_t at = out.append_placeholder32();
+      codec::encode(v, out);
+      out.patch_be32(at, static_cast<std::int32_t>(out.size() - at - 4));
+    }
+  }
+
+  static void decode(std::string_view bytes, pgorm::oid,
+                     std::vector<T, Alloc>& out) requires pg_decodable<T> {
+    const detail::array_header header = detail::read_array_header(bytes);
+    if (!codec::accepts(header.element_type)) [[unlikely]] {
+      detail::throw_array_element_type(header.element_type, detail::cpp_type_name<T>());
+    }
+    out.resize(header.count);
+    std::size_t pos = header.offset;
+    for (std::size_t i = 0; i != header.count; ++i) {
+      if (bytes.size() - pos < 4) [[unlikely]]
+        detail::throw_bad_array_element(i);
+      const auto length = detail::load_be<std::int32_t>(bytes.data() + pos);
+      pos += 4;
+      if (length < 0) {
+        if constexpr (codec::nullable) {
+          codec::set_null(out[i]);
+          continue;
+        } else {
+          detail::throw_decode_error("array element " + std::to_string(i + 1) +
+                                     " is NULL; use std::vector<std::optional<T>> to allow NULL "
+                                     "elements");
+        }
+      }
+      const auto size = static_cast<std::size_t>(length);
+      if (bytes.size() - pos < size) [[unlikely]]
+        detail::throw_bad_array_element(i);
+      if constexpr (std::is_same_v<T, bool>) {
+        bool b = false;  // std::vector<bool> hands out proxies, not bool&
+        codec::decode(bytes.substr(pos, size), header.element_type, b);
+        out[i] = b;
+      } else {
+        codec::decode(bytes.substr(pos, size), header.element_type, out[i]);
+      }
+      pos += size;
+    }
+  }
+};
+
+}  // namespace pgorm

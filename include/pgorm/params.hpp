@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Encoding C++ values into statement parameters: binary format, typed by their codec's OID,
+/// all bytes in one buffer (inline for typical statements, so no heap allocation).
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/types.hpp"
+
+namespace pgorm::detail {
+
+/// The codec type for a parameter argument: cv-ref stripped, arrays decayed (a string literal
+/// becomes const char*), char* made const char*.
+template <class Arg>
+using param_type_t =
+    std::conditional_t<std::is_same_v<std::decay_t<Arg>, char*>, const char*, std::decay_t<Arg>>;
+
+/// Where one encoded parameter sits in a byte_buffer.
+struct param_slot {
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  oid type = 0;
+  bool null = true;
+};
+
+/// Rethrows an encoder's conversion_error naming parameter $n (1-based). In src/types.cpp.
+[[noreturn]] void rethrow_param_error(const conversion_error& error, std::size_t n,
+                                      std::string_view sql_type, std::string cpp_type);
+
+/// Names T in the first compiler error when it cannot be a parameter; called only on the
+/// failure path so that nothing else about T is instantiated (no error cascade).
+template <class T>
+void report_param_type() {
+  if constexpr (!pg_encodable<T>) {
+    no_pg_type_for<T,
+                   "pgorm: this C++ type cannot be a statement parameter; pass a supported "
+                   "type or specialize pgorm::pg_type<T> (see docs/types.md)">
+        unsupported;  // the incomplete type above names T
+  }
+}
+
+/// Appends the binary form of `value` to `out` and says where it went. `n` is the 1-based
+/// parameter number, for messages.
+template <class T>
+param_slot encode_param(const T& value, byte_buffer& out, std::size_t n) {
+  using codec = pg_type<T>;
+  const std::size_t at = out.size();
+  if constexpr (codec::nullable) {
+    if (codec::is_null(value)) return {at, 0, codec::oid, true};
+  }
+  try {
+    codec::encode(value, out);
+  } catch (const conversion_error& e) {
+    out.truncate(at);
+    rethrow_param_error(e, n, codec::sql_name, cpp_type_name<T>());
+  }
+  return {at, out.size() - at, codec::oid, false};
+}
+
+inline param to_param(const param_slot& slot, const byte_buffer& bytes) noexcept {
+  return slot.null ? param::null(slot.type)
+                   : param::binary(bytes.bytes(slot.offset, slot.size), slot.type);
+}
+
+template <std::size_t N>
+std::array<param, N> null_params() noexcept {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<param, N>{((void)I, param::null())...};
+  }
+  (std::make_index_sequence<N>{});
+}
+
+/// A fixed number of encoded parameters: owns their bytes and the pgorm::param views over
+/// them. Copying or moving re-points the views at the new bytes.
+///
+/// Example: `auto p = encode_params(42, "x"); conn.exec(sql, p.params(), data_format::binary);`
+template <std::size_t N>
+class encoded_params {
+ public:
+  template <class... Args>
+  requires(sizeof...(Args) == N) explicit encoded_params(const Args&... args) {
+    std::size_t i = 0;
+    ((slots_[i] = encode_param(static_cast<const param_type_t<Args>&>(args), bytes_, i + 1), ++i),
+     ...);
+    repoint();
+  }
+  encoded_params(const encoded_params& other) : bytes_(other.bytes_), slots_(other.slots_) {
+    repoint();
+  }
+  encoded_params(encoded_params&& other) noexcept
+      : bytes_(std::move(other.bytes_)), slots_(other.slots_) {
+    repoint();
+  }
+  encoded_params& operator=(const encoded_params& other) {
+    bytes_ = other.bytes_;
+    slots_ = other.slots_;
+    repoint();
+    return *this;
+  }
+  encoded_params& operator=(encoded_params&& other) noexcept {
+    bytes_ = std::move(other.bytes_);
+    slots_ = other.slots_;
+    repoint();
+    return *this;
+  }
+  ~encoded_params() = default;
+
+  /// The parameters, for connection::exec(); valid while this object lives.
+  [[nodiscard]] std::span<const param> params() const noexcept { return params_; }
+  [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
+  /// All encoded bytes, back to back.
+  [[nodiscard]] const byte_buffer& bytes() const noexcept { return bytes_; }
+
+ private:
+  void repoint() noexcept {
+    for (std::size_t i = 0; i != N; ++i) params_[i] = to_param(slots_[i], bytes_);
+  }
+
+  byte_buffer bytes_;
+  std::array<param_slot, N> slots_{};
+  std::array<param, N> params_ = null_params<N>();
+};
+
+/// Encodes `args` as binary parameters $1, $2, ... typed by their codecs (std::nullopt is a
+/// typed NULL). A type without a codec is a compile error naming it.
+/// Throws conversion_error when a value cannot be encoded (e.g. a date out of range).
+///
+/// Example:
+/// ```
+/// auto p = pgorm::detail::encode_params(std::int64_t{42}, "a@b.c", std::nullopt);
+/// auto res = conn.exec("select $1, $2", p.params(), pgorm::data_format::binary);
+/// ```
+template <class... Args>
+auto encode_params(const Args&... args) {
+  if constexpr ((pg_encodable<param_type_t<Args>> && ...)) {
+    return encoded_params<sizeof...(Args)>(args...);
+  } else {
+    (report_param_type<param_type_t<Args>>(), ...);
+    return encoded_params<0>();
+  }
+}
+
+/// A run-time number of encoded parameters, for statements whose shape is decided at run time
+/// (dynamic filters). add() appends $n+1.
+///
+/// Example: `param_list p; p.add(42); if (name) p.add(*name); conn.exec(sql, p.params(), ...);`
+class param_list {
+ public:
+  /// Appends one parameter and returns its number (1-based), for writing "$n" into the SQL.
+  template <class Arg>
+  std::size_t add(const Arg& value) {
+    using T = param_type_t<Arg>;
+    if constexpr (pg_encodable<T>) {
+      slots_.push_back(encode_param(static_cast<const T&>(value), bytes_, slots_.size() + 1));
+      params_.clear();
+    } else {
+      report_param_type<T>();
+    }
+    return slots_.size();
+  }
+
+  /// The parameters, valid until the next add() or clear().
+  [[nodiscard]] std::span<const param> params() const {
+    if (params_.size() != slots_.size()) {
+      params_.clear();
+      params_.reserve(slots_.size());
+      for (const param_slot& slot : slots_) params_.push_back(to_param(slot, bytes_));
+    }
+    return params_;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return slots_.empty(); }
+  void clear() noexcept {
+    bytes_.clear();
+    slots_.clear();
+    params_.clear();
+  }
+
+ private:
+  byte_buffer bytes_;
+  std::vector<param_slot> slots_;
+  mutable std::vector<param> params_;
+};
+
+}  // namespace pgorm::detail

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+// A field type without a codec: the first error names it and points to docs/types.md.
+// expect: no_pg_type_for<std::vector<std::vector<int> >, .*"pgorm: .*read from a column.*types\.md
+#include <vector>
+
+#include "pgorm/types.hpp"
+
+void read_matrix(const pgorm::result& res, std::vector<std::vector<int>>& out) {
+  pgorm::detail::read_field(res, 0, 0, out, {"t", "matrix"});
+}
