@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// A throwaway PostgreSQL server built from the installed server binaries, for pgorm's own
+/// tests, the examples and users' tests. See docs/testing.md.
+///
+/// Example:
+/// ```
+/// pgorm::testing::server pg;                        // initdb + start, Unix socket only
+/// pgorm::connection conn{pg.conninfo()};            // superuser "postgres", trust auth
+/// conn.exec("create table t (id int)");
+/// // ~server: stops the postmaster and deletes its directory
+/// ```
+///
+/// Thread safety: one server object may be used by one thread at a time; distinct server
+/// objects (in one process or in many) are independent and may run at the same time. The
+/// const accessors read only immutable state and may be called concurrently with each other.
+/// Construction forks child processes (initdb, pg_ctl): in a multi-threaded program that is
+/// safe, because the children only call async-signal-safe functions before exec.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgorm/error.hpp"
+
+namespace pgorm::testing {
+
+/// A throwaway server could not be found, created, started or stopped. what() carries the
+/// command's output and the last lines of the server log, which usually name the cause.
+class server_error : public pgorm::error {
+ public:
+  using error::error;
+};
+
+/// How to create a throwaway server. Every field has a usable default.
+///
+/// Example: `pgorm::testing::server pg{{.tcp = true, .settings = {{"max_connections", "20"}}}};`
+struct server_options {
+  /// Also listen on 127.0.0.1 (the Unix socket stays). Unix socket only when false.
+  bool tcp = false;
+  /// Port number: with tcp the TCP port, always the number in the socket's file name. 0 picks
+  /// a free port (and, with tcp, retries with another one if it is taken while starting).
+  std::uint16_t port = 0;
+  /// pg_hba.conf method for TCP ("host") connections, e.g. "scram-sha-256" or "md5" to test
+  /// password authentication. Set `password` with it.
+  std::string host_auth = "trust";
+  /// pg_hba.conf method for Unix-socket ("local") connections.
+  std::string local_auth = "trust";
+  /// Password of the superuser "postgres" (empty: none). conninfo() and url() include it.
+  std::string password{};
+  /// fsync=off, synchronous_commit=off and full_page_writes=off: fast, and unsafe on a crash,
+  /// which a throwaway server does not care about. Benchmarks set false for default durability.
+  bool unsafe_fast = true;
+  /// Extra postgresql.conf settings (name, value), written in order after pgorm's own, so they
+  /// override them. Values are written as given: quote strings yourself ("'on'" is fine too).
+  std::vector<std::pair<std::string, std::string>> settings{};
+  /// Directory with initdb, pg_ctl and postgres; empty means find_pg_bindir().
+  std::filesystem::path bindir{};
+  /// When running as root (initdb refuses root): the unprivileged user that owns and runs the
+  /// cluster. Empty means env PGORM_PG_USER, else "postgres" if it exists, else "nobody".
+  /// Ignored when not root.
+  std::string run_as{};
+  /// Parent of the cluster's directory; empty means $TMPDIR when it is short enough for a
+  /// socket path, else /tmp. Every ancestor must be searchable by the server's user.
+  std::filesystem::path base_dir{};
+  /// How long pg_ctl waits for the server to accept connections, and for it to stop.
+  std::chrono::seconds timeout{60};
+};
+
+/// The directory holding initdb, pg_ctl and postgres, searched in this order: env
+/// PGORM_PG_BINDIR (which must hold all three, else this throws); `pg_config --bindir`; the
+/// directory of `initdb` found in PATH (symlinks resolved); /usr/lib/postgresql/<version>/bin,
+/// highest version first; /usr/local/pgsql/bin.
+///
+/// Throws server_error naming every place it looked when none holds all three programs.
+/// Example: `auto dir = pgorm::testing::find_pg_bindir();  // "/usr/lib/postgresql/15/bin"`
+std::filesystem::path find_pg_bindir();
+
+/// A private PostgreSQL cluster: created by initdb in a fresh temporary directory
+/// (`<base>/pgorm-pg-<owner pid>-<random>`), started with pg_ctl, stopped and deleted by the
+/// destructor. The superuser is always "postgres"; the database "postgres" always exists.
+///
+/// - Root: initdb refuses to run as root, so initdb, pg_ctl and postgres run as the user named
+///   by `server_options::run_as` (set via fork + setgid/initgroups/setuid + exec; no sudo).
+/// - Leftovers: a process that dies without running the destructor (SIGKILL, a crash, a ctest
+///   timeout) leaves its cluster behind. Every new server first reaps such clusters in its
+///   base directory: when a cluster's owner process is gone it stops the postmaster recorded in
+///   postmaster.pid (SIGQUIT, then SIGKILL) and deletes the directory. See
+///   reap_stale_clusters().
+/// - Move-only. A moved-from server owns nothing; only destruction and assignment are valid.
+///
+/// Example:
+/// ```
+/// pgorm::testing::server pg{{.tcp = true}};
+/// pgorm::connection conn{pg.url()};   // postgresql://postgres@127.0.0.1:<port>/postgres
+/// ```
+class server {
+ public:
+  /// Finds the binaries, runs initdb, writes the configuration and starts the server; returns
+  /// once it accepts connections. Throws server_error (with initdb's output or the last ~20
+  /// lines of the server log) on failure, after stopping and deleting what it created.
+  explicit server(server_options options = {});
+
+  /// Re-attaches to a cluster whose owner called detach(), given its directory (dir()): the
+  /// returned object owns it again, so its destructor stops the server and deletes the
+  /// directory. Throws server_error when `dir` is not such a cluster.
+  /// Example: `pgorm::testing::server::attach(dir).stop();`
+  static server attach(const std::filesystem::path& dir);
+
+  /// Reaps the clusters abandoned in `base_dir` (empty: the default base directory) by
+  /// processes that no longer exist, as described on the class. Clusters of live processes
+  /// and detached clusters whose anchor file (see detach()) still exists are left alone.
+  /// Returns how many were reaped. Never throws for a cluster it cannot delete: it skips it.
+  static int reap_stale_clusters(const std::filesystem::path& base_dir = {});
+
+  server(server&& other) noexcept;
+  server& operator=(server&& other) noexcept;
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  /// Stops the server (pg_ctl stop -m fast, then SIGQUIT/SIGKILL if it does not stop in time)
+  /// and deletes its directory, unless detach() was called. Never throws.
+  ~server();
+
+  /// Stops the server (pg_ctl stop -m fast), keeping the cluster. No-op when stopped. Throws
+  /// server_error only if the postmaster survives SIGKILL.
+  void stop();
+  /// Starts the stopped server again on the same port and socket directory. No-op when it is
+  /// running. Throws server_error with the last log lines when it does not come up.
+  void start();
+  /// stop() then start(). Existing connections break; new ones work once this returns.
+  void restart();
+  /// True while the postmaster recorded in postmaster.pid is alive.
+  [[nodiscard]] bool running() const;
+
+  /// Gives up ownership: the destructor no longer stops the server or deletes its directory,
+  /// and reap_stale_clusters() spares the cluster, as long as `anchor` exists (pass the file
+  /// where you record dir(), so deleting that file makes the cluster reapable again). An empty
+  /// anchor spares the cluster forever. Re-attach with attach(dir()).
+  void detach(const std::filesystem::path& anchor = {});
+
+  /// libpq key=value connection string for `dbname`:
+  /// `host=<socket_dir() or 127.0.0.1> port=<port> user=postgres dbname=<dbname>` (plus
+  /// `password=` when one is set). Uses TCP when the server was created with tcp.
+  [[nodiscard]] std::string conninfo(std::string_view dbname = "postgres") const;
+  /// The same as a postgresql:// URL, e.g. `postgresql://postgres@127.0.0.1:5433/app` or
+  /// `postgresql://postgres@/app?host=%2Ftmp%2Fpgorm-pg-...%2Fsocket&port=5433`.
+  [[nodiscard]] std::string url(std::string_view dbname = "postgres") const;
+
+  /// Creates database `name` (any characters; it is quoted) through a pgorm::connection.
+  /// Throws pgorm::sql_error when the server refuses (e.g. it exists already).
+  void create_database(std::string_view name) const;
+
+  /// The port: TCP port with tcp, in every case the number in the socket file's name.
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// True when the server listens on 127.0.0.1 too.
+  [[nodiscard]] bool tcp() const noexcept;
+  /// The cluster's temporary directory, which holds data_dir(), socket_dir() and log_file().
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+  /// Directory holding the Unix socket `.s.PGSQL.<port>`.
+  [[nodiscard]] std::filesystem::path socket_dir() const;
+  /// The data directory (PGDATA).
+  [[nodiscard]] std::filesystem::path data_dir() const;
+  /// The server log (pg_ctl -l), useful when a test fails.
+  [[nodiscard]] std::filesystem::path log_file() const;
+  /// The directory of the server binaries in use.
+  [[nodiscard]] const std::filesystem::path& bindir() const noexcept;
+  /// Process id of the postmaster, or 0 when the server is not running.
+  [[nodiscard]] int postmaster_pid() const;
+
+ private:
+  struct impl;
+  explicit server(std::unique_ptr<impl> state) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace pgorm::testing

@@ -1,0 +1,924 @@
+// SPDX-License-Identifier: MIT
+// pgorm::testing::server: initdb + pg_ctl in a private temporary directory. Programs run
+// through fork + exec (never a shell), as an unprivileged user when we are root, because
+// initdb, pg_ctl and postgres all refuse to run as root (PostgreSQL docs 19.1, "The PostgreSQL
+// User Account").
+#include "pgorm/testing/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgorm/connection.hpp"
+
+namespace pgorm::testing {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view dir_prefix = "pgorm-pg-";
+constexpr std::string_view state_file_name = "pgorm-server.state";
+constexpr std::string_view owner_file_name = "owner";
+constexpr int log_tail_lines = 20;
+// A Unix socket path holds at most 107 bytes (sockaddr_un::sun_path); the cluster adds
+// "/pgorm-pg-<pid>-XXXXXX/socket/.s.PGSQL.65535" (at most 47 bytes) to the base directory.
+constexpr std::size_t max_base_dir_length = 60;
+
+[[noreturn]] void fail(const std::string& message) {
+  throw server_error("pgorm::testing::server: " + message);
+}
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Writes through a temporary file and rename(), so a concurrent reader (another process
+// reaping stale clusters) sees the old or the new content, never a torn one.
+void write_file_atomically(const fs::path& path, std::string_view content) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out.flush()) fail(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    fail(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    lines.emplace_back(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+std::string last_lines(std::string_view text, int count) {
+  auto lines = split_lines(text);
+  const auto first =
+      lines.size() > static_cast<std::size_t>(count) ? lines.end() - count : lines.begin();
+  std::string out;
+  for (auto it = first; it != lines.end(); ++it) {
+    out += "  | ";
+    out += *it;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  const auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  const auto end = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out) {
+  const auto t = trim(s);
+  if (t.empty()) return false;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc{} && ptr == t.data() + t.size();
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string{} : std::string{value};
+}
+
+// ---- processes ---------------------------------------------------------------------------
+
+// /proc/<pid>/stat, split after the command name (which may contain spaces and parentheses):
+// element 0 is field 3 ("state") of proc(5).
+std::vector<std::string> proc_stat_fields(int pid) {
+  const auto text = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return {};
+  std::vector<std::string> fields;
+  std::istringstream in(text.substr(paren + 1));
+  for (std::string field; in >> field;) fields.push_back(field);
+  return fields;
+}
+
+// Alive means: exists and is not a zombie. A postmaster whose parent (pg_ctl) exited is
+// re-parented to init, and an init that does not reap would leave it a zombie forever.
+bool process_alive(int pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  const auto fields = proc_stat_fields(pid);
+  return fields.empty() || (fields[0] != "Z" && fields[0] != "X");
+}
+
+// Start time of a process in clock ticks since boot (proc(5) field 22), or 0 when unknown. A
+// pid plus its start time names a process even after the pid is reused.
+std::uint64_t process_start_time(int pid) {
+  const auto fields = proc_stat_fields(pid);
+  std::uint64_t start = 0;
+  if (fields.size() > 19) parse_int(fields[19], start);
+  return start;
+}
+
+// True when `pid` is a postgres process started for the data directory named `marker`: its
+// command line (`postgres -D <data dir>`, from pg_ctl) contains the marker. Guards every
+// signal we send to a pid read from an old postmaster.pid, which may belong to anyone by now.
+bool is_postmaster_of(int pid, std::string_view marker) {
+  if (!process_alive(pid)) return false;
+  auto cmdline = read_file(fs::path("/proc") / std::to_string(pid) / "cmdline");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  return cmdline.find(marker) != std::string::npos;
+}
+
+bool wait_for_exit(int pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (process_alive(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// Whom to run initdb, pg_ctl and postgres as. Everything is resolved before fork(), because
+// the child of a (possibly multi-threaded) process may only call async-signal-safe functions;
+// getpwnam and initgroups are not, setgroups/setgid/setuid are.
+struct identity {
+  bool switch_user = false;
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+identity current_identity() {
+  identity who;
+  who.uid = ::geteuid();
+  who.gid = ::getegid();
+  if (const passwd* pw = ::getpwuid(who.uid)) who.name = pw->pw_name;
+  return who;
+}
+
+identity resolve_identity(const std::string& requested) {
+  if (::geteuid() != 0) return current_identity();
+  std::string name = requested;
+  if (name.empty()) name = env("PGORM_PG_USER");
+  if (name.empty()) name = ::getpwnam("postgres") != nullptr ? "postgres" : "nobody";
+  const passwd* pw = ::getpwnam(name.c_str());
+  if (pw == nullptr) {
+    fail(
+        fmt::format("running as root, the server must run as an unprivileged user, but user "
+                    "\"{}\" does not exist; set server_options::run_as or PGORM_PG_USER",
+                    name));
+  }
+  if (pw->pw_uid == 0) {
+    fail(
+        fmt::format("user \"{}\" is root; PostgreSQL refuses to run as root. Set "
+                    "server_options::run_as or PGORM_PG_USER to an unprivileged user",
+                    name));
+  }
+  identity who;
+  who.switch_user = true;
+  who.name = name;
+  who.uid = pw->pw_uid;
+  who.gid = pw->pw_gid;
+  int count = 16;
+  who.groups.resize(static_cast<std::size_t>(count));
+  while (::getgrouplist(name.c_str(), who.gid, who.groups.data(), &count) < 0) {
+    who.groups.resize(static_cast<std::size_t>(count) + 16);
+    count = static_cast<int>(who.groups.size());
+  }
+  who.groups.resize(static_cast<std::size_t>(count));
+  return who;
+}
+
+struct fd_guard {
+  int fd = -1;
+  fd_guard() = default;
+  explicit fd_guard(int f) : fd(f) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// In the child, after fork(): only async-signal-safe calls. Reports errno through `err_fd`
+// (close-on-exec, so a successful exec closes it and the parent reads EOF).
+[[noreturn]] void child_fail(int err_fd, int err) {
+  [[maybe_unused]] const auto written = ::write(err_fd, &err, sizeof err);
+  ::_exit(127);
+}
+
+[[noreturn]] void exec_child(const std::vector<char*>& argv, const identity& who, bool search_path,
+                             int in_fd, int out_fd, int err_fd, int max_fd) {
+  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) {
+    child_fail(err_fd, errno);
+  }
+  // Signal mask and ignored signals survive exec: give the programs (and the postmaster they
+  // start) a clean slate, whatever our caller (ctest, a test runner, a shell) set up.
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (const int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD}) {
+    ::signal(sig, SIG_DFL);
+  }
+  // Keep our descriptors (sockets, the pipes ctest reads) out of the postmaster, which lives
+  // on after we exit; a pipe it inherited would keep ctest waiting for EOF.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (who.switch_user) {
+    if (::setgroups(who.groups.size(), who.groups.data()) != 0) child_fail(err_fd, errno);
+    if (::setgid(who.gid) != 0) child_fail(err_fd, errno);
+    if (::setuid(who.uid) != 0) child_fail(err_fd, errno);
+  }
+  if (search_path) {
+    ::execvp(argv[0], argv.data());
+  } else {
+    ::execv(argv[0], argv.data());
+  }
+  child_fail(err_fd, errno);
+}
+
+struct command_result {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `args` to completion as `who`, stdin from /dev/null, output captured. Throws
+// server_error when the program cannot be started at all.
+command_result run(const std::vector<std::string>& args, const identity& who,
+                   bool search_path = false) {
+  std::vector<char*> argv;
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  // The output goes to an anonymous file, not a pipe: a grandchild that kept a pipe open
+  // would make us wait forever for EOF, a file needs no reader.
+  std::FILE* out_file = std::tmpfile();
+  if (out_file == nullptr) fail(fmt::format("tmpfile(): {}", errno_text(errno)));
+  const fd_guard out{::dup(::fileno(out_file))};
+  std::fclose(out_file);
+  const fd_guard in{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+  std::array<int, 2> err_pipe{};
+  if (out.fd < 0 || in.fd < 0 || ::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
+    fail(fmt::format("cannot prepare to run {}: {}", args[0], errno_text(errno)));
+  }
+  const fd_guard err_read{err_pipe[0]};
+  fd_guard err_write{err_pipe[1]};
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int max_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
+
+  const pid_t pid = ::fork();
+  if (pid < 0) fail(fmt::format("fork(): {}", errno_text(errno)));
+  if (pid == 0) exec_child(argv, who, search_path, in.fd, out.fd, err_write.fd, max_fd);
+
+  ::close(err_write.fd);
+  err_write.fd = -1;
+  int child_errno = 0;
+  ssize_t got = 0;
+  do {
+    got = ::read(err_read.fd, &child_errno, sizeof child_errno);
+  } while (got < 0 && errno == EINTR);
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) fail(fmt::format("waitpid(): {}", errno_text(errno)));
+  }
+  if (got == static_cast<ssize_t>(sizeof child_errno)) {
+    fail(fmt::format("cannot run {}{}: {}", args[0],
+                     who.switch_user ? " as user " + who.name : std::string{},
+                     errno_text(child_errno)));
+  }
+
+  command_result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string output;
+  std::array<char, 4096> buffer{};
+  for (off_t offset = 0;;) {
+    const ssize_t n = ::pread(out.fd, buffer.data(), buffer.size(), offset);
+    if (n <= 0) break;
+    output.append(buffer.data(), static_cast<std::size_t>(n));
+    offset += n;
+  }
+  result.output = std::move(output);
+  return result;
+}
+
+// Whether `who` may create files in `dir` and reach it (every ancestor searchable): asked of
+// the kernel by a child that has switched to that user, since permission bits alone miss ACLs.
+bool accessible_by(const identity& who, const fs::path& dir) {
+  if (!who.switch_user) return ::access(dir.c_str(), R_OK | W_OK | X_OK) == 0;
+  const pid_t pid = ::fork();
+  if (pid < 0) fail(fmt::format("fork(): {}", errno_text(errno)));
+  if (pid == 0) {
+    if (::setgroups(who.groups.size(), who.groups.data()) != 0 || ::setgid(who.gid) != 0 ||
+        ::setuid(who.uid) != 0) {
+      ::_exit(2);
+    }
+    ::_exit(::access(dir.c_str(), R_OK | W_OK | X_OK) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+void give_to(const identity& who, const fs::path& path) {
+  if (!who.switch_user) return;
+  if (::chown(path.c_str(), who.uid, who.gid) != 0) {
+    fail(fmt::format("chown {} to {}: {}", path.string(), who.name, errno_text(errno)));
+  }
+}
+
+// ---- binaries ----------------------------------------------------------------------------
+
+bool is_executable_file(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
+}
+
+bool has_server_binaries(const fs::path& dir) {
+  return !dir.empty() && is_executable_file(dir / "initdb") && is_executable_file(dir / "pg_ctl") &&
+         is_executable_file(dir / "postgres");
+}
+
+std::vector<int> version_key(const std::string& name) {
+  std::vector<int> key;
+  std::string_view rest = name;
+  while (!rest.empty()) {
+    int part = 0;
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), part);
+    if (ec != std::errc{}) break;
+    key.push_back(part);
+    rest.remove_prefix(static_cast<std::size_t>(ptr - rest.data()));
+    if (rest.empty() || rest.front() != '.') break;
+    rest.remove_prefix(1);
+  }
+  return key;
+}
+
+// ---- the cluster's files -----------------------------------------------------------------
+
+fs::path default_base_dir() {
+  const fs::path tmpdir = env("TMPDIR");
+  if (tmpdir.is_absolute() && tmpdir.string().size() <= max_base_dir_length) {
+    std::error_code ec;
+    if (fs::is_directory(tmpdir, ec)) return tmpdir;
+  }
+  return "/tmp";
+}
+
+// postmaster.pid, as PostgreSQL writes it (src/include/utils/pidfile.h): line 1 the pid,
+// line 7 "<shmem key> <shmem id>".
+struct pid_file {
+  int pid = 0;
+  int shm_id = -1;
+};
+
+pid_file read_pid_file(const fs::path& data_dir) {
+  pid_file result;
+  const auto lines = split_lines(read_file(data_dir / "postmaster.pid"));
+  if (!lines.empty()) parse_int(lines[0], result.pid);
+  if (lines.size() >= 7) {
+    std::istringstream in(lines[6]);
+    long key = 0;
+    int id = -1;
+    if (in >> key >> id) result.shm_id = id;
+  }
+  return result;
+}
+
+// Stops the postmaster of a cluster we do not (or no longer) control through pg_ctl: SIGQUIT
+// is PostgreSQL's "immediate shutdown" (docs 19.5), which still removes shared memory; SIGKILL
+// follows if it does not exit. Returns whether no such postmaster is left.
+bool kill_postmaster(const fs::path& data_dir, std::string_view marker) {
+  const auto pf = read_pid_file(data_dir);
+  if (!is_postmaster_of(pf.pid, marker)) return true;
+  ::kill(pf.pid, SIGQUIT);
+  if (!wait_for_exit(pf.pid, 5s)) {
+    ::kill(pf.pid, SIGKILL);
+    if (!wait_for_exit(pf.pid, 5s)) return false;
+    // A SIGKILLed postmaster leaves its System V segment behind; remove it once unused.
+    shmid_ds info{};
+    if (pf.shm_id >= 0 && ::shmctl(pf.shm_id, IPC_STAT, &info) == 0 && info.shm_nattch == 0) {
+      ::shmctl(pf.shm_id, IPC_RMID, nullptr);
+    }
+  }
+  return true;
+}
+
+// The owner file says who owns a cluster: "pid <pid> <start time>" or "detached <anchor>".
+std::string owner_record_for_self() {
+  const int pid = ::getpid();
+  return fmt::format("pid {} {}\n", pid, process_start_time(pid));
+}
+
+bool owner_is_gone(const fs::path& dir) {
+  std::error_code ec;
+  const auto text = read_file(dir / owner_file_name);
+  if (text.empty()) {
+    // Not written yet (the owner is between mkdtemp and writing it) or lost: judge by the
+    // pid in the directory's name, pgorm-pg-<pid>-<random>.
+    const auto name = dir.filename().string().substr(dir_prefix.size());
+    int pid = 0;
+    if (!parse_int(name.substr(0, name.find('-')), pid)) return false;
+    return !process_alive(pid);
+  }
+  std::istringstream in(text);
+  std::string kind;
+  in >> kind;
+  if (kind == "detached") {
+    std::string anchor;
+    std::getline(in >> std::ws, anchor);
+    return !anchor.empty() && !fs::exists(fs::path(anchor), ec) && !ec;
+  }
+  int pid = 0;
+  std::uint64_t start = 0;
+  in >> pid >> start;
+  if (!process_alive(pid)) return true;
+  return start != 0 && process_start_time(pid) != 0 && process_start_time(pid) != start;
+}
+
+std::string conf_quote(std::string_view value) {
+  std::string out = "'";
+  for (const char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string conninfo_value(std::string_view value) {
+  const bool plain = !value.empty() && value.find_first_of(" \t\n'\\=") == std::string_view::npos;
+  if (plain) return std::string(value);
+  std::string out = "'";
+  for (const char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string percent_encode(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+std::uint16_t free_tcp_port() {
+  const fd_guard sock{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  if (sock.fd < 0) fail(fmt::format("socket(): {}", errno_text(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  socklen_t len = sizeof addr;
+  if (::bind(sock.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(sock.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    fail(fmt::format("cannot find a free port on 127.0.0.1: {}", errno_text(errno)));
+  }
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+// ---- find_pg_bindir ----------------------------------------------------------------------
+
+fs::path find_pg_bindir() {
+  std::vector<std::string> tried;
+
+  if (const auto from_env = env("PGORM_PG_BINDIR"); !from_env.empty()) {
+    if (has_server_binaries(from_env)) return from_env;
+    fail(fmt::format("PGORM_PG_BINDIR={} does not contain initdb, pg_ctl and postgres", from_env));
+  }
+
+  try {
+    const auto result = run({"pg_config", "--bindir"}, current_identity(), true);
+    const fs::path dir = trim(result.output);
+    if (result.exit_code == 0 && has_server_binaries(dir)) return dir;
+    tried.push_back(fmt::format("pg_config --bindir ({})", dir.string()));
+  } catch (const server_error&) {
+    tried.emplace_back("pg_config --bindir (no pg_config in PATH)");
+  }
+
+  const std::string path_env = env("PATH");
+  std::string_view path = path_env;
+  while (!path.empty()) {
+    const auto colon = path.find(':');
+    const fs::path entry = path.substr(0, colon);
+    path = colon == std::string_view::npos ? std::string_view{} : path.substr(colon + 1);
+    if (entry.empty() || !is_executable_file(entry / "initdb")) continue;
+    std::error_code ec;
+    // initdb in PATH may be a symlink (e.g. /usr/local/bin/initdb) into the real bindir.
+    const auto real = fs::canonical(entry / "initdb", ec).parent_path();
+    if (!ec && has_server_binaries(real)) return real;
+    if (has_server_binaries(entry)) return entry;
+  }
+  tried.emplace_back("initdb in PATH");
+
+  std::vector<std::pair<std::vector<int>, fs::path>> versions;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    versions.emplace_back(version_key(entry.path().filename().string()), entry.path() / "bin");
+  }
+  std::sort(versions.begin(), versions.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [key, dir] : versions) {
+    if (has_server_binaries(dir)) return dir;
+  }
+  tried.emplace_back("/usr/lib/postgresql/*/bin");
+  if (has_server_binaries("/usr/local/pgsql/bin")) return "/usr/local/pgsql/bin";
+  tried.emplace_back("/usr/local/pgsql/bin");
+
+  std::string where;
+  for (const auto& t : tried) where += "\n  - " + t;
+  fail(
+      "cannot find the PostgreSQL server programs (initdb, pg_ctl, postgres); install them "
+      "(e.g. apt install postgresql) or set PGORM_PG_BINDIR. Looked at:" +
+      where);
+}
+
+// ---- server ------------------------------------------------------------------------------
+
+struct server::impl {
+  fs::path dir;
+  fs::path bindir;
+  std::uint16_t port = 0;
+  bool tcp = false;
+  std::string password;
+  std::chrono::seconds timeout{60};
+  identity who;
+  bool owned = true;
+
+  [[nodiscard]] fs::path data_dir() const { return dir / "data"; }
+  [[nodiscard]] fs::path socket_dir() const { return dir / "socket"; }
+  [[nodiscard]] fs::path log_file() const { return dir / "server.log"; }
+  [[nodiscard]] std::string marker() const { return dir.filename().string(); }
+
+  [[nodiscard]] int postmaster_pid() const {
+    const auto pf = read_pid_file(data_dir());
+    return is_postmaster_of(pf.pid, marker()) ? pf.pid : 0;
+  }
+
+  command_result pg_ctl(std::vector<std::string> args) const {
+    args.insert(args.begin(), (bindir / "pg_ctl").string());
+    return run(args, who);
+  }
+
+  [[nodiscard]] std::string log_tail() const {
+    return fmt::format("last lines of {}:\n{}", log_file().string(),
+                       last_lines(read_file(log_file()), log_tail_lines));
+  }
+
+  void write_state() const {
+    write_file_atomically(dir / state_file_name,
+                          fmt::format("bindir={}\nport={}\ntcp={}\ntimeout={}\nrun_as={}\n"
+                                      "password={}\n",
+                                      bindir.string(), port, tcp ? 1 : 0, timeout.count(),
+                                      who.switch_user ? who.name : std::string{}, password));
+  }
+
+  void write_config(const server_options& options) const {
+    std::string conf = "# Written by pgorm::testing::server; later lines win.\n";
+    conf += fmt::format("listen_addresses = {}\n", conf_quote(tcp ? "127.0.0.1" : ""));
+    conf += fmt::format("port = {}\n", port);
+    conf += fmt::format("unix_socket_directories = {}\n", conf_quote(socket_dir().string()));
+    if (options.unsafe_fast) {
+      // Durability is pointless for a cluster deleted at exit (docs 20.5, "Write Ahead Log").
+      conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+    }
+    for (const auto& [name, value] : options.settings) {
+      conf += fmt::format("{} = {}\n", name, value);
+    }
+    const auto path = data_dir() / "pgorm.conf";
+    write_file_atomically(path, conf);
+    give_to(who, path);
+  }
+
+  void start() {
+    const auto result = pg_ctl({"start", "-w", "-t", std::to_string(timeout.count()), "-D",
+                                data_dir().string(), "-l", log_file().string()});
+    if (result.exit_code == 0 && postmaster_pid() != 0) return;
+    fail(fmt::format("postgres did not start (pg_ctl exit code {}):\n{}{}", result.exit_code,
+                     last_lines(result.output, log_tail_lines), log_tail()));
+  }
+
+  // Stops the postmaster; with `force`, never throws and goes straight to signals when pg_ctl
+  // fails. Returns whether it is gone.
+  bool stop(bool force) {
+    const int pid = postmaster_pid();
+    if (pid == 0) return true;
+    std::string output;
+    try {
+      const auto result = pg_ctl({"stop", "-w", "-m", "fast", "-t", std::to_string(timeout.count()),
+                                  "-D", data_dir().string()});
+      output = result.output;
+    } catch (const server_error& e) {
+      if (!force) throw;
+      output = e.what();
+    }
+    // pg_ctl returns once postmaster.pid is gone, just before the process exits.
+    if (wait_for_exit(pid, 5s)) return true;
+    const bool gone = kill_postmaster(data_dir(), marker());
+    if (!gone && !force) {
+      fail(fmt::format("postgres (pid {}) did not stop:\n{}{}", pid,
+                       last_lines(output, log_tail_lines), log_tail()));
+    }
+    return gone;
+  }
+
+  void destroy() noexcept {
+    try {
+      stop(true);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+server::server(std::unique_ptr<impl> state) noexcept : impl_(std::move(state)) {}
+
+server::server(server_options options) : impl_(std::make_unique<impl>()) {
+  auto& s = *impl_;
+  s.bindir = options.bindir.empty() ? find_pg_bindir() : options.bindir;
+  if (!has_server_binaries(s.bindir)) {
+    fail(fmt::format("{} does not contain initdb, pg_ctl and postgres", s.bindir.string()));
+  }
+  s.who = resolve_identity(options.run_as);
+  s.tcp = options.tcp;
+  s.password = options.password;
+  s.timeout = options.timeout;
+
+  std::error_code ec;
+  fs::path base = options.base_dir.empty() ? default_base_dir() : options.base_dir;
+  base = fs::weakly_canonical(fs::absolute(base), ec);
+  if (ec || !fs::is_directory(base, ec)) {
+    fail(fmt::format("base directory {} does not exist", base.string()));
+  }
+  if (base.string().size() > max_base_dir_length) {
+    fail(fmt::format("base directory {} is too long for a Unix socket path (at most {} bytes)",
+                     base.string(), max_base_dir_length));
+  }
+  reap_stale_clusters(base);
+
+  std::string pattern = (base / fmt::format("{}{}-XXXXXX", dir_prefix, ::getpid())).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    fail(fmt::format("mkdtemp({}): {}", pattern, errno_text(errno)));
+  }
+  s.dir = pattern;
+
+  try {
+    write_file_atomically(s.dir / owner_file_name, owner_record_for_self());
+    give_to(s.who, s.dir);
+    if (!accessible_by(s.who, s.dir)) {
+      fail(
+          fmt::format("user \"{}\" cannot reach {}: every parent directory must be searchable "
+                      "by it; pick another server_options::base_dir",
+                      s.who.name, s.dir.string()));
+    }
+
+    std::vector<std::string> initdb = {(s.bindir / "initdb").string(),
+                                       "-D",
+                                       s.data_dir().string(),
+                                       "-A",
+                                       "trust",
+                                       "--auth-local=" + options.local_auth,
+                                       "--auth-host=" + options.host_auth,
+                                       "-E",
+                                       "UTF8",
+                                       "--locale=C",
+                                       "-U",
+                                       "postgres"};
+    if (options.unsafe_fast) initdb.emplace_back("--no-sync");
+    const auto pwfile = s.dir / "pwfile";
+    if (!s.password.empty()) {
+      write_file_atomically(pwfile, s.password + "\n");
+      give_to(s.who, pwfile);
+      initdb.push_back("--pwfile=" + pwfile.string());
+    }
+    const auto result = run(initdb, s.who);
+    fs::remove(pwfile, ec);
+    if (result.exit_code != 0) {
+      fail(fmt::format("initdb failed (exit code {}):\n{}", result.exit_code,
+                       last_lines(result.output, log_tail_lines)));
+    }
+
+    if (::mkdir(s.socket_dir().c_str(), 0700) != 0) {
+      fail(fmt::format("mkdir {}: {}", s.socket_dir().string(), errno_text(errno)));
+    }
+    give_to(s.who, s.socket_dir());
+    {
+      std::ofstream conf(s.data_dir() / "postgresql.conf", std::ios::app);
+      conf << "\ninclude 'pgorm.conf'\n";
+      if (!conf.flush()) fail("cannot append to postgresql.conf");
+    }
+
+    // A port picked by free_tcp_port() can be taken by someone else before the postmaster
+    // binds it; then pick another, a few times.
+    const bool pick_port = options.port == 0;
+    for (int attempt = 1;; ++attempt) {
+      s.port = pick_port ? free_tcp_port() : options.port;
+      s.write_config(options);
+      s.write_state();
+      try {
+        s.start();
+        break;
+      } catch (const server_error&) {
+        const auto log = read_file(s.log_file());
+        const bool port_taken =
+            log.find("could not bind") != std::string::npos ||
+            log.find("is another postmaster already running on port") != std::string::npos;
+        if (!pick_port || !port_taken || attempt == 5) throw;
+        s.stop(true);
+        fs::remove(s.log_file(), ec);
+      }
+    }
+  } catch (...) {
+    s.destroy();
+    throw;
+  }
+}
+
+server server::attach(const fs::path& dir) {
+  const auto state = read_file(dir / state_file_name);
+  if (state.empty()) {
+    fail(fmt::format("{} is not a pgorm::testing::server cluster (no {})", dir.string(),
+                     state_file_name));
+  }
+  const auto owner = read_file(dir / owner_file_name);
+  if (!owner.starts_with("detached") && !owner_is_gone(dir)) {
+    fail(fmt::format("{} is owned by a live process ({}); it must detach() first", dir.string(),
+                     trim(owner)));
+  }
+  auto s = std::make_unique<impl>();
+  s->dir = dir;
+  std::string run_as;
+  for (const auto& line : split_lines(state)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const auto key = line.substr(0, eq);
+    const auto value = line.substr(eq + 1);
+    if (key == "bindir") s->bindir = value;
+    if (key == "port") parse_int(value, s->port);
+    if (key == "tcp") s->tcp = value == "1";
+    if (key == "password") s->password = value;
+    if (key == "run_as") run_as = value;
+    if (key == "timeout") {
+      int seconds = 60;
+      parse_int(value, seconds);
+      s->timeout = std::chrono::seconds(seconds);
+    }
+  }
+  if (s->port == 0 || !has_server_binaries(s->bindir)) {
+    fail(fmt::format("{} is damaged: bad port or bindir", (dir / state_file_name).string()));
+  }
+  s->who = resolve_identity(run_as);
+  write_file_atomically(dir / owner_file_name, owner_record_for_self());
+  return server(std::move(s));
+}
+
+int server::reap_stale_clusters(const fs::path& base_dir) {
+  const fs::path base = base_dir.empty() ? default_base_dir() : base_dir;
+  int reaped = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(base, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& path = it->path();
+    std::error_code type_ec;
+    if (!path.filename().string().starts_with(dir_prefix) || !it->is_directory(type_ec) ||
+        it->is_symlink(type_ec)) {
+      continue;
+    }
+    if (!owner_is_gone(path)) continue;
+    if (!kill_postmaster(path / "data", path.filename().string())) continue;
+    std::error_code rm_ec;
+    fs::remove_all(path, rm_ec);
+    if (!rm_ec) ++reaped;
+  }
+  return reaped;
+}
+
+server::server(server&& other) noexcept = default;
+
+server& server::operator=(server&& other) noexcept {
+  if (this != &other) {
+    if (impl_ && impl_->owned) impl_->destroy();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+server::~server() {
+  if (impl_ && impl_->owned) impl_->destroy();
+}
+
+void server::stop() { impl_->stop(false); }
+
+void server::start() {
+  if (impl_->postmaster_pid() != 0) return;
+  impl_->start();
+}
+
+void server::restart() {
+  stop();
+  start();
+}
+
+bool server::running() const { return impl_->postmaster_pid() != 0; }
+
+void server::detach(const fs::path& anchor) {
+  std::error_code ec;
+  const auto absolute_anchor = anchor.empty() ? fs::path{} : fs::absolute(anchor, ec);
+  write_file_atomically(impl_->dir / owner_file_name,
+                        fmt::format("detached {}\n", absolute_anchor.string()));
+  impl_->owned = false;
+}
+
+std::string server::conninfo(std::string_view dbname) const {
+  const auto host = impl_->tcp ? std::string("127.0.0.1") : impl_->socket_dir().string();
+  auto info = fmt::format("host={} port={} user=postgres dbname={}", conninfo_value(host),
+                          impl_->port, conninfo_value(dbname));
+  if (!impl_->password.empty()) info += " password=" + conninfo_value(impl_->password);
+  return info;
+}
+
+std::string server::url(std::string_view dbname) const {
+  const auto user = impl_->password.empty() ? std::string("postgres")
+                                            : "postgres:" + percent_encode(impl_->password);
+  if (impl_->tcp) {
+    return fmt::format("postgresql://{}@127.0.0.1:{}/{}", user, impl_->port,
+                       percent_encode(dbname));
+  }
+  return fmt::format("postgresql://{}@/{}?host={}&port={}", user, percent_encode(dbname),
+                     percent_encode(impl_->socket_dir().string()), impl_->port);
+}
+
+void server::create_database(std::string_view name) const {
+  std::string quoted = "\"";
+  for (const char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  pgorm::connection conn{conninfo()};
+  conn.exec("create database " + quoted);
+}
+
+std::uint16_t server::port() const noexcept { return impl_->port; }
+bool server::tcp() const noexcept { return impl_->tcp; }
+const fs::path& server::dir() const noexcept { return impl_->dir; }
+fs::path server::socket_dir() const { return impl_->socket_dir(); }
+fs::path server::data_dir() const { return impl_->data_dir(); }
+fs::path server::log_file() const { return impl_->log_file(); }
+const fs::path& server::bindir() const noexcept { return impl_->bindir; }
+int server::postmaster_pid() const { return impl_->postmaster_pid(); }
+
+}  // namespace pgorm::testing

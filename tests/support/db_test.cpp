@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#include "support/db_test.hpp"
+
+#include <cstdlib>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "support/test_database.hpp"
+
+namespace pgorm::test {
+
+void db_test::SetUp() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  schema_ = unique_name(info == nullptr ? std::string("db_test") : info->name());
+  try {
+    pgorm::connection admin{server_conninfo()};
+    admin.exec("create schema " + quote_ident(schema_));
+    created_ = true;
+    conninfo_ = with_search_path(server_conninfo(), schema_);
+    conn_.emplace(conninfo_);
+  } catch (const std::exception& e) {
+    FAIL() << "db_test: cannot prepare schema " << schema_ << ": " << e.what();
+  }
+}
+
+void db_test::TearDown() { conn_.reset(); }
+
+db_test::~db_test() { drop_schema(); }
+
+pgorm::connection& db_test::conn() {
+  if (!conn_) throw pgorm::usage_error("db_test::conn() used outside a test (before SetUp)");
+  return *conn_;
+}
+
+pgorm::connection db_test::connect() const { return pgorm::connection{conninfo_}; }
+
+void db_test::drop_schema() noexcept {
+  conn_.reset();
+  if (!created_ || std::getenv("PGORM_TEST_KEEP_SCHEMAS") != nullptr) return;
+  try {
+    pgorm::connection admin{server_conninfo()};
+    // A test that leaks a connection holding locks must fail, not hang the run.
+    admin.exec("set lock_timeout = '30s'");
+    admin.exec("drop schema if exists " + quote_ident(schema_) + " cascade");
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "db_test: cannot drop schema " << schema_ << ": " << e.what();
+  }
+}
+
+}  // namespace pgorm::test

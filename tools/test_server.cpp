@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+// pgorm-test-server: a command-line front end to pgorm::testing::server (docs/testing.md).
+//
+//   pgorm-test-server start --state-dir DIR [--tcp] [--port N]   start a detached server
+//   pgorm-test-server stop  --state-dir DIR                      stop it, delete its cluster
+//   pgorm-test-server run   [--tcp] [--port N]                   scratch server until Ctrl-C
+//
+// Exit codes: 0 success, 1 failure, 2 bad command line.
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/testing/server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Files of the state directory. `cluster` doubles as the anchor of the detached cluster:
+// deleting the state directory makes the cluster reapable by the next server that starts.
+constexpr std::string_view conninfo_file = "conninfo";
+constexpr std::string_view url_file = "url";
+constexpr std::string_view cluster_file = "cluster";
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view usage = R"(usage:
+  pgorm-test-server start --state-dir DIR [--tcp] [--port N]
+      Start a throwaway PostgreSQL server that outlives this command, and write its libpq
+      conninfo to DIR/conninfo (and a URL to DIR/url). Does nothing when
+      PGORM_TEST_DATABASE_URL or DATABASE_URL is set: the tests then use that server.
+  pgorm-test-server stop --state-dir DIR
+      Stop the server recorded in DIR and delete its cluster. Nothing to stop is not an error.
+  pgorm-test-server run [--tcp] [--port N]
+      Start a throwaway server, print how to connect, and stop it on Ctrl-C (or SIGTERM).
+
+Environment: PGORM_PG_BINDIR (server programs), PGORM_PG_USER (user to run as when root).
+Exit codes: 0 success, 1 failure, 2 bad command line.
+)";
+
+struct usage_error {
+  std::string message;
+};
+
+struct arguments {
+  std::string command{};
+  std::optional<fs::path> state_dir{};
+  pgorm::testing::server_options options{};
+};
+
+arguments parse(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) throw usage_error{"missing command"};
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") return {.command = "help"};
+  arguments parsed;
+  parsed.command = args[0];
+  if (parsed.command != "start" && parsed.command != "stop" && parsed.command != "run") {
+    throw usage_error{fmt::format("unknown command \"{}\"", parsed.command)};
+  }
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto value = [&]() -> std::string_view {
+      if (i + 1 >= args.size()) throw usage_error{fmt::format("{} needs a value", args[i])};
+      return args[++i];
+    };
+    if (args[i] == "--state-dir") {
+      parsed.state_dir = fs::path(value());
+    } else if (args[i] == "--tcp") {
+      parsed.options.tcp = true;
+    } else if (args[i] == "--port") {
+      const std::string text(value());
+      char* end = nullptr;
+      const long port = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || port < 1 || port > 65535) {
+        throw usage_error{fmt::format("bad port \"{}\"", text)};
+      }
+      parsed.options.port = static_cast<std::uint16_t>(port);
+    } else {
+      throw usage_error{fmt::format("unknown option \"{}\"", args[i])};
+    }
+  }
+  if (parsed.command != "run" && !parsed.state_dir) {
+    throw usage_error{fmt::format("{} needs --state-dir DIR", parsed.command)};
+  }
+  if (parsed.command == "stop" && (parsed.options.tcp || parsed.options.port != 0)) {
+    throw usage_error{"stop takes only --state-dir"};
+  }
+  return parsed;
+}
+
+std::string read_trimmed(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  auto text = out.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+void write_text(const fs::path& path, std::string_view text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << '\n';
+    if (!out.flush()) throw pgorm::error(fmt::format("cannot write {}", tmp.string()));
+  }
+  fs::rename(tmp, path);
+}
+
+const char* external_database_variable() {
+  for (const char* name : {"PGORM_TEST_DATABASE_URL", "DATABASE_URL"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return name;
+  }
+  return nullptr;
+}
+
+// Stops the cluster recorded in `state_dir` (if any) and removes the state files. Returns
+// whether there was one.
+bool stop_recorded(const fs::path& state_dir) {
+  const auto cluster = read_trimmed(state_dir / cluster_file);
+  if (cluster.empty()) return false;
+  std::error_code ec;
+  if (fs::is_directory(cluster, ec)) {
+    // attach() then destruction: pg_ctl stop -m fast, then signals, then delete the cluster.
+    auto server = pgorm::testing::server::attach(cluster);
+    server.stop();
+  }
+  for (const auto name : {conninfo_file, url_file, cluster_file}) fs::remove(state_dir / name, ec);
+  fs::remove(state_dir, ec);  // only succeeds when nothing else was put there
+  return true;
+}
+
+int start(const arguments& args) {
+  if (const char* variable = external_database_variable()) {
+    fmt::print("pgorm-test-server: {} is set; the tests use that server, none started\n", variable);
+    return exit_ok;
+  }
+  const fs::path& state_dir = *args.state_dir;
+  fs::create_directories(state_dir);
+  // A previous run that was interrupted before `stop` left its server: replace it.
+  if (stop_recorded(state_dir)) {
+    fmt::print("pgorm-test-server: stopped the server a previous run left in {}\n",
+               state_dir.string());
+  }
+  pgorm::testing::server server{args.options};
+  write_text(state_dir / conninfo_file, server.conninfo());
+  write_text(state_dir / url_file, server.url());
+  write_text(state_dir / cluster_file, server.dir().string());
+  server.detach(state_dir / cluster_file);
+  fmt::print("pgorm-test-server: started PostgreSQL (pid {}) in {}\nconninfo: {}\n",
+             server.postmaster_pid(), server.dir().string(),
+             pgorm::detail::redact_conninfo(server.conninfo()));
+  return exit_ok;
+}
+
+int stop(const arguments& args) {
+  if (stop_recorded(*args.state_dir)) {
+    fmt::print("pgorm-test-server: stopped the server of {}\n", args.state_dir->string());
+  } else {
+    fmt::print("pgorm-test-server: no server recorded in {}; nothing to stop\n",
+               args.state_dir->string());
+  }
+  return exit_ok;
+}
+
+int run(const arguments& args) {
+  // Block the signals before starting, so that a Ctrl-C during startup is not lost; the
+  // server's programs get a clean signal mask from pgorm::testing::server.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  pgorm::testing::server server{args.options};
+  fmt::print(
+      "PostgreSQL is running (pid {}, data in {}).\n  conninfo: {}\n  url:      {}\n"
+      "  log:      {}\nPress Ctrl-C to stop it and delete everything.\n",
+      server.postmaster_pid(), server.data_dir().string(), server.conninfo(), server.url(),
+      server.log_file().string());
+  std::fflush(stdout);
+  int received = 0;
+  sigwait(&signals, &received);
+  fmt::print("\nstopping\n");
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const auto args = parse(argc, argv);
+    if (args.command == "help") {
+      fmt::print("{}", usage);
+      return exit_ok;
+    }
+    if (args.command == "start") return start(args);
+    if (args.command == "stop") return stop(args);
+    return run(args);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "pgorm-test-server: {}\n\n{}", e.message, usage);
+    return exit_usage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pgorm-test-server: {}\n", e.what());
+    return exit_failure;
+  }
+}
