@@ -288,18 +288,9 @@ result connection::exec(std::string_view sql) {
   return check(PQexec(conn, scratch_.c_str()), sql, {});
 }
 
-result connection::exec(std::string_view sql, std::span<const param> params,
-                        data_format result_format) {
-  PGconn* conn = checked_handle();
-  // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
-  if (params.size() > 65535) {
-    throw usage_error(
-        fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
-                    "most 65535 — split the statement into batches",
-                    params.size()));
-  }
-  constexpr std::size_t inline_count = 16;
-  const std::size_t n = params.size();
+// Up to 16 parameters live on the stack; more go to the vectors.
+struct connection::param_arrays {
+  static constexpr std::size_t inline_count = 16;
   const char* values_small[inline_count];
   int lengths_small[inline_count];
   int formats_small[inline_count];
@@ -312,15 +303,29 @@ result connection::exec(std::string_view sql, std::span<const param> params,
   int* lengths = lengths_small;
   int* formats = formats_small;
   Oid* types = types_small;
-  if (n > inline_count) {
-    values_big.resize(n);
-    lengths_big.resize(n);
-    formats_big.resize(n);
-    types_big.resize(n);
-    values = values_big.data();
-    lengths = lengths_big.data();
-    formats = formats_big.data();
-    types = types_big.data();
+  int count = 0;
+};
+
+void connection::prepare_params(std::string_view sql, std::span<const param> params,
+                                param_arrays& a) {
+  // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
+  if (params.size() > 65535) {
+    throw usage_error(
+        fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
+                    "most 65535 — split the statement into batches",
+                    params.size()));
+  }
+  const std::size_t n = params.size();
+  a.count = static_cast<int>(n);
+  if (n > param_arrays::inline_count) {
+    a.values_big.resize(n);
+    a.lengths_big.resize(n);
+    a.formats_big.resize(n);
+    a.types_big.resize(n);
+    a.values = a.values_big.data();
+    a.lengths = a.lengths_big.data();
+    a.formats = a.formats_big.data();
+    a.types = a.types_big.data();
   }
 
   // SQL and text parameters need NUL terminators (libpq reads text values up to the first NUL),
@@ -329,9 +334,9 @@ result connection::exec(std::string_view sql, std::span<const param> params,
   scratch_.push_back('\0');
   for (std::size_t i = 0; i < n; ++i) {
     const param& p = params[i];
-    types[i] = p.type();
-    formats[i] = static_cast<int>(p.format());
-    lengths[i] = 0;
+    a.types[i] = p.type();
+    a.formats[i] = static_cast<int>(p.format());
+    a.lengths[i] = 0;
     if (p.is_null() || p.format() == data_format::binary) continue;
     const std::string_view text = p.bytes();
     if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
@@ -343,29 +348,81 @@ result connection::exec(std::string_view sql, std::span<const param> params,
                       i + 1, offset),
           "", fmt::format("${}", i + 1), "text", "text parameter");
     }
-    lengths[i] = static_cast<int>(scratch_.size());  // offset for now
+    a.lengths[i] = static_cast<int>(scratch_.size());  // offset for now
     scratch_.append(text);
     scratch_.push_back('\0');
   }
   for (std::size_t i = 0; i < n; ++i) {
     const param& p = params[i];
     if (p.is_null()) {
-      values[i] = nullptr;
+      a.values[i] = nullptr;
     } else if (p.format() == data_format::binary) {
       if (p.bytes().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
         throw usage_error(
             fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", i + 1));
       }
-      values[i] = p.bytes().data();
-      lengths[i] = static_cast<int>(p.bytes().size());
+      a.values[i] = p.bytes().data();
+      a.lengths[i] = static_cast<int>(p.bytes().size());
     } else {
-      values[i] = scratch_.data() + lengths[i];
-      lengths[i] = static_cast<int>(p.bytes().size());
+      a.values[i] = scratch_.data() + a.lengths[i];
+      a.lengths[i] = static_cast<int>(p.bytes().size());
     }
   }
-  return check(PQexecParams(conn, scratch_.data(), static_cast<int>(n), types, values, lengths,
-                            formats, static_cast<int>(result_format)),
+}
+
+result connection::exec(std::string_view sql, std::span<const param> params,
+                        data_format result_format) {
+  PGconn* conn = checked_handle();
+  param_arrays a;
+  prepare_params(sql, params, a);
+  return check(PQexecParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
+                            static_cast<int>(result_format)),
                sql, params);
+}
+
+void connection::exec_each(std::string_view sql, std::span<const param> params,
+                           data_format result_format,
+                           const std::function<void(const result&)>& on_row) {
+  PGconn* conn = checked_handle();
+  param_arrays a;
+  prepare_params(sql, params, a);
+  if (PQsendQueryParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
+                        static_cast<int>(result_format)) != 1) {
+    detail::throw_connection_error(conn, "sending the query failed", secrets_);
+  }
+  // Single-row mode (libpq docs 34.6): one PGRES_SINGLE_TUPLE result per row, then a final
+  // zero-row PGRES_TUPLES_OK, or an error.
+  PQsetSingleRowMode(conn);
+  // Drains what is left so the connection is ready for the next statement.
+  const auto drain = [conn] {
+    while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+  };
+  while (PGresult* raw = PQgetResult(conn)) {
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_SINGLE_TUPLE) {
+      result row(raw);
+      try {
+        on_row(row);
+      } catch (...) {
+        // Stop the server from sending the rest (PQcancel), then drop what already arrived.
+        if (PGcancel* cancel = PQgetCancel(conn)) {
+          char errbuf[256];
+          PQcancel(cancel, errbuf, sizeof errbuf);
+          PQfreeCancel(cancel);
+        }
+        drain();
+        throw;
+      }
+      continue;
+    }
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      PQclear(raw);
+      continue;
+    }
+    result failed(raw);
+    drain();
+    detail::throw_result_error(raw, conn, sql, params, secrets_);
+  }
 }
 
 }  // namespace pgorm

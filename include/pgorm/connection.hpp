@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -167,6 +168,13 @@ class connection {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
 
+  /// Runs one statement like exec(sql, params, format), but hands each row to `on_row` as a
+  /// one-row result as soon as it arrives (libpq single-row mode), so a large result never sits
+  /// in memory whole. An exception from `on_row` cancels the statement on the server, drains
+  /// the connection and propagates.
+  void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                 const std::function<void(const result&)>& on_row);
+
   /// Server version as an integer, e.g. 150018 for 15.18.
   [[nodiscard]] int server_version() const;
   /// Process id of the server backend serving this connection.
@@ -185,6 +193,9 @@ class connection {
  private:
   [[nodiscard]] pg_conn* checked_handle() const;
   [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params);
+  // Fills the parameter arrays for PQexecParams / PQsendQueryParams; scratch_ holds the SQL.
+  struct param_arrays;
+  void prepare_params(std::string_view sql, std::span<const param> params, param_arrays& out);
 
   pg_conn* conn_ = nullptr;
   std::string description_;

@@ -186,8 +186,8 @@ TEST_F(connection_test, embedded_nul_in_text_parameter_is_refused_not_truncated)
 }
 
 TEST_F(connection_test, invalid_utf8_is_a_sql_error_22021) {
-  for (const std::string bad : {std::string("\xff"), std::string("a\xc3("),
-                                std::string("\xe2\x28\xa1"), std::string("\xf0\x90\x28\xbc")}) {
+  for (const std::string& bad : {std::string("\xff"), std::string("a\xc3("),
+                                 std::string("\xe2\x28\xa1"), std::string("\xf0\x90\x28\xbc")}) {
     try {
       conn().exec("select $1::text", {param::text(bad)});
       FAIL() << "invalid UTF-8 was accepted";

@@ -1,0 +1,1069 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Typed SQL expressions: columns (`pgorm::col<&User::email>`), parameters, comparisons,
+/// boolean logic, arithmetic, functions and aggregates. Every value travels as a `$n`
+/// parameter; the SQL text of an expression depends only on its type, so queries made of them
+/// render at compile time. See docs/queries.md.
+///
+/// ```cpp
+/// auto cond = pgorm::col<&User::email>.like("%@example.com") && pgorm::col<&User::age> >= 18;
+/// ```
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/detail/sql_names.hpp"
+#include "pgorm/detail/sql_writer.hpp"
+#include "pgorm/detail/type_list.hpp"
+#include "pgorm/params.hpp"
+#include "pgorm/reflect.hpp"
+#include "pgorm/types.hpp"
+
+namespace pgorm {
+
+// ---- table references ------------------------------------------------------------------------
+
+/// A table as it appears in a query: the struct, and the alias it goes by ("" when none).
+template <class T, detail::fixed_string Alias = "">
+struct table_ref {
+  using type = T;
+  static constexpr std::string_view alias = Alias.view();
+
+  /// How columns of this table are qualified: the alias, or the (schema-qualified) name.
+  template <class W>
+  static constexpr void render_qualifier(W& w) {
+    if constexpr (Alias.size() == 0) {
+      w.append(detail::table_name_v<T>);
+    } else {
+      detail::write_identifier(Alias.view(), w);
+    }
+  }
+  /// How the table is written in FROM / JOIN: `name` or `name AS alias`.
+  template <class W>
+  static constexpr void render_from(W& w) {
+    w.append(detail::table_name_v<T>);
+    if constexpr (Alias.size() != 0) {
+      w.append(" AS ");
+      detail::write_identifier(Alias.view(), w);
+    }
+  }
+};
+
+namespace detail {
+
+template <class T>
+struct remove_optional {
+  using type = T;
+};
+template <class T>
+struct remove_optional<std::optional<T>> {
+  using type = T;
+};
+/// `U` for `std::optional<U>`, else `T`.
+template <class T>
+using remove_optional_t = typename remove_optional<T>::type;
+
+/// `std::optional<T>` when `nullable`, else `T` (never optional<optional<T>>).
+template <class T, bool nullable>
+using maybe_optional_t =
+    std::conditional_t<nullable && !is_optional<T>::value, std::optional<T>, T>;
+
+template <class T>
+inline constexpr bool is_text_like_v =
+    std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+    std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>;
+
+template <class T>
+inline constexpr bool is_number_v =
+    std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>;
+
+/// SQL can compare (and combine arithmetically, for numbers) values of these C++ types.
+template <class A, class B>
+inline constexpr bool comparable_v = [] {
+  using a = std::remove_cvref_t<remove_optional_t<std::remove_cvref_t<A>>>;
+  using b = std::remove_cvref_t<remove_optional_t<std::remove_cvref_t<B>>>;
+  if constexpr (is_number_v<a> && is_number_v<b>) return true;
+  if constexpr (is_text_like_v<a> && is_text_like_v<b>) return true;
+  return std::is_same_v<a, b>;
+}();
+
+}  // namespace detail
+
+// ---- the expression concept ------------------------------------------------------------------
+
+/// A pgorm SQL expression: a type with `value_type` (the C++ type of its SQL value), `tables`
+/// (the tables it reads), and render/bind members. Made by pgorm::col, pgorm::val, operators
+/// and functions; not by users directly.
+template <class E>
+concept expression = requires {
+  typename std::remove_cvref_t<E>::value_type;
+  typename std::remove_cvref_t<E>::tables;
+  requires std::remove_cvref_t<E>::is_pgorm_expression;
+};
+
+/// An expression of SQL type boolean: what where(), having() and join conditions accept.
+template <class E>
+concept condition = expression<E> && std::is_same_v <
+                    detail::remove_optional_t<typename std::remove_cvref_t<E>::value_type>,
+bool > ;
+
+namespace detail {
+
+// Operator precedence, for parentheses (PostgreSQL docs 4.1.6, Table 4.2).
+inline constexpr int prec_or = 1;
+inline constexpr int prec_and = 2;
+inline constexpr int prec_not = 3;
+inline constexpr int prec_is = 4;
+inline constexpr int prec_compare = 5;
+inline constexpr int prec_like = 6;  // LIKE, BETWEEN, IN: above comparisons
+inline constexpr int prec_add = 7;
+inline constexpr int prec_mul = 8;
+inline constexpr int prec_primary = 10;
+
+/// Renders `E` (static shape: from the type; dynamic: from the object).
+template <class E, class W>
+constexpr void render_expr(W& w, const E* e) {
+  if constexpr (E::is_static) {
+    (void)e;
+    E::render(w);
+  } else {
+    e->render_dynamic(w);
+  }
+}
+
+/// Renders a child, in parentheses when it binds looser than its parent requires.
+template <class E, class W>
+constexpr void render_child(W& w, const E* e, int min_precedence) {
+  if (E::precedence < min_precedence) {
+    w.append('(');
+    render_expr<E>(w, e);
+    w.append(')');
+  } else {
+    render_expr<E>(w, e);
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+template <class... E>
+struct node_traits {
+  using tables = list_union_t<typename E::tables...>;
+  static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool is_aggregate = (E::is_aggregate || ...);
+  static constexpr bool has_bare_column = (E::has_bare_column || ...);
+};
+
+struct op_eq {
+  static constexpr std::string_view token = " = ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_ne {
+  static constexpr std::string_view token = " <> ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_lt {
+  static constexpr std::string_view token = " < ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_le {
+  static constexpr std::string_view token = " <= ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_gt {
+  static constexpr std::string_view token = " > ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_ge {
+  static constexpr std::string_view token = " >= ";
+  static constexpr int precedence = prec_compare;
+};
+struct op_and {
+  static constexpr std::string_view token = " AND ";
+  static constexpr int precedence = prec_and;
+};
+struct op_or {
+  static constexpr std::string_view token = " OR ";
+  static constexpr int precedence = prec_or;
+};
+struct op_add {
+  static constexpr std::string_view token = " + ";
+  static constexpr int precedence = prec_add;
+};
+struct op_sub {
+  static constexpr std::string_view token = " - ";
+  static constexpr int precedence = prec_add;
+};
+struct op_mul {
+  static constexpr std::string_view token = " * ";
+  static constexpr int precedence = prec_mul;
+};
+struct op_div {
+  static constexpr std::string_view token = " / ";
+  static constexpr int precedence = prec_mul;
+};
+struct op_mod {
+  static constexpr std::string_view token = " % ";
+  static constexpr int precedence = prec_mul;
+};
+struct op_like {
+  static constexpr std::string_view token = " LIKE ";
+  static constexpr int precedence = prec_like;
+};
+struct op_ilike {
+  static constexpr std::string_view token = " ILIKE ";
+  static constexpr int precedence = prec_like;
+};
+struct op_not_like {
+  static constexpr std::string_view token = " NOT LIKE ";
+  static constexpr int precedence = prec_like;
+};
+
+}  // namespace detail
+
+// ---- forward declarations, so expr_base can name every node ----------------------------------
+
+enum class sort_direction { asc, desc };
+enum class nulls_order { unspecified, first, last };
+
+template <class Op, class L, class R, class Value>
+struct binary_expr;
+template <class E, class Value, detail::fixed_string Prefix, detail::fixed_string Suffix, int Prec>
+struct unary_expr;
+template <class E, class Lo, class Hi>
+struct between_expr;
+template <class E, class T>
+struct in_values_expr;
+template <class E, class Query, bool Exists>
+struct subquery_expr;
+template <class E, sort_direction Dir = sort_direction::asc,
+          nulls_order Nulls = nulls_order::unspecified>
+struct order_term;
+
+namespace detail {
+template <class Like, class V>
+constexpr auto as_expr(V&& v);
+template <class Like, class V>
+constexpr auto make_value(V&& v);
+}  // namespace detail
+
+// ---- member functions every expression has ---------------------------------------------------
+
+/// Escapes `%`, `_` and `\` in user input so that LIKE matches it literally.
+///
+/// Example: `col<&User::name>.like("%" + pgorm::escape_like(input) + "%")`
+inline std::string escape_like(std::string_view input) {
+  std::string out;
+  out.reserve(input.size() + 4);
+  for (char c : input) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+/// A LIKE pattern matching values that contain `input` literally.
+inline std::string contains(std::string_view input) { return "%" + escape_like(input) + "%"; }
+/// A LIKE pattern matching values that start with `input` literally.
+inline std::string starts_with(std::string_view input) { return escape_like(input) + "%"; }
+/// A LIKE pattern matching values that end with `input` literally.
+inline std::string ends_with(std::string_view input) { return "%" + escape_like(input); }
+
+/// The members every expression has: like, is_null, between, in, asc/desc, ...
+template <class Derived>
+struct expr_base {
+  /// `self LIKE pattern`; text only. Escape user input with pgorm::escape_like.
+  template <class P>
+  constexpr auto like(P&& pattern) const {
+    return text_op<detail::op_like>(std::forward<P>(pattern));
+  }
+  /// `self ILIKE pattern` (case-insensitive LIKE).
+  template <class P>
+  constexpr auto ilike(P&& pattern) const {
+    return text_op<detail::op_ilike>(std::forward<P>(pattern));
+  }
+  /// `self NOT LIKE pattern`.
+  template <class P>
+  constexpr auto not_like(P&& pattern) const {
+    return text_op<detail::op_not_like>(std::forward<P>(pattern));
+  }
+  /// `self IS NULL`.
+  constexpr auto is_null() const {
+    return unary_expr<Derived, bool, "", " IS NULL", detail::prec_is>{{}, self()};
+  }
+  /// `self IS NOT NULL`.
+  constexpr auto is_not_null() const {
+    return unary_expr<Derived, bool, "", " IS NOT NULL", detail::prec_is>{{}, self()};
+  }
+  /// `self BETWEEN lo AND hi`.
+  template <class Lo, class Hi>
+  constexpr auto between(Lo&& lo, Hi&& hi) const {
+    using value = typename Derived::value_type;
+    auto l = detail::as_expr<value>(std::forward<Lo>(lo));
+    auto h = detail::as_expr<value>(std::forward<Hi>(hi));
+    static_assert(detail::comparable_v<value, typename decltype(l)::value_type> &&
+                      detail::comparable_v<value, typename decltype(h)::value_type>,
+                  "pgorm: between() bounds must have the expression's type; compare a text "
+                  "column with strings, a number column with numbers");
+    return between_expr<Derived, decltype(l), decltype(h)>{{}, self(), std::move(l), std::move(h)};
+  }
+  /// `self = ANY($n)` for a range of values, or `self IN (subquery)` for a select builder.
+  template <class R>
+  constexpr auto in(R&& values_or_query) const {
+    using value = typename Derived::value_type;
+    if constexpr (requires { std::remove_cvref_t<R>::is_pgorm_select; }) {
+      using Q = std::remove_cvref_t<R>;
+      static_assert(Q::column_count == 1,
+                    "pgorm: an IN subquery must select exactly one column, e.g. "
+                    "pgorm::select(pgorm::col<&Session::user_id>)");
+      return subquery_expr<Derived, Q, false>{{}, self(), std::forward<R>(values_or_query)};
+    } else {
+      static_assert(std::ranges::input_range<R>,
+                    "pgorm: in() takes a range of values (std::vector, std::array, ...) or a "
+                    "select builder");
+      using element = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+      static_assert(detail::comparable_v<value, element>,
+                    "pgorm: in() values must have the expression's type; compare a text column "
+                    "with strings, a number column with numbers");
+      using stored = detail::remove_optional_t<value>;
+      std::vector<stored> list;
+      for (auto&& v : values_or_query) list.push_back(detail::make_value<stored>(v).value);
+      return in_values_expr<Derived, stored>{{}, self(), std::move(list)};
+    }
+  }
+  /// Ascending, for order_by.
+  constexpr auto asc() const { return order_term<Derived, sort_direction::asc>{self()}; }
+  /// Descending, for order_by.
+  constexpr auto desc() const { return order_term<Derived, sort_direction::desc>{self()}; }
+
+ private:
+  constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  template <class Op, class P>
+  constexpr auto text_op(P&& pattern) const {
+    using value = detail::remove_optional_t<typename Derived::value_type>;
+    static_assert(detail::is_text_like_v<value>,
+                  "pgorm: like()/ilike() apply to text expressions only; compare other types "
+                  "with ==, <, between()");
+    auto p = detail::as_expr<std::string>(std::forward<P>(pattern));
+    static_assert(
+        detail::is_text_like_v<detail::remove_optional_t<typename decltype(p)::value_type>>,
+        "pgorm: a LIKE pattern must be text");
+    return binary_expr<Op, Derived, decltype(p), bool>{{}, self(), std::move(p)};
+  }
+};
+
+// ---- leaves ----------------------------------------------------------------------------------
+
+/// The column a data member maps to, optionally through a table alias. Use pgorm::col.
+template <auto Member, detail::fixed_string Alias = "">
+struct column_expr : expr_base<column_expr<Member, Alias>> {
+  static_assert(data_member_pointer<decltype(Member)>,
+                "pgorm: a column is named by a pointer to a data member, e.g. "
+                "pgorm::col<&User::email>");
+  using owner = member_class_t<Member>;
+  using value_type = member_type_t<Member>;
+  using table = table_ref<owner, Alias>;
+  using tables = detail::type_list<table>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = true;
+  static constexpr int precedence = detail::prec_primary;
+  static constexpr auto member = Member;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    if (w.qualify) {
+      table::render_qualifier(w);
+      w.append('.');
+    }
+    w.append(detail::column_name_v<Member>);
+  }
+  void bind(detail::param_list& /*sink*/) const {}
+};
+
+/// The column for `Member`, e.g. `pgorm::col<&User::email>`; with an alias for self-joins:
+/// `pgorm::col<&User::id, "manager">`.
+template <auto Member, detail::fixed_string Alias = "">
+inline constexpr column_expr<Member, Alias> col{};
+
+/// A value sent as a `$n` parameter.
+template <class T>
+struct value_expr : expr_base<value_expr<T>> {
+  using value_type = T;
+  using tables = detail::type_list<>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = detail::prec_primary;
+
+  T value;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    w.placeholder();
+  }
+  void bind(detail::param_list& sink) const { sink.add(value); }
+};
+
+namespace detail {
+
+// The C++ type a plain value is stored as: string-likes own their text, so a query can be kept
+// and run later; everything else as is.
+template <class V>
+using stored_value_t = std::conditional_t<is_text_like_v<std::remove_cvref_t<V>> ||
+                                              std::is_array_v<std::remove_cvref_t<V>>,
+                                          std::string, std::remove_cvref_t<V>>;
+
+/// Wraps a plain value as a parameter typed like `Like` (the column it is compared with), so the
+/// parameter's OID is the column's: `col<&User::age> == 18` sends 18 as the column's int type.
+template <class Like, class V>
+constexpr auto make_value(V&& v) {
+  using target = remove_optional_t<Like>;
+  using source = std::remove_cvref_t<V>;
+  if constexpr (std::is_same_v<source, std::nullopt_t>) {
+    return value_expr<std::optional<target>>{{}, std::nullopt};
+  } else if constexpr (is_optional<source>::value) {
+    return value_expr<std::optional<target>>{
+        {}, v.has_value() ? std::optional<target>(static_cast<target>(*v)) : std::nullopt};
+  } else if constexpr (std::is_integral_v<target> && std::is_integral_v<source> &&
+                       !std::is_same_v<target, bool>) {
+    if (!std::in_range<target>(v)) {
+      throw_encode_error("pgorm: the value " + std::to_string(v) +
+                         " is out of range for the column it is compared with");
+    }
+    return value_expr<target>{{}, static_cast<target>(v)};
+  } else if constexpr (is_number_v<target> && is_number_v<source>) {
+    return value_expr<target>{{}, static_cast<target>(v)};
+  } else if constexpr (is_text_like_v<target> || std::is_array_v<source>) {
+    return value_expr<std::string>{{}, std::string(std::forward<V>(v))};
+  } else {
+    return value_expr<target>{{}, target(std::forward<V>(v))};
+  }
+}
+
+/// An expression as is, or a plain value as a parameter typed like `Like`.
+template <class Like, class V>
+constexpr auto as_expr(V&& v) {
+  if constexpr (expression<V>) {
+    return std::remove_cvref_t<V>(std::forward<V>(v));
+  } else {
+    return make_value<Like>(std::forward<V>(v));
+  }
+}
+
+template <class V>
+constexpr auto as_expr_untyped(V&& v) {
+  if constexpr (expression<V>) {
+    return std::remove_cvref_t<V>(std::forward<V>(v));
+  } else {
+    return value_expr<stored_value_t<V>>{{}, stored_value_t<V>(std::forward<V>(v))};
+  }
+}
+
+}  // namespace detail
+
+/// A value as an explicit parameter, e.g. in a select list: `pgorm::val(42)`.
+template <class T>
+constexpr auto val(T&& v) {
+  return detail::as_expr_untyped(std::forward<T>(v));
+}
+
+// ---- composite nodes -------------------------------------------------------------------------
+
+/// `L <op> R`. value_type is given by the operator's family (see the factories below).
+template <class Op, class L, class R, class Value>
+struct binary_expr : expr_base<binary_expr<Op, L, R, Value>> {
+  using value_type = Value;
+  using tables = typename detail::node_traits<L, R>::tables;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = detail::node_traits<L, R>::is_static;
+  static constexpr bool is_aggregate = detail::node_traits<L, R>::is_aggregate;
+  static constexpr bool has_bare_column = detail::node_traits<L, R>::has_bare_column;
+  static constexpr int precedence = Op::precedence;
+
+  L lhs;
+  R rhs;
+
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    detail::render_child<L>(w, &lhs, precedence);
+    w.append(Op::token);
+    detail::render_child<R>(w, &rhs, precedence + 1);
+  }
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    detail::render_child<L>(w, static_cast<const L*>(nullptr), precedence);
+    w.append(Op::token);
+    detail::render_child<R>(w, static_cast<const R*>(nullptr), precedence + 1);
+  }
+  void bind(detail::param_list& sink) const {
+    lhs.bind(sink);
+    rhs.bind(sink);
+  }
+};
+
+/// A prefix (`NOT x`, `-x`) or postfix (`x IS NULL`) operator.
+template <class E, class Value, detail::fixed_string Prefix, detail::fixed_string Suffix, int Prec>
+struct unary_expr : expr_base<unary_expr<E, Value, Prefix, Suffix, Prec>> {
+  using value_type = Value;
+  using tables = typename E::tables;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = E::is_static;
+  static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool has_bare_column = E::has_bare_column;
+  static constexpr int precedence = Prec;
+
+  E operand;
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    w.append(Prefix.view());
+    detail::render_child<E>(w, static_cast<const E*>(nullptr), Prec + 1);
+    w.append(Suffix.view());
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    w.append(Prefix.view());
+    detail::render_child<E>(w, &operand, Prec + 1);
+    w.append(Suffix.view());
+  }
+  void bind(detail::param_list& sink) const { operand.bind(sink); }
+};
+
+/// A function call `name(args...)`; `Aggregate` marks count/sum/avg/min/max.
+template <detail::fixed_string Name, class Value, bool Aggregate, class... Args>
+struct function_expr : expr_base<function_expr<Name, Value, Aggregate, Args...>> {
+  using value_type = Value;
+  using tables = detail::list_union_t<detail::type_list<>, typename Args::tables...>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = (Args::is_static && ...);
+  static constexpr bool is_aggregate = Aggregate || (Args::is_aggregate || ...);
+  // Columns inside an aggregate are not bare: they need no GROUP BY.
+  static constexpr bool has_bare_column = !Aggregate && (Args::has_bare_column || ...);
+  static constexpr int precedence = detail::prec_primary;
+
+  std::tuple<Args...> args;
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    w.append(Name.view());
+    w.append('(');
+    render_args<W>(w, nullptr, std::index_sequence_for<Args...>{});
+    w.append(')');
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    w.append(Name.view());
+    w.append('(');
+    render_args<W>(w, &args, std::index_sequence_for<Args...>{});
+    w.append(')');
+  }
+  void bind(detail::param_list& sink) const {
+    std::apply([&](const auto&... a) { (a.bind(sink), ...); }, args);
+  }
+
+ private:
+  template <class W, std::size_t... I>
+  static constexpr void render_args(W& w, const std::tuple<Args...>* a, std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (I > 0) w.append(", ");
+          using arg = std::tuple_element_t<I, std::tuple<Args...>>;
+          detail::render_expr<arg>(w, a == nullptr ? nullptr : &std::get<I>(*a));
+        }(),
+        ...);
+  }
+};
+
+/// `count(*)`.
+struct count_star_expr : expr_base<count_star_expr> {
+  using value_type = std::int64_t;
+  using tables = detail::type_list<>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = true;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = detail::prec_primary;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append("count(*)");
+  }
+  void bind(detail::param_list& /*sink*/) const {}
+};
+
+/// `e BETWEEN lo AND hi`.
+template <class E, class Lo, class Hi>
+struct between_expr : expr_base<between_expr<E, Lo, Hi>> {
+  using value_type = bool;
+  using tables = typename detail::node_traits<E, Lo, Hi>::tables;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = detail::node_traits<E, Lo, Hi>::is_static;
+  static constexpr bool is_aggregate = detail::node_traits<E, Lo, Hi>::is_aggregate;
+  static constexpr bool has_bare_column = detail::node_traits<E, Lo, Hi>::has_bare_column;
+  static constexpr int precedence = detail::prec_like;
+  E e;
+  Lo lo;
+  Hi hi;
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+    w.append(" BETWEEN ");
+    detail::render_child<Lo>(w, static_cast<const Lo*>(nullptr), precedence + 1);
+    w.append(" AND ");
+    detail::render_child<Hi>(w, static_cast<const Hi*>(nullptr), precedence + 1);
+  }
+  void bind(detail::param_list& sink) const {
+    e.bind(sink);
+    lo.bind(sink);
+    hi.bind(sink);
+  }
+};
+
+/// `e = ANY($n)`: membership in a list of values, sent as one array parameter, so the SQL text
+/// (and the prepared statement) is the same for every list length.
+template <class E, class T>
+struct in_values_expr : expr_base<in_values_expr<E, T>> {
+  using value_type = bool;
+  using tables = typename E::tables;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = E::is_static;
+  static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool has_bare_column = E::has_bare_column;
+  static constexpr int precedence = detail::prec_compare;
+  E e;
+  std::vector<T> values;
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+    w.append(" = ANY(");
+    w.placeholder();
+    w.append(')');
+  }
+  void bind(detail::param_list& sink) const {
+    e.bind(sink);
+    sink.add(values);
+  }
+};
+
+/// `EXISTS (subquery)` and `e IN (subquery)`; the subquery is any select builder.
+template <class E, class Query, bool Exists>
+struct subquery_expr : expr_base<subquery_expr<E, Query, Exists>> {
+  using value_type = bool;
+  // A correlated subquery may use the outer query's tables; its own are bound inside it.
+  using tables =
+      std::conditional_t<Exists, typename Query::outer_tables,
+                         detail::list_union_t<typename E::tables, typename Query::outer_tables>>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = E::is_static && Query::is_static;
+  static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool has_bare_column = E::has_bare_column;
+  static constexpr int precedence = detail::prec_like;
+  E e;
+  Query query;
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    if constexpr (Exists) {
+      w.append("EXISTS (");
+    } else {
+      detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+      w.append(" IN (");
+    }
+    const bool outer_qualify = w.qualify;
+    Query::render(w);
+    w.qualify = outer_qualify;
+    w.append(')');
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    if constexpr (Exists) {
+      w.append("EXISTS (");
+    } else {
+      detail::render_child<E>(w, &e, precedence + 1);
+      w.append(" IN (");
+    }
+    const bool outer_qualify = w.qualify;
+    query.render_dynamic(w);
+    w.qualify = outer_qualify;
+    w.append(')');
+  }
+  void bind(detail::param_list& sink) const {
+    e.bind(sink);
+    query.bind(sink);
+  }
+};
+
+/// Placeholder operand for EXISTS, which has no left-hand side.
+struct no_expr {
+  using value_type = void;
+  using tables = detail::type_list<>;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = detail::prec_primary;
+  template <class W>
+  static constexpr void render(W& /*w*/) {}
+  void bind(detail::param_list& /*sink*/) const {}
+};
+
+// ---- ORDER BY terms --------------------------------------------------------------------------
+
+/// One ORDER BY item: an expression, a direction, and where NULLs go.
+template <class E, sort_direction Dir, nulls_order Nulls>
+struct order_term {
+  using expr_type = E;
+  using tables = typename E::tables;
+  static constexpr bool is_pgorm_order_term = true;
+  static constexpr bool is_static = E::is_static;
+  static constexpr sort_direction direction = Dir;
+  E e;
+
+  /// NULLs before the other values.
+  constexpr order_term<E, Dir, nulls_order::first> nulls_first() const { return {e}; }
+  /// NULLs after the other values.
+  constexpr order_term<E, Dir, nulls_order::last> nulls_last() const { return {e}; }
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    detail::render_expr<E>(w, static_cast<const E*>(nullptr));
+    if constexpr (Dir == sort_direction::desc) w.append(" DESC");
+    if constexpr (Nulls == nulls_order::first) w.append(" NULLS FIRST");
+    if constexpr (Nulls == nulls_order::last) w.append(" NULLS LAST");
+  }
+  void bind(detail::param_list& sink) const { e.bind(sink); }
+};
+
+template <class T>
+concept order_item = requires {
+  requires std::remove_cvref_t<T>::is_pgorm_order_term;
+};
+
+// ---- operators -------------------------------------------------------------------------------
+
+namespace detail {
+
+template <class Op, class L, class R>
+constexpr auto compare(const L& lhs, R&& rhs) {
+  using lvalue = typename L::value_type;
+  auto r = as_expr<lvalue>(std::forward<R>(rhs));
+  using rvalue = typename decltype(r)::value_type;
+  static_assert(comparable_v<lvalue, rvalue>,
+                "pgorm: these two types cannot be compared in SQL; compare a text column with "
+                "strings, a number column with numbers, a column with a value of its own type");
+  constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
+  return binary_expr<Op, L, decltype(r), maybe_optional_t<bool, nullable>>{{}, lhs, std::move(r)};
+}
+
+template <class Op, class L, class R>
+constexpr auto logical(const L& lhs, const R& rhs) {
+  static_assert(condition<L> && condition<R>,
+                "pgorm: && and || combine boolean conditions; compare a column (==, <, like(), "
+                "is_null()) instead of using it alone");
+  constexpr bool nullable =
+      is_optional<typename L::value_type>::value || is_optional<typename R::value_type>::value;
+  return binary_expr<Op, L, R, maybe_optional_t<bool, nullable>>{{}, lhs, rhs};
+}
+
+template <class Op, class L, class R>
+constexpr auto arithmetic(const L& lhs, R&& rhs) {
+  using lvalue = typename L::value_type;
+  auto r = as_expr<lvalue>(std::forward<R>(rhs));
+  using rvalue = typename decltype(r)::value_type;
+  using a = remove_optional_t<lvalue>;
+  using b = remove_optional_t<rvalue>;
+  static_assert(is_number_v<a> && is_number_v<b>,
+                "pgorm: arithmetic (+ - * / %) applies to numeric expressions only");
+  constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
+  using out = std::common_type_t<a, b>;
+  return binary_expr<Op, L, decltype(r), maybe_optional_t<out, nullable>>{{}, lhs, std::move(r)};
+}
+
+}  // namespace detail
+
+template <expression L, class R>
+constexpr auto operator==(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_eq>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator!=(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_ne>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator<(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_lt>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator<=(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_le>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator>(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_gt>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator>=(const L& lhs, R&& rhs) {
+  return detail::compare<detail::op_ge>(lhs, std::forward<R>(rhs));
+}
+
+template <expression L, expression R>
+requires(L::is_static&& R::is_static) constexpr auto operator&&(const L& lhs, const R& rhs) {
+  return detail::logical<detail::op_and>(lhs, rhs);
+}
+template <expression L, expression R>
+requires(L::is_static&& R::is_static) constexpr auto operator||(const L& lhs, const R& rhs) {
+  return detail::logical<detail::op_or>(lhs, rhs);
+}
+template <expression E>
+constexpr auto operator!(const E& e) {
+  static_assert(condition<E>, "pgorm: ! negates a boolean condition");
+  return unary_expr<E, typename E::value_type, "NOT ", "", detail::prec_not>{{}, e};
+}
+
+template <expression L, class R>
+constexpr auto operator+(const L& lhs, R&& rhs) {
+  return detail::arithmetic<detail::op_add>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator-(const L& lhs, R&& rhs) {
+  return detail::arithmetic<detail::op_sub>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator*(const L& lhs, R&& rhs) {
+  return detail::arithmetic<detail::op_mul>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator/(const L& lhs, R&& rhs) {
+  return detail::arithmetic<detail::op_div>(lhs, std::forward<R>(rhs));
+}
+template <expression L, class R>
+constexpr auto operator%(const L& lhs, R&& rhs) {
+  return detail::arithmetic<detail::op_mod>(lhs, std::forward<R>(rhs));
+}
+
+// ---- functions -------------------------------------------------------------------------------
+
+/// `lower(text)`.
+template <expression E>
+constexpr auto lower(const E& e) {
+  static_assert(detail::is_text_like_v<detail::remove_optional_t<typename E::value_type>>,
+                "pgorm: lower() takes a text expression");
+  return function_expr<"lower", typename E::value_type, false, E>{{}, {e}};
+}
+/// `upper(text)`.
+template <expression E>
+constexpr auto upper(const E& e) {
+  static_assert(detail::is_text_like_v<detail::remove_optional_t<typename E::value_type>>,
+                "pgorm: upper() takes a text expression");
+  return function_expr<"upper", typename E::value_type, false, E>{{}, {e}};
+}
+/// `coalesce(e, fallback)`: the first non-NULL; its type is the non-optional one when the
+/// fallback cannot be NULL.
+template <expression E, class F>
+constexpr auto coalesce(const E& e, F&& fallback) {
+  using value = typename E::value_type;
+  auto f = detail::as_expr<value>(std::forward<F>(fallback));
+  using fvalue = typename decltype(f)::value_type;
+  static_assert(detail::comparable_v<value, fvalue>,
+                "pgorm: coalesce() arguments must have the same type");
+  using out = std::conditional_t<detail::is_optional<fvalue>::value, value,
+                                 detail::remove_optional_t<value>>;
+  return function_expr<"coalesce", out, false, E, decltype(f)>{{}, {e, std::move(f)}};
+}
+/// `now()`: the transaction's start time, as timestamptz.
+inline constexpr function_expr<"now", timestamptz, false> now_expr{};
+/// `now()`.
+constexpr auto now() { return now_expr; }
+
+/// `count(*)`.
+constexpr auto count() { return count_star_expr{}; }
+/// `count(e)`: the non-NULL values of e.
+template <expression E>
+constexpr auto count(const E& e) {
+  return function_expr<"count", std::int64_t, true, E>{{}, {e}};
+}
+/// `count(DISTINCT e)`.
+template <expression E>
+constexpr auto count_distinct(const E& e) {
+  return function_expr<
+      "count", std::int64_t, true,
+      unary_expr<E, typename E::value_type, "DISTINCT ", "", detail::prec_primary>>{{}, {{{}, e}}};
+}
+
+namespace detail {
+// sum(int2/int4) is bigint, sum(int8) is numeric, sum(float) keeps its type (PG docs 9.21).
+template <class T>
+using sum_result_t =
+    std::conditional_t<std::is_integral_v<T>,
+                       std::conditional_t<(sizeof(T) < 8), std::int64_t, numeric>, T>;
+template <class T>
+using avg_result_t = std::conditional_t<std::is_integral_v<T>, numeric, T>;
+}  // namespace detail
+
+/// `sum(e)`: NULL (std::nullopt) over no rows.
+template <expression E>
+constexpr auto sum(const E& e) {
+  using value = detail::remove_optional_t<typename E::value_type>;
+  static_assert(detail::is_number_v<value> || std::is_same_v<value, numeric>,
+                "pgorm: sum() takes a numeric expression");
+  return function_expr<"sum", std::optional<detail::sum_result_t<value>>, true, E>{{}, {e}};
+}
+/// `avg(e)`: NULL over no rows.
+template <expression E>
+constexpr auto avg(const E& e) {
+  using value = detail::remove_optional_t<typename E::value_type>;
+  static_assert(detail::is_number_v<value> || std::is_same_v<value, numeric>,
+                "pgorm: avg() takes a numeric expression");
+  return function_expr<"avg", std::optional<detail::avg_result_t<value>>, true, E>{{}, {e}};
+}
+/// `min(e)`: NULL over no rows.
+template <expression E>
+constexpr auto min(const E& e) {
+  using value = detail::remove_optional_t<typename E::value_type>;
+  return function_expr<"min", std::optional<value>, true, E>{{}, {e}};
+}
+/// `max(e)`: NULL over no rows.
+template <expression E>
+constexpr auto max(const E& e) {
+  using value = detail::remove_optional_t<typename E::value_type>;
+  return function_expr<"max", std::optional<value>, true, E>{{}, {e}};
+}
+
+/// `EXISTS (subquery)`.
+template <class Q>
+requires requires { std::remove_cvref_t<Q>::is_pgorm_select; }
+constexpr auto exists(Q&& query) {
+  return subquery_expr<no_expr, std::remove_cvref_t<Q>, true>{{}, {}, std::forward<Q>(query)};
+}
+
+// ---- conditions chosen at run time -----------------------------------------------------------
+
+/// A condition assembled at run time over the tables `Tables...`, for optional search fields:
+/// start empty (it renders as TRUE), add conditions with &&= or ||=; values stay parameters.
+///
+/// Example:
+/// ```
+/// pgorm::filter<User> f;
+/// if (name) f &&= pgorm::col<&User::name>.ilike(pgorm::contains(*name));
+/// if (min_age) f &&= pgorm::col<&User::age> >= *min_age;
+/// auto users = db.select<User>().where(f).all();
+/// ```
+template <class... Tables>
+class filter : public expr_base<filter<Tables...>> {
+ public:
+  using value_type = bool;
+  using tables = detail::type_list<table_ref<Tables>...>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = false;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = true;
+  static constexpr int precedence = detail::prec_and;
+
+  /// True when no condition was added.
+  [[nodiscard]] bool empty() const noexcept { return parts_.empty(); }
+
+  /// Adds `cond` with AND.
+  template <class C>
+  filter& operator&=(const C& cond) {
+    return add(cond, " AND ");
+  }
+  /// Adds `cond` with OR (the existing conditions are parenthesized).
+  template <class C>
+  filter& operator|=(const C& cond) {
+    return add(cond, " OR ");
+  }
+
+  /// Renders as a left fold: ((a) AND (b)) OR (c). TRUE when empty.
+  template <class W>
+  void render_dynamic(W& w) const {
+    if (parts_.empty()) {
+      w.append("TRUE");
+      return;
+    }
+    for (std::size_t i = 1; i < parts_.size(); ++i) w.append('(');
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+      if (i > 0) w.append(parts_[i].joiner);
+      w.append('(');
+      parts_[i].render(w);
+      w.append(')');
+      if (i > 0) w.append(')');
+    }
+  }
+  void bind(detail::param_list& sink) const {
+    for (const part& p : parts_) p.bind(sink);
+  }
+
+ private:
+  using writer = detail::sql_writer<detail::string_out>;
+  struct part {
+    const char* joiner;
+    std::function<void(writer&)> render;
+    std::function<void(detail::param_list&)> bind;
+  };
+
+  template <class C>
+  filter& add(const C& cond, const char* joiner) {
+    static_assert(condition<C>,
+                  "pgorm: a filter takes boolean conditions such as col<&User::age> >= 18");
+    static_assert(detail::list_subset_v<typename C::tables, tables>,
+                  "pgorm: the condition uses a table the filter was not declared over; list it: "
+                  "pgorm::filter<User, Session>");
+    if constexpr (C::is_static) {
+      parts_.push_back({joiner, [](writer& w) { C::render(w); },
+                        [cond](detail::param_list& s) { cond.bind(s); }});
+    } else {
+      parts_.push_back({joiner, [cond](writer& w) { cond.render_dynamic(w); },
+                        [cond](detail::param_list& s) { cond.bind(s); }});
+    }
+    return *this;
+  }
+
+  std::vector<part> parts_;
+};
+
+/// `f && cond`: a copy of the filter with `cond` added.
+template <class... T, expression C>
+filter<T...> operator&&(filter<T...> f, const C& cond) {
+  f &= cond;
+  return f;
+}
+/// `cond && f`.
+template <expression C, class... T>
+requires(C::is_static) filter<T...>
+operator&&(const C& cond, const filter<T...>& f) {
+  filter<T...> out;
+  out &= cond;
+  out &= f;
+  return out;
+}
+/// `f || cond`.
+template <class... T, expression C>
+filter<T...> operator||(filter<T...> f, const C& cond) {
+  f |= cond;
+  return f;
+}
+/// `cond || f`.
+template <expression C, class... T>
+requires(C::is_static) filter<T...>
+operator||(const C& cond, const filter<T...>& f) {
+  filter<T...> out;
+  out &= cond;
+  out |= f;
+  return out;
+}
+
+}  // namespace pgorm

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The query builders: select, and (see the per-builder headers) the shared pieces.
+
+#include "pgorm/expr.hpp"          // IWYU pragma: export
+#include "pgorm/query/common.hpp"  // IWYU pragma: export
+#include "pgorm/query/select.hpp"  // IWYU pragma: export

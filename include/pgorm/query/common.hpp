@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// What every query builder shares: the executor concept, static SQL rendering, the statement
+/// returned by to_sql(), and the run-and-read helpers.
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/detail/fixed_string.hpp"
+#include "pgorm/detail/sql_writer.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/params.hpp"
+#include "pgorm/row.hpp"
+
+namespace pgorm {
+
+/// Something queries run on: a connection today; the pool and transactions satisfy it too.
+/// It runs one statement with binary parameters and returns its result in the given format.
+template <class E>
+concept executor = requires(E& e, std::string_view sql, std::span<const param> params) {
+  { e.exec(sql, params, data_format::binary) } -> std::same_as<result>;
+};
+
+static_assert(executor<connection>);
+
+/// A rendered statement: its SQL text and its parameters, for logging, debugging and snapshot
+/// tests. Parameter values are in binary format (params()); SQL holds only placeholders.
+struct statement {
+  std::string sql;
+  detail::param_list params;
+};
+
+/// Rows and the cursor of the next page, from select(...).page(n).
+template <class Row, class Cursor>
+struct page {
+  std::vector<Row> rows;
+  /// Pass to after() for the next page; std::nullopt when this page was the last.
+  std::optional<Cursor> next;
+};
+
+namespace detail {
+
+/// Marks a builder not bound to an executor: run it with all(conn), one(conn), ...
+struct unbound {};
+
+template <class Q>
+struct static_sql_renderer {
+  template <class Out>
+  constexpr void operator()(Out& out) const {
+    sql_writer<Out> w{out};
+    Q::render(w);
+  }
+};
+
+/// The SQL text of a query whose shape is static, computed during compilation and stored once.
+template <class Q>
+inline constexpr auto static_sql_v = rendered_v<static_sql_renderer<Q>>;
+
+template <class Q>
+statement to_statement(const Q& q) {
+  statement s;
+  string_out out;
+  sql_writer<string_out> w{out};
+  if constexpr (Q::is_static) {
+    Q::render(w);
+  } else {
+    q.render_dynamic(w);
+  }
+  s.sql = std::move(out.text);
+  q.bind(s.params);
+  return s;
+}
+
+/// Runs `q` on `exec` with binary results.
+template <class Q, class Exec>
+result run(const Q& q, Exec& exec) {
+  param_list params;
+  q.bind(params);
+  if constexpr (Q::is_static) {
+    return exec.exec(static_sql_v<Q>.view(), params.params(), data_format::binary);
+  } else {
+    string_out out;
+    sql_writer<string_out> w{out};
+    q.render_dynamic(w);
+    return exec.exec(out.text, params.params(), data_format::binary);
+  }
+}
+
+[[noreturn]] void throw_not_one_row(int rows);
+[[noreturn]] void throw_unbound();
+
+template <class Exec>
+Exec& bound_executor(Exec* exec) {
+  if (exec == nullptr) throw_unbound();
+  return *exec;
+}
+
+}  // namespace detail
+
+}  // namespace pgorm

@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// SELECT: whole rows into structs, columns into tuples, joins, where, group by/having,
+/// order by, limit/offset, keyset pagination, subqueries, CTEs and row locks.
+/// See docs/queries.md.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/expr.hpp"
+#include "pgorm/query/common.hpp"
+#include "pgorm/row.hpp"
+#include "pgorm/table.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+inline constexpr unsigned sel_distinct = 1U;
+inline constexpr unsigned sel_limit = 2U;
+inline constexpr unsigned sel_offset = 4U;
+inline constexpr unsigned sel_for_update = 8U;
+inline constexpr unsigned sel_for_share = 16U;
+inline constexpr unsigned sel_skip_locked = 32U;
+inline constexpr unsigned sel_nowait = 64U;
+
+/// An absent WHERE / HAVING.
+struct no_clause {
+  using tables = type_list<>;
+  static constexpr bool present = false;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = prec_primary;
+  template <class W>
+  static constexpr void render(W& /*w*/) {}
+  template <class W>
+  void render_dynamic(W& /*w*/) const {}
+  void bind(param_list& /*p*/) const {}
+};
+
+template <class C>
+inline constexpr bool present_v = !std::is_same_v<C, no_clause>;
+
+/// Select list: all columns of these tables (table_refs), one struct (or tuple) per row.
+template <class... Refs>
+struct whole_rows {
+  static constexpr std::size_t column_count = (table<typename Refs::type>::column_count + ...);
+  using tables = type_list<Refs...>;
+};
+/// Select list: the fields of P, taken by name from the columns of the FROM table.
+template <class P>
+struct mapped_row {
+  static constexpr std::size_t column_count = field_count_v<P>;
+  using tables = type_list<>;
+};
+/// Select list: these expressions, one std::tuple per row.
+template <class... E>
+struct expr_list {
+  static constexpr std::size_t column_count = sizeof...(E);
+  using tables = list_union_t<type_list<>, typename E::tables...>;
+  std::tuple<E...> exprs;
+};
+
+enum class join_kind { inner, left };
+
+template <join_kind Kind, class Ref, class Cond>
+struct join_clause {
+  using ref = Ref;
+  static constexpr join_kind kind = Kind;
+  Cond on;
+};
+
+/// WITH name (columns) AS (query): the CTE's rows have the fields of struct P, and P is usable
+/// as a table in from<P>() and join<P>().
+template <class P, class Q>
+struct cte_clause {
+  using row = P;
+  Q query;
+};
+
+template <class Cols, class Nullable>
+struct row_of;
+template <class Ref, class Nullable>
+struct row_of<whole_rows<Ref>, Nullable> {
+  using type = typename Ref::type;
+};
+template <class R0, class R1, class... Refs, class Nullable>
+struct row_of<whole_rows<R0, R1, Refs...>, Nullable> {
+  using type =
+      std::tuple<maybe_optional_t<typename R0::type, list_contains_v<Nullable, R0>>,
+                 maybe_optional_t<typename R1::type, list_contains_v<Nullable, R1>>,
+                 maybe_optional_t<typename Refs::type, list_contains_v<Nullable, Refs>>...>;
+};
+template <class P, class Nullable>
+struct row_of<mapped_row<P>, Nullable> {
+  using type = P;
+};
+template <class... E, class Nullable>
+struct row_of<expr_list<E...>, Nullable> {
+  using type = std::tuple<
+      maybe_optional_t<typename E::value_type,
+                       list_intersects_v<typename E::tables, Nullable> && !E::is_aggregate>...>;
+};
+
+template <class Joins>
+struct join_refs;
+template <class... J>
+struct join_refs<std::tuple<J...>> {
+  using all = type_list<typename J::ref...>;
+  using nullable =
+      list_union_t<type_list<>, std::conditional_t<J::kind == join_kind::left,
+                                                   type_list<typename J::ref>, type_list<>>...>;
+};
+
+template <class Tuple>
+struct tuple_tables;
+template <class... E>
+struct tuple_tables<std::tuple<E...>> {
+  using type = list_union_t<type_list<>, typename E::tables...>;
+  static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool has_aggregate = (E::is_aggregate || ...);
+  static constexpr bool has_bare_column = (E::has_bare_column || ...);
+};
+template <class Joins>
+struct join_cond_tables;
+template <class... J>
+struct join_cond_tables<std::tuple<J...>> {
+  using type = list_union_t<type_list<>, typename decltype(J::on)::tables...>;
+};
+
+/// FROM of a select(cols...) before from<T>(): the first table its first column reads.
+struct no_from {
+  using type = void;
+  template <class W>
+  static constexpr void render_qualifier(W& /*w*/) {}
+  template <class W>
+  static constexpr void render_from(W& /*w*/) {}
+};
+template <class List>
+struct first_of {
+  using type = no_from;
+};
+template <class T0, class... Ts>
+struct first_of<type_list<T0, Ts...>> {
+  using type = T0;
+};
+
+template <class Cols>
+inline constexpr bool is_expr_list_v = false;
+template <class... E>
+inline constexpr bool is_expr_list_v<expr_list<E...>> = true;
+
+template <class Cols>
+struct cols_traits {
+  using tables = typename Cols::tables;
+  static constexpr bool is_static = true;
+  static constexpr bool has_aggregate = false;
+  static constexpr bool has_bare_column = true;
+};
+template <class... E>
+struct cols_traits<expr_list<E...>> {
+  using tables = list_union_t<type_list<>, typename E::tables...>;
+  static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool has_aggregate = (E::is_aggregate || ...);
+  static constexpr bool has_bare_column = (E::has_bare_column || ...);
+};
+
+/// Index of the column of `U` whose C++ field is named `name`; a compile error when none.
+template <class U>
+consteval std::size_t field_named(std::string_view name) {
+  const auto* c = table<U>::find_field(name);
+  if (c == nullptr) return static_cast<std::size_t>(-1);
+  return c->index;
+}
+
+template <class P, class U, std::size_t... I>
+consteval bool fields_found(std::index_sequence<I...>) {
+  return ((field_named<U>(field_names_v<P>[I]) != static_cast<std::size_t>(-1)) && ...);
+}
+
+template <class P, class U, std::size_t... I>
+consteval bool fields_compatible(std::index_sequence<I...>) {
+  return (std::is_same_v<remove_optional_t<field_type_t<P, I>>,
+                         remove_optional_t<field_type_t<U, field_named<U>(field_names_v<P>[I])>>> &&
+          ...);
+}
+
+}  // namespace detail
+
+template <class Exec, class Cols, class From, class Joins = std::tuple<>,
+          class Where = detail::no_clause, class Group = std::tuple<>,
+          class Having = detail::no_clause, class Order = std::tuple<>, unsigned Flags = 0,
+          class Ctes = std::tuple<>, class Cursor = std::tuple<>>
+class select_query;
+
+namespace detail {
+template <class T>
+struct is_select_query : std::false_type {};
+template <class X, class C, class F, class J, class W, class G, class H, class O, unsigned Fl,
+          class Ct, class Cu>
+struct is_select_query<select_query<X, C, F, J, W, G, H, O, Fl, Ct, Cu>> : std::true_type {};
+}  // namespace detail
+
+/// A SELECT under construction. Every method returns a new builder (the old one is unchanged);
+/// the clause types record the query's shape, so its SQL text is computed at compile time.
+/// Made by pgorm::select<T>(), pgorm::select(cols...) or conn.select<T>().
+///
+/// Run it with all() (std::vector), one() (exactly one row, else usage_error), first()
+/// (std::optional), each(fn) (streams), page(n) (keyset pagination) or count().
+template <class Exec, class Cols, class From, class Joins, class Where, class Group, class Having,
+          class Order, unsigned Flags, class Ctes, class Cursor>
+class select_query {
+  using join_info = detail::join_refs<Joins>;
+
+  template <class... O>
+  static auto cursor_type_of(std::tuple<O...>*)
+      -> std::tuple<detail::remove_optional_t<typename O::expr_type::value_type>...>;
+
+ public:
+  /// The type of a cursor for after(): the order_by() values of a row, as a tuple.
+  using cursor_t = decltype(cursor_type_of(static_cast<Order*>(nullptr)));
+
+  static constexpr bool is_pgorm_select = true;
+
+  /// Every table in the query: FROM, then the joins in order.
+  using own_tables = detail::list_union_t<detail::type_list<From>, typename join_info::all>;
+  /// Tables whose columns may all be NULL (the right side of left joins).
+  using nullable_tables = typename join_info::nullable;
+  /// The C++ type of one result row.
+  using row_type = typename detail::row_of<Cols, nullable_tables>::type;
+
+  /// Tables referenced by the query's expressions (select list, joins, where, ...).
+  using referenced_tables =
+      detail::list_union_t<typename detail::cols_traits<Cols>::tables, typename Where::tables,
+                           typename Having::tables, typename detail::tuple_tables<Group>::type,
+                           typename detail::tuple_tables<Order>::type,
+                           typename detail::join_cond_tables<Joins>::type>;
+
+  /// Tables a subquery reads from its enclosing query (correlated subqueries).
+  using outer_tables = detail::list_difference_t<referenced_tables, own_tables>;
+
+  static constexpr std::size_t column_count = Cols::column_count;
+  static constexpr bool is_static = detail::cols_traits<Cols>::is_static && Where::is_static &&
+                                    Having::is_static && detail::tuple_tables<Group>::is_static &&
+                                    detail::tuple_tables<Order>::is_static;
+
+  select_query(Exec* exec, Cols cols, Joins joins, Where where, Group group, Having having,
+               Order order, std::int64_t limit, std::int64_t offset, Ctes ctes, Cursor cursor)
+      : exec_(exec),
+        cols_(std::move(cols)),
+        joins_(std::move(joins)),
+        where_(std::move(where)),
+        group_(std::move(group)),
+        having_(std::move(having)),
+        order_(std::move(order)),
+        limit_(limit),
+        offset_(offset),
+        ctes_(std::move(ctes)),
+        cursor_(std::move(cursor)) {}
+
+  // ---- clauses ----
+
+  /// FROM U: the table to read; `select<P>().from<U>()` reads P's fields from U by name.
+  template <class U, detail::fixed_string Alias = "">
+  auto from() const {
+    using ref = table_ref<U, Alias>;
+    if constexpr (std::is_same_v<Cols, detail::whole_rows<From>>) {
+      using row = typename From::type;
+      if constexpr (std::is_same_v<row, U>) {
+        return rebuild<detail::whole_rows<ref>, ref>(detail::whole_rows<ref>{});
+      } else {
+        check_mapped<row, U>();
+        return rebuild<detail::mapped_row<row>, ref>(detail::mapped_row<row>{});
+      }
+    } else {
+      return rebuild<Cols, ref>(cols_);
+    }
+  }
+
+  /// INNER JOIN U ON cond.
+  template <class U, detail::fixed_string Alias = "", class C>
+  auto join(const C& on) const {
+    return add_join<detail::join_kind::inner, table_ref<U, Alias>>(on);
+  }
+  /// LEFT JOIN U ON cond: U's columns come back as std::optional.
+  template <class U, detail::fixed_string Alias = "", class C>
+  auto left_join(const C& on) const {
+    return add_join<detail::join_kind::left, table_ref<U, Alias>>(on);
+  }
+
+  /// WHERE cond. Combine conditions with && and ||, rather than calling where() twice.
+  template <class C>
+  auto where(const C& cond) const {
+    static_assert(expression<C>,
+                  "pgorm: where() takes an expression such as pgorm::col<&User::age> > 18; wrap "
+                  "run-time values in pgorm::val(v)");
+    static_assert(condition<C>,
+                  "pgorm: where() needs a boolean condition; compare the column (==, <, like(), "
+                  "is_null()) instead of passing it alone");
+    static_assert(!detail::present_v<Where>,
+                  "pgorm: where() was already called; combine the conditions with && or || in "
+                  "one where()");
+    return select_query<Exec, Cols, From, Joins, C, Group, Having, Order, Flags, Ctes, Cursor>(
+        exec_, cols_, joins_, cond, group_, having_, order_, limit_, offset_, ctes_, cursor_);
+  }
+
+  /// GROUP BY e, ...
+  template <class... E>
+  auto group_by(const E&... exprs) const {
+    static_assert(sizeof...(E) > 0, "pgorm: group_by() needs at least one expression");
+    static_assert((expression<E> && ...),
+                  "pgorm: group_by() takes columns or expressions, e.g. pgorm::col<&User::id>");
+    static_assert(std::tuple_size_v<Group> == 0, "pgorm: group_by() was already called");
+    return select_query<Exec, Cols, From, Joins, Where, std::tuple<E...>, Having, Order, Flags,
+                        Ctes, Cursor>(exec_, cols_, joins_, where_, std::tuple<E...>(exprs...),
+                                      having_, order_, limit_, offset_, ctes_, cursor_);
+  }
+
+  /// HAVING cond (a condition over aggregates).
+  template <class C>
+  auto having(const C& cond) const {
+    static_assert(condition<C>,
+                  "pgorm: having() needs a boolean condition, e.g. pgorm::count() > 1");
+    static_assert(!detail::present_v<Having>, "pgorm: having() was already called");
+    return select_query<Exec, Cols, From, Joins, Where, Group, C, Order, Flags, Ctes, Cursor>(
+        exec_, cols_, joins_, where_, group_, cond, order_, limit_, offset_, ctes_, cursor_);
+  }
+
+  /// ORDER BY: columns or expressions (ascending), or x.asc() / x.desc() with
+  /// .nulls_first() / .nulls_last().
+  template <class... O>
+  auto order_by(const O&... items) const {
+    static_assert(sizeof...(O) > 0, "pgorm: order_by() needs at least one column");
+    static_assert(((expression<O> || order_item<O>)&&...),
+                  "pgorm: order_by() takes columns or expressions (pgorm::col<&User::name>), "
+                  "optionally with .asc() or .desc()");
+    static_assert(std::tuple_size_v<Order> == 0,
+                  "pgorm: order_by() was already called; list every column in one order_by()");
+    using terms = std::tuple<decltype(as_order(items))...>;
+    return select_query<Exec, Cols, From, Joins, Where, Group, Having, terms, Flags, Ctes, Cursor>(
+        exec_, cols_, joins_, where_, group_, having_, terms(as_order(items)...), limit_, offset_,
+        ctes_, cursor_);
+  }
+
+  /// LIMIT n (sent as a parameter).
+  auto limit(std::int64_t n) const { return with_flags<Flags | detail::sel_limit>(n, offset_); }
+  /// OFFSET n (sent as a parameter). Prefer after() for deep pages.
+  auto offset(std::int64_t n) const { return with_flags<Flags | detail::sel_offset>(limit_, n); }
+  /// SELECT DISTINCT.
+  auto distinct() const { return with_flags<Flags | detail::sel_distinct>(limit_, offset_); }
+  /// FOR UPDATE: lock the selected rows until the transaction ends.
+  auto for_update() const { return with_flags<Flags | detail::sel_for_update>(limit_, offset_); }
+  /// FOR SHARE.
+  auto for_share() const { return with_flags<Flags | detail::sel_for_share>(limit_, offset_); }
+  /// SKIP LOCKED (with for_update / for_share): skip rows other transactions hold, e.g. for a
+  /// job queue.
+  auto skip_locked() const {
+    static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
+                  "pgorm: skip_locked() goes after for_update() or for_share()");
+    return with_flags<Flags | detail::sel_skip_locked>(limit_, offset_);
+  }
+  /// NOWAIT (with for_update / for_share): fail instead of waiting for a lock.
+  auto nowait() const {
+    static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
+                  "pgorm: nowait() goes after for_update() or for_share()");
+    return with_flags<Flags | detail::sel_nowait>(limit_, offset_);
+  }
+
+  /// WITH: `P`'s rows are the result of `query`; select from<P>() or join<P>() to use them.
+  template <class P, class Q>
+  auto with(const Q& query) const {
+    static_assert(detail::is_select_query<Q>::value,
+                  "pgorm: with<P>() takes a select builder for the rows of P");
+    static_assert(Q::column_count == field_count_v<P>,
+                  "pgorm: the CTE's query must select one column per field of P, in order");
+    auto ctes = std::tuple_cat(ctes_, std::tuple<detail::cte_clause<P, Q>>{{query}});
+    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, Flags, decltype(ctes),
+                        Cursor>(exec_, cols_, joins_, where_, group_, having_, order_, limit_,
+                                offset_, std::move(ctes), cursor_);
+  }
+
+  /// Keyset pagination: only rows after `cursor` in order_by order, i.e.
+  /// `(c1, c2) > ($1, $2)` (or < when descending). Use the cursor page() returned.
+  template <class C>
+  auto after(const C& cursor) const {
+    static_assert(std::tuple_size_v<Order> > 0,
+                  "pgorm: after() needs order_by() first: the cursor is a position in that order");
+    static_assert(same_direction(),
+                  "pgorm: after() needs all order_by() terms in the same "
+                  "direction (all asc or all desc)");
+    using cursor_type = cursor_t;
+    static_assert(std::is_same_v<C, cursor_type>,
+                  "pgorm: after() takes the cursor page() returned: a std::tuple of the "
+                  "order_by() values");
+    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, Flags, Ctes,
+                        std::tuple<cursor_type>>(exec_, cols_, joins_, where_, group_, having_,
+                                                 order_, limit_, offset_, ctes_,
+                                                 std::tuple<cursor_type>(cursor));
+  }
+
+  /// The same query, bound to `exec` so that all(), one(), ... need no argument.
+  template <executor E>
+  auto bind(E& exec) const {
+    return select_query<E, Cols, From, Joins, Where, Group, Having, Order, Flags, Ctes, Cursor>(
+        &exec, cols_, joins_, where_, group_, having_, order_, limit_, offset_, ctes_, cursor_);
+  }
+
+  // ---- rendering ----
+
+  /// The SQL text and parameters, for debugging and snapshot tests.
+  [[nodiscard]] statement to_sql() const {
+    check();
+    return detail::to_statement(*this);
+  }
+
+  /// The SQL text of this query's shape, computed at compile time (static shapes only).
+  static constexpr std::string_view sql() requires(is_static) {
+    return detail::static_sql_v<select_query>.view();
+  }
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_impl(w, nullptr);
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_impl(w, this);
+  }
+  void bind(detail::param_list& p) const {
+    std::apply([&](const auto&... c) { (c.query.bind(p), ...); }, ctes_);
+    if constexpr (detail::is_expr_list_v<Cols>) {
+      std::apply([&](const auto&... e) { (e.bind(p), ...); }, cols_.exprs);
+    }
+    std::apply([&](const auto&... j) { (j.on.bind(p), ...); }, joins_);
+    where_.bind(p);
+    if constexpr (has_cursor) {
+      std::apply([&](const auto&... v) { (p.add(v), ...); }, std::get<0>(cursor_));
+    }
+    std::apply([&](const auto&... g) { (g.bind(p), ...); }, group_);
+    having_.bind(p);
+    std::apply([&](const auto&... o) { (o.bind(p), ...); }, order_);
+    if constexpr ((Flags & detail::sel_limit) != 0) p.add(limit_);
+    if constexpr ((Flags & detail::sel_offset) != 0) p.add(offset_);
+  }
+
+  // ---- execution ----
+
+  /// All rows.
+  std::vector<row_type> all() const { return all(detail::bound_executor(exec_)); }
+  template <executor E>
+  std::vector<row_type> all(E& exec) const {
+    check();
+    return read_rows<row_type>(detail::run(*this, exec));
+  }
+
+  /// Exactly one row; usage_error when there are none or several.
+  row_type one() const { return one(detail::bound_executor(exec_)); }
+  template <executor E>
+  row_type one(E& exec) const {
+    check();
+    const result res = detail::run(*this, exec);
+    if (res.rows() != 1) detail::throw_not_one_row(res.rows());
+    return row_reader<row_type>(res).read(0);
+  }
+
+  /// The first row, or std::nullopt. (Add limit(1) to let the server stop early.)
+  std::optional<row_type> first() const { return first(detail::bound_executor(exec_)); }
+  template <executor E>
+  std::optional<row_type> first(E& exec) const {
+    check();
+    const result res = detail::run(*this, exec);
+    if (res.rows() == 0) return std::nullopt;
+    return row_reader<row_type>(res).read(0);
+  }
+
+  /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
+  /// sits in memory whole. An exception from fn stops the query and propagates.
+  template <class F>
+  void each(F&& fn) const {
+    each(detail::bound_executor(exec_), std::forward<F>(fn));
+  }
+  template <executor E, class F>
+  void each(E& exec, F&& fn) const {
+    check();
+    detail::param_list params;
+    bind(params);
+    std::string storage;
+    std::string_view text;
+    if constexpr (is_static) {
+      text = sql();
+    } else {
+      detail::string_out out;
+      detail::sql_writer<detail::string_out> w{out};
+      render_dynamic(w);
+      storage = std::move(out.text);
+      text = storage;
+    }
+    std::optional<row_reader<row_type>> reader;
+    row_type row{};
+    exec.exec_each(text, params.params(), data_format::binary, [&](const result& res) {
+      if (!reader) {
+        reader.emplace(res);
+      } else {
+        reader->rebind(res);
+      }
+      reader->read(0, row);
+      fn(row);
+    });
+  }
+
+  /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
+  /// last one). Needs order_by() over columns of the selected struct.
+  auto page(std::int64_t n) const { return page(detail::bound_executor(exec_), n); }
+  template <executor E>
+  auto page(E& exec, std::int64_t n) const {
+    static_assert(std::tuple_size_v<Order> > 0,
+                  "pgorm: page() needs order_by(): the cursor is a position in that order");
+    pgorm::page<row_type, cursor_t> out;
+    out.rows = limit(n).all(exec);
+    if (n > 0 && static_cast<std::int64_t>(out.rows.size()) == n) {
+      out.next = cursor_of(out.rows.back());
+    }
+    return out;
+  }
+
+ private:
+  template <class, class, class, class, class, class, class, class, unsigned, class, class>
+  friend class select_query;
+
+  static constexpr bool has_cursor = std::tuple_size_v<Cursor> != 0;
+
+  static constexpr bool same_direction() {
+    return []<class... O>(std::tuple<O...>*) {
+      if constexpr (sizeof...(O) == 0) {
+        return true;
+      } else {
+        constexpr sort_direction first = std::tuple_element_t<0, std::tuple<O...>>::direction;
+        return ((O::direction == first) && ...);
+      }
+    }(static_cast<Order*>(nullptr));
+  }
+
+  template <class O>
+  static constexpr auto as_order(const O& item) {
+    if constexpr (order_item<O>) {
+      return item;
+    } else {
+      return order_term<O>{item};
+    }
+  }
+
+  template <class P, class U>
+  static constexpr void check_mapped() {
+    constexpr bool found = detail::fields_found<P, U>(std::make_index_sequence<field_count_v<P>>{});
+    static_assert(found,
+                  "pgorm: every field of the selected struct must name a field of the FROM "
+                  "table's struct; rename the field or select a column expression instead");
+    if constexpr (found) {
+      static_assert(detail::fields_compatible<P, U>(std::make_index_sequence<field_count_v<P>>{}),
+                    "pgorm: a field of the selected struct has another type than the column it "
+                    "is read from");
+    }
+  }
+
+  template <class NewCols, class NewFrom>
+  auto rebuild(NewCols cols) const {
+    return select_query<Exec, NewCols, NewFrom, Joins, Where, Group, Having, Order, Flags, Ctes,
+                        Cursor>(exec_, std::move(cols), joins_, where_, group_, having_, order_,
+                                limit_, offset_, ctes_, cursor_);
+  }
+
+  template <unsigned NewFlags>
+  auto with_flags(std::int64_t limit, std::int64_t offset) const {
+    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, NewFlags, Ctes,
+                        Cursor>(exec_, cols_, joins_, where_, group_, having_, order_, limit,
+                                offset, ctes_, cursor_);
+  }
+
+  template <detail::join_kind Kind, class Ref, class C>
+  auto add_join(const C& on) const {
+    static_assert(condition<C>,
+                  "pgorm: a join needs an ON condition such as pgorm::col<&Session::user_id> == "
+                  "pgorm::col<&User::id>");
+    static_assert(!detail::list_contains_v<own_tables, Ref>,
+                  "pgorm: this table is already in the query; join it again under an alias: "
+                  "join<User, \"other\">(...) with pgorm::col<&User::id, \"other\">");
+    auto joins = std::tuple_cat(joins_, std::tuple<detail::join_clause<Kind, Ref, C>>{{on}});
+    using new_cols = std::conditional_t<std::is_same_v<Cols, detail::whole_rows<From>>,
+                                        detail::whole_rows<From>, Cols>;
+    return select_query<Exec, new_cols, From, decltype(joins), Where, Group, Having, Order, Flags,
+                        Ctes, Cursor>(exec_, cols_, std::move(joins), where_, group_, having_,
+                                      order_, limit_, offset_, ctes_, cursor_);
+  }
+
+  /// The rules checked when the query is complete (at execution or to_sql()).
+  static constexpr void check() {
+    static_assert(!std::is_same_v<From, detail::no_from>,
+                  "pgorm: this select has no table; name it with from<T>()");
+    using traits = detail::cols_traits<Cols>;
+    static_assert(
+        !(traits::has_aggregate && traits::has_bare_column && std::tuple_size_v<Group> == 0),
+        "pgorm: a column selected beside an aggregate (count, sum, ...) must be "
+        "listed in group_by(...)");
+  }
+
+  template <class M>
+  static constexpr auto ptr(const select_query* q, M select_query::*m) {
+    return q == nullptr ? nullptr : &(q->*m);
+  }
+
+  template <class W>
+  static constexpr void render_impl(W& w, const select_query* q) {
+    constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
+    if constexpr (ncte > 0) {
+      w.append("WITH ");
+      render_ctes(w, q, std::make_index_sequence<ncte>{});
+      w.append(' ');
+    }
+    const bool outer_qualify = w.qualify;
+    w.qualify = detail::list_union_t<own_tables, outer_tables>::size > 1;
+    w.append("SELECT ");
+    if constexpr ((Flags & detail::sel_distinct) != 0) w.append("DISTINCT ");
+    render_cols(w, q);
+    w.append(" FROM ");
+    From::render_from(w);
+    render_joins(w, q, std::make_index_sequence<std::tuple_size_v<Joins>>{});
+    if constexpr (detail::present_v<Where> || has_cursor) {
+      w.append(" WHERE ");
+      if constexpr (detail::present_v<Where>) {
+        detail::render_child<Where>(w, ptr(q, &select_query::where_),
+                                    has_cursor ? detail::prec_and + 1 : 0);
+      }
+      if constexpr (detail::present_v<Where> && has_cursor) w.append(" AND ");
+      if constexpr (has_cursor) render_keyset(w);
+    }
+    if constexpr (std::tuple_size_v < Group >> 0) {
+      w.append(" GROUP BY ");
+      render_list(w, q == nullptr ? nullptr : &q->group_);
+    }
+    if constexpr (detail::present_v<Having>) {
+      w.append(" HAVING ");
+      detail::render_expr<Having>(w, ptr(q, &select_query::having_));
+    }
+    if constexpr (std::tuple_size_v < Order >> 0) {
+      w.append(" ORDER BY ");
+      render_order(w, std::make_index_sequence<std::tuple_size_v<Order>>{});
+    }
+    if constexpr ((Flags & detail::sel_limit) != 0) {
+      w.append(" LIMIT ");
+      w.placeholder();
+    }
+    if constexpr ((Flags & detail::sel_offset) != 0) {
+      w.append(" OFFSET ");
+      w.placeholder();
+    }
+    if constexpr ((Flags & detail::sel_for_update) != 0) w.append(" FOR UPDATE");
+    if constexpr ((Flags & detail::sel_for_share) != 0) w.append(" FOR SHARE");
+    if constexpr ((Flags & detail::sel_skip_locked) != 0) w.append(" SKIP LOCKED");
+    if constexpr ((Flags & detail::sel_nowait) != 0) w.append(" NOWAIT");
+    w.qualify = outer_qualify;
+  }
+
+  template <class W, std::size_t... I>
+  static constexpr void render_ctes(W& w, [[maybe_unused]] const select_query* q,
+                                    std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (I > 0) w.append(", ");
+          using cte = std::tuple_element_t<I, Ctes>;
+          using P = typename cte::row;
+          w.append(table<P>::qualified_name);
+          w.append(" (");
+          w.append(table<P>::select_list);
+          w.append(") AS (");
+          using Q = decltype(cte::query);
+          if constexpr (Q::is_static) {
+            Q::render(w);
+          } else {
+            std::get<I>(q->ctes_).query.render_dynamic(w);
+          }
+          w.append(')');
+        }(),
+        ...);
+  }
+
+  template <class W>
+  static constexpr void render_cols(W& w, const select_query* q) {
+    if constexpr (detail::is_expr_list_v<Cols>) {
+      render_list(w, q == nullptr ? nullptr : &q->cols_.exprs);
+    } else {
+      render_named_cols(w, static_cast<Cols*>(nullptr));
+    }
+  }
+
+  template <class W, class... Refs>
+  static constexpr void render_named_cols(W& w, detail::whole_rows<Refs...>*) {
+    bool first = true;
+    (
+        [&] {
+          using T = typename Refs::type;
+          for (const column_info& c : table<T>::columns) {
+            if (!first) w.append(", ");
+            first = false;
+            if (w.qualify) {
+              Refs::render_qualifier(w);
+              w.append('.');
+            }
+            w.append(c.sql_name);
+          }
+        }(),
+        ...);
+  }
+
+  template <class W, class P>
+  static constexpr void render_named_cols(W& w, detail::mapped_row<P>*) {
+    using U = typename From::type;
+    for (std::size_t i = 0; i != field_count_v<P>; ++i) {
+      if (i != 0) w.append(", ");
+      const column_info& source = table<U>::columns[detail::field_named<U>(field_names_v<P>[i])];
+      const column_info& target = table<P>::columns[i];
+      if (w.qualify) {
+        From::render_qualifier(w);
+        w.append('.');
+      }
+      w.append(source.sql_name);
+      if (source.name != target.name) {
+        w.append(" AS ");
+        w.append(target.sql_name);
+      }
+    }
+  }
+
+  template <class W, class... E>
+  static constexpr void render_list(W& w, const std::tuple<E...>* items) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I > 0) w.append(", ");
+            using e = std::tuple_element_t<I, std::tuple<E...>>;
+            detail::render_expr<e>(w, items == nullptr ? nullptr : &std::get<I>(*items));
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<E...>{});
+  }
+
+  template <class W, std::size_t... I>
+  static constexpr void render_joins(W& w, [[maybe_unused]] const select_query* q,
+                                     std::index_sequence<I...>) {
+    (
+        [&] {
+          using j = std::tuple_element_t<I, Joins>;
+          w.append(j::kind == detail::join_kind::inner ? " JOIN " : " LEFT JOIN ");
+          j::ref::render_from(w);
+          w.append(" ON ");
+          using cond = decltype(j::on);
+          detail::render_expr<cond>(w, q == nullptr ? nullptr : &std::get<I>(q->joins_).on);
+        }(),
+        ...);
+  }
+
+  template <class W, std::size_t... I>
+  static constexpr void render_order(W& w, std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (I > 0) w.append(", ");
+          std::tuple_element_t<I, Order>::render(w);
+        }(),
+        ...);
+  }
+
+  template <class W>
+  static constexpr void render_keyset(W& w) {
+    constexpr std::size_t n = std::tuple_size_v<Order>;
+    if constexpr (n > 1) w.append('(');
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I > 0) w.append(", ");
+            using e = typename std::tuple_element_t<I, Order>::expr_type;
+            detail::render_expr<e>(w, static_cast<const e*>(nullptr));
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<n>{});
+    if constexpr (n > 1) w.append(')');
+    constexpr bool desc = std::tuple_element_t<0, Order>::direction == sort_direction::desc;
+    w.append(desc ? " < " : " > ");
+    if constexpr (n > 1) w.append('(');
+    for (std::size_t i = 0; i != n; ++i) {
+      if (i != 0) w.append(", ");
+      w.placeholder();
+    }
+    if constexpr (n > 1) w.append(')');
+  }
+
+  cursor_t cursor_of(const row_type& row) const {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return cursor_t(value_of<typename std::tuple_element_t<I, Order>::expr_type>(row)...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<Order>>{});
+  }
+
+  template <class E>
+  static auto value_of(const row_type& row) {
+    if constexpr (requires { E::member; }) {
+      static_assert(std::is_same_v<member_class_t<E::member>, row_type>,
+                    "pgorm: page() reads the cursor from each row: select a struct and order by "
+                    "its own columns");
+      static_assert(!detail::is_optional<typename E::value_type>::value,
+                    "pgorm: keyset pagination needs NOT NULL order_by() columns (a NULL has no "
+                    "position); order by a non-optional column");
+      return row.*E::member;
+    } else {
+      static_assert(
+          requires { E::member; },
+          "pgorm: page() reads the cursor from each row: order by columns, not "
+          "computed expressions");
+      return 0;
+    }
+  }
+
+  Exec* exec_;
+  Cols cols_;
+  Joins joins_;
+  Where where_;
+  Group group_;
+  Having having_;
+  Order order_;
+  std::int64_t limit_;
+  std::int64_t offset_;
+  Ctes ctes_;
+  Cursor cursor_;
+};
+
+/// Starts a SELECT of whole rows of `T` (FROM T), or of the struct `T` mapped by field names from
+/// the table given to from<U>().
+///
+/// Example: `auto users = pgorm::select<User>().where(pgorm::col<&User::id> > 10).all(conn);`
+template <class T, class... More>
+auto select() {
+  static_assert(reflectable<T>, "pgorm: select<T>() takes a struct that maps to a table");
+  using ref = table_ref<T>;
+  if constexpr (sizeof...(More) == 0) {
+    return select_query<detail::unbound, detail::whole_rows<ref>, ref>(nullptr, {}, {}, {}, {}, {},
+                                                                       {}, 0, 0, {}, {});
+  } else {
+    return select_query<detail::unbound, detail::whole_rows<ref, table_ref<More>...>, ref>(
+        nullptr, {}, {}, {}, {}, {}, {}, 0, 0, {}, {});
+  }
+}
+
+/// Starts a SELECT of these columns or expressions; rows come back as std::tuple. Give the table
+/// with from<T>().
+///
+/// Example: `pgorm::select(pgorm::col<&User::email>, pgorm::count()).from<User>()`
+template <class E0, class... E>
+auto select(const E0& first, const E&... rest) {
+  static_assert(expression<E0> && (expression<E> && ...),
+                "pgorm: select(...) takes columns or expressions such as "
+                "pgorm::col<&User::email>; for whole rows use select<User>()");
+  using cols = detail::expr_list<E0, E...>;
+  using ref = typename detail::first_of<typename cols::tables>::type;
+  return select_query<detail::unbound, cols, ref>(nullptr, cols{{first, rest...}}, {}, {}, {}, {},
+                                                  {}, 0, 0, {}, {});
+}
+
+}  // namespace pgorm

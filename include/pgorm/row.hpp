@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Row mapping: a binary-format result row into a struct (by column name, never by position),
+/// a std::tuple (by position), or a single value. Column names and types are checked once per
+/// result; each row then decodes straight into the fields.
+///
+/// ```cpp
+/// auto res = conn.exec("select id, email from users", {}, pgorm::data_format::binary);
+/// std::vector<User> users = pgorm::read_rows<User>(res);
+/// ```
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/reflect.hpp"
+#include "pgorm/table.hpp"
+#include "pgorm/types.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+[[noreturn]] void throw_missing_column(std::string_view table, std::string_view field,
+                                       std::string_view column);
+[[noreturn]] void throw_extra_column(std::string_view table, std::string_view column);
+[[noreturn]] void throw_column_count(std::size_t expected, int actual);
+
+template <class T>
+struct is_std_tuple : std::false_type {};
+template <class... T>
+struct is_std_tuple<std::tuple<T...>> : std::true_type {};
+
+/// How a part of a row is read: a struct by its column names, or one value.
+template <class E>
+struct element_mapper;
+
+/// A struct: each field from the column of the same (SQL) name, within [begin, end).
+template <class T>
+requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
+  using desc = table<T>;
+  static constexpr int width = static_cast<int>(desc::column_count);
+
+  std::array<int, desc::column_count> cols{};
+  std::array<oid, desc::column_count> types{};
+
+  void prepare(const result& res, int begin, int end, bool exact) {
+    std::array<bool, 1600> used{};  // PostgreSQL allows at most 1600 columns per table
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (prepare_field<I>(res, begin, end, used), ...);
+    }
+    (std::make_index_sequence<desc::column_count>{});
+    if (exact) {
+      for (int c = begin; c < end; ++c) {
+        if (!used[static_cast<std::size_t>(c - begin)]) {
+          throw_extra_column(desc::name, res.column_name(c));
+        }
+      }
+    }
+  }
+
+  void read(const result& res, int row, T& out) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (read_value(res, row, cols[I], types[I], get_field<I>(out), context<I>()), ...);
+    }
+    (std::make_index_sequence<desc::column_count>{});
+  }
+
+  /// True when every column of this struct is NULL in `row` (a LEFT JOIN without a match).
+  [[nodiscard]] bool all_null(const result& res, int row) const {
+    for (int c : cols) {
+      if (!res.is_null(row, c)) return false;
+    }
+    return true;
+  }
+
+ private:
+  template <std::size_t I>
+  static constexpr field_context context() {
+    return {desc::name, desc::columns[I].name};
+  }
+
+  template <std::size_t I>
+  void prepare_field(const result& res, int begin, int end, std::array<bool, 1600>& used) {
+    constexpr std::string_view name = desc::columns[I].name;
+    int found = -1;
+    for (int c = begin; c < end; ++c) {
+      if (res.column_name(c) == name) {
+        found = c;
+        break;
+      }
+    }
+    if (found < 0) throw_missing_column(desc::name, desc::columns[I].field_name, name);
+    used[static_cast<std::size_t>(found - begin)] = true;
+    cols[I] = found;
+    types[I] = check_field<field_type_t<T, I>>(res, found, context<I>());
+  }
+};
+
+/// A struct from a LEFT JOIN: std::nullopt when all its columns are NULL.
+template <class T>
+requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct element_mapper<std::optional<T>> {
+  static constexpr int width = element_mapper<T>::width;
+  element_mapper<T> inner;
+
+  void prepare(const result& res, int begin, int end, bool exact) {
+    inner.prepare(res, begin, end, exact);
+  }
+  void read(const result& res, int row, std::optional<T>& out) const {
+    if (inner.all_null(res, row)) {
+      out.reset();
+      return;
+    }
+    inner.read(res, row, out.emplace());
+  }
+};
+
+/// One value, from one column.
+template <class T>
+requires has_pg_type<T>
+struct element_mapper<T> {
+  static constexpr int width = 1;
+  int col = 0;
+  oid type = 0;
+  std::string_view name;
+
+  void prepare(const result& res, int begin, int /*end*/, bool /*exact*/) {
+    col = begin;
+    name = res.column_name(begin);
+    type = check_field<T>(res, col, {{}, name});
+  }
+  void read(const result& res, int row, T& out) const {
+    read_value(res, row, col, type, out, {{}, name});
+  }
+};
+
+template <class Row>
+concept row_element = requires {
+  element_mapper<Row>::width;
+};
+
+}  // namespace detail
+
+/// The types a result row can be read into: a reflectable struct whose fields all have a
+/// pg_type (by column name), a std::tuple of such structs and values (by position), or a single
+/// value type such as std::int64_t.
+template <class Row>
+concept row_type = detail::row_element<Row> || detail::is_std_tuple<Row>::value;
+
+/// Reads the rows of one result into `Row`. The constructor matches and type-checks the
+/// columns once; read() then decodes one row.
+///
+/// - A struct maps by column name: every field needs a column of its (SQL) name, and every
+///   column needs a field; otherwise usage_error names the column.
+/// - A std::tuple maps by position: the column count must equal the tuple's width (a struct
+///   element takes as many columns as it has fields, matched by name within them).
+/// - Types are checked against each field's codec: conversion_error names table.column.
+///
+/// Example: `pgorm::row_reader<User> reader(res); User u = reader.read(0);`
+template <class Row>
+class row_reader {
+  static_assert(row_type<Row>,
+                "pgorm: rows are read into a struct of columns, a std::tuple, or a single value "
+                "with a pg_type (see docs/types.md)");
+
+ public:
+  explicit row_reader(const result& res) : res_(&res) {
+    if constexpr (detail::is_std_tuple<Row>::value) {
+      prepare_tuple(std::make_index_sequence<std::tuple_size_v<Row>>{});
+    } else if constexpr (reflectable<Row> && !has_pg_type<Row>) {
+      mapper_.prepare(res, 0, res.columns(), true);
+    } else {
+      if (res.columns() != 1) detail::throw_column_count(1, res.columns());
+      mapper_.prepare(res, 0, 1, true);
+    }
+  }
+
+  /// Reads from another result of the same shape (the next row in single-row mode), keeping the
+  /// column matching done for the first one.
+  void rebind(const result& res) noexcept { res_ = &res; }
+
+  /// Decodes row `row` into `out`.
+  void read(int row, Row& out) const {
+    if constexpr (detail::is_std_tuple<Row>::value) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (std::get<I>(mapper_).read(*res_, row, std::get<I>(out)), ...);
+      }
+      (std::make_index_sequence<std::tuple_size_v<Row>>{});
+    } else {
+      mapper_.read(*res_, row, out);
+    }
+  }
+  /// Decodes row `row`.
+  [[nodiscard]] Row read(int row) const {
+    Row out{};
+    read(row, out);
+    return out;
+  }
+
+ private:
+  template <class T>
+  struct mapper_of {
+    using type = detail::element_mapper<T>;
+  };
+  template <class... T>
+  struct mapper_of<std::tuple<T...>> {
+    using type = std::tuple<detail::element_mapper<T>...>;
+  };
+
+  template <std::size_t... I>
+  void prepare_tuple(std::index_sequence<I...>) {
+    constexpr int width = (std::tuple_element_t<I, decltype(mapper_)>::width + ... + 0);
+    if (res_->columns() != width) {
+      detail::throw_column_count(static_cast<std::size_t>(width), res_->columns());
+    }
+    int begin = 0;
+    (
+        [&] {
+          auto& m = std::get<I>(mapper_);
+          const int w = std::remove_reference_t<decltype(m)>::width;
+          m.prepare(*res_, begin, begin + w, true);
+          begin += w;
+        }(),
+        ...);
+  }
+
+  const result* res_;
+  typename mapper_of<Row>::type mapper_{};
+};
+
+/// Every row of a binary-format result as `Row` (see row_reader).
+///
+/// Example: `auto users = pgorm::read_rows<User>(conn.exec(sql, {}, pgorm::data_format::binary));`
+template <class Row>
+std::vector<Row> read_rows(const result& res) {
+  row_reader<Row> reader(res);
+  std::vector<Row> rows(static_cast<std::size_t>(res.rows()));
+  for (int r = 0; r < res.rows(); ++r) reader.read(r, rows[static_cast<std::size_t>(r)]);
+  return rows;
+}
+
+}  // namespace pgorm

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#include <fmt/format.h>
+
+#include "pgorm/query/common.hpp"
+
+namespace pgorm::detail {
+
+void throw_not_one_row(int rows) {
+  throw usage_error(fmt::format(
+      "pgorm: one() expects exactly one row, but the query returned {}; use first() for an "
+      "optional row or all() for many",
+      rows));
+}
+
+void throw_unbound() {
+  throw usage_error(
+      "pgorm: this query is not bound to a connection; start it from one (conn.select<T>()) or "
+      "pass one to all(conn), one(conn), first(conn), exec(conn)");
+}
+
+}  // namespace pgorm::detail
