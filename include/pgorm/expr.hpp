@@ -250,6 +250,9 @@ template <class E, class T>
 struct in_values_expr;
 template <class E, class Query, bool Exists>
 struct subquery_expr;
+template <auto Member, class E>
+struct assignment;
+
 template <class E, sort_direction Dir = sort_direction::asc,
           nulls_order Nulls = nulls_order::unspecified>
 struct order_term;
@@ -394,7 +397,65 @@ struct column_expr : expr_base<column_expr<Member, Alias>> {
     w.append(detail::column_name_v<Member>);
   }
   void bind(detail::param_list& /*sink*/) const {}
+
+  /// `column = value` for update().set(...) and on_conflict().do_update(...): an assignment,
+  /// not a comparison. The value is an expression or a plain value of the column's type.
+  template <class V>
+  constexpr auto operator=(V&& value) const {  // NOLINT(misc-unconventional-assign-operator)
+    auto e = detail::as_expr<value_type>(std::forward<V>(value));
+    static_assert(detail::comparable_v<value_type, typename decltype(e)::value_type>,
+                  "pgorm: the value assigned to a column must have the column's type");
+    static_assert(detail::is_optional<value_type>::value ||
+                      !detail::is_optional<typename decltype(e)::value_type>::value,
+                  "pgorm: a NULL (std::optional) value cannot be assigned to a NOT NULL column; "
+                  "make the field std::optional or assign a value");
+    return assignment<Member, decltype(e)>{std::move(e)};
+  }
 };
+
+/// `column = expr` in SET lists (update, upsert). Made by `pgorm::col<&T::m> = value`.
+template <auto Member, class E>
+struct assignment {
+  using column = column_expr<Member>;
+  using tables = typename E::tables;
+  static constexpr bool is_static = E::is_static;
+  static constexpr bool is_pgorm_assignment = true;
+  E value;
+
+  /// Writes `col = value` (never table-qualified on the left, as SET requires).
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    w.append(detail::column_name_v<Member>);
+    w.append(" = ");
+    detail::render_expr<E>(w, static_cast<const E*>(nullptr));
+  }
+  void bind(detail::param_list& sink) const { value.bind(sink); }
+};
+
+/// `excluded.col` in on_conflict(...).do_update(...): the value the conflicting insert proposed.
+template <auto Member>
+struct excluded_expr : expr_base<excluded_expr<Member>> {
+  using value_type = member_type_t<Member>;
+  using tables = detail::type_list<>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = detail::prec_primary;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append("excluded.");
+    w.append(detail::column_name_v<Member>);
+  }
+  void bind(detail::param_list& /*sink*/) const {}
+};
+
+/// `excluded.col`: in an upsert, the value the row that conflicted would have written.
+///
+/// Example: `.on_conflict(pgorm::col<&User::email>).do_update(pgorm::col<&User::name> =
+/// pgorm::excluded<&User::name>)`
+template <auto Member>
+inline constexpr excluded_expr<Member> excluded{};
 
 /// The column for `Member`, e.g. `pgorm::col<&User::email>`; with an alias for self-joins:
 /// `pgorm::col<&User::id, "manager">`.
