@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// INSERT: one struct or a range of them, with RETURNING and ON CONFLICT (upsert).
+/// See docs/dml.md.
+///
+/// ```cpp
+/// User u = pgorm::insert(User{.email = "a@b.c"}).returning_all().one(conn);
+/// pgorm::insert(users).on_conflict(pgorm::col<&User::email>).do_nothing().exec(conn);
+/// ```
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/expr.hpp"
+#include "pgorm/query/common.hpp"
+#include "pgorm/query/dml_common.hpp"
+#include "pgorm/reflect.hpp"
+#include "pgorm/table.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+/// Whether column I of T is written by INSERT: identity columns are not (GENERATED ALWAYS
+/// rejects a value, PostgreSQL docs 5.3; BY DEFAULT columns are left to their sequence too).
+template <class T, std::size_t I>
+inline constexpr bool insert_writes_v = !table<T>::columns[I].is_identity();
+
+template <class T>
+consteval std::size_t insert_column_count() {
+  std::size_t n = 0;
+  for (const column_info& c : table<T>::columns) {
+    if (!c.is_identity()) ++n;
+  }
+  return n;
+}
+
+/// `email, name, age`: the columns INSERT writes.
+template <class T>
+struct insert_columns_renderer {
+  template <class Out>
+  constexpr void operator()(Out& out) const {
+    bool first = true;
+    for (const column_info& c : table<T>::columns) {
+      if (c.is_identity()) continue;
+      if (!first) out.append(", ");
+      first = false;
+      out.append(c.sql_name);
+    }
+  }
+};
+template <class T>
+inline constexpr auto insert_columns_v = rendered_v<insert_columns_renderer<T>>;
+
+/// One VALUES tuple: `($1, $2, coalesce($3, now()))`. A column with a default takes
+/// coalesce(value, default), and the value is sent as NULL when the field is "not set", so
+/// every row has the same SQL shape whichever fields are set.
+template <class T, class W>
+constexpr void render_insert_row(W& w) {
+  w.append('(');
+  bool first = true;
+  for (const column_info& c : table<T>::columns) {
+    if (c.is_identity()) continue;
+    if (!first) w.append(", ");
+    first = false;
+    if (c.has_default()) {
+      w.append("coalesce(");
+      w.placeholder();
+      w.append(", ");
+      w.append(c.default_sql);
+      w.append(')');
+    } else {
+      w.placeholder();
+    }
+  }
+  w.append(')');
+}
+
+/// A value-initialized T: what "not set" is measured against (default member initializers
+/// included).
+template <class T>
+const T& pristine_row() {
+  static const T value{};
+  return value;
+}
+
+/// Whether field I of `row` is "not set": it equals the same field of T{}, or it is an empty
+/// std::optional. Fields without operator== are always set.
+template <class T, std::size_t I>
+bool field_not_set(const T& row) {
+  using F = field_type_t<T, I>;
+  const F& value = get_field<I>(row);
+  if constexpr (is_optional<F>::value) {
+    if (!value.has_value()) return true;
+  }
+  if constexpr (std::equality_comparable<F>) {
+    return value == get_field<I>(pristine_row<T>());
+  } else {
+    return false;
+  }
+}
+
+/// Appends the parameters of one VALUES tuple, in render_insert_row's order.
+template <class T>
+void bind_insert_row(const T& row, param_list& p) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (insert_writes_v<T, I>) {
+            using F = field_type_t<T, I>;
+            if constexpr (table<T>::columns[I].has_default()) {
+              if (field_not_set<T, I>(row)) {
+                p.add(std::optional<remove_optional_t<F>>{});
+                return;
+              }
+            }
+            p.add(get_field<I>(row));
+          }
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+}
+
+/// insert(obj): one row; the SQL text is static.
+template <class T>
+struct insert_one {
+  static constexpr bool is_static = true;
+  T row;
+  [[nodiscard]] std::size_t size() const noexcept { return 1; }
+  void bind(param_list& p) const { bind_insert_row(row, p); }
+};
+
+/// insert(range): n rows; the SQL text depends on n.
+template <class T>
+struct insert_many {
+  static constexpr bool is_static = false;
+  std::vector<T> rows;
+  [[nodiscard]] std::size_t size() const noexcept { return rows.size(); }
+  void bind(param_list& p) const {
+    for (const T& r : rows) bind_insert_row(r, p);
+  }
+};
+
+/// ` ON CONFLICT (a, b)` (or ` ON CONFLICT` without columns).
+template <class... Target, class W>
+constexpr void render_conflict_target(W& w) {
+  w.append(" ON CONFLICT");
+  if constexpr (sizeof...(Target) > 0) {
+    w.append(" (");
+    bool first = true;
+    (
+        [&] {
+          if (!first) w.append(", ");
+          first = false;
+          w.append(column_name_v<Target::member>);
+        }(),
+        ...);
+    w.append(')');
+  }
+}
+
+/// ON CONFLICT (cols) DO NOTHING; no columns: ON CONFLICT DO NOTHING.
+template <class... Target>
+struct conflict_do_nothing {
+  static constexpr bool present = true;
+  static constexpr bool is_static = true;
+  template <class W>
+  static constexpr void render(W& w) {
+    render_conflict_target<Target...>(w);
+    w.append(" DO NOTHING");
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render(w);
+  }
+  void bind(param_list& /*p*/) const {}
+};
+
+/// ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]. Columns in the SET values and the WHERE are
+/// table-qualified: unqualified names would be ambiguous beside `excluded` (PostgreSQL docs,
+/// INSERT, "ON CONFLICT Clause").
+template <class Sets, class Where, class... Target>
+struct conflict_do_update {
+  static constexpr bool present = true;
+  static constexpr bool is_static = assignments_traits<Sets>::is_static && Where::is_static;
+  Sets sets;
+  Where where;
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_impl(w, nullptr);
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_impl(w, this);
+  }
+  void bind(param_list& p) const {
+    std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets);
+    where.bind(p);
+  }
+
+ private:
+  template <class W>
+  static constexpr void render_impl(W& w, const conflict_do_update* self) {
+    render_conflict_target<Target...>(w);
+    w.append(" DO UPDATE SET ");
+    const bool outer_qualify = w.qualify;
+    w.qualify = true;
+    render_assignments(w, self == nullptr ? nullptr : &self->sets);
+    if constexpr (dml_present_v<Where>) {
+      w.append(" WHERE ");
+      render_expr<Where>(w, self == nullptr ? nullptr : &self->where);
+    }
+    w.qualify = outer_qualify;
+  }
+};
+
+template <class C>
+inline constexpr bool is_do_update_v = false;
+template <class S, class W, class... T>
+inline constexpr bool is_do_update_v<conflict_do_update<S, W, T...>> = true;
+
+/// What insert(x) inserts: x itself, or each element of a range of structs.
+template <class R>
+struct insert_row_of {
+  using type = std::remove_cvref_t<R>;
+  static constexpr bool is_range = false;
+};
+template <class R>
+requires std::ranges::input_range<R> &&
+    reflectable<std::remove_cvref_t<std::ranges::range_value_t<R>>>
+struct insert_row_of<R> {
+  using type = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+  static constexpr bool is_range = true;
+};
+
+}  // namespace detail
+
+template <class Exec, class T, class Rows, class Conflict = detail::dml_none,
+          class Returning = detail::dml_none>
+class insert_query;
+
+template <class Query, class... Target>
+class on_conflict_clause;
+
+/// An INSERT under construction; made by pgorm::insert(row) or pgorm::insert(range). Every
+/// method returns a new builder. Identity columns are not written; a column with a default
+/// takes it when its field is "not set" (equal to the field of `T{}`, or std::nullopt).
+///
+/// Run it with exec() (rows inserted), or after returning(...)/returning_all() with all(),
+/// one() or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
+/// Throws usage_error before sending when the rows need more than 65535 parameters.
+template <class Exec, class T, class Rows, class Conflict, class Returning>
+class insert_query
+    : public detail::dml_runner<insert_query<Exec, T, Rows, Conflict, Returning>, Exec, Returning> {
+ public:
+  static constexpr bool is_pgorm_insert = true;
+  /// The struct whose table is written.
+  using table_type = T;
+  /// Whether the SQL text depends only on the type (one row, static clauses).
+  static constexpr bool is_static = Rows::is_static && Conflict::is_static && Returning::is_static;
+
+  insert_query(Exec* exec, Rows rows, Conflict conflict, Returning returning)
+      : exec_(exec),
+        rows_(std::move(rows)),
+        conflict_(std::move(conflict)),
+        returning_(std::move(returning)) {}
+
+  // ---- clauses ----
+
+  /// ON CONFLICT (cols...): continue with do_nothing() or do_update(...). Without columns,
+  /// only do_nothing() is allowed (any conflict skips the row).
+  ///
+  /// Example: `pgorm::insert(u).on_conflict(pgorm::col<&User::email>).do_nothing()`
+  template <class... C>
+  auto on_conflict(const C&... /*columns*/) const {
+    static_assert(!detail::dml_present_v<Conflict>, "pgorm: on_conflict() was already called");
+    static_assert((requires { C::member; } && ...),
+                  "pgorm: on_conflict() takes the columns of a unique constraint or index, e.g. "
+                  "pgorm::col<&User::email>");
+    if constexpr ((requires { C::member; } && ...)) {
+      static_assert((std::is_same_v<member_class_t<C::member>, T> && ...),
+                    "pgorm: on_conflict() names columns of the table being inserted into only");
+    }
+    return on_conflict_clause<insert_query, C...>(*this);
+  }
+
+  /// WHERE cond of ON CONFLICT ... DO UPDATE: update the existing row only when cond holds.
+  /// Column references are to the existing row; pgorm::excluded<&T::m> is the proposed one.
+  template <class C>
+  auto where(const C& cond) const {
+    static_assert(detail::is_do_update_v<Conflict>,
+                  "pgorm: where() on an insert filters its on_conflict(...).do_update(...); call "
+                  "it after do_update()");
+    if constexpr (detail::is_do_update_v<Conflict>) {
+      if constexpr (detail::check_where<T, C, decltype(Conflict::where)>()) {
+        return with_where(conflict_, cond);
+      }
+    }
+  }
+
+  /// RETURNING these columns or expressions of T: rows come back as std::tuple.
+  ///
+  /// Example: `auto [id] = pgorm::insert(u).returning(pgorm::col<&User::id>).one(conn);`
+  template <class... E>
+  auto returning(const E&... exprs) const {
+    if constexpr (detail::check_returning<T, Returning, E...>()) {
+      return insert_query<Exec, T, Rows, Conflict, detail::returning_exprs<E...>>(
+          exec_, rows_, conflict_, detail::returning_exprs<E...>{{exprs...}});
+    }
+  }
+
+  /// RETURNING every column: rows come back as T, with identity and default values filled in.
+  auto returning_all() const {
+    static_assert(!detail::dml_present_v<Returning>, "pgorm: returning was already chosen");
+    return insert_query<Exec, T, Rows, Conflict, detail::returning_all_columns<T>>(exec_, rows_,
+                                                                                   conflict_, {});
+  }
+
+  /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
+  template <executor E>
+  auto bind(E& exec) const {
+    return insert_query<E, T, Rows, Conflict, Returning>(&exec, rows_, conflict_, returning_);
+  }
+
+  // ---- rendering ----
+
+  /// The SQL text and parameters, for debugging and snapshot tests. Throws usage_error for an
+  /// empty range (there is no statement to send).
+  [[nodiscard]] statement to_sql() const {
+    check();
+    if (sends_nothing()) throw usage_error("pgorm: insert() of an empty range sends nothing");
+    return detail::to_statement(*this);
+  }
+
+  /// The SQL text, computed at compile time (one row, static clauses).
+  static constexpr std::string_view sql() requires(is_static) {
+    check();
+    return detail::static_sql_v<insert_query>.view();
+  }
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_impl(w, nullptr);
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_impl(w, this);
+  }
+  void bind(detail::param_list& p) const {
+    rows_.bind(p);
+    conflict_.bind(p);
+    returning_.bind(p);
+  }
+
+ private:
+  template <class, class, class, class, class>
+  friend class insert_query;
+  template <class, class...>
+  friend class on_conflict_clause;
+  friend class detail::dml_runner<insert_query, Exec, Returning>;
+
+  static constexpr void check() {}
+  [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }
+
+  template <class NewConflict>
+  auto with_conflict(NewConflict conflict) const {
+    return insert_query<Exec, T, Rows, NewConflict, Returning>(exec_, rows_, std::move(conflict),
+                                                               returning_);
+  }
+
+  template <class S, class W, class... Target, class C>
+  auto with_where(const detail::conflict_do_update<S, W, Target...>& c, const C& cond) const {
+    return with_conflict(detail::conflict_do_update<S, C, Target...>{c.sets, cond});
+  }
+
+  template <class W>
+  static constexpr void render_impl(W& w, const insert_query* q) {
+    w.qualify = false;
+    w.append("INSERT INTO ");
+    w.append(table<T>::qualified_name);
+    w.append(" (");
+    w.append(detail::insert_columns_v<T>.view());
+    w.append(") VALUES ");
+    const std::size_t n = q == nullptr ? 1 : q->rows_.size();
+    for (std::size_t i = 0; i != n; ++i) {
+      if (i != 0) w.append(", ");
+      detail::render_insert_row<T>(w);
+    }
+    if constexpr (detail::dml_present_v<Conflict>) {
+      detail::render_expr<Conflict>(w, q == nullptr ? nullptr : &q->conflict_);
+    }
+    detail::render_expr<Returning>(w, q == nullptr ? nullptr : &q->returning_);
+  }
+
+  Exec* exec_;
+  Rows rows_;
+  Conflict conflict_;
+  Returning returning_;
+};
+
+/// The ON CONFLICT (cols) part of an insert, waiting for do_nothing() or do_update(...).
+template <class Query, class... Target>
+class on_conflict_clause {
+ public:
+  explicit on_conflict_clause(Query query) : query_(std::move(query)) {}
+
+  /// ON CONFLICT ... DO NOTHING: conflicting rows are skipped (exec() does not count them).
+  auto do_nothing() const { return query_.with_conflict(detail::conflict_do_nothing<Target...>{}); }
+
+  /// ON CONFLICT (cols) DO UPDATE SET ...: update the existing row instead. Read the proposed
+  /// values with pgorm::excluded<&T::m>; add .where(cond) to update only some rows.
+  ///
+  /// Example: `.do_update(pgorm::col<&User::name> = pgorm::excluded<&User::name>)`
+  template <class... A>
+  auto do_update(const A&... assignments) const {
+    using T = typename Query::table_type;
+    static_assert(sizeof...(Target) > 0,
+                  "pgorm: do_update() needs the conflict's columns: on_conflict(pgorm::col<&T::a>, "
+                  "...); only do_nothing() works without them");
+    static_assert(sizeof...(A) > 0,
+                  "pgorm: do_update() needs at least one assignment such as "
+                  "pgorm::col<&User::name> = pgorm::excluded<&User::name>");
+    if constexpr (sizeof...(Target) > 0 && sizeof...(A) > 0) {
+      if constexpr (detail::check_assignments<T, A...>()) {
+        return query_.with_conflict(
+            detail::conflict_do_update<std::tuple<A...>, detail::dml_none, Target...>{
+                std::tuple<A...>(assignments...), {}});
+      }
+    }
+  }
+
+ private:
+  Query query_;
+};
+
+/// Starts an INSERT of one struct (its table comes from the type), or of every element of a
+/// range (std::vector, std::span, ...) in one statement. `insert<T>(...)` names the table and
+/// rejects rows of another struct. The rows are copied into the builder.
+///
+/// Example: `pgorm::insert(User{.email = "a@b.c"}).exec(conn);`
+/// Example: `auto ids = pgorm::insert(users).returning(pgorm::col<&User::id>).all(conn);`
+template <class T = void, class R>
+auto insert(R&& row_or_range) {
+  using info = detail::insert_row_of<R>;
+  using row = typename info::type;
+  static_assert(reflectable<row>,
+                "pgorm: insert() takes a struct that maps to a table, or a range of them");
+  static_assert(std::is_void_v<T> || std::is_same_v<T, row>,
+                "pgorm: insert<T>(row) inserts into T's table and takes a T (or a range of T); "
+                "this row is a struct of another table");
+  if constexpr (reflectable<row> && (std::is_void_v<T> || std::is_same_v<T, row>)) {
+    static_assert(detail::insert_column_count<row>() > 0,
+                  "pgorm: this table has only identity columns; there is nothing to insert");
+    if constexpr (info::is_range) {
+      std::vector<row> rows;
+      if constexpr (std::ranges::sized_range<R>) rows.reserve(std::ranges::size(row_or_range));
+      if constexpr (std::is_rvalue_reference_v<R&&> &&
+                    !std::is_const_v<std::remove_reference_t<R>>) {
+        for (auto&& r : row_or_range) rows.push_back(std::move(r));
+      } else {
+        for (const auto& r : row_or_range) rows.push_back(r);
+      }
+      return insert_query<detail::unbound, row, detail::insert_many<row>>(
+          nullptr, detail::insert_many<row>{std::move(rows)}, {}, {});
+    } else {
+      return insert_query<detail::unbound, row, detail::insert_one<row>>(
+          nullptr, detail::insert_one<row>{std::forward<R>(row_or_range)}, {}, {});
+    }
+  }
+}
+
+}  // namespace pgorm

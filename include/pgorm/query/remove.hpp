@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// DELETE, spelled remove (delete is a C++ keyword): where(cond) or all_rows(), RETURNING.
+/// See docs/dml.md.
+///
+/// ```cpp
+/// auto n = pgorm::remove<Session>().where(pgorm::col<&Session::expires_at> <
+/// pgorm::now()).exec(conn);
+/// ```
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "pgorm/expr.hpp"
+#include "pgorm/query/common.hpp"
+#include "pgorm/query/dml_common.hpp"
+#include "pgorm/reflect.hpp"
+#include "pgorm/table.hpp"
+
+namespace pgorm {
+
+template <class Exec, class T, class Where = detail::dml_none, bool AllRows = false,
+          class Returning = detail::dml_none>
+class remove_query;
+
+/// A DELETE from T's table under construction; made by pgorm::remove<T>(). Every method
+/// returns a new builder. It needs where(cond) or all_rows() (checked at compile time where it
+/// runs or renders).
+///
+/// Run it with exec() (rows deleted), or after returning(...)/returning_all() with all(), one()
+/// or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
+template <class Exec, class T, class Where, bool AllRows, class Returning>
+class remove_query
+    : public detail::dml_runner<remove_query<Exec, T, Where, AllRows, Returning>, Exec, Returning> {
+ public:
+  static constexpr bool is_pgorm_remove = true;
+  /// The struct whose table is written.
+  using table_type = T;
+  /// Whether the SQL text depends only on the type.
+  static constexpr bool is_static = Where::is_static && Returning::is_static;
+
+  remove_query(Exec* exec, Where where, Returning returning)
+      : exec_(exec), where_(std::move(where)), returning_(std::move(returning)) {}
+
+  // ---- clauses ----
+
+  /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
+  template <class C>
+  auto where(const C& cond) const {
+    if constexpr (detail::check_where<T, C, Where>()) {
+      return remove_query<Exec, T, C, AllRows, Returning>(exec_, cond, returning_);
+    }
+  }
+
+  /// Deletes every row of the table: the explicit opt-in a remove without where() needs.
+  auto all_rows() const {
+    return remove_query<Exec, T, Where, true, Returning>(exec_, where_, returning_);
+  }
+
+  /// RETURNING these columns or expressions of the deleted rows, as std::tuple.
+  template <class... E>
+  auto returning(const E&... exprs) const {
+    if constexpr (detail::check_returning<T, Returning, E...>()) {
+      return remove_query<Exec, T, Where, AllRows, detail::returning_exprs<E...>>(
+          exec_, where_, detail::returning_exprs<E...>{{exprs...}});
+    }
+  }
+
+  /// RETURNING every column: the deleted rows as T.
+  auto returning_all() const {
+    static_assert(!detail::dml_present_v<Returning>, "pgorm: returning was already chosen");
+    return remove_query<Exec, T, Where, AllRows, detail::returning_all_columns<T>>(exec_, where_,
+                                                                                   {});
+  }
+
+  /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
+  template <executor E>
+  auto bind(E& exec) const {
+    return remove_query<E, T, Where, AllRows, Returning>(&exec, where_, returning_);
+  }
+
+  // ---- rendering ----
+
+  /// The SQL text and parameters, for debugging and snapshot tests.
+  [[nodiscard]] statement to_sql() const {
+    check();
+    return detail::to_statement(*this);
+  }
+
+  /// The SQL text, computed at compile time (static shapes only).
+  static constexpr std::string_view sql() requires(is_static) {
+    check();
+    return detail::static_sql_v<remove_query>.view();
+  }
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_impl(w, nullptr);
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_impl(w, this);
+  }
+  void bind(detail::param_list& p) const {
+    where_.bind(p);
+    returning_.bind(p);
+  }
+
+ private:
+  template <class, class, class, bool, class>
+  friend class remove_query;
+  friend class detail::dml_runner<remove_query, Exec, Returning>;
+
+  /// The rules checked where the statement runs or renders.
+  static constexpr void check() {
+    static_assert(detail::dml_present_v<Where> || AllRows,
+                  "pgorm: a remove without where() would delete every row; add .where(cond), or "
+                  "call .all_rows() if that is what you mean");
+  }
+  [[nodiscard]] static constexpr bool sends_nothing() noexcept { return false; }
+
+  template <class W>
+  static constexpr void render_impl(W& w, const remove_query* q) {
+    w.qualify = false;
+    w.append("DELETE FROM ");
+    w.append(table<T>::qualified_name);
+    if constexpr (detail::dml_present_v<Where>) {
+      w.append(" WHERE ");
+      detail::render_expr<Where>(w, q == nullptr ? nullptr : &q->where_);
+    }
+    detail::render_expr<Returning>(w, q == nullptr ? nullptr : &q->returning_);
+  }
+
+  Exec* exec_;
+  Where where_;
+  Returning returning_;
+};
+
+/// Starts a DELETE from T's table (named remove: delete is a keyword). Continue with
+/// where(cond) or all_rows().
+///
+/// Example: `pgorm::remove<User>().where(pgorm::col<&User::id> == 1).exec(conn);`
+template <class T>
+auto remove() {
+  static_assert(reflectable<T>, "pgorm: remove<T>() takes a struct that maps to a table");
+  return remove_query<detail::unbound, T>(nullptr, {}, {});
+}
+
+}  // namespace pgorm
