@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "pgorm/query/common.hpp"
+#include "pgorm/query/raw.hpp"
 
 namespace pgorm::detail {
 
@@ -16,6 +17,17 @@ void throw_unbound() {
   throw usage_error(
       "pgorm: this query is not bound to a connection; start it from one (conn.select<T>()) or "
       "pass one to all(conn), one(conn), first(conn), exec(conn)");
+}
+
+}  // namespace pgorm::detail
+
+namespace pgorm::detail {
+
+void throw_placeholder_mismatch(std::size_t placeholders, std::size_t args) {
+  throw usage_error(fmt::format(
+      "pgorm: the SQL text uses parameters up to ${} but {} argument(s) were given; pass one "
+      "argument per $n",
+      placeholders, args));
 }
 
 }  // namespace pgorm::detail

@@ -20,6 +20,7 @@
 
 #include "pgorm/error.hpp"
 #include "pgorm/fwd.hpp"
+#include "pgorm/sql_text.hpp"
 
 namespace pgorm {
 
@@ -174,6 +175,24 @@ class connection {
   /// the connection and propagates.
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row);
+
+  // ---- query builders bound to this connection; defined in pgorm/query.hpp ----
+
+  /// Starts a SELECT bound to this connection: `conn.select<User>().where(...).all()`.
+  template <class T, class... More>
+  auto select();
+  /// Starts a SELECT of columns bound to this connection (rows are std::tuple).
+  template <class E0, class... E>
+  auto select(const E0& first, const E&... rest);
+  /// The row of T with this primary key, or std::nullopt.
+  template <class T, class... K>
+  std::optional<T> find(const K&... key);
+  /// Raw SQL from a string literal with typed rows: `conn.query<User>("select ...", 42).all()`.
+  template <class Row, class... Args>
+  auto query(sql_literal sql, const Args&... args);
+  /// Raw SQL built at run time, marked with pgorm::unsafe_sql().
+  template <class Row, class... Args>
+  auto query(unsafe_sql_text sql, const Args&... args);
 
   /// Server version as an integer, e.g. 150018 for 15.18.
   [[nodiscard]] int server_version() const;

@@ -641,7 +641,8 @@ struct function_expr : expr_base<function_expr<Name, Value, Aggregate, Args...>>
 
  private:
   template <class W, std::size_t... I>
-  static constexpr void render_args(W& w, const std::tuple<Args...>* a, std::index_sequence<I...>) {
+  static constexpr void render_args(W& w, [[maybe_unused]] const std::tuple<Args...>* a,
+                                    std::index_sequence<I...>) {
     (
         [&] {
           if constexpr (I > 0) w.append(", ");
@@ -960,9 +961,8 @@ constexpr auto count(const E& e) {
 /// `count(DISTINCT e)`.
 template <expression E>
 constexpr auto count_distinct(const E& e) {
-  return function_expr<
-      "count", std::int64_t, true,
-      unary_expr<E, typename E::value_type, "DISTINCT ", "", detail::prec_primary>>{{}, {{{}, e}}};
+  return function_expr<"count", std::int64_t, true,
+                       unary_expr<E, typename E::value_type, "DISTINCT ", "", 0>>{{}, {{{}, e}}};
 }
 
 namespace detail {

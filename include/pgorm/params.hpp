@@ -169,6 +169,15 @@ class param_list {
     return slots_.size();
   }
 
+  /// Appends a parameter that is already encoded (its bytes are copied); returns its number.
+  std::size_t add_encoded(const param& p) {
+    param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null()};
+    if (!p.is_null()) bytes_.append(p.bytes());
+    slots_.push_back(slot);
+    params_.clear();
+    return slots_.size();
+  }
+
   /// The parameters, valid until the next add() or clear().
   [[nodiscard]] std::span<const param> params() const {
     if (params_.size() != slots_.size()) {

@@ -176,7 +176,7 @@ struct cols_traits<expr_list<E...>> {
 
 /// Index of the column of `U` whose C++ field is named `name`; a compile error when none.
 template <class U>
-consteval std::size_t field_named(std::string_view name) {
+constexpr std::size_t field_named(std::string_view name) {
   const auto* c = table<U>::find_field(name);
   if (c == nullptr) return static_cast<std::size_t>(-1);
   return c->index;
