@@ -13,12 +13,6 @@ void throw_not_one_row(int rows) {
       rows));
 }
 
-void throw_unbound() {
-  throw usage_error(
-      "pgorm: this query is not bound to a connection; start it from one (conn.select<T>()) or "
-      "pass one to all(conn), one(conn), first(conn), exec(conn)");
-}
-
 }  // namespace pgorm::detail
 
 namespace pgorm::detail {

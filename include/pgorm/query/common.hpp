@@ -97,11 +97,13 @@ result run(const Q& q, Exec& exec) {
 }
 
 [[noreturn]] void throw_not_one_row(int rows);
-[[noreturn]] void throw_unbound();
 
+/// The executor a builder was bound to; a compile error for an unbound builder.
 template <class Exec>
 Exec& bound_executor(Exec* exec) {
-  if (exec == nullptr) throw_unbound();
+  static_assert(!std::is_same_v<Exec, unbound>,
+                "pgorm: this query is not bound to a connection; start it from one "
+                "(conn.select<T>()) or pass one: all(conn), one(conn), first(conn), exec(conn)");
   return *exec;
 }
 
