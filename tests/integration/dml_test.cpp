@@ -53,6 +53,9 @@ struct pgorm::table_traits<dml_it::Counter> {
   static constexpr auto primary_key = pgorm::key(&dml_it::Counter::key);
 };
 
+// clang-format 14 (Debian 12) rewrites `col<&T::m> = v` as `col<& T::m> = v`; the rest of
+// this file is formatted by hand in its style.
+// clang-format off
 namespace {
 
 using dml_it::Account;
@@ -154,7 +157,7 @@ TEST_F(dml_test, bulk_upsert_with_excluded) {
   const auto rows =
       pgorm::insert(std::vector<Counter>{{"b", 10}, {"c", 5}})
           .on_conflict(col<&Counter::key>)
-          .do_update(col<& Counter::hits> = col<&Counter::hits> + excluded<&Counter::hits>)
+          .do_update(col<&Counter::hits> = col<&Counter::hits> + excluded<&Counter::hits>)
           .returning_all()
           .all(conn());
   ASSERT_EQ(rows.size(), 2U);
@@ -178,7 +181,7 @@ TEST_F(dml_test, do_update_where_skips_rows) {
   EXPECT_EQ(upsert(3), 0);
   EXPECT_EQ(upsert(30), 1);
   const auto [hits] = pgorm::update<Counter>()
-                          .set(col<& Counter::hits> = col<&Counter::hits>)
+                          .set(col<&Counter::hits> = col<&Counter::hits>)
                           .where(col<&Counter::key> == "a")
                           .returning(col<&Counter::hits>)
                           .one(conn());
@@ -190,7 +193,7 @@ TEST_F(dml_test, update_with_returning) {
       .exec(conn());
   const auto rows =
       pgorm::update<Account>()
-          .set(col<& Account::visits> = col<&Account::visits> + 1, col<& Account::name> = "Ann")
+          .set(col<&Account::visits> = col<&Account::visits> + 1, col<&Account::name> = "Ann")
           .where(col<&Account::email> == "a@example.com")
           .returning_all()
           .all(conn());
@@ -198,13 +201,13 @@ TEST_F(dml_test, update_with_returning) {
   EXPECT_EQ(rows[0].visits, 2);
   EXPECT_EQ(rows[0].name, "Ann");
   EXPECT_EQ(pgorm::update<Account>()
-                .set(col<& Account::name> = std::nullopt)
+                .set(col<&Account::name> = std::nullopt)
                 .where(col<&Account::id> == 1)
                 .bind(conn())
                 .exec(),
             1);
   EXPECT_EQ(pgorm::update<Account>()
-                .set(col<& Account::name> = "x")
+                .set(col<&Account::name> = "x")
                 .where(col<&Account::id> == 99)
                 .returning(col<&Account::id>)
                 .first(conn()),
@@ -213,7 +216,7 @@ TEST_F(dml_test, update_with_returning) {
 
 TEST_F(dml_test, all_rows_updates_and_deletes_everything) {
   pgorm::insert(std::vector<Counter>{{"a", 1}, {"b", 2}, {"c", 3}}).exec(conn());
-  EXPECT_EQ(pgorm::update<Counter>().set(col<& Counter::hits> = 0).all_rows().exec(conn()), 3);
+  EXPECT_EQ(pgorm::update<Counter>().set(col<&Counter::hits> = 0).all_rows().exec(conn()), 3);
   const auto gone = pgorm::remove<Counter>().all_rows().returning(col<&Counter::key>).all(conn());
   EXPECT_EQ(gone.size(), 3U);
   EXPECT_EQ(count("counter"), 0);
@@ -235,7 +238,7 @@ TEST_F(dml_test, filter_based_where) {
   pgorm::filter<Counter> f;
   if (min_hits) f &= col<&Counter::hits> >= *min_hits;
   if (not_key) f &= col<&Counter::key> != *not_key;
-  EXPECT_EQ(pgorm::update<Counter>().set(col<& Counter::hits> = -1).where(f).exec(conn()), 2);
+  EXPECT_EQ(pgorm::update<Counter>().set(col<&Counter::hits> = -1).where(f).exec(conn()), 2);
   const auto removed = pgorm::remove<Counter>()
                            .where(pgorm::filter<Counter>{} && col<&Counter::hits> < 0)
                            .returning(col<&Counter::key>)
@@ -263,3 +266,4 @@ TEST_F(dml_test, unique_violation_surfaces_as_unique_violation) {
 }
 
 }  // namespace
+// clang-format on

@@ -66,6 +66,9 @@ struct pgorm::table_traits<dml::Session> {
       pgorm::identity(&dml::Session::id, pgorm::identity_kind::by_default);
 };
 
+// clang-format 14 (Debian 12) rewrites `col<&T::m> = v` as `col<& T::m> = v`; the rest of
+// this file is formatted by hand in its style.
+// clang-format off
 namespace {
 
 using dml::Session;
@@ -141,8 +144,8 @@ TEST(dml_insert, many_rows_with_returning_and_upsert) {
   std::vector<User> users(2);
   const auto st = pgorm::insert(users)
                       .on_conflict(col<&User::email>)
-                      .do_update(col<& User::name> = excluded<&User::name>,
-                                 col<& User::age> = col<&User::age> + 1)
+                      .do_update(col<&User::name> = excluded<&User::name>,
+                                 col<&User::age> = col<&User::age> + 1)
                       .returning(col<&User::id>)
                       .to_sql();
   EXPECT_EQ(st.sql,
@@ -164,7 +167,7 @@ static_assert(decltype(pgorm::insert(User{}).on_conflict(col<&User::email>).do_n
               std::string(user_insert) + " ON CONFLICT (email) DO NOTHING");
 static_assert(decltype(pgorm::insert(Tag{})
                            .on_conflict(col<&Tag::id>)
-                           .do_update(col<& Tag::label> = excluded<&Tag::label>))::sql() ==
+                           .do_update(col<&Tag::label> = excluded<&Tag::label>))::sql() ==
               R"(INSERT INTO "Shop".tag (id, "Label") VALUES ($1, $2) ON CONFLICT (id) DO UPDATE )"
               R"(SET "Label" = excluded."Label")");
 
@@ -183,7 +186,7 @@ TEST(dml_insert, do_update_where_qualifies_columns) {
 TEST(dml_insert, upsert_parameters_follow_the_values) {
   const auto st = pgorm::insert(Tag{7, "x"})
                       .on_conflict(col<&Tag::id>)
-                      .do_update(col<& Tag::label> = "y")
+                      .do_update(col<&Tag::label> = "y")
                       .where(col<&Tag::id> > 3)
                       .to_sql();
   EXPECT_EQ(st.sql,
@@ -195,22 +198,22 @@ TEST(dml_insert, upsert_parameters_follow_the_values) {
 // ---- update ------------------------------------------------------------------------------------
 
 static_assert(decltype(pgorm::update<User>()
-                           .set(pgorm::col<& User::name> = "x")
+                           .set(pgorm::col<&User::name> = "x")
                            .where(pgorm::col<&User::id> == 1))::sql() ==
               "UPDATE users SET name = $1 WHERE id = $2");
 static_assert(decltype(pgorm::update<User>()
-                           .set(col<& User::age> = col<&User::age> + 1, col<& User::role> = "r")
+                           .set(col<&User::age> = col<&User::age> + 1, col<&User::role> = "r")
                            .all_rows())::sql() == "UPDATE users SET age = age + $1, role = $2");
 static_assert(decltype(pgorm::update<Tag>()
-                           .set(col<& Tag::label> = "x")
+                           .set(col<&Tag::label> = "x")
                            .where(col<&Tag::id> == 1)
                            .returning_all())::sql() ==
               R"(UPDATE "Shop".tag SET "Label" = $1 WHERE id = $2 RETURNING id, "Label")");
 
 TEST(dml_update, set_called_twice_appends) {
   const auto q = pgorm::update<User>()
-                     .set(col<& User::name> = std::optional<std::string>{})
-                     .set(col<& User::age> = 3)
+                     .set(col<&User::name> = std::optional<std::string>{})
+                     .set(col<&User::age> = 3)
                      .where(col<&User::id> == 1)
                      .returning(col<&User::id>, col<&User::age>);
   EXPECT_EQ(sql_of(q), "UPDATE users SET name = $1, age = $2 WHERE id = $3 RETURNING id, age");
@@ -224,7 +227,7 @@ TEST(dml_update, filter_where_renders_at_run_time) {
   pgorm::filter<User> f;
   f &= col<&User::age> > 18;
   f &= col<&User::role> == "admin";
-  const auto q = pgorm::update<User>().set(col<& User::role> = "x").where(f);
+  const auto q = pgorm::update<User>().set(col<&User::role> = "x").where(f);
   static_assert(!decltype(q)::is_static);
   const auto st = q.to_sql();
   EXPECT_EQ(st.sql, "UPDATE users SET role = $1 WHERE ((age > $2) AND (role = $3))");
@@ -233,7 +236,7 @@ TEST(dml_update, filter_where_renders_at_run_time) {
 
 TEST(dml_update, empty_filter_renders_true) {
   const auto st =
-      pgorm::update<User>().set(col<& User::age> = 1).where(pgorm::filter<User>{}).to_sql();
+      pgorm::update<User>().set(col<&User::age> = 1).where(pgorm::filter<User>{}).to_sql();
   EXPECT_EQ(st.sql, "UPDATE users SET age = $1 WHERE TRUE");
 }
 
@@ -321,3 +324,4 @@ TEST(dml_builders, bind_keeps_the_statement) {
 }
 
 }  // namespace
+// clang-format on

@@ -236,6 +236,14 @@ result run_dml(const Q& q, Exec& exec) {
 ///
 /// `Derived` provides `static constexpr void check()` (the rules checked at execution),
 /// `bool sends_nothing() const` (an empty insert: nothing to send), and `exec_`.
+// The messages of dml_runner's checks (a static_assert message must be a literal).
+#define PGORM_DETAIL_UNBOUND_MESSAGE                                                           \
+  "pgorm: this statement is not bound to a connection; pass one (exec(conn), all(conn), ...) " \
+  "or bind it first: .bind(conn).exec()"
+#define PGORM_DETAIL_NO_RETURNING_MESSAGE                                           \
+  "pgorm: all(), one() and first() read returned rows; add .returning(cols...) or " \
+  ".returning_all(), or call exec() for the number of affected rows"
+
 template <class Derived, class Exec, class Returning>
 class dml_runner {
  public:
@@ -243,7 +251,14 @@ class dml_runner {
   using row_type = typename Returning::row_type;
 
   /// Runs the statement; returns the number of rows inserted, updated or deleted.
-  std::int64_t exec() const { return exec(bound()); }
+  std::int64_t exec() const {
+    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
+    if constexpr (executor<Exec>) {
+      return exec(bound_executor(self().exec_));
+    } else {
+      return 0;
+    }
+  }
   template <executor E>
   std::int64_t exec(E& exec) const {
     Derived::check();
@@ -252,52 +267,59 @@ class dml_runner {
   }
 
   /// Every returned row (needs returning(...) or returning_all()).
-  auto all() const { return all(bound()); }
+  auto all() const {
+    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
+    if constexpr (executor<Exec>) return all(bound_executor(self().exec_));
+  }
   template <executor E>
   auto all(E& exec) const {
-    check_returning_present();
-    Derived::check();
-    if (self().sends_nothing()) return std::vector<row_type>{};
-    return read_rows<row_type>(run_dml(self(), exec));
+    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (dml_present_v<Returning>) {
+      Derived::check();
+      if (self().sends_nothing()) return std::vector<row_type>{};
+      return read_rows<row_type>(run_dml(self(), exec));
+    }
   }
 
   /// Exactly one returned row; usage_error when there are none or several.
-  auto one() const { return one(bound()); }
+  auto one() const {
+    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
+    if constexpr (executor<Exec>) return one(bound_executor(self().exec_));
+  }
   template <executor E>
   auto one(E& exec) const {
-    check_returning_present();
-    Derived::check();
-    if (self().sends_nothing()) throw_not_one_row(0);
-    const result res = run_dml(self(), exec);
-    if (res.rows() != 1) throw_not_one_row(res.rows());
-    return row_reader<row_type>(res).read(0);
+    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (dml_present_v<Returning>) {
+      Derived::check();
+      if (self().sends_nothing()) throw_not_one_row(0);
+      const result res = run_dml(self(), exec);
+      if (res.rows() != 1) throw_not_one_row(res.rows());
+      return row_reader<row_type>(res).read(0);
+    }
   }
 
   /// The first returned row, or std::nullopt (e.g. an upsert's do_nothing that skipped it).
-  auto first() const { return first(bound()); }
+  auto first() const {
+    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
+    if constexpr (executor<Exec>) return first(bound_executor(self().exec_));
+  }
   template <executor E>
   auto first(E& exec) const {
-    check_returning_present();
-    Derived::check();
-    if (self().sends_nothing()) return std::optional<row_type>{};
-    const result res = run_dml(self(), exec);
-    if (res.rows() == 0) return std::optional<row_type>{};
-    return std::optional<row_type>(row_reader<row_type>(res).read(0));
+    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (dml_present_v<Returning>) {
+      Derived::check();
+      if (self().sends_nothing()) return std::optional<row_type>{};
+      const result res = run_dml(self(), exec);
+      if (res.rows() == 0) return std::optional<row_type>{};
+      return std::optional<row_type>(row_reader<row_type>(res).read(0));
+    }
   }
 
  private:
-  Exec& bound() const {
-    static_assert(executor<Exec>,
-                  "pgorm: this statement is not bound to a connection; pass one (exec(conn), "
-                  "all(conn), ...) or bind it first: .bind(conn).exec()");
-    return bound_executor(self().exec_);
-  }
-  static constexpr void check_returning_present() {
-    static_assert(dml_present_v<Returning>,
-                  "pgorm: all(), one() and first() read returned rows; add .returning(cols...) "
-                  "or .returning_all(), or call exec() for the number of affected rows");
-  }
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
+
+#undef PGORM_DETAIL_UNBOUND_MESSAGE
+#undef PGORM_DETAIL_NO_RETURNING_MESSAGE
 
 }  // namespace pgorm::detail
