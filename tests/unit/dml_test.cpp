@@ -16,6 +16,7 @@
 
 #include "pgorm/query/insert.hpp"
 #include "pgorm/query/remove.hpp"
+#include "pgorm/query/select.hpp"
 #include "pgorm/query/update.hpp"
 #include "pgorm/types.hpp"
 
@@ -251,6 +252,17 @@ static_assert(decltype(pgorm::remove<User>()
               "DELETE FROM users WHERE email LIKE $1 OR name IS NULL RETURNING id, lower(email)");
 static_assert(
     std::is_same_v<decltype(pgorm::remove<Tag>().all_rows().returning_all())::row_type, Tag>);
+
+// Other tables are reached through subqueries; a correlated one reads the target table.
+static_assert(decltype(pgorm::remove<User>().where(
+                  col<&User::id>.in(pgorm::select(col<&Session::user_id>))))::sql() ==
+              "DELETE FROM users WHERE id IN (SELECT user_id FROM session)");
+static_assert(decltype(pgorm::update<User>()
+                           .set(col<&User::role> = "active")
+                           .where(pgorm::exists(pgorm::select(col<&Session::id>)
+                                                    .where(col<&Session::user_id> == col<&User::id>))))::sql() ==
+              "UPDATE users SET role = $1 WHERE EXISTS (SELECT session.id FROM session WHERE "
+              "session.user_id = users.id)");
 
 TEST(dml_remove, in_list_is_one_parameter) {
   const auto st = pgorm::remove<Tag>()
