@@ -187,6 +187,15 @@ class connection {
   /// The row of T with this primary key, or std::nullopt.
   template <class T, class... K>
   std::optional<T> find(const K&... key);
+  /// Starts an INSERT of a struct or a range of structs, bound to this connection.
+  template <class T = void, class R>
+  auto insert(R&& row_or_range);
+  /// Starts an UPDATE of T's table, bound to this connection.
+  template <class T>
+  auto update();
+  /// Starts a DELETE from T's table, bound to this connection.
+  template <class T>
+  auto remove();
   /// Raw SQL from a string literal with typed rows: `conn.query<User>("select ...", 42).all()`.
   template <class Row, class... Args>
   auto query(sql_literal sql, const Args&... args);

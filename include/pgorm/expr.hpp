@@ -258,6 +258,10 @@ template <class E, sort_direction Dir = sort_direction::asc,
 struct order_term;
 
 namespace detail {
+template <class R>
+struct operand_value;
+template <class R>
+using operand_value_t = typename operand_value<R>::type;
 template <class Like, class V>
 constexpr auto as_expr(V&& v);
 template <class Like, class V>
@@ -315,13 +319,19 @@ struct expr_base {
   template <class Lo, class Hi>
   constexpr auto between(Lo&& lo, Hi&& hi) const {
     using value = typename Derived::value_type;
-    auto l = detail::as_expr<value>(std::forward<Lo>(lo));
-    auto h = detail::as_expr<value>(std::forward<Hi>(hi));
-    static_assert(detail::comparable_v<value, typename decltype(l)::value_type> &&
-                      detail::comparable_v<value, typename decltype(h)::value_type>,
+    constexpr bool ok = detail::comparable_v<value, detail::operand_value_t<Lo>> &&
+                        detail::comparable_v<value, detail::operand_value_t<Hi>>;
+    static_assert(ok,
                   "pgorm: between() bounds must have the expression's type; compare a text "
                   "column with strings, a number column with numbers");
-    return between_expr<Derived, decltype(l), decltype(h)>{{}, self(), std::move(l), std::move(h)};
+    if constexpr (ok) {
+      auto l = detail::as_expr<value>(std::forward<Lo>(lo));
+      auto h = detail::as_expr<value>(std::forward<Hi>(hi));
+      return between_expr<Derived, decltype(l), decltype(h)>{
+          {}, self(), std::move(l), std::move(h)};
+    } else {
+      return self();
+    }
   }
   /// `self = ANY($n)` for a range of values, or `self IN (subquery)` for a select builder.
   template <class R>
@@ -819,16 +829,36 @@ concept order_item = requires {
 
 namespace detail {
 
+/// The C++ value type of an operand: an expression's value_type, or what a plain value is
+/// stored as.
+template <class R>
+struct operand_value {
+  using type = stored_value_t<R>;
+};
+template <class R>
+requires expression<R>
+struct operand_value<R> {
+  using type = typename std::remove_cvref_t<R>::value_type;
+};
+
 template <class Op, class L, class R>
 constexpr auto compare(const L& lhs, R&& rhs) {
   using lvalue = typename L::value_type;
-  auto r = as_expr<lvalue>(std::forward<R>(rhs));
-  using rvalue = typename decltype(r)::value_type;
-  static_assert(comparable_v<lvalue, rvalue>,
+  static_assert(!std::is_same_v<std::remove_cvref_t<R>, std::nullopt_t>,
+                "pgorm: compare with NULL through is_null() or is_not_null(); in SQL, = NULL is "
+                "never true");
+  constexpr bool ok = comparable_v<lvalue, operand_value_t<R>>;
+  static_assert(ok,
                 "pgorm: these two types cannot be compared in SQL; compare a text column with "
                 "strings, a number column with numbers, a column with a value of its own type");
-  constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
-  return binary_expr<Op, L, decltype(r), maybe_optional_t<bool, nullable>>{{}, lhs, std::move(r)};
+  if constexpr (ok) {
+    auto r = as_expr<lvalue>(std::forward<R>(rhs));
+    using rvalue = typename decltype(r)::value_type;
+    constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
+    return binary_expr<Op, L, decltype(r), maybe_optional_t<bool, nullable>>{{}, lhs, std::move(r)};
+  } else {
+    return lhs;
+  }
 }
 
 template <class Op, class L, class R>
@@ -844,15 +874,20 @@ constexpr auto logical(const L& lhs, const R& rhs) {
 template <class Op, class L, class R>
 constexpr auto arithmetic(const L& lhs, R&& rhs) {
   using lvalue = typename L::value_type;
-  auto r = as_expr<lvalue>(std::forward<R>(rhs));
-  using rvalue = typename decltype(r)::value_type;
-  using a = remove_optional_t<lvalue>;
-  using b = remove_optional_t<rvalue>;
-  static_assert(is_number_v<a> && is_number_v<b>,
-                "pgorm: arithmetic (+ - * / %) applies to numeric expressions only");
-  constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
-  using out = std::common_type_t<a, b>;
-  return binary_expr<Op, L, decltype(r), maybe_optional_t<out, nullable>>{{}, lhs, std::move(r)};
+  constexpr bool ok =
+      is_number_v<remove_optional_t<lvalue>> && is_number_v<remove_optional_t<operand_value_t<R>>>;
+  static_assert(ok, "pgorm: arithmetic (+ - * / %) applies to numeric expressions only");
+  if constexpr (ok) {
+    auto r = as_expr<lvalue>(std::forward<R>(rhs));
+    using rvalue = typename decltype(r)::value_type;
+    using a = remove_optional_t<lvalue>;
+    using b = remove_optional_t<rvalue>;
+    constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
+    using out = std::common_type_t<a, b>;
+    return binary_expr<Op, L, decltype(r), maybe_optional_t<out, nullable>>{{}, lhs, std::move(r)};
+  } else {
+    return lhs;
+  }
 }
 
 }  // namespace detail

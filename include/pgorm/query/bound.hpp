@@ -10,8 +10,11 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/query/find.hpp"
+#include "pgorm/query/insert.hpp"
 #include "pgorm/query/raw.hpp"
+#include "pgorm/query/remove.hpp"
 #include "pgorm/query/select.hpp"
+#include "pgorm/query/update.hpp"
 
 namespace pgorm {
 
@@ -28,6 +31,21 @@ auto connection::select(const E0& first, const E&... rest) {
 template <class T, class... K>
 std::optional<T> connection::find(const K&... key) {
   return pgorm::find<T>(*this, key...);
+}
+
+template <class T, class R>
+auto connection::insert(R&& row_or_range) {
+  return pgorm::insert<T>(std::forward<R>(row_or_range)).bind(*this);
+}
+
+template <class T>
+auto connection::update() {
+  return pgorm::update<T>().bind(*this);
+}
+
+template <class T>
+auto connection::remove() {
+  return pgorm::remove<T>().bind(*this);
 }
 
 template <class Row, class... Args>

@@ -53,13 +53,25 @@ class raw_query {
   }
 
   /// All rows.
-  std::vector<Row> all() const { return all(detail::bound_executor(exec_)); }
+  std::vector<Row> all() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return all(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   std::vector<Row> all(E& exec) const {
     return read_rows<Row>(run(exec));
   }
   /// Exactly one row; usage_error otherwise.
-  Row one() const { return one(detail::bound_executor(exec_)); }
+  Row one() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return one(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   Row one(E& exec) const {
     const result res = run(exec);
@@ -67,7 +79,13 @@ class raw_query {
     return row_reader<Row>(res).read(0);
   }
   /// The first row, or std::nullopt.
-  std::optional<Row> first() const { return first(detail::bound_executor(exec_)); }
+  std::optional<Row> first() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return first(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   std::optional<Row> first(E& exec) const {
     const result res = run(exec);
@@ -75,7 +93,13 @@ class raw_query {
     return row_reader<Row>(res).read(0);
   }
   /// Runs the statement and returns the affected-row count (INSERT/UPDATE/DELETE/...).
-  std::int64_t exec() const { return exec(detail::bound_executor(exec_)); }
+  std::int64_t exec() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return exec(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   std::int64_t exec(E& e) const {
     return run(e).affected_rows();
@@ -83,7 +107,7 @@ class raw_query {
   /// Streams the rows to fn (single-row mode).
   template <class F>
   void each(F&& fn) const {
-    each(detail::bound_executor(exec_), std::forward<F>(fn));
+    if constexpr (detail::require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
   }
   template <executor E, class F>
   void each(E& exec, F&& fn) const {

@@ -137,6 +137,12 @@ struct join_cond_tables<std::tuple<J...>> {
   using type = list_union_t<type_list<>, typename decltype(J::on)::tables...>;
 };
 
+/// True only for void: "no table is missing". Its argument is the culprit in diagnostics.
+template <class MissingTable>
+struct table_in_query : std::false_type {};
+template <>
+struct table_in_query<void> : std::true_type {};
+
 /// FROM of a select(cols...) before from<T>(): the first table its first column reads.
 struct no_from {
   using type = void;
@@ -455,7 +461,13 @@ class select_query {
   // ---- execution ----
 
   /// All rows.
-  std::vector<row_type> all() const { return all(detail::bound_executor(exec_)); }
+  std::vector<row_type> all() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return all(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   std::vector<row_type> all(E& exec) const {
     check();
@@ -463,7 +475,13 @@ class select_query {
   }
 
   /// Exactly one row; usage_error when there are none or several.
-  row_type one() const { return one(detail::bound_executor(exec_)); }
+  row_type one() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return one(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   row_type one(E& exec) const {
     check();
@@ -473,7 +491,13 @@ class select_query {
   }
 
   /// The first row, or std::nullopt. (Add limit(1) to let the server stop early.)
-  std::optional<row_type> first() const { return first(detail::bound_executor(exec_)); }
+  std::optional<row_type> first() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return first(*exec_);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   std::optional<row_type> first(E& exec) const {
     check();
@@ -486,7 +510,7 @@ class select_query {
   /// sits in memory whole. An exception from fn stops the query and propagates.
   template <class F>
   void each(F&& fn) const {
-    each(detail::bound_executor(exec_), std::forward<F>(fn));
+    if constexpr (detail::require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
   }
   template <executor E, class F>
   void each(E& exec, F&& fn) const {
@@ -519,7 +543,13 @@ class select_query {
 
   /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
   /// last one). Needs order_by() over columns of the selected struct.
-  auto page(std::int64_t n) const { return page(detail::bound_executor(exec_), n); }
+  auto page(std::int64_t n) const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return page(*exec_, n);
+    } else {
+      return {};
+    }
+  }
   template <executor E>
   auto page(E& exec, std::int64_t n) const {
     static_assert(std::tuple_size_v<Order> > 0,
@@ -605,6 +635,11 @@ class select_query {
   static constexpr void check() {
     static_assert(!std::is_same_v<From, detail::no_from>,
                   "pgorm: this select has no table; name it with from<T>()");
+    // The note under a failure names the table: table_in_query<table_ref<Session, ...>>.
+    using missing = typename detail::first_missing<referenced_tables, own_tables>::type;
+    static_assert(detail::table_in_query<missing>::value,
+                  "pgorm: the query uses a column of a table that is not in it; add the table "
+                  "with join<T>(condition), or select from it with from<T>()");
     using traits = detail::cols_traits<Cols>;
     static_assert(
         !(traits::has_aggregate && traits::has_bare_column && std::tuple_size_v<Group> == 0),
