@@ -6,7 +6,7 @@
 /// members of pgorm::connection that start them bound to it.
 
 #include "pgorm/expr.hpp"          // IWYU pragma: export
-#include "pgorm/query/bound.hpp"   // IWYU pragma: export (after the builders it binds)
+#include "pgorm/query/bound.hpp"   // IWYU pragma: export (includes every builder it binds)
 #include "pgorm/query/common.hpp"  // IWYU pragma: export
 #include "pgorm/query/find.hpp"    // IWYU pragma: export
 #include "pgorm/query/insert.hpp"  // IWYU pragma: export
