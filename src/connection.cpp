@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "pgorm/connection.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <list>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -144,6 +147,79 @@ void ignore_notice(void* /*arg*/, const PGresult* /*res*/) {}
 
 }  // namespace
 
+// ---- prepared statements ----------------------------------------------------------------------
+
+// The per-connection cache of prepared statements: SQL text + parameter types -> statement name,
+// least recently used first out. Looked up by a 64-bit FNV-1a hash so that a hit allocates
+// nothing; the text is compared too, so a hash collision only costs an unnamed execution.
+struct connection::statement_cache {
+  struct entry {
+    std::uint64_t hash;
+    std::string sql;
+    std::vector<Oid> types;
+    std::string name;
+  };
+  enum class lookup { hit, miss, collision };
+
+  explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
+
+  static std::uint64_t hash_of(std::string_view sql, const Oid* types, int n) noexcept {
+    std::uint64_t h = 14695981039346656037ULL;
+    const auto mix = [&h](unsigned char c) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    };
+    for (char c : sql) mix(static_cast<unsigned char>(c));
+    for (int i = 0; i < n; ++i) {
+      for (int b = 0; b < 4; ++b) mix(static_cast<unsigned char>(types[i] >> (8 * b)));
+    }
+    return h;
+  }
+
+  lookup find(std::uint64_t h, std::string_view sql, const Oid* types, int n, entry*& out) {
+    const auto it = by_hash.find(h);
+    if (it == by_hash.end()) return lookup::miss;
+    entry& e = *it->second;
+    if (e.sql != sql || e.types.size() != static_cast<std::size_t>(n) ||
+        !std::equal(e.types.begin(), e.types.end(), types)) {
+      return lookup::collision;
+    }
+    lru.splice(lru.begin(), lru, it->second);
+    out = &e;
+    return lookup::hit;
+  }
+
+  // Adds an entry; returns the name of the evicted one ("" when none was evicted).
+  std::string add(std::uint64_t h, std::string_view sql, const Oid* types, int n,
+                  std::string name) {
+    std::string evicted;
+    if (lru.size() >= capacity) {
+      evicted = std::move(lru.back().name);
+      by_hash.erase(lru.back().hash);
+      lru.pop_back();
+    }
+    lru.push_front(entry{h, std::string(sql), std::vector<Oid>(types, types + n), std::move(name)});
+    by_hash[h] = lru.begin();
+    return evicted;
+  }
+
+  void erase(std::uint64_t h) {
+    const auto it = by_hash.find(h);
+    if (it == by_hash.end()) return;
+    lru.erase(it->second);
+    by_hash.erase(it);
+  }
+
+  void clear() noexcept {
+    lru.clear();
+    by_hash.clear();
+  }
+
+  std::size_t capacity;
+  std::list<entry> lru;
+  std::unordered_map<std::uint64_t, std::list<entry>::iterator> by_hash;
+};
+
 connection::connection(std::string_view conninfo, connect_options options)
     : secrets_(detail::conninfo_secrets(conninfo)) {
   const std::string info(conninfo);
@@ -201,21 +277,43 @@ connection::connection(std::string_view conninfo, connect_options options)
   description_ = describe(conn);
   conn_ = conn;
   conn = nullptr;  // the guard lets go
+  // Made once here: PQcancel() on it is thread-safe, PQgetCancel() during a query is not.
+  cancel_ = PQgetCancel(conn_);
+  cache_ = std::make_unique<statement_cache>(options.statement_cache_size);
+  options_ = std::move(options);
+  if (options_.statement_timeout.count() > 0) {
+    const std::string set =
+        fmt::format("SET statement_timeout = {}", options_.statement_timeout.count());
+    try {
+      exec(set);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
 }
 
 connection::connection(connection&& other) noexcept
     : conn_(other.conn_),
+      cancel_(other.cancel_),
+      cache_(std::move(other.cache_)),
+      options_(std::move(other.options_)),
       description_(std::move(other.description_)),
       secrets_(std::move(other.secrets_)),
       scratch_(std::move(other.scratch_)) {
   other.conn_ = nullptr;
+  other.cancel_ = nullptr;
 }
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
-    close();
+    release();
     conn_ = other.conn_;
+    cancel_ = other.cancel_;
     other.conn_ = nullptr;
+    other.cancel_ = nullptr;
+    cache_ = std::move(other.cache_);
+    options_ = std::move(other.options_);
     description_ = std::move(other.description_);
     secrets_ = std::move(other.secrets_);
     scratch_ = std::move(other.scratch_);
@@ -223,13 +321,20 @@ connection& connection::operator=(connection&& other) noexcept {
   return *this;
 }
 
-connection::~connection() { close(); }
+connection::~connection() { release(); }
 
-void connection::close() noexcept {
+void connection::close() noexcept { release(); }
+
+void connection::release() noexcept {
+  if (cancel_ != nullptr) {
+    PQfreeCancel(cancel_);
+    cancel_ = nullptr;
+  }
   if (conn_ != nullptr) {
     PQfinish(conn_);
     conn_ = nullptr;
   }
+  if (cache_) cache_->clear();
 }
 
 pg_conn* connection::checked_handle() const {
@@ -282,10 +387,115 @@ result connection::check(pg_result* raw, std::string_view sql, std::span<const p
   }
 }
 
+namespace {
+
+// Case-insensitive search, for the simple-protocol statements that drop prepared statements.
+bool mentions(std::string_view sql, std::string_view word) noexcept {
+  if (sql.size() < word.size()) return false;
+  for (std::size_t i = 0; i + word.size() <= sql.size(); ++i) {
+    bool same = true;
+    for (std::size_t j = 0; j < word.size() && same; ++j) {
+      const char c = sql[i + j];
+      same = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == word[j];
+    }
+    if (same) return true;
+  }
+  return false;
+}
+
+// Reports one statement to an observer, when there is one.
+class observed_query {
+ public:
+  observed_query(observer* obs, std::string_view sql, std::span<const param> params,
+                 std::string_view server)
+      : obs_(obs) {
+    if (obs_ == nullptr) return;
+    event_.sql = sql;
+    event_.operation = detail::operation_of(sql, operation_);
+    event_.server = server;
+    event_.param_count = params.size();
+    if (obs_->wants_parameters()) event_.params = params;
+    start_ = clock::now();
+    obs_->on_query_start(event_);
+  }
+  void succeeded(const result& res) {
+    if (obs_ == nullptr) return;
+    query_outcome outcome;
+    outcome.duration = clock::now() - start_;
+    outcome.rows = res.rows() > 0 ? res.rows() : res.affected_rows();
+    obs_->on_query_end(event_, outcome);
+  }
+  void failed(std::string_view sqlstate, std::string_view what) {
+    if (obs_ == nullptr) return;
+    query_outcome outcome;
+    outcome.duration = clock::now() - start_;
+    outcome.sqlstate = sqlstate;
+    outcome.error = what;
+    obs_->on_query_end(event_, outcome);
+  }
+
+ private:
+  observer* obs_;
+  query_event event_;
+  char operation_[16]{};
+  clock::time_point start_;
+};
+
+template <class F>
+result observe(observer* obs, std::string_view sql, std::span<const param> params,
+               std::string_view server, F&& run) {
+  if (obs == nullptr) return run();
+  observed_query q(obs, sql, params, server);
+  try {
+    result res = run();
+    q.succeeded(res);
+    return res;
+  } catch (const sql_error& e) {
+    q.failed(e.sqlstate(), e.what());
+    throw;
+  } catch (const connection_error& e) {
+    q.failed("08006", e.what());  // connection_failure
+    throw;
+  } catch (const error& e) {
+    q.failed("", e.what());
+    throw;
+  }
+}
+
+}  // namespace
+
 result connection::exec(std::string_view sql) {
   PGconn* conn = checked_handle();
-  scratch_.assign(sql);
-  return check(PQexec(conn, scratch_.c_str()), sql, {});
+  return observe(options_.events.get(), sql, {}, description_, [&] {
+    scratch_.assign(sql);
+    result res = check(PQexec(conn, scratch_.c_str()), sql, {});
+    // DISCARD ALL / DEALLOCATE drop the server's prepared statements: forget ours too.
+    if (mentions(sql, "discard") || mentions(sql, "deallocate")) cache_->clear();
+    return res;
+  });
+}
+
+void connection::discard_all() {
+  exec("DISCARD ALL");
+  cache_->clear();
+}
+
+std::size_t connection::prepared_statements() const noexcept {
+  return cache_ ? cache_->lru.size() : 0;
+}
+
+void connection::set_observer(std::shared_ptr<observer> events) noexcept {
+  options_.events = std::move(events);
+}
+
+void connection::cancel() const {
+  if (cancel_ == nullptr) return;
+  char errbuf[256];
+  // PQcancel is safe to call from another thread (libpq docs 34.7).
+  if (PQcancel(cancel_, errbuf, sizeof errbuf) == 0) {
+    throw connection_error(
+        fmt::format("pgorm: sending the cancel request failed: {}", detail::trim_message(errbuf)));
+  }
 }
 
 // Up to 16 parameters live on the stack; more go to the vectors.
@@ -372,12 +582,118 @@ void connection::prepare_params(std::string_view sql, std::span<const param> par
 
 result connection::exec(std::string_view sql, std::span<const param> params,
                         data_format result_format) {
+  return exec(sql, params, result_format, std::chrono::milliseconds(0));
+}
+
+result connection::exec(std::string_view sql, std::span<const param> params,
+                        data_format result_format, std::chrono::milliseconds timeout) {
+  (void)checked_handle();
+  return observe(options_.events.get(), sql, params, description_,
+                 [&] { return exec_impl(sql, params, result_format, timeout); });
+}
+
+pg_result* connection::wait_for_result(std::chrono::milliseconds timeout) {
+  PGconn* conn = conn_;
+  const auto deadline = clock::now() + timeout;
+  bool cancelled = false;
+  while (PQisBusy(conn) == 1) {
+    int wait_ms = -1;
+    if (!cancelled) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0) {
+        // The deadline passed: ask the server to stop; its answer is a 57014 error result.
+        cancel();
+        cancelled = true;
+        continue;
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
+    }
+    pollfd pfd{};
+    pfd.fd = PQsocket(conn);
+    pfd.events = POLLIN;
+    const int ready = ::poll(&pfd, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) return nullptr;
+    if (ready > 0 && PQconsumeInput(conn) == 0) break;  // PQgetResult reports the failure
+  }
+  PGresult* first = PQgetResult(conn);
+  // One statement: its result, then NULL once ReadyForQuery arrives.
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  return first;
+}
+
+result connection::exec_impl(std::string_view sql, std::span<const param> params,
+                             data_format result_format, std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
   param_arrays a;
   prepare_params(sql, params, a);
-  return check(PQexecParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
-                            static_cast<int>(result_format)),
-               sql, params);
+  const int fmt = static_cast<int>(result_format);
+  const bool async = timeout.count() > 0;
+
+  const auto unnamed = [&]() -> pg_result* {
+    if (!async) {
+      return PQexecParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
+                          fmt);
+    }
+    if (PQsendQueryParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
+                          fmt) != 1) {
+      return nullptr;
+    }
+    return wait_for_result(timeout);
+  };
+  if (!options_.prepare) return check(unnamed(), sql, params);
+
+  const std::uint64_t h = statement_cache::hash_of(sql, a.types, a.count);
+  for (int attempt = 0;; ++attempt) {
+    statement_cache::entry* entry = nullptr;
+    const auto found = cache_->find(h, sql, a.types, a.count, entry);
+    if (found == statement_cache::lookup::collision) return check(unnamed(), sql, params);
+    if (found == statement_cache::lookup::miss) {
+      std::string name = fmt::format("pgorm_{:016x}", h);
+      result prepared =
+          check(PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types), sql, params);
+      const std::string evicted = cache_->add(h, sql, a.types, a.count, std::move(name));
+      if (!evicted.empty()) {
+        // Best effort: a failure here only leaves a statement allocated until disconnect.
+        PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", evicted).c_str()));
+      }
+      cache_->find(h, sql, a.types, a.count, entry);
+    }
+    PGresult* res = nullptr;
+    if (!async) {
+      res = PQexecPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths, a.formats, fmt);
+    } else if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths,
+                                   a.formats, fmt) == 1) {
+      res = wait_for_result(timeout);
+    }
+    if (attempt == 0 && res != nullptr && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+      const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+      const std::string_view code = state == nullptr ? "" : state;
+      // 26000: the statement is gone (DISCARD ALL, DEALLOCATE, a pooler): prepare it again.
+      // 0A000 "cached plan must not change result type" (after ALTER TABLE): re-prepare,
+      // unless inside a transaction, which the error has aborted anyway.
+      const bool gone = code == "26000";
+      const bool stale = code == "0A000";
+      if (gone) cache_->clear();  // whatever dropped this one probably dropped them all
+      if ((gone || stale) && PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        PQclear(res);
+        if (stale) {
+          PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", entry->name).c_str()));
+          cache_->erase(h);
+        }
+        continue;
+      }
+      if (stale) {
+        // Inside a transaction the error stands; the next use outside one prepares afresh.
+        const std::string name = entry->name;
+        cache_->erase(h);
+        result failed(res);
+        PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", name).c_str()));
+        detail::throw_result_error(failed.native_handle(), conn, sql, params, secrets_);
+      }
+    }
+    return check(res, sql, params);
+  }
 }
 
 void connection::exec_each(std::string_view sql, std::span<const param> params,

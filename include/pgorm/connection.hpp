@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "pgorm/error.hpp"
 #include "pgorm/fwd.hpp"
+#include "pgorm/observer.hpp"
 #include "pgorm/sql_text.hpp"
 
 namespace pgorm {
@@ -129,6 +131,17 @@ struct connect_options {
   /// Unlike libpq's own connect_timeout it holds below 2 s and to the millisecond. Zero means:
   /// use the conninfo's connect_timeout (or PGCONNECT_TIMEOUT), else wait indefinitely.
   std::chrono::milliseconds connect_timeout{0};
+  /// Prepare each distinct SQL text with parameters once per connection, under a name derived
+  /// from the text, and reuse it. false: only unnamed statements (for PgBouncer in
+  /// transaction mode, where a prepared statement may vanish between two queries).
+  bool prepare = true;
+  /// The most prepared statements kept per connection; the least recently used is deallocated.
+  std::size_t statement_cache_size = 256;
+  /// Server-side statement_timeout for the session (0: the server's setting). A statement that
+  /// runs longer is cancelled by the server: query_canceled.
+  std::chrono::milliseconds statement_timeout{0};
+  /// Receives query events (see observer.hpp); none when empty.
+  std::shared_ptr<observer> events{};
 };
 
 /// Transaction state of a connection's session (libpq's PQtransactionStatus).
@@ -168,6 +181,26 @@ class connection {
               data_format result_format = data_format::text) {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
+  /// exec() with a client-side deadline: when `timeout` passes before the result arrives, the
+  /// statement is cancelled on the server (PQcancel) and query_canceled is thrown; the
+  /// connection stays usable. A zero timeout means none.
+  result exec(std::string_view sql, std::span<const param> params, data_format result_format,
+              std::chrono::milliseconds timeout);
+
+  /// Asks the server to cancel the statement running on this connection. Thread-safe: call it
+  /// from another thread while this one waits in exec(). The cancelled statement throws
+  /// query_canceled. Does nothing when no statement runs.
+  void cancel() const;
+
+  /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
+  /// advisory locks) and forgets the prepared-statement cache accordingly.
+  void discard_all();
+
+  /// Number of statements currently prepared on this connection by the cache.
+  [[nodiscard]] std::size_t prepared_statements() const noexcept;
+
+  /// Replaces the observer that receives this connection's query events.
+  void set_observer(std::shared_ptr<observer> events) noexcept;
 
   /// Runs one statement like exec(sql, params, format), but hands each row to `on_row` as a
   /// one-row result as soon as it arrives (libpq single-row mode), so a large result never sits
@@ -225,7 +258,16 @@ class connection {
   struct param_arrays;
   void prepare_params(std::string_view sql, std::span<const param> params, param_arrays& out);
 
+  struct statement_cache;
+  [[nodiscard]] result exec_impl(std::string_view sql, std::span<const param> params,
+                                 data_format result_format, std::chrono::milliseconds timeout);
+  [[nodiscard]] pg_result* wait_for_result(std::chrono::milliseconds timeout);
+  void release() noexcept;
+
   pg_conn* conn_ = nullptr;
+  pg_cancel* cancel_ = nullptr;
+  std::unique_ptr<statement_cache> cache_;
+  connect_options options_;
   std::string description_;
   std::vector<std::string> secrets_;  // password spellings to scrub from any message
   std::string scratch_;               // NUL-terminated copies of SQL text and text parameters

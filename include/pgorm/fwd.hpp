@@ -8,6 +8,7 @@
 
 struct pg_conn;    // libpq's PGconn
 struct pg_result;  // libpq's PGresult
+struct pg_cancel;  // libpq's PGcancel
 
 namespace pgorm {
 
@@ -22,6 +23,7 @@ class unexpected_null;
 class sql_error;
 
 class param;
+class observer;
 class result;
 class connection;
 struct connect_options;

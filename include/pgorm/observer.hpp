@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The observer hook: what pgorm tells logging, metrics and tracing about queries and pool
+/// events. Parameter values are never passed unless the observer asks for them
+/// (wants_parameters()). See docs/observability.md for the OpenTelemetry field mapping.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "pgorm/fwd.hpp"
+
+namespace pgorm {
+
+class param;
+
+/// One statement, as reported to an observer.
+struct query_event {
+  std::string_view sql;        ///< the SQL text, with $n placeholders (never values)
+  std::string_view operation;  ///< first keyword, upper case: SELECT, INSERT, UPDATE, ...
+  std::string_view server;     ///< connection description (host, port, dbname, user)
+  std::size_t param_count = 0;
+  /// The parameters, only when observer::wants_parameters() is true; else empty.
+  std::span<const param> params;
+};
+
+/// How a statement ended.
+struct query_outcome {
+  std::chrono::nanoseconds duration{0};
+  std::int64_t rows = 0;      ///< rows returned or affected
+  std::string_view sqlstate;  ///< "" on success, else the SQLSTATE ("08006" for lost connections)
+  std::string_view error;     ///< "" on success, else what() of the exception (safe to log)
+};
+
+/// Pool lifecycle events.
+enum class pool_event_kind {
+  connect,         ///< a new connection was opened
+  connect_failed,  ///< opening a connection failed (detail holds the redacted reason)
+  acquire,         ///< a lease was handed out (wait = how long the caller waited)
+  release,         ///< a lease came back
+  evict,           ///< a connection was destroyed (detail says why: broken, idle, lifetime, ...)
+  timeout,         ///< an acquire gave up
+};
+
+struct pool_event {
+  pool_event_kind kind;
+  std::chrono::nanoseconds wait{0};  ///< for acquire/timeout: how long the caller waited
+  std::string_view detail;           ///< reason or error text (never a password)
+  std::size_t in_use = 0;
+  std::size_t idle = 0;
+  std::size_t waiting = 0;
+};
+
+/// Receives events. Override what you need; every method has an empty default. Called on the
+/// thread that runs the query (or acquires from the pool): keep it quick and thread-safe.
+///
+/// Example:
+/// ```
+/// struct my_log : pgorm::observer {
+///   void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
+///     spdlog::info("{} took {} us", q.operation, o.duration.count() / 1000);
+///   }
+/// };
+/// ```
+class observer {
+ public:
+  observer() = default;
+  observer(const observer&) = default;
+  observer& operator=(const observer&) = default;
+  observer(observer&&) = default;
+  observer& operator=(observer&&) = default;
+  virtual ~observer() = default;
+
+  /// True to receive parameter values in query_event::params (off by default: they may hold
+  /// personal data).
+  [[nodiscard]] virtual bool wants_parameters() const noexcept { return false; }
+  virtual void on_query_start(const query_event& /*query*/) {}
+  virtual void on_query_end(const query_event& /*query*/, const query_outcome& /*outcome*/) {}
+  virtual void on_pool_event(const pool_event& /*event*/) {}
+};
+
+/// Built-in observer: one line per query (and per pool event) on stderr. With a slow-query
+/// threshold, only queries at least that slow are logged (pool events still are).
+///
+/// Example: `opts.observer =
+/// std::make_shared<pgorm::stderr_logger>(std::chrono::milliseconds(200));`
+class stderr_logger : public observer {
+ public:
+  explicit stderr_logger(std::chrono::nanoseconds slow_threshold = std::chrono::nanoseconds(0))
+      : slow_(slow_threshold) {}
+  void on_query_end(const query_event& query, const query_outcome& outcome) override;
+  void on_pool_event(const pool_event& event) override;
+
+ private:
+  std::chrono::nanoseconds slow_;
+};
+
+namespace detail {
+/// The first keyword of `sql`, upper-cased, e.g. "SELECT" (for WITH ... queries, "WITH").
+std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept;
+}  // namespace detail
+
+}  // namespace pgorm
