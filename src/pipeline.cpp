@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/pipeline.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include "libpq_util.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+void throw_pipeline_not_run(std::size_t index) {
+  throw usage_error(fmt::format(
+      "pgorm: pipeline statement {} was read before its pipeline ran; call run() first", index));
+}
+
+const result& pipeline_result_of(const pipeline_slot& slot) {
+  if (!slot.done) throw_pipeline_not_run(slot.index);
+  if (slot.error) std::rethrow_exception(slot.error);
+  return slot.res;
+}
+
+}  // namespace detail
+
+namespace {
+
+using slot_ptr = std::shared_ptr<detail::pipeline_slot>;
+
+std::string what_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+// PQsendQueryParams wants parallel arrays; text values must be NUL-terminated (libpq reads
+// them with strlen), binary ones are taken by length.
+void send_one(PGconn* c, const detail::pipeline_slot& slot) {
+  const std::span<const param> params = slot.params.params();
+  const std::size_t n = params.size();
+  std::vector<Oid> types(n);
+  std::vector<const char*> values(n);
+  std::vector<int> lengths(n);
+  std::vector<int> formats(n);
+  std::vector<std::string> text_copies;
+  text_copies.reserve(n);
+  for (std::size_t i = 0; i != n; ++i) {
+    const param& p = params[i];
+    types[i] = p.type();
+    formats[i] = static_cast<int>(p.format());
+    if (p.is_null()) {
+      values[i] = nullptr;
+    } else if (p.format() == data_format::text) {
+      values[i] = text_copies.emplace_back(p.bytes()).c_str();
+    } else {
+      values[i] = p.bytes().data();
+      lengths[i] = static_cast<int>(p.bytes().size());
+    }
+  }
+  if (PQsendQueryParams(c, slot.sql.c_str(), static_cast<int>(n), types.data(), values.data(),
+                        lengths.data(), formats.data(), 1) == 0) {
+    detail::throw_connection_error(c, "sending a pipelined statement failed", {});
+  }
+}
+
+// Waits until the socket is readable (and writable, when libpq still has bytes to send).
+void wait_socket(PGconn* c, bool want_write) {
+  pollfd fd{};
+  fd.fd = PQsocket(c);
+  if (fd.fd < 0) detail::throw_connection_error(c, "pipeline: no socket", {});
+  fd.events = static_cast<short>(POLLIN | (want_write ? POLLOUT : 0));
+  while (::poll(&fd, 1, -1) < 0) {
+    if (errno != EINTR) detail::throw_connection_error(c, "pipeline: poll() failed", {});
+  }
+}
+
+// Leaves pipeline mode and blocking mode behind, whatever happened (best effort when the
+// connection is broken).
+struct pipeline_mode_guard {
+  PGconn* c;
+  explicit pipeline_mode_guard(PGconn* conn) noexcept : c(conn) {}
+  pipeline_mode_guard(const pipeline_mode_guard&) = delete;
+  pipeline_mode_guard& operator=(const pipeline_mode_guard&) = delete;
+  ~pipeline_mode_guard() {
+    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+      if (PQexitPipelineMode(c) == 0 && PQstatus(c) == CONNECTION_OK) {
+        // Results still pending: only after an exception in the middle of run(). Drain
+        // them so that the connection can leave pipeline mode.
+        for (int nulls = 0; nulls < 2 && PQstatus(c) == CONNECTION_OK;) {
+          PGresult* r = PQgetResult(c);
+          if (r == nullptr) {
+            ++nulls;
+            if (PQexitPipelineMode(c) == 1) break;
+            continue;
+          }
+          nulls = 0;
+          PQclear(r);
+        }
+        PQexitPipelineMode(c);
+      }
+    }
+    PQsetnonblocking(c, 0);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string sql,
+                                                            detail::param_list params) {
+  if (params.size() > 65535) {
+    throw usage_error(fmt::format(
+        "pgorm: this statement needs {} parameters, more than PostgreSQL's limit of 65535; "
+        "split it, or use pgorm::copy_in for bulk rows",
+        params.size()));
+  }
+  auto slot = std::make_shared<detail::pipeline_slot>();
+  slot->sql = std::move(sql);
+  slot->params = std::move(params);
+  slot->index = added_++;
+  queued_.push_back(slot);
+  return slot;
+}
+
+void pipeline::sync() {
+  if (!queued_.empty() && (syncs_.empty() || syncs_.back() != queued_.size())) {
+    syncs_.push_back(queued_.size());
+  }
+}
+
+void pipeline::run() {
+  // Take the queue first: whatever happens below, the pipeline is empty and reusable after.
+  std::vector<slot_ptr> slots = std::move(queued_);
+  std::vector<std::size_t> syncs = std::move(syncs_);
+  queued_.clear();
+  syncs_.clear();
+  if (slots.empty()) return;
+  if (syncs.empty() || syncs.back() != slots.size()) syncs.push_back(slots.size());
+
+  const auto settle_rest = [&](const std::exception_ptr& error) {
+    for (const slot_ptr& s : slots) {
+      if (!s->done) {
+        s->error = error;
+        s->done = true;
+      }
+    }
+  };
+
+  PGconn* c = conn_->native_handle();
+  if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+    try {
+      if (c == nullptr) throw connection_error("pgorm: pipeline::run() on a closed connection");
+      detail::throw_connection_error(c, "pipeline::run() on a broken connection", {});
+    } catch (...) {
+      settle_rest(std::current_exception());
+      throw;
+    }
+  }
+  if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+    throw usage_error("pgorm: pipeline::run(): the connection is already in pipeline mode");
+  }
+
+  try {
+    // Non-blocking, so that sending many statements cannot deadlock against a server that
+    // is blocked writing results we are not reading yet (libpq docs 34.5.1.1).
+    if (PQsetnonblocking(c, 1) != 0) {
+      detail::throw_connection_error(c, "pipeline: cannot enter non-blocking mode", {});
+    }
+    pipeline_mode_guard guard{c};
+    if (PQenterPipelineMode(c) != 1) {
+      detail::throw_connection_error(c, "pipeline: cannot enter pipeline mode", {});
+    }
+
+    std::size_t next_sync = 0;
+    for (std::size_t i = 0; i != slots.size(); ++i) {
+      send_one(c, *slots[i]);
+      if (syncs[next_sync] == i + 1) {
+        if (PQpipelineSync(c) != 1) detail::throw_connection_error(c, "pipeline: sync failed", {});
+        ++next_sync;
+      }
+    }
+
+    std::size_t batches_left = syncs.size();
+    std::size_t cur = 0;                // the statement whose result comes next
+    bool cur_has = false;               // it already got its result (next one belongs to cur + 1)
+    std::optional<std::size_t> failed;  // the failed statement of the current batch
+    while (batches_left > 0) {
+      const int flushed = PQflush(c);
+      if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", {});
+      int nulls = 0;
+      while (batches_left > 0 && PQisBusy(c) == 0 && nulls < 2) {
+        PGresult* r = PQgetResult(c);
+        if (r == nullptr) {
+          // The end of one statement's results (libpq 34.5.1.2).
+          ++nulls;
+          if (cur_has) {
+            ++cur;
+            cur_has = false;
+          }
+          continue;
+        }
+        nulls = 0;
+        const ExecStatusType status = PQresultStatus(r);
+        if (status == PGRES_PIPELINE_SYNC) {
+          PQclear(r);
+          --batches_left;
+          failed.reset();
+          if (cur_has) {
+            ++cur;
+            cur_has = false;
+          }
+          continue;
+        }
+        if (cur_has) ++cur;
+        cur_has = true;
+        if (cur >= slots.size()) {
+          PQclear(r);
+          throw connection_error("pgorm: pipeline: more results than statements");
+        }
+        detail::pipeline_slot& slot = *slots[cur];
+        switch (status) {
+          case PGRES_TUPLES_OK:
+          case PGRES_COMMAND_OK:
+          case PGRES_EMPTY_QUERY:
+            slot.res = result(r);
+            break;
+          case PGRES_PIPELINE_ABORTED: {
+            PQclear(r);
+            std::string why = "an earlier statement of its batch failed";
+            std::size_t failed_index = slot.index;
+            if (failed) {
+              const detail::pipeline_slot& f = *slots[*failed];
+              failed_index = f.index;
+              why = fmt::format("statement {} of its batch failed earlier: {}", f.index,
+                                f.error ? what_of(f.error) : std::string("(no error text)"));
+            }
+            slot.error = std::make_exception_ptr(pipeline_aborted(
+                fmt::format("pgorm: pipeline statement {} was skipped by the server because {} "
+                            "(statements are numbered from 0 in add() order)",
+                            slot.index, why),
+                slot.index, failed_index));
+            break;
+          }
+          case PGRES_COPY_IN:
+          case PGRES_COPY_OUT:
+          case PGRES_COPY_BOTH:
+            PQclear(r);
+            slot.error = std::make_exception_ptr(
+                usage_error("pgorm: COPY cannot run in a pipeline; use pgorm::copy_in/copy_out"));
+            failed = cur;
+            break;
+          default:
+            try {
+              detail::throw_result_error(r, c, slot.sql, slot.params.params(), {});
+            } catch (...) {
+              slot.error = std::current_exception();
+            }
+            PQclear(r);
+            failed = cur;
+            if (PQstatus(c) != CONNECTION_OK) std::rethrow_exception(slot.error);
+            break;
+        }
+        slot.done = true;
+      }
+      if (batches_left == 0) break;
+      if (PQisBusy(c) != 0 || nulls >= 2) {
+        wait_socket(c, flushed == 1);
+        if (PQconsumeInput(c) == 0) {
+          detail::throw_connection_error(c, "pipeline: receiving results failed", {});
+        }
+      }
+    }
+    // Every result is in: leaving pipeline mode now succeeds (the guard would do it too).
+    PQexitPipelineMode(c);
+  } catch (...) {
+    settle_rest(std::current_exception());
+    throw;
+  }
+}
+
+}  // namespace pgorm
