@@ -229,6 +229,13 @@ class connection {
   /// Starts a DELETE from T's table, bound to this connection.
   template <class T>
   auto remove();
+  /// Runs fn(pgorm::transaction&) in a transaction: commit when it returns, rollback when it
+  /// throws. Defined in pgorm/transaction.hpp (see there for options and retries).
+  template <class F>
+  decltype(auto) transaction(F&& fn);
+  template <class F>
+  decltype(auto) transaction(F&& fn, const transaction_options& options);
+
   /// Raw SQL from a string literal with typed rows: `conn.query<User>("select ...", 42).all()`.
   template <class Row, class... Args>
   auto query(sql_literal sql, const Args&... args);

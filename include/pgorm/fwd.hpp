@@ -27,6 +27,8 @@ class observer;
 class result;
 class connection;
 struct connect_options;
+struct transaction_options;
+class transaction;
 
 template <class T>
 struct pg_type;

@@ -4,11 +4,12 @@
 /// \file
 /// The umbrella header: includes every public pgorm header (but not pgorm/testing/).
 
-#include "pgorm/connection.hpp"  // IWYU pragma: export
-#include "pgorm/error.hpp"       // IWYU pragma: export
-#include "pgorm/fwd.hpp"         // IWYU pragma: export
-#include "pgorm/query.hpp"       // IWYU pragma: export
-#include "pgorm/reflect.hpp"     // IWYU pragma: export
-#include "pgorm/row.hpp"         // IWYU pragma: export
-#include "pgorm/table.hpp"       // IWYU pragma: export
-#include "pgorm/types.hpp"       // IWYU pragma: export
+#include "pgorm/connection.hpp"   // IWYU pragma: export
+#include "pgorm/error.hpp"        // IWYU pragma: export
+#include "pgorm/fwd.hpp"          // IWYU pragma: export
+#include "pgorm/query.hpp"        // IWYU pragma: export
+#include "pgorm/reflect.hpp"      // IWYU pragma: export
+#include "pgorm/row.hpp"          // IWYU pragma: export
+#include "pgorm/table.hpp"        // IWYU pragma: export
+#include "pgorm/transaction.hpp"  // IWYU pragma: export
+#include "pgorm/types.hpp"        // IWYU pragma: export

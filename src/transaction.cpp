@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/transaction.hpp"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace pgorm::detail {
+
+std::string begin_statement(const transaction_options& options) {
+  std::string sql = "BEGIN";
+  if (options.isolation) {
+    switch (*options.isolation) {
+      case isolation_level::read_committed:
+        sql += " ISOLATION LEVEL READ COMMITTED";
+        break;
+      case isolation_level::repeatable_read:
+        sql += " ISOLATION LEVEL REPEATABLE READ";
+        break;
+      case isolation_level::serializable:
+        sql += " ISOLATION LEVEL SERIALIZABLE";
+        break;
+    }
+  }
+  sql += options.read_only ? " READ ONLY" : "";
+  sql += options.deferrable ? " DEFERRABLE" : "";
+  return sql;
+}
+
+void commit(connection& conn) {
+  result res;
+  try {
+    res = conn.exec("COMMIT");
+  } catch (const sql_error&) {
+    // The server refused the COMMIT (e.g. 40001 under SERIALIZABLE, a deferred constraint):
+    // the transaction is rolled back, and the typed error says why.
+    throw;
+  } catch (const connection_error& e) {
+    throw commit_outcome_unknown(
+        fmt::format("pgorm: the connection was lost during COMMIT, so whether the transaction "
+                    "was committed is unknown; check before retrying ({})",
+                    e.what()));
+  }
+  // COMMIT of a transaction that had a failed statement answers ROLLBACK instead of an error
+  // (PostgreSQL docs, COMMIT): an error was caught inside the transaction function.
+  if (res.command_tag() == "ROLLBACK") {
+    throw usage_error(
+        "pgorm: the transaction was rolled back, not committed: a statement in it failed and "
+        "the error was caught inside the transaction function; use tx.savepoint(...) to recover "
+        "from an error inside a transaction");
+  }
+}
+
+void rollback_quietly(connection& conn, std::string_view statement) noexcept {
+  try {
+    if (conn.is_open()) conn.exec(statement);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the original exception is what matters
+  }
+}
+
+void retry_pause(const retry_policy& policy, int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int shift = std::min(attempt - 1, 20);
+  const auto base = policy.base_delay * (1LL << shift);
+  const auto capped = std::min<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(base), policy.max_delay);
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  const auto pause =
+      std::chrono::duration<double, std::milli>(static_cast<double>(capped.count()) * jitter(rng));
+  std::this_thread::sleep_for(pause);
+}
+
+std::string savepoint_name(int depth) { return fmt::format("pgorm_sp_{}", depth); }
+
+}  // namespace pgorm::detail

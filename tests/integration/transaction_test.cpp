@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+// Transactions (commit, rollback, savepoints, retries, commit_outcome_unknown), statement
+// timeouts and cancellation, the prepared-statement cache, and the observer hook.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include "pgorm/pgorm.hpp"
+#include "support/db_test.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using pgorm::col;
+
+struct counter {
+  std::int64_t id;
+  std::int64_t n;
+};
+
+}  // namespace
+
+template <>
+struct pgorm::table_traits<counter> {
+  static constexpr auto primary_key = pgorm::key(&counter::id);
+};
+
+namespace {
+
+class transaction_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec("create table counter (id bigint primary key, n bigint not null)");
+    conn().exec("insert into counter values (1, 0), (2, 0)");
+  }
+  std::int64_t value(std::int64_t id) { return conn().find<counter>(id).value().n; }
+};
+
+struct my_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+TEST_F(transaction_test, commits_when_the_function_returns_and_passes_its_value_on) {
+  const int out = conn().transaction([&](pgorm::transaction& tx) {
+    tx.update<counter>().set(col<& counter::n> = 5).where(col<&counter::id> == 1).exec();
+    EXPECT_EQ(tx.conn().status(), pgorm::transaction_status::in_transaction);
+    return 42;
+  });
+  EXPECT_EQ(out, 42);
+  EXPECT_EQ(value(1), 5);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, rolls_back_on_exception_and_lets_it_propagate_unchanged) {
+  EXPECT_THROW(conn().transaction([&](pgorm::transaction& tx) {
+    tx.update<counter>().set(col<& counter::n> = 9).where(col<&counter::id> == 1).exec();
+    throw my_error("boom");
+  }),
+               my_error);
+  EXPECT_EQ(value(1), 0);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, options_set_isolation_read_only_and_deferrable) {
+  const pgorm::transaction_options options{
+      .isolation = pgorm::isolation_level::serializable, .read_only = true, .deferrable = true};
+  conn().transaction(
+      [&](pgorm::transaction& tx) {
+        EXPECT_EQ(tx.exec("show transaction_isolation").value(0, 0), "serializable");
+        EXPECT_EQ(tx.exec("show transaction_read_only").value(0, 0), "on");
+        EXPECT_EQ(tx.exec("show transaction_deferrable").value(0, 0), "on");
+      },
+      options);
+  try {
+    conn().transaction([&](pgorm::transaction& tx) { tx.exec("update counter set n = 1"); },
+                       options);
+    ADD_FAILURE() << "a read-only transaction wrote";
+  } catch (const pgorm::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "25006");
+  }
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, savepoints_recover_from_an_error_inside) {
+  conn().transaction([&](pgorm::transaction& tx) {
+    tx.update<counter>().set(col<& counter::n> = 1).where(col<&counter::id> == 1).exec();
+    try {
+      tx.savepoint([&](pgorm::transaction& inner) {
+        EXPECT_EQ(inner.depth(), 1);
+        inner.update<counter>().set(col<& counter::n> = 100).where(col<&counter::id> == 2).exec();
+        inner.exec("select 1/0");  // fails: rolls back to the savepoint
+      });
+    } catch (const pgorm::sql_error& e) {
+      EXPECT_EQ(e.sqlstate(), "22012");
+    }
+    tx.savepoint([&](pgorm::transaction& inner) {
+      inner.update<counter>().set(col<& counter::n> = 7).where(col<&counter::id> == 2).exec();
+    });
+  });
+  EXPECT_EQ(value(1), 1);
+  EXPECT_EQ(value(2), 7);
+}
+
+TEST_F(transaction_test, an_error_swallowed_inside_is_not_reported_as_committed) {
+  EXPECT_THROW(conn().transaction([&](pgorm::transaction& tx) {
+    tx.update<counter>().set(col<& counter::n> = 3).where(col<&counter::id> == 1).exec();
+    try {
+      tx.exec("select 1/0");
+    } catch (const pgorm::sql_error&) {
+    }
+  }),
+               pgorm::usage_error);
+  EXPECT_EQ(value(1), 0);
+}
+
+TEST_F(transaction_test, serializable_increments_with_retries_are_exact) {
+  constexpr int threads = 8;
+  constexpr int per_thread = 1000;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      try {
+        pgorm::connection c = connect();
+        for (int i = 0; i < per_thread; ++i) {
+          c.transaction(
+              [&](pgorm::transaction& tx) {
+                const auto current = tx.find<counter>(1).value();
+                tx.update<counter>()
+                    .set(col<& counter::n> = current.n + 1)
+                    .where(col<&counter::id> == 1)
+                    .exec();
+              },
+              {.isolation = pgorm::isolation_level::serializable,
+               .retry = {.max_attempts = 1000, .base_delay = 1ms, .max_delay = 20ms}});
+        }
+      } catch (const std::exception& e) {
+        ++failures;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(value(1), threads * per_thread);
+}
+
+TEST_F(transaction_test, deadlocks_are_detected_and_retried) {
+  std::atomic<int> attempts{0};
+  const auto worker = [&](std::int64_t first, std::int64_t second) {
+    pgorm::connection c = connect();
+    c.exec("set deadlock_timeout = '50ms'");
+    c.transaction(
+        [&](pgorm::transaction& tx) {
+          ++attempts;
+          tx.update<counter>()
+              .set(col<& counter::n> = col<&counter::n> + 1)
+              .where(col<&counter::id> == first)
+              .exec();
+          std::this_thread::sleep_for(100ms);
+          tx.update<counter>()
+              .set(col<& counter::n> = col<&counter::n> + 1)
+              .where(col<&counter::id> == second)
+              .exec();
+        },
+        {.retry = {.max_attempts = 5}});
+  };
+  std::thread a(worker, 1, 2);
+  std::thread b(worker, 2, 1);
+  a.join();
+  b.join();
+  EXPECT_GE(attempts.load(), 3);  // one of the two was chosen as the deadlock victim and re-ran
+  EXPECT_EQ(value(1), 2);
+  EXPECT_EQ(value(2), 2);
+}
+
+TEST_F(transaction_test, without_retry_the_failure_propagates) {
+  pgorm::connection other = connect();
+  EXPECT_THROW(conn().transaction(
+                   [&](pgorm::transaction& tx) {
+                     tx.find<counter>(1);
+                     other.exec("update counter set n = n + 1 where id = 1");
+                     tx.exec("update counter set n = n + 1 where id = 1");
+                   },
+                   {.isolation = pgorm::isolation_level::repeatable_read}),
+               pgorm::serialization_failure);
+  EXPECT_EQ(value(1), 1);
+}
+
+TEST_F(transaction_test, connection_lost_during_commit_is_commit_outcome_unknown) {
+  pgorm::connection victim = connect();
+  EXPECT_THROW(victim.transaction([&](pgorm::transaction& tx) {
+    tx.exec("update counter set n = 50 where id = 1");
+    conn().exec("select pg_terminate_backend($1::int)",
+                {pgorm::param::text(std::to_string(tx.conn().backend_pid()))});
+    std::this_thread::sleep_for(50ms);
+  }),
+               pgorm::commit_outcome_unknown);
+  EXPECT_EQ(value(1), 0);
+}
+
+// ---- timeouts and cancellation ----------------------------------------------------------------
+
+TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
+  pgorm::connection c{conninfo(), {.statement_timeout = 100ms}};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(c.exec("select pg_sleep(5)"), pgorm::query_canceled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(c.exec("select 1").value(0, 0), "1");
+}
+
+TEST_F(transaction_test, client_deadline_cancels_the_running_query) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(conn().exec("select pg_sleep(5)", std::span<const pgorm::param>{},
+                           pgorm::data_format::text, 200ms),
+               pgorm::query_canceled);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 190ms);
+  EXPECT_LT(took, 1500ms);
+  EXPECT_EQ(conn().exec("select 2").value(0, 0), "2");  // still usable
+  // Under the deadline nothing happens.
+  const std::array<pgorm::param, 1> three{pgorm::param::text("3")};
+  EXPECT_EQ(conn().exec("select $1::int", three, pgorm::data_format::text, 5000ms).value(0, 0),
+            "3");
+}
+
+TEST_F(transaction_test, cancel_from_another_thread) {
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(150ms);
+    conn().cancel();
+  });
+  EXPECT_THROW(conn().exec("select pg_sleep(5)"), pgorm::query_canceled);
+  canceller.join();
+  EXPECT_TRUE(conn().is_open());
+}
+
+// ---- the prepared-statement cache -------------------------------------------------------------
+
+TEST_F(transaction_test, statements_are_prepared_once_and_reused) {
+  const std::size_t before = conn().prepared_statements();
+  for (int i = 0; i < 5; ++i) conn().find<counter>(1);
+  EXPECT_EQ(conn().prepared_statements(), before + 1);
+  const auto names = conn().exec(
+      "select count(*) from pg_prepared_statements where name like "
+      "'pgorm_%'");
+  EXPECT_EQ(names.value(0, 0), std::to_string(before + 1));
+}
+
+TEST_F(transaction_test, re_prepares_after_discard_all_and_deallocate) {
+  EXPECT_EQ(conn().find<counter>(1)->n, 0);
+  conn().exec("DISCARD ALL");  // through pgorm: the cache is told
+  conn().exec("set search_path = " + schema());
+  EXPECT_EQ(conn().find<counter>(1)->n, 0);
+  // Behind pgorm's back (as a pooler would): the next execution hits 26000 and re-prepares.
+  PQclear(PQexec(conn().native_handle(), "DEALLOCATE ALL"));
+  EXPECT_EQ(conn().find<counter>(2)->n, 0);
+}
+
+TEST_F(transaction_test, re_prepares_when_the_result_type_changed) {
+  conn().exec("create table widget (v int)");
+  conn().exec("insert into widget values (7)");
+  const auto read = [&] {
+    return std::get<0>(conn().query<std::tuple<std::int64_t>>("select v from widget").one());
+  };
+  EXPECT_EQ(read(), 7);
+  conn().exec("alter table widget alter column v type bigint");
+  EXPECT_EQ(read(), 7);  // 0A000 "cached plan must not change result type", handled
+}
+
+TEST_F(transaction_test, prepare_false_uses_only_unnamed_statements) {
+  pgorm::connection c{conninfo(), {.prepare = false}};
+  EXPECT_EQ(c.find<counter>(1)->n, 0);
+  EXPECT_EQ(c.prepared_statements(), 0U);
+  EXPECT_EQ(c.exec("select count(*) from pg_prepared_statements").value(0, 0), "0");
+}
+
+TEST_F(transaction_test, a_small_cache_evicts_the_least_recently_used) {
+  pgorm::connection c{conninfo(), {.statement_cache_size = 2}};
+  c.query<std::tuple<int>>("select $1::int", 1).one();
+  c.query<std::tuple<int>>("select $1::int + 1", 1).one();
+  c.query<std::tuple<int>>("select $1::int + 2", 1).one();
+  EXPECT_EQ(c.prepared_statements(), 2U);
+  EXPECT_EQ(c.exec("select count(*) from pg_prepared_statements").value(0, 0), "2");
+  EXPECT_EQ(std::get<0>(c.query<std::tuple<int>>("select $1::int", 5).one()), 5);
+}
+
+// ---- observer -----------------------------------------------------------------------------------
+
+struct recording_observer : pgorm::observer {
+  struct entry {
+    std::string sql;
+    std::string operation;
+    std::size_t params;
+    std::int64_t rows;
+    std::string sqlstate;
+    std::size_t param_values;
+  };
+  bool parameters = false;
+  std::mutex m;
+  std::vector<entry> ends;
+  int starts = 0;
+  [[nodiscard]] bool wants_parameters() const noexcept override { return parameters; }
+  void on_query_start(const pgorm::query_event& /*q*/) override {
+    std::lock_guard lock(m);
+    ++starts;
+  }
+  void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
+    std::lock_guard lock(m);
+    ends.push_back({std::string(q.sql), std::string(q.operation), q.param_count, o.rows,
+                    std::string(o.sqlstate), q.params.size()});
+  }
+};
+
+TEST_F(transaction_test, observer_sees_queries_without_parameter_values) {
+  auto obs = std::make_shared<recording_observer>();
+  pgorm::connection c{conninfo(), {.events = obs}};
+  c.select<counter>().where(col<&counter::n> == 0).all();
+  EXPECT_THROW(c.exec("select 1/0"), pgorm::sql_error);
+  ASSERT_EQ(obs->ends.size(), 2U);
+  EXPECT_EQ(obs->starts, 2);
+  EXPECT_EQ(obs->ends[0].operation, "SELECT");
+  EXPECT_EQ(obs->ends[0].params, 1U);
+  EXPECT_EQ(obs->ends[0].param_values, 0U);  // not asked for
+  EXPECT_EQ(obs->ends[0].rows, 2);
+  EXPECT_EQ(obs->ends[0].sql, "SELECT id, n FROM counter WHERE n = $1");
+  EXPECT_EQ(obs->ends[1].sqlstate, "22012");
+  obs->parameters = true;
+  c.find<counter>(1);
+  EXPECT_EQ(obs->ends.back().param_values, 1U);
+}
+
+TEST_F(transaction_test, stderr_logger_never_prints_passwords_or_values) {
+  auto logger = std::make_shared<pgorm::stderr_logger>();
+  pgorm::connection c{conninfo() + " password=hunter2", {.events = logger}};
+  testing::internal::CaptureStderr();
+  c.query<std::tuple<std::string>>("select $1::text", "secret-value-123").one();
+  EXPECT_THROW(c.query<std::tuple<int>>("select $1::text::int", "not-a-number-456").one(),
+               pgorm::sql_error);
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_NE(out.find("SELECT"), std::string::npos) << out;
+  EXPECT_NE(out.find("22P02"), std::string::npos) << out;
+  EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+  EXPECT_EQ(out.find("secret-value-123"), std::string::npos) << out;
+  EXPECT_EQ(out.find("not-a-number-456"), std::string::npos) << out;
+}
+
+}  // namespace
