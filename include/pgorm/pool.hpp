@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// A thread-safe pool of PostgreSQL connections: bounded size, acquire timeout, health checks
+/// of idle connections, idle shrinking, lifetime rotation and reconnects with backoff. See
+/// docs/pool.md.
+///
+/// Thread safety: every member of pool may be called from any thread at the same time. A lease
+/// (and the connection it gives) belongs to one thread at a time, like a connection.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/query/bound.hpp"
+#include "pgorm/query/common.hpp"
+
+namespace pgorm {
+
+/// How a pool behaves. Every field has a usable default; use designated initializers.
+///
+/// Example: `pgorm::pool db{url, {.max_size = 4, .acquire_timeout = 2s, .lazy = true}};`
+struct pool_options {
+  /// The most connections open at once (leased, idle and being opened). At least 1.
+  std::size_t max_size = 10;
+  /// Idle connections kept open however long they sit unused; a background thread opens
+  /// connections (up to max_size) to keep this many idle. 0: shrink to nothing.
+  std::size_t min_idle = 0;
+  /// How long acquire() (and every pool query) waits for a connection before pool_timeout.
+  std::chrono::milliseconds acquire_timeout{std::chrono::seconds(5)};
+  /// An idle connection unused this long is closed (down to min_idle idle connections).
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+  /// A connection older than this is closed when it comes back (never while leased). Each
+  /// connection gets its own limit within ±10% of this, so they do not all expire at once.
+  std::chrono::milliseconds max_lifetime{std::chrono::minutes(30)};
+  /// Deadline of one connection attempt. 0: the acquire's remaining time (an attempt never
+  /// outlasts the acquire that started it). Overrides connection.connect_timeout.
+  std::chrono::milliseconds connect_timeout{0};
+  /// false (eager): the constructor opens max(min_idle, 1) connections and throws
+  /// connection_error when it cannot. true: nothing is opened until the first acquire.
+  bool lazy = false;
+  /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
+  /// acquire; a dead one is replaced without the caller seeing an error.
+  std::chrono::milliseconds health_check_after{500};
+  /// Delay before the 2nd connection attempt after a failed one; it doubles with each further
+  /// failure (with jitter: between half and all of it) up to reconnect_backoff_max.
+  std::chrono::milliseconds reconnect_backoff{25};
+  /// The longest delay between two connection attempts while the server is unreachable.
+  std::chrono::milliseconds reconnect_backoff_max{500};
+  /// Options of each connection, including the observer that also receives pool events
+  /// (observer::on_pool_event).
+  connect_options connection{};
+};
+
+/// Why an acquire gave up: see pool_timeout::reason().
+enum class pool_timeout_reason {
+  exhausted,    ///< all max_size connections stayed in use for the whole acquire_timeout
+  unreachable,  ///< no new connection could be opened (the last attempt failed)
+};
+
+/// An acquire (or a pool query) waited acquire_timeout without getting a connection. reason()
+/// says whether the pool was exhausted or the server unreachable; what() says it in words
+/// with the counts and, when unreachable, the last connect error. When a connect error is the
+/// cause, it is also attached as a nested exception (std::rethrow_if_nested).
+///
+/// Example:
+/// ```
+/// try { auto c = db.acquire(); }
+/// catch (const pgorm::pool_timeout& e) {
+///   if (e.reason() == pgorm::pool_timeout_reason::unreachable) alert(e.last_connect_error());
+/// }
+/// ```
+class pool_timeout : public error {
+ public:
+  /// The counts as the pool saw them when the acquire gave up.
+  struct counts {
+    std::size_t in_use = 0;
+    std::size_t idle = 0;
+    std::size_t waiting = 0;
+    std::size_t max_size = 0;
+  };
+
+  pool_timeout(pool_timeout_reason reason, std::chrono::milliseconds waited, counts at_timeout,
+               std::string last_connect_error);
+
+  [[nodiscard]] pool_timeout_reason reason() const noexcept { return reason_; }
+  /// How long the acquire waited.
+  [[nodiscard]] std::chrono::milliseconds waited() const noexcept { return waited_; }
+  /// Connections leased out when the acquire gave up.
+  [[nodiscard]] std::size_t in_use() const noexcept { return counts_.in_use; }
+  /// Idle connections when the acquire gave up (normally 0).
+  [[nodiscard]] std::size_t idle() const noexcept { return counts_.idle; }
+  /// Other callers waiting for a connection when the acquire gave up.
+  [[nodiscard]] std::size_t waiting() const noexcept { return counts_.waiting; }
+  [[nodiscard]] std::size_t max_size() const noexcept { return counts_.max_size; }
+  /// what() of the pool's last failed connection attempt ("" when none failed yet).
+  [[nodiscard]] const std::string& last_connect_error() const noexcept { return *last_error_; }
+
+ private:
+  pool_timeout_reason reason_;
+  std::chrono::milliseconds waited_;
+  counts counts_;
+  // Shared so that copying the exception cannot throw.
+  std::shared_ptr<const std::string> last_error_;
+};
+
+/// Counters of a pool, from pool::stats(). The first three are a snapshot; the totals count
+/// since the pool was created.
+struct pool_stats {
+  std::size_t in_use = 0;            ///< connections leased out
+  std::size_t idle = 0;              ///< open connections waiting in the pool
+  std::size_t waiting = 0;           ///< callers blocked in acquire()
+  std::uint64_t total_opened = 0;    ///< connections opened
+  std::uint64_t total_closed = 0;    ///< connections closed (evicted, broken, pool closed)
+  std::uint64_t total_acquired = 0;  ///< successful acquires (pool queries included)
+  std::uint64_t total_timeouts = 0;  ///< acquires that threw pool_timeout
+};
+
+namespace detail {
+
+struct pool_state;
+
+/// A pooled connection with its bookkeeping. Internal.
+struct pooled_connection {
+  connection conn;
+  std::chrono::steady_clock::time_point created;
+  std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
+  std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
+};
+
+/// max_lifetime stretched by a factor in [0.9, 1.1), picked by `unit` in [0, 1).
+std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifetime,
+                                            double unit) noexcept;
+
+/// Delay before the next connection attempt after `failures` consecutive failures (>= 1):
+/// base * 2^(failures - 1), capped at `cap`, then scaled into [1/2, 1] of itself by `unit` in
+/// [0, 1) ("equal jitter").
+std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::milliseconds base,
+                                          std::chrono::milliseconds cap, double unit) noexcept;
+
+/// True unless `sql` starts (after blanks) with SELECT, INSERT, UPDATE, DELETE, WITH, VALUES,
+/// TABLE or MERGE: a statement that may change session state (SET, RESET, PREPARE, LISTEN,
+/// CREATE TEMP ...), after which pool::exec() resets the session before reusing it.
+bool may_change_session(std::string_view sql) noexcept;
+
+}  // namespace detail
+
+/// A connection borrowed from a pool: move-only RAII. The destructor (or release()) gives the
+/// connection back, where it is reset (DISCARD ALL) and reused, or destroyed when it is broken,
+/// inside a transaction, poisoned, too old, or its pool is closed or gone. A lease may outlive
+/// its pool: the connection is then closed on release.
+///
+/// Example:
+/// ```
+/// pgorm::lease c = db.acquire();
+/// c->exec("set statement_timeout = '1s'");   // reset before the next borrower sees it
+/// auto r = c->exec("select pg_sleep(0.1)");
+/// ```
+class lease {
+ public:
+  /// An empty lease, holding nothing.
+  lease() noexcept = default;
+  lease(lease&& other) noexcept = default;
+  /// Releases what this lease held, then takes `other`'s connection.
+  lease& operator=(lease&& other) noexcept;
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  ~lease() { release(); }
+
+  /// The connection. Precondition: the lease is not empty.
+  [[nodiscard]] connection& operator*() const noexcept { return conn_->conn; }
+  [[nodiscard]] connection* operator->() const noexcept { return &conn_->conn; }
+  /// The connection. Throws usage_error when the lease is empty (moved from or released).
+  [[nodiscard]] connection& get() const;
+  /// True while the lease holds a connection.
+  [[nodiscard]] explicit operator bool() const noexcept { return conn_ != nullptr; }
+
+  /// Marks the connection as not reusable: release() destroys it. Call it after an error whose
+  /// poisons_connection() is true, or whenever the session's state is unknown.
+  void poison() noexcept { poisoned_ = true; }
+  [[nodiscard]] bool poisoned() const noexcept { return poisoned_; }
+
+  /// Gives the connection back to the pool now (or closes it, see the class). Idempotent;
+  /// never throws.
+  void release() noexcept;
+
+ private:
+  friend struct detail::pool_state;
+  lease(std::shared_ptr<detail::pool_state> state, std::unique_ptr<detail::pooled_connection> c,
+        bool reset_on_release) noexcept
+      : state_(std::move(state)), conn_(std::move(c)), reset_on_release_(reset_on_release) {}
+
+  std::shared_ptr<detail::pool_state> state_;
+  std::unique_ptr<detail::pooled_connection> conn_;
+  bool poisoned_ = false;
+  bool reset_on_release_ = true;
+};
+
+/// A thread-safe pool of connections to one server, and an executor: pool queries
+/// (`db.select<User>()...`, exec()) each borrow a connection for one statement.
+///
+/// - Sizing: at most max_size connections; acquire() waits up to acquire_timeout, then throws
+///   pool_timeout (reason exhausted, or unreachable when connections cannot be opened).
+/// - Health: an idle connection unused for more than health_check_after is checked before it
+///   is handed out; after any connection broke, every idle connection is checked once.
+/// - Reuse: a connection handed out by acquire() or with_connection() gets DISCARD ALL when it
+///   comes back, so settings (SET ...) never reach the next borrower; one used by a pool query
+///   does not (the statement cache survives), unless the statement may change session state
+///   (detail::may_change_session).
+/// - Not movable: builders keep a pointer to it.
+///
+/// Example:
+/// ```
+/// pgorm::pool db{"postgresql://app@localhost/app", {.max_size = 10, .acquire_timeout = 5s}};
+/// std::vector<User> adults = db.select<User>().where(pgorm::col<&User::age> >= 18).all();
+/// ```
+class pool : public query_methods<pool> {
+ public:
+  /// Creates the pool. Eager (the default) opens max(min_idle, 1) connections first and throws
+  /// connection_error (what a connection throws) when the server cannot be reached; lazy opens
+  /// none. Throws usage_error when max_size is 0 or min_idle exceeds it.
+  explicit pool(std::string_view conninfo, pool_options options = {});
+  pool(const pool&) = delete;
+  pool& operator=(const pool&) = delete;
+  pool(pool&&) = delete;
+  pool& operator=(pool&&) = delete;
+  /// close(), then stops the background thread. Leases still out stay valid.
+  ~pool();
+
+  /// Borrows a connection, waiting up to options().acquire_timeout. Throws pool_timeout when
+  /// none becomes available in time, usage_error when the pool is closed.
+  /// Example: `auto c = db.acquire(); c->exec("listen jobs");`
+  [[nodiscard]] lease acquire();
+  /// acquire() with another timeout than the pool's.
+  [[nodiscard]] lease acquire(std::chrono::milliseconds timeout);
+
+  /// Borrows a connection for `f(connection&)` and returns what `f` returns. An exception from
+  /// `f` propagates; when it poisons the connection (error::poisons_connection()) the connection
+  /// is destroyed. The session is reset afterwards, as for acquire().
+  /// Example: `int pid = db.with_connection([](pgorm::connection& c) { return c.backend_pid(); });`
+  template <class F>
+  auto with_connection(F&& f) -> std::invoke_result_t<F&&, connection&> {
+    lease l = acquire();
+    try {
+      return std::invoke(std::forward<F>(f), *l);
+    } catch (const error& e) {
+      if (e.poisons_connection()) l.poison();
+      throw;
+    }
+  }
+
+  /// Runs one statement on a borrowed connection (see connection::exec) and gives the
+  /// connection back. Throws what connection::exec throws, and pool_timeout.
+  /// Example: `auto r = db.exec("select $1::int + 1", {pgorm::param::text("41")});`
+  result exec(std::string_view sql, std::span<const param> params,
+              data_format result_format = data_format::text);
+  result exec(std::string_view sql, std::initializer_list<param> params,
+              data_format result_format = data_format::text) {
+    return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
+  }
+  /// Runs one statement on a borrowed connection, handing each row to `on_row` as it arrives
+  /// (see connection::exec_each).
+  void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                 const std::function<void(const result&)>& on_row);
+
+  /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.
+  /// Example: `if (db.stats().waiting > 0) log("pool too small");`
+  [[nodiscard]] pool_stats stats() const;
+
+  /// Drains the pool: further (and waiting) acquires throw usage_error, idle connections are
+  /// closed now, leased ones when they come back. Idempotent; never throws.
+  void close() noexcept;
+  /// True after close().
+  [[nodiscard]] bool closed() const noexcept;
+
+  [[nodiscard]] const pool_options& options() const noexcept;
+
+ private:
+  std::shared_ptr<detail::pool_state> state_;
+};
+
+static_assert(executor<pool>);
+
+}  // namespace pgorm

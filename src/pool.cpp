@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/pool.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace pgorm {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+milliseconds to_ms(clock::duration d) noexcept {
+  return std::chrono::duration_cast<milliseconds>(d);
+}
+
+std::string timeout_message(pool_timeout_reason reason, milliseconds waited,
+                            const pool_timeout::counts& c, const std::string& last_error) {
+  if (reason == pool_timeout_reason::exhausted) {
+    return fmt::format(
+        "pgorm: pool exhausted: no connection became free within {} ms ({} in use of max {}, "
+        "{} idle, {} waiting)",
+        waited.count(), c.in_use, c.max_size, c.idle, c.waiting);
+  }
+  return fmt::format(
+      "pgorm: database server unreachable: no connection could be opened within {} ms ({} in "
+      "use of max {}, {} idle, {} waiting); last connect error: {}",
+      waited.count(), c.in_use, c.max_size, c.idle, c.waiting,
+      last_error.empty() ? std::string("none") : last_error);
+}
+
+}  // namespace
+
+pool_timeout::pool_timeout(pool_timeout_reason reason, std::chrono::milliseconds waited,
+                           counts at_timeout, std::string last_connect_error)
+    : error(timeout_message(reason, waited, at_timeout, last_connect_error)),
+      reason_(reason),
+      waited_(waited),
+      counts_(at_timeout),
+      last_error_(std::make_shared<const std::string>(std::move(last_connect_error))) {}
+
+namespace detail {
+
+std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifetime,
+                                            double unit) noexcept {
+  const double u = std::clamp(unit, 0.0, 1.0);
+  const double factor = 0.9 + 0.2 * u;
+  return milliseconds(
+      static_cast<milliseconds::rep>(static_cast<double>(max_lifetime.count()) * factor));
+}
+
+std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::milliseconds base,
+                                          std::chrono::milliseconds cap, double unit) noexcept {
+  if (failures == 0 || base.count() <= 0) return milliseconds(0);
+  // Doubling stops at the cap; the shift is bounded so it cannot overflow.
+  milliseconds delay = base;
+  for (unsigned i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  delay = std::min(delay, cap);
+  // "Equal jitter" (AWS architecture blog, "Exponential Backoff And Jitter"): half fixed, half
+  // random, so many pools that lost the same server do not retry in lockstep.
+  const double u = std::clamp(unit, 0.0, 1.0);
+  const auto half = static_cast<double>(delay.count()) / 2.0;
+  return milliseconds(static_cast<milliseconds::rep>(half + half * u));
+}
+
+bool may_change_session(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])) != 0) ++i;
+  std::size_t j = i;
+  while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j])) != 0) ++j;
+  const std::string_view word = sql.substr(i, j - i);
+  constexpr std::string_view safe[] = {"select", "insert", "update", "delete",
+                                       "with",   "values", "table",  "merge"};
+  for (std::string_view s : safe) {
+    if (word.size() != s.size()) continue;
+    bool same = true;
+    for (std::size_t k = 0; k < s.size(); ++k) {
+      if (std::tolower(static_cast<unsigned char>(word[k])) != s[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return false;
+  }
+  return true;
+}
+
+/// Everything a pool shares with its leases; leases keep it alive after the pool is gone.
+struct pool_state : std::enable_shared_from_this<pool_state> {
+  pool_state(std::string_view conninfo_, pool_options options_)
+      : conninfo(conninfo_), options(std::move(options_)), rng(std::random_device{}()) {}
+
+  const std::string conninfo;
+  const pool_options options;
+
+  mutable std::mutex mu;
+  std::condition_variable available;  // an idle connection, free capacity, or close()
+  std::condition_variable reaper_wake;
+  std::thread reaper;
+
+  // All below guarded by mu.
+  std::deque<std::unique_ptr<pooled_connection>> idle;  // back = most recently returned
+  std::size_t in_use = 0;
+  std::size_t connecting = 0;
+  std::size_t waiting = 0;
+  bool closed = false;
+  unsigned failures = 0;  // consecutive failed connection attempts
+  clock::time_point next_attempt{};
+  std::string last_connect_error;
+  std::exception_ptr last_connect_exception;
+  // When a connection breaks its siblings probably broke with it (server restart): idle
+  // connections returned before the break, and every idle connection for a second after it
+  // (the server may kill them a moment later), get a health check on their next acquire.
+  clock::time_point suspect_before{};
+  clock::time_point suspect_until{};
+
+  void suspect_all(clock::time_point now) {  // needs mu
+    suspect_before = now;
+    suspect_until = now + std::chrono::seconds(1);
+  }
+  std::mt19937_64 rng;
+  pool_stats totals;
+
+  [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
+
+  // Whether a new connection may be opened now; needs mu. After a failure only one attempt runs
+  // at a time, and only once the backoff has passed, so an outage is probed, not hammered.
+  [[nodiscard]] bool may_connect(clock::time_point now) const {
+    return total() < options.max_size &&
+           (failures == 0 || (connecting == 0 && now >= next_attempt));
+  }
+
+  double random_unit() {  // needs mu
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  }
+
+  pool_event event(pool_event_kind kind, std::string_view detail = {},
+                   clock::duration wait = {}) const {  // needs mu
+    pool_event e{};
+    e.kind = kind;
+    e.wait = std::chrono::duration_cast<std::chrono::nanoseconds>(wait);
+    e.detail = detail;
+    e.in_use = in_use;
+    e.idle = idle.size();
+    e.waiting = waiting;
+    return e;
+  }
+
+  // Observers run outside the lock; an observer that throws must not break the pool (this runs
+  // from lease destructors too).
+  void emit(const pool_event& e) const noexcept {
+    if (!options.connection.events) return;
+    try {
+      options.connection.events->on_pool_event(e);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): observers must not break the pool
+    }
+  }
+
+  // Opens one connection with a deadline; never holds mu.
+  std::unique_ptr<pooled_connection> open(milliseconds deadline_left) {
+    connect_options co = options.connection;
+    milliseconds limit = options.connect_timeout.count() > 0
+                             ? std::min(options.connect_timeout, deadline_left)
+                             : deadline_left;
+    co.connect_timeout = std::max(limit, milliseconds(1));
+    connection c{conninfo, std::move(co)};
+    const auto now = clock::now();
+    milliseconds lifetime;
+    {
+      std::lock_guard lock(mu);
+      lifetime = jittered_lifetime(options.max_lifetime, random_unit());
+    }
+    return std::make_unique<pooled_connection>(
+        pooled_connection{std::move(c), now, now + lifetime, now});
+  }
+
+  // Bookkeeping after a connection attempt; needs mu. Returns the event to emit.
+  pool_event note_connect_failure(const std::exception& e) {
+    ++failures;
+    last_connect_error = e.what();
+    last_connect_exception = std::current_exception();
+    next_attempt = clock::now() + reconnect_delay(failures, options.reconnect_backoff,
+                                                  options.reconnect_backoff_max, random_unit());
+    return event(pool_event_kind::connect_failed, last_connect_error);
+  }
+
+  // A cheap round trip on a connection that sat idle; false when it is dead.
+  bool healthy(pooled_connection& pc, milliseconds deadline_left) noexcept {
+    if (!pc.conn.is_open()) return false;
+    try {
+      pc.conn.set_observer(nullptr);  // keep health checks out of the query events
+      pc.conn.exec("select 1", std::span<const param>{}, data_format::text,
+                   std::max(deadline_left, milliseconds(100)));
+      pc.conn.set_observer(options.connection.events);
+      return pc.conn.status() == transaction_status::idle;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  lease acquire(milliseconds timeout, bool reset_on_release);
+  void give_back(std::unique_ptr<pooled_connection> pc, bool poisoned, bool reset) noexcept;
+  void housekeeping_loop() noexcept;
+  void close() noexcept;
+};
+
+lease pool_state::acquire(milliseconds timeout, bool reset_on_release) {
+  const auto start = clock::now();
+  const auto deadline = start + timeout;
+  std::unique_lock lock(mu);
+  bool counted_waiting = false;
+  const auto stop_waiting = [&] {
+    if (counted_waiting) --waiting;
+    counted_waiting = false;
+  };
+  for (;;) {
+    if (closed) {
+      stop_waiting();
+      throw usage_error("pgorm: acquire() on a closed pool");
+    }
+    const auto now = clock::now();
+    if (!idle.empty()) {
+      std::unique_ptr<pooled_connection> pc = std::move(idle.back());
+      idle.pop_back();
+      ++in_use;
+      const bool expired = now >= pc->expires;
+      const bool check = !expired && (now - pc->last_used > options.health_check_after ||
+                                      pc->last_used < suspect_before || now < suspect_until);
+      bool ok = !expired;
+      if (check) {
+        lock.unlock();
+        ok = healthy(*pc, to_ms(deadline - clock::now()));
+        lock.lock();
+      }
+      if (!ok) {
+        --in_use;
+        ++totals.total_closed;
+        if (!expired) suspect_all(clock::now());
+        const auto e = event(pool_event_kind::evict, expired ? "lifetime" : "broken");
+        lock.unlock();
+        pc.reset();
+        emit(e);
+        lock.lock();
+        continue;
+      }
+      stop_waiting();
+      ++totals.total_acquired;
+      const auto e = event(pool_event_kind::acquire, {}, clock::now() - start);
+      lock.unlock();
+      emit(e);
+      return lease{shared_from_this(), std::move(pc), reset_on_release};
+    }
+    if (may_connect(now)) {
+      ++connecting;
+      lock.unlock();
+      try {
+        auto pc = open(std::max(to_ms(deadline - now), milliseconds(1)));
+        lock.lock();
+        --connecting;
+        ++in_use;
+        if (failures > 0) available.notify_all();  // the server is back: others may connect
+        failures = 0;
+        ++totals.total_opened;
+        ++totals.total_acquired;
+        stop_waiting();
+        const auto connected = event(pool_event_kind::connect, pc->conn.description());
+        const auto acquired = event(pool_event_kind::acquire, {}, clock::now() - start);
+        lock.unlock();
+        emit(connected);
+        emit(acquired);
+        return lease{shared_from_this(), std::move(pc), reset_on_release};
+      } catch (const std::exception& ex) {
+        lock.lock();
+        --connecting;
+        const auto e = note_connect_failure(ex);
+        // Waiters recompute when to try next (the backoff moved).
+        available.notify_all();
+        lock.unlock();
+        emit(e);
+        lock.lock();
+        continue;
+      }
+    }
+    if (now >= deadline) {
+      const bool unreachable = failures > 0 && in_use + connecting < options.max_size;
+      const auto reason =
+          unreachable ? pool_timeout_reason::unreachable : pool_timeout_reason::exhausted;
+      stop_waiting();
+      ++totals.total_timeouts;
+      const pool_timeout::counts counts{in_use, idle.size(), waiting, options.max_size};
+      const std::string last_error = last_connect_error;
+      const std::exception_ptr cause = unreachable ? last_connect_exception : nullptr;
+      const auto e =
+          event(pool_event_kind::timeout,
+                unreachable ? std::string_view("unreachable") : "exhausted", now - start);
+      lock.unlock();
+      emit(e);
+      pool_timeout error{reason, to_ms(now - start), counts, last_error};
+      if (cause) {
+        try {
+          std::rethrow_exception(cause);
+        } catch (...) {
+          std::throw_with_nested(std::move(error));
+        }
+      }
+      throw std::move(error);
+    }
+    if (!counted_waiting) {
+      counted_waiting = true;
+      ++waiting;
+    }
+    // Wake when a connection comes back, capacity frees up, the backoff ends or time is up.
+    auto until = deadline;
+    if (total() < options.max_size && connecting == 0) until = std::min(until, next_attempt);
+    available.wait_until(lock, until);
+  }
+}
+
+void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
+                           bool reset) noexcept {
+  const auto now = clock::now();
+  std::string_view why;
+  if (poisoned) {
+    why = "poisoned";
+  } else if (!pc->conn.is_open()) {
+    why = "broken";
+  } else if (pc->conn.status() != transaction_status::idle) {
+    why = "in transaction";
+  } else if (now >= pc->expires) {
+    why = "lifetime";
+  }
+  {
+    std::lock_guard lock(mu);
+    if (why.empty() && closed) why = "pool closed";
+  }
+  if (why.empty() && reset) {
+    // The borrower had the raw connection: drop whatever session state it set (PostgreSQL
+    // docs, DISCARD: settings, temp tables, prepared statements, advisory locks, LISTEN).
+    try {
+      pc->conn.discard_all();
+      pc->conn.set_observer(options.connection.events);
+      if (pc->conn.status() != transaction_status::idle) why = "reset failed";
+    } catch (...) {
+      why = "reset failed";
+    }
+  }
+  std::unique_lock lock(mu);
+  --in_use;
+  if (why.empty() && closed) why = "pool closed";
+  const auto released = event(pool_event_kind::release);
+  pool_event evicted{};
+  if (why.empty()) {
+    pc->last_used = now;
+    idle.push_back(std::move(pc));
+  } else {
+    ++totals.total_closed;
+    // A broken connection hints that its idle siblings broke too (server restart): check them.
+    if (poisoned || why == "broken") suspect_all(now);
+    evicted = event(pool_event_kind::evict, why);
+  }
+  available.notify_one();
+  lock.unlock();
+  pc.reset();  // PQfinish outside the lock
+  emit(released);
+  if (!why.empty()) emit(evicted);
+}
+
+void pool_state::housekeeping_loop() noexcept {
+  // Wake often enough to honour idle_timeout and max_lifetime to within a fraction of them.
+  const milliseconds shortest = std::min(options.idle_timeout, options.max_lifetime);
+  const milliseconds period = std::clamp(shortest / 4, milliseconds(10), milliseconds(1000));
+  std::unique_lock lock(mu);
+  while (!closed) {
+    reaper_wake.wait_for(lock, period);
+    if (closed) break;
+    const auto now = clock::now();
+    // Retire idle connections past their lifetime, then those idle too long (oldest first, at
+    // the front), keeping min_idle.
+    std::vector<std::pair<std::unique_ptr<pooled_connection>, std::string_view>> doomed;
+    for (auto it = idle.begin(); it != idle.end();) {
+      if (now >= (*it)->expires) {
+        doomed.emplace_back(std::move(*it), "lifetime");
+        it = idle.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    while (idle.size() > options.min_idle && now - idle.front()->last_used > options.idle_timeout) {
+      doomed.emplace_back(std::move(idle.front()), "idle");
+      idle.pop_front();
+    }
+    std::vector<pool_event> events;
+    for (const auto& d : doomed) {
+      ++totals.total_closed;
+      events.push_back(event(pool_event_kind::evict, d.second));
+    }
+    // Keep min_idle connections open (respecting the reconnect backoff).
+    const bool top_up = idle.size() + connecting < options.min_idle && may_connect(now);
+    if (top_up) ++connecting;
+    lock.unlock();
+    doomed.clear();
+    for (const auto& e : events) emit(e);
+    if (top_up) {
+      const milliseconds budget =
+          options.connect_timeout.count() > 0 ? options.connect_timeout : options.acquire_timeout;
+      std::unique_ptr<pooled_connection> pc;
+      pool_event e{};
+      std::string description;
+      try {
+        pc = open(budget);
+        description = pc->conn.description();
+        lock.lock();
+        --connecting;
+        if (failures > 0) available.notify_all();
+        failures = 0;
+        ++totals.total_opened;
+        if (closed) {
+          ++totals.total_closed;
+        } else {
+          idle.push_back(std::move(pc));
+          available.notify_one();
+        }
+        e = event(pool_event_kind::connect, description);
+      } catch (const std::exception& ex) {
+        lock.lock();
+        --connecting;
+        e = note_connect_failure(ex);
+      }
+      lock.unlock();
+      pc.reset();
+      emit(e);
+    }
+    lock.lock();
+  }
+}
+
+void pool_state::close() noexcept {
+  std::deque<std::unique_ptr<pooled_connection>> doomed;
+  std::vector<pool_event> events;
+  {
+    std::lock_guard lock(mu);
+    if (closed) return;
+    closed = true;
+    doomed.swap(idle);
+    for (std::size_t i = 0; i < doomed.size(); ++i) {
+      ++totals.total_closed;
+      events.push_back(event(pool_event_kind::evict, "pool closed"));
+    }
+  }
+  available.notify_all();
+  reaper_wake.notify_all();
+  doomed.clear();
+  for (const auto& e : events) emit(e);
+}
+
+}  // namespace detail
+
+// ---- lease ------------------------------------------------------------------------------------
+
+lease& lease::operator=(lease&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::move(other.state_);
+    conn_ = std::move(other.conn_);
+    poisoned_ = other.poisoned_;
+    reset_on_release_ = other.reset_on_release_;
+  }
+  return *this;
+}
+
+connection& lease::get() const {
+  if (!conn_) throw usage_error("pgorm: this lease is empty (moved from or released)");
+  return conn_->conn;
+}
+
+void lease::release() noexcept {
+  if (!conn_) return;
+  auto state = std::move(state_);
+  auto pc = std::move(conn_);
+  state_.reset();
+  if (state) {
+    state->give_back(std::move(pc), poisoned_, reset_on_release_);
+  }
+  poisoned_ = false;
+}
+
+// ---- pool -------------------------------------------------------------------------------------
+
+pool::pool(std::string_view conninfo, pool_options options) {
+  if (options.max_size == 0) throw usage_error("pgorm: pool_options::max_size must be at least 1");
+  if (options.min_idle > options.max_size) {
+    throw usage_error(fmt::format("pgorm: pool_options::min_idle ({}) exceeds max_size ({})",
+                                  options.min_idle, options.max_size));
+  }
+  state_ = std::make_shared<detail::pool_state>(conninfo, std::move(options));
+  auto& s = *state_;
+  if (!s.options.lazy) {
+    // Fail fast: a pool that cannot reach its server at start-up is a configuration error.
+    const std::size_t n = std::max<std::size_t>(s.options.min_idle, 1);
+    const milliseconds budget = s.options.connect_timeout.count() > 0 ? s.options.connect_timeout
+                                                                      : s.options.acquire_timeout;
+    std::vector<std::unique_ptr<detail::pooled_connection>> opened;
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        opened.push_back(s.open(budget));
+      } catch (const std::exception& ex) {
+        s.emit([&] {
+          std::lock_guard lock(s.mu);
+          return s.note_connect_failure(ex);
+        }());
+        throw;
+      }
+    }
+    std::vector<pool_event> events;
+    {
+      std::lock_guard lock(s.mu);
+      for (auto& pc : opened) {
+        ++s.totals.total_opened;
+        events.push_back(s.event(pool_event_kind::connect, pc->conn.description()));
+        s.idle.push_back(std::move(pc));
+      }
+    }
+    for (const auto& e : events) s.emit(e);
+  }
+  s.reaper = std::thread([state = state_.get()] { state->housekeeping_loop(); });
+}
+
+pool::~pool() {
+  close();
+  if (state_->reaper.joinable()) state_->reaper.join();
+}
+
+lease pool::acquire() { return state_->acquire(state_->options.acquire_timeout, true); }
+
+lease pool::acquire(std::chrono::milliseconds timeout) { return state_->acquire(timeout, true); }
+
+result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
+  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql));
+  try {
+    return l->exec(sql, params, result_format);
+  } catch (const error& e) {
+    if (e.poisons_connection()) l.poison();
+    throw;
+  }
+}
+
+void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                     const std::function<void(const result&)>& on_row) {
+  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql));
+  try {
+    l->exec_each(sql, params, result_format, on_row);
+  } catch (const error& e) {
+    if (e.poisons_connection()) l.poison();
+    throw;
+  }
+}
+
+pool_stats pool::stats() const {
+  std::lock_guard lock(state_->mu);
+  pool_stats s = state_->totals;
+  s.in_use = state_->in_use;
+  s.idle = state_->idle.size();
+  s.waiting = state_->waiting;
+  return s;
+}
+
+void pool::close() noexcept { state_->close(); }
+
+bool pool::closed() const noexcept {
+  std::lock_guard lock(state_->mu);
+  return state_->closed;
+}
+
+const pool_options& pool::options() const noexcept { return state_->options; }
+
+}  // namespace pgorm
