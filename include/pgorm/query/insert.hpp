@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgorm/copy.hpp"
 #include "pgorm/expr.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
@@ -28,6 +29,15 @@
 #include "pgorm/table.hpp"
 
 namespace pgorm {
+
+/// From this many rows on, `insert(range).exec(conn)` writes with binary COPY (see
+/// pgorm::copy_in) instead of a multi-row INSERT: about 5 times faster for large ranges, and
+/// not bound by the 65535-parameter limit. Only when nothing needs INSERT itself: no
+/// returning(...), no on_conflict(...), the executor is a pgorm::connection, and each column
+/// with a default is "not set" in every row or set in every row (COPY has no per-row defaults;
+/// a column not set anywhere is left out so that its DEFAULT applies). Change it per statement
+/// with `.copy_threshold(n)`. See docs/copy.md.
+inline constexpr std::size_t insert_copy_threshold = 1000;
 
 namespace detail {
 
@@ -146,11 +156,51 @@ template <class T>
 struct insert_many {
   static constexpr bool is_static = false;
   std::vector<T> rows;
+  /// From this many rows on, exec() uses COPY when it can (pgorm::insert_copy_threshold).
+  std::size_t copy_threshold = insert_copy_threshold;
   [[nodiscard]] std::size_t size() const noexcept { return rows.size(); }
   void bind(param_list& p) const {
     for (const T& r : rows) bind_insert_row(r, p);
   }
 };
+
+template <class R>
+inline constexpr bool is_insert_many_v = false;
+template <class T>
+inline constexpr bool is_insert_many_v<insert_many<T>> = true;
+
+/// Writes `rows` with COPY when insert()'s semantics allow it, and returns the row count;
+/// std::nullopt when a column with a default is "not set" in some rows only (COPY would need a
+/// per-row DEFAULT), so the caller runs the INSERT instead.
+template <class T>
+std::optional<std::int64_t> insert_via_copy(connection& conn, const std::vector<T>& rows) {
+  copy_mask<T> mask{};
+  bool mixed = false;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (insert_writes_v<T, I>) {
+            mask[I] = true;
+            if constexpr (table<T>::columns[I].has_default()) {
+              std::size_t not_set = 0;
+              for (const T& r : rows) not_set += field_not_set<T, I>(r) ? 1 : 0;
+              if (not_set == rows.size()) {
+                mask[I] = false;  // left out: the column's DEFAULT applies to every row
+              } else if (not_set != 0) {
+                mixed = true;
+              }
+            }
+          }
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  if (mixed) return std::nullopt;
+  bool any = false;
+  for (bool b : mask) any = any || b;
+  if (!any) return std::nullopt;  // every column left to its default: COPY needs one column
+  return copy_in_masked<T>(conn, rows, mask);
+}
 
 /// ` ON CONFLICT (a, b)` (or ` ON CONFLICT` without columns).
 template <class... Target, class W>
@@ -260,7 +310,8 @@ class on_conflict_clause;
 ///
 /// Run it with exec() (rows inserted), or after returning(...)/returning_all() with all(),
 /// one() or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
-/// Throws usage_error before sending when the rows need more than 65535 parameters.
+/// Throws usage_error before sending when the rows need more than 65535 parameters (except
+/// when exec() uses COPY: see insert_copy_threshold).
 template <class Exec, class T, class Rows, class Conflict, class Returning>
 class insert_query
     : public detail::dml_runner<insert_query<Exec, T, Rows, Conflict, Returning>, Exec, Returning> {
@@ -334,6 +385,44 @@ class insert_query
     return insert_query<E, T, Rows, Conflict, Returning>(&exec, rows_, conflict_, returning_);
   }
 
+  /// From `rows` rows on, exec() writes with binary COPY instead of INSERT when it can (see
+  /// pgorm::insert_copy_threshold, the default). SIZE_MAX: never.
+  ///
+  /// Example: `pgorm::insert(users).copy_threshold(100).exec(conn);`
+  auto copy_threshold(std::size_t rows) const {
+    static_assert(detail::is_insert_many_v<Rows>,
+                  "pgorm: copy_threshold() applies to insert(range); one row is never copied");
+    auto q = *this;
+    if constexpr (detail::is_insert_many_v<Rows>) q.rows_.copy_threshold = rows;
+    return q;
+  }
+
+  // ---- execution ----
+
+  /// Runs the statement; returns the number of rows inserted. A range of at least
+  /// copy_threshold() rows without returning/on_conflict is written with COPY (see
+  /// pgorm::insert_copy_threshold); the result is the same.
+  std::int64_t exec() const {
+    static_assert(executor<Exec>,
+                  "pgorm: this statement is not bound to a connection; pass one (exec(conn), "
+                  "all(conn), ...) or bind it first: .bind(conn).exec()");
+    if constexpr (executor<Exec>) {
+      return exec(detail::bound_executor(exec_));
+    } else {
+      return 0;
+    }
+  }
+  template <executor E>
+  std::int64_t exec(E& exec) const {
+    if constexpr (detail::is_insert_many_v<Rows> && !detail::dml_present_v<Conflict> &&
+                  !detail::dml_present_v<Returning> && std::is_same_v<E, connection>) {
+      if (!rows_.rows.empty() && rows_.rows.size() >= rows_.copy_threshold) {
+        if (const auto n = detail::insert_via_copy<T>(exec, rows_.rows)) return *n;
+      }
+    }
+    return runner::exec(exec);
+  }
+
   // ---- rendering ----
 
   /// The SQL text and parameters, for debugging and snapshot tests. Throws usage_error for an
@@ -370,6 +459,7 @@ class insert_query
   template <class, class...>
   friend class on_conflict_clause;
   friend class detail::dml_runner<insert_query, Exec, Returning>;
+  using runner = detail::dml_runner<insert_query, Exec, Returning>;
 
   static constexpr void check() {}
   [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Bulk transfer with binary COPY: copy_in() writes a range of structs with
+/// `COPY table (cols) FROM STDIN (FORMAT binary)`; copy_out() streams a table or a select back
+/// into structs with `COPY (select ...) TO STDOUT (FORMAT binary)`. Values go through the same
+/// codecs (pg_type<T>) as parameters and results. See docs/copy.md.
+///
+/// ```cpp
+/// std::int64_t written = pgorm::copy_in(conn, users);
+/// pgorm::copy_out<User>(conn, [&](const User& u) { index.add(u); });
+/// ```
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/query/common.hpp"
+#include "pgorm/reflect.hpp"
+#include "pgorm/row.hpp"
+#include "pgorm/table.hpp"
+#include "pgorm/types.hpp"
+
+namespace pgorm {
+
+namespace detail {
+
+// ---- the binary COPY format (PostgreSQL docs, COPY, "Binary Format") -------------------------
+
+/// The 11-byte signature that starts every binary COPY stream.
+inline constexpr std::string_view copy_signature{"PGCOPY\n\377\r\n\0", 11};
+
+/// Appends the header: signature, flags (0: no OIDs), header-extension length (0).
+inline void copy_write_header(byte_buffer& out) {
+  out.append(copy_signature);
+  out.append_be(std::int32_t{0});
+  out.append_be(std::int32_t{0});
+}
+
+/// Appends the trailer: a field count of -1.
+inline void copy_write_trailer(byte_buffer& out) { out.append_be(std::int16_t{-1}); }
+
+/// Appends one field: its byte length (-1 for NULL), then its binary form from pg_type<F>.
+template <class F>
+void copy_write_field(const F& value, byte_buffer& out) {
+  using codec = pg_type<F>;
+  if constexpr (codec::nullable) {
+    if (codec::is_null(value)) {
+      out.append_be(std::int32_t{-1});
+      return;
+    }
+  }
+  const std::size_t at = out.append_placeholder32();
+  codec::encode(value, out);
+  const std::size_t size = out.size() - at - 4;
+  if (size > 0x7fffffffU) [[unlikely]]
+    throw_encode_error("pgorm: a COPY field is larger than 2 GiB");
+  out.patch_be32(at, static_cast<std::int32_t>(size));
+}
+
+/// Which fields of T a COPY writes, by field index.
+template <class T>
+using copy_mask = std::array<bool, field_count_v<T>>;
+
+/// The default mask: every column but identity columns (see copy_in).
+template <class T>
+constexpr copy_mask<T> copy_default_mask() {
+  copy_mask<T> mask{};
+  for (std::size_t i = 0; i != mask.size(); ++i) mask[i] = !table<T>::columns[i].is_identity();
+  return mask;
+}
+
+/// Appends one tuple: the field count, then each field `mask` selects, in field order.
+template <class T>
+void copy_write_row(const T& row, const copy_mask<T>& mask, std::int16_t fields, byte_buffer& out) {
+  out.append_be(fields);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((mask[I] ? copy_write_field(get_field<I>(row), out) : void()), ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+}
+
+/// Parses a binary COPY stream fed in arbitrary chunks (the header may share a chunk with
+/// the first tuple; a tuple may be split across chunks) and hands each tuple's fields to a
+/// callback: std::nullopt for NULL. In src/copy.cpp.
+///
+/// Example: `copy_decoder d; d.feed(bytes, [&](auto fields) { ... }); d.finish();`
+class copy_decoder {
+ public:
+  using row_fn = std::function<void(std::span<const std::optional<std::string_view>>)>;
+
+  /// Consumes `chunk`, calling `on_row` for each complete tuple. Throws conversion_error for a
+  /// malformed stream (bad signature, OIDs included, unknown critical flags, bad lengths, or a
+  /// tuple with another field count than `expected_fields` when that is not 0).
+  void feed(std::string_view chunk, const row_fn& on_row, std::size_t expected_fields = 0);
+  /// Checks that the stream ended with its trailer and nothing after it.
+  void finish() const;
+  /// Tuples decoded so far.
+  [[nodiscard]] std::int64_t rows() const noexcept { return rows_; }
+
+ private:
+  std::size_t parse(std::string_view data, const row_fn& on_row, std::size_t expected_fields);
+
+  std::string pending_;
+  std::vector<std::optional<std::string_view>> fields_;
+  std::int64_t rows_ = 0;
+  bool header_done_ = false;
+  bool trailer_seen_ = false;
+};
+
+/// A COPY ... FROM STDIN in progress on a connection. The constructor sends the statement;
+/// put() sends data; finish() ends it and returns the row count, or throws the statement's
+/// typed error (e.g. unique_violation). Destroyed unfinished, it aborts the COPY (the server
+/// discards every row) and leaves the connection usable. In src/copy.cpp.
+class copy_in_stream {
+ public:
+  copy_in_stream(connection& conn, std::string_view sql);
+  copy_in_stream(const copy_in_stream&) = delete;
+  copy_in_stream& operator=(const copy_in_stream&) = delete;
+  ~copy_in_stream();
+
+  void put(std::string_view bytes);
+  std::int64_t finish();
+  /// Aborts with `reason` (PQputCopyEnd with an error message) and drains the results.
+  void abort(std::string_view reason) noexcept;
+
+ private:
+  connection* conn_;
+  std::string sql_;
+  bool open_ = true;
+};
+
+/// Runs `copy_sql` (a COPY ... TO STDOUT) and hands each data chunk to `on_chunk`. An
+/// exception from on_chunk cancels the COPY on the server, drains the connection (which stays
+/// usable) and propagates. Returns the server's row count. In src/copy.cpp.
+std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
+                             const std::function<void(std::string_view)>& on_chunk);
+
+/// `sql` with every `$n` placeholder (outside quotes and comments) replaced by the value of
+/// params[n-1] as a typed SQL literal (`'42'::bigint`), rendered and quoted by the server in
+/// one round trip: COPY (query) accepts no parameters. In src/copy.cpp.
+std::string inline_params(connection& conn, std::string_view sql, std::span<const param> params);
+
+/// `COPY <table> (<cols>) FROM STDIN (FORMAT binary)` for the columns `mask` selects.
+template <class T>
+std::string copy_in_sql(const copy_mask<T>& mask) {
+  std::string sql = "COPY ";
+  sql += table<T>::qualified_name;
+  sql += " (";
+  bool first = true;
+  for (std::size_t i = 0; i != mask.size(); ++i) {
+    if (!mask[i]) continue;
+    if (!first) sql += ", ";
+    first = false;
+    sql += table<T>::columns[i].sql_name;
+  }
+  sql += ") FROM STDIN (FORMAT binary)";
+  return sql;
+}
+
+/// Bytes buffered before each PQputCopyData: large enough to amortize the call, small enough
+/// to stay in cache.
+inline constexpr std::size_t copy_chunk_bytes = 256 * 1024;
+
+/// copy_in with an explicit column mask (insert() uses it to leave "not set" defaults out).
+template <class T, class R>
+std::int64_t copy_in_masked(connection& conn, R&& rows, const copy_mask<T>& mask) {
+  std::int16_t fields = 0;
+  for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
+  copy_in_stream stream(conn, copy_in_sql<T>(mask));
+  byte_buffer out;
+  out.reserve(copy_chunk_bytes + 4096);
+  copy_write_header(out);
+  for (const auto& row : rows) {
+    copy_write_row<T>(row, mask, fields, out);
+    if (out.size() >= copy_chunk_bytes) {
+      stream.put(out.view());
+      out.clear();
+    }
+  }
+  copy_write_trailer(out);
+  stream.put(out.view());
+  return stream.finish();
+}
+
+/// Decodes one COPY field into `out` as read_value() does for a result value.
+template <class F>
+void copy_read_field(const std::optional<std::string_view>& bytes, oid type, F& out,
+                     const field_context& ctx) {
+  if (!bytes) [[unlikely]] {
+    if constexpr (pg_type<F>::nullable) {
+      pg_type<F>::set_null(out);
+      return;
+    } else {
+      throw_unexpected_null(ctx, cpp_type_name<F>());
+    }
+  }
+  try {
+    pg_type<F>::decode(*bytes, type, out);
+  } catch (const conversion_error& e) {
+    rethrow_in_context(e, ctx, type, cpp_type_name<F>());
+  }
+}
+
+/// Streams the rows of `sql` (a SELECT with `params`) into `fn` through binary COPY. Columns
+/// are matched and type-checked first, as row_reader does, from a LIMIT 0 run of the query.
+template <class Row, class F>
+std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<const param> params,
+                            F& fn) {
+  static_assert(reflectable<Row> && !has_pg_type<Row>,
+                "pgorm: copy_out() reads rows into a struct of columns (matched by name); "
+                "select a struct, or use all()/each() for tuples and single values");
+  if constexpr (reflectable<Row> && !has_pg_type<Row>) {
+    std::string shape_sql = "SELECT * FROM (";
+    shape_sql += sql;
+    shape_sql += ") AS pgorm_copy LIMIT 0";
+    const result shape = conn.exec(shape_sql, params, data_format::binary);
+    element_mapper<Row> mapper;
+    mapper.prepare(shape, 0, shape.columns(), true);
+    const auto width = static_cast<std::size_t>(shape.columns());
+
+    std::string copy_sql = "COPY (";
+    copy_sql += params.empty() ? std::string(sql) : inline_params(conn, sql, params);
+    copy_sql += ") TO STDOUT (FORMAT binary)";
+
+    using desc = table<Row>;
+    copy_decoder decoder;
+    Row row{};
+    const copy_decoder::row_fn on_row = [&](std::span<const std::optional<std::string_view>> f) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (copy_read_field(f[static_cast<std::size_t>(mapper.cols[I])], mapper.types[I],
+                         get_field<I>(row), {desc::name, desc::columns[I].name}),
+         ...);
+      }
+      (std::make_index_sequence<desc::column_count>{});
+      fn(std::as_const(row));
+    };
+    const std::int64_t n = copy_out_chunks(
+        conn, copy_sql, [&](std::string_view chunk) { decoder.feed(chunk, on_row, width); });
+    decoder.finish();
+    return n;
+  } else {
+    return 0;
+  }
+}
+
+}  // namespace detail
+
+/// Writes every struct of `rows` into T's table with one binary `COPY ... FROM STDIN`, and
+/// returns the number of rows written. Far faster than INSERT for many rows, and not bound by
+/// the 65535-parameter limit.
+///
+/// Columns: every column of table<T> except identity columns (both GENERATED ALWAYS and BY
+/// DEFAULT; the server numbers the rows, as with insert()). Unlike insert(), COPY has no
+/// per-row defaults: every other column is written exactly as given, so a field left at its
+/// value-initialized state is stored as that value (0, "", the epoch), not the column's
+/// DEFAULT. Give such fields a value, or use insert().
+///
+/// Atomic: a failing row (constraint, conversion) writes nothing. Throws the statement's typed
+/// error (unique_violation, not_null_violation, ...) or conversion_error from a codec; the
+/// connection stays usable either way. Runs inside the current transaction, if any.
+///
+/// Example: `std::int64_t n = pgorm::copy_in(conn, users);  // std::vector<User>`
+template <class R>
+std::int64_t copy_in(connection& conn, R&& rows) {
+  static_assert(std::ranges::input_range<R>,
+                "pgorm: copy_in() takes a range of structs, e.g. std::vector<User>");
+  if constexpr (std::ranges::input_range<R>) {
+    using T = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+    static_assert(reflectable<T>, "pgorm: copy_in() takes a range of structs that map to a table");
+    if constexpr (reflectable<T>) {
+      static constexpr detail::copy_mask<T> mask = detail::copy_default_mask<T>();
+      return detail::copy_in_masked<T>(conn, std::forward<R>(rows), mask);
+    }
+  }
+  return 0;
+}
+
+/// Streams every row of T's table into `fn(const T&)` with one binary
+/// `COPY (SELECT ... FROM table) TO STDOUT`. Rows are decoded one at a time (nothing is held
+/// whole in memory); the T passed to fn is reused, so copy it to keep it. Returns the number of
+/// rows. An exception from fn cancels the COPY and propagates; the connection stays usable.
+///
+/// Throws conversion_error / unexpected_null as row mapping does (checked before any row
+/// arrives), sql_error for server errors. Costs one extra round trip to check the columns.
+///
+/// Example: `pgorm::copy_out<User>(conn, [&](const User& u) { out.push_back(u); });`
+template <class T, class F>
+std::int64_t copy_out(connection& conn, F&& fn) {
+  static_assert(reflectable<T>, "pgorm: copy_out<T>() reads T's table; T must map to a table");
+  if constexpr (reflectable<T>) {
+    std::string sql = "SELECT ";
+    sql += table<T>::select_list;
+    sql += " FROM ";
+    sql += table<T>::qualified_name;
+    return detail::copy_out_query<T>(conn, sql, {}, fn);
+  }
+  return 0;
+}
+
+/// Streams the rows of a select builder (whose rows are a struct) into `fn(const Row&)` through
+/// binary COPY. Parameters of the query are rendered as quoted, typed literals by the server
+/// (COPY takes no `$n` parameters), which costs one more round trip.
+///
+/// Example:
+/// ```
+/// pgorm::copy_out(conn, pgorm::select<User>().where(pgorm::col<&User::age> > 18),
+///                 [&](const User& u) { write_csv(u); });
+/// ```
+template <class Q, class F>
+requires requires(const Q& q) {
+  typename Q::row_type;
+  { q.to_sql() } -> std::same_as<statement>;
+}
+std::int64_t copy_out(connection& conn, const Q& query, F&& fn) {
+  const statement s = query.to_sql();
+  return detail::copy_out_query<typename Q::row_type>(conn, s.sql, s.params.params(), fn);
+}
+
+}  // namespace pgorm

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/copy.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "libpq_util.hpp"
+
+namespace pgorm::detail {
+
+namespace {
+
+struct result_deleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_deleter>;
+
+[[noreturn]] void throw_bad_stream(const std::string& what) {
+  throw conversion_error("pgorm: malformed binary COPY data: " + what, "", "", "", "");
+}
+
+PGconn* handle_of(connection& conn) {
+  PGconn* c = conn.native_handle();
+  if (c == nullptr) throw connection_error("pgorm: COPY on a closed connection");
+  return c;
+}
+
+// Reads every remaining result until NULL; returns the first failed one (if any) so that the
+// caller can throw it once the connection is idle again.
+result_ptr drain(PGconn* c, std::int64_t* rows) {
+  result_ptr failed;
+  while (PGresult* r = PQgetResult(c)) {
+    result_ptr res(r);
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_COMMAND_OK) {
+      if (rows != nullptr) {
+        const char* tag = PQcmdTuples(r);
+        *rows = (tag != nullptr && *tag != '\0') ? std::stoll(tag) : 0;
+      }
+    } else if (status == PGRES_COPY_IN) {
+      // Only after an interrupted put(): end the COPY so that the connection becomes idle.
+      PQputCopyEnd(c, "pgorm: COPY abandoned");
+    } else if (status == PGRES_COPY_OUT) {
+      char* buffer = nullptr;
+      while (PQgetCopyData(c, &buffer, 0) > 0) PQfreemem(buffer);
+    } else if (!failed) {
+      failed = std::move(res);
+    }
+    if (PQstatus(c) != CONNECTION_OK) break;
+  }
+  return failed;
+}
+
+}  // namespace
+
+// ---- copy_decoder -----------------------------------------------------------------------------
+
+void copy_decoder::feed(std::string_view chunk, const row_fn& on_row, std::size_t expected_fields) {
+  if (pending_.empty()) {
+    const std::size_t used = parse(chunk, on_row, expected_fields);
+    pending_.assign(chunk.substr(used));
+  } else {
+    pending_.append(chunk);
+    const std::size_t used = parse(pending_, on_row, expected_fields);
+    pending_.erase(0, used);
+  }
+}
+
+void copy_decoder::finish() const {
+  if (!header_done_) throw_bad_stream("the stream ended before its header");
+  if (!trailer_seen_) throw_bad_stream("the stream ended without its trailer");
+  if (!pending_.empty()) throw_bad_stream("bytes after the trailer");
+}
+
+// Returns how many bytes of `data` were consumed: whole header and whole tuples only.
+std::size_t copy_decoder::parse(std::string_view data, const row_fn& on_row,
+                                std::size_t expected_fields) {
+  std::size_t at = 0;
+  const auto have = [&](std::size_t n) { return data.size() - at >= n; };
+  if (!header_done_) {
+    if (!have(copy_signature.size() + 8)) return 0;
+    if (data.substr(0, copy_signature.size()) != copy_signature) {
+      throw_bad_stream("the signature is not PGCOPY\\n\\377\\r\\n\\0");
+    }
+    const auto flags = load_be<std::int32_t>(data.data() + copy_signature.size());
+    if ((flags & (1 << 16)) != 0) throw_bad_stream("the stream includes OIDs");
+    if ((static_cast<std::uint32_t>(flags) & 0xffff0000U) != 0) {
+      throw_bad_stream("unknown critical flags in the header");
+    }
+    const auto ext = load_be<std::int32_t>(data.data() + copy_signature.size() + 4);
+    if (ext < 0) throw_bad_stream("negative header extension length");
+    const std::size_t header = copy_signature.size() + 8 + static_cast<std::size_t>(ext);
+    if (data.size() < header) return 0;
+    at = header;
+    header_done_ = true;
+  }
+  while (have(2)) {
+    if (trailer_seen_) throw_bad_stream("bytes after the trailer");
+    const auto count = load_be<std::int16_t>(data.data() + at);
+    if (count == -1) {
+      trailer_seen_ = true;
+      at += 2;
+      continue;
+    }
+    if (count < 0) throw_bad_stream("negative field count");
+    const auto n = static_cast<std::size_t>(count);
+    if (expected_fields != 0 && n != expected_fields) {
+      throw_bad_stream(fmt::format("a tuple has {} fields, expected {}", n, expected_fields));
+    }
+    // Scan the tuple first: only a complete one is handed out.
+    std::size_t p = at + 2;
+    fields_.clear();
+    bool complete = true;
+    for (std::size_t i = 0; i != n; ++i) {
+      if (data.size() - p < 4) {
+        complete = false;
+        break;
+      }
+      const auto len = load_be<std::int32_t>(data.data() + p);
+      p += 4;
+      if (len == -1) {
+        fields_.emplace_back(std::nullopt);
+        continue;
+      }
+      if (len < 0) throw_bad_stream("negative field length");
+      if (data.size() - p < static_cast<std::size_t>(len)) {
+        complete = false;
+        break;
+      }
+      fields_.emplace_back(data.substr(p, static_cast<std::size_t>(len)));
+      p += static_cast<std::size_t>(len);
+    }
+    if (!complete) break;
+    on_row(fields_);
+    ++rows_;
+    at = p;
+  }
+  return at;
+}
+
+// ---- copy_in_stream ---------------------------------------------------------------------------
+
+copy_in_stream::copy_in_stream(connection& conn, std::string_view sql) : conn_(&conn), sql_(sql) {
+  PGconn* c = handle_of(conn);
+  result_ptr r(PQexec(c, sql_.c_str()));
+  if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
+    open_ = false;
+    if (!r) throw_connection_error(c, "starting COPY failed", {});
+    throw_result_error(r.get(), c, sql_, {}, {});
+  }
+}
+
+copy_in_stream::~copy_in_stream() {
+  if (open_) abort("pgorm: COPY abandoned");
+}
+
+void copy_in_stream::put(std::string_view bytes) {
+  PGconn* c = handle_of(*conn_);
+  while (!bytes.empty()) {
+    // PQputCopyData takes an int length.
+    const std::size_t n = std::min<std::size_t>(bytes.size(), std::size_t{1} << 30);
+    if (PQputCopyData(c, bytes.data(), static_cast<int>(n)) != 1) {
+      open_ = false;
+      throw_connection_error(c, "sending COPY data failed", {});
+    }
+    bytes.remove_prefix(n);
+  }
+}
+
+std::int64_t copy_in_stream::finish() {
+  PGconn* c = handle_of(*conn_);
+  open_ = false;
+  if (PQputCopyEnd(c, nullptr) != 1) throw_connection_error(c, "ending COPY failed", {});
+  std::int64_t rows = 0;
+  const result_ptr failed = drain(c, &rows);
+  if (failed) throw_result_error(failed.get(), c, sql_, {}, {});
+  if (PQstatus(c) != CONNECTION_OK) throw_connection_error(c, "COPY failed", {});
+  return rows;
+}
+
+void copy_in_stream::abort(std::string_view reason) noexcept {
+  if (!open_) return;
+  open_ = false;
+  PGconn* c = conn_->native_handle();
+  if (c == nullptr) return;
+  const std::string text(reason);
+  // The server answers with an error (57014, "COPY from stdin failed: <reason>"): expected.
+  if (PQputCopyEnd(c, text.c_str()) == 1) (void)drain(c, nullptr);
+}
+
+// ---- copy out ---------------------------------------------------------------------------------
+
+std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
+                             const std::function<void(std::string_view)>& on_chunk) {
+  PGconn* c = handle_of(conn);
+  const std::string sql(copy_sql);
+  {
+    result_ptr r(PQexec(c, sql.c_str()));
+    if (!r) throw_connection_error(c, "starting COPY failed", {});
+    if (PQresultStatus(r.get()) != PGRES_COPY_OUT) throw_result_error(r.get(), c, sql, {}, {});
+  }
+  std::exception_ptr user_error;
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(c, &buffer, 0);
+    if (n == -1) break;  // done: the final result follows
+    if (n < 0) throw_connection_error(c, "receiving COPY data failed", {});
+    std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
+    if (user_error) continue;  // draining after a cancel
+    try {
+      on_chunk(std::string_view(buffer, static_cast<std::size_t>(n)));
+    } catch (...) {
+      user_error = std::current_exception();
+      // Stop the server from sending the rest (PQcancel; libpq docs 34.7), then drain.
+      if (PGcancel* cancel = PQgetCancel(c)) {
+        char errbuf[256];
+        PQcancel(cancel, errbuf, sizeof errbuf);
+        PQfreeCancel(cancel);
+      }
+    }
+  }
+  std::int64_t rows = 0;
+  const result_ptr failed = drain(c, &rows);
+  if (user_error) std::rethrow_exception(user_error);
+  if (failed) throw_result_error(failed.get(), c, sql, {}, {});
+  return rows;
+}
+
+std::string inline_params(connection& conn, std::string_view sql, std::span<const param> params) {
+  // One round trip: the server renders each value as text and quotes it (quote_nullable), so
+  // no value is ever spliced into SQL by hand. format_type() names the parameter's type.
+  std::string probe = "SELECT ";
+  for (std::size_t i = 0; i != params.size(); ++i) {
+    if (i != 0) probe += ", ";
+    const oid type = params[i].type();
+    if (type == 0) {
+      probe += fmt::format("quote_nullable(${}::text)", i + 1);
+    } else {
+      probe +=
+          fmt::format("quote_nullable(${}::text) || '::' || format_type({}, NULL)", i + 1, type);
+    }
+  }
+  const result literals = conn.exec(probe, params, data_format::text);
+  std::string out;
+  out.reserve(sql.size() + 16 * params.size());
+  const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  std::size_t i = 0;
+  // The same lexical rules as sql_literal::scan: skip quotes, comments, dollar quotes.
+  while (i < sql.size()) {
+    const char ch = sql[i];
+    std::size_t end = i + 1;
+    if (ch == '\'' || ch == '"') {
+      const std::size_t close = sql.find(ch, i + 1);
+      end = close == std::string_view::npos ? sql.size() : close + 1;
+    } else if (ch == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const std::size_t eol = sql.find('\n', i);
+      end = eol == std::string_view::npos ? sql.size() : eol + 1;
+    } else if (ch == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const std::size_t close = sql.find("*/", i + 2);
+      end = close == std::string_view::npos ? sql.size() : close + 2;
+    } else if (ch == '$' && i + 1 < sql.size() && digit(sql[i + 1])) {
+      std::size_t n = 0;
+      end = i + 1;
+      while (end < sql.size() && digit(sql[end])) {
+        n = n * 10 + static_cast<std::size_t>(sql[end] - '0');
+        ++end;
+      }
+      if (n == 0 || n > params.size()) {
+        throw usage_error(fmt::format("pgorm: ${} has no parameter ({} given)", n, params.size()));
+      }
+      out += '(';
+      out += literals.value(0, static_cast<int>(n - 1));
+      out += ')';
+      i = end;
+      continue;
+    } else if (ch == '$') {
+      const std::size_t tag_end = sql.find('$', i + 1);
+      if (tag_end != std::string_view::npos) {
+        const std::string_view tag = sql.substr(i, tag_end - i + 1);
+        const std::size_t close = sql.find(tag, tag_end + 1);
+        end = close == std::string_view::npos ? sql.size() : close + tag.size();
+      }
+    }
+    out.append(sql.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+}  // namespace pgorm::detail
