@@ -31,7 +31,7 @@
 namespace pgorm {
 
 /// From this many rows on, `insert(range).exec(conn)` writes with binary COPY (see
-/// pgorm::copy_in) instead of a multi-row INSERT: about 5 times faster for large ranges, and
+/// pgorm::copy_in) instead of a multi-row INSERT: less to parse and plan for large ranges, and
 /// not bound by the 65535-parameter limit. Only when nothing needs INSERT itself: no
 /// returning(...), no on_conflict(...), the executor is a pgorm::connection, and each column
 /// with a default is "not set" in every row or set in every row (COPY has no per-row defaults;
