@@ -582,9 +582,11 @@ TEST_F(pool_server_test, server_restart_under_load_fails_only_in_flight_operatio
       EXPECT_LT(o.started, up) << o.error;
       EXPECT_GE(o.ended, down) << o.error;
     }
-    EXPECT_LE(thread_failures, 1);
+    // Normally one per thread. Rarely two: a health check can pass just before the server
+    // gets round to killing that backend, and the statement right after it then fails.
+    EXPECT_LE(thread_failures, 2);
   }
-  EXPECT_LE(failures, threads);
+  EXPECT_LE(failures, 2 * threads);
   ASSERT_TRUE(first_success_after_up.has_value());
   EXPECT_LT(
       std::chrono::duration_cast<std::chrono::milliseconds>(*first_success_after_up - up).count(),
