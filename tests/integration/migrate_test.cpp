@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// migrate.hpp against a real server: apply in order, idempotent re-apply, checksum drift,
+// failure (rolled back, recorded, stops, retried), no-transaction files, baseline, status, and
+// 4 processes applying at once (each migration runs exactly once).
+#include "pgorm/migrate.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgorm/connection.hpp"
+#include "support/db_test.hpp"
+#include "support/test_database.hpp"
+
+namespace migrate_it {
+
+using pgorm::migrate::state;
+
+class migrate_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    dir_ = std::filesystem::temp_directory_path() / pgorm::test::unique_name("migrations");
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_);
+    db_test::TearDown();
+  }
+  void write(const std::string& file, const std::string& sql) const {
+    std::ofstream(dir_ / file, std::ios::trunc) << sql;
+  }
+  std::string scalar(const std::string& sql) { return std::string(conn().exec(sql).value(0, 0)); }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(migrate_test, applies_in_version_order_and_records_each_once) {
+  write("0002_add_name.sql", "alter table people add column name text;");
+  write("0001_people.sql", "create table people (id int primary key);");
+  write("0010_seed.sql", "insert into people (id, name) values (1, 'a'), (2, 'b');");
+  const auto ran = pgorm::migrate::apply(conn(), dir_);
+  ASSERT_EQ(ran.size(), 3U);
+  EXPECT_EQ(ran[0].file, "0001_people.sql");
+  EXPECT_EQ(ran[1].file, "0002_add_name.sql");
+  EXPECT_EQ(ran[2].file, "0010_seed.sql");
+  EXPECT_EQ(scalar("select count(*) from people"), "2");
+  EXPECT_EQ(scalar("select string_agg(version || ':' || name || ':' || success, ',' order by "
+                   "version) from pgorm_migrations"),
+            "0001:people:true,0002:add_name:true,0010:seed:true");
+  // The checksum is the file's sha256.
+  EXPECT_EQ(scalar("select checksum = encode(sha256(convert_to('create table people (id int "
+                   "primary key);', 'UTF8')), 'hex') from pgorm_migrations where version = "
+                   "'0001'"),
+            "t");
+  EXPECT_EQ(scalar("select bool_and(duration_ms >= 0 and applied_at <= now() + interval '1 "
+                   "minute') from pgorm_migrations"),
+            "t");
+
+  // Idempotent: nothing pending, nothing runs.
+  EXPECT_TRUE(pgorm::migrate::apply(conn(), dir_).empty());
+  EXPECT_EQ(scalar("select count(*) from people"), "2");
+
+  write("0011_more.sql", "insert into people (id) values (3);");
+  const auto more = pgorm::migrate::apply(conn(), dir_);
+  ASSERT_EQ(more.size(), 1U);
+  EXPECT_EQ(more[0].version, "0011");
+  const auto st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 4U);
+  for (const auto& s : st) EXPECT_EQ(s.state, state::applied) << s.file;
+}
+
+TEST_F(migrate_test, changed_file_is_an_error_naming_it) {
+  write("0001_people.sql", "create table people (id int primary key);");
+  write("0002_more.sql", "create table more (id int);");
+  pgorm::migrate::apply(conn(), dir_);
+  write("0001_people.sql", "create table people (id bigint primary key);");
+  write("0003_new.sql", "create table newer (id int);");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0001_people.sql");
+    EXPECT_NE(std::string(e.what()).find("0001_people.sql was changed"), std::string::npos)
+        << e.what();
+  }
+  // Nothing ran: the check comes before any migration.
+  EXPECT_EQ(scalar("select to_regclass('newer') is null"), "t");
+  const auto st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 3U);
+  EXPECT_EQ(st[0].state, state::changed);
+  EXPECT_NE(st[0].checksum, st[0].recorded_checksum);
+  EXPECT_EQ(st[1].state, state::applied);
+  EXPECT_EQ(st[2].state, state::pending);
+}
+
+TEST_F(migrate_test, failing_migration_rolls_back_is_recorded_stops_and_is_retried) {
+  write("0001_ok.sql", "create table ok (id int);");
+  write("0002_bad.sql", "create table half (id int);\ninsert into ok values (1);\nselect 1/0;");
+  write("0003_later.sql", "create table later (id int);");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0002_bad.sql");
+    EXPECT_EQ(e.version(), "0002");
+    EXPECT_EQ(e.sqlstate(), "22012");  // division_by_zero
+    EXPECT_NE(std::string(e.what()).find("rolled back"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(scalar("select to_regclass('half') is null"), "t");  // rolled back
+  EXPECT_EQ(scalar("select count(*) from ok"), "0");
+  EXPECT_EQ(scalar("select to_regclass('later') is null"), "t");  // stopped
+  EXPECT_EQ(scalar("select success from pgorm_migrations where version = '0002'"), "f");
+  auto st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 3U);
+  EXPECT_EQ(st[0].state, state::applied);
+  EXPECT_EQ(st[1].state, state::failed);
+  EXPECT_EQ(st[2].state, state::pending);
+
+  // Fixed, the next run retries it and goes on.
+  write("0002_bad.sql", "create table half (id int);\ninsert into ok values (1);");
+  const auto ran = pgorm::migrate::apply(conn(), dir_);
+  ASSERT_EQ(ran.size(), 2U);
+  EXPECT_EQ(ran[0].file, "0002_bad.sql");
+  EXPECT_EQ(scalar("select count(*) from ok"), "1");
+  EXPECT_EQ(scalar("select bool_and(success) from pgorm_migrations"), "t");
+}
+
+TEST_F(migrate_test, no_transaction_migration_runs_statement_by_statement) {
+  write("0001_big.sql", "create table big (a int, b text);");
+  write("0002_index.sql",
+        "-- pgorm: no-transaction\n"
+        "create index concurrently big_a on big (a);\n"
+        "create index concurrently big_b on big (b); -- a comment; with a semicolon\n");
+  const auto ran = pgorm::migrate::apply(conn(), dir_);
+  EXPECT_EQ(ran.size(), 2U);
+  EXPECT_EQ(scalar("select count(*) from pg_indexes where tablename = 'big' and schemaname = "
+                   "current_schema()"),
+            "2");
+
+  // Without the marker CREATE INDEX CONCURRENTLY cannot run (it is inside a transaction).
+  write("0003_plain.sql", "create index concurrently big_ab on big (a, b);");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0003_plain.sql");
+    EXPECT_EQ(e.sqlstate(), "25001");  // active_sql_transaction
+  }
+}
+
+TEST_F(migrate_test, baseline_marks_without_running) {
+  write("0001_a.sql", "create table a (id int);");
+  write("0002_b.sql", "create table b (id int);");
+  write("0003_c.sql", "create table c (id int);");
+  const auto marked = pgorm::migrate::baseline(conn(), dir_, "0002");
+  ASSERT_EQ(marked.size(), 2U);
+  EXPECT_EQ(marked[1].file, "0002_b.sql");
+  EXPECT_EQ(scalar("select to_regclass('a') is null and to_regclass('b') is null"), "t");
+  const auto ran = pgorm::migrate::apply(conn(), dir_);
+  ASSERT_EQ(ran.size(), 1U);
+  EXPECT_EQ(ran[0].file, "0003_c.sql");
+  EXPECT_TRUE(pgorm::migrate::baseline(conn(), dir_, "3").empty());
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::baseline(conn(), dir_, "v2")),
+               pgorm::migration_error);
+}
+
+TEST_F(migrate_test, status_reports_pending_and_missing_without_creating_the_table) {
+  write("0001_a.sql", "create table a (id int);");
+  auto st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 1U);
+  EXPECT_EQ(st[0].state, state::pending);
+  EXPECT_EQ(st[0].checksum.size(), 64U);
+  EXPECT_EQ(scalar("select to_regclass('pgorm_migrations') is null"), "t");
+  pgorm::migrate::apply(conn(), dir_);
+  std::filesystem::remove(dir_ / "0001_a.sql");
+  st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 1U);
+  EXPECT_EQ(st[0].state, state::missing);
+  EXPECT_EQ(st[0].version, "0001");
+  EXPECT_TRUE(st[0].applied_at.has_value());
+}
+
+TEST_F(migrate_test, custom_tracking_table_and_schema) {
+  conn().exec("create schema " + schema() + "_meta");
+  write("0001_a.sql", "create table a (id int);");
+  const pgorm::migrate::options opts{.tracking_table = "Schema Versions",
+                                     .tracking_schema = schema() + "_meta"};
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_, opts).size(), 1U);
+  EXPECT_EQ(scalar("select count(*) from " + schema() + "_meta.\"Schema Versions\""), "1");
+  EXPECT_TRUE(pgorm::migrate::apply(conn(), dir_, opts).empty());
+  conn().exec("drop schema " + schema() + "_meta cascade");
+}
+
+TEST_F(migrate_test, four_processes_at_once_apply_each_migration_exactly_once) {
+  write("0001_log.sql", "create table log (version text not null, pid int not null);");
+  for (int i = 2; i <= 6; ++i) {
+    // A second run of any file would fail (the table exists) or log twice.
+    write("000" + std::to_string(i) + "_step.sql", "select pg_sleep(0.05);\ncreate table t" +
+                                                       std::to_string(i) +
+                                                       " (id int);\ninsert into log values ('" +
+                                                       std::to_string(i) + "', pg_backend_pid());");
+  }
+  std::vector<pid_t> children;
+  for (int p = 0; p < 4; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        pgorm::connection c{conninfo()};
+        pgorm::migrate::apply(c, dir_);
+      } catch (...) {
+        code = 1;
+      }
+      _exit(code);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  EXPECT_EQ(scalar("select count(*) from log"), "5");
+  EXPECT_EQ(scalar("select count(distinct version) from log"), "5");
+  EXPECT_EQ(scalar("select count(*) from pgorm_migrations where success"), "6");
+}
+
+}  // namespace migrate_it
