@@ -973,13 +973,17 @@ constexpr auto upper(const E& e) {
 template <expression E, class F>
 constexpr auto coalesce(const E& e, F&& fallback) {
   using value = typename E::value_type;
-  auto f = detail::as_expr<value>(std::forward<F>(fallback));
-  using fvalue = typename decltype(f)::value_type;
-  static_assert(detail::comparable_v<value, fvalue>,
-                "pgorm: coalesce() arguments must have the same type");
-  using out = std::conditional_t<detail::is_optional<fvalue>::value, value,
-                                 detail::remove_optional_t<value>>;
-  return function_expr<"coalesce", out, false, E, decltype(f)>{{}, {e, std::move(f)}};
+  constexpr bool ok = detail::comparable_v<value, detail::operand_value_t<F>>;
+  static_assert(ok, "pgorm: coalesce() arguments must have the same type");
+  if constexpr (ok) {
+    auto f = detail::as_expr<value>(std::forward<F>(fallback));
+    using fvalue = typename decltype(f)::value_type;
+    using out = std::conditional_t<detail::is_optional<fvalue>::value, value,
+                                   detail::remove_optional_t<value>>;
+    return function_expr<"coalesce", out, false, E, decltype(f)>{{}, {e, std::move(f)}};
+  } else {
+    return e;
+  }
 }
 /// `now()`: the transaction's start time, as timestamptz.
 inline constexpr function_expr<"now", timestamptz, false> now_expr{};
@@ -1049,13 +1053,14 @@ constexpr auto exists(Q&& query) {
 // ---- conditions chosen at run time -----------------------------------------------------------
 
 /// A condition assembled at run time over the tables `Tables...`, for optional search fields:
-/// start empty (it renders as TRUE), add conditions with &&= or ||=; values stay parameters.
+/// start empty (it renders as TRUE), add conditions with &= or |= (or f && cond); values stay
+/// parameters.
 ///
 /// Example:
 /// ```
 /// pgorm::filter<User> f;
-/// if (name) f &&= pgorm::col<&User::name>.ilike(pgorm::contains(*name));
-/// if (min_age) f &&= pgorm::col<&User::age> >= *min_age;
+/// if (name) f &= pgorm::col<&User::name>.ilike(pgorm::contains(*name));
+/// if (min_age) f &= pgorm::col<&User::age> >= *min_age;
 /// auto users = db.select<User>().where(f).all();
 /// ```
 template <class... Tables>

@@ -5,8 +5,11 @@
 /// The umbrella header: includes every public pgorm header (but not pgorm/testing/).
 
 #include "pgorm/connection.hpp"   // IWYU pragma: export
+#include "pgorm/copy.hpp"         // IWYU pragma: export
 #include "pgorm/error.hpp"        // IWYU pragma: export
 #include "pgorm/fwd.hpp"          // IWYU pragma: export
+#include "pgorm/observer.hpp"     // IWYU pragma: export
+#include "pgorm/pipeline.hpp"     // IWYU pragma: export
 #include "pgorm/query.hpp"        // IWYU pragma: export
 #include "pgorm/reflect.hpp"      // IWYU pragma: export
 #include "pgorm/row.hpp"          // IWYU pragma: export

@@ -32,6 +32,9 @@ class sql_literal {
     std::size_t max = 0;
     std::size_t i = 0;
     const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    const auto ident = [&digit](char c) {
+      return digit(c) || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    };
     while (i < s.size()) {
       const char c = s[i];
       if (c == '\'' || c == '"') {
@@ -48,6 +51,8 @@ class sql_literal {
         ++i;
         while (i < s.size() && digit(s[i])) n = n * 10 + static_cast<std::size_t>(s[i++] - '0');
         if (n > max) max = n;
+      } else if (c == '$' && i > 0 && ident(s[i - 1])) {
+        ++i;  // part of an identifier such as a$b
       } else if (c == '$') {
         // A dollar-quoted string: $tag$ ... $tag$ (PostgreSQL docs 4.1.2.4).
         const std::size_t tag_end = s.find('$', i + 1);

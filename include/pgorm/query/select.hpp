@@ -143,6 +143,16 @@ struct table_in_query : std::false_type {};
 template <>
 struct table_in_query<void> : std::true_type {};
 
+template <class Joins>
+struct joins_static;
+template <class... J>
+struct joins_static<std::tuple<J...>> : std::bool_constant<(decltype(J::on)::is_static && ...)> {};
+template <class Ctes>
+struct ctes_static;
+template <class... C>
+struct ctes_static<std::tuple<C...>> : std::bool_constant<(decltype(C::query)::is_static && ...)> {
+};
+
 /// FROM of a select(cols...) before from<T>(): the first table its first column reads.
 struct no_from {
   using type = void;
@@ -221,7 +231,7 @@ struct is_select_query<select_query<X, C, F, J, W, G, H, O, Fl, Ct, Cu>> : std::
 /// Made by pgorm::select<T>(), pgorm::select(cols...) or conn.select<T>().
 ///
 /// Run it with all() (std::vector), one() (exactly one row, else usage_error), first()
-/// (std::optional), each(fn) (streams), page(n) (keyset pagination) or count().
+/// (std::optional), each(fn) (streams) or page(n) (keyset pagination).
 template <class Exec, class Cols, class From, class Joins, class Where, class Group, class Having,
           class Order, unsigned Flags, class Ctes, class Cursor>
 class select_query {
@@ -255,9 +265,10 @@ class select_query {
   using outer_tables = detail::list_difference_t<referenced_tables, own_tables>;
 
   static constexpr std::size_t column_count = Cols::column_count;
-  static constexpr bool is_static = detail::cols_traits<Cols>::is_static && Where::is_static &&
-                                    Having::is_static && detail::tuple_tables<Group>::is_static &&
-                                    detail::tuple_tables<Order>::is_static;
+  static constexpr bool is_static =
+      detail::cols_traits<Cols>::is_static && Where::is_static && Having::is_static &&
+      detail::tuple_tables<Group>::is_static && detail::tuple_tables<Order>::is_static &&
+      detail::joins_static<Joins>::value && detail::ctes_static<Ctes>::value;
 
   select_query(Exec* exec, Cols cols, Joins joins, Where where, Group group, Having having,
                Order order, std::int64_t limit, std::int64_t offset, Ctes ctes, Cursor cursor)
@@ -430,6 +441,7 @@ class select_query {
 
   /// The SQL text of this query's shape, computed at compile time (static shapes only).
   static constexpr std::string_view sql() requires(is_static) {
+    check();
     return detail::static_sql_v<select_query>.view();
   }
 
