@@ -434,6 +434,7 @@ void pool_state::housekeeping_loop() noexcept {
         lock.lock();
         --connecting;
         e = note_connect_failure(ex);
+        available.notify_all();  // waiters recompute when to try next
       }
       lock.unlock();
       pc.reset();

@@ -336,6 +336,22 @@ TEST_F(pool_test, eager_start_opens_min_idle_connections) {
   EXPECT_EQ(one.stats().idle, 1U);
 }
 
+TEST_F(pool_test, the_background_thread_keeps_min_idle_connections_open) {
+  pgorm::pool db{conninfo(), {.max_size = 4, .min_idle = 2, .idle_timeout = 100ms, .lazy = true}};
+  for (int i = 0; i < 200 && db.stats().idle < 2; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(db.stats().idle, 2U);
+  // A retired connection is replaced too.
+  {
+    auto l = db.acquire();
+    l.poison();
+  }
+  for (int i = 0; i < 200 && db.stats().idle < 2; ++i) std::this_thread::sleep_for(5ms);
+  const auto s = db.stats();
+  EXPECT_EQ(s.idle, 2U);
+  EXPECT_EQ(s.total_opened, 3U);
+  EXPECT_EQ(s.total_closed, 1U);
+}
+
 TEST_F(pool_test, close_drains_the_pool_while_leases_are_out) {
   const std::string app = pgorm::test::unique_name("close");
   pgorm::pool db{with_application_name(conninfo(), app), {.max_size = 2, .min_idle = 2}};

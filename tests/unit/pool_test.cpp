@@ -147,6 +147,27 @@ TEST(pool_unreachable, backoff_limits_connection_attempts) {
   EXPECT_LE(events->failed.load(), 12);
 }
 
+TEST(pool_unreachable, background_top_up_and_acquire_share_the_backoff) {
+  // min_idle makes the background thread try too; acquires still end on time as unreachable.
+  pgorm::pool db{nowhere,
+                 {.max_size = 2,
+                  .min_idle = 1,
+                  .acquire_timeout = 200ms,
+                  .idle_timeout = 100ms,  // the background thread wakes every 25 ms
+                  .lazy = true}};
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      (void)db.acquire();
+      FAIL() << "acquire succeeded";
+    } catch (const pgorm::pool_timeout& e) {
+      EXPECT_EQ(e.reason(), pgorm::pool_timeout_reason::unreachable);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, 300ms);
+    }
+  }
+  EXPECT_EQ(db.stats().total_timeouts, 3U);
+}
+
 TEST(pool_close, acquire_after_close_is_a_usage_error) {
   pgorm::pool db{nowhere, {.lazy = true}};
   db.close();
