@@ -193,9 +193,12 @@ void pipeline::run() {
     }
 
     std::size_t batches_left = syncs.size();
-    std::size_t cur = 0;                // the statement whose result comes next
-    bool cur_has = false;               // it already got its result (next one belongs to cur + 1)
-    std::optional<std::size_t> failed;  // the failed statement of the current batch
+    std::size_t cur = 0;   // the statement whose result comes next
+    bool cur_has = false;  // it already got its result (next one belongs to cur + 1)
+    // The failed statement of the current batch; none_failed when none. (A sentinel rather than
+    // std::optional: g++ 12 -O2 reports a false -Wmaybe-uninitialized for the optional.)
+    constexpr std::size_t none_failed = static_cast<std::size_t>(-1);
+    std::size_t failed = none_failed;
     while (batches_left > 0) {
       const int flushed = PQflush(c);
       if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", {});
@@ -216,7 +219,7 @@ void pipeline::run() {
         if (status == PGRES_PIPELINE_SYNC) {
           PQclear(r);
           --batches_left;
-          failed.reset();
+          failed = none_failed;
           if (cur_has) {
             ++cur;
             cur_has = false;
@@ -240,8 +243,8 @@ void pipeline::run() {
             PQclear(r);
             std::string why = "an earlier statement of its batch failed";
             std::size_t failed_index = slot.index;
-            if (failed) {
-              const detail::pipeline_slot& f = *slots[*failed];
+            if (failed != none_failed) {
+              const detail::pipeline_slot& f = *slots[failed];
               failed_index = f.index;
               why = fmt::format("statement {} of its batch failed earlier: {}", f.index,
                                 f.error ? what_of(f.error) : std::string("(no error text)"));

@@ -29,6 +29,9 @@ class connection;
 struct connect_options;
 struct transaction_options;
 class transaction;
+class pool;
+class lease;
+struct pool_options;
 
 template <class T>
 struct pg_type;

@@ -26,6 +26,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/query/bound.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/transaction.hpp"
 
 namespace pgorm {
 
@@ -259,6 +260,17 @@ class pool : public query_methods<pool> {
       if (e.poisons_connection()) l.poison();
       throw;
     }
+  }
+
+  /// Runs fn(pgorm::transaction&) in a transaction on one borrowed connection, held for the
+  /// whole function: commit when it returns, rollback when it throws, retries as
+  /// options.retry says (see transaction.hpp). The session is reset afterwards, as for
+  /// acquire().
+  /// Example: `db.transaction([&](pgorm::transaction& tx) { tx.insert(u).exec(); });`
+  template <class F>
+  decltype(auto) transaction(F&& fn, const transaction_options& options = {}) {
+    return with_connection(
+        [&](connection& c) -> decltype(auto) { return run_transaction(c, fn, options); });
   }
 
   /// Runs one statement on a borrowed connection (see connection::exec) and gives the

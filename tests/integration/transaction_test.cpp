@@ -208,6 +208,36 @@ TEST_F(transaction_test, connection_lost_during_commit_is_commit_outcome_unknown
   EXPECT_EQ(value(1), 0);
 }
 
+TEST_F(transaction_test, pool_transactions_commit_roll_back_and_retry) {
+  pgorm::pool db{conninfo(), {.max_size = 3}};
+  EXPECT_THROW(db.transaction([&](pgorm::transaction& tx) {
+    tx.update<counter>().set(col<& counter::n> = 99).where(col<&counter::id> == 2).exec();
+    throw my_error("no");
+  }),
+               my_error);
+  EXPECT_EQ(value(2), 0);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        db.transaction(
+            [&](pgorm::transaction& tx) {
+              const auto c = tx.find<counter>(2).value();
+              tx.update<counter>()
+                  .set(col<& counter::n> = c.n + 1)
+                  .where(col<&counter::id> == 2)
+                  .exec();
+            },
+            {.isolation = pgorm::isolation_level::serializable,
+             .retry = {.max_attempts = 500, .base_delay = 1ms, .max_delay = 10ms}});
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(value(2), 400);
+  EXPECT_LE(db.stats().total_opened, 3U);
+}
+
 // ---- timeouts and cancellation ----------------------------------------------------------------
 
 TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
