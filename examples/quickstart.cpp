@@ -3,21 +3,34 @@
 #include <pgorm/pgorm.hpp>
 #include <pgorm/testing/server.hpp>
 
+struct User {
+  std::int64_t id = 0;
+  std::string email;
+  std::optional<std::string> name{};
+};
+
+template <>
+struct pgorm::table_traits<User> {
+  static constexpr std::string_view name = "users";
+  static constexpr auto primary_key = pgorm::identity(&User::id);
+  static constexpr auto unique = pgorm::columns(&User::email);
+};
+
 int main() {
   pgorm::testing::server pg;  // a throwaway PostgreSQL; in an application, pass your own URL
   pgorm::connection db{pg.conninfo()};
+  pgorm::schema::create<User>(db);
 
-  db.exec("create table users (id bigint generated always as identity, email text unique)");
-  db.exec("insert into users (email) values ($1)", {pgorm::param::text("ada@example.com")});
+  User ada = db.insert(User{.email = "ada@example.com", .name = "Ada"}).returning_all().one();
+  std::cout << "created user " << ada.id << '\n';
   try {
-    db.exec("insert into users (email) values ($1)", {pgorm::param::text("ada@example.com")});
+    db.insert(User{.email = "ada@example.com"}).exec();
   } catch (const pgorm::unique_violation& e) {
     std::cout << "already registered: " << e.constraint() << '\n';
   }
 
-  auto rows = db.exec("select id, email from users where email like $1",
-                      {pgorm::param::text("%@example.com")});
-  for (int i = 0; i < rows.rows(); ++i) {
-    std::cout << rows.value(i, 0) << ' ' << rows.value(i, 1) << '\n';
+  for (const User& u :
+       db.select<User>().where(pgorm::col<&User::email>.like("%@example.com")).all()) {
+    std::cout << u.id << ' ' << u.email << ' ' << u.name.value_or("-") << '\n';
   }
 }
