@@ -43,6 +43,8 @@ std::string_view kind_name(pool_event_kind kind) {
       return "evict";
     case pool_event_kind::timeout:
       return "timeout";
+    case pool_event_kind::leak_suspected:
+      return "leak_suspected";
   }
   return "?";
 }

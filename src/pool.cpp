@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
+#include <poll.h>
 
 namespace pgorm {
 
@@ -36,6 +40,37 @@ std::string timeout_message(pool_timeout_reason reason, milliseconds waited,
       "use of max {}, {} idle, {} waiting); last connect error: {}",
       waited.count(), c.in_use, c.max_size, c.idle, c.waiting,
       last_error.empty() ? std::string("none") : last_error);
+}
+
+// A `select 1` round trip with a hard deadline: every wait is a poll() on the socket bounded by
+// `limit`. No cancel request is sent when time runs out, because the connection is destroyed
+// anyway, and PQcancel blocks: it opens a new connection to the same host and port and waits
+// for the server to close it, which never happens on a black-holed link (tests/fault,
+// proxy_fault_test). connection::exec with a timeout would also prepare "select 1" with the
+// blocking PQprepare first.
+bool ping(connection& c, milliseconds limit) noexcept {
+  PGconn* pq = c.native_handle();
+  if (pq == nullptr || PQstatus(pq) != CONNECTION_OK) return false;
+  if (PQsendQuery(pq, "select 1") != 1) return false;
+  const auto deadline = clock::now() + limit;
+  bool ok = false;
+  for (;;) {
+    while (PQisBusy(pq) == 1) {
+      const auto left = std::chrono::ceil<milliseconds>(deadline - clock::now()).count();
+      if (left <= 0) return false;
+      pollfd pfd{};
+      pfd.fd = PQsocket(pq);
+      pfd.events = POLLIN;
+      const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 60000)));
+      if (ready < 0 && errno != EINTR) return false;
+      if (ready > 0 && PQconsumeInput(pq) == 0) return false;
+    }
+    PGresult* res = PQgetResult(pq);
+    if (res == nullptr) break;  // ReadyForQuery arrived
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+  }
+  return ok && PQtransactionStatus(pq) == PQTRANS_IDLE;
 }
 
 }  // namespace
@@ -70,6 +105,14 @@ std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::millis
   const double u = std::clamp(unit, 0.0, 1.0);
   const auto half = static_cast<double>(delay.count()) / 2.0;
   return milliseconds(static_cast<milliseconds::rep>(half + half * u));
+}
+
+std::string leak_message(std::chrono::milliseconds held, std::chrono::milliseconds threshold,
+                         const std::source_location& where) {
+  return fmt::format(
+      "pgorm: possible connection leak: a lease has been held for {} ms (leak_threshold {} ms); "
+      "acquired at {}:{} in {}",
+      held.count(), threshold.count(), where.file_name(), where.line(), where.function_name());
 }
 
 bool may_change_session(std::string_view sql) noexcept {
@@ -129,6 +172,23 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
   std::mt19937_64 rng;
   pool_stats totals;
+  // Leased connections, tracked only with a leak_threshold (the lease owns them; an entry is
+  // removed under mu before its connection is destroyed).
+  std::vector<pooled_connection*> leased;
+
+  // Stamps a connection about to be handed out; needs mu.
+  void note_leased(pooled_connection& pc, const std::source_location& where) {
+    if (options.leak_threshold.count() <= 0) return;
+    pc.leased_at = clock::now();
+    pc.leased_from = where;
+    pc.leak_reported = false;
+    leased.push_back(&pc);
+  }
+  void note_returned(pooled_connection& pc) noexcept {  // needs mu
+    if (options.leak_threshold.count() <= 0) return;
+    const auto it = std::find(leased.begin(), leased.end(), &pc);
+    if (it != leased.end()) leased.erase(it);
+  }
 
   [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
 
@@ -194,26 +254,20 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
 
   // A cheap round trip on a connection that sat idle; false when it is dead.
-  bool healthy(pooled_connection& pc, milliseconds deadline_left) noexcept {
+  // Runs on the raw libpq handle, so it stays out of the query events and the statement cache.
+  static bool healthy(pooled_connection& pc, milliseconds deadline_left) noexcept {
     if (!pc.conn.is_open()) return false;
-    try {
-      pc.conn.set_observer(nullptr);  // keep health checks out of the query events
-      pc.conn.exec("select 1", std::span<const param>{}, data_format::text,
-                   std::max(deadline_left, milliseconds(100)));
-      pc.conn.set_observer(options.connection.events);
-      return pc.conn.status() == transaction_status::idle;
-    } catch (...) {
-      return false;
-    }
+    return ping(pc.conn, std::max(deadline_left, milliseconds(100)));
   }
 
-  lease acquire(milliseconds timeout, bool reset_on_release);
+  lease acquire(milliseconds timeout, bool reset_on_release, const std::source_location& where);
   void give_back(std::unique_ptr<pooled_connection> pc, bool poisoned, bool reset) noexcept;
   void housekeeping_loop() noexcept;
   void close() noexcept;
 };
 
-lease pool_state::acquire(milliseconds timeout, bool reset_on_release) {
+lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
+                          const std::source_location& where) {
   const auto start = clock::now();
   const auto deadline = start + timeout;
   std::unique_lock lock(mu);
@@ -254,6 +308,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release) {
       }
       stop_waiting();
       ++totals.total_acquired;
+      note_leased(*pc, where);
       const auto e = event(pool_event_kind::acquire, {}, clock::now() - start);
       lock.unlock();
       emit(e);
@@ -272,6 +327,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release) {
         ++totals.total_opened;
         ++totals.total_acquired;
         stop_waiting();
+        note_leased(*pc, where);
         const auto connected = event(pool_event_kind::connect, pc->conn.description());
         const auto acquired = event(pool_event_kind::acquire, {}, clock::now() - start);
         lock.unlock();
@@ -355,6 +411,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
   }
   std::unique_lock lock(mu);
   --in_use;
+  note_returned(*pc);
   if (why.empty() && closed) why = "pool closed";
   const auto released = event(pool_event_kind::release);
   pool_event evicted{};
@@ -376,7 +433,8 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
 
 void pool_state::housekeeping_loop() noexcept {
   // Wake often enough to honour idle_timeout and max_lifetime to within a fraction of them.
-  const milliseconds shortest = std::min(options.idle_timeout, options.max_lifetime);
+  milliseconds shortest = std::min(options.idle_timeout, options.max_lifetime);
+  if (options.leak_threshold.count() > 0) shortest = std::min(shortest, options.leak_threshold);
   const milliseconds period = std::clamp(shortest / 4, milliseconds(10), milliseconds(1000));
   std::unique_lock lock(mu);
   while (!closed) {
@@ -403,12 +461,26 @@ void pool_state::housekeeping_loop() noexcept {
       ++totals.total_closed;
       events.push_back(event(pool_event_kind::evict, d.second));
     }
+    // Leases held past leak_threshold: reported once each, with their acquire site. The texts
+    // are all made before any event points into them.
+    std::vector<std::string> leaks;
+    for (pooled_connection* pc : leased) {
+      const auto held = to_ms(now - pc->leased_at);
+      if (pc->leak_reported || held <= options.leak_threshold) continue;
+      pc->leak_reported = true;
+      leaks.push_back(leak_message(held, options.leak_threshold, pc->leased_from));
+    }
+    for (const auto& text : leaks) events.push_back(event(pool_event_kind::leak_suspected, text));
     // Keep min_idle connections open (respecting the reconnect backoff).
     const bool top_up = idle.size() + connecting < options.min_idle && may_connect(now);
     if (top_up) ++connecting;
     lock.unlock();
     doomed.clear();
     for (const auto& e : events) emit(e);
+    if (!options.connection.events) {
+      // Nobody listens for events: a suspected leak must not go unnoticed.
+      for (const auto& text : leaks) std::fprintf(stderr, "%s\n", text.c_str());
+    }
     if (top_up) {
       const milliseconds budget =
           options.connect_timeout.count() > 0 ? options.connect_timeout : options.acquire_timeout;
@@ -540,12 +612,17 @@ pool::~pool() {
   if (state_->reaper.joinable()) state_->reaper.join();
 }
 
-lease pool::acquire() { return state_->acquire(state_->options.acquire_timeout, true); }
+lease pool::acquire(std::source_location where) {
+  return state_->acquire(state_->options.acquire_timeout, true, where);
+}
 
-lease pool::acquire(std::chrono::milliseconds timeout) { return state_->acquire(timeout, true); }
+lease pool::acquire(std::chrono::milliseconds timeout, std::source_location where) {
+  return state_->acquire(timeout, true, where);
+}
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql));
+  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql),
+                            std::source_location::current());
   try {
     return l->exec(sql, params, result_format);
   } catch (const error& e) {
@@ -556,7 +633,8 @@ result pool::exec(std::string_view sql, std::span<const param> params, data_form
 
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row) {
-  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql));
+  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql),
+                            std::source_location::current());
   try {
     l->exec_each(sql, params, result_format, on_row);
   } catch (const error& e) {

@@ -45,6 +45,8 @@ enum class pool_event_kind {
   release,         ///< a lease came back
   evict,           ///< a connection was destroyed (detail says why: broken, idle, lifetime, ...)
   timeout,         ///< an acquire gave up
+  /// A lease was held longer than pool_options::leak_threshold (detail names the acquire site).
+  leak_suspected,
 };
 
 struct pool_event {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ struct pool_options {
   std::chrono::milliseconds reconnect_backoff{25};
   /// The longest delay between two connection attempts while the server is unreachable.
   std::chrono::milliseconds reconnect_backoff_max{500};
+  /// Leak detection (0: off). A lease held longer than this is reported once, as a
+  /// pool_event of kind leak_suspected whose detail names where it was acquired (file, line and
+  /// function of the acquire() call); without an observer the warning goes to stderr. The lease
+  /// stays valid: this only warns (compare HikariCP's leakDetectionThreshold).
+  std::chrono::milliseconds leak_threshold{0};
   /// Options of each connection, including the observer that also receives pool events
   /// (observer::on_pool_event).
   connect_options connection{};
@@ -139,7 +145,17 @@ struct pooled_connection {
   std::chrono::steady_clock::time_point created;
   std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
   std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
+  // Leak detection, guarded by the pool's mutex: when and where the current lease began.
+  std::chrono::steady_clock::time_point leased_at{};
+  std::source_location leased_from{};
+  bool leak_reported = false;
 };
+
+/// The detail text of a leak_suspected event: how long the lease has been held and where it
+/// was acquired, e.g. "lease held for 1203 ms (threshold 1000 ms), acquired at app.cpp:42 in
+/// void handle(request&)".
+std::string leak_message(std::chrono::milliseconds held, std::chrono::milliseconds threshold,
+                         const std::source_location& where);
 
 /// max_lifetime stretched by a factor in [0.9, 1.1), picked by `unit` in [0, 1).
 std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifetime,
@@ -241,19 +257,22 @@ class pool : public query_methods<pool> {
   ~pool();
 
   /// Borrows a connection, waiting up to options().acquire_timeout. Throws pool_timeout when
-  /// none becomes available in time, usage_error when the pool is closed.
+  /// none becomes available in time, usage_error when the pool is closed. `where` (leave it
+  /// defaulted) is the call site that options().leak_threshold reports.
   /// Example: `auto c = db.acquire(); c->exec("listen jobs");`
-  [[nodiscard]] lease acquire();
+  [[nodiscard]] lease acquire(std::source_location where = std::source_location::current());
   /// acquire() with another timeout than the pool's.
-  [[nodiscard]] lease acquire(std::chrono::milliseconds timeout);
+  [[nodiscard]] lease acquire(std::chrono::milliseconds timeout,
+                              std::source_location where = std::source_location::current());
 
   /// Borrows a connection for `f(connection&)` and returns what `f` returns. An exception from
   /// `f` propagates; when it poisons the connection (error::poisons_connection()) the connection
   /// is destroyed. The session is reset afterwards, as for acquire().
   /// Example: `int pid = db.with_connection([](pgorm::connection& c) { return c.backend_pid(); });`
   template <class F>
-  auto with_connection(F&& f) -> std::invoke_result_t<F&&, connection&> {
-    lease l = acquire();
+  auto with_connection(F&& f, std::source_location where = std::source_location::current())
+      -> std::invoke_result_t<F&&, connection&> {
+    lease l = acquire(where);
     try {
       return std::invoke(std::forward<F>(f), *l);
     } catch (const error& e) {
@@ -268,9 +287,10 @@ class pool : public query_methods<pool> {
   /// acquire().
   /// Example: `db.transaction([&](pgorm::transaction& tx) { tx.insert(u).exec(); });`
   template <class F>
-  decltype(auto) transaction(F&& fn, const transaction_options& options = {}) {
+  decltype(auto) transaction(F&& fn, const transaction_options& options = {},
+                             std::source_location where = std::source_location::current()) {
     return with_connection(
-        [&](connection& c) -> decltype(auto) { return run_transaction(c, fn, options); });
+        [&](connection& c) -> decltype(auto) { return run_transaction(c, fn, options); }, where);
   }
 
   /// Runs one statement on a borrowed connection (see connection::exec) and gives the
