@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The properties pgorm's fuzzers check, as plain functions: the libFuzzer targets in fuzz/
+/// call them with generated inputs (clang), and tests/unit/fuzz_regressions_test.cpp calls them
+/// with the inputs that once failed (g++, no libFuzzer). A check returns normally when the
+/// property holds and throws pgorm::fuzz::property_violation when it does not; any other
+/// exception escaping a check is a failure too. See docs/reliability.md.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/detail/identifier.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/sql_text.hpp"
+#include "pgorm/types.hpp"
+
+namespace pgorm::fuzz {
+
+/// A checked property does not hold for the input. Not a pgorm::error, so that no handler for
+/// pgorm's own exceptions swallows it.
+class property_violation : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// An enum stored in a PostgreSQL enum type (accepts user-defined OIDs and text).
+enum class fuzz_mood { sad, ok, happy };
+/// An enum stored as text.
+enum class fuzz_color { red, green };
+
+}  // namespace pgorm::fuzz
+
+template <>
+struct pgorm::enum_traits<pgorm::fuzz::fuzz_mood> {
+  static constexpr std::string_view type_name = "mood";
+  static constexpr std::array values{std::pair{pgorm::fuzz::fuzz_mood::sad, "sad"},
+                                     std::pair{pgorm::fuzz::fuzz_mood::ok, "ok"},
+                                     std::pair{pgorm::fuzz::fuzz_mood::happy, "happy"}};
+};
+
+template <>
+struct pgorm::enum_traits<pgorm::fuzz::fuzz_color> {
+  static constexpr std::array values{std::pair{pgorm::fuzz::fuzz_color::red, "red"},
+                                     std::pair{pgorm::fuzz::fuzz_color::green, "green"}};
+};
+
+namespace pgorm::fuzz {
+
+namespace detail {
+
+[[noreturn]] inline void violation(std::string what) { throw property_violation(std::move(what)); }
+
+/// Printable form of arbitrary bytes for messages: C escapes for anything not printable ASCII.
+inline std::string escape(std::string_view bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += ch;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// Every built-in OID pgorm knows, arrays included, plus user-defined ones (enums) and 0.
+inline constexpr std::array<pgorm::oid, 60> candidate_oids = {
+    0,
+    oids::boolean,
+    oids::bytea,
+    oids::char_,
+    oids::name,
+    oids::int8,
+    oids::int2,
+    oids::int4,
+    oids::text,
+    oids::oid_,
+    oids::json,
+    oids::xml,
+    oids::json_array,
+    oids::float4,
+    oids::float8,
+    oids::unknown,
+    oids::boolean_array,
+    oids::bytea_array,
+    oids::name_array,
+    oids::int2_array,
+    oids::int4_array,
+    oids::text_array,
+    oids::bpchar_array,
+    oids::varchar_array,
+    oids::int8_array,
+    oids::float4_array,
+    oids::float8_array,
+    oids::bpchar,
+    oids::varchar,
+    oids::date,
+    oids::time,
+    oids::timestamp,
+    oids::timestamp_array,
+    oids::date_array,
+    oids::time_array,
+    oids::timestamptz,
+    oids::timestamptz_array,
+    oids::interval,
+    oids::interval_array,
+    oids::numeric_array,
+    oids::numeric,
+    oids::uuid,
+    oids::uuid_array,
+    oids::jsonb,
+    oids::jsonb_array,
+    oids::first_user_defined,
+    oids::first_user_defined + 1,
+    600,
+    650,
+    790,
+    829,
+    869,
+    1266,
+    1560,
+    1562,
+    2249,
+    2278,
+    4294967295U,
+    1,
+    16383,
+};
+
+inline std::string_view as_view(const byte_buffer& b) { return {b.data(), b.size()}; }
+
+/// decode(bytes) must succeed or throw conversion_error. A decoded value must encode without
+/// error, and encode -> decode -> encode must reach a fixpoint (the same bytes twice).
+template <class T>
+void decode_one(std::uint8_t oid_pick, std::string_view bytes) {
+  using codec = pg_type<T>;
+  std::vector<pgorm::oid> accepted;
+  for (const pgorm::oid c : candidate_oids) {
+    if (codec::accepts(c)) accepted.push_back(c);
+  }
+  if (accepted.empty()) violation("a codec accepts none of the built-in OIDs");
+  const pgorm::oid type = accepted[oid_pick % accepted.size()];
+  const auto context = [&] {
+    return " (C++ type " + pgorm::detail::cpp_type_name<T>() + ", oid " + std::to_string(type) +
+           ", bytes \"" + escape(bytes) + "\")";
+  };
+
+  T value{};
+  try {
+    codec::decode(bytes, type, value);
+  } catch (const conversion_error&) {
+    return;  // hostile bytes rejected: the contract
+  }
+
+  if constexpr (std::is_same_v<T, numeric>) {
+    // numeric's invariant (numeric.hpp): str() is canonical, as numeric{text} makes it.
+    std::string canonical;
+    try {
+      canonical = numeric{value.str()}.str();
+    } catch (const usage_error&) {
+      violation("decoded numeric \"" + value.str() + "\" is not a number" + context());
+    }
+    if (canonical != value.str()) {
+      violation("decoded numeric \"" + value.str() + "\" is not canonical (\"" + canonical + "\")" +
+                context());
+    }
+  }
+
+  const pgorm::oid own = codec::oid != 0 ? codec::oid : type;
+  byte_buffer first;
+  byte_buffer second;
+  T again{};
+  try {
+    codec::encode(value, first);
+    codec::decode(as_view(first), own, again);
+    codec::encode(again, second);
+  } catch (const conversion_error& e) {
+    violation(std::string("a decoded value does not encode and decode again: ") + e.what() +
+              context());
+  }
+  if (as_view(first) != as_view(second)) {
+    violation("encode(decode(encode(decode(bytes)))) differs from encode(decode(bytes))" +
+              context());
+  }
+}
+
+template <class... T>
+struct type_list {
+  static constexpr std::size_t size = sizeof...(T);
+};
+
+// The decodable built-in types, and arrays (std::vector) of each that may be an element.
+using decodable_types = type_list<
+    bool, std::int16_t, std::int32_t, std::int64_t, float, double, std::string,
+    std::vector<std::byte>, json, jsonb, uuid, numeric, timestamptz, timestamp, date, time_of_day,
+    interval, fuzz_mood, fuzz_color, std::optional<std::int32_t>, std::optional<std::string>,
+    std::optional<numeric>, std::vector<bool>, std::vector<std::int16_t>, std::vector<std::int32_t>,
+    std::vector<std::int64_t>, std::vector<float>, std::vector<double>, std::vector<std::string>,
+    std::vector<std::vector<std::byte>>, std::vector<json>, std::vector<jsonb>, std::vector<uuid>,
+    std::vector<numeric>, std::vector<timestamptz>, std::vector<timestamp>, std::vector<date>,
+    std::vector<time_of_day>, std::vector<interval>, std::vector<std::optional<std::int32_t>>,
+    std::vector<std::optional<std::string>>, std::vector<std::optional<numeric>>,
+    std::vector<std::optional<bool>>, std::vector<std::optional<uuid>>>;
+
+template <class... T>
+void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,
+                     std::string_view bytes) {
+  std::size_t i = 0;
+  // Calls decode_one for the index-th type only.
+  ((i++ == index ? decode_one<T>(oid_pick, bytes) : void()), ...);
+}
+
+}  // namespace detail
+
+/// Number of C++ types the decode check covers; byte 0 of its input picks one (modulo this).
+inline constexpr std::size_t decode_type_count = detail::decodable_types::size;
+
+/// Codec decoding of hostile bytes. Input: byte 0 picks the C++ type, byte 1 picks one of the
+/// OIDs that type's codec accepts, the rest is the binary value. Property: decode succeeds or
+/// throws pgorm::conversion_error (nothing else, no crash, no UB under the sanitizers); a value
+/// it produced encodes again, and re-encoding reaches a fixpoint; a numeric comes out
+/// canonical.
+inline void check_decode(std::span<const std::uint8_t> data) {
+  if (data.size() < 2) return;
+  const std::string_view bytes(reinterpret_cast<const char*>(data.data()) + 2, data.size() - 2);
+  detail::dispatch_decode(detail::decodable_types{}, data[0] % decode_type_count, data[1], bytes);
+}
+
+namespace detail {
+
+inline bool is_secret_keyword(std::string_view keyword) {
+  return keyword == "password" || keyword == "sslpassword";
+}
+
+/// What libpq makes of a connection string the way pgorm::connection hands it over
+/// (PQconnectStartParams with expand_dbname = 1: a string with '=' or a postgresql:// prefix
+/// is a connection string, anything else a database name). nullopt when libpq rejects it.
+inline std::optional<std::vector<std::pair<std::string, std::string>>> libpq_parse(
+    const std::string& conninfo) {
+  const bool uri = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+  if (!uri && conninfo.find('=') == std::string::npos) {
+    return std::vector<std::pair<std::string, std::string>>{{"dbname", conninfo}};
+  }
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) out.emplace_back(o->keyword, o->val);
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+}  // namespace detail
+
+/// Connection-string redaction (detail::redact_conninfo, conninfo_secrets, scrub_secrets),
+/// checked against libpq's own parser. Properties: none of the three crashes or throws; for
+/// every password and sslpassword libpq reads from the string, (1) conninfo_secrets lists that
+/// value, so pgorm scrubs it from every message, (2) the redacted and scrubbed string that
+/// connection errors show does not contain it, and (3) no password or sslpassword that libpq
+/// reads from the redacted string contains it.
+inline void check_conninfo(std::string_view text) {
+  const std::vector<std::string> secrets_of_text = pgorm::detail::conninfo_secrets(text);
+  const std::string redacted_text = pgorm::detail::redact_conninfo(text);
+  (void)pgorm::detail::scrub_secrets(std::string(text), secrets_of_text);
+  (void)pgorm::detail::scrub_secrets(redacted_text, secrets_of_text);
+
+  // libpq sees the text up to the first NUL (it takes a C string).
+  const std::string c_string(text.substr(0, std::min(text.find('\0'), text.size())));
+  const auto parsed = detail::libpq_parse(c_string);
+  if (!parsed) return;
+  const auto secrets = pgorm::detail::conninfo_secrets(c_string);
+  const auto redacted = pgorm::detail::redact_conninfo(c_string);
+  const auto shown = pgorm::detail::scrub_secrets(redacted, secrets);
+  const auto context = [&] { return " (conninfo \"" + detail::escape(c_string) + "\")"; };
+  for (const auto& [keyword, value] : *parsed) {
+    if (!detail::is_secret_keyword(keyword) || value.empty()) continue;
+    if (std::find(secrets.begin(), secrets.end(), value) == secrets.end()) {
+      detail::violation("conninfo_secrets misses the " + keyword + " \"" + detail::escape(value) +
+                        "\" that libpq reads" + context());
+    }
+    // "***" is the mask itself: a secret made of it can reappear through masking.
+    if (value.find('*') == std::string::npos && shown.find(value) != std::string::npos) {
+      detail::violation("the redacted conninfo \"" + detail::escape(shown) + "\" shows the " +
+                        keyword + " \"" + detail::escape(value) + "\"" + context());
+    }
+  }
+  // Redaction may change how libpq splits the rest (`sslpassword='a b'sslmode=x` becomes
+  // `sslpassword=***sslmode=x`), but what libpq then reads as a secret holds no real one.
+  if (const auto reparsed = detail::libpq_parse(redacted)) {
+    for (const auto& [keyword, value] : *reparsed) {
+      if (!detail::is_secret_keyword(keyword)) continue;
+      for (const auto& [original_keyword, original] : *parsed) {
+        if (detail::is_secret_keyword(original_keyword) && !original.empty() &&
+            original.find('*') == std::string::npos && value.find(original) != std::string::npos) {
+          detail::violation("libpq reads the " + keyword + " \"" + detail::escape(value) +
+                            "\" from the redacted conninfo \"" + detail::escape(redacted) + "\"" +
+                            context());
+        }
+      }
+    }
+  }
+}
+
+/// Identifier quoting (detail::quote_identifier). Properties: an invalid name (empty, longer
+/// than 63 bytes, a NUL byte) throws pgorm::usage_error and nothing else; a valid one gives
+/// back, when read by PostgreSQL's rules (PG docs 4.1.1: a quoted identifier with "" for ",
+/// or an unquoted one folded to lower case), exactly the name; quoted_identifier_length agrees.
+inline void check_identifier(std::string_view name) {
+  const auto context = [&] { return " (name \"" + detail::escape(name) + "\")"; };
+  const char* problem = pgorm::detail::identifier_problem(name);
+  std::string quoted;
+  try {
+    quoted = pgorm::detail::quote_identifier(name);
+  } catch (const usage_error& e) {
+    if (problem == nullptr) detail::violation("a valid identifier was refused" + context());
+    if (std::string_view(e.what()).find('\0') != std::string_view::npos) {
+      detail::violation("the usage_error message contains a NUL byte" + context());
+    }
+    return;
+  }
+  if (problem != nullptr) detail::violation("an invalid identifier was accepted" + context());
+  if (quoted.size() != pgorm::detail::quoted_identifier_length(name)) {
+    detail::violation("quoted_identifier_length differs from quote_identifier's size" + context());
+  }
+  std::string back;
+  if (!quoted.empty() && quoted.front() == '"') {
+    if (quoted.size() < 3 || quoted.back() != '"') {
+      detail::violation("malformed quoted identifier " + detail::escape(quoted) + context());
+    }
+    const std::string_view inner = std::string_view(quoted).substr(1, quoted.size() - 2);
+    for (std::size_t i = 0; i < inner.size(); ++i) {
+      if (inner[i] == '"') {
+        if (i + 1 >= inner.size() || inner[i + 1] != '"') {
+          detail::violation("a lone double quote ends the identifier early in " +
+                            detail::escape(quoted) + context());
+        }
+        ++i;
+      }
+      back += inner[i];
+    }
+  } else {
+    // Unquoted: PostgreSQL folds ASCII upper case to lower case, and a reserved keyword
+    // is not an identifier at all.
+    if (pgorm::detail::is_reserved_keyword(quoted)) {
+      detail::violation("a reserved keyword is left unquoted" + context());
+    }
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+      const char c = quoted[i];
+      const bool start_ok = (c >= 'a' && c <= 'z') || c == '_';
+      const bool cont_ok = start_ok || (c >= '0' && c <= '9') || c == '$';
+      if (i == 0 ? !start_ok : !cont_ok) {
+        detail::violation("unquoted identifier " + detail::escape(quoted) +
+                          " would not read back as itself" + context());
+      }
+    }
+    back = quoted;
+  }
+  if (back != name) {
+    detail::violation("the quoted form " + detail::escape(quoted) + " reads back as \"" +
+                      detail::escape(back) + "\"" + context());
+  }
+}
+
+/// The `$n` placeholder scanner (sql_literal::scan). Properties: it never crashes or hangs
+/// (a libFuzzer timeout would report that), unsafe_sql_text agrees with it, and the number it
+/// reports is one written in the text: some `$` followed by exactly that decimal number
+/// (leading zeros allowed), so it never wraps around on a long run of digits.
+inline void check_sql_scan(std::string_view sql) {
+  const std::size_t max = sql_literal::scan(sql);
+  if (unsafe_sql(std::string(sql)).max_placeholder() != max) {
+    detail::violation("unsafe_sql_text and sql_literal::scan disagree");
+  }
+  if (max == 0) return;
+  const std::string wanted = std::to_string(max);
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] != '$') continue;
+    std::size_t j = i + 1;
+    while (j < sql.size() && sql[j] == '0') ++j;
+    const std::size_t begin = j;
+    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') ++j;
+    if (j > i + 1 && sql.substr(begin, j - begin) == wanted) return;
+  }
+  detail::violation("scan reports $" + wanted + ", which the text does not contain (sql \"" +
+                    detail::escape(sql.substr(0, 200)) + "\")");
+}
+
+}  // namespace pgorm::fuzz
