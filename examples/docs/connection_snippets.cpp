@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// The code blocks of docs/connection.md, compiled (never run). Each region between
+// `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; check with
+// tools/check_docs.py.
+
+#include <array>
+#include <cassert>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "schema.hpp"
+
+// doc-begin(connect)
+#include <pgorm/connection.hpp>
+
+void open_connection() {
+  using namespace std::chrono_literals;
+  pgorm::connection conn{"postgresql://app@db.internal/app", {.connect_timeout = 2s}};
+  pgorm::result r =
+      conn.exec("select id, email from users where id = $1", {pgorm::param::text("42")});
+}
+// doc-end(connect)
+
+namespace docs::connection {
+
+void text_params(pgorm::connection& conn) {
+  // doc-begin(text_params)
+  auto r = conn.exec("select $1::int + 1", {pgorm::param::text("41")});
+  assert(r.value(0, 0) == "42");
+  // doc-end(text_params)
+}
+
+void binary_params(pgorm::connection& conn) {
+  // doc-begin(binary_params)
+  const std::array<std::byte, 4> v{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{42}};
+  auto r =
+      conn.exec("select $1::int4 * 2", {pgorm::param::binary(v, 23)}, pgorm::data_format::binary);
+  // r.value(0, 0) holds 4 big-endian bytes: 00 00 00 54
+  // doc-end(binary_params)
+}
+
+void null_and_empty(pgorm::connection& conn) {
+  // doc-begin(null_and_empty)
+  auto r = conn.exec("select $1::text, $2::text", {pgorm::param::null(), pgorm::param::text("")});
+  assert(r.get(0, 0) == std::nullopt && r.get(0, 1) == std::optional<std::string_view>(""));
+  // doc-end(null_and_empty)
+}
+
+}  // namespace docs::connection

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The code blocks of docs/types.md, compiled (never run). Each region between
+// `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; the
+// static_asserts after a region pin what the page says about it. Check with
+// tools/check_docs.py. The structs and specializations are at global scope (a specialization
+// of pgorm::pg_type must be); this file is never linked with another snippet file.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgorm/pgorm.hpp"
+
+// doc-begin(event)
+struct event {
+  std::int64_t id;
+  pgorm::timestamptz at;
+  std::optional<std::string> note;  // NULL allowed
+  std::vector<std::string> tags;    // text[]
+  pgorm::numeric amount;            // numeric, exact
+};
+
+void read_one(pgorm::connection& conn) {
+  auto p = pgorm::detail::encode_params(std::int64_t{42}, "a@b.c", std::optional<int>{});
+  auto res = conn.exec("select $1, $2, $3", p.params(), pgorm::data_format::binary);
+
+  std::int64_t id = 0;
+  pgorm::detail::read_field(res, 0, 0, id, {"events", "id"});  // throws with "events.id"
+}
+// doc-end(event)
+static_assert(pgorm::table<event>::columns[1].sql_type == "timestamptz");
+static_assert(pgorm::table<event>::columns[2].nullable);
+static_assert(pgorm::table<event>::columns[3].sql_type == "text[]");
+static_assert(pgorm::table<event>::columns[4].sql_type == "numeric");
+
+// doc-begin(enum)
+enum class role { admin, member };
+template <>
+struct pgorm::enum_traits<role> {
+  static constexpr std::string_view type_name = "user_role";  // create type user_role as enum
+  static constexpr std::array values{std::pair{role::admin, "admin"},
+                                     std::pair{role::member, "member"}};
+};
+// doc-end(enum)
+static_assert(pgorm::has_pg_type<role>);
+static_assert(pgorm::pg_type<role>::oid == 0);
+
+// doc-begin(point)
+struct point {
+  double x, y;
+};
+
+template <>
+struct pgorm::pg_type<point> {
+  static constexpr pgorm::oid oid = 600;                 // pg_type.oid; 0 if known only at run time
+  static constexpr pgorm::oid array_oid = 1017;          // optional: enables std::vector<point>
+  static constexpr std::string_view sql_name = "point";  // DDL spelling
+  static constexpr bool nullable = false;                // true only for optional-like types
+
+  // Appends the binary form (the type's *send function, e.g. point_send).
+  static void encode(const point& p, pgorm::byte_buffer& out) {
+    out.append_be(p.x);
+    out.append_be(p.y);
+  }
+  // Can a column of this type be read into point?
+  static constexpr bool accepts(pgorm::oid type) noexcept { return type == 600; }
+  // Binary form -> value, in place. Throw pgorm::conversion_error on bad input; read_field
+  // adds the table, column and types to the message.
+  static void decode(std::string_view bytes, pgorm::oid /*type*/, point& out) {
+    if (bytes.size() != 16) throw pgorm::conversion_error("point needs 16 bytes", "", "", "", "");
+    out.x = pgorm::detail::load_be<double>(bytes.data());
+    out.y = pgorm::detail::load_be<double>(bytes.data() + 8);
+  }
+};
+static_assert(pgorm::has_pg_type<point>);
+// doc-end(point)
+static_assert(pgorm::has_pg_type<std::vector<point>>);
+static_assert(pgorm::has_pg_type<std::optional<point>>);
