@@ -273,6 +273,7 @@ class tcp_proxy {
   cut cut_when_ = cut::before_forwarding;
   bool fired_ = false;
   std::vector<link> links_;  // proxy thread only (and the destructor after join)
+  std::thread thread_;       // last: starts once everything above is initialized
 };
 
 }  // namespace pgorm::fault
