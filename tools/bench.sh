@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `./dev bench`: builds the release preset with the benchmark and runs it against a throwaway
+# PostgreSQL server with default durability. See docs/performance.md.
+#
+#   tools/bench.sh              the full run (~6 min): pinned to one CPU, then unpinned
+#   tools/bench.sh --quick      a few seconds, small tables (CI smoke test)
+#   tools/bench.sh --callgrind  client instructions per point select and per scanned row
+#   tools/bench.sh --compile    compile time and peak memory of bench/compile's generated TU
+#   other arguments go to pgorm_bench (e.g. --only point_select,scan --rounds 9 --cpu 0)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+build="build/release"
+mode=run
+args=()
+for a in "$@"; do
+  case "$a" in
+    --compile) mode=compile ;;
+    --callgrind) mode=callgrind; args+=("$a") ;;
+    *) args+=("$a") ;;
+  esac
+done
+
+configure_and_build() {
+  if grep -q PGORM_BUILD_BENCH CMakeLists.txt; then
+    cmake --preset release -DPGORM_BUILD_BENCH=ON >/dev/null
+    bench_dir="$build/bench"
+  else
+    # The top-level CMakeLists.txt does not include bench/ (yet): build it beside pgorm
+    # through a small wrapper project.
+    build="build/release-bench"
+    local wrapper="$build/wrapper"
+    mkdir -p "$wrapper"
+    cat >"$wrapper/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.25)
+project(pgorm_bench_wrapper LANGUAGES CXX)
+set(PGORM_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+set(PGORM_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
+add_subdirectory("$root" pgorm)
+add_subdirectory("$root/bench" bench)
+EOF
+    cmake -S "$wrapper" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    bench_dir="$build/bench"
+  fi
+  cmake --build "$build" --target "$@"
+}
+
+case "$mode" in
+  compile)
+    configure_and_build pgorm  # the library first, so only the TU itself is timed
+    obj_dir="$bench_dir/CMakeFiles/pgorm_compile_bench.dir"
+    rm -rf "$obj_dir" "$bench_dir/compile/time.txt"
+    cmake --build "$build" --target pgorm_compile_bench
+    if [ ! -f "$bench_dir/compile/time.txt" ]; then
+      echo "bench: /usr/bin/time not found (Debian package 'time'); no measurement" >&2
+      exit 1
+    fi
+    wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$bench_dir/compile/time.txt")"
+    user="$(sed -n 's/.*User time (seconds): //p' "$bench_dir/compile/time.txt")"
+    rss_kb="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$bench_dir/compile/time.txt")"
+    tu="$bench_dir/compile/schema_queries.cpp"
+    echo "compile: $(g++ --version | head -1), release flags"
+    echo "compile: 20 tables x 10 columns, 50 queries: $(wc -l <"$tu") generated lines"
+    echo "COMPILE wall $wall user ${user}s peak_rss $((rss_kb / 1024)) MiB"
+    awk -v u="$user" -v r="$rss_kb" 'BEGIN {
+      printf "TARGET compile_time %.1f s <= 10: %s\n", u, (u <= 10 ? "met" : "MISSED");
+      printf "TARGET compile_rss %.0f MiB <= 1536: %s\n", r / 1024, (r <= 1536 * 1024 ? "met" : "MISSED");
+    }'
+    ;;
+  callgrind)
+    if ! command -v valgrind >/dev/null; then
+      echo "bench: --callgrind needs valgrind (Debian package 'valgrind')" >&2
+      exit 1
+    fi
+    configure_and_build pgorm_bench
+    "$bench_dir/pgorm_bench" "${args[@]}"
+    ;;
+  run)
+    configure_and_build pgorm_bench
+    "$bench_dir/pgorm_bench" ${args[@]+"${args[@]}"}
+    ;;
+esac
