@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// Transactions and sessions under faults (docs/reliability.md, "Transactions under faults"): an
+// exception inside a transaction scope, session state (search_path, role, statement_timeout)
+// that must never reach the next borrower, and recovery from an error through a savepoint. The
+// link cut at COMMIT is in proxy_fault_test.cpp. Every scenario ends with the leak check.
+
+#include <stdexcept>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fault/support/leak_check.hpp"
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/pool.hpp"
+#include "pgorm/transaction.hpp"
+#include "support/test_database.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class tx_fault : public pgorm::fault::fault_test {
+ protected:
+  void SetUp() override {
+    fault_test::SetUp();
+    conn().exec("create table ledger (id int primary key, note text not null)");
+  }
+  int rows() {
+    return std::stoi(std::string(conn().exec("select count(*) from ledger").value(0, 0)));
+  }
+};
+
+std::string one_value(pgorm::connection& c, const std::string& sql) {
+  return std::string(c.exec(sql).get(0, 0).value_or("<null>"));
+}
+
+TEST_F(tx_fault, an_exception_inside_a_transaction_rolls_back_and_keeps_the_connection) {
+  std::string app;
+  pgorm::pool db{pool_conninfo("tx_throw", &app), {.max_size = 1}};
+  const int pid = db.with_connection([](pgorm::connection& c) { return c.backend_pid(); });
+  EXPECT_THROW(db.transaction([](pgorm::transaction& tx) {
+    tx.exec("insert into ledger values (1, 'a')");
+    tx.exec("insert into ledger values (2, 'b')");
+    throw std::runtime_error("application failure");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(rows(), 0);  // nothing half-written
+  // The connection came back idle and is reused.
+  EXPECT_EQ(db.with_connection([](pgorm::connection& c) {
+    EXPECT_EQ(c.status(), pgorm::transaction_status::idle);
+    return c.backend_pid();
+  }),
+            pid);
+  // On a plain connection too.
+  pgorm::connection c = connect();
+  EXPECT_THROW(c.transaction([](pgorm::transaction& tx) {
+    tx.exec("insert into ledger values (3, 'c')");
+    throw std::logic_error("bug");
+  }),
+               std::logic_error);
+  EXPECT_EQ(c.status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(rows(), 0);
+  expect_pool_matches_backends(db, app);
+}
+
+TEST_F(tx_fault, session_state_never_reaches_the_next_borrower) {
+  const std::string role = pgorm::test::unique_name("fault_role");
+  conn().exec("create role " + role);
+  conn().exec("grant usage on schema " + schema() + " to " + role);
+  std::string app;
+  {
+    pgorm::pool db{pool_conninfo("session", &app), {.max_size = 1}};
+    const std::string path{db.exec("show search_path", {}).value(0, 0)};
+    const std::string user = one_value(*db.acquire(), "select current_user");
+    {
+      auto l = db.acquire();
+      l->exec("set search_path = pg_catalog");
+      l->exec("set role " + role);
+      l->exec("set statement_timeout = '1234ms'");
+      l->exec("set application_name = 'hijacked'");
+      EXPECT_EQ(one_value(*l, "select current_user"), role);
+    }
+    {
+      auto l = db.acquire();
+      EXPECT_EQ(one_value(*l, "show search_path"), path);
+      EXPECT_EQ(one_value(*l, "select current_user"), user);
+      EXPECT_EQ(one_value(*l, "show statement_timeout"), "0");
+      EXPECT_EQ(one_value(*l, "show application_name"), app);
+    }
+    // The same through a pool query (a SET is a session-changing statement) and with_connection.
+    db.exec("set role " + role, {});
+    EXPECT_EQ(db.exec("select current_user", {}).value(0, 0), user);
+    db.with_connection([&](pgorm::connection& c) { c.exec("set statement_timeout = '5s'"); });
+    EXPECT_EQ(db.exec("show statement_timeout", {}).value(0, 0), "0");
+    // A SET LOCAL inside a transaction ends with it.
+    db.transaction([&](pgorm::transaction& tx) { tx.exec("set local role " + role); });
+    EXPECT_EQ(db.exec("select current_user", {}).value(0, 0), user);
+    expect_pool_matches_backends(db, app);
+  }
+  conn().exec("revoke usage on schema " + schema() + " from " + role);
+  expect_no_leak();
+  conn().exec("drop role " + role);
+}
+
+TEST_F(tx_fault, an_error_inside_a_transaction_is_recovered_through_a_savepoint) {
+  std::string app;
+  pgorm::pool db{pool_conninfo("savepoint", &app), {.max_size = 1}};
+  db.transaction([](pgorm::transaction& tx) {
+    tx.exec("insert into ledger values (1, 'kept')");
+    try {
+      tx.savepoint([](pgorm::transaction& sp) {
+        sp.exec("insert into ledger values (2, 'rolled back')");
+        sp.exec("insert into ledger values (1, 'duplicate')");  // 23505
+      });
+      ADD_FAILURE() << "the duplicate was accepted";
+    } catch (const pgorm::unique_violation& e) {
+      EXPECT_EQ(e.constraint(), "ledger_pkey");
+    }
+    EXPECT_EQ(tx.conn().status(), pgorm::transaction_status::in_transaction);
+    tx.exec("insert into ledger values (3, 'after recovery')");
+  });
+  EXPECT_EQ(one_value(conn(), "select string_agg(id::text, ',' order by id) from ledger"), "1,3");
+  // Without a savepoint the error dooms the transaction: the commit is refused, nothing is
+  // written, and the connection is usable afterwards.
+  EXPECT_THROW(db.transaction([](pgorm::transaction& tx) {
+    tx.exec("insert into ledger values (4, 'doomed')");
+    try {
+      tx.exec("insert into ledger values (1, 'duplicate')");
+    } catch (const pgorm::unique_violation&) {
+    }
+  }),
+               pgorm::usage_error);
+  EXPECT_EQ(rows(), 2);
+  EXPECT_EQ(db.exec("select 1", {}).value(0, 0), "1");
+  expect_pool_matches_backends(db, app);
+}
+
+}  // namespace
