@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// Secrets (docs/reliability.md, "Secrets"): a password written in any of six spellings never
+// shows in what(), in an observer event (pool connect/connect_failed details, query events), in
+// stderr_logger output or in connection::description(), whether the password is right or
+// wrong. Against a throwaway server with scram-sha-256 on TCP. Ends with the leak check.
+
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fault/support/leak_check.hpp"
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/observer.hpp"
+#include "pgorm/pool.hpp"
+#include "pgorm/testing/server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* right_pw = "Rt_s3cret-pw";
+constexpr const char* wrong_pw = "Wr_s3cret-pw";
+constexpr const char* key_pw = "K3y_s3cret-pw";
+
+enum class spelling { key_value, quoted, uri_userinfo, uri_query, percent_encoded, sslpassword };
+
+std::string percent_encode_all(std::string_view s) {
+  std::string out;
+  for (const char c : s) out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+  return out;
+}
+
+std::string conninfo_with(spelling how, std::uint16_t port, std::string_view pw,
+                          std::string_view app) {
+  const auto kv = fmt::format(
+      "host=127.0.0.1 port={} user=postgres dbname=postgres "
+      "application_name={}",
+      port, app);
+  const auto url_tail = fmt::format("127.0.0.1:{}/postgres", port);
+  switch (how) {
+    case spelling::key_value:
+      return fmt::format("{} password={}", kv, pw);
+    case spelling::quoted:
+      return fmt::format("{} password = '{}'", kv, pw);
+    case spelling::uri_userinfo:
+      return fmt::format("postgresql://postgres:{}@{}?application_name={}", pw, url_tail, app);
+    case spelling::uri_query:
+      return fmt::format("postgresql://postgres@{}?password={}&application_name={}", url_tail, pw,
+                         app);
+    case spelling::percent_encoded:
+      return fmt::format("postgresql://postgres:{}@{}?application_name={}", percent_encode_all(pw),
+                         url_tail, app);
+    case spelling::sslpassword:
+      return fmt::format("{} password={} sslpassword={}", kv, pw, key_pw);
+  }
+  return {};
+}
+
+// Everything observable, collected (thread-safe).
+struct recorder : pgorm::observer {
+  std::mutex mu;
+  std::string text;
+  void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
+    std::lock_guard lock(mu);
+    text += fmt::format("{} | {} | {} | {}\n", q.server, q.sql, o.sqlstate, o.error);
+  }
+  void on_pool_event(const pgorm::pool_event& e) override {
+    std::lock_guard lock(mu);
+    text += fmt::format("pool {} {}\n", static_cast<int>(e.kind), e.detail);
+  }
+};
+
+// Fans events out to the recorder and to stderr_logger.
+struct both : pgorm::observer {
+  std::shared_ptr<recorder> rec = std::make_shared<recorder>();
+  pgorm::stderr_logger log;
+  void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
+    rec->on_query_end(q, o);
+    log.on_query_end(q, o);
+  }
+  void on_pool_event(const pgorm::pool_event& e) override {
+    rec->on_pool_event(e);
+    log.on_pool_event(e);
+  }
+};
+
+class secrets_test : public pgorm::fault::fault_test,
+                     public ::testing::WithParamInterface<spelling> {
+ protected:
+  static void SetUpTestSuite() {
+    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{
+        .tcp = true, .host_auth = "scram-sha-256", .password = right_pw});
+  }
+  static void TearDownTestSuite() { pg_.reset(); }
+  static pgorm::testing::server& pg() { return *pg_; }
+
+  // No spelling of any of the secrets appears in `text`.
+  static void expect_clean(const std::string& text, std::string_view where) {
+    for (const std::string& secret :
+         {std::string(right_pw), std::string(wrong_pw), std::string(key_pw),
+          percent_encode_all(right_pw), percent_encode_all(wrong_pw), std::string("s3cret")}) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << where << " shows a secret: " << text;
+    }
+  }
+
+ private:
+  static inline std::unique_ptr<pgorm::testing::server> pg_;
+};
+
+TEST_P(secrets_test, a_right_password_never_shows) {
+  const std::string app_name = app("secret_ok", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), right_pw, app_name);
+  auto obs = std::make_shared<both>();
+  ::testing::internal::CaptureStderr();
+  std::string description;
+  {
+    {
+      pgorm::connection c{info, {.events = obs}};
+      description = c.description();
+      EXPECT_THROW(c.exec("select * from no_such_table"), pgorm::sql_error);
+    }
+    ASSERT_TRUE(
+        pgorm::fault::eventually([&] { return backends_of(app_name, pg().conninfo()) == 0; }));
+    pgorm::pool db{info, {.max_size = 1, .connection = {.events = obs}}};
+    EXPECT_EQ(db.exec("select 1", {}).value(0, 0), "1");
+    try {
+      db.exec("select 1/0", {});
+    } catch (const pgorm::error& e) {
+      expect_clean(e.what(), "what()");
+    }
+    expect_pool_matches_backends(db, app_name, pg().conninfo());
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  expect_clean(description, "description()");
+  EXPECT_THAT(description, ::testing::HasSubstr("user=postgres"));
+  expect_clean(obs->rec->text, "observer events");
+  EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("no_such_table"));
+  expect_clean(err, "stderr_logger");
+  EXPECT_THAT(err, ::testing::HasSubstr("pgorm: pool connect"));
+}
+
+TEST_P(secrets_test, a_wrong_password_never_shows) {
+  const std::string app_name = app("secret_bad", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), wrong_pw, app_name);
+  auto obs = std::make_shared<both>();
+  ::testing::internal::CaptureStderr();
+  try {
+    pgorm::connection c{info, {.connect_timeout = 5s}};
+    ADD_FAILURE() << "connected with a wrong password";
+  } catch (const pgorm::connection_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("password authentication failed"));
+    expect_clean(e.what(), "connection_error::what()");
+  }
+  try {
+    pgorm::pool eager{info, {.connection = {.events = obs}}};
+    ADD_FAILURE() << "an eager pool started with a wrong password";
+  } catch (const pgorm::error& e) {
+    expect_clean(e.what(), "eager pool what()");
+  }
+  {
+    pgorm::pool lazy{info, {.acquire_timeout = 200ms, .lazy = true, .connection = {.events = obs}}};
+    try {
+      auto l = lazy.acquire();
+      ADD_FAILURE() << "acquired with a wrong password";
+    } catch (const pgorm::pool_timeout& e) {
+      expect_clean(e.what(), "pool_timeout::what()");
+      expect_clean(e.last_connect_error(), "last_connect_error()");
+      try {
+        std::rethrow_if_nested(e);
+      } catch (const std::exception& cause) {
+        expect_clean(cause.what(), "nested cause");
+      }
+    }
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  expect_clean(obs->rec->text, "observer events");
+  EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("password authentication failed"));
+  expect_clean(err, "stderr_logger");
+  EXPECT_THAT(err, ::testing::HasSubstr("connect_failed"));
+}
+
+void PrintTo(spelling s, std::ostream* os) { *os << static_cast<int>(s); }
+
+std::string spelling_name(const ::testing::TestParamInfo<spelling>& p) {
+  switch (p.param) {
+    case spelling::key_value:
+      return "key_value";
+    case spelling::quoted:
+      return "quoted";
+    case spelling::uri_userinfo:
+      return "uri_userinfo";
+    case spelling::uri_query:
+      return "uri_query";
+    case spelling::percent_encoded:
+      return "percent_encoded";
+    case spelling::sslpassword:
+      return "sslpassword";
+  }
+  return "unknown";
+}
+
+INSTANTIATE_TEST_SUITE_P(spellings, secrets_test,
+                         ::testing::Values(spelling::key_value, spelling::quoted,
+                                           spelling::uri_userinfo, spelling::uri_query,
+                                           spelling::percent_encoded, spelling::sslpassword),
+                         spelling_name);
+
+}  // namespace
