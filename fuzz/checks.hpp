@@ -397,6 +397,19 @@ inline void check_sql_scan(std::string_view sql) {
     detail::violation("unsafe_sql_text and sql_literal::scan disagree");
   }
   if (max == 0) return;
+  if (max == sql_literal::too_large) {
+    // Some $n in the text must be above the limit.
+    for (std::size_t i = 0; i + 1 < sql.size(); ++i) {
+      if (sql[i] != '$') continue;
+      std::size_t j = i + 1;
+      while (j < sql.size() && sql[j] == '0') ++j;
+      const std::size_t begin = j;
+      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') ++j;
+      const std::string_view digits = sql.substr(begin, j - begin);
+      if (digits.size() > 5 || (digits.size() == 5 && digits > "65535")) return;
+    }
+    detail::violation("scan reports a number above 65535, which the text does not contain");
+  }
   const std::string wanted = std::to_string(max);
   for (std::size_t i = 0; i < sql.size(); ++i) {
     if (sql[i] != '$') continue;

@@ -76,14 +76,14 @@ std::vector<kv_pair> parse_key_values(std::string_view s) {
     if (i < s.size() && s[i] == '\'') {
       ++i;
       while (i < s.size() && s[i] != '\'') {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        p.value.push_back(s[i++]);
+        if (s[i] == '\\') ++i;  // an escape; a trailing backslash escapes nothing (as libpq)
+        if (i < s.size()) p.value.push_back(s[i++]);
       }
       if (i < s.size()) ++i;  // closing quote
     } else {
       while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])) == 0) {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        p.value.push_back(s[i++]);
+        if (s[i] == '\\') ++i;
+        if (i < s.size()) p.value.push_back(s[i++]);
       }
     }
     p.value_end = i;
@@ -96,25 +96,30 @@ std::vector<kv_pair> parse_key_values(std::string_view s) {
 struct uri_parts {
   std::size_t password_begin = std::string_view::npos;  // range of the raw password, if any
   std::size_t password_end = 0;
-  std::vector<kv_pair> query;  // values raw (percent-encoded), ranges into the URI
+  std::size_t libpq_password_end = 0;  // where libpq ends the password: the first '@'
+  std::vector<kv_pair> query;          // values raw (percent-encoded), ranges into the URI
 };
 
 uri_parts parse_uri(std::string_view s) {
   uri_parts parts;
   const std::size_t scheme_end = s.find("://") + 3;
-  const std::size_t authority_end = std::min(s.find_first_of("/?", scheme_end), s.size());
-  const std::string_view authority = s.substr(scheme_end, authority_end - scheme_end);
-  // The user-info ends at the last '@' of the authority (a raw '@' in a password is invalid,
-  // but people write it; libpq uses the last one too when it splits host lists).
-  const std::size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    const std::size_t colon = authority.find(':');
-    if (colon != std::string_view::npos && colon < at) {
-      parts.password_begin = scheme_end + colon + 1;
-      parts.password_end = scheme_end + at;
+  // libpq (conninfo_uri_parse_options) takes the user-info up to the first '@' before any '/'
+  // ('?' does not end it). A raw '@' in a password is invalid, but people write it: the range
+  // masked runs to the last '@' before the '/', so both readings are covered (found by fuzzing).
+  const std::size_t slash = std::min(s.find('/', scheme_end), s.size());
+  const std::size_t first_at = s.find('@', scheme_end);
+  if (first_at != std::string_view::npos && first_at < slash) {
+    const std::size_t last_at = s.rfind('@', slash - 1);
+    const std::size_t colon = s.find(':', scheme_end);
+    if (colon != std::string_view::npos && colon < first_at) {
+      parts.password_begin = colon + 1;
+      parts.password_end = last_at;
+      parts.libpq_password_end = first_at;
     }
   }
-  const std::size_t q = s.find('?', scheme_end);
+  // The query string starts after the user-info, which may itself hold a '?'.
+  const std::size_t q = s.find(
+      '?', parts.password_begin != std::string_view::npos ? parts.libpq_password_end : scheme_end);
   if (q != std::string_view::npos) {
     std::size_t i = q + 1;
     while (i <= s.size()) {
@@ -168,7 +173,11 @@ std::string redact_conninfo(std::string_view conninfo) {
   std::sort(ranges.begin(), ranges.end(), [](auto a, auto b) { return a.first > b.first; });
   for (const auto& [begin, end] : ranges) {
     const bool user_info = is_uri(conninfo) && end < conninfo.size() && conninfo[end] == '@';
-    out.replace(begin, end - begin, user_info ? std::string_view{} : mask);
+    // key='quoted'next: keep the next pair apart from the mask.
+    const bool glued = !is_uri(conninfo) && end < conninfo.size() &&
+                       std::isspace(static_cast<unsigned char>(conninfo[end])) == 0;
+    out.replace(begin, end - begin,
+                user_info ? std::string{} : std::string(mask) + (glued ? " " : ""));
   }
   return out;
 }
@@ -180,6 +189,8 @@ std::vector<std::string> conninfo_secrets(std::string_view conninfo) {
     if (parts.password_begin != std::string_view::npos) {
       add_secret(secrets,
                  conninfo.substr(parts.password_begin, parts.password_end - parts.password_begin));
+      add_secret(secrets, conninfo.substr(parts.password_begin,
+                                          parts.libpq_password_end - parts.password_begin));
     }
     for (const auto& p : parts.query) {
       if (is_secret_key(p.key)) add_secret(secrets, p.value);

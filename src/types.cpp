@@ -344,6 +344,16 @@ void numeric_binary_to_text(std::string_view bytes, std::string& out) {
       out.push_back(static_cast<char>('0' + v % 10));
     }
   }
+  // Canonical text, whatever the sender's digit groups: no leading zeros in the integer part
+  // (a leading zero group, or weight beyond the digits), and no "-0" (found by fuzzing).
+  const std::size_t start = sign == numeric_neg ? 1 : 0;
+  const std::size_t int_end = std::min(out.find('.'), out.size());
+  std::size_t first = start;
+  while (first + 1 < int_end && out[first] == '0') ++first;
+  out.erase(start, first - start);
+  if (sign == numeric_neg && out.find_first_of("123456789") == std::string::npos) {
+    out.erase(0, 1);
+  }
 }
 
 // ---- arrays ------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class param {
   }
 
   /// A value in PostgreSQL's text format (what `psql` would show). May not contain a NUL byte:
-  /// exec() refuses such a value with usage_error rather than truncating it.
+  /// exec() refuses such a value with conversion_error rather than truncating it.
   static constexpr param text(std::string_view value, oid type = 0) noexcept {
     return {value.data() == nullptr ? "" : value.data(), value.size(), type, data_format::text};
   }

@@ -24,7 +24,11 @@ class sql_literal {
   consteval sql_literal(const char* text) : text_(text), max_placeholder_(scan(text_)) {}
 
   [[nodiscard]] constexpr std::string_view text() const noexcept { return text_; }
-  /// The highest $n in the text (outside quotes and comments), 0 when there is none.
+  /// What scan() reports for a placeholder number above 65,535, the protocol's limit.
+  static constexpr std::size_t too_large = 65536;
+
+  /// The highest $n in the text (outside quotes and comments), 0 when there is none;
+  /// too_large when a number exceeds 65,535.
   [[nodiscard]] constexpr std::size_t max_placeholder() const noexcept { return max_placeholder_; }
 
   /// Highest $n outside '...', "...", $tag$...$tag$ and comments.
@@ -49,7 +53,13 @@ class sql_literal {
       } else if (c == '$' && i + 1 < s.size() && digit(s[i + 1])) {
         std::size_t n = 0;
         ++i;
-        while (i < s.size() && digit(s[i])) n = n * 10 + static_cast<std::size_t>(s[i++] - '0');
+        // A number above the protocol's limit of 65,535 parameters reads as too_large, rather
+        // than wrapping around (found by fuzzing).
+        while (i < s.size() && digit(s[i])) {
+          n = n > 65535 ? too_large : n * 10 + static_cast<std::size_t>(s[i] - '0');
+          ++i;
+        }
+        if (n > 65535) n = too_large;
         if (n > max) max = n;
       } else if (c == '$' && i > 0 && ident(s[i - 1])) {
         ++i;  // part of an identifier such as a$b

@@ -80,6 +80,11 @@ class transaction : public query_methods<transaction> {
               data_format result_format = data_format::text) {
     return conn_->exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
+  /// Runs a statement with a client-side deadline (see connection::exec).
+  result exec(std::string_view sql, std::span<const param> params, data_format result_format,
+              std::chrono::milliseconds timeout) {
+    return conn_->exec(sql, params, result_format, timeout);
+  }
   /// Runs statements through the simple protocol (see connection::exec).
   result exec(std::string_view sql) { return conn_->exec(sql); }
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,

@@ -5,6 +5,7 @@
 /// What every query builder shares: the executor concept, static SQL rendering, the statement
 /// returned by to_sql(), and the run-and-read helpers.
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,40 @@ concept executor = requires(E& e, std::string_view sql, std::span<const param> p
 };
 
 static_assert(executor<connection>);
+
+/// An executor that runs each statement of another with a client-side deadline: past it the
+/// statement is cancelled on the server and query_canceled is thrown (see
+/// connection::exec(sql, params, format, timeout)). Streaming (each()) runs without deadline.
+///
+/// Example: `auto quick = pgorm::with_timeout(conn, 200ms); auto rows = q.all(quick);`
+template <class E>
+class with_timeout {
+  static_assert(
+      requires(E & e, std::string_view sql, std::span<const param> p) {
+        {
+          e.exec(sql, p, data_format::binary, std::chrono::milliseconds(1))
+          } -> std::same_as<result>;
+      },
+      "pgorm: with_timeout() needs an executor with exec(sql, params, format, timeout), such as "
+      "pgorm::connection or pgorm::transaction");
+
+ public:
+  with_timeout(E& exec, std::chrono::milliseconds timeout) noexcept
+      : exec_(&exec), timeout_(timeout) {}
+  result exec(std::string_view sql, std::span<const param> params, data_format format) {
+    return exec_->exec(sql, params, format, timeout_);
+  }
+  void exec_each(std::string_view sql, std::span<const param> params, data_format format,
+                 const std::function<void(const result&)>& on_row) {
+    exec_->exec_each(sql, params, format, on_row);
+  }
+  /// The wrapped executor.
+  E& inner() const noexcept { return *exec_; }
+
+ private:
+  E* exec_;
+  std::chrono::milliseconds timeout_;
+};
 
 /// A rendered statement: its SQL text and its parameters, for logging, debugging and snapshot
 /// tests. Parameter values are in binary format (params()); SQL holds only placeholders.

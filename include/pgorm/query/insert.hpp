@@ -415,9 +415,22 @@ class insert_query
   template <executor E>
   std::int64_t exec(E& exec) const {
     if constexpr (detail::is_insert_many_v<Rows> && !detail::dml_present_v<Conflict> &&
-                  !detail::dml_present_v<Returning> && std::is_same_v<E, connection>) {
+                  !detail::dml_present_v<Returning>) {
       if (!rows_.rows.empty() && rows_.rows.size() >= rows_.copy_threshold) {
-        if (const auto n = detail::insert_via_copy<T>(exec, rows_.rows)) return *n;
+        // COPY needs the connection itself: a connection, a transaction's, or one from a pool.
+        if constexpr (std::is_same_v<E, connection>) {
+          if (const auto n = detail::insert_via_copy<T>(exec, rows_.rows)) return *n;
+        } else if constexpr (requires {
+                               { exec.conn() } -> std::same_as<connection&>;
+                             }) {
+          if (const auto n = detail::insert_via_copy<T>(exec.conn(), rows_.rows)) return *n;
+        } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
+          const auto n = exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
+            if (auto copied = detail::insert_via_copy<T>(c, rows_.rows)) return copied;
+            return runner::exec(c);
+          });
+          if (n) return *n;
+        }
       }
     }
     return runner::exec(exec);

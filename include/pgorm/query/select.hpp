@@ -518,6 +518,20 @@ class select_query {
     return row_reader<row_type>(res).read(0);
   }
 
+  /// Runs the query and returns how many rows it returned (the rows themselves are dropped).
+  std::int64_t exec() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return exec(*exec_);
+    } else {
+      return 0;
+    }
+  }
+  template <executor E>
+  std::int64_t exec(E& e) const {
+    check();
+    return detail::run(*this, e).rows();
+  }
+
   /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
   /// sits in memory whole. An exception from fn stops the query and propagates.
   template <class F>
