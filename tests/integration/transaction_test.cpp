@@ -384,3 +384,39 @@ TEST_F(transaction_test, stderr_logger_never_prints_passwords_or_values) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(transaction_test, with_timeout_gives_builders_a_client_deadline) {
+  conn().exec("create table slow (id int)");
+  conn().exec("insert into slow values (1)");
+  auto quick = pgorm::with_timeout(conn(), 150ms);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(pgorm::query<std::tuple<int>>("select id from slow, pg_sleep(3)").all(quick),
+               pgorm::query_canceled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  EXPECT_EQ(pgorm::select<counter>().exec(quick), 2);  // fast statements run normally
+  conn().transaction([&](pgorm::transaction& tx) {
+    auto in_tx = pgorm::with_timeout(tx, 5000ms);
+    EXPECT_EQ(pgorm::find<counter>(in_tx, 1)->n, 0);
+  });
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(transaction_test, large_inserts_use_copy_through_pools_and_transactions) {
+  std::vector<counter> rows;
+  for (std::int64_t i = 0; i < 30'000; ++i) rows.push_back({1000 + i, i});
+  // 30,000 rows x 2 columns would exceed the 65,535-parameter limit of one INSERT: only COPY
+  // can take them in one call.
+  conn().transaction([&](pgorm::transaction& tx) {
+    EXPECT_EQ(tx.insert(std::vector<counter>(rows.begin(), rows.begin() + 15'000)).exec(), 15'000);
+  });
+  pgorm::pool db{conninfo(), {.max_size = 2}};
+  EXPECT_EQ(db.insert(std::vector<counter>(rows.begin() + 15'000, rows.end())).exec(), 15'000);
+  EXPECT_EQ(std::get<0>(conn().select(pgorm::count()).from<counter>().one()), 30'002);
+}
+
+}  // namespace
