@@ -19,11 +19,20 @@ namespace pgorm {
 
 // ---- result ------------------------------------------------------------------------------------
 
+result::result(pg_result* res) noexcept
+    : res_(res),
+      rows_(res == nullptr ? 0 : PQntuples(res)),
+      columns_(res == nullptr ? 0 : PQnfields(res)) {}
+
 result& result::operator=(result&& other) noexcept {
   if (this != &other) {
     if (res_ != nullptr) PQclear(res_);
     res_ = other.res_;
+    rows_ = other.rows_;
+    columns_ = other.columns_;
     other.res_ = nullptr;
+    other.rows_ = 0;
+    other.columns_ = 0;
   }
   return *this;
 }
@@ -32,24 +41,16 @@ result::~result() {
   if (res_ != nullptr) PQclear(res_);
 }
 
-int result::rows() const noexcept { return res_ == nullptr ? 0 : PQntuples(res_); }
-int result::columns() const noexcept { return res_ == nullptr ? 0 : PQnfields(res_); }
-
-void result::check_column(int col) const {
-  if (col < 0 || col >= columns()) {
-    throw usage_error(
-        fmt::format("pgorm: column index {} is out of range; the result has {} "
-                    "column(s)",
-                    col, columns()));
-  }
+void result::throw_bad_column(int col) const {
+  throw usage_error(
+      fmt::format("pgorm: column index {} is out of range; the result has {} "
+                  "column(s)",
+                  col, columns_));
 }
 
-void result::check_index(int row, int col) const {
-  check_column(col);
-  if (row < 0 || row >= rows()) {
-    throw usage_error(
-        fmt::format("pgorm: row index {} is out of range; the result has {} row(s)", row, rows()));
-  }
+void result::throw_bad_row(int row) const {
+  throw usage_error(
+      fmt::format("pgorm: row index {} is out of range; the result has {} row(s)", row, rows_));
 }
 
 std::string_view result::column_name(int col) const {
@@ -578,6 +579,26 @@ void connection::prepare_params(std::string_view sql, std::span<const param> par
       a.lengths[i] = static_cast<int>(p.bytes().size());
     }
   }
+}
+
+std::string connection::prepared_name(std::string_view sql, std::span<const param> params) {
+  PGconn* conn = checked_handle();
+  if (!options_.prepare) return {};
+  param_arrays a;
+  prepare_params(sql, params, a);
+  const std::uint64_t h = statement_cache::hash_of(sql, a.types, a.count);
+  statement_cache::entry* entry = nullptr;
+  const auto found = cache_->find(h, sql, a.types, a.count, entry);
+  if (found == statement_cache::lookup::collision) return {};
+  if (found == statement_cache::lookup::miss) {
+    std::string name = fmt::format("pgorm_{:016x}", h);
+    result prepared =
+        check(PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types), sql, params);
+    const std::string evicted = cache_->add(h, sql, a.types, a.count, std::move(name));
+    if (!evicted.empty()) PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", evicted).c_str()));
+    cache_->find(h, sql, a.types, a.count, entry);
+  }
+  return entry->name;
 }
 
 result connection::exec(std::string_view sql, std::span<const param> params,

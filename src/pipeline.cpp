@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -51,29 +52,53 @@ std::string what_of(const std::exception_ptr& error) {
 void send_one(PGconn* c, const detail::pipeline_slot& slot) {
   const std::span<const param> params = slot.params.params();
   const std::size_t n = params.size();
-  std::vector<Oid> types(n);
-  std::vector<const char*> values(n);
-  std::vector<int> lengths(n);
-  std::vector<int> formats(n);
-  std::vector<std::string> text_copies;
-  text_copies.reserve(n);
+  // Up to 16 parameters on the stack; more in vectors.
+  constexpr std::size_t inline_count = 16;
+  Oid types_small[inline_count];
+  const char* values_small[inline_count];
+  int lengths_small[inline_count];
+  int formats_small[inline_count];
+  std::vector<Oid> types_big;
+  std::vector<const char*> values_big;
+  std::vector<int> lengths_big;
+  std::vector<int> formats_big;
+  Oid* types = types_small;
+  const char** values = values_small;
+  int* lengths = lengths_small;
+  int* formats = formats_small;
+  if (n > inline_count) {
+    types_big.resize(n);
+    values_big.resize(n);
+    lengths_big.resize(n);
+    formats_big.resize(n);
+    types = types_big.data();
+    values = values_big.data();
+    lengths = lengths_big.data();
+    formats = formats_big.data();
+  }
+  std::vector<std::string> text_copies;  // only for text-format values, which builders never use
   for (std::size_t i = 0; i != n; ++i) {
     const param& p = params[i];
     types[i] = p.type();
     formats[i] = static_cast<int>(p.format());
+    lengths[i] = 0;
     if (p.is_null()) {
       values[i] = nullptr;
     } else if (p.format() == data_format::text) {
+      if (text_copies.capacity() == 0) text_copies.reserve(n);
       values[i] = text_copies.emplace_back(p.bytes()).c_str();
     } else {
       values[i] = p.bytes().data();
       lengths[i] = static_cast<int>(p.bytes().size());
     }
   }
-  if (PQsendQueryParams(c, slot.sql.c_str(), static_cast<int>(n), types.data(), values.data(),
-                        lengths.data(), formats.data(), 1) == 0) {
-    detail::throw_connection_error(c, "sending a pipelined statement failed", {});
-  }
+  // A cached prepared statement skips parsing and planning on the server (Bind + Execute only).
+  const int sent = slot.prepared.empty()
+                       ? PQsendQueryParams(c, slot.sql.c_str(), static_cast<int>(n), types, values,
+                                           lengths, formats, 1)
+                       : PQsendQueryPrepared(c, slot.prepared.c_str(), static_cast<int>(n), values,
+                                             lengths, formats, 1);
+  if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", {});
 }
 
 // Waits until the socket is readable (and writable, when libpq still has bytes to send).
@@ -170,6 +195,27 @@ void pipeline::run() {
   }
   if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
     throw usage_error("pgorm: pipeline::run(): the connection is already in pipeline mode");
+  }
+
+  // Prepare (or find in the connection's cache) each distinct statement before entering
+  // pipeline mode, where a synchronous PQprepare is not allowed. When the pipeline has more
+  // distinct statements than the cache holds, early names could be evicted by later ones: it
+  // then uses unnamed statements.
+  std::unordered_set<std::string_view> distinct;
+  for (const slot_ptr& slot : slots) distinct.insert(slot->sql);
+  if (distinct.size() <= conn_->statement_cache_capacity()) {
+    try {
+      for (const slot_ptr& slot : slots) {
+        slot->prepared = conn_->prepared_name(slot->sql, slot->params.params());
+      }
+    } catch (const sql_error&) {
+      // A statement the server rejects: send everything unnamed, so that its error is reported
+      // at its place in the pipeline like any other.
+      for (const slot_ptr& slot : slots) slot->prepared.clear();
+    } catch (...) {
+      settle_rest(std::current_exception());
+      throw;
+    }
   }
 
   try {

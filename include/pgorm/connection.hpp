@@ -79,17 +79,21 @@ class result {
  public:
   result() noexcept = default;
   /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
-  explicit result(pg_result* res) noexcept : res_(res) {}
-  result(result&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+  explicit result(pg_result* res) noexcept;
+  result(result&& other) noexcept : res_(other.res_), rows_(other.rows_), columns_(other.columns_) {
+    other.res_ = nullptr;
+    other.rows_ = 0;
+    other.columns_ = 0;
+  }
   result& operator=(result&& other) noexcept;
   result(const result&) = delete;
   result& operator=(const result&) = delete;
   ~result();
 
   /// Number of rows returned (0 for commands that return none).
-  [[nodiscard]] int rows() const noexcept;
+  [[nodiscard]] int rows() const noexcept { return rows_; }
   /// Number of columns in each row.
-  [[nodiscard]] int columns() const noexcept;
+  [[nodiscard]] int columns() const noexcept { return columns_; }
   [[nodiscard]] bool empty() const noexcept { return rows() == 0; }
 
   /// Name of column `col`, as the server labelled it.
@@ -120,9 +124,22 @@ class result {
   [[nodiscard]] pg_result* native_handle() const noexcept { return res_; }
 
  private:
-  void check_column(int col) const;
-  void check_index(int row, int col) const;
+  // Inline, so that an in-range access costs two compares (the dimensions are read once).
+  void check_column(int col) const {
+    if (col < 0 || col >= columns_) [[unlikely]]
+      throw_bad_column(col);
+  }
+  void check_index(int row, int col) const {
+    check_column(col);
+    if (row < 0 || row >= rows_) [[unlikely]]
+      throw_bad_row(row);
+  }
+  [[noreturn]] void throw_bad_column(int col) const;
+  [[noreturn]] void throw_bad_row(int row) const;
+
   pg_result* res_ = nullptr;
+  int rows_ = 0;
+  int columns_ = 0;
 };
 
 /// Options for opening a connection.
@@ -195,6 +212,18 @@ class connection {
   /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
   /// advisory locks) and forgets the prepared-statement cache accordingly.
   void discard_all();
+
+  /// The name of the cached prepared statement for `sql` with the types of `params`,
+  /// preparing it first (one round trip) when the cache does not hold it; "" when statements
+  /// are not prepared (connect_options::prepare is false) or the text cannot be cached. For
+  /// code that sends statements itself, such as pgorm::pipeline; the name stays valid until
+  /// the cache evicts it (statement_cache_size newer statements later).
+  std::string prepared_name(std::string_view sql, std::span<const param> params);
+
+  /// The most statements the cache keeps (connect_options::statement_cache_size).
+  [[nodiscard]] std::size_t statement_cache_capacity() const noexcept {
+    return options_.statement_cache_size == 0 ? 1 : options_.statement_cache_size;
+  }
 
   /// Number of statements currently prepared on this connection by the cache.
   [[nodiscard]] std::size_t prepared_statements() const noexcept;

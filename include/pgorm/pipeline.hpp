@@ -63,6 +63,7 @@ namespace detail {
 struct pipeline_slot {
   std::string sql;
   param_list params;
+  std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
   std::size_t index = 0;
   bool done = false;         // run() has settled it (result or error)
   result res;                // when it succeeded

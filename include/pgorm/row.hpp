@@ -94,10 +94,17 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   void prepare_field(const result& res, int begin, int end, std::array<bool, 1600>& used) {
     constexpr std::string_view name = desc::columns[I].name;
     int found = -1;
-    for (int c = begin; c < end; ++c) {
-      if (res.column_name(c) == name) {
-        found = c;
-        break;
+    // Queries pgorm renders list the columns in field order: try that position first, so
+    // matching a row of n fields costs n name comparisons rather than n * n / 2.
+    const int expected = begin + static_cast<int>(I);
+    if (expected < end && res.column_name(expected) == name) {
+      found = expected;
+    } else {
+      for (int c = begin; c < end; ++c) {
+        if (res.column_name(c) == name) {
+          found = c;
+          break;
+        }
       }
     }
     if (found < 0) throw_missing_column(desc::name, desc::columns[I].field_name, name);
