@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <list>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -467,6 +468,7 @@ result observe(observer* obs, std::string_view sql, std::span<const param> param
 
 result connection::exec(std::string_view sql) {
   PGconn* conn = checked_handle();
+  if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
   return observe(options_.events.get(), sql, {}, description_, [&] {
     scratch_.assign(sql);
     result res = check(PQexec(conn, scratch_.c_str()), sql, {});
@@ -539,6 +541,7 @@ void connection::prepare_params(std::string_view sql, std::span<const param> par
     a.types = a.types_big.data();
   }
 
+  if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
   // SQL and text parameters need NUL terminators (libpq reads text values up to the first NUL),
   // so they are copied into one scratch buffer; pointers are taken once it stops growing.
   scratch_.assign(sql);
@@ -613,27 +616,60 @@ result connection::exec(std::string_view sql, std::span<const param> params,
                  [&] { return exec_impl(sql, params, result_format, timeout); });
 }
 
+namespace {
+
+// Sends a cancel request without waiting for it: PQcancel blocks until the server closes the
+// cancel connection, which on a black-holed link is never. A detached thread owns its own
+// PGcancel (made here, on the connection's thread, where PQgetCancel is safe).
+void cancel_in_background(PGconn* conn) {
+  PGcancel* cancel = PQgetCancel(conn);
+  if (cancel == nullptr) return;
+  try {
+    std::thread([cancel] {
+      char errbuf[256];
+      PQcancel(cancel, errbuf, sizeof errbuf);
+      PQfreeCancel(cancel);
+    }).detach();
+  } catch (...) {  // no thread: cancel inline rather than not at all
+    char errbuf[256];
+    PQcancel(cancel, errbuf, sizeof errbuf);
+    PQfreeCancel(cancel);
+  }
+}
+
+}  // namespace
+
 pg_result* connection::wait_for_result(std::chrono::milliseconds timeout) {
   PGconn* conn = conn_;
-  const auto deadline = clock::now() + timeout;
+  auto limit = clock::now() + timeout;
   bool cancelled = false;
   while (PQisBusy(conn) == 1) {
-    int wait_ms = -1;
-    if (!cancelled) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-      if (left <= 0) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(limit - clock::now()).count();
+    if (left <= 0) {
+      if (!cancelled) {
         // The deadline passed: ask the server to stop; its answer is a 57014 error result.
-        cancel();
+        cancel_in_background(conn);
         cancelled = true;
+        // Grace for that answer: as long as the deadline itself, at least 100 ms, at most 1 s.
+        limit =
+            clock::now() + std::clamp<std::chrono::milliseconds>(
+                               timeout, std::chrono::milliseconds(100), std::chrono::seconds(1));
         continue;
       }
-      wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
+      // No answer to the statement nor to the cancel request: the link is dead. Close the
+      // connection rather than wait for TCP to notice.
+      const std::string where = description_;
+      release();
+      throw connection_error(fmt::format(
+          "pgorm: the statement did not finish within its {} ms deadline and the server did not "
+          "answer the cancel request; the connection ({}) was closed",
+          timeout.count(), where));
     }
     pollfd pfd{};
     pfd.fd = PQsocket(conn);
     pfd.events = POLLIN;
-    const int ready = ::poll(&pfd, 1, wait_ms);
+    const int ready = ::poll(
+        &pfd, 1, static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max())));
     if (ready < 0 && errno != EINTR) return nullptr;
     if (ready > 0 && PQconsumeInput(conn) == 0) break;  // PQgetResult reports the failure
   }
@@ -671,8 +707,13 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
     if (found == statement_cache::lookup::collision) return check(unnamed(), sql, params);
     if (found == statement_cache::lookup::miss) {
       std::string name = fmt::format("pgorm_{:016x}", h);
-      result prepared =
-          check(PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types), sql, params);
+      pg_result* prep = nullptr;
+      if (!async) {
+        prep = PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types);
+      } else if (PQsendPrepare(conn, name.c_str(), scratch_.data(), a.count, a.types) == 1) {
+        prep = wait_for_result(timeout);  // the deadline holds while preparing too
+      }
+      result prepared = check(prep, sql, params);
       const std::string evicted = cache_->add(h, sql, a.types, a.count, std::move(name));
       if (!evicted.empty()) {
         // Best effort: a failure here only leaves a statement allocated until disconnect.
@@ -704,14 +745,9 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
         }
         continue;
       }
-      if (stale) {
-        // Inside a transaction the error stands; the next use outside one prepares afresh.
-        const std::string name = entry->name;
-        cache_->erase(h);
-        result failed(res);
-        PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", name).c_str()));
-        detail::throw_result_error(failed.native_handle(), conn, sql, params, secrets_);
-      }
+      // Inside a transaction the error stands (the transaction is aborted). The entry stays:
+      // its next use outside a transaction meets 0A000 again and re-prepares it then, since
+      // DEALLOCATE cannot run in an aborted transaction.
     }
     return check(res, sql, params);
   }

@@ -44,6 +44,13 @@ std::string trim_message(std::string_view message) {
   return std::string(message);
 }
 
+void throw_nul_in_sql(std::string_view sql) {
+  throw usage_error(fmt::format(
+      "pgorm: the SQL text has a NUL byte at offset {}; libpq would silently cut the statement "
+      "there, so it is refused (values belong in $n parameters)",
+      sql.find('\0')));
+}
+
 void throw_connection_error(const PGconn* conn, std::string_view context,
                             const std::vector<std::string>& secrets) {
   const std::string message = trim_message(conn == nullptr ? "" : PQerrorMessage(conn));

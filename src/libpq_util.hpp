@@ -26,6 +26,9 @@ namespace pgorm::detail {
 [[noreturn]] void throw_connection_error(const PGconn* conn, std::string_view context,
                                          const std::vector<std::string>& secrets);
 
+/// Throws usage_error: SQL text with a NUL byte would be cut short by libpq.
+[[noreturn]] void throw_nul_in_sql(std::string_view sql);
+
 /// Trims the trailing newline libpq puts at the end of its messages.
 std::string trim_message(std::string_view message);
 
