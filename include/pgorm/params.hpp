@@ -156,49 +156,110 @@ auto encode_params(const Args&... args) {
 /// Example: `param_list p; p.add(42); if (name) p.add(*name); conn.exec(sql, p.params(), ...);`
 class param_list {
  public:
+  param_list() = default;
+  // Copies and moves rebuild their views on first use: the old ones point into the source.
+  param_list(const param_list& other)
+      : bytes_(other.bytes_),
+        size_(other.size_),
+        inline_slots_(other.inline_slots_),
+        heap_slots_(other.heap_slots_) {}
+  param_list(param_list&& other) noexcept
+      : bytes_(std::move(other.bytes_)),
+        size_(other.size_),
+        inline_slots_(other.inline_slots_),
+        heap_slots_(std::move(other.heap_slots_)) {
+    other.size_ = 0;
+    other.built_ = stale;
+  }
+  param_list& operator=(const param_list& other) {
+    if (this != &other) *this = param_list(other);
+    return *this;
+  }
+  param_list& operator=(param_list&& other) noexcept {
+    if (this != &other) {
+      bytes_ = std::move(other.bytes_);
+      size_ = other.size_;
+      inline_slots_ = other.inline_slots_;
+      heap_slots_ = std::move(other.heap_slots_);
+      built_ = stale;
+      other.size_ = 0;
+      other.built_ = stale;
+    }
+    return *this;
+  }
+  ~param_list() = default;
+
   /// Appends one parameter and returns its number (1-based), for writing "$n" into the SQL.
   template <class Arg>
   std::size_t add(const Arg& value) {
     using T = param_type_t<Arg>;
     if constexpr (pg_encodable<T>) {
-      slots_.push_back(encode_param(static_cast<const T&>(value), bytes_, slots_.size() + 1));
-      params_.clear();
+      push(encode_param(static_cast<const T&>(value), bytes_, size_ + 1));
     } else {
       report_param_type<T>();
     }
-    return slots_.size();
+    return size_;
   }
 
   /// Appends a parameter that is already encoded (its bytes are copied); returns its number.
   std::size_t add_encoded(const param& p) {
     param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null()};
     if (!p.is_null()) bytes_.append(p.bytes());
-    slots_.push_back(slot);
-    params_.clear();
-    return slots_.size();
+    push(slot);
+    return size_;
   }
 
   /// The parameters, valid until the next add() or clear().
   [[nodiscard]] std::span<const param> params() const {
-    if (params_.size() != slots_.size()) {
-      params_.clear();
-      params_.reserve(slots_.size());
-      for (const param_slot& slot : slots_) params_.push_back(to_param(slot, bytes_));
+    const param_slot* slots = size_ <= inline_count ? inline_slots_.data() : heap_slots_.data();
+    if (size_ <= inline_count) {
+      if (built_ != size_) {
+        for (std::size_t i = 0; i != size_; ++i) inline_params_[i] = to_param(slots[i], bytes_);
+        built_ = size_;
+      }
+      return {inline_params_.data(), size_};
     }
-    return params_;
+    if (built_ != size_) {
+      heap_params_.clear();
+      heap_params_.reserve(size_);
+      for (std::size_t i = 0; i != size_; ++i) heap_params_.push_back(to_param(slots[i], bytes_));
+      built_ = size_;
+    }
+    return heap_params_;
   }
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return slots_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   void clear() noexcept {
     bytes_.clear();
-    slots_.clear();
-    params_.clear();
+    heap_slots_.clear();
+    heap_params_.clear();
+    size_ = 0;
+    built_ = stale;
   }
 
  private:
+  // The first few parameters live inline: a typical statement allocates nothing for them
+  // (bench: point select, pgorm/libpq instructions).
+  static constexpr std::size_t inline_count = 8;
+
+  void push(const param_slot& slot) {
+    if (size_ < inline_count) {
+      inline_slots_[size_] = slot;
+    } else {
+      if (size_ == inline_count) heap_slots_.assign(inline_slots_.begin(), inline_slots_.end());
+      heap_slots_.push_back(slot);
+    }
+    ++size_;
+  }
+
   byte_buffer bytes_;
-  std::vector<param_slot> slots_;
-  mutable std::vector<param> params_;
+  std::size_t size_ = 0;
+  std::array<param_slot, inline_count> inline_slots_{};
+  std::vector<param_slot> heap_slots_;  // every slot, once there are more than inline_count
+  static constexpr std::size_t stale = static_cast<std::size_t>(-1);
+  mutable std::size_t built_ = stale;  // how many of the views below are up to date
+  mutable std::array<param, inline_count> inline_params_ = null_params<inline_count>();
+  mutable std::vector<param> heap_params_;
 };
 
 }  // namespace pgorm::detail
