@@ -440,6 +440,7 @@ class observed_query {
     if (obs_ == nullptr) return;
     event_.sql = sql;
     event_.operation = detail::operation_of(sql, operation_);
+    event_.table = detail::table_of(sql);
     event_.server = server;
     event_.param_count = params.size();
     if (obs_->wants_parameters()) event_.params = params;

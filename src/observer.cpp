@@ -25,6 +25,77 @@ std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept
   return {buffer, n};
 }
 
+namespace {
+
+bool keyword_at(std::string_view sql, std::size_t i, std::string_view word) noexcept {
+  if (i + word.size() > sql.size()) return false;
+  if (i > 0) {
+    const char before = sql[i - 1];
+    if (before != ' ' && before != '\n' && before != '\t' && before != '\r' && before != ')') {
+      return false;
+    }
+  }
+  for (std::size_t k = 0; k < word.size(); ++k) {
+    char c = sql[i + k];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != word[k]) return false;
+  }
+  const std::size_t after = i + word.size();
+  return after < sql.size() && (sql[after] == ' ' || sql[after] == '\n' || sql[after] == '\t');
+}
+
+// The identifier (possibly schema-qualified and quoted) starting at or after `i`.
+std::string_view identifier_at(std::string_view sql, std::size_t i) noexcept {
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) ++i;
+  const std::size_t begin = i;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '"') {
+      const std::size_t close = sql.find('"', i + 1);
+      if (close == std::string_view::npos) return {};
+      i = close + 1;
+      continue;
+    }
+    const bool ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '$' || c == '.';
+    if (!ident) break;
+    ++i;
+  }
+  return sql.substr(begin, i - begin);
+}
+
+}  // namespace
+
+std::string_view table_of(std::string_view sql) noexcept {
+  char buffer[16];
+  const std::string_view op = operation_of(sql, buffer);
+  std::string_view keyword;
+  if (op == "SELECT" || op == "DELETE") {
+    keyword = "FROM";
+  } else if (op == "INSERT") {
+    keyword = "INTO";
+  } else if (op == "UPDATE") {
+    keyword = "UPDATE";
+  } else {
+    return {};
+  }
+  // Skip quoted text and parenthesized subqueries: the statement's own keyword is at depth 0.
+  int depth = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      const std::size_t close = sql.find(c, i + 1);
+      if (close == std::string_view::npos) return {};
+      i = close;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth == 0 && keyword_at(sql, i, keyword)) return identifier_at(sql, i + keyword.size());
+  }
+  return {};
+}
+
 }  // namespace detail
 
 namespace {

@@ -23,7 +23,11 @@ class param;
 struct query_event {
   std::string_view sql;        ///< the SQL text, with $n placeholders (never values)
   std::string_view operation;  ///< first keyword, upper case: SELECT, INSERT, UPDATE, ...
-  std::string_view server;     ///< connection description (host, port, dbname, user)
+  /// The table the statement works on, as written in the SQL (quotes and schema included):
+  /// the first table after FROM (SELECT, DELETE), INTO (INSERT) or UPDATE; "" when there is
+  /// none or the statement is not one of those (OpenTelemetry's db.collection.name).
+  std::string_view table;
+  std::string_view server;  ///< connection description (host, port, dbname, user)
   std::size_t param_count = 0;
   /// The parameters, only when observer::wants_parameters() is true; else empty.
   std::span<const param> params;
@@ -105,6 +109,8 @@ class stderr_logger : public observer {
 namespace detail {
 /// The first keyword of `sql`, upper-cased, e.g. "SELECT" (for WITH ... queries, "WITH").
 std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept;
+/// The table `sql` works on, as query_event::table describes; a view into `sql`.
+std::string_view table_of(std::string_view sql) noexcept;
 }  // namespace detail
 
 }  // namespace pgorm

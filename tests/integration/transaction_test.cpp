@@ -329,6 +329,7 @@ struct recording_observer : pgorm::observer {
   struct entry {
     std::string sql;
     std::string operation;
+    std::string table;
     std::size_t params;
     std::int64_t rows;
     std::string sqlstate;
@@ -345,8 +346,8 @@ struct recording_observer : pgorm::observer {
   }
   void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
     std::lock_guard lock(m);
-    ends.push_back({std::string(q.sql), std::string(q.operation), q.param_count, o.rows,
-                    std::string(o.sqlstate), q.params.size()});
+    ends.push_back({std::string(q.sql), std::string(q.operation), std::string(q.table),
+                    q.param_count, o.rows, std::string(o.sqlstate), q.params.size()});
   }
 };
 
@@ -358,6 +359,7 @@ TEST_F(transaction_test, observer_sees_queries_without_parameter_values) {
   ASSERT_EQ(obs->ends.size(), 2U);
   EXPECT_EQ(obs->starts, 2);
   EXPECT_EQ(obs->ends[0].operation, "SELECT");
+  EXPECT_EQ(obs->ends[0].table, "counter");
   EXPECT_EQ(obs->ends[0].params, 1U);
   EXPECT_EQ(obs->ends[0].param_values, 0U);  // not asked for
   EXPECT_EQ(obs->ends[0].rows, 2);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/observer.hpp"
 
 namespace {
 
@@ -88,6 +89,23 @@ TEST(conninfo_redaction, malformed_input_still_masks) {
 TEST(conninfo_redaction, scrub_replaces_every_occurrence) {
   EXPECT_EQ(scrub_secrets("pw pw pw", {"pw"}), "*** *** ***");
   EXPECT_EQ(scrub_secrets("nothing here", {""}), "nothing here");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(observer_fields, operation_and_table_of_statements) {
+  char buffer[16];
+  EXPECT_EQ(pgorm::detail::operation_of("  select 1", buffer), "SELECT");
+  EXPECT_EQ(pgorm::detail::table_of(R"(SELECT id, email FROM "user" WHERE id = $1)"), R"("user")");
+  EXPECT_EQ(pgorm::detail::table_of("select x from auth.session s join t on true"), "auth.session");
+  EXPECT_EQ(pgorm::detail::table_of("SELECT (SELECT max(a) FROM inner_t) FROM outer_t"), "outer_t");
+  EXPECT_EQ(pgorm::detail::table_of("INSERT INTO waitlist (email) VALUES ($1)"), "waitlist");
+  EXPECT_EQ(pgorm::detail::table_of("UPDATE account SET balance = 1"), "account");
+  EXPECT_EQ(pgorm::detail::table_of("DELETE FROM session WHERE token = $1"), "session");
+  EXPECT_EQ(pgorm::detail::table_of("select 'from x' as from_text"), "");
+  EXPECT_EQ(pgorm::detail::table_of("BEGIN"), "");
 }
 
 }  // namespace
