@@ -117,9 +117,10 @@ uri_parts parse_uri(std::string_view s) {
       parts.libpq_password_end = first_at;
     }
   }
-  // The query string starts after the user-info, which may itself hold a '?'.
+  // The query string starts after the user-info, which may itself hold a '?' (with or
+  // without a password in it).
   const std::size_t q = s.find(
-      '?', parts.password_begin != std::string_view::npos ? parts.libpq_password_end : scheme_end);
+      '?', first_at != std::string_view::npos && first_at < slash ? first_at + 1 : scheme_end);
   if (q != std::string_view::npos) {
     std::size_t i = q + 1;
     while (i <= s.size()) {

@@ -125,6 +125,15 @@ TEST(fuzz_regressions, url_with_two_at_signs_lists_libpqs_password_as_a_secret) 
 // conninfo_fuzzer: a trailing backslash. libpq's conninfo_parse drops a backslash that ends
 // the string (password "secret"); pgorm's parse_key_values keeps it ("secret\"), so the value
 // libpq uses is not among conninfo_secrets(). Original input: "password=%%\".
+// conninfo_fuzzer: a '?' inside the user-info (without a password there) was taken for the start
+// of the query string, so the real ?password= after the path went unmasked.
+TEST(fuzz_regressions, question_mark_in_user_info_does_not_start_the_query_string) {
+  EXPECT_NO_THROW(pgorm::fuzz::check_conninfo(
+      "postgres://asp?password=x%20y&sslpassrdwwo=0rd@[::1]:543/app?password=x%20y&sslpassword=k%2F"sv));
+  EXPECT_EQ(pgorm::detail::redact_conninfo("postgresql://a?b@h/db?password=pw").find("pw"),
+            std::string::npos);
+}
+
 TEST(fuzz_regressions, key_value_password_ending_in_a_backslash_is_listed_as_libpq_reads_it) {
   EXPECT_NO_THROW(pgorm::fuzz::check_conninfo("password=secret\\"sv));
 }
