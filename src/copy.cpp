@@ -147,13 +147,21 @@ std::size_t copy_decoder::parse(std::string_view data, const row_fn& on_row,
 
 // ---- copy_in_stream ---------------------------------------------------------------------------
 
-copy_in_stream::copy_in_stream(connection& conn, std::string_view sql) : conn_(&conn), sql_(sql) {
+copy_in_stream::copy_in_stream(connection& conn, std::string_view sql)
+    : conn_(&conn),
+      sql_(sql),
+      report_(new statement_report(conn, sql_, {}), [](statement_report* r) { delete r; }) {
   PGconn* c = handle_of(conn);
   result_ptr r(PQexec(c, sql_.c_str()));
   if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
     open_ = false;
-    if (!r) throw_connection_error(c, "starting COPY failed", {});
-    throw_result_error(r.get(), c, sql_, {}, {});
+    try {
+      if (!r) throw_connection_error(c, "starting COPY failed", {});
+      throw_result_error(r.get(), c, sql_, {}, {});
+    } catch (...) {
+      report_->failed(std::current_exception());
+      throw;
+    }
   }
 }
 
@@ -175,14 +183,20 @@ void copy_in_stream::put(std::string_view bytes) {
 }
 
 std::int64_t copy_in_stream::finish() {
-  PGconn* c = handle_of(*conn_);
-  open_ = false;
-  if (PQputCopyEnd(c, nullptr) != 1) throw_connection_error(c, "ending COPY failed", {});
-  std::int64_t rows = 0;
-  const result_ptr failed = drain(c, &rows);
-  if (failed) throw_result_error(failed.get(), c, sql_, {}, {});
-  if (PQstatus(c) != CONNECTION_OK) throw_connection_error(c, "COPY failed", {});
-  return rows;
+  try {
+    PGconn* c = handle_of(*conn_);
+    open_ = false;
+    if (PQputCopyEnd(c, nullptr) != 1) throw_connection_error(c, "ending COPY failed", {});
+    std::int64_t rows = 0;
+    const result_ptr failed = drain(c, &rows);
+    if (failed) throw_result_error(failed.get(), c, sql_, {}, {});
+    if (PQstatus(c) != CONNECTION_OK) throw_connection_error(c, "COPY failed", {});
+    report_->succeeded(rows);
+    return rows;
+  } catch (...) {
+    report_->failed(std::current_exception());
+    throw;
+  }
 }
 
 void copy_in_stream::abort(std::string_view reason) noexcept {
@@ -197,8 +211,24 @@ void copy_in_stream::abort(std::string_view reason) noexcept {
 
 // ---- copy out ---------------------------------------------------------------------------------
 
+std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_sql,
+                                        const std::function<void(std::string_view)>& on_chunk);
+
 std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
                              const std::function<void(std::string_view)>& on_chunk) {
+  statement_report report(conn, copy_sql, {});
+  try {
+    const std::int64_t rows = copy_out_chunks_unreported(conn, copy_sql, on_chunk);
+    report.succeeded(rows);
+    return rows;
+  } catch (...) {
+    report.failed(std::current_exception());
+    throw;
+  }
+}
+
+std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_sql,
+                                        const std::function<void(std::string_view)>& on_chunk) {
   PGconn* c = handle_of(conn);
   const std::string sql(copy_sql);
   {

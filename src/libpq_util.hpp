@@ -2,6 +2,8 @@
 // Private to src/: helpers shared by everything that talks to libpq.
 #pragma once
 
+#include <chrono>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/observer.hpp"
 
 namespace pgorm::detail {
 
@@ -28,6 +31,29 @@ namespace pgorm::detail {
 
 /// Throws usage_error: SQL text with a NUL byte would be cut short by libpq.
 [[noreturn]] void throw_nul_in_sql(std::string_view sql);
+
+/// Reports a statement that a connection runs outside exec() (COPY, pipelines) to its observer:
+/// on_query_start at construction, on_query_end from succeeded() or failed(), or, when neither
+/// was called, from the destructor as a failure without SQLSTATE. Does nothing without an
+/// observer.
+class statement_report {
+ public:
+  statement_report(const connection& conn, std::string_view sql, std::span<const param> params);
+  statement_report(const statement_report&) = delete;
+  statement_report& operator=(const statement_report&) = delete;
+  statement_report(statement_report&&) = delete;
+  statement_report& operator=(statement_report&&) = delete;
+  ~statement_report();
+  void succeeded(std::int64_t rows) noexcept;
+  void failed(const std::exception_ptr& error) noexcept;
+
+ private:
+  observer* obs_;
+  query_event event_;
+  char operation_[16]{};
+  std::chrono::steady_clock::time_point start_;
+  bool ended_ = false;
+};
 
 /// Trims the trailing newline libpq puts at the end of its messages.
 std::string trim_message(std::string_view message);

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "libpq_util.hpp"
+
 namespace pgorm {
 
 namespace detail {
@@ -146,3 +148,69 @@ void stderr_logger::on_pool_event(const pool_event& event) {
 }
 
 }  // namespace pgorm
+
+namespace pgorm::detail {
+
+statement_report::statement_report(const connection& conn, std::string_view sql,
+                                   std::span<const param> params)
+    : obs_(conn.events()) {
+  if (obs_ == nullptr) return;
+  event_.sql = sql;
+  event_.operation = operation_of(sql, operation_);
+  event_.table = table_of(sql);
+  event_.server = conn.description();
+  event_.param_count = params.size();
+  if (obs_->wants_parameters()) event_.params = params;
+  start_ = std::chrono::steady_clock::now();
+  try {
+    obs_->on_query_start(event_);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): an observer must not break the statement
+  }
+}
+
+statement_report::~statement_report() {
+  if (!ended_) failed(nullptr);
+}
+
+void statement_report::succeeded(std::int64_t rows) noexcept {
+  if (obs_ == nullptr || ended_) return;
+  ended_ = true;
+  query_outcome outcome;
+  outcome.duration = std::chrono::steady_clock::now() - start_;
+  outcome.rows = rows;
+  try {
+    obs_->on_query_end(event_, outcome);
+  } catch (...) {  // NOLINT(bugprone-empty-catch)
+  }
+}
+
+void statement_report::failed(const std::exception_ptr& error) noexcept {
+  if (obs_ == nullptr || ended_) return;
+  ended_ = true;
+  query_outcome outcome;
+  outcome.duration = std::chrono::steady_clock::now() - start_;
+  std::string what = "pgorm: the statement did not complete";
+  std::string state;
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const sql_error& e) {
+      state = e.sqlstate();
+      what = e.what();
+    } catch (const connection_error& e) {
+      state = "08006";
+      what = e.what();
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+  outcome.sqlstate = state;
+  outcome.error = what;
+  try {
+    obs_->on_query_end(event_, outcome);
+  } catch (...) {  // NOLINT(bugprone-empty-catch)
+  }
+}
+
+}  // namespace pgorm::detail

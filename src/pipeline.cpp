@@ -218,6 +218,21 @@ void pipeline::run() {
     }
   }
 
+  // Observer events, one per statement; they end when the whole pipeline has run, so their
+  // durations are the batch's.
+  std::vector<std::unique_ptr<detail::statement_report>> reports(slots.size());
+  const auto report_all = [&]() noexcept {
+    for (std::size_t i = 0; i != slots.size(); ++i) {
+      if (!reports[i]) continue;
+      const detail::pipeline_slot& slot = *slots[i];
+      if (slot.error) {
+        reports[i]->failed(slot.error);
+      } else if (slot.done) {
+        reports[i]->succeeded(slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows());
+      }
+    }
+  };
+
   try {
     // Non-blocking, so that sending many statements cannot deadlock against a server that
     // is blocked writing results we are not reading yet (libpq docs 34.5.1.1).
@@ -231,6 +246,10 @@ void pipeline::run() {
 
     std::size_t next_sync = 0;
     for (std::size_t i = 0; i != slots.size(); ++i) {
+      if (conn_->events() != nullptr) {
+        reports[i] = std::make_unique<detail::statement_report>(*conn_, slots[i]->sql,
+                                                                slots[i]->params.params());
+      }
       send_one(c, *slots[i]);
       if (syncs[next_sync] == i + 1) {
         if (PQpipelineSync(c) != 1) detail::throw_connection_error(c, "pipeline: sync failed", {});
@@ -333,8 +352,10 @@ void pipeline::run() {
     }
     // Every result is in: leaving pipeline mode now succeeds (the guard would do it too).
     PQexitPipelineMode(c);
+    report_all();
   } catch (...) {
     settle_rest(std::current_exception());
+    report_all();
     throw;
   }
 }

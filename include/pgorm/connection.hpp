@@ -228,6 +228,9 @@ class connection {
   /// Number of statements currently prepared on this connection by the cache.
   [[nodiscard]] std::size_t prepared_statements() const noexcept;
 
+  /// The observer that receives this connection's query events, or nullptr.
+  [[nodiscard]] observer* events() const noexcept { return options_.events.get(); }
+
   /// Replaces the observer that receives this connection's query events.
   void set_observer(std::shared_ptr<observer> events) noexcept;
 

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -124,6 +125,8 @@ class copy_decoder {
 /// put() sends data; finish() ends it and returns the row count, or throws the statement's
 /// typed error (e.g. unique_violation). Destroyed unfinished, it aborts the COPY (the server
 /// discards every row) and leaves the connection usable. In src/copy.cpp.
+class statement_report;  // src/libpq_util.hpp: reports the COPY to the connection's observer
+
 class copy_in_stream {
  public:
   copy_in_stream(connection& conn, std::string_view sql);
@@ -140,6 +143,8 @@ class copy_in_stream {
   connection* conn_;
   std::string sql_;
   bool open_ = true;
+  std::int64_t rows_ = 0;
+  std::unique_ptr<statement_report, void (*)(statement_report*)> report_;
 };
 
 /// Runs `copy_sql` (a COPY ... TO STDOUT) and hands each data chunk to `on_chunk`. An

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Transactions (commit, rollback, savepoints, retries, commit_outcome_unknown), statement
 // timeouts and cancellation, the prepared-statement cache, and the observer hook.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -419,6 +420,34 @@ TEST_F(transaction_test, large_inserts_use_copy_through_pools_and_transactions) 
   pgorm::pool db{conninfo(), {.max_size = 2}};
   EXPECT_EQ(db.insert(std::vector<counter>(rows.begin() + 15'000, rows.end())).exec(), 15'000);
   EXPECT_EQ(std::get<0>(conn().select(pgorm::count()).from<counter>().one()), 30'002);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(transaction_test, observer_sees_pipelined_and_copy_statements) {
+  auto obs = std::make_shared<recording_observer>();
+  pgorm::connection c{conninfo(), {.events = obs}};
+  pgorm::pipeline p{c};
+  auto a = p.add(pgorm::select<counter>().where(col<&counter::id> == 1));
+  auto b = p.add(pgorm::query<std::tuple<int>>("select 1/0"));
+  p.run();
+  EXPECT_EQ(a.all().size(), 1U);
+  EXPECT_THROW(b.all(), pgorm::sql_error);
+  std::vector<counter> rows{{10, 1}, {11, 2}};
+  EXPECT_EQ(pgorm::copy_in(c, rows), 2);
+  std::int64_t seen = 0;
+  pgorm::copy_out<counter>(c, [&](const counter&) { ++seen; });
+  EXPECT_EQ(seen, 4);
+  std::vector<std::string> ops;
+  for (const auto& e : obs->ends) ops.push_back(e.operation + ":" + e.sqlstate);
+  // The pipeline's two statements, COPY FROM, and COPY TO (after the LIMIT 0 probe).
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "SELECT:"), ops.end());
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "SELECT:22012"), ops.end());
+  EXPECT_GE(std::count_if(ops.begin(), ops.end(),
+                          [](const std::string& o) { return o.starts_with("COPY:"); }),
+            2);
 }
 
 }  // namespace
