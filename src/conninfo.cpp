@@ -117,10 +117,21 @@ uri_parts parse_uri(std::string_view s) {
       parts.libpq_password_end = first_at;
     }
   }
-  // The query string starts after the user-info, which may itself hold a '?' (with or
-  // without a password in it).
-  const std::size_t q = s.find(
-      '?', first_at != std::string_view::npos && first_at < slash ? first_at + 1 : scheme_end);
+  // The query string starts at the first '?' after the user-info (which may itself hold one),
+  // outside bracketed IPv6 hosts, whose insides libpq takes as they are (found by fuzzing).
+  std::size_t q = std::string_view::npos;
+  for (std::size_t i = first_at != std::string_view::npos && first_at < slash ? first_at + 1
+                                                                              : scheme_end;
+       i < s.size(); ++i) {
+    if (s[i] == '[') {
+      // An unterminated '[' is taken literally, so that a later ?password= is still masked.
+      const std::size_t close = s.find(']', i + 1);
+      if (close != std::string_view::npos) i = close;
+    } else if (s[i] == '?') {
+      q = i;
+      break;
+    }
+  }
   if (q != std::string_view::npos) {
     std::size_t i = q + 1;
     while (i <= s.size()) {
