@@ -118,12 +118,13 @@ uri_parts parse_uri(std::string_view s) {
     }
   }
   // The query string starts at the first '?' after the user-info (which may itself hold one),
-  // outside bracketed IPv6 hosts, whose insides libpq takes as they are (found by fuzzing).
+  // outside a bracketed IPv6 host, whose inside libpq takes as it is; a '[' opens one only where
+  // a host starts, as in libpq (both found by fuzzing).
   std::size_t q = std::string_view::npos;
-  for (std::size_t i = first_at != std::string_view::npos && first_at < slash ? first_at + 1
-                                                                              : scheme_end;
-       i < s.size(); ++i) {
-    if (s[i] == '[') {
+  const std::size_t hosts =
+      first_at != std::string_view::npos && first_at < slash ? first_at + 1 : scheme_end;
+  for (std::size_t i = hosts; i < s.size(); ++i) {
+    if (s[i] == '[' && (i == hosts || s[i - 1] == ',')) {
       // An unterminated '[' is taken literally, so that a later ?password= is still masked.
       const std::size_t close = s.find(']', i + 1);
       if (close != std::string_view::npos) i = close;

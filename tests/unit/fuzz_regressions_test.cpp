@@ -141,6 +141,14 @@ TEST(fuzz_regressions, question_mark_inside_a_bracketed_host_does_not_start_the_
       "postgres://app:p%40ss%2Fg0rd@[:pp?:1]:5432/app?password=x%20y&sslpassword=k"sv));
 }
 
+// conninfo_fuzzer: a '[' that does not start a host (here inside one) was taken for an IPv6
+// bracket, hiding the ?password= behind it.
+TEST(fuzz_regressions, a_bracket_inside_a_host_name_is_not_an_ipv6_bracket) {
+  EXPECT_NO_THROW(pgorm::fuzz::check_conninfo("postgres://app[::1:w/app?password=x*20x*20y]"sv));
+  EXPECT_EQ(pgorm::detail::redact_conninfo("postgres://h[x/db?password=pw]").find("pw"),
+            std::string::npos);
+}
+
 TEST(fuzz_regressions, key_value_password_ending_in_a_backslash_is_listed_as_libpq_reads_it) {
   EXPECT_NO_THROW(pgorm::fuzz::check_conninfo("password=secret\\"sv));
 }
