@@ -101,17 +101,28 @@ struct static_sql_renderer {
 template <class Q>
 inline constexpr auto static_sql_v = rendered_v<static_sql_renderer<Q>>;
 
+/// The SQL text of `q`: a view of static storage for a static shape (nothing rendered at run
+/// time), else rendered into `storage`.
+template <class Q>
+std::string_view sql_text(const Q& q, std::string& storage) {
+  if constexpr (Q::is_static) {
+    (void)q;
+    (void)storage;
+    return static_sql_v<Q>.view();
+  } else {
+    string_out out;
+    sql_writer<string_out> w{out};
+    q.render_dynamic(w);
+    storage = std::move(out.text);
+    return storage;
+  }
+}
+
 template <class Q>
 statement to_statement(const Q& q) {
   statement s;
-  string_out out;
-  sql_writer<string_out> w{out};
-  if constexpr (Q::is_static) {
-    Q::render(w);
-  } else {
-    q.render_dynamic(w);
-  }
-  s.sql = std::move(out.text);
+  std::string storage;
+  s.sql = std::string(sql_text(q, storage));
   q.bind(s.params);
   return s;
 }
@@ -121,14 +132,25 @@ template <class Q, class Exec>
 result run(const Q& q, Exec& exec) {
   param_list params;
   q.bind(params);
-  if constexpr (Q::is_static) {
-    return exec.exec(static_sql_v<Q>.view(), params.params(), data_format::binary);
-  } else {
-    string_out out;
-    sql_writer<string_out> w{out};
-    q.render_dynamic(w);
-    return exec.exec(out.text, params.params(), data_format::binary);
-  }
+  std::string storage;
+  return exec.exec(sql_text(q, storage), params.params(), data_format::binary);
+}
+
+/// Runs `sql` on `exec` in single-row mode and calls fn(row) with each row read into one reused
+/// `Row` (the column matching of row_reader is done once, for the first row).
+template <class Row, class Exec, class F>
+void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params, F&& fn) {
+  std::optional<row_reader<Row>> reader;
+  Row row{};
+  exec.exec_each(sql, params, data_format::binary, [&](const result& res) {
+    if (!reader) {
+      reader.emplace(res);
+    } else {
+      reader->rebind(res);
+    }
+    reader->read(0, row);
+    fn(row);
+  });
 }
 
 [[noreturn]] void throw_not_one_row(int rows);

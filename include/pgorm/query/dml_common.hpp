@@ -220,14 +220,8 @@ result run_dml(const Q& q, Exec& exec) {
   param_list params;
   q.bind(params);
   if (params.size() > max_statement_params) throw_too_many_params(params.size());
-  if constexpr (Q::is_static) {
-    return exec.exec(static_sql_v<Q>.view(), params.params(), data_format::binary);
-  } else {
-    string_out out;
-    sql_writer<string_out> w{out};
-    q.render_dynamic(w);
-    return exec.exec(out.text, params.params(), data_format::binary);
-  }
+  std::string storage;
+  return exec.exec(sql_text(q, storage), params.params(), data_format::binary);
 }
 
 /// The execution members of insert, update and remove builders: exec() (affected rows), and

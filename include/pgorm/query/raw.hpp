@@ -111,17 +111,7 @@ class raw_query {
   }
   template <executor E, class F>
   void each(E& exec, F&& fn) const {
-    std::optional<row_reader<Row>> reader;
-    Row row{};
-    exec.exec_each(text_.text(), params_.params(), data_format::binary, [&](const result& res) {
-      if (!reader) {
-        reader.emplace(res);
-      } else {
-        reader->rebind(res);
-      }
-      reader->read(0, row);
-      fn(row);
-    });
+    detail::stream_rows<Row>(exec, text_.text(), params_.params(), std::forward<F>(fn));
   }
 
  private:

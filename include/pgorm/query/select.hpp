@@ -547,27 +547,8 @@ class select_query {
     detail::param_list params;
     bind(params);
     std::string storage;
-    std::string_view text;
-    if constexpr (is_static) {
-      text = sql();
-    } else {
-      detail::string_out out;
-      detail::sql_writer<detail::string_out> w{out};
-      render_dynamic(w);
-      storage = std::move(out.text);
-      text = storage;
-    }
-    std::optional<row_reader<row_type>> reader;
-    row_type row{};
-    exec.exec_each(text, params.params(), data_format::binary, [&](const result& res) {
-      if (!reader) {
-        reader.emplace(res);
-      } else {
-        reader->rebind(res);
-      }
-      reader->read(0, row);
-      fn(row);
-    });
+    detail::stream_rows<row_type>(exec, detail::sql_text(*this, storage), params.params(),
+                                  std::forward<F>(fn));
   }
 
   /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
