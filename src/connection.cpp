@@ -2,6 +2,7 @@
 #include "pgorm/connection.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -20,10 +21,11 @@ namespace pgorm {
 
 // ---- result ------------------------------------------------------------------------------------
 
-result::result(pg_result* res) noexcept
+result::result(pg_result* res, std::uint64_t statement_id) noexcept
     : res_(res),
       rows_(res == nullptr ? 0 : PQntuples(res)),
-      columns_(res == nullptr ? 0 : PQnfields(res)) {}
+      columns_(res == nullptr ? 0 : PQnfields(res)),
+      statement_id_(res == nullptr ? 0 : statement_id) {}
 
 result& result::operator=(result&& other) noexcept {
   if (this != &other) {
@@ -31,9 +33,11 @@ result& result::operator=(result&& other) noexcept {
     res_ = other.res_;
     rows_ = other.rows_;
     columns_ = other.columns_;
+    statement_id_ = other.statement_id_;
     other.res_ = nullptr;
     other.rows_ = 0;
     other.columns_ = 0;
+    other.statement_id_ = 0;
   }
   return *this;
 }
@@ -57,6 +61,13 @@ void result::throw_bad_row(int row) const {
 std::string_view result::column_name(int col) const {
   check_column(col);
   return PQfname(res_, col);
+}
+
+bool result::column_name_is(int col, std::string_view name) const {
+  check_column(col);
+  const char* label = PQfname(res_, col);
+  // strncmp stops at the label's NUL, so a shorter label is never read past its end.
+  return std::strncmp(label, name.data(), name.size()) == 0 && label[name.size()] == '\0';
 }
 
 std::optional<int> result::column_index(std::string_view name) const noexcept {
@@ -154,13 +165,25 @@ void ignore_notice(void* /*arg*/, const PGresult* /*res*/) {}
 // The per-connection cache of prepared statements: SQL text + parameter types -> statement name,
 // least recently used first out. Looked up by a 64-bit FNV-1a hash so that a hit allocates
 // nothing; the text is compared too, so a hash collision only costs an unnamed execution.
+struct connection::statement_entry {
+  std::uint64_t hash;
+  std::string sql;
+  std::vector<Oid> types;
+  std::uint64_t id;  // result::statement_id(); the server-side name is name_of(id)
+  std::string name;
+};
+
 struct connection::statement_cache {
-  struct entry {
-    std::uint64_t hash;
-    std::string sql;
-    std::vector<Oid> types;
-    std::string name;
-  };
+  using entry = statement_entry;
+
+  // Statement ids are unique in the process, so that a result's id names one statement of one
+  // connection's session for ever (see result::statement_id()).
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  // Short enough for std::string's inline buffer until the 2^36th statement.
+  static std::string name_of(std::uint64_t id) { return fmt::format("pgorm_{:x}", id); }
   enum class lookup { hit, miss, collision };
 
   explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
@@ -218,7 +241,7 @@ struct connection::statement_cache {
   }
 
   // Adds an entry; returns the name of the evicted one ("" when none was evicted).
-  std::string add(std::uint64_t h, std::string_view sql, const Oid* types, int n,
+  std::string add(std::uint64_t h, std::string_view sql, const Oid* types, int n, std::uint64_t id,
                   std::string name) {
     std::string evicted;
     if (lru.size() >= capacity) {
@@ -226,7 +249,8 @@ struct connection::statement_cache {
       by_hash.erase(lru.back().hash);
       lru.pop_back();
     }
-    lru.push_front(entry{h, std::string(sql), std::vector<Oid>(types, types + n), std::move(name)});
+    lru.push_front(
+        entry{h, std::string(sql), std::vector<Oid>(types, types + n), id, std::move(name)});
     by_hash[h] = lru.begin();
     return evicted;
   }
@@ -328,7 +352,8 @@ connection::connection(connection&& other) noexcept
       options_(std::move(other.options_)),
       description_(std::move(other.description_)),
       secrets_(std::move(other.secrets_)),
-      scratch_(std::move(other.scratch_)) {
+      scratch_(std::move(other.scratch_)),
+      sql_buf_(std::move(other.sql_buf_)) {
   other.conn_ = nullptr;
   other.cancel_ = nullptr;
 }
@@ -345,6 +370,7 @@ connection& connection::operator=(connection&& other) noexcept {
     description_ = std::move(other.description_);
     secrets_ = std::move(other.secrets_);
     scratch_ = std::move(other.scratch_);
+    sql_buf_ = std::move(other.sql_buf_);
   }
   return *this;
 }
@@ -396,8 +422,9 @@ transaction_status connection::status() const noexcept {
   return transaction_status::unknown;
 }
 
-result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params) {
-  result res(raw);
+result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params,
+                         std::uint64_t statement_id) {
+  result res(raw, statement_id);
   if (raw == nullptr) {
     detail::throw_connection_error(conn_, "query failed", secrets_);
   }
@@ -497,8 +524,7 @@ result connection::exec(std::string_view sql) {
   PGconn* conn = checked_handle();
   if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
   return observe(options_.events.get(), sql, {}, description_, [&] {
-    scratch_.assign(sql);
-    result res = check(PQexec(conn, scratch_.c_str()), sql, {});
+    result res = check(PQexec(conn, c_sql(sql)), sql, {});
     // DISCARD ALL / DEALLOCATE drop the server's prepared statements: forget ours too.
     if (mentions(sql, "discard") || mentions(sql, "deallocate")) cache_->clear();
     return res;
@@ -546,8 +572,7 @@ struct connection::param_arrays {
   int count = 0;
 };
 
-void connection::prepare_params(std::string_view sql, std::span<const param> params,
-                                param_arrays& a) {
+void connection::prepare_params(std::span<const param> params, param_arrays& a) {
   // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
   if (params.size() > 65535) {
     throw usage_error(
@@ -568,16 +593,32 @@ void connection::prepare_params(std::string_view sql, std::span<const param> par
     a.types = a.types_big.data();
   }
 
-  if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
-  // SQL and text parameters need NUL terminators (libpq reads text values up to the first NUL),
-  // so they are copied into one scratch buffer; pointers are taken once it stops growing.
-  scratch_.assign(sql);
-  scratch_.push_back('\0');
+  // Text parameters need NUL terminators (libpq reads text values up to the first NUL), so
+  // they are copied into one scratch buffer; pointers are taken once it stops growing. The
+  // builders send binary parameters only, which libpq takes by length: nothing is copied.
+  bool any_text = false;
   for (std::size_t i = 0; i < n; ++i) {
     const param& p = params[i];
     a.types[i] = p.type();
     a.formats[i] = static_cast<int>(p.format());
-    a.lengths[i] = 0;
+    if (p.is_null()) {
+      a.values[i] = nullptr;
+      a.lengths[i] = 0;
+    } else if (p.format() == data_format::binary) {
+      if (p.bytes().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        throw usage_error(
+            fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", i + 1));
+      }
+      a.values[i] = p.bytes().data();
+      a.lengths[i] = static_cast<int>(p.bytes().size());
+    } else {
+      any_text = true;
+    }
+  }
+  if (!any_text) return;
+  scratch_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const param& p = params[i];
     if (p.is_null() || p.format() == data_format::binary) continue;
     const std::string_view text = p.bytes();
     if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
@@ -595,40 +636,58 @@ void connection::prepare_params(std::string_view sql, std::span<const param> par
   }
   for (std::size_t i = 0; i < n; ++i) {
     const param& p = params[i];
-    if (p.is_null()) {
-      a.values[i] = nullptr;
-    } else if (p.format() == data_format::binary) {
-      if (p.bytes().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        throw usage_error(
-            fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", i + 1));
-      }
-      a.values[i] = p.bytes().data();
-      a.lengths[i] = static_cast<int>(p.bytes().size());
-    } else {
-      a.values[i] = scratch_.data() + a.lengths[i];
-      a.lengths[i] = static_cast<int>(p.bytes().size());
-    }
+    if (p.is_null() || p.format() == data_format::binary) continue;
+    a.values[i] = scratch_.data() + a.lengths[i];
+    a.lengths[i] = static_cast<int>(p.bytes().size());
   }
 }
 
-std::string connection::prepared_name(std::string_view sql, std::span<const param> params) {
-  PGconn* conn = checked_handle();
+const char* connection::c_sql(std::string_view sql) {
+  if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
+  sql_buf_.assign(sql);
+  return sql_buf_.c_str();
+}
+
+connection::statement_entry* connection::cached_statement(std::string_view sql,
+                                                          std::span<const param> params,
+                                                          const param_arrays& a,
+                                                          std::chrono::milliseconds timeout) {
+  const std::uint64_t h = cache_->hash(sql, a.types, a.count);
+  statement_entry* entry = nullptr;
+  const auto found = cache_->find(h, sql, a.types, a.count, entry);
+  if (found == statement_cache::lookup::hit) return entry;
+  if (found == statement_cache::lookup::collision) return nullptr;
+  const std::uint64_t id = statement_cache::next_id();
+  std::string name = statement_cache::name_of(id);
+  const char* text = c_sql(sql);
+  pg_result* prep = nullptr;
+  if (timeout.count() <= 0) {
+    prep = PQprepare(conn_, name.c_str(), text, a.count, a.types);
+  } else if (PQsendPrepare(conn_, name.c_str(), text, a.count, a.types) == 1) {
+    prep = wait_for_result(timeout);  // the deadline holds while preparing too
+  }
+  const result prepared = check(prep, sql, params);
+  const std::string evicted = cache_->add(h, sql, a.types, a.count, id, std::move(name));
+  if (!evicted.empty()) {
+    // Best effort: a failure here only leaves a statement allocated until disconnect.
+    PQclear(PQexec(conn_, fmt::format("DEALLOCATE {}", evicted).c_str()));
+  }
+  cache_->find(h, sql, a.types, a.count, entry);
+  return entry;
+}
+
+prepared_statement connection::prepare_cached(std::string_view sql, std::span<const param> params) {
+  (void)checked_handle();
   if (!options_.prepare) return {};
   param_arrays a;
-  prepare_params(sql, params, a);
-  const std::uint64_t h = statement_cache::hash_of(sql, a.types, a.count);
-  statement_cache::entry* entry = nullptr;
-  const auto found = cache_->find(h, sql, a.types, a.count, entry);
-  if (found == statement_cache::lookup::collision) return {};
-  if (found == statement_cache::lookup::miss) {
-    std::string name = fmt::format("pgorm_{:016x}", h);
-    result prepared =
-        check(PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types), sql, params);
-    const std::string evicted = cache_->add(h, sql, a.types, a.count, std::move(name));
-    if (!evicted.empty()) PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", evicted).c_str()));
-    cache_->find(h, sql, a.types, a.count, entry);
-  }
-  return entry->name;
+  prepare_params(params, a);
+  const statement_entry* entry = cached_statement(sql, params, a, std::chrono::milliseconds(0));
+  if (entry == nullptr) return {};
+  return {entry->name, entry->id};
+}
+
+std::string connection::prepared_name(std::string_view sql, std::span<const param> params) {
+  return prepare_cached(sql, params).name;
 }
 
 result connection::exec(std::string_view sql, std::span<const param> params,
@@ -710,44 +769,25 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
                              data_format result_format, std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
   param_arrays a;
-  prepare_params(sql, params, a);
+  prepare_params(params, a);
   const int fmt = static_cast<int>(result_format);
   const bool async = timeout.count() > 0;
 
   const auto unnamed = [&]() -> pg_result* {
+    const char* text = c_sql(sql);
     if (!async) {
-      return PQexecParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
-                          fmt);
+      return PQexecParams(conn, text, a.count, a.types, a.values, a.lengths, a.formats, fmt);
     }
-    if (PQsendQueryParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
-                          fmt) != 1) {
+    if (PQsendQueryParams(conn, text, a.count, a.types, a.values, a.lengths, a.formats, fmt) != 1) {
       return nullptr;
     }
     return wait_for_result(timeout);
   };
   if (!options_.prepare) return check(unnamed(), sql, params);
 
-  const std::uint64_t h = cache_->hash(sql, a.types, a.count);
   for (int attempt = 0;; ++attempt) {
-    statement_cache::entry* entry = nullptr;
-    const auto found = cache_->find(h, sql, a.types, a.count, entry);
-    if (found == statement_cache::lookup::collision) return check(unnamed(), sql, params);
-    if (found == statement_cache::lookup::miss) {
-      std::string name = fmt::format("pgorm_{:016x}", h);
-      pg_result* prep = nullptr;
-      if (!async) {
-        prep = PQprepare(conn, name.c_str(), scratch_.data(), a.count, a.types);
-      } else if (PQsendPrepare(conn, name.c_str(), scratch_.data(), a.count, a.types) == 1) {
-        prep = wait_for_result(timeout);  // the deadline holds while preparing too
-      }
-      result prepared = check(prep, sql, params);
-      const std::string evicted = cache_->add(h, sql, a.types, a.count, std::move(name));
-      if (!evicted.empty()) {
-        // Best effort: a failure here only leaves a statement allocated until disconnect.
-        PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", evicted).c_str()));
-      }
-      cache_->find(h, sql, a.types, a.count, entry);
-    }
+    statement_entry* entry = cached_statement(sql, params, a, timeout);
+    if (entry == nullptr) return check(unnamed(), sql, params);
     PGresult* res = nullptr;
     if (!async) {
       res = PQexecPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths, a.formats, fmt);
@@ -768,7 +808,7 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
         PQclear(res);
         if (stale) {
           PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", entry->name).c_str()));
-          cache_->erase(h);
+          cache_->erase(entry->hash);
         }
         continue;
       }
@@ -776,7 +816,7 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
       // its next use outside a transaction meets 0A000 again and re-prepares it then, since
       // DEALLOCATE cannot run in an aborted transaction.
     }
-    return check(res, sql, params);
+    return check(res, sql, params, result_format == data_format::binary ? entry->id : 0);
   }
 }
 
@@ -785,8 +825,8 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
                            const std::function<void(const result&)>& on_row) {
   PGconn* conn = checked_handle();
   param_arrays a;
-  prepare_params(sql, params, a);
-  if (PQsendQueryParams(conn, scratch_.data(), a.count, a.types, a.values, a.lengths, a.formats,
+  prepare_params(params, a);
+  if (PQsendQueryParams(conn, c_sql(sql), a.count, a.types, a.values, a.lengths, a.formats,
                         static_cast<int>(result_format)) != 1) {
     detail::throw_connection_error(conn, "sending the query failed", secrets_);
   }

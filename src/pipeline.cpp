@@ -93,11 +93,15 @@ void send_one(PGconn* c, const detail::pipeline_slot& slot) {
     }
   }
   // A cached prepared statement skips parsing and planning on the server (Bind + Execute only).
-  const int sent = slot.prepared.empty()
-                       ? PQsendQueryParams(c, slot.sql.c_str(), static_cast<int>(n), types, values,
-                                           lengths, formats, 1)
-                       : PQsendQueryPrepared(c, slot.prepared.c_str(), static_cast<int>(n), values,
-                                             lengths, formats, 1);
+  int sent = 0;
+  if (slot.prepared.empty()) {
+    const std::string text(slot.sql);  // NUL-terminated for libpq
+    sent =
+        PQsendQueryParams(c, text.c_str(), static_cast<int>(n), types, values, lengths, formats, 1);
+  } else {
+    sent = PQsendQueryPrepared(c, slot.prepared.c_str(), static_cast<int>(n), values, lengths,
+                               formats, 1);
+  }
   if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", {});
 }
 
@@ -143,7 +147,8 @@ struct pipeline_mode_guard {
 
 }  // namespace
 
-std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string sql,
+std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string_view static_sql,
+                                                            std::string sql,
                                                             detail::param_list params) {
   if (params.size() > 65535) {
     throw usage_error(fmt::format(
@@ -152,7 +157,12 @@ std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string sql,
         params.size()));
   }
   auto slot = std::make_shared<detail::pipeline_slot>();
-  slot->sql = std::move(sql);
+  if (static_sql.empty()) {
+    slot->owned_sql = std::move(sql);
+    slot->sql = slot->owned_sql;
+  } else {
+    slot->sql = static_sql;
+  }
   slot->params = std::move(params);
   slot->index = added_++;
   queued_.push_back(slot);
@@ -201,17 +211,43 @@ void pipeline::run() {
   // pipeline mode, where a synchronous PQprepare is not allowed. When the pipeline has more
   // distinct statements than the cache holds, early names could be evicted by later ones: it
   // then uses unnamed statements.
+  // Statements added by add_each() share one text (often in static storage): a statement like
+  // the one before it (same text and parameter types) reuses its lookup.
+  const auto same_statement = [](const detail::pipeline_slot& a, const detail::pipeline_slot& b) {
+    if (a.sql.data() != b.sql.data() && a.sql != b.sql) return false;
+    const std::span<const param> pa = a.params.params();
+    const std::span<const param> pb = b.params.params();
+    return pa.size() == pb.size() &&
+           std::equal(pa.begin(), pa.end(), pb.begin(),
+                      [](const param& x, const param& y) { return x.type() == y.type(); });
+  };
   std::unordered_set<std::string_view> distinct;
-  for (const slot_ptr& slot : slots) distinct.insert(slot->sql);
+  for (std::size_t i = 0; i != slots.size(); ++i) {
+    if (i == 0 || slots[i]->sql.data() != slots[i - 1]->sql.data() ||
+        slots[i]->sql.size() != slots[i - 1]->sql.size()) {
+      distinct.insert(slots[i]->sql);
+    }
+  }
   if (distinct.size() <= conn_->statement_cache_capacity()) {
     try {
-      for (const slot_ptr& slot : slots) {
-        slot->prepared = conn_->prepared_name(slot->sql, slot->params.params());
+      for (std::size_t i = 0; i != slots.size(); ++i) {
+        detail::pipeline_slot& slot = *slots[i];
+        if (i > 0 && same_statement(slot, *slots[i - 1])) {
+          slot.prepared = slots[i - 1]->prepared;
+          slot.statement_id = slots[i - 1]->statement_id;
+          continue;
+        }
+        prepared_statement s = conn_->prepare_cached(slot.sql, slot.params.params());
+        slot.prepared = std::move(s.name);
+        slot.statement_id = s.id;
       }
     } catch (const sql_error&) {
       // A statement the server rejects: send everything unnamed, so that its error is reported
       // at its place in the pipeline like any other.
-      for (const slot_ptr& slot : slots) slot->prepared.clear();
+      for (const slot_ptr& slot : slots) {
+        slot->prepared.clear();
+        slot->statement_id = 0;
+      }
     } catch (...) {
       settle_rest(std::current_exception());
       throw;
@@ -302,7 +338,7 @@ void pipeline::run() {
           case PGRES_TUPLES_OK:
           case PGRES_COMMAND_OK:
           case PGRES_EMPTY_QUERY:
-            slot.res = result(r);
+            slot.res = result(r, slot.statement_id);
             break;
           case PGRES_PIPELINE_ABORTED: {
             PQclear(r);

@@ -24,6 +24,14 @@
 #include "pgorm/observer.hpp"
 #include "pgorm/sql_text.hpp"
 
+// The libpq accessors the row reader calls inline, declared exactly as <libpq-fe.h> does
+// (pgorm's headers do not include it; libpq is a public link dependency of pgorm::pgorm).
+extern "C" {
+int PQgetisnull(const pg_result* res, int tup_num, int field_num);
+char* PQgetvalue(const pg_result* res, int tup_num, int field_num);
+int PQgetlength(const pg_result* res, int tup_num, int field_num);
+}
+
 namespace pgorm {
 
 /// Wire format of a parameter or of result columns (libpq: 0 = text, 1 = binary).
@@ -79,11 +87,18 @@ class result {
  public:
   result() noexcept = default;
   /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
-  explicit result(pg_result* res) noexcept;
-  result(result&& other) noexcept : res_(other.res_), rows_(other.rows_), columns_(other.columns_) {
+  /// `statement_id`: see statement_id(); pass 0 unless the result comes from a statement of the
+  /// connection's prepared-statement cache, executed with binary results.
+  explicit result(pg_result* res, std::uint64_t statement_id = 0) noexcept;
+  result(result&& other) noexcept
+      : res_(other.res_),
+        rows_(other.rows_),
+        columns_(other.columns_),
+        statement_id_(other.statement_id_) {
     other.res_ = nullptr;
     other.rows_ = 0;
     other.columns_ = 0;
+    other.statement_id_ = 0;
   }
   result& operator=(result&& other) noexcept;
   result(const result&) = delete;
@@ -98,6 +113,8 @@ class result {
 
   /// Name of column `col`, as the server labelled it.
   [[nodiscard]] std::string_view column_name(int col) const;
+  /// True when column `col` is named exactly `name` (no std::string_view of the name is made).
+  [[nodiscard]] bool column_name_is(int col, std::string_view name) const;
   /// Index of the column named `name`, or std::nullopt. Case-sensitive: pass the name as the
   /// server labels it (unquoted identifiers are folded to lower case by the server).
   [[nodiscard]] std::optional<int> column_index(std::string_view name) const noexcept;
@@ -123,6 +140,30 @@ class result {
 
   [[nodiscard]] pg_result* native_handle() const noexcept { return res_; }
 
+  /// Which cached prepared statement produced this result, when it did so with binary results:
+  /// a number unique in the process (a statement prepared again gets a new one), or 0 when
+  /// unknown (simple query, unnamed statement, text results). Results with the same nonzero id
+  /// have the same columns (names, types, binary format): PostgreSQL refuses to run a prepared
+  /// statement whose result shape would change ("cached plan must not change result type").
+  /// The row reader uses it to match a row type's columns once per statement, not per result.
+  [[nodiscard]] std::uint64_t statement_id() const noexcept { return statement_id_; }
+
+  // Unchecked access for pgorm's row reader, which checks indexes once per row (read_value.hpp).
+  [[nodiscard]] bool is_null_unchecked(int row, int col) const noexcept {
+    return ::PQgetisnull(res_, row, col) == 1;
+  }
+  [[nodiscard]] const char* data_unchecked(int row, int col) const noexcept {
+    return ::PQgetvalue(res_, row, col);
+  }
+  [[nodiscard]] int length_unchecked(int row, int col) const noexcept {
+    return ::PQgetlength(res_, row, col);
+  }
+  /// Throws usage_error unless 0 <= row < rows().
+  void check_row(int row) const {
+    if (row < 0 || row >= rows_) [[unlikely]]
+      throw_bad_row(row);
+  }
+
  private:
   // Inline, so that an in-range access costs two compares (the dimensions are read once).
   void check_column(int col) const {
@@ -140,6 +181,7 @@ class result {
   pg_result* res_ = nullptr;
   int rows_ = 0;
   int columns_ = 0;
+  std::uint64_t statement_id_ = 0;
 };
 
 /// Options for opening a connection.
@@ -159,6 +201,14 @@ struct connect_options {
   std::chrono::milliseconds statement_timeout{0};
   /// Receives query events (see observer.hpp); none when empty.
   std::shared_ptr<observer> events{};
+};
+
+/// A statement of a connection's prepared-statement cache (connection::prepare_cached()).
+struct prepared_statement {
+  /// The server-side name to pass to PQsendQueryPrepared; "" when not prepared.
+  std::string name;
+  /// The result::statement_id() of its results with binary columns; 0 when not prepared.
+  std::uint64_t id = 0;
 };
 
 /// Transaction state of a connection's session (libpq's PQtransactionStatus).
@@ -212,6 +262,15 @@ class connection {
   /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
   /// advisory locks) and forgets the prepared-statement cache accordingly.
   void discard_all();
+
+  /// The cached prepared statement for `sql` with the types of `params` (its name and the id
+  /// its binary results carry, see result::statement_id()), preparing it first (one round
+  /// trip) when the cache does not hold it; empty (name "", id 0) when statements are not
+  /// prepared (connect_options::prepare is false) or the text cannot be cached. For code that
+  /// sends statements itself, such as pgorm::pipeline; valid until the cache evicts it.
+  ///
+  /// Example: `auto s = conn.prepare_cached("select $1::int", {pgorm::param::text("1")});`
+  prepared_statement prepare_cached(std::string_view sql, std::span<const param> params);
 
   /// The name of the cached prepared statement for `sql` with the types of `params`,
   /// preparing it first (one round trip) when the cache does not hold it; "" when statements
@@ -292,12 +351,20 @@ class connection {
 
  private:
   [[nodiscard]] pg_conn* checked_handle() const;
-  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params);
-  // Fills the parameter arrays for PQexecParams / PQsendQueryParams; scratch_ holds the SQL.
+  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params,
+                             std::uint64_t statement_id = 0);
+  // Fills the parameter arrays for PQexecParams / PQexecPrepared; scratch_ holds text values.
   struct param_arrays;
-  void prepare_params(std::string_view sql, std::span<const param> params, param_arrays& out);
+  void prepare_params(std::span<const param> params, param_arrays& out);
+  // `sql` NUL-terminated (in sql_buf_), for libpq; usage_error when it contains a NUL byte.
+  const char* c_sql(std::string_view sql);
 
+  struct statement_entry;
   struct statement_cache;
+  // The cache's statement for `sql` with the types in `a`, prepared first (one round trip,
+  // within `timeout` when nonzero) on a miss; nullptr when the text cannot be cached.
+  statement_entry* cached_statement(std::string_view sql, std::span<const param> params,
+                                    const param_arrays& a, std::chrono::milliseconds timeout);
   [[nodiscard]] result exec_impl(std::string_view sql, std::span<const param> params,
                                  data_format result_format, std::chrono::milliseconds timeout);
   [[nodiscard]] pg_result* wait_for_result(std::chrono::milliseconds timeout);
@@ -309,7 +376,8 @@ class connection {
   connect_options options_;
   std::string description_;
   std::vector<std::string> secrets_;  // password spellings to scrub from any message
-  std::string scratch_;               // NUL-terminated copies of SQL text and text parameters
+  std::string scratch_;               // NUL-terminated copies of text parameters
+  std::string sql_buf_;               // a NUL-terminated copy of SQL text, when libpq needs one
 };
 
 namespace detail {

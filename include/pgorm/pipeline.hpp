@@ -61,9 +61,11 @@ namespace detail {
 
 /// One pipelined statement: what to send, and what came back (a result or an error).
 struct pipeline_slot {
-  std::string sql;
+  std::string_view sql;   // static storage, or owned_sql
+  std::string owned_sql;  // the text of a statement rendered at run time
   param_list params;
-  std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
+  std::string prepared;            // the cached prepared statement to run, "" for an unnamed one
+  std::uint64_t statement_id = 0;  // its id (result::statement_id()), 0 for an unnamed one
   std::size_t index = 0;
   bool done = false;         // run() has settled it (result or error)
   result res;                // when it succeeded
@@ -209,8 +211,16 @@ class pipeline {
                   "or pgorm::query<Row>(...)");
     if constexpr (detail::pipelinable<Q>) {
       using row = typename detail::pipeline_row_of<Q>::type;
-      statement s = query.to_sql();
-      return pipeline_result<row>(push(std::move(s.sql), std::move(s.params)));
+      if constexpr (requires { requires Q::is_static; }) {
+        // A builder of static shape: its SQL text lives in static storage, nothing to copy.
+        detail::param_list params;
+        query.bind(params);
+        return pipeline_result<row>(
+            push(detail::static_sql_v<Q>.view(), std::string(), std::move(params)));
+      } else {
+        statement s = query.to_sql();
+        return pipeline_result<row>(push({}, std::move(s.sql), std::move(s.params)));
+      }
     }
   }
 
@@ -250,7 +260,9 @@ class pipeline {
   [[nodiscard]] bool empty() const noexcept { return queued_.empty(); }
 
  private:
-  std::shared_ptr<const detail::pipeline_slot> push(std::string sql, detail::param_list params);
+  // Queues `static_sql` (a view of static storage) when not empty, else `sql`.
+  std::shared_ptr<const detail::pipeline_slot> push(std::string_view static_sql, std::string sql,
+                                                    detail::param_list params);
 
   connection* conn_;
   std::vector<std::shared_ptr<detail::pipeline_slot>> queued_;

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,7 +56,24 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   std::array<oid, desc::column_count> types{};
 
   void prepare(const result& res, int begin, int end, bool exact) {
-    std::array<bool, 1600> used{};  // PostgreSQL allows at most 1600 columns per table
+    // Queries pgorm renders list a struct's columns in field order: check that first, one
+    // name comparison per field, before searching for each name.
+    const bool in_order =
+        end - begin >= width &&
+        (!exact || end - begin == width)&& [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (res.column_name_is(begin + static_cast<int>(I), desc::columns[I].name) && ...);
+    }
+    (std::make_index_sequence<desc::column_count>{});
+    if (in_order) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((cols[I] = begin + static_cast<int>(I),
+          types[I] = check_field<field_type_t<T, I>>(res, cols[I], context<I>())),
+         ...);
+      }
+      (std::make_index_sequence<desc::column_count>{});
+      return;
+    }
+    std::vector<bool> used(static_cast<std::size_t>(end > begin ? end - begin : 0));
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (prepare_field<I>(res, begin, end, used), ...);
     }
@@ -79,7 +97,7 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   /// True when every column of this struct is NULL in `row` (a LEFT JOIN without a match).
   [[nodiscard]] bool all_null(const result& res, int row) const {
     for (int c : cols) {
-      if (!res.is_null(row, c)) return false;
+      if (!res.is_null_unchecked(row, c)) return false;
     }
     return true;
   }
@@ -91,20 +109,13 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   }
 
   template <std::size_t I>
-  void prepare_field(const result& res, int begin, int end, std::array<bool, 1600>& used) {
+  void prepare_field(const result& res, int begin, int end, std::vector<bool>& used) {
     constexpr std::string_view name = desc::columns[I].name;
     int found = -1;
-    // Queries pgorm renders list the columns in field order: try that position first, so
-    // matching a row of n fields costs n name comparisons rather than n * n / 2.
-    const int expected = begin + static_cast<int>(I);
-    if (expected < end && res.column_name(expected) == name) {
-      found = expected;
-    } else {
-      for (int c = begin; c < end; ++c) {
-        if (res.column_name(c) == name) {
-          found = c;
-          break;
-        }
+    for (int c = begin; c < end; ++c) {
+      if (res.column_name_is(c, name)) {
+        found = c;
+        break;
       }
     }
     if (found < 0) throw_missing_column(desc::name, desc::columns[I].field_name, name);
@@ -139,16 +150,13 @@ struct element_mapper<T> {
   static constexpr int width = 1;
   int col = 0;
   oid type = 0;
-  std::string_view name;
 
+  // No name is kept (the row reader may reuse this for a later result): errors look it up.
   void prepare(const result& res, int begin, int /*end*/, bool /*exact*/) {
     col = begin;
-    name = res.column_name(begin);
-    type = check_field<T>(res, col, {{}, name});
+    type = check_field<T>(res, col, {});
   }
-  void read(const result& res, int row, T& out) const {
-    read_value(res, row, col, type, out, {{}, name});
-  }
+  void read(const result& res, int row, T& out) const { read_value(res, row, col, type, out, {}); }
 };
 
 template <class Row>
@@ -182,6 +190,14 @@ class row_reader {
 
  public:
   explicit row_reader(const result& res) : res_(&res) {
+    // Results of one prepared statement have the same columns (result::statement_id()): the
+    // match made for the last one on this thread is reused, so a repeated query skips it.
+    const std::uint64_t id = res.statement_id();
+    match_memo& memo = last_match();
+    if (id != 0 && memo.statement_id == id) {
+      mapper_ = memo.mapper;
+      return;
+    }
     if constexpr (detail::is_std_tuple<Row>::value) {
       prepare_tuple(std::make_index_sequence<std::tuple_size_v<Row>>{});
     } else if constexpr (reflectable<Row> && !has_pg_type<Row>) {
@@ -190,14 +206,19 @@ class row_reader {
       if (res.columns() != 1) detail::throw_column_count(1, res.columns());
       mapper_.prepare(res, 0, 1, true);
     }
+    if (id != 0) {
+      memo.statement_id = id;
+      memo.mapper = mapper_;
+    }
   }
 
   /// Reads from another result of the same shape (the next row in single-row mode), keeping the
   /// column matching done for the first one.
   void rebind(const result& res) noexcept { res_ = &res; }
 
-  /// Decodes row `row` into `out`.
+  /// Decodes row `row` into `out`. Throws usage_error when `row` is out of range.
   void read(int row, Row& out) const {
+    res_->check_row(row);
     if constexpr (detail::is_std_tuple<Row>::value) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (std::get<I>(mapper_).read(*res_, row, std::get<I>(out)), ...);
@@ -241,8 +262,18 @@ class row_reader {
         ...);
   }
 
+  using mapper_type = typename mapper_of<Row>::type;
+  struct match_memo {
+    std::uint64_t statement_id = 0;
+    mapper_type mapper{};
+  };
+  static match_memo& last_match() noexcept {
+    static thread_local match_memo memo;
+    return memo;
+  }
+
   const result* res_;
-  typename mapper_of<Row>::type mapper_{};
+  mapper_type mapper_{};
 };
 
 /// Every row of a binary-format result as `Row` (see row_reader).
