@@ -781,7 +781,7 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
   const double rows = static_cast<double>(o.users);
   const std::vector<cg_workload> workloads{
       {"point_select", o.quick ? 200 : 2000, 1.0, "per select"},
-      {"scan", 1, rows, "per row"},
+      {"scan", o.quick ? 1 : 4, rows, "per row"},
   };
   std::vector<std::string> names;
   for (const auto& k : library_peers()) names.push_back(k.name);

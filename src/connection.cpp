@@ -188,10 +188,6 @@ struct connection::statement_cache {
 
   explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
 
-  static std::uint64_t hash_of(std::string_view sql, const Oid* types, int n) noexcept {
-    return mix_types(hash_text(sql), types, n);
-  }
-
   static std::uint64_t hash_text(std::string_view sql) noexcept {
     std::uint64_t h = 14695981039346656037ULL;
     for (char c : sql) {
@@ -201,12 +197,11 @@ struct connection::statement_cache {
     return h;
   }
 
+  // A whole OID per FNV step (the hash only picks a bucket; find() compares the types too).
   static std::uint64_t mix_types(std::uint64_t h, const Oid* types, int n) noexcept {
     for (int i = 0; i < n; ++i) {
-      for (int b = 0; b < 4; ++b) {
-        h ^= static_cast<unsigned char>(types[i] >> (8 * b));
-        h *= 1099511628211ULL;
-      }
+      h ^= types[i];
+      h *= 1099511628211ULL;
     }
     return h;
   }
@@ -235,7 +230,7 @@ struct connection::statement_cache {
         !std::equal(e.types.begin(), e.types.end(), types)) {
       return lookup::collision;
     }
-    lru.splice(lru.begin(), lru, it->second);
+    if (it->second != lru.begin()) lru.splice(lru.begin(), lru, it->second);
     out = &e;
     return lookup::hit;
   }
@@ -692,6 +687,7 @@ std::string connection::prepared_name(std::string_view sql, std::span<const para
 
 result connection::exec(std::string_view sql, std::span<const param> params,
                         data_format result_format) {
+  if (options_.events == nullptr) return exec_impl(sql, params, result_format, {});
   return exec(sql, params, result_format, std::chrono::milliseconds(0));
 }
 

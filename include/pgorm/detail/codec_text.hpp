@@ -30,8 +30,15 @@ struct pg_type<std::string> {
 
   static constexpr bool accepts(pgorm::oid type) noexcept { return detail::is_text_like(type); }
   static void encode(const std::string& value, byte_buffer& out) { out.append(value); }
-  // assign() reuses the string's capacity when a row mapper decodes into the same field again.
-  static void decode(std::string_view bytes, pgorm::oid, std::string& out) { out.assign(bytes); }
+  // assign() reuses the string's capacity when a row mapper decodes into the same field again;
+  // a string without room is built anew, at the exact size (cheaper than growing it).
+  static void decode(std::string_view bytes, pgorm::oid, std::string& out) {
+    if (bytes.size() <= out.capacity()) {
+      out.assign(bytes);
+    } else {
+      out = std::string(bytes);
+    }
+  }
 };
 
 /// std::string_view -> text, as a parameter only (a field of this type would dangle).

@@ -65,8 +65,23 @@ oid check_field(const result& res, int col, const field_context& ctx) {
 /// `row` and `col` must be in range: the row reader checks them once per row and per result.
 ///
 /// Example: `for (int r = 0; r < res.rows(); ++r) read_value(res, r, 0, t, ids[r], ctx);`
+// The error paths of read_value(), out of line so that the per-value code stays small.
 template <class T>
-void read_value(const result& res, int row, int col, oid type, T& out, const field_context& ctx) {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_null_value(const field_context& ctx,
+                                                             const result& res, int col) {
+  throw_unexpected_null(named_context(ctx, res, col), cpp_type_name<T>());
+}
+template <class T>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_decode_error(const conversion_error& e,
+                                                               const field_context& ctx,
+                                                               const result& res, int col,
+                                                               oid type) {
+  rethrow_in_context(e, named_context(ctx, res, col), type, cpp_type_name<T>());
+}
+
+template <class T>
+[[gnu::always_inline]] inline void read_value(const result& res, int row, int col, oid type, T& out,
+                                              const field_context& ctx) {
   // A NULL has length 0, so libpq is asked about NULL only for empty values: two calls per
   // value, as hand-written code makes, instead of three.
   const int length = res.length_unchecked(row, col);
@@ -75,7 +90,7 @@ void read_value(const result& res, int row, int col, oid type, T& out, const fie
       pg_type<T>::set_null(out);
       return;
     } else {
-      throw_unexpected_null(named_context(ctx, res, col), cpp_type_name<T>());
+      throw_null_value<T>(ctx, res, col);
     }
   }
   try {
@@ -83,7 +98,7 @@ void read_value(const result& res, int row, int col, oid type, T& out, const fie
         std::string_view{res.data_unchecked(row, col), static_cast<std::size_t>(length)}, type,
         out);
   } catch (const conversion_error& e) {
-    rethrow_in_context(e, named_context(ctx, res, col), type, cpp_type_name<T>());
+    throw_decode_error<T>(e, ctx, res, col, type);
   }
 }
 
