@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+// result::statement_id() and the row reader's per-statement column match: which results carry
+// an id, when it changes (statement prepared again, result type changed), and that a row type
+// read from several statements, in any order, always maps the columns of the one it reads.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/params.hpp"
+#include "pgorm/pipeline.hpp"
+#include "pgorm/query.hpp"
+#include "support/db_test.hpp"
+
+namespace stmt_it {
+
+struct Item {
+  std::int64_t id;
+  std::string label;
+  std::optional<std::string> note;
+  bool operator==(const Item&) const = default;
+};
+
+struct Widget {
+  std::int64_t v;
+  std::string s;
+};
+
+}  // namespace stmt_it
+
+template <>
+struct pgorm::table_traits<stmt_it::Item> {
+  static constexpr std::string_view name = "item";
+  static constexpr auto primary_key = pgorm::identity(&stmt_it::Item::id);
+};
+template <>
+struct pgorm::table_traits<stmt_it::Widget> {
+  static constexpr std::string_view name = "widget";
+};
+
+namespace {
+
+using pgorm::col;
+using stmt_it::Item;
+using stmt_it::Widget;
+
+class statement_id_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec(
+        "create table item (id bigint generated always as identity primary key, label text not "
+        "null, note text)");
+    conn().exec("insert into item (label, note) values ('a', null), ('b', 'x'), ('', 'y')");
+  }
+
+  static constexpr std::string_view by_id = "select id, label from item where id = $1";
+
+  pgorm::result select_by_id(pgorm::connection& c, std::int64_t id,
+                             pgorm::data_format format = pgorm::data_format::binary) {
+    const auto p = pgorm::detail::encode_params(id);
+    return c.exec(by_id, p.params(), format);
+  }
+};
+
+TEST_F(statement_id_test, binary_results_of_one_cached_statement_share_an_id) {
+  const pgorm::result first = select_by_id(conn(), 1);
+  const pgorm::result second = select_by_id(conn(), 2);
+  EXPECT_NE(first.statement_id(), 0U);
+  EXPECT_EQ(first.statement_id(), second.statement_id());
+
+  const auto p = pgorm::detail::encode_params(std::int64_t{1});
+  const pgorm::result other =
+      conn().exec("select label from item where id = $1", p.params(), pgorm::data_format::binary);
+  EXPECT_NE(other.statement_id(), 0U);
+  EXPECT_NE(other.statement_id(), first.statement_id());
+
+  // prepare_cached() names the same statement, and the server knows it under that name.
+  const pgorm::prepared_statement s = conn().prepare_cached(by_id, p.params());
+  EXPECT_EQ(s.id, first.statement_id());
+  ASSERT_FALSE(s.name.empty());
+  EXPECT_EQ(conn()
+                .exec("select count(*) from pg_prepared_statements where name = '" + s.name + "'")
+                .value(0, 0),
+            "1");
+  EXPECT_EQ(conn().prepared_name(by_id, p.params()), s.name);
+}
+
+TEST_F(statement_id_test, text_results_and_simple_queries_carry_no_id) {
+  EXPECT_EQ(select_by_id(conn(), 1, pgorm::data_format::text).statement_id(), 0U);
+  EXPECT_EQ(conn().exec("select 1").statement_id(), 0U);
+  EXPECT_EQ(pgorm::result{}.statement_id(), 0U);
+  // Moving a result moves its id.
+  pgorm::result r = select_by_id(conn(), 1);
+  const std::uint64_t id = r.statement_id();
+  pgorm::result moved = std::move(r);
+  EXPECT_EQ(moved.statement_id(), id);
+  EXPECT_EQ(r.statement_id(), 0U);  // NOLINT(bugprone-use-after-move): moved-from is empty
+}
+
+TEST_F(statement_id_test, unnamed_statements_carry_no_id) {
+  pgorm::connection c{conninfo(), {.prepare = false}};
+  EXPECT_EQ(select_by_id(c, 1).statement_id(), 0U);
+  const auto p = pgorm::detail::encode_params(std::int64_t{1});
+  const pgorm::prepared_statement s = c.prepare_cached(by_id, p.params());
+  EXPECT_EQ(s.id, 0U);
+  EXPECT_EQ(s.name, "");
+  // Rows still map (matched for every result).
+  EXPECT_EQ(
+      c.query<Item>("select id, label, note from item where id = $1", std::int64_t{2}).one().note,
+      std::optional<std::string>("x"));
+}
+
+TEST_F(statement_id_test, a_statement_prepared_again_gets_a_new_id) {
+  const std::uint64_t before = select_by_id(conn(), 1).statement_id();
+  conn().discard_all();
+  conn().exec("set search_path = " + schema());
+  const std::uint64_t after = select_by_id(conn(), 1).statement_id();
+  EXPECT_NE(after, 0U);
+  EXPECT_NE(after, before);
+  // Another connection's statement of the same text has its own id.
+  pgorm::connection other = connect();
+  const std::uint64_t elsewhere = select_by_id(other, 1).statement_id();
+  EXPECT_NE(elsewhere, 0U);
+  EXPECT_NE(elsewhere, after);
+}
+
+TEST_F(statement_id_test, one_row_type_from_several_statements_maps_each_ones_columns) {
+  const std::vector<Item> expected{{1, "a", std::nullopt}, {2, "b", "x"}, {3, "", "y"}};
+  // The same struct from statements whose columns come in different orders, interleaved, so
+  // that a column match reused from the wrong statement would swap fields.
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(conn().query<Item>("select id, label, note from item order by id").all(), expected);
+    EXPECT_EQ(conn().query<Item>("select note, label, id from item order by id").all(), expected);
+    EXPECT_EQ(conn().select<Item>().order_by(col<&Item::id>).all(), expected);
+    EXPECT_EQ(*conn().find<Item>(std::int64_t{2}), expected[1]);
+  }
+  // The same statement read as another row type keeps its own match.
+  using row = std::tuple<std::optional<std::string>, std::string, std::int64_t>;
+  const std::vector<row> rows =
+      conn().query<row>("select note, label, id from item order by id").all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(std::get<1>(rows[1]), "b");
+  EXPECT_EQ(std::get<2>(rows[2]), 3);
+}
+
+TEST_F(statement_id_test, the_column_match_follows_a_changed_result_type) {
+  conn().exec("create table widget (v int not null, s text not null)");
+  conn().exec("insert into widget values (7, 'seven')");
+  const auto read = [&] { return conn().query<Widget>("select * from widget").one(); };
+  EXPECT_EQ(read().v, 7);
+  EXPECT_EQ(read().s, "seven");
+  // int4 -> int8: the statement is prepared again (0A000), and the reader decodes 8 bytes.
+  conn().exec("alter table widget alter column v type bigint");
+  conn().exec("update widget set v = 5000000000");
+  EXPECT_EQ(read().v, 5000000000);
+  // A new column: the match is made again, and the extra column is reported by name.
+  conn().exec("alter table widget add column extra int");
+  try {
+    (void)read();
+    ADD_FAILURE() << "expected usage_error";
+  } catch (const pgorm::usage_error& e) {
+    EXPECT_NE(std::string_view(e.what()).find("\"extra\""), std::string_view::npos) << e.what();
+  }
+}
+
+TEST_F(statement_id_test, column_names_match_exactly) {
+  // "id" must not match a column named "idx" or "i" (prefix comparisons).
+  try {
+    (void)conn().query<Item>("select 1::bigint as idx, 'l' as label, null::text as note").one();
+    ADD_FAILURE() << "expected usage_error";
+  } catch (const pgorm::usage_error& e) {
+    EXPECT_NE(std::string_view(e.what()).find("\"id\""), std::string_view::npos) << e.what();
+  }
+  try {
+    (void)conn().query<Item>("select 1::bigint as i, 'l' as label, null::text as note").one();
+    ADD_FAILURE() << "expected usage_error";
+  } catch (const pgorm::usage_error& e) {
+    EXPECT_NE(std::string_view(e.what()).find("\"id\""), std::string_view::npos) << e.what();
+  }
+}
+
+TEST_F(statement_id_test, a_single_value_error_names_its_column_every_time) {
+  for (int i = 0; i < 2; ++i) {  // the second read reuses the first one's match
+    try {
+      (void)conn().query<std::int64_t>("select null::bigint as missing_total").one();
+      ADD_FAILURE() << "expected unexpected_null";
+    } catch (const pgorm::unexpected_null& e) {
+      EXPECT_NE(std::string_view(e.what()).find("missing_total"), std::string_view::npos)
+          << e.what();
+    }
+  }
+  try {
+    (void)conn().query<std::int32_t>("select 5000000000::bigint as too_big").one();
+    ADD_FAILURE() << "expected conversion_error";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_NE(std::string_view(e.what()).find("too_big"), std::string_view::npos) << e.what();
+  }
+}
+
+TEST_F(statement_id_test, pipelined_statements_read_with_the_cached_match) {
+  for (int round = 0; round < 2; ++round) {
+    pgorm::pipeline p{conn()};
+    const std::vector<std::int64_t> ids{3, 1, 2, 3};
+    const auto handles = p.add_each(
+        ids, [](std::int64_t id) { return pgorm::select<Item>().where(col<&Item::id> == id); });
+    const auto labels =
+        p.add(pgorm::query<std::tuple<std::string>>("select label from item order by id desc"));
+    p.run();
+    ASSERT_EQ(handles.size(), 4U);
+    EXPECT_EQ(handles[0].one().note, std::optional<std::string>("y"));
+    EXPECT_EQ(handles[1].one().label, "a");
+    EXPECT_EQ(handles[2].one().note, std::optional<std::string>("x"));
+    EXPECT_EQ(handles[3].one().id, 3);
+    const auto all = labels.all();
+    ASSERT_EQ(all.size(), 3U);
+    EXPECT_EQ(std::get<0>(all[1]), "b");
+  }
+}
+
+}  // namespace
