@@ -48,4 +48,15 @@ void null_and_empty(pgorm::connection& conn) {
   // doc-end(null_and_empty)
 }
 
+void prepared(pgorm::connection& conn) {
+  // doc-begin(prepared)
+  const std::array params{pgorm::param::text("41")};
+  const pgorm::prepared_statement s = conn.prepare_cached("select $1::int + 1", params);
+  // s.name: the server-side name, for PQsendQueryPrepared on conn.native_handle().
+  // Every binary result of that statement carries s.id:
+  auto r = conn.exec("select $1::int + 1", params, pgorm::data_format::binary);
+  assert(r.statement_id() == s.id && s.id != 0);
+  // doc-end(prepared)
+}
+
 }  // namespace docs::connection

@@ -271,6 +271,9 @@ class connection {
   ///
   /// Example: `auto s = conn.prepare_cached("select $1::int", {pgorm::param::text("1")});`
   prepared_statement prepare_cached(std::string_view sql, std::span<const param> params);
+  prepared_statement prepare_cached(std::string_view sql, std::initializer_list<param> params) {
+    return prepare_cached(sql, std::span<const param>(params.begin(), params.size()));
+  }
 
   /// The name of the cached prepared statement for `sql` with the types of `params`,
   /// preparing it first (one round trip) when the cache does not hold it; "" when statements
