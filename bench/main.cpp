@@ -121,6 +121,8 @@ options parse_args(int argc, char** argv) {
       o.child_ops = std::stoi(next());
     } else if (a == "--users") {
       o.users = std::stoll(next());
+    } else if (a == "--pgbench-scale") {
+      o.pgbench_scale = std::stoi(next());
     } else {
       usage_error(fmt::format("unknown argument '{}'", a));
     }
@@ -741,6 +743,32 @@ int callgrind_child(const options& o) {
 #if PGORM_BENCH_CALLGRIND
     CALLGRIND_STOP_INSTRUMENTATION;
 #endif
+  } else if (o.child_workload == "bulk_insert") {
+    // Rows into users_bulk (emptied first, untimed); one measured insert of `users` rows.
+    pgorm::connection admin(o.conninfo);
+    const std::vector<User> rows = bulk_rows(o.users);
+    p->prepare_bulk(std::span<const User>(rows).first(100));
+    sum += p->bulk_insert();
+    admin.exec("TRUNCATE users_bulk RESTART IDENTITY");
+    p->prepare_bulk(rows);
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
+    for (int i = 0; i < o.child_ops; ++i) sum += p->bulk_insert();
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
+    admin.exec("TRUNCATE users_bulk RESTART IDENTITY");
+  } else if (o.child_workload == "tpcb") {
+    std::mt19937_64 tx_rng(7);
+    for (int i = 0; i < 20; ++i) sum += p->tpcb(random_tpcb(tx_rng, o.pgbench_scale));
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
+    for (int i = 0; i < o.child_ops; ++i) sum += p->tpcb(random_tpcb(tx_rng, o.pgbench_scale));
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
   } else {
     throw std::runtime_error("no callgrind workload " + o.child_workload);
   }
@@ -782,6 +810,8 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
   const std::vector<cg_workload> workloads{
       {"point_select", o.quick ? 200 : 2000, 1.0, "per select"},
       {"scan", o.quick ? 1 : 4, rows, "per row"},
+      {"bulk_insert", 1, rows, "per row"},
+      {"tpcb", o.quick ? 20 : 200, 1.0, "per transaction"},
   };
   std::vector<std::string> names;
   for (const auto& k : library_peers()) names.push_back(k.name);
@@ -791,7 +821,8 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
       const fs::path out = dir / fmt::format("{}.{}.out", w.name, n);
       const std::string cmd = fmt::format(
           "valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={} {} "
-          "--callgrind-child --conninfo {} --workload {} --peer {} --ops {} --users {}",
+          "--callgrind-child --conninfo {} --workload {} --peer {} --ops {} --users {} "
+          "--pgbench-scale 1",
           shell_quote(out.string()), shell_quote(self.string()), shell_quote(conninfo), w.name, n,
           w.ops, o.users);
       try {
@@ -884,6 +915,8 @@ int run(const options& o) {
   create_schema(conninfo, o);
   report rep;
   if (o.callgrind) {
+    // TPC-B's client instructions do not depend on the scale: the smallest tables will do.
+    (void)run_command(fmt::format("{} -i -q -s 1 {}", pgbench_path(bindir), shell_quote(conninfo)));
     run_callgrind(o, conninfo, rep);
     return 0;
   }

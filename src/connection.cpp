@@ -2,6 +2,7 @@
 #include "pgorm/connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -206,21 +207,38 @@ struct connection::statement_cache {
     return h;
   }
 
-  // The hash of the last SQL text, by address: builders pass the same static text every
-  // time, so a repeated statement skips hashing its text (bench: point select instructions).
-  // Safe when a buffer is reused for other text: find() compares the text itself.
+  // The hashes of recent SQL texts, by address: builders pass the same static text every time,
+  // so a repeated statement skips hashing its text (bench: point select and TPC-B client
+  // instructions). A small direct-mapped table, so that a transaction alternating between a
+  // few statements hits too. Safe when a buffer is reused for other text: find() compares the
+  // text itself, so a stale hash only costs a miss.
   std::uint64_t hash(std::string_view sql, const Oid* types, int n) noexcept {
-    if (sql.data() != memo_data || sql.size() != memo_size) {
-      memo_data = sql.data();
-      memo_size = sql.size();
-      memo_hash = hash_text(sql);
+    const auto addr = reinterpret_cast<std::uintptr_t>(sql.data());
+    memo& m = memos[((addr >> 4) ^ sql.size()) % memos.size()];
+    if (m.data != sql.data() || m.size != sql.size()) {
+      m.data = sql.data();
+      m.size = sql.size();
+      m.hash = hash_text(sql);
     }
-    return mix_types(memo_hash, types, n);
+    return mix_types(m.hash, types, n);
+  }
+  // hash() computed from the text itself (refreshing the memo): for a miss or a collision,
+  // which a stale memo (a buffer reused for another text of the same size) could cause.
+  std::uint64_t rehash(std::string_view sql, const Oid* types, int n) noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(sql.data());
+    memo& m = memos[((addr >> 4) ^ sql.size()) % memos.size()];
+    m.data = sql.data();
+    m.size = sql.size();
+    m.hash = hash_text(sql);
+    return mix_types(m.hash, types, n);
   }
 
-  const char* memo_data = nullptr;
-  std::size_t memo_size = 0;
-  std::uint64_t memo_hash = 0;
+  struct memo {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint64_t hash = 0;
+  };
+  std::array<memo, 16> memos{};
 
   lookup find(std::uint64_t h, std::string_view sql, const Oid* types, int n, entry*& out) {
     const auto it = by_hash.find(h);
@@ -647,10 +665,15 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
                                                           std::span<const param> params,
                                                           const param_arrays& a,
                                                           std::chrono::milliseconds timeout) {
-  const std::uint64_t h = cache_->hash(sql, a.types, a.count);
+  std::uint64_t h = cache_->hash(sql, a.types, a.count);
   statement_entry* entry = nullptr;
-  const auto found = cache_->find(h, sql, a.types, a.count, entry);
+  auto found = cache_->find(h, sql, a.types, a.count, entry);
   if (found == statement_cache::lookup::hit) return entry;
+  if (const std::uint64_t fresh = cache_->rehash(sql, a.types, a.count); fresh != h) {
+    h = fresh;  // the memo was stale
+    found = cache_->find(h, sql, a.types, a.count, entry);
+    if (found == statement_cache::lookup::hit) return entry;
+  }
   if (found == statement_cache::lookup::collision) return nullptr;
   const std::uint64_t id = statement_cache::next_id();
   std::string name = statement_cache::name_of(id);

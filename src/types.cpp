@@ -35,12 +35,6 @@ void byte_buffer::grow(std::size_t extra) {
   capacity_ = capacity;
 }
 
-void byte_buffer::release() noexcept {
-  if (data_ != inline_) delete[] data_;
-  data_ = inline_;
-  capacity_ = inline_capacity;
-}
-
 // ---- uuid --------------------------------------------------------------------------------------
 
 namespace {

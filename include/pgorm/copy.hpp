@@ -55,7 +55,7 @@ inline void copy_write_trailer(byte_buffer& out) { out.append_be(std::int16_t{-1
 
 /// Appends one field: its byte length (-1 for NULL), then its binary form from pg_type<F>.
 template <class F>
-void copy_write_field(const F& value, byte_buffer& out) {
+[[gnu::always_inline]] inline void copy_write_field(const F& value, byte_buffer& out) {
   using codec = pg_type<F>;
   if constexpr (codec::nullable) {
     if (codec::is_null(value)) {

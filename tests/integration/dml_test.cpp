@@ -3,7 +3,9 @@
 // upserts, returning, all_rows(), filters, and constraint errors.
 
 #include <cstdint>
+#include <list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -133,6 +135,40 @@ TEST_F(dml_test, insert_range_with_returning) {
   ASSERT_EQ(all.size(), 1U);
   EXPECT_EQ(all[0].role, "user");
   EXPECT_EQ(pgorm::insert(std::vector<Account>{}).exec(conn()), 0) << "nothing sent";
+}
+
+TEST_F(dml_test, insert_range_borrows_lvalues_and_owns_the_rest) {
+  // A vector variable is read in place when the statement runs (nothing copied).
+  std::vector<Account> rows{account("a@example.com"), account("b@example.com")};
+  const auto borrowed = pgorm::insert(rows);
+  rows[1].email = "changed@example.com";
+  EXPECT_EQ(borrowed.exec(conn()), 2);
+  EXPECT_EQ(conn().exec("select count(*) from accounts where email = 'changed@example.com'")
+                .value(0, 0),
+            "1");
+  // A std::span too; and with COPY (insert_copy_threshold) as with INSERT.
+  std::vector<Account> many;
+  for (int i = 0; i != 1500; ++i) many.push_back(account("m" + std::to_string(i) + "@x.org"));
+  EXPECT_EQ(pgorm::insert(std::span<const Account>(many)).exec(conn()), 1500);
+
+  // An rvalue vector is moved in: the builder can be kept, copied (copies share the rows) and
+  // run after the statement that made it.
+  auto owned = pgorm::insert(std::vector<Account>{account("c@example.com")});
+  const auto with_returning = owned.returning(col<&Account::email>);
+  conn().exec("delete from accounts");
+  EXPECT_EQ(std::get<0>(with_returning.one(conn())), "c@example.com");
+  conn().exec("delete from accounts");
+  EXPECT_EQ(owned.exec(conn()), 1);
+
+  // Other ranges are copied: changing the source afterwards changes nothing.
+  std::list<Account> list{account("d@example.com")};
+  const auto copied = pgorm::insert(list);
+  list.front().email = "not-this@example.com";
+  list.clear();
+  EXPECT_EQ(copied.exec(conn()), 1);
+  EXPECT_EQ(
+      conn().exec("select count(*) from accounts where email = 'd@example.com'").value(0, 0),
+      "1");
 }
 
 TEST_F(dml_test, on_conflict_do_nothing_affects_no_rows) {

@@ -226,3 +226,30 @@ TEST_F(statement_id_test, pipelined_statements_read_with_the_cached_match) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(statement_id_test, a_reused_buffer_with_another_text_gets_its_own_statement) {
+  // The cache remembers text hashes by address: the same buffer (same size) holding another
+  // text must still find (or prepare) that text's statement, not run it unnamed.
+  std::string sql = "select $1::bigint + 1";
+  const auto p = pgorm::detail::encode_params(std::int64_t{41});
+  const std::size_t before = conn().prepared_statements();
+  const pgorm::result a = conn().exec(sql, p.params(), pgorm::data_format::binary);
+  const char* buffer = sql.data();
+  sql.replace(0, sql.size(), "select $1::bigint + 2");
+  ASSERT_EQ(sql.data(), buffer);
+  const pgorm::result b = conn().exec(sql, p.params(), pgorm::data_format::binary);
+  EXPECT_EQ(conn().prepared_statements(), before + 2);
+  EXPECT_NE(b.statement_id(), 0U);
+  EXPECT_NE(b.statement_id(), a.statement_id());
+  std::int64_t sum = 0;
+  pgorm::detail::read_field(b, 0, 0, sum, {"", "sum"});
+  EXPECT_EQ(sum, 43);
+  // And back to the first text: its statement again.
+  sql.replace(0, sql.size(), "select $1::bigint + 1");
+  EXPECT_EQ(conn().exec(sql, p.params(), pgorm::data_format::binary).statement_id(),
+            a.statement_id());
+}
+
+}  // namespace

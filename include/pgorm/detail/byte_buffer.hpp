@@ -104,7 +104,11 @@ class byte_buffer {
 
  private:
   void grow(std::size_t extra);  // src/types.cpp: at least doubles, moves the bytes
-  void release() noexcept;
+  void release() noexcept {
+    if (data_ != inline_) delete[] data_;
+    data_ = inline_;
+    capacity_ = inline_capacity;
+  }
   void take(byte_buffer& other) noexcept {
     if (other.data_ == other.inline_) {
       std::memcpy(inline_, other.inline_, other.size_);

@@ -13,8 +13,10 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -151,13 +153,24 @@ struct insert_one {
   void bind(param_list& p) const { bind_insert_row(row, p); }
 };
 
-/// insert(range): n rows; the SQL text depends on n.
+/// insert(range): n rows; the SQL text depends on n. The rows are the caller's (an lvalue
+/// contiguous range, borrowed) or shared, immutable, by every copy of the builder (the
+/// builder's methods copy it, so owned rows are not copied again each time).
 template <class T>
 struct insert_many {
   static constexpr bool is_static = false;
-  std::vector<T> rows;
+  std::shared_ptr<const std::vector<T>> owned;  // null when borrowed
+  std::span<const T> rows;
   /// From this many rows on, exec() uses COPY when it can (pgorm::insert_copy_threshold).
   std::size_t copy_threshold = insert_copy_threshold;
+
+  static insert_many owning(std::vector<T> v) {
+    auto p = std::make_shared<const std::vector<T>>(std::move(v));
+    const std::span<const T> view(*p);
+    return {std::move(p), view};
+  }
+  static insert_many borrowing(std::span<const T> r) { return {nullptr, r}; }
+
   [[nodiscard]] std::size_t size() const noexcept { return rows.size(); }
   void bind(param_list& p) const {
     for (const T& r : rows) bind_insert_row(r, p);
@@ -173,7 +186,7 @@ inline constexpr bool is_insert_many_v<insert_many<T>> = true;
 /// std::nullopt when a column with a default is "not set" in some rows only (COPY would need a
 /// per-row DEFAULT), so the caller runs the INSERT instead.
 template <class T>
-std::optional<std::int64_t> insert_via_copy(connection& conn, const std::vector<T>& rows) {
+std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
   copy_mask<T> mask{};
   bool mixed = false;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -550,7 +563,9 @@ class on_conflict_clause {
 
 /// Starts an INSERT of one struct (its table comes from the type), or of every element of a
 /// range (std::vector, std::span, ...) in one statement. `insert<T>(...)` names the table and
-/// rejects rows of another struct. The rows are copied into the builder.
+/// rejects rows of another struct. A contiguous lvalue range (a std::vector variable, a
+/// std::span, an array) is read in place: keep it alive and unchanged until the statement has
+/// run. An rvalue container is moved into the builder, other ranges are copied.
 ///
 /// Example: `pgorm::insert(User{.email = "a@b.c"}).exec(conn);`
 /// Example: `auto ids = pgorm::insert(users).returning(pgorm::col<&User::id>).all(conn);`
@@ -567,16 +582,28 @@ auto insert(R&& row_or_range) {
     static_assert(detail::insert_column_count<row>() > 0,
                   "pgorm: this table has only identity columns; there is nothing to insert");
     if constexpr (info::is_range) {
-      std::vector<row> rows;
-      if constexpr (std::ranges::sized_range<R>) rows.reserve(std::ranges::size(row_or_range));
-      if constexpr (std::is_rvalue_reference_v<R&&> &&
-                    !std::is_const_v<std::remove_reference_t<R>>) {
-        for (auto&& r : row_or_range) rows.push_back(std::move(r));
+      using many = detail::insert_many<row>;
+      if constexpr (std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                    std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<R>>, row> &&
+                    (std::is_lvalue_reference_v<R> || std::ranges::borrowed_range<R>)) {
+        // The caller's rows, in place: no copy (they must outlive the statement's run).
+        return insert_query<detail::unbound, row, many>(
+            nullptr,
+            many::borrowing(std::span<const row>(std::ranges::data(row_or_range),
+                                                 std::ranges::size(row_or_range))),
+            {}, {});
       } else {
-        for (const auto& r : row_or_range) rows.push_back(r);
+        std::vector<row> rows;
+        if constexpr (std::ranges::sized_range<R>) rows.reserve(std::ranges::size(row_or_range));
+        if constexpr (std::is_rvalue_reference_v<R&&> &&
+                      !std::is_const_v<std::remove_reference_t<R>>) {
+          for (auto&& r : row_or_range) rows.push_back(std::move(r));
+        } else {
+          for (const auto& r : row_or_range) rows.push_back(r);
+        }
+        return insert_query<detail::unbound, row, many>(nullptr, many::owning(std::move(rows)), {},
+                                                        {});
       }
-      return insert_query<detail::unbound, row, detail::insert_many<row>>(
-          nullptr, detail::insert_many<row>{std::move(rows)}, {}, {});
     } else {
       return insert_query<detail::unbound, row, detail::insert_one<row>>(
           nullptr, detail::insert_one<row>{std::forward<R>(row_or_range)}, {}, {});
