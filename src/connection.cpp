@@ -209,28 +209,29 @@ struct connection::statement_cache {
 
   // The hashes of recent SQL texts, by address: builders pass the same static text every time,
   // so a repeated statement skips hashing its text (bench: point select and TPC-B client
-  // instructions). A small direct-mapped table, so that a transaction alternating between a
-  // few statements hits too. Safe when a buffer is reused for other text: find() compares the
-  // text itself, so a stale hash only costs a miss.
+  // instructions). A few entries, searched in full and replaced in turn, so that a transaction
+  // alternating between several statements hits too. Safe when a buffer is reused for other
+  // text: find() compares the text itself and a miss re-hashes it (rehash()).
   std::uint64_t hash(std::string_view sql, const Oid* types, int n) noexcept {
-    const auto addr = reinterpret_cast<std::uintptr_t>(sql.data());
-    memo& m = memos[((addr >> 4) ^ sql.size()) % memos.size()];
-    if (m.data != sql.data() || m.size != sql.size()) {
-      m.data = sql.data();
-      m.size = sql.size();
-      m.hash = hash_text(sql);
+    for (const memo& m : memos) {
+      if (m.data == sql.data() && m.size == sql.size()) return mix_types(m.hash, types, n);
     }
-    return mix_types(m.hash, types, n);
+    return rehash(sql, types, n);
   }
-  // hash() computed from the text itself (refreshing the memo): for a miss or a collision,
-  // which a stale memo (a buffer reused for another text of the same size) could cause.
+  // hash() computed from the text itself, remembered for its address.
   std::uint64_t rehash(std::string_view sql, const Oid* types, int n) noexcept {
-    const auto addr = reinterpret_cast<std::uintptr_t>(sql.data());
-    memo& m = memos[((addr >> 4) ^ sql.size()) % memos.size()];
-    m.data = sql.data();
-    m.size = sql.size();
-    m.hash = hash_text(sql);
-    return mix_types(m.hash, types, n);
+    memo* slot = nullptr;
+    for (memo& m : memos) {
+      if (m.data == sql.data() && m.size == sql.size()) slot = &m;
+    }
+    if (slot == nullptr) {
+      slot = &memos[next_memo];
+      next_memo = (next_memo + 1) % memos.size();
+    }
+    slot->data = sql.data();
+    slot->size = sql.size();
+    slot->hash = hash_text(sql);
+    return mix_types(slot->hash, types, n);
   }
 
   struct memo {
@@ -238,7 +239,8 @@ struct connection::statement_cache {
     std::size_t size = 0;
     std::uint64_t hash = 0;
   };
-  std::array<memo, 16> memos{};
+  std::array<memo, 8> memos{};
+  std::size_t next_memo = 0;
 
   lookup find(std::uint64_t h, std::string_view sql, const Oid* types, int n, entry*& out) {
     const auto it = by_hash.find(h);
