@@ -123,6 +123,8 @@ std::unique_ptr<peer> make_pgorm_copy_in_peer(const std::string& conninfo);
 /// pgorm with one find() per id for pipelined() (pgorm one statement at a time).
 std::unique_ptr<peer> make_pgorm_serial_peer(const std::string& conninfo);
 std::unique_ptr<peer> make_libpq_peer(const std::string& conninfo);
+/// libpq doing the pipelined workload's selects one round trip each.
+std::unique_ptr<peer> make_libpq_serial_peer(const std::string& conninfo);
 #ifdef PGORM_BENCH_HAVE_PQXX
 std::unique_ptr<peer> make_pqxx_peer(const std::string& conninfo);
 #endif

@@ -434,6 +434,7 @@ std::vector<peer_kind> library_peers() {
 peer_factory find_factory(const std::string& name) {
   if (name == "pgorm_copy_in") return &make_pgorm_copy_in_peer;
   if (name == "pgorm_serial") return &make_pgorm_serial_peer;
+  if (name == "libpq_serial") return &make_libpq_serial_peer;
   for (const auto& k : library_peers()) {
     if (k.name == name) return k.make;
   }
@@ -550,7 +551,7 @@ void run_pipelined(context& ctx) {
   if (!wanted(ctx.opt, "pipelined")) return;
   const std::int64_t users = ctx.opt.users;
   const auto batch = static_cast<std::size_t>(ctx.opt.pipeline_batch);
-  auto peers = connect_peers(ctx, {"pgorm_serial"}, [](peer& p) {
+  auto peers = connect_peers(ctx, {"pgorm_serial", "libpq_serial"}, [](peer& p) {
     const std::int64_t one[1] = {1};
     (void)p.pipelined(one);
   });
@@ -566,8 +567,20 @@ void run_pipelined(context& ctx) {
         },
         static_cast<std::int64_t>(batch)));
   }
-  print_workload(ctx.rep, "pipelined" + ctx.phase, "selects/s",
-                 measure(cs, ctx.rounds, ctx.seconds));
+  const std::vector<measured> ms = measure(cs, ctx.rounds, ctx.seconds);
+  print_workload(ctx.rep, "pipelined" + ctx.phase, "selects/s", ms);
+  // What pipelining itself gains here, without pgorm: the ceiling for pgorm/pgorm_serial.
+  double pipe = 0;
+  double serial = 0;
+  for (const auto& m : ms) {
+    if (m.name == "libpq") pipe = m.median;
+    if (m.name == "libpq_serial") serial = m.median;
+  }
+  if (pipe > 0 && serial > 0) {
+    fmt::print("  libpq/libpq_serial: {:.2f} (libpq's own pipeline over libpq one at a time)\n",
+               pipe / serial);
+    fmt::print("GAIN pipelined{} libpq/libpq_serial {:.2f}\n", ctx.phase, pipe / serial);
+  }
 }
 
 void run_scan(context& ctx) {

@@ -25,26 +25,8 @@ for a in "$@"; do
 done
 
 configure_and_build() {
-  if grep -q PGORM_BUILD_BENCH CMakeLists.txt; then
-    cmake --preset release -DPGORM_BUILD_BENCH=ON >/dev/null
-    bench_dir="$build/bench"
-  else
-    # The top-level CMakeLists.txt does not include bench/ (yet): build it beside pgorm
-    # through a small wrapper project.
-    build="build/release-bench"
-    local wrapper="$build/wrapper"
-    mkdir -p "$wrapper"
-    cat >"$wrapper/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.25)
-project(pgorm_bench_wrapper LANGUAGES CXX)
-set(PGORM_BUILD_TESTS OFF CACHE BOOL "" FORCE)
-set(PGORM_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
-add_subdirectory("$root" pgorm)
-add_subdirectory("$root/bench" bench)
-EOF
-    cmake -S "$wrapper" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    bench_dir="$build/bench"
-  fi
+  cmake --preset release -DPGORM_BUILD_BENCH=ON >/dev/null
+  bench_dir="$build/bench"
   cmake --build "$build" --target "$@"
 }
 
