@@ -747,6 +747,17 @@ int callgrind_child(const options& o) {
 #if PGORM_BENCH_CALLGRIND
     CALLGRIND_STOP_INSTRUMENTATION;
 #endif
+  } else if (o.child_workload == "session_lookup") {
+    const std::vector<std::string> tokens = live_tokens(o.conninfo);
+    std::uniform_int_distribution<std::size_t> pick(0, tokens.size() - 1);
+    for (int i = 0; i < 20; ++i) sum += p->session_lookup(tokens[pick(rng)]);
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
+    for (int i = 0; i < o.child_ops; ++i) sum += p->session_lookup(tokens[pick(rng)]);
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
   } else if (o.child_workload == "scan") {
     sum += p->scan();
 #if PGORM_BENCH_CALLGRIND
@@ -822,6 +833,7 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
   const double rows = static_cast<double>(o.users);
   const std::vector<cg_workload> workloads{
       {"point_select", o.quick ? 200 : 2000, 1.0, "per select"},
+      {"session_lookup", o.quick ? 200 : 2000, 1.0, "per lookup"},
       {"scan", o.quick ? 1 : 4, rows, "per row"},
       {"bulk_insert", 1, rows, "per row"},
       {"tpcb", o.quick ? 20 : 200, 1.0, "per transaction"},
