@@ -114,11 +114,25 @@ std::optional<std::string_view> result::get(int row, int col) const {
 
 std::int64_t result::affected_rows() const noexcept {
   if (res_ == nullptr) return 0;
-  const char* tuples = PQcmdTuples(res_);
+  // The count is the last word of the command tags that carry one (protocol docs,
+  // CommandComplete): "INSERT oid rows", "UPDATE rows", and DELETE, SELECT, MERGE, MOVE, FETCH,
+  // COPY likewise: the tags PQcmdTuples knows, parsed here in one pass (it compares the tag
+  // with each verb in turn and costs more than the rest of a DML statement's bookkeeping).
+  const char* tag = PQcmdStatus(res_);
+  if (tag == nullptr) return 0;
+  const std::string_view t(tag);
+  const std::size_t space = t.find(' ');
+  if (space == std::string_view::npos) return 0;
+  const std::string_view verb = t.substr(0, space);
+  if (verb != "INSERT" && verb != "UPDATE" && verb != "DELETE" && verb != "SELECT" &&
+      verb != "MERGE" && verb != "MOVE" && verb != "FETCH" && verb != "COPY") {
+    return 0;
+  }
+  const char* first = t.data() + t.rfind(' ') + 1;
+  const char* last = t.data() + t.size();
   std::int64_t n = 0;
-  const std::size_t len = std::strlen(tuples);
-  std::from_chars(tuples, tuples + len, n);
-  return n;
+  const auto [end, ec] = std::from_chars(first, last, n);
+  return ec == std::errc{} && end == last ? n : 0;
 }
 
 std::string_view result::command_tag() const noexcept {

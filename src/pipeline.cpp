@@ -214,6 +214,7 @@ void pipeline::run() {
   // Statements added by add_each() share one text (often in static storage): a statement like
   // the one before it (same text and parameter types) reuses its lookup.
   const auto same_statement = [](const detail::pipeline_slot& a, const detail::pipeline_slot& b) {
+    if (a.sql.size() != b.sql.size()) return false;
     if (a.sql.data() != b.sql.data() && a.sql != b.sql) return false;
     const std::span<const param> pa = a.params.params();
     const std::span<const param> pb = b.params.params();

@@ -146,6 +146,29 @@ TEST_F(connection_test, results_expose_rows_columns_tags_and_counts) {
   EXPECT_THROW((void)r.column_name(5), pgorm::usage_error);
 }
 
+TEST_F(connection_test, affected_rows_reads_every_tag_that_carries_a_count) {
+  conn().exec("create table n (v int)");
+  EXPECT_EQ(conn().exec("create table m (v int)").affected_rows(), 0);  // "CREATE TABLE"
+  EXPECT_EQ(conn().exec("insert into n select generate_series(1, 12)").affected_rows(), 12);
+  EXPECT_EQ(conn().exec("update n set v = v + 1 where v > 2").affected_rows(), 10);
+  EXPECT_EQ(conn().exec("delete from n where v > 10").affected_rows(), 3);
+  EXPECT_EQ(conn().exec("select * from n").affected_rows(), 9);
+  EXPECT_EQ(conn()
+                .exec("merge into n using (select 1 as v) s on n.v = s.v "
+                      "when matched then update set v = 100")
+                .affected_rows(),
+            1);
+  EXPECT_EQ(conn().exec("create table n2 as select * from n").affected_rows(), 9);  // "SELECT 9"
+  conn().exec("begin");
+  conn().exec("declare c cursor for select * from n order by v");
+  EXPECT_EQ(conn().exec("move 2 in c").affected_rows(), 2);
+  EXPECT_EQ(conn().exec("fetch 4 from c").affected_rows(), 4);
+  EXPECT_EQ(conn().exec("commit").affected_rows(), 0);                // "COMMIT"
+  EXPECT_EQ(conn().exec("set work_mem = '8MB'").affected_rows(), 0);  // "SET"
+  EXPECT_EQ(conn().exec("discard all").affected_rows(), 0);           // "DISCARD ALL"
+  EXPECT_EQ(pgorm::result{}.affected_rows(), 0);
+}
+
 TEST_F(connection_test, nulls_travel_both_ways_and_differ_from_empty_text) {
   const auto r = conn().exec("select $1::text, $2::text, $1::text is null, $2::text is null",
                              {param::null(), param::text("")});

@@ -253,3 +253,25 @@ TEST_F(statement_id_test, a_reused_buffer_with_another_text_gets_its_own_stateme
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(statement_id_test, a_pipeline_reuses_a_lookup_only_for_the_same_text_and_types) {
+  pgorm::pipeline p{conn()};
+  using text_row = std::tuple<std::string>;
+  // Same text, parameter types text then bigint then text: three lookups, two statements.
+  const auto a = p.add(pgorm::query<text_row>("select $1::text", std::string("a")));
+  const auto b = p.add(pgorm::query<text_row>("select $1::text", std::int64_t{5}));
+  const auto c = p.add(pgorm::query<text_row>("select $1::text", std::string("c")));
+  // Same types, a text of the same length that differs.
+  const auto d = p.add(pgorm::query<text_row>("select $1::TEXT", std::string("d")));
+  const std::size_t before = conn().prepared_statements();
+  p.run();
+  EXPECT_EQ(std::get<0>(a.one()), "a");
+  EXPECT_EQ(std::get<0>(b.one()), "5");
+  EXPECT_EQ(std::get<0>(c.one()), "c");
+  EXPECT_EQ(std::get<0>(d.one()), "d");
+  EXPECT_EQ(conn().prepared_statements(), before + 3);
+}
+
+}  // namespace
