@@ -565,6 +565,62 @@ void connection::discard_all() {
   cache_->clear();
 }
 
+void connection::discard_all(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) {
+    discard_all();
+    return;
+  }
+  PGconn* conn = checked_handle();
+  constexpr std::string_view sql = "DISCARD ALL";
+  (void)observe(options_.events.get(), sql, {}, description_, [&] {
+    if (PQsendQuery(conn, "DISCARD ALL") != 1) {
+      detail::throw_connection_error(conn, "sending DISCARD ALL failed", secrets_);
+    }
+    // Every wait is a poll() bounded by the deadline, through ReadyForQuery (PQgetResult's
+    // final NULL): PQgetResult itself would block.
+    const auto deadline = clock::now() + timeout;
+    result last;
+    PGresult* failure = nullptr;  // the first error, reported once the connection is drained
+    for (;;) {
+      while (PQisBusy(conn) == 1) {
+        const auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) {
+          if (failure != nullptr) PQclear(failure);
+          const std::string where = description_;
+          release();
+          throw connection_error(
+              fmt::format("pgorm: DISCARD ALL did not finish within {} ms; the connection ({}) "
+                          "was closed",
+                          timeout.count(), where));
+        }
+        pollfd pfd{};
+        pfd.fd = PQsocket(conn);
+        pfd.events = POLLIN;
+        const int ready = ::poll(
+            &pfd, 1, static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max())));
+        if (ready < 0 && errno != EINTR) break;  // PQgetResult reports the failure
+        if (ready > 0 && PQconsumeInput(conn) == 0) break;
+      }
+      PGresult* res = PQgetResult(conn);
+      if (res == nullptr) break;
+      if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        last = result(res);
+      } else if (failure == nullptr) {
+        failure = res;
+      } else {
+        PQclear(res);
+      }
+    }
+    if (failure != nullptr) (void)check(failure, sql, {});  // throws its typed error
+    if (last.native_handle() == nullptr) {
+      detail::throw_connection_error(conn, "DISCARD ALL failed", secrets_);
+    }
+    cache_->clear();  // the server dropped every prepared statement
+    return last;
+  });
+}
+
 std::size_t connection::prepared_statements() const noexcept {
   return cache_ ? cache_->lru.size() : 0;
 }

@@ -46,8 +46,8 @@ std::string timeout_message(pool_timeout_reason reason, milliseconds waited,
 // `limit`. No cancel request is sent when time runs out, because the connection is destroyed
 // anyway, and PQcancel blocks: it opens a new connection to the same host and port and waits
 // for the server to close it, which never happens on a black-holed link (tests/fault,
-// proxy_fault_test). connection::exec with a timeout would also prepare "select 1" with the
-// blocking PQprepare first.
+// proxy_fault_test). connection::exec with a timeout would also prepare "select 1" first (a
+// round trip more).
 bool ping(connection& c, milliseconds limit) noexcept {
   PGconn* pq = c.native_handle();
   if (pq == nullptr || PQstatus(pq) != CONNECTION_OK) return false;
@@ -402,7 +402,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
     // The borrower had the raw connection: drop whatever session state it set (PostgreSQL
     // docs, DISCARD: settings, temp tables, prepared statements, advisory locks, LISTEN).
     try {
-      pc->conn.discard_all();
+      pc->conn.discard_all(options.reset_timeout);
       pc->conn.set_observer(options.connection.events);
       if (pc->conn.status() != transaction_status::idle) why = "reset failed";
     } catch (...) {

@@ -262,6 +262,13 @@ class connection {
   /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
   /// advisory locks) and forgets the prepared-statement cache accordingly.
   void discard_all();
+  /// discard_all() within a deadline: when `timeout` passes first (a dead or black-holed
+  /// link), the connection is closed, without a cancel request (which would block on such a
+  /// link too), and connection_error is thrown. A zero timeout means none. The pool resets
+  /// returned connections this way (pool_options::reset_timeout).
+  ///
+  /// Example: `conn.discard_all(std::chrono::seconds(2));`
+  void discard_all(std::chrono::milliseconds timeout);
 
   /// The cached prepared statement for `sql` with the types of `params` (its name and the id
   /// its binary results carry, see result::statement_id()), preparing it first (one round

@@ -56,6 +56,11 @@ struct pool_options {
   /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
   /// acquire; a dead one is replaced without the caller seeing an error.
   std::chrono::milliseconds health_check_after{500};
+  /// Deadline of the reset (DISCARD ALL) of a connection returned by a lease that had it raw
+  /// (acquire(), with_connection()). Past it, on a dead or black-holed link, the connection is
+  /// closed and dropped instead of kept: releasing a lease never blocks for longer. 0: no
+  /// deadline.
+  std::chrono::milliseconds reset_timeout{std::chrono::seconds(2)};
   /// Delay before the 2nd connection attempt after a failed one; it doubles with each further
   /// failure (with jitter: between half and all of it) up to reconnect_backoff_max.
   std::chrono::milliseconds reconnect_backoff{25};

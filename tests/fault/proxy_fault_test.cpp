@@ -225,6 +225,50 @@ TEST_F(proxy_fault, the_health_check_of_an_idle_connection_holds_its_deadline_on
   expect_pool_matches_backends(db, app_name, pg().conninfo());
 }
 
+TEST_F(proxy_fault, discard_all_holds_its_deadline_on_a_black_hole) {
+  tcp_proxy proxy{pg().port()};
+  pgorm::connection c{via(proxy, "discard")};
+  EXPECT_EQ(c.exec("select 1").value(0, 0), "1");
+  proxy.set_mode(tcp_proxy::mode::stall);
+  const auto start = clock_type::now();
+  auto done = std::async(std::launch::async, [&]() -> std::string {
+    try {
+      c.discard_all(300ms);
+      return "returned";
+    } catch (const pgorm::connection_error& e) {
+      return e.what();
+    }
+  });
+  const bool bounded = done.wait_for(3s) == std::future_status::ready;
+  EXPECT_TRUE(bounded) << "discard_all(300ms) hung on a black-holed link";
+  if (!bounded) proxy.set_mode(tcp_proxy::mode::reset);
+  EXPECT_THAT(done.get(), HasSubstr("DISCARD ALL did not finish within 300 ms"));
+  EXPECT_LE(ms_since(start), 1000);
+  EXPECT_FALSE(c.is_open()) << "the connection is closed, not left mid-statement";
+  proxy.set_mode(tcp_proxy::mode::pass);
+}
+
+TEST_F(proxy_fault, releasing_a_lease_on_a_black_hole_is_bounded_by_reset_timeout) {
+  tcp_proxy proxy{pg().port()};
+  std::string app_name;
+  pgorm::pool db{via(proxy, "reset", &app_name),
+                 {.max_size = 1, .acquire_timeout = 2s, .reset_timeout = 300ms}};
+  std::optional<pgorm::lease> l = db.acquire();
+  EXPECT_EQ((*l)->exec("select 1").value(0, 0), "1");
+  proxy.set_mode(tcp_proxy::mode::stall);
+  const auto start = clock_type::now();
+  auto done = std::async(std::launch::async, [&] { l.reset(); });  // the reset runs here
+  const bool bounded = done.wait_for(3s) == std::future_status::ready;
+  EXPECT_TRUE(bounded) << "releasing a lease hung in DISCARD ALL on a black-holed link";
+  if (!bounded) proxy.set_mode(tcp_proxy::mode::reset);
+  done.get();
+  EXPECT_LE(ms_since(start), 1000);
+  EXPECT_EQ(db.stats().total_closed, 1U) << "the connection whose reset failed is dropped";
+  proxy.set_mode(tcp_proxy::mode::pass);
+  EXPECT_EQ(db.exec("select 1", {}).value(0, 0), "1");
+  expect_pool_matches_backends(db, app_name, pg().conninfo());
+}
+
 // ---- transactions: the link cut as COMMIT goes out -------------------------------------------
 
 TEST_F(proxy_fault, a_link_cut_before_commit_arrives_is_commit_outcome_unknown_and_not_committed) {

@@ -169,6 +169,29 @@ TEST_F(connection_test, affected_rows_reads_every_tag_that_carries_a_count) {
   EXPECT_EQ(pgorm::result{}.affected_rows(), 0);
 }
 
+TEST_F(connection_test, discard_all_with_a_deadline_resets_the_session) {
+  conn().exec("set work_mem = '7MB'");
+  conn().exec("create temp table scratch (v int)");
+  (void)conn().exec("select $1::int", {param::text("1")});
+  ASSERT_GT(conn().prepared_statements(), 0U);
+  conn().discard_all(std::chrono::seconds(2));
+  EXPECT_EQ(conn().prepared_statements(), 0U);
+  EXPECT_EQ(conn().exec("show work_mem").value(0, 0), "4MB");
+  EXPECT_EQ(conn().exec("select to_regclass('pg_temp.scratch') is null").value(0, 0), "t");
+  EXPECT_EQ(conn().exec("select $1::int", {param::text("2")}).value(0, 0), "2");  // prepared anew
+
+  // Inside a transaction block the server refuses (25001); the connection stays usable.
+  // The statements stay prepared (and cached) then.
+  conn().exec("begin");
+  const std::size_t cached = conn().prepared_statements();
+  EXPECT_THROW(conn().discard_all(std::chrono::seconds(2)), pgorm::sql_error);
+  conn().exec("rollback");
+  EXPECT_EQ(conn().prepared_statements(), cached);
+  EXPECT_EQ(conn().exec("select $1::int", {param::text("3")}).value(0, 0), "3");
+  EXPECT_EQ(conn().exec("select count(*) from pg_prepared_statements").value(0, 0),
+            std::to_string(cached));
+}
+
 TEST_F(connection_test, nulls_travel_both_ways_and_differ_from_empty_text) {
   const auto r = conn().exec("select $1::text, $2::text, $1::text is null, $2::text is null",
                              {param::null(), param::text("")});
