@@ -59,11 +59,7 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
     // Queries pgorm renders list a struct's columns in field order: check that first, one
     // name comparison per field, before searching for each name.
     const bool in_order =
-        end - begin >= width &&
-        (!exact || end - begin == width)&& [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (res.column_name_is(begin + static_cast<int>(I), desc::columns[I].name) && ...);
-    }
-    (std::make_index_sequence<desc::column_count>{});
+        end - begin >= width && (!exact || end - begin == width) && names_in_order(res, begin);
     if (in_order) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((cols[I] = begin + static_cast<int>(I),
@@ -106,6 +102,14 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   template <std::size_t I>
   static constexpr field_context context() {
     return {desc::name, desc::columns[I].name};
+  }
+
+  // True when the columns from `begin` on carry the fields' names, in field order.
+  static bool names_in_order(const result& res, int begin) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (res.column_name_is(begin + static_cast<int>(I), desc::columns[I].name) && ...);
+    }
+    (std::make_index_sequence<desc::column_count>{});
   }
 
   template <std::size_t I>

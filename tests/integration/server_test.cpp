@@ -105,6 +105,14 @@ struct temp_dir {
   }
 };
 
+// A base directory of its own, so that the servers other test processes start (each reaps
+// its base directory first) cannot reap a cluster here before the test counts it.
+struct private_base : temp_dir {
+  private_base() {
+    fs::permissions(path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  }
+};
+
 TEST(find_pg_bindir, finds_a_directory_with_the_server_programs) {
   const scoped_env unset{"PGORM_PG_BINDIR", std::nullopt};
   const auto dir = pgorm::testing::find_pg_bindir();
@@ -342,6 +350,7 @@ TEST(server, unknown_run_as_user_is_a_clear_error) {
 }
 
 TEST(server, reaps_the_cluster_of_a_killed_owner) {
+  const private_base base;
   std::array<int, 2> fds{};
   ASSERT_EQ(::pipe(fds.data()), 0);
   const pid_t child = ::fork();
@@ -350,7 +359,7 @@ TEST(server, reaps_the_cluster_of_a_killed_owner) {
     // The owner: starts a server, reports it, and dies without running any destructor.
     ::close(fds[0]);
     try {
-      server pg;
+      server pg{{.base_dir = base.path}};
       const auto report = fmt::format("{}\n{}\n", pg.dir().string(), pg.postmaster_pid());
       [[maybe_unused]] auto n = ::write(fds[1], report.data(), report.size());
       ::raise(SIGKILL);  // while `pg` is alive: its destructor never runs
@@ -377,11 +386,12 @@ TEST(server, reaps_the_cluster_of_a_killed_owner) {
   ASSERT_NE(pid, 0) << report;
   ASSERT_FALSE(process_gone(pid)) << "the orphaned postmaster should still run";
 
-  server live;  // reaping runs at construction; it reaps the orphan, and spares live clusters
+  server live{{.base_dir = base.path}};  // reaping runs at construction; it reaps the orphan, and
+                                         // spares live clusters
   EXPECT_TRUE(process_gone(pid)) << "orphaned postmaster " << pid << " was not stopped";
   EXPECT_FALSE(fs::exists(dir)) << dir << " was not deleted";
 
-  EXPECT_EQ(server::reap_stale_clusters(), 0);
+  EXPECT_EQ(server::reap_stale_clusters(base.path), 0);
   EXPECT_TRUE(live.running());
   pgorm::connection conn{live.conninfo()};
   EXPECT_EQ(query_one(conn, "select 1"), "1");
@@ -389,20 +399,22 @@ TEST(server, reaps_the_cluster_of_a_killed_owner) {
 
 TEST(server, detach_and_attach_hand_over_ownership) {
   const temp_dir state;
+  const private_base base;
   const auto anchor = state.path / "cluster";
   std::ofstream(anchor) << "anchor\n";
 
   fs::path dir;
   int pid = 0;
   {
-    server pg;
+    server pg{{.base_dir = base.path}};
     dir = pg.dir();
     pid = pg.postmaster_pid();
     pg.detach(anchor);
   }
   ASSERT_TRUE(fs::exists(dir));
   ASSERT_FALSE(process_gone(pid)) << "a detached server must outlive its object";
-  EXPECT_EQ(server::reap_stale_clusters(), 0) << "reaped a detached cluster whose anchor exists";
+  EXPECT_EQ(server::reap_stale_clusters(base.path), 0)
+      << "reaped a detached cluster whose anchor exists";
   ASSERT_TRUE(fs::exists(dir));
 
   {
@@ -418,7 +430,7 @@ TEST(server, detach_and_attach_hand_over_ownership) {
 
   // Once the anchor is gone, the next reaping stops and deletes the cluster.
   fs::remove(anchor);
-  EXPECT_EQ(server::reap_stale_clusters(), 1);
+  EXPECT_EQ(server::reap_stale_clusters(base.path), 1);
   EXPECT_TRUE(process_gone(pid));
   EXPECT_FALSE(fs::exists(dir));
 }
