@@ -6,8 +6,8 @@
 //
 //   pgorm_bench [--quick] [--rounds N] [--seconds S] [--cpu N] [--no-unpinned] [--only a,b]
 //               [--conninfo STR]      use a running server instead of a throwaway one
-//   pgorm_bench --callgrind [--quick] client instructions per operation, under valgrind
-//   pgorm_bench --show-sql            the SQL pgorm renders for the workloads
+//   pgorm_bench --callgrind [--quick] [--only a,b]  client instructions per operation, under
+//   valgrind pgorm_bench --show-sql            the SQL pgorm renders for the workloads
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -747,6 +747,22 @@ int callgrind_child(const options& o) {
 #if PGORM_BENCH_CALLGRIND
     CALLGRIND_STOP_INSTRUMENTATION;
 #endif
+  } else if (o.child_workload == "pipelined") {
+    // Each op is one batch of pipeline_batch random ids, drawn before counting starts.
+    const auto batch = static_cast<std::size_t>(o.pipeline_batch);
+    std::vector<std::int64_t> ids(batch * static_cast<std::size_t>(o.child_ops + 3));
+    for (auto& id : ids) id = d(rng);
+    const auto nth = [&](int i) {
+      return std::span<const std::int64_t>(ids).subspan(static_cast<std::size_t>(i) * batch, batch);
+    };
+    for (int i = 0; i < 3; ++i) sum += p->pipelined(nth(o.child_ops + i));
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
+    for (int i = 0; i < o.child_ops; ++i) sum += p->pipelined(nth(i));
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
   } else if (o.child_workload == "session_lookup") {
     const std::vector<std::string> tokens = live_tokens(o.conninfo);
     std::uniform_int_distribution<std::size_t> pick(0, tokens.size() - 1);
@@ -834,6 +850,7 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
   const std::vector<cg_workload> workloads{
       {"point_select", o.quick ? 200 : 2000, 1.0, "per select"},
       {"session_lookup", o.quick ? 200 : 2000, 1.0, "per lookup"},
+      {"pipelined", o.quick ? 2 : 20, static_cast<double>(o.pipeline_batch), "per select"},
       {"scan", o.quick ? 1 : 4, rows, "per row"},
       {"bulk_insert", 1, rows, "per row"},
       {"tpcb", o.quick ? 20 : 200, 1.0, "per transaction"},
@@ -841,6 +858,7 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
   std::vector<std::string> names;
   for (const auto& k : library_peers()) names.push_back(k.name);
   for (const auto& w : workloads) {
+    if (!wanted(o, w.name)) continue;
     std::map<std::string, double> per;
     for (const auto& n : names) {
       const fs::path out = dir / fmt::format("{}.{}.out", w.name, n);
