@@ -28,6 +28,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/params.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/row.hpp"
@@ -70,6 +71,15 @@ template <class F>
     throw_encode_error("pgorm: a COPY field is larger than 2 GiB");
   out.patch_be32(at, static_cast<std::int32_t>(size));
 }
+
+/// Whether binary COPY can write every field of T: not a field whose codec sends text
+/// parameters (an array of a PostgreSQL enum, whose binary form needs an OID only the server
+/// knows).
+template <class T>
+inline constexpr bool copy_writable_v = []<std::size_t... I>(std::index_sequence<I...>) {
+  return (!text_param_codec<field_type_t<T, I>> && ...);
+}
+(std::make_index_sequence<field_count_v<T>>{});
 
 /// Which fields of T a COPY writes, by field index.
 template <class T>
@@ -286,6 +296,10 @@ std::int64_t copy_in(connection& conn, R&& rows) {
     using T = std::remove_cvref_t<std::ranges::range_value_t<R>>;
     static_assert(reflectable<T>, "pgorm: copy_in() takes a range of structs that map to a table");
     if constexpr (reflectable<T>) {
+      static_assert(detail::copy_writable_v<T>,
+                    "pgorm: copy_in() cannot write a std::vector of a PostgreSQL enum: binary "
+                    "COPY needs the enum type's OID, which only the server knows; use "
+                    "pgorm::insert(rows), which sends such arrays as text (see docs/types.md)");
       static constexpr detail::copy_mask<T> mask = detail::copy_default_mask<T>();
       return detail::copy_in_masked<T>(conn, std::forward<R>(rows), mask);
     }

@@ -31,6 +31,14 @@ struct param_slot {
   std::size_t size = 0;
   oid type = 0;
   bool null = true;
+  data_format format = data_format::binary;
+};
+
+/// A codec that sends its values as text parameters (e.g. arrays of PostgreSQL enums, whose
+/// binary form would need an OID known only to the server): it has encode_text_param().
+template <class T>
+concept text_param_codec = requires(const T& value, byte_buffer& out) {
+  pg_type<T>::encode_text_param(value, out);
 };
 
 /// Rethrows an encoder's conversion_error naming parameter $n (1-based). In src/types.cpp.
@@ -59,17 +67,28 @@ param_slot encode_param(const T& value, byte_buffer& out, std::size_t n) {
     if (codec::is_null(value)) return {at, 0, codec::oid, true};
   }
   try {
-    codec::encode(value, out);
+    if constexpr (text_param_codec<T>) {
+      codec::encode_text_param(value, out);
+    } else {
+      codec::encode(value, out);
+    }
   } catch (const conversion_error& e) {
     out.truncate(at);
     rethrow_param_error(e, n, codec::sql_name, cpp_type_name<T>());
   }
-  return {at, out.size() - at, codec::oid, false};
+  if constexpr (text_param_codec<T>) {
+    return {at, out.size() - at, codec::oid, false, data_format::text};
+  } else {
+    return {at, out.size() - at, codec::oid, false};
+  }
 }
 
 inline param to_param(const param_slot& slot, const byte_buffer& bytes) noexcept {
-  return slot.null ? param::null(slot.type)
-                   : param::binary(bytes.bytes(slot.offset, slot.size), slot.type);
+  if (slot.null) return param::null(slot.type);
+  if (slot.format == data_format::text) {
+    return param::text(bytes.view().substr(slot.offset, slot.size), slot.type);
+  }
+  return param::binary(bytes.bytes(slot.offset, slot.size), slot.type);
 }
 
 template <std::size_t N>
@@ -203,7 +222,7 @@ class param_list {
 
   /// Appends a parameter that is already encoded (its bytes are copied); returns its number.
   std::size_t add_encoded(const param& p) {
-    param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null()};
+    param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null(), p.format()};
     if (!p.is_null()) bytes_.append(p.bytes());
     push(slot);
     return size_;

@@ -27,6 +27,7 @@ using std::chrono::sys_days;
 
 enum class role { admin, member, guest };
 enum class color { red, green };
+enum class quirky { quote, backslash };
 
 }  // namespace
 
@@ -35,6 +36,13 @@ struct pgorm::enum_traits<role> {
   static constexpr std::string_view type_name = "user_role";
   static constexpr std::array values{std::pair{role::admin, "admin"},
                                      std::pair{role::member, "member"}};
+};
+
+template <>
+struct pgorm::enum_traits<quirky> {
+  static constexpr std::string_view type_name = "quirky";
+  static constexpr std::array values{std::pair{quirky::quote, "say \"hi\""},
+                                     std::pair{quirky::backslash, "back\\slash"}};
 };
 
 template <>
@@ -387,6 +395,45 @@ TEST(types_array, names_and_oids) {
   EXPECT_FALSE(pgorm::pg_type<std::vector<std::int64_t>>::accepts(pgorm::oids::text_array));
   EXPECT_FALSE(pgorm::pg_type<std::vector<std::int64_t>>::accepts(pgorm::oids::int8));
   EXPECT_TRUE(pgorm::pg_type<std::vector<role>>::accepts(16391));
+}
+
+TEST(types_array, pg_enum_arrays_are_text_parameters_typed_by_the_server) {
+  const auto p = pgorm::detail::encode_params(
+      std::vector<role>{role::member, role::admin},
+      std::vector<std::optional<role>>{std::nullopt, role::admin}, std::vector<role>{},
+      std::vector<quirky>{quirky::quote, quirky::backslash}, std::vector<color>{color::red});
+  const auto params = p.params();
+  for (std::size_t i = 0; i != 4; ++i) {
+    EXPECT_EQ(params[i].format(), pgorm::data_format::text) << i;
+    EXPECT_EQ(params[i].type(), 0U) << i;
+    EXPECT_FALSE(params[i].is_null()) << i;
+  }
+  EXPECT_EQ(params[0].bytes(), R"({"member","admin"})");
+  EXPECT_EQ(params[1].bytes(), R"({NULL,"admin"})");
+  EXPECT_EQ(params[2].bytes(), "{}");
+  EXPECT_EQ(params[3].bytes(), R"({"say \"hi\"","back\\slash"})");
+  // A text enum (no PostgreSQL type) is a binary text[] as before.
+  EXPECT_EQ(params[4].format(), pgorm::data_format::binary);
+  EXPECT_EQ(params[4].type(), pgorm::oids::text_array);
+  // Copies keep the format.
+  pgorm::detail::param_list list;
+  list.add(std::vector<role>{role::admin});
+  pgorm::detail::param_list copy = list;
+  copy.add_encoded(params[0]);
+  EXPECT_EQ(copy.params()[0].format(), pgorm::data_format::text);
+  EXPECT_EQ(copy.params()[0].bytes(), R"({"admin"})");
+  EXPECT_EQ(copy.params()[1].format(), pgorm::data_format::text);
+  EXPECT_EQ(copy.params()[1].bytes(), R"({"member","admin"})");
+}
+
+TEST(types_array, an_enum_array_element_without_a_label_names_the_parameter) {
+  try {
+    (void)pgorm::detail::encode_params(1, std::vector<role>{role::admin, role::guest});
+    FAIL() << "no exception";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_NE(std::string(e.what()).find("$2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no label"), std::string::npos) << e.what();
+  }
 }
 
 TEST(types_array, round_trips) {

@@ -11,11 +11,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include "pgorm/detail/byte_order.hpp"
+#include "pgorm/detail/codec_enum.hpp"
 #include "pgorm/detail/codec_optional.hpp"
 #include "pgorm/detail/codec_support.hpp"
 
@@ -129,6 +131,36 @@ struct pg_type<std::vector<T, Alloc>> {
       codec::encode(v, out);
       out.patch_be32(at, static_cast<std::int32_t>(out.size() - at - 4));
     }
+  }
+
+  /// As a statement parameter, an array of a PostgreSQL enum goes out in the text format,
+  /// `{"admin","member",NULL}`, with OID 0: the binary form must carry the element type's OID,
+  /// which `create type` assigned and only the server knows, while the text form lets the
+  /// server take the type from the context (the column compared or written). encode() still
+  /// writes the binary form (element OID 0), for round trips of decoded values.
+  static void encode_text_param(const std::vector<T, Alloc>& value,
+                                byte_buffer& out) requires detail::pg_enum<element> {
+    out.push_back('{');
+    for (std::size_t i = 0; i != value.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      if constexpr (codec::nullable) {
+        if (codec::is_null(value[i])) {
+          out.append(std::string_view{"NULL"});
+          continue;
+        }
+      }
+      const std::size_t at = out.size();
+      codec::encode(value[i], out);  // the bare label
+      const std::string label(out.data() + at, out.size() - at);
+      out.truncate(at);
+      out.push_back('"');
+      for (const char c : label) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    }
+    out.push_back('}');
   }
 
   static void decode(std::string_view bytes, pgorm::oid,
