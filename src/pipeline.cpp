@@ -255,19 +255,24 @@ void pipeline::run() {
     }
   }
 
-  // Observer events, one per statement; they end when the whole pipeline has run, so their
-  // durations are the batch's.
+  // Observer events, one per statement: each starts when its statement is sent and ends when
+  // its result (or error) arrives, so its duration includes the wait behind the statements
+  // before it in the pipeline.
   std::vector<std::unique_ptr<detail::statement_report>> reports(slots.size());
-  const auto report_all = [&]() noexcept {
-    for (std::size_t i = 0; i != slots.size(); ++i) {
-      if (!reports[i]) continue;
-      const detail::pipeline_slot& slot = *slots[i];
-      if (slot.error) {
-        reports[i]->failed(slot.error);
-      } else if (slot.done) {
-        reports[i]->succeeded(slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows());
-      }
+  const auto report = [&](std::size_t i) noexcept {
+    if (!reports[i]) return;
+    const detail::pipeline_slot& slot = *slots[i];
+    if (slot.error) {
+      reports[i]->failed(slot.error);
+    } else if (slot.done) {
+      reports[i]->succeeded(slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows());
+    } else {
+      return;  // not settled yet
     }
+    reports[i].reset();
+  };
+  const auto report_all = [&]() noexcept {
+    for (std::size_t i = 0; i != slots.size(); ++i) report(i);
   };
 
   try {
@@ -378,6 +383,7 @@ void pipeline::run() {
             break;
         }
         slot.done = true;
+        report(cur);
       }
       if (batches_left == 0) break;
       if (PQisBusy(c) != 0 || nulls >= 2) {

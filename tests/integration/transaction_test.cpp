@@ -335,6 +335,7 @@ struct recording_observer : pgorm::observer {
     std::int64_t rows;
     std::string sqlstate;
     std::size_t param_values;
+    std::chrono::nanoseconds duration;
   };
   bool parameters = false;
   std::mutex m;
@@ -348,7 +349,7 @@ struct recording_observer : pgorm::observer {
   void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& o) override {
     std::lock_guard lock(m);
     ends.push_back({std::string(q.sql), std::string(q.operation), std::string(q.table),
-                    q.param_count, o.rows, std::string(o.sqlstate), q.params.size()});
+                    q.param_count, o.rows, std::string(o.sqlstate), q.params.size(), o.duration});
   }
 };
 
@@ -425,6 +426,36 @@ TEST_F(transaction_test, large_inserts_use_copy_through_pools_and_transactions) 
 }  // namespace
 
 namespace {
+
+TEST_F(transaction_test, a_pipelined_statement_ends_when_its_own_result_arrives) {
+  auto obs = std::make_shared<recording_observer>();
+  pgorm::connection c{conninfo(), {.events = obs}};
+  pgorm::pipeline p{c};
+  auto fast = p.add(pgorm::query<std::tuple<int>>("select 1"));
+  p.sync();  // the server sends a batch's results at its sync point
+  auto slow = p.add(pgorm::query<std::tuple<int>>("select 2 from pg_sleep(0.4)"));
+  auto after = p.add(pgorm::query<std::tuple<int>>("select 3"));
+  const auto start = std::chrono::steady_clock::now();
+  p.run();
+  const auto whole = std::chrono::steady_clock::now() - start;
+  ASSERT_GE(whole, 400ms);
+  EXPECT_EQ(std::get<0>(fast.one()), 1);
+  EXPECT_EQ(std::get<0>(after.one()), 3);
+  EXPECT_EQ(std::get<0>(slow.one()), 2);
+  std::vector<recording_observer::entry> ends;
+  for (const auto& e : obs->ends) {
+    if (e.sql.find("pg_sleep") != std::string::npos || e.sql == "select 1" || e.sql == "select 3") {
+      ends.push_back(e);
+    }
+  }
+  ASSERT_EQ(ends.size(), 3U);
+  // In pipeline order, each ending when its result came: the first batch before the sleep.
+  EXPECT_EQ(ends[0].sql, "select 1");
+  EXPECT_LT(ends[0].duration, 300ms);
+  EXPECT_GE(ends[1].duration, 400ms);
+  EXPECT_GE(ends[2].duration, 400ms);  // it waited behind the sleep
+  EXPECT_LE(ends[2].duration, whole);
+}
 
 TEST_F(transaction_test, observer_sees_pipelined_and_copy_statements) {
   auto obs = std::make_shared<recording_observer>();
