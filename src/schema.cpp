@@ -128,7 +128,8 @@ struct live_column {
 
 struct live_constraint {
   std::string name;
-  char type = '\0';  // p, u, f
+  char type = '\0';        // p, u, f, c
+  std::string expression;  // a check's condition (pg_get_expr), "" for the others
   std::vector<std::string> columns;
   std::int64_t ref_oid = 0;
   std::vector<std::string> ref_columns;
@@ -199,9 +200,10 @@ std::optional<live_table> read_table(connection& conn, std::string_view qualifie
         "chr(31)), con.confrelid::int8, "
         "coalesce(array_to_string(array(select a.attname from unnest(con.confkey) with "
         "ordinality k(n, o) join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.n "
-        "order by k.o), chr(31)), ''), con.confdeltype::text, con.confupdtype::text "
-        "from pg_constraint con where con.conrelid = $1::oid and con.contype in ('p', 'u', 'f') "
-        "order by con.conname",
+        "order by k.o), chr(31)), ''), con.confdeltype::text, con.confupdtype::text, "
+        "case when con.contype = 'c' then pg_get_expr(con.conbin, con.conrelid) else '' end "
+        "from pg_constraint con where con.conrelid = $1::oid and con.contype in ('p', 'u', 'f', "
+        "'c') order by con.conname",
         {param::text(oid_text)});
     for (int i = 0; i < r.rows(); ++i) {
       live_constraint c;
@@ -212,6 +214,7 @@ std::optional<live_table> read_table(connection& conn, std::string_view qualifie
       c.ref_columns = split_list(r.value(i, 4));
       if (!r.value(i, 5).empty()) c.on_delete = r.value(i, 5).front();
       if (!r.value(i, 6).empty()) c.on_update = r.value(i, 6).front();
+      c.expression = r.value(i, 7);
       t.constraints.push_back(std::move(c));
     }
   }
@@ -250,6 +253,7 @@ int phase(change_kind kind) {
     case change_kind::drop_foreign_key:
       return 0;
     case change_kind::drop_unique:
+    case change_kind::drop_check:
     case change_kind::drop_primary_key:
     case change_kind::drop_index:
       return 1;
@@ -267,6 +271,7 @@ int phase(change_kind kind) {
       return 4;
     case change_kind::add_primary_key:
     case change_kind::add_unique:
+    case change_kind::add_check:
       return 5;
     case change_kind::add_index:
       return 6;
@@ -424,6 +429,50 @@ class differ {
     return sql_name.empty() ? std::string() : fmt::format("CONSTRAINT {} ", sql_name);
   }
 
+  // The declared check conditions as the server stores them, deparsed from a temporary copy
+  // of the table's columns inside a transaction (or savepoint) that is rolled back. A
+  // condition the server rejects keeps its text as written (adding it will report why).
+  std::vector<std::string> server_form_of_checks(const std::string& tname,
+                                                 std::span<const check_info> checks) {
+    std::vector<std::string> out;
+    for (const check_info& c : checks) out.emplace_back(c.expression);
+    if (checks.empty()) return out;
+    const bool nested = conn_.status() == transaction_status::in_transaction;
+    const auto undo = [&]() noexcept {
+      try {
+        conn_.exec(nested ? "ROLLBACK TO SAVEPOINT pgorm_check_probe; RELEASE SAVEPOINT "
+                            "pgorm_check_probe"
+                          : "ROLLBACK");
+      } catch (...) {  // the connection broke: the next statement reports it
+      }
+    };
+    conn_.exec(nested ? "SAVEPOINT pgorm_check_probe" : "BEGIN");
+    try {
+      conn_.exec(fmt::format("CREATE TEMP TABLE pgorm_check_probe (LIKE {})", tname));
+      for (std::size_t i = 0; i != checks.size(); ++i) {
+        conn_.exec("SAVEPOINT pgorm_check_one");
+        try {
+          conn_.exec(fmt::format("ALTER TABLE pgorm_check_probe ADD CONSTRAINT c{} CHECK ({})", i,
+                                 checks[i].expression));
+          conn_.exec("RELEASE SAVEPOINT pgorm_check_one");
+        } catch (const sql_error&) {
+          conn_.exec("ROLLBACK TO SAVEPOINT pgorm_check_one; RELEASE SAVEPOINT pgorm_check_one");
+        }
+      }
+      auto r = conn_.exec(
+          "select substr(conname, 2)::int, pg_get_expr(conbin, conrelid) from pg_constraint "
+          "where conrelid = 'pgorm_check_probe'::regclass and contype = 'c'");
+      for (int i = 0; i < r.rows(); ++i) {
+        const auto at = static_cast<std::size_t>(std::stoul(std::string(r.value(i, 0))));
+        if (at < out.size()) out[at] = r.value(i, 1);
+      }
+    } catch (const sql_error&) {
+      // The copy could not be made: compare the conditions as written.
+    }
+    undo();
+    return out;
+  }
+
   void drop_constraint(const std::string& tname, const live_constraint& l, change_kind kind,
                        std::vector<schema_change>& out) {
     out.push_back(
@@ -519,11 +568,37 @@ class differ {
                                  f.references_table, f.references_columns),
                      std::move(sql), false});
     }
+    // Checks: by name when named, else by condition. Conditions compare in the server's own
+    // spelling (`x in ('a', 'b')` is stored as `(x = ANY (ARRAY['a'::text, 'b'::text]))`).
+    const std::vector<std::string> wanted = server_form_of_checks(tname, spec.checks);
+    for (std::size_t ci = 0; ci != spec.checks.size(); ++ci) {
+      const check_info& c = spec.checks[ci];
+      const std::string want = normalize_expression(wanted[ci]);
+      live_constraint* match = nullptr;
+      for (auto& l : live.constraints) {
+        if (l.type != 'c' || l.matched) continue;
+        if (c.name.empty() ? normalize_expression(l.expression) == want : l.name == c.name) {
+          match = &l;
+          break;
+        }
+      }
+      if (match != nullptr) {
+        match->matched = true;
+        if (normalize_expression(match->expression) == want) continue;
+        drop_constraint(tname, *match, change_kind::drop_check, out);
+      }
+      out.push_back({change_kind::add_check, tname, std::string(c.name),
+                     fmt::format("{}: check ({})", tname, c.expression),
+                     fmt::format("ALTER TABLE {} ADD {}CHECK ({});", tname,
+                                 constraint_prefix(c.sql_name), c.expression),
+                     false});
+    }
     for (const auto& l : live.constraints) {
       if (l.matched) continue;
       drop_constraint(tname, l,
                       l.type == 'f'   ? change_kind::drop_foreign_key
                       : l.type == 'u' ? change_kind::drop_unique
+                      : l.type == 'c' ? change_kind::drop_check
                                       : change_kind::drop_primary_key,
                       out);
     }
@@ -654,6 +729,10 @@ std::string_view to_string(change_kind kind) noexcept {
       return "add_foreign_key";
     case change_kind::drop_foreign_key:
       return "drop_foreign_key";
+    case change_kind::add_check:
+      return "add_check";
+    case change_kind::drop_check:
+      return "drop_check";
   }
   return "unknown";
 }

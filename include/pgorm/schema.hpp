@@ -385,6 +385,8 @@ enum class change_kind : unsigned char {
   drop_index,        ///< an index is not declared
   add_foreign_key,   ///< a foreign key is missing (or differs)
   drop_foreign_key,  ///< a foreign key is not declared (or differs)
+  add_check,         ///< a check constraint is missing (or its condition differs)
+  drop_check,        ///< a check constraint is not declared (or its condition differs)
 };
 
 /// "create_table", "add_column", ...
@@ -428,8 +430,9 @@ diff_result diff_tables(connection& conn, std::span<const table_spec> tables);
 /// for tables without a schema): missing tables, missing and extra columns, type (compared by
 /// the server's canonical name: "int4" is "integer"), nullability, default and identity
 /// differences, and missing or extra primary keys, unique constraints, indexes and foreign
-/// keys. Tables in the database that are not among T... are not looked at; CHECK constraints
-/// are compared for missing tables only.
+/// keys and check constraints (conditions compared as the server deparses them, through a
+/// temporary copy of the table's columns in a rolled-back transaction or savepoint). Tables
+/// in the database that are not among T... are not looked at.
 ///
 /// Throws sql_error / connection_error when the catalog cannot be read.
 /// Example:

@@ -65,7 +65,27 @@ struct Alias {
   std::int32_t neg;
 };
 
+// Checks: one kept (named), one kept (unnamed, spelled otherwise by the server), one missing,
+// one whose condition changed, and the database has one more.
+struct Product {
+  std::int64_t id;
+  std::string name;
+  std::string status;
+  std::int32_t price;
+  std::int32_t discount;
+  std::int32_t qty;
+};
+
 }  // namespace schema_it
+
+template <>
+struct pgorm::table_traits<schema_it::Product> {
+  static constexpr std::string_view name = "products";
+  static constexpr auto primary_key = pgorm::key(&schema_it::Product::id);
+  static constexpr auto checks = pgorm::checks(
+      pgorm::check("price_positive", "price > 0"), pgorm::check("status in ('draft', 'live')"),
+      pgorm::check("name <> ''"), pgorm::check("discount_range", "discount between 0 and 100"));
+};
 
 template <>
 struct pgorm::table_traits<schema_it::Owner> {
@@ -360,6 +380,56 @@ TEST_F(schema_test, diff_changes_foreign_key_actions_and_defaults_and_names_type
   EXPECT_EQ(kinds(d2), expected) << d2.report();
   conn().exec(d2.sql());
   EXPECT_TRUE((pgorm::schema::diff<schema_it::Item, schema_it::Owner>(conn()).in_sync()));
+}
+
+TEST_F(schema_test, diff_compares_check_constraints_in_the_servers_spelling) {
+  conn().exec(R"(
+    create table products (
+      id bigint primary key,
+      name text not null,
+      status text not null,
+      price integer not null,
+      discount integer not null,
+      qty integer not null,
+      constraint price_positive check (price > 0),
+      check (status = any (array['draft', 'live'])),
+      constraint discount_range check (discount >= 0),
+      check (qty >= 0)
+    );
+  )");
+  const auto d = pgorm::schema::diff<schema_it::Product>(conn());
+  const std::multiset<change_kind> expected = {change_kind::add_check, change_kind::add_check,
+                                               change_kind::drop_check, change_kind::drop_check};
+  EXPECT_EQ(kinds(d), expected) << d.report();
+  const std::string sql = d.sql();
+  EXPECT_NE(sql.find("ALTER TABLE products ADD CHECK (name <> '');"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("ALTER TABLE products DROP CONSTRAINT discount_range;"), std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("ALTER TABLE products ADD CONSTRAINT discount_range CHECK (discount "
+                     "between 0 and 100);"),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("ALTER TABLE products DROP CONSTRAINT products_qty_check;"), std::string::npos)
+      << sql;
+  // The probe left nothing behind, and the connection is idle again.
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(pgorm::query<std::int64_t>(
+                "select count(*) from pg_class where relname = 'pgorm_check_probe'")
+                .one(conn()),
+            0);
+
+  conn().exec(sql);
+  EXPECT_TRUE(pgorm::schema::diff<schema_it::Product>(conn()).in_sync());
+  // Inside a transaction the probe runs in a savepoint: the transaction goes on.
+  conn().transaction([&](pgorm::transaction& tx) {
+    tx.exec("alter table products drop constraint price_positive");
+    const auto in_tx = pgorm::schema::diff<schema_it::Product>(conn());
+    ASSERT_EQ(in_tx.changes.size(), 1U) << in_tx.report();
+    EXPECT_EQ(in_tx.changes[0].kind, change_kind::add_check);
+    EXPECT_EQ(conn().status(), pgorm::transaction_status::in_transaction);
+    tx.exec(in_tx.sql());
+  });
+  EXPECT_TRUE(pgorm::schema::diff<schema_it::Product>(conn()).in_sync());
 }
 
 TEST_F(schema_test, write_migration_creates_the_next_file_which_apply_runs) {
