@@ -324,4 +324,17 @@ std::string inline_params(connection& conn, std::string_view sql, std::span<cons
   return out;
 }
 
+oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
+                     std::string_view column) {
+  const std::string name(type_name);
+  const result r = conn.exec("select to_regtype($1)::oid::int8", {param::text(name)});
+  if (r.rows() != 1 || r.is_null(0, 0)) {
+    throw usage_error(fmt::format(
+        "pgorm: COPY into {}.{}: the server has no type \"{}\" (enum_traits<E>::type_name of "
+        "the array's elements); create it, or fix the name",
+        table, column, type_name));
+  }
+  return static_cast<oid>(std::stoul(std::string(r.value(0, 0))));
+}
+
 }  // namespace pgorm::detail

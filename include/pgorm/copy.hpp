@@ -54,9 +54,16 @@ inline void copy_write_header(byte_buffer& out) {
 /// Appends the trailer: a field count of -1.
 inline void copy_write_trailer(byte_buffer& out) { out.append_be(std::int16_t{-1}); }
 
-/// Appends one field: its byte length (-1 for NULL), then its binary form from pg_type<F>.
+/// A field whose binary form needs a type OID that only the server knows: an array of a
+/// PostgreSQL enum (its codec names the element type, element_type_name).
 template <class F>
-[[gnu::always_inline]] inline void copy_write_field(const F& value, byte_buffer& out) {
+concept runtime_oid_field = !pg_type<F>::element_type_name.empty();
+
+/// Appends one field: its byte length (-1 for NULL), then its binary form from pg_type<F>;
+/// `element_oid` is the looked-up element type of a runtime_oid_field, else unused.
+template <class F>
+[[gnu::always_inline]] inline void copy_write_field(const F& value, byte_buffer& out,
+                                                    oid element_oid = 0) {
   using codec = pg_type<F>;
   if constexpr (codec::nullable) {
     if (codec::is_null(value)) {
@@ -65,21 +72,17 @@ template <class F>
     }
   }
   const std::size_t at = out.append_placeholder32();
-  codec::encode(value, out);
+  if constexpr (runtime_oid_field<F>) {
+    codec::encode_binary(value, out, element_oid);
+  } else {
+    (void)element_oid;
+    codec::encode(value, out);
+  }
   const std::size_t size = out.size() - at - 4;
   if (size > 0x7fffffffU) [[unlikely]]
     throw_encode_error("pgorm: a COPY field is larger than 2 GiB");
   out.patch_be32(at, static_cast<std::int32_t>(size));
 }
-
-/// Whether binary COPY can write every field of T: not a field whose codec sends text
-/// parameters (an array of a PostgreSQL enum, whose binary form needs an OID only the server
-/// knows).
-template <class T>
-inline constexpr bool copy_writable_v = []<std::size_t... I>(std::index_sequence<I...>) {
-  return (!text_param_codec<field_type_t<T, I>> && ...);
-}
-(std::make_index_sequence<field_count_v<T>>{});
 
 /// Which fields of T a COPY writes, by field index.
 template <class T>
@@ -93,12 +96,44 @@ constexpr copy_mask<T> copy_default_mask() {
   return mask;
 }
 
+/// Per field of T, the element type OID its binary form needs (runtime_oid_field), else 0.
+template <class T>
+using copy_oids = std::array<oid, field_count_v<T>>;
+
+/// The OID of the type `type_name` (to_regtype, through the search_path). Throws usage_error
+/// naming the type, table and column when the server has no such type. In src/copy.cpp.
+oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
+                     std::string_view column);
+
+/// Looks up the element types of the runtime_oid_field fields `mask` selects (one round trip
+/// each; none for most tables).
+template <class T>
+copy_oids<T> copy_lookup_oids(connection& conn, const copy_mask<T>& mask) {
+  copy_oids<T> oids{};
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          using F = field_type_t<T, I>;
+          if constexpr (runtime_oid_field<F>) {
+            if (mask[I]) {
+              oids[I] = copy_lookup_type(conn, pg_type<F>::element_type_name,
+                                         table<T>::qualified_name, table<T>::columns[I].name);
+            }
+          }
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  return oids;
+}
+
 /// Appends one tuple: the field count, then each field `mask` selects, in field order.
 template <class T>
-void copy_write_row(const T& row, const copy_mask<T>& mask, std::int16_t fields, byte_buffer& out) {
+void copy_write_row(const T& row, const copy_mask<T>& mask, std::int16_t fields, byte_buffer& out,
+                    const copy_oids<T>& oids = {}) {
   out.append_be(fields);
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((mask[I] ? copy_write_field(get_field<I>(row), out) : void()), ...);
+    ((mask[I] ? copy_write_field(get_field<I>(row), out, oids[I]) : void()), ...);
   }
   (std::make_index_sequence<field_count_v<T>>{});
 }
@@ -194,12 +229,13 @@ template <class T, class R>
 std::int64_t copy_in_masked(connection& conn, R&& rows, const copy_mask<T>& mask) {
   std::int16_t fields = 0;
   for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
+  const copy_oids<T> oids = copy_lookup_oids<T>(conn, mask);
   copy_in_stream stream(conn, copy_in_sql<T>(mask));
   byte_buffer out;
   out.reserve(copy_chunk_bytes + 4096);
   copy_write_header(out);
   for (const auto& row : rows) {
-    copy_write_row<T>(row, mask, fields, out);
+    copy_write_row<T>(row, mask, fields, out, oids);
     if (out.size() >= copy_chunk_bytes) {
       stream.put(out.view());
       out.clear();
@@ -296,10 +332,6 @@ std::int64_t copy_in(connection& conn, R&& rows) {
     using T = std::remove_cvref_t<std::ranges::range_value_t<R>>;
     static_assert(reflectable<T>, "pgorm: copy_in() takes a range of structs that map to a table");
     if constexpr (reflectable<T>) {
-      static_assert(detail::copy_writable_v<T>,
-                    "pgorm: copy_in() cannot write a std::vector of a PostgreSQL enum: binary "
-                    "COPY needs the enum type's OID, which only the server knows; use "
-                    "pgorm::insert(rows), which sends such arrays as text (see docs/types.md)");
       static constexpr detail::copy_mask<T> mask = detail::copy_default_mask<T>();
       return detail::copy_in_masked<T>(conn, std::forward<R>(rows), mask);
     }

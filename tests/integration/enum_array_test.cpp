@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Arrays of PostgreSQL enums as statement parameters: sent as text (OID 0), so that the server
 // takes the enum type from the context; read back in binary. Raw parameters, the builders
-// (insert, in(), update), pipelines and insert(range) past its COPY threshold.
+// (insert, in(), update), pipelines; and through binary COPY (copy_in, insert(range) past its
+// COPY threshold), which looks the enum type's OID up.
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +22,12 @@ namespace ea {
 enum class role { admin, member, guest };
 // Labels that the array text format must quote or escape.
 enum class odd { quote, backslash, comma, braces, spaces, null_word };
+enum class ghost { boo };  // its PostgreSQL type is never created
+
+struct Haunted {
+  std::int64_t id;
+  std::vector<ghost> ghosts;
+};
 
 struct Member {
   std::int64_t id;
@@ -48,6 +57,17 @@ struct pgorm::enum_traits<ea::odd> {
 };
 
 template <>
+struct pgorm::enum_traits<ea::ghost> {
+  static constexpr std::string_view type_name = "ea_ghost";
+  static constexpr std::array values{std::pair{ea::ghost::boo, "boo"}};
+};
+
+template <>
+struct pgorm::table_traits<ea::Haunted> {
+  static constexpr std::string_view name = "ea_haunted";
+};
+
+template <>
 struct pgorm::table_traits<ea::Member> {
   static constexpr std::string_view name = "ea_member";
   static constexpr auto primary_key = pgorm::identity(&ea::Member::id);
@@ -55,6 +75,8 @@ struct pgorm::table_traits<ea::Member> {
 
 namespace {
 
+using ea::ghost;
+using ea::Haunted;
 using ea::Member;
 using ea::odd;
 using ea::role;
@@ -168,7 +190,17 @@ TEST_F(enum_array_test, a_pipeline_sends_enum_arrays_too) {
   EXPECT_EQ(found.all().size(), 2U);
 }
 
-TEST_F(enum_array_test, a_large_insert_of_rows_with_enum_arrays_runs_as_insert_not_copy) {
+struct operations : pgorm::observer {
+  std::vector<std::string> seen;
+  void on_query_start(const pgorm::query_event& /*q*/) override {}
+  void on_query_end(const pgorm::query_event& q, const pgorm::query_outcome& /*o*/) override {
+    seen.emplace_back(q.operation);
+  }
+};
+
+TEST_F(enum_array_test, binary_copy_looks_the_enum_type_up) {
+  auto ops = std::make_shared<operations>();
+  pgorm::connection c{conninfo(), {.events = ops}};
   std::vector<Member> rows;
   const std::size_t n = pgorm::insert_copy_threshold + 500;
   for (std::size_t i = 0; i != n; ++i) {
@@ -178,11 +210,29 @@ TEST_F(enum_array_test, a_large_insert_of_rows_with_enum_arrays_runs_as_insert_n
                           {i % 2 == 0 ? role::admin : role::guest, role::member},
                           {std::nullopt}});
   }
-  EXPECT_EQ(pgorm::insert(rows).exec(conn()), static_cast<std::int64_t>(n));
+  EXPECT_EQ(pgorm::insert(rows).exec(c), static_cast<std::int64_t>(n));
+  EXPECT_NE(std::find(ops->seen.begin(), ops->seen.end(), "COPY"), ops->seen.end());
+  EXPECT_EQ(pgorm::copy_in(c, std::vector<Member>{{0, "x", role::guest, {}, {role::admin}}}), 1);
   EXPECT_EQ(one_value<std::int64_t>(
                 "select count(*) from ea_member where roles = '{admin,member}'::ea_role[] "
                 "and maybe_roles = '{NULL}'::ea_role[]"),
             static_cast<std::int64_t>(n / 2));
+  EXPECT_EQ(one_value<std::string>("select maybe_roles::text from ea_member where name = 'x'"),
+            "{admin}");
+  const auto back = pgorm::select<Member>().where(col<&Member::name> == "m1").one(conn());
+  EXPECT_EQ(back.roles, (std::vector<role>{role::guest, role::member}));
+}
+
+TEST_F(enum_array_test, copy_names_an_enum_type_the_server_does_not_have) {
+  conn().exec("create table ea_haunted (id bigint, ghosts text[])");
+  try {
+    pgorm::copy_in(conn(), std::vector<Haunted>{{1, {ghost::boo}}});
+    FAIL() << "no exception";
+  } catch (const pgorm::usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"ea_ghost\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ea_haunted.ghosts"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(one_value<std::int64_t>("select count(*) from ea_haunted"), 0);
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 
 #include "pgorm/copy.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,7 +27,16 @@ struct Row {
   bool flag;
 };
 
+enum class mood { calm, loud };
+
 }  // namespace copy_unit
+
+template <>
+struct pgorm::enum_traits<copy_unit::mood> {
+  static constexpr std::string_view type_name = "mood";
+  static constexpr std::array values{std::pair{copy_unit::mood::calm, "calm"},
+                                     std::pair{copy_unit::mood::loud, "loud"}};
+};
 
 template <>
 struct pgorm::table_traits<copy_unit::Row> {
@@ -92,6 +103,23 @@ TEST(copy_format, field_is_length_then_bytes_and_null_is_minus_one) {
   out.clear();
   pgorm::detail::copy_write_field(std::string{}, out);
   EXPECT_EQ(bytes_of(out), "\0\0\0\0"sv) << "an empty string is not NULL";
+}
+
+TEST(copy_format, an_enum_array_field_carries_the_looked_up_element_oid) {
+  using moods = std::vector<copy_unit::mood>;
+  static_assert(pgorm::detail::runtime_oid_field<moods>);
+  static_assert(pgorm::detail::runtime_oid_field<std::vector<std::optional<copy_unit::mood>>>);
+  static_assert(!pgorm::detail::runtime_oid_field<std::vector<std::int32_t>>);
+  static_assert(!pgorm::detail::runtime_oid_field<copy_unit::mood>);
+  EXPECT_EQ(pgorm::pg_type<moods>::element_type_name, "mood");
+  pgorm::byte_buffer out;
+  pgorm::detail::copy_write_field(moods{copy_unit::mood::loud}, out, 0x4010);
+  EXPECT_EQ(bytes_of(out),
+            "\0\0\0\x1c"sv            // field length 28
+            "\0\0\0\x01\0\0\0\0"sv    // 1 dimension, no NULLs
+            "\0\0\x40\x10"sv          // element type: the OID given
+            "\0\0\0\x01\0\0\0\x01"sv  // 1 element, lower bound 1
+            "\0\0\0\x04loud"sv);
 }
 
 TEST(copy_format, row_writes_field_count_and_skips_identity_columns) {

@@ -104,6 +104,23 @@ struct pg_type<std::vector<T, Alloc>> {
   }
 
   static void encode(const std::vector<T, Alloc>& value, byte_buffer& out) {
+    encode_binary(value, out, pg_type<element>::oid);
+  }
+
+  /// The PostgreSQL enum type of the elements, for looking up its OID at run time (binary
+  /// COPY, which has no text form to fall back on; see copy_in).
+  static constexpr std::string_view element_type_name = [] {
+    if constexpr (detail::pg_enum<element>) {
+      return std::string_view{enum_traits<element>::type_name};
+    } else {
+      return std::string_view{};
+    }
+  }();
+
+  /// The binary form with `element_oid` in its header: encode() writes pg_type<element>::oid,
+  /// which is 0 for a PostgreSQL enum.
+  static void encode_binary(const std::vector<T, Alloc>& value, byte_buffer& out,
+                            pgorm::oid element_oid) {
     if (value.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
         [[unlikely]] {
       detail::throw_array_too_long(value.size());
@@ -115,7 +132,7 @@ struct pg_type<std::vector<T, Alloc>> {
     char* header = out.grow_by(value.empty() ? 12 : 20);
     detail::store_be(header, std::int32_t{value.empty() ? 0 : 1});
     detail::store_be(header + 4, std::int32_t{has_null ? 1 : 0});
-    detail::store_be(header + 8, pg_type<element>::oid);
+    detail::store_be(header + 8, element_oid);
     if (!value.empty()) {
       detail::store_be(header + 12, static_cast<std::int32_t>(value.size()));
       detail::store_be(header + 16, std::int32_t{1});  // lower bound: SQL arrays start at 1

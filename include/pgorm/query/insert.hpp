@@ -184,42 +184,35 @@ inline constexpr bool is_insert_many_v<insert_many<T>> = true;
 
 /// Writes `rows` with COPY when insert()'s semantics allow it, and returns the row count;
 /// std::nullopt when a column with a default is "not set" in some rows only (COPY would need a
-/// per-row DEFAULT) or when COPY cannot write T (copy_writable_v), so the caller runs the
-/// INSERT instead.
+/// per-row DEFAULT), so the caller runs the INSERT instead.
 template <class T>
 std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
-  if constexpr (!copy_writable_v<T>) {
-    (void)conn;  // binary COPY cannot write one of its fields (see copy_writable_v)
-    (void)rows;
-    return std::nullopt;
-  } else {
-    copy_mask<T> mask{};
-    bool mixed = false;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (insert_writes_v<T, I>) {
-              mask[I] = true;
-              if constexpr (table<T>::columns[I].has_default()) {
-                std::size_t not_set = 0;
-                for (const T& r : rows) not_set += field_not_set<T, I>(r) ? 1 : 0;
-                if (not_set == rows.size()) {
-                  mask[I] = false;  // left out: the column's DEFAULT applies to every row
-                } else if (not_set != 0) {
-                  mixed = true;
-                }
+  copy_mask<T> mask{};
+  bool mixed = false;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (insert_writes_v<T, I>) {
+            mask[I] = true;
+            if constexpr (table<T>::columns[I].has_default()) {
+              std::size_t not_set = 0;
+              for (const T& r : rows) not_set += field_not_set<T, I>(r) ? 1 : 0;
+              if (not_set == rows.size()) {
+                mask[I] = false;  // left out: the column's DEFAULT applies to every row
+              } else if (not_set != 0) {
+                mixed = true;
               }
             }
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<field_count_v<T>>{});
-    if (mixed) return std::nullopt;
-    bool any = false;
-    for (bool b : mask) any = any || b;
-    if (!any) return std::nullopt;  // every column left to its default: COPY needs one column
-    return copy_in_masked<T>(conn, rows, mask);
+          }
+        }(),
+        ...);
   }
+  (std::make_index_sequence<field_count_v<T>>{});
+  if (mixed) return std::nullopt;
+  bool any = false;
+  for (bool b : mask) any = any || b;
+  if (!any) return std::nullopt;  // every column left to its default: COPY needs one column
+  return copy_in_masked<T>(conn, rows, mask);
 }
 
 /// ` ON CONFLICT (a, b)` (or ` ON CONFLICT` without columns).
