@@ -8,6 +8,7 @@
 /// bytea's is the raw bytes; jsonb's is a version byte (1) followed by the text (jsonb_send).
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,12 +32,19 @@ struct pg_type<std::string> {
   static constexpr bool accepts(pgorm::oid type) noexcept { return detail::is_text_like(type); }
   static void encode(const std::string& value, byte_buffer& out) { out.append(value); }
   // assign() reuses the string's capacity when a row mapper decodes into the same field again;
-  // a string without room is built anew, at the exact size (cheaper than growing it).
+  // a string without room is rebuilt in place at the exact size (cheaper than growing it, and
+  // than building a temporary and moving it in). A failed allocation leaves `out` empty.
   static void decode(std::string_view bytes, pgorm::oid, std::string& out) {
     if (bytes.size() <= out.capacity()) {
       out.assign(bytes);
     } else {
-      out = std::string(bytes);
+      std::destroy_at(&out);
+      try {
+        std::construct_at(&out, bytes.data(), bytes.size());
+      } catch (...) {
+        std::construct_at(&out);
+        throw;
+      }
     }
   }
 };
