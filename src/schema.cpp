@@ -473,6 +473,21 @@ class differ {
     return out;
   }
 
+  // The live constraint of `type` that a declared one stands for, marked matched: the one
+  // named `name`, or when `name` is empty the first unmatched one for which `same_shape` holds.
+  template <class SameShape>
+  static live_constraint* claim(live_table& live, char type, std::string_view name,
+                                SameShape same_shape) {
+    for (auto& l : live.constraints) {
+      if (l.type != type || l.matched) continue;
+      if (name.empty() ? same_shape(l) : l.name == name) {
+        l.matched = true;
+        return &l;
+      }
+    }
+    return nullptr;
+  }
+
   void drop_constraint(const std::string& tname, const live_constraint& l, change_kind kind,
                        std::vector<schema_change>& out) {
     out.push_back(
@@ -511,16 +526,9 @@ class differ {
     // Unique constraints: by name when named, else by columns.
     for (const unique_info& u : spec.uniques) {
       const auto want = names_of(spec, u.column_indices);
-      live_constraint* match = nullptr;
-      for (auto& l : live.constraints) {
-        if (l.type != 'u' || l.matched) continue;
-        if (u.name.empty() ? l.columns == want : l.name == u.name) {
-          match = &l;
-          break;
-        }
-      }
+      live_constraint* match =
+          claim(live, 'u', u.name, [&](const live_constraint& l) { return l.columns == want; });
       if (match != nullptr) {
-        match->matched = true;
         if (match->columns == want) continue;
         drop_constraint(tname, *match, change_kind::drop_unique, out);
       }
@@ -536,18 +544,10 @@ class differ {
       const auto ref_oid = regclass(conn_, f.references_table);
       std::vector<std::string> want_ref;
       for (const auto& part : split_sql_list(f.references_columns)) want_ref.push_back(part);
-      live_constraint* match = nullptr;
-      for (auto& l : live.constraints) {
-        if (l.type != 'f' || l.matched) continue;
-        const bool same_shape =
-            ref_oid && l.ref_oid == *ref_oid && l.columns == want && l.ref_columns == want_ref;
-        if (f.name.empty() ? same_shape : l.name == f.name) {
-          match = &l;
-          break;
-        }
-      }
+      live_constraint* match = claim(live, 'f', f.name, [&](const live_constraint& l) {
+        return ref_oid && l.ref_oid == *ref_oid && l.columns == want && l.ref_columns == want_ref;
+      });
       if (match != nullptr) {
-        match->matched = true;
         const bool same = ref_oid && match->ref_oid == *ref_oid && match->columns == want &&
                           match->ref_columns == want_ref &&
                           match->on_delete == action_code(f.on_delete) &&
@@ -574,16 +574,10 @@ class differ {
     for (std::size_t ci = 0; ci != spec.checks.size(); ++ci) {
       const check_info& c = spec.checks[ci];
       const std::string want = normalize_expression(wanted[ci]);
-      live_constraint* match = nullptr;
-      for (auto& l : live.constraints) {
-        if (l.type != 'c' || l.matched) continue;
-        if (c.name.empty() ? normalize_expression(l.expression) == want : l.name == c.name) {
-          match = &l;
-          break;
-        }
-      }
+      live_constraint* match = claim(live, 'c', c.name, [&](const live_constraint& l) {
+        return normalize_expression(l.expression) == want;
+      });
       if (match != nullptr) {
-        match->matched = true;
         if (normalize_expression(match->expression) == want) continue;
         drop_constraint(tname, *match, change_kind::drop_check, out);
       }
