@@ -488,6 +488,18 @@ class differ {
     return nullptr;
   }
 
+  // A declared constraint against the live one it stands for (claim): kept when `same` holds
+  // for it, else that one is dropped (`drop`) and `add` adds the declared one.
+  template <class Same>
+  void reconcile(live_table& live, const std::string& tname, char type, std::string_view name,
+                 Same same, change_kind drop, schema_change add, std::vector<schema_change>& out) {
+    if (live_constraint* match = claim(live, type, name, same); match != nullptr) {
+      if (same(*match)) return;
+      drop_constraint(tname, *match, drop, out);
+    }
+    out.push_back(std::move(add));
+  }
+
   void drop_constraint(const std::string& tname, const live_constraint& l, change_kind kind,
                        std::vector<schema_change>& out) {
     out.push_back(
@@ -526,17 +538,15 @@ class differ {
     // Unique constraints: by name when named, else by columns.
     for (const unique_info& u : spec.uniques) {
       const auto want = names_of(spec, u.column_indices);
-      live_constraint* match =
-          claim(live, 'u', u.name, [&](const live_constraint& l) { return l.columns == want; });
-      if (match != nullptr) {
-        if (match->columns == want) continue;
-        drop_constraint(tname, *match, change_kind::drop_unique, out);
-      }
-      out.push_back({change_kind::add_unique, tname, std::string(u.name),
-                     fmt::format("{}: unique ({})", tname, u.columns),
-                     fmt::format("ALTER TABLE {} ADD {}UNIQUE ({});", tname,
-                                 constraint_prefix(u.sql_name), u.columns),
-                     false});
+      reconcile(
+          live, tname, 'u', u.name, [&](const live_constraint& l) { return l.columns == want; },
+          change_kind::drop_unique,
+          {change_kind::add_unique, tname, std::string(u.name),
+           fmt::format("{}: unique ({})", tname, u.columns),
+           fmt::format("ALTER TABLE {} ADD {}UNIQUE ({});", tname, constraint_prefix(u.sql_name),
+                       u.columns),
+           false},
+          out);
     }
     // Foreign keys: by name when named, else by columns and referenced table and columns.
     for (const foreign_key_info& f : spec.foreign_keys) {
@@ -574,18 +584,16 @@ class differ {
     for (std::size_t ci = 0; ci != spec.checks.size(); ++ci) {
       const check_info& c = spec.checks[ci];
       const std::string want = normalize_expression(wanted[ci]);
-      live_constraint* match = claim(live, 'c', c.name, [&](const live_constraint& l) {
-        return normalize_expression(l.expression) == want;
-      });
-      if (match != nullptr) {
-        if (normalize_expression(match->expression) == want) continue;
-        drop_constraint(tname, *match, change_kind::drop_check, out);
-      }
-      out.push_back({change_kind::add_check, tname, std::string(c.name),
-                     fmt::format("{}: check ({})", tname, c.expression),
-                     fmt::format("ALTER TABLE {} ADD {}CHECK ({});", tname,
-                                 constraint_prefix(c.sql_name), c.expression),
-                     false});
+      reconcile(
+          live, tname, 'c', c.name,
+          [&](const live_constraint& l) { return normalize_expression(l.expression) == want; },
+          change_kind::drop_check,
+          {change_kind::add_check, tname, std::string(c.name),
+           fmt::format("{}: check ({})", tname, c.expression),
+           fmt::format("ALTER TABLE {} ADD {}CHECK ({});", tname, constraint_prefix(c.sql_name),
+                       c.expression),
+           false},
+          out);
     }
     for (const auto& l : live.constraints) {
       if (l.matched) continue;

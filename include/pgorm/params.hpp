@@ -66,8 +66,9 @@ param_slot encode_param(const T& value, byte_buffer& out, std::size_t n) {
   if constexpr (codec::nullable) {
     if (codec::is_null(value)) return {at, 0, codec::oid, true};
   }
+  constexpr data_format format = text_param_codec<T> ? data_format::text : data_format::binary;
   try {
-    if constexpr (text_param_codec<T>) {
+    if constexpr (format == data_format::text) {
       codec::encode_text_param(value, out);
     } else {
       codec::encode(value, out);
@@ -76,11 +77,7 @@ param_slot encode_param(const T& value, byte_buffer& out, std::size_t n) {
     out.truncate(at);
     rethrow_param_error(e, n, codec::sql_name, cpp_type_name<T>());
   }
-  if constexpr (text_param_codec<T>) {
-    return {at, out.size() - at, codec::oid, false, data_format::text};
-  } else {
-    return {at, out.size() - at, codec::oid, false};
-  }
+  return {at, out.size() - at, codec::oid, false, format};
 }
 
 inline param to_param(const param_slot& slot, const byte_buffer& bytes) noexcept {

@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -166,16 +165,24 @@ struct pg_type<std::vector<T, Alloc>> {
           continue;
         }
       }
+      // The bare label, then quoted in place: shifted right past the opening quote and a
+      // backslash before each '"' or '\\' (filled from the end, so nothing is overwritten).
       const std::size_t at = out.size();
-      codec::encode(value[i], out);  // the bare label
-      const std::string label(out.data() + at, out.size() - at);
-      out.truncate(at);
-      out.push_back('"');
-      for (const char c : label) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
+      codec::encode(value[i], out);
+      const std::size_t length = out.size() - at;
+      std::size_t escapes = 0;
+      for (std::size_t k = at; k != out.size(); ++k) {
+        escapes += (out.data()[k] == '"' || out.data()[k] == '\\') ? 1 : 0;
       }
-      out.push_back('"');
+      out.grow_by(escapes + 2);
+      char* p = out.data() + at;
+      std::size_t to = length + escapes + 1;  // the closing quote's position
+      p[to] = '"';
+      for (std::size_t from = length; from-- != 0;) {
+        p[--to] = p[from];
+        if (p[from] == '"' || p[from] == '\\') p[--to] = '\\';
+      }
+      p[0] = '"';
     }
     out.push_back('}');
   }
