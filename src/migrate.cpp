@@ -15,6 +15,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/identifier.hpp"
+#include "pgorm/transaction.hpp"
 
 namespace pgorm::migrate {
 
@@ -159,6 +160,20 @@ void rollback_quietly(connection& conn) noexcept {
     conn.exec("ROLLBACK");
   } catch (...) {  // NOLINT(bugprone-empty-catch): the caller reports the original error
   }
+}
+
+// apply() runs each migration in a transaction of its own (BEGIN ... COMMIT): inside the
+// caller's transaction that BEGIN would not nest and its COMMIT would commit the caller's work
+// early, and a no-transaction migration (CREATE INDEX CONCURRENTLY) cannot run in one at all.
+void refuse_inside_transaction(const connection& conn) {
+  const std::string_view why = pgorm::detail::transaction_in_progress(conn);
+  if (why.empty()) return;
+  throw usage_error(
+      fmt::format("pgorm: migrate::apply() was called on a connection that is already in a "
+                  "transaction ({}); it runs each migration in a transaction of its own, whose "
+                  "COMMIT would commit the caller's work early. Call it outside the transaction; "
+                  "the caller's transaction was left as it was",
+                  why));
 }
 
 [[noreturn]] void fail(const migration_file& f, const std::exception& e) {
@@ -382,6 +397,7 @@ std::vector<migration_status> status(connection& conn, const std::filesystem::pa
 
 std::vector<applied_migration> apply(connection& conn, const std::filesystem::path& dir,
                                      const options& opts) {
+  refuse_inside_transaction(conn);
   const auto files = load(dir);
   advisory_lock lock(conn, opts);
   ensure_table(conn, opts);

@@ -2,12 +2,65 @@
 #include "pgorm/transaction.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 namespace pgorm::detail {
+
+namespace {
+
+// The connections a pgorm::transaction runs on (few at a time: one per running transaction).
+std::mutex scopes_mutex;
+std::vector<const connection*> scopes;  // guarded by scopes_mutex
+
+std::string_view in_progress_locked(const connection& conn) {
+  if (std::find(scopes.begin(), scopes.end(), &conn) != scopes.end()) {
+    return "a pgorm::transaction is running on it";
+  }
+  switch (conn.status()) {
+    case transaction_status::in_transaction:
+      return "its session is inside a transaction block";
+    case transaction_status::in_error:
+      return "its session is inside a failed transaction block";
+    case transaction_status::active:
+      return "a statement is in progress on it";
+    case transaction_status::idle:
+    case transaction_status::unknown:  // closed or broken: BEGIN reports connection_error
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view transaction_in_progress(const connection& conn) {
+  const std::lock_guard lock(scopes_mutex);
+  return in_progress_locked(conn);
+}
+
+transaction_scope::transaction_scope(const connection& conn) : conn_(&conn) {
+  const std::lock_guard lock(scopes_mutex);
+  const std::string_view why = in_progress_locked(conn);
+  if (!why.empty()) {
+    throw usage_error(
+        fmt::format("pgorm: transaction() was called on a connection that is already in a "
+                    "transaction ({}); PostgreSQL does not nest BEGIN, and the inner COMMIT would "
+                    "commit the outer transaction's work early. Nest with tx.savepoint(...) "
+                    "instead; the outer transaction was left as it was",
+                    why));
+  }
+  scopes.push_back(conn_);
+}
+
+transaction_scope::~transaction_scope() {
+  const std::lock_guard lock(scopes_mutex);
+  const auto it = std::find(scopes.begin(), scopes.end(), conn_);
+  if (it != scopes.end()) scopes.erase(it);
+}
 
 std::string begin_statement(const transaction_options& options) {
   std::string sql = "BEGIN";

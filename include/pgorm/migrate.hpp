@@ -139,6 +139,10 @@ struct applied_migration {
 /// recorded with success = false, and stops the run with migration_error naming the file
 /// (the server's message and SQLSTATE included); the next apply() retries it.
 ///
+/// Throws usage_error, before anything is sent, when `conn` is already in a transaction (a
+/// pgorm::transaction, or a BEGIN of its own): the migrations' own COMMITs would commit the
+/// caller's work early. Call it on a connection that is not in a transaction.
+///
 /// Example: `auto ran = pgorm::migrate::apply(conn, "migrations");`
 std::vector<applied_migration> apply(connection& conn, const std::filesystem::path& dir,
                                      const options& opts = {});

@@ -3,8 +3,9 @@
 
 /// \file
 /// Transactions: `db.transaction(fn)` commits when fn returns and rolls back when it throws
-/// (the exception propagates unchanged); nested calls are savepoints; a retry policy re-runs fn
-/// on serialization failures and deadlocks. See docs/transactions.md.
+/// (the exception propagates unchanged); nest with tx.savepoint(fn) (transaction() on a
+/// connection that is already in a transaction is a usage_error); a retry policy re-runs fn on
+/// serialization failures and deadlocks. See docs/transactions.md.
 ///
 /// ```cpp
 /// conn.transaction([&](pgorm::transaction& tx) {
@@ -115,6 +116,28 @@ class transaction : public query_methods<transaction> {
 
 namespace detail {
 
+/// Why `conn` counts as being in a transaction: a pgorm::transaction is running on it (see
+/// transaction_scope), or its session is inside a transaction block (connection::status() is
+/// in_transaction or in_error) or busy with a statement (active); "" when it is not.
+std::string_view transaction_in_progress(const connection& conn);
+
+/// Marks `conn` as running a pgorm::transaction for the scope's lifetime, after refusing a
+/// connection that is already in a transaction (transaction_in_progress()) with usage_error:
+/// a second BEGIN would not nest, and the inner COMMIT would commit the outer work early.
+/// Nothing is sent to the server, so the outer transaction is left as it was.
+class transaction_scope {
+ public:
+  explicit transaction_scope(const connection& conn);
+  transaction_scope(const transaction_scope&) = delete;
+  transaction_scope& operator=(const transaction_scope&) = delete;
+  transaction_scope(transaction_scope&&) = delete;
+  transaction_scope& operator=(transaction_scope&&) = delete;
+  ~transaction_scope();
+
+ private:
+  const connection* conn_;
+};
+
 /// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE".
 std::string begin_statement(const transaction_options& options);
 /// COMMIT, mapping a lost connection to commit_outcome_unknown and a COMMIT that the server
@@ -147,13 +170,15 @@ inline bool retryable(const std::exception_ptr& e) {
 /// An exception from fn rolls back and propagates unchanged. With options.retry, a
 /// serialization failure or deadlock (from fn or from COMMIT) rolls back and re-runs fn.
 ///
-/// Throws commit_outcome_unknown when the connection is lost during COMMIT.
+/// Throws commit_outcome_unknown when the connection is lost during COMMIT, and usage_error,
+/// before sending anything, when `conn` is already in a transaction (nest with tx.savepoint()).
 template <class F>
 decltype(auto) run_transaction(connection& conn, F&& fn, const transaction_options& options) {
   static_assert(std::is_invocable_v<F&, transaction&>,
                 "pgorm: a transaction function takes pgorm::transaction&, e.g. "
                 "[&](pgorm::transaction& tx) { ... }");
   using R = std::invoke_result_t<F&, transaction&>;
+  const detail::transaction_scope scope(conn);
   const std::string begin = detail::begin_statement(options);
   const int attempts = options.retry.max_attempts < 1 ? 1 : options.retry.max_attempts;
   for (int attempt = 1;; ++attempt) {

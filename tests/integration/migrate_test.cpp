@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/transaction.hpp"
 #include "support/db_test.hpp"
 #include "support/test_database.hpp"
 
@@ -154,6 +155,41 @@ TEST_F(migrate_test, no_transaction_migration_runs_statement_by_statement) {
     EXPECT_EQ(e.file(), "0003_plain.sql");
     EXPECT_EQ(e.sqlstate(), "25001");  // active_sql_transaction
   }
+}
+
+TEST_F(migrate_test, apply_inside_a_transaction_is_a_usage_error_and_commits_nothing_early) {
+  write("0001_people.sql", "create table people (id int primary key);");
+  conn().exec("create table marker (v int)");
+  pgorm::connection other = connect();
+  const auto marker_rows = [&] {
+    return std::string(other.exec("select count(*) from marker").value(0, 0));
+  };
+  conn().transaction([&](pgorm::transaction& tx) {
+    tx.exec("insert into marker values (1)");
+    try {
+      pgorm::migrate::apply(tx.conn(), dir_);
+      ADD_FAILURE() << "migrate::apply inside a transaction was accepted";
+    } catch (const pgorm::usage_error& e) {
+      EXPECT_NE(std::string(e.what()).find("already in a transaction"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(marker_rows(), "0");  // the caller's work was not committed early
+    EXPECT_EQ(tx.conn().status(), pgorm::transaction_status::in_transaction);
+  });
+  EXPECT_EQ(marker_rows(), "1");
+  EXPECT_EQ(scalar("select to_regclass('people') is null"), "t");  // nothing was applied
+
+  // The same inside a transaction begun with raw SQL.
+  conn().exec("begin");
+  conn().exec("insert into marker values (2)");
+  EXPECT_THROW(pgorm::migrate::apply(conn(), dir_), pgorm::usage_error);
+  EXPECT_EQ(marker_rows(), "1");
+  conn().exec("rollback");
+  EXPECT_EQ(scalar("select count(*) from marker"), "1");
+
+  // Outside a transaction it applies.
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
+  EXPECT_EQ(scalar("select to_regclass('people') is null"), "f");
 }
 
 TEST_F(migrate_test, baseline_marks_without_running) {

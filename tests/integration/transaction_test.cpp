@@ -239,6 +239,86 @@ TEST_F(transaction_test, pool_transactions_commit_roll_back_and_retry) {
   EXPECT_LE(db.stats().total_opened, 3U);
 }
 
+// ---- nested calls ---------------------------------------------------------------------------
+
+std::string n_seen_by(pgorm::connection& c, int id) {
+  return std::string(
+      c.exec("select n from counter where id = $1::int", {pgorm::param::text(std::to_string(id))})
+          .value(0, 0));
+}
+
+TEST_F(transaction_test, a_nested_transaction_call_is_a_usage_error_and_commits_nothing_early) {
+  pgorm::connection other = connect();
+  conn().transaction([&](pgorm::transaction& tx) {
+    tx.exec("update counter set n = 1 where id = 1");
+    try {
+      tx.conn().transaction(
+          [&](pgorm::transaction& inner) { inner.exec("update counter set n = 2 where id = 2"); });
+      ADD_FAILURE() << "transaction() inside a transaction was accepted";
+    } catch (const pgorm::usage_error& e) {
+      EXPECT_NE(std::string(e.what()).find("tx.savepoint("), std::string::npos) << e.what();
+    }
+    // The outer transaction is untouched: nothing committed, still open, and it goes on.
+    EXPECT_EQ(n_seen_by(other, 1), "0");
+    EXPECT_EQ(n_seen_by(other, 2), "0");
+    EXPECT_EQ(tx.conn().status(), pgorm::transaction_status::in_transaction);
+    tx.exec("update counter set n = 3 where id = 2");
+  });
+  EXPECT_EQ(value(1), 1);
+  EXPECT_EQ(value(2), 3);
+
+  // Not caught, the usage_error rolls the outer transaction back like any other exception.
+  EXPECT_THROW(conn().transaction([&](pgorm::transaction& tx) {
+    tx.exec("update counter set n = 10 where id = 1");
+    tx.conn().transaction([](pgorm::transaction&) {}, {.retry = {.max_attempts = 3}});
+  }),
+               pgorm::usage_error);
+  EXPECT_EQ(value(1), 1);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, a_transaction_call_on_a_connection_in_a_raw_transaction_is_refused) {
+  pgorm::connection other = connect();
+  conn().exec("begin");
+  conn().exec("update counter set n = 5 where id = 1");
+  EXPECT_THROW(conn().transaction([](pgorm::transaction& tx) { tx.exec("select 1"); }),
+               pgorm::usage_error);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::in_transaction);
+  EXPECT_EQ(n_seen_by(other, 1), "0");
+  conn().exec("rollback");
+  EXPECT_EQ(value(1), 0);
+
+  // A transaction object still alive on the connection counts too, even after the function
+  // ended the server-side transaction behind pgorm's back.
+  conn().transaction([&](pgorm::transaction& tx) {
+    tx.exec("commit");
+    EXPECT_EQ(tx.conn().status(), pgorm::transaction_status::idle);
+    EXPECT_THROW(tx.conn().transaction([](pgorm::transaction&) {}), pgorm::usage_error);
+  });
+
+  // The same for a pool transaction and for one run on a lease's connection.
+  pgorm::pool db{conninfo(), {.max_size = 2}};
+  db.transaction([&](pgorm::transaction& tx) {
+    tx.exec("update counter set n = 7 where id = 2");
+    EXPECT_THROW(pgorm::run_transaction(
+                     tx.conn(), [](pgorm::transaction&) {}, pgorm::transaction_options{}),
+                 pgorm::usage_error);
+    EXPECT_EQ(n_seen_by(other, 2), "0");
+  });
+  EXPECT_EQ(value(2), 7);
+  {
+    auto lease = db.acquire();
+    lease->exec("begin");
+    EXPECT_THROW(lease->transaction([](pgorm::transaction&) {}), pgorm::usage_error);
+    EXPECT_EQ(lease->status(), pgorm::transaction_status::in_transaction);
+    lease->exec("rollback");
+    EXPECT_EQ(lease->transaction([](pgorm::transaction& tx) {
+      return std::string(tx.exec("select 'fine'").value(0, 0));
+    }),
+              "fine");
+  }
+}
+
 // ---- timeouts and cancellation ----------------------------------------------------------------
 
 TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
