@@ -86,10 +86,17 @@ void commit(connection& conn) {
   result res;
   try {
     res = conn.exec("COMMIT");
-  } catch (const sql_error&) {
+  } catch (const sql_error& e) {
     // The server refused the COMMIT (e.g. 40001 under SERIALIZABLE, a deferred constraint):
-    // the transaction is rolled back, and the typed error says why.
-    throw;
+    // the transaction is rolled back, and the typed error says why. But an error that ends the
+    // session (FATAL 57P01 from pg_terminate_backend, a crash, class 08) says nothing about the
+    // commit: a backend terminated while COMMIT waited for a synchronous standby has committed
+    // locally already. So is a refusal after which the connection is gone.
+    if (!e.poisons_connection() && conn.is_open()) throw;
+    throw commit_outcome_unknown(
+        fmt::format("pgorm: the session ended during COMMIT, so whether the transaction was "
+                    "committed is unknown; check before retrying ({})",
+                    e.what()));
   } catch (const connection_error& e) {
     throw commit_outcome_unknown(
         fmt::format("pgorm: the connection was lost during COMMIT, so whether the transaction "

@@ -140,8 +140,10 @@ class transaction_scope {
 
 /// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE".
 std::string begin_statement(const transaction_options& options);
-/// COMMIT, mapping a lost connection to commit_outcome_unknown and a COMMIT that the server
-/// answered with ROLLBACK (an error inside was swallowed) to usage_error.
+/// COMMIT. A lost connection, or a server error that ends the session (FATAL or PANIC, SQLSTATE
+/// class 08, 57P01-57P03, or the connection closed afterwards), is commit_outcome_unknown; a
+/// definite refusal (40001, a deferred constraint, ...) is its typed sql_error; a COMMIT that
+/// the server answered with ROLLBACK (an error inside was swallowed) is usage_error.
 void commit(connection& conn);
 /// ROLLBACK (or ROLLBACK TO SAVEPOINT), never throwing: the caller is already unwinding.
 void rollback_quietly(connection& conn, std::string_view statement) noexcept;

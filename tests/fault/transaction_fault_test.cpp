@@ -4,8 +4,12 @@
 // that must never reach the next borrower, and recovery from an error through a savepoint. The
 // link cut at COMMIT is in proxy_fault_test.cpp. Every scenario ends with the leak check.
 
+#include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <typeinfo>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -135,6 +139,82 @@ TEST_F(tx_fault, an_error_inside_a_transaction_is_recovered_through_a_savepoint)
   EXPECT_EQ(rows(), 2);
   EXPECT_EQ(db.exec("select 1", {}).value(0, 0), "1");
   expect_pool_matches_backends(db, app);
+}
+
+// A deferred constraint trigger makes COMMIT itself wait (pg_sleep in the trigger, run at
+// COMMIT); the admin connection terminates the backend exactly then. The server answers the
+// COMMIT with FATAL 57P01 and closes the session: pgorm cannot know whether the commit
+// happened (a terminated commit may already be durable, e.g. while waiting for a synchronous
+// standby), so it says commit_outcome_unknown, not a definite sql_error.
+TEST_F(tx_fault, a_fatal_error_during_commit_is_commit_outcome_unknown) {
+  conn().exec(
+      "create function ledger_slow_commit() returns trigger language plpgsql as "
+      "$$ begin perform pg_sleep(60); return null; end $$");
+  conn().exec(
+      "create constraint trigger ledger_slow_commit after insert on ledger deferrable initially "
+      "deferred for each row execute function ledger_slow_commit()");
+  pgorm::connection victim = connect();
+  const int pid = victim.backend_pid();
+  std::atomic<bool> terminated{false};
+  std::thread admin([&] {
+    pgorm::connection a = connect();
+    const pgorm::param p = pgorm::param::text(std::to_string(pid));
+    // Wait (generously) until the victim sleeps inside COMMIT, then terminate it.
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      const auto r = a.exec(
+          "select count(*) from pg_stat_activity where pid = $1::int and wait_event = 'PgSleep' "
+          "and query ilike 'commit%'",
+          {p});
+      if (r.value(0, 0) == "1") {
+        a.exec("select pg_terminate_backend($1::int)", {p});
+        terminated = true;
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    victim.transaction(
+        [](pgorm::transaction& tx) { tx.exec("insert into ledger values (1, 'maybe')"); });
+    ADD_FAILURE() << "the COMMIT succeeded";
+  } catch (const pgorm::commit_outcome_unknown& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected commit_outcome_unknown, got " << typeid(e).name() << ": "
+                  << e.what();
+  }
+  admin.join();
+  EXPECT_TRUE(terminated.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            45s);  // ended by the terminate, not the sleep
+  EXPECT_FALSE(victim.is_open());
+  EXPECT_EQ(rows(), 0);  // here it was in fact rolled back: the trigger never finished
+}
+
+// A COMMIT the server refuses for a reason of the transaction's own (a deferred unique
+// constraint) is a definite failure: the typed sql_error, the connection usable afterwards.
+TEST_F(tx_fault, a_commit_refused_by_a_deferred_constraint_stays_a_typed_error) {
+  conn().exec(
+      "create table once (k int, constraint once_k unique (k) deferrable initially deferred)");
+  pgorm::connection c = connect();
+  try {
+    c.transaction([](pgorm::transaction& tx) {
+      tx.exec("insert into once values (1)");
+      tx.exec("insert into once values (1)");  // checked at COMMIT
+      tx.exec("insert into ledger values (1, 'with it')");
+    });
+    ADD_FAILURE() << "the COMMIT succeeded";
+  } catch (const pgorm::commit_outcome_unknown& e) {
+    ADD_FAILURE() << "a definite refusal was reported as unknown: " << e.what();
+  } catch (const pgorm::unique_violation& e) {
+    EXPECT_EQ(e.constraint(), "once_k");
+  }
+  EXPECT_TRUE(c.is_open());
+  EXPECT_EQ(c.status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(rows(), 0);
+  EXPECT_EQ(one_value(c, "select 1"), "1");
 }
 
 }  // namespace
