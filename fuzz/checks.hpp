@@ -278,17 +278,107 @@ inline std::optional<std::vector<std::pair<std::string, std::string>>> libpq_par
 
 }  // namespace detail
 
+namespace detail {
+
+// The scrubbing rule (docs/reliability.md, "Secrets"), restated here on its own so that the
+// checks compare scrub_secrets with it rather than with itself.
+
+/// A secret this long or longer is masked wherever it occurs.
+inline constexpr std::size_t masked_anywhere_from = 4;
+
+/// The bytes that delimit a value in a connection string or in a message about one.
+inline bool delimits_a_value(char c) {
+  return c != '\0' &&
+         std::string_view(" \t\n\v\f\r\"'=:@?&,()[]").find(c) != std::string_view::npos;
+}
+
+/// Whether the occurrence text[begin, begin + length) of a secret is one scrub_secrets masks:
+/// any occurrence of a long secret; one of a short secret only where it stands as a value,
+/// between delimiters or the ends of the text.
+inline bool masked_at(std::string_view text, std::size_t begin, std::size_t length) {
+  if (length >= masked_anywhere_from) return true;
+  const std::size_t end = begin + length;
+  const bool left = begin == 0 || delimits_a_value(text[begin - 1]);
+  const bool right = end == text.size() || delimits_a_value(text[end]);
+  return left && right;
+}
+
+/// What scrub_secrets must return, computed the slow and obvious way: find every masked
+/// occurrence of every secret, merge the ones that overlap, and write "***" for each group.
+inline std::string reference_scrub(std::string_view text, const std::vector<std::string>& secrets) {
+  std::vector<std::pair<std::size_t, std::size_t>> hidden;  // [begin, end) of each occurrence
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    for (const std::string& s : secrets) {
+      if (!s.empty() && text.substr(i).starts_with(s) && masked_at(text, i, s.size())) {
+        hidden.emplace_back(i, i + s.size());
+      }
+    }
+  }
+  std::sort(hidden.begin(), hidden.end());
+  std::string out;
+  std::size_t done = 0;
+  for (std::size_t k = 0; k < hidden.size();) {
+    std::size_t end = hidden[k].second;
+    out.append(text.substr(done, hidden[k].first - done));
+    for (++k; k < hidden.size() && hidden[k].first < end; ++k) {
+      end = std::max(end, hidden[k].second);
+    }
+    out.append("***");
+    done = end;
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
+/// Whether `shown` still shows `secret` where the rule says it must not: anywhere for a long
+/// secret, standing as a value for a short one.
+inline bool shows(std::string_view shown, std::string_view secret) {
+  for (std::size_t at = shown.find(secret); at != std::string_view::npos;
+       at = shown.find(secret, at + 1)) {
+    if (masked_at(shown, at, secret.size())) return true;
+  }
+  return false;
+}
+
+/// scrub_secrets(text, secrets) equals reference_scrub, and shows none of the secrets. (A
+/// secret containing '*' is not checked for showing: the mask "***" itself can form it.)
+inline void check_scrub(std::string_view text, const std::vector<std::string>& secrets,
+                        const std::string& context) {
+  const std::string scrubbed = pgorm::detail::scrub_secrets(std::string(text), secrets);
+  const std::string expected = reference_scrub(text, secrets);
+  if (scrubbed != expected) {
+    violation("scrub_secrets gives \"" + escape(scrubbed.substr(0, 300)) +
+              "\" where the rule gives \"" + escape(expected.substr(0, 300)) +
+              "\" for the text \"" + escape(text.substr(0, 300)) + "\"" + context);
+  }
+  for (const std::string& s : secrets) {
+    if (!s.empty() && s.find('*') == std::string::npos && shows(scrubbed, s)) {
+      violation("the scrubbed text \"" + escape(scrubbed.substr(0, 300)) +
+                "\" shows the secret \"" + escape(s) + "\"" + context);
+    }
+  }
+}
+
+}  // namespace detail
+
 /// Connection-string redaction (detail::redact_conninfo, conninfo_secrets, scrub_secrets),
-/// checked against libpq's own parser. Properties: none of the three crashes or throws; for
-/// every password and sslpassword libpq reads from the string, (1) conninfo_secrets lists that
-/// value, so pgorm scrubs it from every message, (2) the redacted and scrubbed string that
-/// connection errors show does not contain it, and (3) no password or sslpassword that libpq
-/// reads from the redacted string contains it.
+/// checked against libpq's own parser and against the scrubbing rule (docs/reliability.md).
+/// Properties: none of the three crashes or throws; scrub_secrets does what the rule says
+/// (detail::reference_scrub) on any text, the fuzz input itself and messages built from it,
+/// and the result shows none of the secrets (a long one nowhere, a short one not as a value);
+/// for every password and sslpassword libpq reads from the string, (1) conninfo_secrets lists
+/// that value, so pgorm scrubs it from every message, (2) neither the redacted and scrubbed
+/// string that connection errors show nor a scrubbed message that quotes the value or the
+/// whole string (as libpq's parse errors do) shows it, and (3) no password or sslpassword that
+/// libpq reads from the redacted string contains it.
 inline void check_conninfo(std::string_view text) {
+  const auto context = [&] {
+    return " (conninfo \"" + detail::escape(text.substr(0, 300)) + "\")";
+  };
   const std::vector<std::string> secrets_of_text = pgorm::detail::conninfo_secrets(text);
   const std::string redacted_text = pgorm::detail::redact_conninfo(text);
-  (void)pgorm::detail::scrub_secrets(std::string(text), secrets_of_text);
-  (void)pgorm::detail::scrub_secrets(redacted_text, secrets_of_text);
+  detail::check_scrub(text, secrets_of_text, context());
+  detail::check_scrub(redacted_text, secrets_of_text, context());
 
   // libpq sees the text up to the first NUL (it takes a C string).
   const std::string c_string(text.substr(0, std::min(text.find('\0'), text.size())));
@@ -297,7 +387,6 @@ inline void check_conninfo(std::string_view text) {
   const auto secrets = pgorm::detail::conninfo_secrets(c_string);
   const auto redacted = pgorm::detail::redact_conninfo(c_string);
   const auto shown = pgorm::detail::scrub_secrets(redacted, secrets);
-  const auto context = [&] { return " (conninfo \"" + detail::escape(c_string) + "\")"; };
   for (const auto& [keyword, value] : *parsed) {
     if (!detail::is_secret_keyword(keyword) || value.empty()) continue;
     if (std::find(secrets.begin(), secrets.end(), value) == secrets.end()) {
@@ -305,9 +394,18 @@ inline void check_conninfo(std::string_view text) {
                         "\" that libpq reads" + context());
     }
     // "***" is the mask itself: a secret made of it can reappear through masking.
-    if (value.find('*') == std::string::npos && shown.find(value) != std::string::npos) {
+    if (value.find('*') != std::string::npos) continue;
+    if (detail::shows(shown, value)) {
       detail::violation("the redacted conninfo \"" + detail::escape(shown) + "\" shows the " +
                         keyword + " \"" + detail::escape(value) + "\"" + context());
+    }
+    // libpq quotes a value, or the whole string, in its parse errors.
+    const std::string message = "pgorm: connecting to " + redacted + " failed: invalid value \"" +
+                                value + "\" in \"" + c_string + "\"";
+    detail::check_scrub(message, secrets, context());
+    if (detail::shows(pgorm::detail::scrub_secrets(message, secrets), value)) {
+      detail::violation("a scrubbed message shows the " + keyword + " \"" + detail::escape(value) +
+                        "\"" + context());
     }
   }
   // Redaction may change how libpq splits the rest (`sslpassword='a b'sslmode=x` becomes

@@ -3,7 +3,9 @@
 // "Connection Strings"): key = value pairs with optional single quotes and backslash escapes,
 // and postgresql:// URIs with user-info, percent-encoding and ?key=value parameters.
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -163,6 +165,185 @@ void add_secret(std::vector<std::string>& out, std::string_view raw) {
   if (decoded != raw && !decoded.empty()) out.push_back(std::move(decoded));
 }
 
+// ---- scrubbing ---------------------------------------------------------------------------
+// The rule (docs/reliability.md, "Secrets"): a secret of at least min_anywhere bytes is masked
+// wherever it occurs. A shorter one is masked only where it stands as a value: each of its
+// neighbours is the start or end of the text, ASCII white space, or one of the bytes that
+// delimit a value in a connection string or in libpq's and pgorm's messages about one
+// (" ' = : @ ? & , ( ) [ ]). So a password "a" is masked in `password=a`, `"a"` and
+// `u:a@host`, but not in "table" or "dbname=app". The mask '*' is no delimiter: a short secret
+// next to a mask is not taken for a value, and so never becomes one through masking. Every
+// byte of a masked occurrence is hidden, also where occurrences overlap: overlapping ones
+// become one "***" together.
+
+constexpr std::size_t min_anywhere = 4;
+
+bool delimits_a_value(char c) {
+  switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case '"':
+    case '\'':
+    case '=':
+    case ':':
+    case '@':
+    case '?':
+    case '&':
+    case ',':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool masked_here(std::string_view text, std::size_t begin, std::size_t length) {
+  if (length >= min_anywhere) return true;
+  const std::size_t end = begin + length;
+  return (begin == 0 || delimits_a_value(text[begin - 1])) &&
+         (end == text.size() || delimits_a_value(text[end]));
+}
+
+// An Aho-Corasick automaton over the secrets: one pass over a text reports every occurrence of
+// every secret, in O(text + secrets + occurrences). Occurrences ending at one position have
+// different lengths, so there are at most (number of distinct secret lengths) of them per byte.
+class secret_matcher {
+ public:
+  explicit secret_matcher(const std::vector<std::string>& secrets) {
+    std::vector<std::string_view> sorted;
+    sorted.reserve(secrets.size());
+    for (const auto& s : secrets) {
+      if (!s.empty()) sorted.emplace_back(s);
+    }
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    build_trie(sorted);
+    link_failures();
+  }
+
+  // Calls f(begin, length) for each occurrence of a secret in `text`, in order of its end, and
+  // the longest first among those ending at the same byte.
+  template <class F>
+  void for_each_match(std::string_view text, F&& f) const {
+    std::uint32_t state = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      std::uint32_t next = 0;
+      while ((next = child(state, c)) == none && state != 0) state = nodes_[state].fail;
+      state = next == none ? 0 : next;
+      for (std::uint32_t n = nodes_[state].ends_secret ? state : nodes_[state].output; n != none;
+           n = nodes_[n].output) {
+        f(i + 1 - nodes_[n].depth, std::size_t{nodes_[n].depth});
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t none = 0xFFFFFFFF;
+
+  struct node {
+    std::uint32_t first_child = 0;  // children: child_bytes_/children_[first_child, +count)
+    std::uint32_t child_count = 0;
+    std::uint32_t fail = 0;       // the longest proper suffix that is a trie node
+    std::uint32_t output = none;  // the nearest node on the fail chain that ends a secret
+    std::uint32_t depth = 0;
+    bool ends_secret = false;
+  };
+
+  std::uint32_t child(std::uint32_t n, unsigned char c) const {
+    if (n == 0) return root_[c];
+    const auto begin = child_bytes_.begin() + nodes_[n].first_child;
+    const auto end = begin + nodes_[n].child_count;
+    const auto it = std::lower_bound(begin, end, c);
+    return it != end && *it == c ? children_[static_cast<std::size_t>(it - child_bytes_.begin())]
+                                 : none;
+  }
+
+  // Sorted input: each secret shares with the previous one exactly its path up to their common
+  // prefix, so the trie is built without lookups and every node's children arrive in byte
+  // order; they are then laid out contiguously per node.
+  void build_trie(const std::vector<std::string_view>& sorted) {
+    nodes_.emplace_back();
+    std::vector<std::uint32_t> parent{none};
+    std::vector<unsigned char> byte{0};
+    std::vector<std::uint32_t> path{0};  // path[d]: node at depth d of the previous secret
+    std::string_view previous;
+    for (const std::string_view s : sorted) {
+      std::size_t common = 0;
+      while (common < previous.size() && common < s.size() && previous[common] == s[common]) {
+        ++common;
+      }
+      path.resize(common + 1);
+      for (std::size_t d = common; d < s.size(); ++d) {
+        const auto n = static_cast<std::uint32_t>(nodes_.size());
+        nodes_.emplace_back();
+        nodes_.back().depth = static_cast<std::uint32_t>(d + 1);
+        parent.push_back(path.back());
+        byte.push_back(static_cast<unsigned char>(s[d]));
+        path.push_back(n);
+      }
+      nodes_[path.back()].ends_secret = true;
+      previous = s;
+    }
+    std::vector<std::uint32_t> count(nodes_.size(), 0);
+    for (std::size_t n = 1; n < nodes_.size(); ++n) ++count[parent[n]];
+    std::uint32_t offset = 0;
+    for (std::size_t n = 0; n < nodes_.size(); ++n) {
+      nodes_[n].first_child = offset;
+      offset += count[n];
+    }
+    child_bytes_.resize(offset);
+    children_.resize(offset);
+    std::fill(count.begin(), count.end(), 0);
+    root_.fill(none);
+    for (std::size_t n = 1; n < nodes_.size(); ++n) {
+      const std::uint32_t p = parent[n];
+      const std::uint32_t slot = nodes_[p].first_child + count[p]++;
+      child_bytes_[slot] = byte[n];
+      children_[slot] = static_cast<std::uint32_t>(n);
+      if (p == 0) root_[byte[n]] = static_cast<std::uint32_t>(n);
+    }
+    for (std::size_t n = 0; n < nodes_.size(); ++n) nodes_[n].child_count = count[n];
+  }
+
+  // Breadth first, so a node's fail target (shallower) is linked before the node.
+  void link_failures() {
+    std::vector<std::uint32_t> queue;
+    queue.reserve(nodes_.size());
+    queue.push_back(0);
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+      const std::uint32_t n = queue[head];
+      for (std::uint32_t k = 0; k < nodes_[n].child_count; ++k) {
+        const std::uint32_t slot = nodes_[n].first_child + k;
+        const std::uint32_t c = children_[slot];
+        if (n != 0) {
+          std::uint32_t f = nodes_[n].fail;
+          std::uint32_t next = 0;
+          while ((next = child(f, child_bytes_[slot])) == none && f != 0) f = nodes_[f].fail;
+          nodes_[c].fail = next == none ? 0 : next;
+          const node& target = nodes_[nodes_[c].fail];
+          nodes_[c].output = nodes_[c].fail == 0  ? none
+                             : target.ends_secret ? nodes_[c].fail
+                                                  : target.output;
+        }
+        queue.push_back(c);
+      }
+    }
+  }
+
+  std::vector<node> nodes_;
+  std::vector<unsigned char> child_bytes_;
+  std::vector<std::uint32_t> children_;
+  std::array<std::uint32_t, 256> root_{};
+};
+
 }  // namespace
 
 std::string redact_conninfo(std::string_view conninfo) {
@@ -216,23 +397,46 @@ std::vector<std::string> conninfo_secrets(std::string_view conninfo) {
       add_secret(secrets, conninfo.substr(p.value_begin, p.value_end - p.value_begin));
     }
   }
-  // Longest first, so a secret that contains another is replaced whole.
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  // Each once, longest first (scrub_secrets does not depend on the order).
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
   secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
   return secrets;
 }
 
 std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    std::size_t pos = 0;
-    while ((pos = text.find(secret, pos)) != std::string::npos) {
-      text.replace(pos, secret.size(), mask);
-      pos += mask.size();
-    }
+  if (std::all_of(secrets.begin(), secrets.end(), [](const std::string& s) { return s.empty(); })) {
+    return text;
   }
-  return text;
+  const secret_matcher matcher(secrets);
+  // reach[i]: the end of the longest masked occurrence that starts at byte i (0: none).
+  std::vector<std::size_t> reach;
+  matcher.for_each_match(text, [&](std::size_t begin, std::size_t length) {
+    if (!masked_here(text, begin, length)) return;
+    if (reach.empty()) reach.resize(text.size(), 0);
+    reach[begin] = std::max(reach[begin], begin + length);
+  });
+  if (reach.empty()) return text;
+  // One pass over the input builds the output: masked occurrences that overlap merge, and
+  // each group becomes one mask. Masks are only written, never scanned again.
+  std::string out;
+  out.reserve(text.size() + 16);
+  std::size_t copied = 0;  // text[copied, i) is still to be copied
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (reach[i] == 0) {
+      ++i;
+      continue;
+    }
+    out.append(text, copied, i - copied);
+    out.append(mask);
+    std::size_t end = reach[i];
+    for (++i; i < end; ++i) end = std::max(end, reach[i]);
+    copied = end;
+  }
+  out.append(text, copied, text.size() - copied);
+  return out;
 }
 
 }  // namespace pgorm::detail

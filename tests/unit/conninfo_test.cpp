@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +92,97 @@ TEST(conninfo_redaction, malformed_input_still_masks) {
 TEST(conninfo_redaction, scrub_replaces_every_occurrence) {
   EXPECT_EQ(scrub_secrets("pw pw pw", {"pw"}), "*** *** ***");
   EXPECT_EQ(scrub_secrets("nothing here", {""}), "nothing here");
+  EXPECT_EQ(scrub_secrets("nothing here", {}), "nothing here");
+}
+
+// A secret shorter than 4 bytes is masked only where it stands as a value: between delimiters
+// (white space, quotes, = : @ ? & , ( ) [ ]) or the ends of the text.
+TEST(conninfo_redaction, one_character_password_is_masked_as_a_value_not_inside_words) {
+  const std::string_view info = "host=db password=a dbname=app";
+  const auto secrets = conninfo_secrets(info);
+  ASSERT_EQ(secrets, std::vector<std::string>{"a"});
+  EXPECT_EQ(scrub_secrets(redact_conninfo(info), secrets), "host=db password=*** dbname=app");
+  EXPECT_EQ(scrub_secrets("FATAL: password authentication failed for user \"app\"", secrets),
+            "FATAL: password authentication failed for user \"app\"");
+  EXPECT_EQ(scrub_secrets("relation \"accounts\" does not exist", secrets),
+            "relation \"accounts\" does not exist");
+  // As a value: quoted, after '=', in a URL's user-info or query, alone, in a list.
+  EXPECT_EQ(scrub_secrets("invalid value: \"a\"", secrets), "invalid value: \"***\"");
+  EXPECT_EQ(scrub_secrets("invalid value: 'a'", secrets), "invalid value: '***'");
+  EXPECT_EQ(scrub_secrets(std::string(info), secrets), "host=db password=*** dbname=app");
+  EXPECT_EQ(scrub_secrets("postgresql://app:a@db/app", secrets), "postgresql://app:***@db/app");
+  EXPECT_EQ(scrub_secrets("postgresql://db/app?password=a&sslmode=require", secrets),
+            "postgresql://db/app?password=***&sslmode=require");
+  EXPECT_EQ(scrub_secrets("a", secrets), "***");
+  EXPECT_EQ(scrub_secrets("(a, a)\ta\n", secrets), "(***, ***)\t***\n");
+  // Glued to anything else it is part of another word: a.b, a-b, a/b, a_b.
+  EXPECT_EQ(scrub_secrets("a.b a-b /a/ a_b *a*", secrets), "a.b a-b /a/ a_b *a*");
+  // A 4-byte secret is masked anywhere.
+  EXPECT_EQ(scrub_secrets("passwords", {"word"}), "pass***s");
+  EXPECT_EQ(scrub_secrets("passwords", {"wor"}), "passwords");
+  EXPECT_EQ(scrub_secrets("pass=wor", {"wor"}), "pass=***");
+}
+
+TEST(conninfo_redaction, short_secret_next_to_a_mask_is_not_taken_for_a_value) {
+  // "ab" is glued to "hunter2" in the text; masking hunter2 must not make it a value, and
+  // the scrubbed text shows no "ab" between delimiters.
+  EXPECT_EQ(scrub_secrets("x=hunter2ab y", {"hunter2", "ab"}), "x=***ab y");
+  EXPECT_EQ(scrub_secrets("x=abhunter2 y", {"hunter2", "ab"}), "x=ab*** y");
+  EXPECT_EQ(scrub_secrets("x=ab y=hunter2", {"hunter2", "ab"}), "x=*** y=***");
+}
+
+TEST(conninfo_redaction, overlapping_and_nested_secrets_are_hidden_whole) {
+  // Overlapping occurrences merge into one mask, so no part of either shows.
+  EXPECT_EQ(scrub_secrets("x abcdefgh y", {"abcdef", "cdefgh"}), "x *** y");
+  EXPECT_EQ(scrub_secrets("x abcdefgh y", {"cdefgh", "abcdef"}), "x *** y");
+  // Nested: the longer one is hidden whole, the shorter one also on its own.
+  EXPECT_EQ(scrub_secrets("password1 word swordfish", {"word", "password1"}), "*** *** s***fish");
+  // A short secret inside a long one, and prefixes of one another.
+  EXPECT_EQ(scrub_secrets("'p@ss w0rd' w0 w0r w0rd", {"p@ss w0rd", "w0", "w0rd"}),
+            "'***' *** w0r ***");
+  EXPECT_EQ(scrub_secrets("abcd abce abcx bcd", {"abcd", "abce", "bcdx", "bcd"}),
+            "*** *** abcx ***");
+  // Adjacent occurrences are masked one by one.
+  EXPECT_EQ(scrub_secrets("hunter2hunter2", {"hunter2"}), "******");
+  // The same secret twice in the list changes nothing.
+  EXPECT_EQ(scrub_secrets("k=hunter2", {"hunter2", "hunter2"}), "k=***");
+  const auto secrets = conninfo_secrets("password=pw sslpassword=pw");
+  EXPECT_EQ(std::count(secrets.begin(), secrets.end(), "pw"), 1);
+}
+
+TEST(conninfo_redaction, many_secrets_are_matched_in_one_pass) {
+  // 3,000 secrets, many of them prefixes of others ("pw1" of "pw12" of "pw123"), each written
+  // once as a value: every one is masked whole, none as its shorter prefix.
+  std::vector<std::string> secrets;
+  std::string text;
+  std::string expected;
+  for (int i = 1; i <= 3000; ++i) {
+    secrets.push_back("pw" + std::to_string(i));
+    text += "k=pw" + std::to_string(i) + " ";
+    expected += "k=*** ";
+  }
+  text += "pw pw0 pw";
+  expected += "pw pw0 pw";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(scrub_secrets(text, secrets), expected);
+  // Milliseconds; the old secret-by-secret rescan needed seconds for far fewer.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // A text with none of them is returned as it is.
+  EXPECT_EQ(scrub_secrets("pgorm: statement timeout", secrets), "pgorm: statement timeout");
+}
+
+TEST(conninfo_redaction, masks_are_not_scanned_again) {
+  // A secret made of the mask's own characters, or equal to it, is matched in the input only.
+  EXPECT_EQ(scrub_secrets("password=a", {"a", "*"}), "password=***");
+  EXPECT_EQ(scrub_secrets("x=a y", {"a", "***"}), "x=*** y");
+  EXPECT_EQ(scrub_secrets("x=a y=* z=***", {"a", "*"}), "x=*** y=*** z=***");
+  EXPECT_EQ(scrub_secrets("pw", {"pw", "***", "**", "*"}), "***");
+  // Linear growth at most: each mask stands for at least one byte of the input.
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += "a ";
+  const std::string scrubbed = scrub_secrets(many, {"a", "*", "**", "***"});
+  EXPECT_EQ(scrubbed.size(), 4U * 10000U);
+  EXPECT_EQ(scrubbed.find("a"), std::string::npos);
 }
 
 }  // namespace
