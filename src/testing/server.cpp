@@ -172,9 +172,28 @@ bool wait_for_exit(int pid, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (process_alive(pid)) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(5ms);
   }
   return true;
+}
+
+// The live children of `parent` (proc(5) field 4, "ppid"), each with its start time, which
+// names it even after it is re-parented or its pid is reused.
+std::vector<std::pair<int, std::uint64_t>> child_processes(int parent) {
+  std::vector<std::pair<int, std::uint64_t>> children;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    int pid = 0;
+    if (!parse_int(entry.path().filename().string(), pid)) continue;
+    const auto fields = proc_stat_fields(pid);
+    int ppid = 0;
+    if (fields.size() > 19 && parse_int(fields[1], ppid) && ppid == parent) {
+      std::uint64_t start = 0;
+      parse_int(fields[19], start);
+      children.emplace_back(pid, start);
+    }
+  }
+  return children;
 }
 
 // Whom to run initdb, pg_ctl and postgres as. Everything is resolved before fork(), because
@@ -653,12 +672,13 @@ struct server::impl {
 
   // Stops the postmaster; with `force`, never throws and goes straight to signals when pg_ctl
   // fails. Returns whether it is gone.
-  bool stop(bool force) {
+  bool stop(bool force, shutdown_mode mode = shutdown_mode::fast) {
     const int pid = postmaster_pid();
     if (pid == 0) return true;
     std::string output;
     try {
-      const auto result = pg_ctl({"stop", "-w", "-m", "fast", "-t", std::to_string(timeout.count()),
+      const char* m = mode == shutdown_mode::immediate ? "immediate" : "fast";
+      const auto result = pg_ctl({"stop", "-w", "-m", m, "-t", std::to_string(timeout.count()),
                                   "-D", data_dir().string()});
       output = result.output;
     } catch (const server_error& e) {
@@ -673,6 +693,49 @@ struct server::impl {
                        last_lines(output, log_tail_lines), log_tail()));
     }
     return gone;
+  }
+
+  // SIGKILL to the postmaster, then waits for its children, which notice its death and exit
+  // (PostgreSQL checks for it in every wait); survivors are killed once `timeout` is over. The
+  // System V segment they shared is removed once nobody is attached, as a crash would leave it
+  // and as the next start requires (a segment still in use refuses the start).
+  void crash() {
+    const auto pf = read_pid_file(data_dir());
+    if (!is_postmaster_of(pf.pid, marker())) return;
+    const auto children = child_processes(pf.pid);
+    ::kill(pf.pid, SIGKILL);
+    if (!wait_for_exit(pf.pid, 5s)) {
+      fail(fmt::format("postgres (pid {}) survived SIGKILL", pf.pid));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& [pid, start_time] : children) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (wait_for_exit(pid, std::max(left, std::chrono::milliseconds(0)))) continue;
+      if (process_start_time(pid) == start_time) ::kill(pid, SIGKILL);
+      if (!wait_for_exit(pid, 5s)) {
+        fail(fmt::format("server process {} survived SIGKILL after its postmaster died", pid));
+      }
+    }
+    shmid_ds info{};
+    while (pf.shm_id >= 0 && ::shmctl(pf.shm_id, IPC_STAT, &info) == 0) {
+      if (info.shm_nattch == 0) {
+        ::shmctl(pf.shm_id, IPC_RMID, nullptr);
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        fail(fmt::format("the shared memory of the killed postgres (pid {}) is still in use",
+                         pf.pid));
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    // The stale lock files name the dead postmaster. PostgreSQL ignores one whose pid is gone,
+    // but a killed postmaster stays a zombie where nothing reaps orphans (a container's init),
+    // and kill(pid, 0) succeeds on a zombie: the next start would refuse ("lock file
+    // postmaster.pid already exists", the same for the socket's). It is dead: its locks go.
+    std::error_code ec;
+    fs::remove(data_dir() / "postmaster.pid", ec);
+    fs::remove(socket_dir() / fmt::format(".s.PGSQL.{}.lock", port), ec);
   }
 
   void destroy() noexcept {
@@ -860,17 +923,19 @@ server::~server() {
   if (impl_ && impl_->owned) impl_->destroy();
 }
 
-void server::stop() { impl_->stop(false); }
+void server::stop(shutdown_mode mode) { impl_->stop(false, mode); }
 
 void server::start() {
   if (impl_->postmaster_pid() != 0) return;
   impl_->start();
 }
 
-void server::restart() {
-  stop();
+void server::restart(shutdown_mode mode) {
+  stop(mode);
   start();
 }
+
+void server::crash() { impl_->crash(); }
 
 bool server::running() const { return impl_->postmaster_pid() != 0; }
 

@@ -257,6 +257,46 @@ TEST(server, stop_start_and_restart) {
   EXPECT_EQ(query_one(again, "select id from survives"), "7");
 }
 
+// restart(immediate) and crash() skip the shutdown checkpoint: the next start replays the WAL
+// (the log says so once per crash), committed rows survive, and no server process outlives
+// crash(), so start() can run again.
+TEST(server, immediate_restart_and_crash_recover_committed_data) {
+  server pg{{.settings = {{"synchronous_commit", "on"}}}};
+  pgorm::connection conn{pg.conninfo()};
+  conn.exec("create table kept (id int); insert into kept values (1)");
+
+  const int first_pid = pg.postmaster_pid();
+  pg.restart(pgorm::testing::shutdown_mode::immediate);
+  EXPECT_TRUE(pg.running());
+  EXPECT_TRUE(process_gone(first_pid));
+  EXPECT_THROW(conn.exec("select 1"), pgorm::error);
+
+  pgorm::connection second{pg.conninfo()};
+  second.exec("insert into kept values (2)");
+  const int second_pid = pg.postmaster_pid();
+  const int backend = second.backend_pid();
+  pg.crash();
+  EXPECT_FALSE(pg.running());
+  EXPECT_EQ(pg.postmaster_pid(), 0);
+  EXPECT_TRUE(process_gone(second_pid));
+  EXPECT_TRUE(process_gone(backend));
+  EXPECT_THROW(second.exec("select 1"), pgorm::error);
+  pg.crash();  // no-op when stopped
+
+  pg.start();
+  pgorm::connection third{pg.conninfo()};
+  EXPECT_EQ(query_one(third, "select string_agg(id::text, ',' order by id) from kept"), "1,2");
+
+  std::ifstream log(pg.log_file());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  int recoveries = 0;
+  for (auto at = text.find("automatic recovery in progress"); at != std::string::npos;
+       at = text.find("automatic recovery in progress", at + 1)) {
+    ++recoveries;
+  }
+  EXPECT_EQ(recoveries, 2) << text;
+}
+
 TEST(server, destruction_leaves_no_process_and_no_directory) {
   int pid = 0;
   fs::path dir;

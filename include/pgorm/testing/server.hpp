@@ -74,6 +74,19 @@ struct server_options {
   std::chrono::seconds timeout{60};
 };
 
+/// How stop() and restart() shut the server down: `pg_ctl stop -m fast` or `-m immediate`
+/// (PostgreSQL docs 19.5, "Shutting Down the Server").
+///
+/// Example: `pg.restart(pgorm::testing::shutdown_mode::immediate);  // a crash, then recovery`
+enum class shutdown_mode {
+  /// Sessions are disconnected (their open transactions roll back), then the server writes a
+  /// checkpoint and exits. Clients see their connections close.
+  fast,
+  /// The server and its processes quit at once, without a checkpoint, as in a crash: the next
+  /// start() replays the WAL (crash recovery). Committed transactions survive.
+  immediate,
+};
+
 /// The directory holding initdb, pg_ctl and postgres, searched in this order: env
 /// PGORM_PG_BINDIR (which must hold all three, else this throws); `pg_config --bindir`; the
 /// directory of `initdb` found in PATH (symlinks resolved); /usr/lib/postgresql/<version>/bin,
@@ -128,14 +141,23 @@ class server {
   /// and deletes its directory, unless detach() was called. Never throws.
   ~server();
 
-  /// Stops the server (pg_ctl stop -m fast), keeping the cluster. No-op when stopped. Throws
-  /// server_error only if the postmaster survives SIGKILL.
-  void stop();
+  /// Stops the server (pg_ctl stop -m fast, or -m immediate), keeping the cluster. No-op when
+  /// stopped. Throws server_error only if the postmaster survives SIGKILL.
+  void stop(shutdown_mode mode = shutdown_mode::fast);
   /// Starts the stopped server again on the same port and socket directory. No-op when it is
   /// running. Throws server_error with the last log lines when it does not come up.
   void start();
-  /// stop() then start(). Existing connections break; new ones work once this returns.
-  void restart();
+  /// stop(mode) then start(). Existing connections break; new ones work once this returns.
+  void restart(shutdown_mode mode = shutdown_mode::fast);
+  /// Kills the postmaster with SIGKILL, as `kill -9` or the kernel's OOM killer would, then
+  /// waits until the server processes it started have noticed and exited too (any still alive
+  /// after the options' timeout are killed), so that start() can run again. The cluster stays;
+  /// start() then runs crash recovery, and committed transactions survive it (with
+  /// synchronous_commit on; server_options::unsafe_fast turns it off). No-op when stopped.
+  /// Throws server_error when a process survives SIGKILL.
+  ///
+  /// Example: `pg.crash(); pg.start();  // connections open before crash() are broken`
+  void crash();
   /// True while the postmaster recorded in postmaster.pid is alive.
   [[nodiscard]] bool running() const;
 
