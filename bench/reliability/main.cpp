@@ -371,13 +371,16 @@ void scenario_overshoot(const std::string& conninfo, const config& cfg) {
 
 // ---- 2. client deadline ---------------------------------------------------------------------
 
-// exec(..., timeout) while the link goes dark 50 ms into the statement (the proxy black-holes
-// it: no FIN, no RST; the cancel request is black-holed too): deadline to control returning.
+// exec(..., timeout) of a statement with a parameter on a fresh connection (so it is prepared
+// first) while the proxy black-holes the link (no FIN, no RST; the cancel request is
+// black-holed too): `before` the statement is sent, or 50 ms into it, when it runs on the
+// server. Figures: deadline to control returning.
 void deadline_on_a_black_hole(const std::string& proxied, proxy_process& proxy,
                               admin_connection& admin, std::chrono::milliseconds deadline,
-                              int samples) {
+                              int samples, bool before) {
   using mode = pgorm::fault::tcp_proxy::mode;
   const std::string app = "pgorm_rel_deadline_bh";
+  const std::string name = before ? "deadline_blackhole_before" : "deadline_blackhole_running";
   std::vector<double> to_return;
   int closed = 0;
   for (int i = 0; i < samples; ++i) {
@@ -389,10 +392,14 @@ void deadline_on_a_black_hole(const std::string& proxied, proxy_process& proxy,
     std::atomic<bool> never{false};
     {
       worker_group cutter(never);
-      cutter.add([&] {
-        std::this_thread::sleep_until(start + 50ms);
+      if (before) {
         proxy.set(mode::stall);
-      });
+      } else {
+        cutter.add([&] {
+          std::this_thread::sleep_until(start + 50ms);
+          proxy.set(mode::stall);
+        });
+      }
       try {
         const param p[] = {param::text("3")};
         conn.exec("select pg_sleep($1::float8)", p, pgorm::data_format::text, deadline);
@@ -406,10 +413,10 @@ void deadline_on_a_black_hole(const std::string& proxied, proxy_process& proxy,
   proxy.set(mode::pass);
   // The backends sleep on (the cancel never reached them) and end with their statement.
   settle([&] { return admin.backends(app) == 0; }, 5s);
-  figure_info("deadline_blackhole_samples", static_cast<double>(to_return.size()), "count");
-  figure_info("deadline_blackhole_return_p50", percentile(to_return, 0.5), "ms");
-  figure_at_most("deadline_blackhole_return_max", percentile(to_return, 1.0), "ms", 100);
-  figure_info("deadline_blackhole_connection_closed", closed, "count");
+  figure_info(name + "_samples", static_cast<double>(to_return.size()), "count");
+  figure_info(name + "_return_p50", percentile(to_return, 0.5), "ms");
+  figure_at_most(name + "_return_max", percentile(to_return, 1.0), "ms", 100);
+  figure_info(name + "_connection_closed", closed, "count");
 }
 
 void scenario_deadline(const std::string& conninfo, const std::string& proxied,
@@ -481,10 +488,16 @@ void scenario_deadline(const std::string& conninfo, const std::string& proxied,
 
   const int dark = std::max(5, cfg.deadline_samples / 10);
   note(
-      fmt::format("deadline_blackhole: {} x the same through the TCP proxy, the link "
-                  "black-holed 50 ms into the statement",
+      fmt::format("deadline_blackhole_running: {} x exec(select pg_sleep($1), timeout {} ms) on "
+                  "a fresh connection through the TCP proxy, the link black-holed 50 ms into "
+                  "the statement",
+                  dark, deadline.count()));
+  deadline_on_a_black_hole(proxied, proxy, admin, deadline, dark, false);
+  note(
+      fmt::format("deadline_blackhole_before: {} x the same, the link black-holed before the "
+                  "statement is prepared and sent",
                   dark));
-  deadline_on_a_black_hole(proxied, proxy, admin, deadline, dark);
+  deadline_on_a_black_hole(proxied, proxy, admin, deadline, dark, true);
 }
 
 // ---- 3. lost updates under serializable retry -----------------------------------------------
@@ -748,8 +761,9 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
       fmt::format("faults: {} faults (every 50th a restart, alternately -m fast and -m "
                   "immediate; the rest in turn: pg_terminate_backend, black-holed link for {} "
                   "ms (then healed, or reset every other time), RST, a 50 ms client deadline, "
-                  "a cancel) 10 ms apart, under {} threads "
-                  "running 300 ms-deadline statements through a pool of 6 behind a TCP proxy",
+                  "a cancel) 10 ms apart, under {} threads running 300 ms-deadline statements "
+                  "(with_connection, and every third in a transaction) through a pool of 6 behind "
+                  "a TCP proxy",
                   cfg.faults, cfg.blackhole.count(), cfg.threads));
   proxy.set(mode::pass);
   const int threads_before = thread_count();
@@ -757,6 +771,9 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
 
   std::atomic<std::int64_t> ops{0};
   std::atomic<std::int64_t> op_errors{0};
+  std::mutex longest_mu;
+  double longest_op = 0;
+  int peak_threads = threads_before;
   int counts[6] = {};
   int injector_errors = 0;
   std::int64_t untracked = 0;
@@ -768,22 +785,34 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
     for (int w = 0; w < cfg.threads; ++w) {
       workers.add([&, w] {
         const std::string value = std::to_string(w);
+        double longest = 0;
         for (unsigned i = 0; !stop.load(); ++i) {
+          const auto start = steady::now();
           try {
-            db.with_connection([&](pgorm::connection& c) {
-              if (i % 2 == 0) {
-                c.exec("select pg_sleep(0.005)", {}, pgorm::data_format::text, 300ms);
-              } else {
+            if (i % 3 == 2) {
+              db.transaction([&](pgorm::transaction& tx) {
                 const param p[] = {param::text(value)};
-                c.exec("select $1::int + 1", p, pgorm::data_format::text, 300ms);
-              }
-            });
+                tx.exec("select $1::int * 2", p, pgorm::data_format::text, 300ms);
+              });
+            } else {
+              db.with_connection([&](pgorm::connection& c) {
+                if (i % 3 == 0) {
+                  c.exec("select pg_sleep(0.005)", {}, pgorm::data_format::text, 300ms);
+                } else {
+                  const param p[] = {param::text(value)};
+                  c.exec("select $1::int + 1", p, pgorm::data_format::text, 300ms);
+                }
+              });
+            }
           } catch (const pgorm::error&) {
             ++op_errors;
             std::this_thread::sleep_for(5ms);
           }
+          longest = std::max(longest, ms_between(start, steady::now()));
           ++ops;
         }
+        std::lock_guard lock(longest_mu);
+        longest_op = std::max(longest_op, longest);
       });
     }
 
@@ -838,6 +867,7 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
       } catch (const pgorm::error&) {
         ++injector_errors;  // expected for deadlines and cancels; anything may fail here
       }
+      peak_threads = std::max(peak_threads, thread_count());
       std::this_thread::sleep_for(10ms);
     }
     proxy.set(mode::pass);
@@ -873,6 +903,9 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
   figure_info("faults_cancels", counts[5], "count");
   figure_info("faults_worker_operations", static_cast<double>(ops.load()), "count");
   figure_info("faults_worker_errors", static_cast<double>(op_errors.load()), "count");
+  figure_info("faults_worker_op_max", longest_op, "ms");
+  figure_info("faults_threads_before", threads_before, "count");
+  figure_info("faults_threads_peak", peak_threads, "count");
   figure_at_most("faults_untracked_backends", static_cast<double>(untracked), "count", 0);
   figure_at_most("faults_leaked_server_connections", static_cast<double>(server_left), "count", 0);
   figure_at_most("faults_leaked_fds", fds_left, "count", 0);
