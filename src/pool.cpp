@@ -2,7 +2,6 @@
 #include "pgorm/pool.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -113,28 +112,6 @@ std::string leak_message(std::chrono::milliseconds held, std::chrono::millisecon
       "pgorm: possible connection leak: a lease has been held for {} ms (leak_threshold {} ms); "
       "acquired at {}:{} in {}",
       held.count(), threshold.count(), where.file_name(), where.line(), where.function_name());
-}
-
-bool may_change_session(std::string_view sql) noexcept {
-  std::size_t i = 0;
-  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])) != 0) ++i;
-  std::size_t j = i;
-  while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j])) != 0) ++j;
-  const std::string_view word = sql.substr(i, j - i);
-  constexpr std::string_view safe[] = {"select", "insert", "update", "delete",
-                                       "with",   "values", "table",  "merge"};
-  for (std::string_view s : safe) {
-    if (word.size() != s.size()) continue;
-    bool same = true;
-    for (std::size_t k = 0; k < s.size(); ++k) {
-      if (std::tolower(static_cast<unsigned char>(word[k])) != s[k]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return false;
-  }
-  return true;
 }
 
 /// Everything a pool shares with its leases; leases keep it alive after the pool is gone.
@@ -399,8 +376,8 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
     if (why.empty() && closed) why = "pool closed";
   }
   if (why.empty() && reset) {
-    // The borrower had the raw connection: drop whatever session state it set (PostgreSQL
-    // docs, DISCARD: settings, temp tables, prepared statements, advisory locks, LISTEN).
+    // The borrower ran raw SQL: drop whatever session state it set (PostgreSQL docs, DISCARD:
+    // settings, temp tables, prepared statements, advisory locks, LISTEN).
     try {
       pc->conn.discard_all(options.reset_timeout);
       pc->conn.set_observer(options.connection.events);
@@ -620,27 +597,46 @@ lease pool::acquire(std::chrono::milliseconds timeout, std::source_location wher
   return state_->acquire(timeout, true, where);
 }
 
-result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql),
-                            std::source_location::current());
+namespace {
+
+// Runs f(connection&) on a leased connection; an error that poisons the connection poisons the
+// lease, so that the connection is destroyed instead of reused.
+template <class F>
+decltype(auto) run_leased(lease& l, F&& f) {
   try {
-    return l->exec(sql, params, result_format);
+    return std::forward<F>(f)(*l);
   } catch (const error& e) {
     if (e.poisons_connection()) l.poison();
     throw;
   }
 }
 
+}  // namespace
+
+result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
+  lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
+  return run_leased(l, [&](connection& c) { return c.exec(sql, params, result_format); });
+}
+
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row) {
-  lease l = state_->acquire(state_->options.acquire_timeout, detail::may_change_session(sql),
-                            std::source_location::current());
-  try {
-    l->exec_each(sql, params, result_format, on_row);
-  } catch (const error& e) {
-    if (e.poisons_connection()) l.poison();
-    throw;
-  }
+  lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
+  run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row); });
+}
+
+result pool::exec(detail::builder_sql_t /*builder*/, std::string_view sql,
+                  std::span<const param> params, data_format result_format) {
+  lease l =
+      state_->acquire(state_->options.acquire_timeout, false, std::source_location::current());
+  return run_leased(l, [&](connection& c) { return c.exec(sql, params, result_format); });
+}
+
+void pool::exec_each(detail::builder_sql_t /*builder*/, std::string_view sql,
+                     std::span<const param> params, data_format result_format,
+                     const std::function<void(const result&)>& on_row) {
+  lease l =
+      state_->acquire(state_->options.acquire_timeout, false, std::source_location::current());
+  run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row); });
 }
 
 pool_stats pool::stats() const {

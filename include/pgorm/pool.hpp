@@ -56,10 +56,10 @@ struct pool_options {
   /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
   /// acquire; a dead one is replaced without the caller seeing an error.
   std::chrono::milliseconds health_check_after{500};
-  /// Deadline of the reset (DISCARD ALL) of a connection returned by a lease that had it raw
-  /// (acquire(), with_connection()). Past it, on a dead or black-holed link, the connection is
-  /// closed and dropped instead of kept: releasing a lease never blocks for longer. 0: no
-  /// deadline.
+  /// Deadline of the reset (DISCARD ALL) of a connection that ran raw SQL (a lease from
+  /// acquire(), with_connection(), transaction(), pool::exec, exec_each, query<Row>()). Past it,
+  /// on a dead or black-holed link, the connection is closed and dropped instead of kept:
+  /// releasing a lease never blocks for longer. 0: no deadline.
   std::chrono::milliseconds reset_timeout{std::chrono::seconds(2)};
   /// Delay before the 2nd connection attempt after a failed one; it doubles with each further
   /// failure (with jitter: between half and all of it) up to reconnect_backoff_max.
@@ -172,11 +172,6 @@ std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifeti
 std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::milliseconds base,
                                           std::chrono::milliseconds cap, double unit) noexcept;
 
-/// True unless `sql` starts (after blanks) with SELECT, INSERT, UPDATE, DELETE, WITH, VALUES,
-/// TABLE or MERGE: a statement that may change session state (SET, RESET, PREPARE, LISTEN,
-/// CREATE TEMP ...), after which pool::exec() resets the session before reusing it.
-bool may_change_session(std::string_view sql) noexcept;
-
 }  // namespace detail
 
 /// A connection borrowed from a pool: move-only RAII. The destructor (or release()) gives the
@@ -237,10 +232,12 @@ class lease {
 ///   pool_timeout (reason exhausted, or unreachable when connections cannot be opened).
 /// - Health: an idle connection unused for more than health_check_after is checked before it
 ///   is handed out; after any connection broke, every idle connection is checked once.
-/// - Reuse: a connection handed out by acquire() or with_connection() gets DISCARD ALL when it
-///   comes back, so settings (SET ...) never reach the next borrower; one used by a pool query
-///   does not (the statement cache survives), unless the statement may change session state
-///   (detail::may_change_session).
+/// - Reuse: a connection that ran raw SQL (a lease from acquire(), with_connection(),
+///   transaction(); pool::exec, exec_each and query<Row>()) gets DISCARD ALL when it comes
+///   back, so no session state (settings, temporary tables, prepared statements, advisory
+///   locks, LISTEN) reaches the next borrower. Statements of pgorm's builders (select, find,
+///   insert, update, remove) cannot change session state and are not followed by a reset, so
+///   the statement cache survives them.
 /// - Not movable: builders keep a pointer to it.
 ///
 /// Example:
@@ -299,7 +296,8 @@ class pool : public query_methods<pool> {
   }
 
   /// Runs one statement on a borrowed connection (see connection::exec) and gives the
-  /// connection back. Throws what connection::exec throws, and pool_timeout.
+  /// connection back, reset (DISCARD ALL): raw SQL may change session state. Throws what
+  /// connection::exec throws, and pool_timeout.
   /// Example: `auto r = db.exec("select $1::int + 1", {pgorm::param::text("41")});`
   result exec(std::string_view sql, std::span<const param> params,
               data_format result_format = data_format::text);
@@ -308,9 +306,16 @@ class pool : public query_methods<pool> {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
   /// Runs one statement on a borrowed connection, handing each row to `on_row` as it arrives
-  /// (see connection::exec_each).
+  /// (see connection::exec_each); reset afterwards like exec().
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row);
+
+  /// The builders' way in (query/common.hpp): a statement rendered by a pgorm builder cannot
+  /// change session state, so its connection goes back without a reset.
+  result exec(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
+              data_format result_format);
+  void exec_each(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
+                 data_format result_format, const std::function<void(const result&)>& on_row);
 
   /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.
   /// Example: `if (db.stats().waiting > 0) log("pool too small");`

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The pool's server-free parts: lifetime jitter, reconnect backoff, which statements reset the
-// session, pool_timeout's texts, option checks, and acquiring from an unreachable server.
+// The pool's server-free parts: lifetime jitter, reconnect backoff, pool_timeout's texts,
+// option checks, and acquiring from an unreachable server.
 
 #include "pgorm/pool.hpp"
 
@@ -17,7 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using pgorm::detail::jittered_lifetime;
-using pgorm::detail::may_change_session;
 using pgorm::detail::reconnect_delay;
 using ::testing::HasSubstr;
 
@@ -51,29 +50,6 @@ TEST(pool_backoff, jitter_keeps_at_least_half) {
 TEST(pool_backoff, no_failure_or_zero_base_means_no_delay) {
   EXPECT_EQ(reconnect_delay(0, 25ms, 500ms, 1.0), 0ms);
   EXPECT_EQ(reconnect_delay(3, 0ms, 500ms, 1.0), 0ms);
-}
-
-TEST(pool_session, queries_and_dml_keep_the_session) {
-  EXPECT_FALSE(may_change_session("select 1"));
-  EXPECT_FALSE(may_change_session("  SELECT * from t"));
-  EXPECT_FALSE(may_change_session("\n\tInsert into t values (1)"));
-  EXPECT_FALSE(may_change_session("update t set a = 1"));
-  EXPECT_FALSE(may_change_session("delete from t"));
-  EXPECT_FALSE(may_change_session("with x as (select 1) select * from x"));
-  EXPECT_FALSE(may_change_session("values (1)"));
-  EXPECT_FALSE(may_change_session("table t"));
-  EXPECT_FALSE(may_change_session("merge into t using s on true when matched then do nothing"));
-}
-
-TEST(pool_session, anything_else_resets_the_session) {
-  EXPECT_TRUE(may_change_session("set search_path = x"));
-  EXPECT_TRUE(may_change_session("reset all"));
-  EXPECT_TRUE(may_change_session("listen jobs"));
-  EXPECT_TRUE(may_change_session("prepare p as select 1"));
-  EXPECT_TRUE(may_change_session("create temp table t (a int)"));
-  EXPECT_TRUE(may_change_session("selectx 1"));
-  EXPECT_TRUE(may_change_session("/* comment */ select 1"));
-  EXPECT_TRUE(may_change_session(""));
 }
 
 TEST(pool_timeout_error, exhausted_and_unreachable_say_which) {

@@ -127,22 +127,45 @@ statement to_statement(const Q& q) {
   return s;
 }
 
+/// Marks a statement rendered by a pgorm builder (select, find, insert, update, remove): unlike
+/// raw SQL it cannot change session state. An executor that reuses sessions (the pool) takes
+/// the mark as a first argument and skips the session reset after such a statement.
+struct builder_sql_t {
+  explicit builder_sql_t() = default;
+};
+inline constexpr builder_sql_t builder_sql{};
+
+/// Who wrote a statement that stream_rows runs.
+enum class sql_origin { raw, builder };
+
+/// exec.exec(sql, params, format), marked as a builder's statement when `exec` takes the mark.
+template <class Exec>
+result exec_builder_sql(Exec& exec, std::string_view sql, std::span<const param> params,
+                        data_format format) {
+  if constexpr (requires { exec.exec(builder_sql, sql, params, format); }) {
+    return exec.exec(builder_sql, sql, params, format);
+  } else {
+    return exec.exec(sql, params, format);
+  }
+}
+
 /// Runs `q` on `exec` with binary results.
 template <class Q, class Exec>
 result run(const Q& q, Exec& exec) {
   param_list params;
   q.bind(params);
   std::string storage;
-  return exec.exec(sql_text(q, storage), params.params(), data_format::binary);
+  return exec_builder_sql(exec, sql_text(q, storage), params.params(), data_format::binary);
 }
 
 /// Runs `sql` on `exec` in single-row mode and calls fn(row) with each row read into one reused
-/// `Row` (the column matching of row_reader is done once, for the first row).
-template <class Row, class Exec, class F>
+/// `Row` (the column matching of row_reader is done once, for the first row). `Origin` says
+/// whether a builder rendered `sql` (see builder_sql_t).
+template <class Row, sql_origin Origin = sql_origin::raw, class Exec, class F>
 void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params, F&& fn) {
   std::optional<row_reader<Row>> reader;
   Row row{};
-  exec.exec_each(sql, params, data_format::binary, [&](const result& res) {
+  const auto on_row = [&](const result& res) {
     if (!reader) {
       reader.emplace(res);
     } else {
@@ -150,7 +173,14 @@ void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params
     }
     reader->read(0, row);
     fn(row);
-  });
+  };
+  if constexpr (Origin == sql_origin::builder && requires {
+                  exec.exec_each(builder_sql, sql, params, data_format::binary, on_row);
+                }) {
+    exec.exec_each(builder_sql, sql, params, data_format::binary, on_row);
+  } else {
+    exec.exec_each(sql, params, data_format::binary, on_row);
+  }
 }
 
 [[noreturn]] void throw_not_one_row(int rows);

@@ -221,7 +221,7 @@ result run_dml(const Q& q, Exec& exec) {
   q.bind(params);
   if (params.size() > max_statement_params) throw_too_many_params(params.size());
   std::string storage;
-  return exec.exec(sql_text(q, storage), params.params(), data_format::binary);
+  return exec_builder_sql(exec, sql_text(q, storage), params.params(), data_format::binary);
 }
 
 /// The execution members of insert, update and remove builders: exec() (affected rows), and

@@ -547,8 +547,8 @@ class select_query {
     detail::param_list params;
     bind(params);
     std::string storage;
-    detail::stream_rows<row_type>(exec, detail::sql_text(*this, storage), params.params(),
-                                  std::forward<F>(fn));
+    detail::stream_rows<row_type, detail::sql_origin::builder>(
+        exec, detail::sql_text(*this, storage), params.params(), std::forward<F>(fn));
   }
 
   /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
