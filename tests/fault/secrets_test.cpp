@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../../fuzz/checks.hpp"
 #include "fault/support/leak_check.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
@@ -177,6 +178,10 @@ TEST_P(secrets_test, a_wrong_password_never_shows) {
       } catch (const std::exception& cause) {
         expect_clean(cause.what(), "nested cause");
       }
+    } catch (const pgorm::connection_error& e) {
+      // A pool that cannot open a connection may report the failed attempt at once.
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("password authentication failed"));
+      expect_clean(e.what(), "acquire connection_error::what()");
     }
   }
   const std::string err = ::testing::internal::GetCapturedStderr();
@@ -184,6 +189,40 @@ TEST_P(secrets_test, a_wrong_password_never_shows) {
   EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("password authentication failed"));
   expect_clean(err, "stderr_logger");
   EXPECT_THAT(err, ::testing::HasSubstr("connect_failed"));
+}
+
+// A one-character password (docs/reliability.md, "Secrets"): it is masked wherever it stands
+// as a value, and the words around it, full of the same letter, stay readable. (The scrubber
+// used to mask every "a" of every message: "p***ssword ***uthentic***tion f***iled".)
+TEST_P(secrets_test, a_one_character_password_never_shows_as_a_value) {
+  constexpr const char* short_pw = "a";
+  const std::string app_name = app("secret_short", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), short_pw, app_name);
+  const auto expect_no_value = [](const std::string& text, std::string_view where) {
+    EXPECT_FALSE(pgorm::fuzz::detail::shows(text, short_pw))
+        << where << " shows the password as a value: " << text;
+  };
+  auto obs = std::make_shared<both>();
+  ::testing::internal::CaptureStderr();
+  try {
+    pgorm::connection c{info, {.connect_timeout = 5s}};
+    ADD_FAILURE() << "connected with a wrong password";
+  } catch (const pgorm::connection_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("password authentication failed"));
+    expect_no_value(e.what(), "connection_error::what()");
+  }
+  try {
+    pgorm::pool eager{info, {.connection = {.events = obs}}};
+    ADD_FAILURE() << "an eager pool started with a wrong password";
+  } catch (const pgorm::error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("password authentication failed"));
+    expect_no_value(e.what(), "eager pool what()");
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("password authentication failed"));
+  expect_no_value(obs->rec->text, "observer events");
+  EXPECT_THAT(err, ::testing::HasSubstr("password authentication failed"));
+  expect_no_value(err, "stderr_logger");
 }
 
 void PrintTo(spelling s, std::ostream* os) { *os << static_cast<int>(s); }
