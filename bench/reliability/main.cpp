@@ -153,6 +153,22 @@ int count_entries(const char* dir) {
   return n;
 }
 int thread_count() { return count_entries("/proc/self/task"); }
+
+// The 1, 5 and 15 minute load averages: how busy the (shared) machine was.
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return "unknown";
+  char buf[128] = {};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  std::string text = ok ? buf : "unknown";
+  // "0.52 0.58 0.59 1/467 12345": the first three fields.
+  std::size_t end = 0;
+  for (int field = 0; field < 3 && end != std::string::npos; ++field) {
+    end = text.find(' ', end == 0 ? 0 : end + 1);
+  }
+  return end == std::string::npos ? text : text.substr(0, end);
+}
 int fd_count() { return count_entries("/proc/self/fd"); }
 
 // ---- the admin connection -------------------------------------------------------------------
@@ -961,8 +977,9 @@ int run(int argc, char** argv) {
       fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres", proxy.port());
   admin_connection admin(with_app(conninfo, "pgorm_rel_admin"));
   const auto version = admin.exec("show server_version");
-  note(fmt::format("PostgreSQL {}, {} CPUs, {} run", version.value(0, 0),
-                   std::thread::hardware_concurrency(), cfg.quick ? "quick" : "full"));
+  note(fmt::format("PostgreSQL {}, {} CPUs, {} run, load average {}", version.value(0, 0),
+                   std::thread::hardware_concurrency(), cfg.quick ? "quick" : "full",
+                   load_average()));
 
   const auto start = steady::now();
   if (cfg.wants("overshoot")) scenario_overshoot(conninfo, cfg);
@@ -975,6 +992,7 @@ int run(int argc, char** argv) {
   }
   if (cfg.wants("faults")) scenario_faults(pg, proxy, proxied, admin, cfg);
 
+  note(fmt::format("load average at the end {}", load_average()));
   fmt::print("SUMMARY {} of {} goals met in {:.0f} s{}{}\n", tally.met,
              tally.met + static_cast<int>(tally.missed.size()),
              ms_between(start, steady::now()) / 1000,
