@@ -4,18 +4,22 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <list>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
-#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "command.hpp"
+#include "engine.hpp"
 #include "libpq_util.hpp"
 
 namespace pgorm {
@@ -301,13 +305,110 @@ struct connection::statement_cache {
   std::unordered_map<std::uint64_t, std::list<entry>::iterator> by_hash;
 };
 
+namespace {
+
+// Setting names as PostgreSQL spells them (custom ones have a dot): nothing that could break
+// out of a "-c name=value" startup option.
+bool setting_name(std::string_view name) noexcept {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
+  });
+}
+
+// "-c name=value" for the startup packet's options; the server splits options at blanks and
+// takes a backslash as "the next character is literal" (postgres.c, pg_split_opts).
+void append_setting(std::string& out, std::string_view name, std::string_view value) {
+  if (!out.empty()) out += ' ';
+  out += "-c ";
+  out += name;
+  out += '=';
+  for (const char c : value) {
+    if (c == '\\' || std::isspace(static_cast<unsigned char>(c)) != 0) out += '\\';
+    out += c;
+  }
+}
+
+// The `options` value that carries connect_options' session settings, after whatever the
+// conninfo (or PGOPTIONS) already says; "" when there are none.
+std::string startup_options(const std::string& conninfo, const connect_options& o) {
+  std::string ours;
+  if (o.statement_timeout.count() > 0) {
+    append_setting(ours, "statement_timeout", std::to_string(o.statement_timeout.count()));
+  }
+  for (const auto& [name, value] : o.settings) {
+    if (!setting_name(name)) {
+      throw usage_error(fmt::format(
+          "pgorm: connect_options::settings: \"{}\" is not a setting name (letters, digits, '_' "
+          "and '.')",
+          name));
+    }
+    if (value.find('\0') != std::string::npos) {
+      throw usage_error(
+          fmt::format("pgorm: connect_options::settings: the value of {} has a NUL byte", name));
+    }
+    append_setting(ours, name, value);
+  }
+  if (ours.empty()) return {};
+  std::string theirs;
+  char* err = nullptr;
+  if (PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err)) {
+    for (PQconninfoOption* opt = parsed; opt->keyword != nullptr; ++opt) {
+      if (std::strcmp(opt->keyword, "options") == 0 && opt->val != nullptr) theirs = opt->val;
+    }
+    PQconninfoFree(parsed);
+  } else if (err != nullptr) {
+    PQfreemem(err);  // the connection attempt reports the malformed string
+  }
+  if (theirs.empty() && conninfo.find('=') == std::string::npos &&
+      conninfo.find("://") == std::string::npos) {
+    // A bare database name (or nothing): libpq reads options from the environment.
+    if (const char* env = std::getenv("PGOPTIONS")) theirs = env;
+  } else if (theirs.empty()) {
+    if (const char* env = std::getenv("PGOPTIONS")) theirs = env;
+  }
+  return theirs.empty() ? ours : theirs + " " + ours;
+}
+
+// Closes an eventfd when the constructor is done with it.
+struct fd_guard {
+  int fd = -1;
+  fd_guard() = default;
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
 connection::connection(std::string_view conninfo, connect_options options)
+    : connection(conninfo, std::move(options), static_cast<const std::stop_token*>(nullptr)) {}
+
+connection::connection(std::string_view conninfo, connect_options options, std::stop_token stop)
+    : connection(conninfo, std::move(options), &stop) {}
+
+connection::connection(std::string_view conninfo, connect_options options,
+                       const std::stop_token* stop)
     : secrets_(detail::conninfo_secrets(conninfo)) {
   const std::string info(conninfo);
-  const char* const keywords[] = {"dbname", nullptr};
-  const char* const values[] = {info.c_str(), nullptr};
-  // expand_dbname = 1: the dbname value may be a whole URL or key=value string (libpq 34.1).
-  PGconn* conn = PQconnectStartParams(keywords, values, 1);
+  const std::string extra_options = startup_options(info, options);
+  // Defaults first: the conninfo (expanded from dbname, expand_dbname = 1; libpq 34.1) comes
+  // after them and overrides any it sets. Keepalives and tcp_user_timeout bound how long a dead
+  // peer goes unnoticed (libpq ignores them on Unix sockets).
+  std::vector<const char*> keywords = {"keepalives",          "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count",
+                                       "tcp_user_timeout",    "dbname"};
+  std::vector<const char*> values = {"1", "30", "10", "3", "30000", info.c_str()};
+  if (!extra_options.empty()) {
+    keywords.push_back("options");
+    values.push_back(extra_options.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectStartParams(keywords.data(), values.data(), 1);
   if (conn == nullptr) {
     throw connection_error("pgorm: cannot allocate a libpq connection (out of memory)");
   }
@@ -326,57 +427,60 @@ connection::connection(std::string_view conninfo, connect_options options)
 
   std::chrono::milliseconds timeout = options.connect_timeout;
   if (timeout.count() <= 0) timeout = libpq_connect_timeout(conn);
-  const auto deadline = clock::now() + timeout;
+  const auto limit = detail::deadline::after(timeout);
+
+  // Another thread ends the attempt through an eventfd that the wait watches.
+  fd_guard interrupt;
+  std::optional<std::stop_callback<std::function<void()>>> on_stop;
+  if (stop != nullptr && stop->stop_possible()) {
+    interrupt.fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (interrupt.fd < 0) fail("cannot create an eventfd");
+    const int fd = interrupt.fd;
+    on_stop.emplace(*stop, std::function<void()>([fd] {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto n = ::write(fd, &one, sizeof one);
+    }));
+  }
 
   // PQconnectPoll state machine (libpq docs 34.1, "PQconnectStartParams"): start as if it last
   // returned PGRES_POLLING_WRITING, wait on the socket for what it asks, and poll again.
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
   while (state != PGRES_POLLING_OK) {
     if (state == PGRES_POLLING_FAILED) fail("cannot connect");
-    pollfd pfd{};
-    pfd.fd = PQsocket(conn);
-    pfd.events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    int wait_ms = -1;
-    if (timeout.count() > 0) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-      if (left <= 0) {
-        throw connection_error(
-            detail::scrub_secrets(fmt::format("pgorm: connecting to {} timed out after {} ms",
-                                              detail::redact_conninfo(conninfo), timeout.count()),
-                                  secrets_));
-      }
-      wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
+    detail::io_watch watch{PQsocket(conn), state == PGRES_POLLING_READING ? detail::io_wait::read
+                                                                          : detail::io_wait::write};
+    const auto waited =
+        detail::wait_io(std::span<detail::io_watch>(&watch, 1), limit, interrupt.fd);
+    if (waited == detail::wait_status::expired) {
+      throw connection_error(
+          detail::scrub_secrets(fmt::format("pgorm: connecting to {} timed out after {} ms",
+                                            detail::redact_conninfo(conninfo), timeout.count()),
+                                secrets_));
     }
-    const int ready = ::poll(&pfd, 1, wait_ms);
-    if (ready < 0 && errno != EINTR) fail("waiting for the server");
-    if (ready == 0) continue;  // the deadline check above reports the timeout
+    if (waited == detail::wait_status::interrupted) {
+      throw connection_error(detail::scrub_secrets(
+          fmt::format("pgorm: connecting to {} was stopped", detail::redact_conninfo(conninfo)),
+          secrets_));
+    }
     state = PQconnectPoll(conn);
   }
 
+  // Every later operation runs through the engine, which never lets libpq block (and closing
+  // the connection, PQfinish, then never waits on the network either).
+  if (PQsetnonblocking(conn, 1) != 0) fail("cannot switch the connection to non-blocking mode");
   PQsetNoticeReceiver(conn, ignore_notice, nullptr);
   description_ = describe(conn);
-  conn_ = conn;
-  conn = nullptr;  // the guard lets go
-  // Made once here: PQcancel() on it is thread-safe, PQgetCancel() during a query is not.
-  cancel_ = PQgetCancel(conn_);
+  cancel_ = std::make_shared<detail::cancel_state>();
+  cancel_->key = detail::read_cancel_key(conn);
   cache_ = std::make_unique<statement_cache>(options.statement_cache_size);
   options_ = std::move(options);
-  if (options_.statement_timeout.count() > 0) {
-    const std::string set =
-        fmt::format("SET statement_timeout = {}", options_.statement_timeout.count());
-    try {
-      exec(set);
-    } catch (...) {
-      release();
-      throw;
-    }
-  }
+  conn_ = conn;
+  conn = nullptr;  // the guard lets go
 }
 
 connection::connection(connection&& other) noexcept
     : conn_(other.conn_),
-      cancel_(other.cancel_),
+      cancel_(std::move(other.cancel_)),
       cache_(std::move(other.cache_)),
       options_(std::move(other.options_)),
       description_(std::move(other.description_)),
@@ -384,16 +488,14 @@ connection::connection(connection&& other) noexcept
       scratch_(std::move(other.scratch_)),
       sql_buf_(std::move(other.sql_buf_)) {
   other.conn_ = nullptr;
-  other.cancel_ = nullptr;
 }
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
     release();
     conn_ = other.conn_;
-    cancel_ = other.cancel_;
     other.conn_ = nullptr;
-    other.cancel_ = nullptr;
+    cancel_ = std::move(other.cancel_);
     cache_ = std::move(other.cache_);
     options_ = std::move(other.options_);
     description_ = std::move(other.description_);
@@ -409,11 +511,13 @@ connection::~connection() { release(); }
 void connection::close() noexcept { release(); }
 
 void connection::release() noexcept {
-  if (cancel_ != nullptr) {
-    PQfreeCancel(cancel_);
-    cancel_ = nullptr;
+  if (cancel_) {
+    // cancel() on another thread copies the key under this lock; afterwards it has none.
+    std::lock_guard lock(cancel_->mu);
+    cancel_->key.reset();
   }
   if (conn_ != nullptr) {
+    // Non-blocking: the Terminate message is sent if the socket takes it, never waited for.
     PQfinish(conn_);
     conn_ = nullptr;
   }
@@ -549,76 +653,54 @@ result observe(observer* obs, std::string_view sql, std::span<const param> param
 
 }  // namespace
 
-result connection::exec(std::string_view sql) {
+result connection::exec(std::string_view sql) { return simple_exec(sql, {}); }
+
+result connection::exec(std::string_view sql, std::chrono::milliseconds timeout) {
+  return simple_exec(sql, timeout);
+}
+
+pg_result* connection::run_simple(std::string_view sql, const detail::deadline& d) {
   PGconn* conn = checked_handle();
+  detail::before_send(*this, d);
+  if (PQsendQuery(conn, c_sql(sql)) != 1) {
+    detail::throw_connection_error(conn, "sending the query failed", secrets_);
+  }
+  detail::command cmd(*this, d, sql);
+  return cmd.last();
+}
+
+result connection::simple_exec(std::string_view sql, std::chrono::milliseconds timeout) {
+  (void)checked_handle();
   if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
   return observe(options_.events.get(), sql, {}, description_, [&] {
-    result res = check(PQexec(conn, c_sql(sql)), sql, {});
+    result res =
+        check(run_simple(sql, detail::connection_access::call_deadline(*this, timeout)), sql, {});
     // DISCARD ALL / DEALLOCATE drop the server's prepared statements: forget ours too.
     if (mentions(sql, "discard") || mentions(sql, "deallocate")) cache_->clear();
     return res;
   });
 }
 
-void connection::discard_all() {
-  exec("DISCARD ALL");
-  cache_->clear();
+bool connection::ping(std::chrono::milliseconds timeout) noexcept {
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return false;
+  try {
+    const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
+    // An empty query: the server answers EmptyQueryResponse without parsing or planning.
+    pg_result* res = run_simple("", d);
+    const bool ok = res != nullptr && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+    PQclear(res);
+    if (ok && PQtransactionStatus(conn_) == PQTRANS_IDLE) return true;
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a failed ping closes the connection below
+  }
+  release();
+  return false;
 }
 
+void connection::discard_all() { discard_all(std::chrono::milliseconds(0)); }
+
 void connection::discard_all(std::chrono::milliseconds timeout) {
-  if (timeout.count() <= 0) {
-    discard_all();
-    return;
-  }
-  PGconn* conn = checked_handle();
-  constexpr std::string_view sql = "DISCARD ALL";
-  (void)observe(options_.events.get(), sql, {}, description_, [&] {
-    if (PQsendQuery(conn, "DISCARD ALL") != 1) {
-      detail::throw_connection_error(conn, "sending DISCARD ALL failed", secrets_);
-    }
-    // Every wait is a poll() bounded by the deadline, through ReadyForQuery (PQgetResult's
-    // final NULL): PQgetResult itself would block.
-    const auto deadline = clock::now() + timeout;
-    result last;
-    PGresult* failure = nullptr;  // the first error, reported once the connection is drained
-    for (;;) {
-      while (PQisBusy(conn) == 1) {
-        const auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-        if (left <= 0) {
-          if (failure != nullptr) PQclear(failure);
-          const std::string where = description_;
-          release();
-          throw connection_error(
-              fmt::format("pgorm: DISCARD ALL did not finish within {} ms; the connection ({}) "
-                          "was closed",
-                          timeout.count(), where));
-        }
-        pollfd pfd{};
-        pfd.fd = PQsocket(conn);
-        pfd.events = POLLIN;
-        const int ready = ::poll(
-            &pfd, 1, static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max())));
-        if (ready < 0 && errno != EINTR) break;  // PQgetResult reports the failure
-        if (ready > 0 && PQconsumeInput(conn) == 0) break;
-      }
-      PGresult* res = PQgetResult(conn);
-      if (res == nullptr) break;
-      if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        last = result(res);
-      } else if (failure == nullptr) {
-        failure = res;
-      } else {
-        PQclear(res);
-      }
-    }
-    if (failure != nullptr) (void)check(failure, sql, {});  // throws its typed error
-    if (last.native_handle() == nullptr) {
-      detail::throw_connection_error(conn, "DISCARD ALL failed", secrets_);
-    }
-    cache_->clear();  // the server dropped every prepared statement
-    return last;
-  });
+  (void)simple_exec("DISCARD ALL", timeout);
+  cache_->clear();
 }
 
 std::size_t connection::prepared_statements() const noexcept {
@@ -630,16 +712,37 @@ void connection::set_observer(std::shared_ptr<observer> events) noexcept {
 }
 
 void connection::cancel() const {
-  if (cancel_ == nullptr) return;
-  char errbuf[256];
-  // PQcancel is safe to call from another thread (libpq docs 34.7).
-  if (PQcancel(cancel_, errbuf, sizeof errbuf) == 0) {
-    throw connection_error(
-        fmt::format("pgorm: sending the cancel request failed: {}", detail::trim_message(errbuf)));
+  detail::cancel_state* cs = cancel_.get();
+  if (cs == nullptr) return;
+  detail::cancel_key key;
+  {
+    std::lock_guard lock(cs->mu);
+    if (!cs->key) return;  // closed
+    key = *cs->key;
+    cs->in_flight.fetch_add(1, std::memory_order_acq_rel);
+  }
+  const auto limit = options_.connect_timeout.count() > 0 ? options_.connect_timeout
+                                                          : std::chrono::milliseconds(5000);
+  bool acknowledged = false;
+  try {
+    acknowledged = detail::send_cancel(key, detail::deadline::after(limit));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): reported as not acknowledged below
+  }
+  {
+    std::lock_guard lock(cs->mu);
+    // A request that may still arrive must not meet a later statement: the connection's next
+    // command closes it instead (before_send).
+    if (!acknowledged) cs->uncertain.store(true, std::memory_order_release);
+    cs->in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  cs->acknowledged.notify_all();
+  if (!acknowledged) {
+    throw connection_error(fmt::format(
+        "pgorm: the cancel request for {} was not acknowledged by the server within {} ms",
+        description_, limit.count()));
   }
 }
 
-// Up to 16 parameters live on the stack; more go to the vectors.
 struct connection::param_arrays {
   static constexpr std::size_t inline_count = 16;
   const char* values_small[inline_count];
@@ -736,7 +839,7 @@ const char* connection::c_sql(std::string_view sql) {
 connection::statement_entry* connection::cached_statement(std::string_view sql,
                                                           std::span<const param> params,
                                                           const param_arrays& a,
-                                                          std::chrono::milliseconds timeout) {
+                                                          const detail::deadline& d) {
   std::uint64_t h = cache_->hash(sql, a.types, a.count);
   statement_entry* entry = nullptr;
   auto found = cache_->find(h, sql, a.types, a.count, entry);
@@ -749,29 +852,39 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
   if (found == statement_cache::lookup::collision) return nullptr;
   const std::uint64_t id = statement_cache::next_id();
   std::string name = statement_cache::name_of(id);
-  const char* text = c_sql(sql);
+  PGconn* conn = checked_handle();
+  detail::before_send(*this, d);
+  if (PQsendPrepare(conn, name.c_str(), c_sql(sql), a.count, a.types) != 1) {
+    detail::throw_connection_error(conn, "sending the statement failed", secrets_);
+  }
   pg_result* prep = nullptr;
-  if (timeout.count() <= 0) {
-    prep = PQprepare(conn_, name.c_str(), text, a.count, a.types);
-  } else if (PQsendPrepare(conn_, name.c_str(), text, a.count, a.types) == 1) {
-    prep = wait_for_result(timeout);  // the deadline holds while preparing too
+  {
+    detail::command cmd(*this, d, sql);
+    prep = cmd.last();
   }
   const result prepared = check(prep, sql, params);
   const std::string evicted = cache_->add(h, sql, a.types, a.count, id, std::move(name));
   if (!evicted.empty()) {
-    // Best effort: a failure here only leaves a statement allocated until disconnect.
-    PQclear(PQexec(conn_, fmt::format("DEALLOCATE {}", evicted).c_str()));
+    // Within the same deadline; a server error only leaves the statement allocated until
+    // disconnect, so it is dropped (a deadline or a broken link propagates).
+    PQclear(run_simple(fmt::format("DEALLOCATE {}", evicted), d));
   }
   cache_->find(h, sql, a.types, a.count, entry);
   return entry;
 }
 
 prepared_statement connection::prepare_cached(std::string_view sql, std::span<const param> params) {
+  return prepare_cached_within(sql, params, detail::connection_access::call_deadline(*this, {}));
+}
+
+prepared_statement connection::prepare_cached_within(std::string_view sql,
+                                                     std::span<const param> params,
+                                                     const detail::deadline& d) {
   (void)checked_handle();
   if (!options_.prepare) return {};
   param_arrays a;
   prepare_params(params, a);
-  const statement_entry* entry = cached_statement(sql, params, a, std::chrono::milliseconds(0));
+  const statement_entry* entry = cached_statement(sql, params, a, d);
   if (entry == nullptr) return {};
   return {entry->name, entry->id};
 }
@@ -793,99 +906,38 @@ result connection::exec(std::string_view sql, std::span<const param> params,
                  [&] { return exec_impl(sql, params, result_format, timeout); });
 }
 
-namespace {
-
-// Sends a cancel request without waiting for it: PQcancel blocks until the server closes the
-// cancel connection, which on a black-holed link is never. A detached thread owns its own
-// PGcancel (made here, on the connection's thread, where PQgetCancel is safe).
-void cancel_in_background(PGconn* conn) {
-  PGcancel* cancel = PQgetCancel(conn);
-  if (cancel == nullptr) return;
-  try {
-    std::thread([cancel] {
-      char errbuf[256];
-      PQcancel(cancel, errbuf, sizeof errbuf);
-      PQfreeCancel(cancel);
-    }).detach();
-  } catch (...) {  // no thread: cancel inline rather than not at all
-    char errbuf[256];
-    PQcancel(cancel, errbuf, sizeof errbuf);
-    PQfreeCancel(cancel);
-  }
-}
-
-}  // namespace
-
-pg_result* connection::wait_for_result(std::chrono::milliseconds timeout) {
-  PGconn* conn = conn_;
-  auto limit = clock::now() + timeout;
-  bool cancelled = false;
-  while (PQisBusy(conn) == 1) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(limit - clock::now()).count();
-    if (left <= 0) {
-      if (!cancelled) {
-        // The deadline passed: ask the server to stop; its answer is a 57014 error result.
-        cancel_in_background(conn);
-        cancelled = true;
-        // Grace for that answer: as long as the deadline itself, at least 100 ms, at most 1 s.
-        limit =
-            clock::now() + std::clamp<std::chrono::milliseconds>(
-                               timeout, std::chrono::milliseconds(100), std::chrono::seconds(1));
-        continue;
-      }
-      // No answer to the statement nor to the cancel request: the link is dead. Close the
-      // connection rather than wait for TCP to notice.
-      const std::string where = description_;
-      release();
-      throw connection_error(fmt::format(
-          "pgorm: the statement did not finish within its {} ms deadline and the server did not "
-          "answer the cancel request; the connection ({}) was closed",
-          timeout.count(), where));
-    }
-    pollfd pfd{};
-    pfd.fd = PQsocket(conn);
-    pfd.events = POLLIN;
-    const int ready = ::poll(
-        &pfd, 1, static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max())));
-    if (ready < 0 && errno != EINTR) return nullptr;
-    if (ready > 0 && PQconsumeInput(conn) == 0) break;  // PQgetResult reports the failure
-  }
-  PGresult* first = PQgetResult(conn);
-  // One statement: its result, then NULL once ReadyForQuery arrives.
-  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
-  return first;
-}
-
 result connection::exec_impl(std::string_view sql, std::span<const param> params,
                              data_format result_format, std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
   param_arrays a;
   prepare_params(params, a);
   const int fmt = static_cast<int>(result_format);
-  const bool async = timeout.count() > 0;
+  // One deadline for the whole call: preparing, executing, the retry and the draining.
+  const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
 
+  const auto finish = [&]() -> pg_result* {
+    detail::command cmd(*this, d, sql);
+    return cmd.last();
+  };
   const auto unnamed = [&]() -> pg_result* {
-    const char* text = c_sql(sql);
-    if (!async) {
-      return PQexecParams(conn, text, a.count, a.types, a.values, a.lengths, a.formats, fmt);
+    detail::before_send(*this, d);
+    if (PQsendQueryParams(conn, c_sql(sql), a.count, a.types, a.values, a.lengths, a.formats,
+                          fmt) != 1) {
+      detail::throw_connection_error(conn, "sending the query failed", secrets_);
     }
-    if (PQsendQueryParams(conn, text, a.count, a.types, a.values, a.lengths, a.formats, fmt) != 1) {
-      return nullptr;
-    }
-    return wait_for_result(timeout);
+    return finish();
   };
   if (!options_.prepare) return check(unnamed(), sql, params);
 
   for (int attempt = 0;; ++attempt) {
-    statement_entry* entry = cached_statement(sql, params, a, timeout);
+    statement_entry* entry = cached_statement(sql, params, a, d);
     if (entry == nullptr) return check(unnamed(), sql, params);
-    PGresult* res = nullptr;
-    if (!async) {
-      res = PQexecPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths, a.formats, fmt);
-    } else if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths,
-                                   a.formats, fmt) == 1) {
-      res = wait_for_result(timeout);
+    detail::before_send(*this, d);
+    if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths, a.formats,
+                            fmt) != 1) {
+      detail::throw_connection_error(conn, "sending the query failed", secrets_);
     }
+    PGresult* res = finish();
     if (attempt == 0 && res != nullptr && PQresultStatus(res) == PGRES_FATAL_ERROR) {
       const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
       const std::string_view code = state == nullptr ? "" : state;
@@ -898,8 +950,9 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
       if ((gone || stale) && PQtransactionStatus(conn) == PQTRANS_IDLE) {
         PQclear(res);
         if (stale) {
-          PQclear(PQexec(conn, fmt::format("DEALLOCATE {}", entry->name).c_str()));
+          const std::string name = entry->name;
           cache_->erase(entry->hash);
+          PQclear(run_simple(fmt::format("DEALLOCATE {}", name), d));
         }
         continue;
       }
@@ -914,9 +967,18 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
 void connection::exec_each(std::string_view sql, std::span<const param> params,
                            data_format result_format,
                            const std::function<void(const result&)>& on_row) {
+  exec_each(sql, params, result_format, on_row, std::chrono::milliseconds(0));
+}
+
+void connection::exec_each(std::string_view sql, std::span<const param> params,
+                           data_format result_format,
+                           const std::function<void(const result&)>& on_row,
+                           std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
   param_arrays a;
   prepare_params(params, a);
+  const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
+  detail::before_send(*this, d);
   if (PQsendQueryParams(conn, c_sql(sql), a.count, a.types, a.values, a.lengths, a.formats,
                         static_cast<int>(result_format)) != 1) {
     detail::throw_connection_error(conn, "sending the query failed", secrets_);
@@ -924,24 +986,16 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
   // Single-row mode (libpq docs 34.6): one PGRES_SINGLE_TUPLE result per row, then a final
   // zero-row PGRES_TUPLES_OK, or an error.
   PQsetSingleRowMode(conn);
-  // Drains what is left so the connection is ready for the next statement.
-  const auto drain = [conn] {
-    while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
-  };
-  while (PGresult* raw = PQgetResult(conn)) {
+  detail::command cmd(*this, d, sql);
+  while (PGresult* raw = cmd.next()) {
     const ExecStatusType status = PQresultStatus(raw);
     if (status == PGRES_SINGLE_TUPLE) {
       result row(raw);
       try {
         on_row(row);
       } catch (...) {
-        // Stop the server from sending the rest (PQcancel), then drop what already arrived.
-        if (PGcancel* cancel = PQgetCancel(conn)) {
-          char errbuf[256];
-          PQcancel(cancel, errbuf, sizeof errbuf);
-          PQfreeCancel(cancel);
-        }
-        drain();
+        // Stop the server from sending the rest, and drop what already arrived.
+        cmd.abandon();
         throw;
       }
       continue;
@@ -951,8 +1005,11 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
       continue;
     }
     result failed(raw);
-    drain();
-    detail::throw_result_error(raw, conn, sql, params, secrets_);
+    try {
+      cmd.drain();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the statement's own error is reported
+    }
+    detail::throw_result_error(raw, conn_, sql, params, secrets_);
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "command.hpp"
+#include "engine.hpp"
 #include "libpq_util.hpp"
 
 namespace pgorm::detail {
@@ -32,11 +34,11 @@ PGconn* handle_of(connection& conn) {
   return c;
 }
 
-// Reads every remaining result until NULL; returns the first failed one (if any) so that the
-// caller can throw it once the connection is idle again.
-result_ptr drain(PGconn* c, std::int64_t* rows) {
+// Reads the COPY's remaining results through its end, within the command's deadline; returns
+// the first failed one (if any) so that the caller can throw it once the connection is idle.
+result_ptr drain(command& cmd, std::int64_t* rows) {
   result_ptr failed;
-  while (PGresult* r = PQgetResult(c)) {
+  while (PGresult* r = cmd.next()) {
     result_ptr res(r);
     const ExecStatusType status = PQresultStatus(r);
     if (status == PGRES_COMMAND_OK) {
@@ -44,18 +46,26 @@ result_ptr drain(PGconn* c, std::int64_t* rows) {
         const char* tag = PQcmdTuples(r);
         *rows = (tag != nullptr && *tag != '\0') ? std::stoll(tag) : 0;
       }
-    } else if (status == PGRES_COPY_IN) {
-      // Only after an interrupted put(): end the COPY so that the connection becomes idle.
-      PQputCopyEnd(c, "pgorm: COPY abandoned");
-    } else if (status == PGRES_COPY_OUT) {
-      char* buffer = nullptr;
-      while (PQgetCopyData(c, &buffer, 0) > 0) PQfreemem(buffer);
     } else if (!failed) {
       failed = std::move(res);
     }
-    if (PQstatus(c) != CONNECTION_OK) break;
   }
   return failed;
+}
+
+// Sends what libpq has buffered, waiting (within `d`) while the socket takes no more. Past the
+// deadline the COPY is cancelled and the connection closed (abandon_at_deadline).
+void flush_within(connection& conn, PGconn* c, const deadline& d, std::string_view what) {
+  for (;;) {
+    const int flushed = PQflush(c);
+    if (flushed == 0) return;
+    if (flushed < 0) throw_connection_error(c, "sending COPY data failed", {});
+    io_watch w{PQsocket(c), io_wait::read_write};
+    if (wait_io(std::span<io_watch>(&w, 1), d) != wait_status::ready) {
+      abandon_at_deadline(conn, d, what);
+    }
+    if (PQconsumeInput(c) == 0) throw_connection_error(c, "sending COPY data failed", {});
+  }
 }
 
 }  // namespace
@@ -147,12 +157,21 @@ std::size_t copy_decoder::parse(std::string_view data, const row_fn& on_row,
 
 // ---- copy_in_stream ---------------------------------------------------------------------------
 
-copy_in_stream::copy_in_stream(connection& conn, std::string_view sql)
+copy_in_stream::copy_in_stream(connection& conn, std::string_view sql,
+                               std::chrono::milliseconds timeout)
     : conn_(&conn),
       sql_(sql),
+      deadline_(connection_access::call_deadline(conn, timeout)),
       report_(new statement_report(conn, sql_, {}), [](statement_report* r) { delete r; }) {
   PGconn* c = handle_of(conn);
-  result_ptr r(PQexec(c, sql_.c_str()));
+  result_ptr r;
+  try {
+    r.reset(connection_access::run_simple(conn, sql_, deadline_));
+  } catch (...) {
+    open_ = false;
+    report_->failed(std::current_exception());
+    throw;
+  }
   if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
     open_ = false;
     try {
@@ -174,9 +193,20 @@ void copy_in_stream::put(std::string_view bytes) {
   while (!bytes.empty()) {
     // PQputCopyData takes an int length.
     const std::size_t n = std::min<std::size_t>(bytes.size(), std::size_t{1} << 30);
-    if (PQputCopyData(c, bytes.data(), static_cast<int>(n)) != 1) {
+    const int queued = PQputCopyData(c, bytes.data(), static_cast<int>(n));
+    if (queued < 0) {
       open_ = false;
       throw_connection_error(c, "sending COPY data failed", {});
+    }
+    if (queued == 0) {
+      // Non-blocking: libpq's buffer is full until the socket takes some of it.
+      try {
+        flush_within(*conn_, c, deadline_, "COPY");
+      } catch (...) {
+        open_ = false;
+        throw;
+      }
+      continue;
     }
     bytes.remove_prefix(n);
   }
@@ -186,9 +216,16 @@ std::int64_t copy_in_stream::finish() {
   try {
     PGconn* c = handle_of(*conn_);
     open_ = false;
-    if (PQputCopyEnd(c, nullptr) != 1) throw_connection_error(c, "ending COPY failed", {});
+    for (;;) {
+      const int ended = PQputCopyEnd(c, nullptr);
+      if (ended < 0) throw_connection_error(c, "ending COPY failed", {});
+      if (ended == 1) break;
+      flush_within(*conn_, c, deadline_, "COPY");
+    }
+    flush_within(*conn_, c, deadline_, "COPY");
     std::int64_t rows = 0;
-    const result_ptr failed = drain(c, &rows);
+    command cmd(*conn_, deadline_, sql_);
+    const result_ptr failed = drain(cmd, &rows);
     if (failed) throw_result_error(failed.get(), c, sql_, {}, {});
     if (PQstatus(c) != CONNECTION_OK) throw_connection_error(c, "COPY failed", {});
     report_->succeeded(rows);
@@ -206,19 +243,33 @@ void copy_in_stream::abort(std::string_view reason) noexcept {
   if (c == nullptr) return;
   const std::string text(reason);
   // The server answers with an error (57014, "COPY from stdin failed: <reason>"): expected.
-  if (PQputCopyEnd(c, text.c_str()) == 1) (void)drain(c, nullptr);
+  // Within the grace period only: a dead link closes the connection instead.
+  const auto grace = deadline::after(connection_access::options(*conn_).cancel_grace);
+  try {
+    if (PQputCopyEnd(c, text.c_str()) < 0) {
+      connection_access::close(*conn_);
+      return;
+    }
+    flush_within(*conn_, c, grace, "COPY");
+    command cmd(*conn_, grace, sql_);
+    (void)drain(cmd, nullptr);
+  } catch (...) {
+    connection_access::close(*conn_);
+  }
 }
 
 // ---- copy out ---------------------------------------------------------------------------------
 
 std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_sql,
-                                        const std::function<void(std::string_view)>& on_chunk);
+                                        const std::function<void(std::string_view)>& on_chunk,
+                                        std::chrono::milliseconds timeout);
 
 std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
-                             const std::function<void(std::string_view)>& on_chunk) {
+                             const std::function<void(std::string_view)>& on_chunk,
+                             std::chrono::milliseconds timeout) {
   statement_report report(conn, copy_sql, {});
   try {
-    const std::int64_t rows = copy_out_chunks_unreported(conn, copy_sql, on_chunk);
+    const std::int64_t rows = copy_out_chunks_unreported(conn, copy_sql, on_chunk, timeout);
     report.succeeded(rows);
     return rows;
   } catch (...) {
@@ -228,37 +279,40 @@ std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
 }
 
 std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_sql,
-                                        const std::function<void(std::string_view)>& on_chunk) {
+                                        const std::function<void(std::string_view)>& on_chunk,
+                                        std::chrono::milliseconds timeout) {
   PGconn* c = handle_of(conn);
   const std::string sql(copy_sql);
+  const deadline d = connection_access::call_deadline(conn, timeout);
   {
-    result_ptr r(PQexec(c, sql.c_str()));
+    result_ptr r(connection_access::run_simple(conn, sql, d));
     if (!r) throw_connection_error(c, "starting COPY failed", {});
     if (PQresultStatus(r.get()) != PGRES_COPY_OUT) throw_result_error(r.get(), c, sql, {}, {});
   }
-  std::exception_ptr user_error;
+  command cmd(conn, d, sql);
   for (;;) {
     char* buffer = nullptr;
-    const int n = PQgetCopyData(c, &buffer, 0);
-    if (n == -1) break;  // done: the final result follows
-    if (n < 0) throw_connection_error(c, "receiving COPY data failed", {});
+    const int n = PQgetCopyData(c, &buffer, 1);  // async: never blocks
+    if (n == -1) break;                          // done: the final result follows
+    if (n < -1) throw_connection_error(c, "receiving COPY data failed", {});
+    if (n == 0) {
+      if (!cmd.await_input()) break;  // the deadline passed: the COPY was cancelled
+      if (PQconsumeInput(c) == 0) throw_connection_error(c, "receiving COPY data failed", {});
+      continue;
+    }
     std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
-    if (user_error) continue;  // draining after a cancel
     try {
       on_chunk(std::string_view(buffer, static_cast<std::size_t>(n)));
     } catch (...) {
-      user_error = std::current_exception();
-      // Stop the server from sending the rest (PQcancel; libpq docs 34.7), then drain.
-      if (PGcancel* cancel = PQgetCancel(c)) {
-        char errbuf[256];
-        PQcancel(cancel, errbuf, sizeof errbuf);
-        PQfreeCancel(cancel);
-      }
+      // Stop the server from sending the rest and drop what is on its way (within the cancel
+      // grace period; the connection is closed when that fails).
+      owned.reset();
+      cmd.abandon();
+      throw;
     }
   }
   std::int64_t rows = 0;
-  const result_ptr failed = drain(c, &rows);
-  if (user_error) std::rethrow_exception(user_error);
+  const result_ptr failed = drain(cmd, &rows);
   if (failed) throw_result_error(failed.get(), c, sql, {}, {});
   return rows;
 }

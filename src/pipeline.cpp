@@ -12,8 +12,9 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <poll.h>
 
+#include "command.hpp"
+#include "engine.hpp"
 #include "libpq_util.hpp"
 
 namespace pgorm {
@@ -105,43 +106,19 @@ void send_one(PGconn* c, const detail::pipeline_slot& slot) {
   if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", {});
 }
 
-// Waits until the socket is readable (and writable, when libpq still has bytes to send).
-void wait_socket(PGconn* c, bool want_write) {
-  pollfd fd{};
-  fd.fd = PQsocket(c);
-  if (fd.fd < 0) detail::throw_connection_error(c, "pipeline: no socket", {});
-  fd.events = static_cast<short>(POLLIN | (want_write ? POLLOUT : 0));
-  while (::poll(&fd, 1, -1) < 0) {
-    if (errno != EINTR) detail::throw_connection_error(c, "pipeline: poll() failed", {});
-  }
-}
-
-// Leaves pipeline mode and blocking mode behind, whatever happened (best effort when the
-// connection is broken).
+// Leaves pipeline mode behind when run() ends early (an exception: a broken link, the deadline):
+// results may still be on their way, and reading them could wait on the network, so the
+// connection is closed instead of drained. On success run() has already left pipeline mode.
 struct pipeline_mode_guard {
-  PGconn* c;
-  explicit pipeline_mode_guard(PGconn* conn) noexcept : c(conn) {}
+  connection& conn;
+  explicit pipeline_mode_guard(connection& c) noexcept : conn(c) {}
   pipeline_mode_guard(const pipeline_mode_guard&) = delete;
   pipeline_mode_guard& operator=(const pipeline_mode_guard&) = delete;
   ~pipeline_mode_guard() {
-    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
-      if (PQexitPipelineMode(c) == 0 && PQstatus(c) == CONNECTION_OK) {
-        // Results still pending: only after an exception in the middle of run(). Drain
-        // them so that the connection can leave pipeline mode.
-        for (int nulls = 0; nulls < 2 && PQstatus(c) == CONNECTION_OK;) {
-          PGresult* r = PQgetResult(c);
-          if (r == nullptr) {
-            ++nulls;
-            if (PQexitPipelineMode(c) == 1) break;
-            continue;
-          }
-          nulls = 0;
-          PQclear(r);
-        }
-        PQexitPipelineMode(c);
-      }
+    PGconn* c = detail::connection_access::handle(conn);
+    if (c != nullptr && PQpipelineStatus(c) != PQ_PIPELINE_OFF && PQexitPipelineMode(c) == 0) {
+      detail::connection_access::close(conn);
     }
-    PQsetnonblocking(c, 0);
   }
 };
 
@@ -175,7 +152,9 @@ void pipeline::sync() {
   }
 }
 
-void pipeline::run() {
+void pipeline::run() { run(std::chrono::milliseconds(0)); }
+
+void pipeline::run(std::chrono::milliseconds timeout) {
   // Take the queue first: whatever happens below, the pipeline is empty and reusable after.
   std::vector<slot_ptr> slots = std::move(queued_);
   std::vector<std::size_t> syncs = std::move(syncs_);
@@ -194,6 +173,8 @@ void pipeline::run() {
   };
 
   PGconn* c = conn_->native_handle();
+  // One budget for the whole run: preparing, sending and every result.
+  const detail::deadline d = detail::connection_access::call_deadline(*conn_, timeout);
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
     try {
       if (c == nullptr) throw connection_error("pgorm: pipeline::run() on a closed connection");
@@ -238,7 +219,8 @@ void pipeline::run() {
           slot.statement_id = slots[i - 1]->statement_id;
           continue;
         }
-        prepared_statement s = conn_->prepare_cached(slot.sql, slot.params.params());
+        prepared_statement s =
+            detail::connection_access::prepare_cached(*conn_, slot.sql, slot.params.params(), d);
         slot.prepared = std::move(s.name);
         slot.statement_id = s.id;
       }
@@ -276,12 +258,11 @@ void pipeline::run() {
   };
 
   try {
-    // Non-blocking, so that sending many statements cannot deadlock against a server that
-    // is blocked writing results we are not reading yet (libpq docs 34.5.1.1).
-    if (PQsetnonblocking(c, 1) != 0) {
-      detail::throw_connection_error(c, "pipeline: cannot enter non-blocking mode", {});
-    }
-    pipeline_mode_guard guard{c};
+    // The connection is in non-blocking mode (the engine's), so sending many statements cannot
+    // deadlock against a server that is blocked writing results we are not reading yet (libpq
+    // docs 34.5.1.1).
+    detail::before_send(*conn_, d);
+    pipeline_mode_guard guard{*conn_};
     if (PQenterPipelineMode(c) != 1) {
       detail::throw_connection_error(c, "pipeline: cannot enter pipeline mode", {});
     }
@@ -387,7 +368,11 @@ void pipeline::run() {
       }
       if (batches_left == 0) break;
       if (PQisBusy(c) != 0 || nulls >= 2) {
-        wait_socket(c, flushed == 1);
+        detail::io_watch w{PQsocket(c),
+                           flushed == 1 ? detail::io_wait::read_write : detail::io_wait::read};
+        if (detail::wait_io(std::span<detail::io_watch>(&w, 1), d) != detail::wait_status::ready) {
+          detail::abandon_at_deadline(*conn_, d, "pipeline");
+        }
         if (PQconsumeInput(c) == 0) {
           detail::throw_connection_error(c, "pipeline: receiving results failed", {});
         }

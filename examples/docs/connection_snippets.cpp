@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "schema.hpp"
@@ -24,6 +25,19 @@ void open_connection() {
 // doc-end(connect)
 
 namespace docs::connection {
+
+void deadlines(const std::string& url) {
+  // doc-begin(deadlines)
+  using namespace std::chrono_literals;
+  pgorm::connection c{url, {.query_timeout = 5s}};
+  try {
+    c.exec("select pg_sleep(60)", {}, pgorm::data_format::text, 200ms);
+  } catch (const pgorm::query_canceled& e) {
+    // cancelled on the server; c is still usable
+  }
+  c.exec("vacuum analyze users", 10min);  // a longer deadline for one call
+  // doc-end(deadlines)
+}
 
 void text_params(pgorm::connection& conn) {
   // doc-begin(text_params)

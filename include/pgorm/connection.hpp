@@ -15,10 +15,13 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/fwd.hpp"
 #include "pgorm/observer.hpp"
@@ -186,10 +189,21 @@ class result {
 
 /// Options for opening a connection.
 struct connect_options {
-  /// Deadline for the whole connection attempt (all hosts, TLS and authentication included).
-  /// Unlike libpq's own connect_timeout it holds below 2 s and to the millisecond. Zero means:
-  /// use the conninfo's connect_timeout (or PGCONNECT_TIMEOUT), else wait indefinitely.
-  std::chrono::milliseconds connect_timeout{0};
+  /// Deadline of one connection attempt (every host of a multi-host string, TLS and
+  /// authentication included), to the millisecond. Zero means: the conninfo's connect_timeout
+  /// (or PGCONNECT_TIMEOUT), else none.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  /// The default deadline of every call on the connection that does not pass its own: a
+  /// statement, a streamed query, a pipeline, a COPY, BEGIN/COMMIT/ROLLBACK, DISCARD. It covers
+  /// the whole call (prepare, execute, retry and reading every row). Past it the statement is
+  /// cancelled on the server and query_canceled is thrown (the connection stays usable), or,
+  /// when the server does not answer within cancel_grace, the connection is closed and
+  /// connection_error is thrown. Zero means none (calls wait as long as the server takes;
+  /// TCP keepalives still notice a dead peer).
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(30)};
+  /// How long a call waits, after its deadline, for the server to acknowledge the cancel
+  /// request and end the statement before the connection is closed instead.
+  std::chrono::milliseconds cancel_grace{100};
   /// Prepare each distinct SQL text with parameters once per connection, under a name derived
   /// from the text, and reuse it. false: only unnamed statements (for PgBouncer in
   /// transaction mode, where a prepared statement may vanish between two queries).
@@ -197,8 +211,14 @@ struct connect_options {
   /// The most prepared statements kept per connection; the least recently used is deallocated.
   std::size_t statement_cache_size = 256;
   /// Server-side statement_timeout for the session (0: the server's setting). A statement that
-  /// runs longer is cancelled by the server: query_canceled.
+  /// runs longer is cancelled by the server: query_canceled. Sent with the startup packet (as
+  /// `options=-c statement_timeout=...`), so it is the session's default: RESET ALL and
+  /// DISCARD ALL (a pool's reset) return to it.
   std::chrono::milliseconds statement_timeout{0};
+  /// Session settings (name, value), e.g. {{"search_path", "app,public"}}, sent with the startup
+  /// packet like statement_timeout, so they survive RESET ALL and DISCARD ALL. A name must be
+  /// a setting name (letters, digits, '_' and '.'); anything else is a usage_error.
+  std::vector<std::pair<std::string, std::string>> settings{};
   /// Receives query events (see observer.hpp); none when empty.
   std::shared_ptr<observer> events{};
 };
@@ -214,6 +234,11 @@ struct prepared_statement {
 /// Transaction state of a connection's session (libpq's PQtransactionStatus).
 enum class transaction_status { idle, active, in_transaction, in_error, unknown };
 
+namespace detail {
+struct cancel_state;
+struct connection_access;
+}  // namespace detail
+
 /// One open libpq connection. Move-only RAII: the destructor closes it.
 ///
 /// Opens from a URL (`postgresql://user@host:5432/db?sslmode=require`) or a key=value string
@@ -228,7 +253,16 @@ enum class transaction_status { idle, active, in_transaction, in_error, unknown 
 class connection {
  public:
   /// Connects, or throws connection_error (whose text never contains the password).
+  ///
+  /// Unless the connection string says otherwise, TCP keepalives are on (keepalives_idle=30,
+  /// keepalives_interval=10, keepalives_count=3) and tcp_user_timeout=30000, so a peer that
+  /// vanished is noticed within about a minute even on an idle connection.
   explicit connection(std::string_view conninfo, connect_options options = {});
+  /// Connects like the constructor above, but gives up promptly (connection_error) when `stop`
+  /// is requested from another thread, e.g. by a pool that is shutting down.
+  ///
+  /// Example: `std::stop_source s; pgorm::connection c{url, {}, s.get_token()};`
+  connection(std::string_view conninfo, connect_options options, std::stop_token stop);
   connection(connection&& other) noexcept;
   connection& operator=(connection&& other) noexcept;
   connection(const connection&) = delete;
@@ -237,26 +271,40 @@ class connection {
 
   /// Runs one or more ;-separated statements through the simple query protocol, with text
   /// results, and returns the result of the last one. Throws sql_error (or a subclass) when the
-  /// server rejects a statement, connection_error when the connection fails.
+  /// server rejects a statement, connection_error when the connection fails. The deadline is
+  /// connect_options::query_timeout.
   result exec(std::string_view sql);
+  /// exec(sql) with its own deadline (zero: none); see connect_options::query_timeout for what
+  /// happens when it passes.
+  ///
+  /// Example: `conn.exec("vacuum analyze users", std::chrono::minutes(5));`
+  result exec(std::string_view sql, std::chrono::milliseconds timeout);
 
   /// Runs one statement with `$1, $2, ...` parameters through the extended protocol.
-  /// `result_format` chooses text or binary results for all columns.
+  /// `result_format` chooses text or binary results for all columns. The deadline is
+  /// connect_options::query_timeout.
   result exec(std::string_view sql, std::span<const param> params,
               data_format result_format = data_format::text);
   result exec(std::string_view sql, std::initializer_list<param> params,
               data_format result_format = data_format::text) {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
-  /// exec() with a client-side deadline: when `timeout` passes before the result arrives, the
-  /// statement is cancelled on the server (PQcancel) and query_canceled is thrown; the
-  /// connection stays usable. A zero timeout means none.
+  /// exec() with its own deadline for the whole call (preparing the statement included): when
+  /// `timeout` passes before the result arrives, the statement is cancelled on the server and
+  /// query_canceled is thrown; the connection stays usable. When the server does not answer the
+  /// cancel within connect_options::cancel_grace, the connection is closed and connection_error
+  /// is thrown instead. A zero timeout means none.
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
               std::chrono::milliseconds timeout);
 
-  /// Asks the server to cancel the statement running on this connection. Thread-safe: call it
-  /// from another thread while this one waits in exec(). The cancelled statement throws
-  /// query_canceled. Does nothing when no statement runs.
+  /// Asks the server to cancel the statement running on this connection, and waits (at most
+  /// connect_options::connect_timeout) until the server has taken the request in. Thread-safe:
+  /// call it from another thread while this one waits in exec(), even while the connection is
+  /// being closed. The cancelled statement throws query_canceled. The request can never reach
+  /// a statement that starts after cancel() returned: the connection sends its next statement
+  /// only once the server has acknowledged every cancel request. Does nothing when the
+  /// connection is closed; harmless when no statement runs. Throws connection_error when the
+  /// request cannot be delivered.
   void cancel() const;
 
   /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
@@ -309,6 +357,23 @@ class connection {
   /// the connection and propagates.
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row);
+  /// exec_each() with its own deadline for the whole stream (zero: none).
+  void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
+                 std::chrono::milliseconds timeout);
+
+  /// A round trip with the server (an empty query) within `timeout` (zero: the connection's
+  /// default): true when it answered and the session is idle. Never throws; past the
+  /// deadline, or on a broken link, the connection is closed and false returned. Not reported
+  /// to the observer. The pool checks idle connections with it.
+  ///
+  /// Example: `if (!conn.ping(std::chrono::milliseconds(200))) reconnect();`
+  [[nodiscard]] bool ping(std::chrono::milliseconds timeout) noexcept;
+
+  /// The deadline calls use when they pass none (connect_options::query_timeout).
+  [[nodiscard]] std::chrono::milliseconds default_timeout() const noexcept {
+    return options_.query_timeout;
+  }
 
   // ---- query builders bound to this connection; defined in pgorm/query.hpp ----
 
@@ -360,6 +425,9 @@ class connection {
   [[nodiscard]] pg_conn* native_handle() const noexcept { return conn_; }
 
  private:
+  friend struct detail::connection_access;
+
+  connection(std::string_view conninfo, connect_options options, const std::stop_token* stop);
   [[nodiscard]] pg_conn* checked_handle() const;
   [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params,
                              std::uint64_t statement_id = 0);
@@ -374,14 +442,20 @@ class connection {
   // The cache's statement for `sql` with the types in `a`, prepared first (one round trip,
   // within `timeout` when nonzero) on a miss; nullptr when the text cannot be cached.
   statement_entry* cached_statement(std::string_view sql, std::span<const param> params,
-                                    const param_arrays& a, std::chrono::milliseconds timeout);
+                                    const param_arrays& a, const detail::deadline& d);
+  prepared_statement prepare_cached_within(std::string_view sql, std::span<const param> params,
+                                           const detail::deadline& d);
+  // Sends `sql` through the simple protocol and returns what PQexec() would, within `d`.
+  [[nodiscard]] pg_result* run_simple(std::string_view sql, const detail::deadline& d);
   [[nodiscard]] result exec_impl(std::string_view sql, std::span<const param> params,
                                  data_format result_format, std::chrono::milliseconds timeout);
-  [[nodiscard]] pg_result* wait_for_result(std::chrono::milliseconds timeout);
+  [[nodiscard]] result simple_exec(std::string_view sql, std::chrono::milliseconds timeout);
   void release() noexcept;
 
   pg_conn* conn_ = nullptr;
-  pg_cancel* cancel_ = nullptr;
+  // The backend's cancel key and the cancel requests other threads have in flight; shared with
+  // cancel(), which may run on another thread while the connection closes.
+  std::shared_ptr<detail::cancel_state> cancel_;
   std::unique_ptr<statement_cache> cache_;
   connect_options options_;
   std::string description_;

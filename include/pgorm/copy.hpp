@@ -13,6 +13,7 @@
 /// ```
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -174,7 +175,10 @@ class statement_report;  // src/libpq_util.hpp: reports the COPY to the connecti
 
 class copy_in_stream {
  public:
-  copy_in_stream(connection& conn, std::string_view sql);
+  /// `timeout` bounds the whole COPY, from its start to finish() (zero: the connection's
+  /// connect_options::query_timeout).
+  copy_in_stream(connection& conn, std::string_view sql,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   copy_in_stream(const copy_in_stream&) = delete;
   copy_in_stream& operator=(const copy_in_stream&) = delete;
   ~copy_in_stream();
@@ -187,6 +191,7 @@ class copy_in_stream {
  private:
   connection* conn_;
   std::string sql_;
+  deadline deadline_;
   bool open_ = true;
   std::int64_t rows_ = 0;
   std::unique_ptr<statement_report, void (*)(statement_report*)> report_;
@@ -196,7 +201,8 @@ class copy_in_stream {
 /// exception from on_chunk cancels the COPY on the server, drains the connection (which stays
 /// usable) and propagates. Returns the server's row count. In src/copy.cpp.
 std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
-                             const std::function<void(std::string_view)>& on_chunk);
+                             const std::function<void(std::string_view)>& on_chunk,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 /// `sql` with every `$n` placeholder (outside quotes and comments) replaced by the value of
 /// params[n-1] as a typed SQL literal (`'42'::bigint`), rendered and quoted by the server in

@@ -13,6 +13,7 @@
 /// std::vector<User> adults = users.all();
 /// ```
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -254,6 +255,13 @@ class pipeline {
   /// Throws connection_error if the connection is closed or breaks (every unsettled handle
   /// then throws it too); usage_error if the connection is already in pipeline mode.
   void run();
+  /// run() with its own deadline for the whole run (zero: the connection's
+  /// connect_options::query_timeout). Past it, the statement running on the server is
+  /// cancelled, the connection is closed (later batches would still run), and
+  /// connection_error is thrown; handles without a result throw it too.
+  ///
+  /// Example: `p.run(std::chrono::seconds(2));`
+  void run(std::chrono::milliseconds timeout);
 
   /// Number of statements queued and not yet run.
   [[nodiscard]] std::size_t size() const noexcept { return queued_.size(); }

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The deadline of one call: fixed when the call starts and shared by every round trip it makes
+/// (prepare, execute, retry, drain), so that a call's timeout bounds the whole call.
+
+#include <chrono>
+#include <limits>
+
+namespace pgorm::detail {
+
+using steady_clock = std::chrono::steady_clock;
+
+/// The time by which a call must be done, or none (unbounded).
+class deadline {
+ public:
+  /// Unbounded.
+  constexpr deadline() noexcept = default;
+  /// `budget` from now; a zero or negative budget means unbounded.
+  static deadline after(std::chrono::milliseconds budget) noexcept {
+    deadline d;
+    if (budget.count() > 0) {
+      d.at_ = steady_clock::now() + budget;
+      d.budget_ = budget;
+      d.bounded_ = true;
+    }
+    return d;
+  }
+  /// The sooner of two deadlines.
+  [[nodiscard]] deadline sooner(const deadline& other) const noexcept {
+    if (!other.bounded_) return *this;
+    if (!bounded_ || other.at_ < at_) return other;
+    return *this;
+  }
+  [[nodiscard]] bool bounded() const noexcept { return bounded_; }
+  [[nodiscard]] steady_clock::time_point at() const noexcept { return at_; }
+  /// The budget the deadline was made with (for messages).
+  [[nodiscard]] std::chrono::milliseconds budget() const noexcept { return budget_; }
+  [[nodiscard]] bool passed() const noexcept { return bounded_ && steady_clock::now() >= at_; }
+  /// Time left, rounded up to whole milliseconds, at least 0; a large value when unbounded.
+  [[nodiscard]] std::chrono::milliseconds left() const noexcept {
+    if (!bounded_) return std::chrono::milliseconds(std::numeric_limits<int>::max());
+    const auto rest = std::chrono::ceil<std::chrono::milliseconds>(at_ - steady_clock::now());
+    return rest.count() < 0 ? std::chrono::milliseconds(0) : rest;
+  }
+  /// What is left as a timeout for a call that takes one (0 means none): at least 1 ms while
+  /// bounded, so that a nearly spent budget is not mistaken for "none".
+  [[nodiscard]] std::chrono::milliseconds as_timeout() const noexcept {
+    if (!bounded_) return std::chrono::milliseconds(0);
+    const auto rest = left();
+    return rest.count() < 1 ? std::chrono::milliseconds(1) : rest;
+  }
+
+ private:
+  steady_clock::time_point at_{};
+  std::chrono::milliseconds budget_{0};
+  bool bounded_ = false;
+};
+
+}  // namespace pgorm::detail

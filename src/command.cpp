@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+#include "command.hpp"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "libpq_util.hpp"
+
+namespace pgorm::detail {
+
+namespace {
+
+bool is_cancelled(const PGresult* r) noexcept {
+  if (PQresultStatus(r) != PGRES_FATAL_ERROR) return false;
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return state != nullptr && std::string_view(state) == "57014";
+}
+
+[[noreturn]] void throw_deadline_canceled(std::chrono::milliseconds budget, std::string_view sql,
+                                          bool closed) {
+  sql_error_fields f;
+  f.sqlstate = "57014";
+  f.severity = "ERROR";
+  f.message = fmt::format(
+      "the statement did not finish within its {} ms deadline and was "
+      "cancelled on the server",
+      budget.count());
+  f.statement = std::string(sql);
+  f.connection_lost = closed;
+  std::string what = fmt::format("pgorm: {} (SQLSTATE 57014){}", f.message,
+                                 closed ? "; the server did not acknowledge the cancel request "
+                                          "in time, so the connection was closed"
+                                        : "");
+  throw query_canceled(what, std::move(f));
+}
+
+}  // namespace
+
+void before_send(connection& conn, const deadline& d) {
+  cancel_state* cs = connection_access::cancels(conn);
+  if (cs == nullptr) return;
+  if (cs->uncertain.load(std::memory_order_acquire)) [[unlikely]] {
+    const std::string where = conn.description();
+    connection_access::close(conn);
+    throw connection_error(fmt::format(
+        "pgorm: a cancel request sent by another thread was not acknowledged by the server, so "
+        "it could still cancel the next statement; the connection ({}) was closed",
+        where));
+  }
+  if (cs->in_flight.load(std::memory_order_acquire) == 0) return;
+  std::unique_lock lock(cs->mu);
+  const auto none_left = [cs] { return cs->in_flight.load(std::memory_order_acquire) == 0; };
+  if (d.bounded()) {
+    if (cs->acknowledged.wait_until(lock, d.at(), none_left)) return;
+  } else {
+    cs->acknowledged.wait(lock, none_left);
+    return;
+  }
+  lock.unlock();
+  const std::string where = conn.description();
+  connection_access::close(conn);
+  throw connection_error(fmt::format(
+      "pgorm: a cancel request sent by another thread was not acknowledged by the server within "
+      "the call's {} ms deadline; the connection ({}) was closed so that the request cannot "
+      "cancel a later statement",
+      d.budget().count(), where));
+}
+
+void abandon_at_deadline(connection& conn, const deadline& d, std::string_view what) {
+  const std::chrono::milliseconds grace = connection_access::options(conn).cancel_grace;
+  if (cancel_state* cs = connection_access::cancels(conn)) {
+    std::optional<cancel_key> key;
+    {
+      std::lock_guard lock(cs->mu);
+      key = cs->key;
+    }
+    if (key) {
+      try {
+        (void)send_cancel(*key, deadline::after(grace));
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is closed either way
+      }
+    }
+  }
+  const std::string where = conn.description();
+  connection_access::close(conn);
+  throw connection_error(
+      fmt::format("pgorm: the {} did not finish within its {} ms deadline; the running statement "
+                  "was cancelled and the connection ({}) closed",
+                  what, d.budget().count(), where));
+}
+
+command::command(connection& conn, const deadline& d, std::string_view sql) noexcept
+    : conn_(&conn), pq_(connection_access::handle(conn)), deadline_(d), sql_(sql) {}
+
+command::~command() {
+  for (PGresult* r : pending_) PQclear(r);
+}
+
+PGresult* command::next() {
+  if (cancelled_) return take_pending();
+  for (;;) {
+    const io_wait w = pq_step(pq_, input_ready_);
+    if (w == io_wait::none) {
+      input_ready_ = false;
+      return PQgetResult(pq_);
+    }
+    io_watch watch{PQsocket(pq_), w};
+    if (wait_io(std::span<io_watch>(&watch, 1), deadline_) == wait_status::ready) {
+      input_ready_ = true;
+      continue;
+    }
+    if (!cancel_and_collect()) {
+      throw_dead("the server did not end it within the cancel grace period");
+    }
+    return take_pending();
+  }
+}
+
+bool command::await_input() {
+  if (cancelled_) return false;
+  io_watch watch{PQsocket(pq_), io_wait::read};
+  if (wait_io(std::span<io_watch>(&watch, 1), deadline_) == wait_status::ready) return true;
+  if (!cancel_and_collect()) throw_dead("the server did not end it within the cancel grace period");
+  return false;
+}
+
+PGresult* command::last() {
+  std::unique_ptr<PGresult, decltype(&PQclear)> kept(nullptr, &PQclear);
+  while (PGresult* r = next()) {
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      // The COPY is the caller's to run; nothing follows it until then.
+      return r;
+    }
+    const bool kept_failed = kept && (PQresultStatus(kept.get()) == PGRES_FATAL_ERROR ||
+                                      PQresultStatus(kept.get()) == PGRES_BAD_RESPONSE);
+    if (kept_failed) {
+      PQclear(r);  // the first error stands
+    } else {
+      kept.reset(r);
+    }
+  }
+  return kept.release();
+}
+
+void command::drain() {
+  while (PGresult* r = next()) PQclear(r);
+}
+
+void command::abandon() noexcept {
+  if (cancelled_ || connection_access::handle(*conn_) == nullptr) return;
+  if (PQstatus(pq_) != CONNECTION_OK) return;
+  if (cancel_and_collect()) {
+    for (PGresult* r : pending_) PQclear(r);
+    pending_.clear();
+  }
+}
+
+bool command::cancel_and_collect() noexcept {
+  cancelled_ = true;
+  const connect_options& options = connection_access::options(*conn_);
+  const deadline grace = deadline::after(
+      options.cancel_grace.count() > 0 ? options.cancel_grace : std::chrono::milliseconds(1));
+  std::optional<cancel_request> request;
+  if (cancel_state* cs = connection_access::cancels(*conn_)) {
+    std::lock_guard lock(cs->mu);
+    if (cs->key) request.emplace(*cs->key);
+  }
+  bool ended = PQstatus(pq_) != CONNECTION_OK;
+  try {
+    while (request && !request->failed() && !(ended && request->done())) {
+      if (!ended) {
+        const io_wait w = pq_step(pq_, input_ready_);
+        if (w == io_wait::none) {
+          input_ready_ = false;
+          PGresult* r = PQgetResult(pq_);
+          if (r == nullptr) {
+            ended = true;
+            continue;
+          }
+          const ExecStatusType status = PQresultStatus(r);
+          if (status == PGRES_COPY_OUT) {
+            // The cancel ends the COPY with an error; drop the data that comes before it.
+            PQclear(r);
+            char* buffer = nullptr;
+            int n = 0;
+            while ((n = PQgetCopyData(pq_, &buffer, 1)) > 0) PQfreemem(buffer);
+            if (n == 0) {
+              input_ready_ = false;
+              io_watch watches[2] = {{PQsocket(pq_), io_wait::read}, request->watch()};
+              const std::size_t count = request->done() ? 1 : 2;
+              if (wait_io(std::span<io_watch>(watches, count), grace) != wait_status::ready) {
+                break;
+              }
+              if (watches[0].ready) PQconsumeInput(pq_);
+              if (count == 2 && watches[1].ready) request->step();
+            }
+            continue;
+          }
+          if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) {
+            PQclear(r);
+            PQputCopyEnd(pq_, "pgorm: the call's deadline passed");
+            continue;
+          }
+          pending_.push_back(r);
+          continue;
+        }
+        io_watch watches[2] = {{PQsocket(pq_), w}, request->watch()};
+        const std::size_t count = request->done() ? 1 : 2;
+        if (wait_io(std::span<io_watch>(watches, count), grace) != wait_status::ready) break;
+        if (watches[0].ready) input_ready_ = true;
+        if (count == 2 && watches[1].ready) request->step();
+      } else {
+        io_watch watch = request->watch();
+        if (wait_io(std::span<io_watch>(&watch, 1), grace) != wait_status::ready) break;
+        request->step();
+      }
+    }
+  } catch (...) {  // poll() failed: treated as a dead link below
+    ended = false;
+  }
+  if (ended && request && request->acknowledged()) return true;
+  // No cancel key, the request failed, or the server did not answer in time: the link may be
+  // dead, and an unacknowledged request could still cancel a later statement. Close.
+  closed_ = true;
+  connection_access::close(*conn_);
+  if (!ended) {
+    for (PGresult* r : pending_) PQclear(r);
+    pending_.clear();
+    return false;
+  }
+  return true;
+}
+
+PGresult* command::take_pending() {
+  if (pending_.empty()) return nullptr;
+  PGresult* r = pending_.front();
+  pending_.pop_front();
+  if (is_cancelled(r)) {
+    PQclear(r);
+    for (PGresult* rest : pending_) PQclear(rest);
+    pending_.clear();
+    throw_deadline_canceled(deadline_.budget(), sql_, closed_);
+  }
+  return r;
+}
+
+void command::throw_dead(std::string_view why) {
+  throw connection_error(fmt::format(
+      "pgorm: the statement did not finish within its {} ms deadline and {}; the connection ({}) "
+      "was closed",
+      deadline_.budget().count(), why, conn_->description()));
+}
+
+}  // namespace pgorm::detail

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// Private to src/: a command in flight on a connection, driven by the engine (engine.hpp) within
+// one deadline, and what the driver needs of pgorm::connection.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "engine.hpp"
+#include "pgorm/connection.hpp"
+#include "pgorm/detail/deadline.hpp"
+
+namespace pgorm::detail {
+
+/// A connection's cancel key and the cancel requests that other threads (connection::cancel())
+/// have in flight. Shared (shared_ptr) so that cancel() on another thread and close() on the
+/// connection's own never race on its lifetime.
+struct cancel_state {
+  std::mutex mu;
+  std::condition_variable acknowledged;
+  std::optional<cancel_key> key;  // guarded by mu; reset when the connection closes
+  std::atomic<int> in_flight{0};  // cancel() calls between starting and acknowledgement
+  // A cancel() whose request was not acknowledged: it may still arrive, so the connection must
+  // not run another statement (before_send closes it).
+  std::atomic<bool> uncertain{false};
+};
+
+/// What the engine's drivers (command, pipeline, COPY) need of a connection.
+struct connection_access {
+  static PGconn* handle(const connection& c) noexcept { return c.conn_; }
+  static cancel_state* cancels(const connection& c) noexcept { return c.cancel_.get(); }
+  static const connect_options& options(const connection& c) noexcept { return c.options_; }
+  static const std::vector<std::string>& secrets(const connection& c) noexcept {
+    return c.secrets_;
+  }
+  static void close(connection& c) noexcept { c.release(); }
+  static PGresult* run_simple(connection& c, std::string_view sql, const deadline& d) {
+    return c.run_simple(sql, d);
+  }
+  static prepared_statement prepare_cached(connection& c, std::string_view sql,
+                                           std::span<const param> params, const deadline& d) {
+    return c.prepare_cached_within(sql, params, d);
+  }
+  /// The deadline of a call with this timeout: its own when nonzero, else the connection's
+  /// default (connect_options::query_timeout).
+  static deadline call_deadline(const connection& c, std::chrono::milliseconds timeout) noexcept {
+    return deadline::after(timeout.count() > 0 ? timeout : c.options_.query_timeout);
+  }
+};
+
+/// Waits (within `d`) until every cancel request other threads started on `conn` has been
+/// acknowledged, so that none can reach the statement about to be sent. Closes the connection
+/// and throws connection_error when `d` passes first. Call before sending each command.
+void before_send(connection& conn, const deadline& d);
+
+/// A COPY or pipeline passed its deadline `d`: the statement running on the server is cancelled
+/// (within connect_options::cancel_grace), the connection closed (what is still on its way
+/// could take any time), and connection_error thrown naming `what`.
+[[noreturn]] void abandon_at_deadline(connection& conn, const deadline& d, std::string_view what);
+
+/// The command in flight on a connection: sent by the caller, read here result by result up to
+/// its end (ReadyForQuery), every wait bounded by the deadline. When the deadline passes, the
+/// statement is cancelled on the server and the rest of the command drained within
+/// connect_options::cancel_grace: then query_canceled is thrown where the cancelled statement's
+/// error stands (results that arrived before it are still returned), and the connection stays
+/// usable; otherwise the connection is closed and connection_error is thrown. A statement that
+/// completed before the cancel took effect returns its result normally.
+class command {
+ public:
+  command(connection& conn, const deadline& d, std::string_view sql) noexcept;
+  command(const command&) = delete;
+  command& operator=(const command&) = delete;
+  ~command();
+
+  /// The next result (owned by the caller), or nullptr at the end of the command. A COPY
+  /// result (PGRES_COPY_IN/OUT) is returned like any other; the COPY is the caller's to run.
+  PGresult* next();
+  /// Waits until the connection has input or `d` passes (COPY OUT's data); false at the
+  /// deadline, after the command was cancelled as next() does it (the next call to next()
+  /// returns what the cancel left).
+  bool await_input();
+  /// The first error result of the command, else its last result, after reading it to its end
+  /// (what PQexec() returns, within the deadline).
+  PGresult* last();
+  /// Reads the rest of the command and drops it.
+  void drain();
+  /// Gives the command up (the caller failed, e.g. a row callback threw): cancels it on the
+  /// server and drains it within cancel_grace; closes the connection when that fails. Never
+  /// throws.
+  void abandon() noexcept;
+
+  [[nodiscard]] const deadline& limit() const noexcept { return deadline_; }
+
+ private:
+  // Cancels the statement and collects the rest of the command into pending_ within the
+  // grace period; returns false (connection closed) when that fails.
+  bool cancel_and_collect() noexcept;
+  PGresult* take_pending();
+  [[noreturn]] void throw_dead(std::string_view why);
+
+  connection* conn_;
+  PGconn* pq_;
+  deadline deadline_;
+  std::string_view sql_;
+  bool input_ready_ = false;
+  bool cancelled_ = false;  // the deadline passed: results come from pending_
+  bool closed_ = false;     // ... and the connection was closed
+  std::deque<PGresult*> pending_;
+};
+
+}  // namespace pgorm::detail
