@@ -403,14 +403,15 @@ void deadline_on_a_black_hole(const std::string& proxied, proxy_process& proxy,
     proxy.set(mode::pass);
     pgorm::connection conn{with_app(proxied, app), {.connect_timeout = 5s}};
     conn.exec("select 1");
+    // set() returns once the proxy applied the mode, which takes up to one turn of its poll
+    // loop (20 ms): before the clock starts, not inside the measured call.
+    if (before) proxy.set(mode::stall);
     const auto start = steady::now();
     const auto due = start + deadline;
     std::atomic<bool> never{false};
     {
       worker_group cutter(never);
-      if (before) {
-        proxy.set(mode::stall);
-      } else {
+      if (!before) {
         cutter.add([&] {
           std::this_thread::sleep_until(start + 50ms);
           proxy.set(mode::stall);
