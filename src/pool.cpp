@@ -2,18 +2,17 @@
 #include "pgorm/pool.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <random>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
-#include <poll.h>
 
 namespace pgorm {
 
@@ -28,48 +27,26 @@ milliseconds to_ms(clock::duration d) noexcept {
 
 std::string timeout_message(pool_timeout_reason reason, milliseconds waited,
                             const pool_timeout::counts& c, const std::string& last_error) {
-  if (reason == pool_timeout_reason::exhausted) {
-    return fmt::format(
-        "pgorm: pool exhausted: no connection became free within {} ms ({} in use of max {}, "
-        "{} idle, {} waiting)",
-        waited.count(), c.in_use, c.max_size, c.idle, c.waiting);
+  switch (reason) {
+    case pool_timeout_reason::exhausted:
+      return fmt::format(
+          "pgorm: pool exhausted: no connection became free within {} ms ({} in use of max {}, "
+          "{} idle, {} waiting)",
+          waited.count(), c.in_use, c.max_size, c.idle, c.waiting);
+    case pool_timeout_reason::connecting:
+      return fmt::format(
+          "pgorm: no connection within {} ms: a new connection was still being opened (a server "
+          "slow to accept; the attempt goes on, within connect_timeout) ({} in use of max {}, {} "
+          "idle, {} waiting)",
+          waited.count(), c.in_use, c.max_size, c.idle, c.waiting);
+    case pool_timeout_reason::unreachable:
+      break;
   }
   return fmt::format(
       "pgorm: database server unreachable: no connection could be opened within {} ms ({} in "
       "use of max {}, {} idle, {} waiting); last connect error: {}",
       waited.count(), c.in_use, c.max_size, c.idle, c.waiting,
       last_error.empty() ? std::string("none") : last_error);
-}
-
-// A `select 1` round trip with a hard deadline: every wait is a poll() on the socket bounded by
-// `limit`. No cancel request is sent when time runs out, because the connection is destroyed
-// anyway, and PQcancel blocks: it opens a new connection to the same host and port and waits
-// for the server to close it, which never happens on a black-holed link (tests/fault,
-// proxy_fault_test). connection::exec with a timeout would also prepare "select 1" first (a
-// round trip more).
-bool ping(connection& c, milliseconds limit) noexcept {
-  PGconn* pq = c.native_handle();
-  if (pq == nullptr || PQstatus(pq) != CONNECTION_OK) return false;
-  if (PQsendQuery(pq, "select 1") != 1) return false;
-  const auto deadline = clock::now() + limit;
-  bool ok = false;
-  for (;;) {
-    while (PQisBusy(pq) == 1) {
-      const auto left = std::chrono::ceil<milliseconds>(deadline - clock::now()).count();
-      if (left <= 0) return false;
-      pollfd pfd{};
-      pfd.fd = PQsocket(pq);
-      pfd.events = POLLIN;
-      const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 60000)));
-      if (ready < 0 && errno != EINTR) return false;
-      if (ready > 0 && PQconsumeInput(pq) == 0) return false;
-    }
-    PGresult* res = PQgetResult(pq);
-    if (res == nullptr) break;  // ReadyForQuery arrived
-    ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    PQclear(res);
-  }
-  return ok && PQtransactionStatus(pq) == PQTRANS_IDLE;
 }
 
 }  // namespace
@@ -115,6 +92,11 @@ std::string leak_message(std::chrono::milliseconds held, std::chrono::millisecon
 }
 
 /// Everything a pool shares with its leases; leases keep it alive after the pool is gone.
+///
+/// Threads: callers of acquire() only ever wait; connection attempts run on threads of their
+/// own (`connectors`, one per attempt, joined by the housekeeping thread once finished and by
+/// ~pool), so no caller's deadline cuts an attempt short; the housekeeping thread (`reaper`)
+/// retires idle connections and asks for attempts to keep min_idle.
 struct pool_state : std::enable_shared_from_this<pool_state> {
   pool_state(std::string_view conninfo_, pool_options options_)
       : conninfo(conninfo_), options(std::move(options_)), rng(std::random_device{}()) {}
@@ -123,25 +105,29 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   const pool_options options;
 
   mutable std::mutex mu;
-  std::condition_variable available;  // an idle connection, free capacity, or close()
+  std::condition_variable available;  // an idle connection, an attempt's outcome, or close()
   std::condition_variable reaper_wake;
   std::thread reaper;
 
   // All below guarded by mu.
   std::deque<std::unique_ptr<pooled_connection>> idle;  // back = most recently returned
   std::size_t in_use = 0;
-  std::size_t connecting = 0;
+  std::size_t connecting = 0;  // attempts running
   std::size_t waiting = 0;
   bool closed = false;
-  unsigned failures = 0;  // consecutive failed connection attempts
+  unsigned failures = 0;            // consecutive failed connection attempts
+  std::uint64_t failure_count = 0;  // failed attempts ever: a waiter watches it move
   clock::time_point next_attempt{};
-  std::string last_connect_error;
+  // Shared and immutable: events and errors point into a text no later failure overwrites.
+  std::shared_ptr<const std::string> last_connect_error = std::make_shared<const std::string>();
   std::exception_ptr last_connect_exception;
   // When a connection breaks its siblings probably broke with it (server restart): idle
   // connections returned before the break, and every idle connection for a second after it
   // (the server may kill them a moment later), get a health check on their next acquire.
   clock::time_point suspect_before{};
   clock::time_point suspect_until{};
+  std::list<std::jthread> connectors;                // attempts running or finished, not joined
+  std::vector<std::thread::id> finished_connectors;  // those of them that finished
 
   void suspect_all(clock::time_point now) {  // needs mu
     suspect_before = now;
@@ -169,13 +155,6 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
 
   [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
 
-  // Whether a new connection may be opened now; needs mu. After a failure only one attempt runs
-  // at a time, and only once the backoff has passed, so an outage is probed, not hammered.
-  [[nodiscard]] bool may_connect(clock::time_point now) const {
-    return total() < options.max_size &&
-           (failures == 0 || (connecting == 0 && now >= next_attempt));
-  }
-
   double random_unit() {  // needs mu
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
@@ -202,14 +181,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     }
   }
 
-  // Opens one connection with a deadline; never holds mu.
-  std::unique_ptr<pooled_connection> open(milliseconds deadline_left) {
-    connect_options co = options.connection;
-    milliseconds limit = options.connect_timeout.count() > 0
-                             ? std::min(options.connect_timeout, deadline_left)
-                             : deadline_left;
-    co.connect_timeout = std::max(limit, milliseconds(1));
-    connection c{conninfo, std::move(co)};
+  // Wraps a new connection with its bookkeeping; never holds mu on entry.
+  std::unique_ptr<pooled_connection> adopt(connection c) {
     const auto now = clock::now();
     milliseconds lifetime;
     {
@@ -220,27 +193,104 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         pooled_connection{std::move(c), now, now + lifetime, now});
   }
 
-  // Bookkeeping after a connection attempt; needs mu. Returns the event to emit.
-  pool_event note_connect_failure(const std::exception& e) {
+  // Bookkeeping after a failed connection attempt; needs mu. Returns the error text, which
+  // the caller keeps alive while the connect_failed event that views it is emitted.
+  std::shared_ptr<const std::string> note_connect_failure(std::exception_ptr cause,
+                                                          std::string text) {
     ++failures;
-    last_connect_error = e.what();
-    last_connect_exception = std::current_exception();
+    ++failure_count;
+    ++totals.total_connect_failures;
+    auto shared = std::make_shared<const std::string>(std::move(text));
+    last_connect_error = shared;
+    last_connect_exception = std::move(cause);
     next_attempt = clock::now() + reconnect_delay(failures, options.reconnect_backoff,
                                                   options.reconnect_backoff_max, random_unit());
-    return event(pool_event_kind::connect_failed, last_connect_error);
+    return shared;
   }
 
-  // A cheap round trip on a connection that sat idle; false when it is dead.
-  // Runs on the raw libpq handle, so it stays out of the query events and the statement cache.
-  static bool healthy(pooled_connection& pc, milliseconds deadline_left) noexcept {
-    if (!pc.conn.is_open()) return false;
-    return ping(pc.conn, std::max(deadline_left, milliseconds(100)));
+  // Starts the connection attempts wanted now; needs mu. Each waiter and each missing min_idle
+  // connection wants one, less the idle connections and the attempts already running, within
+  // max_size. After a failure only one attempt runs at a time, and only once the backoff has
+  // passed, so an outage is probed, not hammered.
+  void start_attempts(clock::time_point now) {
+    if (closed) return;
+    const std::size_t wanted = waiting + options.min_idle;
+    const std::size_t have = idle.size() + connecting;
+    if (wanted <= have || total() >= options.max_size) return;
+    std::size_t n = std::min(wanted - have, options.max_size - total());
+    if (failures > 0) n = connecting == 0 && now >= next_attempt ? 1 : 0;
+    for (; n > 0; --n) {
+      ++connecting;
+      try {
+        connectors.emplace_back([this](std::stop_token stop) { attempt(stop); });
+      } catch (...) {  // no thread to be had now: a later call tries again
+        --connecting;
+        return;
+      }
+    }
+  }
+
+  // One connection attempt, on a connector thread: within connection.connect_timeout, ended
+  // early by `stop` (close()). The connection goes to the idle list, where a waiter takes it.
+  void attempt(const std::stop_token& stop) noexcept {
+    std::unique_ptr<pooled_connection> pc;
+    std::exception_ptr cause;
+    std::string text;
+    try {
+      pc = adopt(connection{conninfo, options.connection, stop});
+      text = pc->conn.description();  // a copy: once idle, another thread may close it
+    } catch (const std::exception& e) {
+      cause = std::current_exception();
+      text = e.what();
+    } catch (...) {
+      cause = std::current_exception();
+      text = "pgorm: connecting failed";
+    }
+    std::unique_lock lock(mu);
+    --connecting;
+    std::shared_ptr<const std::string> detail;  // outlives the emit below
+    pool_event e{};
+    if (pc) {
+      failures = 0;
+      ++totals.total_opened;
+      if (closed) {
+        ++totals.total_closed;
+      } else {
+        pc->last_used = clock::now();
+        idle.push_back(std::move(pc));
+      }
+      detail = std::make_shared<const std::string>(std::move(text));
+      e = event(pool_event_kind::connect, *detail);
+    } else if (!closed) {  // after close() an attempt ends because it was stopped
+      detail = note_connect_failure(std::move(cause), std::move(text));
+      e = event(pool_event_kind::connect_failed, *detail);
+    }
+    available.notify_all();  // waiters take the connection, or learn of the failure
+    finished_connectors.push_back(std::this_thread::get_id());
+    lock.unlock();
+    pc.reset();  // only when the pool was closed meanwhile
+    if (detail) emit(e);
+  }
+
+  // The connector threads that finished, out of the list (to be joined without mu).
+  std::vector<std::jthread> take_finished_connectors() {  // needs mu
+    std::vector<std::jthread> done;
+    for (const auto id : finished_connectors) {
+      const auto it = std::find_if(connectors.begin(), connectors.end(),
+                                   [id](const std::jthread& t) { return t.get_id() == id; });
+      if (it == connectors.end()) continue;
+      done.push_back(std::move(*it));
+      connectors.erase(it);
+    }
+    finished_connectors.clear();
+    return done;
   }
 
   lease acquire(milliseconds timeout, bool reset_on_release, const std::source_location& where);
   void give_back(std::unique_ptr<pooled_connection> pc, bool poisoned, bool reset) noexcept;
   void housekeeping_loop() noexcept;
   void close() noexcept;
+  void join_threads() noexcept;
 };
 
 lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
@@ -248,10 +298,40 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
   const auto start = clock::now();
   const auto deadline = start + timeout;
   std::unique_lock lock(mu);
+  const std::uint64_t failures_before = failure_count;
   bool counted_waiting = false;
   const auto stop_waiting = [&] {
     if (counted_waiting) --waiting;
     counted_waiting = false;
+  };
+  const auto give_up = [&](clock::time_point now) {  // with mu held; throws pool_timeout
+    pool_timeout_reason reason = pool_timeout_reason::exhausted;
+    if (failures > 0 && in_use < options.max_size) {
+      reason = pool_timeout_reason::unreachable;
+    } else if (connecting > 0) {
+      reason = pool_timeout_reason::connecting;
+    }
+    stop_waiting();
+    ++totals.total_timeouts;
+    const pool_timeout::counts counts{in_use, idle.size(), waiting, options.max_size};
+    const auto last_error = last_connect_error;
+    const std::exception_ptr cause =
+        reason == pool_timeout_reason::unreachable ? last_connect_exception : nullptr;
+    const std::string_view why = reason == pool_timeout_reason::exhausted     ? "exhausted"
+                                 : reason == pool_timeout_reason::unreachable ? "unreachable"
+                                                                              : "connecting";
+    const auto e = event(pool_event_kind::timeout, why, now - start);
+    lock.unlock();
+    emit(e);
+    pool_timeout error{reason, to_ms(now - start), counts, *last_error};
+    if (cause) {
+      try {
+        std::rethrow_exception(cause);
+      } catch (...) {
+        std::throw_with_nested(std::move(error));
+      }
+    }
+    throw std::move(error);
   };
   for (;;) {
     if (closed) {
@@ -260,23 +340,31 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
     }
     const auto now = clock::now();
     if (!idle.empty()) {
+      const bool expired = now >= idle.back()->expires;
+      const bool check =
+          !expired && (now - idle.back()->last_used > options.health_check_after ||
+                       idle.back()->last_used < suspect_before || now < suspect_until);
       std::unique_ptr<pooled_connection> pc = std::move(idle.back());
       idle.pop_back();
       ++in_use;
-      const bool expired = now >= pc->expires;
-      const bool check = !expired && (now - pc->last_used > options.health_check_after ||
-                                      pc->last_used < suspect_before || now < suspect_until);
       bool ok = !expired;
+      bool out_of_time = false;
       if (check) {
         lock.unlock();
-        ok = healthy(*pc, to_ms(deadline - clock::now()));
+        // A round trip, given at least 100 ms (connection::ping closes the connection when it
+        // fails or runs out of time: its state is then unknown).
+        ok = pc->conn.ping(
+            std::max(std::chrono::ceil<milliseconds>(deadline - now), milliseconds(100)));
+        out_of_time = !ok && clock::now() >= deadline;
         lock.lock();
       }
       if (!ok) {
         --in_use;
         ++totals.total_closed;
-        if (!expired) suspect_all(clock::now());
-        const auto e = event(pool_event_kind::evict, expired ? "lifetime" : "broken");
+        if (!expired && !out_of_time) suspect_all(clock::now());
+        const auto e = event(pool_event_kind::evict, expired       ? "lifetime"
+                                                     : out_of_time ? "unchecked"
+                                                                   : "broken");
         lock.unlock();
         pc.reset();
         emit(e);
@@ -291,53 +379,14 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       emit(e);
       return lease{shared_from_this(), std::move(pc), reset_on_release};
     }
-    if (may_connect(now)) {
-      ++connecting;
-      lock.unlock();
-      try {
-        auto pc = open(std::max(to_ms(deadline - now), milliseconds(1)));
-        lock.lock();
-        --connecting;
-        ++in_use;
-        if (failures > 0) available.notify_all();  // the server is back: others may connect
-        failures = 0;
-        ++totals.total_opened;
-        ++totals.total_acquired;
-        stop_waiting();
-        note_leased(*pc, where);
-        const auto connected = event(pool_event_kind::connect, pc->conn.description());
-        const auto acquired = event(pool_event_kind::acquire, {}, clock::now() - start);
-        lock.unlock();
-        emit(connected);
-        emit(acquired);
-        return lease{shared_from_this(), std::move(pc), reset_on_release};
-      } catch (const std::exception& ex) {
-        lock.lock();
-        --connecting;
-        const auto e = note_connect_failure(ex);
-        // Waiters recompute when to try next (the backoff moved).
-        available.notify_all();
-        lock.unlock();
-        emit(e);
-        lock.lock();
-        continue;
-      }
-    }
-    if (now >= deadline) {
-      const bool unreachable = failures > 0 && in_use + connecting < options.max_size;
-      const auto reason =
-          unreachable ? pool_timeout_reason::unreachable : pool_timeout_reason::exhausted;
+    if (failure_count != failures_before && failures > 0 && connecting == 0) {
+      // An attempt failed while this acquire waited, none succeeded since, no other is running
+      // and nothing is idle: fail now with the cause rather than wait out the timeout.
       stop_waiting();
-      ++totals.total_timeouts;
-      const pool_timeout::counts counts{in_use, idle.size(), waiting, options.max_size};
-      const std::string last_error = last_connect_error;
-      const std::exception_ptr cause = unreachable ? last_connect_exception : nullptr;
-      const auto e =
-          event(pool_event_kind::timeout,
-                unreachable ? std::string_view("unreachable") : "exhausted", now - start);
+      const auto text = last_connect_error;
+      const std::exception_ptr cause = last_connect_exception;
       lock.unlock();
-      emit(e);
-      pool_timeout error{reason, to_ms(now - start), counts, last_error};
+      connection_error error{fmt::format("pgorm: the pool could not open a connection: {}", *text)};
       if (cause) {
         try {
           std::rethrow_exception(cause);
@@ -347,13 +396,18 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       }
       throw std::move(error);
     }
+    if (now >= deadline) give_up(now);
     if (!counted_waiting) {
       counted_waiting = true;
       ++waiting;
     }
-    // Wake when a connection comes back, capacity frees up, the backoff ends or time is up.
+    start_attempts(now);
+    // Wake when a connection comes back or is opened, an attempt fails, the backoff ends (to
+    // start the next attempt) or time is up.
     auto until = deadline;
-    if (total() < options.max_size && connecting == 0) until = std::min(until, next_attempt);
+    if (failures > 0 && connecting == 0 && total() < options.max_size) {
+      until = std::min(until, next_attempt);
+    }
     available.wait_until(lock, until);
   }
 }
@@ -377,7 +431,9 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
   }
   if (why.empty() && reset) {
     // The borrower ran raw SQL: drop whatever session state it set (PostgreSQL docs, DISCARD:
-    // settings, temp tables, prepared statements, advisory locks, LISTEN).
+    // settings, temp tables, prepared statements, advisory locks, LISTEN). Settings sent at
+    // startup (connect_options::statement_timeout and settings) are the session defaults and
+    // stay.
     try {
       pc->conn.discard_all(options.reset_timeout);
       pc->conn.set_observer(options.connection.events);
@@ -401,6 +457,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
     if (poisoned || why == "broken") suspect_all(now);
     evicted = event(pool_event_kind::evict, why);
   }
+  // A waiter takes the connection, or (when it was closed) may start an attempt in its place.
   available.notify_one();
   lock.unlock();
   pc.reset();  // PQfinish outside the lock
@@ -448,46 +505,17 @@ void pool_state::housekeeping_loop() noexcept {
       leaks.push_back(leak_message(held, options.leak_threshold, pc->leased_from));
     }
     for (const auto& text : leaks) events.push_back(event(pool_event_kind::leak_suspected, text));
-    // Keep min_idle connections open (respecting the reconnect backoff).
-    const bool top_up = idle.size() + connecting < options.min_idle && may_connect(now);
-    if (top_up) ++connecting;
+    // Keep min_idle connections open (respecting the reconnect backoff); the attempts run on
+    // threads of their own, so this thread never waits on the network.
+    start_attempts(now);
+    std::vector<std::jthread> finished = take_finished_connectors();
     lock.unlock();
+    finished.clear();  // joins threads that are done
     doomed.clear();
     for (const auto& e : events) emit(e);
     if (!options.connection.events) {
       // Nobody listens for events: a suspected leak must not go unnoticed.
       for (const auto& text : leaks) std::fprintf(stderr, "%s\n", text.c_str());
-    }
-    if (top_up) {
-      const milliseconds budget =
-          options.connect_timeout.count() > 0 ? options.connect_timeout : options.acquire_timeout;
-      std::unique_ptr<pooled_connection> pc;
-      pool_event e{};
-      std::string description;
-      try {
-        pc = open(budget);
-        description = pc->conn.description();
-        lock.lock();
-        --connecting;
-        if (failures > 0) available.notify_all();
-        failures = 0;
-        ++totals.total_opened;
-        if (closed) {
-          ++totals.total_closed;
-        } else {
-          idle.push_back(std::move(pc));
-          available.notify_one();
-        }
-        e = event(pool_event_kind::connect, description);
-      } catch (const std::exception& ex) {
-        lock.lock();
-        --connecting;
-        e = note_connect_failure(ex);
-        available.notify_all();  // waiters recompute when to try next
-      }
-      lock.unlock();
-      pc.reset();
-      emit(e);
     }
     lock.lock();
   }
@@ -505,11 +533,24 @@ void pool_state::close() noexcept {
       ++totals.total_closed;
       events.push_back(event(pool_event_kind::evict, "pool closed"));
     }
+    // Attempts in progress give up at once; what they would have opened is not wanted.
+    for (auto& t : connectors) t.request_stop();
   }
   available.notify_all();
   reaper_wake.notify_all();
   doomed.clear();
   for (const auto& e : events) emit(e);
+}
+
+void pool_state::join_threads() noexcept {
+  if (reaper.joinable()) reaper.join();
+  std::list<std::jthread> rest;
+  {
+    std::lock_guard lock(mu);
+    rest.swap(connectors);
+    finished_connectors.clear();
+  }
+  rest.clear();  // each was stopped by close(): they end without waiting on the network
 }
 
 }  // namespace detail
@@ -545,58 +586,6 @@ void lease::release() noexcept {
 
 // ---- pool -------------------------------------------------------------------------------------
 
-pool::pool(std::string_view conninfo, pool_options options) {
-  if (options.max_size == 0) throw usage_error("pgorm: pool_options::max_size must be at least 1");
-  if (options.min_idle > options.max_size) {
-    throw usage_error(fmt::format("pgorm: pool_options::min_idle ({}) exceeds max_size ({})",
-                                  options.min_idle, options.max_size));
-  }
-  state_ = std::make_shared<detail::pool_state>(conninfo, std::move(options));
-  auto& s = *state_;
-  if (!s.options.lazy) {
-    // Fail fast: a pool that cannot reach its server at start-up is a configuration error.
-    const std::size_t n = std::max<std::size_t>(s.options.min_idle, 1);
-    const milliseconds budget = s.options.connect_timeout.count() > 0 ? s.options.connect_timeout
-                                                                      : s.options.acquire_timeout;
-    std::vector<std::unique_ptr<detail::pooled_connection>> opened;
-    for (std::size_t i = 0; i < n; ++i) {
-      try {
-        opened.push_back(s.open(budget));
-      } catch (const std::exception& ex) {
-        s.emit([&] {
-          std::lock_guard lock(s.mu);
-          return s.note_connect_failure(ex);
-        }());
-        throw;
-      }
-    }
-    std::vector<pool_event> events;
-    {
-      std::lock_guard lock(s.mu);
-      for (auto& pc : opened) {
-        ++s.totals.total_opened;
-        events.push_back(s.event(pool_event_kind::connect, pc->conn.description()));
-        s.idle.push_back(std::move(pc));
-      }
-    }
-    for (const auto& e : events) s.emit(e);
-  }
-  s.reaper = std::thread([state = state_.get()] { state->housekeeping_loop(); });
-}
-
-pool::~pool() {
-  close();
-  if (state_->reaper.joinable()) state_->reaper.join();
-}
-
-lease pool::acquire(std::source_location where) {
-  return state_->acquire(state_->options.acquire_timeout, true, where);
-}
-
-lease pool::acquire(std::chrono::milliseconds timeout, std::source_location where) {
-  return state_->acquire(timeout, true, where);
-}
-
 namespace {
 
 // Runs f(connection&) on a leased connection; an error that poisons the connection poisons the
@@ -612,6 +601,64 @@ decltype(auto) run_leased(lease& l, F&& f) {
 }
 
 }  // namespace
+
+pool::pool(std::string_view conninfo, pool_options options) {
+  if (options.max_size == 0) throw usage_error("pgorm: pool_options::max_size must be at least 1");
+  if (options.min_idle > options.max_size) {
+    throw usage_error(fmt::format("pgorm: pool_options::min_idle ({}) exceeds max_size ({})",
+                                  options.min_idle, options.max_size));
+  }
+  state_ = std::make_shared<detail::pool_state>(conninfo, std::move(options));
+  auto& s = *state_;
+  if (!s.options.lazy) {
+    // Fail fast: a pool that cannot reach its server at start-up is a configuration error.
+    // Each attempt has connection.connect_timeout, whatever acquire_timeout is.
+    const std::size_t n = std::max<std::size_t>(s.options.min_idle, 1);
+    std::vector<std::unique_ptr<detail::pooled_connection>> opened;
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        opened.push_back(s.adopt(connection{s.conninfo, s.options.connection}));
+      } catch (const std::exception& ex) {
+        std::shared_ptr<const std::string> text;
+        pool_event e{};
+        {
+          std::lock_guard lock(s.mu);
+          text = s.note_connect_failure(std::current_exception(), ex.what());
+          e = s.event(pool_event_kind::connect_failed, *text);
+        }
+        s.emit(e);
+        throw;
+      }
+    }
+    std::vector<std::string> descriptions;
+    descriptions.reserve(opened.size());
+    for (auto& pc : opened) descriptions.push_back(pc->conn.description());
+    std::vector<pool_event> events;
+    {
+      std::lock_guard lock(s.mu);
+      for (std::size_t i = 0; i < opened.size(); ++i) {
+        ++s.totals.total_opened;
+        events.push_back(s.event(pool_event_kind::connect, descriptions[i]));
+        s.idle.push_back(std::move(opened[i]));
+      }
+    }
+    for (const auto& e : events) s.emit(e);
+  }
+  s.reaper = std::thread([state = state_.get()] { state->housekeeping_loop(); });
+}
+
+pool::~pool() {
+  close();
+  state_->join_threads();
+}
+
+lease pool::acquire(std::source_location where) {
+  return state_->acquire(state_->options.acquire_timeout, true, where);
+}
+
+lease pool::acquire(std::chrono::milliseconds timeout, std::source_location where) {
+  return state_->acquire(timeout, true, where);
+}
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
   lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());

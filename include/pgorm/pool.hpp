@@ -47,11 +47,9 @@ struct pool_options {
   /// A connection older than this is closed when it comes back (never while leased). Each
   /// connection gets its own limit within ±10% of this, so they do not all expire at once.
   std::chrono::milliseconds max_lifetime{std::chrono::minutes(30)};
-  /// Deadline of one connection attempt. 0: the acquire's remaining time (an attempt never
-  /// outlasts the acquire that started it). Overrides connection.connect_timeout.
-  std::chrono::milliseconds connect_timeout{0};
-  /// false (eager): the constructor opens max(min_idle, 1) connections and throws
-  /// connection_error when it cannot. true: nothing is opened until the first acquire.
+  /// false (eager): the constructor opens max(min_idle, 1) connections, each within
+  /// connection.connect_timeout, and throws connection_error when it cannot. true: nothing is
+  /// opened until the first acquire.
   bool lazy = false;
   /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
   /// acquire; a dead one is replaced without the caller seeing an error.
@@ -72,7 +70,11 @@ struct pool_options {
   /// stays valid: this only warns (compare HikariCP's leakDetectionThreshold).
   std::chrono::milliseconds leak_threshold{0};
   /// Options of each connection, including the observer that also receives pool events
-  /// (observer::on_pool_event).
+  /// (observer::on_pool_event). connection.connect_timeout (5 s by default) is the deadline
+  /// of each connection attempt; attempts run on the pool's own threads, so no acquire's
+  /// deadline cuts one short. connection.query_timeout is the default deadline of pool::exec
+  /// and of every statement on a borrowed connection; statement_timeout and settings are the
+  /// session defaults that every borrower sees, after any reset.
   connect_options connection{};
 };
 
@@ -80,12 +82,21 @@ struct pool_options {
 enum class pool_timeout_reason {
   exhausted,    ///< all max_size connections stayed in use for the whole acquire_timeout
   unreachable,  ///< no new connection could be opened (the last attempt failed)
+  /// A connection attempt was still running when the acquire gave up (a server slow to accept,
+  /// within connection.connect_timeout); its connection goes to the pool for the next caller.
+  connecting,
 };
 
-/// An acquire (or a pool query) waited acquire_timeout without getting a connection. reason()
-/// says whether the pool was exhausted or the server unreachable; what() says it in words
-/// with the counts and, when unreachable, the last connect error. When a connect error is the
-/// cause, it is also attached as a nested exception (std::rethrow_if_nested).
+/// An acquire (or a pool query) waited its timeout without getting a connection. reason()
+/// says whether the pool was exhausted, the server unreachable or a connection still being
+/// opened; what() says it in words with the counts and, when unreachable, the last connect
+/// error. When a connect error is the cause, it is also attached as a nested exception
+/// (std::rethrow_if_nested).
+///
+/// An acquire that is waiting when a connection attempt fails (and no other attempt is still
+/// running and no connection is idle) does not wait out its timeout: it throws
+/// connection_error at once, naming the cause. pool_timeout with reason unreachable remains
+/// for an acquire whose time ran out while the pool was backing off between attempts.
 ///
 /// Example:
 /// ```
@@ -131,13 +142,14 @@ class pool_timeout : public error {
 /// Counters of a pool, from pool::stats(). The first three are a snapshot; the totals count
 /// since the pool was created.
 struct pool_stats {
-  std::size_t in_use = 0;            ///< connections leased out
-  std::size_t idle = 0;              ///< open connections waiting in the pool
-  std::size_t waiting = 0;           ///< callers blocked in acquire()
-  std::uint64_t total_opened = 0;    ///< connections opened
-  std::uint64_t total_closed = 0;    ///< connections closed (evicted, broken, pool closed)
-  std::uint64_t total_acquired = 0;  ///< successful acquires (pool queries included)
-  std::uint64_t total_timeouts = 0;  ///< acquires that threw pool_timeout
+  std::size_t in_use = 0;                    ///< connections leased out
+  std::size_t idle = 0;                      ///< open connections waiting in the pool
+  std::size_t waiting = 0;                   ///< callers blocked in acquire()
+  std::uint64_t total_opened = 0;            ///< connections opened
+  std::uint64_t total_closed = 0;            ///< connections closed (evicted, broken, pool closed)
+  std::uint64_t total_acquired = 0;          ///< successful acquires (pool queries included)
+  std::uint64_t total_timeouts = 0;          ///< acquires that threw pool_timeout
+  std::uint64_t total_connect_failures = 0;  ///< connection attempts that failed
 };
 
 namespace detail {
@@ -175,7 +187,8 @@ std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::millis
 }  // namespace detail
 
 /// A connection borrowed from a pool: move-only RAII. The destructor (or release()) gives the
-/// connection back, where it is reset (DISCARD ALL) and reused, or destroyed when it is broken,
+/// connection back, where it is reset (DISCARD ALL, within pool_options::reset_timeout) and
+/// reused, or destroyed when it is broken,
 /// inside a transaction, poisoned, too old, or its pool is closed or gone. A lease may outlive
 /// its pool: the connection is then closed on release.
 ///
@@ -229,7 +242,9 @@ class lease {
 /// (`db.select<User>()...`, exec()) each borrow a connection for one statement.
 ///
 /// - Sizing: at most max_size connections; acquire() waits up to acquire_timeout, then throws
-///   pool_timeout (reason exhausted, or unreachable when connections cannot be opened).
+///   pool_timeout (reason exhausted, unreachable or connecting). Connections are opened on
+///   the pool's own threads, each attempt within connection.connect_timeout; an acquire
+///   waiting when an attempt fails throws that connection_error at once.
 /// - Health: an idle connection unused for more than health_check_after is checked before it
 ///   is handed out; after any connection broke, every idle connection is checked once.
 /// - Reuse: a connection that ran raw SQL (a lease from acquire(), with_connection(),
@@ -255,7 +270,8 @@ class pool : public query_methods<pool> {
   pool& operator=(const pool&) = delete;
   pool(pool&&) = delete;
   pool& operator=(pool&&) = delete;
-  /// close(), then stops the background thread. Leases still out stay valid.
+  /// close(), then joins the pool's threads: a connection attempt in progress is abandoned at
+  /// once, so this never waits on the network. Leases still out stay valid.
   ~pool();
 
   /// Borrows a connection, waiting up to options().acquire_timeout. Throws pool_timeout when
@@ -297,7 +313,8 @@ class pool : public query_methods<pool> {
 
   /// Runs one statement on a borrowed connection (see connection::exec) and gives the
   /// connection back, reset (DISCARD ALL): raw SQL may change session state. Throws what
-  /// connection::exec throws, and pool_timeout.
+  /// connection::exec throws, pool_timeout, and connection_error when no connection can be
+  /// opened.
   /// Example: `auto r = db.exec("select $1::int + 1", {pgorm::param::text("41")});`
   result exec(std::string_view sql, std::span<const param> params,
               data_format result_format = data_format::text);
