@@ -344,6 +344,8 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       const bool check =
           !expired && (now - idle.back()->last_used > options.health_check_after ||
                        idle.back()->last_used < suspect_before || now < suspect_until);
+      // A check needs time; with none left the connection stays idle, unchecked and untouched.
+      if (check && now >= deadline) give_up(now);
       std::unique_ptr<pooled_connection> pc = std::move(idle.back());
       idle.pop_back();
       ++in_use;
@@ -351,10 +353,9 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       bool out_of_time = false;
       if (check) {
         lock.unlock();
-        // A round trip, given at least 100 ms (connection::ping closes the connection when it
-        // fails or runs out of time: its state is then unknown).
-        ok = pc->conn.ping(
-            std::max(std::chrono::ceil<milliseconds>(deadline - now), milliseconds(100)));
+        // A round trip within what is left of the deadline (connection::ping closes the
+        // connection when it fails or runs out of time: its state is then unknown).
+        ok = pc->conn.ping(std::chrono::ceil<milliseconds>(deadline - now));
         out_of_time = !ok && clock::now() >= deadline;
         lock.lock();
       }

@@ -52,7 +52,8 @@ struct pool_options {
   /// opened until the first acquire.
   bool lazy = false;
   /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
-  /// acquire; a dead one is replaced without the caller seeing an error.
+  /// acquire; a dead one is replaced without the caller seeing an error. The check only gets
+  /// what is left of the acquire's deadline, so it never makes an acquire overshoot it.
   std::chrono::milliseconds health_check_after{500};
   /// Deadline of the reset (DISCARD ALL) of a connection that ran raw SQL (a lease from
   /// acquire(), with_connection(), transaction(), pool::exec, exec_each, query<Row>()). Past it,
@@ -246,7 +247,8 @@ class lease {
 ///   the pool's own threads, each attempt within connection.connect_timeout; an acquire
 ///   waiting when an attempt fails throws that connection_error at once.
 /// - Health: an idle connection unused for more than health_check_after is checked before it
-///   is handed out; after any connection broke, every idle connection is checked once.
+///   is handed out, within what is left of the acquire's deadline; after any connection broke,
+///   every idle connection is checked once.
 /// - Reuse: a connection that ran raw SQL (a lease from acquire(), with_connection(),
 ///   transaction(); pool::exec, exec_each and query<Row>()) gets DISCARD ALL when it comes
 ///   back, so no session state (settings, temporary tables, prepared statements, advisory

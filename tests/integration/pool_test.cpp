@@ -345,6 +345,23 @@ TEST_F(pool_test, no_session_state_reaches_the_next_borrower_by_any_route) {
   EXPECT_EQ(next_borrower(tenant), "");
 }
 
+// The health check never makes an acquire overshoot its deadline: it gets what is left, and an
+// acquire with nothing left does not start one (the idle connection stays as it was).
+TEST_F(pool_test, a_health_check_never_outlasts_the_acquire) {
+  pgorm::pool db{conninfo(), {.max_size = 1, .health_check_after = 0ms}};
+  const int pid = db.with_connection([](pgorm::connection& c) { return c.backend_pid(); });
+  std::this_thread::sleep_for(5ms);  // idle longer than health_check_after: needs a check
+  EXPECT_THROW((void)db.acquire(0ms), pgorm::pool_timeout);
+  auto s = db.stats();
+  EXPECT_EQ(s.idle, 1U);
+  EXPECT_EQ(s.total_closed, 0U);
+  // With time left it is checked and handed out.
+  EXPECT_EQ(db.acquire(5s)->backend_pid(), pid);
+  s = db.stats();
+  EXPECT_EQ(s.total_closed, 0U);
+  EXPECT_EQ(s.total_opened, 1U);
+}
+
 TEST_F(pool_test, a_connection_left_in_a_transaction_is_destroyed) {
   pgorm::pool db{conninfo(), {.max_size = 1}};
   int pid = 0;
