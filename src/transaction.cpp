@@ -35,7 +35,40 @@ std::string_view in_progress_locked(const connection& conn) {
   return {};
 }
 
+// query_canceled for a transaction whose timeout ran out before `before` could be sent (the
+// statement that was running when it did is cancelled by the connection's deadline instead).
+[[noreturn]] void throw_spent(const deadline& limit, std::string_view before,
+                              std::string_view cause = {}) {
+  sql_error_fields f;
+  f.sqlstate = "57014";  // query_canceled
+  f.severity = "ERROR";
+  f.message = fmt::format("the transaction's timeout of {} ms ran out before {}",
+                          limit.budget().count(), before);
+  std::string what = "pgorm: " + f.message;
+  if (!cause.empty()) what += fmt::format(" (the attempt before failed: {})", cause);
+  what += " (SQLSTATE 57014)";
+  throw query_canceled(what, std::move(f));
+}
+
+std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 }  // namespace
+
+std::chrono::milliseconds statement_timeout(const deadline& limit, std::chrono::milliseconds own,
+                                            std::string_view before) {
+  if (!limit.bounded()) return own;
+  if (limit.passed()) throw_spent(limit, before);
+  const std::chrono::milliseconds left = limit.as_timeout();
+  return own.count() > 0 && own < left ? own : left;
+}
 
 std::string_view transaction_in_progress(const connection& conn) {
   const std::lock_guard lock(scopes_mutex);
@@ -82,10 +115,22 @@ std::string begin_statement(const transaction_options& options) {
   return sql;
 }
 
-void commit(connection& conn) {
+void begin(connection& conn, const std::string& statement, const deadline& limit) {
+  if (!limit.bounded()) {
+    conn.exec(statement);
+  } else {
+    conn.exec(statement, statement_timeout(limit, {}, "BEGIN"));
+  }
+}
+
+void commit(connection& conn, const deadline& limit) {
+  // Before anything is sent: a spent budget is a definite failure (the caller rolls back).
+  const std::chrono::milliseconds timeout = statement_timeout(limit, {}, "COMMIT");
   result res;
   try {
-    res = conn.exec("COMMIT");
+    // A COMMIT cancelled at the deadline answers 57014 and is rolled back; one the server could
+    // not be made to answer in time closes the connection: commit_outcome_unknown below.
+    res = limit.bounded() ? conn.exec("COMMIT", timeout) : conn.exec("COMMIT");
   } catch (const sql_error& e) {
     // The server refused the COMMIT (e.g. 40001 under SERIALIZABLE, a deferred constraint):
     // the transaction is rolled back, and the typed error says why. But an error that ends the
@@ -114,13 +159,23 @@ void commit(connection& conn) {
 }
 
 void rollback_quietly(connection& conn, std::string_view statement) noexcept {
+  if (!conn.is_open()) return;  // a closed session has rolled back on the server
   try {
-    if (conn.is_open()) conn.exec(statement);
-  } catch (...) {  // NOLINT(bugprone-empty-catch): the original exception is what matters
+    conn.exec(statement, rollback_timeout);
+    return;
+  } catch (const sql_error& e) {
+    // The server answered (e.g. 3B001: the function released the savepoint itself): the
+    // session's state is known, and the original exception is what matters.
+    if (e.sqlstate() != "57014" && !e.poisons_connection()) return;
+  } catch (...) {  // NOLINT(bugprone-empty-catch): closed below; the original error matters
   }
+  // Cancelled at rollback_timeout, or the link failed: the session's state is unknown. Closing
+  // it ends the transaction on the server too.
+  conn.close();
 }
 
-void retry_pause(const retry_policy& policy, int attempt) {
+void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
+                 const std::exception_ptr& failure) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   const int shift = std::min(attempt - 1, 20);
   const auto base = policy.base_delay * (1LL << shift);
@@ -129,6 +184,9 @@ void retry_pause(const retry_policy& policy, int attempt) {
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   const auto pause =
       std::chrono::duration<double, std::milli>(static_cast<double>(capped.count()) * jitter(rng));
+  if (limit.bounded() && steady_clock::now() + pause >= limit.at()) {
+    throw_spent(limit, fmt::format("retry {}", attempt), what_of(failure));
+  }
   std::this_thread::sleep_for(pause);
 }
 

@@ -13,7 +13,8 @@
 ///       .where(pgorm::col<&Account::id> == from).exec();
 ///   tx.update<Account>().set(pgorm::col<&Account::balance> = pgorm::col<&Account::balance> + 10)
 ///       .where(pgorm::col<&Account::id> == to).exec();
-/// }, {.isolation = pgorm::isolation_level::serializable, .retry = {.max_attempts = 5}});
+/// }, {.isolation = pgorm::isolation_level::serializable, .retry = {.max_attempts = 5},
+///     .timeout = std::chrono::seconds(2)});
 /// ```
 
 #include <chrono>
@@ -27,6 +28,7 @@
 #include <utility>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/query.hpp"
 
@@ -60,7 +62,33 @@ struct transaction_options {
   /// Only with serializable + read_only: wait for a safe snapshot, then never fail.
   bool deferrable = false;
   retry_policy retry{};
+  /// One deadline for the whole call; zero means none. It covers BEGIN, every statement the
+  /// function runs through the transaction object (each gets what is left of the budget, or
+  /// its own timeout when that is shorter), COMMIT, and retries with their pauses. When it runs
+  /// out, the running statement is cancelled on the server, the transaction is rolled back and
+  /// the call throws query_canceled; when the link is dead, connection_error (during COMMIT:
+  /// commit_outcome_unknown). The rollback after a failure has a bound of its own (2 s, see
+  /// docs/transactions.md): past it the connection is closed. Without a timeout, each statement
+  /// has the connection's deadline (connect_options::query_timeout).
+  ///
+  /// Example: `conn.transaction(fn, {.timeout = std::chrono::milliseconds(500)});`
+  std::chrono::milliseconds timeout{0};
 };
+
+namespace detail {
+
+/// How long ROLLBACK (and ROLLBACK TO SAVEPOINT) may take while a failure unwinds, whatever is
+/// left of the transaction's budget: past it the connection is closed, which ends the
+/// transaction on the server too, instead of being left in an unknown state.
+inline constexpr std::chrono::milliseconds rollback_timeout{2000};
+
+/// The timeout for the next statement of a transaction whose budget is `limit`: what is left
+/// of it, or `own` when nonzero and shorter; `own` itself when the budget is unbounded. Throws
+/// query_canceled, naming `before`, when the budget is spent.
+std::chrono::milliseconds statement_timeout(const deadline& limit, std::chrono::milliseconds own,
+                                            std::string_view before);
+
+}  // namespace detail
 
 /// A running transaction: an executor (run builders on it) that can nest savepoints. Made by
 /// connection::transaction() or pool::transaction(); valid only inside the function given to
@@ -73,24 +101,42 @@ class transaction : public query_methods<transaction> {
   transaction& operator=(transaction&&) = delete;
   ~transaction() = default;
 
-  /// Runs a statement in the transaction (see connection::exec).
+  /// Runs a statement in the transaction (see connection::exec), within what is left of the
+  /// transaction's timeout (transaction_options::timeout), else the connection's deadline.
   result exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-    return conn_->exec(sql, params, result_format);
+    if (!limit_.bounded()) return conn_->exec(sql, params, result_format);
+    return conn_->exec(sql, params, result_format, timeout_for({}));
   }
   result exec(std::string_view sql, std::initializer_list<param> params,
               data_format result_format = data_format::text) {
-    return conn_->exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
+    return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
-  /// Runs a statement with a client-side deadline (see connection::exec).
+  /// Runs a statement with its own deadline (see connection::exec); the transaction's timeout,
+  /// when it is sooner, still applies. Zero: only the transaction's (none without one, as for
+  /// connection::exec).
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
               std::chrono::milliseconds timeout) {
-    return conn_->exec(sql, params, result_format, timeout);
+    return conn_->exec(sql, params, result_format, timeout_for(timeout));
   }
-  /// Runs statements through the simple protocol (see connection::exec).
-  result exec(std::string_view sql) { return conn_->exec(sql); }
+  /// Runs statements through the simple protocol (see connection::exec), within what is left
+  /// of the transaction's timeout, else the connection's deadline.
+  result exec(std::string_view sql) {
+    if (!limit_.bounded()) return conn_->exec(sql);
+    return conn_->exec(sql, timeout_for({}));
+  }
+  /// exec(sql) with its own deadline; the transaction's timeout, when sooner, still applies.
+  /// Zero: only the transaction's (none without one).
+  ///
+  /// Example: `tx.exec("lock table accounts", std::chrono::milliseconds(200));`
+  result exec(std::string_view sql, std::chrono::milliseconds timeout) {
+    return conn_->exec(sql, timeout_for(timeout));
+  }
+  /// Streams a statement's rows (see connection::exec_each), within what is left of the
+  /// transaction's timeout, else the connection's deadline.
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row) {
-    conn_->exec_each(sql, params, result_format, on_row);
+    if (!limit_.bounded()) return conn_->exec_each(sql, params, result_format, on_row);
+    conn_->exec_each(sql, params, result_format, on_row, timeout_for({}));
   }
 
   /// A nested transaction as a savepoint, released when fn returns and rolled back to when it
@@ -102,16 +148,36 @@ class transaction : public query_methods<transaction> {
   connection& conn() noexcept { return *conn_; }
   /// 0 for the outermost transaction, 1 inside its first savepoint, ...
   [[nodiscard]] int depth() const noexcept { return depth_; }
+  /// What is left of the transaction's timeout (transaction_options::timeout), at least 0;
+  /// std::nullopt when it has none.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> time_left() const noexcept {
+    if (!limit_.bounded()) return std::nullopt;
+    return limit_.left();
+  }
 
  private:
   template <class F>
   friend decltype(auto) run_transaction(connection& conn, F&& fn,
                                         const transaction_options& options);
 
-  transaction(connection& conn, int depth) noexcept : conn_(&conn), depth_(depth) {}
+  transaction(connection& conn, int depth, const detail::deadline& limit) noexcept
+      : conn_(&conn), depth_(depth), limit_(limit) {}
+
+  std::chrono::milliseconds timeout_for(std::chrono::milliseconds own) const {
+    return detail::statement_timeout(limit_, own, "the next statement");
+  }
+  // SAVEPOINT / RELEASE SAVEPOINT, within the budget.
+  void control(const std::string& sql) {
+    if (!limit_.bounded()) {
+      conn_->exec(sql);
+    } else {
+      conn_->exec(sql, detail::statement_timeout(limit_, {}, sql));
+    }
+  }
 
   connection* conn_;
   int depth_;
+  detail::deadline limit_;
 };
 
 namespace detail {
@@ -140,16 +206,24 @@ class transaction_scope {
 
 /// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE".
 std::string begin_statement(const transaction_options& options);
+/// Sends BEGIN (`statement`) within `limit` (the connection's deadline when unbounded).
+void begin(connection& conn, const std::string& statement, const deadline& limit);
 /// COMMIT. A lost connection, or a server error that ends the session (FATAL or PANIC, SQLSTATE
 /// class 08, 57P01-57P03, or the connection closed afterwards), is commit_outcome_unknown; a
 /// definite refusal (40001, a deferred constraint, ...) is its typed sql_error; a COMMIT that
-/// the server answered with ROLLBACK (an error inside was swallowed) is usage_error.
-void commit(connection& conn);
-/// ROLLBACK (or ROLLBACK TO SAVEPOINT), never throwing: the caller is already unwinding.
+/// the server answered with ROLLBACK (an error inside was swallowed) is usage_error. Runs
+/// within `limit` (the connection's deadline when unbounded); a spent budget is query_canceled
+/// before COMMIT is sent.
+void commit(connection& conn, const deadline& limit);
+/// ROLLBACK (or ROLLBACK TO SAVEPOINT), within rollback_timeout, never throwing: the caller is
+/// already unwinding. When it cannot be done in time (or the link failed), the connection is
+/// closed, so that it is never left in an unknown state.
 void rollback_quietly(connection& conn, std::string_view statement) noexcept;
 /// Sleeps before retry `attempt` (1-based): min(max, base * 2^(attempt-1)) scaled by a random
-/// factor in [0.5, 1.5).
-void retry_pause(const retry_policy& policy, int attempt);
+/// factor in [0.5, 1.5). When the pause would not end before `limit`, throws query_canceled
+/// instead (naming `failure`, the error that asked for the retry).
+void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
+                 const std::exception_ptr& failure);
 /// Savepoint names by depth: "pgorm_sp_1", ...
 std::string savepoint_name(int depth);
 
@@ -181,19 +255,20 @@ decltype(auto) run_transaction(connection& conn, F&& fn, const transaction_optio
                 "[&](pgorm::transaction& tx) { ... }");
   using R = std::invoke_result_t<F&, transaction&>;
   const detail::transaction_scope scope(conn);
+  const detail::deadline limit = detail::deadline::after(options.timeout);
   const std::string begin = detail::begin_statement(options);
   const int attempts = options.retry.max_attempts < 1 ? 1 : options.retry.max_attempts;
   for (int attempt = 1;; ++attempt) {
-    conn.exec(begin);
-    transaction tx(conn, 0);
+    detail::begin(conn, begin, limit);
+    transaction tx(conn, 0, limit);
     try {
       if constexpr (std::is_void_v<R>) {
         fn(tx);
-        detail::commit(conn);
+        detail::commit(conn, limit);
         return;
       } else {
         R out = fn(tx);
-        detail::commit(conn);
+        detail::commit(conn, limit);
         return out;
       }
     } catch (const commit_outcome_unknown&) {
@@ -202,7 +277,7 @@ decltype(auto) run_transaction(connection& conn, F&& fn, const transaction_optio
       const std::exception_ptr failure = std::current_exception();
       if (conn.status() != transaction_status::idle) detail::rollback_quietly(conn, "ROLLBACK");
       if (attempt >= attempts || !conn.is_open() || !detail::retryable(failure)) throw;
-      detail::retry_pause(options.retry, attempt);
+      detail::retry_pause(options.retry, attempt, limit, failure);
     }
   }
 }
@@ -213,15 +288,15 @@ decltype(auto) transaction::savepoint(F&& fn) {
                 "pgorm: a transaction function takes pgorm::transaction&");
   using R = std::invoke_result_t<F&, pgorm::transaction&>;
   const std::string name = detail::savepoint_name(depth_ + 1);
-  conn_->exec("SAVEPOINT " + name);
-  pgorm::transaction inner(*conn_, depth_ + 1);
+  control("SAVEPOINT " + name);
+  pgorm::transaction inner(*conn_, depth_ + 1, limit_);
   try {
     if constexpr (std::is_void_v<R>) {
       fn(inner);
-      conn_->exec("RELEASE SAVEPOINT " + name);
+      control("RELEASE SAVEPOINT " + name);
     } else {
       R out = fn(inner);
-      conn_->exec("RELEASE SAVEPOINT " + name);
+      control("RELEASE SAVEPOINT " + name);
       return out;
     }
   } catch (...) {

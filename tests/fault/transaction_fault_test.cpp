@@ -1,23 +1,33 @@
 // SPDX-License-Identifier: MIT
 // Transactions and sessions under faults (docs/reliability.md, "Transactions under faults"): an
 // exception inside a transaction scope, session state (search_path, role, statement_timeout)
-// that must never reach the next borrower, and recovery from an error through a savepoint. The
-// link cut at COMMIT is in proxy_fault_test.cpp. Every scenario ends with the leak check.
+// that must never reach the next borrower, recovery from an error through a savepoint, a
+// session ended during COMMIT, and the transaction's deadlines (its timeout, COMMIT, the
+// rollback) on a black-holed link. The link cut at COMMIT is in proxy_fault_test.cpp. Every
+// scenario ends with the leak check.
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <typeinfo>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fault/support/leak_check.hpp"
+#include "fault/support/tcp_proxy.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/pool.hpp"
+#include "pgorm/testing/server.hpp"
 #include "pgorm/transaction.hpp"
 #include "support/test_database.hpp"
 
@@ -215,6 +225,159 @@ TEST_F(tx_fault, a_commit_refused_by_a_deferred_constraint_stays_a_typed_error) 
   EXPECT_EQ(c.status(), pgorm::transaction_status::idle);
   EXPECT_EQ(rows(), 0);
   EXPECT_EQ(one_value(c, "select 1"), "1");
+}
+
+// ---- deadlines of a transaction on a black-holed link -----------------------------------------
+// Through an in-process TCP proxy (support/tcp_proxy.hpp) in front of a TCP server of the
+// suite's own: `stall` black-holes the link (the cancel request too), as a partitioned network
+// does. Each call runs in a thread with a watchdog: a hang fails the test instead of the run,
+// and resetting the proxy's links unblocks it.
+
+class tx_link_fault : public pgorm::fault::fault_test {
+ protected:
+  static void SetUpTestSuite() {
+    // A backend whose client vanished while it waits notices it within 50 ms (PostgreSQL 14+),
+    // so the leak check sees it gone.
+    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{
+        .tcp = true, .settings = {{"client_connection_check_interval", "'50ms'"}}});
+    pgorm::connection admin{pg_->conninfo()};
+    admin.exec("create table if not exists tx_ledger (id int primary key)");
+  }
+  static void TearDownTestSuite() { pg_.reset(); }
+  static std::uint16_t pg_port() { return pg_->port(); }
+  void SetUp() override {
+    fault_test::SetUp();
+    admin_.emplace(pg_->conninfo());
+    admin_->exec("truncate tx_ledger");
+  }
+  void TearDown() override {
+    admin_.reset();
+    fault_test::TearDown();
+  }
+  std::string via(const pgorm::fault::tcp_proxy& proxy, std::string_view hint) {
+    return fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres application_name={}",
+                       proxy.port(), app(hint, pg_->conninfo()));
+  }
+  int ledger_rows() {
+    return std::stoi(std::string(admin_->exec("select count(*) from tx_ledger").value(0, 0)));
+  }
+  // Runs `call` with a watchdog of `limit`; returns the type and text of what it threw.
+  static std::string bounded(pgorm::fault::tcp_proxy& proxy, std::chrono::milliseconds limit,
+                             const std::function<void()>& call, std::chrono::milliseconds* took) {
+    const auto start = std::chrono::steady_clock::now();
+    auto done = std::async(std::launch::async, [&]() -> std::string {
+      try {
+        call();
+        return "returned";
+      } catch (const std::exception& e) {
+        return std::string(typeid(e).name()) + ": " + e.what();
+      }
+    });
+    const bool in_time = done.wait_for(limit) == std::future_status::ready;
+    EXPECT_TRUE(in_time) << "the call has not returned after " << limit.count() << " ms";
+    if (!in_time) proxy.set_mode(pgorm::fault::tcp_proxy::mode::reset);  // unblocks it
+    std::string outcome = done.get();
+    *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+    return outcome;
+  }
+
+ private:
+  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  std::optional<pgorm::connection> admin_;
+};
+
+struct app_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+TEST_F(tx_link_fault, the_transaction_timeout_holds_on_a_black_holed_link) {
+  using pgorm::fault::tcp_proxy;
+  tcp_proxy proxy{pg_port()};
+  pgorm::connection c{via(proxy, "tx_budget")};
+  std::chrono::milliseconds took{};
+  bool threw_connection_error = false;
+  const std::string outcome = bounded(
+      proxy, 10s,
+      [&] {
+        try {
+          c.transaction(
+              [&](pgorm::transaction& tx) {
+                tx.exec("insert into tx_ledger values (1)");
+                proxy.set_mode(tcp_proxy::mode::stall);
+                tx.exec("insert into tx_ledger values (2)");
+              },
+              {.timeout = 500ms});
+        } catch (const pgorm::connection_error&) {
+          threw_connection_error = true;
+          throw;
+        }
+      },
+      &took);
+  EXPECT_TRUE(threw_connection_error) << outcome;
+  EXPECT_LT(took, 5s) << outcome;  // a 500 ms budget (+ the cancel grace), generously
+  EXPECT_FALSE(c.is_open());
+  proxy.set_mode(tcp_proxy::mode::drop);  // the server's side of the link ends too
+  EXPECT_TRUE(pgorm::fault::eventually([&] { return ledger_rows() == 0; }));
+}
+
+TEST_F(tx_link_fault, a_commit_on_a_black_holed_link_is_commit_outcome_unknown_within_the_timeout) {
+  using pgorm::fault::tcp_proxy;
+  tcp_proxy proxy{pg_port()};
+  pgorm::connection c{via(proxy, "tx_commit")};
+  std::chrono::milliseconds took{};
+  bool unknown = false;
+  const std::string outcome = bounded(
+      proxy, 10s,
+      [&] {
+        try {
+          c.transaction(
+              [&](pgorm::transaction& tx) {
+                tx.exec("insert into tx_ledger values (1)");
+                proxy.set_mode(tcp_proxy::mode::stall);
+              },
+              {.timeout = 500ms});
+        } catch (const pgorm::commit_outcome_unknown&) {
+          unknown = true;
+          throw;
+        }
+      },
+      &took);
+  EXPECT_TRUE(unknown) << outcome;
+  EXPECT_LT(took, 5s) << outcome;
+  EXPECT_FALSE(c.is_open());
+  proxy.set_mode(tcp_proxy::mode::drop);
+  EXPECT_TRUE(pgorm::fault::eventually([&] { return ledger_rows() == 0; }));
+}
+
+// The rollback after an exception has a bound of its own (2 s), with or without a transaction
+// timeout: past it the connection is closed, and the application's exception propagates.
+TEST_F(tx_link_fault, the_rollback_after_an_exception_is_bounded_and_then_closes) {
+  using pgorm::fault::tcp_proxy;
+  tcp_proxy proxy{pg_port()};
+  pgorm::connection c{via(proxy, "tx_rollback")};
+  std::chrono::milliseconds took{};
+  bool propagated = false;
+  const std::string outcome = bounded(
+      proxy, 15s,
+      [&] {
+        try {
+          c.transaction([&](pgorm::transaction& tx) {
+            tx.exec("insert into tx_ledger values (1)");
+            proxy.set_mode(tcp_proxy::mode::stall);
+            throw app_failure("the application gave up");
+          });
+        } catch (const app_failure&) {
+          propagated = true;
+          throw;
+        }
+      },
+      &took);
+  EXPECT_TRUE(propagated) << outcome;
+  EXPECT_LT(took, 8s) << outcome;  // 2 s for ROLLBACK (+ the cancel grace), generously
+  EXPECT_FALSE(c.is_open());       // closed rather than left in an unknown state
+  proxy.set_mode(tcp_proxy::mode::drop);
+  EXPECT_TRUE(pgorm::fault::eventually([&] { return ledger_rows() == 0; }));
 }
 
 }  // namespace

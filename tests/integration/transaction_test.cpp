@@ -354,6 +354,146 @@ TEST_F(transaction_test, cancel_from_another_thread) {
   EXPECT_TRUE(conn().is_open());
 }
 
+// ---- transaction_options::timeout: one budget for the whole call -----------------------------
+
+using clock_type = std::chrono::steady_clock;
+
+TEST_F(transaction_test, the_timeout_cancels_a_statement_and_rolls_back) {
+  const auto start = clock_type::now();
+  try {
+    conn().transaction(
+        [&](pgorm::transaction& tx) {
+          tx.exec("update counter set n = 1 where id = 1");
+          tx.exec("select pg_sleep(30)");
+        },
+        {.timeout = 300ms});
+    ADD_FAILURE() << "the transaction outlived its timeout";
+  } catch (const pgorm::query_canceled& e) {
+    EXPECT_EQ(e.sqlstate(), "57014");
+  }
+  EXPECT_LT(clock_type::now() - start, 5s);  // a 300 ms budget, generously
+  EXPECT_TRUE(conn().is_open());
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(value(1), 0);
+  EXPECT_EQ(
+      conn()
+          .exec("select count(*) from pg_stat_activity where query like 'select pg_sleep(30)%'")
+          .value(0, 0),
+      "0");
+}
+
+TEST_F(transaction_test, the_timeout_is_one_budget_shared_by_the_statements) {
+  // Each statement alone fits the budget; together they do not.
+  int ran = 0;
+  const auto start = clock_type::now();
+  EXPECT_THROW(conn().transaction(
+                   [&](pgorm::transaction& tx) {
+                     tx.exec("update counter set n = 1 where id = 1");
+                     for (int i = 0; i < 20; ++i) {
+                       tx.exec("select pg_sleep(0.2)");
+                       ++ran;
+                     }
+                   },
+                   {.timeout = 1000ms}),
+               pgorm::query_canceled);
+  EXPECT_LT(clock_type::now() - start, 5s);
+  EXPECT_GE(ran, 1);
+  EXPECT_LT(ran, 20);
+  EXPECT_EQ(value(1), 0);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+
+  // Builders and savepoints on the transaction object share it too; so does time spent
+  // outside the database: a spent budget is refused before COMMIT is sent.
+  EXPECT_THROW(
+      conn().transaction(
+          [&](pgorm::transaction& tx) {
+            tx.savepoint([&](pgorm::transaction& sp) {
+              sp.update<counter>().set(col<& counter::n> = 2).where(col<&counter::id> == 2).exec();
+            });
+            EXPECT_TRUE(tx.time_left().has_value());
+            std::this_thread::sleep_for(400ms);
+            EXPECT_EQ(tx.time_left(), 0ms);
+          },
+          {.timeout = 200ms}),
+      pgorm::query_canceled);
+  EXPECT_EQ(value(2), 0);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, a_statement_timeout_inside_a_transaction_is_capped_by_its_budget) {
+  const std::array<pgorm::param, 0> none{};
+  const auto start = clock_type::now();
+  EXPECT_THROW(conn().transaction(
+                   [&](pgorm::transaction& tx) {
+                     tx.exec("select pg_sleep(30)", none, pgorm::data_format::text, 60s);
+                   },
+                   {.timeout = 300ms}),
+               pgorm::query_canceled);
+  EXPECT_LT(clock_type::now() - start, 5s);
+  // A shorter timeout of the statement's own wins, and the transaction goes on after it.
+  const std::string after = conn().transaction(
+      [&](pgorm::transaction& tx) {
+        EXPECT_THROW(
+            tx.savepoint([&](pgorm::transaction& sp) { sp.exec("select pg_sleep(30)", 200ms); }),
+            pgorm::query_canceled);
+        return std::string(tx.exec("select 'went on'").value(0, 0));
+      },
+      {.timeout = 60s});
+  EXPECT_EQ(after, "went on");
+  EXPECT_LT(clock_type::now() - start, 10s);
+  EXPECT_FALSE(
+      conn().transaction([](pgorm::transaction& tx) { return tx.time_left(); }).has_value());
+}
+
+TEST_F(transaction_test, the_timeout_covers_retries_and_their_pauses) {
+  int attempts = 0;
+  const auto start = clock_type::now();
+  try {
+    conn().transaction(
+        [&](pgorm::transaction& tx) {
+          ++attempts;
+          tx.exec("do $$ begin raise exception using errcode = '40001'; end $$");
+        },
+        {.retry = {.max_attempts = 1000, .base_delay = 50ms, .max_delay = 50ms},
+         .timeout = 1500ms});
+    ADD_FAILURE() << "the transaction committed";
+  } catch (const pgorm::query_canceled& e) {
+    // Usually "ran out before retry N (the attempt before failed: ... 40001)"; on a slow
+    // machine the budget may also run out during BEGIN or the statement.
+    EXPECT_EQ(e.sqlstate(), "57014") << e.what();
+  }
+  EXPECT_LT(clock_type::now() - start, 8s);  // not 1000 attempts x 50 ms
+  EXPECT_GE(attempts, 2);
+  EXPECT_LT(attempts, 1000);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+}
+
+TEST_F(transaction_test, the_timeout_bounds_a_commit_that_waits) {
+  // A deferred constraint trigger makes COMMIT itself slow; at the deadline it is cancelled,
+  // which is a definite failure: nothing committed, the connection usable.
+  conn().exec(
+      "create function counter_slow_commit() returns trigger language plpgsql as "
+      "$$ begin perform pg_sleep(30); return null; end $$");
+  conn().exec(
+      "create constraint trigger counter_slow_commit after update on counter deferrable "
+      "initially deferred for each row execute function counter_slow_commit()");
+  const auto start = clock_type::now();
+  try {
+    conn().transaction(
+        [&](pgorm::transaction& tx) { tx.exec("update counter set n = 4 where id = 1"); },
+        {.timeout = 400ms});
+    ADD_FAILURE() << "the COMMIT outlived the timeout";
+  } catch (const pgorm::commit_outcome_unknown& e) {
+    ADD_FAILURE() << "a cancelled COMMIT is a definite failure: " << e.what();
+  } catch (const pgorm::query_canceled& e) {
+    EXPECT_EQ(e.sqlstate(), "57014");
+  }
+  EXPECT_LT(clock_type::now() - start, 5s);
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+  conn().exec("drop trigger counter_slow_commit on counter");
+  EXPECT_EQ(value(1), 0);
+}
+
 // ---- the prepared-statement cache -------------------------------------------------------------
 
 TEST_F(transaction_test, statements_are_prepared_once_and_reused) {
