@@ -601,6 +601,11 @@ decltype(auto) run_leased(lease& l, F&& f) {
   }
 }
 
+// What is left of `deadline` for the statement, at least 1 ms (0 would mean "no deadline").
+milliseconds left_until(clock::time_point deadline) {
+  return std::max(std::chrono::ceil<milliseconds>(deadline - clock::now()), milliseconds(1));
+}
+
 }  // namespace
 
 pool::pool(std::string_view conninfo, pool_options options) {
@@ -666,10 +671,42 @@ result pool::exec(std::string_view sql, std::span<const param> params, data_form
   return run_leased(l, [&](connection& c) { return c.exec(sql, params, result_format); });
 }
 
+result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format,
+                  std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) {
+    lease l =
+        state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
+    return run_leased(l,
+                      [&](connection& c) { return c.exec(sql, params, result_format, timeout); });
+  }
+  const auto deadline = clock::now() + timeout;
+  lease l = state_->acquire(std::min(state_->options.acquire_timeout, timeout), true,
+                            std::source_location::current());
+  return run_leased(
+      l, [&](connection& c) { return c.exec(sql, params, result_format, left_until(deadline)); });
+}
+
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row) {
   lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
   run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row); });
+}
+
+void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                     const std::function<void(const result&)>& on_row,
+                     std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) {
+    lease l =
+        state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
+    run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row, timeout); });
+    return;
+  }
+  const auto deadline = clock::now() + timeout;
+  lease l = state_->acquire(std::min(state_->options.acquire_timeout, timeout), true,
+                            std::source_location::current());
+  run_leased(l, [&](connection& c) {
+    c.exec_each(sql, params, result_format, on_row, left_until(deadline));
+  });
 }
 
 result pool::exec(detail::builder_sql_t /*builder*/, std::string_view sql,

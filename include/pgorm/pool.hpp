@@ -314,9 +314,9 @@ class pool : public query_methods<pool> {
   }
 
   /// Runs one statement on a borrowed connection (see connection::exec) and gives the
-  /// connection back, reset (DISCARD ALL): raw SQL may change session state. Throws what
-  /// connection::exec throws, pool_timeout, and connection_error when no connection can be
-  /// opened.
+  /// connection back, reset (DISCARD ALL): raw SQL may change session state. The statement's
+  /// deadline is connection.query_timeout. Throws what connection::exec throws, pool_timeout,
+  /// and connection_error when no connection can be opened.
   /// Example: `auto r = db.exec("select $1::int + 1", {pgorm::param::text("41")});`
   result exec(std::string_view sql, std::span<const param> params,
               data_format result_format = data_format::text);
@@ -324,10 +324,20 @@ class pool : public query_methods<pool> {
               data_format result_format = data_format::text) {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
+  /// exec() with one budget for the whole call: waiting for a connection (at most
+  /// acquire_timeout) and running the statement (see connection::exec with a timeout). Zero:
+  /// acquire_timeout for the wait, no deadline for the statement.
+  /// Example: `auto r = db.exec("select count(*) from big", {}, pgorm::data_format::text, 2s);`
+  result exec(std::string_view sql, std::span<const param> params, data_format result_format,
+              std::chrono::milliseconds timeout);
   /// Runs one statement on a borrowed connection, handing each row to `on_row` as it arrives
   /// (see connection::exec_each); reset afterwards like exec().
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row);
+  /// exec_each() with one budget for the whole call, as for exec() with a timeout.
+  void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
+                 std::chrono::milliseconds timeout);
 
   /// The builders' way in (query/common.hpp): a statement rendered by a pgorm builder cannot
   /// change session state, so its connection goes back without a reset.

@@ -317,12 +317,14 @@ TEST_F(pool_test, no_session_state_reaches_the_next_borrower_by_any_route) {
   db.exec("listen jobs", {});
   EXPECT_EQ(next_borrower(listening), "0");
 
-  // exec_each and query<Row>(), the same.
+  // exec_each, query<Row>() and a raw statement with a per-call deadline, the same.
   db.exec_each("select set_config('app.tenant', 't2', false)", {}, pgorm::data_format::text,
                [](const pgorm::result&) {});
   EXPECT_EQ(next_borrower(tenant), "");
   EXPECT_EQ(db.query<std::string>("select set_config('app.tenant', 't3', false)").one(), "t3");
   EXPECT_EQ(next_borrower(tenant), "");
+  db.exec("select pg_advisory_lock(4243)", {}, pgorm::data_format::text, 5s);
+  EXPECT_EQ(next_borrower(locks), "0");
 
   // A lease, with_connection and transaction().
   {
@@ -343,6 +345,36 @@ TEST_F(pool_test, no_session_state_reaches_the_next_borrower_by_any_route) {
   db.transaction(
       [](pgorm::transaction& tx) { tx.exec("select set_config('app.tenant', 't5', false)", {}); });
   EXPECT_EQ(next_borrower(tenant), "");
+}
+
+// A per-call deadline covers the whole pool call; without one, connection.query_timeout.
+TEST_F(pool_test, per_call_timeouts_bound_the_whole_call) {
+  pgorm::pool db{conninfo(), {.max_size = 1, .acquire_timeout = 30s}};
+  auto start = clock_type::now();
+  EXPECT_THROW(db.exec("select pg_sleep(10)", {}, pgorm::data_format::text, 200ms),
+               pgorm::query_canceled);
+  EXPECT_LT(ms_since(start), 3000);
+  start = clock_type::now();
+  EXPECT_THROW(
+      db.exec_each(
+          "select pg_sleep(10)", {}, pgorm::data_format::text, [](const pgorm::result&) {}, 200ms),
+      pgorm::query_canceled);
+  EXPECT_LT(ms_since(start), 3000);
+  EXPECT_EQ(db.exec("select 1", {}, pgorm::data_format::text, 5s).value(0, 0), "1");
+  // The budget includes waiting for a connection: 200 ms, not the pool's 30 s.
+  {
+    auto held = db.acquire();
+    start = clock_type::now();
+    EXPECT_THROW(db.exec("select 1", {}, pgorm::data_format::text, 200ms), pgorm::pool_timeout);
+    EXPECT_LT(ms_since(start), 3000);
+  }
+  // The connection's default deadline applies to pool calls that pass none.
+  pgorm::pool quick{conninfo(), {.max_size = 1, .connection = {.query_timeout = 200ms}}};
+  start = clock_type::now();
+  EXPECT_THROW(quick.exec("select pg_sleep(10)", {}), pgorm::query_canceled);
+  EXPECT_LT(ms_since(start), 3000);
+  EXPECT_EQ(quick.exec("select 2", {}).value(0, 0), "2");
+  EXPECT_EQ(quick.stats().total_opened, 1U);  // the cancelled statement left it usable
 }
 
 // The health check never makes an acquire overshoot its deadline: it gets what is left, and an
