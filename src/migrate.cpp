@@ -3,6 +3,7 @@
 #include "pgorm/migrate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -24,6 +25,14 @@ namespace {
 using pgorm::detail::quote_identifier;
 
 constexpr oid bytea_oid = 17;
+
+// The deadline of a migration's own statements: options::timeout, or, for its zero, none in
+// practice. A zero passed to connection::exec would mean the connection's query_timeout (30 s
+// by default), which a long CREATE INDEX or data migration must not be cut by.
+std::chrono::milliseconds migration_timeout(const options& opts) {
+  return opts.timeout.count() > 0 ? opts.timeout
+                                  : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+}
 
 // Versions compare as numbers of any width: "0010" after "9", "20240101000000" after "0003".
 std::string numeric_key(std::string_view version) {
@@ -137,7 +146,10 @@ class advisory_lock {
     auto r = conn_.exec("select " + key_sql,
                         {param::text(opts.tracking_schema), param::text(opts.tracking_table)});
     key_ = std::string(r.value(0, 0));
-    conn_.exec("select pg_advisory_lock($1::bigint)", {param::text(key_)});
+    // Waits while another runner applies: as long as a migration may take (opts.timeout).
+    const std::array<param, 1> key{param::text(key_)};
+    conn_.exec("select pg_advisory_lock($1::bigint)", key, data_format::text,
+               migration_timeout(opts));
   }
   advisory_lock(const advisory_lock&) = delete;
   advisory_lock& operator=(const advisory_lock&) = delete;
@@ -154,13 +166,6 @@ class advisory_lock {
   connection& conn_;
   std::string key_;
 };
-
-void rollback_quietly(connection& conn) noexcept {
-  try {
-    conn.exec("ROLLBACK");
-  } catch (...) {  // NOLINT(bugprone-empty-catch): the caller reports the original error
-  }
-}
 
 // apply() runs each migration in a transaction of its own (BEGIN ... COMMIT): inside the
 // caller's transaction that BEGIN would not nest and its COMMIT would commit the caller's work
@@ -434,17 +439,20 @@ std::vector<applied_migration> apply(connection& conn, const std::filesystem::pa
     try {
       if (f->transactional) {
         conn.exec("BEGIN");
-        conn.exec(f->sql);
+        conn.exec(f->sql, migration_timeout(opts));
         write_record(conn, opts, *f, sums[f], elapsed().count(), true);
-        conn.exec("COMMIT");
+        conn.exec("COMMIT", migration_timeout(opts));
       } else {
-        for (const std::string& statement : split_statements(f->sql)) conn.exec(statement);
+        for (const std::string& statement : split_statements(f->sql)) {
+          conn.exec(statement, migration_timeout(opts));
+        }
         write_record(conn, opts, *f, sums[f], elapsed().count(), true);
       }
     } catch (const connection_error&) {
       throw;
     } catch (const error& e) {
-      if (f->transactional) rollback_quietly(conn);
+      // Bounded; past the bound the connection is closed (which rolls back too).
+      if (f->transactional) pgorm::detail::rollback_quietly(conn, "ROLLBACK");
       try {
         write_record(conn, opts, *f, sums[f], elapsed().count(), false);
       } catch (...) {  // NOLINT(bugprone-empty-catch): report the migration's own error

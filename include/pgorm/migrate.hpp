@@ -67,6 +67,15 @@ struct options {
   std::string tracking_table = "pgorm_migrations";
   /// The tracking table's schema, unquoted; "" for the search_path.
   std::string tracking_schema{};
+  /// Deadline of each migration (its SQL and its COMMIT; each statement of a no-transaction
+  /// one) and of apply()'s wait for the advisory lock while another runner applies. Zero, the
+  /// default, means none: a migration may take as long as it needs, whatever the connection's
+  /// connect_options::query_timeout (TCP keepalives still notice a dead server). Past it the
+  /// statement is cancelled and the migration fails (migration_error, SQLSTATE 57014). The
+  /// runner's own bookkeeping statements have the connection's query_timeout.
+  ///
+  /// Example: `pgorm::migrate::apply(conn, "migrations", {.timeout = std::chrono::minutes(10)});`
+  std::chrono::milliseconds timeout{0};
 };
 
 /// One migration file, as read from the directory.

@@ -4,10 +4,12 @@
 // 4 processes applying at once (each migration runs exactly once).
 #include "pgorm/migrate.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -190,6 +192,48 @@ TEST_F(migrate_test, apply_inside_a_transaction_is_a_usage_error_and_commits_not
   // Outside a transaction it applies.
   EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
   EXPECT_EQ(scalar("select to_regclass('people') is null"), "f");
+}
+
+// A migration may run longer than the connection's per-call deadline (query_timeout): it has
+// none of its own unless options::timeout says so; nor has the wait for another runner's lock.
+TEST_F(migrate_test, migrations_and_the_lock_wait_are_not_cut_by_the_query_timeout) {
+  write("0001_slow.sql", "select pg_sleep(0.6);\ncreate table slow_done (id int);");
+  pgorm::connection quick{conninfo(), {.query_timeout = std::chrono::milliseconds(200)}};
+  // Another runner holds the lock for a while (the same key apply() computes).
+  pgorm::connection other = connect();
+  other.exec(
+      "select pg_advisory_lock(hashtextextended('pgorm_migrations:' || current_schema() || "
+      "'.pgorm_migrations', 0))");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    other.exec(
+        "select pg_advisory_unlock(hashtextextended('pgorm_migrations:' || current_schema() || "
+        "'.pgorm_migrations', 0))");
+  });
+  std::vector<pgorm::migrate::applied_migration> ran;
+  try {
+    ran = pgorm::migrate::apply(quick, dir_);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+  }
+  release.join();
+  ASSERT_EQ(ran.size(), 1U);
+  EXPECT_EQ(scalar("select to_regclass('slow_done') is null"), "f");
+
+  // With options::timeout, a migration that outlives it fails, is rolled back and recorded.
+  write("0002_stuck.sql", "create table stuck (id int);\nselect pg_sleep(30);");
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    pgorm::migrate::apply(conn(), dir_, {.timeout = std::chrono::milliseconds(300)});
+    ADD_FAILURE() << "the migration outlived its timeout";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0002_stuck.sql");
+    EXPECT_EQ(e.sqlstate(), "57014");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(scalar("select to_regclass('stuck') is null"), "t");
+  EXPECT_EQ(scalar("select success from pgorm_migrations where version = '0002'"), "f");
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
 }
 
 TEST_F(migrate_test, baseline_marks_without_running) {
