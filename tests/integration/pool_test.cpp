@@ -347,6 +347,39 @@ TEST_F(pool_test, no_session_state_reaches_the_next_borrower_by_any_route) {
   EXPECT_EQ(next_borrower(tenant), "");
 }
 
+// connect_options::statement_timeout and settings are the session's defaults (sent at
+// startup), so the reset after each borrower returns to them instead of dropping them.
+TEST_F(pool_test, connect_options_settings_survive_the_reset_for_every_borrower) {
+  const std::string path = "public, " + schema();
+  pgorm::pool db{conninfo(),
+                 {.max_size = 1,
+                  .connection = {.statement_timeout = 1234ms,
+                                 .settings = {{"search_path", path}, {"work_mem", "5MB"}}}}};
+  const auto check = [&](std::string_view route) {
+    auto l = db.acquire();
+    EXPECT_EQ(one_value(*l, "show statement_timeout"), "1234ms") << "after " << route;
+    EXPECT_EQ(one_value(*l, "show search_path"), path) << "after " << route;
+    EXPECT_EQ(one_value(*l, "show work_mem"), "5MB") << "after " << route;
+  };
+  check("start");
+  {
+    auto l = db.acquire();
+    l->exec("set statement_timeout = '9s'");
+    l->exec("set search_path = pg_catalog");
+    l->exec("reset work_mem");
+  }
+  check("a lease");
+  db.exec("select set_config('statement_timeout', '8s', false)", {});
+  check("pool::exec of set_config");
+  db.exec("set search_path = pg_catalog", {});
+  check("pool::exec of SET");
+  db.with_connection([](pgorm::connection& c) { c.exec("reset all"); });
+  check("with_connection");
+  // The server applies the statement_timeout it kept: a statement past it is cancelled.
+  EXPECT_THROW(db.exec("select pg_sleep(3)", {}), pgorm::query_canceled);
+  check("a cancelled statement");
+}
+
 // A per-call deadline covers the whole pool call; without one, connection.query_timeout.
 TEST_F(pool_test, per_call_timeouts_bound_the_whole_call) {
   pgorm::pool db{conninfo(), {.max_size = 1, .acquire_timeout = 30s}};
