@@ -61,7 +61,9 @@ fi
 build="${PGORM_FUZZ_BUILD:-$root/build/fuzz}"
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
 cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
-cmake --build "$build" --target $(printf '%s_fuzzer ' "${targets[@]}")
+fuzzers=()
+for target in "${targets[@]}"; do fuzzers+=("${target}_fuzzer"); done
+cmake --build "$build" --target "${fuzzers[@]}"
 
 failed=()
 for target in "${targets[@]}"; do
