@@ -51,7 +51,7 @@ struct pool_options {
   /// connection.connect_timeout, and throws connection_error when it cannot. true: nothing is
   /// opened until the first acquire.
   bool lazy = false;
-  /// An idle connection unused longer than this is checked with a round trip (`select 1`) on
+  /// An idle connection unused longer than this is checked with a round trip (an empty query) on
   /// acquire; a dead one is replaced without the caller seeing an error. The check only gets
   /// what is left of the acquire's deadline, so it never makes an acquire overshoot it.
   std::chrono::milliseconds health_check_after{500};
