@@ -300,13 +300,15 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
   std::unique_lock lock(mu);
   const std::uint64_t failures_before = failure_count;
   bool counted_waiting = false;
+  bool unanswered_check = false;  // a health check of this acquire ran out of time
   const auto stop_waiting = [&] {
     if (counted_waiting) --waiting;
     counted_waiting = false;
   };
   const auto give_up = [&](clock::time_point now) {  // with mu held; throws pool_timeout
     pool_timeout_reason reason = pool_timeout_reason::exhausted;
-    if (failures > 0 && in_use < options.max_size) {
+    // A server that left a health check unanswered is as unreachable as one that refuses.
+    if ((failures > 0 && in_use < options.max_size) || unanswered_check) {
       reason = pool_timeout_reason::unreachable;
     } else if (connecting > 0) {
       reason = pool_timeout_reason::connecting;
@@ -357,6 +359,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
         // connection when it fails or runs out of time: its state is then unknown).
         ok = pc->conn.ping(std::chrono::ceil<milliseconds>(deadline - now));
         out_of_time = !ok && clock::now() >= deadline;
+        unanswered_check = unanswered_check || out_of_time;
         lock.lock();
       }
       if (!ok) {

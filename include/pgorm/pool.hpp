@@ -81,8 +81,10 @@ struct pool_options {
 
 /// Why an acquire gave up: see pool_timeout::reason().
 enum class pool_timeout_reason {
-  exhausted,    ///< all max_size connections stayed in use for the whole acquire_timeout
-  unreachable,  ///< no new connection could be opened (the last attempt failed)
+  exhausted,  ///< all max_size connections stayed in use for the whole acquire_timeout
+  /// No new connection could be opened (the last attempt failed), or the server left a health
+  /// check of an idle connection unanswered until the acquire's deadline.
+  unreachable,
   /// A connection attempt was still running when the acquire gave up (a server slow to accept,
   /// within connection.connect_timeout); its connection goes to the pool for the next caller.
   connecting,

@@ -576,4 +576,36 @@ TEST_F(pool_server_fault, a_handshake_slower_than_the_acquire_timeout_is_not_a_f
   expect_pool_matches_backends(db, name, pg().conninfo());
 }
 
+// An idle connection whose link is black-holed: its health check gets what is left of the
+// acquire's deadline, not a minimum of its own, and the acquire ends on time as unreachable; the
+// connection, its state unknown, is dropped.
+TEST_F(pool_server_fault, a_black_holed_idle_connection_costs_the_acquire_its_deadline_only) {
+  const std::string name = app("blackhole", pg().conninfo());
+  pgorm::fault::tcp_proxy proxy{pg().port()};
+  const std::string info =
+      fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres application_name={}",
+                  proxy.port(), name);
+  auto events = std::make_shared<event_log>();
+  pgorm::pool db{info,
+                 {.max_size = 1, .health_check_after = 0ms, .connection = {.events = events}}};
+  proxy.set_mode(pgorm::fault::tcp_proxy::mode::stall);
+  const auto start = clock_type::now();
+  try {
+    auto l = db.acquire(300ms);
+    FAIL() << "acquired a black-holed connection";
+  } catch (const pgorm::pool_timeout& e) {
+    EXPECT_GE(ms_since(start), 300);
+    EXPECT_LT(ms_since(start), 3000);
+    EXPECT_EQ(e.reason(), pgorm::pool_timeout_reason::unreachable);
+  }
+  EXPECT_EQ(events->details(pgorm::pool_event_kind::evict), std::vector<std::string>{"unchecked"});
+  const auto s = db.stats();
+  EXPECT_EQ(s.total_closed, 1U);
+  EXPECT_EQ(s.idle, 0U);
+  EXPECT_EQ(s.total_connect_failures, 0U);
+  proxy.set_mode(pgorm::fault::tcp_proxy::mode::pass);
+  EXPECT_EQ(db.exec("select 1", {}).value(0, 0), "1");
+  expect_pool_matches_backends(db, name, pg().conninfo());
+}
+
 }  // namespace
