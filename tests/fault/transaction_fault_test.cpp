@@ -167,21 +167,26 @@ TEST_F(tx_fault, a_fatal_error_during_commit_is_commit_outcome_unknown) {
   const int pid = victim.backend_pid();
   std::atomic<bool> terminated{false};
   std::thread admin([&] {
-    pgorm::connection a = connect();
-    const pgorm::param p = pgorm::param::text(std::to_string(pid));
-    // Wait (generously) until the victim sleeps inside COMMIT, then terminate it.
-    const auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < give_up) {
-      const auto r = a.exec(
-          "select count(*) from pg_stat_activity where pid = $1::int and wait_event = 'PgSleep' "
-          "and query ilike 'commit%'",
-          {p});
-      if (r.value(0, 0) == "1") {
-        a.exec("select pg_terminate_backend($1::int)", {p});
-        terminated = true;
-        return;
+    try {
+      pgorm::connection a = connect();
+      const std::string pid_text = std::to_string(pid);  // outlives the param that views it
+      const pgorm::param p = pgorm::param::text(pid_text);
+      // Wait (generously) until the victim sleeps inside COMMIT, then terminate it.
+      const auto give_up = std::chrono::steady_clock::now() + 30s;
+      while (std::chrono::steady_clock::now() < give_up) {
+        const auto r = a.exec(
+            "select count(*) from pg_stat_activity where pid = $1::int and wait_event = "
+            "'PgSleep' and query ilike 'commit%'",
+            {p});
+        if (r.value(0, 0) == "1") {
+          a.exec("select pg_terminate_backend($1::int)", {p});
+          terminated = true;
+          return;
+        }
+        std::this_thread::sleep_for(20ms);
       }
-      std::this_thread::sleep_for(20ms);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the admin connection failed: " << e.what();
     }
   });
   const auto start = std::chrono::steady_clock::now();
