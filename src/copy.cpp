@@ -59,12 +59,14 @@ void flush_within(connection& conn, PGconn* c, const deadline& d, std::string_vi
   for (;;) {
     const int flushed = PQflush(c);
     if (flushed == 0) return;
-    if (flushed < 0) throw_connection_error(c, "sending COPY data failed", {});
+    if (flushed < 0)
+      throw_connection_error(c, "sending COPY data failed", connection_access::secrets(conn));
     io_watch w{PQsocket(c), io_wait::read_write};
     if (wait_io(std::span<io_watch>(&w, 1), d) != wait_status::ready) {
       abandon_at_deadline(conn, d, what);
     }
-    if (PQconsumeInput(c) == 0) throw_connection_error(c, "sending COPY data failed", {});
+    if (PQconsumeInput(c) == 0)
+      throw_connection_error(c, "sending COPY data failed", connection_access::secrets(conn));
   }
 }
 
@@ -175,8 +177,8 @@ copy_in_stream::copy_in_stream(connection& conn, std::string_view sql,
   if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
     open_ = false;
     try {
-      if (!r) throw_connection_error(c, "starting COPY failed", {});
-      throw_result_error(r.get(), c, sql_, {}, {});
+      if (!r) throw_connection_error(c, "starting COPY failed", connection_access::secrets(*conn_));
+      throw_result_error(r.get(), c, sql_, {}, connection_access::secrets(*conn_));
     } catch (...) {
       report_->failed(std::current_exception());
       throw;
@@ -196,7 +198,7 @@ void copy_in_stream::put(std::string_view bytes) {
     const int queued = PQputCopyData(c, bytes.data(), static_cast<int>(n));
     if (queued < 0) {
       open_ = false;
-      throw_connection_error(c, "sending COPY data failed", {});
+      throw_connection_error(c, "sending COPY data failed", connection_access::secrets(*conn_));
     }
     if (queued == 0) {
       // Non-blocking: libpq's buffer is full until the socket takes some of it.
@@ -218,7 +220,8 @@ std::int64_t copy_in_stream::finish() {
     open_ = false;
     for (;;) {
       const int ended = PQputCopyEnd(c, nullptr);
-      if (ended < 0) throw_connection_error(c, "ending COPY failed", {});
+      if (ended < 0)
+        throw_connection_error(c, "ending COPY failed", connection_access::secrets(*conn_));
       if (ended == 1) break;
       flush_within(*conn_, c, deadline_, "COPY");
     }
@@ -226,8 +229,9 @@ std::int64_t copy_in_stream::finish() {
     std::int64_t rows = 0;
     command cmd(*conn_, deadline_, sql_);
     const result_ptr failed = drain(cmd, &rows);
-    if (failed) throw_result_error(failed.get(), c, sql_, {}, {});
-    if (PQstatus(c) != CONNECTION_OK) throw_connection_error(c, "COPY failed", {});
+    if (failed) throw_result_error(failed.get(), c, sql_, {}, connection_access::secrets(*conn_));
+    if (PQstatus(c) != CONNECTION_OK)
+      throw_connection_error(c, "COPY failed", connection_access::secrets(*conn_));
     report_->succeeded(rows);
     return rows;
   } catch (...) {
@@ -286,18 +290,21 @@ std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_
   const deadline d = connection_access::call_deadline(conn, timeout);
   {
     result_ptr r(connection_access::run_simple(conn, sql, d));
-    if (!r) throw_connection_error(c, "starting COPY failed", {});
-    if (PQresultStatus(r.get()) != PGRES_COPY_OUT) throw_result_error(r.get(), c, sql, {}, {});
+    if (!r) throw_connection_error(c, "starting COPY failed", connection_access::secrets(conn));
+    if (PQresultStatus(r.get()) != PGRES_COPY_OUT)
+      throw_result_error(r.get(), c, sql, {}, connection_access::secrets(conn));
   }
   command cmd(conn, d, sql);
   for (;;) {
     char* buffer = nullptr;
     const int n = PQgetCopyData(c, &buffer, 1);  // async: never blocks
     if (n == -1) break;                          // done: the final result follows
-    if (n < -1) throw_connection_error(c, "receiving COPY data failed", {});
+    if (n < -1)
+      throw_connection_error(c, "receiving COPY data failed", connection_access::secrets(conn));
     if (n == 0) {
       if (!cmd.await_input()) break;  // the deadline passed: the COPY was cancelled
-      if (PQconsumeInput(c) == 0) throw_connection_error(c, "receiving COPY data failed", {});
+      if (PQconsumeInput(c) == 0)
+        throw_connection_error(c, "receiving COPY data failed", connection_access::secrets(conn));
       continue;
     }
     std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
@@ -313,7 +320,7 @@ std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_
   }
   std::int64_t rows = 0;
   const result_ptr failed = drain(cmd, &rows);
-  if (failed) throw_result_error(failed.get(), c, sql, {}, {});
+  if (failed) throw_result_error(failed.get(), c, sql, {}, connection_access::secrets(conn));
   return rows;
 }
 

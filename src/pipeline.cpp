@@ -50,7 +50,8 @@ std::string what_of(const std::exception_ptr& error) {
 
 // PQsendQueryParams wants parallel arrays; text values must be NUL-terminated (libpq reads
 // them with strlen), binary ones are taken by length.
-void send_one(PGconn* c, const detail::pipeline_slot& slot) {
+void send_one(PGconn* c, const detail::pipeline_slot& slot,
+              const std::vector<std::string>& secrets) {
   const std::span<const param> params = slot.params.params();
   const std::size_t n = params.size();
   // Up to 16 parameters on the stack; more in vectors.
@@ -103,7 +104,7 @@ void send_one(PGconn* c, const detail::pipeline_slot& slot) {
     sent = PQsendQueryPrepared(c, slot.prepared.c_str(), static_cast<int>(n), values, lengths,
                                formats, 1);
   }
-  if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", {});
+  if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", secrets);
 }
 
 // Leaves pipeline mode behind when run() ends early (an exception: a broken link, the deadline):
@@ -173,12 +174,14 @@ void pipeline::run(std::chrono::milliseconds timeout) {
   };
 
   PGconn* c = conn_->native_handle();
+  // Every error message is scrubbed of the connection's secrets, as the connection's own are.
+  const std::vector<std::string>& secrets = detail::connection_access::secrets(*conn_);
   // One budget for the whole run: preparing, sending and every result.
   const detail::deadline d = detail::connection_access::call_deadline(*conn_, timeout);
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
     try {
       if (c == nullptr) throw connection_error("pgorm: pipeline::run() on a closed connection");
-      detail::throw_connection_error(c, "pipeline::run() on a broken connection", {});
+      detail::throw_connection_error(c, "pipeline::run() on a broken connection", secrets);
     } catch (...) {
       settle_rest(std::current_exception());
       throw;
@@ -264,7 +267,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     detail::before_send(*conn_, d);
     pipeline_mode_guard guard{*conn_};
     if (PQenterPipelineMode(c) != 1) {
-      detail::throw_connection_error(c, "pipeline: cannot enter pipeline mode", {});
+      detail::throw_connection_error(c, "pipeline: cannot enter pipeline mode", secrets);
     }
 
     std::size_t next_sync = 0;
@@ -273,9 +276,10 @@ void pipeline::run(std::chrono::milliseconds timeout) {
         reports[i] = std::make_unique<detail::statement_report>(*conn_, slots[i]->sql,
                                                                 slots[i]->params.params());
       }
-      send_one(c, *slots[i]);
+      send_one(c, *slots[i], secrets);
       if (syncs[next_sync] == i + 1) {
-        if (PQpipelineSync(c) != 1) detail::throw_connection_error(c, "pipeline: sync failed", {});
+        if (PQpipelineSync(c) != 1)
+          detail::throw_connection_error(c, "pipeline: sync failed", secrets);
         ++next_sync;
       }
     }
@@ -289,7 +293,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     std::size_t failed = none_failed;
     while (batches_left > 0) {
       const int flushed = PQflush(c);
-      if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", {});
+      if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", secrets);
       int nulls = 0;
       while (batches_left > 0 && PQisBusy(c) == 0 && nulls < 2) {
         PGresult* r = PQgetResult(c);
@@ -354,7 +358,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
             break;
           default:
             try {
-              detail::throw_result_error(r, c, slot.sql, slot.params.params(), {});
+              detail::throw_result_error(r, c, slot.sql, slot.params.params(), secrets);
             } catch (...) {
               slot.error = std::current_exception();
             }
@@ -374,7 +378,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
           detail::abandon_at_deadline(*conn_, d, "pipeline");
         }
         if (PQconsumeInput(c) == 0) {
-          detail::throw_connection_error(c, "pipeline: receiving results failed", {});
+          detail::throw_connection_error(c, "pipeline: receiving results failed", secrets);
         }
       }
     }

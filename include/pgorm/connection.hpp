@@ -203,7 +203,7 @@ struct connect_options {
   std::chrono::milliseconds query_timeout{std::chrono::seconds(30)};
   /// How long a call waits, after its deadline, for the server to acknowledge the cancel
   /// request and end the statement before the connection is closed instead.
-  std::chrono::milliseconds cancel_grace{100};
+  std::chrono::milliseconds cancel_grace{80};
   /// Prepare each distinct SQL text with parameters once per connection, under a name derived
   /// from the text, and reuse it. false: only unnamed statements (for PgBouncer in
   /// transaction mode, where a prepared statement may vanish between two queries).
@@ -470,10 +470,15 @@ namespace detail {
 /// replaced by "***", and any password in a URL's user-info removed.
 std::string redact_conninfo(std::string_view conninfo);
 
-/// Every spelling of a secret in `conninfo` (raw and percent-decoded), to scrub from messages.
+/// Every spelling of a secret in `conninfo` (raw and percent-decoded), each once, to scrub from
+/// messages.
 std::vector<std::string> conninfo_secrets(std::string_view conninfo);
 
-/// Returns `text` with every occurrence of each non-empty secret replaced by "***".
+/// Returns `text` with the non-empty secrets masked as "***", in one pass over `text` that
+/// never searches a mask again. A secret of 4 bytes or more is masked wherever it occurs; a
+/// shorter one only where it stands as a value: each neighbour is the start or end of `text`,
+/// ASCII white space or one of " ' = : @ ? & , ( ) [ ]. Occurrences that overlap become one
+/// "***".
 std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace detail

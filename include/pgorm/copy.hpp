@@ -230,13 +230,20 @@ std::string copy_in_sql(const copy_mask<T>& mask) {
 /// to stay in cache.
 inline constexpr std::size_t copy_chunk_bytes = 256 * 1024;
 
+/// The deadline of one COPY call: `timeout`, else the connection's default.
+inline deadline copy_deadline(const connection& conn, std::chrono::milliseconds timeout) noexcept {
+  return deadline::after(timeout.count() > 0 ? timeout : conn.default_timeout());
+}
+
 /// copy_in with an explicit column mask (insert() uses it to leave "not set" defaults out).
 template <class T, class R>
-std::int64_t copy_in_masked(connection& conn, R&& rows, const copy_mask<T>& mask) {
+std::int64_t copy_in_masked(connection& conn, R&& rows, const copy_mask<T>& mask,
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+  const deadline d = copy_deadline(conn, timeout);
   std::int16_t fields = 0;
   for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
   const copy_oids<T> oids = copy_lookup_oids<T>(conn, mask);
-  copy_in_stream stream(conn, copy_in_sql<T>(mask));
+  copy_in_stream stream(conn, copy_in_sql<T>(mask), d.as_timeout());
   byte_buffer out;
   out.reserve(copy_chunk_bytes + 4096);
   copy_write_header(out);
@@ -275,7 +282,8 @@ void copy_read_field(const std::optional<std::string_view>& bytes, oid type, F& 
 /// are matched and type-checked first, as row_reader does, from a LIMIT 0 run of the query.
 template <class Row, class F>
 std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<const param> params,
-                            F& fn) {
+                            F& fn,
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   static_assert(reflectable<Row> && !has_pg_type<Row>,
                 "pgorm: copy_out() reads rows into a struct of columns (matched by name); "
                 "select a struct, or use all()/each() for tuples and single values");
@@ -283,7 +291,8 @@ std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<co
     std::string shape_sql = "SELECT * FROM (";
     shape_sql += sql;
     shape_sql += ") AS pgorm_copy LIMIT 0";
-    const result shape = conn.exec(shape_sql, params, data_format::binary);
+    const deadline d = copy_deadline(conn, timeout);
+    const result shape = conn.exec(shape_sql, params, data_format::binary, d.as_timeout());
     element_mapper<Row> mapper;
     mapper.prepare(shape, 0, shape.columns(), true);
     const auto width = static_cast<std::size_t>(shape.columns());
@@ -305,7 +314,8 @@ std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<co
       fn(std::as_const(row));
     };
     const std::int64_t n = copy_out_chunks(
-        conn, copy_sql, [&](std::string_view chunk) { decoder.feed(chunk, on_row, width); });
+        conn, copy_sql, [&](std::string_view chunk) { decoder.feed(chunk, on_row, width); },
+        d.as_timeout());
     decoder.finish();
     return n;
   } else {
@@ -329,9 +339,14 @@ std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<co
 /// error (unique_violation, not_null_violation, ...) or conversion_error from a codec; the
 /// connection stays usable either way. Runs inside the current transaction, if any.
 ///
+/// `timeout` bounds the whole call (zero: the connection's connect_options::query_timeout).
+/// Past it the COPY is cancelled on the server, the connection is closed (data buffered on
+/// the way would still arrive) and connection_error is thrown; nothing is written.
+///
 /// Example: `std::int64_t n = pgorm::copy_in(conn, users);  // std::vector<User>`
 template <class R>
-std::int64_t copy_in(connection& conn, R&& rows) {
+std::int64_t copy_in(connection& conn, R&& rows,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   static_assert(std::ranges::input_range<R>,
                 "pgorm: copy_in() takes a range of structs, e.g. std::vector<User>");
   if constexpr (std::ranges::input_range<R>) {
@@ -339,7 +354,7 @@ std::int64_t copy_in(connection& conn, R&& rows) {
     static_assert(reflectable<T>, "pgorm: copy_in() takes a range of structs that map to a table");
     if constexpr (reflectable<T>) {
       static constexpr detail::copy_mask<T> mask = detail::copy_default_mask<T>();
-      return detail::copy_in_masked<T>(conn, std::forward<R>(rows), mask);
+      return detail::copy_in_masked<T>(conn, std::forward<R>(rows), mask, timeout);
     }
   }
   return 0;
@@ -352,17 +367,21 @@ std::int64_t copy_in(connection& conn, R&& rows) {
 ///
 /// Throws conversion_error / unexpected_null as row mapping does (checked before any row
 /// arrives), sql_error for server errors. Costs one extra round trip to check the columns.
+/// `timeout` bounds the whole call (zero: the connection's default); past it the COPY is
+/// cancelled on the server and query_canceled thrown (the connection stays usable), or the
+/// connection closed when the server does not answer in time.
 ///
 /// Example: `pgorm::copy_out<User>(conn, [&](const User& u) { out.push_back(u); });`
 template <class T, class F>
-std::int64_t copy_out(connection& conn, F&& fn) {
+std::int64_t copy_out(connection& conn, F&& fn,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   static_assert(reflectable<T>, "pgorm: copy_out<T>() reads T's table; T must map to a table");
   if constexpr (reflectable<T>) {
     std::string sql = "SELECT ";
     sql += table<T>::select_list;
     sql += " FROM ";
     sql += table<T>::qualified_name;
-    return detail::copy_out_query<T>(conn, sql, {}, fn);
+    return detail::copy_out_query<T>(conn, sql, {}, fn, timeout);
   }
   return 0;
 }
@@ -381,9 +400,10 @@ requires requires(const Q& q) {
   typename Q::row_type;
   { q.to_sql() } -> std::same_as<statement>;
 }
-std::int64_t copy_out(connection& conn, const Q& query, F&& fn) {
+std::int64_t copy_out(connection& conn, const Q& query, F&& fn,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   const statement s = query.to_sql();
-  return detail::copy_out_query<typename Q::row_type>(conn, s.sql, s.params.params(), fn);
+  return detail::copy_out_query<typename Q::row_type>(conn, s.sql, s.params.params(), fn, timeout);
 }
 
 }  // namespace pgorm

@@ -10,6 +10,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -24,6 +25,7 @@
 #include "pgorm/pipeline.hpp"
 #include "pgorm/query.hpp"
 #include "support/db_test.hpp"
+#include "support/schema.hpp"
 
 namespace {
 
@@ -196,6 +198,18 @@ TEST_F(engine_test, a_copy_out_deadline_cancels_the_copy_and_keeps_the_connectio
                    [&](std::string_view chunk) { data.append(chunk); }),
                pgorm::query_canceled);
   EXPECT_EQ(c.exec("select 6").value(0, 0), "6");
+}
+
+TEST_F(engine_test, a_copy_in_deadline_holds_while_the_table_is_locked) {
+  conn().exec(qt::ddl);
+  pgorm::connection holder = connect();
+  holder.exec("begin");
+  holder.exec("lock table account in access exclusive mode");
+  pgorm::connection c = patient();
+  const std::vector<qt::Account> rows{{0, 1, "github", "a", std::nullopt}};
+  EXPECT_THROW(pgorm::copy_in(c, rows, 300ms), pgorm::query_canceled);
+  holder.exec("rollback");
+  EXPECT_EQ(c.exec("select count(*) from account").value(0, 0), "0");
 }
 
 // ---- cancellation
