@@ -37,7 +37,7 @@ bool is_cancelled(const PGresult* r) noexcept {
 
 }  // namespace
 
-void before_send(connection& conn, const deadline& d) {
+void before_send_slow(connection& conn, const deadline& d) {
   cancel_state* cs = connection_access::cancels(conn);
   if (cs == nullptr) return;
   if (cs->uncertain.load(std::memory_order_acquire)) [[unlikely]] {
@@ -93,20 +93,47 @@ void abandon_at_deadline(connection& conn, const deadline& d, std::string_view w
 command::command(connection& conn, const deadline& d, std::string_view sql) noexcept
     : conn_(&conn), pq_(connection_access::handle(conn)), deadline_(d), sql_(sql) {}
 
-command::~command() {
-  for (PGresult* r : pending_) PQclear(r);
+command::command(just_sent_t /*tag*/, connection& conn, const deadline& d,
+                 std::string_view sql) noexcept
+    : conn_(&conn),
+      pq_(connection_access::handle(conn)),
+      deadline_(d),
+      sql_(sql),
+      just_sent_(true) {}
+
+void command::clear_pending() noexcept {
+  for (std::size_t i = pending_next_; i < pending_.size(); ++i) PQclear(pending_[i]);
+  pending_.clear();
+  pending_next_ = 0;
 }
 
 PGresult* command::next() {
   if (cancelled_) return take_pending();
   for (;;) {
-    const io_wait w = pq_step(pq_, input_ready_);
+    // pq_step() without the flush once the command has left libpq's buffer: nothing else is
+    // sent during a command, so one flush that succeeded is the last.
+    io_wait w = io_wait::none;
+    if (just_sent_) {
+      // Nothing of this command's answer can be in libpq's buffer yet: only flush, then wait
+      // (sparing a parse of an empty buffer per statement).
+      just_sent_ = false;
+      const int flushed = PQflush(pq_);
+      output_pending_ = flushed == 1;
+      w = flushed < 0 ? io_wait::none : flushed == 1 ? io_wait::read_write : io_wait::read;
+    } else if (output_pending_) {
+      w = pq_step(pq_, input_ready_);
+      if (w != io_wait::read_write) output_pending_ = false;
+    } else if (input_ready_ && PQconsumeInput(pq_) == 0) {
+      w = io_wait::none;  // PQgetResult() reports the failure
+    } else {
+      w = PQisBusy(pq_) == 1 ? io_wait::read : io_wait::none;
+    }
     if (w == io_wait::none) {
       input_ready_ = false;
       return PQgetResult(pq_);
     }
     io_watch watch{PQsocket(pq_), w};
-    if (wait_io(std::span<io_watch>(&watch, 1), deadline_) == wait_status::ready) {
+    if (wait_one(watch, deadline_) == wait_status::ready) {
       input_ready_ = true;
       continue;
     }
@@ -123,6 +150,19 @@ bool command::await_input() {
   if (wait_io(std::span<io_watch>(&watch, 1), deadline_) == wait_status::ready) return true;
   if (!cancel_and_collect()) throw_dead("the server did not end it within the cancel grace period");
   return false;
+}
+
+PGresult* command::single() {
+  PGresult* first = next();
+  if (first == nullptr) return nullptr;
+  const ExecStatusType status = PQresultStatus(first);
+  if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+    return first;
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> kept(first, &PQclear);
+  // One statement: its result, then the end of the command (normally in the same packet).
+  while (PGresult* extra = next()) PQclear(extra);
+  return kept.release();
 }
 
 PGresult* command::last() {
@@ -151,10 +191,7 @@ void command::drain() {
 void command::abandon() noexcept {
   if (cancelled_ || connection_access::handle(*conn_) == nullptr) return;
   if (PQstatus(pq_) != CONNECTION_OK) return;
-  if (cancel_and_collect()) {
-    for (PGresult* r : pending_) PQclear(r);
-    pending_.clear();
-  }
+  if (cancel_and_collect()) clear_pending();
 }
 
 bool command::cancel_and_collect() noexcept {
@@ -226,21 +263,18 @@ bool command::cancel_and_collect() noexcept {
   closed_ = true;
   connection_access::close(*conn_);
   if (!ended) {
-    for (PGresult* r : pending_) PQclear(r);
-    pending_.clear();
+    clear_pending();
     return false;
   }
   return true;
 }
 
 PGresult* command::take_pending() {
-  if (pending_.empty()) return nullptr;
-  PGresult* r = pending_.front();
-  pending_.pop_front();
+  if (pending_next_ == pending_.size()) return nullptr;
+  PGresult* r = pending_[pending_next_++];
   if (is_cancelled(r)) {
     PQclear(r);
-    for (PGresult* rest : pending_) PQclear(rest);
-    pending_.clear();
+    clear_pending();
     throw_deadline_canceled(deadline_.budget(), sql_, closed_);
   }
   return r;

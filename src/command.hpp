@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,7 +58,15 @@ struct connection_access {
 /// Waits (within `d`) until every cancel request other threads started on `conn` has been
 /// acknowledged, so that none can reach the statement about to be sent. Closes the connection
 /// and throws connection_error when `d` passes first. Call before sending each command.
-void before_send(connection& conn, const deadline& d);
+void before_send_slow(connection& conn, const deadline& d);
+inline void before_send(connection& conn, const deadline& d) {
+  // One load when no other thread has a cancel request out (always, but for cancel() users).
+  const cancel_state* cs = connection_access::cancels(conn);
+  if (cs != nullptr && (cs->in_flight.load(std::memory_order_acquire) != 0 ||
+                        cs->uncertain.load(std::memory_order_acquire))) [[unlikely]] {
+    before_send_slow(conn, d);
+  }
+}
 
 /// A COPY or pipeline passed its deadline `d`: the statement running on the server is cancelled
 /// (within connect_options::cancel_grace), the connection closed (what is still on its way
@@ -76,9 +83,16 @@ void before_send(connection& conn, const deadline& d);
 class command {
  public:
   command(connection& conn, const deadline& d, std::string_view sql) noexcept;
+  /// A command that was sent this moment: its first wait skips looking for a result that
+  /// cannot have arrived yet.
+  struct just_sent_t {};
+  static constexpr just_sent_t just_sent{};
+  command(just_sent_t, connection& conn, const deadline& d, std::string_view sql) noexcept;
   command(const command&) = delete;
   command& operator=(const command&) = delete;
-  ~command();
+  ~command() {
+    if (!pending_.empty()) clear_pending();
+  }
 
   /// The next result (owned by the caller), or nullptr at the end of the command. A COPY
   /// result (PGRES_COPY_IN/OUT) is returned like any other; the COPY is the caller's to run.
@@ -90,6 +104,8 @@ class command {
   /// The first error result of the command, else its last result, after reading it to its end
   /// (what PQexec() returns, within the deadline).
   PGresult* last();
+  /// The result of a single statement (extended protocol), after reading the command to its end.
+  PGresult* single();
   /// Reads the rest of the command and drops it.
   void drain();
   /// Gives the command up (the caller failed, e.g. a row callback threw): cancels it on the
@@ -104,6 +120,7 @@ class command {
   // grace period; returns false (connection closed) when that fails.
   bool cancel_and_collect() noexcept;
   PGresult* take_pending();
+  void clear_pending() noexcept;
   [[noreturn]] void throw_dead(std::string_view why);
 
   connection* conn_;
@@ -111,9 +128,14 @@ class command {
   deadline deadline_;
   std::string_view sql_;
   bool input_ready_ = false;
+  bool output_pending_ = true;  // the command may still sit in libpq's output buffer
+  bool just_sent_ = false;
   bool cancelled_ = false;  // the deadline passed: results come from pending_
   bool closed_ = false;     // ... and the connection was closed
-  std::deque<PGresult*> pending_;
+  // Results collected after the deadline, handed out from pending_next_. A vector, not a deque:
+  // an empty vector allocates nothing, and a command is made for every statement.
+  std::vector<PGresult*> pending_;
+  std::size_t pending_next_ = 0;
 };
 
 }  // namespace pgorm::detail

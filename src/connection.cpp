@@ -665,7 +665,7 @@ pg_result* connection::run_simple(std::string_view sql, const detail::deadline& 
   if (PQsendQuery(conn, c_sql(sql)) != 1) {
     detail::throw_connection_error(conn, "sending the query failed", secrets_);
   }
-  detail::command cmd(*this, d, sql);
+  detail::command cmd(detail::command::just_sent, *this, d, sql);
   return cmd.last();
 }
 
@@ -840,6 +840,15 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
                                                           std::span<const param> params,
                                                           const param_arrays& a,
                                                           const detail::deadline& d) {
+  // The statement used last (the front of the LRU list) again: a loop or a hot path repeats
+  // one statement, and comparing it directly skips hashing and the map lookup.
+  if (!cache_->lru.empty()) {
+    statement_entry& last = cache_->lru.front();
+    if (last.types.size() == static_cast<std::size_t>(a.count) && last.sql == sql &&
+        std::equal(last.types.begin(), last.types.end(), a.types)) {
+      return &last;
+    }
+  }
   std::uint64_t h = cache_->hash(sql, a.types, a.count);
   statement_entry* entry = nullptr;
   auto found = cache_->find(h, sql, a.types, a.count, entry);
@@ -859,8 +868,8 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
   }
   pg_result* prep = nullptr;
   {
-    detail::command cmd(*this, d, sql);
-    prep = cmd.last();
+    detail::command cmd(detail::command::just_sent, *this, d, sql);
+    prep = cmd.single();
   }
   const result prepared = check(prep, sql, params);
   const std::string evicted = cache_->add(h, sql, a.types, a.count, id, std::move(name));
@@ -916,8 +925,8 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
   const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
 
   const auto finish = [&]() -> pg_result* {
-    detail::command cmd(*this, d, sql);
-    return cmd.last();
+    detail::command cmd(detail::command::just_sent, *this, d, sql);
+    return cmd.single();
   };
   const auto unnamed = [&]() -> pg_result* {
     detail::before_send(*this, d);
@@ -986,7 +995,7 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
   // Single-row mode (libpq docs 34.6): one PGRES_SINGLE_TUPLE result per row, then a final
   // zero-row PGRES_TUPLES_OK, or an error.
   PQsetSingleRowMode(conn);
-  detail::command cmd(*this, d, sql);
+  detail::command cmd(detail::command::just_sent, *this, d, sql);
   while (PGresult* raw = cmd.next()) {
     const ExecStatusType status = PQresultStatus(raw);
     if (status == PGRES_SINGLE_TUPLE) {

@@ -28,7 +28,32 @@ short poll_events(io_wait what) noexcept {
 
 }  // namespace
 
+wait_status wait_one(io_watch& w, const deadline& d) {
+  // The common case (a command waiting for its result) without wait_io's bookkeeping.
+  pollfd fd{w.fd, poll_events(w.what), 0};
+  w.ready = false;
+  for (;;) {
+    int timeout_ms = -1;
+    if (d.bounded()) {
+      const auto left = d.left().count();
+      if (left <= 0) return wait_status::expired;
+      timeout_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
+    }
+    const int ready = ::poll(&fd, 1, timeout_ms);
+    if (ready > 0) {
+      w.ready = true;
+      return wait_status::ready;
+    }
+    if (ready < 0 && errno != EINTR) {
+      throw connection_error(
+          fmt::format("pgorm: waiting for the server failed: poll(): {}", std::strerror(errno)));
+    }
+    if (ready == 0 && d.passed()) return wait_status::expired;
+  }
+}
+
 wait_status wait_io(std::span<io_watch> watches, const deadline& d, int interrupt_fd) {
+  if (watches.size() == 1 && interrupt_fd < 0) return wait_one(watches[0], d);
   // At most the connection, a cancel request and the interrupt descriptor.
   std::array<pollfd, 4> fds{};
   if (watches.size() + 1 > fds.size()) {

@@ -44,6 +44,9 @@ enum class wait_status { ready, expired, interrupted };
 /// (when >= 0) becomes readable. Throws connection_error when poll() itself fails.
 wait_status wait_io(std::span<io_watch> watches, const deadline& d, int interrupt_fd = -1);
 
+/// wait_io() for one descriptor and no interrupt.
+wait_status wait_one(io_watch& w, const deadline& d);
+
 /// One non-blocking step for the command in flight on `conn` (in non-blocking mode): flushes
 /// what libpq has queued and reads what has arrived. `input_ready`: the last wait reported the
 /// socket ready (libpq is asked to read only then, sparing a system call per statement).
