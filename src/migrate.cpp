@@ -26,12 +26,11 @@ using pgorm::detail::quote_identifier;
 
 constexpr oid bytea_oid = 17;
 
-// The deadline of a migration's own statements: options::timeout, or, for its zero, none in
-// practice. A zero passed to connection::exec would mean the connection's query_timeout (30 s
-// by default), which a long CREATE INDEX or data migration must not be cut by.
+// The deadline of a migration's own statements: options::timeout, or, for its zero, none. A
+// zero passed to connection::exec would mean the connection's query_timeout (30 s by default),
+// which a long CREATE INDEX or data migration must not be cut by.
 std::chrono::milliseconds migration_timeout(const options& opts) {
-  return opts.timeout.count() > 0 ? opts.timeout
-                                  : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+  return opts.timeout.count() > 0 ? opts.timeout : pgorm::no_timeout;
 }
 
 // Versions compare as numbers of any width: "0010" after "9", "20240101000000" after "0003".

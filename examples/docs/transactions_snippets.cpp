@@ -4,6 +4,7 @@
 // tools/check_docs.py. User, Session and Account are the schema of docs/queries.md
 // (schema.hpp); the regions are at global scope because counter's table_traits must be.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,3 +83,27 @@ void record(pgorm::connection& conn, const User& maybe_duplicate, const Account&
   });
 }
 // doc-end(savepoint)
+
+// clang-format off
+// doc-begin(timeout)
+bool pay(pgorm::connection& conn, std::int64_t account) {
+  using namespace std::chrono_literals;
+  try {
+    conn.transaction(
+        [&](pgorm::transaction& tx) {
+          tx.update<Account>()
+              .set(pgorm::col<&Account::balance> = pgorm::col<&Account::balance> - 10)
+              .where(pgorm::col<&Account::id> == account)
+              .exec();
+          tx.exec("select pg_notify('payments', 'paid')", 100ms);  // its own, shorter deadline
+        },
+        {.retry = {.max_attempts = 5}, .timeout = 500ms});  // one budget for all of it
+    return true;
+  } catch (const pgorm::commit_outcome_unknown&) {
+    throw;  // the link broke during COMMIT: check before paying again
+  } catch (const pgorm::query_canceled&) {
+    return false;  // the 500 ms ran out: rolled back, nothing paid
+  }
+}
+// doc-end(timeout)
+// clang-format on

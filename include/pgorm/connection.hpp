@@ -274,7 +274,8 @@ class connection {
   /// server rejects a statement, connection_error when the connection fails. The deadline is
   /// connect_options::query_timeout.
   result exec(std::string_view sql);
-  /// exec(sql) with its own deadline (zero: none); see connect_options::query_timeout for what
+  /// exec(sql) with its own deadline (zero: the connection's default; pgorm::no_timeout: none);
+  /// see connect_options::query_timeout for what
   /// happens when it passes.
   ///
   /// Example: `conn.exec("vacuum analyze users", std::chrono::minutes(5));`
@@ -293,7 +294,8 @@ class connection {
   /// `timeout` passes before the result arrives, the statement is cancelled on the server and
   /// query_canceled is thrown; the connection stays usable. When the server does not answer the
   /// cancel within connect_options::cancel_grace, the connection is closed and connection_error
-  /// is thrown instead. A zero timeout means none.
+  /// is thrown instead. A zero timeout means the connection's default
+  /// (connect_options::query_timeout); pgorm::no_timeout means none.
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
               std::chrono::milliseconds timeout);
 
@@ -310,10 +312,10 @@ class connection {
   /// Runs DISCARD ALL (drops session state: settings, temp tables, prepared statements,
   /// advisory locks) and forgets the prepared-statement cache accordingly.
   void discard_all();
-  /// discard_all() within a deadline: when `timeout` passes first (a dead or black-holed
-  /// link), the connection is closed, without a cancel request (which would block on such a
-  /// link too), and connection_error is thrown. A zero timeout means none. The pool resets
-  /// returned connections this way (pool_options::reset_timeout).
+  /// discard_all() within a deadline: when `timeout` passes first, the statement is cancelled
+  /// (query_canceled; the session was not reset) or, on a dead or black-holed link, the
+  /// connection is closed (connection_error). A zero timeout means the connection's default.
+  /// The pool resets returned connections this way (pool_options::reset_timeout).
   ///
   /// Example: `conn.discard_all(std::chrono::seconds(2));`
   void discard_all(std::chrono::milliseconds timeout);
@@ -357,7 +359,8 @@ class connection {
   /// the connection and propagates.
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row);
-  /// exec_each() with its own deadline for the whole stream (zero: none).
+  /// exec_each() with its own deadline for the whole stream (zero: the connection's default;
+  /// pgorm::no_timeout: none).
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout);

@@ -8,6 +8,16 @@
 #include <chrono>
 #include <limits>
 
+namespace pgorm {
+
+/// A per-call timeout meaning "no deadline at all", where a zero timeout means "the
+/// connection's default" (connect_options::query_timeout).
+///
+/// Example: `conn.exec("create index concurrently ...", pgorm::no_timeout);`
+inline constexpr std::chrono::milliseconds no_timeout = std::chrono::milliseconds::max();
+
+}  // namespace pgorm
+
 namespace pgorm::detail {
 
 using steady_clock = std::chrono::steady_clock;
@@ -17,10 +27,11 @@ class deadline {
  public:
   /// Unbounded.
   constexpr deadline() noexcept = default;
-  /// `budget` from now; a zero or negative budget means unbounded.
+  /// `budget` from now; a zero or negative budget, or pgorm::no_timeout, means unbounded.
   static deadline after(std::chrono::milliseconds budget) noexcept {
     deadline d;
-    if (budget.count() > 0) {
+    // Anything beyond a century is no deadline (and now() + budget must not overflow).
+    if (budget.count() > 0 && budget < std::chrono::hours(24 * 365 * 100)) {
       d.at_ = steady_clock::now() + budget;
       d.budget_ = budget;
       d.bounded_ = true;
