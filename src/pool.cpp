@@ -604,9 +604,18 @@ decltype(auto) run_leased(lease& l, F&& f) {
   }
 }
 
-// What is left of `deadline` for the statement, at least 1 ms (0 would mean "no deadline").
-milliseconds left_until(clock::time_point deadline) {
-  return std::max(std::chrono::ceil<milliseconds>(deadline - clock::now()), milliseconds(1));
+// One pool call (exec, exec_each): borrow a connection, run `f(connection&, statement
+// timeout)` on it, give it back (reset when `reset`). A nonzero `timeout` is one budget for the
+// wait and the statement; zero leaves the wait to acquire_timeout and the statement to the
+// connection's query_timeout, pgorm::no_timeout the statement to no deadline at all.
+template <class F>
+decltype(auto) pool_call(detail::pool_state& state, bool reset, milliseconds timeout, F&& f) {
+  const detail::deadline budget = detail::deadline::after(timeout);
+  const milliseconds wait = budget.bounded() ? std::min(state.options.acquire_timeout, timeout)
+                                             : state.options.acquire_timeout;
+  lease l = state.acquire(wait, reset, std::source_location::current());
+  const milliseconds statement = budget.bounded() ? budget.as_timeout() : timeout;
+  return run_leased(l, [&](connection& c) -> decltype(auto) { return f(c, statement); });
 }
 
 }  // namespace
@@ -670,61 +679,55 @@ lease pool::acquire(std::chrono::milliseconds timeout, std::source_location wher
 }
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-  lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
-  return run_leased(l, [&](connection& c) { return c.exec(sql, params, result_format); });
+  return exec(sql, params, result_format, milliseconds(0));
 }
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format,
                   std::chrono::milliseconds timeout) {
-  if (timeout.count() <= 0) {
-    lease l =
-        state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
-    return run_leased(l,
-                      [&](connection& c) { return c.exec(sql, params, result_format, timeout); });
-  }
-  const auto deadline = clock::now() + timeout;
-  lease l = state_->acquire(std::min(state_->options.acquire_timeout, timeout), true,
-                            std::source_location::current());
-  return run_leased(
-      l, [&](connection& c) { return c.exec(sql, params, result_format, left_until(deadline)); });
+  return pool_call(*state_, true, timeout, [&](connection& c, milliseconds t) {
+    return c.exec(sql, params, result_format, t);
+  });
 }
 
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row) {
-  lease l = state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
-  run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row); });
+  exec_each(sql, params, result_format, on_row, milliseconds(0));
 }
 
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row,
                      std::chrono::milliseconds timeout) {
-  if (timeout.count() <= 0) {
-    lease l =
-        state_->acquire(state_->options.acquire_timeout, true, std::source_location::current());
-    run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row, timeout); });
-    return;
-  }
-  const auto deadline = clock::now() + timeout;
-  lease l = state_->acquire(std::min(state_->options.acquire_timeout, timeout), true,
-                            std::source_location::current());
-  run_leased(l, [&](connection& c) {
-    c.exec_each(sql, params, result_format, on_row, left_until(deadline));
+  pool_call(*state_, true, timeout, [&](connection& c, milliseconds t) {
+    c.exec_each(sql, params, result_format, on_row, t);
   });
 }
 
-result pool::exec(detail::builder_sql_t /*builder*/, std::string_view sql,
+result pool::exec(detail::builder_sql_t builder, std::string_view sql,
                   std::span<const param> params, data_format result_format) {
-  lease l =
-      state_->acquire(state_->options.acquire_timeout, false, std::source_location::current());
-  return run_leased(l, [&](connection& c) { return c.exec(sql, params, result_format); });
+  return exec(builder, sql, params, result_format, milliseconds(0));
+}
+
+result pool::exec(detail::builder_sql_t /*builder*/, std::string_view sql,
+                  std::span<const param> params, data_format result_format,
+                  std::chrono::milliseconds timeout) {
+  return pool_call(*state_, false, timeout, [&](connection& c, milliseconds t) {
+    return c.exec(sql, params, result_format, t);
+  });
+}
+
+void pool::exec_each(detail::builder_sql_t builder, std::string_view sql,
+                     std::span<const param> params, data_format result_format,
+                     const std::function<void(const result&)>& on_row) {
+  exec_each(builder, sql, params, result_format, on_row, milliseconds(0));
 }
 
 void pool::exec_each(detail::builder_sql_t /*builder*/, std::string_view sql,
                      std::span<const param> params, data_format result_format,
-                     const std::function<void(const result&)>& on_row) {
-  lease l =
-      state_->acquire(state_->options.acquire_timeout, false, std::source_location::current());
-  run_leased(l, [&](connection& c) { c.exec_each(sql, params, result_format, on_row); });
+                     const std::function<void(const result&)>& on_row,
+                     std::chrono::milliseconds timeout) {
+  pool_call(*state_, false, timeout, [&](connection& c, milliseconds t) {
+    c.exec_each(sql, params, result_format, on_row, t);
+  });
 }
 
 pool_stats pool::stats() const {

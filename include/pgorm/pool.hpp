@@ -328,7 +328,8 @@ class pool : public query_methods<pool> {
   }
   /// exec() with one budget for the whole call: waiting for a connection (at most
   /// acquire_timeout) and running the statement (see connection::exec with a timeout). Zero:
-  /// acquire_timeout for the wait, no deadline for the statement.
+  /// acquire_timeout for the wait, the connection's query_timeout for the statement;
+  /// pgorm::no_timeout: acquire_timeout for the wait, no deadline for the statement.
   /// Example: `auto r = db.exec("select count(*) from big", {}, pgorm::data_format::text, 2s);`
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
               std::chrono::milliseconds timeout);
@@ -345,8 +346,13 @@ class pool : public query_methods<pool> {
   /// change session state, so its connection goes back without a reset.
   result exec(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
               data_format result_format);
+  result exec(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
+              data_format result_format, std::chrono::milliseconds timeout);
   void exec_each(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
                  data_format result_format, const std::function<void(const result&)>& on_row);
+  void exec_each(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
+                 data_format result_format, const std::function<void(const result&)>& on_row,
+                 std::chrono::milliseconds timeout);
 
   /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.
   /// Example: `if (db.stats().waiting > 0) log("pool too small");`

@@ -657,6 +657,42 @@ TEST_F(pool_test, builder_statements_keep_the_statement_cache_and_raw_sql_resets
   EXPECT_EQ(cached(), 0U);
 }
 
+TEST_F(pool_test, with_timeout_keeps_builder_statements_unreset_and_bounds_streams) {
+  conn().exec(
+      "create table items (id bigint generated always as identity primary key, "
+      "name text not null)");
+  conn().exec("insert into items (name) values ('a'), ('b')");
+  pgorm::pool db{conninfo(), {.max_size = 1}};
+  const auto cached = [&] {
+    return db.with_connection([](pgorm::connection& c) { return c.prepared_statements(); });
+  };
+  // A builder run through with_timeout(pool) is still a builder's statement: no reset after it.
+  auto quick = pgorm::with_timeout(db, 5s);
+  EXPECT_EQ(pgorm::select<pool_it::Item>()
+                .where(pgorm::col<&pool_it::Item::id> == std::int64_t{1})
+                .one(quick)
+                .name,
+            "a");
+  EXPECT_GT(cached(), 0U);
+  // A stream gets the deadline too, for the whole stream.
+  auto short_one = pgorm::with_timeout(db, 300ms);
+  EXPECT_THROW(pgorm::query<std::tuple<int>>("select g from generate_series(1, 50) g "
+                                             "where pg_sleep(0.05)::text = ''")
+                   .each(short_one, [](const std::tuple<int>&) {}),
+               pgorm::query_canceled);
+}
+
+TEST_F(pool_test, no_timeout_means_no_deadline_for_the_statement) {
+  pgorm::pool db{conninfo(), {.max_size = 1, .connection = {.query_timeout = 100ms}}};
+  // The connection default (100 ms) would cancel it; pgorm::no_timeout lets it run (before,
+  // now() + milliseconds::max() overflowed into a deadline in the past).
+  EXPECT_EQ(
+      db.exec("select pg_sleep(0.4)::text", {}, pgorm::data_format::text, pgorm::no_timeout).rows(),
+      1);
+  EXPECT_THROW(db.exec("select pg_sleep(0.4)::text", {}, pgorm::data_format::text),
+               pgorm::query_canceled);
+}
+
 // The price of the reset after raw SQL: a DISCARD ALL round trip, and the statement prepared
 // again next time. Printed, not asserted (docs/pool.md quotes it).
 TEST_F(pool_test, the_reset_after_raw_sql_costs_a_round_trip) {

@@ -34,9 +34,22 @@ concept executor = requires(E& e, std::string_view sql, std::span<const param> p
 
 static_assert(executor<connection>);
 
+namespace detail {
+/// Marks a statement rendered by a pgorm builder (select, find, insert, update, remove): unlike
+/// raw SQL it cannot change session state. An executor that reuses sessions (the pool) takes
+/// the mark as a first argument and skips the session reset after such a statement.
+struct builder_sql_t {
+  explicit builder_sql_t() = default;
+};
+inline constexpr builder_sql_t builder_sql{};
+}  // namespace detail
+
 /// An executor that runs each statement of another with a client-side deadline: past it the
 /// statement is cancelled on the server and query_canceled is thrown (see
-/// connection::exec(sql, params, format, timeout)). Streaming (each()) runs without deadline.
+/// connection::exec(sql, params, format, timeout)). Streaming (each()) gets the deadline for
+/// the whole stream where the executor takes one (connection, pool); a transaction's streams
+/// keep the transaction's own budget. On a pool, builder statements keep skipping the session
+/// reset.
 ///
 /// Example: `auto quick = pgorm::with_timeout(conn, 200ms); auto rows = q.all(quick);`
 template <class E>
@@ -58,8 +71,27 @@ class with_timeout {
   }
   void exec_each(std::string_view sql, std::span<const param> params, data_format format,
                  const std::function<void(const result&)>& on_row) {
-    exec_->exec_each(sql, params, format, on_row);
+    if constexpr (requires { exec_->exec_each(sql, params, format, on_row, timeout_); }) {
+      exec_->exec_each(sql, params, format, on_row, timeout_);
+    } else {
+      exec_->exec_each(sql, params, format, on_row);
+    }
   }
+  /// A builder's statement (see detail::builder_sql_t), passed on with the mark when the
+  /// wrapped executor takes it.
+  result exec(detail::builder_sql_t mark, std::string_view sql, std::span<const param> params,
+              data_format format) requires
+      requires(E& e, std::string_view q, std::span<const param> p) {
+    e.exec(detail::builder_sql, q, p, data_format::binary, std::chrono::milliseconds(1));
+  }
+  { return exec_->exec(mark, sql, params, format, timeout_); }
+  void exec_each(detail::builder_sql_t mark, std::string_view sql, std::span<const param> params,
+                 data_format format, const std::function<void(const result&)>& on_row) requires
+      requires(E& e, std::string_view q, std::span<const param> p,
+               const std::function<void(const result&)>& f) {
+    e.exec_each(detail::builder_sql, q, p, data_format::binary, f, std::chrono::milliseconds(1));
+  }
+  { exec_->exec_each(mark, sql, params, format, on_row, timeout_); }
   /// The wrapped executor.
   E& inner() const noexcept { return *exec_; }
 
@@ -126,14 +158,6 @@ statement to_statement(const Q& q) {
   q.bind(s.params);
   return s;
 }
-
-/// Marks a statement rendered by a pgorm builder (select, find, insert, update, remove): unlike
-/// raw SQL it cannot change session state. An executor that reuses sessions (the pool) takes
-/// the mark as a first argument and skips the session reset after such a statement.
-struct builder_sql_t {
-  explicit builder_sql_t() = default;
-};
-inline constexpr builder_sql_t builder_sql{};
 
 /// Who wrote a statement that stream_rows runs.
 enum class sql_origin { raw, builder };
