@@ -632,8 +632,11 @@ void scenario_restart(pgorm::testing::server& pg, const std::string& conninfo,
                     {param::text(id_text), param::text(worker)});
           } catch (const pgorm::pool_timeout&) {
             rec.result = outcome::not_sent;
-          } catch (const pgorm::error&) {
-            rec.result = outcome::unknown;
+          } catch (const pgorm::error& e) {
+            // The pool could not open a connection for it: the statement was never sent.
+            const bool never_sent = std::string_view(e.what()).starts_with(
+                "pgorm: the pool could not open a connection");
+            rec.result = never_sent ? outcome::not_sent : outcome::unknown;
           }
           rec.end = steady::now();
           if (rec.result == outcome::acked && began_down) {
