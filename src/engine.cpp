@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "engine.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -26,6 +27,13 @@ short poll_events(io_wait what) noexcept {
   return events;
 }
 
+// poll()'s timeout for what is left of `d`: -1 for none, 0 once it has passed.
+int poll_timeout(const deadline& d) noexcept {
+  if (!d.bounded()) return -1;
+  const auto left = d.left().count();
+  return static_cast<int>(std::clamp<long long>(left, 0, std::numeric_limits<int>::max()));
+}
+
 }  // namespace
 
 wait_status wait_one(io_watch& w, const deadline& d) {
@@ -33,12 +41,8 @@ wait_status wait_one(io_watch& w, const deadline& d) {
   pollfd fd{w.fd, poll_events(w.what), 0};
   w.ready = false;
   for (;;) {
-    int timeout_ms = -1;
-    if (d.bounded()) {
-      const auto left = d.left().count();
-      if (left <= 0) return wait_status::expired;
-      timeout_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
-    }
+    const int timeout_ms = poll_timeout(d);
+    if (timeout_ms == 0) return wait_status::expired;
     const int ready = ::poll(&fd, 1, timeout_ms);
     if (ready > 0) {
       w.ready = true;
@@ -72,12 +76,8 @@ wait_status wait_io(std::span<io_watch> watches, const deadline& d, int interrup
     ++n;
   }
   for (;;) {
-    int timeout_ms = -1;
-    if (d.bounded()) {
-      const auto left = d.left().count();
-      if (left <= 0) return wait_status::expired;
-      timeout_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
-    }
+    const int timeout_ms = poll_timeout(d);
+    if (timeout_ms == 0) return wait_status::expired;
     const int ready = ::poll(fds.data(), static_cast<nfds_t>(n), timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
