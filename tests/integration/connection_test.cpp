@@ -15,39 +15,15 @@
 
 #include "pgorm/testing/server.hpp"
 #include "support/db_test.hpp"
+#include "support/silent_listener.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using pgorm::param;
+using pgorm::test::silent_listener;
 
 class connection_test : public pgorm::test::db_test {};
-
-// A TCP listener on 127.0.0.1 that never accepts: the kernel completes the handshake, the
-// client sends its startup packet, and no answer ever comes. A black-holed server, on loopback.
-class silent_listener {
- public:
-  silent_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  silent_listener(const silent_listener&) = delete;
-  silent_listener& operator=(const silent_listener&) = delete;
-  ~silent_listener() { ::close(fd_); }
-  [[nodiscard]] int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // A port on 127.0.0.1 where nothing listens: bind, read the port, close.
 int closed_port() {

@@ -26,6 +26,7 @@
 #include "pgorm/query.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
+#include "support/silent_listener.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ using namespace std::chrono_literals;
 using pgorm::param;
 using ::testing::HasSubstr;
 using clock_type = std::chrono::steady_clock;
+using pgorm::test::silent_listener;
 
 class engine_test : public pgorm::test::db_test {
  protected:
@@ -63,30 +65,6 @@ class engine_test : public pgorm::test::db_test {
   static long long ms_since(clock_type::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count();
   }
-};
-
-// A TCP listener on loopback that never accepts: a server that never answers.
-class silent_listener {
- public:
-  silent_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  silent_listener(const silent_listener&) = delete;
-  silent_listener& operator=(const silent_listener&) = delete;
-  ~silent_listener() { ::close(fd_); }
-  [[nodiscard]] int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
 };
 
 // ---- deadlines ----------------------------------------------------------------------------------

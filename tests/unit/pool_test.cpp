@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/silent_listener.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -36,36 +38,7 @@ using ::testing::HasSubstr;
 constexpr const char* nowhere = "host=/nonexistent/pgorm-pool-test port=1 dbname=none";
 
 using clock_type = std::chrono::steady_clock;
-
-// A TCP listener on 127.0.0.1 that never accepts: the kernel completes the handshake, libpq
-// sends its startup packet and waits for an answer that never comes. A connection attempt to
-// it lasts as long as its connect timeout allows.
-class black_hole {
- public:
-  black_hole() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    auto* sa = reinterpret_cast<sockaddr*>(&addr);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, sa, len) != 0 || ::listen(fd_, 64) != 0 ||
-        ::getsockname(fd_, sa, &len) != 0) {
-      throw std::runtime_error("black_hole: cannot listen on 127.0.0.1");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  black_hole(const black_hole&) = delete;
-  black_hole& operator=(const black_hole&) = delete;
-  ~black_hole() { ::close(fd_); }
-  [[nodiscard]] std::string conninfo() const {
-    return fmt::format("host=127.0.0.1 port={} user=nobody dbname=none sslmode=disable", port_);
-  }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using black_hole = pgorm::test::silent_listener;
 
 TEST(pool_lifetime, jitter_stays_within_ten_percent) {
   EXPECT_EQ(jittered_lifetime(1000ms, 0.0), 900ms);
