@@ -8,6 +8,8 @@
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,9 +19,12 @@
 #include "../../fuzz/checks.hpp"
 #include "fault/support/leak_check.hpp"
 #include "pgorm/connection.hpp"
+#include "pgorm/copy.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/observer.hpp"
+#include "pgorm/pipeline.hpp"
 #include "pgorm/pool.hpp"
+#include "pgorm/query.hpp"
 #include "pgorm/testing/server.hpp"
 
 namespace {
@@ -145,6 +150,44 @@ TEST_P(secrets_test, a_right_password_never_shows) {
   EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("no_such_table"));
   expect_clean(err, "stderr_logger");
   EXPECT_THAT(err, ::testing::HasSubstr("pgorm: pool connect"));
+}
+
+// A failing statement whose error quotes the password back ("invalid input syntax for type
+// integer: ...") is scrubbed alike whether it ran through exec, a pipeline or COPY (pipeline.cpp
+// and copy.cpp used to raise their errors without the connection's secrets).
+TEST_P(secrets_test, pipeline_and_copy_errors_are_scrubbed_like_exec_errors) {
+  const std::string app_name = app("secret_pipe", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), right_pw, app_name);
+  const std::string sql = fmt::format("select '{}'::int", right_pw);
+  {
+    pgorm::connection c{info};
+    try {
+      c.exec(sql);
+      ADD_FAILURE() << "the cast succeeded";
+    } catch (const pgorm::sql_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("invalid input syntax"));
+      expect_clean(e.what(), "exec error");
+    }
+    pgorm::pipeline p{c};
+    auto handle = p.add(pgorm::query<std::tuple<int>>(pgorm::unsafe_sql(sql)));
+    p.run();
+    try {
+      (void)handle.all();
+      ADD_FAILURE() << "the pipelined cast succeeded";
+    } catch (const pgorm::sql_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("invalid input syntax"));
+      expect_clean(e.what(), "pipeline error");
+    }
+    try {
+      pgorm::detail::copy_out_chunks(c, "copy (" + sql + ") to stdout", [](std::string_view) {});
+      ADD_FAILURE() << "the copied cast succeeded";
+    } catch (const pgorm::sql_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("invalid input syntax"));
+      expect_clean(e.what(), "COPY error");
+    }
+  }
+  EXPECT_TRUE(
+      pgorm::fault::eventually([&] { return backends_of(app_name, pg().conninfo()) == 0; }));
 }
 
 TEST_P(secrets_test, a_wrong_password_never_shows) {
