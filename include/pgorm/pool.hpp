@@ -58,7 +58,8 @@ struct pool_options {
   /// Deadline of the reset (DISCARD ALL) of a connection that ran raw SQL (a lease from
   /// acquire(), with_connection(), transaction(), pool::exec, exec_each, query<Row>()). Past it,
   /// on a dead or black-holed link, the connection is closed and dropped instead of kept:
-  /// releasing a lease never blocks for longer. 0: no deadline.
+  /// releasing a lease never blocks for longer (plus connect_options::cancel_grace). 0: the
+  /// connection's query_timeout.
   std::chrono::milliseconds reset_timeout{std::chrono::seconds(2)};
   /// Delay before the 2nd connection attempt after a failed one; it doubles with each further
   /// failure (with jitter: between half and all of it) up to reconnect_backoff_max.
