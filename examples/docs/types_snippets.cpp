@@ -25,11 +25,11 @@ struct event {
 };
 
 void read_one(pgorm::connection& conn) {
-  auto p = pgorm::detail::encode_params(std::int64_t{42}, "a@b.c", std::optional<int>{});
+  auto p = pgorm::encode_params(std::int64_t{42}, "a@b.c", std::optional<int>{});
   auto res = conn.exec("select $1, $2, $3", p.params(), pgorm::data_format::binary);
 
   std::int64_t id = 0;
-  pgorm::detail::read_field(res, 0, 0, id, {"events", "id"});  // throws with "events.id"
+  pgorm::read_field(res, 0, 0, id, {"events", "id"});  // throws with "events.id"
 }
 // doc-end(event)
 static_assert(pgorm::table<event>::columns[1].sql_type == "timestamptz");
@@ -72,8 +72,8 @@ struct pgorm::pg_type<point> {
   // adds the table, column and types to the message.
   static void decode(std::string_view bytes, pgorm::oid /*type*/, point& out) {
     if (bytes.size() != 16) throw pgorm::conversion_error("point needs 16 bytes", "", "", "", "");
-    out.x = pgorm::detail::load_be<double>(bytes.data());
-    out.y = pgorm::detail::load_be<double>(bytes.data() + 8);
+    out.x = pgorm::load_be<double>(bytes.data());
+    out.y = pgorm::load_be<double>(bytes.data() + 8);
   }
 };
 static_assert(pgorm::has_pg_type<point>);

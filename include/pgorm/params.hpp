@@ -279,3 +279,9 @@ class param_list {
 };
 
 }  // namespace pgorm::detail
+
+namespace pgorm {
+/// encode_params(args...): the binary parameters pgorm would send for `args`, for code that
+/// calls connection::exec itself (see docs/types.md).
+using detail::encode_params;
+}  // namespace pgorm

@@ -76,3 +76,8 @@ template <wire_scalar T>
 }
 
 }  // namespace pgorm::detail
+
+namespace pgorm {
+/// load_be<T>(bytes): a big-endian integer or float, for codecs of one's own (docs/types.md).
+using detail::load_be;
+}  // namespace pgorm

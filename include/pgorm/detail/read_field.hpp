@@ -126,3 +126,9 @@ void read_field(const result& res, int row, int col, T& out, const field_context
 }
 
 }  // namespace pgorm::detail
+
+namespace pgorm {
+/// read_field(res, row, col, out, {table, column}): decodes one value of a result into `out`,
+/// with the row mapper's checks and error context (see docs/types.md).
+using detail::read_field;
+}  // namespace pgorm

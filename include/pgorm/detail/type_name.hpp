@@ -115,3 +115,10 @@ inline constexpr auto unqualified_type_name_v =
         unqualified_name(raw_type_name_v<T>.view()));
 
 }  // namespace pgorm::detail
+
+namespace pgorm {
+/// to_snake_case(name) and snake_case_v<"Name">: the table-name rule, at run and compile time
+/// (docs/reflection.md).
+using detail::snake_case_v;
+using detail::to_snake_case;
+}  // namespace pgorm
