@@ -21,6 +21,19 @@ namespace {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Throws `error`, with `cause` (when set) nested in it (std::rethrow_if_nested finds it).
+template <class E>
+[[noreturn]] void throw_with_cause(E error, const std::exception_ptr& cause) {
+  if (cause) {
+    try {
+      std::rethrow_exception(cause);
+    } catch (...) {
+      std::throw_with_nested(std::move(error));
+    }
+  }
+  throw std::move(error);
+}
+
 milliseconds to_ms(clock::duration d) noexcept {
   return std::chrono::duration_cast<milliseconds>(d);
 }
@@ -325,15 +338,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
     const auto e = event(pool_event_kind::timeout, why, now - start);
     lock.unlock();
     emit(e);
-    pool_timeout error{reason, to_ms(now - start), counts, *last_error};
-    if (cause) {
-      try {
-        std::rethrow_exception(cause);
-      } catch (...) {
-        std::throw_with_nested(std::move(error));
-      }
-    }
-    throw std::move(error);
+    throw_with_cause(pool_timeout{reason, to_ms(now - start), counts, *last_error}, cause);
   };
   for (;;) {
     if (closed) {
@@ -390,15 +395,9 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       const auto text = last_connect_error;
       const std::exception_ptr cause = last_connect_exception;
       lock.unlock();
-      connection_error error{fmt::format("pgorm: the pool could not open a connection: {}", *text)};
-      if (cause) {
-        try {
-          std::rethrow_exception(cause);
-        } catch (...) {
-          std::throw_with_nested(std::move(error));
-        }
-      }
-      throw std::move(error);
+      throw_with_cause(
+          connection_error{fmt::format("pgorm: the pool could not open a connection: {}", *text)},
+          cause);
     }
     if (now >= deadline) give_up(now);
     if (!counted_waiting) {
