@@ -19,3 +19,4 @@
 #include "pgorm/table.hpp"        // IWYU pragma: export
 #include "pgorm/transaction.hpp"  // IWYU pragma: export
 #include "pgorm/types.hpp"        // IWYU pragma: export
+#include "pgorm/version.hpp"      // IWYU pragma: export
