@@ -5,6 +5,7 @@
 //   pgorm migrate status   [--database-url URL] [--dir migrations] [--json]
 //   pgorm migrate baseline VERSION [--database-url URL] [--dir migrations] [--json]
 //   pgorm migrate new NAME [--dir migrations] [--timestamp] [--json]
+//   pgorm --version
 //
 // Exit codes: 0 success; 1 failure (a migration failed, a file changed after it was applied,
 // status found failed/changed migrations, the database is unreachable); 2 usage (bad
@@ -22,6 +23,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/migrate.hpp"
+#include "pgorm/version.hpp"
 
 namespace {
 
@@ -174,6 +176,7 @@ int main(int argc, char** argv) {
       "2 usage.",
       "pgorm"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "pgorm " PGORM_VERSION_STRING, "Print the version and exit");
   settings s;
   std::string version;
   std::string name;
