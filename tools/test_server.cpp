@@ -4,6 +4,7 @@
 //   pgorm-test-server start --state-dir DIR [--tcp] [--port N]   start a detached server
 //   pgorm-test-server stop  --state-dir DIR                      stop it, delete its cluster
 //   pgorm-test-server run   [--tcp] [--port N]                   scratch server until Ctrl-C
+//   pgorm-test-server --version                                  print the version
 //
 // Exit codes: 0 success, 1 failure, 2 bad command line.
 #include <cstdlib>
@@ -22,6 +23,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/testing/server.hpp"
+#include "pgorm/version.hpp"
 
 namespace {
 
@@ -46,6 +48,8 @@ constexpr std::string_view usage = R"(usage:
       Stop the server recorded in DIR and delete its cluster. Nothing to stop is not an error.
   pgorm-test-server run [--tcp] [--port N]
       Start a throwaway server, print how to connect, and stop it on Ctrl-C (or SIGTERM).
+  pgorm-test-server --version
+      Print "pgorm-test-server <version>".
 
 Environment: PGORM_PG_BINDIR (server programs), PGORM_PG_USER (user to run as when root).
 Exit codes: 0 success, 1 failure, 2 bad command line.
@@ -65,6 +69,7 @@ arguments parse(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) throw usage_error{"missing command"};
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") return {.command = "help"};
+  if (args[0] == "--version") return {.command = "version"};
   arguments parsed;
   parsed.command = args[0];
   if (parsed.command != "start" && parsed.command != "stop" && parsed.command != "run") {
@@ -206,6 +211,10 @@ int main(int argc, char** argv) {
     const auto args = parse(argc, argv);
     if (args.command == "help") {
       fmt::print("{}", usage);
+      return exit_ok;
+    }
+    if (args.command == "version") {
+      fmt::print("pgorm-test-server {}\n", PGORM_VERSION_STRING);
       return exit_ok;
     }
     if (args.command == "start") return start(args);
