@@ -2,8 +2,9 @@
 #pragma once
 
 /// \file
-/// A throwaway PostgreSQL server built from the installed server binaries, for pgorm's own
-/// tests, the examples and users' tests. See docs/testing.md.
+/// A throwaway PostgreSQL server built from the installed server binaries (server), or run in
+/// a Podman container of a chosen major version (container_server), for pgorm's own tests, the
+/// examples and users' tests. See docs/testing.md.
 ///
 /// Example:
 /// ```
@@ -199,6 +200,159 @@ class server {
  private:
   struct impl;
   explicit server(std::unique_ptr<impl> state) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+// ---- container backend ---------------------------------------------------------------------
+
+/// Which server a test run uses, as `PGORM_TEST_SERVER` and `pgorm-test-server --server` spell
+/// it: `native` (or empty: a pgorm::testing::server from the installed programs) or
+/// `container:<major>` (a pgorm::testing::container_server running that PostgreSQL major
+/// version, e.g. `container:17`).
+///
+/// Example: `auto spec = pgorm::testing::parse_server_spec("container:15");  // spec.version ==
+/// "15"`
+struct server_spec {
+  /// True for `container:<major>`, false for `native`.
+  bool container = false;
+  /// The PostgreSQL major version of a container (e.g. "17"); empty for native.
+  std::string version{};
+};
+
+/// Parses `native`, the empty string (native) or `container:<major>`. Throws server_error
+/// naming the text when it is neither, or when the major version is not all digits.
+server_spec parse_server_spec(std::string_view text);
+
+/// How to create a containerized throwaway server. Every field has a usable default; the
+/// fields shared with server_options mean the same.
+///
+/// Example: `pgorm::testing::container_server pg{{.version = "15"}};`
+struct container_options {
+  /// PostgreSQL major version: "15" (Debian 12 packages) or "17" (Debian 13 packages).
+  std::string version = "17";
+  /// TCP port on 127.0.0.1 (the container shares the host's network); 0 picks a free one (and
+  /// retries with another if it gets taken while starting).
+  std::uint16_t port = 0;
+  /// pg_hba.conf method for TCP connections, e.g. "scram-sha-256" with `password`.
+  std::string host_auth = "trust";
+  /// Password of the superuser "postgres" (empty: none). Passed to the container through the
+  /// environment of the engine's process, never on a command line.
+  std::string password{};
+  /// fsync=off, synchronous_commit=off and full_page_writes=off (and initdb --no-sync).
+  bool unsafe_fast = true;
+  /// Extra postgresql.conf settings (name, value), written after pgorm's own.
+  std::vector<std::pair<std::string, std::string>> settings{};
+  /// Image to run; empty means env PGORM_CONTAINER_IMAGE, else the image that
+  /// `tools/containers/pgorm-pg-image ensure <version>` makes present (loading it from the
+  /// cache directory, or building it from Debian packages on first use: minutes).
+  std::string image{};
+  /// The image script; empty means env PGORM_CONTAINER_IMAGE_SCRIPT, else the one in the source
+  /// tree pgorm was built from.
+  std::filesystem::path image_script{};
+  /// Container engine program; empty means env PGORM_CONTAINER_ENGINE, else "podman".
+  std::string engine{};
+  /// OCI runtime passed as `--runtime`; empty means env PGORM_CONTAINER_RUNTIME, else "runc"
+  /// when it is installed (crun fails on hosts with hybrid cgroups), else the engine's default.
+  std::string runtime{};
+  /// Parent of the host-side state directory (as server_options::base_dir).
+  std::filesystem::path base_dir{};
+  /// How long to wait for the server to accept a query, and for it to stop.
+  std::chrono::seconds timeout{60};
+  /// How long the image script may take (a first build runs debootstrap and apt-get).
+  std::chrono::seconds image_timeout{1200};
+};
+
+/// A throwaway PostgreSQL of a chosen major version in a Podman container built from Debian
+/// packages (tools/containers/pgorm-pg-image; docs/testing.md, "Containers"). It has the
+/// interface of pgorm::testing::server where that makes sense for a container.
+///
+/// - One container per object, on `--network host` with PostgreSQL on a free port of
+///   127.0.0.1: no bridge, iptables chain or network namespace is left on the host. The data
+///   directory is a tmpfs inside the container. The constructor returns once `select 1`
+///   succeeds over TCP.
+/// - State on the host: a directory `<base>/pgorm-ctr-<owner pid>-<random>` (dir()) whose
+///   name is also the container's name and its `pgorm.test-server` label. The destructor
+///   removes the container (`podman rm -f`) and the directory.
+/// - Leftovers: a process that dies without its destructor leaves its container. Every new
+///   container_server first reaps containers whose owner process is gone or whose state
+///   directory no longer exists (see reap_stale_containers()).
+/// - Move-only; thread safety as for server.
+///
+/// Example:
+/// ```
+/// pgorm::testing::container_server pg{{.version = "15"}};
+/// pgorm::connection conn{pg.conninfo()};  // host=127.0.0.1 port=<free port> user=postgres
+/// ```
+class container_server {
+ public:
+  /// Makes the image present, starts the container and waits until a query succeeds. Throws
+  /// server_error (with the engine's output and the server log's last lines) on failure,
+  /// after removing what it created.
+  explicit container_server(container_options options = {});
+
+  /// Re-attaches to a container whose owner called detach() (or died), given dir(). Throws
+  /// server_error when `dir` is not such a state directory.
+  /// Example: `pgorm::testing::container_server::attach(dir).stop();`
+  static container_server attach(const std::filesystem::path& dir);
+
+  /// Removes the containers (and state directories in `base_dir`; empty: the default) of
+  /// owners that no longer exist, or whose state directory was deleted. Detached containers
+  /// whose anchor file still exists are spared. Returns how many were removed. Never throws;
+  /// returns 0 when the engine is not installed.
+  static int reap_stale_containers(const std::filesystem::path& base_dir = {},
+                                   const std::string& engine = {});
+
+  container_server(container_server&& other) noexcept;
+  container_server& operator=(container_server&& other) noexcept;
+  container_server(const container_server&) = delete;
+  container_server& operator=(const container_server&) = delete;
+  /// Removes the container and the state directory, unless detach() was called. Never throws.
+  ~container_server();
+
+  /// `pg_ctl stop -m fast` (or immediate) inside the container, which keeps running: start()
+  /// brings the same cluster back. No-op when stopped.
+  void stop(shutdown_mode mode = shutdown_mode::fast);
+  /// Starts the stopped server again on the same port. No-op when running.
+  void start();
+  /// stop(mode) then start().
+  void restart(shutdown_mode mode = shutdown_mode::fast);
+  /// SIGKILL to the postmaster inside the container; returns once its processes are gone.
+  /// start() then runs crash recovery. No-op when stopped.
+  void crash();
+  /// True while the postmaster runs.
+  [[nodiscard]] bool running() const;
+
+  /// As server::detach(): the destructor no longer removes the container, and the reaper
+  /// spares it while `anchor` exists (empty: forever).
+  void detach(const std::filesystem::path& anchor = {});
+
+  /// `host=127.0.0.1 port=<port> user=postgres dbname=<dbname>` (plus `password=`).
+  [[nodiscard]] std::string conninfo(std::string_view dbname = "postgres") const;
+  /// `postgresql://postgres@127.0.0.1:<port>/<dbname>`.
+  [[nodiscard]] std::string url(std::string_view dbname = "postgres") const;
+  /// Creates database `name` (quoted) through a pgorm::connection.
+  void create_database(std::string_view name) const;
+
+  /// The TCP port on 127.0.0.1.
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// Always true: a container is reached over TCP.
+  [[nodiscard]] bool tcp() const noexcept;
+  /// The host-side state directory.
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+  /// A copy of the server log, fetched from the container by each call (`<dir>/server.log`).
+  [[nodiscard]] std::filesystem::path log_file() const;
+  /// Process id of the postmaster inside the container (its PID namespace), 0 when stopped.
+  [[nodiscard]] int postmaster_pid() const;
+  /// The container's name (also dir()'s file name).
+  [[nodiscard]] const std::string& container_name() const noexcept;
+  /// The image the container runs, e.g. `localhost/pgorm/postgres:17-<recipe>`.
+  [[nodiscard]] const std::string& image() const noexcept;
+  /// The PostgreSQL major version asked for, e.g. "17".
+  [[nodiscard]] const std::string& version() const noexcept;
+
+ private:
+  struct impl;
+  explicit container_server(std::unique_ptr<impl> state) noexcept;
   std::unique_ptr<impl> impl_;
 };
 
