@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // pgorm-test-server: a command-line front end to pgorm::testing::server (docs/testing.md).
 //
-//   pgorm-test-server start --state-dir DIR [--tcp] [--port N]   start a detached server
-//   pgorm-test-server stop  --state-dir DIR                      stop it, delete its cluster
-//   pgorm-test-server run   [--tcp] [--port N]                   scratch server until Ctrl-C
+//   pgorm-test-server start --state-dir DIR [--server S] [--tcp] [--port N]  detached server
+//   pgorm-test-server stop  --state-dir DIR          stop it, delete its cluster or container
+//   pgorm-test-server run   [--server S] [--tcp] [--port N]   scratch server until Ctrl-C
+//   pgorm-test-server reap                           remove what crashed runs left behind
+//   (S is "native", the default, or "container:<major>"; env PGORM_TEST_SERVER sets it)
 //   pgorm-test-server --version                                  print the version
 //
 // Exit codes: 0 success, 1 failure, 2 bad command line.
@@ -34,24 +36,34 @@ namespace fs = std::filesystem;
 constexpr std::string_view conninfo_file = "conninfo";
 constexpr std::string_view url_file = "url";
 constexpr std::string_view cluster_file = "cluster";
+// "native" or "container": which kind of server `cluster` names.
+constexpr std::string_view backend_file = "backend";
 
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 
 constexpr std::string_view usage = R"(usage:
-  pgorm-test-server start --state-dir DIR [--tcp] [--port N]
+  pgorm-test-server start --state-dir DIR [--server S] [--tcp] [--port N]
       Start a throwaway PostgreSQL server that outlives this command, and write its libpq
       conninfo to DIR/conninfo (and a URL to DIR/url). Does nothing when
       PGORM_TEST_DATABASE_URL or DATABASE_URL is set: the tests then use that server.
   pgorm-test-server stop --state-dir DIR
-      Stop the server recorded in DIR and delete its cluster. Nothing to stop is not an error.
-  pgorm-test-server run [--tcp] [--port N]
+      Stop the server recorded in DIR and delete its cluster (or remove its container).
+      Nothing to stop is not an error.
+  pgorm-test-server run [--server S] [--tcp] [--port N]
       Start a throwaway server, print how to connect, and stop it on Ctrl-C (or SIGTERM).
+  pgorm-test-server reap
+      Delete the clusters and remove the containers whose owner process is gone.
   pgorm-test-server --version
       Print "pgorm-test-server <version>".
 
-Environment: PGORM_PG_BINDIR (server programs), PGORM_PG_USER (user to run as when root).
+S: "native" (initdb from the installed programs; the default) or "container:<major>", e.g.
+container:17: a Podman container of that PostgreSQL version built from Debian packages
+(tools/containers/pgorm-pg-image), always reached over TCP on 127.0.0.1.
+
+Environment: PGORM_TEST_SERVER (default for --server), PGORM_PG_BINDIR (server programs),
+PGORM_PG_USER (user to run as when root), PGORM_CONTAINER_IMAGE, PGORM_CACHE_DIR.
 Exit codes: 0 success, 1 failure, 2 bad command line.
 )";
 
@@ -62,6 +74,7 @@ struct usage_error {
 struct arguments {
   std::string command{};
   std::optional<fs::path> state_dir{};
+  pgorm::testing::server_spec server{};
   pgorm::testing::server_options options{};
 };
 
@@ -72,9 +85,11 @@ arguments parse(int argc, char** argv) {
   if (args[0] == "--version") return {.command = "version"};
   arguments parsed;
   parsed.command = args[0];
-  if (parsed.command != "start" && parsed.command != "stop" && parsed.command != "run") {
+  if (parsed.command != "start" && parsed.command != "stop" && parsed.command != "run" &&
+      parsed.command != "reap") {
     throw usage_error{fmt::format("unknown command \"{}\"", parsed.command)};
   }
+  bool server_given = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const auto value = [&]() -> std::string_view {
       if (i + 1 >= args.size()) throw usage_error{fmt::format("{} needs a value", args[i])};
@@ -82,6 +97,14 @@ arguments parse(int argc, char** argv) {
     };
     if (args[i] == "--state-dir") {
       parsed.state_dir = fs::path(value());
+    } else if (args[i] == "--server") {
+      const std::string text(value());
+      try {
+        parsed.server = pgorm::testing::parse_server_spec(text);
+      } catch (const pgorm::testing::server_error& e) {
+        throw usage_error{e.what()};
+      }
+      server_given = true;
     } else if (args[i] == "--tcp") {
       parsed.options.tcp = true;
     } else if (args[i] == "--port") {
@@ -96,10 +119,21 @@ arguments parse(int argc, char** argv) {
       throw usage_error{fmt::format("unknown option \"{}\"", args[i])};
     }
   }
+  if (parsed.command == "reap") {
+    if (args.size() > 1) throw usage_error{"reap takes no options"};
+    return parsed;
+  }
+  if (!server_given) {
+    // A bad PGORM_TEST_SERVER is a failure (exit 1), not a usage error: main() reports it.
+    if (const char* from_env = std::getenv("PGORM_TEST_SERVER")) {
+      parsed.server = pgorm::testing::parse_server_spec(from_env);
+    }
+  }
   if (parsed.command != "run" && !parsed.state_dir) {
     throw usage_error{fmt::format("{} needs --state-dir DIR", parsed.command)};
   }
-  if (parsed.command == "stop" && (parsed.options.tcp || parsed.options.port != 0)) {
+  if (parsed.command == "stop" &&
+      (parsed.options.tcp || parsed.options.port != 0 || server_given)) {
     throw usage_error{"stop takes only --state-dir"};
   }
   return parsed;
@@ -124,6 +158,10 @@ void write_text(const fs::path& path, std::string_view text) {
   fs::rename(tmp, path);
 }
 
+pgorm::testing::container_options container_options(const arguments& args) {
+  return {.version = args.server.version, .port = args.options.port};
+}
+
 const char* external_database_variable() {
   for (const char* name : {"PGORM_TEST_DATABASE_URL", "DATABASE_URL"}) {
     const char* value = std::getenv(name);
@@ -139,11 +177,18 @@ bool stop_recorded(const fs::path& state_dir) {
   if (cluster.empty()) return false;
   std::error_code ec;
   if (fs::is_directory(cluster, ec)) {
-    // attach() then destruction: pg_ctl stop -m fast, then signals, then delete the cluster.
-    auto server = pgorm::testing::server::attach(cluster);
-    server.stop();
+    if (read_trimmed(state_dir / backend_file) == "container") {
+      // attach() then destruction: podman rm --force, then delete the state directory.
+      const auto server = pgorm::testing::container_server::attach(cluster);
+    } else {
+      // attach() then destruction: pg_ctl stop -m fast, then signals, then delete the cluster.
+      auto server = pgorm::testing::server::attach(cluster);
+      server.stop();
+    }
   }
-  for (const auto name : {conninfo_file, url_file, cluster_file}) fs::remove(state_dir / name, ec);
+  for (const auto name : {conninfo_file, url_file, cluster_file, backend_file}) {
+    fs::remove(state_dir / name, ec);
+  }
   fs::remove(state_dir, ec);  // only succeeds when nothing else was put there
   return true;
 }
@@ -160,9 +205,22 @@ int start(const arguments& args) {
     fmt::print("pgorm-test-server: stopped the server a previous run left in {}\n",
                state_dir.string());
   }
+  if (args.server.container) {
+    pgorm::testing::container_server server{container_options(args)};
+    write_text(state_dir / conninfo_file, server.conninfo());
+    write_text(state_dir / url_file, server.url());
+    write_text(state_dir / backend_file, "container");
+    write_text(state_dir / cluster_file, server.dir().string());
+    server.detach(state_dir / cluster_file);
+    fmt::print("pgorm-test-server: started PostgreSQL {} in container {} ({})\nconninfo: {}\n",
+               server.version(), server.container_name(), server.image(),
+               pgorm::detail::redact_conninfo(server.conninfo()));
+    return exit_ok;
+  }
   pgorm::testing::server server{args.options};
   write_text(state_dir / conninfo_file, server.conninfo());
   write_text(state_dir / url_file, server.url());
+  write_text(state_dir / backend_file, "native");
   write_text(state_dir / cluster_file, server.dir().string());
   server.detach(state_dir / cluster_file);
   fmt::print("pgorm-test-server: started PostgreSQL (pid {}) in {}\nconninfo: {}\n",
@@ -181,6 +239,13 @@ int stop(const arguments& args) {
   return exit_ok;
 }
 
+int reap() {
+  const int clusters = pgorm::testing::server::reap_stale_clusters();
+  const int containers = pgorm::testing::container_server::reap_stale_containers();
+  fmt::print("pgorm-test-server: reaped {} cluster(s) and {} container(s)\n", clusters, containers);
+  return exit_ok;
+}
+
 int run(const arguments& args) {
   // Block the signals before starting, so that a Ctrl-C during startup is not lost; the
   // server's programs get a clean signal mask from pgorm::testing::server.
@@ -191,6 +256,18 @@ int run(const arguments& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (args.server.container) {
+    pgorm::testing::container_server server{container_options(args)};
+    fmt::print(
+        "PostgreSQL {} is running in container {} ({}).\n  conninfo: {}\n  url:      {}\n"
+        "Press Ctrl-C to stop it and remove the container.\n",
+        server.version(), server.container_name(), server.image(), server.conninfo(), server.url());
+    std::fflush(stdout);
+    int received = 0;
+    sigwait(&signals, &received);
+    fmt::print("\nstopping\n");
+    return exit_ok;
+  }
   pgorm::testing::server server{args.options};
   fmt::print(
       "PostgreSQL is running (pid {}, data in {}).\n  conninfo: {}\n  url:      {}\n"
@@ -219,6 +296,7 @@ int main(int argc, char** argv) {
     }
     if (args.command == "start") return start(args);
     if (args.command == "stop") return stop(args);
+    if (args.command == "reap") return reap();
     return run(args);
   } catch (const usage_error& e) {
     fmt::print(stderr, "pgorm-test-server: {}\n\n{}", e.message, usage);

@@ -19,7 +19,9 @@ namespace pgorm::test {
 namespace {
 
 std::mutex local_server_mutex;
-std::optional<pgorm::testing::server> local_server;  // guarded by local_server_mutex
+// At most one of the two is set: the backend PGORM_TEST_SERVER names.
+std::optional<pgorm::testing::server> local_server;                      // guarded by the mutex
+std::optional<pgorm::testing::container_server> local_container_server;  // guarded by the mutex
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
@@ -44,7 +46,14 @@ std::string resolve_conninfo() {
     }
     return conninfo;
   }
+  const auto spec = pgorm::testing::parse_server_spec(env("PGORM_TEST_SERVER"));
   const std::lock_guard lock(local_server_mutex);
+  if (spec.container) {
+    if (!local_container_server) {
+      local_container_server.emplace(pgorm::testing::container_options{.version = spec.version});
+    }
+    return local_container_server->conninfo();
+  }
   if (!local_server) local_server.emplace();
   return local_server->conninfo();
 }
@@ -97,6 +106,7 @@ std::string quote_ident(std::string_view name) {
 void stop_local_server() noexcept {
   const std::lock_guard lock(local_server_mutex);
   local_server.reset();
+  local_container_server.reset();
 }
 
 }  // namespace pgorm::test

@@ -16,8 +16,9 @@ namespace pgorm::test {
 /// 2. env DATABASE_URL;
 /// 3. env PGORM_TEST_SERVER_STATE: the state directory of `pgorm-test-server start` (ctest
 ///    sets it); throws pgorm::error when the directory holds no conninfo;
-/// 4. otherwise a pgorm::testing::server started by this process on first use and stopped at
-///    exit (so a test binary also runs on its own, outside ctest).
+/// 4. otherwise a server started by this process on first use and stopped at exit (so a test
+///    binary also runs on its own, outside ctest): a pgorm::testing::container_server when env
+///    PGORM_TEST_SERVER is `container:<major>`, else a pgorm::testing::server.
 /// Thread-safe. Throws pgorm::error (pgorm::testing::server_error) when no server can be had.
 const std::string& server_conninfo();
 
