@@ -26,6 +26,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/identifier.hpp"
+#include "pgorm/detail/sql_scanner.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/sql_text.hpp"
 #include "pgorm/types.hpp"
@@ -524,6 +525,161 @@ inline void check_sql_scan(std::string_view sql) {
   }
   detail::violation("scan reports $" + wanted + ", which the text does not contain (sql \"" +
                     detail::escape(sql.substr(0, 200)) + "\")");
+}
+
+/// pgorm's one SQL scanner (pgorm/detail/sql_scanner.hpp) and its statement splitter, which
+/// the migration runner, sql_literal, the observer and COPY share. Properties: the tokens cover
+/// the text exactly, in order, each non-empty, and only the last may be unterminated; each
+/// token has the shape its kind promises (a terminated string ends in a quote, a dollar string
+/// ends with its own tag, a line comment holds no line break, ...); the statements and the
+/// ';' between them cover the text exactly, each ';' being a semicolon token; scanning a
+/// statement alone gives the same tokens as scanning it in context (no state leaks across a
+/// statement boundary); sql_literal::scan is the highest $n token.
+inline void check_sql_split(std::string_view text) {
+  namespace sql = pgorm::detail::sql;
+  const auto context = [&] { return " (sql \"" + detail::escape(text.substr(0, 200)) + "\")"; };
+  const auto fail = [&](const std::string& what) { detail::violation(what + context()); };
+
+  std::vector<sql::token> tokens;
+  {
+    sql::scanner scanner(text);
+    sql::token t;
+    std::size_t at = 0;
+    while (scanner.next(t)) {
+      if (t.begin != at || t.end <= t.begin || t.end > text.size()) {
+        fail("tokens do not tile the text at offset " + std::to_string(at));
+      }
+      if (!tokens.empty() && !tokens.back().terminated) fail("an unterminated token is not last");
+      at = t.end;
+      tokens.push_back(t);
+    }
+    if (at != text.size()) fail("the tokens stop at " + std::to_string(at));
+  }
+
+  std::size_t max_parameter = 0;
+  for (const sql::token& t : tokens) {
+    const std::string_view s = t.text(text);
+    const std::string where = " at offset " + std::to_string(t.begin);
+    switch (t.kind) {
+      case sql::token_kind::space:
+        for (const char c : s) {
+          if (!sql::is_space(c)) fail("a space token holds a non-space" + where);
+        }
+        break;
+      case sql::token_kind::line_comment:
+        if (s.substr(0, 2) != "--" || s.find_first_of("\r\n") != std::string_view::npos) {
+          fail("a bad line comment" + where);
+        }
+        break;
+      case sql::token_kind::block_comment:
+        if (s.substr(0, 2) != "/*" ||
+            (t.terminated && (s.size() < 4 || s.substr(s.size() - 2) != "*/"))) {
+          fail("a bad block comment" + where);
+        }
+        break;
+      case sql::token_kind::string:
+        if (s.find('\'') == std::string_view::npos || s.find('\'') > 2 ||
+            (t.terminated && (s.size() < 2 || s.back() != '\''))) {
+          fail("a bad string" + where);
+        }
+        break;
+      case sql::token_kind::quoted_identifier:
+        if (s.find('"') == std::string_view::npos || s.find('"') > 2 ||
+            (t.terminated && (s.size() < 2 || s.back() != '"'))) {
+          fail("a bad quoted identifier" + where);
+        }
+        break;
+      case sql::token_kind::dollar_string: {
+        const std::size_t tag_end = s.find('$', 1);
+        if (s.front() != '$' || tag_end == std::string_view::npos)
+          fail("a bad dollar quote" + where);
+        const std::string_view tag = s.substr(0, tag_end + 1);
+        if (t.terminated && (s.size() < 2 * tag.size() || s.substr(s.size() - tag.size()) != tag)) {
+          fail("a dollar quote that does not end with its tag" + where);
+        }
+        if (!t.terminated && s.find(tag, tag.size()) != std::string_view::npos) {
+          fail("an unterminated dollar quote holds its closing tag" + where);
+        }
+        break;
+      }
+      case sql::token_kind::parameter:
+        if (s.size() < 2 || s.front() != '$') fail("a bad parameter" + where);
+        for (const char c : s.substr(1)) {
+          if (!sql::is_digit(c)) fail("a parameter with a non-digit" + where);
+        }
+        max_parameter = std::max(max_parameter, sql::parameter_number(s, 65535));
+        break;
+      case sql::token_kind::word:
+        if (!sql::is_ident_start(s.front())) fail("a word with a bad first character" + where);
+        for (const char c : s) {
+          if (!sql::is_ident_char(c)) fail("a word with a bad character" + where);
+        }
+        break;
+      case sql::token_kind::number:
+        if (!sql::is_digit(s.front()) && s.front() != '.') fail("a bad number" + where);
+        break;
+      case sql::token_kind::semicolon:
+      case sql::token_kind::open_paren:
+      case sql::token_kind::close_paren:
+      case sql::token_kind::other:
+        if (s.size() != 1) fail("a punctuation token longer than one byte" + where);
+        if ((t.kind == sql::token_kind::semicolon) != (s[0] == ';')) fail("a misread ';'" + where);
+        break;
+    }
+  }
+  if (sql_literal::scan(text) != max_parameter) fail("sql_literal::scan is not the highest $n");
+
+  // Statements: contiguous, separated by semicolon tokens, each scanning alike on its own.
+  const auto token_starting_at = [&](std::size_t offset) -> const sql::token* {
+    const auto it =
+        std::lower_bound(tokens.begin(), tokens.end(), offset,
+                         [](const sql::token& t, std::size_t o) { return t.begin < o; });
+    return it != tokens.end() && it->begin == offset ? &*it : nullptr;
+  };
+  sql::statement_splitter splitter(text);
+  sql::statement st;
+  std::size_t at = 0;
+  bool ended = false;
+  while (splitter.next(st)) {
+    if (ended) fail("a statement after the one that reached the end");
+    if (st.begin != at || st.end < st.begin || st.end > text.size()) {
+      fail("statements do not tile the text at offset " + std::to_string(at));
+    }
+    if (st.end == text.size()) {
+      ended = true;
+    } else {
+      const sql::token* semi = token_starting_at(st.end);
+      if (semi == nullptr || semi->kind != sql::token_kind::semicolon) {
+        fail("a statement ends at offset " + std::to_string(st.end) + ", not at a ';' token");
+      }
+    }
+    at = st.end + 1;
+    const std::string_view piece = st.text(text);
+    if (st.begin < text.size() && token_starting_at(st.begin) == nullptr) {
+      fail("a statement starts inside a token at offset " + std::to_string(st.begin));
+    }
+    sql::scanner alone(piece);
+    sql::token t;
+    bool content = false;
+    std::size_t first = st.end;
+    while (alone.next(t)) {
+      const sql::token* same = token_starting_at(st.begin + t.begin);
+      if (same == nullptr || same->kind != t.kind || same->end != st.begin + t.end ||
+          same->terminated != t.terminated) {
+        fail("a statement scans differently alone, at offset " +
+             std::to_string(st.begin + t.begin));
+      }
+      if (!t.is_blank() && !content) {
+        content = true;
+        first = st.begin + t.begin;
+      }
+    }
+    if (content != st.has_content || (content && first != st.first_token)) {
+      fail("a statement's has_content / first_token is wrong at offset " +
+           std::to_string(st.begin));
+    }
+  }
+  if (!ended) fail("the statements do not reach the end of the text");
 }
 
 }  // namespace pgorm::fuzz

@@ -126,6 +126,24 @@ SQL = {
 }
 
 
+# sql_split: statements as migrations hold them.
+SQL_SPLIT = {
+    "migration": "create table t (a text default ';'); -- a comment; with ;\n"
+                 "/* block ; */ insert into t values ('x');\n",
+    "escape_string": "insert into t values (E'it\\'s; here', e'\\\\'); select 1;",
+    "prefixed": "select B'101', X'ff', N'n;', U&'d\\0061t;', U&\"q;\" ;",
+    "begin_atomic": "create or replace function f() returns int language sql\n"
+                    "begin atomic\n  select case when true then 1 end;\n  select 2;\nend;\n"
+                    "select f();",
+    "procedure": "CREATE PROCEDURE p() BEGIN ATOMIC insert into t values (1); END; call p()",
+    "dollar_body": "create function g() returns int as $body$ begin return 1; end $body$ "
+                   "language plpgsql; select $1, a$2;",
+    "parens": "select (1; 2); select ((;)); ) ; x",
+    "unterminated": "select 1; select 'abc; def",
+    "crlf": "-- pgorm: no-transaction\r\ncreate index concurrently i on t (a);\r\n",
+}
+
+
 def main():
     decode_seeds()
     for name, text in CONNINFO.items():
@@ -134,6 +152,8 @@ def main():
         write("identifier", name, text.encode())
     for name, text in SQL.items():
         write("sql_scan", name, text.encode())
+    for name, text in SQL_SPLIT.items():
+        write("sql_split", name, text.encode())
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "engine.hpp"
 #include "libpq_util.hpp"
+#include "pgorm/detail/sql_scanner.hpp"
 
 namespace pgorm::detail {
 
@@ -350,46 +351,22 @@ std::string inline_params(connection& conn, std::string_view sql, std::span<cons
   const result literals = conn.exec(probe, params, data_format::text);
   std::string out;
   out.reserve(sql.size() + 16 * params.size());
-  const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
-  std::size_t i = 0;
-  // The same lexical rules as sql_literal::scan: skip quotes, comments, dollar quotes.
-  while (i < sql.size()) {
-    const char ch = sql[i];
-    std::size_t end = i + 1;
-    if (ch == '\'' || ch == '"') {
-      const std::size_t close = sql.find(ch, i + 1);
-      end = close == std::string_view::npos ? sql.size() : close + 1;
-    } else if (ch == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      const std::size_t eol = sql.find('\n', i);
-      end = eol == std::string_view::npos ? sql.size() : eol + 1;
-    } else if (ch == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      const std::size_t close = sql.find("*/", i + 2);
-      end = close == std::string_view::npos ? sql.size() : close + 2;
-    } else if (ch == '$' && i + 1 < sql.size() && digit(sql[i + 1])) {
-      std::size_t n = 0;
-      end = i + 1;
-      while (end < sql.size() && digit(sql[end])) {
-        n = n * 10 + static_cast<std::size_t>(sql[end] - '0');
-        ++end;
-      }
-      if (n == 0 || n > params.size()) {
-        throw usage_error(fmt::format("pgorm: ${} has no parameter ({} given)", n, params.size()));
-      }
-      out += '(';
-      out += literals.value(0, static_cast<int>(n - 1));
-      out += ')';
-      i = end;
+  // pgorm's one SQL scanner: a $n inside quotes, comments or dollar quotes is not a parameter.
+  sql::scanner scanner(sql);
+  sql::token t;
+  while (scanner.next(t)) {
+    if (t.kind != sql::token_kind::parameter) {
+      out.append(t.text(sql));
       continue;
-    } else if (ch == '$') {
-      const std::size_t tag_end = sql.find('$', i + 1);
-      if (tag_end != std::string_view::npos) {
-        const std::string_view tag = sql.substr(i, tag_end - i + 1);
-        const std::size_t close = sql.find(tag, tag_end + 1);
-        end = close == std::string_view::npos ? sql.size() : close + tag.size();
-      }
     }
-    out.append(sql.substr(i, end - i));
-    i = end;
+    const std::size_t n = sql::parameter_number(t.text(sql), params.size());
+    if (n == 0 || n > params.size()) {
+      throw usage_error(
+          fmt::format("pgorm: {} has no parameter ({} given)", t.text(sql), params.size()));
+    }
+    out += '(';
+    out += literals.value(0, static_cast<int>(n - 1));
+    out += ')';
   }
   return out;
 }

@@ -16,6 +16,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/identifier.hpp"
+#include "pgorm/detail/sql_scanner.hpp"
 #include "pgorm/transaction.hpp"
 
 namespace pgorm::migrate {
@@ -222,81 +223,11 @@ bool wants_no_transaction(std::string_view sql) noexcept {
 
 std::vector<std::string> split_statements(std::string_view sql) {
   std::vector<std::string> out;
-  std::string current;
-  const auto flush = [&] {
-    const bool blank = std::all_of(current.begin(), current.end(), [](char c) {
-      return std::isspace(static_cast<unsigned char>(c)) != 0;
-    });
-    if (!blank) out.push_back(current);
-    current.clear();
-  };
-  std::size_t i = 0;
-  const std::size_t n = sql.size();
-  while (i < n) {
-    const char c = sql[i];
-    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {  // line comment: dropped
-      while (i < n && sql[i] != '\n') ++i;
-      continue;
-    }
-    if (c == '/' && i + 1 < n && sql[i + 1] == '*') {  // block comment (nests in PostgreSQL)
-      int depth = 0;
-      while (i < n) {
-        if (sql[i] == '/' && i + 1 < n && sql[i + 1] == '*') {
-          ++depth;
-          i += 2;
-        } else if (sql[i] == '*' && i + 1 < n && sql[i + 1] == '/') {
-          --depth;
-          i += 2;
-          if (depth == 0) break;
-        } else {
-          ++i;
-        }
-      }
-      current += ' ';
-      continue;
-    }
-    if (c == '\'' || c == '"') {  // quoted literal or identifier; doubled quote escapes
-      current += c;
-      ++i;
-      while (i < n) {
-        current += sql[i];
-        if (sql[i] == c) {
-          if (i + 1 < n && sql[i + 1] == c) {
-            current += sql[i + 1];
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        ++i;
-      }
-      continue;
-    }
-    if (c == '$') {  // dollar quote: $$...$$ or $tag$...$tag$
-      std::size_t j = i + 1;
-      while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) != 0 || sql[j] == '_')) {
-        ++j;
-      }
-      if (j < n && sql[j] == '$' &&
-          (j == i + 1 || std::isdigit(static_cast<unsigned char>(sql[i + 1])) == 0)) {
-        const std::string_view tag = sql.substr(i, j - i + 1);
-        const std::size_t end = sql.find(tag, j + 1);
-        const std::size_t stop = end == std::string_view::npos ? n : end + tag.size();
-        current.append(sql.substr(i, stop - i));
-        i = stop;
-        continue;
-      }
-    }
-    if (c == ';') {
-      flush();
-      ++i;
-      continue;
-    }
-    current += c;
-    ++i;
+  pgorm::detail::sql::statement_splitter splitter(sql);
+  pgorm::detail::sql::statement st;
+  while (splitter.next(st)) {
+    if (st.has_content) out.emplace_back(st.text(sql));
   }
-  flush();
   return out;
 }
 

@@ -6,94 +6,81 @@
 #include <fmt/format.h>
 
 #include "libpq_util.hpp"
+#include "pgorm/detail/sql_scanner.hpp"
 
 namespace pgorm {
 
 namespace detail {
 
-std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept {
-  std::size_t i = 0;
-  while (i < sql.size() &&
-         (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '(' || sql[i] == '\r')) {
-    ++i;
+namespace {
+
+using sql::token;
+using sql::token_kind;
+
+// The next token that is not white space or a comment; false at the end.
+bool next_solid(sql::scanner& scanner, token& t) noexcept {
+  while (scanner.next(t)) {
+    if (!t.is_blank()) return true;
   }
+  return false;
+}
+
+}  // namespace
+
+std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept {
+  sql::scanner scanner(sql);
+  token t;
+  while (next_solid(scanner, t) && t.kind == token_kind::open_paren) {
+  }
+  if (t.kind != token_kind::word) return {buffer, 0};
   std::size_t n = 0;
-  while (i < sql.size() && n < sizeof buffer) {
-    const char c = sql[i++];
+  for (const char c : t.text(sql)) {
     const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!letter) break;
+    if (!letter || n == sizeof buffer) break;
     buffer[n++] = c >= 'a' ? static_cast<char>(c - 'a' + 'A') : c;
   }
   return {buffer, n};
 }
-
-namespace {
-
-bool keyword_at(std::string_view sql, std::size_t i, std::string_view word) noexcept {
-  if (i + word.size() > sql.size()) return false;
-  if (i > 0) {
-    const char before = sql[i - 1];
-    if (before != ' ' && before != '\n' && before != '\t' && before != '\r' && before != ')') {
-      return false;
-    }
-  }
-  for (std::size_t k = 0; k < word.size(); ++k) {
-    char c = sql[i + k];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != word[k]) return false;
-  }
-  const std::size_t after = i + word.size();
-  return after < sql.size() && (sql[after] == ' ' || sql[after] == '\n' || sql[after] == '\t');
-}
-
-// The identifier (possibly schema-qualified and quoted) starting at or after `i`.
-std::string_view identifier_at(std::string_view sql, std::size_t i) noexcept {
-  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) ++i;
-  const std::size_t begin = i;
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (c == '"') {
-      const std::size_t close = sql.find('"', i + 1);
-      if (close == std::string_view::npos) return {};
-      i = close + 1;
-      continue;
-    }
-    const bool ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '_' || c == '$' || c == '.';
-    if (!ident) break;
-    ++i;
-  }
-  return sql.substr(begin, i - begin);
-}
-
-}  // namespace
 
 std::string_view table_of(std::string_view sql) noexcept {
   char buffer[16];
   const std::string_view op = operation_of(sql, buffer);
   std::string_view keyword;
   if (op == "SELECT" || op == "DELETE") {
-    keyword = "FROM";
+    keyword = "from";
   } else if (op == "INSERT") {
-    keyword = "INTO";
+    keyword = "into";
   } else if (op == "UPDATE") {
-    keyword = "UPDATE";
+    keyword = "update";
   } else {
     return {};
   }
-  // Skip quoted text and parenthesized subqueries: the statement's own keyword is at depth 0.
-  int depth = 0;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"') {
-      const std::size_t close = sql.find(c, i + 1);
-      if (close == std::string_view::npos) return {};
-      i = close;
+  // The statement's own keyword is at parenthesis depth 0 (not in a subquery); quotes and
+  // comments are single tokens, so a keyword inside them is never seen.
+  sql::scanner scanner(sql);
+  token t;
+  std::size_t depth = 0;
+  while (next_solid(scanner, t)) {
+    if (t.kind == token_kind::open_paren) ++depth;
+    if (t.kind == token_kind::close_paren && depth > 0) --depth;
+    if (depth != 0 || t.kind != token_kind::word || !sql::equals_word(t.text(sql), keyword)) {
       continue;
     }
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (depth == 0 && keyword_at(sql, i, keyword)) return identifier_at(sql, i + keyword.size());
+    // The (possibly schema-qualified, possibly quoted) name after it: name [. name ...].
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    bool want_name = true;
+    while (next_solid(scanner, t)) {
+      const bool name = t.kind == token_kind::word || t.kind == token_kind::quoted_identifier;
+      const bool dot = t.kind == token_kind::other && t.text(sql) == ".";
+      if (want_name ? !name : !dot) break;
+      if (name) {
+        if (end == 0) begin = t.begin;
+        end = t.end;
+      }
+      want_name = !want_name;
+    }
+    return end == 0 ? std::string_view{} : sql.substr(begin, end - begin);
   }
   return {};
 }

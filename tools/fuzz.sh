@@ -8,7 +8,7 @@
 # timeout-*.
 #
 # usage: tools/fuzz.sh [SECONDS] [TARGET...]    (default 60 s each; all targets)
-#   targets: decode conninfo identifier sql_scan
+#   targets: decode conninfo identifier sql_scan sql_split
 #   60 s per target is the quick mode CI runs; 300 (./dev fuzz 300) is the long mode to run
 #   before resolving an issue that touches a fuzzed function: 0 crashes and 0 timeouts.
 #   env PGORM_FUZZ_CXX (default clang++), PGORM_FUZZ_ARGS (extra libFuzzer flags),
@@ -32,11 +32,11 @@ if [ "$seconds" -lt 1 ]; then
   exit 2
 fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decode conninfo identifier sql_scan)
+[ ${#targets[@]} -eq 0 ] && targets=(decode conninfo identifier sql_scan sql_split)
 for target in "${targets[@]}"; do
   case "$target" in
-    decode|conninfo|identifier|sql_scan) ;;
-    *) echo "fuzz.sh: unknown target '$target' (decode conninfo identifier sql_scan)" >&2; exit 2 ;;
+    decode|conninfo|identifier|sql_scan|sql_split) ;;
+    *) echo "fuzz.sh: unknown target '$target' (decode conninfo identifier sql_scan sql_split)" >&2; exit 2 ;;
   esac
 done
 

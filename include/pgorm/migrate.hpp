@@ -191,8 +191,10 @@ std::string slug(std::string_view name);
 /// True when the first line of a migration's SQL is `-- pgorm: no-transaction`.
 bool wants_no_transaction(std::string_view sql) noexcept;
 
-/// Splits SQL into statements at top-level ';' (respecting quotes, dollar quotes and
-/// comments); empty statements are dropped. Used for no-transaction migrations.
+/// Splits SQL into statements at each ';' outside quotes, dollar quotes, comments, parentheses
+/// and `BEGIN ATOMIC ... END` bodies (psql's rules). Each statement is its exact text, comments
+/// included; statements with nothing but white space and comments are dropped. Used for
+/// no-transaction migrations.
 ///
 /// Example: `split_statements("select 1; select ';'")` gives {"select 1", " select ';'"}.
 std::vector<std::string> split_statements(std::string_view sql);

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "pgorm/detail/sql_scanner.hpp"
+
 namespace pgorm {
 
 /// SQL written as a string literal in the program. Constructible only during compilation
@@ -31,48 +33,18 @@ class sql_literal {
   /// too_large when a number exceeds 65,535.
   [[nodiscard]] constexpr std::size_t max_placeholder() const noexcept { return max_placeholder_; }
 
-  /// Highest $n outside '...', "...", $tag$...$tag$ and comments.
+  /// Highest $n outside '...', "...", $tag$...$tag$ and comments (PostgreSQL's lexical
+  /// rules: E'\'' is one string, a$1 is an identifier).
   static constexpr std::size_t scan(std::string_view s) noexcept {
     std::size_t max = 0;
-    std::size_t i = 0;
-    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    const auto ident = [&digit](char c) {
-      return digit(c) || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    };
-    while (i < s.size()) {
-      const char c = s[i];
-      if (c == '\'' || c == '"') {
-        const std::size_t close = s.find(c, i + 1);
-        i = close == std::string_view::npos ? s.size() : close + 1;
-      } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-        const std::size_t eol = s.find('\n', i);
-        i = eol == std::string_view::npos ? s.size() : eol + 1;
-      } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-        const std::size_t end = s.find("*/", i + 2);
-        i = end == std::string_view::npos ? s.size() : end + 2;
-      } else if (c == '$' && i + 1 < s.size() && digit(s[i + 1])) {
-        std::size_t n = 0;
-        ++i;
-        // A number above the protocol's limit of 65,535 parameters reads as too_large, rather
-        // than wrapping around (found by fuzzing).
-        while (i < s.size() && digit(s[i])) {
-          n = n > 65535 ? too_large : n * 10 + static_cast<std::size_t>(s[i] - '0');
-          ++i;
-        }
-        if (n > 65535) n = too_large;
-        if (n > max) max = n;
-      } else if (c == '$' && i > 0 && ident(s[i - 1])) {
-        ++i;  // part of an identifier such as a$b
-      } else if (c == '$') {
-        // A dollar-quoted string: $tag$ ... $tag$ (PostgreSQL docs 4.1.2.4).
-        const std::size_t tag_end = s.find('$', i + 1);
-        if (tag_end == std::string_view::npos) break;
-        const std::string_view tag = s.substr(i, tag_end - i + 1);
-        const std::size_t close = s.find(tag, tag_end + 1);
-        i = close == std::string_view::npos ? s.size() : close + tag.size();
-      } else {
-        ++i;
-      }
+    detail::sql::scanner scanner(s);
+    detail::sql::token t;
+    while (scanner.next(t)) {
+      if (t.kind != detail::sql::token_kind::parameter) continue;
+      // A number above the protocol's limit of 65,535 parameters reads as too_large, rather
+      // than wrapping around (found by fuzzing).
+      const std::size_t n = detail::sql::parameter_number(t.text(s), too_large - 1);
+      if (n > max) max = n;
     }
     return max;
   }
