@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: MIT
 // migrate.hpp against a real server: apply in order, idempotent re-apply, checksum drift,
-// failure (rolled back, recorded, stops, retried), no-transaction files, baseline, status, and
-// 4 processes applying at once (each migration runs exactly once).
+// failure (rolled back, recorded, stops, retried; file, line, column, message, hint and what
+// the run applied before), progress as it goes, the lock timeout, no-transaction files (recorded
+// only when every statement succeeded; INVALID indexes of failed concurrent builds detected),
+// E'' strings and BEGIN ATOMIC bodies, baseline, resolve, status, checksums identical to the
+// server's sha256, and 4 processes applying at once (each migration runs exactly once).
 #include "pgorm/migrate.hpp"
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -313,6 +320,323 @@ TEST_F(migrate_test, four_processes_at_once_apply_each_migration_exactly_once) {
   EXPECT_EQ(scalar("select count(*) from log"), "5");
   EXPECT_EQ(scalar("select count(distinct version) from log"), "5");
   EXPECT_EQ(scalar("select count(*) from pgorm_migrations where success"), "6");
+}
+
+// ---- deploy-time behaviour ------------------------------------------------------------------
+
+// The key apply() locks for the default tracking table (see advisory_lock in migrate.cpp).
+constexpr const char* lock_key =
+    "hashtextextended('pgorm_migrations:' || current_schema() || '.pgorm_migrations', 0)";
+
+TEST_F(migrate_test, failure_names_file_line_column_message_hint_and_what_the_run_applied) {
+  write("0001_a.sql", "create table a (id int);");
+  write("0002_b.sql", "create table b (id int);");
+  // The error is at line 5, column 19 in characters ("é" and "東京" are multibyte: 24 in bytes).
+  write("0003_bad.sql",
+        "-- a comment; then a statement\n"
+        "create table c (id int);\n"
+        "\n"
+        "insert into c values (1);\n"
+        "select 'é', '東京', nosuchfunc(1);\n"
+        "create table never (id int);\n");
+  write("0004_later.sql", "create table later (id int);");
+  std::vector<std::string> events;
+  pgorm::migrate::options opts;
+  opts.on_progress = [&](const pgorm::migrate::progress& p) {
+    const std::string file = p.migration != nullptr ? p.migration->file : "";
+    switch (p.kind) {
+      case pgorm::migrate::progress_kind::starting:
+        events.push_back("start " + file + " " + std::to_string(p.index) + "/" +
+                         std::to_string(p.count));
+        // Called outside the migration's transaction: the previous one is committed.
+        EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+        break;
+      case pgorm::migrate::progress_kind::applied:
+        events.push_back("applied " + file);
+        break;
+      case pgorm::migrate::progress_kind::failed:
+        events.push_back("failed " + file);
+        EXPECT_NE(std::string(p.detail).find("nosuchfunc"), std::string::npos) << p.detail;
+        break;
+      case pgorm::migrate::progress_kind::waiting_for_lock:
+        events.push_back("waiting");
+        break;
+    }
+  };
+  try {
+    pgorm::migrate::apply(conn(), dir_, opts);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0003_bad.sql");
+    EXPECT_EQ(e.sqlstate(), "42883");  // undefined_function
+    EXPECT_EQ(e.line(), 5);
+    EXPECT_EQ(e.column(), 19);
+    EXPECT_NE(e.hint().find("explicit type casts"), std::string::npos) << e.hint();
+    EXPECT_NE(e.details().message.find("nosuchfunc"), std::string::npos);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("0003_bad.sql failed at line 5, column 19 and was rolled back"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("hint:"), std::string::npos) << what;
+    ASSERT_EQ(e.applied().size(), 2U);
+    EXPECT_EQ(e.applied()[0].file, "0001_a.sql");
+    EXPECT_EQ(e.applied()[1].file, "0002_b.sql");
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"start 0001_a.sql 1/4", "applied 0001_a.sql",
+                                              "start 0002_b.sql 2/4", "applied 0002_b.sql",
+                                              "start 0003_bad.sql 3/4", "failed 0003_bad.sql"}));
+  EXPECT_EQ(scalar("select to_regclass('c') is null"), "t");  // rolled back
+  EXPECT_EQ(scalar("select success from pgorm_migrations where version = '0003'"), "f");
+
+  // An error the server gives no position for: the line where the statement starts.
+  write("0003_bad.sql", "create table c (id int);\n\n  select\n 1/0;\ncreate table d (id int);");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.sqlstate(), "22012");
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.column(), 0);
+    EXPECT_TRUE(e.applied().empty());
+    EXPECT_NE(std::string(e.what()).find("in the statement at line 3"), std::string::npos)
+        << e.what();
+  }
+
+  // No-transaction: the statement's own position within the file.
+  write("0003_bad.sql",
+        "-- pgorm: no-transaction\ncreate table c (id int);\nselect 1,\n  nosuchfunc(2);\n");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.sqlstate(), "42883");
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_EQ(e.column(), 3);
+    EXPECT_NE(std::string(e.what()).find("stopped (no-transaction"), std::string::npos);
+  }
+}
+
+TEST_F(migrate_test, the_lock_wait_gives_up_after_lock_timeout_naming_the_holder) {
+  write("0001_people.sql", "create table people (id int);");
+  pgorm::connection other = connect();
+  other.exec(std::string("select pg_advisory_lock(") + lock_key + ")");
+  const std::string other_pid(other.exec("select pg_backend_pid()").value(0, 0));
+
+  std::vector<std::string> waiting;
+  pgorm::migrate::options opts;
+  opts.lock_timeout = std::chrono::milliseconds(300);
+  opts.on_progress = [&](const pgorm::migrate::progress& p) {
+    if (p.kind == pgorm::migrate::progress_kind::waiting_for_lock) waiting.emplace_back(p.detail);
+  };
+  auto start = std::chrono::steady_clock::now();
+  try {
+    pgorm::migrate::apply(conn(), dir_, opts);
+    FAIL() << "expected migration_lock_timeout";
+  } catch (const pgorm::migration_lock_timeout& e) {
+    EXPECT_EQ(std::to_string(e.holder_pid()), other_pid);
+    EXPECT_GE(e.waited(), std::chrono::milliseconds(250));
+    const std::string what = e.what();
+    EXPECT_NE(what.find("server process " + other_pid), std::string::npos) << what;
+    EXPECT_NE(what.find("after 300 ms"), std::string::npos) << what;
+    EXPECT_NE(what.find("nothing was applied"), std::string::npos) << what;
+  }
+  // Gave up within a generous bound of its 300 ms (a busy machine may be slow, never stuck).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_EQ(waiting.size(), 1U);
+  EXPECT_NE(waiting[0].find("server process " + other_pid), std::string::npos) << waiting[0];
+  EXPECT_EQ(scalar("select to_regclass('people') is null"), "t");
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+
+  // Zero: no wait at all. baseline() and resolve() take the same lock.
+  start = std::chrono::steady_clock::now();
+  EXPECT_THROW(pgorm::migrate::apply(conn(), dir_, {.lock_timeout = std::chrono::milliseconds(0)}),
+               pgorm::migration_lock_timeout);
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::baseline(conn(), dir_, "1", opts)),
+               pgorm::migration_lock_timeout);
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::resolve(
+                   conn(), dir_, "1", pgorm::migrate::resolution::applied, opts)),
+               pgorm::migration_lock_timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+  // Released, the same call goes through; the lock was not left taken by the failed waits.
+  other.exec(std::string("select pg_advisory_unlock(") + lock_key + ")");
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_, opts).size(), 1U);
+  EXPECT_EQ(other.exec(std::string("select pg_try_advisory_lock(") + lock_key + ")").value(0, 0),
+            "t");
+}
+
+TEST_F(migrate_test, no_transaction_migration_is_recorded_only_when_every_statement_succeeded) {
+  write("0001_t.sql", "create table t (a int);");
+  write("0002_steps.sql",
+        "-- pgorm: no-transaction\n"
+        "insert into t values (1);\n"
+        "insert into t values (1/0);\n"
+        "insert into t values (3);\n");
+  EXPECT_THROW(pgorm::migrate::apply(conn(), dir_), pgorm::migration_error);
+  EXPECT_EQ(scalar("select string_agg(a::text, ',') from t"), "1");  // the first stays, no third
+  EXPECT_EQ(scalar("select success from pgorm_migrations where version = '0002'"), "f");
+  auto st = pgorm::migrate::status(conn(), dir_);
+  ASSERT_EQ(st.size(), 2U);
+  EXPECT_EQ(st[1].state, state::failed);
+  EXPECT_FALSE(pgorm::migrate::summarize(st).up_to_date());
+  EXPECT_TRUE(pgorm::migrate::summarize(st).needs_attention());
+  write("0002_steps.sql",
+        "-- pgorm: no-transaction\n"
+        "insert into t values (2);\n"
+        "insert into t values (3);\n");
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
+  EXPECT_TRUE(pgorm::migrate::summarize(pgorm::migrate::status(conn(), dir_)).up_to_date());
+}
+
+TEST_F(migrate_test, an_invalid_index_left_by_a_failed_concurrent_build_is_not_skipped_on_rerun) {
+  write("0001_emails.sql",
+        "create table emails (address text);\n"
+        "insert into emails values ('a@example.com'), ('a@example.com');");
+  write("0002_unique.sql",
+        "-- pgorm: no-transaction\n"
+        "create unique index concurrently if not exists \"Emails_Address\" on emails (address);\n");
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0002_unique.sql");
+    EXPECT_EQ(e.sqlstate(), "23505");
+    EXPECT_EQ(e.line(), 2);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("it left the INVALID index \"Emails_Address\""), std::string::npos) << what;
+    EXPECT_NE(what.find("DROP INDEX CONCURRENTLY \"Emails_Address\""), std::string::npos) << what;
+  }
+  // The failed build left the index behind, INVALID.
+  EXPECT_EQ(scalar("select not indisvalid from pg_index where indexrelid = "
+                   "'\"Emails_Address\"'::regclass"),
+            "t");
+  // A rerun: IF NOT EXISTS skips the existing index and every statement succeeds, but the
+  // migration is not recorded as applied: the INVALID index is reported instead.
+  try {
+    pgorm::migrate::apply(conn(), dir_);
+    FAIL() << "the rerun recorded a migration whose index is INVALID";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_EQ(e.file(), "0002_unique.sql");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_NE(std::string(e.what()).find("is INVALID"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(scalar("select success from pgorm_migrations where version = '0002'"), "f");
+  EXPECT_EQ(pgorm::migrate::status(conn(), dir_)[1].state, state::failed);
+
+  // Fixed as the message says: the next apply builds a valid index and records it.
+  conn().exec("delete from emails where ctid <> (select min(ctid) from emails)");
+  conn().exec("drop index concurrently \"Emails_Address\"");
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
+  EXPECT_EQ(scalar("select indisvalid from pg_index where indexrelid = "
+                   "'\"Emails_Address\"'::regclass"),
+            "t");
+  EXPECT_EQ(pgorm::migrate::status(conn(), dir_)[1].state, state::applied);
+}
+
+TEST_F(migrate_test, e_strings_and_begin_atomic_bodies_apply_in_both_modes) {
+  const std::string body =
+      "create table notes (body text);\n"
+      "insert into notes values (E'it\\'s; one string'), ($q$semi; colon$q$);\n"
+      "create function note_count() returns bigint language sql\n"
+      "begin atomic\n"
+      "  select count(*) from notes;\n"
+      "end;\n"
+      "create procedure add_note(b text) language sql\n"
+      "begin atomic\n"
+      "  insert into notes values (case when b is null then 'none' else b end);\n"
+      "end;\n"
+      "call add_note(E'\\'; x');\n";
+  write("0001_notes.sql", body);
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
+  EXPECT_EQ(scalar("select note_count()"), "3");
+  EXPECT_EQ(scalar("select string_agg(body, '|' order by body) from notes"),
+            "'; x|it's; one string|semi; colon");
+  EXPECT_EQ(pgorm::migrate::split_statements(body).size(), 5U);
+  // The same statements outside a transaction, one by one.
+  conn().exec("drop procedure add_note; drop function note_count; drop table notes");
+  write("0002_again.sql", "-- pgorm: no-transaction\n" + body);
+  EXPECT_EQ(pgorm::migrate::apply(conn(), dir_).size(), 1U);
+  EXPECT_EQ(scalar("select note_count()"), "3");
+}
+
+TEST_F(migrate_test, resolve_marks_one_migration_applied_or_a_failed_one_rolled_back) {
+  write("0001_a.sql", "create table a (id int);");
+  write("0002_b.sql", "create table b (id int);");
+  write("0003_c.sql", "create table c (id int);");
+  // --applied marks exactly one (baseline would mark every one up to it).
+  const auto marked =
+      pgorm::migrate::resolve(conn(), dir_, "2", pgorm::migrate::resolution::applied);
+  EXPECT_EQ(marked.file, "0002_b.sql");
+  EXPECT_EQ(marked.state, state::applied);
+  auto st = pgorm::migrate::status(conn(), dir_);
+  EXPECT_EQ(st[0].state, state::pending);
+  EXPECT_EQ(st[1].state, state::applied);
+  EXPECT_EQ(st[2].state, state::pending);
+  const auto ran = pgorm::migrate::apply(conn(), dir_);
+  ASSERT_EQ(ran.size(), 2U);
+  EXPECT_EQ(ran[0].file, "0001_a.sql");
+  EXPECT_EQ(ran[1].file, "0003_c.sql");
+  EXPECT_EQ(scalar("select to_regclass('b') is null"), "t");  // never run
+
+  // Only a failed migration can be rolled back; only a pending or failed one marked applied.
+  try {
+    static_cast<void>(
+        pgorm::migrate::resolve(conn(), dir_, "0001", pgorm::migrate::resolution::applied));
+    FAIL() << "expected migration_error";
+  } catch (const pgorm::migration_error& e) {
+    EXPECT_NE(std::string(e.what()).find("already recorded as applied"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::resolve(conn(), dir_, "0001",
+                                                         pgorm::migrate::resolution::rolled_back)),
+               pgorm::migration_error);
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::resolve(conn(), dir_, "0009",
+                                                         pgorm::migrate::resolution::applied)),
+               pgorm::migration_error);
+  EXPECT_THROW(static_cast<void>(pgorm::migrate::resolve(conn(), dir_, "v1",
+                                                         pgorm::migrate::resolution::applied)),
+               pgorm::migration_error);
+
+  // A failed no-transaction migration, cleaned up by hand, then --rolled-back: pending again.
+  write("0004_half.sql", "-- pgorm: no-transaction\ncreate table half (id int);\nselect 1/0;\n");
+  EXPECT_THROW(pgorm::migrate::apply(conn(), dir_), pgorm::migration_error);
+  conn().exec("drop table half");
+  const auto rolled =
+      pgorm::migrate::resolve(conn(), dir_, "4", pgorm::migrate::resolution::rolled_back);
+  EXPECT_EQ(rolled.state, state::pending);
+  EXPECT_EQ(scalar("select count(*) from pgorm_migrations where version = '0004'"), "0");
+  EXPECT_EQ(pgorm::migrate::status(conn(), dir_)[3].state, state::pending);
+  // Or --applied on a failed one: done by hand instead.
+  EXPECT_THROW(pgorm::migrate::apply(conn(), dir_), pgorm::migration_error);
+  EXPECT_EQ(pgorm::migrate::resolve(conn(), dir_, "4", pgorm::migrate::resolution::applied).state,
+            state::applied);
+  EXPECT_TRUE(pgorm::migrate::summarize(pgorm::migrate::status(conn(), dir_)).up_to_date());
+}
+
+TEST_F(migrate_test, checksums_are_the_servers_sha256_of_the_bytes_at_every_block_boundary) {
+  std::mt19937 rng(1234);
+  std::string bytes;
+  std::vector<pgorm::migrate::embedded_file> files;
+  std::vector<std::string> texts;
+  texts.reserve(140);
+  for (std::size_t n = 0; n < 140; ++n) {
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text += static_cast<char>(rng() % 256);
+    texts.push_back(std::move(text));
+  }
+  for (std::size_t n = 0; n < texts.size(); ++n) {
+    const std::string name = std::to_string(1000 + n) + "_x.sql";
+    const std::array one{pgorm::migrate::embedded_file{name, texts[n], ""}};
+    const std::string ours =
+        pgorm::migrate::load(pgorm::migrate::embedded_migrations{"t", "", one}).at(0).checksum;
+    const auto* data = reinterpret_cast<const std::byte*>(texts[n].data());
+    const std::array<pgorm::param, 1> p{pgorm::param::binary({data, texts[n].size()}, 17)};
+    const std::string server(
+        conn()
+            .exec("select encode(sha256($1::bytea), 'hex')", p, pgorm::data_format::text)
+            .value(0, 0));
+    EXPECT_EQ(ours, server) << "length " << n;
+  }
 }
 
 }  // namespace migrate_it
