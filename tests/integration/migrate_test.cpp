@@ -4,7 +4,8 @@
 // the run applied before), progress as it goes, the lock timeout, no-transaction files (recorded
 // only when every statement succeeded; INVALID indexes of failed concurrent builds detected),
 // E'' strings and BEGIN ATOMIC bodies, baseline, resolve, status, checksums identical to the
-// server's sha256, and 4 processes applying at once (each migration runs exactly once).
+// server's sha256, embedded sets (cmake/pgorm_embed_migrations.cmake) identical to their files,
+// and 4 processes applying at once (each migration runs exactly once).
 #include "pgorm/migrate.hpp"
 
 #include <array>
@@ -27,6 +28,10 @@
 #include "pgorm/transaction.hpp"
 #include "support/db_test.hpp"
 #include "support/test_database.hpp"
+
+#if defined(PGORM_TEST_EMBEDDED_MIGRATIONS)
+#include "pgorm_test_embedded_migrations.hpp"
+#endif
 
 namespace migrate_it {
 
@@ -638,5 +643,55 @@ TEST_F(migrate_test, checksums_are_the_servers_sha256_of_the_bytes_at_every_bloc
     EXPECT_EQ(ours, server) << "length " << n;
   }
 }
+
+#if defined(PGORM_TEST_EMBEDDED_MIGRATIONS)
+std::filesystem::path embedded_source_dir() {
+  return std::filesystem::path(__FILE__).parent_path() / "embedded_migrations";
+}
+
+TEST_F(migrate_test, an_embedded_set_is_its_files_byte_for_byte) {
+  const auto& set = pgorm_test::embedded_migrations();
+  EXPECT_EQ(set.name, "pgorm_test::embedded_migrations");
+  EXPECT_EQ(std::filesystem::path(set.directory), embedded_source_dir());
+  const auto embedded = pgorm::migrate::load(set);
+  const auto files = pgorm::migrate::load(embedded_source_dir());
+  ASSERT_EQ(embedded.size(), 3U);
+  ASSERT_EQ(files.size(), embedded.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(embedded[i].file, files[i].file);
+    EXPECT_EQ(embedded[i].sql, files[i].sql) << files[i].file;
+    EXPECT_EQ(embedded[i].checksum, files[i].checksum) << files[i].file;
+    EXPECT_EQ(embedded[i].transactional, files[i].transactional) << files[i].file;
+    // CMake's file(SHA256) at build time is the server's sha256 of the bytes.
+    for (const auto& e : set.files) {
+      if (e.file != files[i].file) continue;
+      const auto* data = reinterpret_cast<const std::byte*>(files[i].sql.data());
+      const std::array<pgorm::param, 1> p{pgorm::param::binary({data, files[i].sql.size()}, 17)};
+      EXPECT_EQ(e.sha256,
+                conn()
+                    .exec("select encode(sha256($1::bytea), 'hex')", p, pgorm::data_format::text)
+                    .value(0, 0));
+    }
+  }
+  EXPECT_NE(files[1].sql.find("\r\n"), std::string::npos);  // CRLF survives as it is
+  EXPECT_NE(files[0].sql.find("東京"), std::string::npos);
+
+  // Applied from the binary, the directory's status agrees: every checksum matches.
+  const auto ran = pgorm::migrate::apply(conn(), set);
+  EXPECT_EQ(ran.size(), 3U);
+  EXPECT_EQ(scalar("select people_count()"), "1");
+  EXPECT_EQ(scalar("select name from people"), "Zoë; the first");
+  const auto st = pgorm::migrate::status(conn(), embedded_source_dir());
+  ASSERT_EQ(st.size(), 3U);
+  for (const auto& m : st) EXPECT_EQ(m.state, state::applied) << m.file;
+  EXPECT_TRUE(pgorm::migrate::apply(conn(), embedded_source_dir()).empty());
+  EXPECT_TRUE(pgorm::migrate::summarize(pgorm::migrate::status(conn(), set)).up_to_date());
+}
+#else
+TEST_F(migrate_test, an_embedded_set_is_its_files_byte_for_byte) {
+  GTEST_SKIP() << "cmake/pgorm_embed_migrations.cmake is not included by CMakeLists.txt, so "
+                  "this build has no embedded set to check";
+}
+#endif
 
 }  // namespace migrate_it
