@@ -23,6 +23,7 @@
 
 #include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
 #include "pgorm/observer.hpp"
 #include "pgorm/sql_text.hpp"
@@ -86,7 +87,7 @@ class param {
 /// affected-row count. Move-only; owns the libpq PGresult.
 ///
 /// Row and column indexes are 0-based. Accessors with an index out of range throw usage_error.
-class result {
+class PGORM_API result {
  public:
   result() noexcept = default;
   /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
@@ -250,7 +251,7 @@ struct connection_access;
 /// pgorm::connection conn{"postgresql://app@localhost/app", {.connect_timeout = 2s}};
 /// auto r = conn.exec("select $1::int * 2", {pgorm::param::text("21")});
 /// ```
-class connection {
+class PGORM_API connection {
  public:
   /// Connects, or throws connection_error (whose text never contains the password).
   ///
@@ -471,18 +472,18 @@ namespace detail {
 
 /// Returns `conninfo` (URL or key=value form) with every password and sslpassword value
 /// replaced by "***", and any password in a URL's user-info removed.
-std::string redact_conninfo(std::string_view conninfo);
+PGORM_API std::string redact_conninfo(std::string_view conninfo);
 
 /// Every spelling of a secret in `conninfo` (raw and percent-decoded), each once, to scrub from
 /// messages.
-std::vector<std::string> conninfo_secrets(std::string_view conninfo);
+PGORM_API std::vector<std::string> conninfo_secrets(std::string_view conninfo);
 
 /// Returns `text` with the non-empty secrets masked as "***", in one pass over `text` that
 /// never searches a mask again. A secret of 4 bytes or more is masked wherever it occurs; a
 /// shorter one only where it stands as a value: each neighbour is the start or end of `text`,
 /// ASCII white space or one of " ' = : @ ? & , ( ) [ ]. Occurrences that overlap become one
 /// "***".
-std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets);
+PGORM_API std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace detail
 

@@ -29,6 +29,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/reflect.hpp"
@@ -103,8 +104,8 @@ using copy_oids = std::array<oid, field_count_v<T>>;
 
 /// The OID of the type `type_name` (to_regtype, through the search_path). Throws usage_error
 /// naming the type, table and column when the server has no such type. In src/copy.cpp.
-oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
-                     std::string_view column);
+PGORM_API oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
+                               std::string_view column);
 
 /// Looks up the element types of the runtime_oid_field fields `mask` selects (one round trip
 /// each; none for most tables).
@@ -144,7 +145,7 @@ void copy_write_row(const T& row, const copy_mask<T>& mask, std::int16_t fields,
 /// callback: std::nullopt for NULL. In src/copy.cpp.
 ///
 /// Example: `copy_decoder d; d.feed(bytes, [&](auto fields) { ... }); d.finish();`
-class copy_decoder {
+class PGORM_API copy_decoder {
  public:
   using row_fn = std::function<void(std::span<const std::optional<std::string_view>>)>;
 
@@ -173,7 +174,7 @@ class copy_decoder {
 /// discards every row) and leaves the connection usable. In src/copy.cpp.
 class statement_report;  // src/libpq_util.hpp: reports the COPY to the connection's observer
 
-class copy_in_stream {
+class PGORM_API copy_in_stream {
  public:
   /// `timeout` bounds the whole COPY, from its start to finish() (zero: the connection's
   /// connect_options::query_timeout).
@@ -200,14 +201,16 @@ class copy_in_stream {
 /// Runs `copy_sql` (a COPY ... TO STDOUT) and hands each data chunk to `on_chunk`. An
 /// exception from on_chunk cancels the COPY on the server, drains the connection (which stays
 /// usable) and propagates. Returns the server's row count. In src/copy.cpp.
-std::int64_t copy_out_chunks(connection& conn, std::string_view copy_sql,
-                             const std::function<void(std::string_view)>& on_chunk,
-                             std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+PGORM_API std::int64_t copy_out_chunks(
+    connection& conn, std::string_view copy_sql,
+    const std::function<void(std::string_view)>& on_chunk,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 /// `sql` with every `$n` placeholder (outside quotes and comments) replaced by the value of
 /// params[n-1] as a typed SQL literal (`'42'::bigint`), rendered and quoted by the server in
 /// one round trip: COPY (query) accepts no parameters. In src/copy.cpp.
-std::string inline_params(connection& conn, std::string_view sql, std::span<const param> params);
+PGORM_API std::string inline_params(connection& conn, std::string_view sql,
+                                    std::span<const param> params);
 
 /// `COPY <table> (<cols>) FROM STDIN (FORMAT binary)` for the columns `mask` selects.
 template <class T>

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "pgorm/export.hpp"
+
 /// \file
 /// The exceptions pgorm throws. Every one derives from pgorm::error; the data a handler needs
 /// (SQLSTATE, constraint, table, column, ...) sits on sql_error itself, and subclasses exist only
@@ -20,7 +22,7 @@ namespace pgorm {
 /// Root of every exception pgorm throws.
 ///
 /// Example: `try { conn.exec("select 1"); } catch (const pgorm::error& e) { log(e.what()); }`
-class error : public std::runtime_error {
+class PGORM_API error : public std::runtime_error {
  public:
   explicit error(const std::string& what) : std::runtime_error(what) {}
 
@@ -31,7 +33,7 @@ class error : public std::runtime_error {
 
 /// Connecting failed, or an open connection broke (socket closed, server gone, timeout).
 /// Always poisons the connection.
-class connection_error : public error {
+class PGORM_API connection_error : public error {
  public:
   using error::error;
   [[nodiscard]] bool poisons_connection() const noexcept override { return true; }
@@ -39,14 +41,14 @@ class connection_error : public error {
 
 /// The library was used in a way that can only be detected at run time, for example one() on
 /// a result that has no rows, or a NUL byte inside a text parameter.
-class usage_error : public error {
+class PGORM_API usage_error : public error {
  public:
   using error::error;
 };
 
 /// A value could not be converted between its SQL and C++ representations. Names the table
 /// and column (when known), the SQL type and the C++ type involved.
-class conversion_error : public error {
+class PGORM_API conversion_error : public error {
  public:
   conversion_error(const std::string& what, std::string table, std::string column,
                    std::string sql_type, std::string cpp_type)
@@ -73,7 +75,7 @@ class conversion_error : public error {
 };
 
 /// A NULL arrived for a field whose C++ type cannot hold one; make the field std::optional.
-class unexpected_null : public conversion_error {
+class PGORM_API unexpected_null : public conversion_error {
  public:
   using conversion_error::conversion_error;
 };
@@ -97,7 +99,7 @@ struct sql_error_fields {
 /// The server rejected a statement. Carries every error field the server sent.
 ///
 /// Example: `catch (const pgorm::sql_error& e) { if (e.sqlstate() == "42P01") ...; }`
-class sql_error : public error {
+class PGORM_API sql_error : public error {
  public:
   sql_error(const std::string& what, sql_error_fields fields)
       : error(what), fields_(std::make_shared<const sql_error_fields>(std::move(fields))) {}
@@ -126,37 +128,37 @@ class sql_error : public error {
 };
 
 /// 23505: a UNIQUE or PRIMARY KEY constraint was violated; constraint() names it.
-class unique_violation : public sql_error {
+class PGORM_API unique_violation : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 23503: a FOREIGN KEY constraint was violated.
-class foreign_key_violation : public sql_error {
+class PGORM_API foreign_key_violation : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 23502: NULL was written into a NOT NULL column; column() names it.
-class not_null_violation : public sql_error {
+class PGORM_API not_null_violation : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 23514: a CHECK constraint was violated.
-class check_violation : public sql_error {
+class PGORM_API check_violation : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 40001: a serializable transaction could not be serialized; retrying it may succeed.
-class serialization_failure : public sql_error {
+class PGORM_API serialization_failure : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 40P01: the server broke a deadlock by aborting this transaction; retrying it may succeed.
-class deadlock_detected : public sql_error {
+class PGORM_API deadlock_detected : public sql_error {
  public:
   using sql_error::sql_error;
 };
 /// 57014: the statement was cancelled (statement_timeout, or a cancel request).
-class query_canceled : public sql_error {
+class PGORM_API query_canceled : public sql_error {
  public:
   using sql_error::sql_error;
 };

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "pgorm/export.hpp"
+
 namespace pgorm {
 
 /// An exact decimal number, as PostgreSQL's numeric: any number of digits, a display scale
@@ -26,7 +28,7 @@ namespace pgorm {
 /// pgorm::numeric big{"1234567890123456789012345678901234567890"};
 /// pgorm::numeric e{"1.5e3"};   // "1500"
 /// ```
-class numeric {
+class PGORM_API numeric {
  public:
   /// Zero.
   numeric() = default;

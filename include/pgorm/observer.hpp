@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
 
 namespace pgorm {
@@ -73,7 +74,7 @@ struct pool_event {
 ///   }
 /// };
 /// ```
-class observer {
+class PGORM_API observer {
  public:
   observer() = default;
   observer(const observer&) = default;
@@ -95,7 +96,7 @@ class observer {
 ///
 /// Example: `opts.observer =
 /// std::make_shared<pgorm::stderr_logger>(std::chrono::milliseconds(200));`
-class stderr_logger : public observer {
+class PGORM_API stderr_logger : public observer {
  public:
   explicit stderr_logger(std::chrono::nanoseconds slow_threshold = std::chrono::nanoseconds(0))
       : slow_(slow_threshold) {}
@@ -108,9 +109,9 @@ class stderr_logger : public observer {
 
 namespace detail {
 /// The first keyword of `sql`, upper-cased, e.g. "SELECT" (for WITH ... queries, "WITH").
-std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept;
+PGORM_API std::string_view operation_of(std::string_view sql, char (&buffer)[16]) noexcept;
 /// The table `sql` works on, as query_event::table describes; a view into `sql`.
-std::string_view table_of(std::string_view sql) noexcept;
+PGORM_API std::string_view table_of(std::string_view sql) noexcept;
 }  // namespace detail
 
 }  // namespace pgorm

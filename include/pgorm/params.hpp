@@ -15,6 +15,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/types.hpp"
 
 namespace pgorm::detail {
@@ -42,8 +43,8 @@ concept text_param_codec = requires(const T& value, byte_buffer& out) {
 };
 
 /// Rethrows an encoder's conversion_error naming parameter $n (1-based). In src/types.cpp.
-[[noreturn]] void rethrow_param_error(const conversion_error& error, std::size_t n,
-                                      std::string_view sql_type, std::string cpp_type);
+[[noreturn]] PGORM_API void rethrow_param_error(const conversion_error& error, std::size_t n,
+                                                std::string_view sql_type, std::string cpp_type);
 
 /// Names T in the first compiler error when it cannot be a parameter; called only on the
 /// failure path so that nothing else about T is instantiated (no error cascade).

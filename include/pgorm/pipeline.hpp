@@ -27,6 +27,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/raw.hpp"
@@ -43,7 +44,7 @@ namespace pgorm {
 /// ```
 /// try { c.all(); } catch (const pgorm::pipeline_aborted& e) { retry_from(e.failed_index()); }
 /// ```
-class pipeline_aborted : public error {
+class PGORM_API pipeline_aborted : public error {
  public:
   pipeline_aborted(const std::string& what, std::size_t index, std::size_t failed_index)
       : error(what), index_(index), failed_index_(failed_index) {}
@@ -74,10 +75,10 @@ struct pipeline_slot {
 };
 
 /// Throws usage_error: a handle was read before its pipeline ran. In src/pipeline.cpp.
-[[noreturn]] void throw_pipeline_not_run(std::size_t index);
+[[noreturn]] PGORM_API void throw_pipeline_not_run(std::size_t index);
 
 /// The statement's result after run(), or its error rethrown.
-const result& pipeline_result_of(const pipeline_slot& slot);
+PGORM_API const result& pipeline_result_of(const pipeline_slot& slot);
 
 /// The row type a builder's rows map to (void for statements without rows).
 template <class Q>
@@ -186,7 +187,7 @@ class pipeline_result {
 /// p.run();
 /// std::vector<User> users = a.all();
 /// ```
-class pipeline {
+class PGORM_API pipeline {
  public:
   /// A pipeline on `conn`, which must outlive it.
   explicit pipeline(connection& conn) noexcept : conn_(&conn) {}

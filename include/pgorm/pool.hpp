@@ -25,6 +25,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/query/bound.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/transaction.hpp"
@@ -109,7 +110,7 @@ enum class pool_timeout_reason {
 ///   if (e.reason() == pgorm::pool_timeout_reason::unreachable) alert(e.last_connect_error());
 /// }
 /// ```
-class pool_timeout : public error {
+class PGORM_API pool_timeout : public error {
  public:
   /// The counts as the pool saw them when the acquire gave up.
   struct counts {
@@ -175,18 +176,21 @@ struct pooled_connection {
 /// The detail text of a leak_suspected event: how long the lease has been held and where it
 /// was acquired, e.g. "lease held for 1203 ms (threshold 1000 ms), acquired at app.cpp:42 in
 /// void handle(request&)".
-std::string leak_message(std::chrono::milliseconds held, std::chrono::milliseconds threshold,
-                         const std::source_location& where);
+PGORM_API std::string leak_message(std::chrono::milliseconds held,
+                                   std::chrono::milliseconds threshold,
+                                   const std::source_location& where);
 
 /// max_lifetime stretched by a factor in [0.9, 1.1), picked by `unit` in [0, 1).
-std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifetime,
-                                            double unit) noexcept;
+PGORM_API std::chrono::milliseconds jittered_lifetime(std::chrono::milliseconds max_lifetime,
+                                                      double unit) noexcept;
 
 /// Delay before the next connection attempt after `failures` consecutive failures (>= 1):
 /// base * 2^(failures - 1), capped at `cap`, then scaled into [1/2, 1] of itself by `unit` in
 /// [0, 1) ("equal jitter").
-std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::milliseconds base,
-                                          std::chrono::milliseconds cap, double unit) noexcept;
+PGORM_API std::chrono::milliseconds reconnect_delay(unsigned failures,
+                                                    std::chrono::milliseconds base,
+                                                    std::chrono::milliseconds cap,
+                                                    double unit) noexcept;
 
 }  // namespace detail
 
@@ -202,7 +206,7 @@ std::chrono::milliseconds reconnect_delay(unsigned failures, std::chrono::millis
 /// c->exec("set statement_timeout = '1s'");   // reset before the next borrower sees it
 /// auto r = c->exec("select pg_sleep(0.1)");
 /// ```
-class lease {
+class PGORM_API lease {
  public:
   /// An empty lease, holding nothing.
   lease() noexcept = default;
@@ -265,7 +269,7 @@ class lease {
 /// pgorm::pool db{"postgresql://app@localhost/app", {.max_size = 10, .acquire_timeout = 5s}};
 /// std::vector<User> adults = db.select<User>().where(pgorm::col<&User::age> >= 18).all();
 /// ```
-class pool : public query_methods<pool> {
+class PGORM_API pool : public query_methods<pool> {
  public:
   /// Creates the pool. Eager (the default) opens max(min_idle, 1) connections first and throws
   /// connection_error (what a connection throws) when the server cannot be reached; lazy opens

@@ -24,6 +24,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/table.hpp"
 #include "pgorm/types.hpp"
@@ -32,10 +33,10 @@ namespace pgorm {
 
 namespace detail {
 
-[[noreturn]] void throw_missing_column(std::string_view table, std::string_view field,
-                                       std::string_view column);
-[[noreturn]] void throw_extra_column(std::string_view table, std::string_view column);
-[[noreturn]] void throw_column_count(std::size_t expected, int actual);
+[[noreturn]] PGORM_API void throw_missing_column(std::string_view table, std::string_view field,
+                                                 std::string_view column);
+[[noreturn]] PGORM_API void throw_extra_column(std::string_view table, std::string_view column);
+[[noreturn]] PGORM_API void throw_column_count(std::size_t expected, int actual);
 
 template <class T>
 struct is_std_tuple : std::false_type {};

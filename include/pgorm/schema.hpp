@@ -26,6 +26,7 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/detail/identifier.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/table.hpp"
 #include "pgorm/transaction.hpp"
 
@@ -251,14 +252,14 @@ constexpr table_spec spec_of() {
 
 /// The tables in an order where every table comes after the tables its foreign keys reference
 /// (self references and cycles aside: a cycle keeps the given order). Indexes into `tables`.
-std::vector<std::size_t> dependency_order(std::span<const table_spec> tables);
+PGORM_API std::vector<std::size_t> dependency_order(std::span<const table_spec> tables);
 
 /// Runs the CREATE statements of `tables` in dependency order, in one transaction.
-void create_tables(connection& conn, std::span<const table_spec> tables,
-                   const create_table_options& options);
+PGORM_API void create_tables(connection& conn, std::span<const table_spec> tables,
+                             const create_table_options& options);
 
 /// TRUNCATE ... RESTART IDENTITY CASCADE of the tables.
-std::string truncate_sql(std::span<const std::string_view> qualified_names);
+PGORM_API std::string truncate_sql(std::span<const std::string_view> qualified_names);
 
 }  // namespace detail
 
@@ -313,7 +314,7 @@ std::string drop_table(drop_table_options options = {}) {
 ///
 /// Throws usage_error when `name` is not a valid identifier (empty, over 63 bytes, NUL).
 /// Example: `conn.exec(pgorm::schema::create_schema("auth", {.if_not_exists = true}));`
-std::string create_schema(std::string_view name, create_schema_options options = {});
+PGORM_API std::string create_schema(std::string_view name, create_schema_options options = {});
 
 /// Creates the tables T... (and, for tables with a table_traits schema, their schemas) with
 /// their constraints and indexes, in dependency order (referenced tables first), in one
@@ -390,7 +391,7 @@ enum class change_kind : unsigned char {
 };
 
 /// "create_table", "add_column", ...
-std::string_view to_string(change_kind kind) noexcept;
+PGORM_API std::string_view to_string(change_kind kind) noexcept;
 
 /// One difference between the structs and the live database, with the SQL that resolves it.
 struct schema_change {
@@ -403,7 +404,7 @@ struct schema_change {
 };
 
 /// The outcome of diff(): the changes, in an order in which their SQL can run.
-struct diff_result {
+struct PGORM_API diff_result {
   std::vector<schema_change> changes;  ///< empty when the database matches the structs
 
   /// True when the database matches the structs.
@@ -423,7 +424,7 @@ struct diff_result {
 };
 
 namespace detail {
-diff_result diff_tables(connection& conn, std::span<const table_spec> tables);
+PGORM_API diff_result diff_tables(connection& conn, std::span<const table_spec> tables);
 }  // namespace detail
 
 /// Compares the tables T... with the live database (pg_catalog, through `conn`'s search_path

@@ -30,6 +30,7 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/query.hpp"
 
 namespace pgorm {
@@ -37,7 +38,7 @@ namespace pgorm {
 /// The connection broke while COMMIT was on its way or its answer was: the transaction may or
 /// may not have been committed. Never reported as "rolled back". Check the data (ideally with
 /// an idempotency key) before retrying.
-class commit_outcome_unknown : public connection_error {
+class PGORM_API commit_outcome_unknown : public connection_error {
  public:
   using connection_error::connection_error;
 };
@@ -85,8 +86,9 @@ inline constexpr std::chrono::milliseconds rollback_timeout{2000};
 /// The timeout for the next statement of a transaction whose budget is `limit`: what is left
 /// of it, or `own` when nonzero and shorter; `own` itself when the budget is unbounded. Throws
 /// query_canceled, naming `before`, when the budget is spent.
-std::chrono::milliseconds statement_timeout(const deadline& limit, std::chrono::milliseconds own,
-                                            std::string_view before);
+PGORM_API std::chrono::milliseconds statement_timeout(const deadline& limit,
+                                                      std::chrono::milliseconds own,
+                                                      std::string_view before);
 
 }  // namespace detail
 
@@ -185,13 +187,13 @@ namespace detail {
 /// Why `conn` counts as being in a transaction: a pgorm::transaction is running on it (see
 /// transaction_scope), or its session is inside a transaction block (connection::status() is
 /// in_transaction or in_error) or busy with a statement (active); "" when it is not.
-std::string_view transaction_in_progress(const connection& conn);
+PGORM_API std::string_view transaction_in_progress(const connection& conn);
 
 /// Marks `conn` as running a pgorm::transaction for the scope's lifetime, after refusing a
 /// connection that is already in a transaction (transaction_in_progress()) with usage_error:
 /// a second BEGIN would not nest, and the inner COMMIT would commit the outer work early.
 /// Nothing is sent to the server, so the outer transaction is left as it was.
-class transaction_scope {
+class PGORM_API transaction_scope {
  public:
   explicit transaction_scope(const connection& conn);
   transaction_scope(const transaction_scope&) = delete;
@@ -205,27 +207,27 @@ class transaction_scope {
 };
 
 /// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE".
-std::string begin_statement(const transaction_options& options);
+PGORM_API std::string begin_statement(const transaction_options& options);
 /// Sends BEGIN (`statement`) within `limit` (the connection's deadline when unbounded).
-void begin(connection& conn, const std::string& statement, const deadline& limit);
+PGORM_API void begin(connection& conn, const std::string& statement, const deadline& limit);
 /// COMMIT. A lost connection, or a server error that ends the session (FATAL or PANIC, SQLSTATE
 /// class 08, 57P01-57P03, or the connection closed afterwards), is commit_outcome_unknown; a
 /// definite refusal (40001, a deferred constraint, ...) is its typed sql_error; a COMMIT that
 /// the server answered with ROLLBACK (an error inside was swallowed) is usage_error. Runs
 /// within `limit` (the connection's deadline when unbounded); a spent budget is query_canceled
 /// before COMMIT is sent.
-void commit(connection& conn, const deadline& limit);
+PGORM_API void commit(connection& conn, const deadline& limit);
 /// ROLLBACK (or ROLLBACK TO SAVEPOINT), within rollback_timeout, never throwing: the caller is
 /// already unwinding. When it cannot be done in time (or the link failed), the connection is
 /// closed, so that it is never left in an unknown state.
-void rollback_quietly(connection& conn, std::string_view statement) noexcept;
+PGORM_API void rollback_quietly(connection& conn, std::string_view statement) noexcept;
 /// Sleeps before retry `attempt` (1-based): min(max, base * 2^(attempt-1)) scaled by a random
 /// factor in [0.5, 1.5). When the pause would not end before `limit`, throws query_canceled
 /// instead (naming `failure`, the error that asked for the retry).
-void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
-                 const std::exception_ptr& failure);
+PGORM_API void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
+                           const std::exception_ptr& failure);
 /// Savepoint names by depth: "pgorm_sp_1", ...
-std::string savepoint_name(int depth);
+PGORM_API std::string savepoint_name(int depth);
 
 /// True for the errors a retry can cure: 40001 and 40P01.
 inline bool retryable(const std::exception_ptr& e) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "pgorm/export.hpp"
+
 namespace pgorm {
 
 /// A UUID as its 16 bytes, in the order PostgreSQL stores and sends them (RFC 4122 order).
@@ -24,7 +26,7 @@ namespace pgorm {
 /// auto id = pgorm::uuid::parse("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11");
 /// assert(id.to_string() == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
 /// ```
-struct uuid {
+struct PGORM_API uuid {
   std::array<std::uint8_t, 16> bytes{};  ///< all zero: the nil UUID
 
   /// Parses the text form, or returns std::nullopt when `text` is not a UUID.

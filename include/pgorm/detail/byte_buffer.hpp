@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "pgorm/detail/byte_order.hpp"
+#include "pgorm/export.hpp"
 
 namespace pgorm {
 
@@ -26,7 +27,7 @@ namespace pgorm {
 /// out.append_be(std::int32_t{42});   // 00 00 00 2a
 /// out.append("abc");                 // 61 62 63
 /// ```
-class byte_buffer {
+class PGORM_API byte_buffer {
  public:
   /// Bytes held without a heap allocation.
   static constexpr std::size_t inline_capacity = 240;

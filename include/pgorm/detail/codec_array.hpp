@@ -19,6 +19,7 @@
 #include "pgorm/detail/codec_enum.hpp"
 #include "pgorm/detail/codec_optional.hpp"
 #include "pgorm/detail/codec_support.hpp"
+#include "pgorm/export.hpp"
 
 namespace pgorm {
 
@@ -49,10 +50,10 @@ struct array_header {
 
 /// Parses and checks the array header: ndim 0 or 1, a sane has-null flag, lower bound free.
 /// Throws conversion_error (multi-dimensional arrays, truncated input). In src/types.cpp.
-array_header read_array_header(std::string_view bytes);
-[[noreturn]] void throw_bad_array_element(std::size_t index);
-[[noreturn]] void throw_array_too_long(std::size_t size);
-[[noreturn]] void throw_array_element_type(oid element_type, std::string cpp_element);
+PGORM_API array_header read_array_header(std::string_view bytes);
+[[noreturn]] PGORM_API void throw_bad_array_element(std::size_t index);
+[[noreturn]] PGORM_API void throw_array_too_long(std::size_t size);
+[[noreturn]] PGORM_API void throw_array_element_type(oid element_type, std::string cpp_element);
 
 template <std::size_t N>
 struct array_name_storage {

@@ -11,15 +11,16 @@
 #include <string_view>
 
 #include "pgorm/detail/codec_support.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/numeric.hpp"
 
 namespace pgorm::detail {
 
 /// Appends the binary numeric form of `canonical` (numeric::str() text).
-void numeric_text_to_binary(std::string_view canonical, byte_buffer& out);
+PGORM_API void numeric_text_to_binary(std::string_view canonical, byte_buffer& out);
 /// Replaces `out` with the canonical text of the binary numeric `bytes`; throws
 /// conversion_error on malformed input.
-void numeric_binary_to_text(std::string_view bytes, std::string& out);
+PGORM_API void numeric_binary_to_text(std::string_view bytes, std::string& out);
 
 }  // namespace pgorm::detail
 

@@ -16,6 +16,7 @@
 
 #include "pgorm/detail/byte_buffer.hpp"
 #include "pgorm/detail/oids.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
 
 namespace pgorm {
@@ -113,14 +114,14 @@ std::string cpp_type_name() {
 
 /// The server's name of a type, e.g. "int8", "text[]", or "oid 16390" for one pgorm does not
 /// know (user-defined types). In src/types.cpp.
-std::string sql_type_name(oid type);
+PGORM_API std::string sql_type_name(oid type);
 
 // Thrown by decoders; read_field adds table, column, SQL type and C++ type. src/types.cpp.
-[[noreturn]] void throw_decode_error(std::string what);
-[[noreturn]] void throw_bad_length(std::string_view sql_type, std::size_t expected,
-                                   std::size_t actual);
-[[noreturn]] void throw_out_of_range(std::int64_t value, std::string_view cpp_type);
+[[noreturn]] PGORM_API void throw_decode_error(std::string what);
+[[noreturn]] PGORM_API void throw_bad_length(std::string_view sql_type, std::size_t expected,
+                                             std::size_t actual);
+[[noreturn]] PGORM_API void throw_out_of_range(std::int64_t value, std::string_view cpp_type);
 // Thrown by encoders (column "" until encode_params names the parameter).
-[[noreturn]] void throw_encode_error(std::string what);
+[[noreturn]] PGORM_API void throw_encode_error(std::string what);
 
 }  // namespace pgorm::detail

@@ -12,6 +12,7 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/codec_support.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 
 namespace pgorm::detail {
 
@@ -23,11 +24,13 @@ struct field_context {
 };
 
 // src/types.cpp; all throw with the table and column of `ctx`.
-[[noreturn]] void throw_type_mismatch(const field_context& ctx, oid type, std::string cpp_type);
-[[noreturn]] void throw_unexpected_null(const field_context& ctx, std::string cpp_type);
-[[noreturn]] void throw_not_binary(const field_context& ctx);
-[[noreturn]] void rethrow_in_context(const conversion_error& error, const field_context& ctx,
-                                     oid type, std::string cpp_type);
+[[noreturn]] PGORM_API void throw_type_mismatch(const field_context& ctx, oid type,
+                                                std::string cpp_type);
+[[noreturn]] PGORM_API void throw_unexpected_null(const field_context& ctx, std::string cpp_type);
+[[noreturn]] PGORM_API void throw_not_binary(const field_context& ctx);
+[[noreturn]] PGORM_API void rethrow_in_context(const conversion_error& error,
+                                               const field_context& ctx, oid type,
+                                               std::string cpp_type);
 
 /// `ctx`, with the column's name from the result when `ctx` has none (a single value read by
 /// position). For error messages only.

@@ -20,6 +20,7 @@
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/detail/sql_writer.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/row.hpp"
 
@@ -207,7 +208,7 @@ void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params
   }
 }
 
-[[noreturn]] void throw_not_one_row(int rows);
+[[noreturn]] PGORM_API void throw_not_one_row(int rows);
 
 /// True for a bound builder; for an unbound one a compile error that says what to do. Use as
 /// `if constexpr (detail::require_bound<Exec>()) return all(*exec_);` so that nothing else is

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/row.hpp"
@@ -22,7 +23,7 @@
 namespace pgorm {
 
 namespace detail {
-[[noreturn]] void throw_placeholder_mismatch(std::size_t placeholders, std::size_t args);
+[[noreturn]] PGORM_API void throw_placeholder_mismatch(std::size_t placeholders, std::size_t args);
 }  // namespace detail
 
 /// A raw statement with its encoded arguments. Made by pgorm::query<Row>(...) or

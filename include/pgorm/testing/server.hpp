@@ -30,12 +30,13 @@
 #include <vector>
 
 #include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
 
 namespace pgorm::testing {
 
 /// A throwaway server could not be found, created, started or stopped. what() carries the
 /// command's output and the last lines of the server log, which usually name the cause.
-class server_error : public pgorm::error {
+class PGORM_API server_error : public pgorm::error {
  public:
   using error::error;
 };
@@ -95,7 +96,7 @@ enum class shutdown_mode {
 ///
 /// Throws server_error naming every place it looked when none holds all three programs.
 /// Example: `auto dir = pgorm::testing::find_pg_bindir();  // "/usr/lib/postgresql/15/bin"`
-std::filesystem::path find_pg_bindir();
+PGORM_API std::filesystem::path find_pg_bindir();
 
 /// A private PostgreSQL cluster: created by initdb in a fresh temporary directory
 /// (`<base>/pgorm-pg-<owner pid>-<random>`), started with pg_ctl, stopped and deleted by the
@@ -115,7 +116,7 @@ std::filesystem::path find_pg_bindir();
 /// pgorm::testing::server pg{{.tcp = true}};
 /// pgorm::connection conn{pg.url()};   // postgresql://postgres@127.0.0.1:<port>/postgres
 /// ```
-class server {
+class PGORM_API server {
  public:
   /// Finds the binaries, runs initdb, writes the configuration and starts the server; returns
   /// once it accepts connections. Throws server_error (with initdb's output or the last ~20
@@ -221,7 +222,7 @@ struct server_spec {
 
 /// Parses `native`, the empty string (native) or `container:<major>`. Throws server_error
 /// naming the text when it is neither, or when the major version is not all digits.
-server_spec parse_server_spec(std::string_view text);
+PGORM_API server_spec parse_server_spec(std::string_view text);
 
 /// How to create a containerized throwaway server. Every field has a usable default; the
 /// fields shared with server_options mean the same.
@@ -283,7 +284,7 @@ struct container_options {
 /// pgorm::testing::container_server pg{{.version = "15"}};
 /// pgorm::connection conn{pg.conninfo()};  // host=127.0.0.1 port=<free port> user=postgres
 /// ```
-class container_server {
+class PGORM_API container_server {
  public:
   /// Makes the image present, starts the container and waits until a query succeeds. Throws
   /// server_error (with the engine's output and the server log's last lines) on failure,
