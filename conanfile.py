@@ -1,32 +1,47 @@
 # SPDX-License-Identifier: MIT
-# Conan 2 recipe for pgorm. Not tested in pgorm's CI (no access to a Conan remote there); see
-# docs/install.md. `conan create . --build=missing -s compiler.cppstd=20` builds the package
-# and installs what `cmake --install` installs; CMakeDeps consumers then get
-# find_package(pgorm CONFIG) with pgorm::pgorm and pgorm::testing, PkgConfigDeps consumers get
-# pgorm.pc and pgorm-testing.pc.
+# Conan 2 recipe for pgorm. Conan itself cannot be installed on pgorm's CI machine (no Conan in
+# Debian 12's packages or on npm, and PyPI is not reachable there): this recipe has never run
+# under Conan. What CI does check is the CMake build it drives (the same cache variables, static
+# and shared), and test_package/ built against such an install (tests/consumer/run.sh).
+# docs/install.md says what was and was not exercised.
+#
+#   conan create . --build=missing -s compiler.cppstd=20 [-o "pgorm/*:shared=True"]
+#
+# CMakeDeps consumers get find_package(pgorm CONFIG) with pgorm::pgorm (and pgorm::testing with
+# with_testing=True); PkgConfigDeps consumers get pgorm.pc (and pgorm-testing.pc).
 import os
+import re
 
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import copy, rmdir
+from conan.tools.files import copy, load, rmdir
 
 required_conan_version = ">=2.0"
 
 
 class PgormConan(ConanFile):
     name = "pgorm"
-    version = "0.1.0"
     description = "Type-safe C++20 ORM for PostgreSQL"
     license = "MIT"
     topics = ("postgresql", "orm", "sql", "libpq")
     package_type = "library"
     settings = "os", "arch", "compiler", "build_type"
-    options = {"shared": [True, False], "fPIC": [True, False]}
+    options = {
+        "shared": [True, False],
+        "fPIC": [True, False],
+        # pgorm::testing and pgorm-test-server: a throwaway PostgreSQL server for tests
+        # (PGORM_BUILD_TESTING). Needs the PostgreSQL server programs at run time, not at build.
+        "with_testing": [True, False],
+        # The `pgorm` migrations program (PGORM_BUILD_CLI); needs CLI11.
+        "with_cli": [True, False],
+    }
     default_options = {
         "shared": False,
         "fPIC": True,
+        "with_testing": True,
+        "with_cli": False,
         # pgorm uses Boost.PFR only, which is header-only.
         "boost/*:header_only": True,
     }
@@ -36,8 +51,21 @@ class PgormConan(ConanFile):
         "include/*",
         "src/*",
         "tools/*",
-        "LICENSE*",
+        "vcpkg.json",
+        "LICENSE",
+        "CHANGELOG.md",
     )
+
+    def set_version(self):
+        # include/pgorm/version.hpp is the only place the version is written.
+        header = load(self, os.path.join(self.recipe_folder, "include", "pgorm", "version.hpp"))
+        parts = []
+        for part in ("MAJOR", "MINOR", "PATCH"):
+            match = re.search(rf"^#define PGORM_VERSION_{part} (\d+)$", header, re.MULTILINE)
+            if not match:
+                raise ConanInvalidConfiguration(f"version.hpp has no PGORM_VERSION_{part}")
+            parts.append(match.group(1))
+        self.version = ".".join(parts)
 
     def config_options(self):
         if self.settings.os == "Windows":
@@ -51,31 +79,40 @@ class PgormConan(ConanFile):
         cmake_layout(self)
 
     def requirements(self):
-        # Public headers include <boost/pfr/...>; libpq and fmt are only linked (the library
-        # is static, so their libraries reach the consumer's link line).
+        # Public headers include <boost/pfr/...> and <libpq-fe.h>; fmt is private to the
+        # libraries (with a static pgorm its library still reaches the consumer's link line).
+        # pgorm reads field names through Boost.PFR's detail namespace (tie_as_tuple), so Boost
+        # stays at the version it was built and tested with.
         self.requires("boost/1.81.0", transitive_headers=True)
-        self.requires("libpq/[>=15.4 <16]")
-        self.requires("fmt/9.1.0")
+        # Tested with libpq 15 (Debian 12).
+        self.requires("libpq/[>=15.4 <16]", transitive_headers=True)
+        # Built and tested with fmt 9.1 only (Debian 12); 10.x has not been tried.
+        self.requires("fmt/[>=9.1 <10]")
+        if self.options.with_cli:
+            self.requires("cli11/[>=2.1 <3]")  # tested with 2.1.2 (Debian 12)
 
     def build_requirements(self):
         self.tool_requires("cmake/[>=3.25 <4]")
 
     def validate(self):
         check_min_cppstd(self, 20)
-        if self.options.shared:
-            # CMakeLists.txt builds add_library(pgorm STATIC) and add_library(pgorm_testing
-            # STATIC); a shared build is not supported yet.
-            raise ConanInvalidConfiguration(f"{self.ref} is a static library only (shared=False)")
-        if self.settings.os == "Windows":
+        # Linux only, honestly: the library uses eventfd, SOCK_NONBLOCK and MSG_NOSIGNAL, and
+        # pgorm::testing uses close_range, pipe2 and /proc. It has been built with g++ 12 and
+        # clang 16 on Debian 12 (x86_64) only.
+        if self.settings.os != "Linux":
             raise ConanInvalidConfiguration(
-                f"{self.ref}: pgorm::testing uses fork/exec and POSIX users (Linux, macOS)")
+                f"{self.ref} builds on Linux only (eventfd, MSG_NOSIGNAL, close_range)")
 
     def generate(self):
         tc = CMakeToolchain(self)
         tc.cache_variables["PGORM_BUILD_TESTS"] = False
         tc.cache_variables["PGORM_BUILD_EXAMPLES"] = False
+        tc.cache_variables["PGORM_BUILD_BENCH"] = False
+        tc.cache_variables["PGORM_BUILD_TESTING"] = bool(self.options.with_testing)
+        tc.cache_variables["PGORM_BUILD_CLI"] = bool(self.options.with_cli)
         tc.cache_variables["PGORM_INSTALL"] = True
         tc.cache_variables["PGORM_WERROR"] = False
+        # BUILD_SHARED_LIBS and CMAKE_POSITION_INDEPENDENT_CODE come from shared and fPIC.
         tc.generate()
         CMakeDeps(self).generate()
 
@@ -85,17 +122,18 @@ class PgormConan(ConanFile):
         cmake.build()
 
     def package(self):
-        copy(self, "LICENSE*", src=self.source_folder,
+        copy(self, "LICENSE", src=self.source_folder,
              dst=os.path.join(self.package_folder, "licenses"))
         CMake(self).install()
         # Conan writes its own CMake config and .pc files from package_info().
         rmdir(self, os.path.join(self.package_folder, "lib", "cmake"))
         rmdir(self, os.path.join(self.package_folder, "lib", "pkgconfig"))
+        rmdir(self, os.path.join(self.package_folder, "share"))
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "pgorm")
-        # The aggregate of all components; a name of its own, so it is not pgorm::pgorm (which
-        # would then link pgorm::testing too). Link pgorm::pgorm and pgorm::testing instead.
+        # The aggregate of all components has a name of its own, so that pgorm::pgorm does not
+        # also link pgorm::testing.
         self.cpp_info.set_property("cmake_target_name", "pgorm::pgorm_all")
         self.cpp_info.set_property("pkg_config_name", "pgorm-all")
 
@@ -104,11 +142,14 @@ class PgormConan(ConanFile):
         core.set_property("pkg_config_name", "pgorm")
         core.libs = ["pgorm"]
         core.requires = ["boost::headers", "libpq::libpq", "fmt::fmt"]
-        if self.settings.os in ("Linux", "FreeBSD"):
-            core.system_libs = ["pthread"]
+        core.system_libs = ["pthread"]
+        if not self.options.shared:
+            # pgorm/export.hpp: a static pgorm exports nothing from its users' shared libraries.
+            core.defines = ["PGORM_STATIC"]
 
-        testing = self.cpp_info.components["testing"]
-        testing.set_property("cmake_target_name", "pgorm::testing")
-        testing.set_property("pkg_config_name", "pgorm-testing")
-        testing.libs = ["pgorm_testing"]
-        testing.requires = ["pgorm", "fmt::fmt"]
+        if self.options.with_testing:
+            testing = self.cpp_info.components["testing"]
+            testing.set_property("cmake_target_name", "pgorm::testing")
+            testing.set_property("pkg_config_name", "pgorm-testing")
+            testing.libs = ["pgorm_testing"]
+            testing.requires = ["pgorm", "fmt::fmt"]
