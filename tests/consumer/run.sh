@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Builds and runs a program that uses pgorm in each supported way (docs/install.md):
 #
-#   install        configure + build + install pgorm (Release, no tests/examples) to a prefix
-#                  that differs from CMAKE_INSTALL_PREFIX (the package must be relocatable);
-#                  checks the installed files, then runs the installed pgorm-test-server
+#   install        configure + build + install pgorm (Release, static, no tests/examples, with
+#                  the CLI) to a prefix that differs from CMAKE_INSTALL_PREFIX (the package
+#                  must be relocatable); checks the installed files and the programs' --version,
+#                  then runs the installed pgorm-test-server
 #   find_package   tests/consumer/find_package against the install (CMAKE_PREFIX_PATH)
 #   build_tree     the same project against pgorm's build tree (pgorm_DIR=<build>)
 #   pkg_config     g++ $(pkg-config --cflags --libs pgorm-testing), and tests/consumer/pkg_config
@@ -13,17 +14,25 @@
 #                  tests, examples or warning flags may leak into the parent
 #   fetch_content  tests/consumer/fetch_content from a local git snapshot of the source tree
 #                  (the same checks; builds only the consumer and what it links)
+#   test_package   test_package/ (Conan's check; links pgorm::pgorm only, needs no server)
+#                  against the static install
+#   shared         pgorm with BUILD_SHARED_LIBS=ON, installed without the CLI, GoogleTest and
+#                  CLI11 made unfindable: checks the sonames, that only PGORM_API symbols are
+#                  exported (no fmt, no internals), that the installed pgorm-test-server finds
+#                  its libraries; then tests/consumer/find_package and test_package/ against it,
+#                  which must load libpgorm.so (readelf NEEDED) and run
 #
-# Every consumer program starts a throwaway server (pgorm::testing) and must print
-# "pgorm consumer <kind>: 41 + 1 = 42 ...". Exits non-zero when any step fails.
+# Every consumer program but test_package starts a throwaway server (pgorm::testing) and must
+# print "pgorm consumer <kind>: 41 + 1 = 42 ..."; test_package prints "pgorm <version>: ...".
+# Exits non-zero when any step fails.
 #
 # usage: tests/consumer/run.sh [SOURCE_DIR [SCRATCH_DIR]]
 #   SOURCE_DIR   pgorm's source tree (default: the one holding this script)
 #   SCRATCH_DIR  where builds, the install prefix and logs go (default: a temporary directory,
 #                deleted afterwards). Reusing one makes reruns incremental.
 # env: PGORM_CONSUMERS="find_package pkg_config ..." runs only those (install always runs when
-#      find_package, build_tree or pkg_config is asked for); CMAKE_GENERATOR (default Ninja
-#      when installed); CXX (default g++ for the direct pkg-config build).
+#      find_package, build_tree, pkg_config or test_package is asked for); CMAKE_GENERATOR
+#      (default Ninja when installed); CXX (default g++ for the direct pkg-config build).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,7 +45,7 @@ else
   scratch="$(mktemp -d "${TMPDIR:-/tmp}/pgorm-consumer.XXXXXX")"
   remove_scratch=true
 fi
-consumers="${PGORM_CONSUMERS:-find_package build_tree pkg_config add_subdirectory fetch_content}"
+consumers="${PGORM_CONSUMERS:-find_package build_tree pkg_config test_package shared add_subdirectory fetch_content}"
 if [ -z "${CMAKE_GENERATOR:-}" ] && command -v ninja >/dev/null; then
   export CMAKE_GENERATOR=Ninja
 fi
@@ -44,6 +53,12 @@ cxx="${CXX:-g++}"
 
 build="$scratch/pgorm-build"
 prefix="$scratch/prefix"
+shared_build="$scratch/pgorm-build-shared"
+shared_prefix="$scratch/prefix-shared"
+version="$(sed -n 's/^#define PGORM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
+  "$src/include/pgorm/version.hpp" | paste -sd.)"
+soversion="${version%.*}" # 0.x: major.minor (CMakeLists.txt, PGORM_SOVERSION)
+if [ "${version%%.*}" != 0 ]; then soversion="${version%%.*}"; fi
 logs="$scratch/logs"
 mkdir -p "$logs"
 
@@ -90,6 +105,11 @@ expect_output() {
     echo "$program did not print 'pgorm consumer $kind: 41 + 1 = 42 ...'"
     return 1
   }
+  grep -q "^pgorm consumer $kind: library $version, caught unique_violation on consumer_t_pkey$" \
+    <<<"$out" || {
+    echo "$program did not print 'pgorm consumer $kind: library $version, caught unique_violation ...'"
+    return 1
+  }
 }
 
 # record NAME COMMAND...: a consumer's whole run; its result goes into the summary.
@@ -120,9 +140,10 @@ do_install() {
 check_installed_files() {
   local missing=0 f
   for f in lib/libpgorm.a lib/libpgorm_testing.a include/pgorm/pgorm.hpp \
-    include/pgorm/testing/server.hpp lib/cmake/pgorm/pgormConfig.cmake \
+    include/pgorm/testing/server.hpp include/pgorm/version.hpp lib/cmake/pgorm/pgormConfig.cmake \
     lib/cmake/pgorm/pgormConfigVersion.cmake lib/cmake/pgorm/pgorm-targets.cmake \
-    lib/pkgconfig/pgorm.pc lib/pkgconfig/pgorm-testing.pc bin/pgorm-test-server; do
+    lib/pkgconfig/pgorm.pc lib/pkgconfig/pgorm-testing.pc bin/pgorm-test-server bin/pgorm \
+    share/doc/pgorm/LICENSE share/doc/pgorm/CHANGELOG.md; do
     if [ -e "$prefix/$f" ]; then echo "ok $f"; else echo "MISSING $f"; missing=1; fi
   done
   # Every public header, and nothing else, is installed.
@@ -135,7 +156,26 @@ check_installed_files() {
     echo "the package files hard-code CMAKE_INSTALL_PREFIX; they must be relocatable"
     missing=1
   fi
+  check_versions "$prefix" pgorm pgorm-test-server || missing=1
   return $missing
+}
+
+# check_versions PREFIX PROGRAM...: each installed program answers --version with the version
+# of include/pgorm/version.hpp.
+check_versions() {
+  local at="$1" program out
+  shift
+  for program in "$@"; do
+    out="$("$at/bin/$program" --version)" || {
+      echo "$program --version failed"
+      return 1
+    }
+    if [ "$out" != "$program $version" ]; then
+      echo "$program --version printed '$out', not '$program $version'"
+      return 1
+    fi
+    echo "ok $program --version: $out"
+  done
 }
 
 # The installed pgorm-test-server (found through the exported pgorm::test-server): start a
@@ -174,10 +214,122 @@ cmake_consumer() {
   step "$name.build" cmake --build "$scratch/$name" --target "$target" || return 1
 }
 
-consumer_find_package() {
-  cmake_consumer find_package find_package all -DCMAKE_PREFIX_PATH="$prefix" || return 1
-  step find_package.run expect_output find_package "$scratch/find_package/consumer" || return 1
-  step find_package.test_server check_test_server
+# cmake_consumer_dir NAME SOURCE_DIR EXTRA_CMAKE_ARGS...: the same for a project anywhere.
+cmake_consumer_dir() {
+  local name="$1" dir="$2"
+  shift 2
+  step "$name.configure" cmake -S "$dir" -B "$scratch/$name" "$@" || return 1
+  step "$name.build" cmake --build "$scratch/$name" || return 1
+}
+
+# GoogleTest and CLI11 cannot be found: a build that needs either fails to configure.
+no_test_deps=(-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON)
+
+# ---- shared -------------------------------------------------------------------------------------
+consumer_shared() {
+  step shared.configure cmake -S "$src" -B "$shared_build" -DCMAKE_BUILD_TYPE=Release \
+    -DBUILD_SHARED_LIBS=ON -DPGORM_BUILD_TESTS=OFF -DPGORM_BUILD_EXAMPLES=OFF \
+    -DPGORM_BUILD_CLI=OFF -DPGORM_INSTALL=ON "${no_test_deps[@]}" \
+    -DCMAKE_INSTALL_PREFIX=/nonexistent/pgorm-configure-time-prefix || return 1
+  step shared.build cmake --build "$shared_build" || return 1
+  rm -rf "$shared_prefix"
+  step shared.install cmake --install "$shared_build" --prefix "$shared_prefix" || return 1
+  step shared.files check_shared_files || return 1
+  step shared.exports check_shared_exports || return 1
+  cmake_consumer shared find_package all -DCMAKE_PREFIX_PATH="$shared_prefix" \
+    -DPGORM_CONSUMER_KIND=shared || return 1
+  step shared.needed check_needed "$scratch/shared/consumer" "libpgorm.so.$soversion" \
+    "libpgorm_testing.so.$soversion" || return 1
+  step shared.run expect_output shared "$scratch/shared/consumer" || return 1
+  test_package_against shared_test_package "$shared_prefix" || return 1
+  step shared_test_package.needed check_needed "$scratch/shared_test_package/test_package" \
+    "libpgorm.so.$soversion"
+}
+
+check_shared_files() {
+  local lib="$shared_prefix/lib" missing=0 f soname
+  for f in "libpgorm.so.$version" "libpgorm_testing.so.$version"; do
+    if [ -f "$lib/$f" ]; then echo "ok lib/$f"; else echo "MISSING lib/$f"; missing=1; fi
+  done
+  for f in libpgorm libpgorm_testing; do
+    # The soname carries major.minor while the version is 0.x; libX.so is the link-time name.
+    soname="$(readelf -d "$lib/$f.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+    if [ "$soname" != "$f.so.$soversion" ]; then
+      echo "$f.so.$version has soname '$soname', not $f.so.$soversion"
+      missing=1
+    fi
+    [ -L "$lib/$f.so.$soversion" ] && [ -L "$lib/$f.so" ] || {
+      echo "no symlinks $f.so.$soversion and $f.so"
+      missing=1
+    }
+    if [ -e "$lib/$f.a" ]; then echo "a shared build installed $f.a"; missing=1; fi
+  done
+  if [ -e "$shared_prefix/bin/pgorm" ]; then echo "bin/pgorm installed with PGORM_BUILD_CLI=OFF"; missing=1; fi
+  # The installed program finds libpgorm_testing.so and libpgorm.so through its RUNPATH
+  # ($ORIGIN/../lib), wherever the prefix is.
+  check_versions "$shared_prefix" pgorm-test-server || missing=1
+  return $missing
+}
+
+# -fvisibility=hidden: the dynamic symbol table holds what PGORM_API marks, not fmt's template
+# instances or pgorm's internals.
+check_shared_exports() {
+  local lib="$shared_prefix/lib/libpgorm.so.$version" symbols count status=0
+  symbols="$(nm -DC --defined-only "$lib")" || return 1
+  count="$(grep -c ' [TDBRVW] ' <<<"$symbols")"
+  echo "libpgorm.so exports $count symbols"
+  grep -q ' T pgorm::library_version()' <<<"$symbols" || {
+    echo "pgorm::library_version() is not exported"
+    status=1
+  }
+  grep -q ' T pgorm::connection::connection(' <<<"$symbols" || {
+    echo "pgorm::connection's constructor is not exported"
+    status=1
+  }
+  if grep ' fmt::' <<<"$symbols" | head -5 | grep .; then
+    echo "libpgorm.so exports fmt's symbols: -fvisibility=hidden is not in effect"
+    status=1
+  fi
+  return $status
+}
+
+check_needed() {  # PROGRAM LIBRARY...: PROGRAM loads each LIBRARY (its NEEDED entries)
+  local program="$1" needed lib
+  shift
+  needed="$(readelf -d "$program" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')"
+  echo "$program needs: $(echo $needed)"
+  for lib in "$@"; do
+    grep -qx "$lib" <<<"$needed" || {
+      echo "$program does not load $lib"
+      return 1
+    }
+  done
+}
+
+# test_package/ (Conan's check, without Conan) against the install in PREFIX; its program
+# must run and print the version.
+test_package_against() {  # NAME PREFIX
+  local name="$1" at="$2"
+  cmake_consumer_dir "$name" "$src/test_package" -DCMAKE_PREFIX_PATH="$at" || return 1
+  step "$name.run" expect_test_package "$scratch/$name/test_package"
+}
+
+expect_test_package() {
+  local out status=0
+  out="$("$1")" || status=$?
+  echo "$out"
+  [ $status -eq 0 ] || {
+    echo "$1 exited with status $status"
+    return 1
+  }
+  grep -q "^pgorm $version: SELECT .* no server: connection_error$" <<<"$out" || {
+    echo "$1 did not print 'pgorm $version: SELECT ... no server: connection_error'"
+    return 1
+  }
+}
+
+consumer_test_package() {
+  test_package_against test_package "$prefix"
 }
 
 consumer_build_tree() {
@@ -266,18 +418,18 @@ consumer_fetch_content() {
 # ---- run ----------------------------------------------------------------------------------------
 echo "pgorm consumers: source $src, scratch $scratch, consumers: $consumers"
 installed=false
-if wants find_package || wants build_tree || wants pkg_config; then
+if wants find_package || wants build_tree || wants pkg_config || wants test_package; then
   if do_install; then installed=true; passed+=(install); else failed+=(install); fi
 fi
 for consumer in $consumers; do
   case "$consumer" in
-    find_package | build_tree | pkg_config)
+    find_package | build_tree | pkg_config | test_package)
       if ! $installed; then
         failed+=("$consumer (not run: install failed)")
         continue
       fi
       ;;
-    add_subdirectory | fetch_content) ;;
+    add_subdirectory | fetch_content | shared) ;;
     *)
       echo "run.sh: unknown consumer '$consumer'" >&2
       exit 2
