@@ -1,17 +1,21 @@
 # SPDX-License-Identifier: MIT
 # pgorm_consumer_check_subproject(<pgorm source dir> <CMAKE_CXX_FLAGS before adding pgorm>)
 # For the add_subdirectory and FetchContent consumers: pgorm inside a parent project must
-#   - leave PGORM_BUILD_TESTS, PGORM_BUILD_EXAMPLES and PGORM_INSTALL off (PROJECT_IS_TOP_LEVEL),
-#     add no subdirectories (tests/, examples/) and register no tests;
+#   - leave PGORM_BUILD_TESTS, PGORM_BUILD_EXAMPLES, PGORM_BUILD_CLI and PGORM_INSTALL off
+#     (PROJECT_IS_TOP_LEVEL), define no pgorm_cli target, add no subdirectories (tests/,
+#     examples/) and register no tests;
 #   - not touch the parent's CMAKE_CXX_FLAGS or directory compile options;
 #   - put no compile options (warnings, -Werror, sanitizers) in its targets' usage requirements.
 # run.sh also checks the consumer's compile command in compile_commands.json.
 function(pgorm_consumer_check_subproject pgorm_dir flags_before)
-  foreach(option IN ITEMS PGORM_BUILD_TESTS PGORM_BUILD_EXAMPLES PGORM_INSTALL)
+  foreach(option IN ITEMS PGORM_BUILD_TESTS PGORM_BUILD_EXAMPLES PGORM_BUILD_CLI PGORM_INSTALL)
     if(${option})
       message(FATAL_ERROR "${option} is on in a parent project; it must default to off")
     endif()
   endforeach()
+  if(TARGET pgorm_cli)
+    message(FATAL_ERROR "pgorm defined its CLI (pgorm_cli) in a parent project")
+  endif()
   get_property(subdirs DIRECTORY "${pgorm_dir}" PROPERTY SUBDIRECTORIES)
   if(subdirs)
     message(FATAL_ERROR "pgorm added subdirectories in a parent project: ${subdirs}")

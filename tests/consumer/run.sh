@@ -21,6 +21,8 @@
 #                  exported (no fmt, no internals), that the installed pgorm-test-server finds
 #                  its libraries; then tests/consumer/find_package and test_package/ against it,
 #                  which must load libpgorm.so (readelf NEEDED) and run
+#   library_only   only the library (PGORM_BUILD_TESTING, _CLI, _TESTS, _EXAMPLES off; GoogleTest
+#                  and CLI11 unfindable): no pgorm::testing, no programs; test_package/ against it
 #
 # Every consumer program but test_package starts a throwaway server (pgorm::testing) and must
 # print "pgorm consumer <kind>: 41 + 1 = 42 ..."; test_package prints "pgorm <version>: ...".
@@ -45,7 +47,7 @@ else
   scratch="$(mktemp -d "${TMPDIR:-/tmp}/pgorm-consumer.XXXXXX")"
   remove_scratch=true
 fi
-consumers="${PGORM_CONSUMERS:-find_package build_tree pkg_config test_package shared add_subdirectory fetch_content}"
+consumers="${PGORM_CONSUMERS:-find_package build_tree pkg_config test_package shared library_only add_subdirectory fetch_content}"
 if [ -z "${CMAKE_GENERATOR:-}" ] && command -v ninja >/dev/null; then
   export CMAKE_GENERATOR=Ninja
 fi
@@ -55,6 +57,8 @@ build="$scratch/pgorm-build"
 prefix="$scratch/prefix"
 shared_build="$scratch/pgorm-build-shared"
 shared_prefix="$scratch/prefix-shared"
+libonly_build="$scratch/pgorm-build-library-only"
+libonly_prefix="$scratch/prefix-library-only"
 version="$(sed -n 's/^#define PGORM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
   "$src/include/pgorm/version.hpp" | paste -sd.)"
 soversion="${version%.*}" # 0.x: major.minor (CMakeLists.txt, PGORM_SOVERSION)
@@ -306,6 +310,40 @@ check_needed() {  # PROGRAM LIBRARY...: PROGRAM loads each LIBRARY (its NEEDED e
   done
 }
 
+# ---- library only -------------------------------------------------------------------------------
+consumer_library_only() {
+  step library_only.configure cmake -S "$src" -B "$libonly_build" -DCMAKE_BUILD_TYPE=Release \
+    -DPGORM_BUILD_TESTING=OFF -DPGORM_BUILD_CLI=OFF -DPGORM_BUILD_TESTS=OFF \
+    -DPGORM_BUILD_EXAMPLES=OFF -DPGORM_INSTALL=ON "${no_test_deps[@]}" || return 1
+  step library_only.build cmake --build "$libonly_build" || return 1
+  rm -rf "$libonly_prefix"
+  step library_only.install cmake --install "$libonly_build" --prefix "$libonly_prefix" || return 1
+  step library_only.files check_library_only_files || return 1
+  test_package_against library_only_test_package "$libonly_prefix"
+}
+
+check_library_only_files() {
+  local status=0 f
+  for f in lib/libpgorm.a include/pgorm/pgorm.hpp lib/cmake/pgorm/pgormConfig.cmake \
+    lib/pkgconfig/pgorm.pc; do
+    if [ -e "$libonly_prefix/$f" ]; then echo "ok $f"; else echo "MISSING $f"; status=1; fi
+  done
+  for f in lib/libpgorm_testing.a include/pgorm/testing lib/pkgconfig/pgorm-testing.pc bin; do
+    if [ -e "$libonly_prefix/$f" ]; then echo "UNEXPECTED $f"; status=1; else echo "ok no $f"; fi
+  done
+  if grep -q "pgorm::testing" "$libonly_prefix"/lib/cmake/pgorm/pgorm-targets*.cmake; then
+    echo "pgorm-targets.cmake defines pgorm::testing"
+    status=1
+  fi
+  return $status
+}
+
+consumer_find_package() {
+  cmake_consumer find_package find_package all -DCMAKE_PREFIX_PATH="$prefix" || return 1
+  step find_package.run expect_output find_package "$scratch/find_package/consumer" || return 1
+  step find_package.test_server check_test_server
+}
+
 # test_package/ (Conan's check, without Conan) against the install in PREFIX; its program
 # must run and print the version.
 test_package_against() {  # NAME PREFIX
@@ -429,7 +467,7 @@ for consumer in $consumers; do
         continue
       fi
       ;;
-    add_subdirectory | fetch_content | shared) ;;
+    add_subdirectory | fetch_content | shared | library_only) ;;
     *)
       echo "run.sh: unknown consumer '$consumer'" >&2
       exit 2
