@@ -8,8 +8,10 @@
 #       and libpgorm.so (BUILD_SHARED_LIBS)
 #   lib/libpgorm_testing.{a,so...}, bin/pgorm-test-server   PGORM_BUILD_TESTING (default on)
 #   bin/pgorm                                               PGORM_BUILD_CLI
-#   lib/cmake/pgorm/pgormConfig{,Version}.cmake, pgorm-targets*.cmake
-#       find_package(pgorm CONFIG [COMPONENTS testing]) gives pgorm::pgorm, and when built
+#   lib/cmake/pgorm/pgormConfig{,Version}.cmake, pgorm-targets*.cmake,
+#       pgorm_embed_migrations.cmake
+#       find_package(pgorm CONFIG [COMPONENTS testing]) gives pgorm_embed_migrations(),
+#       pgorm::pgorm, and when built
 #       pgorm::testing, the imported executables pgorm::test-server and pgorm::cli;
 #       SameMinorVersion while the major version is 0 (then SameMajorVersion).
 #   lib/pkgconfig/pgorm.pc, pgorm-testing.pc        (relocatable: ${pcfiledir})
@@ -69,7 +71,11 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/pgormConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY ${PGORM_VERSION_COMPATIBILITY})
 install(FILES "${PROJECT_BINARY_DIR}/pgorm-install/pgormConfig.cmake"
               "${PROJECT_BINARY_DIR}/pgormConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/pgorm_embed_migrations.cmake"
         DESTINATION ${PGORM_CMAKE_DIR})
+# The build tree's config file includes the helper from beside itself, as the installed one does.
+configure_file("${PROJECT_SOURCE_DIR}/cmake/pgorm_embed_migrations.cmake"
+               "${PROJECT_BINARY_DIR}/pgorm_embed_migrations.cmake" COPYONLY)
 
 # ---- pkg-config -------------------------------------------------------------------------------
 # Relocatable: prefix is derived from the .pc file's own location (${pcfiledir}, supported by
