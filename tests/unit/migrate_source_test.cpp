@@ -62,7 +62,8 @@ TEST(migrate_checksums, are_sha256_as_fips_180_4_gives_it) {
 
 TEST(migrate_checksums, of_a_directory_and_of_the_same_bytes_embedded_agree) {
   temp_dir dir;
-  const std::string bytes = std::string("-- caf\xc3\xa9\r\nselect 1;\0 x", 24);
+  constexpr char text[] = "-- caf\xc3\xa9\r\nselect 1;\0 x";  // a NUL inside, on purpose
+  const std::string bytes(text, sizeof text - 1);
   dir.write("0001_a.sql", bytes);
   const auto from_dir = migrate::load(dir.path());
   ASSERT_EQ(from_dir.size(), 1U);
