@@ -21,6 +21,7 @@
 #include "command.hpp"
 #include "engine.hpp"
 #include "libpq_util.hpp"
+#include "param_arrays.hpp"
 
 namespace pgorm {
 
@@ -743,93 +744,6 @@ void connection::cancel() const {
   }
 }
 
-struct connection::param_arrays {
-  static constexpr std::size_t inline_count = 16;
-  const char* values_small[inline_count];
-  int lengths_small[inline_count];
-  int formats_small[inline_count];
-  Oid types_small[inline_count];
-  std::vector<const char*> values_big;
-  std::vector<int> lengths_big;
-  std::vector<int> formats_big;
-  std::vector<Oid> types_big;
-  const char** values = values_small;
-  int* lengths = lengths_small;
-  int* formats = formats_small;
-  Oid* types = types_small;
-  int count = 0;
-};
-
-void connection::prepare_params(std::span<const param> params, param_arrays& a) {
-  // The protocol counts parameters in an int16 (PostgreSQL docs 55.7, Bind message).
-  if (params.size() > 65535) {
-    throw usage_error(
-        fmt::format("pgorm: {} parameters in one statement; PostgreSQL accepts at "
-                    "most 65535 — split the statement into batches",
-                    params.size()));
-  }
-  const std::size_t n = params.size();
-  a.count = static_cast<int>(n);
-  if (n > param_arrays::inline_count) {
-    a.values_big.resize(n);
-    a.lengths_big.resize(n);
-    a.formats_big.resize(n);
-    a.types_big.resize(n);
-    a.values = a.values_big.data();
-    a.lengths = a.lengths_big.data();
-    a.formats = a.formats_big.data();
-    a.types = a.types_big.data();
-  }
-
-  // Text parameters need NUL terminators (libpq reads text values up to the first NUL), so
-  // they are copied into one scratch buffer; pointers are taken once it stops growing. The
-  // builders send binary parameters only, which libpq takes by length: nothing is copied.
-  bool any_text = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    const param& p = params[i];
-    a.types[i] = p.type();
-    a.formats[i] = static_cast<int>(p.format());
-    if (p.is_null()) {
-      a.values[i] = nullptr;
-      a.lengths[i] = 0;
-    } else if (p.format() == data_format::binary) {
-      if (p.bytes().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        throw usage_error(
-            fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", i + 1));
-      }
-      a.values[i] = p.bytes().data();
-      a.lengths[i] = static_cast<int>(p.bytes().size());
-    } else {
-      any_text = true;
-    }
-  }
-  if (!any_text) return;
-  scratch_.clear();
-  for (std::size_t i = 0; i < n; ++i) {
-    const param& p = params[i];
-    if (p.is_null() || p.format() == data_format::binary) continue;
-    const std::string_view text = p.bytes();
-    if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
-      const auto offset = static_cast<const char*>(nul) - text.data();
-      throw conversion_error(
-          fmt::format("pgorm: parameter ${} is text with a NUL byte at offset {}; PostgreSQL "
-                      "text cannot hold NUL, so it is refused rather than truncated (send "
-                      "binary data as bytea)",
-                      i + 1, offset),
-          "", fmt::format("${}", i + 1), "text", "text parameter");
-    }
-    a.lengths[i] = static_cast<int>(scratch_.size());  // offset for now
-    scratch_.append(text);
-    scratch_.push_back('\0');
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const param& p = params[i];
-    if (p.is_null() || p.format() == data_format::binary) continue;
-    a.values[i] = scratch_.data() + a.lengths[i];
-    a.lengths[i] = static_cast<int>(p.bytes().size());
-  }
-}
-
 const char* connection::c_sql(std::string_view sql) {
   if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
   sql_buf_.assign(sql);
@@ -838,24 +752,24 @@ const char* connection::c_sql(std::string_view sql) {
 
 connection::statement_entry* connection::cached_statement(std::string_view sql,
                                                           std::span<const param> params,
-                                                          const param_arrays& a,
+                                                          const detail::param_arrays& a,
                                                           const detail::deadline& d) {
   // The statement used last (the front of the LRU list) again: a loop or a hot path repeats
   // one statement, and comparing it directly skips hashing and the map lookup.
   if (!cache_->lru.empty()) {
     statement_entry& last = cache_->lru.front();
-    if (last.types.size() == static_cast<std::size_t>(a.count) && last.sql == sql &&
-        std::equal(last.types.begin(), last.types.end(), a.types)) {
+    if (last.types.size() == static_cast<std::size_t>(a.count()) && last.sql == sql &&
+        std::equal(last.types.begin(), last.types.end(), a.types())) {
       return &last;
     }
   }
-  std::uint64_t h = cache_->hash(sql, a.types, a.count);
+  std::uint64_t h = cache_->hash(sql, a.types(), a.count());
   statement_entry* entry = nullptr;
-  auto found = cache_->find(h, sql, a.types, a.count, entry);
+  auto found = cache_->find(h, sql, a.types(), a.count(), entry);
   if (found == statement_cache::lookup::hit) return entry;
-  if (const std::uint64_t fresh = cache_->rehash(sql, a.types, a.count); fresh != h) {
+  if (const std::uint64_t fresh = cache_->rehash(sql, a.types(), a.count()); fresh != h) {
     h = fresh;  // the memo was stale
-    found = cache_->find(h, sql, a.types, a.count, entry);
+    found = cache_->find(h, sql, a.types(), a.count(), entry);
     if (found == statement_cache::lookup::hit) return entry;
   }
   if (found == statement_cache::lookup::collision) return nullptr;
@@ -863,7 +777,7 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
   std::string name = statement_cache::name_of(id);
   PGconn* conn = checked_handle();
   detail::before_send(*this, d);
-  if (PQsendPrepare(conn, name.c_str(), c_sql(sql), a.count, a.types) != 1) {
+  if (PQsendPrepare(conn, name.c_str(), c_sql(sql), a.count(), a.types()) != 1) {
     detail::throw_connection_error(conn, "sending the statement failed", secrets_);
   }
   pg_result* prep = nullptr;
@@ -872,13 +786,13 @@ connection::statement_entry* connection::cached_statement(std::string_view sql,
     prep = cmd.single();
   }
   const result prepared = check(prep, sql, params);
-  const std::string evicted = cache_->add(h, sql, a.types, a.count, id, std::move(name));
+  const std::string evicted = cache_->add(h, sql, a.types(), a.count(), id, std::move(name));
   if (!evicted.empty()) {
     // Within the same deadline; a server error only leaves the statement allocated until
     // disconnect, so it is dropped (a deadline or a broken link propagates).
     PQclear(run_simple(fmt::format("DEALLOCATE {}", evicted), d));
   }
-  cache_->find(h, sql, a.types, a.count, entry);
+  cache_->find(h, sql, a.types(), a.count(), entry);
   return entry;
 }
 
@@ -891,8 +805,8 @@ prepared_statement connection::prepare_cached_within(std::string_view sql,
                                                      const detail::deadline& d) {
   (void)checked_handle();
   if (!options_.prepare) return {};
-  param_arrays a;
-  prepare_params(params, a);
+  detail::param_arrays a;
+  a.fill(params, scratch_);
   const statement_entry* entry = cached_statement(sql, params, a, d);
   if (entry == nullptr) return {};
   return {entry->name, entry->id};
@@ -918,8 +832,8 @@ result connection::exec(std::string_view sql, std::span<const param> params,
 result connection::exec_impl(std::string_view sql, std::span<const param> params,
                              data_format result_format, std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
-  param_arrays a;
-  prepare_params(params, a);
+  detail::param_arrays a;
+  a.fill(params, scratch_);
   const int fmt = static_cast<int>(result_format);
   // One deadline for the whole call: preparing, executing, the retry and the draining.
   const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
@@ -930,8 +844,8 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
   };
   const auto unnamed = [&]() -> pg_result* {
     detail::before_send(*this, d);
-    if (PQsendQueryParams(conn, c_sql(sql), a.count, a.types, a.values, a.lengths, a.formats,
-                          fmt) != 1) {
+    if (PQsendQueryParams(conn, c_sql(sql), a.count(), a.types(), a.values(), a.lengths(),
+                          a.formats(), fmt) != 1) {
       detail::throw_connection_error(conn, "sending the query failed", secrets_);
     }
     return finish();
@@ -942,8 +856,8 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
     statement_entry* entry = cached_statement(sql, params, a, d);
     if (entry == nullptr) return check(unnamed(), sql, params);
     detail::before_send(*this, d);
-    if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count, a.values, a.lengths, a.formats,
-                            fmt) != 1) {
+    if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count(), a.values(), a.lengths(),
+                            a.formats(), fmt) != 1) {
       detail::throw_connection_error(conn, "sending the query failed", secrets_);
     }
     PGresult* res = finish();
@@ -984,12 +898,12 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
                            const std::function<void(const result&)>& on_row,
                            std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
-  param_arrays a;
-  prepare_params(params, a);
+  detail::param_arrays a;
+  a.fill(params, scratch_);
   const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
   detail::before_send(*this, d);
-  if (PQsendQueryParams(conn, c_sql(sql), a.count, a.types, a.values, a.lengths, a.formats,
-                        static_cast<int>(result_format)) != 1) {
+  if (PQsendQueryParams(conn, c_sql(sql), a.count(), a.types(), a.values(), a.lengths(),
+                        a.formats(), static_cast<int>(result_format)) != 1) {
     detail::throw_connection_error(conn, "sending the query failed", secrets_);
   }
   // Single-row mode (libpq docs 34.6): one PGRES_SINGLE_TUPLE result per row, then a final

@@ -16,6 +16,7 @@
 #include "command.hpp"
 #include "engine.hpp"
 #include "libpq_util.hpp"
+#include "param_arrays.hpp"
 
 namespace pgorm {
 
@@ -48,61 +49,20 @@ std::string what_of(const std::exception_ptr& error) {
   }
 }
 
-// PQsendQueryParams wants parallel arrays; text values must be NUL-terminated (libpq reads
-// them with strlen), binary ones are taken by length.
 void send_one(PGconn* c, const detail::pipeline_slot& slot,
               const std::vector<std::string>& secrets) {
-  const std::span<const param> params = slot.params.params();
-  const std::size_t n = params.size();
-  // Up to 16 parameters on the stack; more in vectors.
-  constexpr std::size_t inline_count = 16;
-  Oid types_small[inline_count];
-  const char* values_small[inline_count];
-  int lengths_small[inline_count];
-  int formats_small[inline_count];
-  std::vector<Oid> types_big;
-  std::vector<const char*> values_big;
-  std::vector<int> lengths_big;
-  std::vector<int> formats_big;
-  Oid* types = types_small;
-  const char** values = values_small;
-  int* lengths = lengths_small;
-  int* formats = formats_small;
-  if (n > inline_count) {
-    types_big.resize(n);
-    values_big.resize(n);
-    lengths_big.resize(n);
-    formats_big.resize(n);
-    types = types_big.data();
-    values = values_big.data();
-    lengths = lengths_big.data();
-    formats = formats_big.data();
-  }
-  std::vector<std::string> text_copies;  // only for text-format values, which builders never use
-  for (std::size_t i = 0; i != n; ++i) {
-    const param& p = params[i];
-    types[i] = p.type();
-    formats[i] = static_cast<int>(p.format());
-    lengths[i] = 0;
-    if (p.is_null()) {
-      values[i] = nullptr;
-    } else if (p.format() == data_format::text) {
-      if (text_copies.capacity() == 0) text_copies.reserve(n);
-      values[i] = text_copies.emplace_back(p.bytes()).c_str();
-    } else {
-      values[i] = p.bytes().data();
-      lengths[i] = static_cast<int>(p.bytes().size());
-    }
-  }
+  detail::param_arrays a;
+  std::string text_values;  // only for text-format values, which builders never use
+  a.fill(slot.params.params(), text_values);
   // A cached prepared statement skips parsing and planning on the server (Bind + Execute only).
   int sent = 0;
   if (slot.prepared.empty()) {
     const std::string text(slot.sql);  // NUL-terminated for libpq
-    sent =
-        PQsendQueryParams(c, text.c_str(), static_cast<int>(n), types, values, lengths, formats, 1);
+    sent = PQsendQueryParams(c, text.c_str(), a.count(), a.types(), a.values(), a.lengths(),
+                             a.formats(), 1);
   } else {
-    sent = PQsendQueryPrepared(c, slot.prepared.c_str(), static_cast<int>(n), values, lengths,
-                               formats, 1);
+    sent = PQsendQueryPrepared(c, slot.prepared.c_str(), a.count(), a.values(), a.lengths(),
+                               a.formats(), 1);
   }
   if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", secrets);
 }
@@ -134,6 +94,9 @@ std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string_view sta
         "split it, or use pgorm::copy_in for bulk rows",
         params.size()));
   }
+  // libpq reads the text up to its first NUL: refuse it here rather than run a cut statement.
+  const std::string_view text = static_sql.empty() ? std::string_view(sql) : static_sql;
+  if (text.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(text);
   auto slot = std::make_shared<detail::pipeline_slot>();
   if (static_sql.empty()) {
     slot->owned_sql = std::move(sql);

@@ -236,6 +236,7 @@ struct prepared_statement {
 enum class transaction_status { idle, active, in_transaction, in_error, unknown };
 
 namespace detail {
+class param_arrays;
 struct cancel_state;
 struct connection_access;
 }  // namespace detail
@@ -435,9 +436,6 @@ class PGORM_API connection {
   [[nodiscard]] pg_conn* checked_handle() const;
   [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params,
                              std::uint64_t statement_id = 0);
-  // Fills the parameter arrays for PQexecParams / PQexecPrepared; scratch_ holds text values.
-  struct param_arrays;
-  void prepare_params(std::span<const param> params, param_arrays& out);
   // `sql` NUL-terminated (in sql_buf_), for libpq; usage_error when it contains a NUL byte.
   const char* c_sql(std::string_view sql);
 
@@ -446,7 +444,7 @@ class PGORM_API connection {
   // The cache's statement for `sql` with the types in `a`, prepared first (one round trip,
   // within `timeout` when nonzero) on a miss; nullptr when the text cannot be cached.
   statement_entry* cached_statement(std::string_view sql, std::span<const param> params,
-                                    const param_arrays& a, const detail::deadline& d);
+                                    const detail::param_arrays& a, const detail::deadline& d);
   prepared_statement prepare_cached_within(std::string_view sql, std::span<const param> params,
                                            const detail::deadline& d);
   // Sends `sql` through the simple protocol and returns what PQexec() would, within `d`.

@@ -110,6 +110,22 @@ TEST_F(pipeline_test, mixed_builders_in_one_round_trip) {
   EXPECT_EQ(all.index(), 6U);
 }
 
+TEST_F(pipeline_test, sql_with_a_nul_byte_is_refused_when_added_not_cut_by_libpq) {
+  pgorm::pipeline p{conn()};
+  auto before = p.add(pgorm::query<int>("select 1"));
+  // libpq reads SQL up to its first NUL: this would run as "select 2" and drop the rest.
+  const std::string cut("select 2\0; drop table members", 30);
+  try {
+    (void)p.add(pgorm::query<int>(pgorm::unsafe_sql(cut)));
+    FAIL() << "a statement with a NUL byte was queued";
+  } catch (const pgorm::usage_error& e) {
+    EXPECT_NE(std::string_view(e.what()).find("NUL byte at offset 8"), std::string_view::npos)
+        << e.what();
+  }
+  p.run();  // what was queued before still runs
+  EXPECT_EQ(before.one(), 1);
+}
+
 TEST_F(pipeline_test, failing_middle_statement_throws_its_own_error_and_aborts_the_rest) {
   seed(1);
   pgorm::pipeline p{conn()};
