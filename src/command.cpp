@@ -90,17 +90,6 @@ void abandon_at_deadline(connection& conn, const deadline& d, std::string_view w
                   what, d.budget().count(), where));
 }
 
-command::command(connection& conn, const deadline& d, std::string_view sql) noexcept
-    : conn_(&conn), pq_(connection_access::handle(conn)), deadline_(d), sql_(sql) {}
-
-command::command(just_sent_t /*tag*/, connection& conn, const deadline& d,
-                 std::string_view sql) noexcept
-    : conn_(&conn),
-      pq_(connection_access::handle(conn)),
-      deadline_(d),
-      sql_(sql),
-      just_sent_(true) {}
-
 void command::clear_pending() noexcept {
   for (std::size_t i = pending_next_; i < pending_.size(); ++i) PQclear(pending_[i]);
   pending_.clear();

@@ -82,12 +82,22 @@ inline void before_send(connection& conn, const deadline& d) {
 /// completed before the cancel took effect returns its result normally.
 class command {
  public:
-  command(connection& conn, const deadline& d, std::string_view sql) noexcept;
+  /// `d` is referenced, not copied: the round trips of one call (prepare, execute, retry) share
+  /// one deadline object, and it must outlive the command.
+  command(connection& conn, const deadline& d, std::string_view sql) noexcept
+      : conn_(&conn), pq_(connection_access::handle(conn)), deadline_(d), sql_(sql) {}
+  command(connection& conn, const deadline&& d, std::string_view sql) = delete;
   /// A command that was sent this moment: its first wait skips looking for a result that
   /// cannot have arrived yet.
   struct just_sent_t {};
   static constexpr just_sent_t just_sent{};
-  command(just_sent_t, connection& conn, const deadline& d, std::string_view sql) noexcept;
+  command(just_sent_t /*tag*/, connection& conn, const deadline& d, std::string_view sql) noexcept
+      : conn_(&conn),
+        pq_(connection_access::handle(conn)),
+        deadline_(d),
+        sql_(sql),
+        just_sent_(true) {}
+  command(just_sent_t, connection& conn, const deadline&& d, std::string_view sql) = delete;
   command(const command&) = delete;
   command& operator=(const command&) = delete;
   ~command() {
@@ -125,7 +135,7 @@ class command {
 
   connection* conn_;
   PGconn* pq_;
-  deadline deadline_;
+  const deadline& deadline_;
   std::string_view sql_;
   bool input_ready_ = false;
   bool output_pending_ = true;  // the command may still sit in libpq's output buffer
