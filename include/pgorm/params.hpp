@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -167,6 +168,16 @@ auto encode_params(const Args&... args) {
   }
 }
 
+/// Room for N values of T, left uninitialized: its owner constructs each element before it
+/// reads it. Copying copies the bytes (T is trivially copyable).
+template <class T, std::size_t N>
+union uninitialized_array {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): uninitialized on purpose
+  uninitialized_array() noexcept {}
+  T items[N];  // NOLINT(cppcoreguidelines-avoid-c-arrays)
+};
+
 /// A run-time number of encoded parameters, for statements whose shape is decided at run time
 /// (dynamic filters). add() appends $n+1.
 ///
@@ -228,13 +239,15 @@ class param_list {
 
   /// The parameters, valid until the next add() or clear().
   [[nodiscard]] std::span<const param> params() const {
-    const param_slot* slots = size_ <= inline_count ? inline_slots_.data() : heap_slots_.data();
+    const param_slot* slots = size_ <= inline_count ? inline_slots_.items : heap_slots_.data();
     if (size_ <= inline_count) {
       if (built_ != size_) {
-        for (std::size_t i = 0; i != size_; ++i) inline_params_[i] = to_param(slots[i], bytes_);
+        for (std::size_t i = 0; i != size_; ++i) {
+          std::construct_at(&inline_params_.items[i], to_param(slots[i], bytes_));
+        }
         built_ = size_;
       }
-      return {inline_params_.data(), size_};
+      return {inline_params_.items, size_};
     }
     if (built_ != size_) {
       heap_params_.clear();
@@ -261,9 +274,11 @@ class param_list {
 
   void push(const param_slot& slot) {
     if (size_ < inline_count) {
-      inline_slots_[size_] = slot;
+      std::construct_at(&inline_slots_.items[size_], slot);
     } else {
-      if (size_ == inline_count) heap_slots_.assign(inline_slots_.begin(), inline_slots_.end());
+      if (size_ == inline_count) {
+        heap_slots_.assign(inline_slots_.items, inline_slots_.items + inline_count);
+      }
       heap_slots_.push_back(slot);
     }
     ++size_;
@@ -271,11 +286,13 @@ class param_list {
 
   byte_buffer bytes_;
   std::size_t size_ = 0;
-  std::array<param_slot, inline_count> inline_slots_{};
+  // The first size_ (up to inline_count) are constructed; a statement's few parameters cost no
+  // zeroing of the rest.
+  uninitialized_array<param_slot, inline_count> inline_slots_;
   std::vector<param_slot> heap_slots_;  // every slot, once there are more than inline_count
   static constexpr std::size_t stale = static_cast<std::size_t>(-1);
   mutable std::size_t built_ = stale;  // how many of the views below are up to date
-  mutable std::array<param, inline_count> inline_params_ = null_params<inline_count>();
+  mutable uninitialized_array<param, inline_count> inline_params_;  // the first built_ are built
   mutable std::vector<param> heap_params_;
 };
 
