@@ -53,6 +53,10 @@ struct connection_access {
   static deadline call_deadline(const connection& c, std::chrono::milliseconds timeout) noexcept {
     return deadline::after(timeout.count() > 0 ? timeout : c.options_.query_timeout);
   }
+  /// call_deadline() for a call that sends its statement next (deadline::starting_now()).
+  static deadline starting_call(const connection& c, std::chrono::milliseconds timeout) noexcept {
+    return deadline::starting_now(timeout.count() > 0 ? timeout : c.options_.query_timeout);
+  }
 };
 
 /// Waits (within `d`) until every cancel request other threads started on `conn` has been

@@ -836,7 +836,7 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
   a.fill(params, scratch_);
   const int fmt = static_cast<int>(result_format);
   // One deadline for the whole call: preparing, executing, the retry and the draining.
-  const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
+  const detail::deadline d = detail::connection_access::starting_call(*this, timeout);
 
   const auto finish = [&]() -> pg_result* {
     detail::command cmd(detail::command::just_sent, *this, d, sql);
@@ -900,7 +900,7 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
   PGconn* conn = checked_handle();
   detail::param_arrays a;
   a.fill(params, scratch_);
-  const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
+  const detail::deadline d = detail::connection_access::starting_call(*this, timeout);
   detail::before_send(*this, d);
   if (PQsendQueryParams(conn, c_sql(sql), a.count(), a.types(), a.values(), a.lengths(),
                         a.formats(), static_cast<int>(result_format)) != 1) {

@@ -30,7 +30,7 @@ short poll_events(io_wait what) noexcept {
 // poll()'s timeout for what is left of `d`: -1 for none, 0 once it has passed.
 int poll_timeout(const deadline& d) noexcept {
   if (!d.bounded()) return -1;
-  const auto left = d.left().count();
+  const auto left = d.wait_budget().count();
   return static_cast<int>(std::clamp<long long>(left, 0, std::numeric_limits<int>::max()));
 }
 

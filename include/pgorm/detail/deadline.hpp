@@ -38,6 +38,26 @@ class deadline {
     }
     return d;
   }
+  /// after(budget), for a call that waits on the network next, with no other work first: its
+  /// first wait may take the whole budget without reading the clock (wait_budget()). Only the
+  /// deadline object made here is "fresh"; a copy is not, and any other use (at(), left(),
+  /// passed()) ends it.
+  static deadline starting_now(std::chrono::milliseconds budget) noexcept {
+    deadline d = after(budget);
+    d.fresh_ = d.bounded_;
+    return d;  // NRVO; a copy would only lose the shortcut
+  }
+  deadline(const deadline& other) noexcept
+      : at_(other.at_), budget_(other.budget_), bounded_(other.bounded_) {}
+  deadline& operator=(const deadline& other) noexcept {
+    at_ = other.at_;
+    budget_ = other.budget_;
+    bounded_ = other.bounded_;
+    fresh_ = false;
+    return *this;
+  }
+  ~deadline() = default;
+
   /// The sooner of two deadlines.
   [[nodiscard]] deadline sooner(const deadline& other) const noexcept {
     if (!other.bounded_) return *this;
@@ -45,15 +65,32 @@ class deadline {
     return *this;
   }
   [[nodiscard]] bool bounded() const noexcept { return bounded_; }
-  [[nodiscard]] steady_clock::time_point at() const noexcept { return at_; }
+  [[nodiscard]] steady_clock::time_point at() const noexcept {
+    fresh_ = false;
+    return at_;
+  }
   /// The budget the deadline was made with (for messages).
   [[nodiscard]] std::chrono::milliseconds budget() const noexcept { return budget_; }
-  [[nodiscard]] bool passed() const noexcept { return bounded_ && steady_clock::now() >= at_; }
+  [[nodiscard]] bool passed() const noexcept {
+    fresh_ = false;
+    return bounded_ && steady_clock::now() >= at_;
+  }
   /// Time left, rounded up to whole milliseconds, at least 0; a large value when unbounded.
   [[nodiscard]] std::chrono::milliseconds left() const noexcept {
+    fresh_ = false;
     if (!bounded_) return std::chrono::milliseconds(std::numeric_limits<int>::max());
     const auto rest = std::chrono::ceil<std::chrono::milliseconds>(at_ - steady_clock::now());
     return rest.count() < 0 ? std::chrono::milliseconds(0) : rest;
+  }
+  /// left(), for the wait about to start; the whole budget, without reading the clock, for the
+  /// first wait of a starting_now() deadline (what passed since is the caller's own work, a few
+  /// microseconds).
+  [[nodiscard]] std::chrono::milliseconds wait_budget() const noexcept {
+    if (fresh_) {
+      fresh_ = false;
+      return budget_;
+    }
+    return left();
   }
   /// What is left as a timeout for a call that takes one (0 means none): at least 1 ms while
   /// bounded, so that a nearly spent budget is not mistaken for "none".
@@ -67,6 +104,9 @@ class deadline {
   steady_clock::time_point at_{};
   std::chrono::milliseconds budget_{0};
   bool bounded_ = false;
+  // Made by starting_now() and not used yet: see wait_budget(). Per object, never shared
+  // between threads.
+  mutable bool fresh_ = false;
 };
 
 }  // namespace pgorm::detail
