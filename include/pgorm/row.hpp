@@ -84,11 +84,10 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
     }
   }
 
-  void read(const result& res, int row, T& out) const {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (read_value(res, row, cols[I], types[I], get_field<I>(out), context<I>()), ...);
-    }
-    (std::make_index_sequence<desc::column_count>{});
+  // Always inlined into the caller's loop over rows (read_rows, streaming): as a call of its
+  // own per row, saving and restoring registers cost ~40 instructions per row (bench: scan).
+  [[gnu::always_inline]] void read(const result& res, int row, T& out) const {
+    read_fields(res, row, out, std::make_index_sequence<desc::column_count>{});
   }
 
   /// True when every column of this struct is NULL in `row` (a LEFT JOIN without a match).
@@ -100,6 +99,12 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   }
 
  private:
+  template <std::size_t... I>
+  [[gnu::always_inline]] void read_fields(const result& res, int row, T& out,
+                                          std::index_sequence<I...> /*fields*/) const {
+    (read_value(res, row, cols[I], types[I], get_field<I>(out), context<I>()), ...);
+  }
+
   template <std::size_t I>
   static constexpr field_context context() {
     return {desc::name, desc::columns[I].name};
