@@ -382,7 +382,11 @@ TEST_F(pool_test, connect_options_settings_survive_the_reset_for_every_borrower)
 
 // A per-call deadline covers the whole pool call; without one, connection.query_timeout.
 TEST_F(pool_test, per_call_timeouts_bound_the_whole_call) {
-  pgorm::pool db{conninfo(), {.max_size = 1, .acquire_timeout = 30s}};
+  // The cancels must be acknowledged for the connection to be kept: a generous grace period
+  // (on a busy machine the acknowledgement can take longer than the default 80 ms).
+  pgorm::pool db{
+      conninfo(),
+      {.max_size = 1, .acquire_timeout = 30s, .connection = pgorm::test::test_options()}};
   auto start = clock_type::now();
   EXPECT_THROW(db.exec("select pg_sleep(10)", {}, pgorm::data_format::text, 200ms),
                pgorm::query_canceled);
@@ -402,7 +406,9 @@ TEST_F(pool_test, per_call_timeouts_bound_the_whole_call) {
     EXPECT_LT(ms_since(start), 3000);
   }
   // The connection's default deadline applies to pool calls that pass none.
-  pgorm::pool quick{conninfo(), {.max_size = 1, .connection = {.query_timeout = 200ms}}};
+  pgorm::connect_options quick_options = pgorm::test::test_options();
+  quick_options.query_timeout = 200ms;
+  pgorm::pool quick{conninfo(), {.max_size = 1, .connection = quick_options}};
   start = clock_type::now();
   EXPECT_THROW(quick.exec("select pg_sleep(10)", {}), pgorm::query_canceled);
   EXPECT_LT(ms_since(start), 3000);

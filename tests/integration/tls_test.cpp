@@ -20,6 +20,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/pool.hpp"
 #include "pgorm/testing/server.hpp"
+#include "support/db_test.hpp"
 
 namespace {
 
@@ -193,7 +194,7 @@ TEST_F(tls_test, the_url_form_keeps_tls_settings_too) {
 }
 
 TEST_F(tls_test, cancel_from_another_thread_works_over_tls) {
-  pgorm::connection conn{verify_full()};
+  pgorm::connection conn{verify_full(), pgorm::test::test_options()};
   ASSERT_TRUE(encrypted(conn));
   std::jthread canceller([&conn] {
     std::this_thread::sleep_for(300ms);
@@ -208,7 +209,7 @@ TEST_F(tls_test, cancel_from_another_thread_works_over_tls) {
 }
 
 TEST_F(tls_test, exec_timeout_cancels_over_tls) {
-  pgorm::connection conn{verify_full()};
+  pgorm::connection conn{verify_full(), pgorm::test::test_options()};
   EXPECT_THROW(conn.exec("select pg_sleep(30)", {}, pgorm::data_format::text, 300ms),
                pgorm::query_canceled);
   EXPECT_TRUE(encrypted(conn));

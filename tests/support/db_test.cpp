@@ -18,7 +18,7 @@ void db_test::SetUp() {
     admin.exec("create schema " + quote_ident(schema_));
     created_ = true;
     conninfo_ = with_search_path(server_conninfo(), schema_);
-    conn_.emplace(conninfo_);
+    conn_.emplace(conninfo_, test_options());
   } catch (const std::exception& e) {
     FAIL() << "db_test: cannot prepare schema " << schema_ << ": " << e.what();
   }
@@ -33,7 +33,13 @@ pgorm::connection& db_test::conn() {
   return *conn_;
 }
 
-pgorm::connection db_test::connect() const { return pgorm::connection{conninfo_}; }
+pgorm::connection db_test::connect() const { return pgorm::connection{conninfo_, test_options()}; }
+
+pgorm::connect_options test_options() {
+  pgorm::connect_options o;
+  o.cancel_grace = std::chrono::seconds(10);
+  return o;
+}
 
 void db_test::drop_schema() noexcept {
   conn_.reset();

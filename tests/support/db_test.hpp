@@ -14,6 +14,12 @@
 
 namespace pgorm::test {
 
+/// The options of db_test's connections: the defaults, but a cancel_grace of 10 s. Tests that
+/// time a statement out expect the cancel to be acknowledged and the connection kept; on a busy
+/// machine (or over TCP to a container) the acknowledgement can take longer than the default
+/// 80 ms, and then the connection is closed instead. Tests of the grace period set their own.
+[[nodiscard]] pgorm::connect_options test_options();
+
 /// Base class of integration tests: before the test a schema with a unique name is created
 /// and conn() is opened with its search_path set to that schema (so unqualified names land
 /// there); after the test the schema is dropped with everything in it (drop schema ...
@@ -52,7 +58,8 @@ class db_test : public ::testing::Test {
   /// Connection string of the run's server with search_path set to schema(): open more
   /// connections to the same schema with it (or with connect()).
   [[nodiscard]] const std::string& conninfo() const noexcept { return conninfo_; }
-  /// A new connection to the run's server with search_path set to schema().
+  /// A new connection to the run's server with search_path set to schema(), opened with
+  /// test_options().
   [[nodiscard]] pgorm::connection connect() const;
   /// Name of the test's schema: lower-case, unique in the run, needs no quoting.
   [[nodiscard]] const std::string& schema() const noexcept { return schema_; }
