@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The first code block of docs/testing.md, compiled (never run); the blocks that need
-// GoogleTest are in testing_gtest_snippets.cpp. Each region between `doc-begin(name)` and
+// The C++ blocks of docs/testing.md that need no GoogleTest, compiled (never run); those that
+// need it are in testing_gtest_snippets.cpp. Each region between `doc-begin(name)` and
 // `doc-end(name)` appears verbatim (dedented) in the page; check with tools/check_docs.py.
 
 // doc-begin(server)
@@ -13,3 +13,11 @@ void scratch_database() {
   conn.exec("create table t (id int)");
 }  // ~server(): stops the server and deletes its directory
 // doc-end(server)
+
+void container_database() {
+  // doc-begin(testing_container)
+  pgorm::testing::container_server pg{{.version = "15"}};  // ~3 s with the image present
+  pgorm::connection conn{pg.conninfo()};  // host=127.0.0.1 port=<free port> user=postgres
+  pg.restart();                           // pg_ctl inside the container, which keeps running
+  // doc-end(testing_container)
+}
