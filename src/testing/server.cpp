@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "os.hpp"
 #include "pgorm/connection.hpp"
 
 namespace pgorm::testing {
@@ -44,6 +45,13 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+// The helpers both backends share (os.hpp).
+using namespace os;  // NOLINT(google-build-using-namespace)
+
+void write_file_atomically(const fs::path& path, std::string_view content) {
+  os::write_file_atomically(path, content, "pgorm::testing::server");
+}
 
 constexpr std::string_view dir_prefix = "pgorm-pg-";
 constexpr std::string_view state_file_name = "pgorm-server.state";
@@ -57,106 +65,19 @@ constexpr std::size_t max_base_dir_length = 60;
   throw server_error("pgorm::testing::server: " + message);
 }
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Writes through a temporary file and rename(), so a concurrent reader (another process
 // reaping stale clusters) sees the old or the new content, never a torn one.
-void write_file_atomically(const fs::path& path, std::string_view content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) fail(fmt::format("cannot write {}", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    fail(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
-}
-
-std::vector<std::string> split_lines(std::string_view text) {
-  std::vector<std::string> lines;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    lines.emplace_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return lines;
-}
-
-std::string last_lines(std::string_view text, int count) {
-  auto lines = split_lines(text);
-  const auto first =
-      lines.size() > static_cast<std::size_t>(count) ? lines.end() - count : lines.begin();
-  std::string out;
-  for (auto it = first; it != lines.end(); ++it) {
-    out += "  | ";
-    out += *it;
-    out += '\n';
-  }
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(begin, end - begin + 1));
-}
-
-template <class Int>
-bool parse_int(std::string_view s, Int& out) {
-  const auto t = trim(s);
-  if (t.empty()) return false;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-  return ec == std::errc{} && ptr == t.data() + t.size();
-}
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string{} : std::string{value};
-}
 
 // ---- processes ---------------------------------------------------------------------------
 
 // /proc/<pid>/stat, split after the command name (which may contain spaces and parentheses):
 // element 0 is field 3 ("state") of proc(5).
-std::vector<std::string> proc_stat_fields(int pid) {
-  const auto text = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
-  const auto paren = text.rfind(')');
-  if (paren == std::string::npos) return {};
-  std::vector<std::string> fields;
-  std::istringstream in(text.substr(paren + 1));
-  for (std::string field; in >> field;) fields.push_back(field);
-  return fields;
-}
 
 // Alive means: exists and is not a zombie. A postmaster whose parent (pg_ctl) exited is
 // re-parented to init, and an init that does not reap would leave it a zombie forever.
-bool process_alive(int pid) {
-  if (pid <= 0) return false;
-  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
-  const auto fields = proc_stat_fields(pid);
-  return fields.empty() || (fields[0] != "Z" && fields[0] != "X");
-}
 
 // Start time of a process in clock ticks since boot (proc(5) field 22), or 0 when unknown. A
 // pid plus its start time names a process even after the pid is reused.
-std::uint64_t process_start_time(int pid) {
-  const auto fields = proc_stat_fields(pid);
-  std::uint64_t start = 0;
-  if (fields.size() > 19) parse_int(fields[19], start);
-  return start;
-}
 
 // True when `pid` is a postgres process started for the data directory named `marker`: its
 // command line (`postgres -D <data dir>`, from pg_ctl) contains the marker. Guards every
@@ -247,17 +168,6 @@ identity resolve_identity(const std::string& requested) {
   who.groups.resize(static_cast<std::size_t>(count));
   return who;
 }
-
-struct fd_guard {
-  int fd = -1;
-  fd_guard() = default;
-  explicit fd_guard(int f) : fd(f) {}
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // In the child, after fork(): only async-signal-safe calls. Reports errno through `err_fd`
 // (close-on-exec, so a successful exec closes it and the parent reads EOF).
@@ -467,10 +377,6 @@ bool kill_postmaster(const fs::path& data_dir, std::string_view marker) {
 }
 
 // The owner file says who owns a cluster: "pid <pid> <start time>" or "detached <anchor>".
-std::string owner_record_for_self() {
-  const int pid = ::getpid();
-  return fmt::format("pid {} {}\n", pid, process_start_time(pid));
-}
 
 bool owner_is_gone(const fs::path& dir) {
   std::error_code ec;
@@ -505,31 +411,6 @@ std::string conf_quote(std::string_view value) {
     out += c;
   }
   return out + "'";
-}
-
-std::string conninfo_value(std::string_view value) {
-  const bool plain = !value.empty() && value.find_first_of(" \t\n'\\=") == std::string_view::npos;
-  if (plain) return std::string(value);
-  std::string out = "'";
-  for (const char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-std::string percent_encode(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
 }
 
 std::uint16_t free_tcp_port() {
