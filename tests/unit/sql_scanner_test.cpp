@@ -139,9 +139,9 @@ TEST(sql_statements, begin_atomic_bodies_are_one_statement) {
                 "create function f() returns int as $$ begin return 1; end $$ language plpgsql",
                 " select f()"}));
   // A parameter named begin is inside parentheses: no block.
-  EXPECT_EQ(statements("create function g(begin int) returns int return 1; select 1"),
-            (std::vector<std::string>{"create function g(begin int) returns int return 1",
-                                      " select 1"}));
+  EXPECT_EQ(
+      statements("create function g(begin int) returns int return 1; select 1"),
+      (std::vector<std::string>{"create function g(begin int) returns int return 1", " select 1"}));
 }
 
 TEST(sql_statements, keep_their_exact_text_and_drop_empty_ones) {
