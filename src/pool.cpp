@@ -396,7 +396,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       const std::exception_ptr cause = last_connect_exception;
       lock.unlock();
       throw_with_cause(
-          connection_error{fmt::format("pgorm: the pool could not open a connection: {}", *text)},
+          pool_connect_error{fmt::format("pgorm: the pool could not open a connection: {}", *text)},
           cause);
     }
     if (now >= deadline) give_up(now);

@@ -632,11 +632,10 @@ void scenario_restart(pgorm::testing::server& pg, const std::string& conninfo,
                     {param::text(id_text), param::text(worker)});
           } catch (const pgorm::pool_timeout&) {
             rec.result = outcome::not_sent;
-          } catch (const pgorm::error& e) {
-            // The pool could not open a connection for it: the statement was never sent.
-            const bool never_sent = std::string_view(e.what()).starts_with(
-                "pgorm: the pool could not open a connection");
-            rec.result = never_sent ? outcome::not_sent : outcome::unknown;
+          } catch (const pgorm::pool_connect_error&) {
+            rec.result = outcome::not_sent;  // no connection for it: the statement never left
+          } catch (const pgorm::error&) {
+            rec.result = outcome::unknown;
           }
           rec.end = steady::now();
           if (rec.result == outcome::acked && began_down) {

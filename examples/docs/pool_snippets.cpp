@@ -85,8 +85,8 @@ void timeouts(pgorm::pool& db) {
         logger.error("cause: {}", cause.what());
       }
     }
-  } catch (const pgorm::connection_error& e) {  // the attempt it waited for failed
-    logger.error("database down: {}", e.what());
+  } catch (const pgorm::pool_connect_error& e) {  // the attempt it waited for failed;
+    logger.error("database down: {}", e.what());  // nothing was sent: safe to retry
   }
   // doc-end(timeout)
 }

@@ -92,6 +92,22 @@ enum class pool_timeout_reason {
   connecting,
 };
 
+/// A pool needed a new connection for an acquire (or a pool query) and the attempt failed:
+/// nothing was sent, so the call can be retried as it is (on another host, later). The
+/// attempt's own error (connection_error naming host and cause) is nested:
+/// std::rethrow_if_nested(e) rethrows it. A connection_error, so code that catches those
+/// still does.
+///
+/// Example:
+/// ```
+/// try { db.exec("select 1", {}); }
+/// catch (const pgorm::pool_connect_error& e) { retry_later(e.what()); }  // nothing was sent
+/// ```
+class PGORM_API pool_connect_error : public connection_error {
+ public:
+  using connection_error::connection_error;
+};
+
 /// An acquire (or a pool query) waited its timeout without getting a connection. reason()
 /// says whether the pool was exhausted, the server unreachable or a connection still being
 /// opened; what() says it in words with the counts and, when unreachable, the last connect
@@ -100,7 +116,7 @@ enum class pool_timeout_reason {
 ///
 /// An acquire that is waiting when a connection attempt fails (and no other attempt is still
 /// running and no connection is idle) does not wait out its timeout: it throws
-/// connection_error at once, naming the cause. pool_timeout with reason unreachable remains
+/// pool_connect_error at once, naming the cause. pool_timeout with reason unreachable remains
 /// for an acquire whose time ran out while the pool was backing off between attempts.
 ///
 /// Example:

@@ -347,7 +347,7 @@ TEST_F(pool_server_fault, server_down_at_start_eager_fails_fast_lazy_fails_on_ac
   try {
     auto l = db.acquire();
     FAIL() << "acquired with the server down";
-  } catch (const pgorm::connection_error& e) {
+  } catch (const pgorm::pool_connect_error& e) {  // nothing was sent: safe to retry
     EXPECT_LE(ms_since(start), 3000);
     EXPECT_THAT(e.what(), HasSubstr("could not open a connection"));
     EXPECT_THAT(e.what(), HasSubstr("127.0.0.1"));
@@ -490,7 +490,7 @@ TEST_F(pool_server_fault, a_5s_outage_fails_each_acquire_in_time_as_unreachable_
         } catch (const pgorm::pool_timeout& e) {  // the backoff outlasted the acquire
           if (e.reason() != pgorm::pool_timeout_reason::unreachable) ++wrong;
           if (std::string(e.what()).find("unreachable") == std::string::npos) ++wrong;
-        } catch (const pgorm::connection_error& e) {  // the attempt it waited for failed
+        } catch (const pgorm::pool_connect_error& e) {  // the attempt it waited for failed
           if (std::string(e.what()).find("could not open a connection") == std::string::npos) {
             ++wrong;
           }
