@@ -92,6 +92,22 @@ class pool_test : public pgorm::test::db_test {
                          {pgorm::param::text(app)});
     return std::stoi(std::string(r.value(0, 0)));
   }
+
+  // The items table (id, name) with the given names in order, ids from 1.
+  void create_items(const std::vector<std::string>& names) {
+    conn().exec(
+        "create table items (id bigint generated always as identity primary key, "
+        "name text not null)");
+    for (const auto& name : names) {
+      conn().exec("insert into items (name) values ($1)", {pgorm::param::text(name)});
+    }
+  }
+
+  // Prepared statements on the pool's connection (with_connection resets afterwards, but
+  // counts before that).
+  static std::size_t cached_statements(pgorm::pool& db) {
+    return db.with_connection([](pgorm::connection& c) { return c.prepared_statements(); });
+  }
 };
 
 TEST_F(pool_test, many_threads_share_few_connections_without_errors) {
@@ -623,15 +639,9 @@ TEST_F(pool_test, builders_run_through_the_pool) {
 }
 
 TEST_F(pool_test, builder_statements_keep_the_statement_cache_and_raw_sql_resets_it) {
-  conn().exec(
-      "create table items (id bigint generated always as identity primary key, "
-      "name text not null)");
-  conn().exec("insert into items (name) values ('a'), ('b')");
+  create_items({"a", "b"});
   pgorm::pool db{conninfo(), {.max_size = 1}};
-  const auto cached = [&] {
-    // with_connection resets afterwards, but counts before that.
-    return db.with_connection([](pgorm::connection& c) { return c.prepared_statements(); });
-  };
+  const auto cached = [&] { return cached_statements(db); };
   // Builders (select, find, insert, update, remove, each) cannot change session state: no
   // reset follows them, so what they prepared stays prepared.
   EXPECT_EQ(db.find<pool_it::Item>(std::int64_t{1})->name, "a");
@@ -664,14 +674,9 @@ TEST_F(pool_test, builder_statements_keep_the_statement_cache_and_raw_sql_resets
 }
 
 TEST_F(pool_test, with_timeout_keeps_builder_statements_unreset_and_bounds_streams) {
-  conn().exec(
-      "create table items (id bigint generated always as identity primary key, "
-      "name text not null)");
-  conn().exec("insert into items (name) values ('a'), ('b')");
+  create_items({"a", "b"});
   pgorm::pool db{conninfo(), {.max_size = 1}};
-  const auto cached = [&] {
-    return db.with_connection([](pgorm::connection& c) { return c.prepared_statements(); });
-  };
+  const auto cached = [&] { return cached_statements(db); };
   // A builder run through with_timeout(pool) is still a builder's statement: no reset after it.
   auto quick = pgorm::with_timeout(db, 5s);
   EXPECT_EQ(pgorm::select<pool_it::Item>()
