@@ -194,7 +194,6 @@ class PGORM_API copy_in_stream {
   std::string sql_;
   deadline deadline_;
   bool open_ = true;
-  std::int64_t rows_ = 0;
   std::unique_ptr<statement_report, void (*)(statement_report*)> report_;
 };
 

@@ -52,10 +52,18 @@ concept text_param_codec = requires(const T& value, byte_buffer& out) {
 template <class T>
 void report_param_type() {
   if constexpr (!pg_encodable<T>) {
+#if defined(__clang__)
+    // clang shortens a long string template argument in its message: this static_assert
+    // prints T (in its requirement) and the whole message instead.
+    static_assert(unsupported_type<T>,
+                  "pgorm: this C++ type cannot be a statement parameter; pass a supported "
+                  "type or specialize pgorm::pg_type<T> (see docs/types.md)");
+#else
     no_pg_type_for<T,
                    "pgorm: this C++ type cannot be a statement parameter; pass a supported "
                    "type or specialize pgorm::pg_type<T> (see docs/types.md)">
         unsupported;  // the incomplete type above names T
+#endif
   }
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A field type without a codec: the first error names it and points to docs/types.md.
-// expect: no_pg_type_for<std::vector<std::vector<int> >, .*"pgorm: .*read from a column.*types\.md
+// expect: std::vector<std::vector<int[,> ].*pgorm: .*read from a column.*types\.md
 #include <vector>
 
 #include "pgorm/types.hpp"

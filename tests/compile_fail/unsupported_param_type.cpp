@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A parameter type without a codec: the first error names it and points to docs/types.md.
-// expect: no_pg_type_for<void\*, .*"pgorm: .*cannot be a statement parameter.*docs/types\.md
+// expect: <void ?\*(, .*"|>': )pgorm: .*cannot be a statement parameter.*docs/types\.md
 #include "pgorm/params.hpp"
 
 void send_pointer(void* p) {

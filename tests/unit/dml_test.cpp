@@ -85,6 +85,13 @@ constexpr std::string_view sql_of(const Q& /*q*/) {
 
 // ---- insert ------------------------------------------------------------------------------------
 
+// `text` is `head` followed by `tail`, without building a std::string: clang 16 cannot evaluate
+// libstdc++ 12's std::string in a constant expression.
+constexpr bool is_concat(std::string_view text, std::string_view head, std::string_view tail) {
+  return text.size() == head.size() + tail.size() && text.starts_with(head) &&
+         text.ends_with(tail);
+}
+
 constexpr std::string_view user_insert =
     "INSERT INTO users (email, name, age, role, created_at) VALUES ($1, $2, $3, "
     "coalesce($4, 'member'), coalesce($5, now()))";
@@ -96,8 +103,8 @@ static_assert(decltype(pgorm::insert(Tag{}))::sql() ==
 static_assert(decltype(pgorm::insert(Session{}))::sql() ==
                   "INSERT INTO session (user_id, token) VALUES ($1, $2)",
               "BY DEFAULT identity columns are left to their sequence too");
-static_assert(decltype(pgorm::insert(User{}).returning(col<&User::id>))::sql() ==
-              std::string(user_insert) + " RETURNING id");
+static_assert(is_concat(decltype(pgorm::insert(User{}).returning(col<&User::id>))::sql(),
+                        user_insert, " RETURNING id"));
 static_assert(std::is_same_v<decltype(pgorm::insert(User{}).returning(col<&User::id>,
                                                                       col<&User::name>))::row_type,
                              std::tuple<std::int64_t, std::optional<std::string>>>);
@@ -162,10 +169,11 @@ TEST(dml_insert, empty_range_sends_nothing) {
   EXPECT_THROW((void)q.to_sql(), pgorm::usage_error);
 }
 
-static_assert(decltype(pgorm::insert(User{}).on_conflict().do_nothing())::sql() ==
-              std::string(user_insert) + " ON CONFLICT DO NOTHING");
-static_assert(decltype(pgorm::insert(User{}).on_conflict(col<&User::email>).do_nothing())::sql() ==
-              std::string(user_insert) + " ON CONFLICT (email) DO NOTHING");
+static_assert(is_concat(decltype(pgorm::insert(User{}).on_conflict().do_nothing())::sql(),
+                        user_insert, " ON CONFLICT DO NOTHING"));
+static_assert(is_concat(
+    decltype(pgorm::insert(User{}).on_conflict(col<&User::email>).do_nothing())::sql(),
+    user_insert, " ON CONFLICT (email) DO NOTHING"));
 static_assert(decltype(pgorm::insert(Tag{})
                            .on_conflict(col<&Tag::id>)
                            .do_update(col<&Tag::label> = excluded<&Tag::label>))::sql() ==

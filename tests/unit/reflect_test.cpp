@@ -433,7 +433,12 @@ TEST(reflect_member_index, templates_namespaces_and_const) {
 }
 
 TEST(reflect_type_name, qualified_and_unqualified) {
+  // The qualified name is the compiler's spelling of the anonymous namespace.
+#if defined(__clang__)
+  EXPECT_EQ(pgorm::type_name<user>(), "(anonymous namespace)::user");
+#else
   EXPECT_EQ(pgorm::type_name<user>(), "{anonymous}::user");
+#endif
   EXPECT_EQ(pgorm::unqualified_type_name<user>(), "user");
   EXPECT_EQ(pgorm::unqualified_type_name<app::in_anonymous>(), "in_anonymous");
   EXPECT_EQ(pgorm::unqualified_type_name<app::with_nested_type::item>(), "item");
@@ -453,7 +458,13 @@ TEST(reflect_snake_case, conversions) {
   EXPECT_EQ(pgorm::detail::to_snake_case("Snake_Case"), "snake_case");
   EXPECT_EQ(pgorm::detail::to_snake_case(""), "");
   static_assert(pgorm::detail::snake_case_v<"OrderLineItem"> == "order_line_item");
+// clang 16 cannot evaluate libstdc++ 12's std::string in a constant expression (its SSO buffer
+// is a union member that clang's evaluator refuses to activate): checked at run time there.
+#if defined(__clang__) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE < 13
+  EXPECT_EQ(pgorm::detail::to_snake_case("IOError"), "io_error");
+#else
   static_assert(pgorm::detail::to_snake_case("IOError") == "io_error");
+#endif
 }
 
 TEST(reflect_access, get_field_and_for_each_field) {

@@ -404,7 +404,13 @@ TEST(quote_identifier, invalid_identifiers_throw_naming_them) {
 }
 
 TEST(quote_identifier, compile_time) {
+// clang 16 cannot evaluate libstdc++ 12's std::string in a constant expression (its SSO buffer
+// is a union member that clang's evaluator refuses to activate): checked at run time there.
+#if defined(__clang__) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE < 13
+  EXPECT_EQ(pgorm::detail::quote_identifier("user"), "\"user\"");
+#else
   static_assert(pgorm::detail::quote_identifier("user") == "\"user\"");
+#endif
   static_assert(pgorm::detail::quoted_identifier_v<"user"> == "\"user\"");
   static_assert(pgorm::detail::quoted_identifier_v<"email"> == "email");
   static_assert(pgorm::detail::needs_quoting("Email"));

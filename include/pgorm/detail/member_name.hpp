@@ -5,7 +5,8 @@
 /// Field names of an aggregate without macros. Boost 1.81's PFR gives the fields' count and
 /// types but not their names, so the names come from the compiler: the address of field I of an
 /// extern object, passed as a template argument, is spelled out in `__PRETTY_FUNCTION__` (g++:
-/// "[with auto Ptr = (& fake_object<app::User>.wrapper<app::User>::value.app::User::email)]").
+/// "[with auto Ptr = pointer_argument<...>{(& fake_object<app::User>.wrapper<...>::value.
+/// app::User::email)}]", clang: "[Ptr = pointer_argument<...>{&fake_object.value.email}]").
 /// The same extern object maps a member pointer to its field index by comparing addresses.
 /// Nothing here is ever evaluated at run time, so the extern object is never defined.
 
@@ -19,6 +20,14 @@
 #include <boost/pfr/tuple_size.hpp>
 
 #include "pgorm/detail/fixed_string.hpp"
+
+#if defined(__clang__)
+// fake_object is never defined, on purpose (see above): clang warns of each use otherwise
+// (and of each struct in an anonymous namespace, whose fake_object has internal linkage).
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wundefined-var-template"
+#pragma clang diagnostic ignored "-Wundefined-internal"
+#endif
 
 namespace pgorm::detail {
 
@@ -38,6 +47,15 @@ constexpr auto tie_fake_object() noexcept {
   return boost::pfr::detail::tie_as_tuple(fake_object<T>.value);
 }
 
+// The address goes in a struct: clang 16 accepts a pointer to a subobject as a template argument
+// only inside a class-type argument.
+template <class P>
+struct pointer_argument {
+  P pointer;
+};
+template <class P>
+pointer_argument(P) -> pointer_argument<P>;
+
 // The return type is a plain pointer so that no "; std::string_view = ..." follows the value.
 template <auto Ptr>
 constexpr const char* pretty_pointer_function() noexcept {
@@ -47,7 +65,8 @@ constexpr const char* pretty_pointer_function() noexcept {
 /// The identifier that ends a pretty-printed pointer to a member subobject.
 consteval std::string_view member_name_from_pretty(std::string_view pretty) noexcept {
   std::size_t end = pretty.rfind(']');
-  while (end > 0 && (pretty[end - 1] == ')' || pretty[end - 1] == ' ')) --end;
+  while (end > 0 && (pretty[end - 1] == ')' || pretty[end - 1] == '}' || pretty[end - 1] == ' '))
+    --end;
   std::size_t begin = end;
   while (begin > 0) {
     const char c = pretty[begin - 1];
@@ -62,7 +81,8 @@ consteval std::string_view member_name_from_pretty(std::string_view pretty) noex
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() noexcept {
   return member_name_from_pretty(
-      pretty_pointer_function<&boost::pfr::detail::sequence_tuple::get<I>(tie_fake_object<T>())>());
+      pretty_pointer_function<pointer_argument{
+          &boost::pfr::detail::sequence_tuple::get<I>(tie_fake_object<T>())}>());
 }
 
 // Copied into a buffer of its own so the binary keeps the name, not the whole pretty string.
@@ -105,3 +125,7 @@ constexpr std::size_t field_index_of(M T::*member) noexcept {
 }
 
 }  // namespace pgorm::detail
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif

@@ -47,10 +47,18 @@ inline field_context named_context(const field_context& ctx, const result& res, 
 template <class T>
 oid check_field(const result& res, int col, const field_context& ctx) {
   if constexpr (!has_pg_type<T>) {
+#if defined(__clang__)
+    // clang shortens a long string template argument in its message: this static_assert
+    // prints T (in its requirement) and the whole message instead.
+    static_assert(unsupported_type<T>,
+                  "pgorm: this C++ type cannot be read from a column; use a supported type or "
+                  "specialize pgorm::pg_type<T> (see docs/types.md)");
+#else
     no_pg_type_for<T,
                    "pgorm: this C++ type cannot be read from a column; use a supported type or "
                    "specialize pgorm::pg_type<T> (see docs/types.md)">
         unsupported;  // the incomplete type above names T
+#endif
     return 0;
   } else {
     const oid type = res.column_type(col);
@@ -117,10 +125,18 @@ template <class T>
 template <class T>
 void read_field(const result& res, int row, int col, T& out, const field_context& ctx) {
   if constexpr (!has_pg_type<T>) {
+#if defined(__clang__)
+    // clang shortens a long string template argument in its message: this static_assert
+    // prints T (in its requirement) and the whole message instead.
+    static_assert(unsupported_type<T>,
+                  "pgorm: this C++ type cannot be read from a column; use a supported type or "
+                  "specialize pgorm::pg_type<T> (see docs/types.md)");
+#else
     no_pg_type_for<T,
                    "pgorm: this C++ type cannot be read from a column; use a supported type or "
                    "specialize pgorm::pg_type<T> (see docs/types.md)">
         unsupported;  // the incomplete type above names T
+#endif
   } else {
     const oid type = check_field<T>(res, col, ctx);  // checks col
     res.check_row(row);

@@ -553,7 +553,7 @@ class select_query {
 
   /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
   /// last one). Needs order_by() over columns of the selected struct.
-  auto page(std::int64_t n) const {
+  pgorm::page<row_type, cursor_t> page(std::int64_t n) const {
     if constexpr (detail::require_bound<Exec>()) {
       return page(*exec_, n);
     } else {
