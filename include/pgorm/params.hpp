@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
+#include "pgorm/result.hpp"
 #include "pgorm/types.hpp"
 
 namespace pgorm::detail {

@@ -22,10 +22,10 @@
 #include <utility>
 #include <vector>
 
-#include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/reflect.hpp"
+#include "pgorm/result.hpp"
 #include "pgorm/table.hpp"
 #include "pgorm/types.hpp"
 

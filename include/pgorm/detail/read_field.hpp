@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "pgorm/connection.hpp"
 #include "pgorm/detail/codec_support.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
+#include "pgorm/result.hpp"
 
 namespace pgorm::detail {
 

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+#include "pgorm/result.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+namespace pgorm {
+
+result::result(pg_result* res, std::uint64_t statement_id) noexcept
+    : res_(res),
+      rows_(res == nullptr ? 0 : PQntuples(res)),
+      columns_(res == nullptr ? 0 : PQnfields(res)),
+      statement_id_(res == nullptr ? 0 : statement_id) {}
+
+result& result::operator=(result&& other) noexcept {
+  if (this != &other) {
+    if (res_ != nullptr) PQclear(res_);
+    res_ = other.res_;
+    rows_ = other.rows_;
+    columns_ = other.columns_;
+    statement_id_ = other.statement_id_;
+    other.res_ = nullptr;
+    other.rows_ = 0;
+    other.columns_ = 0;
+    other.statement_id_ = 0;
+  }
+  return *this;
+}
+
+result::~result() {
+  if (res_ != nullptr) PQclear(res_);
+}
+
+void result::throw_bad_column(int col) const {
+  throw usage_error(
+      fmt::format("pgorm: column index {} is out of range; the result has {} "
+                  "column(s)",
+                  col, columns_));
+}
+
+void result::throw_bad_row(int row) const {
+  throw usage_error(
+      fmt::format("pgorm: row index {} is out of range; the result has {} row(s)", row, rows_));
+}
+
+std::string_view result::column_name(int col) const {
+  check_column(col);
+  return PQfname(res_, col);
+}
+
+bool result::column_name_is(int col, std::string_view name) const {
+  check_column(col);
+  const char* label = PQfname(res_, col);
+  // strncmp stops at the label's NUL, so a shorter label is never read past its end.
+  return std::strncmp(label, name.data(), name.size()) == 0 && label[name.size()] == '\0';
+}
+
+std::optional<int> result::column_index(std::string_view name) const noexcept {
+  // PQfnumber folds unquoted names to lower case and wants a C string; compare exactly instead.
+  const int n = columns();
+  for (int i = 0; i < n; ++i) {
+    if (name == PQfname(res_, i)) return i;
+  }
+  return std::nullopt;
+}
+
+oid result::column_type(int col) const {
+  check_column(col);
+  return PQftype(res_, col);
+}
+
+data_format result::column_format(int col) const {
+  check_column(col);
+  return PQfformat(res_, col) == 1 ? data_format::binary : data_format::text;
+}
+
+oid result::column_table(int col) const {
+  check_column(col);
+  return PQftable(res_, col);
+}
+
+bool result::is_null(int row, int col) const {
+  check_index(row, col);
+  return PQgetisnull(res_, row, col) == 1;
+}
+
+std::string_view result::value(int row, int col) const {
+  check_index(row, col);
+  return {PQgetvalue(res_, row, col), static_cast<std::size_t>(PQgetlength(res_, row, col))};
+}
+
+std::optional<std::string_view> result::get(int row, int col) const {
+  check_index(row, col);
+  if (PQgetisnull(res_, row, col) == 1) return std::nullopt;
+  return std::string_view{PQgetvalue(res_, row, col),
+                          static_cast<std::size_t>(PQgetlength(res_, row, col))};
+}
+
+std::int64_t result::affected_rows() const noexcept {
+  if (res_ == nullptr) return 0;
+  // The count is the last word of the command tags that carry one (protocol docs,
+  // CommandComplete): "INSERT oid rows", "UPDATE rows", and DELETE, SELECT, MERGE, MOVE, FETCH,
+  // COPY likewise: the tags PQcmdTuples knows, parsed here in one pass (it compares the tag
+  // with each verb in turn and costs more than the rest of a DML statement's bookkeeping).
+  const char* tag = PQcmdStatus(res_);
+  if (tag == nullptr) return 0;
+  const std::string_view t(tag);
+  const std::size_t space = t.find(' ');
+  if (space == std::string_view::npos) return 0;
+  const std::string_view verb = t.substr(0, space);
+  if (verb != "INSERT" && verb != "UPDATE" && verb != "DELETE" && verb != "SELECT" &&
+      verb != "MERGE" && verb != "MOVE" && verb != "FETCH" && verb != "COPY") {
+    return 0;
+  }
+  const char* first = t.data() + t.rfind(' ') + 1;
+  const char* last = t.data() + t.size();
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(first, last, n);
+  return ec == std::errc{} && end == last ? n : 0;
+}
+
+std::string_view result::command_tag() const noexcept {
+  if (res_ == nullptr) return {};
+  const char* tag = PQcmdStatus(res_);
+  return tag == nullptr ? std::string_view{} : std::string_view{tag};
+}
+
+}  // namespace pgorm
