@@ -21,6 +21,7 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -133,26 +134,71 @@ inline constexpr int prec_add = 7;
 inline constexpr int prec_mul = 8;
 inline constexpr int prec_primary = 10;
 
-/// Renders `E` (static shape: from the type; dynamic: from the object).
+/// Stands for an object of type `T` when a static shape renders from its type alone. Rendering
+/// code is written once over its source, `const T&` (an object) or `shape<T>` (the type only),
+/// and reads its parts through part() and element(); no object exists at compile time.
+template <class T>
+struct shape {
+  using type = T;
+};
+
+/// The type a rendering source stands for: `T` for `T` and for `shape<T>`.
+template <class S>
+struct source_type {
+  using type = S;
+};
+template <class T>
+struct source_type<shape<T>> {
+  using type = T;
+};
+template <class S>
+using source_type_t = typename source_type<S>::type;
+
+/// The member `m` of a rendering source: a reference into the object, or its shape.
+template <class S, class M>
+constexpr const M& part(const S& self, M S::*m) {
+  return self.*m;
+}
+template <class S, class M>
+constexpr shape<M> part(shape<S> /*self*/, M S::* /*m*/) {
+  return {};
+}
+
+/// Element I of a std::tuple source: a reference into the tuple, or its shape.
+template <std::size_t I, class... T>
+constexpr const auto& element(const std::tuple<T...>& t) {
+  return std::get<I>(t);
+}
+template <std::size_t I, class... T>
+constexpr auto element(shape<std::tuple<T...>> /*t*/) {
+  return shape<std::tuple_element_t<I, std::tuple<T...>>>{};
+}
+
+/// Renders `E` from its type alone (a static shape).
 template <class E, class W>
-constexpr void render_expr(W& w, const E* e) {
+constexpr void render_expr(W& w, shape<E> /*e*/) {
+  E::render(w);
+}
+/// Renders `e`: from its type when its shape is static, else from the object.
+template <class E, class W>
+constexpr void render_expr(W& w, const E& e) {
   if constexpr (E::is_static) {
-    (void)e;
     E::render(w);
   } else {
-    e->render_dynamic(w);
+    e.render_dynamic(w);
   }
 }
 
-/// Renders a child, in parentheses when it binds looser than its parent requires.
-template <class E, class W>
-constexpr void render_child(W& w, const E* e, int min_precedence) {
-  if (E::precedence < min_precedence) {
+/// Renders a child (object or shape), in parentheses when it binds looser than its parent
+/// requires.
+template <class S, class W>
+constexpr void render_child(W& w, const S& e, int min_precedence) {
+  if (source_type_t<S>::precedence < min_precedence) {
     w.append('(');
-    render_expr<E>(w, e);
+    render_expr(w, e);
     w.append(')');
   } else {
-    render_expr<E>(w, e);
+    render_expr(w, e);
   }
 }
 
@@ -289,9 +335,23 @@ inline std::string starts_with(std::string_view input) { return escape_like(inpu
 /// A LIKE pattern matching values that end with `input` literally.
 inline std::string ends_with(std::string_view input) { return "%" + escape_like(input); }
 
-/// The members every expression has: like, is_null, between, in, asc/desc, ...
+/// The members every expression has: like, is_null, between, in, asc/desc, ... A composite
+/// node writes its SQL once, as `static constexpr void render_from(W&, const S& self)` over a
+/// source (itself or detail::shape<itself>); expr_base derives both renderings from it. A leaf
+/// defines its own static render() instead.
 template <class Derived>
 struct expr_base {
+  /// Renders a static node from its type alone.
+  template <class W>
+  static constexpr void render(W& w) requires(Derived::is_static) {
+    Derived::render_from(w, detail::shape<Derived>{});
+  }
+  /// Renders the node from this object (its values may change its SQL text).
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    Derived::render_from(w, static_cast<const Derived&>(*this));
+  }
+
   /// `self LIKE pattern`; text only. Escape user input with pgorm::escape_like.
   template <class P>
   constexpr auto like(P&& pattern) const {
@@ -435,9 +495,17 @@ struct assignment {
   /// Writes `col = value` (never table-qualified on the left, as SET requires).
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
+    render_from(w, detail::shape<assignment>{});
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    render_from(w, *this);
+  }
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     w.append(detail::column_name_v<Member>);
     w.append(" = ");
-    detail::render_expr<E>(w, static_cast<const E*>(nullptr));
+    detail::render_expr(w, detail::part(self, &assignment::value));
   }
   void bind(detail::param_list& sink) const { value.bind(sink); }
 };
@@ -571,17 +639,11 @@ struct binary_expr : expr_base<binary_expr<Op, L, R, Value>> {
   L lhs;
   R rhs;
 
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    detail::render_child<L>(w, &lhs, precedence);
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    detail::render_child(w, detail::part(self, &binary_expr::lhs), precedence);
     w.append(Op::token);
-    detail::render_child<R>(w, &rhs, precedence + 1);
-  }
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    detail::render_child<L>(w, static_cast<const L*>(nullptr), precedence);
-    w.append(Op::token);
-    detail::render_child<R>(w, static_cast<const R*>(nullptr), precedence + 1);
+    detail::render_child(w, detail::part(self, &binary_expr::rhs), precedence + 1);
   }
   void bind(detail::param_list& sink) const {
     lhs.bind(sink);
@@ -602,16 +664,10 @@ struct unary_expr : expr_base<unary_expr<E, Value, Prefix, Suffix, Prec>> {
 
   E operand;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     w.append(Prefix.view());
-    detail::render_child<E>(w, static_cast<const E*>(nullptr), Prec + 1);
-    w.append(Suffix.view());
-  }
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    w.append(Prefix.view());
-    detail::render_child<E>(w, &operand, Prec + 1);
+    detail::render_child(w, detail::part(self, &unary_expr::operand), Prec + 1);
     w.append(Suffix.view());
   }
   void bind(detail::param_list& sink) const { operand.bind(sink); }
@@ -631,35 +687,23 @@ struct function_expr : expr_base<function_expr<Name, Value, Aggregate, Args...>>
 
   std::tuple<Args...> args;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     w.append(Name.view());
     w.append('(');
-    render_args<W>(w, nullptr, std::index_sequence_for<Args...>{});
-    w.append(')');
-  }
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    w.append(Name.view());
-    w.append('(');
-    render_args<W>(w, &args, std::index_sequence_for<Args...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I > 0) w.append(", ");
+            detail::render_expr(w, detail::element<I>(detail::part(self, &function_expr::args)));
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<Args...>{});
     w.append(')');
   }
   void bind(detail::param_list& sink) const {
     std::apply([&](const auto&... a) { (a.bind(sink), ...); }, args);
-  }
-
- private:
-  template <class W, std::size_t... I>
-  static constexpr void render_args(W& w, [[maybe_unused]] const std::tuple<Args...>* a,
-                                    std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (I > 0) w.append(", ");
-          using arg = std::tuple_element_t<I, std::tuple<Args...>>;
-          detail::render_expr<arg>(w, a == nullptr ? nullptr : &std::get<I>(*a));
-        }(),
-        ...);
   }
 };
 
@@ -692,13 +736,13 @@ struct between_expr : expr_base<between_expr<E, Lo, Hi>> {
   E e;
   Lo lo;
   Hi hi;
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    detail::render_child(w, detail::part(self, &between_expr::e), precedence + 1);
     w.append(" BETWEEN ");
-    detail::render_child<Lo>(w, static_cast<const Lo*>(nullptr), precedence + 1);
+    detail::render_child(w, detail::part(self, &between_expr::lo), precedence + 1);
     w.append(" AND ");
-    detail::render_child<Hi>(w, static_cast<const Hi*>(nullptr), precedence + 1);
+    detail::render_child(w, detail::part(self, &between_expr::hi), precedence + 1);
   }
   void bind(detail::param_list& sink) const {
     e.bind(sink);
@@ -720,9 +764,9 @@ struct in_values_expr : expr_base<in_values_expr<E, T>> {
   static constexpr int precedence = detail::prec_compare;
   E e;
   std::vector<T> values;
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    detail::render_child(w, detail::part(self, &in_values_expr::e), precedence + 1);
     w.append(" = ANY(");
     w.placeholder();
     w.append(')');
@@ -748,29 +792,16 @@ struct subquery_expr : expr_base<subquery_expr<E, Query, Exists>> {
   static constexpr int precedence = detail::prec_like;
   E e;
   Query query;
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     if constexpr (Exists) {
       w.append("EXISTS (");
     } else {
-      detail::render_child<E>(w, static_cast<const E*>(nullptr), precedence + 1);
+      detail::render_child(w, detail::part(self, &subquery_expr::e), precedence + 1);
       w.append(" IN (");
     }
     const bool outer_qualify = w.qualify;
-    Query::render(w);
-    w.qualify = outer_qualify;
-    w.append(')');
-  }
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    if constexpr (Exists) {
-      w.append("EXISTS (");
-    } else {
-      detail::render_child<E>(w, &e, precedence + 1);
-      w.append(" IN (");
-    }
-    const bool outer_qualify = w.qualify;
-    query.render_dynamic(w);
+    detail::render_expr(w, detail::part(self, &subquery_expr::query));
     w.qualify = outer_qualify;
     w.append(')');
   }
@@ -812,7 +843,15 @@ struct order_term {
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    detail::render_expr<E>(w, static_cast<const E*>(nullptr));
+    render_from(w, detail::shape<order_term>{});
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    render_from(w, *this);
+  }
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    detail::render_expr(w, detail::part(self, &order_term::e));
     if constexpr (Dir == sort_direction::desc) w.append(" DESC");
     if constexpr (Nulls == nulls_order::first) w.append(" NULLS FIRST");
     if constexpr (Nulls == nulls_order::last) w.append(" NULLS LAST");

@@ -210,24 +210,17 @@ void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params
 
 [[noreturn]] PGORM_API void throw_not_one_row(int rows);
 
-/// True for a bound builder; for an unbound one a compile error that says what to do. Use as
+/// The one "not bound" check of every builder: true for a bound builder; for an unbound one a
+/// compile error that says what to do. Use as
 /// `if constexpr (detail::require_bound<Exec>()) return all(*exec_);` so that nothing else is
 /// instantiated first.
 template <class Exec>
 consteval bool require_bound() {
   static_assert(!std::is_same_v<Exec, unbound>,
                 "pgorm: this query is not bound to a connection; start it from one "
-                "(conn.select<T>()) or pass one: all(conn), one(conn), first(conn), exec(conn)");
+                "(conn.select<T>()), pass one (all(conn), one(conn), first(conn), exec(conn)) or "
+                "bind it first: .bind(conn).exec()");
   return !std::is_same_v<Exec, unbound>;
-}
-
-/// The executor a builder was bound to; a compile error for an unbound builder.
-template <class Exec>
-Exec& bound_executor(Exec* exec) {
-  static_assert(!std::is_same_v<Exec, unbound>,
-                "pgorm: this query is not bound to a connection; start it from one "
-                "(conn.select<T>()) or pass one: all(conn), one(conn), first(conn), exec(conn)");
-  return *exec;
 }
 
 }  // namespace detail

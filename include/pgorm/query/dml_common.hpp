@@ -17,6 +17,7 @@
 
 #include "pgorm/error.hpp"
 #include "pgorm/expr.hpp"
+#include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/row.hpp"
 #include "pgorm/table.hpp"
@@ -26,25 +27,6 @@ namespace pgorm::detail {
 /// The most parameters one statement may carry: the Bind message counts them in an Int16
 /// (PostgreSQL docs 55.7, "Bind"), so libpq rejects more than 65535.
 inline constexpr std::size_t max_statement_params = 65535;
-
-/// An absent WHERE (update, remove, do_update) or RETURNING.
-struct dml_none {
-  using tables = type_list<>;
-  using row_type = void;
-  static constexpr bool present = false;
-  static constexpr bool is_static = true;
-  static constexpr bool is_aggregate = false;
-  static constexpr bool has_bare_column = false;
-  static constexpr int precedence = prec_primary;
-  template <class W>
-  static constexpr void render(W& /*w*/) {}
-  template <class W>
-  void render_dynamic(W& /*w*/) const {}
-  void bind(param_list& /*p*/) const {}
-};
-
-template <class C>
-inline constexpr bool dml_present_v = !std::is_same_v<C, dml_none>;
 
 /// The tables a DML statement on `T` may read: only `T` itself.
 template <class T>
@@ -78,30 +60,21 @@ struct returning_exprs {
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_from(w, shape<returning_exprs>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, &exprs);
+    render_from(w, *this);
   }
   void bind(param_list& p) const {
     std::apply([&](const auto&... e) { (e.bind(p), ...); }, exprs);
   }
 
  private:
-  template <class W>
-  static constexpr void render_impl(W& w, const std::tuple<E...>* items) {
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     w.append(" RETURNING ");
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (I > 0) w.append(", ");
-            using e = std::tuple_element_t<I, std::tuple<E...>>;
-            render_expr<e>(w, items == nullptr ? nullptr : &std::get<I>(*items));
-          }(),
-          ...);
-    }
-    (std::index_sequence_for<E...>{});
+    render_comma_list(w, part(self, &returning_exprs::exprs));
   }
 };
 
@@ -109,30 +82,6 @@ template <class A>
 concept assignment_node = requires {
   requires std::remove_cvref_t<A>::is_pgorm_assignment;
 };
-
-/// Writes `col = value` for an assignment node (static, or from the object when dynamic).
-template <class A, class W>
-constexpr void render_assignment(W& w, const A* a) {
-  using value = decltype(A::value);
-  w.append(column_name_v<A::column::member>);
-  w.append(" = ");
-  render_expr<value>(w, a == nullptr ? nullptr : &a->value);
-}
-
-/// Writes `a = x, b = y` for a tuple of assignments.
-template <class W, class... A>
-constexpr void render_assignments(W& w, const std::tuple<A...>* sets) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (I > 0) w.append(", ");
-          using a = std::tuple_element_t<I, std::tuple<A...>>;
-          render_assignment<a>(w, sets == nullptr ? nullptr : &std::get<I>(*sets));
-        }(),
-        ...);
-  }
-  (std::index_sequence_for<A...>{});
-}
 
 template <class Tuple>
 struct assignments_traits;
@@ -178,11 +127,11 @@ consteval bool check_where() {
                   "pgorm: where() of an update, remove or upsert may only use columns of the "
                   "table being written; express other tables through a subquery (col.in(...), "
                   "pgorm::exists(...))");
-    static_assert(!dml_present_v<Where>,
+    static_assert(!present_v<Where>,
                   "pgorm: where() was already called; combine the conditions with && or || in "
                   "one where()");
     return condition<C> && list_subset_v<typename C::tables, target_tables_t<T>> &&
-           !dml_present_v<Where>;
+           !present_v<Where>;
   }
   return false;
 }
@@ -200,9 +149,9 @@ consteval bool check_returning() {
     static_assert(own,
                   "pgorm: returning() may only name columns of the table being written; read "
                   "other tables with a select afterwards");
-    static_assert(!dml_present_v<Returning>,
+    static_assert(!present_v<Returning>,
                   "pgorm: returning() was already called; list every column in one returning()");
-    return sizeof...(E) > 0 && own && !dml_present_v<Returning>;
+    return sizeof...(E) > 0 && own && !present_v<Returning>;
   }
   return false;
 }
@@ -231,9 +180,6 @@ result run_dml(const Q& q, Exec& exec) {
 /// `Derived` provides `static constexpr void check()` (the rules checked at execution),
 /// `bool sends_nothing() const` (an empty insert: nothing to send), and `exec_`.
 // The messages of dml_runner's checks (a static_assert message must be a literal).
-#define PGORM_DETAIL_UNBOUND_MESSAGE                                                           \
-  "pgorm: this statement is not bound to a connection; pass one (exec(conn), all(conn), ...) " \
-  "or bind it first: .bind(conn).exec()"
 #define PGORM_DETAIL_NO_RETURNING_MESSAGE                                           \
   "pgorm: all(), one() and first() read returned rows; add .returning(cols...) or " \
   ".returning_all(), or call exec() for the number of affected rows"
@@ -246,9 +192,8 @@ class dml_runner {
 
   /// Runs the statement; returns the number of rows inserted, updated or deleted.
   std::int64_t exec() const {
-    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
-    if constexpr (executor<Exec>) {
-      return exec(bound_executor(self().exec_));
+    if constexpr (require_bound<Exec>()) {
+      return exec(*self().exec_);
     } else {
       return 0;
     }
@@ -262,13 +207,12 @@ class dml_runner {
 
   /// Every returned row (needs returning(...) or returning_all()).
   auto all() const {
-    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
-    if constexpr (executor<Exec>) return all(bound_executor(self().exec_));
+    if constexpr (require_bound<Exec>()) return all(*self().exec_);
   }
   template <executor E>
   auto all(E& exec) const {
-    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (dml_present_v<Returning>) {
+    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (present_v<Returning>) {
       Derived::check();
       if (self().sends_nothing()) return std::vector<row_type>{};
       return read_rows<row_type>(run_dml(self(), exec));
@@ -277,13 +221,12 @@ class dml_runner {
 
   /// Exactly one returned row; usage_error when there are none or several.
   auto one() const {
-    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
-    if constexpr (executor<Exec>) return one(bound_executor(self().exec_));
+    if constexpr (require_bound<Exec>()) return one(*self().exec_);
   }
   template <executor E>
   auto one(E& exec) const {
-    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (dml_present_v<Returning>) {
+    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (present_v<Returning>) {
       Derived::check();
       if (self().sends_nothing()) throw_not_one_row(0);
       const result res = run_dml(self(), exec);
@@ -294,13 +237,12 @@ class dml_runner {
 
   /// The first returned row, or std::nullopt (e.g. an upsert's do_nothing that skipped it).
   auto first() const {
-    static_assert(executor<Exec>, PGORM_DETAIL_UNBOUND_MESSAGE);
-    if constexpr (executor<Exec>) return first(bound_executor(self().exec_));
+    if constexpr (require_bound<Exec>()) return first(*self().exec_);
   }
   template <executor E>
   auto first(E& exec) const {
-    static_assert(dml_present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (dml_present_v<Returning>) {
+    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
+    if constexpr (present_v<Returning>) {
       Derived::check();
       if (self().sends_nothing()) return std::optional<row_type>{};
       const result res = run_dml(self(), exec);
@@ -313,7 +255,6 @@ class dml_runner {
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
-#undef PGORM_DETAIL_UNBOUND_MESSAGE
 #undef PGORM_DETAIL_NO_RETURNING_MESSAGE
 
 }  // namespace pgorm::detail

@@ -262,11 +262,11 @@ struct conflict_do_update {
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_from(w, shape<conflict_do_update>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, this);
+    render_from(w, *this);
   }
   void bind(param_list& p) const {
     std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets);
@@ -274,16 +274,16 @@ struct conflict_do_update {
   }
 
  private:
-  template <class W>
-  static constexpr void render_impl(W& w, const conflict_do_update* self) {
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
     render_conflict_target<Target...>(w);
     w.append(" DO UPDATE SET ");
     const bool outer_qualify = w.qualify;
     w.qualify = true;
-    render_assignments(w, self == nullptr ? nullptr : &self->sets);
-    if constexpr (dml_present_v<Where>) {
+    render_comma_list(w, part(self, &conflict_do_update::sets));
+    if constexpr (present_v<Where>) {
       w.append(" WHERE ");
-      render_expr<Where>(w, self == nullptr ? nullptr : &self->where);
+      render_expr(w, part(self, &conflict_do_update::where));
     }
     w.qualify = outer_qualify;
   }
@@ -310,8 +310,8 @@ struct insert_row_of<R> {
 
 }  // namespace detail
 
-template <class Exec, class T, class Rows, class Conflict = detail::dml_none,
-          class Returning = detail::dml_none>
+template <class Exec, class T, class Rows, class Conflict = detail::absent,
+          class Returning = detail::absent>
 class insert_query;
 
 template <class Query, class... Target>
@@ -349,7 +349,7 @@ class insert_query
   /// Example: `pgorm::insert(u).on_conflict(pgorm::col<&User::email>).do_nothing()`
   template <class... C>
   auto on_conflict(const C&... /*columns*/) const {
-    static_assert(!detail::dml_present_v<Conflict>, "pgorm: on_conflict() was already called");
+    static_assert(!detail::present_v<Conflict>, "pgorm: on_conflict() was already called");
     static_assert((requires { C::member; } && ...),
                   "pgorm: on_conflict() takes the columns of a unique constraint or index, e.g. "
                   "pgorm::col<&User::email>");
@@ -387,7 +387,7 @@ class insert_query
 
   /// RETURNING every column: rows come back as T, with identity and default values filled in.
   auto returning_all() const {
-    static_assert(!detail::dml_present_v<Returning>, "pgorm: returning was already chosen");
+    static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
     return insert_query<Exec, T, Rows, Conflict, detail::returning_all_columns<T>>(exec_, rows_,
                                                                                    conflict_, {});
   }
@@ -416,19 +416,16 @@ class insert_query
   /// copy_threshold() rows without returning/on_conflict is written with COPY (see
   /// pgorm::insert_copy_threshold); the result is the same.
   std::int64_t exec() const {
-    static_assert(executor<Exec>,
-                  "pgorm: this statement is not bound to a connection; pass one (exec(conn), "
-                  "all(conn), ...) or bind it first: .bind(conn).exec()");
-    if constexpr (executor<Exec>) {
-      return exec(detail::bound_executor(exec_));
+    if constexpr (detail::require_bound<Exec>()) {
+      return exec(*exec_);
     } else {
       return 0;
     }
   }
   template <executor E>
   std::int64_t exec(E& exec) const {
-    if constexpr (detail::is_insert_many_v<Rows> && !detail::dml_present_v<Conflict> &&
-                  !detail::dml_present_v<Returning>) {
+    if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
+                  !detail::present_v<Returning>) {
       if (!rows_.rows.empty() && rows_.rows.size() >= rows_.copy_threshold) {
         // COPY needs the connection itself: a connection, a transaction's, or one from a pool.
         if constexpr (std::is_same_v<E, connection>) {
@@ -467,11 +464,11 @@ class insert_query
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_impl(w, detail::shape<insert_query>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, this);
+    render_impl(w, *this);
   }
   void bind(detail::param_list& p) const {
     rows_.bind(p);
@@ -501,23 +498,24 @@ class insert_query
     return with_conflict(detail::conflict_do_update<S, C, Target...>{c.sets, cond});
   }
 
-  template <class W>
-  static constexpr void render_impl(W& w, const insert_query* q) {
+  template <class W, class S>
+  static constexpr void render_impl(W& w, const S& q) {
     w.qualify = false;
     w.append("INSERT INTO ");
     w.append(table<T>::qualified_name);
     w.append(" (");
     w.append(detail::insert_columns_v<T>.view());
     w.append(") VALUES ");
-    const std::size_t n = q == nullptr ? 1 : q->rows_.size();
+    std::size_t n = 1;
+    if constexpr (std::is_same_v<S, insert_query>) n = q.rows_.size();
     for (std::size_t i = 0; i != n; ++i) {
       if (i != 0) w.append(", ");
       detail::render_insert_row<T>(w);
     }
-    if constexpr (detail::dml_present_v<Conflict>) {
-      detail::render_expr<Conflict>(w, q == nullptr ? nullptr : &q->conflict_);
+    if constexpr (detail::present_v<Conflict>) {
+      detail::render_expr(w, detail::part(q, &insert_query::conflict_));
     }
-    detail::render_expr<Returning>(w, q == nullptr ? nullptr : &q->returning_);
+    detail::render_expr(w, detail::part(q, &insert_query::returning_));
   }
 
   Exec* exec_;
@@ -551,7 +549,7 @@ class on_conflict_clause {
     if constexpr (sizeof...(Target) > 0 && sizeof...(A) > 0) {
       if constexpr (detail::check_assignments<T, A...>()) {
         return query_.with_conflict(
-            detail::conflict_do_update<std::tuple<A...>, detail::dml_none, Target...>{
+            detail::conflict_do_update<std::tuple<A...>, detail::absent, Target...>{
                 std::tuple<A...>(assignments...), {}});
       }
     }

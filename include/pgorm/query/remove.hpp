@@ -23,8 +23,8 @@
 
 namespace pgorm {
 
-template <class Exec, class T, class Where = detail::dml_none, bool AllRows = false,
-          class Returning = detail::dml_none>
+template <class Exec, class T, class Where = detail::absent, bool AllRows = false,
+          class Returning = detail::absent>
 class remove_query;
 
 /// A DELETE from T's table under construction; made by pgorm::remove<T>(). Every method
@@ -72,7 +72,7 @@ class remove_query
 
   /// RETURNING every column: the deleted rows as T.
   auto returning_all() const {
-    static_assert(!detail::dml_present_v<Returning>, "pgorm: returning was already chosen");
+    static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
     return remove_query<Exec, T, Where, AllRows, detail::returning_all_columns<T>>(exec_, where_,
                                                                                    {});
   }
@@ -99,11 +99,11 @@ class remove_query
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_impl(w, detail::shape<remove_query>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, this);
+    render_impl(w, *this);
   }
   void bind(detail::param_list& p) const {
     where_.bind(p);
@@ -117,22 +117,22 @@ class remove_query
 
   /// The rules checked where the statement runs or renders.
   static constexpr void check() {
-    static_assert(detail::dml_present_v<Where> || AllRows,
+    static_assert(detail::present_v<Where> || AllRows,
                   "pgorm: a remove without where() would delete every row; add .where(cond), or "
                   "call .all_rows() if that is what you mean");
   }
   [[nodiscard]] static constexpr bool sends_nothing() noexcept { return false; }
 
-  template <class W>
-  static constexpr void render_impl(W& w, const remove_query* q) {
+  template <class W, class S>
+  static constexpr void render_impl(W& w, const S& q) {
     w.qualify = false;
     w.append("DELETE FROM ");
     w.append(table<T>::qualified_name);
-    if constexpr (detail::dml_present_v<Where>) {
+    if constexpr (detail::present_v<Where>) {
       w.append(" WHERE ");
-      detail::render_expr<Where>(w, q == nullptr ? nullptr : &q->where_);
+      detail::render_expr(w, detail::part(q, &remove_query::where_));
     }
-    detail::render_expr<Returning>(w, q == nullptr ? nullptr : &q->returning_);
+    detail::render_expr(w, detail::part(q, &remove_query::returning_));
   }
 
   Exec* exec_;

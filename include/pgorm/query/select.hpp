@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pgorm/expr.hpp"
+#include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/row.hpp"
 #include "pgorm/table.hpp"
@@ -31,24 +32,6 @@ inline constexpr unsigned sel_for_update = 8U;
 inline constexpr unsigned sel_for_share = 16U;
 inline constexpr unsigned sel_skip_locked = 32U;
 inline constexpr unsigned sel_nowait = 64U;
-
-/// An absent WHERE / HAVING.
-struct no_clause {
-  using tables = type_list<>;
-  static constexpr bool present = false;
-  static constexpr bool is_static = true;
-  static constexpr bool is_aggregate = false;
-  static constexpr bool has_bare_column = false;
-  static constexpr int precedence = prec_primary;
-  template <class W>
-  static constexpr void render(W& /*w*/) {}
-  template <class W>
-  void render_dynamic(W& /*w*/) const {}
-  void bind(param_list& /*p*/) const {}
-};
-
-template <class C>
-inline constexpr bool present_v = !std::is_same_v<C, no_clause>;
 
 /// Select list: all columns of these tables (table_refs), one struct (or tuple) per row.
 template <class... Refs>
@@ -216,9 +199,9 @@ consteval bool fields_compatible(std::index_sequence<I...>) {
 }  // namespace detail
 
 template <class Exec, class Cols, class From, class Joins = std::tuple<>,
-          class Where = detail::no_clause, class Group = std::tuple<>,
-          class Having = detail::no_clause, class Order = std::tuple<>, unsigned Flags = 0,
-          class Ctes = std::tuple<>, class Cursor = std::tuple<>>
+          class Where = detail::absent, class Group = std::tuple<>, class Having = detail::absent,
+          class Order = std::tuple<>, unsigned Flags = 0, class Ctes = std::tuple<>,
+          class Cursor = std::tuple<>>
 class select_query;
 
 namespace detail {
@@ -450,11 +433,11 @@ class select_query {
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_impl(w, detail::shape<select_query>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, this);
+    render_impl(w, *this);
   }
   void bind(detail::param_list& p) const {
     std::apply([&](const auto&... c) { (c.query.bind(p), ...); }, ctes_);
@@ -657,13 +640,8 @@ class select_query {
         "listed in group_by(...)");
   }
 
-  template <class M>
-  static constexpr auto ptr(const select_query* q, M select_query::*m) {
-    return q == nullptr ? nullptr : &(q->*m);
-  }
-
-  template <class W>
-  static constexpr void render_impl(W& w, const select_query* q) {
+  template <class W, class S>
+  static constexpr void render_impl(W& w, const S& q) {
     constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
     if constexpr (ncte > 0) {
       w.append("WITH ");
@@ -681,23 +659,23 @@ class select_query {
     if constexpr (detail::present_v<Where> || has_cursor) {
       w.append(" WHERE ");
       if constexpr (detail::present_v<Where>) {
-        detail::render_child<Where>(w, ptr(q, &select_query::where_),
-                                    has_cursor ? detail::prec_and + 1 : 0);
+        detail::render_child(w, detail::part(q, &select_query::where_),
+                             has_cursor ? detail::prec_and + 1 : 0);
       }
       if constexpr (detail::present_v<Where> && has_cursor) w.append(" AND ");
-      if constexpr (has_cursor) render_keyset(w);
+      if constexpr (has_cursor) render_keyset(w, detail::part(q, &select_query::order_));
     }
     if constexpr (std::tuple_size_v < Group >> 0) {
       w.append(" GROUP BY ");
-      render_list(w, q == nullptr ? nullptr : &q->group_);
+      detail::render_comma_list(w, detail::part(q, &select_query::group_));
     }
     if constexpr (detail::present_v<Having>) {
       w.append(" HAVING ");
-      detail::render_expr<Having>(w, ptr(q, &select_query::having_));
+      detail::render_expr(w, detail::part(q, &select_query::having_));
     }
     if constexpr (std::tuple_size_v < Order >> 0) {
       w.append(" ORDER BY ");
-      render_order(w, std::make_index_sequence<std::tuple_size_v<Order>>{});
+      detail::render_comma_list(w, detail::part(q, &select_query::order_));
     }
     if constexpr ((Flags & detail::sel_limit) != 0) {
       w.append(" LIMIT ");
@@ -714,9 +692,8 @@ class select_query {
     w.qualify = outer_qualify;
   }
 
-  template <class W, std::size_t... I>
-  static constexpr void render_ctes(W& w, [[maybe_unused]] const select_query* q,
-                                    std::index_sequence<I...>) {
+  template <class W, class S, std::size_t... I>
+  static constexpr void render_ctes(W& w, [[maybe_unused]] const S& q, std::index_sequence<I...>) {
     (
         [&] {
           if constexpr (I > 0) w.append(", ");
@@ -726,21 +703,19 @@ class select_query {
           w.append(" (");
           w.append(table<P>::select_list);
           w.append(") AS (");
-          using Q = decltype(cte::query);
-          if constexpr (Q::is_static) {
-            Q::render(w);
-          } else {
-            std::get<I>(q->ctes_).query.render_dynamic(w);
-          }
+          detail::render_expr(
+              w,
+              detail::part(detail::element<I>(detail::part(q, &select_query::ctes_)), &cte::query));
           w.append(')');
         }(),
         ...);
   }
 
-  template <class W>
-  static constexpr void render_cols(W& w, const select_query* q) {
+  template <class W, class S>
+  static constexpr void render_cols(W& w, const S& q) {
     if constexpr (detail::is_expr_list_v<Cols>) {
-      render_list(w, q == nullptr ? nullptr : &q->cols_.exprs);
+      detail::render_comma_list(w,
+                                detail::part(detail::part(q, &select_query::cols_), &Cols::exprs));
     } else {
       render_named_cols(w, static_cast<Cols*>(nullptr));
     }
@@ -784,55 +759,30 @@ class select_query {
     }
   }
 
-  template <class W, class... E>
-  static constexpr void render_list(W& w, const std::tuple<E...>* items) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (I > 0) w.append(", ");
-            using e = std::tuple_element_t<I, std::tuple<E...>>;
-            detail::render_expr<e>(w, items == nullptr ? nullptr : &std::get<I>(*items));
-          }(),
-          ...);
-    }
-    (std::index_sequence_for<E...>{});
-  }
-
-  template <class W, std::size_t... I>
-  static constexpr void render_joins(W& w, [[maybe_unused]] const select_query* q,
-                                     std::index_sequence<I...>) {
+  template <class W, class S, std::size_t... I>
+  static constexpr void render_joins(W& w, [[maybe_unused]] const S& q, std::index_sequence<I...>) {
     (
         [&] {
           using j = std::tuple_element_t<I, Joins>;
           w.append(j::kind == detail::join_kind::inner ? " JOIN " : " LEFT JOIN ");
           j::ref::render_from(w);
           w.append(" ON ");
-          using cond = decltype(j::on);
-          detail::render_expr<cond>(w, q == nullptr ? nullptr : &std::get<I>(q->joins_).on);
+          detail::render_expr(
+              w, detail::part(detail::element<I>(detail::part(q, &select_query::joins_)), &j::on));
         }(),
         ...);
   }
 
-  template <class W, std::size_t... I>
-  static constexpr void render_order(W& w, std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (I > 0) w.append(", ");
-          std::tuple_element_t<I, Order>::render(w);
-        }(),
-        ...);
-  }
-
-  template <class W>
-  static constexpr void render_keyset(W& w) {
+  template <class W, class S>
+  static constexpr void render_keyset(W& w, const S& order) {
     constexpr std::size_t n = std::tuple_size_v<Order>;
     if constexpr (n > 1) w.append('(');
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (
           [&] {
             if constexpr (I > 0) w.append(", ");
-            using e = typename std::tuple_element_t<I, Order>::expr_type;
-            detail::render_expr<e>(w, static_cast<const e*>(nullptr));
+            using term = std::tuple_element_t<I, Order>;
+            detail::render_expr(w, detail::part(detail::element<I>(order), &term::e));
           }(),
           ...);
     }

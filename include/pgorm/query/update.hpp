@@ -24,8 +24,8 @@
 
 namespace pgorm {
 
-template <class Exec, class T, class Sets = std::tuple<>, class Where = detail::dml_none,
-          bool AllRows = false, class Returning = detail::dml_none>
+template <class Exec, class T, class Sets = std::tuple<>, class Where = detail::absent,
+          bool AllRows = false, class Returning = detail::absent>
 class update_query;
 
 /// An UPDATE of T's table under construction; made by pgorm::update<T>(). Every method returns
@@ -95,7 +95,7 @@ class update_query
 
   /// RETURNING every column: the updated rows as T.
   auto returning_all() const {
-    static_assert(!detail::dml_present_v<Returning>, "pgorm: returning was already chosen");
+    static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
     return update_query<Exec, T, Sets, Where, AllRows, detail::returning_all_columns<T>>(
         exec_, sets_, where_, {});
   }
@@ -122,11 +122,11 @@ class update_query
 
   template <class W>
   static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, nullptr);
+    render_impl(w, detail::shape<update_query>{});
   }
   template <class W>
   void render_dynamic(W& w) const {
-    render_impl(w, this);
+    render_impl(w, *this);
   }
   void bind(detail::param_list& p) const {
     std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets_);
@@ -143,24 +143,24 @@ class update_query
   static constexpr void check() {
     static_assert(detail::assignments_traits<Sets>::size > 0,
                   "pgorm: an update needs set(pgorm::col<&T::m> = value, ...) before it runs");
-    static_assert(detail::dml_present_v<Where> || AllRows,
+    static_assert(detail::present_v<Where> || AllRows,
                   "pgorm: an update without where() would change every row; add "
                   ".where(cond), or call .all_rows() if that is what you mean");
   }
   [[nodiscard]] static constexpr bool sends_nothing() noexcept { return false; }
 
-  template <class W>
-  static constexpr void render_impl(W& w, const update_query* q) {
+  template <class W, class S>
+  static constexpr void render_impl(W& w, const S& q) {
     w.qualify = false;
     w.append("UPDATE ");
     w.append(table<T>::qualified_name);
     w.append(" SET ");
-    detail::render_assignments(w, q == nullptr ? nullptr : &q->sets_);
-    if constexpr (detail::dml_present_v<Where>) {
+    detail::render_comma_list(w, detail::part(q, &update_query::sets_));
+    if constexpr (detail::present_v<Where>) {
       w.append(" WHERE ");
-      detail::render_expr<Where>(w, q == nullptr ? nullptr : &q->where_);
+      detail::render_expr(w, detail::part(q, &update_query::where_));
     }
-    detail::render_expr<Returning>(w, q == nullptr ? nullptr : &q->returning_);
+    detail::render_expr(w, detail::part(q, &update_query::returning_));
   }
 
   Exec* exec_;

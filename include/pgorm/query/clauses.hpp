@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The clause protocol every builder (select, insert, update, remove) is made of. A clause is a
+/// value type that knows
+/// - `tables`: the tables its expressions read (a detail::type_list of table_refs);
+/// - `is_static`: whether its SQL text depends only on its type;
+/// - how it renders: `static constexpr void render(W&)` from the type alone when static, and
+///   `void render_dynamic(W&) const` from the object (detail::render_expr picks one);
+/// - `void bind(param_list&) const`: appends its parameters, in the order it renders them.
+/// An absent clause is detail::absent, the same type in every builder.
+
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "pgorm/expr.hpp"
+
+namespace pgorm::detail {
+
+/// An absent clause (WHERE, HAVING, RETURNING, ON CONFLICT, ...): it reads no table, renders
+/// nothing and binds nothing.
+struct absent {
+  using tables = type_list<>;
+  using row_type = void;
+  static constexpr bool present = false;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = prec_primary;
+  template <class W>
+  static constexpr void render(W& /*w*/) {}
+  template <class W>
+  void render_dynamic(W& /*w*/) const {}
+  void bind(param_list& /*p*/) const {}
+};
+
+/// Whether clause `C` was given (is not detail::absent).
+template <class C>
+inline constexpr bool present_v = !std::is_same_v<C, absent>;
+
+/// Writes `a, b, c` for a std::tuple of clause items (expressions, order terms, assignments),
+/// from the object or from its shape.
+template <class W, class S>
+constexpr void render_comma_list(W& w, const S& items) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (I > 0) w.append(", ");
+          render_expr(w, element<I>(items));
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
+}
+
+}  // namespace pgorm::detail
