@@ -144,29 +144,6 @@ constexpr void write_column_list(const std::array<std::size_t, K>& indexes, Out&
 
 // Per-constraint static data, keyed by (table, option, position in the option list).
 template <class T, class Tag, std::size_t J>
-consteval const auto& option_item() {
-  if constexpr (std::is_same_v<Tag, unique_tag>) {
-    return std::get<J>(unique_v<T>.items);
-  } else if constexpr (std::is_same_v<Tag, indexes_tag>) {
-    return std::get<J>(indexes_v<T>.items);
-  } else if constexpr (std::is_same_v<Tag, foreign_keys_tag>) {
-    return std::get<J>(foreign_keys_v<T>.items);
-  } else {
-    return std::get<J>(checks_v<T>.items);
-  }
-}
-
-template <class T, class Tag, std::size_t J>
-consteval auto item_members() {
-  const auto& item = option_item<T, Tag, J>();
-  if constexpr (std::is_same_v<Tag, foreign_keys_tag>) {
-    return item.columns.members;
-  } else {
-    return item.members;
-  }
-}
-
-template <class T, class Tag, std::size_t J>
 inline constexpr auto item_indices_v = indices_of<T>(item_members<T, Tag, J>());
 
 template <class T, class Tag, std::size_t J>
@@ -181,13 +158,13 @@ template <class T>
 struct primary_key_columns_renderer {
   template <class Out>
   constexpr void operator()(Out& out) const {
-    write_column_list<T>(indices_of<T>(primary_key_v<T>.members), out);
+    write_column_list<T>(indices_of<T>(primary_key_members_v<T>), out);
   }
 };
 
 template <class T, std::size_t J>
 struct fk_target {
-  using spec = std::remove_cvref_t<decltype(std::get<J>(foreign_keys_v<T>.items))>;
+  using spec = std::remove_cvref_t<decltype(option_item<T, foreign_keys_tag, J>())>;
   using table_type = member_class_of<std::tuple_element_t<0, typename spec::to_type::members_type>>;
 };
 
@@ -197,7 +174,7 @@ struct fk_references_renderer {
   constexpr void operator()(Out& out) const {
     using target = typename fk_target<T, J>::table_type;
     write_column_list<target>(
-        indices_of<target>(std::get<J>(foreign_keys_v<T>.items).references.members), out);
+        indices_of<target>(set_members(option_item<T, foreign_keys_tag, J>().references)), out);
   }
 };
 
@@ -237,8 +214,8 @@ consteval auto make_indexes(std::index_sequence<J...>) {
   return std::array<index_info, sizeof...(J)>{index_info{
       item_name<T, indexes_tag, J>(), rendered_v<item_name_renderer<T, indexes_tag, J>>.view(),
       rendered_v<item_columns_renderer<T, indexes_tag, J>>.view(),
-      item_index_span<T, indexes_tag, J>(), std::get<J>(indexes_v<T>.items).is_unique,
-      std::get<J>(indexes_v<T>.items).predicate, std::get<J>(indexes_v<T>.items).method}...};
+      item_index_span<T, indexes_tag, J>(), option_item<T, indexes_tag, J>().is_unique,
+      option_item<T, indexes_tag, J>().predicate, option_item<T, indexes_tag, J>().method}...};
 }
 
 template <class T, std::size_t... J>
@@ -250,35 +227,15 @@ consteval auto make_foreign_keys(std::index_sequence<J...>) {
                        item_index_span<T, foreign_keys_tag, J>(),
                        qualified_name_v<typename fk_target<T, J>::table_type>.view(),
                        rendered_v<fk_references_renderer<T, J>>.view(),
-                       std::get<J>(foreign_keys_v<T>.items).delete_action,
-                       std::get<J>(foreign_keys_v<T>.items).update_action}...};
+                       option_item<T, foreign_keys_tag, J>().delete_action,
+                       option_item<T, foreign_keys_tag, J>().update_action}...};
 }
 
 template <class T, std::size_t... J>
 consteval auto make_checks(std::index_sequence<J...>) {
   return std::array<check_info, sizeof...(J)>{check_info{
       item_name<T, checks_tag, J>(), rendered_v<item_name_renderer<T, checks_tag, J>>.view(),
-      std::get<J>(checks_v<T>.items).expression}...};
-}
-
-template <class T>
-constexpr std::string_view default_of(std::size_t index) {
-  std::string_view result;
-  for_each_in(defaults_v<T>.items, [&](const auto& d) {
-    if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
-      if (field_index_of<T>(d.member) == index) result = d.text();
-    }
-  });
-  return result;
-}
-
-template <class T>
-constexpr bool in_primary_key(std::size_t index) {
-  bool found = false;
-  for_each_in(primary_key_v<T>.members, [&](auto m) {
-    if (field_index_of<T>(m) == index) found = true;
-  });
-  return found;
+      option_item<T, checks_tag, J>().expression}...};
 }
 
 template <class T, std::size_t I>
@@ -330,7 +287,7 @@ struct table_impl<T, true> {
   static constexpr std::string_view select_list = rendered_v<select_list_renderer<T>>.view();
 
   /// The primary key's column indexes, in key order (empty when there is none).
-  static constexpr auto primary_key = indices_of<T>(primary_key_v<T>.members);
+  static constexpr auto primary_key = indices_of<T>(primary_key_members_v<T>);
 
   /// The primary key's columns as SQL, e.g. "id" or "org_id, user_id"; "" when there is none.
   static constexpr std::string_view primary_key_columns =
@@ -341,19 +298,19 @@ struct table_impl<T, true> {
 
   /// The UNIQUE constraints.
   static constexpr auto uniques =
-      make_uniques<T>(std::make_index_sequence<decltype(unique_v<T>)::size>{});
+      make_uniques<T>(std::make_index_sequence<option_count_v<T, unique_tag>>{});
 
   /// The indexes.
   static constexpr auto indexes =
-      make_indexes<T>(std::make_index_sequence<decltype(indexes_v<T>)::size>{});
+      make_indexes<T>(std::make_index_sequence<option_count_v<T, indexes_tag>>{});
 
   /// The FOREIGN KEY constraints.
   static constexpr auto foreign_keys =
-      make_foreign_keys<T>(std::make_index_sequence<decltype(foreign_keys_v<T>)::size>{});
+      make_foreign_keys<T>(std::make_index_sequence<option_count_v<T, foreign_keys_tag>>{});
 
   /// The CHECK constraints.
   static constexpr auto checks =
-      make_checks<T>(std::make_index_sequence<decltype(checks_v<T>)::size>{});
+      make_checks<T>(std::make_index_sequence<option_count_v<T, checks_tag>>{});
 
   /// The C++ type of column `I`.
   template <std::size_t I>

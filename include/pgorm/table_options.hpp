@@ -478,8 +478,6 @@ template <class T>
 inline constexpr bool is_identity = false;
 template <class M>
 inline constexpr bool is_identity<identity_column<M>> = true;
-template <class T>
-inline constexpr bool is_option_list_of = false;
 
 template <class Tag, class T>
 struct option_kind;

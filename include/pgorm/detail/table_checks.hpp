@@ -4,6 +4,13 @@
 // Reading and checking a table's options: what table_traits<T> says (name, schema, primary key,
 // identity, the option lists), read into static storage, and every rule pgorm::table<T> enforces,
 // each reported by a static_assert whose message starts with "pgorm:". Private to table.hpp.
+//
+// The heterogeneous bookkeeping is Boost.Hana: a hana::map from each list's tag to the
+// table_traits member that holds it, the options as hana::tuples of specs (for_each, unpack,
+// at_c), and the member pointers each option names as hana::tuples of types (transform,
+// flatten, any_of, find_if for the culprit of a failed check). Hana stays in this header (users
+// never write it) and is included header by header; SQL text stays in detail::fixed_string.
+// Why, and what it costs to compile: docs/design.md, "Boost.Hana for table options".
 
 #include <array>
 #include <cstddef>
@@ -12,6 +19,24 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/hana/any_of.hpp>
+#include <boost/hana/at.hpp>
+#include <boost/hana/at_key.hpp>
+#include <boost/hana/bool.hpp>
+#include <boost/hana/find_if.hpp>
+#include <boost/hana/flatten.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/keys.hpp>
+#include <boost/hana/length.hpp>
+#include <boost/hana/map.hpp>
+#include <boost/hana/not.hpp>
+#include <boost/hana/optional.hpp>
+#include <boost/hana/pair.hpp>
+#include <boost/hana/transform.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/hana/unpack.hpp>
+
 #include "pgorm/detail/identifier.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/table_options.hpp"
@@ -19,10 +44,9 @@
 
 namespace pgorm::detail {
 
-// ---- reading table_traits<T> --------------------------------------------------------------------
+namespace hana = boost::hana;
 
-template <class Tag, class... S>
-inline constexpr bool is_option_list_of<option_list<Tag, S...>> = true;
+// ---- reading table_traits<T> --------------------------------------------------------------------
 
 template <class T>
 using traits_t = table_traits<T>;
@@ -51,46 +75,108 @@ consteval bool option_well_formed() {
   }
 }
 
-#define PGORM_DETAIL_OPTION(option, tag)                                     \
-  template <class T>                                                         \
-  consteval auto option##_option() {                                         \
-    if constexpr (requires { traits_t<T>::option; }) {                       \
-      using value_type = std::remove_cvref_t<decltype(traits_t<T>::option)>; \
-      if constexpr (option_well_formed<tag, value_type>()) {                 \
-        return as_option_list<tag>(traits_t<T>::option);                     \
-      } else {                                                               \
-        return option_list<tag>{};                                           \
-      }                                                                      \
-    } else {                                                                 \
-      return option_list<tag>{};                                             \
-    }                                                                        \
+// Where each list option lives in table_traits<T>: get<Traits>() is the member, and naming it is
+// a substitution failure when the traits do not have it.
+struct renames_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::renames)) {
+    return Traits::renames;
   }
-PGORM_DETAIL_OPTION(renames, renames_tag)
-PGORM_DETAIL_OPTION(defaults, defaults_tag)
-PGORM_DETAIL_OPTION(unique, unique_tag)
-PGORM_DETAIL_OPTION(indexes, indexes_tag)
-PGORM_DETAIL_OPTION(foreign_keys, foreign_keys_tag)
-PGORM_DETAIL_OPTION(checks, checks_tag)
-#undef PGORM_DETAIL_OPTION
+};
+struct defaults_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::defaults)) {
+    return Traits::defaults;
+  }
+};
+struct unique_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::unique)) {
+    return Traits::unique;
+  }
+};
+struct indexes_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::indexes)) {
+    return Traits::indexes;
+  }
+};
+struct foreign_keys_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::foreign_keys)) {
+    return Traits::foreign_keys;
+  }
+};
+struct checks_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::checks)) {
+    return Traits::checks;
+  }
+};
 
-/// The options of T as lists, in static storage (views into them stay valid).
-template <class T>
-inline constexpr auto renames_v = renames_option<T>();
-template <class T>
-inline constexpr auto defaults_v = defaults_option<T>();
-template <class T>
-inline constexpr auto unique_v = unique_option<T>();
-template <class T>
-inline constexpr auto indexes_v = indexes_option<T>();
-template <class T>
-inline constexpr auto foreign_keys_v = foreign_keys_option<T>();
-template <class T>
-inline constexpr auto checks_v = checks_option<T>();
+// The list options: the tag of a list (what renames(), uniques(), ... return) to its member.
+inline constexpr auto list_option_members = hana::make_map(
+    hana::make_pair(hana::type_c<renames_tag>, hana::type_c<renames_member>),
+    hana::make_pair(hana::type_c<defaults_tag>, hana::type_c<defaults_member>),
+    hana::make_pair(hana::type_c<unique_tag>, hana::type_c<unique_member>),
+    hana::make_pair(hana::type_c<indexes_tag>, hana::type_c<indexes_member>),
+    hana::make_pair(hana::type_c<foreign_keys_tag>, hana::type_c<foreign_keys_member>),
+    hana::make_pair(hana::type_c<checks_tag>, hana::type_c<checks_member>));
 
-template <class Tuple, class F>
-constexpr void for_each_in(const Tuple& tuple, F&& f) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(tuple)), ...); }
-  (std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+// A class template, not an alias, so that each lookup is done once per tag.
+template <class Tag>
+struct list_member {
+  using type = typename std::remove_cvref_t<decltype(list_option_members[hana::type_c<Tag>])>::type;
+};
+template <class Tag>
+using list_member_t = typename list_member<Tag>::type;
+
+template <class T, class Tag>
+concept has_list_option = requires {
+  list_member_t<Tag>::template get<traits_t<T>>();
+};
+
+// True when T's option of this kind is absent or is a list (or one item) of the right kind.
+template <class T, class Tag>
+consteval bool list_option_shape_ok() {
+  if constexpr (has_list_option<T, Tag>) {
+    using value_type =
+        std::remove_cvref_t<decltype(list_member_t<Tag>::template get<traits_t<T>>())>;
+    return option_well_formed<Tag, value_type>();
+  } else {
+    return true;
+  }
+}
+
+template <class... X>
+constexpr hana::tuple<X...> to_hana_tuple(const std::tuple<X...>& items) {
+  return std::apply([](const X&... x) { return hana::tuple<X...>{x...}; }, items);
+}
+
+// The items of one list option of T, as a hana::tuple of specs; empty when the option is absent
+// or malformed (check_option_shapes reports the latter).
+template <class T, class Tag>
+consteval auto read_list_option() {
+  if constexpr (has_list_option<T, Tag> && list_option_shape_ok<T, Tag>()) {
+    return to_hana_tuple(
+        as_option_list<Tag>(list_member_t<Tag>::template get<traits_t<T>>()).items);
+  } else {
+    return hana::tuple<>{};
+  }
+}
+
+/// The list options of T, in static storage (views into them stay valid).
+template <class T, class Tag>
+inline constexpr auto options_v = read_list_option<T, Tag>();
+
+/// How many items T's option of this kind has.
+template <class T, class Tag>
+inline constexpr std::size_t option_count_v = decltype(hana::length(options_v<T, Tag>))::value;
+
+/// Item J of T's option of this kind.
+template <class T, class Tag, std::size_t J>
+consteval const auto& option_item() {
+  return hana::at_c<J>(options_v<T, Tag>);
 }
 
 // The primary key as a column_set, and its identity kind.
@@ -112,6 +198,14 @@ consteval auto primary_key_option() {
 }
 template <class T>
 inline constexpr auto primary_key_v = primary_key_option<T>();
+
+// The member pointers a column set names, as a hana::tuple.
+template <class... M>
+constexpr hana::tuple<M...> set_members(const column_set<M...>& set) {
+  return to_hana_tuple(set.members);
+}
+template <class T>
+inline constexpr auto primary_key_members_v = set_members(primary_key_v<T>);
 
 // Identity columns: the primary key's, if it is one, and the `identity` option's.
 template <class T>
@@ -163,7 +257,7 @@ consteval std::string_view schema_of() {
 template <class T>
 consteval std::array<std::string_view, field_count_v<T>> column_names_of() {
   std::array<std::string_view, field_count_v<T>> names = field_names_v<T>;
-  for_each_in(renames_v<T>.items, [&](const auto& r) {
+  hana::for_each(options_v<T, renames_tag>, [&](const auto& r) {
     if constexpr (std::is_same_v<member_class_of<decltype(r.member)>, T>) {
       names[field_index_of<T>(r.member)] = r.name;
     }
@@ -173,14 +267,47 @@ consteval std::array<std::string_view, field_count_v<T>> column_names_of() {
 template <class T>
 inline constexpr auto column_names_v = column_names_of<T>();
 
-// The columns of a tuple of member pointers of T, as indexes and as "a, b" SQL.
+// The columns a hana::tuple of member pointers of T names, as indexes.
 template <class T, class... M>
-constexpr std::array<std::size_t, sizeof...(M)> indices_of(const std::tuple<M...>& members) {
-  std::array<std::size_t, sizeof...(M)> out{};
-  std::size_t n = 0;
-  for_each_in(members, [&](auto m) { out[n++] = field_index_of<T>(m); });
-  return out;
+constexpr std::array<std::size_t, sizeof...(M)> indices_of(const hana::tuple<M...>& members) {
+  return hana::unpack(members, [](auto... m) {
+    return std::array<std::size_t, sizeof...(M)>{field_index_of<T>(m)...};
+  });
 }
+
+// The default of column `index`, as SQL; "" for none.
+template <class T>
+constexpr std::string_view default_of(std::size_t index) {
+  std::string_view result;
+  hana::for_each(options_v<T, defaults_tag>, [&](const auto& d) {
+    if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
+      if (field_index_of<T>(d.member) == index) result = d.text();
+    }
+  });
+  return result;
+}
+
+// True when column `index` is part of the primary key.
+template <class T>
+constexpr bool in_primary_key(std::size_t index) {
+  bool found = false;
+  for (std::size_t i : indices_of<T>(primary_key_members_v<T>)) {
+    if (i == index) found = true;
+  }
+  return found;
+}
+
+// The member pointers item J of an option names (a foreign key: its referencing columns).
+template <class T, class Tag, std::size_t J>
+consteval auto item_members() {
+  const auto& item = option_item<T, Tag, J>();
+  if constexpr (std::is_same_v<Tag, foreign_keys_tag>) {
+    return set_members(item.columns);
+  } else {
+    return to_hana_tuple(item.members);
+  }
+}
+
 // ---- validation ---------------------------------------------------------------------------------
 
 // no_pg_type_for<F> (detail/codec_support.hpp) is left incomplete: naming it prints the field
@@ -191,21 +318,23 @@ constexpr std::array<std::size_t, sizeof...(M)> indices_of(const std::tuple<M...
 template <class Table, class MemberPointer>
 struct not_a_member_of;
 
-template <class T, class... M>
-constexpr bool members_belong(const std::tuple<M...>*) {
-  return (std::is_same_v<member_class_of<M>, T> && ...);
-}
+// A hana predicate on the type of a member pointer: does it name a member of T?
+template <class T>
+struct member_of {
+  template <class M>
+  constexpr auto operator()(hana::basic_type<M>) const {
+    return hana::bool_c<std::is_same_v<member_class_of<M>, T>>;
+  }
+};
 
-template <class T, class... M>
-constexpr void name_foreign_member(const std::tuple<M...>*) {
-  // Reached only after a failed static_assert, to print the culprit's type.
-  (
-      [] {
-        if constexpr (!std::is_same_v<member_class_of<M>, T>) {
-          static_cast<void>(sizeof(not_a_member_of<T, M>));
-        }
-      }(),
-      ...);
+// Reached only after a failed static_assert: names the first member pointer of another struct
+// in an error of its own, so the compiler prints both types.
+template <class T, class Types>
+constexpr void name_foreign_member(Types) {
+  constexpr auto culprit =
+      hana::find_if(Types{}, [](auto type) { return hana::not_(member_of<T>{}(type)); });
+  using member = typename std::remove_cvref_t<decltype(culprit.value())>::type;
+  static_cast<void>(sizeof(not_a_member_of<T, member>));
 }
 
 template <class T, std::size_t I>
@@ -269,14 +398,6 @@ consteval bool check_names() {
   return false;
 }
 
-#define PGORM_DETAIL_CHECK_OPTION_SHAPE(option, tag, message)                          \
-  if constexpr (requires { traits_t<T>::option; }) {                                   \
-    constexpr bool shape_ok =                                                          \
-        option_well_formed<tag, std::remove_cvref_t<decltype(traits_t<T>::option)>>(); \
-    static_assert(shape_ok, message);                                                  \
-    if constexpr (!shape_ok) return false;                                             \
-  }
-
 template <class T>
 consteval bool check_option_shapes() {
   if constexpr (requires { traits_t<T>::primary_key; }) {
@@ -292,123 +413,154 @@ consteval bool check_option_shapes() {
     static_assert(shape_ok, "pgorm: table_traits<T>::identity must be pgorm::identity(&T::field)");
     if constexpr (!shape_ok) return false;
   }
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(
-      renames, renames_tag,
+  static_assert(
+      list_option_shape_ok<T, renames_tag>(),
       "pgorm: table_traits<T>::renames must be pgorm::renames(pgorm::rename(&T::field, \"name\"), "
-      "...)")
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(
-      defaults, defaults_tag,
+      "...)");
+  static_assert(
+      list_option_shape_ok<T, defaults_tag>(),
       "pgorm: table_traits<T>::defaults must be pgorm::defaults(pgorm::default_sql(&T::field, "
-      "\"SQL\"), ...)")
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(
-      unique, unique_tag,
-      "pgorm: table_traits<T>::unique must be pgorm::columns(&T::a, ...) or "
-      "pgorm::uniques(pgorm::columns(...), ...)")
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(
-      indexes, indexes_tag,
-      "pgorm: table_traits<T>::indexes must be pgorm::indexes(pgorm::index(&T::a, ...), ...)")
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(foreign_keys, foreign_keys_tag,
-                                  "pgorm: table_traits<T>::foreign_keys must be "
-                                  "pgorm::foreign_keys(pgorm::foreign_key(&T::a, &U::b), ...)")
-  PGORM_DETAIL_CHECK_OPTION_SHAPE(
-      checks, checks_tag,
-      "pgorm: table_traits<T>::checks must be pgorm::checks(pgorm::check(\"name\", \"SQL\"), ...)")
-  return true;
+      "\"SQL\"), ...)");
+  static_assert(list_option_shape_ok<T, unique_tag>(),
+                "pgorm: table_traits<T>::unique must be pgorm::columns(&T::a, ...) or "
+                "pgorm::uniques(pgorm::columns(...), ...)");
+  static_assert(
+      list_option_shape_ok<T, indexes_tag>(),
+      "pgorm: table_traits<T>::indexes must be pgorm::indexes(pgorm::index(&T::a, ...), ...)");
+  static_assert(list_option_shape_ok<T, foreign_keys_tag>(),
+                "pgorm: table_traits<T>::foreign_keys must be "
+                "pgorm::foreign_keys(pgorm::foreign_key(&T::a, &U::b), ...)");
+  static_assert(
+      list_option_shape_ok<T, checks_tag>(),
+      "pgorm: table_traits<T>::checks must be pgorm::checks(pgorm::check(\"name\", \"SQL\"), ...)");
+  return hana::unpack(hana::keys(list_option_members), [](auto... tag) {
+    return (list_option_shape_ok<T, typename decltype(tag)::type>() && ...);
+  });
 }
-#undef PGORM_DETAIL_CHECK_OPTION_SHAPE
 
-// All member pointers an option names, as a pointer-to-tuple type (never dereferenced).
-template <class... Specs>
-constexpr auto rename_members(const std::tuple<Specs...>*) {
-  return static_cast<std::tuple<decltype(Specs::member)...>*>(nullptr);
+// The types of the member pointers one option item names, as a hana::tuple of hana::type.
+template <class M>
+constexpr auto spec_member_types(const column_rename<M>&) {
+  return hana::tuple_t<M>;
 }
-template <class... Specs>
-constexpr auto set_members(const std::tuple<Specs...>*) {
-  return static_cast<decltype(std::tuple_cat(std::declval<decltype(Specs::members)>()...))*>(
-      nullptr);
+template <class M>
+constexpr auto spec_member_types(const column_default<M>&) {
+  return hana::tuple_t<M>;
 }
-template <class... Specs>
-constexpr auto fk_members(const std::tuple<Specs...>*) {
-  return static_cast<decltype(std::tuple_cat(
-      std::declval<typename Specs::from_type::members_type>()...))*>(nullptr);
+template <class... M>
+constexpr auto spec_member_types(const column_set<M...>&) {
+  return hana::tuple_t<M...>;
 }
+template <class... M>
+constexpr auto spec_member_types(const index_spec<M...>&) {
+  return hana::tuple_t<M...>;
+}
+template <class From, class To>
+constexpr auto spec_member_types(const foreign_key_spec<From, To>& fk) {
+  return spec_member_types(fk.columns);  // the referencing columns: this table's
+}
+
+struct spec_member_types_fn {
+  template <class Spec>
+  constexpr auto operator()(const Spec& spec) const {
+    return spec_member_types(spec);
+  }
+};
+
+// The types of all member pointers T's option of this kind names.
+template <class T, class Tag>
+struct option_member_types {
+  using type = decltype(hana::flatten(hana::transform(options_v<T, Tag>, spec_member_types_fn{})));
+};
+template <class T, class Tag>
+using option_member_types_t = typename option_member_types<T, Tag>::type;
 
 template <class T>
-using primary_key_members_t = std::remove_pointer_t<decltype(set_members(
-    static_cast<const std::tuple<std::remove_cvref_t<decltype(primary_key_v<T>)>>*>(nullptr)))>;
-
-template <class T>
-consteval auto identity_members() {
-  if constexpr (requires { traits_t<T>::identity; }) {
-    return static_cast<std::tuple<decltype(traits_t<T>::identity.member)>*>(nullptr);
+consteval auto identity_member_types() {
+  if constexpr (requires { traits_t<T>::identity.member; }) {
+    return hana::tuple_t<decltype(traits_t<T>::identity.member)>;
   } else {
-    return static_cast<std::tuple<>*>(nullptr);
+    return hana::tuple_t<>;
   }
 }
 
-// One static_assert per option, then (only on failure) the culprit's type in an error of its own.
-#define PGORM_DETAIL_CHECK_MEMBERS(members_ptr, message) \
-  {                                                      \
-    constexpr bool ok = members_belong<T>(members_ptr);  \
-    static_assert(ok, message);                          \
-    if constexpr (!ok) {                                 \
-      name_foreign_member<T>(members_ptr);               \
-      return false;                                      \
-    }                                                    \
-  }
+template <class T, class Types>
+consteval bool members_belong() {
+  return hana::unpack(Types{}, [](auto... type) {
+    return (std::is_same_v<member_class_of<typename decltype(type)::type>, T> && ...);
+  });
+}
 
+// One static_assert per option, then (only on failure) the first culprit's type in an error of
+// its own.
 template <class T>
 consteval bool check_membership() {
-  PGORM_DETAIL_CHECK_MEMBERS(
-      static_cast<primary_key_members_t<T>*>(nullptr),
-      "pgorm: table_traits<T>::primary_key names a member of another struct; use pointers to "
-      "members of T itself (the next error names both types)")
-  PGORM_DETAIL_CHECK_MEMBERS(identity_members<T>(),
-                             "pgorm: table_traits<T>::identity names a member of another struct; "
-                             "use a pointer to a member of T itself")
-  PGORM_DETAIL_CHECK_MEMBERS(
-      rename_members(&renames_v<T>.items),
-      "pgorm: a rename() in table_traits<T>::renames names a member of another struct; rename "
-      "members of T itself (the next error names both types)")
-  PGORM_DETAIL_CHECK_MEMBERS(
-      rename_members(&defaults_v<T>.items),
-      "pgorm: a default in table_traits<T>::defaults names a member of another struct; use "
-      "members of T itself (the next error names both types)")
-  PGORM_DETAIL_CHECK_MEMBERS(
-      set_members(&unique_v<T>.items),
-      "pgorm: a unique constraint in table_traits<T>::unique names a member of another struct; "
-      "use members of T itself (the next error names both types)")
-  PGORM_DETAIL_CHECK_MEMBERS(
-      set_members(&indexes_v<T>.items),
-      "pgorm: an index in table_traits<T>::indexes names a member of another struct; use "
-      "members of T itself (the next error names both types)")
-  PGORM_DETAIL_CHECK_MEMBERS(
-      fk_members(&foreign_keys_v<T>.items),
-      "pgorm: a foreign key in table_traits<T>::foreign_keys starts from a member of another "
-      "struct; its first argument must name members of T itself")
-  return true;
+  using primary_key_types = decltype(spec_member_types(primary_key_v<T>));
+  using identity_types = decltype(identity_member_types<T>());
+  static_assert(members_belong<T, primary_key_types>(),
+                "pgorm: table_traits<T>::primary_key names a member of another struct; use "
+                "pointers to members of T itself (the next error names both types)");
+  static_assert(members_belong<T, identity_types>(),
+                "pgorm: table_traits<T>::identity names a member of another struct; use a pointer "
+                "to a member of T itself");
+  static_assert(members_belong<T, option_member_types_t<T, renames_tag>>(),
+                "pgorm: a rename() in table_traits<T>::renames names a member of another struct; "
+                "rename members of T itself (the next error names both types)");
+  static_assert(members_belong<T, option_member_types_t<T, defaults_tag>>(),
+                "pgorm: a default in table_traits<T>::defaults names a member of another struct; "
+                "use members of T itself (the next error names both types)");
+  static_assert(members_belong<T, option_member_types_t<T, unique_tag>>(),
+                "pgorm: a unique constraint in table_traits<T>::unique names a member of another "
+                "struct; use members of T itself (the next error names both types)");
+  static_assert(members_belong<T, option_member_types_t<T, indexes_tag>>(),
+                "pgorm: an index in table_traits<T>::indexes names a member of another struct; use "
+                "members of T itself (the next error names both types)");
+  static_assert(members_belong<T, option_member_types_t<T, foreign_keys_tag>>(),
+                "pgorm: a foreign key in table_traits<T>::foreign_keys starts from a member of "
+                "another struct; its first argument must name members of T itself");
+  constexpr bool ok = members_belong<T, primary_key_types>() &&
+                      members_belong<T, identity_types>() &&
+                      members_belong<T, option_member_types_t<T, renames_tag>>() &&
+                      members_belong<T, option_member_types_t<T, defaults_tag>>() &&
+                      members_belong<T, option_member_types_t<T, unique_tag>>() &&
+                      members_belong<T, option_member_types_t<T, indexes_tag>>() &&
+                      members_belong<T, option_member_types_t<T, foreign_keys_tag>>();
+  if constexpr (!ok) {
+    name_foreign_member<T>(hana::flatten(hana::make_tuple(
+        primary_key_types{}, identity_types{}, option_member_types_t<T, renames_tag>{},
+        option_member_types_t<T, defaults_tag>{}, option_member_types_t<T, unique_tag>{},
+        option_member_types_t<T, indexes_tag>{}, option_member_types_t<T, foreign_keys_tag>{})));
+  }
+  return ok;
 }
-#undef PGORM_DETAIL_CHECK_MEMBERS
+
+// A hana predicate on the type of a member pointer: is the field a nullable type?
+struct nullable_member {
+  template <class M>
+  constexpr auto operator()(hana::basic_type<M>) const {
+    return hana::bool_c<pg_type<member_field_of<M>>::nullable>;
+  }
+};
 
 template <class T>
 consteval bool primary_key_nullable() {
-  bool nullable = false;
-  for_each_in(primary_key_v<T>.members, [&](auto m) {
-    using field = member_field_of<decltype(m)>;
-    if (pg_type<field>::nullable) nullable = true;
-  });
-  return nullable;
+  using types = decltype(spec_member_types(primary_key_v<T>));
+  return decltype(hana::any_of(types{}, nullable_member{}))::value;
 }
 
-template <class T>
-consteval bool primary_key_has_duplicates() {
-  const auto idx = indices_of<T>(primary_key_v<T>.members);
-  for (std::size_t i = 0; i < idx.size(); ++i) {
-    for (std::size_t j = i + 1; j < idx.size(); ++j) {
+template <std::size_t K>
+constexpr bool has_duplicate(const std::array<std::size_t, K>& idx) {
+  for (std::size_t i = 0; i < K; ++i) {
+    for (std::size_t j = i + 1; j < K; ++j) {
       if (idx[i] == idx[j]) return true;
     }
   }
   return false;
+}
+
+template <class T>
+consteval bool primary_key_has_duplicates() {
+  return has_duplicate(indices_of<T>(primary_key_members_v<T>));
 }
 
 constexpr bool is_integer_sql_type(std::string_view sql_type) noexcept {
@@ -448,24 +600,15 @@ consteval bool column_names_unique() {
 
 template <class T>
 consteval bool renames_unique() {
-  const auto idx = [] {
-    std::array<std::size_t, std::tuple_size_v<decltype(renames_v<T>.items)>> out{};
-    std::size_t n = 0;
-    for_each_in(renames_v<T>.items, [&](const auto& r) { out[n++] = field_index_of<T>(r.member); });
-    return out;
-  }();
-  for (std::size_t i = 0; i < idx.size(); ++i) {
-    for (std::size_t j = i + 1; j < idx.size(); ++j) {
-      if (idx[i] == idx[j]) return false;
-    }
-  }
-  return true;
+  return !has_duplicate(hana::unpack(options_v<T, renames_tag>, [](const auto&... r) {
+    return std::array<std::size_t, sizeof...(r)>{field_index_of<T>(r.member)...};
+  }));
 }
 
 template <class T>
 consteval bool default_on_identity() {
   bool clash = false;
-  for_each_in(defaults_v<T>.items, [&](const auto& d) {
+  hana::for_each(options_v<T, defaults_tag>, [&](const auto& d) {
     if (identity_of<T>(field_index_of<T>(d.member)) != identity_kind::none) clash = true;
   });
   return clash;
@@ -478,10 +621,11 @@ consteval bool constraint_names_valid() {
     if (!n.empty() && !is_valid_identifier(n)) ok = false;
   };
   check_name(primary_key_v<T>.constraint_name);
-  for_each_in(unique_v<T>.items, [&](const auto& u) { check_name(u.constraint_name); });
-  for_each_in(indexes_v<T>.items, [&](const auto& i) { check_name(i.index_name); });
-  for_each_in(foreign_keys_v<T>.items, [&](const auto& f) { check_name(f.constraint_name); });
-  for_each_in(checks_v<T>.items, [&](const auto& c) { check_name(c.constraint_name); });
+  hana::for_each(options_v<T, unique_tag>, [&](const auto& u) { check_name(u.constraint_name); });
+  hana::for_each(options_v<T, indexes_tag>, [&](const auto& i) { check_name(i.index_name); });
+  hana::for_each(options_v<T, foreign_keys_tag>,
+                 [&](const auto& f) { check_name(f.constraint_name); });
+  hana::for_each(options_v<T, checks_tag>, [&](const auto& c) { check_name(c.constraint_name); });
   return ok;
 }
 

@@ -3,7 +3,12 @@
 
 /// \file
 /// A minimal type list for the query builder's bookkeeping (which tables an expression uses).
-/// Plain C++20 folds are enough here; Boost.Hana would cost compile time for no gain.
+/// Plain C++20 folds on purpose: the builders make one list per expression node and only ask
+/// "contains" and "append unique", which a fold answers with one instantiation; a hana::tuple_t
+/// or hana::set per node would instantiate Hana's algorithm machinery for each one, as measured
+/// on the table options (a per-table hana::all_of cost more than a fold there). Boost.Hana is
+/// used where values and types are mixed: the table options in detail/table_checks.hpp (see
+/// docs/design.md, "Boost.Hana for table options").
 
 #include <type_traits>
 
