@@ -393,79 +393,10 @@ void throw_array_element_type(oid element_type, std::string cpp_element) {
 
 namespace {
 
+// The server's name of a built-in type (pgorm::oids::builtin_types), or "" for another.
 std::string_view builtin_type_name(oid type) noexcept {
-  switch (type) {
-    case oids::boolean:
-      return "bool";
-    case oids::bytea:
-      return "bytea";
-    case oids::char_:
-      return "char";
-    case oids::name:
-      return "name";
-    case oids::int8:
-      return "int8";
-    case oids::int2:
-      return "int2";
-    case oids::int4:
-      return "int4";
-    case oids::text:
-      return "text";
-    case oids::oid_:
-      return "oid";
-    case oids::json:
-      return "json";
-    case oids::xml:
-      return "xml";
-    case oids::float4:
-      return "float4";
-    case oids::float8:
-      return "float8";
-    case oids::unknown:
-      return "unknown";
-    case oids::bpchar:
-      return "bpchar";
-    case oids::varchar:
-      return "varchar";
-    case oids::date:
-      return "date";
-    case oids::time:
-      return "time";
-    case oids::timestamp:
-      return "timestamp";
-    case oids::timestamptz:
-      return "timestamptz";
-    case oids::interval:
-      return "interval";
-    case oids::numeric:
-      return "numeric";
-    case oids::uuid:
-      return "uuid";
-    case oids::jsonb:
-      return "jsonb";
-    case 600:
-      return "point";
-    case 650:
-      return "cidr";
-    case 790:
-      return "money";
-    case 829:
-      return "macaddr";
-    case 869:
-      return "inet";
-    case 1266:
-      return "timetz";
-    case 1560:
-      return "bit";
-    case 1562:
-      return "varbit";
-    case 2249:
-      return "record";
-    case 2278:
-      return "void";
-    default:
-      return {};
-  }
+  const oids::builtin_type* row = find_builtin_type(type);
+  return row == nullptr ? std::string_view{} : row->name;
 }
 
 std::string column_label(const field_context& ctx) {

@@ -2,8 +2,9 @@
 #pragma once
 
 /// \file
-/// Encoding C++ values into statement parameters: binary format, typed by their codec's OID,
-/// all bytes in one buffer (inline for typical statements, so no heap allocation).
+/// Encoding C++ values into statement parameters: pgorm::encode_params. Binary format, typed
+/// by their codec's OID, all bytes in one buffer (inline for typical statements, so no heap
+/// allocation).
 
 #include <array>
 #include <cstddef>
@@ -157,24 +158,36 @@ class encoded_params {
   std::array<param, N> params_ = null_params<N>();
 };
 
+}  // namespace pgorm::detail
+
+namespace pgorm {
+
 /// Encodes `args` as binary parameters $1, $2, ... typed by their codecs (std::nullopt is a
-/// typed NULL). A type without a codec is a compile error naming it.
-/// Throws conversion_error when a value cannot be encoded (e.g. a date out of range).
+/// typed NULL), for code that calls connection::exec itself. The result owns the bytes;
+/// params() are views into it, valid while it lives. A type without a codec is a compile
+/// error naming it. Throws conversion_error when a value cannot be encoded (e.g. a date out
+/// of range), naming the parameter.
 ///
 /// Example:
 /// ```
-/// auto p = pgorm::detail::encode_params(std::int64_t{42}, "a@b.c", std::nullopt);
+/// auto p = pgorm::encode_params(std::int64_t{42}, "a@b.c", std::nullopt);
 /// auto res = conn.exec("select $1, $2", p.params(), pgorm::data_format::binary);
 /// ```
 template <class... Args>
 auto encode_params(const Args&... args) {
-  if constexpr ((pg_encodable<param_type_t<Args>> && ...)) {
-    return encoded_params<sizeof...(Args)>(args...);
+  if constexpr ((pg_encodable<detail::param_type_t<Args>> && ...)) {
+    return detail::encoded_params<sizeof...(Args)>(args...);
   } else {
-    (report_param_type<param_type_t<Args>>(), ...);
-    return encoded_params<0>();
+    (detail::report_param_type<detail::param_type_t<Args>>(), ...);
+    return detail::encoded_params<0>();
   }
 }
+
+}  // namespace pgorm
+
+namespace pgorm::detail {
+
+using pgorm::encode_params;  // the spelling pgorm's own code used before it became public
 
 /// Room for N values of T, left uninitialized: its owner constructs each element before it
 /// reads it. Copying copies the bytes (T is trivially copyable).
@@ -305,9 +318,3 @@ class param_list {
 };
 
 }  // namespace pgorm::detail
-
-namespace pgorm {
-/// encode_params(args...): the binary parameters pgorm would send for `args`, for code that
-/// calls connection::exec itself (see docs/types.md).
-using detail::encode_params;
-}  // namespace pgorm

@@ -2,24 +2,11 @@
 #pragma once
 
 /// \file
-/// The codecs: how each C++ type travels to and from PostgreSQL, in the binary wire format
-/// both ways. See docs/types.md for the table of mappings and for adding a type.
-///
-/// A codec is a specialization of pgorm::pg_type<T> with these members:
-///
-/// | member | meaning |
-/// |---|---|
-/// | `static constexpr pgorm::oid oid` | the parameter type OID; 0 when known only at run time |
-/// | `static constexpr pgorm::oid array_oid` | OID of the array type (optional; 0 if unknown) |
-/// | `static constexpr std::string_view sql_name` | the DDL spelling, e.g. "bigint" |
-/// | `static constexpr bool nullable` | true only for std::optional<U> |
-/// | `static void encode(const T&, pgorm::byte_buffer&)` | appends the binary form |
-/// | `static bool accepts(pgorm::oid)` | can a column of this type be read into T? |
-/// | `static void decode(std::string_view, pgorm::oid, T&)` | binary form -> T, in place |
-/// | `static bool is_null(const T&)`, `static void set_null(T&)` | only when nullable |
-///
-/// Parameter-only types (std::string_view, const char*, std::span<const std::byte>) have no
-/// accepts/decode: they satisfy pgorm::pg_encodable but not pgorm::has_pg_type.
+/// Every type mapping at once: the codec protocol (pgorm/codec.hpp), the value types
+/// (pgorm/time.hpp, pgorm/numeric.hpp, pgorm/uuid.hpp, pgorm/json.hpp), the enum opt-in
+/// (pgorm/enum.hpp), the OIDs (pgorm/oids.hpp), pgorm::read_field (pgorm/read_field.hpp) and
+/// the built-in codecs, which travel in PostgreSQL's binary wire format both ways. See
+/// docs/types.md for the table of mappings and for adding a type.
 ///
 /// Example:
 /// ```
@@ -27,22 +14,26 @@
 /// static_assert(pgorm::pg_type<std::vector<std::int64_t>>::sql_name == "bigint[]");
 /// ```
 
-#include "pgorm/detail/byte_buffer.hpp"     // IWYU pragma: export
+// The built-in codecs, one header each (docs/types.md, "Adding a built-in type").
 #include "pgorm/detail/codec_array.hpp"     // IWYU pragma: export
 #include "pgorm/detail/codec_enum.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_numeric.hpp"   // IWYU pragma: export
 #include "pgorm/detail/codec_optional.hpp"  // IWYU pragma: export
 #include "pgorm/detail/codec_scalar.hpp"    // IWYU pragma: export
-#include "pgorm/detail/codec_support.hpp"   // IWYU pragma: export
 #include "pgorm/detail/codec_text.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_time.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_uuid.hpp"      // IWYU pragma: export
-#include "pgorm/detail/oids.hpp"            // IWYU pragma: export
-#include "pgorm/detail/read_field.hpp"      // IWYU pragma: export
-#include "pgorm/fwd.hpp"
-#include "pgorm/json.hpp"
-#include "pgorm/numeric.hpp"
-#include "pgorm/uuid.hpp"
+// What users name.
+#include "pgorm/bytes.hpp"       // IWYU pragma: export
+#include "pgorm/codec.hpp"       // IWYU pragma: export
+#include "pgorm/enum.hpp"        // IWYU pragma: export
+#include "pgorm/fwd.hpp"         // IWYU pragma: export
+#include "pgorm/json.hpp"        // IWYU pragma: export
+#include "pgorm/numeric.hpp"     // IWYU pragma: export
+#include "pgorm/oids.hpp"        // IWYU pragma: export
+#include "pgorm/read_field.hpp"  // IWYU pragma: export
+#include "pgorm/time.hpp"        // IWYU pragma: export
+#include "pgorm/uuid.hpp"        // IWYU pragma: export
 
 namespace pgorm {
 
@@ -53,5 +44,18 @@ static_assert(has_pg_type<std::string> && has_pg_type<std::vector<std::byte>> &&
               has_pg_type<json> && has_pg_type<jsonb> && has_pg_type<uuid> && has_pg_type<numeric>);
 static_assert(has_pg_type<timestamptz> && has_pg_type<timestamp> && has_pg_type<date> &&
               has_pg_type<time_of_day> && has_pg_type<interval>);
+
+// Registration: each built-in codec's OID and array OID are a row of oids::builtin_types.
+static_assert(detail::registered_builtin<bool> && detail::registered_builtin<std::int16_t> &&
+              detail::registered_builtin<std::int32_t> &&
+              detail::registered_builtin<std::int64_t> && detail::registered_builtin<float> &&
+              detail::registered_builtin<double>);
+static_assert(detail::registered_builtin<std::string> &&
+              detail::registered_builtin<std::vector<std::byte>> &&
+              detail::registered_builtin<json> && detail::registered_builtin<jsonb> &&
+              detail::registered_builtin<uuid> && detail::registered_builtin<numeric>);
+static_assert(detail::registered_builtin<timestamptz> && detail::registered_builtin<timestamp> &&
+              detail::registered_builtin<date> && detail::registered_builtin<time_of_day> &&
+              detail::registered_builtin<interval>);
 
 }  // namespace pgorm

@@ -398,7 +398,7 @@ TEST(types_array, names_and_oids) {
 }
 
 TEST(types_array, pg_enum_arrays_are_text_parameters_typed_by_the_server) {
-  const auto p = pgorm::detail::encode_params(
+  const auto p = pgorm::encode_params(
       std::vector<role>{role::member, role::admin},
       std::vector<std::optional<role>>{std::nullopt, role::admin}, std::vector<role>{},
       std::vector<quirky>{quirky::quote, quirky::backslash}, std::vector<color>{color::red});
@@ -428,7 +428,7 @@ TEST(types_array, pg_enum_arrays_are_text_parameters_typed_by_the_server) {
 
 TEST(types_array, an_enum_array_element_without_a_label_names_the_parameter) {
   try {
-    (void)pgorm::detail::encode_params(1, std::vector<role>{role::admin, role::guest});
+    (void)pgorm::encode_params(1, std::vector<role>{role::admin, role::guest});
     FAIL() << "no exception";
   } catch (const pgorm::conversion_error& e) {
     EXPECT_NE(std::string(e.what()).find("$2"), std::string::npos) << e.what();
@@ -488,7 +488,7 @@ TEST(types_byte_buffer, grows_past_inline_storage_and_moves) {
   pgorm::byte_buffer out;
   for (int i = 0; i < 1000; ++i) out.append_be(static_cast<std::int32_t>(i));
   EXPECT_EQ(out.size(), 4000u);
-  EXPECT_EQ(pgorm::detail::load_be<std::int32_t>(out.data() + 4 * 999), 999);
+  EXPECT_EQ(pgorm::load_be<std::int32_t>(out.data() + 4 * 999), 999);
   pgorm::byte_buffer moved = std::move(out);
   EXPECT_EQ(moved.size(), 4000u);
   pgorm::byte_buffer small;
@@ -503,8 +503,8 @@ TEST(types_byte_buffer, grows_past_inline_storage_and_moves) {
 
 TEST(types_params, encodes_a_pack_into_typed_binary_params) {
   const std::optional<std::string> none;
-  const auto p = pgorm::detail::encode_params(std::int32_t{42}, "ab", std::string{"cd"}, none,
-                                              std::nullopt, pgorm::numeric{"1.5"});
+  const auto p = pgorm::encode_params(std::int32_t{42}, "ab", std::string{"cd"}, none, std::nullopt,
+                                      pgorm::numeric{"1.5"});
   const auto params = p.params();
   ASSERT_EQ(params.size(), 6u);
   EXPECT_EQ(params[0].type(), pgorm::oids::int4);
@@ -521,19 +521,19 @@ TEST(types_params, encodes_a_pack_into_typed_binary_params) {
 }
 
 TEST(types_params, survive_moves_and_large_values) {
-  auto make = [] { return pgorm::detail::encode_params(std::string(1000, 'x'), std::int64_t{7}); };
+  auto make = [] { return pgorm::encode_params(std::string(1000, 'x'), std::int64_t{7}); };
   auto p = make();
   auto moved = std::move(p);
   EXPECT_EQ(moved.params()[0].bytes(), std::string(1000, 'x'));
   EXPECT_EQ(moved.params()[1].bytes().size(), 8u);
-  auto small = pgorm::detail::encode_params(std::int16_t{1});
+  auto small = pgorm::encode_params(std::int16_t{1});
   auto small_copy = small;
   EXPECT_EQ(small_copy.params()[0].bytes().data(), small_copy.bytes().data());
 }
 
 TEST(types_params, encoding_errors_name_the_parameter) {
   try {
-    (void)pgorm::detail::encode_params(1, pgorm::timestamptz::min() + 1us);
+    (void)pgorm::encode_params(1, pgorm::timestamptz::min() + 1us);
     FAIL() << "no exception";
   } catch (const pgorm::conversion_error& e) {
     EXPECT_EQ(e.column(), "$2");
@@ -573,13 +573,13 @@ pgorm::result make_result(pgorm::oid type, std::optional<std::string> value, int
 TEST(types_read_field, decodes_into_the_field) {
   const auto res = make_result(pgorm::oids::int8, unhex("00 00 00 00 00 00 00 2a"));
   std::int64_t id = 0;
-  pgorm::detail::read_field(res, 0, 0, id, {"users", "id"});
+  pgorm::read_field(res, 0, 0, id, {"users", "id"});
   EXPECT_EQ(id, 42);
   std::int32_t narrow = 0;
-  pgorm::detail::read_field(res, 0, 0, narrow, {"users", "id"});
+  pgorm::read_field(res, 0, 0, narrow, {"users", "id"});
   EXPECT_EQ(narrow, 42);
   std::optional<std::int64_t> maybe;
-  pgorm::detail::read_field(res, 0, 0, maybe, {"users", "id"});
+  pgorm::read_field(res, 0, 0, maybe, {"users", "id"});
   EXPECT_EQ(maybe, 42);
 }
 
@@ -587,7 +587,7 @@ TEST(types_read_field, type_mismatch_names_table_column_and_types) {
   const auto res = make_result(pgorm::oids::text, "abc");
   std::int32_t age = 0;
   try {
-    pgorm::detail::read_field(res, 0, 0, age, {"users", "age"});
+    pgorm::read_field(res, 0, 0, age, {"users", "age"});
     FAIL() << "no exception";
   } catch (const pgorm::conversion_error& e) {
     EXPECT_EQ(e.table(), "users");
@@ -602,7 +602,7 @@ TEST(types_read_field, out_of_range_names_the_column) {
   const auto res = make_result(pgorm::oids::int8, unhex("00 00 00 01 2a 05 f2 00"));
   std::int32_t n = 0;
   try {
-    pgorm::detail::read_field(res, 0, 0, n, {"t", "n"});
+    pgorm::read_field(res, 0, 0, n, {"t", "n"});
     FAIL() << "no exception";
   } catch (const pgorm::conversion_error& e) {
     EXPECT_EQ(e.column(), "n");
@@ -615,7 +615,7 @@ TEST(types_read_field, null_into_non_optional_throws_unexpected_null) {
   const auto res = make_result(pgorm::oids::text, std::nullopt);
   std::string name = "unchanged";
   try {
-    pgorm::detail::read_field(res, 0, 0, name, {"users", "name"});
+    pgorm::read_field(res, 0, 0, name, {"users", "name"});
     FAIL() << "no exception";
   } catch (const pgorm::unexpected_null& e) {
     EXPECT_EQ(e.column(), "name");
@@ -623,14 +623,14 @@ TEST(types_read_field, null_into_non_optional_throws_unexpected_null) {
         << e.what();
   }
   std::optional<std::string> maybe = "old";
-  pgorm::detail::read_field(res, 0, 0, maybe, {"users", "name"});
+  pgorm::read_field(res, 0, 0, maybe, {"users", "name"});
   EXPECT_FALSE(maybe.has_value());
 }
 
 TEST(types_read_field, text_format_is_a_usage_error) {
   const auto res = make_result(pgorm::oids::int4, "42", 0);
   std::int32_t n = 0;
-  EXPECT_THROW(pgorm::detail::read_field(res, 0, 0, n, {"", "n"}), pgorm::usage_error);
+  EXPECT_THROW(pgorm::read_field(res, 0, 0, n, {"", "n"}), pgorm::usage_error);
 }
 
 TEST(types_names, sql_type_names_for_messages) {
@@ -640,6 +640,51 @@ TEST(types_names, sql_type_names_for_messages) {
   EXPECT_EQ(pgorm::detail::cpp_type_name<std::optional<std::int16_t>>(),
             "std::optional<std::int16_t>");
   EXPECT_EQ(pgorm::detail::cpp_type_name<pgorm::uuid>(), "pgorm::uuid");
+}
+
+}  // namespace
+
+namespace {
+
+// The table of built-in types (pgorm::oids::builtin_types) is where names and array element
+// types come from: these pin the look-ups over it.
+TEST(types_names, every_builtin_type_is_named_and_so_is_its_array) {
+  for (const pgorm::oids::builtin_type& t : pgorm::oids::builtin_types) {
+    EXPECT_EQ(pgorm::detail::sql_type_name(t.type), t.name);
+    if (t.array != 0) {
+      EXPECT_EQ(pgorm::detail::sql_type_name(t.array), std::string(t.name) + "[]");
+      EXPECT_EQ(pgorm::detail::array_element_oid(t.array), t.type) << t.name;
+    }
+    EXPECT_EQ(pgorm::detail::array_element_oid(t.type), 0U) << t.name;
+  }
+  EXPECT_EQ(pgorm::detail::array_element_oid(0), 0U);  // unknown and void have no array type
+  EXPECT_EQ(pgorm::detail::sql_type_name(pgorm::oids::point), "point");
+  EXPECT_EQ(pgorm::detail::sql_type_name(pgorm::oids::void_), "void");
+  EXPECT_EQ(pgorm::detail::sql_type_name(pgorm::oids::first_user_defined), "oid 16384");
+}
+
+TEST(types_names, array_codecs_accept_the_arrays_of_what_their_elements_accept) {
+  using ints = pgorm::pg_type<std::vector<std::int32_t>>;
+  EXPECT_TRUE(ints::accepts(pgorm::oids::int4_array));
+  EXPECT_TRUE(ints::accepts(pgorm::oids::int8_array));
+  EXPECT_TRUE(ints::accepts(pgorm::oids::int2_array));
+  EXPECT_FALSE(ints::accepts(pgorm::oids::text_array));
+  EXPECT_FALSE(ints::accepts(pgorm::oids::oid_array));
+  EXPECT_FALSE(ints::accepts(pgorm::oids::int4));
+  using texts = pgorm::pg_type<std::vector<std::string>>;
+  EXPECT_TRUE(texts::accepts(pgorm::oids::varchar_array));
+  EXPECT_TRUE(texts::accepts(pgorm::oids::name_array));
+  EXPECT_FALSE(texts::accepts(pgorm::oids::xml_array));
+}
+
+TEST(types_bytes, store_be_and_load_be_are_network_order) {
+  char b[8] = {};
+  pgorm::store_be(b, std::int32_t{0x01020304});
+  EXPECT_EQ(std::string_view(b, 4), std::string_view("\x01\x02\x03\x04", 4));
+  EXPECT_EQ(pgorm::load_be<std::int32_t>(b), 0x01020304);
+  pgorm::store_be(b, -2.5);
+  EXPECT_EQ(pgorm::load_be<double>(b), -2.5);
+  EXPECT_EQ(static_cast<unsigned char>(b[0]), 0xC0);  // sign and exponent first
 }
 
 }  // namespace

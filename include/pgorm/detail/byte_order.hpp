@@ -2,18 +2,18 @@
 #pragma once
 
 /// \file
-/// Big-endian (network order) loads and stores for the binary wire format. g++ 12 has no
-/// std::byteswap, so this uses memcpy plus __builtin_bswap*, which compile to one mov(be).
+/// The machinery under pgorm::store_be and pgorm::load_be (pgorm/bytes.hpp): which types travel
+/// as big-endian scalars, and the byte swap. g++ 12 has no std::byteswap, so this uses
+/// __builtin_bswap*, which with memcpy compiles to one mov(be).
 
 #include <bit>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
 namespace pgorm::detail {
 
-/// An unsigned integer of the same size as T (T: 1, 2, 4 or 8 bytes).
+/// An unsigned integer of `Size` bytes (1, 2, 4 or 8).
 template <std::size_t Size>
 struct uint_of_size;
 template <>
@@ -39,6 +39,7 @@ concept wire_scalar = (std::integral<T> ||
                        std::floating_point<T>)&&(sizeof(T) == 1 || sizeof(T) == 2 ||
                                                  sizeof(T) == 4 || sizeof(T) == 8);
 
+/// `v` with its bytes reversed.
 template <class U>
 constexpr U byte_swap(U v) noexcept {
   if constexpr (sizeof(U) == 1) {
@@ -52,32 +53,4 @@ constexpr U byte_swap(U v) noexcept {
   }
 }
 
-/// Writes `value` as sizeof(T) big-endian bytes at `out`.
-///
-/// Example: `char b[4]; store_be(b, std::int32_t{42});  // 00 00 00 2a`
-template <wire_scalar T>
-inline void store_be(char* out, T value) noexcept {
-  using U = typename uint_of_size<sizeof(T)>::type;
-  U bits = std::bit_cast<U>(value);
-  if constexpr (std::endian::native == std::endian::little) bits = byte_swap(bits);
-  std::memcpy(out, &bits, sizeof bits);
-}
-
-/// Reads a T from sizeof(T) big-endian bytes at `in` (no alignment needed).
-///
-/// Example: `auto v = load_be<std::int32_t>("\0\0\0\x2a");  // 42`
-template <wire_scalar T>
-[[nodiscard]] inline T load_be(const char* in) noexcept {
-  using U = typename uint_of_size<sizeof(T)>::type;
-  U bits;
-  std::memcpy(&bits, in, sizeof bits);
-  if constexpr (std::endian::native == std::endian::little) bits = byte_swap(bits);
-  return std::bit_cast<T>(bits);
-}
-
 }  // namespace pgorm::detail
-
-namespace pgorm {
-/// load_be<T>(bytes): a big-endian integer or float, for codecs of one's own (docs/types.md).
-using detail::load_be;
-}  // namespace pgorm

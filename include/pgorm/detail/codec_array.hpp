@@ -15,7 +15,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "pgorm/detail/byte_order.hpp"
 #include "pgorm/detail/codec_enum.hpp"
 #include "pgorm/detail/codec_optional.hpp"
 #include "pgorm/detail/codec_support.hpp"
@@ -130,12 +129,12 @@ struct pg_type<std::vector<T, Alloc>> {
       for (const auto& v : value) has_null = has_null || codec::is_null(v);
     }
     char* header = out.grow_by(value.empty() ? 12 : 20);
-    detail::store_be(header, std::int32_t{value.empty() ? 0 : 1});
-    detail::store_be(header + 4, std::int32_t{has_null ? 1 : 0});
-    detail::store_be(header + 8, element_oid);
+    store_be(header, std::int32_t{value.empty() ? 0 : 1});
+    store_be(header + 4, std::int32_t{has_null ? 1 : 0});
+    store_be(header + 8, element_oid);
     if (!value.empty()) {
-      detail::store_be(header + 12, static_cast<std::int32_t>(value.size()));
-      detail::store_be(header + 16, std::int32_t{1});  // lower bound: SQL arrays start at 1
+      store_be(header + 12, static_cast<std::int32_t>(value.size()));
+      store_be(header + 16, std::int32_t{1});  // lower bound: SQL arrays start at 1
     }
     for (const auto& v : value) {
       if constexpr (codec::nullable) {
@@ -199,7 +198,7 @@ struct pg_type<std::vector<T, Alloc>> {
     for (std::size_t i = 0; i != header.count; ++i) {
       if (bytes.size() - pos < 4) [[unlikely]]
         detail::throw_bad_array_element(i);
-      const auto length = detail::load_be<std::int32_t>(bytes.data() + pos);
+      const auto length = load_be<std::int32_t>(bytes.data() + pos);
       pos += 4;
       if (length < 0) {
         if constexpr (codec::nullable) {

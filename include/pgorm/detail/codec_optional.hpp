@@ -57,7 +57,7 @@ requires pg_encodable<T> &&(!detail::is_optional<T>::value) &&
 
 /// std::nullopt as a parameter: an untyped NULL (OID 0, the server infers the type).
 ///
-/// Example: `pgorm::detail::encode_params(std::nullopt);`
+/// Example: `pgorm::encode_params(std::nullopt);`
 template <>
 struct pg_type<std::nullopt_t> {
   static constexpr pgorm::oid oid = 0;

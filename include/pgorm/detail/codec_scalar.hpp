@@ -11,7 +11,6 @@
 #include <string_view>
 #include <type_traits>
 
-#include "pgorm/detail/byte_order.hpp"
 #include "pgorm/detail/codec_support.hpp"
 
 namespace pgorm {
@@ -40,7 +39,7 @@ inline To narrow_integer(From value) {
 
 /// bool <-> boolean.
 ///
-/// Example: `conn.exec("select $1", pgorm::detail::encode_params(true).params());`
+/// Example: `conn.exec("select $1", pgorm::encode_params(true).params());`
 template <>
 struct pg_type<bool> {
   static constexpr pgorm::oid oid = oids::boolean;
@@ -62,7 +61,7 @@ struct pg_type<bool> {
 /// Reading accepts any of the three SQL integer types: a wider column is range-checked (an
 /// int8 value that does not fit std::int32_t throws conversion_error), a narrower one widens.
 ///
-/// Example: `std::int64_t id; pgorm::detail::read_field(res, 0, 0, id, {"users", "id"});`
+/// Example: `std::int64_t id; pgorm::read_field(res, 0, 0, id, {"users", "id"});`
 template <class T>
 requires detail::pg_integer<T>
 struct pg_type<T> {
@@ -81,13 +80,13 @@ struct pg_type<T> {
   static void decode(std::string_view bytes, pgorm::oid, T& out) {
     // The column's own width first: that is the common case and needs no check.
     if (bytes.size() == sizeof(T)) [[likely]] {
-      out = detail::load_be<T>(bytes.data());
+      out = load_be<T>(bytes.data());
     } else if (bytes.size() == 8) {
-      out = detail::narrow_integer<T>(detail::load_be<std::int64_t>(bytes.data()));
+      out = detail::narrow_integer<T>(load_be<std::int64_t>(bytes.data()));
     } else if (bytes.size() == 4) {
-      out = detail::narrow_integer<T>(detail::load_be<std::int32_t>(bytes.data()));
+      out = detail::narrow_integer<T>(load_be<std::int32_t>(bytes.data()));
     } else if (bytes.size() == 2) {
-      out = static_cast<T>(detail::load_be<std::int16_t>(bytes.data()));
+      out = static_cast<T>(load_be<std::int16_t>(bytes.data()));
     } else {
       detail::throw_bad_length("integer", sizeof(T), bytes.size());
     }
@@ -109,7 +108,7 @@ struct pg_type<float> {
   static void decode(std::string_view bytes, pgorm::oid, float& out) {
     if (bytes.size() != 4) [[unlikely]]
       detail::throw_bad_length("real", 4, bytes.size());
-    out = detail::load_be<float>(bytes.data());
+    out = load_be<float>(bytes.data());
   }
 };
 
@@ -129,9 +128,9 @@ struct pg_type<double> {
   static void encode(double value, byte_buffer& out) { out.append_be(value); }
   static void decode(std::string_view bytes, pgorm::oid, double& out) {
     if (bytes.size() == 8) [[likely]] {
-      out = detail::load_be<double>(bytes.data());
+      out = load_be<double>(bytes.data());
     } else if (bytes.size() == 4) {
-      out = static_cast<double>(detail::load_be<float>(bytes.data()));
+      out = static_cast<double>(load_be<float>(bytes.data()));
     } else {
       detail::throw_bad_length("double precision", 8, bytes.size());
     }

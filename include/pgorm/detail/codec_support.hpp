@@ -2,10 +2,10 @@
 #pragma once
 
 /// \file
-/// What every codec shares: the concepts over pg_type<T>, the compile-time diagnostic for an
-/// unsupported type, C++ type names for messages, and the out-of-line throw helpers.
+/// What the built-in codecs share besides the protocol (pgorm/codec.hpp): the compile-time
+/// diagnostic for an unsupported type, C++ and SQL type names for messages, and the out-of-line
+/// throw helpers.
 
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,43 +14,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "pgorm/detail/byte_buffer.hpp"
+#include "pgorm/codec.hpp"
 #include "pgorm/detail/oids.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
-
-namespace pgorm {
-
-/// T can be sent as a statement parameter: pg_type<T> has `oid`, `sql_name`, `nullable` and
-/// `encode(const T&, byte_buffer&)`. Includes parameter-only types such as std::string_view.
-///
-/// Example: `static_assert(pgorm::pg_encodable<std::string_view>);`
-template <class T>
-concept pg_encodable = requires(const T& value, byte_buffer& out) {
-  { pg_type<T>::oid } -> std::convertible_to<oid>;
-  { pg_type<T>::sql_name } -> std::convertible_to<std::string_view>;
-  { pg_type<T>::nullable } -> std::convertible_to<bool>;
-  pg_type<T>::encode(value, out);
-};
-
-/// T can be read from a result column: pg_type<T> has `accepts(oid)` and
-/// `decode(std::string_view bytes, oid type, T& out)`.
-///
-/// Example: `static_assert(!pgorm::pg_decodable<std::string_view>);  // would dangle`
-template <class T>
-concept pg_decodable = requires(std::string_view bytes, oid type, T& out) {
-  { pg_type<T>::accepts(type) } -> std::same_as<bool>;
-  pg_type<T>::decode(bytes, type, out);
-};
-
-/// T maps to a PostgreSQL type both ways, so it can be a column of a table: a built-in type
-/// (see docs/types.md) or one you added by specializing pgorm::pg_type<T>.
-///
-/// Example: `static_assert(pgorm::has_pg_type<std::optional<std::int64_t>>);`
-template <class T>
-concept has_pg_type = pg_encodable<T> && pg_decodable<T>;
-
-}  // namespace pgorm
 
 namespace pgorm::detail {
 

@@ -54,7 +54,7 @@ struct pg_type<std::string> {
 
 /// std::string_view -> text, as a parameter only (a field of this type would dangle).
 ///
-/// Example: `pgorm::detail::encode_params(std::string_view{"abc"});`
+/// Example: `pgorm::encode_params(std::string_view{"abc"});`
 template <>
 struct pg_type<std::string_view> {
   static constexpr pgorm::oid oid = oids::text;
@@ -68,7 +68,7 @@ struct pg_type<std::string_view> {
 /// const char* (and string literals) -> text, as a parameter only. A null pointer is a
 /// usage error, not SQL NULL: use std::optional<std::string_view> for that.
 ///
-/// Example: `pgorm::detail::encode_params("abc");`
+/// Example: `pgorm::encode_params("abc");`
 template <>
 struct pg_type<const char*> {
   static constexpr pgorm::oid oid = oids::text;
@@ -108,7 +108,7 @@ struct pg_type<std::vector<std::byte>> {
 
 /// std::span<const std::byte> -> bytea, as a parameter only.
 ///
-/// Example: `pgorm::detail::encode_params(std::as_bytes(std::span{buffer}));`
+/// Example: `pgorm::encode_params(std::as_bytes(std::span{buffer}));`
 template <>
 struct pg_type<std::span<const std::byte>> {
   static constexpr pgorm::oid oid = oids::bytea;

@@ -2,7 +2,8 @@
 #pragma once
 
 /// \file
-/// Date and time types and their codecs: timestamptz, timestamp, date, time, interval.
+/// The codecs of the date and time types of pgorm/time.hpp: timestamptz, timestamp, date,
+/// time, interval.
 ///
 /// PostgreSQL sends timestamps as int64 microseconds and dates as int32 days, both counted from
 /// 2000-01-01 (timestamp_send, date_send); std::chrono counts from 1970-01-01. The server's
@@ -10,59 +11,14 @@
 /// time_point::max() and time_point::min().
 
 #include <chrono>
-#include <compare>
 #include <cstdint>
 #include <limits>
 #include <string_view>
 
-#include "pgorm/detail/byte_order.hpp"
 #include "pgorm/detail/codec_support.hpp"
+#include "pgorm/time.hpp"
 
 namespace pgorm {
-
-/// A point in time: PostgreSQL's timestamptz (timestamp with time zone), which stores UTC.
-/// 'infinity' is timestamptz::max(), '-infinity' is timestamptz::min().
-///
-/// Example: `pgorm::timestamptz t = std::chrono::floor<std::chrono::microseconds>(
-///     std::chrono::system_clock::now());`
-using timestamptz = std::chrono::sys_time<std::chrono::microseconds>;
-
-/// A wall-clock date and time with no time zone: PostgreSQL's timestamp (without time zone).
-/// A distinct type from timestamptz so that the two never mix silently. 'infinity' and
-/// '-infinity' are timestamp::max() and timestamp::min().
-///
-/// Example: `pgorm::timestamp t{std::chrono::local_days{2024y / 3 / 1} + 9h};`
-using timestamp = std::chrono::local_time<std::chrono::microseconds>;
-
-/// A calendar date: PostgreSQL's date. 'infinity' and '-infinity' are date::max() and
-/// date::min().
-///
-/// Example: `pgorm::date d = std::chrono::sys_days{2024y / 3 / 1};`
-using date = std::chrono::sys_days;
-
-/// A time of day without time zone: PostgreSQL's time, in microseconds since midnight
-/// (00:00:00 to 24:00:00 inclusive).
-///
-/// Example: `pgorm::time_of_day opens{9h + 30min};`
-struct time_of_day {
-  std::chrono::microseconds since_midnight{};
-
-  friend constexpr bool operator==(const time_of_day&, const time_of_day&) = default;
-  friend constexpr auto operator<=>(const time_of_day&, const time_of_day&) = default;
-};
-
-/// PostgreSQL's interval: months, days and microseconds kept apart, because their lengths
-/// vary (a month is 28 to 31 days, a day can be 23 to 25 hours across a DST change).
-/// operator== compares the three fields; SQL's = on intervals normalizes first (1 day = 24 h).
-///
-/// Example: `pgorm::interval i{.months = 1, .days = 2, .time = 3h};  // '1 mon 2 days 03:00'`
-struct interval {
-  std::int32_t months = 0;
-  std::int32_t days = 0;
-  std::chrono::microseconds time{};
-
-  friend constexpr bool operator==(const interval&, const interval&) = default;
-};
 
 namespace detail {
 
@@ -158,7 +114,7 @@ struct pg_type<date> {
   static void decode(std::string_view bytes, pgorm::oid, date& out) {
     if (bytes.size() != 4) [[unlikely]]
       detail::throw_bad_length("date", 4, bytes.size());
-    const auto days = detail::load_be<std::int32_t>(bytes.data());
+    const auto days = load_be<std::int32_t>(bytes.data());
     if (days == std::numeric_limits<std::int32_t>::max()) {
       out = date::max();
     } else if (days == std::numeric_limits<std::int32_t>::min()) {
@@ -184,7 +140,7 @@ struct pg_type<time_of_day> {
   static void decode(std::string_view bytes, pgorm::oid, time_of_day& out) {
     if (bytes.size() != 8) [[unlikely]]
       detail::throw_bad_length("time", 8, bytes.size());
-    out.since_midnight = std::chrono::microseconds{detail::load_be<std::int64_t>(bytes.data())};
+    out.since_midnight = std::chrono::microseconds{load_be<std::int64_t>(bytes.data())};
   }
 };
 
@@ -200,16 +156,16 @@ struct pg_type<interval> {
   static constexpr bool accepts(pgorm::oid type) noexcept { return type == oids::interval; }
   static void encode(const interval& value, byte_buffer& out) {
     char* at = out.grow_by(16);
-    detail::store_be(at, static_cast<std::int64_t>(value.time.count()));
-    detail::store_be(at + 8, value.days);
-    detail::store_be(at + 12, value.months);
+    store_be(at, static_cast<std::int64_t>(value.time.count()));
+    store_be(at + 8, value.days);
+    store_be(at + 12, value.months);
   }
   static void decode(std::string_view bytes, pgorm::oid, interval& out) {
     if (bytes.size() != 16) [[unlikely]]
       detail::throw_bad_length("interval", 16, bytes.size());
-    out.time = std::chrono::microseconds{detail::load_be<std::int64_t>(bytes.data())};
-    out.days = detail::load_be<std::int32_t>(bytes.data() + 8);
-    out.months = detail::load_be<std::int32_t>(bytes.data() + 12);
+    out.time = std::chrono::microseconds{load_be<std::int64_t>(bytes.data())};
+    out.days = load_be<std::int32_t>(bytes.data() + 8);
+    out.months = load_be<std::int32_t>(bytes.data() + 12);
   }
 };
 

@@ -2,26 +2,38 @@
 #pragma once
 
 /// \file
-/// Reading one result value into a C++ object, with the checks the row mapper relies on:
-/// column type against the field's codec, binary format, NULL into a non-optional.
+/// pgorm::read_field: reading one value of a binary-format result into a C++ object, with the
+/// checks the row mapper relies on (column type against the field's codec, binary format, NULL
+/// into a non-optional) and errors that name the table and column. The row mapper's own steps,
+/// check_field() once per result and read_value() per row, are here too, in pgorm::detail.
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "pgorm/codec.hpp"
 #include "pgorm/detail/codec_support.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/result.hpp"
 
-namespace pgorm::detail {
+namespace pgorm {
 
 /// Where a value comes from, for error messages: "users.email", or just "email" when the
-/// column is computed (table empty).
+/// column is computed (table empty). An empty column makes read_field() take the result's
+/// column name.
+///
+/// Example: `pgorm::field_context ctx{"users", "email"};`
 struct field_context {
-  std::string_view table;
-  std::string_view column;
+  std::string_view table;   ///< the table, or "" for a computed column
+  std::string_view column;  ///< the column, or "" for the result's own column name
 };
+
+}  // namespace pgorm
+
+namespace pgorm::detail {
+
+using pgorm::field_context;  // the spelling pgorm's own code used before it became public
 
 // src/types.cpp; all throw with the table and column of `ctx`.
 [[noreturn]] PGORM_API void throw_type_mismatch(const field_context& ctx, oid type,
@@ -113,14 +125,22 @@ template <class T>
   }
 }
 
-/// check_field() then read_value(): reads the value at (row, col) of a binary-format result
-/// into `out`. The row mapper calls check_field() once per result and read_value() per row.
+}  // namespace pgorm::detail
+
+namespace pgorm {
+
+/// Reads the value at (row, col) of a binary-format result into `out`, which pg_type<T>
+/// decodes in place (reusing its storage). `ctx` names the value in errors. Throws
+/// usage_error (a text-format result, a row or column out of range), conversion_error (a
+/// column type T does not accept, bad bytes, an integer out of T's range) and
+/// unexpected_null (NULL into a T that is not nullable). A T without a codec is a compile
+/// error naming it.
 ///
 /// Example:
 /// ```
 /// auto res = conn.exec("select id from users", {}, pgorm::data_format::binary);
 /// std::int64_t id;
-/// pgorm::detail::read_field(res, 0, 0, id, {"users", "id"});
+/// pgorm::read_field(res, 0, 0, id, {"users", "id"});
 /// ```
 template <class T>
 void read_field(const result& res, int row, int col, T& out, const field_context& ctx) {
@@ -128,26 +148,24 @@ void read_field(const result& res, int row, int col, T& out, const field_context
 #if defined(__clang__)
     // clang shortens a long string template argument in its message: this static_assert
     // prints T (in its requirement) and the whole message instead.
-    static_assert(unsupported_type<T>,
+    static_assert(detail::unsupported_type<T>,
                   "pgorm: this C++ type cannot be read from a column; use a supported type or "
                   "specialize pgorm::pg_type<T> (see docs/types.md)");
 #else
-    no_pg_type_for<T,
-                   "pgorm: this C++ type cannot be read from a column; use a supported type or "
-                   "specialize pgorm::pg_type<T> (see docs/types.md)">
+    detail::no_pg_type_for<T,
+                           "pgorm: this C++ type cannot be read from a column; use a supported "
+                           "type or specialize pgorm::pg_type<T> (see docs/types.md)">
         unsupported;  // the incomplete type above names T
 #endif
   } else {
-    const oid type = check_field<T>(res, col, ctx);  // checks col
+    const oid type = detail::check_field<T>(res, col, ctx);  // checks col
     res.check_row(row);
-    read_value(res, row, col, type, out, ctx);
+    detail::read_value(res, row, col, type, out, ctx);
   }
 }
 
-}  // namespace pgorm::detail
+namespace detail {
+using pgorm::read_field;  // the spelling pgorm's own tests used before it became public
+}  // namespace detail
 
-namespace pgorm {
-/// read_field(res, row, col, out, {table, column}): decodes one value of a result into `out`,
-/// with the row mapper's checks and error context (see docs/types.md).
-using detail::read_field;
 }  // namespace pgorm

@@ -2,8 +2,12 @@
 #pragma once
 
 /// \file
-/// pgorm::byte_buffer: where codecs append the binary form of parameter values.
+/// The byte helpers a codec uses: pgorm::byte_buffer, where pg_type<T>::encode appends the
+/// binary form of a value, and pgorm::store_be / pgorm::load_be, which write and read the
+/// big-endian (network order) integers and floats of PostgreSQL's binary wire format.
+/// See docs/types.md, "Adding a type".
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +18,31 @@
 #include "pgorm/export.hpp"
 
 namespace pgorm {
+
+/// Writes `value` as sizeof(T) big-endian bytes at `out` (no alignment needed). T is an
+/// integer or a floating-point type of 1, 2, 4 or 8 bytes.
+///
+/// Example: `char b[4]; pgorm::store_be(b, std::int32_t{42});  // 00 00 00 2a`
+template <detail::wire_scalar T>
+inline void store_be(char* out, T value) noexcept {
+  using U = typename detail::uint_of_size<sizeof(T)>::type;
+  U bits = std::bit_cast<U>(value);
+  if constexpr (std::endian::native == std::endian::little) bits = detail::byte_swap(bits);
+  std::memcpy(out, &bits, sizeof bits);
+}
+
+/// Reads a T from sizeof(T) big-endian bytes at `in` (no alignment needed). T is an integer or
+/// a floating-point type of 1, 2, 4 or 8 bytes. The caller checks that the bytes are there.
+///
+/// Example: `auto v = pgorm::load_be<std::int32_t>("\0\0\0\x2a");  // 42`
+template <detail::wire_scalar T>
+[[nodiscard]] inline T load_be(const char* in) noexcept {
+  using U = typename detail::uint_of_size<sizeof(T)>::type;
+  U bits;
+  std::memcpy(&bits, in, sizeof bits);
+  if constexpr (std::endian::native == std::endian::little) bits = detail::byte_swap(bits);
+  return std::bit_cast<T>(bits);
+}
 
 /// A growable byte buffer with inline storage, so that encoding the parameters of a typical
 /// statement (a few scalars and short strings) allocates nothing. Codecs append to it
@@ -32,9 +61,13 @@ class PGORM_API byte_buffer {
   /// Bytes held without a heap allocation.
   static constexpr std::size_t inline_capacity = 240;
 
+  /// An empty buffer, using its inline storage.
   byte_buffer() noexcept = default;
+  /// Copies the bytes (not the capacity).
   byte_buffer(const byte_buffer& other) { append(other.view()); }
+  /// Takes the bytes; `other` is left empty.
   byte_buffer(byte_buffer&& other) noexcept { take(other); }
+  /// Replaces the bytes with a copy of `other`'s.
   byte_buffer& operator=(const byte_buffer& other) {
     if (this != &other) {
       clear();
@@ -42,6 +75,7 @@ class PGORM_API byte_buffer {
     }
     return *this;
   }
+  /// Takes `other`'s bytes; `other` is left empty.
   byte_buffer& operator=(byte_buffer&& other) noexcept {
     if (this != &other) {
       release();
@@ -57,14 +91,17 @@ class PGORM_API byte_buffer {
     char* at = grow_by(n);
     std::memcpy(at, bytes, n);
   }
+  /// Appends the characters of `text` (no terminator, no length prefix).
   void append(std::string_view text) { append(text.data(), text.size()); }
+  /// Appends `bytes`.
   void append(std::span<const std::byte> bytes) { append(bytes.data(), bytes.size()); }
+  /// Appends one byte.
   void push_back(char c) { *grow_by(1) = c; }
 
   /// Appends `value` as sizeof(T) big-endian bytes (integers, float, double).
   template <detail::wire_scalar T>
   void append_be(T value) {
-    detail::store_be(grow_by(sizeof(T)), value);
+    store_be(grow_by(sizeof(T)), value);
   }
 
   /// Appends a 4-byte placeholder and returns its offset, for a length known only later
@@ -76,7 +113,7 @@ class PGORM_API byte_buffer {
   }
   /// Overwrites the 4 bytes at `offset` with `value`, big-endian.
   void patch_be32(std::size_t offset, std::int32_t value) noexcept {
-    detail::store_be(data_ + offset, value);
+    store_be(data_ + offset, value);
   }
 
   /// Makes room for `n` more bytes and returns where they go; the caller writes all of them.
@@ -86,17 +123,24 @@ class PGORM_API byte_buffer {
     size_ += n;
     return at;
   }
+  /// Makes room for `n` bytes in all, so that appending up to there does not allocate.
   void reserve(std::size_t n) {
     if (n > capacity_) grow(n - size_);
   }
   /// Drops the last bytes so that `n` remain (n <= size()).
   void truncate(std::size_t n) noexcept { size_ = n < size_ ? n : size_; }
+  /// Drops every byte; the capacity stays.
   void clear() noexcept { size_ = 0; }
 
+  /// The first byte; valid until the next call that grows the buffer.
   [[nodiscard]] const char* data() const noexcept { return data_; }
+  /// The first byte, writable; valid until the next call that grows the buffer.
   [[nodiscard]] char* data() noexcept { return data_; }
+  /// Number of bytes held.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// True when no byte is held.
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  /// All bytes held.
   [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
   /// The bytes at [offset, offset + n).
   [[nodiscard]] std::span<const std::byte> bytes(std::size_t offset, std::size_t n) const noexcept {
@@ -130,5 +174,11 @@ class PGORM_API byte_buffer {
   std::size_t capacity_ = inline_capacity;
   char inline_[inline_capacity];
 };
+
+namespace detail {
+// The spellings pgorm's own code and tests used before the helpers became public.
+using pgorm::load_be;
+using pgorm::store_be;
+}  // namespace detail
 
 }  // namespace pgorm
