@@ -50,16 +50,19 @@ static_assert(pgorm::has_pg_type<role>);
 static_assert(pgorm::pg_type<role>::oid == 0);
 
 // doc-begin(point)
+#include <pgorm/codec.hpp>  // pg_type, byte_buffer, load_be, oids, conversion_error
+
 struct point {
   double x, y;
 };
 
 template <>
 struct pgorm::pg_type<point> {
-  static constexpr pgorm::oid oid = 600;                 // pg_type.oid; 0 if known only at run time
-  static constexpr pgorm::oid array_oid = 1017;          // optional: enables std::vector<point>
-  static constexpr std::string_view sql_name = "point";  // DDL spelling
-  static constexpr bool nullable = false;                // true only for optional-like types
+  // pg_type.oid (600); 0 if known only at run time (a type made by `create type`).
+  static constexpr pgorm::oid oid = pgorm::oids::point;
+  static constexpr pgorm::oid array_oid = pgorm::oids::point_array;  // optional: vector<point>
+  static constexpr std::string_view sql_name = "point";              // DDL spelling
+  static constexpr bool nullable = false;  // true only for optional-like types
 
   // Appends the binary form (the type's *send function, e.g. point_send).
   static void encode(const point& p, pgorm::byte_buffer& out) {
@@ -67,7 +70,7 @@ struct pgorm::pg_type<point> {
     out.append_be(p.y);
   }
   // Can a column of this type be read into point?
-  static constexpr bool accepts(pgorm::oid type) noexcept { return type == 600; }
+  static constexpr bool accepts(pgorm::oid type) noexcept { return type == pgorm::oids::point; }
   // Binary form -> value, in place. Throw pgorm::conversion_error on bad input; read_field
   // adds the table, column and types to the message.
   static void decode(std::string_view bytes, pgorm::oid /*type*/, point& out) {
