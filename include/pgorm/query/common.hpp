@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -174,13 +175,33 @@ result exec_builder_sql(Exec& exec, std::string_view sql, std::span<const param>
   }
 }
 
-/// Runs `q` on `exec` with binary results.
-template <class Q, class Exec>
-result run(const Q& q, Exec& exec) {
+/// The most parameters one statement may carry: the Bind message counts them in an Int16
+/// (PostgreSQL docs 55.7, "Bind"), so libpq rejects more than 65535.
+inline constexpr std::size_t max_statement_params = 65535;
+
+[[noreturn]] inline void throw_too_many_params(std::size_t count) {
+  throw usage_error("pgorm: this statement needs " + std::to_string(count) +
+                    " parameters, more than PostgreSQL's limit of 65535; insert the rows in "
+                    "batches (inside one transaction to keep it atomic)");
+}
+
+/// Calls fn(sql, params) with a builder's SQL text (a view of static storage for a static
+/// shape) and its bound parameters; usage_error past 65535 parameters.
+template <class Q, class F>
+decltype(auto) with_bound_sql(const Q& q, F&& fn) {
   param_list params;
   q.bind(params);
+  if (params.size() > max_statement_params) throw_too_many_params(params.size());
   std::string storage;
-  return exec_builder_sql(exec, sql_text(q, storage), params.params(), data_format::binary);
+  return std::forward<F>(fn)(sql_text(q, storage), params.params());
+}
+
+/// Runs the builder `q` on `exec` with binary results, as a builder's statement.
+template <class Q, class Exec>
+result run(const Q& q, Exec& exec) {
+  return with_bound_sql(q, [&](std::string_view sql, std::span<const param> params) {
+    return exec_builder_sql(exec, sql, params, data_format::binary);
+  });
 }
 
 /// Runs `sql` on `exec` in single-row mode and calls fn(row) with each row read into one reused

@@ -2,8 +2,9 @@
 #pragma once
 
 /// \file
-/// What insert, update and remove share: RETURNING lists, SET lists, the "no WHERE" marker, the
-/// 65,535-parameter check and the execution members (exec, all, one, first). See docs/dml.md.
+/// What insert, update and remove share: RETURNING lists, SET lists and the checks on their
+/// clauses. Their execution members come from detail::runner (query/runner.hpp). See
+/// docs/dml.md.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,10 +24,6 @@
 #include "pgorm/table.hpp"
 
 namespace pgorm::detail {
-
-/// The most parameters one statement may carry: the Bind message counts them in an Int16
-/// (PostgreSQL docs 55.7, "Bind"), so libpq rejects more than 65535.
-inline constexpr std::size_t max_statement_params = 65535;
 
 /// The tables a DML statement on `T` may read: only `T` itself.
 template <class T>
@@ -156,105 +153,14 @@ consteval bool check_returning() {
   return false;
 }
 
-[[noreturn]] inline void throw_too_many_params(std::size_t count) {
-  throw usage_error("pgorm: this statement needs " + std::to_string(count) +
-                    " parameters, more than PostgreSQL's limit of 65535; insert the rows in "
-                    "batches (inside one transaction to keep it atomic)");
+/// The check of all(), one(), first() and each() on an insert, update or remove: they read the
+/// rows of a RETURNING list.
+template <class Returning>
+consteval bool check_returns_rows() {
+  static_assert(present_v<Returning>,
+                "pgorm: all(), one() and first() read returned rows; add .returning(cols...) or "
+                ".returning_all(), or call exec() for the number of affected rows");
+  return present_v<Returning>;
 }
-
-/// Runs a DML builder: binds, checks the parameter limit, renders (static text when the shape
-/// is static) and executes with binary results.
-template <class Q, class Exec>
-result run_dml(const Q& q, Exec& exec) {
-  param_list params;
-  q.bind(params);
-  if (params.size() > max_statement_params) throw_too_many_params(params.size());
-  std::string storage;
-  return exec_builder_sql(exec, sql_text(q, storage), params.params(), data_format::binary);
-}
-
-/// The execution members of insert, update and remove builders: exec() (affected rows), and
-/// with a RETURNING list all(), one() and first(). Each comes bound (no argument, after
-/// .bind(conn)) and unbound (the executor as argument), as select_query's do.
-///
-/// `Derived` provides `static constexpr void check()` (the rules checked at execution),
-/// `bool sends_nothing() const` (an empty insert: nothing to send), and `exec_`.
-// The messages of dml_runner's checks (a static_assert message must be a literal).
-#define PGORM_DETAIL_NO_RETURNING_MESSAGE                                           \
-  "pgorm: all(), one() and first() read returned rows; add .returning(cols...) or " \
-  ".returning_all(), or call exec() for the number of affected rows"
-
-template <class Derived, class Exec, class Returning>
-class dml_runner {
- public:
-  /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
-  using row_type = typename Returning::row_type;
-
-  /// Runs the statement; returns the number of rows inserted, updated or deleted.
-  std::int64_t exec() const {
-    if constexpr (require_bound<Exec>()) {
-      return exec(*self().exec_);
-    } else {
-      return 0;
-    }
-  }
-  template <executor E>
-  std::int64_t exec(E& exec) const {
-    Derived::check();
-    if (self().sends_nothing()) return 0;
-    return run_dml(self(), exec).affected_rows();
-  }
-
-  /// Every returned row (needs returning(...) or returning_all()).
-  auto all() const {
-    if constexpr (require_bound<Exec>()) return all(*self().exec_);
-  }
-  template <executor E>
-  auto all(E& exec) const {
-    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (present_v<Returning>) {
-      Derived::check();
-      if (self().sends_nothing()) return std::vector<row_type>{};
-      return read_rows<row_type>(run_dml(self(), exec));
-    }
-  }
-
-  /// Exactly one returned row; usage_error when there are none or several.
-  auto one() const {
-    if constexpr (require_bound<Exec>()) return one(*self().exec_);
-  }
-  template <executor E>
-  auto one(E& exec) const {
-    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (present_v<Returning>) {
-      Derived::check();
-      if (self().sends_nothing()) throw_not_one_row(0);
-      const result res = run_dml(self(), exec);
-      if (res.rows() != 1) throw_not_one_row(res.rows());
-      return row_reader<row_type>(res).read(0);
-    }
-  }
-
-  /// The first returned row, or std::nullopt (e.g. an upsert's do_nothing that skipped it).
-  auto first() const {
-    if constexpr (require_bound<Exec>()) return first(*self().exec_);
-  }
-  template <executor E>
-  auto first(E& exec) const {
-    static_assert(present_v<Returning>, PGORM_DETAIL_NO_RETURNING_MESSAGE);
-    if constexpr (present_v<Returning>) {
-      Derived::check();
-      if (self().sends_nothing()) return std::optional<row_type>{};
-      const result res = run_dml(self(), exec);
-      if (res.rows() == 0) return std::optional<row_type>{};
-      return std::optional<row_type>(row_reader<row_type>(res).read(0));
-    }
-  }
-
- private:
-  constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
-};
-
-#undef PGORM_DETAIL_NO_RETURNING_MESSAGE
 
 }  // namespace pgorm::detail

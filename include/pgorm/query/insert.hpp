@@ -27,6 +27,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
+#include "pgorm/query/runner.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/table.hpp"
 
@@ -327,16 +328,18 @@ class on_conflict_clause;
 /// when exec() uses COPY: see insert_copy_threshold).
 template <class Exec, class T, class Rows, class Conflict, class Returning>
 class insert_query
-    : public detail::dml_runner<insert_query<Exec, T, Rows, Conflict, Returning>, Exec, Returning> {
+    : public detail::builder<insert_query<Exec, T, Rows, Conflict, Returning>, Exec> {
  public:
   static constexpr bool is_pgorm_insert = true;
   /// The struct whose table is written.
   using table_type = T;
+  /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
+  using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type (one row, static clauses).
   static constexpr bool is_static = Rows::is_static && Conflict::is_static && Returning::is_static;
 
   insert_query(Exec* exec, Rows rows, Conflict conflict, Returning returning)
-      : exec_(exec),
+      : base(exec),
         rows_(std::move(rows)),
         conflict_(std::move(conflict)),
         returning_(std::move(returning)) {}
@@ -380,16 +383,14 @@ class insert_query
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return insert_query<Exec, T, Rows, Conflict, detail::returning_exprs<E...>>(
-          exec_, rows_, conflict_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(conflict_, detail::returning_exprs<E...>{{exprs...}});
     }
   }
 
   /// RETURNING every column: rows come back as T, with identity and default values filled in.
   auto returning_all() const {
     static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
-    return insert_query<Exec, T, Rows, Conflict, detail::returning_all_columns<T>>(exec_, rows_,
-                                                                                   conflict_, {});
+    return remake(conflict_, detail::returning_all_columns<T>{});
   }
 
   /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
@@ -410,66 +411,7 @@ class insert_query
     return q;
   }
 
-  // ---- execution ----
-
-  /// Runs the statement; returns the number of rows inserted. A range of at least
-  /// copy_threshold() rows without returning/on_conflict is written with COPY (see
-  /// pgorm::insert_copy_threshold); the result is the same.
-  std::int64_t exec() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return exec(*exec_);
-    } else {
-      return 0;
-    }
-  }
-  template <executor E>
-  std::int64_t exec(E& exec) const {
-    if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
-                  !detail::present_v<Returning>) {
-      if (!rows_.rows.empty() && rows_.rows.size() >= rows_.copy_threshold) {
-        // COPY needs the connection itself: a connection, a transaction's, or one from a pool.
-        if constexpr (std::is_same_v<E, connection>) {
-          if (const auto n = detail::insert_via_copy<T>(exec, rows_.rows)) return *n;
-        } else if constexpr (requires {
-                               { exec.conn() } -> std::same_as<connection&>;
-                             }) {
-          if (const auto n = detail::insert_via_copy<T>(exec.conn(), rows_.rows)) return *n;
-        } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
-          const auto n = exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
-            if (auto copied = detail::insert_via_copy<T>(c, rows_.rows)) return copied;
-            return runner::exec(c);
-          });
-          if (n) return *n;
-        }
-      }
-    }
-    return runner::exec(exec);
-  }
-
-  // ---- rendering ----
-
-  /// The SQL text and parameters, for debugging and snapshot tests. Throws usage_error for an
-  /// empty range (there is no statement to send).
-  [[nodiscard]] statement to_sql() const {
-    check();
-    if (sends_nothing()) throw usage_error("pgorm: insert() of an empty range sends nothing");
-    return detail::to_statement(*this);
-  }
-
-  /// The SQL text, computed at compile time (one row, static clauses).
-  static constexpr std::string_view sql() requires(is_static) {
-    check();
-    return detail::static_sql_v<insert_query>.view();
-  }
-
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, detail::shape<insert_query>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_impl(w, *this);
-  }
+  /// Appends the statement's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
     rows_.bind(p);
     conflict_.bind(p);
@@ -477,20 +419,54 @@ class insert_query
   }
 
  private:
+  using base = detail::builder<insert_query, Exec>;
+  friend base;
+  friend class detail::runner<insert_query, Exec>;
   template <class, class, class, class, class>
   friend class insert_query;
   template <class, class...>
   friend class on_conflict_clause;
-  friend class detail::dml_runner<insert_query, Exec, Returning>;
-  using runner = detail::dml_runner<insert_query, Exec, Returning>;
 
-  static constexpr void check() {}
-  [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }
-
+  /// The one rebuild: this statement with these ON CONFLICT and RETURNING clauses.
+  template <class C, class R>
+  auto remake(C conflict, R returning) const {
+    return insert_query<Exec, T, Rows, C, R>(this->bound_to(), rows_, std::move(conflict),
+                                             std::move(returning));
+  }
   template <class NewConflict>
   auto with_conflict(NewConflict conflict) const {
-    return insert_query<Exec, T, Rows, NewConflict, Returning>(exec_, rows_, std::move(conflict),
-                                                               returning_);
+    return remake(std::move(conflict), returning_);
+  }
+
+  // ---- what the runner asks (detail::runner) ----
+
+  static consteval bool check_run() { return true; }
+  static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
+  [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }
+
+  /// exec() of a range of at least copy_threshold() rows without returning/on_conflict: the
+  /// rows written with COPY (std::nullopt: run the INSERT). COPY needs the connection itself: a
+  /// connection, a transaction's, or one from a pool.
+  template <class E>
+  std::optional<std::int64_t> exec_shortcut(E& exec) const {
+    if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
+                  !detail::present_v<Returning>) {
+      if (rows_.rows.size() >= rows_.copy_threshold) {
+        if constexpr (std::is_same_v<E, connection>) {
+          return detail::insert_via_copy<T>(exec, rows_.rows);
+        } else if constexpr (requires {
+                               { exec.conn() } -> std::same_as<connection&>;
+                             }) {
+          return detail::insert_via_copy<T>(exec.conn(), rows_.rows);
+        } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
+          return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
+            if (auto copied = detail::insert_via_copy<T>(c, rows_.rows)) return copied;
+            return detail::run(*this, c).affected_rows();
+          });
+        }
+      }
+    }
+    return std::nullopt;
   }
 
   template <class S, class W, class... Target, class C>
@@ -499,7 +475,7 @@ class insert_query
   }
 
   template <class W, class S>
-  static constexpr void render_impl(W& w, const S& q) {
+  static constexpr void render_from(W& w, const S& q) {
     w.qualify = false;
     w.append("INSERT INTO ");
     w.append(table<T>::qualified_name);
@@ -518,7 +494,6 @@ class insert_query
     detail::render_expr(w, detail::part(q, &insert_query::returning_));
   }
 
-  Exec* exec_;
   Rows rows_;
   Conflict conflict_;
   Returning returning_;

@@ -17,6 +17,7 @@
 #include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/query/runner.hpp"
 #include "pgorm/row.hpp"
 #include "pgorm/sql_text.hpp"
 
@@ -30,11 +31,14 @@ namespace detail {
 /// conn.query<Row>(...). Row is a struct (by column name), a std::tuple (by position) or one
 /// value type; use `void` for statements whose rows you do not read (exec() only).
 template <class Exec, class Row, class Text, std::size_t N>
-class raw_query {
+class raw_query : public detail::runner<raw_query<Exec, Row, Text, N>, Exec> {
  public:
+  /// The C++ type of a row.
+  using row_type = Row;
+
   template <class... Args>
   raw_query(Exec* exec, Text text, const Args&... args)
-      : exec_(exec), text_(std::move(text)), params_(args...) {
+      : base(exec), text_(std::move(text)), params_(args...) {
     if (text_.max_placeholder() != N)
       detail::throw_placeholder_mismatch(text_.max_placeholder(), N);
   }
@@ -53,82 +57,36 @@ class raw_query {
     return s;
   }
 
-  /// All rows.
-  std::vector<Row> all() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return all(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  std::vector<Row> all(E& exec) const {
-    return read_rows<Row>(run(exec));
-  }
-  /// Exactly one row; usage_error otherwise.
-  Row one() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return one(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  Row one(E& exec) const {
-    const result res = run(exec);
-    if (res.rows() != 1) detail::throw_not_one_row(res.rows());
-    return row_reader<Row>(res).read(0);
-  }
-  /// The first row, or std::nullopt.
-  std::optional<Row> first() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return first(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  std::optional<Row> first(E& exec) const {
-    const result res = run(exec);
-    if (res.rows() == 0) return std::nullopt;
-    return row_reader<Row>(res).read(0);
-  }
-  /// Runs the statement and returns the affected-row count (INSERT/UPDATE/DELETE/...).
-  std::int64_t exec() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return exec(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  std::int64_t exec(E& e) const {
-    return run(e).affected_rows();
-  }
-  /// Streams the rows to fn (single-row mode).
-  template <class F>
-  void each(F&& fn) const {
-    if constexpr (detail::require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
-  }
-  template <executor E, class F>
-  void each(E& exec, F&& fn) const {
-    detail::stream_rows<Row>(exec, text_.text(), params_.params(), std::forward<F>(fn));
-  }
-
  private:
+  using base = detail::runner<raw_query, Exec>;
+  friend base;
   template <class, class, class, std::size_t>
   friend class raw_query;
 
   template <class Other>
   raw_query(Exec* exec, const Other& other)
-      : exec_(exec), text_(other.text_), params_(other.params_) {}
+      : base(exec), text_(other.text_), params_(other.params_) {}
 
-  template <executor E>
-  result run(E& exec) const {
-    return exec.exec(text_.text(), params_.params(), data_format::binary);
+  // ---- what the runner asks (detail::runner) ----
+
+  static consteval bool check_run() { return true; }
+  static consteval bool check_reads_rows() {
+    static_assert(!std::is_void_v<Row>,
+                  "pgorm: query<void>(...) reads no rows; call exec(), or name the row type: "
+                  "query<Row>(...)");
+    return !std::is_void_v<Row>;
   }
 
-  Exec* exec_;
+  /// Runs the statement (raw SQL: not marked as a builder's).
+  template <class E>
+  result execute(E& exec) const {
+    return exec.exec(text_.text(), params_.params(), data_format::binary);
+  }
+  template <class E, class F>
+  void execute_each(E& exec, F&& fn) const {
+    detail::stream_rows<Row>(exec, text_.text(), params_.params(), std::forward<F>(fn));
+  }
+
   Text text_;
   detail::encoded_params<N> params_;
 };

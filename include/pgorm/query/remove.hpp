@@ -18,6 +18,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
+#include "pgorm/query/runner.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/table.hpp"
 
@@ -35,46 +36,42 @@ class remove_query;
 /// or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
 template <class Exec, class T, class Where, bool AllRows, class Returning>
 class remove_query
-    : public detail::dml_runner<remove_query<Exec, T, Where, AllRows, Returning>, Exec, Returning> {
+    : public detail::builder<remove_query<Exec, T, Where, AllRows, Returning>, Exec> {
  public:
   static constexpr bool is_pgorm_remove = true;
   /// The struct whose table is written.
   using table_type = T;
+  /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
+  using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type.
   static constexpr bool is_static = Where::is_static && Returning::is_static;
 
   remove_query(Exec* exec, Where where, Returning returning)
-      : exec_(exec), where_(std::move(where)), returning_(std::move(returning)) {}
+      : base(exec), where_(std::move(where)), returning_(std::move(returning)) {}
 
   // ---- clauses ----
 
   /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
   template <class C>
   auto where(const C& cond) const {
-    if constexpr (detail::check_where<T, C, Where>()) {
-      return remove_query<Exec, T, C, AllRows, Returning>(exec_, cond, returning_);
-    }
+    if constexpr (detail::check_where<T, C, Where>()) return remake(cond, returning_);
   }
 
   /// Deletes every row of the table: the explicit opt-in a remove without where() needs.
-  auto all_rows() const {
-    return remove_query<Exec, T, Where, true, Returning>(exec_, where_, returning_);
-  }
+  auto all_rows() const { return remake<true>(where_, returning_); }
 
   /// RETURNING these columns or expressions of the deleted rows, as std::tuple.
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remove_query<Exec, T, Where, AllRows, detail::returning_exprs<E...>>(
-          exec_, where_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(where_, detail::returning_exprs<E...>{{exprs...}});
     }
   }
 
   /// RETURNING every column: the deleted rows as T.
   auto returning_all() const {
     static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
-    return remove_query<Exec, T, Where, AllRows, detail::returning_all_columns<T>>(exec_, where_,
-                                                                                   {});
+    return remake(where_, detail::returning_all_columns<T>{});
   }
 
   /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
@@ -83,48 +80,35 @@ class remove_query
     return remove_query<E, T, Where, AllRows, Returning>(&exec, where_, returning_);
   }
 
-  // ---- rendering ----
-
-  /// The SQL text and parameters, for debugging and snapshot tests.
-  [[nodiscard]] statement to_sql() const {
-    check();
-    return detail::to_statement(*this);
-  }
-
-  /// The SQL text, computed at compile time (static shapes only).
-  static constexpr std::string_view sql() requires(is_static) {
-    check();
-    return detail::static_sql_v<remove_query>.view();
-  }
-
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, detail::shape<remove_query>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_impl(w, *this);
-  }
+  /// Appends the statement's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
     where_.bind(p);
     returning_.bind(p);
   }
 
  private:
-  template <class, class, class, bool, class>
-  friend class remove_query;
-  friend class detail::dml_runner<remove_query, Exec, Returning>;
+  using base = detail::builder<remove_query, Exec>;
+  friend base;
+  friend class detail::runner<remove_query, Exec>;
+
+  /// The one rebuild: this statement with these clauses.
+  template <bool NewAllRows = AllRows, class W, class R>
+  auto remake(W where, R returning) const {
+    return remove_query<Exec, T, W, NewAllRows, R>(this->bound_to(), std::move(where),
+                                                   std::move(returning));
+  }
 
   /// The rules checked where the statement runs or renders.
-  static constexpr void check() {
+  static consteval bool check_run() {
     static_assert(detail::present_v<Where> || AllRows,
                   "pgorm: a remove without where() would delete every row; add .where(cond), or "
                   "call .all_rows() if that is what you mean");
+    return detail::present_v<Where> || AllRows;
   }
-  [[nodiscard]] static constexpr bool sends_nothing() noexcept { return false; }
+  static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
 
   template <class W, class S>
-  static constexpr void render_impl(W& w, const S& q) {
+  static constexpr void render_from(W& w, const S& q) {
     w.qualify = false;
     w.append("DELETE FROM ");
     w.append(table<T>::qualified_name);
@@ -135,7 +119,6 @@ class remove_query
     detail::render_expr(w, detail::part(q, &remove_query::returning_));
   }
 
-  Exec* exec_;
   Where where_;
   Returning returning_;
 };

@@ -18,6 +18,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/query/runner.hpp"
 #include "pgorm/row.hpp"
 #include "pgorm/table.hpp"
 
@@ -196,20 +197,86 @@ consteval bool fields_compatible(std::index_sequence<I...>) {
           ...);
 }
 
+/// The parts of a select, by position in select_parts.
+enum class select_part : std::size_t {
+  cols,    ///< the select list: whole_rows, mapped_row or expr_list
+  from,    ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
+  joins,   ///< std::tuple of join_clause
+  where,   ///< a condition, or absent
+  group,   ///< std::tuple of GROUP BY expressions
+  having,  ///< a condition, or absent
+  order,   ///< std::tuple of order_term
+  flags,   ///< select_flags: DISTINCT, LIMIT/OFFSET present, row locks
+  ctes,    ///< std::tuple of cte_clause
+  cursor,  ///< std::tuple<> or std::tuple<cursor> (keyset pagination, after())
+  limits,  ///< the LIMIT and OFFSET values
+};
+
+/// Which optional keywords a select has (sel_* bits): part of its type, hence of its SQL text.
+template <unsigned Flags>
+struct select_flags {
+  static constexpr unsigned value = Flags;
+};
+
+/// The values of LIMIT and OFFSET (sent as parameters when the flags say they are present).
+struct select_limits {
+  std::int64_t limit = 0;
+  std::int64_t offset = 0;
+};
+
+template <bool Take, class Old, class V>
+constexpr auto&& take_or_keep(const Old& old, V& value) {
+  if constexpr (Take) {
+    return std::move(value);
+  } else {
+    return old;
+  }
+}
+
+/// The clauses of a select, one value each, in one aggregate (positions: detail::select_part).
+/// with<P>(v) is the one place a select's type is rebuilt: the same parts with part P
+/// replaced by v.
+template <class... P>
+struct select_parts {
+  static_assert(sizeof...(P) == static_cast<std::size_t>(select_part::limits) + 1);
+
+  template <select_part I>
+  using type = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<P...>>;
+
+  std::tuple<P...> items;
+
+  template <select_part I>
+  [[nodiscard]] constexpr const type<I>& get() const {
+    return std::get<static_cast<std::size_t>(I)>(items);
+  }
+
+  template <select_part I, class V>
+  [[nodiscard]] constexpr auto with(V value) const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      constexpr std::size_t at = static_cast<std::size_t>(I);
+      return select_parts<std::conditional_t<K == at, V, P>...>{
+          {take_or_keep<K == at>(std::get<K>(items), value)...}};
+    }
+    (std::index_sequence_for<P...>{});
+  }
+};
+
+/// The parts of a new select of `Cols` from `From`: every other clause absent.
+template <class Cols, class From>
+using initial_parts_t =
+    select_parts<Cols, From, std::tuple<>, absent, std::tuple<>, absent, std::tuple<>,
+                 select_flags<0>, std::tuple<>, std::tuple<>, select_limits>;
+
 }  // namespace detail
 
-template <class Exec, class Cols, class From, class Joins = std::tuple<>,
-          class Where = detail::absent, class Group = std::tuple<>, class Having = detail::absent,
-          class Order = std::tuple<>, unsigned Flags = 0, class Ctes = std::tuple<>,
-          class Cursor = std::tuple<>>
+template <class Exec, class Parts>
 class select_query;
 
 namespace detail {
 template <class T>
 struct is_select_query : std::false_type {};
-template <class X, class C, class F, class J, class W, class G, class H, class O, unsigned Fl,
-          class Ct, class Cu>
-struct is_select_query<select_query<X, C, F, J, W, G, H, O, Fl, Ct, Cu>> : std::true_type {};
+template <class X, class P>
+struct is_select_query<select_query<X, P>> : std::true_type {};
 }  // namespace detail
 
 /// A SELECT under construction. Every method returns a new builder (the old one is unchanged);
@@ -217,10 +284,22 @@ struct is_select_query<select_query<X, C, F, J, W, G, H, O, Fl, Ct, Cu>> : std::
 /// Made by pgorm::select<T>(), pgorm::select(cols...) or conn.select<T>().
 ///
 /// Run it with all() (std::vector), one() (exactly one row, else usage_error), first()
-/// (std::optional), each(fn) (streams) or page(n) (keyset pagination).
-template <class Exec, class Cols, class From, class Joins, class Where, class Group, class Having,
-          class Order, unsigned Flags, class Ctes, class Cursor>
-class select_query {
+/// (std::optional), exec() (the row count), each(fn) (streams) or page(n) (keyset
+/// pagination); see detail::runner.
+template <class Exec, class Parts>
+class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
+  using part = detail::select_part;
+  using Cols = typename Parts::template type<part::cols>;
+  using From = typename Parts::template type<part::from>;
+  using Joins = typename Parts::template type<part::joins>;
+  using Where = typename Parts::template type<part::where>;
+  using Group = typename Parts::template type<part::group>;
+  using Having = typename Parts::template type<part::having>;
+  using Order = typename Parts::template type<part::order>;
+  using Ctes = typename Parts::template type<part::ctes>;
+  using Cursor = typename Parts::template type<part::cursor>;
+  static constexpr unsigned Flags = Parts::template type<part::flags>::value;
+
   using join_info = detail::join_refs<Joins>;
 
   template <class... O>
@@ -256,19 +335,7 @@ class select_query {
       detail::tuple_tables<Group>::is_static && detail::tuple_tables<Order>::is_static &&
       detail::joins_static<Joins>::value && detail::ctes_static<Ctes>::value;
 
-  select_query(Exec* exec, Cols cols, Joins joins, Where where, Group group, Having having,
-               Order order, std::int64_t limit, std::int64_t offset, Ctes ctes, Cursor cursor)
-      : exec_(exec),
-        cols_(std::move(cols)),
-        joins_(std::move(joins)),
-        where_(std::move(where)),
-        group_(std::move(group)),
-        having_(std::move(having)),
-        order_(std::move(order)),
-        limit_(limit),
-        offset_(offset),
-        ctes_(std::move(ctes)),
-        cursor_(std::move(cursor)) {}
+  select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 
@@ -279,13 +346,13 @@ class select_query {
     if constexpr (std::is_same_v<Cols, detail::whole_rows<From>>) {
       using row = typename From::type;
       if constexpr (std::is_same_v<row, U>) {
-        return rebuild<detail::whole_rows<ref>, ref>(detail::whole_rows<ref>{});
+        return with_parts<part::cols, part::from>(detail::whole_rows<ref>{}, ref{});
       } else {
         check_mapped<row, U>();
-        return rebuild<detail::mapped_row<row>, ref>(detail::mapped_row<row>{});
+        return with_parts<part::cols, part::from>(detail::mapped_row<row>{}, ref{});
       }
     } else {
-      return rebuild<Cols, ref>(cols_);
+      return with_part<part::from>(ref{});
     }
   }
 
@@ -312,8 +379,7 @@ class select_query {
     static_assert(!detail::present_v<Where>,
                   "pgorm: where() was already called; combine the conditions with && or || in "
                   "one where()");
-    return select_query<Exec, Cols, From, Joins, C, Group, Having, Order, Flags, Ctes, Cursor>(
-        exec_, cols_, joins_, cond, group_, having_, order_, limit_, offset_, ctes_, cursor_);
+    return with_part<part::where>(cond);
   }
 
   /// GROUP BY e, ...
@@ -323,9 +389,7 @@ class select_query {
     static_assert((expression<E> && ...),
                   "pgorm: group_by() takes columns or expressions, e.g. pgorm::col<&User::id>");
     static_assert(std::tuple_size_v<Group> == 0, "pgorm: group_by() was already called");
-    return select_query<Exec, Cols, From, Joins, Where, std::tuple<E...>, Having, Order, Flags,
-                        Ctes, Cursor>(exec_, cols_, joins_, where_, std::tuple<E...>(exprs...),
-                                      having_, order_, limit_, offset_, ctes_, cursor_);
+    return with_part<part::group>(std::tuple<E...>(exprs...));
   }
 
   /// HAVING cond (a condition over aggregates).
@@ -334,8 +398,7 @@ class select_query {
     static_assert(condition<C>,
                   "pgorm: having() needs a boolean condition, e.g. pgorm::count() > 1");
     static_assert(!detail::present_v<Having>, "pgorm: having() was already called");
-    return select_query<Exec, Cols, From, Joins, Where, Group, C, Order, Flags, Ctes, Cursor>(
-        exec_, cols_, joins_, where_, group_, cond, order_, limit_, offset_, ctes_, cursor_);
+    return with_part<part::having>(cond);
   }
 
   /// ORDER BY: columns or expressions (ascending), or x.asc() / x.desc() with
@@ -349,33 +412,39 @@ class select_query {
     static_assert(std::tuple_size_v<Order> == 0,
                   "pgorm: order_by() was already called; list every column in one order_by()");
     using terms = std::tuple<decltype(as_order(items))...>;
-    return select_query<Exec, Cols, From, Joins, Where, Group, Having, terms, Flags, Ctes, Cursor>(
-        exec_, cols_, joins_, where_, group_, having_, terms(as_order(items)...), limit_, offset_,
-        ctes_, cursor_);
+    return with_part<part::order>(terms(as_order(items)...));
   }
 
   /// LIMIT n (sent as a parameter).
-  auto limit(std::int64_t n) const { return with_flags<Flags | detail::sel_limit>(n, offset_); }
+  auto limit(std::int64_t n) const {
+    return with_parts<part::flags, part::limits>(
+        detail::select_flags<Flags | detail::sel_limit>{},
+        detail::select_limits{n, parts_.template get<part::limits>().offset});
+  }
   /// OFFSET n (sent as a parameter). Prefer after() for deep pages.
-  auto offset(std::int64_t n) const { return with_flags<Flags | detail::sel_offset>(limit_, n); }
+  auto offset(std::int64_t n) const {
+    return with_parts<part::flags, part::limits>(
+        detail::select_flags<Flags | detail::sel_offset>{},
+        detail::select_limits{parts_.template get<part::limits>().limit, n});
+  }
   /// SELECT DISTINCT.
-  auto distinct() const { return with_flags<Flags | detail::sel_distinct>(limit_, offset_); }
+  auto distinct() const { return with_flag<detail::sel_distinct>(); }
   /// FOR UPDATE: lock the selected rows until the transaction ends.
-  auto for_update() const { return with_flags<Flags | detail::sel_for_update>(limit_, offset_); }
+  auto for_update() const { return with_flag<detail::sel_for_update>(); }
   /// FOR SHARE.
-  auto for_share() const { return with_flags<Flags | detail::sel_for_share>(limit_, offset_); }
+  auto for_share() const { return with_flag<detail::sel_for_share>(); }
   /// SKIP LOCKED (with for_update / for_share): skip rows other transactions hold, e.g. for a
   /// job queue.
   auto skip_locked() const {
     static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
                   "pgorm: skip_locked() goes after for_update() or for_share()");
-    return with_flags<Flags | detail::sel_skip_locked>(limit_, offset_);
+    return with_flag<detail::sel_skip_locked>();
   }
   /// NOWAIT (with for_update / for_share): fail instead of waiting for a lock.
   auto nowait() const {
     static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
                   "pgorm: nowait() goes after for_update() or for_share()");
-    return with_flags<Flags | detail::sel_nowait>(limit_, offset_);
+    return with_flag<detail::sel_nowait>();
   }
 
   /// WITH: `P`'s rows are the result of `query`; select from<P>() or join<P>() to use them.
@@ -385,10 +454,8 @@ class select_query {
                   "pgorm: with<P>() takes a select builder for the rows of P");
     static_assert(Q::column_count == field_count_v<P>,
                   "pgorm: the CTE's query must select one column per field of P, in order");
-    auto ctes = std::tuple_cat(ctes_, std::tuple<detail::cte_clause<P, Q>>{{query}});
-    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, Flags, decltype(ctes),
-                        Cursor>(exec_, cols_, joins_, where_, group_, having_, order_, limit_,
-                                offset_, std::move(ctes), cursor_);
+    return with_part<part::ctes>(std::tuple_cat(parts_.template get<part::ctes>(),
+                                                std::tuple<detail::cte_clause<P, Q>>{{query}}));
   }
 
   /// Keyset pagination: only rows after `cursor` in order_by order, i.e.
@@ -400,166 +467,65 @@ class select_query {
     static_assert(same_direction(),
                   "pgorm: after() needs all order_by() terms in the same "
                   "direction (all asc or all desc)");
-    using cursor_type = cursor_t;
-    static_assert(std::is_same_v<C, cursor_type>,
+    static_assert(std::is_same_v<C, cursor_t>,
                   "pgorm: after() takes the cursor page() returned: a std::tuple of the "
                   "order_by() values");
-    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, Flags, Ctes,
-                        std::tuple<cursor_type>>(exec_, cols_, joins_, where_, group_, having_,
-                                                 order_, limit_, offset_, ctes_,
-                                                 std::tuple<cursor_type>(cursor));
+    return with_part<part::cursor>(std::tuple<cursor_t>(cursor));
   }
 
   /// The same query, bound to `exec` so that all(), one(), ... need no argument.
   template <executor E>
   auto bind(E& exec) const {
-    return select_query<E, Cols, From, Joins, Where, Group, Having, Order, Flags, Ctes, Cursor>(
-        &exec, cols_, joins_, where_, group_, having_, order_, limit_, offset_, ctes_, cursor_);
+    return select_query<E, Parts>(&exec, parts_);
   }
 
-  // ---- rendering ----
-
-  /// The SQL text and parameters, for debugging and snapshot tests.
-  [[nodiscard]] statement to_sql() const {
-    check();
-    return detail::to_statement(*this);
-  }
-
-  /// The SQL text of this query's shape, computed at compile time (static shapes only).
-  static constexpr std::string_view sql() requires(is_static) {
-    check();
-    return detail::static_sql_v<select_query>.view();
-  }
-
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, detail::shape<select_query>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_impl(w, *this);
-  }
+  /// Appends the query's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
-    std::apply([&](const auto&... c) { (c.query.bind(p), ...); }, ctes_);
+    std::apply([&](const auto&... c) { (c.query.bind(p), ...); }, get<part::ctes>());
     if constexpr (detail::is_expr_list_v<Cols>) {
-      std::apply([&](const auto&... e) { (e.bind(p), ...); }, cols_.exprs);
+      std::apply([&](const auto&... e) { (e.bind(p), ...); }, get<part::cols>().exprs);
     }
-    std::apply([&](const auto&... j) { (j.on.bind(p), ...); }, joins_);
-    where_.bind(p);
+    std::apply([&](const auto&... j) { (j.on.bind(p), ...); }, get<part::joins>());
+    get<part::where>().bind(p);
     if constexpr (has_cursor) {
-      std::apply([&](const auto&... v) { (p.add(v), ...); }, std::get<0>(cursor_));
+      std::apply([&](const auto&... v) { (p.add(v), ...); }, std::get<0>(get<part::cursor>()));
     }
-    std::apply([&](const auto&... g) { (g.bind(p), ...); }, group_);
-    having_.bind(p);
-    std::apply([&](const auto&... o) { (o.bind(p), ...); }, order_);
-    if constexpr ((Flags & detail::sel_limit) != 0) p.add(limit_);
-    if constexpr ((Flags & detail::sel_offset) != 0) p.add(offset_);
-  }
-
-  // ---- execution ----
-
-  /// All rows.
-  std::vector<row_type> all() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return all(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  std::vector<row_type> all(E& exec) const {
-    check();
-    return read_rows<row_type>(detail::run(*this, exec));
-  }
-
-  /// Exactly one row; usage_error when there are none or several.
-  row_type one() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return one(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  row_type one(E& exec) const {
-    check();
-    const result res = detail::run(*this, exec);
-    if (res.rows() != 1) detail::throw_not_one_row(res.rows());
-    return row_reader<row_type>(res).read(0);
-  }
-
-  /// The first row, or std::nullopt. (Add limit(1) to let the server stop early.)
-  std::optional<row_type> first() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return first(*exec_);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  std::optional<row_type> first(E& exec) const {
-    check();
-    const result res = detail::run(*this, exec);
-    if (res.rows() == 0) return std::nullopt;
-    return row_reader<row_type>(res).read(0);
-  }
-
-  /// Runs the query and returns how many rows it returned (the rows themselves are dropped).
-  std::int64_t exec() const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return exec(*exec_);
-    } else {
-      return 0;
-    }
-  }
-  template <executor E>
-  std::int64_t exec(E& e) const {
-    check();
-    return detail::run(*this, e).rows();
-  }
-
-  /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
-  /// sits in memory whole. An exception from fn stops the query and propagates.
-  template <class F>
-  void each(F&& fn) const {
-    if constexpr (detail::require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
-  }
-  template <executor E, class F>
-  void each(E& exec, F&& fn) const {
-    check();
-    detail::param_list params;
-    bind(params);
-    std::string storage;
-    detail::stream_rows<row_type, detail::sql_origin::builder>(
-        exec, detail::sql_text(*this, storage), params.params(), std::forward<F>(fn));
-  }
-
-  /// Keyset pagination: up to n rows, and the cursor for the next page (std::nullopt after the
-  /// last one). Needs order_by() over columns of the selected struct.
-  pgorm::page<row_type, cursor_t> page(std::int64_t n) const {
-    if constexpr (detail::require_bound<Exec>()) {
-      return page(*exec_, n);
-    } else {
-      return {};
-    }
-  }
-  template <executor E>
-  auto page(E& exec, std::int64_t n) const {
-    static_assert(std::tuple_size_v<Order> > 0,
-                  "pgorm: page() needs order_by(): the cursor is a position in that order");
-    pgorm::page<row_type, cursor_t> out;
-    out.rows = limit(n).all(exec);
-    if (n > 0 && static_cast<std::int64_t>(out.rows.size()) == n) {
-      out.next = cursor_of(out.rows.back());
-    }
-    return out;
+    std::apply([&](const auto&... g) { (g.bind(p), ...); }, get<part::group>());
+    get<part::having>().bind(p);
+    std::apply([&](const auto&... o) { (o.bind(p), ...); }, get<part::order>());
+    if constexpr ((Flags & detail::sel_limit) != 0) p.add(get<part::limits>().limit);
+    if constexpr ((Flags & detail::sel_offset) != 0) p.add(get<part::limits>().offset);
   }
 
  private:
-  template <class, class, class, class, class, class, class, class, unsigned, class, class>
+  using base = detail::builder<select_query, Exec>;
+  friend base;
+  friend class detail::runner<select_query, Exec>;
+  template <class, class>
   friend class select_query;
 
   static constexpr bool has_cursor = std::tuple_size_v<Cursor> != 0;
+
+  template <part P>
+  [[nodiscard]] const auto& get() const {
+    return parts_.template get<P>();
+  }
+
+  /// The one rebuild: this query with part P replaced by `value`.
+  template <part P, class V>
+  auto with_part(V value) const {
+    auto parts = parts_.template with<P>(std::move(value));
+    return select_query<Exec, decltype(parts)>(this->bound_to(), std::move(parts));
+  }
+  template <part P1, part P2, class V1, class V2>
+  auto with_parts(V1 v1, V2 v2) const {
+    auto parts = parts_.template with<P1>(std::move(v1)).template with<P2>(std::move(v2));
+    return select_query<Exec, decltype(parts)>(this->bound_to(), std::move(parts));
+  }
+  template <unsigned Flag>
+  auto with_flag() const {
+    return with_part<part::flags>(detail::select_flags<Flags | Flag>{});
+  }
 
   static constexpr bool same_direction() {
     return []<class... O>(std::tuple<O...>*) {
@@ -594,20 +560,6 @@ class select_query {
     }
   }
 
-  template <class NewCols, class NewFrom>
-  auto rebuild(NewCols cols) const {
-    return select_query<Exec, NewCols, NewFrom, Joins, Where, Group, Having, Order, Flags, Ctes,
-                        Cursor>(exec_, std::move(cols), joins_, where_, group_, having_, order_,
-                                limit_, offset_, ctes_, cursor_);
-  }
-
-  template <unsigned NewFlags>
-  auto with_flags(std::int64_t limit, std::int64_t offset) const {
-    return select_query<Exec, Cols, From, Joins, Where, Group, Having, Order, NewFlags, Ctes,
-                        Cursor>(exec_, cols_, joins_, where_, group_, having_, order_, limit,
-                                offset, ctes_, cursor_);
-  }
-
   template <detail::join_kind Kind, class Ref, class C>
   auto add_join(const C& on) const {
     static_assert(condition<C>,
@@ -616,66 +568,113 @@ class select_query {
     static_assert(!detail::list_contains_v<own_tables, Ref>,
                   "pgorm: this table is already in the query; join it again under an alias: "
                   "join<User, \"other\">(...) with pgorm::col<&User::id, \"other\">");
-    auto joins = std::tuple_cat(joins_, std::tuple<detail::join_clause<Kind, Ref, C>>{{on}});
-    using new_cols = std::conditional_t<std::is_same_v<Cols, detail::whole_rows<From>>,
-                                        detail::whole_rows<From>, Cols>;
-    return select_query<Exec, new_cols, From, decltype(joins), Where, Group, Having, Order, Flags,
-                        Ctes, Cursor>(exec_, cols_, std::move(joins), where_, group_, having_,
-                                      order_, limit_, offset_, ctes_, cursor_);
+    return with_part<part::joins>(
+        std::tuple_cat(get<part::joins>(), std::tuple<detail::join_clause<Kind, Ref, C>>{{on}}));
   }
 
-  /// The rules checked when the query is complete (at execution or to_sql()).
-  static constexpr void check() {
-    static_assert(!std::is_same_v<From, detail::no_from>,
-                  "pgorm: this select has no table; name it with from<T>()");
+  // ---- what the runner asks (detail::runner) ----
+
+  /// The rules checked when the query is complete (where it runs or renders).
+  static consteval bool check_run() {
+    constexpr bool has_from = !std::is_same_v<From, detail::no_from>;
+    static_assert(has_from, "pgorm: this select has no table; name it with from<T>()");
     // The note under a failure names the table: table_in_query<table_ref<Session, ...>>.
     using missing = typename detail::first_missing<referenced_tables, own_tables>::type;
     static_assert(detail::table_in_query<missing>::value,
                   "pgorm: the query uses a column of a table that is not in it; add the table "
                   "with join<T>(condition), or select from it with from<T>()");
     using traits = detail::cols_traits<Cols>;
-    static_assert(
-        !(traits::has_aggregate && traits::has_bare_column && std::tuple_size_v<Group> == 0),
-        "pgorm: a column selected beside an aggregate (count, sum, ...) must be "
-        "listed in group_by(...)");
+    constexpr bool grouped =
+        !(traits::has_aggregate && traits::has_bare_column && std::tuple_size_v<Group> == 0);
+    static_assert(grouped,
+                  "pgorm: a column selected beside an aggregate (count, sum, ...) must be "
+                  "listed in group_by(...)");
+    return has_from && detail::table_in_query<missing>::value && grouped;
+  }
+  static consteval bool check_reads_rows() { return true; }
+  static consteval bool check_page() {
+    static_assert(std::tuple_size_v<Order> > 0,
+                  "pgorm: page() needs order_by(): the cursor is a position in that order");
+    return std::tuple_size_v<Order> > 0;
+  }
+  auto page_query(std::int64_t n) const { return limit(n); }
+
+  static cursor_t cursor_of(const row_type& row) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return cursor_t(value_of<typename std::tuple_element_t<I, Order>::expr_type>(row)...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<Order>>{});
+  }
+
+  template <class E>
+  static auto value_of(const row_type& row) {
+    if constexpr (requires { E::member; }) {
+      static_assert(std::is_same_v<member_class_t<E::member>, row_type>,
+                    "pgorm: page() reads the cursor from each row: select a struct and order by "
+                    "its own columns");
+      static_assert(!detail::is_optional<typename E::value_type>::value,
+                    "pgorm: keyset pagination needs NOT NULL order_by() columns (a NULL has no "
+                    "position); order by a non-optional column");
+      return row.*E::member;
+    } else {
+      static_assert(
+          requires { E::member; },
+          "pgorm: page() reads the cursor from each row: order by columns, not "
+          "computed expressions");
+      return 0;
+    }
+  }
+
+  // ---- rendering, once for the static text and the run-time one (see detail::shape) ----
+
+  /// Part P of the parts of a rendering source: a reference into the object's, or its shape.
+  template <part P, class S>
+  static constexpr decltype(auto) get_from(const S& parts) {
+    if constexpr (std::is_same_v<S, Parts>) {
+      return parts.template get<P>();
+    } else {
+      return detail::shape<typename Parts::template type<P>>{};
+    }
   }
 
   template <class W, class S>
-  static constexpr void render_impl(W& w, const S& q) {
+  static constexpr void render_from(W& w, const S& q) {
+    const auto& parts = detail::part(q, &select_query::parts_);
     constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
     if constexpr (ncte > 0) {
       w.append("WITH ");
-      render_ctes(w, q, std::make_index_sequence<ncte>{});
+      render_ctes(w, get_from<part::ctes>(parts), std::make_index_sequence<ncte>{});
       w.append(' ');
     }
     const bool outer_qualify = w.qualify;
     w.qualify = detail::list_union_t<own_tables, outer_tables>::size > 1;
     w.append("SELECT ");
     if constexpr ((Flags & detail::sel_distinct) != 0) w.append("DISTINCT ");
-    render_cols(w, q);
+    render_cols(w, get_from<part::cols>(parts));
     w.append(" FROM ");
     From::render_from(w);
-    render_joins(w, q, std::make_index_sequence<std::tuple_size_v<Joins>>{});
+    render_joins(w, get_from<part::joins>(parts),
+                 std::make_index_sequence<std::tuple_size_v<Joins>>{});
     if constexpr (detail::present_v<Where> || has_cursor) {
       w.append(" WHERE ");
       if constexpr (detail::present_v<Where>) {
-        detail::render_child(w, detail::part(q, &select_query::where_),
+        detail::render_child(w, get_from<part::where>(parts),
                              has_cursor ? detail::prec_and + 1 : 0);
       }
       if constexpr (detail::present_v<Where> && has_cursor) w.append(" AND ");
-      if constexpr (has_cursor) render_keyset(w, detail::part(q, &select_query::order_));
+      if constexpr (has_cursor) render_keyset(w, get_from<part::order>(parts));
     }
     if constexpr (std::tuple_size_v < Group >> 0) {
       w.append(" GROUP BY ");
-      detail::render_comma_list(w, detail::part(q, &select_query::group_));
+      detail::render_comma_list(w, get_from<part::group>(parts));
     }
     if constexpr (detail::present_v<Having>) {
       w.append(" HAVING ");
-      detail::render_expr(w, detail::part(q, &select_query::having_));
+      detail::render_expr(w, get_from<part::having>(parts));
     }
     if constexpr (std::tuple_size_v < Order >> 0) {
       w.append(" ORDER BY ");
-      detail::render_comma_list(w, detail::part(q, &select_query::order_));
+      detail::render_comma_list(w, get_from<part::order>(parts));
     }
     if constexpr ((Flags & detail::sel_limit) != 0) {
       w.append(" LIMIT ");
@@ -693,7 +692,8 @@ class select_query {
   }
 
   template <class W, class S, std::size_t... I>
-  static constexpr void render_ctes(W& w, [[maybe_unused]] const S& q, std::index_sequence<I...>) {
+  static constexpr void render_ctes(W& w, [[maybe_unused]] const S& ctes,
+                                    std::index_sequence<I...>) {
     (
         [&] {
           if constexpr (I > 0) w.append(", ");
@@ -703,26 +703,23 @@ class select_query {
           w.append(" (");
           w.append(table<P>::select_list);
           w.append(") AS (");
-          detail::render_expr(
-              w,
-              detail::part(detail::element<I>(detail::part(q, &select_query::ctes_)), &cte::query));
+          detail::render_expr(w, detail::part(detail::element<I>(ctes), &cte::query));
           w.append(')');
         }(),
         ...);
   }
 
   template <class W, class S>
-  static constexpr void render_cols(W& w, const S& q) {
+  static constexpr void render_cols(W& w, [[maybe_unused]] const S& cols) {
     if constexpr (detail::is_expr_list_v<Cols>) {
-      detail::render_comma_list(w,
-                                detail::part(detail::part(q, &select_query::cols_), &Cols::exprs));
+      detail::render_comma_list(w, detail::part(cols, &Cols::exprs));
     } else {
-      render_named_cols(w, static_cast<Cols*>(nullptr));
+      render_named_cols(w, detail::shape<Cols>{});
     }
   }
 
   template <class W, class... Refs>
-  static constexpr void render_named_cols(W& w, detail::whole_rows<Refs...>*) {
+  static constexpr void render_named_cols(W& w, detail::shape<detail::whole_rows<Refs...>>) {
     bool first = true;
     (
         [&] {
@@ -741,7 +738,7 @@ class select_query {
   }
 
   template <class W, class P>
-  static constexpr void render_named_cols(W& w, detail::mapped_row<P>*) {
+  static constexpr void render_named_cols(W& w, detail::shape<detail::mapped_row<P>>) {
     using U = typename From::type;
     for (std::size_t i = 0; i != field_count_v<P>; ++i) {
       if (i != 0) w.append(", ");
@@ -760,15 +757,15 @@ class select_query {
   }
 
   template <class W, class S, std::size_t... I>
-  static constexpr void render_joins(W& w, [[maybe_unused]] const S& q, std::index_sequence<I...>) {
+  static constexpr void render_joins(W& w, [[maybe_unused]] const S& joins,
+                                     std::index_sequence<I...>) {
     (
         [&] {
           using j = std::tuple_element_t<I, Joins>;
           w.append(j::kind == detail::join_kind::inner ? " JOIN " : " LEFT JOIN ");
           j::ref::render_from(w);
           w.append(" ON ");
-          detail::render_expr(
-              w, detail::part(detail::element<I>(detail::part(q, &select_query::joins_)), &j::on));
+          detail::render_expr(w, detail::part(detail::element<I>(joins), &j::on));
         }(),
         ...);
   }
@@ -798,43 +795,7 @@ class select_query {
     if constexpr (n > 1) w.append(')');
   }
 
-  cursor_t cursor_of(const row_type& row) const {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return cursor_t(value_of<typename std::tuple_element_t<I, Order>::expr_type>(row)...);
-    }
-    (std::make_index_sequence<std::tuple_size_v<Order>>{});
-  }
-
-  template <class E>
-  static auto value_of(const row_type& row) {
-    if constexpr (requires { E::member; }) {
-      static_assert(std::is_same_v<member_class_t<E::member>, row_type>,
-                    "pgorm: page() reads the cursor from each row: select a struct and order by "
-                    "its own columns");
-      static_assert(!detail::is_optional<typename E::value_type>::value,
-                    "pgorm: keyset pagination needs NOT NULL order_by() columns (a NULL has no "
-                    "position); order by a non-optional column");
-      return row.*E::member;
-    } else {
-      static_assert(
-          requires { E::member; },
-          "pgorm: page() reads the cursor from each row: order by columns, not "
-          "computed expressions");
-      return 0;
-    }
-  }
-
-  Exec* exec_;
-  Cols cols_;
-  Joins joins_;
-  Where where_;
-  Group group_;
-  Having having_;
-  Order order_;
-  std::int64_t limit_;
-  std::int64_t offset_;
-  Ctes ctes_;
-  Cursor cursor_;
+  Parts parts_;
 };
 
 /// Starts a SELECT of whole rows of `T` (FROM T), or of the struct `T` mapped by field names from
@@ -845,13 +806,9 @@ template <class T, class... More>
 auto select() {
   static_assert(reflectable<T>, "pgorm: select<T>() takes a struct that maps to a table");
   using ref = table_ref<T>;
-  if constexpr (sizeof...(More) == 0) {
-    return select_query<detail::unbound, detail::whole_rows<ref>, ref>(nullptr, {}, {}, {}, {}, {},
-                                                                       {}, 0, 0, {}, {});
-  } else {
-    return select_query<detail::unbound, detail::whole_rows<ref, table_ref<More>...>, ref>(
-        nullptr, {}, {}, {}, {}, {}, {}, 0, 0, {}, {});
-  }
+  using cols = detail::whole_rows<ref, table_ref<More>...>;
+  using parts = detail::initial_parts_t<cols, ref>;
+  return select_query<detail::unbound, parts>(nullptr, parts{});
 }
 
 /// Starts a SELECT of these columns or expressions; rows come back as std::tuple. Give the table
@@ -865,8 +822,9 @@ auto select(const E0& first, const E&... rest) {
                 "pgorm::col<&User::email>; for whole rows use select<User>()");
   using cols = detail::expr_list<E0, E...>;
   using ref = typename detail::first_of<typename cols::tables>::type;
-  return select_query<detail::unbound, cols, ref>(nullptr, cols{{first, rest...}}, {}, {}, {}, {},
-                                                  {}, 0, 0, {}, {});
+  using parts = detail::initial_parts_t<cols, ref>;
+  return select_query<detail::unbound, parts>(
+      nullptr, parts{{cols{{first, rest...}}, ref{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}});
 }
 
 }  // namespace pgorm

@@ -19,6 +19,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
+#include "pgorm/query/runner.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/table.hpp"
 
@@ -36,18 +37,19 @@ class update_query;
 /// or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
 template <class Exec, class T, class Sets, class Where, bool AllRows, class Returning>
 class update_query
-    : public detail::dml_runner<update_query<Exec, T, Sets, Where, AllRows, Returning>, Exec,
-                                Returning> {
+    : public detail::builder<update_query<Exec, T, Sets, Where, AllRows, Returning>, Exec> {
  public:
   static constexpr bool is_pgorm_update = true;
   /// The struct whose table is written.
   using table_type = T;
+  /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
+  using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type.
   static constexpr bool is_static =
       detail::assignments_traits<Sets>::is_static && Where::is_static && Returning::is_static;
 
   update_query(Exec* exec, Sets sets, Where where, Returning returning)
-      : exec_(exec),
+      : base(exec),
         sets_(std::move(sets)),
         where_(std::move(where)),
         returning_(std::move(returning)) {}
@@ -64,9 +66,7 @@ class update_query
                   "value");
     if constexpr (sizeof...(A) > 0) {
       if constexpr (detail::check_assignments<T, A...>()) {
-        auto sets = std::tuple_cat(sets_, std::tuple<A...>(assignments...));
-        return update_query<Exec, T, decltype(sets), Where, AllRows, Returning>(
-            exec_, std::move(sets), where_, returning_);
+        return remake(std::tuple_cat(sets_, std::tuple<A...>(assignments...)), where_, returning_);
       }
     }
   }
@@ -74,30 +74,24 @@ class update_query
   /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
   template <class C>
   auto where(const C& cond) const {
-    if constexpr (detail::check_where<T, C, Where>()) {
-      return update_query<Exec, T, Sets, C, AllRows, Returning>(exec_, sets_, cond, returning_);
-    }
+    if constexpr (detail::check_where<T, C, Where>()) return remake(sets_, cond, returning_);
   }
 
   /// Updates every row of the table: the explicit opt-in an UPDATE without where() needs.
-  auto all_rows() const {
-    return update_query<Exec, T, Sets, Where, true, Returning>(exec_, sets_, where_, returning_);
-  }
+  auto all_rows() const { return remake<true>(sets_, where_, returning_); }
 
   /// RETURNING these columns or expressions of T (the values after the update), as std::tuple.
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return update_query<Exec, T, Sets, Where, AllRows, detail::returning_exprs<E...>>(
-          exec_, sets_, where_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(sets_, where_, detail::returning_exprs<E...>{{exprs...}});
     }
   }
 
   /// RETURNING every column: the updated rows as T.
   auto returning_all() const {
     static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
-    return update_query<Exec, T, Sets, Where, AllRows, detail::returning_all_columns<T>>(
-        exec_, sets_, where_, {});
+    return remake(sets_, where_, detail::returning_all_columns<T>{});
   }
 
   /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
@@ -106,28 +100,7 @@ class update_query
     return update_query<E, T, Sets, Where, AllRows, Returning>(&exec, sets_, where_, returning_);
   }
 
-  // ---- rendering ----
-
-  /// The SQL text and parameters, for debugging and snapshot tests.
-  [[nodiscard]] statement to_sql() const {
-    check();
-    return detail::to_statement(*this);
-  }
-
-  /// The SQL text, computed at compile time (static shapes only).
-  static constexpr std::string_view sql() requires(is_static) {
-    check();
-    return detail::static_sql_v<update_query>.view();
-  }
-
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_impl(w, detail::shape<update_query>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_impl(w, *this);
-  }
+  /// Appends the statement's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
     std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets_);
     where_.bind(p);
@@ -135,22 +108,31 @@ class update_query
   }
 
  private:
-  template <class, class, class, class, bool, class>
-  friend class update_query;
-  friend class detail::dml_runner<update_query, Exec, Returning>;
+  using base = detail::builder<update_query, Exec>;
+  friend base;
+  friend class detail::runner<update_query, Exec>;
+
+  /// The one rebuild: this statement with these clauses.
+  template <bool NewAllRows = AllRows, class S, class W, class R>
+  auto remake(S sets, W where, R returning) const {
+    return update_query<Exec, T, S, W, NewAllRows, R>(this->bound_to(), std::move(sets),
+                                                      std::move(where), std::move(returning));
+  }
 
   /// The rules checked where the statement runs or renders.
-  static constexpr void check() {
-    static_assert(detail::assignments_traits<Sets>::size > 0,
+  static consteval bool check_run() {
+    constexpr bool has_set = detail::assignments_traits<Sets>::size > 0;
+    static_assert(has_set,
                   "pgorm: an update needs set(pgorm::col<&T::m> = value, ...) before it runs");
     static_assert(detail::present_v<Where> || AllRows,
                   "pgorm: an update without where() would change every row; add "
                   ".where(cond), or call .all_rows() if that is what you mean");
+    return has_set && (detail::present_v<Where> || AllRows);
   }
-  [[nodiscard]] static constexpr bool sends_nothing() noexcept { return false; }
+  static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
 
   template <class W, class S>
-  static constexpr void render_impl(W& w, const S& q) {
+  static constexpr void render_from(W& w, const S& q) {
     w.qualify = false;
     w.append("UPDATE ");
     w.append(table<T>::qualified_name);
@@ -163,7 +145,6 @@ class update_query
     detail::render_expr(w, detail::part(q, &update_query::returning_));
   }
 
-  Exec* exec_;
   Sets sets_;
   Where where_;
   Returning returning_;

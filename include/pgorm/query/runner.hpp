@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The one runner of every statement kind (select, insert, update, remove, raw query<Row>): the
+/// terminal operations all(), one(), first(), exec(), each() and page(), each bound (no
+/// argument, after bind(conn) or conn.select<T>()) and unbound (the executor as argument); and,
+/// for the builders, the one to_sql() / sql() / render() over their clauses.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/error.hpp"
+#include "pgorm/expr.hpp"
+#include "pgorm/query/common.hpp"
+#include "pgorm/row.hpp"
+
+namespace pgorm::detail {
+
+/// A `false` that waits for its argument: for a static_assert in a discarded branch.
+template <class>
+inline constexpr bool always_false_v = false;
+
+/// The terminal operations, written once for every statement kind. `Derived` provides:
+/// - `row_type`: the C++ type of a row (void: a statement whose rows are not read);
+/// - `static consteval bool check_run()`: the kind's rules checked where it runs (a failed one
+///   is a static_assert with a `pgorm:` message); true when they hold;
+/// - `static consteval bool check_reads_rows()`: the same for all(), one(), first(), each();
+/// - `template <class E> result execute(E&) const` and
+///   `template <class E, class F> void execute_each(E&, F&&) const` (F called with each row);
+/// - optionally `bool sends_nothing() const` (true: nothing to send, e.g. an empty insert),
+///   `template <class E> std::optional<std::int64_t> exec_shortcut(E&) const` (exec() without
+///   the statement, e.g. insert's COPY), and for page() `check_page()`, `page_query(n)` and
+///   `cursor_of(row)` (keyset pagination of a select).
+template <class Derived, class Exec>
+class runner {
+ public:
+  /// All rows.
+  auto all() const {
+    if constexpr (require_bound<Exec>()) return all(*exec_);
+  }
+  template <executor E>
+  auto all(E& exec) const {
+    if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
+      using row = typename Derived::row_type;
+      if (nothing_to_send()) return std::vector<row>{};
+      return read_rows<row>(self().execute(exec));
+    }
+  }
+
+  /// Exactly one row; usage_error when there are none or several.
+  auto one() const {
+    if constexpr (require_bound<Exec>()) return one(*exec_);
+  }
+  template <executor E>
+  auto one(E& exec) const {
+    if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
+      using row = typename Derived::row_type;
+      if (nothing_to_send()) throw_not_one_row(0);
+      const result res = self().execute(exec);
+      if (res.rows() != 1) throw_not_one_row(res.rows());
+      return row_reader<row>(res).read(0);
+    }
+  }
+
+  /// The first row, or std::nullopt. (On a select, add limit(1) to let the server stop early.)
+  auto first() const {
+    if constexpr (require_bound<Exec>()) return first(*exec_);
+  }
+  template <executor E>
+  auto first(E& exec) const {
+    if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
+      using row = typename Derived::row_type;
+      if (nothing_to_send()) return std::optional<row>{};
+      const result res = self().execute(exec);
+      if (res.rows() == 0) return std::optional<row>{};
+      return std::optional<row>(row_reader<row>(res).read(0));
+    }
+  }
+
+  /// Runs the statement and returns its row count: the rows a select returned, the rows an
+  /// insert, update or remove wrote.
+  std::int64_t exec() const {
+    if constexpr (require_bound<Exec>()) {
+      return exec(*exec_);
+    } else {
+      return 0;
+    }
+  }
+  template <executor E>
+  std::int64_t exec(E& exec) const {
+    if constexpr (Derived::check_run()) {
+      if (nothing_to_send()) return 0;
+      if constexpr (requires { self().exec_shortcut(exec); }) {
+        if (const std::optional<std::int64_t> n = self().exec_shortcut(exec)) return *n;
+      }
+      return self().execute(exec).affected_rows();
+    } else {
+      return 0;
+    }
+  }
+
+  /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
+  /// sits in memory whole. An exception from fn stops the statement and propagates.
+  template <class F>
+  void each(F&& fn) const {
+    if constexpr (require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
+  }
+  template <executor E, class F>
+  void each(E& exec, F&& fn) const {
+    if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
+      if (nothing_to_send()) return;
+      self().execute_each(exec, std::forward<F>(fn));
+    }
+  }
+
+  /// Keyset pagination (select): up to n rows, and the cursor for the next page (std::nullopt
+  /// after the last one). Needs order_by() over columns of the selected struct.
+  auto page(std::int64_t n) const {
+    if constexpr (require_bound<Exec>()) return page(*exec_, n);
+  }
+  template <executor E>
+  auto page(E& exec, std::int64_t n) const {
+    if constexpr (!requires { Derived::check_page(); }) {
+      static_assert(always_false_v<E>,
+                    "pgorm: page() is keyset pagination of a select: "
+                    "pgorm::select<T>().order_by(...).page(n)");
+    } else if constexpr (Derived::check_page()) {
+      using row = typename Derived::row_type;
+      pgorm::page<row, typename Derived::cursor_t> out;
+      out.rows = self().page_query(n).all(exec);
+      if (n > 0 && static_cast<std::int64_t>(out.rows.size()) == n) {
+        out.next = Derived::cursor_of(out.rows.back());
+      }
+      return out;
+    }
+  }
+
+ protected:
+  constexpr explicit runner(Exec* exec) noexcept : exec_(exec) {}
+
+  /// The executor the statement is bound to (null when unbound).
+  [[nodiscard]] constexpr Exec* bound_to() const noexcept { return exec_; }
+
+ private:
+  constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  /// Derived's sends_nothing(), or false when the kind always sends its statement.
+  [[nodiscard]] bool nothing_to_send() const {
+    if constexpr (requires { self().sends_nothing(); }) {
+      return self().sends_nothing();
+    } else {
+      return false;
+    }
+  }
+
+  Exec* exec_;
+};
+
+/// A statement a builder renders: the runner, plus to_sql(), sql() and the clause protocol's
+/// render() / render_dynamic() / bind() over Derived's clauses, written once. `Derived`
+/// provides, besides the runner's members, `static constexpr bool is_static`,
+/// `template <class W, class S> static constexpr void render_from(W&, const S& self)` (self:
+/// the builder, or detail::shape of it for the static text) and `void bind(param_list&) const`.
+template <class Derived, class Exec>
+class builder : public runner<Derived, Exec> {
+ public:
+  /// The SQL text and parameters, for debugging and snapshot tests.
+  [[nodiscard]] statement to_sql() const {
+    if constexpr (Derived::check_run()) {
+      if constexpr (requires(const Derived& d) { d.sends_nothing(); }) {
+        if (self().sends_nothing()) {
+          throw usage_error("pgorm: insert() of an empty range sends nothing");
+        }
+      }
+      return to_statement(self());
+    } else {
+      return {};
+    }
+  }
+
+  /// The SQL text of this statement's shape, computed at compile time (static shapes only).
+  static constexpr std::string_view sql() requires(Derived::is_static) {
+    if constexpr (Derived::check_run()) {
+      return static_sql_v<Derived>.view();
+    } else {
+      return {};
+    }
+  }
+
+  /// Writes the SQL text of a static shape from the type alone.
+  template <class W>
+  static constexpr void render(W& w) requires(Derived::is_static) {
+    Derived::render_from(w, shape<Derived>{});
+  }
+  /// Writes the SQL text from this builder's clauses.
+  template <class W>
+  void render_dynamic(W& w) const {
+    Derived::render_from(w, self());
+  }
+
+ protected:
+  using runner<Derived, Exec>::runner;
+
+ private:
+  friend class runner<Derived, Exec>;
+
+  constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  /// Runs the statement: the runner's way in.
+  template <class E>
+  result execute(E& exec) const {
+    return run(self(), exec);
+  }
+  /// Streams the statement's rows to fn: the runner's way in.
+  template <class E, class F>
+  void execute_each(E& exec, F&& fn) const {
+    with_bound_sql(self(), [&](std::string_view sql, std::span<const param> params) {
+      stream_rows<typename Derived::row_type, sql_origin::builder>(exec, sql, params,
+                                                                   std::forward<F>(fn));
+    });
+  }
+};
+
+}  // namespace pgorm::detail
