@@ -361,6 +361,78 @@ TEST(table_indexes, multi_column_partial_unique_named_method) {
   EXPECT_EQ(sessions::indexes[2].column_indices[0], 3U);
 }
 
+// Each list option may be given as one item or as a list; both read the same.
+struct ticket_one {
+  std::int64_t id;
+  std::int64_t owner_id;
+  std::string code;
+  std::string state;
+};
+struct ticket_list {
+  std::int64_t id;
+  std::int64_t owner_id;
+  std::string code;
+  std::string state;
+};
+
+}  // namespace
+
+template <>
+struct pgorm::table_traits<ticket_one> {
+  static constexpr auto primary_key = pgorm::identity(&ticket_one::id);
+  static constexpr auto renames = pgorm::rename(&ticket_one::state, "State");
+  static constexpr auto defaults = pgorm::default_value(&ticket_one::state, "open");
+  static constexpr auto unique = pgorm::columns(&ticket_one::code).named("ticket_code_key");
+  static constexpr auto indexes = pgorm::index(&ticket_one::owner_id).where("owner_id > 0");
+  static constexpr auto foreign_keys = pgorm::foreign_key(&ticket_one::owner_id, &shop::User::id)
+                                           .on_delete(pgorm::fk_action::cascade);
+  static constexpr auto checks = pgorm::check("code_set", "code <> ''");
+};
+template <>
+struct pgorm::table_traits<ticket_list> {
+  static constexpr auto primary_key = pgorm::identity(&ticket_list::id);
+  static constexpr auto renames = pgorm::renames(pgorm::rename(&ticket_list::state, "State"));
+  static constexpr auto defaults =
+      pgorm::defaults(pgorm::default_value(&ticket_list::state, "open"));
+  static constexpr auto unique =
+      pgorm::uniques(pgorm::columns(&ticket_list::code).named("ticket_code_key"));
+  static constexpr auto indexes =
+      pgorm::indexes(pgorm::index(&ticket_list::owner_id).where("owner_id > 0"));
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&ticket_list::owner_id, &shop::User::id)
+                              .on_delete(pgorm::fk_action::cascade));
+  static constexpr auto checks = pgorm::checks(pgorm::check("code_set", "code <> ''"));
+};
+
+namespace {
+
+template <class T>
+void expect_ticket_options() {
+  using t = pgorm::table<T>;
+  EXPECT_EQ(t::select_list, R"(id, owner_id, code, "State")");
+  EXPECT_EQ(t::columns[3].default_sql, "'open'");
+  EXPECT_TRUE(t::columns[0].is_identity());
+  ASSERT_EQ(t::uniques.size(), 1U);
+  EXPECT_EQ(t::uniques[0].name, "ticket_code_key");
+  EXPECT_EQ(t::uniques[0].columns, "code");
+  ASSERT_EQ(t::indexes.size(), 1U);
+  EXPECT_EQ(t::indexes[0].columns, "owner_id");
+  EXPECT_EQ(t::indexes[0].where, "owner_id > 0");
+  ASSERT_EQ(t::foreign_keys.size(), 1U);
+  EXPECT_EQ(t::foreign_keys[0].columns, "owner_id");
+  EXPECT_EQ(t::foreign_keys[0].references_table, "users");
+  EXPECT_EQ(t::foreign_keys[0].references_columns, "id");
+  EXPECT_EQ(t::foreign_keys[0].on_delete, pgorm::fk_action::cascade);
+  ASSERT_EQ(t::checks.size(), 1U);
+  EXPECT_EQ(t::checks[0].name, "code_set");
+  EXPECT_EQ(t::checks[0].expression, "code <> ''");
+}
+
+TEST(table_options, one_item_reads_as_a_list_of_one) {
+  expect_ticket_options<ticket_one>();
+  expect_ticket_options<ticket_list>();
+}
+
 TEST(quote_identifier, plain_names_stay_bare) {
   EXPECT_EQ(pgorm::detail::quote_identifier("email"), "email");
   EXPECT_EQ(pgorm::detail::quote_identifier("_x1$"), "_x1$");
