@@ -56,4 +56,26 @@ constexpr void render_comma_list(W& w, const S& items) {
   (std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
 }
 
+/// Writes each clause of a std::tuple in turn, without separators (e.g. joins).
+template <class W, class S>
+constexpr void render_each(W& w, const S& items) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (render_expr(w, element<I>(items)), ...); }
+  (std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
+}
+
+/// Appends the parameters of each clause of a std::tuple, in order.
+template <class... C>
+void bind_each(param_list& p, const std::tuple<C...>& items) {
+  std::apply([&](const C&... c) { (c.bind(p), ...); }, items);
+}
+
+/// What a std::tuple of clauses reads and whether its text is static.
+template <class Tuple>
+struct clause_list;
+template <class... C>
+struct clause_list<std::tuple<C...>> {
+  using tables = list_union_t<type_list<>, typename C::tables...>;
+  static constexpr bool is_static = (C::is_static && ...);
+};
+
 }  // namespace pgorm::detail

@@ -186,12 +186,16 @@ inline constexpr std::size_t max_statement_params = 65535;
 }
 
 /// Calls fn(sql, params) with a builder's SQL text (a view of static storage for a static
-/// shape) and its bound parameters; usage_error past 65535 parameters.
+/// shape) and its bound parameters; usage_error past 65535 parameters. A static shape has one
+/// parameter per placeholder of its compile-time text, so only a run-time shape (a range
+/// insert, a filter) is checked.
 template <class Q, class F>
 decltype(auto) with_bound_sql(const Q& q, F&& fn) {
   param_list params;
   q.bind(params);
-  if (params.size() > max_statement_params) throw_too_many_params(params.size());
+  if constexpr (!Q::is_static) {
+    if (params.size() > max_statement_params) throw_too_many_params(params.size());
+  }
   std::string storage;
   return std::forward<F>(fn)(sql_text(q, storage), params.params());
 }

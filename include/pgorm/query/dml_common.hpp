@@ -63,9 +63,7 @@ struct returning_exprs {
   void render_dynamic(W& w) const {
     render_from(w, *this);
   }
-  void bind(param_list& p) const {
-    std::apply([&](const auto&... e) { (e.bind(p), ...); }, exprs);
-  }
+  void bind(param_list& p) const { bind_each(p, exprs); }
 
  private:
   template <class W, class S>

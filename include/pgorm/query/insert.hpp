@@ -270,7 +270,7 @@ struct conflict_do_update {
     render_from(w, *this);
   }
   void bind(param_list& p) const {
-    std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets);
+    bind_each(p, sets);
     where.bind(p);
   }
 

@@ -56,19 +56,62 @@ struct expr_list {
 
 enum class join_kind { inner, left };
 
+/// JOIN / LEFT JOIN Ref ON cond: a clause (tables, is_static, render, bind; query/clauses.hpp).
 template <join_kind Kind, class Ref, class Cond>
 struct join_clause {
   using ref = Ref;
+  /// The tables its ON condition reads.
+  using tables = typename Cond::tables;
+  static constexpr bool is_static = Cond::is_static;
   static constexpr join_kind kind = Kind;
   Cond on;
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_from(w, shape<join_clause>{});
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_from(w, *this);
+  }
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    w.append(Kind == join_kind::inner ? " JOIN " : " LEFT JOIN ");
+    Ref::render_from(w);
+    w.append(" ON ");
+    render_expr(w, part(self, &join_clause::on));
+  }
+  void bind(param_list& p) const { on.bind(p); }
 };
 
 /// WITH name (columns) AS (query): the CTE's rows have the fields of struct P, and P is usable
-/// as a table in from<P>() and join<P>().
+/// as a table in from<P>() and join<P>(). A clause, as join_clause.
 template <class P, class Q>
 struct cte_clause {
   using row = P;
+  /// A CTE's query reads only its own tables.
+  using tables = type_list<>;
+  static constexpr bool is_static = Q::is_static;
   Q query;
+
+  template <class W>
+  static constexpr void render(W& w) requires(is_static) {
+    render_from(w, shape<cte_clause>{});
+  }
+  template <class W>
+  void render_dynamic(W& w) const {
+    render_from(w, *this);
+  }
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    w.append(table<P>::qualified_name);
+    w.append(" (");
+    w.append(table<P>::select_list);
+    w.append(") AS (");
+    render_expr(w, part(self, &cte_clause::query));
+    w.append(')');
+  }
+  void bind(param_list& p) const { query.bind(p); }
 };
 
 template <class Cols, class Nullable>
@@ -105,37 +148,11 @@ struct join_refs<std::tuple<J...>> {
                                                    type_list<typename J::ref>, type_list<>>...>;
 };
 
-template <class Tuple>
-struct tuple_tables;
-template <class... E>
-struct tuple_tables<std::tuple<E...>> {
-  using type = list_union_t<type_list<>, typename E::tables...>;
-  static constexpr bool is_static = (E::is_static && ...);
-  static constexpr bool has_aggregate = (E::is_aggregate || ...);
-  static constexpr bool has_bare_column = (E::has_bare_column || ...);
-};
-template <class Joins>
-struct join_cond_tables;
-template <class... J>
-struct join_cond_tables<std::tuple<J...>> {
-  using type = list_union_t<type_list<>, typename decltype(J::on)::tables...>;
-};
-
 /// True only for void: "no table is missing". Its argument is the culprit in diagnostics.
 template <class MissingTable>
 struct table_in_query : std::false_type {};
 template <>
 struct table_in_query<void> : std::true_type {};
-
-template <class Joins>
-struct joins_static;
-template <class... J>
-struct joins_static<std::tuple<J...>> : std::bool_constant<(decltype(J::on)::is_static && ...)> {};
-template <class Ctes>
-struct ctes_static;
-template <class... C>
-struct ctes_static<std::tuple<C...>> : std::bool_constant<(decltype(C::query)::is_static && ...)> {
-};
 
 /// FROM of a select(cols...) before from<T>(): the first table its first column reads.
 struct no_from {
@@ -322,9 +339,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   /// Tables referenced by the query's expressions (select list, joins, where, ...).
   using referenced_tables =
       detail::list_union_t<typename detail::cols_traits<Cols>::tables, typename Where::tables,
-                           typename Having::tables, typename detail::tuple_tables<Group>::type,
-                           typename detail::tuple_tables<Order>::type,
-                           typename detail::join_cond_tables<Joins>::type>;
+                           typename Having::tables, typename detail::clause_list<Group>::tables,
+                           typename detail::clause_list<Order>::tables,
+                           typename detail::clause_list<Joins>::tables>;
 
   /// Tables a subquery reads from its enclosing query (correlated subqueries).
   using outer_tables = detail::list_difference_t<referenced_tables, own_tables>;
@@ -332,8 +349,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   static constexpr std::size_t column_count = Cols::column_count;
   static constexpr bool is_static =
       detail::cols_traits<Cols>::is_static && Where::is_static && Having::is_static &&
-      detail::tuple_tables<Group>::is_static && detail::tuple_tables<Order>::is_static &&
-      detail::joins_static<Joins>::value && detail::ctes_static<Ctes>::value;
+      detail::clause_list<Group>::is_static && detail::clause_list<Order>::is_static &&
+      detail::clause_list<Joins>::is_static && detail::clause_list<Ctes>::is_static;
 
   select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
@@ -481,18 +498,18 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// Appends the query's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
-    std::apply([&](const auto&... c) { (c.query.bind(p), ...); }, get<part::ctes>());
+    detail::bind_each(p, get<part::ctes>());
     if constexpr (detail::is_expr_list_v<Cols>) {
-      std::apply([&](const auto&... e) { (e.bind(p), ...); }, get<part::cols>().exprs);
+      detail::bind_each(p, get<part::cols>().exprs);
     }
-    std::apply([&](const auto&... j) { (j.on.bind(p), ...); }, get<part::joins>());
+    detail::bind_each(p, get<part::joins>());
     get<part::where>().bind(p);
     if constexpr (has_cursor) {
       std::apply([&](const auto&... v) { (p.add(v), ...); }, std::get<0>(get<part::cursor>()));
     }
-    std::apply([&](const auto&... g) { (g.bind(p), ...); }, get<part::group>());
+    detail::bind_each(p, get<part::group>());
     get<part::having>().bind(p);
-    std::apply([&](const auto&... o) { (o.bind(p), ...); }, get<part::order>());
+    detail::bind_each(p, get<part::order>());
     if constexpr ((Flags & detail::sel_limit) != 0) p.add(get<part::limits>().limit);
     if constexpr ((Flags & detail::sel_offset) != 0) p.add(get<part::limits>().offset);
   }
@@ -643,7 +660,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
     if constexpr (ncte > 0) {
       w.append("WITH ");
-      render_ctes(w, get_from<part::ctes>(parts), std::make_index_sequence<ncte>{});
+      detail::render_comma_list(w, get_from<part::ctes>(parts));
       w.append(' ');
     }
     const bool outer_qualify = w.qualify;
@@ -653,8 +670,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     render_cols(w, get_from<part::cols>(parts));
     w.append(" FROM ");
     From::render_from(w);
-    render_joins(w, get_from<part::joins>(parts),
-                 std::make_index_sequence<std::tuple_size_v<Joins>>{});
+    detail::render_each(w, get_from<part::joins>(parts));
     if constexpr (detail::present_v<Where> || has_cursor) {
       w.append(" WHERE ");
       if constexpr (detail::present_v<Where>) {
@@ -689,24 +705,6 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     if constexpr ((Flags & detail::sel_skip_locked) != 0) w.append(" SKIP LOCKED");
     if constexpr ((Flags & detail::sel_nowait) != 0) w.append(" NOWAIT");
     w.qualify = outer_qualify;
-  }
-
-  template <class W, class S, std::size_t... I>
-  static constexpr void render_ctes(W& w, [[maybe_unused]] const S& ctes,
-                                    std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (I > 0) w.append(", ");
-          using cte = std::tuple_element_t<I, Ctes>;
-          using P = typename cte::row;
-          w.append(table<P>::qualified_name);
-          w.append(" (");
-          w.append(table<P>::select_list);
-          w.append(") AS (");
-          detail::render_expr(w, detail::part(detail::element<I>(ctes), &cte::query));
-          w.append(')');
-        }(),
-        ...);
   }
 
   template <class W, class S>
@@ -754,20 +752,6 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
         w.append(target.sql_name);
       }
     }
-  }
-
-  template <class W, class S, std::size_t... I>
-  static constexpr void render_joins(W& w, [[maybe_unused]] const S& joins,
-                                     std::index_sequence<I...>) {
-    (
-        [&] {
-          using j = std::tuple_element_t<I, Joins>;
-          w.append(j::kind == detail::join_kind::inner ? " JOIN " : " LEFT JOIN ");
-          j::ref::render_from(w);
-          w.append(" ON ");
-          detail::render_expr(w, detail::part(detail::element<I>(joins), &j::on));
-        }(),
-        ...);
   }
 
   template <class W, class S>

@@ -102,7 +102,7 @@ class update_query
 
   /// Appends the statement's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
-    std::apply([&](const auto&... s) { (s.bind(p), ...); }, sets_);
+    detail::bind_each(p, sets_);
     where_.bind(p);
     returning_.bind(p);
   }
