@@ -23,9 +23,11 @@
 
 #include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/executor.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
 #include "pgorm/observer.hpp"
+#include "pgorm/query_methods.hpp"
 #include "pgorm/result.hpp"
 #include "pgorm/sql_text.hpp"
 
@@ -82,6 +84,19 @@ namespace detail {
 class param_arrays;
 struct cancel_state;
 struct connection_access;
+
+/// Runs a transaction function on a connection. Declared here, defined by pgorm/transaction.hpp.
+template <class F>
+struct transaction_entry;
+
+/// True when pgorm/transaction.hpp is visible; else a compile error saying to include it.
+template <class F>
+consteval bool transactions_visible() {
+  static_assert(defined_type<transaction_entry<F>>,
+                "pgorm: conn.transaction(fn) needs #include \"pgorm/transaction.hpp\" (or "
+                "\"pgorm/pgorm.hpp\")");
+  return defined_type<transaction_entry<F>>;
+}
 }  // namespace detail
 
 /// One open libpq connection. Move-only RAII: the destructor closes it.
@@ -95,7 +110,7 @@ struct connection_access;
 /// pgorm::connection conn{"postgresql://app@localhost/app", {.connect_timeout = 2s}};
 /// auto r = conn.exec("select $1::int * 2", {pgorm::param::text("21")});
 /// ```
-class PGORM_API connection {
+class PGORM_API connection : public query_methods<connection> {
  public:
   /// Connects, or throws connection_error (whose text never contains the password).
   ///
@@ -223,39 +238,20 @@ class PGORM_API connection {
     return options_.query_timeout;
   }
 
-  // ---- query builders bound to this connection; defined in pgorm/query.hpp ----
-
-  /// Starts a SELECT bound to this connection: `conn.select<User>().where(...).all()`.
-  template <class T, class... More>
-  auto select();
-  /// Starts a SELECT of columns bound to this connection (rows are std::tuple).
-  template <class E0, class... E>
-  auto select(const E0& first, const E&... rest);
-  /// The row of T with this primary key, or std::nullopt.
-  template <class T, class... K>
-  std::optional<T> find(const K&... key);
-  /// Starts an INSERT of a struct or a range of structs, bound to this connection.
-  template <class T = void, class R>
-  auto insert(R&& row_or_range);
-  /// Starts an UPDATE of T's table, bound to this connection.
-  template <class T>
-  auto update();
-  /// Starts a DELETE from T's table, bound to this connection.
-  template <class T>
-  auto remove();
   /// Runs fn(pgorm::transaction&) in a transaction: commit when it returns, rollback when it
-  /// throws. Defined in pgorm/transaction.hpp (see there for options and retries).
+  /// throws. Needs pgorm/transaction.hpp (see there for options and retries).
   template <class F>
-  decltype(auto) transaction(F&& fn);
+  decltype(auto) transaction(F&& fn) {
+    if constexpr (detail::transactions_visible<F>()) {
+      return detail::transaction_entry<F>::run(*this, std::forward<F>(fn));
+    }
+  }
   template <class F>
-  decltype(auto) transaction(F&& fn, const transaction_options& options);
-
-  /// Raw SQL from a string literal with typed rows: `conn.query<User>("select ...", 42).all()`.
-  template <class Row, class... Args>
-  auto query(sql_literal sql, const Args&... args);
-  /// Raw SQL built at run time, marked with pgorm::unsafe_sql().
-  template <class Row, class... Args>
-  auto query(unsafe_sql_text sql, const Args&... args);
+  decltype(auto) transaction(F&& fn, const transaction_options& options) {
+    if constexpr (detail::transactions_visible<F>()) {
+      return detail::transaction_entry<F>::run(*this, std::forward<F>(fn), options);
+    }
+  }
 
   /// Server version as an integer, e.g. 150018 for 15.18.
   [[nodiscard]] int server_version() const;

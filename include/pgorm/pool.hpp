@@ -25,9 +25,9 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/executor.hpp"
 #include "pgorm/export.hpp"
-#include "pgorm/query/bound.hpp"
-#include "pgorm/query/common.hpp"
+#include "pgorm/query_methods.hpp"
 #include "pgorm/transaction.hpp"
 
 namespace pgorm {

@@ -31,7 +31,7 @@
 #include "pgorm/detail/deadline.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
-#include "pgorm/query.hpp"
+#include "pgorm/query_methods.hpp"
 
 namespace pgorm {
 
@@ -308,14 +308,14 @@ decltype(auto) transaction::savepoint(F&& fn) {
   }
 }
 
+namespace detail {
 template <class F>
-decltype(auto) connection::transaction(F&& fn) {
-  return run_transaction(*this, std::forward<F>(fn), transaction_options{});
-}
-
-template <class F>
-decltype(auto) connection::transaction(F&& fn, const transaction_options& options) {
-  return run_transaction(*this, std::forward<F>(fn), options);
-}
+struct transaction_entry {
+  static decltype(auto) run(connection& conn, F&& fn,
+                            const transaction_options& options = transaction_options{}) {
+    return run_transaction(conn, std::forward<F>(fn), options);
+  }
+};
+}  // namespace detail
 
 }  // namespace pgorm

@@ -2,115 +2,54 @@
 #pragma once
 
 /// \file
-/// The query-builder members of pgorm::connection (declared in connection.hpp, which knows
-/// nothing of queries): each starts the free builder and binds it to the connection.
+/// The query builders behind `pgorm::query_methods` (conn.select<T>(), db.insert(u), ...):
+/// each starts the free builder and binds it to the executor.
 
 #include <optional>
 #include <utility>
 
-#include "pgorm/connection.hpp"
 #include "pgorm/query/find.hpp"
 #include "pgorm/query/insert.hpp"
 #include "pgorm/query/raw.hpp"
 #include "pgorm/query/remove.hpp"
 #include "pgorm/query/select.hpp"
 #include "pgorm/query/update.hpp"
+#include "pgorm/query_methods.hpp"
 
-namespace pgorm {
+namespace pgorm::detail {
 
-template <class T, class... More>
-auto connection::select() {
-  return pgorm::select<T, More...>().bind(*this);
-}
-
-template <class E0, class... E>
-auto connection::select(const E0& first, const E&... rest) {
-  return pgorm::select(first, rest...).bind(*this);
-}
-
-template <class T, class... K>
-std::optional<T> connection::find(const K&... key) {
-  return pgorm::find<T>(*this, key...);
-}
-
-template <class T, class R>
-auto connection::insert(R&& row_or_range) {
-  return pgorm::insert<T>(std::forward<R>(row_or_range)).bind(*this);
-}
-
+// Every member is a template with a deduced type: T may be void (insert<>(), query<void>), so
+// no signature may name it.
 template <class T>
-auto connection::update() {
-  return pgorm::update<T>().bind(*this);
-}
-
-template <class T>
-auto connection::remove() {
-  return pgorm::remove<T>().bind(*this);
-}
-
-template <class Row, class... Args>
-auto connection::query(sql_literal sql, const Args&... args) {
-  return pgorm::query<Row>(sql, args...).bind(*this);
-}
-
-template <class Row, class... Args>
-auto connection::query(unsafe_sql_text sql, const Args&... args) {
-  return pgorm::query<Row>(std::move(sql), args...).bind(*this);
-}
-
-/// The query-builder members shared by every executor other than connection (the pool,
-/// transactions): inherit `query_methods<Self>` and provide exec()/exec_each().
-///
-/// Example: `class pool : public pgorm::query_methods<pool> { ... };  db.select<User>().all();`
-template <class Derived>
-class query_methods {
- public:
-  /// Starts a SELECT bound to this executor.
-  template <class T, class... More>
-  auto select() {
-    return pgorm::select<T, More...>().bind(self());
+struct builder_entries {
+  template <class... More, class Exec>
+  static auto select(Exec& exec) {
+    return pgorm::select<T, More...>().bind(exec);
   }
-  /// Starts a SELECT of columns bound to this executor.
-  template <class E0, class... E>
-  auto select(const E0& first, const E&... rest) {
-    return pgorm::select(first, rest...).bind(self());
+  template <class Exec, class E0, class... E>
+  static auto select_columns(Exec& exec, const E0& first, const E&... rest) {
+    return pgorm::select(first, rest...).bind(exec);
   }
-  /// The row of T with this primary key, or std::nullopt.
-  template <class T, class... K>
-  std::optional<T> find(const K&... key) {
-    return pgorm::find<T>(self(), key...);
+  template <class Exec, class... K>
+  static auto find(Exec& exec, const K&... key) {
+    return pgorm::find<T>(exec, key...);
   }
-  /// Starts an INSERT bound to this executor.
-  template <class T = void, class R>
-  auto insert(R&& row_or_range) {
-    return pgorm::insert<T>(std::forward<R>(row_or_range)).bind(self());
+  template <class Exec, class R>
+  static auto insert(Exec& exec, R&& row_or_range) {
+    return pgorm::insert<T>(std::forward<R>(row_or_range)).bind(exec);
   }
-  /// Starts an UPDATE bound to this executor.
-  template <class T>
-  auto update() {
-    return pgorm::update<T>().bind(self());
+  template <class Exec>
+  static auto update(Exec& exec) {
+    return pgorm::update<T>().bind(exec);
   }
-  /// Starts a DELETE bound to this executor.
-  template <class T>
-  auto remove() {
-    return pgorm::remove<T>().bind(self());
+  template <class Exec>
+  static auto remove(Exec& exec) {
+    return pgorm::remove<T>().bind(exec);
   }
-  /// Raw SQL from a string literal with typed rows.
-  template <class Row, class... Args>
-  auto query(sql_literal sql, const Args&... args) {
-    return pgorm::query<Row>(sql, args...).bind(self());
+  template <class Exec, class Sql, class... Args>
+  static auto query(Exec& exec, Sql&& sql, const Args&... args) {
+    return pgorm::query<T>(std::forward<Sql>(sql), args...).bind(exec);
   }
-  /// Raw SQL built at run time, marked with pgorm::unsafe_sql().
-  template <class Row, class... Args>
-  auto query(unsafe_sql_text sql, const Args&... args) {
-    return pgorm::query<Row>(std::move(sql), args...).bind(self());
-  }
-
- protected:
-  query_methods() = default;
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
 };
 
-}  // namespace pgorm
+}  // namespace pgorm::detail

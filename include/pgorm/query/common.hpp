@@ -21,30 +21,14 @@
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/detail/sql_writer.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/executor.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/row.hpp"
 
 namespace pgorm {
 
-/// Something queries run on: a connection today; the pool and transactions satisfy it too.
-/// It runs one statement with binary parameters and returns its result in the given format.
-template <class E>
-concept executor = requires(E& e, std::string_view sql, std::span<const param> params) {
-  { e.exec(sql, params, data_format::binary) } -> std::same_as<result>;
-};
-
 static_assert(executor<connection>);
-
-namespace detail {
-/// Marks a statement rendered by a pgorm builder (select, find, insert, update, remove): unlike
-/// raw SQL it cannot change session state. An executor that reuses sessions (the pool) takes
-/// the mark as a first argument and skips the session reset after such a statement.
-struct builder_sql_t {
-  explicit builder_sql_t() = default;
-};
-inline constexpr builder_sql_t builder_sql{};
-}  // namespace detail
 
 /// An executor that runs each statement of another with a client-side deadline: past it the
 /// statement is cancelled on the server and query_canceled is thrown (see
