@@ -157,9 +157,14 @@ TEST_F(transaction_test, serializable_increments_with_retries_are_exact) {
 
 TEST_F(transaction_test, deadlocks_are_detected_and_retried) {
   std::atomic<int> attempts{0};
+  // Both first attempts hold their first row before either asks for its second, so the two
+  // transactions deadlock however the threads are scheduled (a sleep was not enough on a busy
+  // machine: one transaction could finish before the other began).
+  std::atomic<int> holding{0};
   const auto worker = [&](std::int64_t first, std::int64_t second) {
     pgorm::connection c = connect();
     c.exec("set deadlock_timeout = '50ms'");
+    bool first_attempt = true;
     c.transaction(
         [&](pgorm::transaction& tx) {
           ++attempts;
@@ -167,7 +172,14 @@ TEST_F(transaction_test, deadlocks_are_detected_and_retried) {
               .set(col<& counter::n> = col<&counter::n> + 1)
               .where(col<&counter::id> == first)
               .exec();
-          std::this_thread::sleep_for(100ms);
+          if (first_attempt) {
+            first_attempt = false;
+            ++holding;
+            const auto give_up = std::chrono::steady_clock::now() + 60s;
+            while (holding.load() < 2 && std::chrono::steady_clock::now() < give_up) {
+              std::this_thread::sleep_for(1ms);
+            }
+          }
           tx.update<counter>()
               .set(col<& counter::n> = col<&counter::n> + 1)
               .where(col<&counter::id> == second)
