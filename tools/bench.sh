@@ -7,7 +7,12 @@
 #   tools/bench.sh --quick      a few seconds, small tables (CI smoke test)
 #   tools/bench.sh --callgrind  client instructions per point select and per scanned row
 #   tools/bench.sh --compile    compile time and peak memory of bench/compile's generated TU
+#   tools/bench.sh --no-peers   do not install libpqxx and SOCI (they are then "not measured")
 #   other arguments go to pgorm_bench (e.g. --only point_select,scan --rounds 9 --cpu 0)
+#
+# Every run compares pgorm with its C++ peers: unless --no-peers, the bench installs Debian's
+# libpqxx-dev and libsoci-dev when they are missing (as root, or through passwordless sudo).
+# They are the bench's own dependencies, not pgorm's: ./dev deps does not install them.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,16 +20,49 @@ cd "$root"
 
 build="build/release"
 mode=run
+peers=1
 args=()
 for a in "$@"; do
   case "$a" in
+    --no-peers) peers=0 ;;
     --compile) mode=compile ;;
     --callgrind) mode=callgrind; args+=("$a") ;;
     *) args+=("$a") ;;
   esac
 done
 
+peer_packages=(libpqxx-dev libsoci-dev)
+
+# Installs the peers' Debian packages when some are missing; fails with the command to run when
+# it cannot (not root, no passwordless sudo), rather than comparing with fewer peers silently.
+install_peers() {
+  local missing=()
+  for p in "${peer_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      echo "bench: the peers ${missing[*]} are not installed; run" >&2
+      echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+      echo "or pass --no-peers to measure pgorm against hand-written libpq only" >&2
+      exit 1
+    fi
+  fi
+  echo "bench: installing the peers ${missing[*]}"
+  if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      --no-install-recommends "${missing[@]}" >/dev/null; then
+    "${sudo[@]}" apt-get update -q >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
 configure_and_build() {
+  if [ "$peers" -eq 1 ] && [ "$mode" != compile ]; then install_peers; fi
   cmake --preset release -DPGORM_BUILD_BENCH=ON >/dev/null
   bench_dir="$build/bench"
   cmake --build "$build" --target "$@"
