@@ -30,17 +30,18 @@ LAYERS = [
         "detail/identifier.hpp", "detail/sql_scanner.hpp", "detail/sql_writer.hpp",
     ]),
     ("types", [
-        "json.hpp", "numeric.hpp", "uuid.hpp", "detail/byte_buffer.hpp", "detail/codec_*.hpp",
-        "detail/oids.hpp",
+        "json.hpp", "numeric.hpp", "uuid.hpp", "time.hpp", "enum.hpp", "bytes.hpp", "codec.hpp",
+        "oids.hpp", "detail/codec_*.hpp", "detail/oids.hpp",
     ]),
     ("parameters", [
-        "result.hpp", "params.hpp", "types.hpp", "detail/read_field.hpp",
+        "result.hpp", "params.hpp", "types.hpp", "read_field.hpp",
     ]),
     ("connection", [
         "observer.hpp", "executor.hpp", "query_methods.hpp", "connection.hpp",
     ]),
     ("tables", [
-        "table.hpp", "expr.hpp", "row.hpp", "detail/sql_names.hpp",
+        "table_options.hpp", "table.hpp", "expr.hpp", "row.hpp", "detail/table_checks.hpp",
+        "detail/sql_names.hpp",
     ]),
     ("builders", [
         "query/*.hpp", "query.hpp", "copy.hpp",
