@@ -6,5 +6,5 @@
 #include "pgorm/types.hpp"
 
 void read_matrix(const pgorm::result& res, std::vector<std::vector<int>>& out) {
-  pgorm::detail::read_field(res, 0, 0, out, {"t", "matrix"});
+  pgorm::read_field(res, 0, 0, out, {"t", "matrix"});
 }

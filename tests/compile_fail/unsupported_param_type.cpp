@@ -4,6 +4,6 @@
 #include "pgorm/params.hpp"
 
 void send_pointer(void* p) {
-  auto params = pgorm::detail::encode_params(42, p);
+  auto params = pgorm::encode_params(42, p);
   (void)params;
 }

@@ -65,7 +65,7 @@ class statement_id_test : public pgorm::test::db_test {
 
   pgorm::result select_by_id(pgorm::connection& c, std::int64_t id,
                              pgorm::data_format format = pgorm::data_format::binary) {
-    const auto p = pgorm::detail::encode_params(id);
+    const auto p = pgorm::encode_params(id);
     return c.exec(by_id, p.params(), format);
   }
 };
@@ -76,7 +76,7 @@ TEST_F(statement_id_test, binary_results_of_one_cached_statement_share_an_id) {
   EXPECT_NE(first.statement_id(), 0U);
   EXPECT_EQ(first.statement_id(), second.statement_id());
 
-  const auto p = pgorm::detail::encode_params(std::int64_t{1});
+  const auto p = pgorm::encode_params(std::int64_t{1});
   const pgorm::result other =
       conn().exec("select label from item where id = $1", p.params(), pgorm::data_format::binary);
   EXPECT_NE(other.statement_id(), 0U);
@@ -108,7 +108,7 @@ TEST_F(statement_id_test, text_results_and_simple_queries_carry_no_id) {
 TEST_F(statement_id_test, unnamed_statements_carry_no_id) {
   pgorm::connection c{conninfo(), {.prepare = false}};
   EXPECT_EQ(select_by_id(c, 1).statement_id(), 0U);
-  const auto p = pgorm::detail::encode_params(std::int64_t{1});
+  const auto p = pgorm::encode_params(std::int64_t{1});
   const pgorm::prepared_statement s = c.prepare_cached(by_id, p.params());
   EXPECT_EQ(s.id, 0U);
   EXPECT_EQ(s.name, "");
@@ -233,7 +233,7 @@ TEST_F(statement_id_test, a_reused_buffer_with_another_text_gets_its_own_stateme
   // The cache remembers text hashes by address: the same buffer (same size) holding another
   // text must still find (or prepare) that text's statement, not run it unnamed.
   std::string sql = "select $1::bigint + 1";
-  const auto p = pgorm::detail::encode_params(std::int64_t{41});
+  const auto p = pgorm::encode_params(std::int64_t{41});
   const std::size_t before = conn().prepared_statements();
   const pgorm::result a = conn().exec(sql, p.params(), pgorm::data_format::binary);
   const char* buffer = sql.data();
@@ -244,7 +244,7 @@ TEST_F(statement_id_test, a_reused_buffer_with_another_text_gets_its_own_stateme
   EXPECT_NE(b.statement_id(), 0U);
   EXPECT_NE(b.statement_id(), a.statement_id());
   std::int64_t sum = 0;
-  pgorm::detail::read_field(b, 0, 0, sum, {"", "sum"});
+  pgorm::read_field(b, 0, 0, sum, {"", "sum"});
   EXPECT_EQ(sum, 43);
   // And back to the first text: its statement again.
   sql.replace(0, sql.size(), "select $1::bigint + 1");

@@ -49,17 +49,17 @@ class types_test : public pgorm::test::db_test {
   // from binary into T.
   template <class T, class... Args>
   T binary(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::detail::encode_params(args...);
+    const auto params = pgorm::encode_params(args...);
     const auto res = conn().exec(sql, params.params(), pgorm::data_format::binary);
     T out{};
-    pgorm::detail::read_field(res, 0, 0, out, {"", "value"});
+    pgorm::read_field(res, 0, 0, out, {"", "value"});
     return out;
   }
 
   // The server's text output for the first column of the first row.
   template <class... Args>
   std::string text(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::detail::encode_params(args...);
+    const auto params = pgorm::encode_params(args...);
     const auto res = conn().exec(sql, params.params(), pgorm::data_format::text);
     return std::string(res.value(0, 0));
   }
@@ -209,7 +209,7 @@ TEST_F(types_test, numeric_exact_with_nan_and_infinity) {
       {}, pgorm::data_format::binary);
   for (int row = 0; row < res.rows(); ++row) {
     pgorm::numeric n;
-    pgorm::detail::read_field(res, row, 0, n, {"v", "x"});
+    pgorm::read_field(res, row, 0, n, {"v", "x"});
     EXPECT_EQ(n.str(), res.value(row, 1));
   }
 }
@@ -250,7 +250,7 @@ TEST_F(types_test, enum_through_a_postgres_enum_type) {
   conn().exec("create table members (id int, r user_role not null, rs user_role[])");
   {
     // OID 0: the server takes the parameter's type (user_role) from the column.
-    const auto params = pgorm::detail::encode_params(1, role::member);
+    const auto params = pgorm::encode_params(1, role::member);
     conn().exec("insert into members (id, r) values ($1, $2)", params.params(),
                 pgorm::data_format::binary);
   }
@@ -269,7 +269,7 @@ TEST_F(types_test, oid_mismatch_names_table_and_column) {
   const auto res = conn().exec("select age from users", {}, pgorm::data_format::binary);
   std::int32_t age = 0;
   try {
-    pgorm::detail::read_field(res, 0, 0, age, {"users", "age"});
+    pgorm::read_field(res, 0, 0, age, {"users", "age"});
     FAIL() << "no exception";
   } catch (const pgorm::conversion_error& e) {
     EXPECT_EQ(e.table(), "users");
@@ -286,7 +286,7 @@ TEST_F(types_test, null_into_non_optional_is_unexpected_null) {
   const auto res = conn().exec("select name from users", {}, pgorm::data_format::binary);
   std::string name;
   try {
-    pgorm::detail::read_field(res, 0, 0, name, {"users", "name"});
+    pgorm::read_field(res, 0, 0, name, {"users", "name"});
     FAIL() << "no exception";
   } catch (const pgorm::unexpected_null& e) {
     EXPECT_EQ(e.table(), "users");
@@ -297,7 +297,7 @@ TEST_F(types_test, null_into_non_optional_is_unexpected_null) {
 TEST_F(types_test, text_results_are_refused) {
   const auto res = conn().exec("select 1");
   std::int32_t one = 0;
-  EXPECT_THROW(pgorm::detail::read_field(res, 0, 0, one, {"", "one"}), pgorm::usage_error);
+  EXPECT_THROW(pgorm::read_field(res, 0, 0, one, {"", "one"}), pgorm::usage_error);
 }
 
 }  // namespace

@@ -56,8 +56,8 @@ struct pgorm::pg_type<types_concepts::point> {
     out.append_be(p.y);
   }
   static void decode(std::string_view bytes, pgorm::oid, types_concepts::point& out) {
-    out.x = pgorm::detail::load_be<double>(bytes.data());
-    out.y = pgorm::detail::load_be<double>(bytes.data() + 8);
+    out.x = pgorm::load_be<double>(bytes.data());
+    out.y = pgorm::load_be<double>(bytes.data() + 8);
   }
 };
 
