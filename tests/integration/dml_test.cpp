@@ -2,6 +2,7 @@
 // insert / update / remove against a real server: identity and defaults filled in, ranges,
 // upserts, returning, all_rows(), filters, and constraint errors.
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <optional>
@@ -202,6 +203,23 @@ TEST_F(dml_test, bulk_upsert_with_excluded) {
   EXPECT_EQ(rows[1].key, "c");
   EXPECT_EQ(rows[1].hits, 5);
   EXPECT_EQ(count("counter"), 3);
+}
+
+TEST_F(dml_test, each_streams_the_returned_rows) {
+  pgorm::insert(std::vector<Counter>{{"a", 1}, {"b", 2}, {"c", 3}}).exec(conn());
+  std::vector<std::string> keys;
+  std::int64_t hits = 0;
+  pgorm::remove<Counter>()
+      .where(col<&Counter::hits> >= 2)
+      .returning(col<&Counter::key>, col<&Counter::hits>)
+      .each(conn(), [&](const std::tuple<std::string, std::int64_t>& r) {
+        keys.push_back(std::get<0>(r));
+        hits += std::get<1>(r);
+      });
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(hits, 5);
+  EXPECT_EQ(count("counter"), 1);
 }
 
 TEST_F(dml_test, do_update_where_skips_rows) {
