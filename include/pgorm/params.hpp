@@ -56,7 +56,7 @@ void report_param_type() {
 #if defined(__clang__)
     // clang shortens a long string template argument in its message: this static_assert
     // prints T (in its requirement) and the whole message instead.
-    static_assert(unsupported_type<T>,
+    static_assert(always_false_v<T>,
                   "pgorm: this C++ type cannot be a statement parameter; pass a supported "
                   "type or specialize pgorm::pg_type<T> (see docs/types.md)");
 #else

@@ -62,7 +62,7 @@ oid check_field(const result& res, int col, const field_context& ctx) {
 #if defined(__clang__)
     // clang shortens a long string template argument in its message: this static_assert
     // prints T (in its requirement) and the whole message instead.
-    static_assert(unsupported_type<T>,
+    static_assert(always_false_v<T>,
                   "pgorm: this C++ type cannot be read from a column; use a supported type or "
                   "specialize pgorm::pg_type<T> (see docs/types.md)");
 #else
@@ -148,7 +148,7 @@ void read_field(const result& res, int row, int col, T& out, const field_context
 #if defined(__clang__)
     // clang shortens a long string template argument in its message: this static_assert
     // prints T (in its requirement) and the whole message instead.
-    static_assert(detail::unsupported_type<T>,
+    static_assert(detail::always_false_v<T>,
                   "pgorm: this C++ type cannot be read from a column; use a supported type or "
                   "specialize pgorm::pg_type<T> (see docs/types.md)");
 #else

@@ -31,11 +31,12 @@ struct diagnostic {
   }
 };
 
-/// Always false. Under clang, a static_assert on it replaces no_pg_type_for: clang shortens a long
-/// string template argument in a message, but prints this requirement with T spelled out
-/// ("static assertion failed due to requirement 'unsupported_type<void *>': pgorm: ...").
+/// A `false` that waits for its argument, for a static_assert in a discarded branch. Under
+/// clang, a static_assert on it also replaces no_pg_type_for: clang shortens a long string
+/// template argument in a message, but prints this requirement with T spelled out ("static
+/// assertion failed due to requirement 'always_false_v<void *>': pgorm: ...").
 template <class T>
-inline constexpr bool unsupported_type = false;
+inline constexpr bool always_false_v = false;
 
 /// Never defined. Naming it for an unsupported T makes the first compiler error read
 /// "'pgorm::detail::no_pg_type_for<T, {"pgorm: ..."}> _' has incomplete type", which names both

@@ -23,10 +23,6 @@
 
 namespace pgorm::detail {
 
-/// A `false` that waits for its argument: for a static_assert in a discarded branch.
-template <class>
-inline constexpr bool always_false_v = false;
-
 /// The terminal operations, written once for every statement kind. `Derived` provides:
 /// - `row_type`: the C++ type of a row (void: a statement whose rows are not read);
 /// - `static consteval bool check_run()`: the kind's rules checked where it runs (a failed one
