@@ -105,3 +105,39 @@ void map_columns(const pgorm::result& res) {
 // doc-end(find)
 
 }  // namespace docs::tables
+
+// doc-begin(naming)
+// Better Auth's tables: quoted camelCase columns, in the auth schema, without a rename each.
+struct auth_tables {
+  static constexpr std::string_view schema = "auth";
+  using naming = pgorm::naming::camel_case;
+};
+
+struct Account {
+  std::string id;
+  std::string user_id;
+  std::string provider_id;
+  std::optional<std::string> access_token;
+  pgorm::timestamptz created_at;
+};
+template <>
+struct pgorm::table_traits<Account> : auth_tables {
+  static constexpr auto primary_key = pgorm::key(&Account::id);
+  static constexpr auto renames = pgorm::rename(&Account::provider_id, "provider");  // wins
+};
+
+static_assert(pgorm::table<Account>::select_list ==
+              R"(id, "userId", provider, "accessToken", "createdAt")");
+static_assert(pgorm::table<Account>::qualified_name == "auth.account");
+// doc-end(naming)
+
+// doc-begin(naming_own)
+// A policy of your own: a type with a static constexpr write(field, out).
+struct upper_snake {
+  template <class Out>
+  static constexpr void write(std::string_view field, Out& out) {
+    for (char c : field) out.append(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+  }
+};
+static_assert(pgorm::naming_policy<upper_snake>);
+// doc-end(naming_own)

@@ -31,13 +31,86 @@
 namespace pgorm {
 
 /// The per-table options. Specialize it for your struct; every member is optional:
-/// `name`, `schema`, `primary_key`, `identity`, `renames`, `defaults`, `unique`, `indexes`,
-/// `foreign_keys`, `checks` (docs/tables.md). The primary template has none of them.
+/// `name`, `schema`, `naming`, `primary_key`, `identity`, `renames`, `defaults`, `unique`,
+/// `indexes`, `foreign_keys`, `checks` (docs/tables.md). The primary template has none of them.
 ///
 /// Example: `template <> struct pgorm::table_traits<User> { static constexpr std::string_view
 /// name = "users"; };`
 template <class T>
 struct table_traits {};
+
+/// Column naming policies, for `using naming = ...;` in `table_traits<T>`: how a column's name
+/// comes from its field's name. A rename() of the field wins over the policy. Without one, the
+/// column is named as the field is declared. For a whole schema, put `naming` (and `schema`)
+/// in a struct that each table's traits derive from (docs/tables.md, "Naming policies").
+///
+/// Example: `template <> struct pgorm::table_traits<User> { using naming =
+/// pgorm::naming::camel_case; };` maps `email_verified` to the column "emailVerified".
+namespace naming {
+
+/// The field's name as declared: `email_verified` -> email_verified (the default).
+struct as_declared {
+  template <class Out>
+  static constexpr void write(std::string_view field, Out& out) {
+    out.append(field);
+  }
+};
+
+/// snake_case: `emailVerified` -> email_verified, `userID` -> user_id; snake_case names are
+/// unchanged.
+struct snake_case {
+  template <class Out>
+  static constexpr void write(std::string_view field, Out& out) {
+    detail::write_snake_case(field, out);
+  }
+};
+
+/// camelCase, as Better Auth and Prisma name columns: `email_verified` -> emailVerified,
+/// `created_at` -> createdAt, `line2_total` -> line2Total. Leading underscores are kept;
+/// camelCase names are unchanged. Such names are quoted in SQL ("emailVerified").
+struct camel_case {
+  template <class Out>
+  static constexpr void write(std::string_view field, Out& out) {
+    bool word_break = false;
+    bool started = false;
+    for (const char c : field) {
+      if (c == '_' && started) {
+        word_break = true;
+        continue;
+      }
+      if (word_break && c >= 'a' && c <= 'z') {
+        out.append(static_cast<char>(c - 'a' + 'A'));
+      } else {
+        if (word_break && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9')) out.append('_');
+        out.append(c);
+      }
+      word_break = false;
+      started = true;
+    }
+    if (word_break) out.append('_');  // a trailing underscore stays
+  }
+};
+
+}  // namespace naming
+
+namespace detail {
+/// What a naming policy writes to: appended characters and strings.
+struct naming_sink_archetype {
+  constexpr naming_sink_archetype& append(char) noexcept { return *this; }
+  constexpr naming_sink_archetype& append(std::string_view) noexcept { return *this; }
+};
+}  // namespace detail
+
+/// A column naming policy: a type with `template <class Out> static constexpr void
+/// write(std::string_view field, Out& out)` that appends the column name for `field` to `out`
+/// (with `out.append(char)` or `out.append(std::string_view)`). The ones in pgorm::naming are;
+/// write your own the same way.
+///
+/// Example: `static_assert(pgorm::naming_policy<pgorm::naming::camel_case>);`
+template <class N>
+concept naming_policy = requires(std::string_view field, detail::naming_sink_archetype& out) {
+  N::write(field, out);
+};
 
 /// How an identity column gets its values (CREATE TABLE ... GENERATED ... AS IDENTITY).
 enum class identity_kind : unsigned char {

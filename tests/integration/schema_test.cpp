@@ -5,6 +5,7 @@
 #include "pgorm/schema.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -76,7 +77,40 @@ struct Product {
   std::int32_t qty;
 };
 
+// Better Auth's quoted camelCase columns, from snake_case fields through a naming policy.
+struct camel_tables {
+  using naming = pgorm::naming::camel_case;
+};
+struct BaUser {
+  std::string id;
+  std::string name;
+  std::string email;
+  bool email_verified = false;
+  std::optional<std::string> image;
+  pgorm::timestamptz created_at;
+};
+struct BaSession {
+  std::string id;
+  std::string user_id;
+  std::string token;
+  pgorm::timestamptz expires_at;
+};
 }  // namespace schema_it
+
+template <>
+struct pgorm::table_traits<schema_it::BaUser> : schema_it::camel_tables {
+  static constexpr std::string_view name = "user";
+  static constexpr auto primary_key = pgorm::key(&schema_it::BaUser::id);
+  static constexpr auto unique = pgorm::columns(&schema_it::BaUser::email);
+};
+template <>
+struct pgorm::table_traits<schema_it::BaSession> : schema_it::camel_tables {
+  static constexpr std::string_view name = "session";
+  static constexpr auto primary_key = pgorm::key(&schema_it::BaSession::id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_key(&schema_it::BaSession::user_id, &schema_it::BaUser::id)
+          .on_delete(pgorm::fk_action::cascade);
+};
 
 template <>
 struct pgorm::table_traits<schema_it::Product> {
@@ -452,6 +486,42 @@ TEST_F(schema_test, write_migration_creates_the_next_file_which_apply_runs) {
   EXPECT_TRUE(after.in_sync()) << after.report();
   EXPECT_THROW(static_cast<void>(after.write_migration(dir, "nothing")), pgorm::usage_error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(schema_test, a_camel_case_naming_policy_matches_quoted_camel_case_columns) {
+  // The seed's Better Auth tables, written by hand: quoted camelCase columns.
+  conn().exec(R"(
+    create table "user" (id text primary key, name text not null, email text not null unique,
+                         "emailVerified" boolean not null, image text,
+                         "createdAt" timestamptz not null);
+    create table session (id text primary key,
+                          "userId" text not null references "user" (id) on delete cascade,
+                          token text not null, "expiresAt" timestamptz not null);
+  )");
+  const auto d = pgorm::schema::diff<schema_it::BaUser, schema_it::BaSession>(conn());
+  EXPECT_TRUE(d.in_sync()) << d.report();
+
+  // Rows go through the derived names both ways.
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  conn().insert(schema_it::BaUser{"u1", "Ada", "ada@x", true, std::nullopt, now}).exec();
+  conn().insert(schema_it::BaSession{"s1", "u1", "tok", now}).exec();
+  const schema_it::BaSession s = conn()
+                                     .select<schema_it::BaSession>()
+                                     .where(pgorm::col<&schema_it::BaSession::user_id> == "u1")
+                                     .one();
+  EXPECT_EQ(s.token, "tok");
+  EXPECT_EQ(conn().exec(R"(select "emailVerified"::text from "user")").value(0, 0), "true");
+
+  // The DDL pgorm writes names the same columns, and creates tables in sync with the structs.
+  constexpr std::string_view ddl = pgorm::schema::create_table<schema_it::BaSession>();
+  EXPECT_NE(ddl.find(R"("userId" text NOT NULL)"), std::string_view::npos) << ddl;
+  EXPECT_NE(ddl.find(R"("expiresAt")"), std::string_view::npos) << ddl;
+  conn().exec(R"(drop table session; drop table "user")");
+  conn().exec(std::string(pgorm::schema::create_table<schema_it::BaUser>()));
+  conn().exec(std::string(pgorm::schema::create_table<schema_it::BaSession>()));
+  const auto again = pgorm::schema::diff<schema_it::BaUser, schema_it::BaSession>(conn());
+  EXPECT_TRUE(again.in_sync()) << again.report();
 }
 
 }  // namespace schema_it

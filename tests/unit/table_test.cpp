@@ -498,3 +498,92 @@ TEST(quote_identifier, keyword_table_is_sorted) {
 }
 
 }  // namespace
+
+// ---- naming policies ---------------------------------------------------------------------------
+
+namespace naming_it {
+struct CamelRow {
+  std::string id;
+  std::string user_id;
+  bool email_verified;
+  std::int32_t line2_total;
+  std::int32_t _private_;
+  std::optional<std::string> alreadyCamel;
+};
+struct SnakeRow {
+  std::int64_t id;
+  std::string emailVerified;
+  std::string userID;
+  std::string HTTPStatus;
+};
+struct RenamedRow {
+  std::int64_t id;
+  std::string created_at;
+  std::string provider_id;
+};
+struct shared_traits {
+  using naming = pgorm::naming::camel_case;
+};
+struct upper {
+  template <class Out>
+  static constexpr void write(std::string_view field, Out& out) {
+    for (char c : field) out.append(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+};
+struct UpperRow {
+  std::int64_t id;
+  std::string full_name;
+};
+}  // namespace naming_it
+
+template <>
+struct pgorm::table_traits<naming_it::CamelRow> {
+  using naming = pgorm::naming::camel_case;
+};
+template <>
+struct pgorm::table_traits<naming_it::SnakeRow> {
+  using naming = pgorm::naming::snake_case;
+};
+template <>
+struct pgorm::table_traits<naming_it::RenamedRow> : naming_it::shared_traits {
+  static constexpr auto renames = pgorm::rename(&naming_it::RenamedRow::provider_id, "provider");
+};
+template <>
+struct pgorm::table_traits<naming_it::UpperRow> {
+  using naming = naming_it::upper;
+};
+
+namespace {
+
+TEST(table_naming, camel_case_quotes_what_it_capitalizes) {
+  using t = pgorm::table<naming_it::CamelRow>;
+  EXPECT_EQ(t::columns[1].name, "userId");
+  EXPECT_EQ(t::columns[2].name, "emailVerified");
+  EXPECT_EQ(t::columns[3].name, "line2Total");
+  EXPECT_EQ(t::columns[4].name, "_private_");
+  EXPECT_EQ(t::columns[5].name, "alreadyCamel");
+  EXPECT_EQ(t::select_list,
+            R"(id, "userId", "emailVerified", "line2Total", _private_, "alreadyCamel")");
+  // The C++ field names are unchanged: lookups by field still work.
+  EXPECT_EQ(t::column_of<&naming_it::CamelRow::email_verified>().sql_name, R"("emailVerified")");
+  ASSERT_NE(t::find_field("user_id"), nullptr);
+  EXPECT_EQ(t::find_field("user_id")->name, "userId");
+}
+
+TEST(table_naming, snake_case_splits_words_and_acronyms) {
+  using t = pgorm::table<naming_it::SnakeRow>;
+  EXPECT_EQ(t::select_list, "id, email_verified, user_id, http_status");
+}
+
+TEST(table_naming, a_rename_wins_and_traits_inherit_the_policy) {
+  using t = pgorm::table<naming_it::RenamedRow>;
+  EXPECT_EQ(t::select_list, R"(id, "createdAt", provider)");
+}
+
+TEST(table_naming, a_policy_of_ones_own) {
+  static_assert(pgorm::naming_policy<naming_it::upper>);
+  static_assert(!pgorm::naming_policy<int>);
+  EXPECT_EQ(pgorm::table<naming_it::UpperRow>::select_list, R"("ID", "FULL_NAME")");
+}
+
+}  // namespace

@@ -251,12 +251,41 @@ consteval std::string_view schema_of() {
   }
 }
 
-// Column names after renames, unquoted. Depends only on reflection, `name`, `schema` and
+// True when table_traits<T> has no `naming`, or a usable one.
+template <class T>
+consteval bool naming_ok() {
+  if constexpr (requires { typename traits_t<T>::naming; }) {
+    return naming_policy<typename traits_t<T>::naming>;
+  } else {
+    return true;
+  }
+}
+
+// Field I's column name under table_traits<T>::naming, in static storage.
+template <class T, std::size_t I>
+struct naming_renderer {
+  template <class Out>
+  constexpr void operator()(Out& out) const {
+    traits_t<T>::naming::write(field_names_v<T>[I], out);
+  }
+};
+template <class T, std::size_t I>
+inline constexpr auto named_column_v = rendered_v<naming_renderer<T, I>>;
+
+// Column names after naming and renames, unquoted. Depends only on reflection, `naming` and
 // `renames`, so a foreign key can name another table's columns without instantiating its
 // table<> (two tables may reference each other).
 template <class T>
 consteval std::array<std::string_view, field_count_v<T>> column_names_of() {
   std::array<std::string_view, field_count_v<T>> names = field_names_v<T>;
+  if constexpr (requires { typename traits_t<T>::naming; }) {
+    if constexpr (naming_ok<T>()) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((names[I] = named_column_v<T, I>.view()), ...);
+      }
+      (std::make_index_sequence<field_count_v<T>>{});
+    }
+  }
   hana::for_each(options_v<T, renames_tag>, [&](const auto& r) {
     if constexpr (std::is_same_v<member_class_of<decltype(r.member)>, T>) {
       names[field_index_of<T>(r.member)] = r.name;
@@ -386,7 +415,12 @@ consteval bool check_names() {
   static_assert(schema_ok,
                 "pgorm: table_traits<T>::schema must be a std::string_view, e.g. "
                 "static constexpr std::string_view schema = \"auth\";");
-  if constexpr (name_ok && schema_ok) {
+  static_assert(naming_ok<T>(),
+                "pgorm: table_traits<T>::naming must be a naming policy: "
+                "pgorm::naming::snake_case, camel_case or as_declared, or a type with "
+                "template <class Out> static constexpr void write(std::string_view field, "
+                "Out& out)");
+  if constexpr (name_ok && schema_ok && naming_ok<T>()) {
     static_assert(is_valid_identifier(table_name_of<T>()),
                   "pgorm: the table name must be 1 to 63 bytes with no NUL byte; set "
                   "table_traits<T>::name to a shorter one");
