@@ -38,6 +38,7 @@
 
 #include "os.hpp"
 #include "pgorm/connection.hpp"
+#include "process.hpp"
 
 namespace pgorm::testing {
 
@@ -89,15 +90,6 @@ bool is_postmaster_of(int pid, std::string_view marker) {
   return cmdline.find(marker) != std::string::npos;
 }
 
-bool wait_for_exit(int pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (process_alive(pid)) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
 // The live children of `parent` (proc(5) field 4, "ppid"), each with its start time, which
 // names it even after it is re-parented or its pid is reused.
 std::vector<std::pair<int, std::uint64_t>> child_processes(int parent) {
@@ -115,188 +107,6 @@ std::vector<std::pair<int, std::uint64_t>> child_processes(int parent) {
     }
   }
   return children;
-}
-
-// Whom to run initdb, pg_ctl and postgres as. Everything is resolved before fork(), because
-// the child of a (possibly multi-threaded) process may only call async-signal-safe functions;
-// getpwnam and initgroups are not, setgroups/setgid/setuid are.
-struct identity {
-  bool switch_user = false;
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;
-};
-
-identity current_identity() {
-  identity who;
-  who.uid = ::geteuid();
-  who.gid = ::getegid();
-  if (const passwd* pw = ::getpwuid(who.uid)) who.name = pw->pw_name;
-  return who;
-}
-
-identity resolve_identity(const std::string& requested) {
-  if (::geteuid() != 0) return current_identity();
-  std::string name = requested;
-  if (name.empty()) name = env("PGORM_PG_USER");
-  if (name.empty()) name = ::getpwnam("postgres") != nullptr ? "postgres" : "nobody";
-  const passwd* pw = ::getpwnam(name.c_str());
-  if (pw == nullptr) {
-    fail(
-        fmt::format("running as root, the server must run as an unprivileged user, but user "
-                    "\"{}\" does not exist; set server_options::run_as or PGORM_PG_USER",
-                    name));
-  }
-  if (pw->pw_uid == 0) {
-    fail(
-        fmt::format("user \"{}\" is root; PostgreSQL refuses to run as root. Set "
-                    "server_options::run_as or PGORM_PG_USER to an unprivileged user",
-                    name));
-  }
-  identity who;
-  who.switch_user = true;
-  who.name = name;
-  who.uid = pw->pw_uid;
-  who.gid = pw->pw_gid;
-  int count = 16;
-  who.groups.resize(static_cast<std::size_t>(count));
-  while (::getgrouplist(name.c_str(), who.gid, who.groups.data(), &count) < 0) {
-    who.groups.resize(static_cast<std::size_t>(count) + 16);
-    count = static_cast<int>(who.groups.size());
-  }
-  who.groups.resize(static_cast<std::size_t>(count));
-  return who;
-}
-
-// In the child, after fork(): only async-signal-safe calls. Reports errno through `err_fd`
-// (close-on-exec, so a successful exec closes it and the parent reads EOF).
-[[noreturn]] void child_fail(int err_fd, int err) {
-  [[maybe_unused]] const auto written = ::write(err_fd, &err, sizeof err);
-  ::_exit(127);
-}
-
-[[noreturn]] void exec_child(const std::vector<char*>& argv, const identity& who, bool search_path,
-                             int in_fd, int out_fd, int err_fd, int max_fd) {
-  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) {
-    child_fail(err_fd, errno);
-  }
-  // Signal mask and ignored signals survive exec: give the programs (and the postmaster they
-  // start) a clean slate, whatever our caller (ctest, a test runner, a shell) set up.
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (const int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD}) {
-    ::signal(sig, SIG_DFL);
-  }
-  // Keep our descriptors (sockets, the pipes ctest reads) out of the postmaster, which lives
-  // on after we exit; a pipe it inherited would keep ctest waiting for EOF.
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-  if (who.switch_user) {
-    if (::setgroups(who.groups.size(), who.groups.data()) != 0) child_fail(err_fd, errno);
-    if (::setgid(who.gid) != 0) child_fail(err_fd, errno);
-    if (::setuid(who.uid) != 0) child_fail(err_fd, errno);
-  }
-  if (search_path) {
-    ::execvp(argv[0], argv.data());
-  } else {
-    ::execv(argv[0], argv.data());
-  }
-  child_fail(err_fd, errno);
-}
-
-struct command_result {
-  int exit_code = -1;  // -1: killed by a signal
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs `args` to completion as `who`, stdin from /dev/null, output captured. Throws
-// server_error when the program cannot be started at all.
-command_result run(const std::vector<std::string>& args, const identity& who,
-                   bool search_path = false) {
-  std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-
-  // The output goes to an anonymous file, not a pipe: a grandchild that kept a pipe open
-  // would make us wait forever for EOF, a file needs no reader.
-  std::FILE* out_file = std::tmpfile();
-  if (out_file == nullptr) fail(fmt::format("tmpfile(): {}", errno_text(errno)));
-  const fd_guard out{::dup(::fileno(out_file))};
-  std::fclose(out_file);
-  const fd_guard in{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
-  std::array<int, 2> err_pipe{};
-  if (out.fd < 0 || in.fd < 0 || ::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
-    fail(fmt::format("cannot prepare to run {}: {}", args[0], errno_text(errno)));
-  }
-  const fd_guard err_read{err_pipe[0]};
-  fd_guard err_write{err_pipe[1]};
-  const long open_max = ::sysconf(_SC_OPEN_MAX);
-  const int max_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
-
-  const pid_t pid = ::fork();
-  if (pid < 0) fail(fmt::format("fork(): {}", errno_text(errno)));
-  if (pid == 0) exec_child(argv, who, search_path, in.fd, out.fd, err_write.fd, max_fd);
-
-  ::close(err_write.fd);
-  err_write.fd = -1;
-  int child_errno = 0;
-  ssize_t got = 0;
-  do {
-    got = ::read(err_read.fd, &child_errno, sizeof child_errno);
-  } while (got < 0 && errno == EINTR);
-
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) fail(fmt::format("waitpid(): {}", errno_text(errno)));
-  }
-  if (got == static_cast<ssize_t>(sizeof child_errno)) {
-    fail(fmt::format("cannot run {}{}: {}", args[0],
-                     who.switch_user ? " as user " + who.name : std::string{},
-                     errno_text(child_errno)));
-  }
-
-  command_result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string output;
-  std::array<char, 4096> buffer{};
-  for (off_t offset = 0;;) {
-    const ssize_t n = ::pread(out.fd, buffer.data(), buffer.size(), offset);
-    if (n <= 0) break;
-    output.append(buffer.data(), static_cast<std::size_t>(n));
-    offset += n;
-  }
-  result.output = std::move(output);
-  return result;
-}
-
-// Whether `who` may create files in `dir` and reach it (every ancestor searchable): asked of
-// the kernel by a child that has switched to that user, since permission bits alone miss ACLs.
-bool accessible_by(const identity& who, const fs::path& dir) {
-  if (!who.switch_user) return ::access(dir.c_str(), R_OK | W_OK | X_OK) == 0;
-  const pid_t pid = ::fork();
-  if (pid < 0) fail(fmt::format("fork(): {}", errno_text(errno)));
-  if (pid == 0) {
-    if (::setgroups(who.groups.size(), who.groups.data()) != 0 || ::setgid(who.gid) != 0 ||
-        ::setuid(who.uid) != 0) {
-      ::_exit(2);
-    }
-    ::_exit(::access(dir.c_str(), R_OK | W_OK | X_OK) == 0 ? 0 : 1);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return false;
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-void give_to(const identity& who, const fs::path& path) {
-  if (!who.switch_user) return;
-  if (::chown(path.c_str(), who.uid, who.gid) != 0) {
-    fail(fmt::format("chown {} to {}: {}", path.string(), who.name, errno_text(errno)));
-  }
 }
 
 // ---- binaries ----------------------------------------------------------------------------
@@ -402,30 +212,6 @@ bool owner_is_gone(const fs::path& dir) {
   in >> pid >> start;
   if (!process_alive(pid)) return true;
   return start != 0 && process_start_time(pid) != 0 && process_start_time(pid) != start;
-}
-
-std::string conf_quote(std::string_view value) {
-  std::string out = "'";
-  for (const char c : value) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
-std::uint16_t free_tcp_port() {
-  const fd_guard sock{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (sock.fd < 0) fail(fmt::format("socket(): {}", errno_text(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  socklen_t len = sizeof addr;
-  if (::bind(sock.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(sock.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    fail(fmt::format("cannot find a free port on 127.0.0.1: {}", errno_text(errno)));
-  }
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace
@@ -619,6 +405,36 @@ struct server::impl {
     fs::remove(socket_dir() / fmt::format(".s.PGSQL.{}.lock", port), ec);
   }
 
+  // initdb into data_dir(): superuser "postgres", the options' authentication methods.
+  void init_data_dir(const server_options& options) const {
+    std::error_code ec;
+    std::vector<std::string> initdb = {(bindir / "initdb").string(),
+                                       "-D",
+                                       data_dir().string(),
+                                       "-A",
+                                       "trust",
+                                       "--auth-local=" + options.local_auth,
+                                       "--auth-host=" + options.host_auth,
+                                       "-E",
+                                       "UTF8",
+                                       "--locale=C",
+                                       "-U",
+                                       "postgres"};
+    if (options.unsafe_fast) initdb.emplace_back("--no-sync");
+    const auto pwfile = dir / "pwfile";
+    if (!password.empty()) {
+      write_file_atomically(pwfile, password + "\n");
+      give_to(who, pwfile);
+      initdb.push_back("--pwfile=" + pwfile.string());
+    }
+    const auto result = run(initdb, who);
+    fs::remove(pwfile, ec);
+    if (result.exit_code != 0) {
+      fail(fmt::format("initdb failed (exit code {}):\n{}", result.exit_code,
+                       last_lines(result.output, log_tail_lines)));
+    }
+  }
+
   void destroy() noexcept {
     try {
       stop(true);
@@ -631,7 +447,10 @@ struct server::impl {
 
 server::server(std::unique_ptr<impl> state) noexcept : impl_(std::move(state)) {}
 
-server::server(server_options options) : impl_(std::make_unique<impl>()) {
+server::server(server_options options) : server(std::move(options), populate_fn{}) {}
+
+server::server(server_options options, const populate_fn& populate)
+    : impl_(std::make_unique<impl>()) {
   auto& s = *impl_;
   s.bindir = options.bindir.empty() ? find_pg_bindir() : options.bindir;
   if (!has_server_binaries(s.bindir)) {
@@ -670,37 +489,19 @@ server::server(server_options options) : impl_(std::make_unique<impl>()) {
                       s.who.name, s.dir.string()));
     }
 
-    std::vector<std::string> initdb = {(s.bindir / "initdb").string(),
-                                       "-D",
-                                       s.data_dir().string(),
-                                       "-A",
-                                       "trust",
-                                       "--auth-local=" + options.local_auth,
-                                       "--auth-host=" + options.host_auth,
-                                       "-E",
-                                       "UTF8",
-                                       "--locale=C",
-                                       "-U",
-                                       "postgres"};
-    if (options.unsafe_fast) initdb.emplace_back("--no-sync");
-    const auto pwfile = s.dir / "pwfile";
-    if (!s.password.empty()) {
-      write_file_atomically(pwfile, s.password + "\n");
-      give_to(s.who, pwfile);
-      initdb.push_back("--pwfile=" + pwfile.string());
-    }
-    const auto result = run(initdb, s.who);
-    fs::remove(pwfile, ec);
-    if (result.exit_code != 0) {
-      fail(fmt::format("initdb failed (exit code {}):\n{}", result.exit_code,
-                       last_lines(result.output, log_tail_lines)));
+    if (populate) {
+      // A data directory made otherwise (pg_basebackup for a replica), as the server's user.
+      populate(s.data_dir());
+    } else {
+      s.init_data_dir(options);
     }
 
     if (::mkdir(s.socket_dir().c_str(), 0700) != 0) {
       fail(fmt::format("mkdir {}: {}", s.socket_dir().string(), errno_text(errno)));
     }
     give_to(s.who, s.socket_dir());
-    {
+    if (read_file(s.data_dir() / "postgresql.conf").find("include 'pgorm.conf'") ==
+        std::string::npos) {
       std::ofstream conf(s.data_dir() / "postgresql.conf", std::ios::app);
       conf << "\ninclude 'pgorm.conf'\n";
       if (!conf.flush()) fail("cannot append to postgresql.conf");

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -201,6 +202,10 @@ class PGORM_API server {
  private:
   struct impl;
   explicit server(std::unique_ptr<impl> state) noexcept;
+  // Fills the new cluster's data directory (as the server's user) instead of running initdb.
+  using populate_fn = std::function<void(const std::filesystem::path& data_dir)>;
+  server(server_options options, const populate_fn& populate);
+  friend server start_replica(const server& primary, server_options options);
   std::unique_ptr<impl> impl_;
 };
 
