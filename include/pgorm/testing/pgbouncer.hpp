@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// A throwaway PgBouncer in front of a pgorm::testing::server, for tests that must pass behind
+/// a connection pooler (transaction pooling by default). See docs/testing.md, "PgBouncer".
+///
+/// Example:
+/// ```
+/// pgorm::testing::server pg;
+/// pgorm::testing::pgbouncer bouncer{pg};      // pool_mode = transaction
+/// pgorm::connect_options o;
+/// o.pooler = pgorm::pooler_mode::transaction;  // what pgorm must know behind it
+/// pgorm::connection conn{bouncer.conninfo(), o};
+/// ```
+///
+/// Thread safety: as for pgorm::testing::server.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgorm/export.hpp"
+#include "pgorm/testing/server.hpp"
+
+namespace pgorm::testing {
+
+/// How to run a throwaway PgBouncer. Every field has a usable default.
+///
+/// Example: `pgorm::testing::pgbouncer b{pg, {.pool_mode = "session", .pool_size = 2}};`
+struct pgbouncer_options {
+  /// PgBouncer's pool_mode: "transaction" (a server connection per transaction), "session" or
+  /// "statement".
+  std::string pool_mode = "transaction";
+  /// default_pool_size: server connections per (database, user) pair.
+  int pool_size = 20;
+  /// max_client_conn: client connections PgBouncer accepts in all.
+  int max_client_conn = 200;
+  /// Also listen on 127.0.0.1 (the Unix socket stays). Unix socket only when false.
+  bool tcp = false;
+  /// Port number (TCP port with tcp, always the number in the socket's file name); 0 picks a
+  /// free one (and retries with another if it is taken while starting).
+  std::uint16_t port = 0;
+  /// Extra `[pgbouncer]` settings (name, value), written after pgorm's own, so they override
+  /// them, e.g. {{"server_idle_timeout", "5"}}.
+  std::vector<std::pair<std::string, std::string>> settings{};
+  /// The pgbouncer program; empty means env PGORM_PGBOUNCER, else `pgbouncer` in PATH, else
+  /// /usr/sbin/pgbouncer (Debian's package).
+  std::filesystem::path program{};
+  /// When running as root (PgBouncer refuses root): the unprivileged user that runs it, as
+  /// server_options::run_as (empty: env PGORM_PG_USER, else "postgres", else "nobody").
+  std::string run_as{};
+  /// Parent of PgBouncer's directory, as server_options::base_dir.
+  std::filesystem::path base_dir{};
+  /// How long starting (until a query through PgBouncer succeeds) and stopping may take.
+  std::chrono::seconds timeout{30};
+};
+
+/// A private PgBouncer process in front of one server: generated config (pgbouncer.ini), its
+/// own Unix socket directory and port, logs and pid file in a fresh temporary directory
+/// (`<base>/pgorm-pgb-<owner pid>-<random>`), run as an unprivileged user when we are root;
+/// stopped and deleted by the destructor.
+///
+/// - Routing: every database name goes to the database of the same name on the upstream
+///   server (`* = host=... port=...`), over the server's Unix socket. Any role of the server can
+///   log in: PgBouncer trusts its clients and looks roles up with auth_query as "postgres". So the
+///   upstream must let "postgres" in without a password over its socket (server_options::local_auth
+///   "trust", the default).
+/// - admin_users = postgres: `SHOW POOLS` etc. work on the `pgbouncer` database.
+/// - Leftovers: a process that dies without its destructor leaves a PgBouncer behind; every
+///   new pgbouncer first stops those whose owner is gone (see reap_stale()).
+/// - Move-only; a moved-from object owns nothing.
+class PGORM_API pgbouncer {
+ public:
+  /// Writes the configuration, starts PgBouncer (`pgbouncer -d`) and returns once a query
+  /// through it reaches `upstream`. Throws server_error (with PgBouncer's log) on failure,
+  /// after stopping and deleting what it created.
+  explicit pgbouncer(const server& upstream, pgbouncer_options options = {});
+
+  /// Re-attaches to a PgBouncer whose owner called detach() (or died), given dir(). Throws
+  /// server_error when `dir` is not such a directory.
+  /// Example: `pgorm::testing::pgbouncer::attach(dir).stop();`
+  static pgbouncer attach(const std::filesystem::path& dir);
+
+  /// Stops the PgBouncers (and deletes the directories) in `base_dir` (empty: the default)
+  /// whose owner process is gone, sparing detached ones whose anchor file exists. Returns how
+  /// many were reaped. Never throws.
+  static int reap_stale(const std::filesystem::path& base_dir = {});
+
+  pgbouncer(pgbouncer&& other) noexcept;
+  pgbouncer& operator=(pgbouncer&& other) noexcept;
+  pgbouncer(const pgbouncer&) = delete;
+  pgbouncer& operator=(const pgbouncer&) = delete;
+  /// Stops PgBouncer (SIGTERM, then SIGKILL) and deletes its directory, unless detach() was
+  /// called. Never throws.
+  ~pgbouncer();
+
+  /// Stops PgBouncer (SIGTERM: immediate shutdown, clients are disconnected). No-op when
+  /// stopped. Throws server_error when it survives SIGKILL.
+  void stop();
+  /// Starts it again with the same configuration, port and socket. No-op when running.
+  void start();
+  /// True while the process recorded in its pid file runs.
+  [[nodiscard]] bool running() const;
+  /// As server::detach(): the destructor no longer stops it, and reap_stale() spares it while
+  /// `anchor` exists (empty: forever). Re-attach with attach(dir()).
+  void detach(const std::filesystem::path& anchor = {});
+
+  /// `host=<socket_dir() or 127.0.0.1> port=<port> user=<user> dbname=<dbname>`.
+  [[nodiscard]] std::string conninfo(std::string_view dbname = "postgres",
+                                     std::string_view user = "postgres") const;
+  /// The same as a postgresql:// URL.
+  [[nodiscard]] std::string url(std::string_view dbname = "postgres") const;
+  /// The port (TCP with tcp; always the number in the socket's file name).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// The temporary directory holding the configuration, log, pid file and socket directory.
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+  /// Directory of the Unix socket `.s.PGSQL.<port>`.
+  [[nodiscard]] std::filesystem::path socket_dir() const;
+  /// The generated pgbouncer.ini.
+  [[nodiscard]] std::filesystem::path config_file() const;
+  /// PgBouncer's log file.
+  [[nodiscard]] std::filesystem::path log_file() const;
+  /// Process id of PgBouncer, 0 when it is not running.
+  [[nodiscard]] int pid() const;
+
+ private:
+  struct impl;
+  explicit pgbouncer(std::unique_ptr<impl> state) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace pgorm::testing
