@@ -21,6 +21,7 @@
 #include "command.hpp"
 #include "engine.hpp"
 #include "libpq_util.hpp"
+#include "notice_sink.hpp"
 #include "param_arrays.hpp"
 
 namespace pgorm {
@@ -53,9 +54,6 @@ std::string describe(PGconn* conn) {
   return fmt::format("host={} port={} dbname={} user={}", str(PQhost(conn)), str(PQport(conn)),
                      str(PQdb(conn)), str(PQuser(conn)));
 }
-
-// Notices (e.g. "drop cascades to ...") would otherwise go to stderr, libpq's default.
-void ignore_notice(void* /*arg*/, const PGresult* /*res*/) {}
 
 }  // namespace
 
@@ -274,6 +272,7 @@ connection::connection(std::string_view conninfo, connect_options options,
                        const std::stop_token* stop)
     : secrets_(detail::conninfo_secrets(conninfo)) {
   const std::string info(conninfo);
+  detail::apply_pooler_mode(options);  // connect_options::pooler: before anything reads them
   const std::string extra_options = startup_options(info, options);
   // Defaults first: the conninfo (expanded from dbname, expand_dbname = 1; libpq 34.1) comes
   // after them and overrides any it sets. Keepalives and tcp_user_timeout bound how long a dead
@@ -348,8 +347,9 @@ connection::connection(std::string_view conninfo, connect_options options,
   // Every later operation runs through the engine, which never lets libpq block (and closing
   // the connection, PQfinish, then never waits on the network either).
   if (PQsetnonblocking(conn, 1) != 0) fail("cannot switch the connection to non-blocking mode");
-  PQsetNoticeReceiver(conn, ignore_notice, nullptr);
   description_ = describe(conn);
+  // Notices (e.g. "drop cascades to ...") go to the observer, not to stderr (libpq's default).
+  notices_ = detail::receive_notices(conn, options.events, description_, secrets_);
   cancel_ = std::make_shared<detail::cancel_state>();
   cancel_->key = detail::read_cancel_key(conn);
   cache_ = std::make_unique<statement_cache>(options.statement_cache_size);
@@ -366,7 +366,8 @@ connection::connection(connection&& other) noexcept
       description_(std::move(other.description_)),
       secrets_(std::move(other.secrets_)),
       scratch_(std::move(other.scratch_)),
-      sql_buf_(std::move(other.sql_buf_)) {
+      sql_buf_(std::move(other.sql_buf_)),
+      notices_(std::move(other.notices_)) {
   other.conn_ = nullptr;
 }
 
@@ -382,6 +383,7 @@ connection& connection::operator=(connection&& other) noexcept {
     secrets_ = std::move(other.secrets_);
     scratch_ = std::move(other.scratch_);
     sql_buf_ = std::move(other.sql_buf_);
+    notices_ = std::move(other.notices_);
   }
   return *this;
 }
@@ -552,6 +554,12 @@ pg_result* connection::run_simple(std::string_view sql, const detail::deadline& 
 result connection::simple_exec(std::string_view sql, std::chrono::milliseconds timeout) {
   (void)checked_handle();
   if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
+  if (options_.pooler == pooler_mode::transaction && is_listen_statement(sql)) {
+    detail::throw_pooler_unsupported(
+        "LISTEN",
+        "notifications reach the server session that listened, which the pooler hands "
+        "to other clients after each transaction; listen on a direct connection");
+  }
   return observe(options_.events.get(), sql, {}, description_, [&] {
     result res =
         check(run_simple(sql, detail::connection_access::call_deadline(*this, timeout)), sql, {});
@@ -589,6 +597,7 @@ std::size_t connection::prepared_statements() const noexcept {
 
 void connection::set_observer(std::shared_ptr<observer> events) noexcept {
   options_.events = std::move(events);
+  if (notices_) notices_->events = options_.events;
 }
 
 void connection::cancel() const {

@@ -134,6 +134,14 @@ void stderr_logger::on_pool_event(const pool_event& event) {
   std::fputs(line.c_str(), stderr);
 }
 
+void stderr_logger::on_notice(const notice_event& notice) {
+  const std::string line =
+      fmt::format("pgorm: {} {} {}{}{}{}{}\n", notice.severity, notice.sqlstate, notice.message,
+                  notice.detail.empty() ? "" : " detail=", notice.detail,
+                  notice.hint.empty() ? "" : " hint=", notice.hint);
+  std::fputs(line.c_str(), stderr);
+}
+
 }  // namespace pgorm
 
 namespace pgorm::detail {

@@ -63,6 +63,21 @@ struct pool_event {
   std::size_t waiting = 0;
 };
 
+/// A message the server sent outside a result: RAISE NOTICE / WARNING / INFO in PL/pgSQL, "drop
+/// cascades to ...", "there is no transaction in progress", and the FATAL message a server sends
+/// just before it closes an idle session (e.g. at shutdown). Texts are views, valid during the
+/// call; passwords of the connection string are masked in them.
+struct notice_event {
+  /// NOTICE, WARNING, INFO, LOG, DEBUG (PL/pgSQL RAISE levels), or FATAL/PANIC for an idle
+  /// session's last words; never localized.
+  std::string_view severity;
+  std::string_view sqlstate;  ///< e.g. "00000" for RAISE NOTICE, "01000" for a plain warning
+  std::string_view message;   ///< the primary message
+  std::string_view detail;    ///< DETAIL, "" when none
+  std::string_view hint;      ///< HINT, "" when none
+  std::string_view server;    ///< connection description (host, port, dbname, user)
+};
+
 /// Receives events. Override what you need; every method has an empty default. Called on the
 /// thread that runs the query (or acquires from the pool): keep it quick and thread-safe.
 ///
@@ -89,10 +104,15 @@ class PGORM_API observer {
   virtual void on_query_start(const query_event& /*query*/) {}
   virtual void on_query_end(const query_event& /*query*/, const query_outcome& /*outcome*/) {}
   virtual void on_pool_event(const pool_event& /*event*/) {}
+  /// A server notice (see notice_event), on the thread running the statement that received
+  /// it. The default drops it, as pgorm does without an observer (libpq would print it on
+  /// stderr). An exception thrown here is swallowed: it cannot cross libpq.
+  virtual void on_notice(const notice_event& /*notice*/) {}
 };
 
-/// Built-in observer: one line per query (and per pool event) on stderr. With a slow-query
-/// threshold, only queries at least that slow are logged (pool events still are).
+/// Built-in observer: one line per query (and per pool event and server notice) on stderr. With
+/// a slow-query threshold, only queries at least that slow are logged (pool events and notices
+/// still are).
 ///
 /// Example: `opts.observer =
 /// std::make_shared<pgorm::stderr_logger>(std::chrono::milliseconds(200));`
@@ -102,6 +122,7 @@ class PGORM_API stderr_logger : public observer {
       : slow_(slow_threshold) {}
   void on_query_end(const query_event& query, const query_outcome& outcome) override;
   void on_pool_event(const pool_event& event) override;
+  void on_notice(const notice_event& notice) override;
 
  private:
   std::chrono::nanoseconds slow_;
