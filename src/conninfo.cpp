@@ -440,3 +440,94 @@ std::string scrub_secrets(std::string text, const std::vector<std::string>& secr
 }
 
 }  // namespace pgorm::detail
+
+// ---- transaction-mode poolers (connect_options::pooler) --------------------------------------
+
+namespace pgorm {
+
+namespace {
+
+// Skips white space and SQL comments (`--` to the end of the line, nested `/* */`).
+std::string_view skip_blanks_and_comments(std::string_view sql) noexcept {
+  for (;;) {
+    const auto start = sql.find_first_not_of(" \t\r\n\f\v");
+    if (start == std::string_view::npos) return {};
+    sql.remove_prefix(start);
+    if (sql.starts_with("--")) {
+      const auto eol = sql.find('\n');
+      if (eol == std::string_view::npos) return {};
+      sql.remove_prefix(eol + 1);
+    } else if (sql.starts_with("/*")) {
+      int depth = 0;
+      std::size_t i = 0;
+      for (; i + 1 < sql.size(); ++i) {
+        if (sql[i] == '/' && sql[i + 1] == '*') {
+          ++depth;
+          ++i;
+        } else if (sql[i] == '*' && sql[i + 1] == '/') {
+          --depth;
+          ++i;
+          if (depth == 0) break;
+        }
+      }
+      if (depth != 0) return {};  // unterminated: not a statement we recognize
+      sql.remove_prefix(i + 1);
+    } else {
+      return sql;
+    }
+  }
+}
+
+}  // namespace
+
+bool is_listen_statement(std::string_view sql) noexcept {
+  sql = skip_blanks_and_comments(sql);
+  constexpr std::string_view keyword = "listen";
+  if (sql.size() < keyword.size()) return false;
+  for (std::size_t i = 0; i < keyword.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
+  }
+  if (sql.size() == keyword.size()) return true;
+  const auto next = static_cast<unsigned char>(sql[keyword.size()]);
+  // LISTEN ends at a blank, a comment or a quoted channel name; "listener" is another word.
+  return std::isalnum(next) == 0 && next != '_' && next != '$';
+}
+
+namespace detail {
+
+void throw_pooler_unsupported(std::string_view what, std::string_view why) {
+  std::string message = "pgorm: ";
+  message += what;
+  message +=
+      " is not possible through a transaction-mode pooler (connect_options::pooler is "
+      "pooler_mode::transaction): ";
+  message += why;
+  throw pooler_unsupported(message);
+}
+
+void apply_pooler_mode(connect_options& options) {
+  if (options.pooler != pooler_mode::transaction) return;
+  if (!options.settings.empty()) {
+    throw_pooler_unsupported(
+        "connect_options::settings (" + options.settings.front().first + ")",
+        "session settings would apply to whichever server session runs each transaction; set "
+        "them on the role or database (ALTER ROLE ... SET), or with SET LOCAL in a transaction");
+  }
+  // Named prepared statements live in one server session; the pooler may run the next
+  // statement in another one. Unnamed statements are parsed with each execution.
+  options.prepare = false;
+  // A startup-packet statement_timeout is session state (and PgBouncer refuses the startup
+  // parameter "options"): enforce it per statement with pgorm's own deadline instead, which
+  // sends a cancel request (PgBouncer forwards it) and throws query_canceled, as the server's
+  // statement_timeout would.
+  if (options.statement_timeout.count() > 0) {
+    if (options.query_timeout.count() == 0 || options.statement_timeout < options.query_timeout) {
+      options.query_timeout = options.statement_timeout;
+    }
+    options.statement_timeout = std::chrono::milliseconds(0);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace pgorm

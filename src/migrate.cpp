@@ -235,6 +235,14 @@ std::pair<int, std::string> lock_holder(connection& conn, const std::string& key
 class advisory_lock {
  public:
   advisory_lock(connection& conn, const options& opts) : conn_(conn) {
+    if (conn_.pooler() == pooler_mode::transaction) {
+      // A session lock would be taken in one server session and released in another, and
+      // each migration's statements could run in different ones.
+      detail::throw_pooler_unsupported(
+          "running migrations",
+          "they hold a session-level advisory lock across transactions; run them on a direct "
+          "connection to the server (not through PgBouncer in transaction mode)");
+    }
     const std::string key_sql =
         "hashtextextended('pgorm_migrations:' || coalesce(nullif($1, ''), current_schema(), "
         "'') || '.' || $2, 0)";
