@@ -65,38 +65,6 @@ class PGORM_API pooler_unsupported : public usage_error {
 /// Example: `pgorm::is_listen_statement("/* x */ listen jobs")` is true.
 [[nodiscard]] PGORM_API bool is_listen_statement(std::string_view sql) noexcept;
 
-/// What stands between pgorm and PostgreSQL: connect_options::pooler (docs/scaling.md).
-///
-/// Example: `pgorm::connect_options o; o.pooler = pgorm::pooler_mode::transaction;`
-enum class pooler_mode {
-  /// A PostgreSQL server, or a pooler in session mode (each client keeps its server session).
-  none,
-  /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`, or a managed pooler on
-  /// its transaction port): each transaction may run on another server session, so nothing
-  /// may outlive a transaction on the server. pgorm then uses only unnamed statements, sends no
-  /// session settings, enforces connect_options::statement_timeout per statement (client-side
-  /// deadline and cancel request), skips the pool's DISCARD ALL reset, and refuses what needs a
-  /// session (LISTEN, migrations' session lock) with pooler_unsupported.
-  transaction,
-};
-
-/// An operation that needs a server session of its own was asked of a connection whose
-/// connect_options::pooler is pooler_mode::transaction: LISTEN, migrations, session settings.
-/// what() names the operation and says why. A usage_error: the call cannot work there.
-///
-/// Example: `catch (const pgorm::pooler_unsupported& e) { /* connect directly instead */ }`
-class PGORM_API pooler_unsupported : public usage_error {
- public:
-  using usage_error::usage_error;
-};
-
-/// True when `sql` is a LISTEN statement: its first keyword, after white space and SQL
-/// comments (`--` and nested `/* */`), is LISTEN in any case. The one check that
-/// connection::exec() and listeners share to refuse LISTEN behind a transaction pooler.
-///
-/// Example: `pgorm::is_listen_statement("/* x */ listen jobs")` is true.
-[[nodiscard]] PGORM_API bool is_listen_statement(std::string_view sql) noexcept;
-
 /// Options for opening a connection.
 struct connect_options {
   /// Deadline of one connection attempt (every host of a multi-host string, TLS and
@@ -118,13 +86,6 @@ struct connect_options {
   /// from the text, and reuse it. false: only unnamed statements (for PgBouncer in
   /// transaction mode, where a prepared statement may vanish between two queries).
   bool prepare = true;
-  /// Set pooler_mode::transaction when connecting through a transaction-mode pooler such as
-  /// PgBouncer (see pooler_mode): implies prepare = false; statement_timeout becomes a
-  /// per-statement client deadline (the shorter of it and query_timeout); non-empty `settings`
-  /// throw pooler_unsupported, since a pooler cannot keep session settings. Not detected
-  /// automatically: PgBouncer forwards the server's own server_version and answers SQL as the
-  /// server does, so nothing on the wire tells a pooler apart reliably.
-  pooler_mode pooler = pooler_mode::none;
   /// Set pooler_mode::transaction when connecting through a transaction-mode pooler such as
   /// PgBouncer (see pooler_mode): implies prepare = false; statement_timeout becomes a
   /// per-statement client deadline (the shorter of it and query_timeout); non-empty `settings`
@@ -290,8 +251,6 @@ class PGORM_API connection : public query_methods<connection> {
   [[nodiscard]] observer* events() const noexcept { return options_.events.get(); }
   /// The pooler this connection was opened through (connect_options::pooler).
   [[nodiscard]] pooler_mode pooler() const noexcept { return options_.pooler; }
-  /// The pooler this connection was opened through (connect_options::pooler).
-  [[nodiscard]] pooler_mode pooler() const noexcept { return options_.pooler; }
 
   /// Replaces the observer that receives this connection's query events.
   void set_observer(std::shared_ptr<observer> events) noexcept;
@@ -395,13 +354,6 @@ namespace detail {
 /// Returns `conninfo` (URL or key=value form) with every password and sslpassword value
 /// replaced by "***", and any password in a URL's user-info removed.
 PGORM_API std::string redact_conninfo(std::string_view conninfo);
-
-/// Adjusts `options` for its pooler (connect_options::pooler); throws pooler_unsupported for
-/// options that need a session. Called by the connection's constructor.
-PGORM_API void apply_pooler_mode(connect_options& options);
-
-/// Throws pooler_unsupported naming `what` (e.g. "LISTEN") and the limitation.
-[[noreturn]] PGORM_API void throw_pooler_unsupported(std::string_view what, std::string_view why);
 
 /// Adjusts `options` for its pooler (connect_options::pooler); throws pooler_unsupported for
 /// options that need a session. Called by the connection's constructor.
