@@ -37,7 +37,8 @@ LAYERS = [
         "result.hpp", "params.hpp", "types.hpp", "read_field.hpp",
     ]),
     ("connection", [
-        "observer.hpp", "executor.hpp", "query_methods.hpp", "connection.hpp",
+        "observer.hpp", "executor.hpp", "query_methods.hpp", "notification.hpp",
+        "connection.hpp",
     ]),
     ("tables", [
         "table_options.hpp", "table.hpp", "expr.hpp", "row.hpp", "detail/table_checks.hpp",

@@ -26,6 +26,7 @@
 #include "pgorm/executor.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
+#include "pgorm/notification.hpp"
 #include "pgorm/observer.hpp"
 #include "pgorm/query_methods.hpp"
 #include "pgorm/result.hpp"
@@ -274,6 +275,36 @@ class PGORM_API connection : public query_methods<connection> {
   ///
   /// Example: `if (!conn.ping(std::chrono::milliseconds(200))) reconnect();`
   [[nodiscard]] bool ping(std::chrono::milliseconds timeout) noexcept;
+
+  /// LISTEN on `channel` (quoted as an identifier, so case and any character are kept; see
+  /// docs/notifications.md). Notifications then queue on this connection until
+  /// wait_for_notification() takes them, while other statements run too. Throws usage_error
+  /// for a name that cannot be a channel (empty, over max_channel_length bytes, NUL byte).
+  ///
+  /// Example: `conn.listen("jobs");`
+  void listen(std::string_view channel);
+  /// UNLISTEN `channel` (quoted like listen()); notifications already queued stay queued.
+  void unlisten(std::string_view channel);
+  /// UNLISTEN * : stops listening on every channel.
+  void unlisten_all();
+  /// pgorm::notify(*this, channel, payload): `select pg_notify($1, $2)` (see notification.hpp).
+  ///
+  /// Example: `conn.notify("jobs", "42");`
+  void notify(std::string_view channel, std::string_view payload = {});
+  /// The next notification for a channel this connection listens on, waiting at most `timeout`
+  /// for one to arrive; std::nullopt when none came in time. Notifications that arrived while
+  /// other statements ran were queued by libpq and are returned first, oldest first, without
+  /// waiting. A zero (or negative) timeout only takes what has already arrived; pgorm::no_timeout
+  /// is a usage_error (call it in a loop to wait longer). Sends nothing; throws
+  /// connection_error when the connection is lost (after returning what arrived before).
+  /// Notifications reach a session only between its transactions.
+  ///
+  /// Example: `while (auto n = conn.wait_for_notification(1s)) handle(*n);`
+  [[nodiscard]] std::optional<notification> wait_for_notification(
+      std::chrono::milliseconds timeout);
+  /// wait_for_notification() until `deadline` (a past deadline only takes what has arrived).
+  [[nodiscard]] std::optional<notification> wait_for_notification(
+      std::chrono::steady_clock::time_point deadline);
 
   /// The deadline calls use when they pass none (connect_options::query_timeout).
   [[nodiscard]] std::chrono::milliseconds default_timeout() const noexcept {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Server notices reach the observer (observer::on_notice): RAISE NOTICE / WARNING with their
-// fields, notices of ordinary statements and of a pool's connections; passwords are masked;
-// without an observer nothing is printed; set_observer() redirects them; an observer that
-// throws does not break the statement.
+// fields, notices of ordinary statements and of a pool's connections, the FATAL message of an
+// idle session that is terminated; passwords are masked; without an observer nothing is
+// printed; set_observer() redirects them; an observer that throws does not break the statement.
 #include <memory>
 #include <mutex>
 #include <string>
@@ -146,6 +146,25 @@ TEST_F(notice_test, a_pools_connections_report_notices_and_stderr_logger_prints_
   c.exec("do $$ begin raise warning 'logged' using hint = 'look'; end $$");
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(err, HasSubstr("pgorm: WARNING 01000 logged hint=look"));
+}
+
+TEST_F(notice_test, an_idle_session_that_is_terminated_reports_the_servers_last_words) {
+  auto log = std::make_shared<notice_log>();
+  pgorm::connect_options o = pgorm::test::test_options();
+  o.events = log;
+  pgorm::connection c{conninfo(), o};
+  c.listen("notice_test_idle");
+  const pgorm::param p[] = {pgorm::param::text(std::to_string(c.backend_pid()))};
+  conn().exec("select pg_terminate_backend($1::int)", p);
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < 20; ++i) (void)c.wait_for_notification(1s);
+      },
+      pgorm::connection_error);
+  const auto got = log->take();
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].severity, "FATAL");
+  EXPECT_EQ(got[0].sqlstate, "57P01");  // admin_shutdown
 }
 
 }  // namespace
