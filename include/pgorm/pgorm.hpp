@@ -8,6 +8,7 @@
 #include "pgorm/copy.hpp"          // IWYU pragma: export
 #include "pgorm/error.hpp"         // IWYU pragma: export
 #include "pgorm/fwd.hpp"           // IWYU pragma: export
+#include "pgorm/listener.hpp"      // IWYU pragma: export
 #include "pgorm/migrate.hpp"       // IWYU pragma: export
 #include "pgorm/notification.hpp"  // IWYU pragma: export
 #include "pgorm/observer.hpp"      // IWYU pragma: export
