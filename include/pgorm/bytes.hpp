@@ -175,10 +175,4 @@ class PGORM_API byte_buffer {
   char inline_[inline_capacity];
 };
 
-namespace detail {
-// The spellings pgorm's own code and tests used before the helpers became public.
-using pgorm::load_be;
-using pgorm::store_be;
-}  // namespace detail
-
 }  // namespace pgorm

@@ -187,8 +187,6 @@ auto encode_params(const Args&... args) {
 
 namespace pgorm::detail {
 
-using pgorm::encode_params;  // the spelling pgorm's own code used before it became public
-
 /// Room for N values of T, left uninitialized: its owner constructs each element before it
 /// reads it. Copying copies the bytes (T is trivially copyable).
 template <class T, std::size_t N>

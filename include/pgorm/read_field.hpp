@@ -33,8 +33,6 @@ struct field_context {
 
 namespace pgorm::detail {
 
-using pgorm::field_context;  // the spelling pgorm's own code used before it became public
-
 // src/types.cpp; all throw with the table and column of `ctx`.
 [[noreturn]] PGORM_API void throw_type_mismatch(const field_context& ctx, oid type,
                                                 std::string cpp_type);
@@ -163,9 +161,5 @@ void read_field(const result& res, int row, int col, T& out, const field_context
     detail::read_value(res, row, col, type, out, ctx);
   }
 }
-
-namespace detail {
-using pgorm::read_field;  // the spelling pgorm's own tests used before it became public
-}  // namespace detail
 
 }  // namespace pgorm
