@@ -202,6 +202,23 @@ constexpr void render_child(W& w, const S& e, int min_precedence) {
   }
 }
 
+/// Nothing: an absent clause (WHERE, HAVING, RETURNING, ON CONFLICT, ...) or the missing
+/// left-hand side of EXISTS. It reads no table, renders nothing and binds nothing.
+struct absent {
+  using tables = type_list<>;
+  using row_type = void;
+  static constexpr bool present = false;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = prec_primary;
+  template <class W>
+  static constexpr void render(W& /*w*/) {}
+  template <class W>
+  constexpr void render_dynamic(W& /*w*/) const {}
+  void bind(param_list& /*p*/) const {}
+};
+
 }  // namespace detail
 
 namespace detail {
@@ -811,19 +828,6 @@ struct subquery_expr : expr_base<subquery_expr<E, Query, Exists>> {
   }
 };
 
-/// Placeholder operand for EXISTS, which has no left-hand side.
-struct no_expr {
-  using value_type = void;
-  using tables = detail::type_list<>;
-  static constexpr bool is_static = true;
-  static constexpr bool is_aggregate = false;
-  static constexpr bool has_bare_column = false;
-  static constexpr int precedence = detail::prec_primary;
-  template <class W>
-  static constexpr void render(W& /*w*/) {}
-  void bind(detail::param_list& /*sink*/) const {}
-};
-
 // ---- ORDER BY terms --------------------------------------------------------------------------
 
 /// One ORDER BY item: an expression, a direction, and where NULLs go.
@@ -1086,7 +1090,8 @@ constexpr auto max(const E& e) {
 template <class Q>
 requires requires { std::remove_cvref_t<Q>::is_pgorm_select; }
 constexpr auto exists(Q&& query) {
-  return subquery_expr<no_expr, std::remove_cvref_t<Q>, true>{{}, {}, std::forward<Q>(query)};
+  return subquery_expr<detail::absent, std::remove_cvref_t<Q>, true>{
+      {}, {}, std::forward<Q>(query)};
 }
 
 // ---- conditions chosen at run time -----------------------------------------------------------

@@ -9,7 +9,7 @@
 /// - how it renders: `static constexpr void render(W&)` from the type alone when static, and
 ///   `void render_dynamic(W&) const` from the object (detail::render_expr picks one);
 /// - `void bind(param_list&) const`: appends its parameters, in the order it renders them.
-/// An absent clause is detail::absent, the same type in every builder.
+/// An absent clause is detail::absent (expr.hpp), the same type in every builder.
 
 #include <cstddef>
 #include <tuple>
@@ -19,23 +19,6 @@
 #include "pgorm/expr.hpp"
 
 namespace pgorm::detail {
-
-/// An absent clause (WHERE, HAVING, RETURNING, ON CONFLICT, ...): it reads no table, renders
-/// nothing and binds nothing.
-struct absent {
-  using tables = type_list<>;
-  using row_type = void;
-  static constexpr bool present = false;
-  static constexpr bool is_static = true;
-  static constexpr bool is_aggregate = false;
-  static constexpr bool has_bare_column = false;
-  static constexpr int precedence = prec_primary;
-  template <class W>
-  static constexpr void render(W& /*w*/) {}
-  template <class W>
-  void render_dynamic(W& /*w*/) const {}
-  void bind(param_list& /*p*/) const {}
-};
 
 /// Whether clause `C` was given (is not detail::absent).
 template <class C>
