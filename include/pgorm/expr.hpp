@@ -202,6 +202,28 @@ constexpr void render_child(W& w, const S& e, int min_precedence) {
   }
 }
 
+/// The two renderings of the clause protocol, written once: a node (expression, clause or
+/// builder) writes its SQL in `template <class W, class S> static constexpr void
+/// render_from(W&, const S& self)` over a rendering source (the object, or shape<Derived> for
+/// its type alone) and derives from renders_from<Derived>, which gives it
+/// - `static constexpr void render(W&)` from the type alone, when Derived::is_static, and
+/// - `constexpr void render_dynamic(W&) const` from the object.
+/// A node that is an aggregate names this empty base first in braces: `node{{}, members...}`.
+/// A leaf whose text never depends on its object defines its own static render() instead.
+template <class Derived>
+struct renders_from {
+  /// Renders a static node from its type alone (usable in constant evaluation).
+  template <class W>
+  static constexpr void render(W& w) requires(Derived::is_static) {
+    Derived::render_from(w, shape<Derived>{});
+  }
+  /// Renders the node from this object (its values may change its SQL text).
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    Derived::render_from(w, static_cast<const Derived&>(*this));
+  }
+};
+
 /// Nothing: an absent clause (WHERE, HAVING, RETURNING, ON CONFLICT, ...) or the missing
 /// left-hand side of EXISTS. It reads no table, renders nothing and binds nothing.
 struct absent {
@@ -353,22 +375,11 @@ inline std::string starts_with(std::string_view input) { return escape_like(inpu
 inline std::string ends_with(std::string_view input) { return "%" + escape_like(input); }
 
 /// The members every expression has: like, is_null, between, in, asc/desc, ... A composite
-/// node writes its SQL once, as `static constexpr void render_from(W&, const S& self)` over a
-/// source (itself or detail::shape<itself>); expr_base derives both renderings from it. A leaf
-/// defines its own static render() instead.
+/// node writes its SQL once, as `static constexpr void render_from(W&, const S& self)`, and
+/// gets render() and render_dynamic() from detail::renders_from. A leaf defines its own static
+/// render() instead.
 template <class Derived>
-struct expr_base {
-  /// Renders a static node from its type alone.
-  template <class W>
-  static constexpr void render(W& w) requires(Derived::is_static) {
-    Derived::render_from(w, detail::shape<Derived>{});
-  }
-  /// Renders the node from this object (its values may change its SQL text).
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    Derived::render_from(w, static_cast<const Derived&>(*this));
-  }
-
+struct expr_base : detail::renders_from<Derived> {
   /// `self LIKE pattern`; text only. Escape user input with pgorm::escape_like.
   template <class P>
   constexpr auto like(P&& pattern) const {
@@ -435,9 +446,9 @@ struct expr_base {
     }
   }
   /// Ascending, for order_by.
-  constexpr auto asc() const { return order_term<Derived, sort_direction::asc>{self()}; }
+  constexpr auto asc() const { return order_term<Derived, sort_direction::asc>{{}, self()}; }
   /// Descending, for order_by.
-  constexpr auto desc() const { return order_term<Derived, sort_direction::desc>{self()}; }
+  constexpr auto desc() const { return order_term<Derived, sort_direction::desc>{{}, self()}; }
 
  private:
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
@@ -496,13 +507,13 @@ struct column_expr : expr_base<column_expr<Member, Alias>> {
                       !detail::is_optional<typename decltype(e)::value_type>::value,
                   "pgorm: a NULL (std::optional) value cannot be assigned to a NOT NULL column; "
                   "make the field std::optional or assign a value");
-    return assignment<Member, decltype(e)>{std::move(e)};
+    return assignment<Member, decltype(e)>{{}, std::move(e)};
   }
 };
 
 /// `column = expr` in SET lists (update, upsert). Made by `pgorm::col<&T::m> = value`.
 template <auto Member, class E>
-struct assignment {
+struct assignment : detail::renders_from<assignment<Member, E>> {
   using column = column_expr<Member>;
   using tables = typename E::tables;
   static constexpr bool is_static = E::is_static;
@@ -510,14 +521,6 @@ struct assignment {
   E value;
 
   /// Writes `col = value` (never table-qualified on the left, as SET requires).
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, detail::shape<assignment>{});
-  }
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     w.append(detail::column_name_v<Member>);
@@ -832,7 +835,7 @@ struct subquery_expr : expr_base<subquery_expr<E, Query, Exists>> {
 
 /// One ORDER BY item: an expression, a direction, and where NULLs go.
 template <class E, sort_direction Dir, nulls_order Nulls>
-struct order_term {
+struct order_term : detail::renders_from<order_term<E, Dir, Nulls>> {
   using expr_type = E;
   using tables = typename E::tables;
   static constexpr bool is_pgorm_order_term = true;
@@ -841,18 +844,10 @@ struct order_term {
   E e;
 
   /// NULLs before the other values.
-  constexpr order_term<E, Dir, nulls_order::first> nulls_first() const { return {e}; }
+  constexpr order_term<E, Dir, nulls_order::first> nulls_first() const { return {{}, e}; }
   /// NULLs after the other values.
-  constexpr order_term<E, Dir, nulls_order::last> nulls_last() const { return {e}; }
+  constexpr order_term<E, Dir, nulls_order::last> nulls_last() const { return {{}, e}; }
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, detail::shape<order_term>{});
-  }
-  template <class W>
-  constexpr void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     detail::render_expr(w, detail::part(self, &order_term::e));

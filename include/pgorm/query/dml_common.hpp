@@ -49,23 +49,14 @@ struct returning_all_columns {
 
 /// RETURNING these expressions: rows come back as std::tuple of their value types.
 template <class... E>
-struct returning_exprs {
+struct returning_exprs : renders_from<returning_exprs<E...>> {
   using row_type = std::tuple<typename E::value_type...>;
   using tables = list_union_t<type_list<>, typename E::tables...>;
   static constexpr bool is_static = (E::is_static && ...);
   std::tuple<E...> exprs;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, shape<returning_exprs>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   void bind(param_list& p) const { bind_each(p, exprs); }
 
- private:
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     w.append(" RETURNING ");

@@ -255,26 +255,17 @@ struct conflict_do_nothing {
 /// table-qualified: unqualified names would be ambiguous beside `excluded` (PostgreSQL docs,
 /// INSERT, "ON CONFLICT Clause").
 template <class Sets, class Where, class... Target>
-struct conflict_do_update {
+struct conflict_do_update : renders_from<conflict_do_update<Sets, Where, Target...>> {
   static constexpr bool present = true;
   static constexpr bool is_static = assignments_traits<Sets>::is_static && Where::is_static;
   Sets sets;
   Where where;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, shape<conflict_do_update>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   void bind(param_list& p) const {
     bind_each(p, sets);
     where.bind(p);
   }
 
- private:
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     render_conflict_target<Target...>(w);
@@ -383,7 +374,7 @@ class insert_query
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remake(conflict_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(conflict_, detail::returning_exprs<E...>{{}, {exprs...}});
     }
   }
 
@@ -422,6 +413,7 @@ class insert_query
   using base = detail::builder<insert_query, Exec>;
   friend base;
   friend class detail::runner<insert_query, Exec>;
+  friend struct detail::renders_from<insert_query>;
   template <class, class, class, class, class>
   friend class insert_query;
   template <class, class...>
@@ -471,7 +463,7 @@ class insert_query
 
   template <class S, class W, class... Target, class C>
   auto with_where(const detail::conflict_do_update<S, W, Target...>& c, const C& cond) const {
-    return with_conflict(detail::conflict_do_update<S, C, Target...>{c.sets, cond});
+    return with_conflict(detail::conflict_do_update<S, C, Target...>{{}, c.sets, cond});
   }
 
   template <class W, class S>
@@ -525,7 +517,7 @@ class on_conflict_clause {
       if constexpr (detail::check_assignments<T, A...>()) {
         return query_.with_conflict(
             detail::conflict_do_update<std::tuple<A...>, detail::absent, Target...>{
-                std::tuple<A...>(assignments...), {}});
+                {}, std::tuple<A...>(assignments...), {}});
       }
     }
   }

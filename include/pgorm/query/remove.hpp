@@ -64,7 +64,7 @@ class remove_query
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remake(where_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(where_, detail::returning_exprs<E...>{{}, {exprs...}});
     }
   }
 
@@ -90,6 +90,7 @@ class remove_query
   using base = detail::builder<remove_query, Exec>;
   friend base;
   friend class detail::runner<remove_query, Exec>;
+  friend struct detail::renders_from<remove_query>;
 
   /// The one rebuild: this statement with these clauses.
   template <bool NewAllRows = AllRows, class W, class R>

@@ -159,13 +159,14 @@ class runner {
   Exec* exec_;
 };
 
-/// A statement a builder renders: the runner, plus to_sql(), sql() and the clause protocol's
-/// render() / render_dynamic() / bind() over Derived's clauses, written once. `Derived`
-/// provides, besides the runner's members, `static constexpr bool is_static`,
-/// `template <class W, class S> static constexpr void render_from(W&, const S& self)` (self:
-/// the builder, or detail::shape of it for the static text) and `void bind(param_list&) const`.
+/// A statement a builder renders: the runner, plus to_sql() and sql() over Derived's clauses,
+/// written once, and the clause protocol's render() / render_dynamic() from
+/// detail::renders_from. `Derived` provides, besides the runner's members,
+/// `static constexpr bool is_static`, `template <class W, class S> static constexpr void
+/// render_from(W&, const S& self)` (self: the builder, or detail::shape of it for the static
+/// text) and `void bind(param_list&) const`.
 template <class Derived, class Exec>
-class builder : public runner<Derived, Exec> {
+class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  public:
   /// The SQL text and parameters, for debugging and snapshot tests.
   [[nodiscard]] statement to_sql() const {
@@ -188,17 +189,6 @@ class builder : public runner<Derived, Exec> {
     } else {
       return {};
     }
-  }
-
-  /// Writes the SQL text of a static shape from the type alone.
-  template <class W>
-  static constexpr void render(W& w) requires(Derived::is_static) {
-    Derived::render_from(w, shape<Derived>{});
-  }
-  /// Writes the SQL text from this builder's clauses.
-  template <class W>
-  void render_dynamic(W& w) const {
-    Derived::render_from(w, self());
   }
 
  protected:

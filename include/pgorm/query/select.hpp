@@ -58,7 +58,7 @@ enum class join_kind { inner, left };
 
 /// JOIN / LEFT JOIN Ref ON cond: a clause (tables, is_static, render, bind; query/clauses.hpp).
 template <join_kind Kind, class Ref, class Cond>
-struct join_clause {
+struct join_clause : renders_from<join_clause<Kind, Ref, Cond>> {
   using ref = Ref;
   /// The tables its ON condition reads.
   using tables = typename Cond::tables;
@@ -66,14 +66,6 @@ struct join_clause {
   static constexpr join_kind kind = Kind;
   Cond on;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, shape<join_clause>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     w.append(Kind == join_kind::inner ? " JOIN " : " LEFT JOIN ");
@@ -87,21 +79,13 @@ struct join_clause {
 /// WITH name (columns) AS (query): the CTE's rows have the fields of struct P, and P is usable
 /// as a table in from<P>() and join<P>(). A clause, as join_clause.
 template <class P, class Q>
-struct cte_clause {
+struct cte_clause : renders_from<cte_clause<P, Q>> {
   using row = P;
   /// A CTE's query reads only its own tables.
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
   Q query;
 
-  template <class W>
-  static constexpr void render(W& w) requires(is_static) {
-    render_from(w, shape<cte_clause>{});
-  }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render_from(w, *this);
-  }
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
     w.append(table<P>::qualified_name);
@@ -472,7 +456,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(Q::column_count == field_count_v<P>,
                   "pgorm: the CTE's query must select one column per field of P, in order");
     return with_part<part::ctes>(std::tuple_cat(parts_.template get<part::ctes>(),
-                                                std::tuple<detail::cte_clause<P, Q>>{{query}}));
+                                                std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
   }
 
   /// Keyset pagination: only rows after `cursor` in order_by order, i.e.
@@ -518,6 +502,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   using base = detail::builder<select_query, Exec>;
   friend base;
   friend class detail::runner<select_query, Exec>;
+  friend struct detail::renders_from<select_query>;
   template <class, class>
   friend class select_query;
 
@@ -560,7 +545,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     if constexpr (order_item<O>) {
       return item;
     } else {
-      return order_term<O>{item};
+      return order_term<O>{{}, item};
     }
   }
 
@@ -585,8 +570,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(!detail::list_contains_v<own_tables, Ref>,
                   "pgorm: this table is already in the query; join it again under an alias: "
                   "join<User, \"other\">(...) with pgorm::col<&User::id, \"other\">");
-    return with_part<part::joins>(
-        std::tuple_cat(get<part::joins>(), std::tuple<detail::join_clause<Kind, Ref, C>>{{on}}));
+    return with_part<part::joins>(std::tuple_cat(
+        get<part::joins>(), std::tuple<detail::join_clause<Kind, Ref, C>>{{{}, on}}));
   }
 
   // ---- what the runner asks (detail::runner) ----

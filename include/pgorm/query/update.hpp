@@ -84,7 +84,7 @@ class update_query
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remake(sets_, where_, detail::returning_exprs<E...>{{exprs...}});
+      return remake(sets_, where_, detail::returning_exprs<E...>{{}, {exprs...}});
     }
   }
 
@@ -111,6 +111,7 @@ class update_query
   using base = detail::builder<update_query, Exec>;
   friend base;
   friend class detail::runner<update_query, Exec>;
+  friend struct detail::renders_from<update_query>;
 
   /// The one rebuild: this statement with these clauses.
   template <bool NewAllRows = AllRows, class S, class W, class R>
