@@ -435,6 +435,10 @@ class insert_query
   static consteval bool check_run() { return true; }
   static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
   [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }
+  /// to_sql() of an empty range: there is no statement to show.
+  void check_to_sql() const {
+    if (sends_nothing()) throw usage_error("pgorm: insert() of an empty range sends nothing");
+  }
 
   /// exec() of a range of at least copy_threshold() rows without returning/on_conflict: the
   /// rows written with COPY (std::nullopt: run the INSERT). COPY needs the connection itself: a

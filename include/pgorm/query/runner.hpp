@@ -164,18 +164,15 @@ class runner {
 /// detail::renders_from. `Derived` provides, besides the runner's members,
 /// `static constexpr bool is_static`, `template <class W, class S> static constexpr void
 /// render_from(W&, const S& self)` (self: the builder, or detail::shape of it for the static
-/// text) and `void bind(param_list&) const`.
+/// text) and `void bind(param_list&) const`; optionally `void check_to_sql() const`, which
+/// throws when there is no statement to show (e.g. an insert of no rows).
 template <class Derived, class Exec>
 class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  public:
   /// The SQL text and parameters, for debugging and snapshot tests.
   [[nodiscard]] statement to_sql() const {
     if constexpr (Derived::check_run()) {
-      if constexpr (requires(const Derived& d) { d.sends_nothing(); }) {
-        if (self().sends_nothing()) {
-          throw usage_error("pgorm: insert() of an empty range sends nothing");
-        }
-      }
+      if constexpr (requires(const Derived& d) { d.check_to_sql(); }) self().check_to_sql();
       return to_statement(self());
     } else {
       return {};
