@@ -30,11 +30,16 @@ namespace detail {
 /// A raw statement with its encoded arguments. Made by pgorm::query<Row>(...) or
 /// conn.query<Row>(...). Row is a struct (by column name), a std::tuple (by position) or one
 /// value type; use `void` for statements whose rows you do not read (exec() only).
+///
+/// It is a builder (detail::builder) whose one clause is its text: to_sql() is the builders'.
+/// It runs its text as raw SQL, not marked as a builder's statement.
 template <class Exec, class Row, class Text, std::size_t N>
-class raw_query : public detail::runner<raw_query<Exec, Row, Text, N>, Exec> {
+class raw_query : public detail::builder<raw_query<Exec, Row, Text, N>, Exec> {
  public:
   /// The C++ type of a row.
   using row_type = Row;
+  /// The text is the caller's: never static.
+  static constexpr bool is_static = false;
 
   template <class... Args>
   raw_query(Exec* exec, Text text, const Args&... args)
@@ -49,17 +54,16 @@ class raw_query : public detail::runner<raw_query<Exec, Row, Text, N>, Exec> {
     return raw_query<E, Row, Text, N>(&exec, *this);
   }
 
-  /// The SQL text and parameters.
-  [[nodiscard]] statement to_sql() const {
-    statement s;
-    s.sql = std::string(text_.text());
-    for (const param& p : params_.params()) s.params.add_encoded(p);
-    return s;
+  /// Appends the encoded arguments, in the order of their `$n`.
+  void bind(detail::param_list& p) const {
+    for (const param& x : params_.params()) p.add_encoded(x);
   }
 
  private:
-  using base = detail::runner<raw_query, Exec>;
+  using base = detail::builder<raw_query, Exec>;
   friend base;
+  friend class detail::runner<raw_query, Exec>;
+  friend struct detail::renders_from<raw_query>;
   template <class, class, class, std::size_t>
   friend class raw_query;
 
@@ -77,7 +81,13 @@ class raw_query : public detail::runner<raw_query<Exec, Row, Text, N>, Exec> {
     return !std::is_void_v<Row>;
   }
 
-  /// Runs the statement (raw SQL: not marked as a builder's).
+  /// The text, as the caller wrote it.
+  template <class W>
+  static void render_from(W& w, const raw_query& q) {
+    w.append(q.text_.text());
+  }
+
+  /// Runs the statement (raw SQL: not marked as a builder's); in place of the builders' run.
   template <class E>
   result execute(E& exec) const {
     return exec.exec(text_.text(), params_.params(), data_format::binary);

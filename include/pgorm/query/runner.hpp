@@ -165,7 +165,9 @@ class runner {
 /// `static constexpr bool is_static`, `template <class W, class S> static constexpr void
 /// render_from(W&, const S& self)` (self: the builder, or detail::shape of it for the static
 /// text) and `void bind(param_list&) const`; optionally `void check_to_sql() const`, which
-/// throws when there is no statement to show (e.g. an insert of no rows).
+/// throws when there is no statement to show (e.g. an insert of no rows). A Derived that runs
+/// its text otherwise (raw SQL, not marked as a builder's) defines its own execute() and
+/// execute_each(), which the runner then calls instead of these.
 template <class Derived, class Exec>
 class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  public:
