@@ -28,7 +28,7 @@ void intro() {
   std::vector<User> adults = db.select<User>().where(pgorm::col<&User::age> >= 18).all();
 
   pgorm::lease c = db.acquire();  // raw access for a while
-  c->exec("listen jobs");
+  c->exec("analyze users");
   // doc-end(intro)
 }
 
