@@ -4,6 +4,8 @@
 //   pgorm-test-server start --state-dir DIR [--server S] [--tcp] [--port N]  detached server
 //   pgorm-test-server stop  --state-dir DIR          stop it, delete its cluster or container
 //   pgorm-test-server run   [--server S] [--tcp] [--port N]   scratch server until Ctrl-C
+//   pgorm-test-server pgbouncer --state-dir DIR --upstream UDIR   detached PgBouncer in front
+//                                                    of the server recorded in UDIR
 //   pgorm-test-server reap                           remove what crashed runs left behind
 //   (S is "native", the default, or "container:<major>"; env PGORM_TEST_SERVER sets it)
 //   pgorm-test-server --version                                  print the version
@@ -20,10 +22,12 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/testing/pgbouncer.hpp"
 #include "pgorm/testing/server.hpp"
 #include "pgorm/version.hpp"
 
@@ -36,8 +40,10 @@ namespace fs = std::filesystem;
 constexpr std::string_view conninfo_file = "conninfo";
 constexpr std::string_view url_file = "url";
 constexpr std::string_view cluster_file = "cluster";
-// "native" or "container": which kind of server `cluster` names.
+// "native", "container" or "pgbouncer": what `cluster` names.
 constexpr std::string_view backend_file = "backend";
+// PgBouncer's state directory: the conninfo of the server behind it.
+constexpr std::string_view upstream_file = "upstream";
 
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
@@ -53,6 +59,11 @@ constexpr std::string_view usage = R"(usage:
       Nothing to stop is not an error.
   pgorm-test-server run [--server S] [--tcp] [--port N]
       Start a throwaway server, print how to connect, and stop it on Ctrl-C (or SIGTERM).
+  pgorm-test-server pgbouncer --state-dir DIR --upstream UDIR [--tcp] [--port N]
+      Start a PgBouncer (transaction pooling; pgorm::testing::pgbouncer) that outlives this
+      command, in front of the server that `start --state-dir UDIR` recorded, and write its
+      conninfo to DIR/conninfo (and the server's to DIR/upstream). `stop --state-dir DIR` stops it. Does nothing when UDIR holds
+      no server (PGORM_TEST_DATABASE_URL or DATABASE_URL was set).
   pgorm-test-server reap
       Delete the clusters and remove the containers whose owner process is gone.
   pgorm-test-server --version
@@ -74,6 +85,7 @@ struct usage_error {
 struct arguments {
   std::string command{};
   std::optional<fs::path> state_dir{};
+  std::optional<fs::path> upstream{};
   pgorm::testing::server_spec server{};
   pgorm::testing::server_options options{};
 };
@@ -86,7 +98,7 @@ arguments parse(int argc, char** argv) {
   arguments parsed;
   parsed.command = args[0];
   if (parsed.command != "start" && parsed.command != "stop" && parsed.command != "run" &&
-      parsed.command != "reap") {
+      parsed.command != "reap" && parsed.command != "pgbouncer") {
     throw usage_error{fmt::format("unknown command \"{}\"", parsed.command)};
   }
   bool server_given = false;
@@ -97,6 +109,8 @@ arguments parse(int argc, char** argv) {
     };
     if (args[i] == "--state-dir") {
       parsed.state_dir = fs::path(value());
+    } else if (args[i] == "--upstream") {
+      parsed.upstream = fs::path(value());
     } else if (args[i] == "--server") {
       const std::string text(value());
       try {
@@ -131,6 +145,12 @@ arguments parse(int argc, char** argv) {
   }
   if (parsed.command != "run" && !parsed.state_dir) {
     throw usage_error{fmt::format("{} needs --state-dir DIR", parsed.command)};
+  }
+  if (parsed.command == "pgbouncer" && (!parsed.upstream || server_given)) {
+    throw usage_error{"pgbouncer needs --upstream UDIR (and takes no --server)"};
+  }
+  if (parsed.command != "pgbouncer" && parsed.upstream) {
+    throw usage_error{"only pgbouncer takes --upstream"};
   }
   if (parsed.command == "stop" &&
       (parsed.options.tcp || parsed.options.port != 0 || server_given)) {
@@ -177,7 +197,11 @@ bool stop_recorded(const fs::path& state_dir) {
   if (cluster.empty()) return false;
   std::error_code ec;
   if (fs::is_directory(cluster, ec)) {
-    if (read_trimmed(state_dir / backend_file) == "container") {
+    const auto backend = read_trimmed(state_dir / backend_file);
+    if (backend == "pgbouncer") {
+      // attach() then destruction: SIGTERM, then SIGKILL, then delete its directory.
+      const auto bouncer = pgorm::testing::pgbouncer::attach(cluster);
+    } else if (backend == "container") {
       // attach() then destruction: podman rm --force, then delete the state directory.
       const auto server = pgorm::testing::container_server::attach(cluster);
     } else {
@@ -186,7 +210,7 @@ bool stop_recorded(const fs::path& state_dir) {
       server.stop();
     }
   }
-  for (const auto name : {conninfo_file, url_file, cluster_file, backend_file}) {
+  for (const auto name : {conninfo_file, url_file, cluster_file, backend_file, upstream_file}) {
     fs::remove(state_dir / name, ec);
   }
   fs::remove(state_dir, ec);  // only succeeds when nothing else was put there
@@ -229,6 +253,57 @@ int start(const arguments& args) {
   return exit_ok;
 }
 
+// host and port of the conninfo that `start` wrote to `upstream`/conninfo.
+std::pair<std::string, std::uint16_t> upstream_endpoint(const fs::path& upstream) {
+  const auto conninfo = read_trimmed(upstream / conninfo_file);
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err);
+  if (parsed == nullptr) {
+    if (err != nullptr) PQfreemem(err);
+    throw pgorm::error(fmt::format("cannot parse {}", (upstream / conninfo_file).string()));
+  }
+  std::string host;
+  long port = 0;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string_view(o->keyword) == "host") host = o->val;
+    if (std::string_view(o->keyword) == "port") port = std::strtol(o->val, nullptr, 10);
+  }
+  PQconninfoFree(parsed);
+  if (host.empty() || port <= 0 || port > 65535) {
+    throw pgorm::error(
+        fmt::format("{} names no host and port", (upstream / conninfo_file).string()));
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+int start_pgbouncer(const arguments& args) {
+  const fs::path& state_dir = *args.state_dir;
+  if (read_trimmed(*args.upstream / conninfo_file).empty()) {
+    fmt::print("pgorm-test-server: {} records no server; no PgBouncer started\n",
+               args.upstream->string());
+    return exit_ok;
+  }
+  fs::create_directories(state_dir);
+  if (stop_recorded(state_dir)) {
+    fmt::print("pgorm-test-server: stopped what a previous run left in {}\n", state_dir.string());
+  }
+  const auto [host, port] = upstream_endpoint(*args.upstream);
+  pgorm::testing::pgbouncer bouncer{
+      host, port, {.tcp = args.options.tcp, .port = args.options.port}};
+  write_text(state_dir / conninfo_file, bouncer.conninfo());
+  write_text(state_dir / url_file, bouncer.url());
+  write_text(state_dir / backend_file, "pgbouncer");
+  // The server behind it, for what must not go through PgBouncer (tests' setup as superuser).
+  write_text(state_dir / upstream_file, read_trimmed(*args.upstream / conninfo_file));
+  write_text(state_dir / cluster_file, bouncer.dir().string());
+  bouncer.detach(state_dir / cluster_file);
+  fmt::print(
+      "pgorm-test-server: started PgBouncer (pid {}) in {} in front of {}:{}\nconninfo: {}\n",
+      bouncer.pid(), bouncer.dir().string(), host, port, bouncer.conninfo());
+  return exit_ok;
+}
+
 int stop(const arguments& args) {
   if (stop_recorded(*args.state_dir)) {
     fmt::print("pgorm-test-server: stopped the server of {}\n", args.state_dir->string());
@@ -242,7 +317,9 @@ int stop(const arguments& args) {
 int reap() {
   const int clusters = pgorm::testing::server::reap_stale_clusters();
   const int containers = pgorm::testing::container_server::reap_stale_containers();
-  fmt::print("pgorm-test-server: reaped {} cluster(s) and {} container(s)\n", clusters, containers);
+  const int bouncers = pgorm::testing::pgbouncer::reap_stale();
+  fmt::print("pgorm-test-server: reaped {} cluster(s), {} container(s) and {} PgBouncer(s)\n",
+             clusters, containers, bouncers);
   return exit_ok;
 }
 
@@ -296,6 +373,7 @@ int main(int argc, char** argv) {
     }
     if (args.command == "start") return start(args);
     if (args.command == "stop") return stop(args);
+    if (args.command == "pgbouncer") return start_pgbouncer(args);
     if (args.command == "reap") return reap();
     return run(args);
   } catch (const usage_error& e) {

@@ -118,12 +118,6 @@ bool owner_is_gone(const fs::path& dir) {
   return start != 0 && process_start_time(pid) != 0 && process_start_time(pid) != start;
 }
 
-// The upstream's Unix socket directory and port: the socket is there whether or not the
-// server listens on TCP.
-std::pair<std::string, std::string> upstream_of(const server& upstream) {
-  return {upstream.socket_dir().string(), std::to_string(upstream.port())};
-}
-
 // A value for pgbouncer.ini: as is when plain, else double-quoted for the [databases] line.
 std::string ini_value(std::string_view value) {
   for (const char c : value) {
@@ -174,8 +168,8 @@ struct pgbouncer::impl {
         "pgorm::testing::pgbouncer");
   }
 
-  void write_config(const server& upstream, const pgbouncer_options& options) const {
-    const auto [host, upstream_port] = upstream_of(upstream);
+  void write_config(const std::string& host, std::uint16_t upstream_port,
+                    const pgbouncer_options& options) const {
     std::string ini = "; Written by pgorm::testing::pgbouncer; later lines win.\n[databases]\n";
     ini += fmt::format("* = host={} port={}\n\n[pgbouncer]\n", ini_value(host), upstream_port);
     ini += fmt::format("listen_addr = {}\n", tcp ? "127.0.0.1" : "");
@@ -252,14 +246,21 @@ struct pgbouncer::impl {
 
 pgbouncer::pgbouncer(std::unique_ptr<impl> state) noexcept : impl_(std::move(state)) {}
 
+// The upstream's Unix socket: it is there whether or not the server listens on TCP.
 pgbouncer::pgbouncer(const server& upstream, pgbouncer_options options)
+    : pgbouncer((upstream.running() ? upstream.socket_dir() : fs::path{}).string(), upstream.port(),
+                std::move(options)) {}
+
+pgbouncer::pgbouncer(std::string_view upstream_host, std::uint16_t upstream_port,
+                     pgbouncer_options options)
     : impl_(std::make_unique<impl>()) {
   auto& s = *impl_;
+  const std::string host(upstream_host);
   s.program = find_program(options.program);
   s.who = resolve_identity(options.run_as);
   s.tcp = options.tcp;
   s.timeout = options.timeout;
-  if (!upstream.running()) fail("the upstream server is not running");
+  if (host.empty()) fail("the upstream server is not running");
 
   std::error_code ec;
   fs::path base = options.base_dir.empty() ? default_base_dir() : options.base_dir;
@@ -295,7 +296,7 @@ pgbouncer::pgbouncer(const server& upstream, pgbouncer_options options)
     const bool pick_port = options.port == 0;
     for (int attempt = 1;; ++attempt) {
       s.port = pick_port ? free_tcp_port() : options.port;
-      s.write_config(upstream, options);
+      s.write_config(host, upstream_port, options);
       s.write_state();
       try {
         s.start();

@@ -210,6 +210,9 @@ TEST_F(transaction_test, without_retry_the_failure_propagates) {
 }
 
 TEST_F(transaction_test, connection_lost_during_commit_is_commit_outcome_unknown) {
+  PGORM_SKIP_BEHIND_POOLER(
+      "pg_terminate_backend(backend_pid()) (the pid a client sees is PgBouncer's, not its server "
+      "session's)");
   pgorm::connection victim = connect();
   EXPECT_THROW(victim.transaction([&](pgorm::transaction& tx) {
     tx.exec("update counter set n = 50 where id = 1");
@@ -222,7 +225,7 @@ TEST_F(transaction_test, connection_lost_during_commit_is_commit_outcome_unknown
 }
 
 TEST_F(transaction_test, pool_transactions_commit_roll_back_and_retry) {
-  pgorm::pool db{conninfo(), {.max_size = 3}};
+  pgorm::pool db{conninfo(), {.max_size = 3, .connection = pgorm::test::test_options()}};
   EXPECT_THROW(db.transaction([&](pgorm::transaction& tx) {
     tx.update<counter>().set(col<& counter::n> = 99).where(col<&counter::id> == 2).exec();
     throw my_error("no");
@@ -309,7 +312,7 @@ TEST_F(transaction_test, a_transaction_call_on_a_connection_in_a_raw_transaction
   });
 
   // The same for a pool transaction and for one run on a lease's connection.
-  pgorm::pool db{conninfo(), {.max_size = 2}};
+  pgorm::pool db{conninfo(), {.max_size = 2, .connection = pgorm::test::test_options()}};
   db.transaction([&](pgorm::transaction& tx) {
     tx.exec("update counter set n = 7 where id = 2");
     EXPECT_THROW(pgorm::run_transaction(
@@ -334,6 +337,9 @@ TEST_F(transaction_test, a_transaction_call_on_a_connection_in_a_raw_transaction
 // ---- timeouts and cancellation ----------------------------------------------------------------
 
 TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
+  PGORM_SKIP_BEHIND_POOLER(
+      "a session statement_timeout (sent as the startup parameter options, which PgBouncer "
+      "refuses; connect_options::pooler makes it a client deadline)");
   pgorm::connection c{conninfo(), {.statement_timeout = 100ms}};
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(c.exec("select pg_sleep(5)"), pgorm::query_canceled);
@@ -342,6 +348,7 @@ TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
 }
 
 TEST_F(transaction_test, client_deadline_cancels_the_running_query) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(conn().exec("select pg_sleep(5)", std::span<const pgorm::param>{},
                            pgorm::data_format::text, 200ms),
@@ -357,6 +364,7 @@ TEST_F(transaction_test, client_deadline_cancels_the_running_query) {
 }
 
 TEST_F(transaction_test, cancel_from_another_thread) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   std::thread canceller([&] {
     std::this_thread::sleep_for(150ms);
     conn().cancel();
@@ -371,6 +379,7 @@ TEST_F(transaction_test, cancel_from_another_thread) {
 using clock_type = std::chrono::steady_clock;
 
 TEST_F(transaction_test, the_timeout_cancels_a_statement_and_rolls_back) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const int pid = conn().backend_pid();
   const auto start = clock_type::now();
   try {
@@ -395,6 +404,7 @@ TEST_F(transaction_test, the_timeout_cancels_a_statement_and_rolls_back) {
 }
 
 TEST_F(transaction_test, the_timeout_is_one_budget_shared_by_the_statements) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   // Each statement alone fits the budget; together they do not.
   int ran = 0;
   const auto start = clock_type::now();
@@ -433,6 +443,7 @@ TEST_F(transaction_test, the_timeout_is_one_budget_shared_by_the_statements) {
 }
 
 TEST_F(transaction_test, a_statement_timeout_inside_a_transaction_is_capped_by_its_budget) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const std::array<pgorm::param, 0> none{};
   const auto start = clock_type::now();
   EXPECT_THROW(conn().transaction(
@@ -458,6 +469,7 @@ TEST_F(transaction_test, a_statement_timeout_inside_a_transaction_is_capped_by_i
 }
 
 TEST_F(transaction_test, the_timeout_covers_retries_and_their_pauses) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   int attempts = 0;
   const auto start = clock_type::now();
   try {
@@ -481,6 +493,7 @@ TEST_F(transaction_test, the_timeout_covers_retries_and_their_pauses) {
 }
 
 TEST_F(transaction_test, the_timeout_bounds_a_commit_that_waits) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   // A deferred constraint trigger makes COMMIT itself slow; at the deadline it is cancelled,
   // which is a definite failure: nothing committed, the connection usable.
   conn().exec(
@@ -509,6 +522,7 @@ TEST_F(transaction_test, the_timeout_bounds_a_commit_that_waits) {
 // ---- the prepared-statement cache -------------------------------------------------------------
 
 TEST_F(transaction_test, statements_are_prepared_once_and_reused) {
+  PGORM_SKIP_BEHIND_POOLER("named prepared statements");
   const std::size_t before = conn().prepared_statements();
   for (int i = 0; i < 5; ++i) conn().find<counter>(1);
   EXPECT_EQ(conn().prepared_statements(), before + 1);
@@ -624,6 +638,7 @@ TEST_F(transaction_test, stderr_logger_never_prints_passwords_or_values) {
 namespace {
 
 TEST_F(transaction_test, with_timeout_gives_builders_a_client_deadline) {
+  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   conn().exec("create table slow (id int)");
   conn().exec("insert into slow values (1)");
   auto quick = pgorm::with_timeout(conn(), 150ms);
@@ -650,7 +665,7 @@ TEST_F(transaction_test, large_inserts_use_copy_through_pools_and_transactions) 
   conn().transaction([&](pgorm::transaction& tx) {
     EXPECT_EQ(tx.insert(std::vector<counter>(rows.begin(), rows.begin() + 15'000)).exec(), 15'000);
   });
-  pgorm::pool db{conninfo(), {.max_size = 2}};
+  pgorm::pool db{conninfo(), {.max_size = 2, .connection = pgorm::test::test_options()}};
   EXPECT_EQ(db.insert(std::vector<counter>(rows.begin() + 15'000, rows.end())).exec(), 15'000);
   EXPECT_EQ(std::get<0>(conn().select(pgorm::count()).from<counter>().one()), 30'002);
 }

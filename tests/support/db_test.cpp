@@ -15,9 +15,22 @@ void db_test::SetUp() {
   schema_ = unique_name(info == nullptr ? std::string("db_test") : info->name());
   try {
     pgorm::connection admin{server_conninfo()};
-    admin.exec("create schema " + quote_ident(schema_));
-    created_ = true;
-    conninfo_ = with_search_path(server_conninfo(), schema_);
+    if (behind_pooler()) {
+      // PgBouncer refuses the startup parameter that sets search_path, and would not keep a
+      // session setting anyway: a role of the test's own, whose default search_path is its
+      // schema, gives every server session PgBouncer opens for it that search_path.
+      admin.exec("create role " + quote_ident(schema_) + " login superuser");
+      role_created_ = true;
+      admin.exec("alter role " + quote_ident(schema_) +
+                 " set search_path = " + quote_ident(schema_));
+      admin.exec("create schema " + quote_ident(schema_));
+      created_ = true;
+      conninfo_ = pooler_conninfo() + " user=" + schema_;
+    } else {
+      admin.exec("create schema " + quote_ident(schema_));
+      created_ = true;
+      conninfo_ = with_search_path(server_conninfo(), schema_);
+    }
     conn_.emplace(conninfo_, test_options());
   } catch (const std::exception& e) {
     FAIL() << "db_test: cannot prepare schema " << schema_ << ": " << e.what();
@@ -38,17 +51,25 @@ pgorm::connection db_test::connect() const { return pgorm::connection{conninfo_,
 pgorm::connect_options test_options() {
   pgorm::connect_options o;
   o.cancel_grace = std::chrono::seconds(10);
+  if (behind_pooler()) o.pooler = pgorm::pooler_mode::transaction;
   return o;
 }
 
 void db_test::drop_schema() noexcept {
   conn_.reset();
-  if (!created_ || std::getenv("PGORM_TEST_KEEP_SCHEMAS") != nullptr) return;
+  if ((!created_ && !role_created_) || std::getenv("PGORM_TEST_KEEP_SCHEMAS") != nullptr) return;
   try {
     pgorm::connection admin{server_conninfo()};
     // A test that leaks a connection holding locks must fail, not hang the run.
     admin.exec("set lock_timeout = '30s'");
     admin.exec("drop schema if exists " + quote_ident(schema_) + " cascade");
+    if (role_created_) {
+      // PgBouncer keeps idle server sessions of the role: end them, then drop the role.
+      admin.exec("drop owned by " + quote_ident(schema_));
+      admin.exec("select pg_terminate_backend(pid) from pg_stat_activity where usename = $1",
+                 {pgorm::param::text(schema_)});
+      admin.exec("drop role if exists " + quote_ident(schema_));
+    }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "db_test: cannot drop schema " << schema_ << ": " << e.what();
   }

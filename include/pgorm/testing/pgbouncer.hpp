@@ -81,6 +81,11 @@ class PGORM_API pgbouncer {
   /// through it reaches `upstream`. Throws server_error (with PgBouncer's log) on failure,
   /// after stopping and deleting what it created.
   explicit pgbouncer(const server& upstream, pgbouncer_options options = {});
+  /// The same in front of any server that lets "postgres" in without a password: `host` is a
+  /// Unix socket directory (as in a conninfo) or a host name or address.
+  /// Example: `pgorm::testing::pgbouncer b{"/run/postgresql", 5432};`
+  pgbouncer(std::string_view upstream_host, std::uint16_t upstream_port,
+            pgbouncer_options options = {});
 
   /// Re-attaches to a PgBouncer whose owner called detach() (or died), given dir(). Throws
   /// server_error when `dir` is not such a directory.
