@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "pgorm/expr.hpp"
+#include "pgorm/params.hpp"
 
 namespace pgorm::detail {
 
@@ -60,5 +61,118 @@ struct clause_list<std::tuple<C...>> {
   using tables = list_union_t<type_list<>, typename C::tables...>;
   static constexpr bool is_static = (C::is_static && ...);
 };
+
+/// What one part of a builder reads and whether its text is static: a clause's own `tables`
+/// and `is_static`, a std::tuple's of its clauses; nothing and static for a part that is not a
+/// clause (the FROM table).
+template <class C>
+struct part_traits {
+  using tables = type_list<>;
+  static constexpr bool is_static = true;
+};
+template <class C>
+requires requires { C::is_static; }
+struct part_traits<C> {
+  using tables = typename C::tables;
+  static constexpr bool is_static = C::is_static;
+};
+template <class... C>
+requires(requires { C::is_static; } && ...) struct part_traits<std::tuple<C...>>
+    : clause_list<std::tuple<C...>> {
+};
+
+/// Appends the parameters of one part of a builder: a clause's, each of a std::tuple's.
+template <class C>
+void bind_part(param_list& p, const C& c) {
+  if constexpr (requires { bind_each(p, c); }) {
+    bind_each(p, c);
+  } else if constexpr (requires { c.bind(p); }) {
+    c.bind(p);
+  }
+}
+
+/// The parts of a builder (its clauses, one value each) in one aggregate, by position: an
+/// enumerator of the builder's own enum, the positions in the order the statement renders them
+/// (so that binding the parts in order matches the placeholders). with<I>(v) is the one place
+/// a builder's type changes: the same parts with part I replaced by v (detail::builder makes
+/// the builder of the new parts).
+template <class... P>
+struct clause_set {
+  template <auto I>
+  using type = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<P...>>;
+
+  /// The tables the parts read, and whether the statement's text depends only on its type.
+  using tables = list_union_t<type_list<>, typename part_traits<P>::tables...>;
+  static constexpr bool is_static = (part_traits<P>::is_static && ...);
+
+  std::tuple<P...> items;
+
+  template <auto I>
+  [[nodiscard]] constexpr const type<I>& get() const {
+    return std::get<static_cast<std::size_t>(I)>(items);
+  }
+
+  template <auto I, class V>
+  [[nodiscard]] constexpr auto with(V value) const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      constexpr std::size_t pos = static_cast<std::size_t>(I);
+      return clause_set<std::conditional_t<K == pos, V, P>...>{
+          {take_or_keep<K == pos>(std::get<K>(items), value)...}};
+    }
+    (std::index_sequence_for<P...>{});
+  }
+
+  /// Appends the parameters of every part, in position order.
+  void bind(param_list& p) const {
+    std::apply([&](const P&... part) { (bind_part(p, part), ...); }, items);
+  }
+
+ private:
+  template <bool Take, class Old, class V>
+  static constexpr auto&& take_or_keep(const Old& old, V& value) {
+    if constexpr (Take) {
+      return std::move(value);
+    } else {
+      return old;
+    }
+  }
+};
+
+/// Names part I of a builder in with_part(part_at<I>, value) (a function argument, so that
+/// the builders call detail::builder's with_part without `this->template`).
+template <auto I>
+struct part_at_t {};
+template <auto I>
+inline constexpr part_at_t<I> part_at{};
+
+/// Part I of a builder's parts, from a rendering source: a reference into the object's parts,
+/// or the shape of its type.
+template <auto I, class... P>
+constexpr const auto& clause(const clause_set<P...>& parts) {
+  return parts.template get<I>();
+}
+template <auto I, class... P>
+constexpr auto clause(shape<clause_set<P...>> /*parts*/) {
+  return shape<typename clause_set<P...>::template type<I>>{};
+}
+
+/// Updates and removes need where(cond), or this opt-in from all_rows(): "every row". A part
+/// that is not a clause: it renders and binds nothing.
+struct all_rows_clause {};
+
+/// The builder of type `Q` (`B<Exec, Parts>`, or `B<Exec, T, Parts>` for a statement on the
+/// table of T) with executor `E` and parts `P`.
+template <class Q, class E, class P>
+struct remade;
+template <template <class, class> class B, class X, class Parts, class E, class P>
+struct remade<B<X, Parts>, E, P> {
+  using type = B<E, P>;
+};
+template <template <class, class, class> class B, class X, class T, class Parts, class E, class P>
+struct remade<B<X, T, Parts>, E, P> {
+  using type = B<E, T, P>;
+};
+template <class Q, class E, class P>
+using remade_t = typename remade<Q, E, P>::type;
 
 }  // namespace pgorm::detail

@@ -25,6 +25,7 @@
 
 #include "pgorm/copy.hpp"
 #include "pgorm/expr.hpp"
+#include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
 #include "pgorm/query/runner.hpp"
@@ -148,6 +149,7 @@ void bind_insert_row(const T& row, param_list& p) {
 /// insert(obj): one row; the SQL text is static.
 template <class T>
 struct insert_one {
+  using tables = type_list<>;
   static constexpr bool is_static = true;
   T row;
   [[nodiscard]] std::size_t size() const noexcept { return 1; }
@@ -159,6 +161,7 @@ struct insert_one {
 /// builder's methods copy it, so owned rows are not copied again each time).
 template <class T>
 struct insert_many {
+  using tables = type_list<>;
   static constexpr bool is_static = false;
   std::shared_ptr<const std::vector<T>> owned;  // null when borrowed
   std::span<const T> rows;
@@ -237,6 +240,7 @@ constexpr void render_conflict_target(W& w) {
 /// ON CONFLICT (cols) DO NOTHING; no columns: ON CONFLICT DO NOTHING.
 template <class... Target>
 struct conflict_do_nothing {
+  using tables = type_list<>;
   static constexpr bool present = true;
   static constexpr bool is_static = true;
   template <class W>
@@ -256,6 +260,7 @@ struct conflict_do_nothing {
 /// INSERT, "ON CONFLICT Clause").
 template <class Sets, class Where, class... Target>
 struct conflict_do_update : renders_from<conflict_do_update<Sets, Where, Target...>> {
+  using tables = list_union_t<typename clause_list<Sets>::tables, typename Where::tables>;
   static constexpr bool present = true;
   static constexpr bool is_static = assignments_traits<Sets>::is_static && Where::is_static;
   Sets sets;
@@ -302,8 +307,16 @@ struct insert_row_of<R> {
 
 }  // namespace detail
 
-template <class Exec, class T, class Rows, class Conflict = detail::absent,
-          class Returning = detail::absent>
+namespace detail {
+/// The parts of an insert, in the order it renders them.
+enum class insert_part : std::size_t {
+  rows,       ///< insert_one or insert_many
+  conflict,   ///< conflict_do_nothing or conflict_do_update, or absent
+  returning,  ///< returning_exprs or returning_all_columns, or absent
+};
+}  // namespace detail
+
+template <class Exec, class T, class Parts>
 class insert_query;
 
 template <class Query, class... Target>
@@ -317,9 +330,13 @@ class on_conflict_clause;
 /// one() or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
 /// Throws usage_error before sending when the rows need more than 65535 parameters (except
 /// when exec() uses COPY: see insert_copy_threshold).
-template <class Exec, class T, class Rows, class Conflict, class Returning>
-class insert_query
-    : public detail::builder<insert_query<Exec, T, Rows, Conflict, Returning>, Exec> {
+template <class Exec, class T, class Parts>
+class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> {
+  using part = detail::insert_part;
+  using Rows = typename Parts::template type<part::rows>;
+  using Conflict = typename Parts::template type<part::conflict>;
+  using Returning = typename Parts::template type<part::returning>;
+
  public:
   static constexpr bool is_pgorm_insert = true;
   /// The struct whose table is written.
@@ -327,13 +344,9 @@ class insert_query
   /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
   using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type (one row, static clauses).
-  static constexpr bool is_static = Rows::is_static && Conflict::is_static && Returning::is_static;
+  static constexpr bool is_static = Parts::is_static;
 
-  insert_query(Exec* exec, Rows rows, Conflict conflict, Returning returning)
-      : base(exec),
-        rows_(std::move(rows)),
-        conflict_(std::move(conflict)),
-        returning_(std::move(returning)) {}
+  insert_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 
@@ -363,7 +376,7 @@ class insert_query
                   "it after do_update()");
     if constexpr (detail::is_do_update_v<Conflict>) {
       if constexpr (detail::check_where<T, C, decltype(Conflict::where)>()) {
-        return with_where(conflict_, cond);
+        return with_where(parts_.template get<part::conflict>(), cond);
       }
     }
   }
@@ -374,20 +387,15 @@ class insert_query
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remake(conflict_, detail::returning_exprs<E...>{{}, {exprs...}});
+      return with_part(detail::part_at<part::returning>,
+                       detail::returning_exprs<E...>{{}, {exprs...}});
     }
   }
 
   /// RETURNING every column: rows come back as T, with identity and default values filled in.
   auto returning_all() const {
     static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
-    return remake(conflict_, detail::returning_all_columns<T>{});
-  }
-
-  /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
-  template <executor E>
-  auto bind(E& exec) const {
-    return insert_query<E, T, Rows, Conflict, Returning>(&exec, rows_, conflict_, returning_);
+    return with_part(detail::part_at<part::returning>, detail::returning_all_columns<T>{});
   }
 
   /// From `rows` rows on, exec() writes with binary COPY instead of INSERT when it can (see
@@ -397,16 +405,9 @@ class insert_query
   auto copy_threshold(std::size_t rows) const {
     static_assert(detail::is_insert_many_v<Rows>,
                   "pgorm: copy_threshold() applies to insert(range); one row is never copied");
-    auto q = *this;
-    if constexpr (detail::is_insert_many_v<Rows>) q.rows_.copy_threshold = rows;
-    return q;
-  }
-
-  /// Appends the statement's parameters, in the order of their placeholders.
-  void bind(detail::param_list& p) const {
-    rows_.bind(p);
-    conflict_.bind(p);
-    returning_.bind(p);
+    Rows r = parts_.template get<part::rows>();
+    if constexpr (detail::is_insert_many_v<Rows>) r.copy_threshold = rows;
+    return with_part(detail::part_at<part::rows>, std::move(r));
   }
 
  private:
@@ -414,27 +415,22 @@ class insert_query
   friend base;
   friend class detail::runner<insert_query, Exec>;
   friend struct detail::renders_from<insert_query>;
-  template <class, class, class, class, class>
-  friend class insert_query;
   template <class, class...>
   friend class on_conflict_clause;
+  using base::with_part;
 
-  /// The one rebuild: this statement with these ON CONFLICT and RETURNING clauses.
-  template <class C, class R>
-  auto remake(C conflict, R returning) const {
-    return insert_query<Exec, T, Rows, C, R>(this->bound_to(), rows_, std::move(conflict),
-                                             std::move(returning));
-  }
   template <class NewConflict>
   auto with_conflict(NewConflict conflict) const {
-    return remake(std::move(conflict), returning_);
+    return with_part(detail::part_at<part::conflict>, std::move(conflict));
   }
 
   // ---- what the runner asks (detail::runner) ----
 
   static consteval bool check_run() { return true; }
   static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
-  [[nodiscard]] bool sends_nothing() const noexcept { return rows_.size() == 0; }
+  [[nodiscard]] bool sends_nothing() const noexcept {
+    return parts_.template get<part::rows>().size() == 0;
+  }
   /// to_sql() of an empty range: there is no statement to show.
   void check_to_sql() const {
     if (sends_nothing()) throw usage_error("pgorm: insert() of an empty range sends nothing");
@@ -447,16 +443,17 @@ class insert_query
   std::optional<std::int64_t> exec_shortcut(E& exec) const {
     if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
                   !detail::present_v<Returning>) {
-      if (rows_.rows.size() >= rows_.copy_threshold) {
+      const Rows& rows = parts_.template get<part::rows>();
+      if (rows.rows.size() >= rows.copy_threshold) {
         if constexpr (std::is_same_v<E, connection>) {
-          return detail::insert_via_copy<T>(exec, rows_.rows);
+          return detail::insert_via_copy<T>(exec, rows.rows);
         } else if constexpr (requires {
                                { exec.conn() } -> std::same_as<connection&>;
                              }) {
-          return detail::insert_via_copy<T>(exec.conn(), rows_.rows);
+          return detail::insert_via_copy<T>(exec.conn(), rows.rows);
         } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
           return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
-            if (auto copied = detail::insert_via_copy<T>(c, rows_.rows)) return copied;
+            if (auto copied = detail::insert_via_copy<T>(c, rows.rows)) return copied;
             return detail::run(*this, c).affected_rows();
           });
         }
@@ -472,6 +469,7 @@ class insert_query
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
+    const auto& parts = detail::part(q, &insert_query::parts_);
     w.qualify = false;
     w.append("INSERT INTO ");
     w.append(table<T>::qualified_name);
@@ -479,20 +477,16 @@ class insert_query
     w.append(detail::insert_columns_v<T>.view());
     w.append(") VALUES ");
     std::size_t n = 1;
-    if constexpr (std::is_same_v<S, insert_query>) n = q.rows_.size();
+    if constexpr (!Rows::is_static) n = detail::clause<part::rows>(parts).size();
     for (std::size_t i = 0; i != n; ++i) {
       if (i != 0) w.append(", ");
       detail::render_insert_row<T>(w);
     }
-    if constexpr (detail::present_v<Conflict>) {
-      detail::render_expr(w, detail::part(q, &insert_query::conflict_));
-    }
-    detail::render_expr(w, detail::part(q, &insert_query::returning_));
+    detail::render_expr(w, detail::clause<part::conflict>(parts));
+    detail::render_expr(w, detail::clause<part::returning>(parts));
   }
 
-  Rows rows_;
-  Conflict conflict_;
-  Returning returning_;
+  Parts parts_;
 };
 
 /// The ON CONFLICT (cols) part of an insert, waiting for do_nothing() or do_update(...).
@@ -530,6 +524,15 @@ class on_conflict_clause {
   Query query_;
 };
 
+namespace detail {
+/// A new insert of `rows` into T's table, without ON CONFLICT or RETURNING.
+template <class T, class Rows>
+auto new_insert(Rows rows) {
+  using parts = clause_set<Rows, absent, absent>;
+  return insert_query<unbound, T, parts>(nullptr, parts{{std::move(rows), {}, {}}});
+}
+}  // namespace detail
+
 /// Starts an INSERT of one struct (its table comes from the type), or of every element of a
 /// range (std::vector, std::span, ...) in one statement. `insert<T>(...)` names the table and
 /// rejects rows of another struct. A contiguous lvalue range (a std::vector variable, a
@@ -556,11 +559,8 @@ auto insert(R&& row_or_range) {
                     std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<R>>, row> &&
                     (std::is_lvalue_reference_v<R> || std::ranges::borrowed_range<R>)) {
         // The caller's rows, in place: no copy (they must outlive the statement's run).
-        return insert_query<detail::unbound, row, many>(
-            nullptr,
-            many::borrowing(std::span<const row>(std::ranges::data(row_or_range),
-                                                 std::ranges::size(row_or_range))),
-            {}, {});
+        return detail::new_insert<row>(many::borrowing(std::span<const row>(
+            std::ranges::data(row_or_range), std::ranges::size(row_or_range))));
       } else {
         std::vector<row> rows;
         if constexpr (std::ranges::sized_range<R>) rows.reserve(std::ranges::size(row_or_range));
@@ -570,12 +570,10 @@ auto insert(R&& row_or_range) {
         } else {
           for (const auto& r : row_or_range) rows.push_back(r);
         }
-        return insert_query<detail::unbound, row, many>(nullptr, many::owning(std::move(rows)), {},
-                                                        {});
+        return detail::new_insert<row>(many::owning(std::move(rows)));
       }
     } else {
-      return insert_query<detail::unbound, row, detail::insert_one<row>>(
-          nullptr, detail::insert_one<row>{std::forward<R>(row_or_range)}, {}, {});
+      return detail::new_insert<row>(detail::insert_one<row>{std::forward<R>(row_or_range)});
     }
   }
 }

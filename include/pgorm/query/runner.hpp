@@ -18,6 +18,7 @@
 
 #include "pgorm/error.hpp"
 #include "pgorm/expr.hpp"
+#include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/row.hpp"
 
@@ -168,6 +169,10 @@ class runner {
 /// throws when there is no statement to show (e.g. an insert of no rows). A Derived that runs
 /// its text otherwise (raw SQL, not marked as a builder's) defines its own execute() and
 /// execute_each(), which the runner then calls instead of these.
+///
+/// A Derived made of clauses keeps them in a detail::clause_set member `parts_` and is
+/// `B<Exec, Parts>` or `B<Exec, T, Parts>`: it then gets bind(exec), bind(param_list&) over its
+/// parts in order, and with_part(part_at<I>, v), the one rebuild of every builder.
 template <class Derived, class Exec>
 class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  public:
@@ -181,6 +186,15 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
     }
   }
 
+  /// The same statement, bound to `exec` so that all(), one(), exec(), ... need no argument.
+  template <executor E>
+  auto bind(E& exec) const {
+    using parts = std::remove_cvref_t<decltype(self().parts_)>;
+    return remade_t<Derived, E, parts>(&exec, self().parts_);
+  }
+  /// Appends the statement's parameters, in the order of their placeholders.
+  void bind(param_list& p) const { self().parts_.bind(p); }
+
   /// The SQL text of this statement's shape, computed at compile time (static shapes only).
   static constexpr std::string_view sql() requires(Derived::is_static) {
     if constexpr (Derived::check_run()) {
@@ -193,10 +207,26 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  protected:
   using runner<Derived, Exec>::runner;
 
+  /// This statement with part I replaced by `value`: the one rebuild of every builder.
+  template <auto I, class V>
+  auto with_part(part_at_t<I> /*at*/, V value) const {
+    return remake(self().parts_.template with<I>(std::move(value)));
+  }
+  /// This statement with parts I and J replaced.
+  template <auto I, auto J, class V1, class V2>
+  auto with_parts(part_at_t<I> /*at1*/, V1 v1, part_at_t<J> /*at2*/, V2 v2) const {
+    return remake(self().parts_.template with<I>(std::move(v1)).template with<J>(std::move(v2)));
+  }
+
  private:
   friend class runner<Derived, Exec>;
 
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  template <class P>
+  auto remake(P parts) const {
+    return remade_t<Derived, Exec, P>(this->bound_to(), std::move(parts));
+  }
 
   /// Runs the statement: the runner's way in.
   template <class E>

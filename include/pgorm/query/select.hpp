@@ -198,7 +198,7 @@ consteval bool fields_compatible(std::index_sequence<I...>) {
           ...);
 }
 
-/// The parts of a select, by position in select_parts.
+/// The parts of a select, by position in its clause_set.
 enum class select_part : std::size_t {
   cols,    ///< the select list: whole_rows, mapped_row or expr_list
   from,    ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
@@ -225,48 +225,11 @@ struct select_limits {
   std::int64_t offset = 0;
 };
 
-template <bool Take, class Old, class V>
-constexpr auto&& take_or_keep(const Old& old, V& value) {
-  if constexpr (Take) {
-    return std::move(value);
-  } else {
-    return old;
-  }
-}
-
-/// The clauses of a select, one value each, in one aggregate (positions: detail::select_part).
-/// with<P>(v) is the one place a select's type is rebuilt: the same parts with part P
-/// replaced by v.
-template <class... P>
-struct select_parts {
-  static_assert(sizeof...(P) == static_cast<std::size_t>(select_part::limits) + 1);
-
-  template <select_part I>
-  using type = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<P...>>;
-
-  std::tuple<P...> items;
-
-  template <select_part I>
-  [[nodiscard]] constexpr const type<I>& get() const {
-    return std::get<static_cast<std::size_t>(I)>(items);
-  }
-
-  template <select_part I, class V>
-  [[nodiscard]] constexpr auto with(V value) const {
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      constexpr std::size_t at = static_cast<std::size_t>(I);
-      return select_parts<std::conditional_t<K == at, V, P>...>{
-          {take_or_keep<K == at>(std::get<K>(items), value)...}};
-    }
-    (std::index_sequence_for<P...>{});
-  }
-};
-
 /// The parts of a new select of `Cols` from `From`: every other clause absent.
 template <class Cols, class From>
 using initial_parts_t =
-    select_parts<Cols, From, std::tuple<>, absent, std::tuple<>, absent, std::tuple<>,
-                 select_flags<0>, std::tuple<>, std::tuple<>, select_limits>;
+    clause_set<Cols, From, std::tuple<>, absent, std::tuple<>, absent, std::tuple<>,
+               select_flags<0>, std::tuple<>, std::tuple<>, select_limits>;
 
 }  // namespace detail
 
@@ -347,13 +310,15 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     if constexpr (std::is_same_v<Cols, detail::whole_rows<From>>) {
       using row = typename From::type;
       if constexpr (std::is_same_v<row, U>) {
-        return with_parts<part::cols, part::from>(detail::whole_rows<ref>{}, ref{});
+        return with_parts(detail::part_at<part::cols>, detail::whole_rows<ref>{},
+                          detail::part_at<part::from>, ref{});
       } else {
         check_mapped<row, U>();
-        return with_parts<part::cols, part::from>(detail::mapped_row<row>{}, ref{});
+        return with_parts(detail::part_at<part::cols>, detail::mapped_row<row>{},
+                          detail::part_at<part::from>, ref{});
       }
     } else {
-      return with_part<part::from>(ref{});
+      return with_part(detail::part_at<part::from>, ref{});
     }
   }
 
@@ -380,7 +345,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(!detail::present_v<Where>,
                   "pgorm: where() was already called; combine the conditions with && or || in "
                   "one where()");
-    return with_part<part::where>(cond);
+    return with_part(detail::part_at<part::where>, cond);
   }
 
   /// GROUP BY e, ...
@@ -390,7 +355,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert((expression<E> && ...),
                   "pgorm: group_by() takes columns or expressions, e.g. pgorm::col<&User::id>");
     static_assert(std::tuple_size_v<Group> == 0, "pgorm: group_by() was already called");
-    return with_part<part::group>(std::tuple<E...>(exprs...));
+    return with_part(detail::part_at<part::group>, std::tuple<E...>(exprs...));
   }
 
   /// HAVING cond (a condition over aggregates).
@@ -399,7 +364,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(condition<C>,
                   "pgorm: having() needs a boolean condition, e.g. pgorm::count() > 1");
     static_assert(!detail::present_v<Having>, "pgorm: having() was already called");
-    return with_part<part::having>(cond);
+    return with_part(detail::part_at<part::having>, cond);
   }
 
   /// ORDER BY: columns or expressions (ascending), or x.asc() / x.desc() with
@@ -413,20 +378,22 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(std::tuple_size_v<Order> == 0,
                   "pgorm: order_by() was already called; list every column in one order_by()");
     using terms = std::tuple<decltype(as_order(items))...>;
-    return with_part<part::order>(terms(as_order(items)...));
+    return with_part(detail::part_at<part::order>, terms(as_order(items)...));
   }
 
   /// LIMIT n (sent as a parameter).
   auto limit(std::int64_t n) const {
-    return with_parts<part::flags, part::limits>(
-        detail::select_flags<Flags | detail::sel_limit>{},
-        detail::select_limits{n, parts_.template get<part::limits>().offset});
+    return with_parts(detail::part_at<part::flags>,
+                      detail::select_flags<Flags | detail::sel_limit>{},
+                      detail::part_at<part::limits>,
+                      detail::select_limits{n, parts_.template get<part::limits>().offset});
   }
   /// OFFSET n (sent as a parameter). Prefer after() for deep pages.
   auto offset(std::int64_t n) const {
-    return with_parts<part::flags, part::limits>(
-        detail::select_flags<Flags | detail::sel_offset>{},
-        detail::select_limits{parts_.template get<part::limits>().limit, n});
+    return with_parts(detail::part_at<part::flags>,
+                      detail::select_flags<Flags | detail::sel_offset>{},
+                      detail::part_at<part::limits>,
+                      detail::select_limits{parts_.template get<part::limits>().limit, n});
   }
   /// SELECT DISTINCT.
   auto distinct() const { return with_flag<detail::sel_distinct>(); }
@@ -455,8 +422,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                   "pgorm: with<P>() takes a select builder for the rows of P");
     static_assert(Q::column_count == field_count_v<P>,
                   "pgorm: the CTE's query must select one column per field of P, in order");
-    return with_part<part::ctes>(std::tuple_cat(parts_.template get<part::ctes>(),
-                                                std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
+    return with_part(detail::part_at<part::ctes>,
+                     std::tuple_cat(parts_.template get<part::ctes>(),
+                                    std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
   }
 
   /// Keyset pagination: only rows after `cursor` in order_by order, i.e.
@@ -471,15 +439,10 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(std::is_same_v<C, cursor_t>,
                   "pgorm: after() takes the cursor page() returned: a std::tuple of the "
                   "order_by() values");
-    return with_part<part::cursor>(std::tuple<cursor_t>(cursor));
+    return with_part(detail::part_at<part::cursor>, std::tuple<cursor_t>(cursor));
   }
 
-  /// The same query, bound to `exec` so that all(), one(), ... need no argument.
-  template <executor E>
-  auto bind(E& exec) const {
-    return select_query<E, Parts>(&exec, parts_);
-  }
-
+  using detail::builder<select_query, Exec>::bind;
   /// Appends the query's parameters, in the order of their placeholders.
   void bind(detail::param_list& p) const {
     detail::bind_each(p, get<part::ctes>());
@@ -505,6 +468,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   friend struct detail::renders_from<select_query>;
   template <class, class>
   friend class select_query;
+  using base::with_part;
+  using base::with_parts;
 
   static constexpr bool has_cursor = std::tuple_size_v<Cursor> != 0;
 
@@ -513,20 +478,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return parts_.template get<P>();
   }
 
-  /// The one rebuild: this query with part P replaced by `value`.
-  template <part P, class V>
-  auto with_part(V value) const {
-    auto parts = parts_.template with<P>(std::move(value));
-    return select_query<Exec, decltype(parts)>(this->bound_to(), std::move(parts));
-  }
-  template <part P1, part P2, class V1, class V2>
-  auto with_parts(V1 v1, V2 v2) const {
-    auto parts = parts_.template with<P1>(std::move(v1)).template with<P2>(std::move(v2));
-    return select_query<Exec, decltype(parts)>(this->bound_to(), std::move(parts));
-  }
   template <unsigned Flag>
   auto with_flag() const {
-    return with_part<part::flags>(detail::select_flags<Flags | Flag>{});
+    return with_part(detail::part_at<part::flags>, detail::select_flags<Flags | Flag>{});
   }
 
   static constexpr bool same_direction() {
@@ -570,8 +524,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(!detail::list_contains_v<own_tables, Ref>,
                   "pgorm: this table is already in the query; join it again under an alias: "
                   "join<User, \"other\">(...) with pgorm::col<&User::id, \"other\">");
-    return with_part<part::joins>(std::tuple_cat(
-        get<part::joins>(), std::tuple<detail::join_clause<Kind, Ref, C>>{{{}, on}}));
+    return with_part(detail::part_at<part::joins>,
+                     std::tuple_cat(get<part::joins>(),
+                                    std::tuple<detail::join_clause<Kind, Ref, C>>{{{}, on}}));
   }
 
   // ---- what the runner asks (detail::runner) ----
@@ -629,53 +584,43 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   // ---- rendering, once for the static text and the run-time one (see detail::shape) ----
 
-  /// Part P of the parts of a rendering source: a reference into the object's, or its shape.
-  template <part P, class S>
-  static constexpr decltype(auto) get_from(const S& parts) {
-    if constexpr (std::is_same_v<S, Parts>) {
-      return parts.template get<P>();
-    } else {
-      return detail::shape<typename Parts::template type<P>>{};
-    }
-  }
-
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
     const auto& parts = detail::part(q, &select_query::parts_);
     constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
     if constexpr (ncte > 0) {
       w.append("WITH ");
-      detail::render_comma_list(w, get_from<part::ctes>(parts));
+      detail::render_comma_list(w, detail::clause<part::ctes>(parts));
       w.append(' ');
     }
     const bool outer_qualify = w.qualify;
     w.qualify = detail::list_union_t<own_tables, outer_tables>::size > 1;
     w.append("SELECT ");
     if constexpr ((Flags & detail::sel_distinct) != 0) w.append("DISTINCT ");
-    render_cols(w, get_from<part::cols>(parts));
+    render_cols(w, detail::clause<part::cols>(parts));
     w.append(" FROM ");
     From::render_from(w);
-    detail::render_each(w, get_from<part::joins>(parts));
+    detail::render_each(w, detail::clause<part::joins>(parts));
     if constexpr (detail::present_v<Where> || has_cursor) {
       w.append(" WHERE ");
       if constexpr (detail::present_v<Where>) {
-        detail::render_child(w, get_from<part::where>(parts),
+        detail::render_child(w, detail::clause<part::where>(parts),
                              has_cursor ? detail::prec_and + 1 : 0);
       }
       if constexpr (detail::present_v<Where> && has_cursor) w.append(" AND ");
-      if constexpr (has_cursor) render_keyset(w, get_from<part::order>(parts));
+      if constexpr (has_cursor) render_keyset(w, detail::clause<part::order>(parts));
     }
     if constexpr (std::tuple_size_v < Group >> 0) {
       w.append(" GROUP BY ");
-      detail::render_comma_list(w, get_from<part::group>(parts));
+      detail::render_comma_list(w, detail::clause<part::group>(parts));
     }
     if constexpr (detail::present_v<Having>) {
       w.append(" HAVING ");
-      detail::render_expr(w, get_from<part::having>(parts));
+      detail::render_expr(w, detail::clause<part::having>(parts));
     }
     if constexpr (std::tuple_size_v < Order >> 0) {
       w.append(" ORDER BY ");
-      detail::render_comma_list(w, get_from<part::order>(parts));
+      detail::render_comma_list(w, detail::clause<part::order>(parts));
     }
     if constexpr ((Flags & detail::sel_limit) != 0) {
       w.append(" LIMIT ");

@@ -10,6 +10,7 @@
 ///              pgorm::col<&User::age> + 1) .where(pgorm::col<&User::id> == id) .exec(conn);
 /// ```
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <tuple>
@@ -17,6 +18,7 @@
 #include <utility>
 
 #include "pgorm/expr.hpp"
+#include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
 #include "pgorm/query/dml_common.hpp"
 #include "pgorm/query/runner.hpp"
@@ -25,8 +27,17 @@
 
 namespace pgorm {
 
-template <class Exec, class T, class Sets = std::tuple<>, class Where = detail::absent,
-          bool AllRows = false, class Returning = detail::absent>
+namespace detail {
+/// The parts of an update, in the order it renders them.
+enum class update_part : std::size_t {
+  sets,       ///< std::tuple of assignments
+  where,      ///< the WHERE condition, or absent
+  all_rows,   ///< all_rows_clause after all_rows(), or absent
+  returning,  ///< returning_exprs or returning_all_columns, or absent
+};
+}  // namespace detail
+
+template <class Exec, class T, class Parts>
 class update_query;
 
 /// An UPDATE of T's table under construction; made by pgorm::update<T>(). Every method returns
@@ -35,9 +46,14 @@ class update_query;
 ///
 /// Run it with exec() (rows updated), or after returning(...)/returning_all() with all(), one()
 /// or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
-template <class Exec, class T, class Sets, class Where, bool AllRows, class Returning>
-class update_query
-    : public detail::builder<update_query<Exec, T, Sets, Where, AllRows, Returning>, Exec> {
+template <class Exec, class T, class Parts>
+class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> {
+  using part = detail::update_part;
+  using Sets = typename Parts::template type<part::sets>;
+  using Where = typename Parts::template type<part::where>;
+  using AllRows = typename Parts::template type<part::all_rows>;
+  using Returning = typename Parts::template type<part::returning>;
+
  public:
   static constexpr bool is_pgorm_update = true;
   /// The struct whose table is written.
@@ -45,14 +61,9 @@ class update_query
   /// The C++ type of a returned row: T for returning_all(), std::tuple for returning(...).
   using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type.
-  static constexpr bool is_static =
-      detail::assignments_traits<Sets>::is_static && Where::is_static && Returning::is_static;
+  static constexpr bool is_static = Parts::is_static;
 
-  update_query(Exec* exec, Sets sets, Where where, Returning returning)
-      : base(exec),
-        sets_(std::move(sets)),
-        where_(std::move(where)),
-        returning_(std::move(returning)) {}
+  update_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 
@@ -66,7 +77,9 @@ class update_query
                   "value");
     if constexpr (sizeof...(A) > 0) {
       if constexpr (detail::check_assignments<T, A...>()) {
-        return remake(std::tuple_cat(sets_, std::tuple<A...>(assignments...)), where_, returning_);
+        return with_part(
+            detail::part_at<part::sets>,
+            std::tuple_cat(parts_.template get<part::sets>(), std::tuple<A...>(assignments...)));
       }
     }
   }
@@ -74,37 +87,29 @@ class update_query
   /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
   template <class C>
   auto where(const C& cond) const {
-    if constexpr (detail::check_where<T, C, Where>()) return remake(sets_, cond, returning_);
+    if constexpr (detail::check_where<T, C, Where>()) {
+      return with_part(detail::part_at<part::where>, cond);
+    }
   }
 
   /// Updates every row of the table: the explicit opt-in an UPDATE without where() needs.
-  auto all_rows() const { return remake<true>(sets_, where_, returning_); }
+  auto all_rows() const {
+    return with_part(detail::part_at<part::all_rows>, detail::all_rows_clause{});
+  }
 
   /// RETURNING these columns or expressions of T (the values after the update), as std::tuple.
   template <class... E>
   auto returning(const E&... exprs) const {
     if constexpr (detail::check_returning<T, Returning, E...>()) {
-      return remake(sets_, where_, detail::returning_exprs<E...>{{}, {exprs...}});
+      return with_part(detail::part_at<part::returning>,
+                       detail::returning_exprs<E...>{{}, {exprs...}});
     }
   }
 
   /// RETURNING every column: the updated rows as T.
   auto returning_all() const {
     static_assert(!detail::present_v<Returning>, "pgorm: returning was already chosen");
-    return remake(sets_, where_, detail::returning_all_columns<T>{});
-  }
-
-  /// The same statement, bound to `exec` so that exec(), all(), ... need no argument.
-  template <executor E>
-  auto bind(E& exec) const {
-    return update_query<E, T, Sets, Where, AllRows, Returning>(&exec, sets_, where_, returning_);
-  }
-
-  /// Appends the statement's parameters, in the order of their placeholders.
-  void bind(detail::param_list& p) const {
-    detail::bind_each(p, sets_);
-    where_.bind(p);
-    returning_.bind(p);
+    return with_part(detail::part_at<part::returning>, detail::returning_all_columns<T>{});
   }
 
  private:
@@ -112,43 +117,37 @@ class update_query
   friend base;
   friend class detail::runner<update_query, Exec>;
   friend struct detail::renders_from<update_query>;
-
-  /// The one rebuild: this statement with these clauses.
-  template <bool NewAllRows = AllRows, class S, class W, class R>
-  auto remake(S sets, W where, R returning) const {
-    return update_query<Exec, T, S, W, NewAllRows, R>(this->bound_to(), std::move(sets),
-                                                      std::move(where), std::move(returning));
-  }
+  using base::with_part;
 
   /// The rules checked where the statement runs or renders.
   static consteval bool check_run() {
     constexpr bool has_set = detail::assignments_traits<Sets>::size > 0;
     static_assert(has_set,
                   "pgorm: an update needs set(pgorm::col<&T::m> = value, ...) before it runs");
-    static_assert(detail::present_v<Where> || AllRows,
+    constexpr bool filtered = detail::present_v<Where> || detail::present_v<AllRows>;
+    static_assert(filtered,
                   "pgorm: an update without where() would change every row; add "
                   ".where(cond), or call .all_rows() if that is what you mean");
-    return has_set && (detail::present_v<Where> || AllRows);
+    return has_set && filtered;
   }
   static consteval bool check_reads_rows() { return detail::check_returns_rows<Returning>(); }
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
+    const auto& parts = detail::part(q, &update_query::parts_);
     w.qualify = false;
     w.append("UPDATE ");
     w.append(table<T>::qualified_name);
     w.append(" SET ");
-    detail::render_comma_list(w, detail::part(q, &update_query::sets_));
+    detail::render_comma_list(w, detail::clause<part::sets>(parts));
     if constexpr (detail::present_v<Where>) {
       w.append(" WHERE ");
-      detail::render_expr(w, detail::part(q, &update_query::where_));
+      detail::render_expr(w, detail::clause<part::where>(parts));
     }
-    detail::render_expr(w, detail::part(q, &update_query::returning_));
+    detail::render_expr(w, detail::clause<part::returning>(parts));
   }
 
-  Sets sets_;
-  Where where_;
-  Returning returning_;
+  Parts parts_;
 };
 
 /// Starts an UPDATE of T's table. Continue with set(...), then where(cond) or all_rows().
@@ -158,7 +157,8 @@ class update_query
 template <class T>
 auto update() {
   static_assert(reflectable<T>, "pgorm: update<T>() takes a struct that maps to a table");
-  return update_query<detail::unbound, T>(nullptr, {}, {}, {});
+  using parts = detail::clause_set<std::tuple<>, detail::absent, detail::absent, detail::absent>;
+  return update_query<detail::unbound, T, parts>(nullptr, parts{});
 }
 
 }  // namespace pgorm
