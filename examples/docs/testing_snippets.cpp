@@ -21,3 +21,56 @@ void container_database() {
   pg.restart();                           // pg_ctl inside the container, which keeps running
   // doc-end(testing_container)
 }
+
+// doc-begin(testing_replica)
+#include <pgorm/testing/replica.hpp>
+
+void read_from_a_replica() {
+  pgorm::testing::server primary;
+  auto standby = pgorm::testing::start_replica(primary);  // pg_basebackup -R, then start
+  pgorm::connection{primary.conninfo()}.exec("create table t (id int)");
+  pgorm::testing::wait_for_replay(primary, standby, std::chrono::seconds(10));
+  pgorm::connection replica{standby.conninfo()};  // read-only: t is there
+  primary.stop(pgorm::testing::shutdown_mode::immediate);
+  pgorm::testing::promote(standby);  // pg_ctl promote: writable now
+}
+// doc-end(testing_replica)
+
+// doc-begin(testing_pgbouncer)
+#include <pgorm/testing/pgbouncer.hpp>
+
+void through_pgbouncer() {
+  pgorm::testing::server pg;
+  pgorm::testing::pgbouncer bouncer{pg};  // pool_mode = transaction, private socket and port
+  pgorm::connect_options options;
+  options.pooler = pgorm::pooler_mode::transaction;
+  pgorm::connection conn{bouncer.conninfo(), options};
+  conn.exec("select 1");
+  pgorm::connection app{bouncer.conninfo("postgres", "app_role"), options};  // any role
+}
+// doc-end(testing_pgbouncer)
+
+// The blocks of docs/scaling.md.
+
+// doc-begin(scaling_pooler)
+#include <pgorm/pool.hpp>
+
+pgorm::pool pool_behind_pgbouncer(const std::string& pgbouncer_url) {
+  pgorm::pool_options options;
+  options.max_size = 20;
+  options.connection.pooler = pgorm::pooler_mode::transaction;
+  options.connection.statement_timeout = std::chrono::seconds(5);  // enforced per statement
+  return pgorm::pool{pgbouncer_url, options};
+}
+// doc-end(scaling_pooler)
+
+void listen_behind_pgbouncer(pgorm::connection& conn) {
+  // doc-begin(scaling_refused)
+  try {
+    conn.exec("listen jobs");
+  } catch (const pgorm::pooler_unsupported& e) {
+    // "pgorm: LISTEN is not possible through a transaction-mode pooler ...": listen on a
+    // direct connection to the server instead.
+  }
+  // doc-end(scaling_refused)
+}
