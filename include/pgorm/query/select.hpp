@@ -26,32 +26,159 @@ namespace pgorm {
 
 namespace detail {
 
-inline constexpr unsigned sel_distinct = 1U;
-inline constexpr unsigned sel_limit = 2U;
-inline constexpr unsigned sel_offset = 4U;
-inline constexpr unsigned sel_for_update = 8U;
-inline constexpr unsigned sel_for_share = 16U;
-inline constexpr unsigned sel_skip_locked = 32U;
-inline constexpr unsigned sel_nowait = 64U;
+inline constexpr unsigned lock_for_update = 1U;
+inline constexpr unsigned lock_for_share = 2U;
+inline constexpr unsigned lock_skip_locked = 4U;
+inline constexpr unsigned lock_nowait = 8U;
 
-/// Select list: all columns of these tables (table_refs), one struct (or tuple) per row.
+/// Select list: all columns of these tables (table_refs), one struct (or tuple) per row. A
+/// clause (query/clauses.hpp) with a static text.
 template <class... Refs>
 struct whole_rows {
   static constexpr std::size_t column_count = (table<typename Refs::type>::column_count + ...);
   using tables = type_list<Refs...>;
+  static constexpr bool is_static = true;
+  static constexpr bool has_aggregate = false;
+  static constexpr bool has_bare_column = true;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    bool first = true;
+    (
+        [&] {
+          for (const column_info& c : table<typename Refs::type>::columns) {
+            if (!first) w.append(", ");
+            first = false;
+            if (w.qualify) {
+              Refs::render_qualifier(w);
+              w.append('.');
+            }
+            w.append(c.sql_name);
+          }
+        }(),
+        ...);
+  }
+  void bind(param_list& /*p*/) const {}
 };
-/// Select list: the fields of P, taken by name from the columns of the FROM table.
-template <class P>
+
+/// Select list: the fields of P, taken by name from the columns of the FROM table `From` (a
+/// table_ref). A clause with a static text.
+template <class P, class From>
 struct mapped_row {
   static constexpr std::size_t column_count = field_count_v<P>;
   using tables = type_list<>;
+  static constexpr bool is_static = true;
+  static constexpr bool has_aggregate = false;
+  static constexpr bool has_bare_column = true;
+
+  template <class W>
+  static constexpr void render(W& w);
+  void bind(param_list& /*p*/) const {}
 };
-/// Select list: these expressions, one std::tuple per row.
+
+/// Select list: these expressions, one std::tuple per row. A clause.
 template <class... E>
-struct expr_list {
+struct expr_list : renders_from<expr_list<E...>> {
   static constexpr std::size_t column_count = sizeof...(E);
   using tables = list_union_t<type_list<>, typename E::tables...>;
+  static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool has_aggregate = (E::is_aggregate || ...);
+  static constexpr bool has_bare_column = (E::has_bare_column || ...);
   std::tuple<E...> exprs;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    render_comma_list(w, part(self, &expr_list::exprs));
+  }
+  void bind(param_list& p) const { bind_each(p, exprs); }
+};
+
+/// A keyword a select has or not (DISTINCT): a clause that renders `Text` and binds nothing.
+template <fixed_string Text>
+struct keyword_clause {
+  using tables = type_list<>;
+  static constexpr bool is_static = true;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append(Text.view());
+  }
+  void bind(param_list& /*p*/) const {}
+};
+
+/// ` LIMIT $n` or ` OFFSET $n` (`Keyword`), the count sent as a parameter.
+template <fixed_string Keyword>
+struct count_clause {
+  using tables = type_list<>;
+  static constexpr bool is_static = true;
+  std::int64_t count = 0;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append(Keyword.view());
+    w.placeholder();
+  }
+  void bind(param_list& p) const { p.add(count); }
+};
+
+/// The row locks of a select (lock_* bits): FOR UPDATE, FOR SHARE, SKIP LOCKED, NOWAIT.
+template <unsigned Bits>
+struct row_lock {
+  using tables = type_list<>;
+  static constexpr bool is_static = true;
+  static constexpr unsigned bits = Bits;
+  template <class W>
+  static constexpr void render(W& w) {
+    if constexpr ((Bits & lock_for_update) != 0) w.append(" FOR UPDATE");
+    if constexpr ((Bits & lock_for_share) != 0) w.append(" FOR SHARE");
+    if constexpr ((Bits & lock_skip_locked) != 0) w.append(" SKIP LOCKED");
+    if constexpr ((Bits & lock_nowait) != 0) w.append(" NOWAIT");
+  }
+  void bind(param_list& /*p*/) const {}
+};
+/// The lock bits of a select's lock part (none when absent).
+template <class Lock>
+inline constexpr unsigned lock_bits_v = 0;
+template <unsigned Bits>
+inline constexpr unsigned lock_bits_v<row_lock<Bits>> = Bits;
+
+/// The keyset condition of after(cursor): `(c1, c2) > ($1, $2)` over the order_by() terms
+/// (`<` when descending), the cursor's values its parameters. A clause; the terms' tables and
+/// parameters count in ORDER BY.
+template <class Order, class Cursor>
+struct keyset_clause : renders_from<keyset_clause<Order, Cursor>> {
+  using tables = type_list<>;
+  static constexpr bool is_static = clause_list<Order>::is_static;
+  static constexpr int precedence = prec_compare;
+  Order order;
+  Cursor values;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    constexpr std::size_t n = std::tuple_size_v<Order>;
+    const auto& terms = part(self, &keyset_clause::order);
+    if constexpr (n > 1) w.append('(');
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I > 0) w.append(", ");
+            using term = std::tuple_element_t<I, Order>;
+            render_expr(w, part(element<I>(terms), &term::e));
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<n>{});
+    if constexpr (n > 1) w.append(')');
+    constexpr bool desc = std::tuple_element_t<0, Order>::direction == sort_direction::desc;
+    w.append(desc ? " < " : " > ");
+    if constexpr (n > 1) w.append('(');
+    for (std::size_t i = 0; i != n; ++i) {
+      if (i != 0) w.append(", ");
+      w.placeholder();
+    }
+    if constexpr (n > 1) w.append(')');
+  }
+  void bind(param_list& p) const {
+    std::apply([&](const auto&... v) { (p.add(v), ...); }, values);
+  }
 };
 
 enum class join_kind { inner, left };
@@ -111,8 +238,8 @@ struct row_of<whole_rows<R0, R1, Refs...>, Nullable> {
                  maybe_optional_t<typename R1::type, list_contains_v<Nullable, R1>>,
                  maybe_optional_t<typename Refs::type, list_contains_v<Nullable, Refs>>...>;
 };
-template <class P, class Nullable>
-struct row_of<mapped_row<P>, Nullable> {
+template <class P, class From, class Nullable>
+struct row_of<mapped_row<P, From>, Nullable> {
   using type = P;
 };
 template <class... E, class Nullable>
@@ -155,26 +282,6 @@ struct first_of<type_list<T0, Ts...>> {
   using type = T0;
 };
 
-template <class Cols>
-inline constexpr bool is_expr_list_v = false;
-template <class... E>
-inline constexpr bool is_expr_list_v<expr_list<E...>> = true;
-
-template <class Cols>
-struct cols_traits {
-  using tables = typename Cols::tables;
-  static constexpr bool is_static = true;
-  static constexpr bool has_aggregate = false;
-  static constexpr bool has_bare_column = true;
-};
-template <class... E>
-struct cols_traits<expr_list<E...>> {
-  using tables = list_union_t<type_list<>, typename E::tables...>;
-  static constexpr bool is_static = (E::is_static && ...);
-  static constexpr bool has_aggregate = (E::is_aggregate || ...);
-  static constexpr bool has_bare_column = (E::has_bare_column || ...);
-};
-
 /// Index of the column of `U` whose C++ field is named `name`; a compile error when none.
 template <class U>
 constexpr std::size_t field_named(std::string_view name) {
@@ -198,38 +305,51 @@ consteval bool fields_compatible(std::index_sequence<I...>) {
           ...);
 }
 
-/// The parts of a select, by position in its clause_set.
+template <class P, class From>
+template <class W>
+constexpr void mapped_row<P, From>::render(W& w) {
+  using U = typename From::type;
+  for (std::size_t i = 0; i != field_count_v<P>; ++i) {
+    if (i != 0) w.append(", ");
+    const column_info& source = table<U>::columns[field_named<U>(field_names_v<P>[i])];
+    const column_info& target = table<P>::columns[i];
+    if (w.qualify) {
+      From::render_qualifier(w);
+      w.append('.');
+    }
+    w.append(source.sql_name);
+    if (source.name != target.name) {
+      w.append(" AS ");
+      w.append(target.sql_name);
+    }
+  }
+}
+
+/// The parts of a select, by position in its clause_set: the order in which it renders them.
 enum class select_part : std::size_t {
-  cols,    ///< the select list: whole_rows, mapped_row or expr_list
-  from,    ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
-  joins,   ///< std::tuple of join_clause
-  where,   ///< a condition, or absent
-  group,   ///< std::tuple of GROUP BY expressions
-  having,  ///< a condition, or absent
-  order,   ///< std::tuple of order_term
-  flags,   ///< select_flags: DISTINCT, LIMIT/OFFSET present, row locks
-  ctes,    ///< std::tuple of cte_clause
-  cursor,  ///< std::tuple<> or std::tuple<cursor> (keyset pagination, after())
-  limits,  ///< the LIMIT and OFFSET values
+  ctes,      ///< std::tuple of cte_clause
+  distinct,  ///< keyword_clause<"DISTINCT ">, or absent
+  cols,      ///< the select list: whole_rows, mapped_row or expr_list
+  from,      ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
+  joins,     ///< std::tuple of join_clause
+  where,     ///< a condition, or absent
+  keyset,    ///< keyset_clause (after()), or absent
+  group,     ///< std::tuple of GROUP BY expressions
+  having,    ///< a condition, or absent
+  order,     ///< std::tuple of order_term
+  limit,     ///< count_clause<" LIMIT ">, or absent
+  offset,    ///< count_clause<" OFFSET ">, or absent
+  lock,      ///< row_lock, or absent
 };
 
-/// Which optional keywords a select has (sel_* bits): part of its type, hence of its SQL text.
-template <unsigned Flags>
-struct select_flags {
-  static constexpr unsigned value = Flags;
-};
-
-/// The values of LIMIT and OFFSET (sent as parameters when the flags say they are present).
-struct select_limits {
-  std::int64_t limit = 0;
-  std::int64_t offset = 0;
-};
-
-/// The parts of a new select of `Cols` from `From`: every other clause absent.
+/// The parts of a new select of `cols` from `From`: every other clause absent.
 template <class Cols, class From>
-using initial_parts_t =
-    clause_set<Cols, From, std::tuple<>, absent, std::tuple<>, absent, std::tuple<>,
-               select_flags<0>, std::tuple<>, std::tuple<>, select_limits>;
+using initial_parts_t = clause_set<std::tuple<>, absent, Cols, From, std::tuple<>, absent, absent,
+                                   std::tuple<>, absent, std::tuple<>, absent, absent, absent>;
+template <class From, class Cols>
+initial_parts_t<Cols, From> initial_parts(Cols cols) {
+  return {{{}, {}, std::move(cols), From{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};
+}
 
 }  // namespace detail
 
@@ -261,8 +381,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   using Having = typename Parts::template type<part::having>;
   using Order = typename Parts::template type<part::order>;
   using Ctes = typename Parts::template type<part::ctes>;
-  using Cursor = typename Parts::template type<part::cursor>;
-  static constexpr unsigned Flags = Parts::template type<part::flags>::value;
+  using Keyset = typename Parts::template type<part::keyset>;
+  static constexpr unsigned lock_bits =
+      detail::lock_bits_v<typename Parts::template type<part::lock>>;
 
   using join_info = detail::join_refs<Joins>;
 
@@ -284,20 +405,13 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   using row_type = typename detail::row_of<Cols, nullable_tables>::type;
 
   /// Tables referenced by the query's expressions (select list, joins, where, ...).
-  using referenced_tables =
-      detail::list_union_t<typename detail::cols_traits<Cols>::tables, typename Where::tables,
-                           typename Having::tables, typename detail::clause_list<Group>::tables,
-                           typename detail::clause_list<Order>::tables,
-                           typename detail::clause_list<Joins>::tables>;
+  using referenced_tables = typename Parts::tables;
 
   /// Tables a subquery reads from its enclosing query (correlated subqueries).
   using outer_tables = detail::list_difference_t<referenced_tables, own_tables>;
 
   static constexpr std::size_t column_count = Cols::column_count;
-  static constexpr bool is_static =
-      detail::cols_traits<Cols>::is_static && Where::is_static && Having::is_static &&
-      detail::clause_list<Group>::is_static && detail::clause_list<Order>::is_static &&
-      detail::clause_list<Joins>::is_static && detail::clause_list<Ctes>::is_static;
+  static constexpr bool is_static = Parts::is_static;
 
   select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
@@ -314,7 +428,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                           detail::part_at<part::from>, ref{});
       } else {
         check_mapped<row, U>();
-        return with_parts(detail::part_at<part::cols>, detail::mapped_row<row>{},
+        return with_parts(detail::part_at<part::cols>, detail::mapped_row<row, ref>{},
                           detail::part_at<part::from>, ref{});
       }
     } else {
@@ -383,36 +497,32 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// LIMIT n (sent as a parameter).
   auto limit(std::int64_t n) const {
-    return with_parts(detail::part_at<part::flags>,
-                      detail::select_flags<Flags | detail::sel_limit>{},
-                      detail::part_at<part::limits>,
-                      detail::select_limits{n, parts_.template get<part::limits>().offset});
+    return with_part(detail::part_at<part::limit>, detail::count_clause<" LIMIT ">{n});
   }
   /// OFFSET n (sent as a parameter). Prefer after() for deep pages.
   auto offset(std::int64_t n) const {
-    return with_parts(detail::part_at<part::flags>,
-                      detail::select_flags<Flags | detail::sel_offset>{},
-                      detail::part_at<part::limits>,
-                      detail::select_limits{parts_.template get<part::limits>().limit, n});
+    return with_part(detail::part_at<part::offset>, detail::count_clause<" OFFSET ">{n});
   }
   /// SELECT DISTINCT.
-  auto distinct() const { return with_flag<detail::sel_distinct>(); }
+  auto distinct() const {
+    return with_part(detail::part_at<part::distinct>, detail::keyword_clause<"DISTINCT ">{});
+  }
   /// FOR UPDATE: lock the selected rows until the transaction ends.
-  auto for_update() const { return with_flag<detail::sel_for_update>(); }
+  auto for_update() const { return with_lock<detail::lock_for_update>(); }
   /// FOR SHARE.
-  auto for_share() const { return with_flag<detail::sel_for_share>(); }
+  auto for_share() const { return with_lock<detail::lock_for_share>(); }
   /// SKIP LOCKED (with for_update / for_share): skip rows other transactions hold, e.g. for a
   /// job queue.
   auto skip_locked() const {
-    static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
+    static_assert((lock_bits & (detail::lock_for_update | detail::lock_for_share)) != 0,
                   "pgorm: skip_locked() goes after for_update() or for_share()");
-    return with_flag<detail::sel_skip_locked>();
+    return with_lock<detail::lock_skip_locked>();
   }
   /// NOWAIT (with for_update / for_share): fail instead of waiting for a lock.
   auto nowait() const {
-    static_assert((Flags & (detail::sel_for_update | detail::sel_for_share)) != 0,
+    static_assert((lock_bits & (detail::lock_for_update | detail::lock_for_share)) != 0,
                   "pgorm: nowait() goes after for_update() or for_share()");
-    return with_flag<detail::sel_nowait>();
+    return with_lock<detail::lock_nowait>();
   }
 
   /// WITH: `P`'s rows are the result of `query`; select from<P>() or join<P>() to use them.
@@ -439,26 +549,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(std::is_same_v<C, cursor_t>,
                   "pgorm: after() takes the cursor page() returned: a std::tuple of the "
                   "order_by() values");
-    return with_part(detail::part_at<part::cursor>, std::tuple<cursor_t>(cursor));
-  }
-
-  using detail::builder<select_query, Exec>::bind;
-  /// Appends the query's parameters, in the order of their placeholders.
-  void bind(detail::param_list& p) const {
-    detail::bind_each(p, get<part::ctes>());
-    if constexpr (detail::is_expr_list_v<Cols>) {
-      detail::bind_each(p, get<part::cols>().exprs);
-    }
-    detail::bind_each(p, get<part::joins>());
-    get<part::where>().bind(p);
-    if constexpr (has_cursor) {
-      std::apply([&](const auto&... v) { (p.add(v), ...); }, std::get<0>(get<part::cursor>()));
-    }
-    detail::bind_each(p, get<part::group>());
-    get<part::having>().bind(p);
-    detail::bind_each(p, get<part::order>());
-    if constexpr ((Flags & detail::sel_limit) != 0) p.add(get<part::limits>().limit);
-    if constexpr ((Flags & detail::sel_offset) != 0) p.add(get<part::limits>().offset);
+    return with_part(detail::part_at<part::keyset>,
+                     detail::keyset_clause<Order, cursor_t>{{}, get<part::order>(), cursor});
   }
 
  private:
@@ -471,16 +563,16 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   using base::with_part;
   using base::with_parts;
 
-  static constexpr bool has_cursor = std::tuple_size_v<Cursor> != 0;
+  static constexpr bool has_keyset = detail::present_v<Keyset>;
 
   template <part P>
   [[nodiscard]] const auto& get() const {
     return parts_.template get<P>();
   }
 
-  template <unsigned Flag>
-  auto with_flag() const {
-    return with_part(detail::part_at<part::flags>, detail::select_flags<Flags | Flag>{});
+  template <unsigned Bit>
+  auto with_lock() const {
+    return with_part(detail::part_at<part::lock>, detail::row_lock<lock_bits | Bit>{});
   }
 
   static constexpr bool same_direction() {
@@ -540,9 +632,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(detail::table_in_query<missing>::value,
                   "pgorm: the query uses a column of a table that is not in it; add the table "
                   "with join<T>(condition), or select from it with from<T>()");
-    using traits = detail::cols_traits<Cols>;
     constexpr bool grouped =
-        !(traits::has_aggregate && traits::has_bare_column && std::tuple_size_v<Group> == 0);
+        !(Cols::has_aggregate && Cols::has_bare_column && std::tuple_size_v<Group> == 0);
     static_assert(grouped,
                   "pgorm: a column selected beside an aggregate (count, sum, ...) must be "
                   "listed in group_by(...)");
@@ -587,8 +678,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
     const auto& parts = detail::part(q, &select_query::parts_);
-    constexpr std::size_t ncte = std::tuple_size_v<Ctes>;
-    if constexpr (ncte > 0) {
+    if constexpr (std::tuple_size_v < Ctes >> 0) {
       w.append("WITH ");
       detail::render_comma_list(w, detail::clause<part::ctes>(parts));
       w.append(' ');
@@ -596,19 +686,17 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     const bool outer_qualify = w.qualify;
     w.qualify = detail::list_union_t<own_tables, outer_tables>::size > 1;
     w.append("SELECT ");
-    if constexpr ((Flags & detail::sel_distinct) != 0) w.append("DISTINCT ");
-    render_cols(w, detail::clause<part::cols>(parts));
+    detail::render_expr(w, detail::clause<part::distinct>(parts));
+    detail::render_expr(w, detail::clause<part::cols>(parts));
     w.append(" FROM ");
     From::render_from(w);
     detail::render_each(w, detail::clause<part::joins>(parts));
-    if constexpr (detail::present_v<Where> || has_cursor) {
+    if constexpr (detail::present_v<Where> || has_keyset) {
       w.append(" WHERE ");
-      if constexpr (detail::present_v<Where>) {
-        detail::render_child(w, detail::clause<part::where>(parts),
-                             has_cursor ? detail::prec_and + 1 : 0);
-      }
-      if constexpr (detail::present_v<Where> && has_cursor) w.append(" AND ");
-      if constexpr (has_cursor) render_keyset(w, detail::clause<part::order>(parts));
+      detail::render_child(w, detail::clause<part::where>(parts),
+                           has_keyset ? detail::prec_and + 1 : 0);
+      if constexpr (detail::present_v<Where> && has_keyset) w.append(" AND ");
+      detail::render_expr(w, detail::clause<part::keyset>(parts));
     }
     if constexpr (std::tuple_size_v < Group >> 0) {
       w.append(" GROUP BY ");
@@ -622,91 +710,10 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
       w.append(" ORDER BY ");
       detail::render_comma_list(w, detail::clause<part::order>(parts));
     }
-    if constexpr ((Flags & detail::sel_limit) != 0) {
-      w.append(" LIMIT ");
-      w.placeholder();
-    }
-    if constexpr ((Flags & detail::sel_offset) != 0) {
-      w.append(" OFFSET ");
-      w.placeholder();
-    }
-    if constexpr ((Flags & detail::sel_for_update) != 0) w.append(" FOR UPDATE");
-    if constexpr ((Flags & detail::sel_for_share) != 0) w.append(" FOR SHARE");
-    if constexpr ((Flags & detail::sel_skip_locked) != 0) w.append(" SKIP LOCKED");
-    if constexpr ((Flags & detail::sel_nowait) != 0) w.append(" NOWAIT");
+    detail::render_expr(w, detail::clause<part::limit>(parts));
+    detail::render_expr(w, detail::clause<part::offset>(parts));
+    detail::render_expr(w, detail::clause<part::lock>(parts));
     w.qualify = outer_qualify;
-  }
-
-  template <class W, class S>
-  static constexpr void render_cols(W& w, [[maybe_unused]] const S& cols) {
-    if constexpr (detail::is_expr_list_v<Cols>) {
-      detail::render_comma_list(w, detail::part(cols, &Cols::exprs));
-    } else {
-      render_named_cols(w, detail::shape<Cols>{});
-    }
-  }
-
-  template <class W, class... Refs>
-  static constexpr void render_named_cols(W& w, detail::shape<detail::whole_rows<Refs...>>) {
-    bool first = true;
-    (
-        [&] {
-          using T = typename Refs::type;
-          for (const column_info& c : table<T>::columns) {
-            if (!first) w.append(", ");
-            first = false;
-            if (w.qualify) {
-              Refs::render_qualifier(w);
-              w.append('.');
-            }
-            w.append(c.sql_name);
-          }
-        }(),
-        ...);
-  }
-
-  template <class W, class P>
-  static constexpr void render_named_cols(W& w, detail::shape<detail::mapped_row<P>>) {
-    using U = typename From::type;
-    for (std::size_t i = 0; i != field_count_v<P>; ++i) {
-      if (i != 0) w.append(", ");
-      const column_info& source = table<U>::columns[detail::field_named<U>(field_names_v<P>[i])];
-      const column_info& target = table<P>::columns[i];
-      if (w.qualify) {
-        From::render_qualifier(w);
-        w.append('.');
-      }
-      w.append(source.sql_name);
-      if (source.name != target.name) {
-        w.append(" AS ");
-        w.append(target.sql_name);
-      }
-    }
-  }
-
-  template <class W, class S>
-  static constexpr void render_keyset(W& w, const S& order) {
-    constexpr std::size_t n = std::tuple_size_v<Order>;
-    if constexpr (n > 1) w.append('(');
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (I > 0) w.append(", ");
-            using term = std::tuple_element_t<I, Order>;
-            detail::render_expr(w, detail::part(detail::element<I>(order), &term::e));
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<n>{});
-    if constexpr (n > 1) w.append(')');
-    constexpr bool desc = std::tuple_element_t<0, Order>::direction == sort_direction::desc;
-    w.append(desc ? " < " : " > ");
-    if constexpr (n > 1) w.append('(');
-    for (std::size_t i = 0; i != n; ++i) {
-      if (i != 0) w.append(", ");
-      w.placeholder();
-    }
-    if constexpr (n > 1) w.append(')');
   }
 
   Parts parts_;
@@ -722,7 +729,7 @@ auto select() {
   using ref = table_ref<T>;
   using cols = detail::whole_rows<ref, table_ref<More>...>;
   using parts = detail::initial_parts_t<cols, ref>;
-  return select_query<detail::unbound, parts>(nullptr, parts{});
+  return select_query<detail::unbound, parts>(nullptr, detail::initial_parts<ref>(cols{}));
 }
 
 /// Starts a SELECT of these columns or expressions; rows come back as std::tuple. Give the table
@@ -738,7 +745,7 @@ auto select(const E0& first, const E&... rest) {
   using ref = typename detail::first_of<typename cols::tables>::type;
   using parts = detail::initial_parts_t<cols, ref>;
   return select_query<detail::unbound, parts>(
-      nullptr, parts{{cols{{first, rest...}}, ref{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}});
+      nullptr, detail::initial_parts<ref>(cols{{}, {first, rest...}}));
 }
 
 }  // namespace pgorm
