@@ -30,7 +30,8 @@ class listener_test : public pgorm::test::db_test {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t).count();
   }
   void terminate(int pid) {
-    const pgorm::param p[] = {pgorm::param::text(std::to_string(pid))};
+    const std::string pid_text = std::to_string(pid);  // param::text views it
+    const pgorm::param p[] = {pgorm::param::text(pid_text)};
     conn().exec("select pg_terminate_backend($1::int)", p);
   }
   pgorm::listener_options options() const { return {.connection = pgorm::test::test_options()}; }

@@ -154,7 +154,8 @@ TEST_F(notice_test, an_idle_session_that_is_terminated_reports_the_servers_last_
   o.events = log;
   pgorm::connection c{conninfo(), o};
   c.listen("notice_test_idle");
-  const pgorm::param p[] = {pgorm::param::text(std::to_string(c.backend_pid()))};
+  const std::string pid = std::to_string(c.backend_pid());  // param::text views it
+  const pgorm::param p[] = {pgorm::param::text(pid)};
   conn().exec("select pg_terminate_backend($1::int)", p);
   EXPECT_THROW(
       {

@@ -207,7 +207,8 @@ TEST_F(notification_test, notifications_arriving_during_other_statements_are_not
 
   // Several statements of every kind read the socket before the wait does.
   for (int i = 0; i < 3; ++i) {
-    const pgorm::param p[] = {pgorm::param::text(std::to_string(i))};
+    const std::string text = std::to_string(i);  // param::text views it
+    const pgorm::param p[] = {pgorm::param::text(text)};
     conn().exec("select $1::int", p);
     conn().exec_each("select generate_series(1, 3)", {}, pgorm::data_format::binary,
                      [](const pgorm::result&) {});
@@ -271,7 +272,8 @@ TEST_F(notification_test, a_lost_connection_throws_connection_error_from_the_wai
   pgorm::connection listener = connect();
   listener.listen(channel("lost"));
   const int pid = listener.backend_pid();
-  const pgorm::param p[] = {pgorm::param::text(std::to_string(pid))};
+  const std::string pid_text = std::to_string(pid);  // param::text views it
+  const pgorm::param p[] = {pgorm::param::text(pid_text)};
   conn().exec("select pg_terminate_backend($1::int)", p);
   const auto start = clock_type::now();
   try {
