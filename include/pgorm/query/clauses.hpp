@@ -156,6 +156,15 @@ constexpr auto clause(shape<clause_set<P...>> /*parts*/) {
   return shape<typename clause_set<P...>::template type<I>>{};
 }
 
+/// The base of a clause whose text depends only on its type and that reads no table
+/// (DISTINCT, LIMIT, a row lock, ON CONFLICT DO NOTHING, ...): the clause adds its static
+/// render(W&), and its own bind() when it has parameters.
+struct static_clause {
+  using tables = type_list<>;
+  static constexpr bool is_static = true;
+  void bind(param_list& /*p*/) const {}
+};
+
 /// Updates and removes need where(cond), or this opt-in from all_rows(): "every row". A part
 /// that is not a clause: it renders and binds nothing.
 struct all_rows_clause {};

@@ -239,20 +239,13 @@ constexpr void render_conflict_target(W& w) {
 
 /// ON CONFLICT (cols) DO NOTHING; no columns: ON CONFLICT DO NOTHING.
 template <class... Target>
-struct conflict_do_nothing {
-  using tables = type_list<>;
+struct conflict_do_nothing : static_clause {
   static constexpr bool present = true;
-  static constexpr bool is_static = true;
   template <class W>
   static constexpr void render(W& w) {
     render_conflict_target<Target...>(w);
     w.append(" DO NOTHING");
   }
-  template <class W>
-  void render_dynamic(W& w) const {
-    render(w);
-  }
-  void bind(param_list& /*p*/) const {}
 };
 
 /// ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]. Columns in the SET values and the WHERE are

@@ -34,10 +34,9 @@ inline constexpr unsigned lock_nowait = 8U;
 /// Select list: all columns of these tables (table_refs), one struct (or tuple) per row. A
 /// clause (query/clauses.hpp) with a static text.
 template <class... Refs>
-struct whole_rows {
+struct whole_rows : static_clause {
   static constexpr std::size_t column_count = (table<typename Refs::type>::column_count + ...);
   using tables = type_list<Refs...>;
-  static constexpr bool is_static = true;
   static constexpr bool has_aggregate = false;
   static constexpr bool has_bare_column = true;
 
@@ -58,22 +57,18 @@ struct whole_rows {
         }(),
         ...);
   }
-  void bind(param_list& /*p*/) const {}
 };
 
 /// Select list: the fields of P, taken by name from the columns of the FROM table `From` (a
 /// table_ref). A clause with a static text.
 template <class P, class From>
-struct mapped_row {
+struct mapped_row : static_clause {
   static constexpr std::size_t column_count = field_count_v<P>;
-  using tables = type_list<>;
-  static constexpr bool is_static = true;
   static constexpr bool has_aggregate = false;
   static constexpr bool has_bare_column = true;
 
   template <class W>
   static constexpr void render(W& w);
-  void bind(param_list& /*p*/) const {}
 };
 
 /// Select list: these expressions, one std::tuple per row. A clause.
@@ -95,21 +90,16 @@ struct expr_list : renders_from<expr_list<E...>> {
 
 /// A keyword a select has or not (DISTINCT): a clause that renders `Text` and binds nothing.
 template <fixed_string Text>
-struct keyword_clause {
-  using tables = type_list<>;
-  static constexpr bool is_static = true;
+struct keyword_clause : static_clause {
   template <class W>
   static constexpr void render(W& w) {
     w.append(Text.view());
   }
-  void bind(param_list& /*p*/) const {}
 };
 
 /// ` LIMIT $n` or ` OFFSET $n` (`Keyword`), the count sent as a parameter.
 template <fixed_string Keyword>
-struct count_clause {
-  using tables = type_list<>;
-  static constexpr bool is_static = true;
+struct count_clause : static_clause {
   std::int64_t count = 0;
   template <class W>
   static constexpr void render(W& w) {
@@ -121,10 +111,7 @@ struct count_clause {
 
 /// The row locks of a select (lock_* bits): FOR UPDATE, FOR SHARE, SKIP LOCKED, NOWAIT.
 template <unsigned Bits>
-struct row_lock {
-  using tables = type_list<>;
-  static constexpr bool is_static = true;
-  static constexpr unsigned bits = Bits;
+struct row_lock : static_clause {
   template <class W>
   static constexpr void render(W& w) {
     if constexpr ((Bits & lock_for_update) != 0) w.append(" FOR UPDATE");
@@ -132,7 +119,6 @@ struct row_lock {
     if constexpr ((Bits & lock_skip_locked) != 0) w.append(" SKIP LOCKED");
     if constexpr ((Bits & lock_nowait) != 0) w.append(" NOWAIT");
   }
-  void bind(param_list& /*p*/) const {}
 };
 /// The lock bits of a select's lock part (none when absent).
 template <class Lock>
@@ -497,11 +483,11 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// LIMIT n (sent as a parameter).
   auto limit(std::int64_t n) const {
-    return with_part(detail::part_at<part::limit>, detail::count_clause<" LIMIT ">{n});
+    return with_part(detail::part_at<part::limit>, detail::count_clause<" LIMIT ">{{}, n});
   }
   /// OFFSET n (sent as a parameter). Prefer after() for deep pages.
   auto offset(std::int64_t n) const {
-    return with_part(detail::part_at<part::offset>, detail::count_clause<" OFFSET ">{n});
+    return with_part(detail::part_at<part::offset>, detail::count_clause<" OFFSET ">{{}, n});
   }
   /// SELECT DISTINCT.
   auto distinct() const {
