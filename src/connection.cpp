@@ -272,6 +272,25 @@ connection::connection(std::string_view conninfo, connect_options options,
                        const std::stop_token* stop)
     : secrets_(detail::conninfo_secrets(conninfo)) {
   const std::string info(conninfo);
+  // A multi-host string: one attempt per host, each within the whole connect_timeout (libpq
+  // would spend one deadline on all of them, and a black-holed first host on all of it).
+  if (const auto hosts = detail::split_hosts(info); !hosts.empty()) {
+    std::string errors;
+    for (const auto& one : hosts) {
+      if (stop != nullptr && stop->stop_requested()) break;
+      try {
+        *this = stop != nullptr ? connection(one, options, *stop) : connection(one, options);
+        return;
+      } catch (const connection_error& e) {
+        errors += errors.empty() ? "" : "; ";
+        errors += e.what();
+      }
+    }
+    throw connection_error(detail::scrub_secrets(
+        fmt::format("pgorm: no host of {} took the connection: {}", detail::redact_conninfo(info),
+                    errors.empty() ? "stopped" : errors),
+        secrets_));
+  }
   detail::apply_pooler_mode(options);  // connect_options::pooler: before anything reads them
   const std::string extra_options = startup_options(info, options);
   // Defaults first: the conninfo (expanded from dbname, expand_dbname = 1; libpq 34.1) comes

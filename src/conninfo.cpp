@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <libpq-fe.h>
+
 #include "pgorm/connection.hpp"
 
 namespace pgorm::detail {
@@ -531,3 +533,86 @@ void apply_pooler_mode(connect_options& options) {
 }  // namespace detail
 
 }  // namespace pgorm
+
+// ---- multi-host strings: one attempt per host ----------------------------------------------
+
+namespace pgorm::detail {
+
+namespace {
+
+std::vector<std::string> split_commas(std::string_view list) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = list.find(',', start);
+    parts.emplace_back(list.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (comma == std::string_view::npos) return parts;
+    start = comma + 1;
+  }
+}
+
+// A conninfo value, single-quoted with \ and ' escaped (libpq 34.1.1).
+std::string quoted_value(std::string_view value) {
+  std::string out = "'";
+  for (const char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::vector<std::string> split_hosts(std::string_view conninfo) {
+  const std::string text(conninfo);
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &err);
+  if (parsed == nullptr) {
+    if (err != nullptr) PQfreemem(err);
+    return {};  // the connection attempt reports the malformed string
+  }
+  std::vector<std::pair<std::string, std::string>> given;
+  std::string hosts;
+  std::string hostaddrs;
+  std::string ports;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view key = o->keyword;
+    if (key == "host") {
+      hosts = o->val;
+    } else if (key == "hostaddr") {
+      hostaddrs = o->val;
+    } else if (key == "port") {
+      ports = o->val;
+    } else {
+      given.emplace_back(o->keyword, o->val);
+    }
+  }
+  PQconninfoFree(parsed);
+  const auto host_list = split_commas(hosts);
+  const auto addr_list = split_commas(hostaddrs);
+  const std::size_t count =
+      std::max(hosts.empty() ? 0 : host_list.size(), hostaddrs.empty() ? 0 : addr_list.size());
+  if (count < 2) return {};
+  const auto port_list = split_commas(ports);
+  // libpq's own rules: the lists must have equal lengths, a single port applies to every host.
+  if ((!hosts.empty() && host_list.size() != count) ||
+      (!hostaddrs.empty() && addr_list.size() != count) ||
+      (!ports.empty() && port_list.size() != 1 && port_list.size() != count)) {
+    return {};  // libpq reports the mismatch
+  }
+  std::vector<std::string> attempts;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string one;
+    for (const auto& [key, value] : given) one += key + "=" + quoted_value(value) + " ";
+    if (!hosts.empty()) one += "host=" + quoted_value(host_list[i]) + " ";
+    if (!hostaddrs.empty()) one += "hostaddr=" + quoted_value(addr_list[i]) + " ";
+    if (!ports.empty()) {
+      one += "port=" + quoted_value(port_list.size() == 1 ? port_list[0] : port_list[i]);
+    }
+    attempts.push_back(std::move(one));
+  }
+  return attempts;
+}
+
+}  // namespace pgorm::detail

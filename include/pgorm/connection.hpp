@@ -68,9 +68,10 @@ class PGORM_API pooler_unsupported : public usage_error {
 
 /// Options for opening a connection.
 struct connect_options {
-  /// Deadline of one connection attempt (every host of a multi-host string, TLS and
-  /// authentication included), to the millisecond. Zero means: the conninfo's connect_timeout
-  /// (or PGCONNECT_TIMEOUT), else none.
+  /// Deadline of one connection attempt to one host (TLS and authentication included), to the
+  /// millisecond. A multi-host string (`host=a,b`) gets it per host, tried in order, so a
+  /// black-holed first host does not use up the time of the others. Zero means: the conninfo's
+  /// connect_timeout (or PGCONNECT_TIMEOUT), else none.
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   /// The default deadline of every call on the connection that does not pass its own: a
   /// statement, a streamed query, a pipeline, a COPY, BEGIN/COMMIT/ROLLBACK, DISCARD. It covers
@@ -389,6 +390,12 @@ PGORM_API std::string redact_conninfo(std::string_view conninfo);
 /// Adjusts `options` for its pooler (connect_options::pooler); throws pooler_unsupported for
 /// options that need a session. Called by the connection's constructor.
 PGORM_API void apply_pooler_mode(connect_options& options);
+
+/// One conninfo per host of a multi-host `conninfo` (`host=a,b`, `hostaddr=`, `port=` lists, or
+/// a URL's `a:1,b:2`), each naming only that host and keeping every other parameter; empty when
+/// it names fewer than two hosts (or is malformed: the connection attempt reports that). The
+/// connection tries them in order, each within the whole connect_timeout.
+PGORM_API std::vector<std::string> split_hosts(std::string_view conninfo);
 
 /// Throws pooler_unsupported naming `what` (e.g. "LISTEN") and the limitation.
 [[noreturn]] PGORM_API void throw_pooler_unsupported(std::string_view what, std::string_view why);
