@@ -44,9 +44,15 @@ struct connection_access {
   static PGresult* run_simple(connection& c, std::string_view sql, const deadline& d) {
     return c.run_simple(sql, d);
   }
-  static prepared_statement prepare_cached(connection& c, std::string_view sql,
-                                           std::span<const param> params, const deadline& d) {
-    return c.prepare_cached_within(sql, params, d);
+  /// Records on the cache entry of `shape` with the types of `params`, if it still holds one,
+  /// that its results have the columns of `layout` (see result::checked_layout()).
+  static void note_checked(connection& c, const statement_shape& shape,
+                           std::span<const param> params, const row_layout* layout) noexcept {
+    c.note_checked(shape, params, layout);
+  }
+  static prepared_ref prepare_cached(connection& c, const statement_shape& shape,
+                                     std::span<const param> params, const deadline& d) {
+    return c.prepare_cached_within(shape, params, d);
   }
   /// The deadline of a call with this timeout: its own when nonzero, else the connection's
   /// default (connect_options::query_timeout).

@@ -23,6 +23,7 @@
 #include "libpq_util.hpp"
 #include "notice_sink.hpp"
 #include "param_arrays.hpp"
+#include "statement_cache.hpp"
 
 namespace pgorm {
 
@@ -58,130 +59,6 @@ std::string describe(PGconn* conn) {
 }  // namespace
 
 // ---- prepared statements ----------------------------------------------------------------------
-
-// The per-connection cache of prepared statements: SQL text + parameter types -> statement name,
-// least recently used first out. Looked up by a 64-bit FNV-1a hash so that a hit allocates
-// nothing; the text is compared too, so a hash collision only costs an unnamed execution.
-struct connection::statement_entry {
-  std::uint64_t hash;
-  std::string sql;
-  std::vector<Oid> types;
-  std::uint64_t id;  // result::statement_id(); the server-side name is name_of(id)
-  std::string name;
-};
-
-struct connection::statement_cache {
-  using entry = statement_entry;
-
-  // Statement ids are unique in the process, so that a result's id names one statement of one
-  // connection's session for ever (see result::statement_id()).
-  static std::uint64_t next_id() noexcept {
-    static std::atomic<std::uint64_t> counter{0};
-    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  }
-  // Short enough for std::string's inline buffer until the 2^36th statement.
-  static std::string name_of(std::uint64_t id) { return fmt::format("pgorm_{:x}", id); }
-  enum class lookup { hit, miss, collision };
-
-  explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
-
-  static std::uint64_t hash_text(std::string_view sql) noexcept {
-    std::uint64_t h = 14695981039346656037ULL;
-    for (char c : sql) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
-    }
-    return h;
-  }
-
-  // A whole OID per FNV step (the hash only picks a bucket; find() compares the types too).
-  static std::uint64_t mix_types(std::uint64_t h, const Oid* types, int n) noexcept {
-    for (int i = 0; i < n; ++i) {
-      h ^= types[i];
-      h *= 1099511628211ULL;
-    }
-    return h;
-  }
-
-  // The hashes of recent SQL texts, by address: builders pass the same static text every time,
-  // so a repeated statement skips hashing its text (bench: point select and TPC-B client
-  // instructions). A few entries, searched in full and replaced in turn, so that a transaction
-  // alternating between several statements hits too. Safe when a buffer is reused for other
-  // text: find() compares the text itself and a miss re-hashes it (rehash()).
-  std::uint64_t hash(std::string_view sql, const Oid* types, int n) noexcept {
-    for (const memo& m : memos) {
-      if (m.data == sql.data() && m.size == sql.size()) return mix_types(m.hash, types, n);
-    }
-    return rehash(sql, types, n);
-  }
-  // hash() computed from the text itself, remembered for its address.
-  std::uint64_t rehash(std::string_view sql, const Oid* types, int n) noexcept {
-    memo* slot = nullptr;
-    for (memo& m : memos) {
-      if (m.data == sql.data() && m.size == sql.size()) slot = &m;
-    }
-    if (slot == nullptr) {
-      slot = &memos[next_memo];
-      next_memo = (next_memo + 1) % memos.size();
-    }
-    slot->data = sql.data();
-    slot->size = sql.size();
-    slot->hash = hash_text(sql);
-    return mix_types(slot->hash, types, n);
-  }
-
-  struct memo {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    std::uint64_t hash = 0;
-  };
-  std::array<memo, 8> memos{};
-  std::size_t next_memo = 0;
-
-  lookup find(std::uint64_t h, std::string_view sql, const Oid* types, int n, entry*& out) {
-    const auto it = by_hash.find(h);
-    if (it == by_hash.end()) return lookup::miss;
-    entry& e = *it->second;
-    if (e.sql != sql || e.types.size() != static_cast<std::size_t>(n) ||
-        !std::equal(e.types.begin(), e.types.end(), types)) {
-      return lookup::collision;
-    }
-    if (it->second != lru.begin()) lru.splice(lru.begin(), lru, it->second);
-    out = &e;
-    return lookup::hit;
-  }
-
-  // Adds an entry; returns the name of the evicted one ("" when none was evicted).
-  std::string add(std::uint64_t h, std::string_view sql, const Oid* types, int n, std::uint64_t id,
-                  std::string name) {
-    std::string evicted;
-    if (lru.size() >= capacity) {
-      evicted = std::move(lru.back().name);
-      by_hash.erase(lru.back().hash);
-      lru.pop_back();
-    }
-    lru.push_front(
-        entry{h, std::string(sql), std::vector<Oid>(types, types + n), id, std::move(name)});
-    by_hash[h] = lru.begin();
-    return evicted;
-  }
-
-  void erase(std::uint64_t h) {
-    const auto it = by_hash.find(h);
-    if (it == by_hash.end()) return;
-    lru.erase(it->second);
-    by_hash.erase(it);
-  }
-
-  void clear() noexcept {
-    lru.clear();
-    by_hash.clear();
-  }
-
-  std::size_t capacity;
-  std::list<entry> lru;
-  std::unordered_map<std::uint64_t, std::list<entry>::iterator> by_hash;
-};
 
 namespace {
 
@@ -456,9 +333,8 @@ transaction_status connection::status() const noexcept {
   return transaction_status::unknown;
 }
 
-result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params,
-                         std::uint64_t statement_id) {
-  result res(raw, statement_id);
+result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params) {
+  result res(raw);
   if (raw == nullptr) {
     detail::throw_connection_error(conn_, "query failed", secrets_);
   }
@@ -657,66 +533,76 @@ const char* connection::c_sql(std::string_view sql) {
   return sql_buf_.c_str();
 }
 
-connection::statement_entry* connection::cached_statement(std::string_view sql,
+connection::statement_entry* connection::cached_statement(const statement_shape& shape,
                                                           std::span<const param> params,
                                                           const detail::param_arrays& a,
                                                           const detail::deadline& d) {
   // The statement used last (the front of the LRU list) again: a loop or a hot path repeats
-  // one statement, and comparing it directly skips hashing and the map lookup.
-  if (!cache_->lru.empty()) {
-    statement_entry& last = cache_->lru.front();
-    if (last.types.size() == static_cast<std::size_t>(a.count()) && last.sql == sql &&
-        std::equal(last.types.begin(), last.types.end(), a.types())) {
-      return &last;
-    }
+  // one statement, and comparing it directly skips the map lookup.
+  if (!cache_->lru.empty() &&
+      statement_cache::same(cache_->lru.front(), shape, a.types(), a.count())) {
+    return &cache_->lru.front();
   }
-  std::uint64_t h = cache_->hash(sql, a.types(), a.count());
+  const std::uint64_t h = statement_cache::hash(shape, a.types(), a.count());
   statement_entry* entry = nullptr;
-  auto found = cache_->find(h, sql, a.types(), a.count(), entry);
+  const auto found = cache_->find(h, shape, a.types(), a.count(), entry);
   if (found == statement_cache::lookup::hit) return entry;
-  if (const std::uint64_t fresh = cache_->rehash(sql, a.types(), a.count()); fresh != h) {
-    h = fresh;  // the memo was stale
-    found = cache_->find(h, sql, a.types(), a.count(), entry);
-    if (found == statement_cache::lookup::hit) return entry;
-  }
   if (found == statement_cache::lookup::collision) return nullptr;
-  const std::uint64_t id = statement_cache::next_id();
-  std::string name = statement_cache::name_of(id);
+  std::string name = statement_cache::next_name();
   PGconn* conn = checked_handle();
   detail::before_send(*this, d);
-  if (PQsendPrepare(conn, name.c_str(), c_sql(sql), a.count(), a.types()) != 1) {
+  if (PQsendPrepare(conn, name.c_str(), c_sql(shape.sql), a.count(), a.types()) != 1) {
     detail::throw_connection_error(conn, "sending the statement failed", secrets_);
   }
   pg_result* prep = nullptr;
   {
-    detail::command cmd(detail::command::just_sent, *this, d, sql);
+    detail::command cmd(detail::command::just_sent, *this, d, shape.sql);
     prep = cmd.single();
   }
-  const result prepared = check(prep, sql, params);
-  const std::string evicted = cache_->add(h, sql, a.types(), a.count(), id, std::move(name));
+  const result prepared = check(prep, shape.sql, params);
+  const std::string evicted = cache_->add(h, shape, a.types(), a.count(), std::move(name));
   if (!evicted.empty()) {
     // Within the same deadline; a server error only leaves the statement allocated until
     // disconnect, so it is dropped (a deadline or a broken link propagates).
     PQclear(run_simple(fmt::format("DEALLOCATE {}", evicted), d));
   }
-  cache_->find(h, sql, a.types(), a.count(), entry);
-  return entry;
+  return &cache_->lru.front();
 }
 
 prepared_statement connection::prepare_cached(std::string_view sql, std::span<const param> params) {
-  return prepare_cached_within(sql, params, detail::connection_access::call_deadline(*this, {}));
+  const detail::prepared_ref ref = prepare_cached_within(
+      statement_shape{.sql = sql}, params, detail::connection_access::call_deadline(*this, {}));
+  return {ref.name == nullptr ? std::string() : std::string(*ref.name)};
 }
 
-prepared_statement connection::prepare_cached_within(std::string_view sql,
-                                                     std::span<const param> params,
-                                                     const detail::deadline& d) {
+detail::prepared_ref connection::prepare_cached_within(const statement_shape& shape,
+                                                       std::span<const param> params,
+                                                       const detail::deadline& d) {
   (void)checked_handle();
   if (!options_.prepare) return {};
   detail::param_arrays a;
   a.fill(params, scratch_);
-  const statement_entry* entry = cached_statement(sql, params, a, d);
+  statement_entry* entry = cached_statement(shape, params, a, d);
   if (entry == nullptr) return {};
-  return {entry->name, entry->id};
+  return {&entry->name, entry};
+}
+
+void connection::note_checked(const statement_shape& shape, std::span<const param> params,
+                              const row_layout* layout) noexcept {
+  if (!cache_ || layout == nullptr) return;
+  std::vector<Oid> types;
+  try {
+    types.reserve(params.size());
+  } catch (...) {  // NOLINT(bugprone-empty-catch): only an optimization is lost
+    return;
+  }
+  for (const param& p : params) types.push_back(p.type());
+  const int n = static_cast<int>(types.size());
+  statement_entry* entry = nullptr;
+  if (cache_->find(statement_cache::hash(shape, types.data(), n), shape, types.data(), n, entry) ==
+      statement_cache::lookup::hit) {
+    entry->checked = layout;
+  }
 }
 
 std::string connection::prepared_name(std::string_view sql, std::span<const param> params) {
@@ -725,19 +611,25 @@ std::string connection::prepared_name(std::string_view sql, std::span<const para
 
 result connection::exec(std::string_view sql, std::span<const param> params,
                         data_format result_format) {
-  if (options_.events == nullptr) return exec_impl(sql, params, result_format, {});
-  return exec(sql, params, result_format, std::chrono::milliseconds(0));
+  return exec(statement_shape{.sql = sql}, params, result_format, std::chrono::milliseconds(0));
 }
 
 result connection::exec(std::string_view sql, std::span<const param> params,
                         data_format result_format, std::chrono::milliseconds timeout) {
-  (void)checked_handle();
-  return observe(options_.events.get(), sql, params, description_,
-                 [&] { return exec_impl(sql, params, result_format, timeout); });
+  return exec(statement_shape{.sql = sql}, params, result_format, timeout);
 }
 
-result connection::exec_impl(std::string_view sql, std::span<const param> params,
+result connection::exec(const statement_shape& shape, std::span<const param> params,
+                        data_format result_format, std::chrono::milliseconds timeout) {
+  if (options_.events == nullptr) return exec_impl(shape, params, result_format, timeout);
+  (void)checked_handle();
+  return observe(options_.events.get(), shape.sql, params, description_,
+                 [&] { return exec_impl(shape, params, result_format, timeout); });
+}
+
+result connection::exec_impl(const statement_shape& shape, std::span<const param> params,
                              data_format result_format, std::chrono::milliseconds timeout) {
+  const std::string_view sql = shape.sql;
   PGconn* conn = checked_handle();
   detail::param_arrays a;
   a.fill(params, scratch_);
@@ -760,7 +652,7 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
   if (!options_.prepare) return check(unnamed(), sql, params);
 
   for (int attempt = 0;; ++attempt) {
-    statement_entry* entry = cached_statement(sql, params, a, d);
+    statement_entry* entry = cached_statement(shape, params, a, d);
     if (entry == nullptr) return check(unnamed(), sql, params);
     detail::before_send(*this, d);
     if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count(), a.values(), a.lengths(),
@@ -789,8 +681,15 @@ result connection::exec_impl(std::string_view sql, std::span<const param> params
       // Inside a transaction the error stands (the transaction is aborted). The entry stays:
       // its next use outside a transaction meets 0A000 again and re-prepares it then, since
       // DEALLOCATE cannot run in an aborted transaction.
+      if (gone) entry = nullptr;  // cleared with the cache
     }
-    return check(res, sql, params, result_format == data_format::binary ? entry->id : 0);
+    result out = check(res, sql, params);
+    if (shape.layout == nullptr || result_format != data_format::binary || entry == nullptr) {
+      return out;
+    }
+    const row_layout* checked = detail::check_layout(entry, out, shape.layout);
+    if (checked == nullptr) return out;
+    return result(out.release(), checked);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "engine.hpp"
 #include "libpq_util.hpp"
 #include "param_arrays.hpp"
+#include "statement_cache.hpp"
 
 namespace pgorm {
 
@@ -85,9 +86,10 @@ struct pipeline_mode_guard {
 
 }  // namespace
 
-std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string_view static_sql,
+std::shared_ptr<const detail::pipeline_slot> pipeline::push(const statement_shape& shape,
                                                             std::string sql,
                                                             detail::param_list params) {
+  const std::string_view static_sql = shape.sql;
   if (params.size() > 65535) {
     throw usage_error(fmt::format(
         "pgorm: this statement needs {} parameters, more than PostgreSQL's limit of 65535; "
@@ -105,6 +107,7 @@ std::shared_ptr<const detail::pipeline_slot> pipeline::push(std::string_view sta
     slot->sql = static_sql;
   }
   slot->params = std::move(params);
+  slot->layout = shape.layout;
   slot->index = added_++;
   queued_.push_back(slot);
   return slot;
@@ -127,6 +130,8 @@ void pipeline::run(std::chrono::milliseconds timeout) {
   if (slots.empty()) return;
   if (syncs.empty() || syncs.back() != slots.size()) syncs.push_back(slots.size());
 
+  // Statements whose results were first found to match their row layout in this run.
+  std::vector<const detail::pipeline_slot*> newly_checked;
   const auto settle_rest = [&](const std::exception_ptr& error) {
     for (const slot_ptr& s : slots) {
       if (!s->done) {
@@ -182,20 +187,24 @@ void pipeline::run(std::chrono::milliseconds timeout) {
         detail::pipeline_slot& slot = *slots[i];
         if (i > 0 && same_statement(slot, *slots[i - 1])) {
           slot.prepared = slots[i - 1]->prepared;
-          slot.statement_id = slots[i - 1]->statement_id;
+          slot.checked = slot.layout == slots[i - 1]->layout ? slots[i - 1]->checked : nullptr;
           continue;
         }
-        prepared_statement s =
-            detail::connection_access::prepare_cached(*conn_, slot.sql, slot.params.params(), d);
-        slot.prepared = std::move(s.name);
-        slot.statement_id = s.id;
+        const detail::prepared_ref ref = detail::connection_access::prepare_cached(
+            *conn_, statement_shape{.sql = slot.sql}, slot.params.params(), d);
+        slot.prepared = ref.name == nullptr ? std::string() : *ref.name;
+        // Read now: a later statement of this loop may evict the entry.
+        slot.checked =
+            ref.entry != nullptr && slot.layout != nullptr && ref.entry->checked == slot.layout
+                ? slot.layout
+                : nullptr;
       }
     } catch (const sql_error&) {
       // A statement the server rejects: send everything unnamed, so that its error is reported
       // at its place in the pipeline like any other.
       for (const slot_ptr& slot : slots) {
         slot->prepared.clear();
-        slot->statement_id = 0;
+        slot->checked = nullptr;
       }
     } catch (...) {
       settle_rest(std::current_exception());
@@ -292,7 +301,19 @@ void pipeline::run(std::chrono::milliseconds timeout) {
           case PGRES_TUPLES_OK:
           case PGRES_COMMAND_OK:
           case PGRES_EMPTY_QUERY:
-            slot.res = result(r, slot.statement_id);
+            slot.res = result(r, slot.checked);
+            if (slot.checked == nullptr && slot.layout != nullptr && !slot.prepared.empty()) {
+              // Not checked yet: check once here (a statement like the one before it reuses
+              // that) and remember it on the cache entry after the run.
+              const detail::pipeline_slot* prev = cur > 0 ? slots[cur - 1].get() : nullptr;
+              const bool known = prev != nullptr && prev->checked == slot.layout &&
+                                 prev->prepared == slot.prepared;
+              if (known || slot.res.columns_match(*slot.layout)) {
+                slot.checked = slot.layout;
+                slot.res = result(slot.res.release(), slot.layout);
+                if (!known) newly_checked.push_back(&slot);
+              }
+            }
             break;
           case PGRES_PIPELINE_ABORTED: {
             PQclear(r);
@@ -347,6 +368,10 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     }
     // Every result is in: leaving pipeline mode now succeeds (the guard would do it too).
     PQexitPipelineMode(c);
+    for (const detail::pipeline_slot* slot : newly_checked) {
+      detail::connection_access::note_checked(*conn_, statement_shape{.sql = slot->sql},
+                                              slot->params.params(), slot->layout);
+    }
     report_all();
   } catch (...) {
     settle_rest(std::current_exception());

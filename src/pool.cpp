@@ -703,32 +703,20 @@ void pool::exec_each(std::string_view sql, std::span<const param> params, data_f
   });
 }
 
-result pool::exec(detail::builder_sql_t builder, std::string_view sql,
-                  std::span<const param> params, data_format result_format) {
-  return exec(builder, sql, params, result_format, milliseconds(0));
+result pool::exec(const statement_shape& shape, std::span<const param> params,
+                  data_format result_format, std::chrono::milliseconds timeout) {
+  return pool_call(
+      *state_, shape.origin != sql_origin::builder, timeout,
+      [&](connection& c, milliseconds t) { return c.exec(shape, params, result_format, t); });
 }
 
-result pool::exec(detail::builder_sql_t /*builder*/, std::string_view sql,
-                  std::span<const param> params, data_format result_format,
-                  std::chrono::milliseconds timeout) {
-  return pool_call(*state_, false, timeout, [&](connection& c, milliseconds t) {
-    return c.exec(sql, params, result_format, t);
-  });
-}
-
-void pool::exec_each(detail::builder_sql_t builder, std::string_view sql,
-                     std::span<const param> params, data_format result_format,
-                     const std::function<void(const result&)>& on_row) {
-  exec_each(builder, sql, params, result_format, on_row, milliseconds(0));
-}
-
-void pool::exec_each(detail::builder_sql_t /*builder*/, std::string_view sql,
-                     std::span<const param> params, data_format result_format,
-                     const std::function<void(const result&)>& on_row,
+void pool::exec_each(const statement_shape& shape, std::span<const param> params,
+                     data_format result_format, const std::function<void(const result&)>& on_row,
                      std::chrono::milliseconds timeout) {
-  pool_call(*state_, false, timeout, [&](connection& c, milliseconds t) {
-    c.exec_each(sql, params, result_format, on_row, t);
-  });
+  pool_call(*state_, shape.origin != sql_origin::builder, timeout,
+            [&](connection& c, milliseconds t) {
+              c.exec_each(shape.sql, params, result_format, on_row, t);
+            });
 }
 
 pool_stats pool::stats() const {

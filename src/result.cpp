@@ -10,11 +10,11 @@
 
 namespace pgorm {
 
-result::result(pg_result* res, std::uint64_t statement_id) noexcept
+result::result(pg_result* res, const row_layout* checked) noexcept
     : res_(res),
       rows_(res == nullptr ? 0 : PQntuples(res)),
       columns_(res == nullptr ? 0 : PQnfields(res)),
-      statement_id_(res == nullptr ? 0 : statement_id) {}
+      checked_(res == nullptr ? nullptr : checked) {}
 
 result& result::operator=(result&& other) noexcept {
   if (this != &other) {
@@ -22,17 +22,27 @@ result& result::operator=(result&& other) noexcept {
     res_ = other.res_;
     rows_ = other.rows_;
     columns_ = other.columns_;
-    statement_id_ = other.statement_id_;
+    checked_ = other.checked_;
     other.res_ = nullptr;
     other.rows_ = 0;
     other.columns_ = 0;
-    other.statement_id_ = 0;
+    other.checked_ = nullptr;
   }
   return *this;
 }
 
 result::~result() {
   if (res_ != nullptr) PQclear(res_);
+}
+
+bool result::columns_match(const row_layout& layout) const noexcept {
+  if (res_ == nullptr || static_cast<std::size_t>(columns_) != layout.columns.size()) return false;
+  for (int c = 0; c < columns_; ++c) {
+    const column_spec& spec = layout.columns[static_cast<std::size_t>(c)];
+    if (PQfformat(res_, c) != 1 || !spec.accepts(PQftype(res_, c))) return false;
+    if (!spec.name.empty() && spec.name != std::string_view(PQfname(res_, c))) return false;
+  }
+  return true;
 }
 
 void result::throw_bad_column(int col) const {

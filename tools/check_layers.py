@@ -34,7 +34,7 @@ LAYERS = [
         "oids.hpp", "detail/codec_*.hpp", "detail/oids.hpp",
     ]),
     ("parameters", [
-        "result.hpp", "params.hpp", "types.hpp", "read_field.hpp",
+        "statement_shape.hpp", "result.hpp", "params.hpp", "types.hpp", "read_field.hpp",
     ]),
     ("connection", [
         "observer.hpp", "executor.hpp", "query_methods.hpp", "notification.hpp",

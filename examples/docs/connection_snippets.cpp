@@ -7,9 +7,12 @@
 #include <cassert>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <pgorm/row.hpp>
 
 #include "schema.hpp"
 
@@ -67,9 +70,13 @@ void prepared(pgorm::connection& conn) {
   const std::array params{pgorm::param::text("41")};
   const pgorm::prepared_statement s = conn.prepare_cached("select $1::int + 1", params);
   // s.name: the server-side name, for PQsendQueryPrepared on conn.native_handle().
-  // Every binary result of that statement carries s.id:
-  auto r = conn.exec("select $1::int + 1", params, pgorm::data_format::binary);
-  assert(r.statement_id() == s.id && s.id != 0);
+  assert(!s.name.empty());
+  // A shape whose row layout is one int: checked on the first result, remembered after.
+  const pgorm::statement_shape shape{.sql = "select $1::int + 1",
+                                     .layout = &pgorm::row_layout_v<std::int32_t>};
+  auto r = conn.exec(shape, params, pgorm::data_format::binary);
+  assert(r.checked_layout() == shape.layout);
+  assert(pgorm::row_reader<std::int32_t>(r).read(0) == 42);
   // doc-end(prepared)
 }
 

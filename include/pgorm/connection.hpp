@@ -114,8 +114,6 @@ struct connect_options {
 struct prepared_statement {
   /// The server-side name to pass to PQsendQueryPrepared; "" when not prepared.
   std::string name;
-  /// The result::statement_id() of its results with binary columns; 0 when not prepared.
-  std::uint64_t id = 0;
 };
 
 /// Transaction state of a connection's session (libpq's PQtransactionStatus).
@@ -126,6 +124,14 @@ class param_arrays;
 struct cancel_state;
 struct connection_access;
 struct notice_sink;
+struct statement_entry;
+
+/// A statement of the cache, for pgorm's own senders (the pipeline): its name and its entry,
+/// both valid until the cache changes. Empty when not prepared.
+struct prepared_ref {
+  const std::string* name = nullptr;
+  statement_entry* entry = nullptr;
+};
 
 /// Runs a transaction function on a connection. Declared here, defined by pgorm/transaction.hpp.
 template <class F>
@@ -200,6 +206,14 @@ class PGORM_API connection : public query_methods<connection> {
   /// (connect_options::query_timeout); pgorm::no_timeout means none.
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
               std::chrono::milliseconds timeout);
+  /// exec() of a statement whose shape a builder knows (see statement_shape.hpp): the cache
+  /// finds it by the compile-time key, and a binary result whose columns match the shape's row
+  /// layout says so (result::checked_layout()), checked once per prepared statement. Zero
+  /// timeout: the connection's default.
+  ///
+  /// Example: `auto r = conn.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
+  result exec(const statement_shape& shape, std::span<const param> params,
+              data_format result_format, std::chrono::milliseconds timeout = {});
 
   /// Asks the server to cancel the statement running on this connection, and waits (at most
   /// connect_options::connect_timeout) until the server has taken the request in. Thread-safe:
@@ -222,11 +236,10 @@ class PGORM_API connection : public query_methods<connection> {
   /// Example: `conn.discard_all(std::chrono::seconds(2));`
   void discard_all(std::chrono::milliseconds timeout);
 
-  /// The cached prepared statement for `sql` with the types of `params` (its name and the id
-  /// its binary results carry, see result::statement_id()), preparing it first (one round
-  /// trip) when the cache does not hold it; empty (name "", id 0) when statements are not
-  /// prepared (connect_options::prepare is false) or the text cannot be cached. For code that
-  /// sends statements itself, such as pgorm::pipeline; valid until the cache evicts it.
+  /// The cached prepared statement for `sql` with the types of `params` (its name), preparing
+  /// it first (one round trip) when the cache does not hold it; empty (name "") when statements
+  /// are not prepared (connect_options::prepare is false) or the text cannot be cached. For code
+  /// that sends statements itself, such as pgorm::pipeline; valid until the cache evicts it.
   ///
   /// Example: `auto s = conn.prepare_cached("select $1::int", {pgorm::param::text("1")});`
   prepared_statement prepare_cached(std::string_view sql, std::span<const param> params);
@@ -347,22 +360,25 @@ class PGORM_API connection : public query_methods<connection> {
 
   connection(std::string_view conninfo, connect_options options, const std::stop_token* stop);
   [[nodiscard]] pg_conn* checked_handle() const;
-  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params,
-                             std::uint64_t statement_id = 0);
+  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params);
   // `sql` NUL-terminated (in sql_buf_), for libpq; usage_error when it contains a NUL byte.
   const char* c_sql(std::string_view sql);
 
-  struct statement_entry;
+  using statement_entry = detail::statement_entry;
   struct statement_cache;
-  // The cache's statement for `sql` with the types in `a`, prepared first (one round trip,
-  // within `timeout` when nonzero) on a miss; nullptr when the text cannot be cached.
-  statement_entry* cached_statement(std::string_view sql, std::span<const param> params,
+  // The cache's statement for `shape` with the types in `a`, prepared first (one round trip,
+  // within `d`) on a miss; nullptr when the text cannot be cached.
+  statement_entry* cached_statement(const statement_shape& shape, std::span<const param> params,
                                     const detail::param_arrays& a, const detail::deadline& d);
-  prepared_statement prepare_cached_within(std::string_view sql, std::span<const param> params,
-                                           const detail::deadline& d);
+  void note_checked(const statement_shape& shape, std::span<const param> params,
+                    const row_layout* layout) noexcept;
+  detail::prepared_ref prepare_cached_within(const statement_shape& shape,
+                                             std::span<const param> params,
+                                             const detail::deadline& d);
+
   // Sends `sql` through the simple protocol and returns what PQexec() would, within `d`.
   [[nodiscard]] pg_result* run_simple(std::string_view sql, const detail::deadline& d);
-  [[nodiscard]] result exec_impl(std::string_view sql, std::span<const param> params,
+  [[nodiscard]] result exec_impl(const statement_shape& shape, std::span<const param> params,
                                  data_format result_format, std::chrono::milliseconds timeout);
   [[nodiscard]] result simple_exec(std::string_view sql, std::chrono::milliseconds timeout);
   void release() noexcept;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pgorm/result.hpp"
+#include "pgorm/statement_shape.hpp"
 
 namespace pgorm {
 
@@ -22,14 +23,16 @@ concept executor = requires(E& e, std::string_view sql, std::span<const param> p
   { e.exec(sql, params, data_format::binary) } -> std::same_as<result>;
 };
 
-namespace detail {
-/// Marks a statement rendered by a pgorm builder (select, find, insert, update, remove): unlike
-/// raw SQL it cannot change session state. An executor that reuses sessions (the pool) takes
-/// the mark as a first argument and skips the session reset after such a statement.
-struct builder_sql_t {
-  explicit builder_sql_t() = default;
+/// An executor that also takes a statement's shape (see statement_shape.hpp): pgorm's
+/// connection, pool, transaction and with_timeout. Builders hand such an executor the shape,
+/// so that its statement cache is keyed at compile time and the columns are checked once per
+/// prepared statement; any other executor gets the SQL text.
+///
+/// Example: `static_assert(pgorm::shape_executor<pgorm::connection>);`
+template <class E>
+concept shape_executor = executor<E> &&
+    requires(E& e, const statement_shape& s, std::span<const param> params) {
+  { e.exec(s, params, data_format::binary) } -> std::same_as<result>;
 };
-inline constexpr builder_sql_t builder_sql{};
-}  // namespace detail
 
 }  // namespace pgorm

@@ -81,10 +81,11 @@ void notify(E& db, std::string_view channel, std::string_view payload = {}) {
   constexpr oid text_oid = 25;
   const param params[2] = {param::text(channel, text_oid), param::text(payload, text_oid)};
   const std::span<const param> p(params, 2);
-  if constexpr (requires {
-                  db.exec(detail::builder_sql, detail::notify_sql, p, data_format::text);
-                }) {
-    (void)db.exec(detail::builder_sql, detail::notify_sql, p, data_format::text);
+  if constexpr (shape_executor<E>) {
+    // pgorm's own statement: a pool need not reset the session after it.
+    static constexpr statement_shape shape{detail::notify_sql, statement_key(detail::notify_sql),
+                                           nullptr, sql_origin::builder};
+    (void)db.exec(shape, p, data_format::text);
   } else {
     (void)db.exec(detail::notify_sql, p, data_format::text);
   }

@@ -66,8 +66,9 @@ struct pipeline_slot {
   std::string_view sql;   // static storage, or owned_sql
   std::string owned_sql;  // the text of a statement rendered at run time
   param_list params;
-  std::string prepared;            // the cached prepared statement to run, "" for an unnamed one
-  std::uint64_t statement_id = 0;  // its id (result::statement_id()), 0 for an unnamed one
+  std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
+  const row_layout* layout = nullptr;   // the columns its rows are read into (null: none)
+  const row_layout* checked = nullptr;  // layout, when its statement's results have those columns
   std::size_t index = 0;
   bool done = false;         // run() has settled it (result or error)
   result res;                // when it succeeded
@@ -218,10 +219,11 @@ class PGORM_API pipeline {
         detail::param_list params;
         query.bind(params);
         return pipeline_result<row>(
-            push(detail::static_sql_v<Q>.view(), std::string(), std::move(params)));
+            push(detail::static_shape_v<Q>, std::string(), std::move(params)));
       } else {
         statement s = query.to_sql();
-        return pipeline_result<row>(push({}, std::move(s.sql), std::move(s.params)));
+        return pipeline_result<row>(push(statement_shape{.layout = detail::layout_of<row>()},
+                                         std::move(s.sql), std::move(s.params)));
       }
     }
   }
@@ -269,8 +271,8 @@ class PGORM_API pipeline {
   [[nodiscard]] bool empty() const noexcept { return queued_.empty(); }
 
  private:
-  // Queues `static_sql` (a view of static storage) when not empty, else `sql`.
-  std::shared_ptr<const detail::pipeline_slot> push(std::string_view static_sql, std::string sql,
+  // Queues `shape`'s text (a view of static storage) when not empty, else `sql`.
+  std::shared_ptr<const detail::pipeline_slot> push(const statement_shape& shape, std::string sql,
                                                     detail::param_list params);
 
   connection* conn_;

@@ -363,17 +363,18 @@ class PGORM_API pool : public query_methods<pool> {
                  const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout);
 
-  /// The builders' way in (query/common.hpp): a statement rendered by a pgorm builder cannot
-  /// change session state, so its connection goes back without a reset.
-  result exec(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
-              data_format result_format);
-  result exec(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout);
-  void exec_each(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
-                 data_format result_format, const std::function<void(const result&)>& on_row);
-  void exec_each(detail::builder_sql_t, std::string_view sql, std::span<const param> params,
+  /// exec() of a statement whose shape a builder knows (see connection::exec with a shape). A
+  /// builder's statement (sql_origin::builder) cannot change session state, so its connection
+  /// goes back without a reset; raw SQL is reset after as above.
+  ///
+  /// Example: `auto r = db.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
+  result exec(const statement_shape& shape, std::span<const param> params,
+              data_format result_format, std::chrono::milliseconds timeout = {});
+  /// exec_each() of a statement whose shape a builder knows; reset afterwards unless a builder
+  /// wrote it, as for exec() with a shape.
+  void exec_each(const statement_shape& shape, std::span<const param> params,
                  data_format result_format, const std::function<void(const result&)>& on_row,
-                 std::chrono::milliseconds timeout);
+                 std::chrono::milliseconds timeout = {});
 
   /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.
   /// Example: `if (db.stats().waiting > 0) log("pool too small");`

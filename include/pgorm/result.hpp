@@ -15,6 +15,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
+#include "pgorm/statement_shape.hpp"
 
 // The libpq accessors the row reader calls inline, declared exactly as <libpq-fe.h> does
 // (pgorm's headers do not include it; libpq is a public link dependency of pgorm::pgorm).
@@ -79,18 +80,14 @@ class PGORM_API result {
  public:
   result() noexcept = default;
   /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
-  /// `statement_id`: see statement_id(); pass 0 unless the result comes from a statement of the
-  /// connection's prepared-statement cache, executed with binary results.
-  explicit result(pg_result* res, std::uint64_t statement_id = 0) noexcept;
+  /// `checked`: see checked_layout(); pass null unless the columns were checked against it.
+  explicit result(pg_result* res, const row_layout* checked = nullptr) noexcept;
   result(result&& other) noexcept
-      : res_(other.res_),
-        rows_(other.rows_),
-        columns_(other.columns_),
-        statement_id_(other.statement_id_) {
+      : res_(other.res_), rows_(other.rows_), columns_(other.columns_), checked_(other.checked_) {
     other.res_ = nullptr;
     other.rows_ = 0;
     other.columns_ = 0;
-    other.statement_id_ = 0;
+    other.checked_ = nullptr;
   }
   result& operator=(result&& other) noexcept;
   result(const result&) = delete;
@@ -131,14 +128,28 @@ class PGORM_API result {
   [[nodiscard]] std::string_view command_tag() const noexcept;
 
   [[nodiscard]] pg_result* native_handle() const noexcept { return res_; }
+  /// Gives up ownership of the libpq result: the caller PQclear()s it; this result is empty.
+  [[nodiscard]] pg_result* release() noexcept {
+    pg_result* res = res_;
+    res_ = nullptr;
+    rows_ = 0;
+    columns_ = 0;
+    checked_ = nullptr;
+    return res;
+  }
 
-  /// Which cached prepared statement produced this result, when it did so with binary results:
-  /// a number unique in the process (a statement prepared again gets a new one), or 0 when
-  /// unknown (simple query, unnamed statement, text results). Results with the same nonzero id
-  /// have the same columns (names, types, binary format): PostgreSQL refuses to run a prepared
-  /// statement whose result shape would change ("cached plan must not change result type").
-  /// The row reader uses it to match a row type's columns once per statement, not per result.
-  [[nodiscard]] std::uint64_t statement_id() const noexcept { return statement_id_; }
+  /// The row layout this result's columns were found to match (count, names, binary format,
+  /// types), or null when they were not checked against one. The connection checks the layout
+  /// of a statement_shape once per cached prepared statement: PostgreSQL refuses to run a
+  /// prepared statement whose result columns would change ("cached plan must not change result
+  /// type"), so every later result of it matches too. The row reader then reads the columns by
+  /// position without matching them again.
+  [[nodiscard]] const row_layout* checked_layout() const noexcept { return checked_; }
+  /// True when the columns are those of `layout`: as many, each in binary format, of a type
+  /// its column_spec accepts and, where the spec names one, of that name.
+  ///
+  /// Example: `bool same = res.columns_match(pgorm::row_layout_v<User>);`
+  [[nodiscard]] bool columns_match(const row_layout& layout) const noexcept;
 
   // Unchecked access for pgorm's row reader, which checks indexes once per row (read_value.hpp).
   [[nodiscard]] bool is_null_unchecked(int row, int col) const noexcept {
@@ -173,7 +184,7 @@ class PGORM_API result {
   pg_result* res_ = nullptr;
   int rows_ = 0;
   int columns_ = 0;
-  std::uint64_t statement_id_ = 0;
+  const row_layout* checked_ = nullptr;
 };
 
 }  // namespace pgorm

@@ -4,7 +4,8 @@
 /// \file
 /// Row mapping: a binary-format result row into a struct (by column name, never by position),
 /// a std::tuple (by position), or a single value. Column names and types are checked once per
-/// result; each row then decodes straight into the fields.
+/// result, or once per prepared statement when the connection checked them against the row's
+/// layout (row_layout_v); each row then decodes straight into the fields.
 ///
 /// ```cpp
 /// auto res = conn.exec("select id, email from users", {}, pgorm::data_format::binary);
@@ -84,6 +85,15 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
     }
   }
 
+  // Columns [begin, begin + width) already checked against row_layout_v (by the connection, once
+  // per prepared statement): the fields in order, no name or type check left.
+  void prepare_checked(const result& res, int begin) {
+    for (int i = 0; i < width; ++i) {
+      cols[static_cast<std::size_t>(i)] = begin + i;
+      types[static_cast<std::size_t>(i)] = res.column_type(begin + i);
+    }
+  }
+
   // Always inlined into the caller's loop over rows (read_rows, streaming): as a call of its
   // own per row, saving and restoring registers cost ~40 instructions per row (bench: scan).
   [[gnu::always_inline]] void read(const result& res, int row, T& out) const {
@@ -144,6 +154,7 @@ requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct element_mapper
   void prepare(const result& res, int begin, int end, bool exact) {
     inner.prepare(res, begin, end, exact);
   }
+  void prepare_checked(const result& res, int begin) { inner.prepare_checked(res, begin); }
   void read(const result& res, int row, std::optional<T>& out) const {
     if (inner.all_null(res, row)) {
       out.reset();
@@ -166,12 +177,56 @@ struct element_mapper<T> {
     col = begin;
     type = check_field<T>(res, col, {});
   }
+  void prepare_checked(const result& res, int begin) {
+    col = begin;
+    type = res.column_type(begin);
+  }
   void read(const result& res, int row, T& out) const { read_value(res, row, col, type, out, {}); }
 };
 
 template <class Row>
 concept row_element = requires {
   element_mapper<Row>::width;
+};
+
+/// Whether a column of `type` can be read into T (a column_spec's check).
+template <class T>
+bool accepts_column(oid type) noexcept {
+  return pg_type<T>::accepts(type);
+}
+
+/// The columns one element of a row is read from, as row_reader's mappers read them.
+template <class E>
+struct layout_columns;
+template <class T>
+requires(!has_pg_type<T> && reflectable<T>) struct layout_columns<T> {
+  static constexpr auto columns = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<column_spec, sizeof...(I)>{
+        column_spec{table<T>::columns[I].name, &accepts_column<field_type_t<T, I>>}...};
+  }
+  (std::make_index_sequence<table<T>::column_count>{});
+};
+template <class T>
+requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct layout_columns<std::optional<T>>
+    : layout_columns<T> {
+};
+template <class T>
+requires has_pg_type<T>
+struct layout_columns<T> {
+  static constexpr std::array<column_spec, 1> columns{column_spec{{}, &accepts_column<T>}};
+};
+template <class... E>
+struct layout_columns<std::tuple<E...>> {
+  static constexpr auto columns = [] {
+    std::array<column_spec, (layout_columns<E>::columns.size() + ... + 0)> out{};
+    std::size_t i = 0;
+    (
+        [&] {
+          for (const column_spec& c : layout_columns<E>::columns) out[i++] = c;
+        }(),
+        ...);
+    return out;
+  }();
 };
 
 }  // namespace detail
@@ -181,6 +236,13 @@ concept row_element = requires {
 /// value type such as std::int64_t.
 template <class Row>
 concept row_type = detail::row_element<Row> || detail::is_std_tuple<Row>::value;
+
+/// The columns `Row` is read from, in order, as a statement_shape's row layout: a struct's
+/// columns by name and type, a value or a std::tuple's values by position and type.
+///
+/// Example: `bool fits = res.columns_match(pgorm::row_layout_v<User>);`
+template <class Row>
+inline constexpr row_layout row_layout_v{detail::layout_columns<Row>::columns};
 
 /// Reads the rows of one result into `Row`. The constructor matches and type-checks the
 /// columns once; read() then decodes one row.
@@ -200,12 +262,14 @@ class row_reader {
 
  public:
   explicit row_reader(const result& res) : res_(&res) {
-    // Results of one prepared statement have the same columns (result::statement_id()): the
-    // match made for the last one on this thread is reused, so a repeated query skips it.
-    const std::uint64_t id = res.statement_id();
-    match_memo& memo = last_match();
-    if (id != 0 && memo.statement_id == id) {
-      mapper_ = memo.mapper;
+    // The connection found the columns to be row_layout_v<Row>'s (once per prepared
+    // statement): read them by position, without matching names or checking types again.
+    if (res.checked_layout() == &row_layout_v<Row>) {
+      if constexpr (detail::is_std_tuple<Row>::value) {
+        prepare_tuple_checked(std::make_index_sequence<std::tuple_size_v<Row>>{});
+      } else {
+        mapper_.prepare_checked(res, 0);
+      }
       return;
     }
     if constexpr (detail::is_std_tuple<Row>::value) {
@@ -215,10 +279,6 @@ class row_reader {
     } else {
       if (res.columns() != 1) detail::throw_column_count(1, res.columns());
       mapper_.prepare(res, 0, 1, true);
-    }
-    if (id != 0) {
-      memo.statement_id = id;
-      memo.mapper = mapper_;
     }
   }
 
@@ -272,15 +332,19 @@ class row_reader {
         ...);
   }
 
-  using mapper_type = typename mapper_of<Row>::type;
-  struct match_memo {
-    std::uint64_t statement_id = 0;
-    mapper_type mapper{};
-  };
-  static match_memo& last_match() noexcept {
-    static thread_local match_memo memo;
-    return memo;
+  template <std::size_t... I>
+  void prepare_tuple_checked(std::index_sequence<I...>) {
+    int begin = 0;
+    (
+        [&] {
+          auto& m = std::get<I>(mapper_);
+          m.prepare_checked(*res_, begin);
+          begin += std::remove_reference_t<decltype(m)>::width;
+        }(),
+        ...);
   }
+
+  using mapper_type = typename mapper_of<Row>::type;
 
   const result* res_;
   mapper_type mapper_{};

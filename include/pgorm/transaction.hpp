@@ -113,6 +113,15 @@ class transaction : public query_methods<transaction> {
               data_format result_format = data_format::text) {
     return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
   }
+  /// Runs a statement whose shape a builder knows (see connection::exec with a shape), within
+  /// its own deadline (zero: none of its own) and what is left of the transaction's timeout.
+  ///
+  /// Example: `auto r = tx.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
+  result exec(const statement_shape& shape, std::span<const param> params,
+              data_format result_format, std::chrono::milliseconds timeout = {}) {
+    if (timeout.count() == 0 && !limit_.bounded()) return conn_->exec(shape, params, result_format);
+    return conn_->exec(shape, params, result_format, timeout_for(timeout));
+  }
   /// Runs a statement with its own deadline (see connection::exec); the transaction's timeout,
   /// when it is sooner, still applies. Zero: only the transaction's (none without one, as for
   /// connection::exec).

@@ -64,10 +64,10 @@ struct recording_executor {
 };
 struct marking_executor : recording_executor {
   using recording_executor::exec;
-  pgorm::result exec(pgorm::detail::builder_sql_t /*mark*/, std::string_view q,
-                     std::span<const pgorm::param> params, pgorm::data_format format) {
-    marked = true;
-    return exec(q, params, format);
+  pgorm::result exec(const pgorm::statement_shape& shape, std::span<const pgorm::param> params,
+                     pgorm::data_format format) {
+    marked = shape.origin == pgorm::sql_origin::builder;
+    return exec(shape.sql, params, format);
   }
 };
 

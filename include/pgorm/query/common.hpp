@@ -63,21 +63,18 @@ class with_timeout {
       exec_->exec_each(sql, params, format, on_row);
     }
   }
-  /// A builder's statement (see detail::builder_sql_t), passed on with the mark when the
-  /// wrapped executor takes it.
-  result exec(detail::builder_sql_t mark, std::string_view sql, std::span<const param> params,
-              data_format format) requires
-      requires(E& e, std::string_view q, std::span<const param> p) {
-    e.exec(detail::builder_sql, q, p, data_format::binary, std::chrono::milliseconds(1));
+  /// A statement whose shape a builder knows, passed on with its shape when the wrapped
+  /// executor takes one.
+  result exec(const statement_shape& shape, std::span<const param> params,
+              data_format format) requires shape_executor<E> {
+    return exec_->exec(shape, params, format, timeout_);
   }
-  { return exec_->exec(mark, sql, params, format, timeout_); }
-  void exec_each(detail::builder_sql_t mark, std::string_view sql, std::span<const param> params,
-                 data_format format, const std::function<void(const result&)>& on_row) requires
-      requires(E& e, std::string_view q, std::span<const param> p,
-               const std::function<void(const result&)>& f) {
-    e.exec_each(detail::builder_sql, q, p, data_format::binary, f, std::chrono::milliseconds(1));
+  void exec_each(const statement_shape& shape, std::span<const param> params, data_format format,
+                 const std::function<void(const result&)>& on_row) requires
+      requires(E& e, const std::function<void(const result&)>& f) {
+    e.exec_each(shape, params, data_format::binary, f, std::chrono::milliseconds(1));
   }
-  { exec_->exec_each(mark, sql, params, format, on_row, timeout_); }
+  { exec_->exec_each(shape, params, format, on_row, timeout_); }
   /// The wrapped executor.
   E& inner() const noexcept { return *exec_; }
 
@@ -145,19 +142,34 @@ statement to_statement(const Q& q) {
   return s;
 }
 
-/// Who wrote a statement that stream_rows runs.
-enum class sql_origin { raw, builder };
-
-/// exec.exec(sql, params, format), marked as a builder's statement when `exec` takes the mark.
+/// exec.exec(shape, params, format) when `exec` takes a shape (pgorm's executors), else
+/// exec.exec(shape.sql, params, format).
 template <class Exec>
-result exec_builder_sql(Exec& exec, std::string_view sql, std::span<const param> params,
-                        data_format format) {
-  if constexpr (requires { exec.exec(builder_sql, sql, params, format); }) {
-    return exec.exec(builder_sql, sql, params, format);
+result exec_shape(Exec& exec, const statement_shape& shape, std::span<const param> params,
+                  data_format format) {
+  if constexpr (shape_executor<Exec>) {
+    return exec.exec(shape, params, format);
   } else {
-    return exec.exec(sql, params, format);
+    return exec.exec(shape.sql, params, format);
   }
 }
+
+/// The row layout a statement's rows are read into (null for void: rows not read).
+template <class Row>
+consteval const row_layout* layout_of() {
+  if constexpr (std::is_void_v<Row>) {
+    return nullptr;
+  } else {
+    return &row_layout_v<Row>;
+  }
+}
+
+/// The shape of a builder's static statement: its text, its key and its row layout, all
+/// computed during compilation and stored once.
+template <class Q>
+inline constexpr statement_shape static_shape_v{
+    static_sql_v<Q>.view(), statement_key(static_sql_v<Q>.view()),
+    layout_of<typename Q::row_type>(), sql_origin::builder};
 
 /// The most parameters one statement may carry: the Bind message counts them in an Int16
 /// (PostgreSQL docs 55.7, "Bind"), so libpq rejects more than 65535.
@@ -169,34 +181,38 @@ inline constexpr std::size_t max_statement_params = 65535;
                     "batches (inside one transaction to keep it atomic)");
 }
 
-/// Calls fn(sql, params) with a builder's SQL text (a view of static storage for a static
-/// shape) and its bound parameters; usage_error past 65535 parameters. A static shape has one
-/// parameter per placeholder of its compile-time text, so only a run-time shape (a range
-/// insert, a filter) is checked.
+/// Calls fn(shape, params) with a builder's statement shape (static_shape_v for a static
+/// text; else the text rendered now, with the row layout) and its bound parameters;
+/// usage_error past 65535 parameters. A static shape has one parameter per placeholder of its
+/// compile-time text, so only a run-time shape (a range insert, a filter) is checked.
 template <class Q, class F>
-decltype(auto) with_bound_sql(const Q& q, F&& fn) {
+decltype(auto) with_bound_shape(const Q& q, F&& fn) {
   param_list params;
   q.bind(params);
-  if constexpr (!Q::is_static) {
+  if constexpr (Q::is_static) {
+    return std::forward<F>(fn)(static_shape_v<Q>, params.params());
+  } else {
     if (params.size() > max_statement_params) throw_too_many_params(params.size());
+    std::string storage;
+    const statement_shape shape{sql_text(q, storage), 0, layout_of<typename Q::row_type>(),
+                                sql_origin::builder};
+    return std::forward<F>(fn)(shape, params.params());
   }
-  std::string storage;
-  return std::forward<F>(fn)(sql_text(q, storage), params.params());
 }
 
 /// Runs the builder `q` on `exec` with binary results, as a builder's statement.
 template <class Q, class Exec>
 result run(const Q& q, Exec& exec) {
-  return with_bound_sql(q, [&](std::string_view sql, std::span<const param> params) {
-    return exec_builder_sql(exec, sql, params, data_format::binary);
+  return with_bound_shape(q, [&](const statement_shape& shape, std::span<const param> params) {
+    return exec_shape(exec, shape, params, data_format::binary);
   });
 }
 
-/// Runs `sql` on `exec` in single-row mode and calls fn(row) with each row read into one reused
-/// `Row` (the column matching of row_reader is done once, for the first row). `Origin` says
-/// whether a builder rendered `sql` (see builder_sql_t).
-template <class Row, sql_origin Origin = sql_origin::raw, class Exec, class F>
-void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params, F&& fn) {
+/// Runs the statement of `shape` on `exec` in single-row mode and calls fn(row) with each row
+/// read into one reused `Row` (the column matching of row_reader is done once, for the first
+/// row). An executor that takes a shape gets it (a pool then knows whether a builder wrote it).
+template <class Row, class Exec, class F>
+void stream_rows(Exec& exec, const statement_shape& shape, std::span<const param> params, F&& fn) {
   std::optional<row_reader<Row>> reader;
   Row row{};
   const auto on_row = [&](const result& res) {
@@ -208,12 +224,10 @@ void stream_rows(Exec& exec, std::string_view sql, std::span<const param> params
     reader->read(0, row);
     fn(row);
   };
-  if constexpr (Origin == sql_origin::builder && requires {
-                  exec.exec_each(builder_sql, sql, params, data_format::binary, on_row);
-                }) {
-    exec.exec_each(builder_sql, sql, params, data_format::binary, on_row);
+  if constexpr (requires { exec.exec_each(shape, params, data_format::binary, on_row); }) {
+    exec.exec_each(shape, params, data_format::binary, on_row);
   } else {
-    exec.exec_each(sql, params, data_format::binary, on_row);
+    exec.exec_each(shape.sql, params, data_format::binary, on_row);
   }
 }
 

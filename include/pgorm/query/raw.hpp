@@ -90,11 +90,16 @@ class raw_query : public detail::builder<raw_query<Exec, Row, Text, N>, Exec> {
   /// Runs the statement (raw SQL: not marked as a builder's); in place of the builders' run.
   template <class E>
   result execute(E& exec) const {
-    return exec.exec(text_.text(), params_.params(), data_format::binary);
+    return detail::exec_shape(exec, shape(), params_.params(), data_format::binary);
   }
   template <class E, class F>
   void execute_each(E& exec, F&& fn) const {
-    detail::stream_rows<Row>(exec, text_.text(), params_.params(), std::forward<F>(fn));
+    detail::stream_rows<Row>(exec, shape(), params_.params(), std::forward<F>(fn));
+  }
+
+  // Raw SQL: the pool resets the session after it. Its text is not known at compile time.
+  [[nodiscard]] statement_shape shape() const noexcept {
+    return {text_.text(), 0, detail::layout_of<Row>(), sql_origin::raw};
   }
 
   Text text_;

@@ -236,9 +236,8 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
   /// Streams the statement's rows to fn: the runner's way in.
   template <class E, class F>
   void execute_each(E& exec, F&& fn) const {
-    with_bound_sql(self(), [&](std::string_view sql, std::span<const param> params) {
-      stream_rows<typename Derived::row_type, sql_origin::builder>(exec, sql, params,
-                                                                   std::forward<F>(fn));
+    with_bound_shape(self(), [&](const statement_shape& shape, std::span<const param> params) {
+      stream_rows<typename Derived::row_type>(exec, shape, params, std::forward<F>(fn));
     });
   }
 };

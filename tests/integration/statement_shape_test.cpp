@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// result::statement_id() and the row reader's per-statement column match: which results carry
-// an id, when it changes (statement prepared again, result type changed), and that a row type
-// read from several statements, in any order, always maps the columns of the one it reads.
+// The statement shape across the executor boundary: the cache keyed on it, the row layout
+// checked once per prepared statement (result::checked_layout()), when that check is made again
+// (statement prepared again, result type changed), and that a row type read from several
+// statements, in any order, always maps the columns of the one it reads.
 
 #include <cstdint>
 #include <optional>
@@ -51,7 +52,7 @@ using pgorm::col;
 using stmt_it::Item;
 using stmt_it::Widget;
 
-class statement_id_test : public pgorm::test::db_test {
+class statement_shape_test : public pgorm::test::db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
@@ -70,21 +71,32 @@ class statement_id_test : public pgorm::test::db_test {
   }
 };
 
-TEST_F(statement_id_test, binary_results_of_one_cached_statement_share_an_id) {
-  const pgorm::result first = select_by_id(conn(), 1);
-  const pgorm::result second = select_by_id(conn(), 2);
-  EXPECT_NE(first.statement_id(), 0U);
-  EXPECT_EQ(first.statement_id(), second.statement_id());
+using id_label = std::tuple<std::int64_t, std::string>;
 
-  const auto p = pgorm::encode_params(std::int64_t{1});
-  const pgorm::result other =
-      conn().exec("select label from item where id = $1", p.params(), pgorm::data_format::binary);
-  EXPECT_NE(other.statement_id(), 0U);
-  EXPECT_NE(other.statement_id(), first.statement_id());
+// statement_key is the same function at compile time and at run time.
+static_assert(pgorm::statement_key("select 1") != 0);
+static_assert(pgorm::statement_key("select 1") != pgorm::statement_key("select 2"));
 
+TEST_F(statement_shape_test, binary_results_of_a_cached_statement_carry_the_checked_layout) {
+  const pgorm::row_layout* layout = &pgorm::row_layout_v<id_label>;
+  const pgorm::statement_shape shape{.sql = by_id,
+                                     .key = pgorm::statement_key(by_id),
+                                     .layout = layout,
+                                     .origin = pgorm::sql_origin::raw};
+  const auto p = pgorm::encode_params(std::int64_t{2});
+  for (int round = 0; round < 3; ++round) {  // checked by the first, remembered for the rest
+    const pgorm::result r = conn().exec(shape, p.params(), pgorm::data_format::binary);
+    EXPECT_EQ(r.checked_layout(), layout) << round;
+    EXPECT_EQ(std::get<1>(pgorm::row_reader<id_label>(r).read(0)), "b");
+  }
+  // The same text without a key finds the same statement (the key is the text's hash).
+  const std::size_t prepared = conn().prepared_statements();
+  const pgorm::result plain = conn().exec(pgorm::statement_shape{.sql = by_id, .layout = layout},
+                                          p.params(), pgorm::data_format::binary);
+  EXPECT_EQ(plain.checked_layout(), layout);
+  EXPECT_EQ(conn().prepared_statements(), prepared);
   // prepare_cached() names the same statement, and the server knows it under that name.
   const pgorm::prepared_statement s = conn().prepare_cached(by_id, p.params());
-  EXPECT_EQ(s.id, first.statement_id());
   ASSERT_FALSE(s.name.empty());
   EXPECT_EQ(conn()
                 .exec("select count(*) from pg_prepared_statements where name = '" + s.name + "'")
@@ -93,46 +105,64 @@ TEST_F(statement_id_test, binary_results_of_one_cached_statement_share_an_id) {
   EXPECT_EQ(conn().prepared_name(by_id, p.params()), s.name);
 }
 
-TEST_F(statement_id_test, text_results_and_simple_queries_carry_no_id) {
-  EXPECT_EQ(select_by_id(conn(), 1, pgorm::data_format::text).statement_id(), 0U);
-  EXPECT_EQ(conn().exec("select 1").statement_id(), 0U);
-  EXPECT_EQ(pgorm::result{}.statement_id(), 0U);
-  // Moving a result moves its id.
-  pgorm::result r = select_by_id(conn(), 1);
-  const std::uint64_t id = r.statement_id();
-  pgorm::result moved = std::move(r);
-  EXPECT_EQ(moved.statement_id(), id);
-  EXPECT_EQ(r.statement_id(), 0U);  // NOLINT(bugprone-use-after-move): moved-from is empty
+TEST_F(statement_shape_test, a_layout_the_columns_do_not_have_is_not_marked) {
+  const auto p = pgorm::encode_params(std::int64_t{2});
+  // Other types (text, bigint), names that differ, another column count.
+  using swapped = std::tuple<std::string, std::int64_t>;
+  using wider = std::tuple<std::int64_t, std::string, std::string>;
+  for (const pgorm::row_layout* layout :
+       {&pgorm::row_layout_v<swapped>, &pgorm::row_layout_v<wider>, &pgorm::row_layout_v<Widget>}) {
+    const pgorm::result r = conn().exec(pgorm::statement_shape{.sql = by_id, .layout = layout},
+                                        p.params(), pgorm::data_format::binary);
+    EXPECT_EQ(r.checked_layout(), nullptr);
+    EXPECT_FALSE(r.columns_match(*layout));
+  }
+  // And then the right one is.
+  const pgorm::result r =
+      conn().exec(pgorm::statement_shape{.sql = by_id, .layout = &pgorm::row_layout_v<id_label>},
+                  p.params(), pgorm::data_format::binary);
+  EXPECT_EQ(r.checked_layout(), &pgorm::row_layout_v<id_label>);
 }
 
-TEST_F(statement_id_test, unnamed_statements_carry_no_id) {
-  pgorm::connection c{conninfo(), {.prepare = false}};
-  EXPECT_EQ(select_by_id(c, 1).statement_id(), 0U);
+TEST_F(statement_shape_test, text_results_simple_queries_and_unnamed_statements_are_not_marked) {
   const auto p = pgorm::encode_params(std::int64_t{1});
-  const pgorm::prepared_statement s = c.prepare_cached(by_id, p.params());
-  EXPECT_EQ(s.id, 0U);
-  EXPECT_EQ(s.name, "");
+  const pgorm::statement_shape shape{.sql = by_id, .layout = &pgorm::row_layout_v<id_label>};
+  EXPECT_EQ(conn().exec(shape, p.params(), pgorm::data_format::text).checked_layout(), nullptr);
+  EXPECT_EQ(conn().exec("select 1").checked_layout(), nullptr);
+  EXPECT_EQ(pgorm::result{}.checked_layout(), nullptr);
+  // Moving a result moves its mark.
+  pgorm::result r = conn().exec(shape, p.params(), pgorm::data_format::binary);
+  ASSERT_NE(r.checked_layout(), nullptr);
+  pgorm::result moved = std::move(r);
+  EXPECT_EQ(moved.checked_layout(), shape.layout);
+  EXPECT_EQ(r.checked_layout(), nullptr);  // NOLINT(bugprone-use-after-move): moved-from is empty
+
+  pgorm::connection c{conninfo(), {.prepare = false}};
+  c.exec("set search_path = " + schema());
+  EXPECT_EQ(c.exec(shape, p.params(), pgorm::data_format::binary).checked_layout(), nullptr);
+  EXPECT_EQ(c.prepare_cached(by_id, p.params()).name, "");
   // Rows still map (matched for every result).
   EXPECT_EQ(
       c.query<Item>("select id, label, note from item where id = $1", std::int64_t{2}).one().note,
       std::optional<std::string>("x"));
 }
 
-TEST_F(statement_id_test, a_statement_prepared_again_gets_a_new_id) {
-  const std::uint64_t before = select_by_id(conn(), 1).statement_id();
+TEST_F(statement_shape_test, a_statement_prepared_again_is_checked_again) {
+  const auto p = pgorm::encode_params(std::int64_t{1});
+  const pgorm::statement_shape shape{.sql = by_id, .layout = &pgorm::row_layout_v<id_label>};
+  const std::string before = conn().prepared_name(by_id, p.params());
+  EXPECT_EQ(conn().exec(shape, p.params(), pgorm::data_format::binary).checked_layout(),
+            shape.layout);
   conn().discard_all();
   conn().exec("set search_path = " + schema());
-  const std::uint64_t after = select_by_id(conn(), 1).statement_id();
-  EXPECT_NE(after, 0U);
+  EXPECT_EQ(conn().exec(shape, p.params(), pgorm::data_format::binary).checked_layout(),
+            shape.layout);
+  const std::string after = conn().prepared_name(by_id, p.params());
+  EXPECT_NE(after, "");
   EXPECT_NE(after, before);
-  // Another connection's statement of the same text has its own id.
-  pgorm::connection other = connect();
-  const std::uint64_t elsewhere = select_by_id(other, 1).statement_id();
-  EXPECT_NE(elsewhere, 0U);
-  EXPECT_NE(elsewhere, after);
 }
 
-TEST_F(statement_id_test, one_row_type_from_several_statements_maps_each_ones_columns) {
+TEST_F(statement_shape_test, one_row_type_from_several_statements_maps_each_ones_columns) {
   const std::vector<Item> expected{{1, "a", std::nullopt}, {2, "b", "x"}, {3, "", "y"}};
   // The same struct from statements whose columns come in different orders, interleaved, so
   // that a column match reused from the wrong statement would swap fields.
@@ -151,7 +181,7 @@ TEST_F(statement_id_test, one_row_type_from_several_statements_maps_each_ones_co
   EXPECT_EQ(std::get<2>(rows[2]), 3);
 }
 
-TEST_F(statement_id_test, the_column_match_follows_a_changed_result_type) {
+TEST_F(statement_shape_test, the_column_match_follows_a_changed_result_type) {
   conn().exec("create table widget (v int not null, s text not null)");
   conn().exec("insert into widget values (7, 'seven')");
   const auto read = [&] { return conn().query<Widget>("select * from widget").one(); };
@@ -171,7 +201,7 @@ TEST_F(statement_id_test, the_column_match_follows_a_changed_result_type) {
   }
 }
 
-TEST_F(statement_id_test, column_names_match_exactly) {
+TEST_F(statement_shape_test, column_names_match_exactly) {
   // "id" must not match a column named "idx" or "i" (prefix comparisons).
   try {
     (void)conn().query<Item>("select 1::bigint as idx, 'l' as label, null::text as note").one();
@@ -187,7 +217,7 @@ TEST_F(statement_id_test, column_names_match_exactly) {
   }
 }
 
-TEST_F(statement_id_test, a_single_value_error_names_its_column_every_time) {
+TEST_F(statement_shape_test, a_single_value_error_names_its_column_every_time) {
   for (int i = 0; i < 2; ++i) {  // the second read reuses the first one's match
     try {
       (void)conn().query<std::int64_t>("select null::bigint as missing_total").one();
@@ -205,7 +235,7 @@ TEST_F(statement_id_test, a_single_value_error_names_its_column_every_time) {
   }
 }
 
-TEST_F(statement_id_test, pipelined_statements_read_with_the_cached_match) {
+TEST_F(statement_shape_test, pipelined_statements_read_with_the_cached_match) {
   for (int round = 0; round < 2; ++round) {
     pgorm::pipeline p{conn()};
     const std::vector<std::int64_t> ids{3, 1, 2, 3};
@@ -229,34 +259,34 @@ TEST_F(statement_id_test, pipelined_statements_read_with_the_cached_match) {
 
 namespace {
 
-TEST_F(statement_id_test, a_reused_buffer_with_another_text_gets_its_own_statement) {
-  // The cache remembers text hashes by address: the same buffer (same size) holding another
-  // text must still find (or prepare) that text's statement, not run it unnamed.
+TEST_F(statement_shape_test, a_reused_buffer_with_another_text_gets_its_own_statement) {
+  // A buffer (same address, same size) holding another text must find (or prepare) that
+  // text's statement: only static text (a shape with a key) is recognized by its address.
   std::string sql = "select $1::bigint + 1";
   const auto p = pgorm::encode_params(std::int64_t{41});
   const std::size_t before = conn().prepared_statements();
   const pgorm::result a = conn().exec(sql, p.params(), pgorm::data_format::binary);
+  const std::string first = conn().prepared_name(sql, p.params());
   const char* buffer = sql.data();
   sql.replace(0, sql.size(), "select $1::bigint + 2");
   ASSERT_EQ(sql.data(), buffer);
   const pgorm::result b = conn().exec(sql, p.params(), pgorm::data_format::binary);
   EXPECT_EQ(conn().prepared_statements(), before + 2);
-  EXPECT_NE(b.statement_id(), 0U);
-  EXPECT_NE(b.statement_id(), a.statement_id());
+  EXPECT_NE(conn().prepared_name(sql, p.params()), first);
   std::int64_t sum = 0;
   pgorm::read_field(b, 0, 0, sum, {"", "sum"});
   EXPECT_EQ(sum, 43);
   // And back to the first text: its statement again.
   sql.replace(0, sql.size(), "select $1::bigint + 1");
-  EXPECT_EQ(conn().exec(sql, p.params(), pgorm::data_format::binary).statement_id(),
-            a.statement_id());
+  EXPECT_EQ(conn().prepared_name(sql, p.params()), first);
+  EXPECT_EQ(conn().prepared_statements(), before + 2);
 }
 
 }  // namespace
 
 namespace {
 
-TEST_F(statement_id_test, a_pipeline_reuses_a_lookup_only_for_the_same_text_and_types) {
+TEST_F(statement_shape_test, a_pipeline_reuses_a_lookup_only_for_the_same_text_and_types) {
   pgorm::pipeline p{conn()};
   using text_row = std::tuple<std::string>;
   // Same text, parameter types text then bigint then text: three lookups, two statements.

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// A connection's cache of prepared statements (private to the library).
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/statement_shape.hpp"
+
+namespace pgorm {
+namespace detail {
+
+// The per-connection cache of prepared statements: SQL text + parameter types -> statement name,
+// least recently used first out. Keyed by statement_key(text) mixed with the parameter types:
+// a builder's static statement brings its key computed at compile time (statement_shape), so a
+// hit hashes nothing and allocates nothing; the text is compared too (or, for static text, its
+// address), so a hash collision only costs an unnamed execution.
+struct statement_entry {
+  std::uint64_t hash;
+  std::string sql;
+  // The static text this entry was last found by (a statement_shape with a key): the same
+  // address and size is the same text, so the next lookup skips comparing it.
+  const char* static_text = nullptr;
+  std::vector<Oid> types;
+  std::string name;
+  // The row layout the results of this statement were found to match (result::checked_layout):
+  // a prepared statement's result columns cannot change, so it is checked once.
+  const row_layout* checked = nullptr;
+};
+
+/// `layout` when the binary result `res` of the cached statement `e` has its columns (checked
+/// once per statement and remembered on the entry), else nullptr.
+inline const row_layout* check_layout(statement_entry* e, const result& res,
+                                      const row_layout* layout) noexcept {
+  if (layout == nullptr || e == nullptr) return nullptr;
+  if (e->checked == layout) return layout;
+  if (!res.columns_match(*layout)) return nullptr;
+  e->checked = layout;
+  return layout;
+}
+
+}  // namespace detail
+
+struct connection::statement_cache {
+  using entry = statement_entry;
+
+  // Server-side names, unique in the process. Short enough for std::string's inline buffer
+  // until the 2^36th statement.
+  static std::string next_name() {
+    static std::atomic<std::uint64_t> counter{0};
+    return fmt::format("pgorm_{:x}", counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
+  enum class lookup { hit, miss, collision };
+
+  explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
+
+  // The statement key mixed with the parameter types, a whole OID per FNV step (the hash only
+  // picks a bucket; find() compares the types too).
+  static std::uint64_t hash(const statement_shape& shape, const Oid* types, int n) noexcept {
+    std::uint64_t h = shape.key != 0 ? shape.key : statement_key(shape.sql);
+    for (int i = 0; i < n; ++i) {
+      h ^= types[i];
+      h *= 1099511628211ULL;
+    }
+    return h;
+  }
+
+  // True when `e` is the statement of `shape`'s text with these parameter types.
+  static bool same(entry& e, const statement_shape& shape, const Oid* types, int n) {
+    if (e.types.size() != static_cast<std::size_t>(n) || e.sql.size() != shape.sql.size() ||
+        !std::equal(e.types.begin(), e.types.end(), types)) {
+      return false;
+    }
+    if (shape.key != 0 && e.static_text == shape.sql.data()) return true;
+    if (e.sql != shape.sql) return false;
+    if (shape.key != 0) e.static_text = shape.sql.data();
+    return true;
+  }
+
+  lookup find(std::uint64_t h, const statement_shape& shape, const Oid* types, int n, entry*& out) {
+    const auto it = by_hash.find(h);
+    if (it == by_hash.end()) return lookup::miss;
+    if (!same(*it->second, shape, types, n)) return lookup::collision;
+    if (it->second != lru.begin()) lru.splice(lru.begin(), lru, it->second);
+    out = &*it->second;
+    return lookup::hit;
+  }
+
+  // Adds an entry at the front; returns the name of the evicted one ("" when none was).
+  std::string add(std::uint64_t h, const statement_shape& shape, const Oid* types, int n,
+                  std::string name) {
+    std::string evicted;
+    if (lru.size() >= capacity) {
+      evicted = std::move(lru.back().name);
+      by_hash.erase(lru.back().hash);
+      lru.pop_back();
+    }
+    lru.push_front(entry{h, std::string(shape.sql), shape.key != 0 ? shape.sql.data() : nullptr,
+                         std::vector<Oid>(types, types + n), std::move(name), nullptr});
+    by_hash[h] = lru.begin();
+    return evicted;
+  }
+
+  void erase(std::uint64_t h) {
+    const auto it = by_hash.find(h);
+    if (it == by_hash.end()) return;
+    lru.erase(it->second);
+    by_hash.erase(it);
+  }
+
+  void clear() noexcept {
+    lru.clear();
+    by_hash.clear();
+  }
+
+  std::size_t capacity;
+  std::list<entry> lru;
+  std::unordered_map<std::uint64_t, std::list<entry>::iterator> by_hash;
+};
+
+}  // namespace pgorm
