@@ -45,10 +45,10 @@ struct connection_access {
     return c.run_simple(sql, d);
   }
   /// Records on the cache entry of `shape` with the types of `params`, if it still holds one,
-  /// that its results have the columns of `layout` (see result::checked_layout()).
+  /// that its results have the columns `checked` (see result::checked_layout()).
   static void note_checked(connection& c, const statement_shape& shape,
-                           std::span<const param> params, const row_layout* layout) noexcept {
-    c.note_checked(shape, params, layout);
+                           std::span<const param> params, const checked_columns* checked) noexcept {
+    c.note_checked(shape, params, checked);
   }
   static prepared_ref prepare_cached(connection& c, const statement_shape& shape,
                                      std::span<const param> params, const deadline& d) {

@@ -588,8 +588,8 @@ detail::prepared_ref connection::prepare_cached_within(const statement_shape& sh
 }
 
 void connection::note_checked(const statement_shape& shape, std::span<const param> params,
-                              const row_layout* layout) noexcept {
-  if (!cache_ || layout == nullptr) return;
+                              const checked_columns* checked) noexcept {
+  if (!cache_ || checked == nullptr) return;
   std::vector<Oid> types;
   try {
     types.reserve(params.size());
@@ -601,7 +601,7 @@ void connection::note_checked(const statement_shape& shape, std::span<const para
   statement_entry* entry = nullptr;
   if (cache_->find(statement_cache::hash(shape, types.data(), n), shape, types.data(), n, entry) ==
       statement_cache::lookup::hit) {
-    entry->checked = layout;
+    entry->checked = checked;
   }
 }
 
@@ -687,7 +687,7 @@ result connection::exec_impl(const statement_shape& shape, std::span<const param
     if (shape.layout == nullptr || result_format != data_format::binary || entry == nullptr) {
       return out;
     }
-    const row_layout* checked = detail::check_layout(entry, out, shape.layout);
+    const checked_columns* checked = detail::check_layout(entry, out, shape.layout);
     if (checked == nullptr) return out;
     return result(out.release(), checked);
   }

@@ -194,10 +194,11 @@ void pipeline::run(std::chrono::milliseconds timeout) {
             *conn_, statement_shape{.sql = slot.sql}, slot.params.params(), d);
         slot.prepared = ref.name == nullptr ? std::string() : *ref.name;
         // Read now: a later statement of this loop may evict the entry.
-        slot.checked =
-            ref.entry != nullptr && slot.layout != nullptr && ref.entry->checked == slot.layout
-                ? slot.layout
-                : nullptr;
+        slot.checked = ref.entry != nullptr && slot.layout != nullptr &&
+                               ref.entry->checked != nullptr &&
+                               ref.entry->checked->layout == slot.layout
+                           ? ref.entry->checked
+                           : nullptr;
       }
     } catch (const sql_error&) {
       // A statement the server rejects: send everything unnamed, so that its error is reported
@@ -306,13 +307,16 @@ void pipeline::run(std::chrono::milliseconds timeout) {
               // Not checked yet: check once here (a statement like the one before it reuses
               // that) and remember it on the cache entry after the run.
               const detail::pipeline_slot* prev = cur > 0 ? slots[cur - 1].get() : nullptr;
-              const bool known = prev != nullptr && prev->checked == slot.layout &&
+              const bool known = prev != nullptr && prev->checked != nullptr &&
+                                 prev->checked->layout == slot.layout &&
                                  prev->prepared == slot.prepared;
-              if (known || slot.res.columns_match(*slot.layout)) {
-                slot.checked = slot.layout;
-                slot.res = result(slot.res.release(), slot.layout);
-                if (!known) newly_checked.push_back(&slot);
+              if (known) {
+                slot.checked = prev->checked;
+              } else if (slot.res.columns_match(*slot.layout)) {
+                slot.checked = intern_checked_columns(*slot.layout, slot.res);
+                newly_checked.push_back(&slot);
               }
+              if (slot.checked != nullptr) slot.res = result(slot.res.release(), slot.checked);
             }
             break;
           case PGRES_PIPELINE_ABORTED: {
@@ -370,7 +374,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     PQexitPipelineMode(c);
     for (const detail::pipeline_slot* slot : newly_checked) {
       detail::connection_access::note_checked(*conn_, statement_shape{.sql = slot->sql},
-                                              slot->params.params(), slot->layout);
+                                              slot->params.params(), slot->checked);
     }
     report_all();
   } catch (...) {

@@ -3,14 +3,17 @@
 
 #include <charconv>
 #include <cstring>
+#include <list>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
 namespace pgorm {
 
-result::result(pg_result* res, const row_layout* checked) noexcept
+result::result(pg_result* res, const checked_columns* checked) noexcept
     : res_(res),
       rows_(res == nullptr ? 0 : PQntuples(res)),
       columns_(res == nullptr ? 0 : PQnfields(res)),
@@ -33,6 +36,27 @@ result& result::operator=(result&& other) noexcept {
 
 result::~result() {
   if (res_ != nullptr) PQclear(res_);
+}
+
+const checked_columns* intern_checked_columns(const row_layout& layout, const result& res) {
+  struct entry {
+    checked_columns columns;
+    std::vector<oid> types;
+  };
+  // Never freed: results point at them as they would at static storage. One per distinct
+  // layout and types, a handful in a program.
+  static std::mutex mu;
+  static std::list<entry> interned;
+  std::vector<oid> types(static_cast<std::size_t>(res.columns()));
+  for (int c = 0; c < res.columns(); ++c) types[static_cast<std::size_t>(c)] = res.column_type(c);
+  const std::lock_guard lock(mu);
+  for (const entry& e : interned) {
+    if (e.columns.layout == &layout && e.types == types) return &e.columns;
+  }
+  entry& e = interned.emplace_back();
+  e.types = std::move(types);
+  e.columns = checked_columns{&layout, e.types};
+  return &e.columns;
 }
 
 bool result::columns_match(const row_layout& layout) const noexcept {

@@ -37,18 +37,18 @@ struct statement_entry {
   std::string name;
   // The row layout the results of this statement were found to match (result::checked_layout):
   // a prepared statement's result columns cannot change, so it is checked once.
-  const row_layout* checked = nullptr;
+  const checked_columns* checked = nullptr;
 };
 
-/// `layout` when the binary result `res` of the cached statement `e` has its columns (checked
-/// once per statement and remembered on the entry), else nullptr.
-inline const row_layout* check_layout(statement_entry* e, const result& res,
-                                      const row_layout* layout) noexcept {
+/// The checked columns of `layout` when the binary result `res` of the cached statement `e`
+/// has its columns (checked once per statement and remembered on the entry), else nullptr.
+inline const checked_columns* check_layout(statement_entry* e, const result& res,
+                                           const row_layout* layout) {
   if (layout == nullptr || e == nullptr) return nullptr;
-  if (e->checked == layout) return layout;
+  if (e->checked != nullptr && e->checked->layout == layout) return e->checked;
   if (!res.columns_match(*layout)) return nullptr;
-  e->checked = layout;
-  return layout;
+  e->checked = intern_checked_columns(*layout, res);
+  return e->checked;
 }
 
 }  // namespace detail

@@ -371,7 +371,7 @@ class PGORM_API connection : public query_methods<connection> {
   statement_entry* cached_statement(const statement_shape& shape, std::span<const param> params,
                                     const detail::param_arrays& a, const detail::deadline& d);
   void note_checked(const statement_shape& shape, std::span<const param> params,
-                    const row_layout* layout) noexcept;
+                    const checked_columns* checked) noexcept;
   detail::prepared_ref prepare_cached_within(const statement_shape& shape,
                                              std::span<const param> params,
                                              const detail::deadline& d);

@@ -67,8 +67,8 @@ struct pipeline_slot {
   std::string owned_sql;  // the text of a statement rendered at run time
   param_list params;
   std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
-  const row_layout* layout = nullptr;   // the columns its rows are read into (null: none)
-  const row_layout* checked = nullptr;  // layout, when its statement's results have those columns
+  const row_layout* layout = nullptr;        // the columns its rows are read into (null: none)
+  const checked_columns* checked = nullptr;  // its columns, when found to match layout
   std::size_t index = 0;
   bool done = false;         // run() has settled it (result or error)
   result res;                // when it succeeded

@@ -80,8 +80,9 @@ class PGORM_API result {
  public:
   result() noexcept = default;
   /// Takes ownership of a libpq result (PGresult*). Mostly for pgorm itself.
-  /// `checked`: see checked_layout(); pass null unless the columns were checked against it.
-  explicit result(pg_result* res, const row_layout* checked = nullptr) noexcept;
+  /// `checked`: see checked_layout(); pass null unless the columns were checked (the
+  /// connection does, see intern_checked_columns()).
+  explicit result(pg_result* res, const checked_columns* checked = nullptr) noexcept;
   result(result&& other) noexcept
       : res_(other.res_), rows_(other.rows_), columns_(other.columns_), checked_(other.checked_) {
     other.res_ = nullptr;
@@ -144,7 +145,11 @@ class PGORM_API result {
   /// prepared statement whose result columns would change ("cached plan must not change result
   /// type"), so every later result of it matches too. The row reader then reads the columns by
   /// position without matching them again.
-  [[nodiscard]] const row_layout* checked_layout() const noexcept { return checked_; }
+  [[nodiscard]] const row_layout* checked_layout() const noexcept {
+    return checked_ == nullptr ? nullptr : checked_->layout;
+  }
+  /// The checked layout and the columns' type OIDs, or null (see checked_layout()).
+  [[nodiscard]] const checked_columns* checked() const noexcept { return checked_; }
   /// True when the columns are those of `layout`: as many, each in binary format, of a type
   /// its column_spec accepts and, where the spec names one, of that name.
   ///
@@ -184,7 +189,15 @@ class PGORM_API result {
   pg_result* res_ = nullptr;
   int rows_ = 0;
   int columns_ = 0;
-  const row_layout* checked_ = nullptr;
+  const checked_columns* checked_ = nullptr;
 };
+
+/// The interned checked_columns for `layout` and the column types of `res` (whose columns
+/// match it): the same object for the same layout and types, for the life of the process.
+/// Thread-safe. The connection calls it once per prepared statement.
+///
+/// Example: `auto* c = pgorm::intern_checked_columns(pgorm::row_layout_v<User>, res);`
+PGORM_API const checked_columns* intern_checked_columns(const row_layout& layout,
+                                                        const result& res);
 
 }  // namespace pgorm

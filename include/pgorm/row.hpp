@@ -86,11 +86,11 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   }
 
   // Columns [begin, begin + width) already checked against row_layout_v (by the connection, once
-  // per prepared statement): the fields in order, no name or type check left.
-  void prepare_checked(const result& res, int begin) {
+  // per prepared statement), of the types in `checked`: the fields in order, nothing to check.
+  void prepare_checked(const oid* checked, int begin) {
     for (int i = 0; i < width; ++i) {
       cols[static_cast<std::size_t>(i)] = begin + i;
-      types[static_cast<std::size_t>(i)] = res.column_type(begin + i);
+      types[static_cast<std::size_t>(i)] = checked[begin + i];
     }
   }
 
@@ -154,7 +154,7 @@ requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct element_mapper
   void prepare(const result& res, int begin, int end, bool exact) {
     inner.prepare(res, begin, end, exact);
   }
-  void prepare_checked(const result& res, int begin) { inner.prepare_checked(res, begin); }
+  void prepare_checked(const oid* checked, int begin) { inner.prepare_checked(checked, begin); }
   void read(const result& res, int row, std::optional<T>& out) const {
     if (inner.all_null(res, row)) {
       out.reset();
@@ -177,9 +177,9 @@ struct element_mapper<T> {
     col = begin;
     type = check_field<T>(res, col, {});
   }
-  void prepare_checked(const result& res, int begin) {
+  void prepare_checked(const oid* checked, int begin) {
     col = begin;
-    type = res.column_type(begin);
+    type = checked[begin];
   }
   void read(const result& res, int row, T& out) const { read_value(res, row, col, type, out, {}); }
 };
@@ -264,11 +264,11 @@ class row_reader {
   explicit row_reader(const result& res) : res_(&res) {
     // The connection found the columns to be row_layout_v<Row>'s (once per prepared
     // statement): read them by position, without matching names or checking types again.
-    if (res.checked_layout() == &row_layout_v<Row>) {
+    if (const checked_columns* c = res.checked(); c != nullptr && c->layout == &row_layout_v<Row>) {
       if constexpr (detail::is_std_tuple<Row>::value) {
-        prepare_tuple_checked(std::make_index_sequence<std::tuple_size_v<Row>>{});
+        prepare_tuple_checked(c->types.data(), std::make_index_sequence<std::tuple_size_v<Row>>{});
       } else {
-        mapper_.prepare_checked(res, 0);
+        mapper_.prepare_checked(c->types.data(), 0);
       }
       return;
     }
@@ -333,12 +333,12 @@ class row_reader {
   }
 
   template <std::size_t... I>
-  void prepare_tuple_checked(std::index_sequence<I...>) {
+  void prepare_tuple_checked(const oid* checked, std::index_sequence<I...>) {
     int begin = 0;
     (
         [&] {
           auto& m = std::get<I>(mapper_);
-          m.prepare_checked(*res_, begin);
+          m.prepare_checked(checked, begin);
           begin += std::remove_reference_t<decltype(m)>::width;
         }(),
         ...);

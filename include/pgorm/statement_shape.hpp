@@ -30,6 +30,14 @@ struct row_layout {
   std::span<const column_spec> columns;
 };
 
+/// What a result's columns were found to be: a row layout they match, and their type OIDs in
+/// order (the row reader hands them to the decoders). Interned by the library and never freed,
+/// like static storage: one per distinct layout and types, so a result may point at it safely.
+struct checked_columns {
+  const row_layout* layout = nullptr;
+  std::span<const oid> types;
+};
+
 /// Who wrote a statement: a builder's statement cannot change session state (a pool skips the
 /// session reset after it); raw SQL can.
 enum class sql_origin : unsigned char { raw, builder };
