@@ -137,7 +137,7 @@ void put_u32(unsigned char* out, std::uint32_t v) noexcept {
 std::optional<cancel_key> read_cancel_key(PGconn* conn) {
   const int fd = PQsocket(conn);
   const int pid = PQbackendPID(conn);
-  if (fd < 0 || pid <= 0) return std::nullopt;
+  if (fd < 0 || pid == 0) return std::nullopt;
   cancel_key key;
   key.address_length = sizeof key.address;
   // The address the connection actually reached (the host of a multi-host string that

@@ -287,7 +287,6 @@ TEST_F(copy_test, copy_out_of_a_select_with_parameters) {
 }
 
 TEST_F(copy_test, exception_from_callback_cancels_and_keeps_connection) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   pgorm::copy_in(conn(), items(50'000));
   int seen = 0;
   EXPECT_THROW(pgorm::copy_out<Item>(conn(),

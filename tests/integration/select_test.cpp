@@ -316,7 +316,6 @@ TEST_F(select_test, dynamic_filter_from_optional_search_fields) {
 }
 
 TEST_F(select_test, each_streams_rows) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   conn().exec(R"(insert into account (user_id, provider, provider_account_id)
                  select 2, 'bulk', 'b-' || g from generate_series(1, 5000) g)");
   std::int64_t count = 0;

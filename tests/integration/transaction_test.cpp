@@ -348,7 +348,6 @@ TEST_F(transaction_test, session_statement_timeout_cancels_on_the_server) {
 }
 
 TEST_F(transaction_test, client_deadline_cancels_the_running_query) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(conn().exec("select pg_sleep(5)", std::span<const pgorm::param>{},
                            pgorm::data_format::text, 200ms),
@@ -364,7 +363,6 @@ TEST_F(transaction_test, client_deadline_cancels_the_running_query) {
 }
 
 TEST_F(transaction_test, cancel_from_another_thread) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   std::thread canceller([&] {
     std::this_thread::sleep_for(150ms);
     conn().cancel();
@@ -379,7 +377,6 @@ TEST_F(transaction_test, cancel_from_another_thread) {
 using clock_type = std::chrono::steady_clock;
 
 TEST_F(transaction_test, the_timeout_cancels_a_statement_and_rolls_back) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const int pid = conn().backend_pid();
   const auto start = clock_type::now();
   try {
@@ -404,7 +401,6 @@ TEST_F(transaction_test, the_timeout_cancels_a_statement_and_rolls_back) {
 }
 
 TEST_F(transaction_test, the_timeout_is_one_budget_shared_by_the_statements) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   // Each statement alone fits the budget; together they do not.
   int ran = 0;
   const auto start = clock_type::now();
@@ -443,7 +439,6 @@ TEST_F(transaction_test, the_timeout_is_one_budget_shared_by_the_statements) {
 }
 
 TEST_F(transaction_test, a_statement_timeout_inside_a_transaction_is_capped_by_its_budget) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   const std::array<pgorm::param, 0> none{};
   const auto start = clock_type::now();
   EXPECT_THROW(conn().transaction(
@@ -469,7 +464,6 @@ TEST_F(transaction_test, a_statement_timeout_inside_a_transaction_is_capped_by_i
 }
 
 TEST_F(transaction_test, the_timeout_covers_retries_and_their_pauses) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   int attempts = 0;
   const auto start = clock_type::now();
   try {
@@ -493,7 +487,6 @@ TEST_F(transaction_test, the_timeout_covers_retries_and_their_pauses) {
 }
 
 TEST_F(transaction_test, the_timeout_bounds_a_commit_that_waits) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   // A deferred constraint trigger makes COMMIT itself slow; at the deadline it is cancelled,
   // which is a definite failure: nothing committed, the connection usable.
   conn().exec(
@@ -638,7 +631,6 @@ TEST_F(transaction_test, stderr_logger_never_prints_passwords_or_values) {
 namespace {
 
 TEST_F(transaction_test, with_timeout_gives_builders_a_client_deadline) {
-  PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn());
   conn().exec("create table slow (id int)");
   conn().exec("insert into slow values (1)");
   auto quick = pgorm::with_timeout(conn(), 150ms);

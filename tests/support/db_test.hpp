@@ -21,17 +21,6 @@
   GTEST_SKIP() << "behind PgBouncer in transaction mode, " << (limitation) \
                << " cannot work: each transaction may run in another server session"
 
-/// Skips the current test when the run goes through PgBouncer and `conn` cannot cancel a
-/// statement there. PgBouncer gives each client a random cancel key whose process id is
-/// negative half the time, and pgorm's cancel-key reader (src/engine.cpp, read_cancel_key)
-/// takes a pid <= 0 for "no key", so such a connection cannot cancel: its statement runs on
-/// and the connection is closed after cancel_grace. Remove once read_cancel_key accepts any
-/// nonzero pid.
-#define PGORM_SKIP_IF_NO_CANCEL_BEHIND_POOLER(conn)                                     \
-  if (::pgorm::test::behind_pooler() && (conn).backend_pid() <= 0)                      \
-  GTEST_SKIP() << "behind PgBouncer, this connection's cancel key has a negative pid (" \
-               << (conn).backend_pid() << "), which pgorm cannot cancel with yet (src/engine.cpp)"
-
 namespace pgorm::test {
 
 /// The options of db_test's connections: the defaults, but a cancel_grace of 10 s. Tests that
