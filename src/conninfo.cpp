@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -566,7 +567,9 @@ std::string quoted_value(std::string_view value) {
 std::vector<std::string> split_hosts(std::string_view conninfo) {
   const std::string text(conninfo);
   char* err = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &err);
+  // Freed on every way out: copying the values below may throw (std::bad_alloc).
+  const std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> parsed(
+      PQconninfoParse(text.c_str(), &err), &PQconninfoFree);
   if (parsed == nullptr) {
     if (err != nullptr) PQfreemem(err);
     return {};  // the connection attempt reports the malformed string
@@ -575,7 +578,7 @@ std::vector<std::string> split_hosts(std::string_view conninfo) {
   std::string hosts;
   std::string hostaddrs;
   std::string ports;
-  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+  for (const PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     const std::string_view key = o->keyword;
     if (key == "host") {
@@ -588,7 +591,6 @@ std::vector<std::string> split_hosts(std::string_view conninfo) {
       given.emplace_back(o->keyword, o->val);
     }
   }
-  PQconninfoFree(parsed);
   const auto host_list = split_commas(hosts);
   const auto addr_list = split_commas(hostaddrs);
   const std::size_t count =
