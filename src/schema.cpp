@@ -37,6 +37,45 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
+std::string quote_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+// The labels of the enum type `name` (as written in SQL), in sort order; nullopt when there
+// is no type of that name, and an empty vector for a type that is not an enum.
+std::optional<std::vector<std::string>> live_enum_labels(connection& conn, std::string_view name) {
+  const std::string type_name(name);
+  auto r = conn.exec(
+      "select t.typtype::text, array_to_string(array(select e.enumlabel from pg_enum e where "
+      "e.enumtypid = t.oid order by e.enumsortorder), chr(31)) from pg_type t where t.oid = "
+      "to_regtype($1)",
+      {param::text(type_name)});
+  if (r.rows() == 0) return std::nullopt;
+  if (r.value(0, 0) != "e") return std::vector<std::string>{};
+  return split_list(r.value(0, 1));
+}
+
+// The distinct enum types of `tables`, in the order they are first used.
+std::vector<detail::enum_type_info> enums_of(std::span<const detail::table_spec> tables,
+                                             const std::vector<std::size_t>& order) {
+  std::vector<detail::enum_type_info> out;
+  for (std::size_t i : order) {
+    for (const detail::enum_type_info& e : tables[i].enums) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const detail::enum_type_info& o) {
+        return o.name == e.name;
+      });
+      if (!seen) out.push_back(e);
+    }
+  }
+  return out;
+}
+
 std::string join_quoted(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) {
@@ -250,6 +289,9 @@ std::optional<live_table> read_table(connection& conn, std::string_view qualifie
 // The order in which the statements of the changes can run.
 int phase(change_kind kind) {
   switch (kind) {
+    case change_kind::create_enum:
+    case change_kind::add_enum_value:
+      return -1;
     case change_kind::drop_foreign_key:
       return 0;
     case change_kind::drop_unique:
@@ -295,6 +337,45 @@ class differ {
     std::string canonical(r.value(0, 0));
     types_.emplace(key, canonical);
     return canonical;
+  }
+
+  // A missing enum type is created; labels the struct has and the type lacks are added, each
+  // after its predecessor, so the type's order follows the declaration. Labels the type has
+  // beyond the struct's are left alone: PostgreSQL cannot drop an enum value.
+  void enum_type(const detail::enum_type_info& e, std::vector<schema_change>& out) {
+    const std::string name(e.name);
+    const auto live = live_enum_labels(conn_, e.name);
+    if (!live) {
+      std::string labels;
+      for (std::string_view l : e.labels) labels += (labels.empty() ? "" : ", ") + quote_literal(l);
+      out.push_back({change_kind::create_enum,
+                     name,
+                     {},
+                     fmt::format("{}: new enum type ({})", name, labels),
+                     detail::create_enum_sql(e.name, e.labels),
+                     false});
+      return;
+    }
+    if (live->empty()) return;  // not an enum: the columns' type comparison reports it
+    std::vector<std::string> have = *live;
+    for (std::size_t i = 0; i != e.labels.size(); ++i) {
+      const std::string label(e.labels[i]);
+      if (std::find(have.begin(), have.end(), label) != have.end()) continue;
+      std::string where;
+      if (i > 0) {
+        where = " AFTER " + quote_literal(e.labels[i - 1]);
+      } else if (!have.empty()) {
+        where = " BEFORE " + quote_literal(have.front());
+      }
+      out.push_back({change_kind::add_enum_value, name, label,
+                     fmt::format("{}: new label {}", name, quote_literal(label)),
+                     fmt::format("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{};", name,
+                                 quote_literal(label), where),
+                     false});
+      have.insert(i > 0 ? std::find(have.begin(), have.end(), std::string(e.labels[i - 1])) + 1
+                        : have.begin(),
+                  label);
+    }
   }
 
   void table(const detail::table_spec& spec, std::vector<schema_change>& out) {
@@ -735,6 +816,10 @@ std::string_view to_string(change_kind kind) noexcept {
       return "add_check";
     case change_kind::drop_check:
       return "drop_check";
+    case change_kind::create_enum:
+      return "create_enum";
+    case change_kind::add_enum_value:
+      return "add_enum_value";
   }
   return "unknown";
 }
@@ -822,10 +907,23 @@ std::vector<std::size_t> dependency_order(std::span<const table_spec> tables) {
   return order;
 }
 
+std::string create_enum_sql(std::string_view name, std::span<const std::string_view> labels) {
+  std::string sql = fmt::format("CREATE TYPE {} AS ENUM (", name);
+  for (std::size_t i = 0; i != labels.size(); ++i) {
+    if (i != 0) sql += ", ";
+    sql += quote_literal(labels[i]);
+  }
+  sql += ");";
+  return sql;
+}
+
 void create_tables(connection& conn, std::span<const table_spec> tables,
                    const create_table_options& options) {
   const auto order = dependency_order(tables);
   conn.transaction([&](pgorm::transaction& tx) {
+    for (const enum_type_info& e : enums_of(tables, order)) {
+      if (!live_enum_labels(tx.conn(), e.name)) tx.exec(create_enum_sql(e.name, e.labels));
+    }
     for (std::size_t i : order) {
       const table_spec& t = tables[i];
       if (!t.schema.empty()) tx.exec(create_schema(t.schema, {.if_not_exists = true}));
@@ -849,7 +947,9 @@ std::string truncate_sql(std::span<const std::string_view> qualified_names) {
 diff_result diff_tables(connection& conn, std::span<const table_spec> tables) {
   differ d(conn);
   std::vector<schema_change> changes;
-  for (std::size_t i : dependency_order(tables)) d.table(tables[i], changes);
+  const auto order = dependency_order(tables);
+  for (const enum_type_info& e : enums_of(tables, order)) d.enum_type(e, changes);
+  for (std::size_t i : order) d.table(tables[i], changes);
   std::stable_sort(
       changes.begin(), changes.end(),
       [](const schema_change& a, const schema_change& b) { return phase(a.kind) < phase(b.kind); });

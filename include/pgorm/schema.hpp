@@ -15,12 +15,16 @@
 /// auto d = pgorm::schema::diff<User, Session>(conn);     // d.in_sync(), d.sql(), d.report()
 /// ```
 
+#include <array>
 #include <cstddef>
 #include <filesystem>
+#include <iterator>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pgorm/connection.hpp"
@@ -216,6 +220,60 @@ consteval bool check_table_list() {
   return false;
 }
 
+/// A PostgreSQL enum type that a table's columns use (pgorm::enum_traits<E>::type_name): its
+/// name as written in SQL and its labels in declaration order.
+struct enum_type_info {
+  std::string_view name;
+  std::span<const std::string_view> labels;
+};
+
+// The traited enum E of a field type E, std::optional<E> or std::vector<E>; void otherwise.
+template <class F>
+struct enum_of {
+  using type = void;
+};
+template <class F>
+struct enum_of<std::optional<F>> : enum_of<F> {};
+template <class F, class A>
+struct enum_of<std::vector<F, A>> : enum_of<F> {};
+template <class E>
+requires pgorm::detail::pg_enum<E>
+struct enum_of<E> {
+  using type = E;
+};
+
+template <class E>
+inline constexpr auto enum_labels_v = [] {
+  std::array<std::string_view, std::size(pgorm::enum_traits<E>::values)> out{};
+  std::size_t i = 0;
+  for (const auto& value : pgorm::enum_traits<E>::values) out[i++] = std::string_view{value.second};
+  return out;
+}();
+
+template <class F>
+inline constexpr bool is_enum_field_v = !std::is_void_v<typename enum_of<F>::type>;
+
+template <class T, std::size_t... I>
+constexpr auto table_enums(std::index_sequence<I...>) {
+  constexpr std::size_t count =
+      (std::size_t{0} + ... + (is_enum_field_v<field_type_t<T, I>> ? 1 : 0));
+  std::array<enum_type_info, count> out{};
+  std::size_t n = 0;
+  const auto add = [&]<class F>(std::type_identity<F>) {
+    if constexpr (is_enum_field_v<F>) {
+      using E = typename enum_of<F>::type;
+      out[n++] = enum_type_info{std::string_view{pgorm::enum_traits<E>::type_name},
+                                {enum_labels_v<E>.data(), enum_labels_v<E>.size()}};
+    }
+  };
+  (add(std::type_identity<field_type_t<T, I>>{}), ...);
+  return out;
+}
+
+/// The enum types of T's columns (one entry per enum column; a type may repeat).
+template <class T>
+inline constexpr auto enum_types_v = table_enums<T>(std::make_index_sequence<field_count_v<T>>{});
+
 /// The run-time description of one wanted table: what create() and diff() need, independent
 /// of T, so the work happens once in src/schema.cpp.
 struct table_spec {
@@ -229,8 +287,9 @@ struct table_spec {
   std::span<const index_info> indexes;
   std::span<const foreign_key_info> foreign_keys;
   std::span<const check_info> checks;
-  std::string_view create_table;    ///< CREATE TABLE ...;
-  std::string_view create_indexes;  ///< CREATE INDEX ...; (one per line), "" for none
+  std::string_view create_table;            ///< CREATE TABLE ...;
+  std::string_view create_indexes;          ///< CREATE INDEX ...; (one per line), "" for none
+  std::span<const enum_type_info> enums{};  ///< the enum types its columns use
 };
 
 template <class T>
@@ -247,7 +306,8 @@ constexpr table_spec spec_of() {
                     {tbl::foreign_keys.data(), tbl::foreign_keys.size()},
                     {tbl::checks.data(), tbl::checks.size()},
                     rendered_v<create_table_renderer<T, false>>.view(),
-                    rendered_v<create_index_renderer<T, false, false>>.view()};
+                    rendered_v<create_index_renderer<T, false, false>>.view(),
+                    {enum_types_v<T>.data(), enum_types_v<T>.size()}};
 }
 
 /// The tables in an order where every table comes after the tables its foreign keys reference
@@ -257,6 +317,10 @@ PGORM_API std::vector<std::size_t> dependency_order(std::span<const table_spec> 
 /// Runs the CREATE statements of `tables` in dependency order, in one transaction.
 PGORM_API void create_tables(connection& conn, std::span<const table_spec> tables,
                              const create_table_options& options);
+
+/// CREATE TYPE name AS ENUM ('label', ...);
+PGORM_API std::string create_enum_sql(std::string_view name,
+                                      std::span<const std::string_view> labels);
 
 /// TRUNCATE ... RESTART IDENTITY CASCADE of the tables.
 PGORM_API std::string truncate_sql(std::span<const std::string_view> qualified_names);
@@ -316,9 +380,21 @@ std::string drop_table(drop_table_options options = {}) {
 /// Example: `conn.exec(pgorm::schema::create_schema("auth", {.if_not_exists = true}));`
 PGORM_API std::string create_schema(std::string_view name, create_schema_options options = {});
 
+/// CREATE TYPE for a C++ enum mapped to a PostgreSQL enum type (pgorm::enum_traits<E> with a
+/// `type_name`), with its labels in declaration order.
+///
+/// Example: `pgorm::schema::create_enum<role>()` gives
+/// "CREATE TYPE user_role AS ENUM ('admin', 'member');"
+template <class E>
+requires pgorm::detail::pg_enum<E> std::string create_enum() {
+  return detail::create_enum_sql(pgorm::enum_traits<E>::type_name, detail::enum_labels_v<E>);
+}
+
 /// Creates the tables T... (and, for tables with a table_traits schema, their schemas) with
 /// their constraints and indexes, in dependency order (referenced tables first), in one
-/// transaction. With `.if_not_exists`, tables that exist already are skipped with their indexes.
+/// transaction. The enum types their columns use (pgorm::enum_traits<E>::type_name) are
+/// created first when the database has no type of that name. With `.if_not_exists`, tables that
+/// exist already are skipped with their indexes.
 ///
 /// Throws sql_error when the server rejects a statement (nothing is created then).
 /// Example: `pgorm::schema::create<Session, User>(conn);  // runs users first`
@@ -388,6 +464,8 @@ enum class change_kind : unsigned char {
   drop_foreign_key,  ///< a foreign key is not declared (or differs)
   add_check,         ///< a check constraint is missing (or its condition differs)
   drop_check,        ///< a check constraint is not declared (or its condition differs)
+  create_enum,       ///< an enum type a column uses is missing (CREATE TYPE ... AS ENUM)
+  add_enum_value,    ///< an enum type lacks a label (ALTER TYPE ... ADD VALUE)
 };
 
 /// "create_table", "add_column", ...
