@@ -142,6 +142,18 @@ void stderr_logger::on_notice(const notice_event& notice) {
   std::fputs(line.c_str(), stderr);
 }
 
+void stderr_logger::on_replica_event(const replica_event& event) {
+  if (event.kind == replica_event_kind::lag) return;  // one per second per replica: too many
+  const std::string_view kind = event.kind == replica_event_kind::up     ? "up"
+                                : event.kind == replica_event_kind::down ? "down"
+                                                                         : "lag";
+  const std::string line =
+      fmt::format("pgorm: replica {} {} lag_bytes={} lag={} ms{}{}\n", kind, event.server,
+                  event.lag_bytes, event.lag.count(), event.detail.empty() ? "" : " detail=",
+                  event.detail);
+  std::fputs(line.c_str(), stderr);
+}
+
 }  // namespace pgorm
 
 namespace pgorm::detail {

@@ -49,7 +49,7 @@ LAYERS = [
     ]),
     ("conveniences", [
         "pool.hpp", "transaction.hpp", "pipeline.hpp", "schema.hpp", "migrate.hpp", "pgorm.hpp",
-        "listener.hpp",
+        "listener.hpp", "cluster.hpp",
         "testing/*.hpp",
     ]),
 ]

@@ -63,6 +63,28 @@ struct pool_event {
   std::size_t waiting = 0;
 };
 
+/// What a pgorm::cluster learned about one of its read replicas (docs/scaling.md).
+enum class replica_event_kind {
+  up,    ///< the replica answered a health check as a standby: reads may go to it
+  down,  ///< a health check or a read failed (detail says why): no reads go to it until it is up
+  /// A health check of a replica that is up: how far its replay is behind the primary
+  /// (lag_bytes, lag). One per replica per cluster_options::health_check_interval.
+  lag,
+};
+
+/// One replica_event_kind about one replica; texts are views, valid during the call.
+struct replica_event {
+  replica_event_kind kind = replica_event_kind::lag;
+  std::string_view server;  ///< the replica's description (host, port, dbname, user)
+  std::string_view detail;  ///< for down: the error (never a password); else ""
+  /// WAL the primary had written that the replica had not replayed yet, in bytes (0 when it
+  /// has caught up); -1 when the primary could not be asked.
+  std::int64_t lag_bytes = -1;
+  /// Time since the last transaction the replica replayed committed on the primary, while it
+  /// is behind (0 once it has caught up): the staleness a read there can see.
+  std::chrono::milliseconds lag{0};
+};
+
 /// A message the server sent outside a result: RAISE NOTICE / WARNING / INFO in PL/pgSQL, "drop
 /// cascades to ...", "there is no transaction in progress", and the FATAL message a server sends
 /// just before it closes an idle session (e.g. at shutdown). Texts are views, valid during the
@@ -108,11 +130,14 @@ class PGORM_API observer {
   /// it. The default drops it, as pgorm does without an observer (libpq would print it on
   /// stderr). An exception thrown here is swallowed: it cannot cross libpq.
   virtual void on_notice(const notice_event& /*notice*/) {}
+  /// A replica of a pgorm::cluster went up or down, or its replication lag was measured (see
+  /// replica_event); on the cluster's health-check thread, or on a reading thread for down.
+  virtual void on_replica_event(const replica_event& /*event*/) {}
 };
 
-/// Built-in observer: one line per query (and per pool event and server notice) on stderr. With
-/// a slow-query threshold, only queries at least that slow are logged (pool events and notices
-/// still are).
+/// Built-in observer: one line per query (and per pool event, replica going up or down, and
+/// server notice) on stderr. With a slow-query threshold, only queries at least that slow are
+/// logged (the other events still are).
 ///
 /// Example: `opts.observer =
 /// std::make_shared<pgorm::stderr_logger>(std::chrono::milliseconds(200));`
@@ -123,6 +148,7 @@ class PGORM_API stderr_logger : public observer {
   void on_query_end(const query_event& query, const query_outcome& outcome) override;
   void on_pool_event(const pool_event& event) override;
   void on_notice(const notice_event& notice) override;
+  void on_replica_event(const replica_event& event) override;
 
  private:
   std::chrono::nanoseconds slow_;
