@@ -49,7 +49,7 @@ LAYERS = [
     ]),
     ("conveniences", [
         "pool.hpp", "transaction.hpp", "pipeline.hpp", "schema.hpp", "migrate.hpp", "pgorm.hpp",
-        "listener.hpp", "cluster.hpp",
+        "listener.hpp", "cluster.hpp", "migrate_cli.hpp",
         "testing/*.hpp",
     ]),
 ]
