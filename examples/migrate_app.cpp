@@ -1,34 +1,34 @@
 // SPDX-License-Identifier: MIT
-// An application's own migration tool: the `pgorm` CLI cannot see your structs, so `diff` and
-// `check` live in a small program of yours that includes them (docs/migrations.md).
+// An application's own migrations CLI (docs/migrations.md, "Your own migrations CLI"): the
+// `pgorm` CLI cannot see your structs, so the verbs that need them (generate, check, diff, push)
+// come from one call in a small program of yours that lists them.
 //
-//   migrate_app check                 exit 1 when the database and the structs disagree (CI)
-//   migrate_app diff                  print the migration SQL that would bring the db in line
-//   migrate_app generate "add tags"   write that SQL as the next file of ./migrations
-//   migrate_app apply                 apply ./migrations (like `pgorm migrate apply`)
-//   migrate_app create                create the tables from the structs (a scratch database)
-//
-// The database comes from DATABASE_URL; the directory from MIGRATIONS_DIR (default migrations).
-// Exit codes as the pgorm CLI: 0 ok, 1 failure or drift, 2 usage.
+//   migrate_app generate "add users"   diff the structs against ./migrations replayed into a
+//                                      throwaway server; write 0001_add_users.sql
+//   migrate_app apply                  apply ./migrations to $DATABASE_URL, one by one
+//   migrate_app status                 exit 0 up to date, 3 pending, 1 failed/changed/missing
+//   migrate_app check                  exit 1 when $DATABASE_URL differs from the structs
+//   migrate_app help                   every verb and option
+#include <array>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
-#include "pgorm/connection.hpp"
-#include "pgorm/migrate.hpp"
-#include "pgorm/schema.hpp"
+#include "pgorm/migrate_cli.hpp"
 #include "pgorm/types.hpp"
 
 namespace app {
+
+enum class role : std::uint8_t { member, admin };
 
 struct User {
   std::int64_t id;
   std::string email;
   std::optional<std::string> name;
   bool email_verified;
+  role kind;
   pgorm::timestamptz created_at;
 };
 
@@ -42,6 +42,14 @@ struct Session {
 
 }  // namespace app
 
+// A PostgreSQL enum type: generate writes its CREATE TYPE before the table that uses it.
+template <>
+struct pgorm::enum_traits<app::role> {
+  static constexpr std::string_view type_name = "user_role";
+  static constexpr std::array values{std::pair{app::role::member, "member"},
+                                     std::pair{app::role::admin, "admin"}};
+};
+
 template <>
 struct pgorm::table_traits<app::User> {
   static constexpr std::string_view name = "users";
@@ -49,6 +57,7 @@ struct pgorm::table_traits<app::User> {
   static constexpr auto renames = pgorm::rename(&app::User::email_verified, "emailVerified");
   static constexpr auto defaults =
       pgorm::defaults(pgorm::default_value(&app::User::email_verified, false),
+                      pgorm::default_sql(&app::User::kind, "'member'"),
                       pgorm::default_sql(&app::User::created_at, "now()"));
   static constexpr auto unique = pgorm::columns(&app::User::email);
 };
@@ -65,69 +74,7 @@ struct pgorm::table_traits<app::Session> {
       pgorm::index(&app::Session::user_id, &app::Session::expires_at).where("revoked_at IS NULL"));
 };
 
-namespace {
-
-// Every table of the application, in one place.
-pgorm::schema::diff_result diff(pgorm::connection& conn) {
-  return pgorm::schema::diff<app::User, app::Session>(conn);
-}
-
-int usage() {
-  std::fputs(
-      "usage: migrate_app check | diff | generate NAME | apply | create\n"
-      "  (DATABASE_URL names the database, MIGRATIONS_DIR the directory)\n",
-      stderr);
-  return 2;
-}
-
-}  // namespace
-
+// Every table of the application, in one place: the whole program.
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
-  const std::string_view command = argv[1];
-  const char* url = std::getenv("DATABASE_URL");
-  const char* dir_env = std::getenv("MIGRATIONS_DIR");
-  const std::string dir = dir_env != nullptr && *dir_env != '\0' ? dir_env : "migrations";
-  if (url == nullptr || *url == '\0') {
-    std::fputs("migrate_app: set DATABASE_URL\n", stderr);
-    return 2;
-  }
-  try {
-    pgorm::connection conn{url};
-    if (command == "check") {
-      const auto d = diff(conn);
-      std::fputs(d.report().c_str(), d.in_sync() ? stdout : stderr);
-      return d.in_sync() ? 0 : 1;
-    }
-    if (command == "diff") {
-      const auto d = diff(conn);
-      std::fputs(d.in_sync() ? "-- in sync\n" : d.sql().c_str(), stdout);
-      return 0;
-    }
-    if (command == "generate" && argc == 3) {
-      const auto d = diff(conn);
-      if (d.in_sync()) {
-        std::puts("in sync: no migration written");
-        return 0;
-      }
-      const auto path = d.write_migration(dir, argv[2]);
-      std::printf("wrote %s%s\n", path.string().c_str(),
-                  d.destructive() ? " (REVIEW: it contains destructive changes)" : "");
-      return 0;
-    }
-    if (command == "apply") {
-      for (const auto& m : pgorm::migrate::apply(conn, dir)) {
-        std::printf("applied %s\n", m.file.c_str());
-      }
-      return 0;
-    }
-    if (command == "create") {
-      pgorm::schema::create<app::User, app::Session>(conn, {.if_not_exists = true});
-      return 0;
-    }
-  } catch (const pgorm::error& e) {
-    std::fprintf(stderr, "migrate_app: %s\n", e.what());
-    return 1;
-  }
-  return usage();
+  return pgorm::migrate::main<app::User, app::Session>(argc, argv);
 }
