@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "pgorm/migrate_cli.hpp"
 #include "pgorm/pgorm.hpp"
 #include "schema.hpp"
 
@@ -21,6 +22,11 @@ namespace docs::migrations {
 using app::Session;
 using app::use;
 using app::User;
+
+// doc-begin(schema_cli)
+// app_migrate.cpp: your structs' migrations CLI. Link pgorm::pgorm and pgorm::testing.
+int main(int argc, char** argv) { return pgorm::migrate::main<User, Session>(argc, argv); }
+// doc-end(schema_cli)
 
 int generate(pgorm::connection& conn) {
   // doc-begin(generate)
