@@ -3,9 +3,13 @@
 // `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; check with
 // tools/check_docs.py. User and Session are the schema of docs/queries.md (schema.hpp).
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pgorm/migrate_cli.hpp"
@@ -18,6 +22,26 @@ const pgorm::migrate::embedded_migrations& migrations();
 }  // namespace app
 
 namespace docs::migrations {
+enum class role : unsigned char { member, admin };
+}  // namespace docs::migrations
+
+template <>
+struct pgorm::enum_traits<docs::migrations::role> {
+  static constexpr std::string_view type_name = "user_role";
+  static constexpr std::array values{std::pair{docs::migrations::role::member, "member"},
+                                     std::pair{docs::migrations::role::admin, "admin"}};
+};
+
+namespace docs::migrations {
+
+std::string enum_ddl() {
+  // doc-begin(create_enum)
+  // The DDL of one enum type, for a migration written by hand:
+  std::string ddl = pgorm::schema::create_enum<role>();
+  // "CREATE TYPE user_role AS ENUM ('member', 'admin');"
+  // doc-end(create_enum)
+  return ddl;
+}
 
 using app::Session;
 using app::use;
