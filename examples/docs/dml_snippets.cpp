@@ -24,8 +24,8 @@ struct User {  // {} on every field: designated initializers may leave any of th
   std::int64_t id{};
   std::string email{};
   std::optional<std::string> name{};
-  std::string role{};
-  pgorm::timestamptz created_at{};
+  pgorm::defaulted<std::string> role{};               // the column default unless set
+  pgorm::defaulted<pgorm::timestamptz> created_at{};  // the column default unless set
 };
 template <>
 struct pgorm::table_traits<User> {
@@ -42,6 +42,42 @@ static_assert(decltype(pgorm::insert(User{}))::sql() ==
               "INSERT INTO users (email, name, role, created_at) VALUES ($1, $2, "
               "coalesce($3, 'member'), coalesce($4, now()))");
 // doc-end(schema)
+
+// doc-begin(defaults)
+// The seed app's table: "isActive" boolean DEFAULT true, "bio" text DEFAULT '(none)'.
+struct Member {
+  std::string id{};
+  bool is_active{};                                    // always written, false included
+  pgorm::defaulted<std::optional<std::string>> bio{};  // NULL, a value, or the default
+  pgorm::defaulted<pgorm::timestamptz> joined_at{};    // a value or the default
+};
+template <>
+struct pgorm::table_traits<Member> {
+  using naming = pgorm::naming::camel_case;
+  static constexpr auto primary_key = pgorm::key(&Member::id);
+  static constexpr auto defaults = pgorm::defaults(pgorm::default_value(&Member::is_active, true),
+                                                   pgorm::default_value(&Member::bio, "(none)"),
+                                                   pgorm::default_sql(&Member::joined_at, "now()"));
+};
+static_assert(decltype(pgorm::insert(Member{}))::sql() ==
+              R"(INSERT INTO member (id, "isActive", bio, "joinedAt") VALUES ($1, $2, )"
+              R"(CASE WHEN $3 THEN '(none)' ELSE $4 END, coalesce($5, now())))");
+
+void member_examples(pgorm::connection& conn) {
+  pgorm::insert(Member{.id = "m1", .is_active = false}).exec(conn);   // isActive = false
+  pgorm::insert(Member{.id = "m2", .bio = std::nullopt}).exec(conn);  // bio = NULL
+  pgorm::insert(Member{.id = "m3"}).exec(conn);                       // false, '(none)', now()
+  Member m = pgorm::insert(Member{.id = "m4", .bio = pgorm::use_default})
+                 .returning_all()
+                 .one(conn);  // reading fills in every value:
+  use(m.bio.value(), *m.joined_at, m.joined_at.has_value());
+  // The column's value type is T: compare and assign it as such.
+  // clang-format off
+  pgorm::update<Member>().set(pgorm::col<&Member::bio> = "hi")
+      .where(pgorm::col<&Member::is_active> == false).exec(conn);
+  // clang-format on
+}
+// doc-end(defaults)
 
 // doc-begin(examples)
 void examples(pgorm::connection& conn, std::vector<User> users, std::int64_t id,

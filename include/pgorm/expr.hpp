@@ -94,8 +94,8 @@ inline constexpr bool is_number_v =
 /// SQL can compare (and combine arithmetically, for numbers) values of these C++ types.
 template <class A, class B>
 inline constexpr bool comparable_v = [] {
-  using a = std::remove_cvref_t<remove_optional_t<std::remove_cvref_t<A>>>;
-  using b = std::remove_cvref_t<remove_optional_t<std::remove_cvref_t<B>>>;
+  using a = std::remove_cvref_t<remove_optional_t<remove_defaulted_t<std::remove_cvref_t<A>>>>;
+  using b = std::remove_cvref_t<remove_optional_t<remove_defaulted_t<std::remove_cvref_t<B>>>>;
   if constexpr (is_number_v<a> && is_number_v<b>) return true;
   if constexpr (is_text_like_v<a> && is_text_like_v<b>) return true;
   return std::is_same_v<a, b>;
@@ -476,7 +476,7 @@ struct column_expr : expr_base<column_expr<Member, Alias>> {
                 "pgorm: a column is named by a pointer to a data member, e.g. "
                 "pgorm::col<&User::email>");
   using owner = member_class_t<Member>;
-  using value_type = member_type_t<Member>;
+  using value_type = detail::remove_defaulted_t<member_type_t<Member>>;
   using table = table_ref<owner, Alias>;
   using tables = detail::type_list<table>;
   static constexpr bool is_pgorm_expression = true;
@@ -533,7 +533,7 @@ struct assignment : detail::renders_from<assignment<Member, E>> {
 /// `excluded.col` in on_conflict(...).do_update(...): the value the conflicting insert proposed.
 template <auto Member>
 struct excluded_expr : expr_base<excluded_expr<Member>> {
-  using value_type = member_type_t<Member>;
+  using value_type = detail::remove_defaulted_t<member_type_t<Member>>;
   using tables = detail::type_list<>;
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;

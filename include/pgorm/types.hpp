@@ -26,6 +26,7 @@
 // What users name.
 #include "pgorm/bytes.hpp"       // IWYU pragma: export
 #include "pgorm/codec.hpp"       // IWYU pragma: export
+#include "pgorm/defaulted.hpp"   // IWYU pragma: export
 #include "pgorm/enum.hpp"        // IWYU pragma: export
 #include "pgorm/fwd.hpp"         // IWYU pragma: export
 #include "pgorm/json.hpp"        // IWYU pragma: export

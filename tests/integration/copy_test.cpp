@@ -66,8 +66,8 @@ struct Everything {
 struct Person {
   std::int64_t id;
   std::string email;
-  std::int32_t visits;
-  pgorm::timestamptz created_at;
+  pgorm::defaulted<std::int32_t> visits;
+  pgorm::defaulted<pgorm::timestamptz> created_at;
 };
 
 /// Item with the wrong C++ type for qty: text read as integer.
@@ -333,8 +333,8 @@ TEST_F(copy_test, insert_range_above_threshold_uses_copy) {
 
 TEST_F(copy_test, insert_via_copy_keeps_insert_default_semantics) {
   const auto now = std::chrono::system_clock::now();
-  // Every row leaves visits and created_at "not set": COPY leaves the columns out, so the
-  // DEFAULTs apply.
+  // Every row asks for the defaults of visits and created_at: COPY leaves the columns out, so
+  // the DEFAULTs apply.
   std::vector<Person> defaults;
   for (int i = 0; i != 1500; ++i) defaults.push_back(person("d" + std::to_string(i) + "@x.org"));
   EXPECT_EQ(pgorm::insert(defaults).exec(conn()), 1500);
@@ -346,7 +346,15 @@ TEST_F(copy_test, insert_via_copy_keeps_insert_default_semantics) {
     set.push_back(p);
   }
   EXPECT_EQ(pgorm::insert(set).exec(conn()), 1500);
-  // Mixed: some rows set visits, others do not; insert() falls back to INSERT.
+  // Every row sets visits to 0, the value of int32_t{}: a value, written as given.
+  std::vector<Person> zero;
+  for (int i = 0; i != 1500; ++i) {
+    Person p = person("z" + std::to_string(i) + "@x.org");
+    p.visits = 0;
+    zero.push_back(p);
+  }
+  EXPECT_EQ(pgorm::insert(zero).exec(conn()), 1500);
+  // Mixed: some rows set visits, others ask for the default; insert() falls back to INSERT.
   std::vector<Person> mixed;
   for (int i = 0; i != 1500; ++i) {
     Person p = person("m" + std::to_string(i) + "@x.org");
@@ -364,11 +372,28 @@ TEST_F(copy_test, insert_via_copy_keeps_insert_default_semantics) {
   };
   EXPECT_EQ(visits("d"), "1");
   EXPECT_EQ(visits("s"), "7");
+  EXPECT_EQ(visits("z"), "0");
   EXPECT_EQ(visits("m"), "1,9");
   const auto oldest =
       pgorm::query<pgorm::timestamptz>("select min(created_at) from people").one(conn());
   EXPECT_GT(oldest, pgorm::timestamptz{std::chrono::floor<std::chrono::microseconds>(now) - 1h})
       << "now() applied, not the epoch";
+}
+
+TEST_F(copy_test, defaulted_fields_read_back_and_copy_in_refuses_the_default) {
+  pgorm::insert(person("a@x.org")).exec(conn());
+  std::vector<Person> out;
+  pgorm::copy_out<Person>(conn(), [&](const Person& p) { out.push_back(p); });
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0].visits.value(), 1) << "the column default, read back as a value";
+  EXPECT_TRUE(out[0].created_at.has_value());
+  // copy_in writes every field as given: a field that asks for the default has nothing to
+  // write (only insert() can leave a column to its default).
+  EXPECT_THROW(pgorm::copy_in(conn(), std::vector<Person>{person("b@x.org")}),
+               pgorm::conversion_error);
+  out[0].email = "c@x.org";
+  EXPECT_EQ(pgorm::copy_in(conn(), out), 1) << "values read back are written as they are";
+  EXPECT_EQ(count("people"), 2);
 }
 
 TEST_F(copy_test, insert_range_with_on_conflict_does_not_use_copy) {

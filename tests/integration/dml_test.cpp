@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // insert / update / remove against a real server: identity and defaults filled in, ranges,
-// upserts, returning, all_rows(), filters, and constraint errors.
+// upserts, returning, all_rows(), filters, and constraint errors. No silent defaults: a value
+// the user set is always written; only a pgorm::defaulted field that asks for it takes the
+// column default.
 
 #include <algorithm>
 #include <cstdint>
@@ -28,9 +30,24 @@ struct Account {
   std::int64_t id;
   std::string email;
   std::optional<std::string> name;
-  std::int32_t visits;
-  std::string role = "member";  // a default member initializer counts as "not set" too
-  pgorm::timestamptz created_at;
+  pgorm::defaulted<std::int32_t> visits;
+  pgorm::defaulted<std::string> role;
+  pgorm::defaulted<pgorm::timestamptz> created_at;
+};
+
+// The seed app's user table: "isActive" boolean DEFAULT true, written from a plain bool.
+struct SeedUser {
+  std::string id;
+  std::string email;
+  bool is_active{};  // false, as T{} has it: still a value that is written
+};
+
+// The same column through pgorm::defaulted, and a nullable column with a default.
+struct Profile {
+  std::int64_t id;
+  std::string handle;
+  pgorm::defaulted<bool> is_active;
+  pgorm::defaulted<std::optional<std::string>> bio;
 };
 
 struct Counter {
@@ -52,6 +69,25 @@ struct pgorm::table_traits<dml_it::Account> {
 };
 
 template <>
+struct pgorm::table_traits<dml_it::SeedUser> {
+  static constexpr std::string_view name = "user";
+  using naming = pgorm::naming::camel_case;
+  static constexpr auto primary_key = pgorm::key(&dml_it::SeedUser::id);
+  static constexpr auto defaults =
+      pgorm::defaults(pgorm::default_value(&dml_it::SeedUser::is_active, true));
+};
+
+template <>
+struct pgorm::table_traits<dml_it::Profile> {
+  using naming = pgorm::naming::camel_case;
+  static constexpr auto primary_key = pgorm::identity(&dml_it::Profile::id);
+  static constexpr auto unique = pgorm::columns(&dml_it::Profile::handle);
+  static constexpr auto defaults =
+      pgorm::defaults(pgorm::default_value(&dml_it::Profile::is_active, true),
+                      pgorm::default_value(&dml_it::Profile::bio, "(none)"));
+};
+
+template <>
 struct pgorm::table_traits<dml_it::Counter> {
   static constexpr auto primary_key = pgorm::key(&dml_it::Counter::key);
 };
@@ -63,6 +99,8 @@ namespace {
 
 using dml_it::Account;
 using dml_it::Counter;
+using dml_it::Profile;
+using dml_it::SeedUser;
 using pgorm::col;
 using pgorm::excluded;
 
@@ -79,7 +117,13 @@ class dml_test : public pgorm::test::db_test {
         role text not null default 'user',
         created_at timestamptz not null default now()
       );
-      create table counter (key text primary key, hits bigint not null))");
+      create table counter (key text primary key, hits bigint not null);
+      create table "user" (id text primary key, email text not null,
+                           "isActive" boolean default true);
+      create table profile (id bigint generated always as identity primary key,
+                            handle text not null unique,
+                            "isActive" boolean not null default true,
+                            bio text default '(none)'))");
   }
 
   std::int64_t count(std::string_view table) {
@@ -99,9 +143,9 @@ TEST_F(dml_test, returning_all_fills_identity_and_defaults) {
   EXPECT_EQ(a.id, 1);
   EXPECT_EQ(a.email, "a@example.com");
   EXPECT_EQ(a.name, std::nullopt);
-  EXPECT_EQ(a.visits, 1) << "0 equals Account{}.visits: not set, so the column default applies";
-  EXPECT_EQ(a.role, "user") << "\"member\" equals the default member initializer: not set";
-  EXPECT_NE(a.created_at, pgorm::timestamptz{}) << "now() was applied";
+  EXPECT_EQ(a.visits.value(), 1) << "visits asked for the default";
+  EXPECT_EQ(a.role.value(), "user") << "role asked for the default";
+  EXPECT_NE(a.created_at.value(), pgorm::timestamptz{}) << "now() was applied";
 
   Account b = account("b@example.com");
   b.name = "Bea";
@@ -110,8 +154,132 @@ TEST_F(dml_test, returning_all_fills_identity_and_defaults) {
   const Account got = pgorm::insert(b).returning_all().one(conn());
   EXPECT_EQ(got.id, 2);
   EXPECT_EQ(got.name, "Bea");
-  EXPECT_EQ(got.visits, 7);
-  EXPECT_EQ(got.role, "admin");
+  EXPECT_EQ(got.visits.value(), 7);
+  EXPECT_EQ(got.role.value(), "admin");
+
+  Account zero = account("c@example.com");
+  zero.visits = 0;
+  zero.role = "";
+  const Account z = pgorm::insert(zero).returning_all().one(conn());
+  EXPECT_EQ(z.visits.value(), 0) << "0 is the user's value: written, not the default 1";
+  EXPECT_EQ(z.role.value(), "") << "\"\" is a value too";
+}
+
+TEST_F(dml_test, seed_is_active_false_is_stored_false) {
+  // The seed app's table: "isActive" boolean DEFAULT true. A deactivated user stays inactive.
+  pgorm::insert(SeedUser{.id = "u1", .email = "a@example.com", .is_active = false}).exec(conn());
+  pgorm::insert(SeedUser{.id = "u2", .email = "b@example.com", .is_active = true}).exec(conn());
+  EXPECT_EQ(conn().exec(R"(select string_agg(id || '=' || "isActive"::text, ',' order by id) )"
+                        R"(from "user")")
+                .value(0, 0),
+            "u1=false,u2=true");
+  // The same through a multi-row INSERT and through COPY (insert_copy_threshold).
+  std::vector<SeedUser> few{{"f1", "f1@x.org", false}, {"f2", "f2@x.org", true}};
+  EXPECT_EQ(pgorm::insert(few).exec(conn()), 2);
+  std::vector<SeedUser> many;
+  for (int i = 0; i != 1200; ++i) {
+    many.push_back({"m" + std::to_string(i), "m@x.org", i % 3 != 0});
+  }
+  EXPECT_EQ(pgorm::insert(many).exec(conn()), 1200);
+  EXPECT_EQ(conn().exec(R"(select count(*) from "user" where not "isActive")").value(0, 0),
+            std::to_string(1 + 1 + 400));
+  // Read back as the user wrote it.
+  const SeedUser back = pgorm::insert(SeedUser{"u3", "c@example.com", false})
+                            .returning_all()
+                            .one(conn());
+  EXPECT_FALSE(back.is_active);
+}
+
+TEST_F(dml_test, defaulted_field_takes_the_default_only_when_it_asks) {
+  const Profile unset = pgorm::insert(Profile{.handle = "a"}).returning_all().one(conn());
+  EXPECT_EQ(unset.is_active.value(), true) << "left unset: DEFAULT true";
+  EXPECT_EQ(unset.bio.value(), "(none)") << "left unset: DEFAULT '(none)'";
+
+  const Profile set = pgorm::insert(Profile{.handle = "b", .is_active = false, .bio = std::nullopt})
+                          .returning_all()
+                          .one(conn());
+  EXPECT_EQ(set.is_active.value(), false) << "false is written";
+  EXPECT_EQ(set.bio.value(), std::nullopt) << "an explicit NULL is written, not the default";
+
+  const Profile asked = pgorm::insert(Profile{.handle = "c", .is_active = pgorm::use_default,
+                                              .bio = "hi"})
+                            .returning_all()
+                            .one(conn());
+  EXPECT_TRUE(asked.is_active.value());
+  EXPECT_EQ(asked.bio.value(), "hi");
+
+  // Mixed rows in one statement, ids and values back in VALUES order.
+  std::vector<Profile> rows{Profile{.handle = "d"}, Profile{.handle = "e", .is_active = false},
+                            Profile{.handle = "f", .bio = std::nullopt},
+                            Profile{.handle = "g", .is_active = true, .bio = "x"}};
+  const auto got =
+      pgorm::insert(rows).returning(col<&Profile::is_active>, col<&Profile::bio>).all(conn());
+  ASSERT_EQ(got.size(), 4U);
+  EXPECT_EQ(got[0], std::make_tuple(true, std::optional<std::string>("(none)")));
+  EXPECT_EQ(got[1], std::make_tuple(false, std::optional<std::string>("(none)")));
+  EXPECT_EQ(got[2], std::make_tuple(true, std::optional<std::string>()));
+  EXPECT_EQ(got[3], std::make_tuple(true, std::optional<std::string>("x")));
+
+  // A defaulted column compares as its value type, and reads back as a value.
+  const auto inactive = pgorm::update<Profile>()
+                            .set(col<&Profile::is_active> = true)
+                            .where(col<&Profile::is_active> == false)
+                            .returning_all()
+                            .all(conn());
+  ASSERT_EQ(inactive.size(), 2U);
+  for (const Profile& p : inactive) EXPECT_TRUE(p.is_active.value());
+}
+
+TEST_F(dml_test, defaulted_fields_through_copy_and_upsert) {
+  // COPY: all rows ask for the default (column left out), all set, and mixed (INSERT instead).
+  const auto batch = [](std::string prefix, auto&& make) {
+    std::vector<Profile> v;
+    for (int i = 0; i != 1100; ++i) v.push_back(make(prefix + std::to_string(i), i));
+    return v;
+  };
+  EXPECT_EQ(pgorm::insert(batch("d", [](std::string h, int) { return Profile{.handle = h}; }))
+                .exec(conn()),
+            1100);
+  EXPECT_EQ(pgorm::insert(batch("s", [](std::string h, int) {
+              return Profile{.handle = h, .is_active = false, .bio = std::nullopt};
+            })).exec(conn()),
+            1100);
+  EXPECT_EQ(pgorm::insert(batch("m", [](std::string h, int i) {
+              Profile p{.handle = h};
+              if (i % 2 == 0) p.is_active = false;
+              if (i % 5 == 0) p.bio = std::nullopt;
+              return p;
+            })).exec(conn()),
+            1100);
+  const auto summary = [&](std::string_view prefix) {
+    return std::string(
+        conn()
+            .exec("select count(*) filter (where not \"isActive\") || '/' || "
+                  "count(*) filter (where bio is null) || '/' || "
+                  "count(*) filter (where bio = '(none)') from profile where handle like '" +
+                  std::string(prefix) + "%'")
+            .value(0, 0));
+  };
+  EXPECT_EQ(summary("d"), "0/0/1100");
+  EXPECT_EQ(summary("s"), "1100/1100/0");
+  EXPECT_EQ(summary("m"), "550/220/880");
+
+  // Upsert: the proposed row's default is what excluded.col holds.
+  const Profile up = pgorm::insert(Profile{.handle = "d0", .bio = "new"})
+                         .on_conflict(col<&Profile::handle>)
+                         .do_update(col<&Profile::bio> = excluded<&Profile::bio>,
+                                    col<&Profile::is_active> = excluded<&Profile::is_active>)
+                         .returning_all()
+                         .one(conn());
+  EXPECT_EQ(up.bio.value(), "new");
+  EXPECT_TRUE(up.is_active.value()) << "excluded.\"isActive\" is the column default";
+  const Profile off = pgorm::insert(Profile{.handle = "d1", .is_active = false})
+                          .on_conflict(col<&Profile::handle>)
+                          .do_update(col<&Profile::is_active> = excluded<&Profile::is_active>)
+                          .returning_all()
+                          .one(conn());
+  EXPECT_FALSE(off.is_active.value());
+  EXPECT_EQ(off.bio.value(), "(none)") << "not in the SET list: unchanged";
 }
 
 TEST_F(dml_test, exec_returns_affected_rows_and_bind_runs_without_argument) {
@@ -134,7 +302,7 @@ TEST_F(dml_test, insert_range_with_returning) {
   const auto all =
       pgorm::insert(std::vector<Account>{account("x@example.com")}).returning_all().all(conn());
   ASSERT_EQ(all.size(), 1U);
-  EXPECT_EQ(all[0].role, "user");
+  EXPECT_EQ(all[0].role.value(), "user");
   EXPECT_EQ(pgorm::insert(std::vector<Account>{}).exec(conn()), 0) << "nothing sent";
 }
 
@@ -254,7 +422,7 @@ TEST_F(dml_test, update_with_returning) {
           .returning_all()
           .all(conn());
   ASSERT_EQ(rows.size(), 1U);
-  EXPECT_EQ(rows[0].visits, 2);
+  EXPECT_EQ(rows[0].visits.value(), 2);
   EXPECT_EQ(rows[0].name, "Ann");
   EXPECT_EQ(pgorm::update<Account>()
                 .set(col<&Account::name> = std::nullopt)

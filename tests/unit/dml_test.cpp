@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // insert / update / remove: golden SQL for every clause, compile-time rendering, parameter order,
-// "not set" fields sent as NULL so that coalesce(.., default) applies. No server.
+// pgorm::defaulted fields asking for the default sent as NULL so that coalesce(.., default)
+// applies, and every other value written as it is. No server.
 
 #include <cstdint>
 #include <optional>
@@ -27,8 +28,17 @@ struct User {
   std::string email;
   std::optional<std::string> name;
   std::int32_t age = 0;
-  std::string role;
-  pgorm::timestamptz created_at;
+  pgorm::defaulted<std::string> role;
+  pgorm::defaulted<pgorm::timestamptz> created_at;
+};
+
+// The seed's users table: "isActive" boolean DEFAULT true as a plain field (always written),
+// and a nullable column with a default (NULL and "the default" are two different requests).
+struct Member {
+  std::int64_t id;
+  bool is_active = false;
+  pgorm::defaulted<std::optional<std::string>> nickname;
+  pgorm::defaulted<bool> verified;
 };
 
 struct Tag {
@@ -55,6 +65,16 @@ struct pgorm::table_traits<dml::User> {
 };
 
 template <>
+struct pgorm::table_traits<dml::Member> {
+  using naming = pgorm::naming::camel_case;
+  static constexpr auto primary_key = pgorm::identity(&dml::Member::id);
+  static constexpr auto defaults =
+      pgorm::defaults(pgorm::default_value(&dml::Member::is_active, true),
+                      pgorm::default_value(&dml::Member::nickname, "anon"),
+                      pgorm::default_value(&dml::Member::verified, false));
+};
+
+template <>
 struct pgorm::table_traits<dml::Tag> {
   static constexpr std::string_view schema = "Shop";
   static constexpr auto primary_key = pgorm::key(&dml::Tag::id);
@@ -72,6 +92,7 @@ struct pgorm::table_traits<dml::Session> {
 // clang-format off
 namespace {
 
+using dml::Member;
 using dml::Session;
 using dml::Tag;
 using dml::User;
@@ -119,20 +140,111 @@ TEST(dml_insert, one_row_to_sql_matches_static_sql) {
   EXPECT_EQ(st.params.size(), 5U);
 }
 
-TEST(dml_insert, unset_fields_with_defaults_are_sent_as_null) {
+TEST(dml_insert, defaulted_fields_asking_for_the_default_are_sent_as_null) {
   const auto set = pgorm::insert(User{0, "a@b.c", "Ada", 30, "admin", {}}).to_sql();
   const auto params = set.params.params();
   ASSERT_EQ(params.size(), 5U);
   EXPECT_FALSE(params[1].is_null());
-  EXPECT_FALSE(params[3].is_null()) << "role was set";
-  EXPECT_TRUE(params[4].is_null()) << "created_at equals T{}.created_at: not set";
+  EXPECT_FALSE(params[3].is_null()) << "role holds a value";
+  EXPECT_TRUE(params[4].is_null()) << "created_at asks for the default";
 
-  const auto unset = pgorm::insert(User{0, "a@b.c", std::nullopt, 0, "", {}}).to_sql();
-  const auto p2 = unset.params.params();
+  const auto empty = pgorm::insert(User{0, "a@b.c", std::nullopt, 0, "", pgorm::use_default})
+                         .to_sql();
+  const auto p2 = empty.params.params();
   EXPECT_TRUE(p2[1].is_null()) << "name is nullopt and has no default: NULL";
   EXPECT_FALSE(p2[2].is_null()) << "age has no default: 0 is a value";
-  EXPECT_TRUE(p2[3].is_null()) << "role equals T{}.role: the default applies";
+  EXPECT_FALSE(p2[3].is_null()) << "role holds \"\", a value like any other: written";
+  EXPECT_EQ(p2[3].bytes().size(), 0U);
+  EXPECT_TRUE(p2[4].is_null());
 }
+
+constexpr std::string_view member_insert =
+    R"(INSERT INTO member ("isActive", nickname, verified) VALUES ($1, CASE WHEN $2 THEN 'anon' )"
+    R"(ELSE $3 END, coalesce($4, false)))";
+static_assert(decltype(pgorm::insert(Member{}))::sql() == member_insert,
+              "a plain field is written even when its column has a default; a nullable "
+              "defaulted field sends a flag of its own");
+
+TEST(dml_insert, a_plain_field_equal_to_its_initializer_is_still_written) {
+  // The seed's case: is_active = false into "isActive" boolean DEFAULT true.
+  const auto st = pgorm::insert(Member{.is_active = false}).to_sql();
+  EXPECT_EQ(st.sql, member_insert);
+  const auto p = st.params.params();
+  ASSERT_EQ(p.size(), 4U);
+  ASSERT_FALSE(p[0].is_null()) << "false is the user's value, never the column default";
+  ASSERT_EQ(p[0].bytes().size(), 1U);
+  EXPECT_EQ(p[0].bytes()[0], '\0');
+  EXPECT_EQ(p[0].type(), pgorm::oids::boolean);
+}
+
+TEST(dml_insert, nullable_defaulted_field_tells_null_from_the_default) {
+  const auto asks = pgorm::insert(Member{}).to_sql();
+  const auto a = asks.params.params();
+  ASSERT_EQ(a.size(), 4U);
+  ASSERT_FALSE(a[1].is_null());
+  EXPECT_EQ(a[1].bytes()[0], '\1') << "flag: use the default";
+  EXPECT_TRUE(a[2].is_null());
+  EXPECT_TRUE(a[3].is_null()) << "verified asks for the default: coalesce's NULL";
+
+  const auto null = pgorm::insert(Member{.nickname = std::nullopt, .verified = false}).to_sql();
+  const auto n = null.params.params();
+  EXPECT_EQ(n[1].bytes()[0], '\0') << "flag: a value, which is NULL";
+  EXPECT_TRUE(n[2].is_null());
+  ASSERT_FALSE(n[3].is_null()) << "verified = false is written";
+  EXPECT_EQ(n[3].bytes()[0], '\0');
+
+  const auto value = pgorm::insert(Member{.nickname = "ada"}).to_sql();
+  const auto v = value.params.params();
+  EXPECT_EQ(v[1].bytes()[0], '\0');
+  ASSERT_FALSE(v[2].is_null());
+  EXPECT_EQ(v[2].bytes().size(), 3U);
+}
+
+TEST(dml_insert, mixed_rows_share_one_statement_text) {
+  std::vector<Member> rows{Member{}, Member{.is_active = true, .nickname = std::nullopt},
+                           Member{.nickname = "x", .verified = true}};
+  const auto st = pgorm::insert(rows).to_sql();
+  EXPECT_EQ(st.sql,
+            R"(INSERT INTO member ("isActive", nickname, verified) VALUES ($1, CASE WHEN $2 THEN )"
+            R"('anon' ELSE $3 END, coalesce($4, false)), ($5, CASE WHEN $6 THEN 'anon' ELSE $7 )"
+            R"(END, coalesce($8, false)), ($9, CASE WHEN $10 THEN 'anon' ELSE $11 END, )"
+            R"(coalesce($12, false)))");
+  EXPECT_EQ(st.params.size(), 12U);
+}
+
+TEST(dml_defaulted, holds_a_value_or_asks_for_the_default) {
+  pgorm::defaulted<bool> b;
+  EXPECT_TRUE(b.is_default());
+  EXPECT_THROW((void)b.value(), pgorm::usage_error);
+  EXPECT_TRUE(b == pgorm::use_default);
+  b = false;
+  EXPECT_TRUE(b.has_value());
+  EXPECT_FALSE(b.value());
+  EXPECT_TRUE(b == false);
+  EXPECT_FALSE(b == true);
+  EXPECT_FALSE(b == pgorm::defaulted<bool>{});
+  b = pgorm::use_default;
+  EXPECT_TRUE(b.is_default());
+  EXPECT_TRUE(b.value_or(true));
+  pgorm::defaulted<std::optional<int>> n = std::nullopt;
+  EXPECT_TRUE(n.has_value()) << "std::nullopt is a value: NULL";
+  EXPECT_FALSE(n->has_value());
+}
+
+TEST(dml_defaulted, encoding_one_that_asks_for_the_default_throws) {
+  const pgorm::defaulted<std::int32_t> d;
+  EXPECT_THROW((void)pgorm::encode_params(d), pgorm::conversion_error);
+  const pgorm::defaulted<std::int32_t> v = 7;
+  EXPECT_EQ(pgorm::encode_params(v).params()[0].type(), pgorm::oids::int4);
+}
+
+static_assert(std::is_same_v<decltype(col<&Member::verified>)::value_type, bool>,
+              "a defaulted column compares and assigns as its value type");
+static_assert(std::is_same_v<decltype(col<&Member::nickname>)::value_type,
+                             std::optional<std::string>>);
+static_assert(pgorm::table<Member>::column_of<&Member::nickname>().nullable);
+static_assert(!pgorm::table<Member>::column_of<&Member::verified>().nullable);
+static_assert(pgorm::table<Member>::column_of<&Member::verified>().sql_type == "boolean");
 
 TEST(dml_insert, many_rows_render_one_values_tuple_per_row) {
   std::vector<Tag> tags{{1, "a"}, {2, "b"}, {3, "c"}};

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pgorm/copy.hpp"
+#include "pgorm/defaulted.hpp"
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
@@ -37,10 +38,10 @@ namespace pgorm {
 /// From this many rows on, `insert(range).exec(conn)` writes with binary COPY (see
 /// pgorm::copy_in) instead of a multi-row INSERT: less to parse and plan for large ranges, and
 /// not bound by the 65535-parameter limit. Only when nothing needs INSERT itself: no
-/// returning(...), no on_conflict(...), the executor is a pgorm::connection, and each column
-/// with a default is "not set" in every row or set in every row (COPY has no per-row defaults;
-/// a column not set anywhere is left out so that its DEFAULT applies). Change it per statement
-/// with `.copy_threshold(n)`. See docs/copy.md.
+/// returning(...), no on_conflict(...), the executor is a pgorm::connection, and each
+/// pgorm::defaulted field asks for the default in every row or in none (COPY has no per-row
+/// defaults; a column whose default every row asks for is left out so that its DEFAULT
+/// applies). Change it per statement with `.copy_threshold(n)`. See docs/copy.md.
 inline constexpr std::size_t insert_copy_threshold = 1000;
 
 namespace detail {
@@ -76,52 +77,66 @@ struct insert_columns_renderer {
 template <class T>
 inline constexpr auto insert_columns_v = rendered_v<insert_columns_renderer<T>>;
 
-/// One VALUES tuple: `($1, $2, coalesce($3, now()))`. A column with a default takes
-/// coalesce(value, default), and the value is sent as NULL when the field is "not set", so
-/// every row has the same SQL shape whichever fields are set.
+/// Whether field I of T is a pgorm::defaulted<...>: INSERT writes the column's default when
+/// the field asks for it.
+template <class T, std::size_t I>
+inline constexpr bool insert_defaulted_v = is_defaulted<field_type_t<T, I>>::value;
+
+/// Whether the defaulted field I may also hold NULL (pgorm::defaulted<std::optional<U>>): then
+/// "use the default" needs its own parameter, since NULL is a value of its own.
+template <class T, std::size_t I>
+inline constexpr bool insert_default_flag_v = [] {
+  if constexpr (insert_defaulted_v<T, I>) {
+    return pg_type<field_type_t<T, I>>::nullable;
+  } else {
+    return false;
+  }
+}();
+
+/// One column's value in a VALUES tuple. A plain field is `$n`: its value is always written.
+/// A pgorm::defaulted<U> field is `coalesce($n, <default>)`, the parameter sent as NULL when it
+/// asks for the default; a pgorm::defaulted<std::optional<U>> field, which may also write NULL,
+/// is `CASE WHEN $n THEN <default> ELSE $m END` with $n true when it asks for the default. The
+/// SQL text is therefore the same for every row whatever the fields hold.
+template <class T, std::size_t I, class W>
+constexpr void render_insert_value(W& w) {
+  if constexpr (insert_default_flag_v<T, I>) {
+    w.append("CASE WHEN ");
+    w.placeholder();
+    w.append(" THEN ");
+    w.append(table<T>::columns[I].default_sql);
+    w.append(" ELSE ");
+    w.placeholder();
+    w.append(" END");
+  } else if constexpr (insert_defaulted_v<T, I>) {
+    w.append("coalesce(");
+    w.placeholder();
+    w.append(", ");
+    w.append(table<T>::columns[I].default_sql);
+    w.append(')');
+  } else {
+    w.placeholder();
+  }
+}
+
+/// One VALUES tuple: `($1, $2, coalesce($3, now()))`.
 template <class T, class W>
 constexpr void render_insert_row(W& w) {
   w.append('(');
   bool first = true;
-  for (const column_info& c : table<T>::columns) {
-    if (c.is_identity()) continue;
-    if (!first) w.append(", ");
-    first = false;
-    if (c.has_default()) {
-      w.append("coalesce(");
-      w.placeholder();
-      w.append(", ");
-      w.append(c.default_sql);
-      w.append(')');
-    } else {
-      w.placeholder();
-    }
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (insert_writes_v<T, I>) {
+            if (!first) w.append(", ");
+            first = false;
+            render_insert_value<T, I>(w);
+          }
+        }(),
+        ...);
   }
+  (std::make_index_sequence<field_count_v<T>>{});
   w.append(')');
-}
-
-/// A value-initialized T: what "not set" is measured against (default member initializers
-/// included).
-template <class T>
-const T& pristine_row() {
-  static const T value{};
-  return value;
-}
-
-/// Whether field I of `row` is "not set": it equals the same field of T{}, or it is an empty
-/// std::optional. Fields without operator== are always set.
-template <class T, std::size_t I>
-bool field_not_set(const T& row) {
-  using F = field_type_t<T, I>;
-  const F& value = get_field<I>(row);
-  if constexpr (is_optional<F>::value) {
-    if (!value.has_value()) return true;
-  }
-  if constexpr (std::equality_comparable<F>) {
-    return value == get_field<I>(pristine_row<T>());
-  } else {
-    return false;
-  }
 }
 
 /// Appends the parameters of one VALUES tuple, in render_insert_row's order.
@@ -131,19 +146,48 @@ void bind_insert_row(const T& row, param_list& p) {
     (
         [&] {
           if constexpr (insert_writes_v<T, I>) {
-            using F = field_type_t<T, I>;
-            if constexpr (table<T>::columns[I].has_default()) {
-              if (field_not_set<T, I>(row)) {
-                p.add(std::optional<remove_optional_t<F>>{});
-                return;
+            const auto& field = get_field<I>(row);
+            if constexpr (insert_defaulted_v<T, I>) {
+              using U = typename field_type_t<T, I>::value_type;
+              if constexpr (insert_default_flag_v<T, I>) p.add(field.is_default());
+              if (field.is_default()) {
+                p.add(std::optional<remove_optional_t<U>>{});
+              } else {
+                p.add(*field);
               }
+            } else {
+              p.add(field);
             }
-            p.add(get_field<I>(row));
           }
         }(),
         ...);
   }
   (std::make_index_sequence<field_count_v<T>>{});
+}
+
+/// The checks on T's fields for INSERT, one per static_assert. Returns whether all passed.
+template <class T>
+consteval bool check_insert_fields() {
+  constexpr bool defaults_declared = []<std::size_t... I>(std::index_sequence<I...>) {
+    return ((!insert_defaulted_v<T, I> || table<T>::columns[I].has_default() ||
+             table<T>::columns[I].is_identity()) &&
+            ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  static_assert(defaults_declared,
+                "pgorm: a pgorm::defaulted<...> field needs a column default; declare it in "
+                "table_traits<T>::defaults (pgorm::default_sql / pgorm::default_value) or make "
+                "the field a plain value");
+  constexpr bool no_optional_defaulted = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (!(is_optional<field_type_t<T, I>>::value &&
+              is_defaulted<remove_optional_t<field_type_t<T, I>>>::value) &&
+            ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  static_assert(no_optional_defaulted,
+                "pgorm: a nullable column with a default is pgorm::defaulted<std::optional<T>>, "
+                "not std::optional<pgorm::defaulted<T>>");
+  return defaults_declared && no_optional_defaulted;
 }
 
 /// insert(obj): one row; the SQL text is static.
@@ -187,8 +231,9 @@ template <class T>
 inline constexpr bool is_insert_many_v<insert_many<T>> = true;
 
 /// Writes `rows` with COPY when insert()'s semantics allow it, and returns the row count;
-/// std::nullopt when a column with a default is "not set" in some rows only (COPY would need a
-/// per-row DEFAULT), so the caller runs the INSERT instead.
+/// std::nullopt when a pgorm::defaulted field asks for the default in some rows only (COPY
+/// would need a per-row DEFAULT), so the caller runs the INSERT instead. A defaulted field that
+/// asks for the default in every row leaves its column out, so that its DEFAULT applies.
 template <class T>
 std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
   copy_mask<T> mask{};
@@ -198,12 +243,12 @@ std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T>
         [&] {
           if constexpr (insert_writes_v<T, I>) {
             mask[I] = true;
-            if constexpr (table<T>::columns[I].has_default()) {
-              std::size_t not_set = 0;
-              for (const T& r : rows) not_set += field_not_set<T, I>(r) ? 1 : 0;
-              if (not_set == rows.size()) {
+            if constexpr (insert_defaulted_v<T, I>) {
+              std::size_t asks = 0;
+              for (const T& r : rows) asks += get_field<I>(r).is_default() ? 1 : 0;
+              if (asks == rows.size()) {
                 mask[I] = false;  // left out: the column's DEFAULT applies to every row
-              } else if (not_set != 0) {
+              } else if (asks != 0) {
                 mixed = true;
               }
             }
@@ -316,8 +361,9 @@ template <class Query, class... Target>
 class on_conflict_clause;
 
 /// An INSERT under construction; made by pgorm::insert(row) or pgorm::insert(range). Every
-/// method returns a new builder. Identity columns are not written; a column with a default
-/// takes it when its field is "not set" (equal to the field of `T{}`, or std::nullopt).
+/// method returns a new builder. Identity columns are not written. Every other field's value is
+/// written as it is (std::nullopt as NULL), except a pgorm::defaulted field that asks for the
+/// default: its column takes its DEFAULT.
 ///
 /// Run it with exec() (rows inserted), or after returning(...)/returning_all() with all(),
 /// one() or first(); pass the executor (`exec(conn)`) or bind it first (`.bind(conn).exec()`).
@@ -546,6 +592,7 @@ auto insert(R&& row_or_range) {
   if constexpr (reflectable<row> && (std::is_void_v<T> || std::is_same_v<T, row>)) {
     static_assert(detail::insert_column_count<row>() > 0,
                   "pgorm: this table has only identity columns; there is nothing to insert");
+    [[maybe_unused]] constexpr bool fields_ok = detail::check_insert_fields<row>();
     if constexpr (info::is_range) {
       using many = detail::insert_many<row>;
       if constexpr (std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
