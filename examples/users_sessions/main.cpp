@@ -97,7 +97,7 @@ std::optional<std::tuple<Session, User>> validate(pgorm::pool& db, const std::st
                    .first();
   if (!found) return std::nullopt;
   auto& [session, user] = *found;
-  if (now() - session.updated_at > session_update_age) {
+  if (now() - session.updated_at.value() > session_update_age) {
     session = db.update<Session>()
                   .set(col<& Session::expires_at> = now() + session_lifetime,
                        col<& Session::updated_at> = pgorm::now())

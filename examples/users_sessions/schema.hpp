@@ -3,7 +3,8 @@
 
 // The authentication schema of the seed apps (Prisma, Drizzle, Better Auth), as plain structs.
 // The migration in migrations/0001_auth_schema.sql creates exactly these tables; the demo checks
-// that with pgorm::schema::diff.
+// that with pgorm::schema::diff. Every field is written by insert() as it is; the
+// pgorm::defaulted ones take their column's DEFAULT unless the row sets them.
 
 #include <cstdint>
 #include <optional>
@@ -18,8 +19,8 @@ struct User {
   std::string email;
   std::optional<std::string> name{};
   bool email_verified = false;
-  pgorm::timestamptz created_at{};
-  pgorm::timestamptz updated_at{};
+  pgorm::defaulted<pgorm::timestamptz> created_at{};
+  pgorm::defaulted<pgorm::timestamptz> updated_at{};
 };
 
 struct Session {
@@ -29,8 +30,8 @@ struct Session {
   pgorm::timestamptz expires_at{};
   std::optional<std::string> ip_address{};
   std::optional<std::string> user_agent{};
-  pgorm::timestamptz created_at{};
-  pgorm::timestamptz updated_at{};
+  pgorm::defaulted<pgorm::timestamptz> created_at{};
+  pgorm::defaulted<pgorm::timestamptz> updated_at{};
 };
 
 struct Account {
@@ -40,7 +41,7 @@ struct Account {
   std::string provider_account_id;
   std::optional<std::string> access_token{};
   std::optional<pgorm::timestamptz> access_token_expires_at{};
-  pgorm::timestamptz created_at{};
+  pgorm::defaulted<pgorm::timestamptz> created_at{};
 };
 
 struct Verification {
@@ -48,14 +49,14 @@ struct Verification {
   std::string identifier;
   std::string value;
   pgorm::timestamptz expires_at{};
-  pgorm::timestamptz created_at{};
+  pgorm::defaulted<pgorm::timestamptz> created_at{};
 };
 
 struct Waitlist {
   std::int64_t id = 0;
   std::string email;
-  std::string role = "member";
-  pgorm::timestamptz created_at{};
+  pgorm::defaulted<std::string> role{};
+  pgorm::defaulted<pgorm::timestamptz> created_at{};
 };
 
 }  // namespace auth
