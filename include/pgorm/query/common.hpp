@@ -90,12 +90,18 @@ struct statement {
   detail::param_list params;
 };
 
-/// Rows and the cursor of the next page, from select(...).page(n).
+/// Rows and the cursors of the pages around them, from select(...).page(n) or last_page(n)
+/// (keyset pagination, docs/queries.md).
 template <class Row, class Cursor>
 struct page {
+  /// Up to n rows, in order_by() order (also on a backward page).
   std::vector<Row> rows;
-  /// Pass to after() for the next page; std::nullopt when this page was the last.
+  /// Pass to after() for the next page: the last row's cursor; std::nullopt when no row
+  /// follows (known from one extra row fetched), or after before() when this page is empty.
   std::optional<Cursor> next;
+  /// Pass to before() for the previous page: the first row's cursor; std::nullopt when no row
+  /// precedes (a page from the start), or after after() when this page is empty.
+  std::optional<Cursor> prev;
 };
 
 namespace detail {

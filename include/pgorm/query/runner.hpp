@@ -7,6 +7,7 @@
 /// argument, after bind(conn) or conn.select<T>()) and unbound (the executor as argument); and,
 /// for the builders, the one to_sql() / sql() / render() over their clauses.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -117,8 +118,10 @@ class runner {
     }
   }
 
-  /// Keyset pagination (select): up to n rows, and the cursor for the next page (std::nullopt
-  /// after the last one). Needs order_by() over columns of the selected struct.
+  /// Keyset pagination (select): up to n rows in order_by() order, with the cursors of the
+  /// pages around them (pgorm::page). Forward from the start, after after(c) / after_key(k);
+  /// backward after before(c) / before_key(k). Needs order_by() over columns of the selected
+  /// struct; the primary key makes the order total. usage_error when n < 1.
   auto page(std::int64_t n) const {
     if constexpr (require_bound<Exec>()) return page(*exec_, n);
   }
@@ -129,13 +132,23 @@ class runner {
                     "pgorm: page() is keyset pagination of a select: "
                     "pgorm::select<T>().order_by(...).page(n)");
     } else if constexpr (Derived::check_page()) {
-      using row = typename Derived::row_type;
-      pgorm::page<row, typename Derived::cursor_t> out;
-      out.rows = self().page_query(n).all(exec);
-      if (n > 0 && static_cast<std::int64_t>(out.rows.size()) == n) {
-        out.next = Derived::cursor_of(out.rows.back());
-      }
-      return out;
+      return run_page<Derived::page_backward>(exec, n);
+    }
+  }
+
+  /// Keyset pagination from the end (select): the last n rows in order_by() order (Prisma's
+  /// `take: -n`), with `prev` set when rows come before them.
+  auto last_page(std::int64_t n) const {
+    if constexpr (require_bound<Exec>()) return last_page(*exec_, n);
+  }
+  template <executor E>
+  auto last_page(E& exec, std::int64_t n) const {
+    if constexpr (!requires { Derived::check_last_page(); }) {
+      static_assert(always_false_v<E>,
+                    "pgorm: last_page() is keyset pagination of a select: "
+                    "pgorm::select<T>().order_by(...).last_page(n)");
+    } else if constexpr (Derived::check_last_page()) {
+      return run_page<true>(exec, n);
     }
   }
 
@@ -155,6 +168,29 @@ class runner {
     } else {
       return false;
     }
+  }
+
+  /// One page of n rows: fetched in the walk's direction with one row more than asked (it
+  /// tells whether another page follows), a backward page reversed into order_by() order.
+  template <bool Backward, class E>
+  auto run_page(E& exec, std::int64_t n) const {
+    using row = typename Derived::row_type;
+    if (n < 1) {
+      throw usage_error("pgorm: page(n) and last_page(n) take a page size of at least 1, got " +
+                        std::to_string(n));
+    }
+    pgorm::page<row, typename Derived::cursor_t> out;
+    out.rows = self().template page_query<Backward>(n).all(exec);
+    const bool more = static_cast<std::int64_t>(out.rows.size()) > n;
+    if (more) out.rows.pop_back();
+    if (out.rows.empty()) return out;
+    if constexpr (Backward) std::reverse(out.rows.begin(), out.rows.end());
+    // Forward: rows follow when the extra row came, and precede when the page started at a
+    // cursor. Backward: the other way round.
+    constexpr bool from_cursor = Derived::page_has_cursor;
+    if (Backward ? more : from_cursor) out.prev = Derived::cursor_of(out.rows.front());
+    if (Backward ? from_cursor : more) out.next = Derived::cursor_of(out.rows.back());
+    return out;
   }
 
   Exec* exec_;

@@ -7,6 +7,7 @@
 /// See docs/queries.md.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/query/keyset.hpp"
 #include "pgorm/query/runner.hpp"
 #include "pgorm/row.hpp"
 #include "pgorm/table.hpp"
@@ -125,47 +127,6 @@ template <class Lock>
 inline constexpr unsigned lock_bits_v = 0;
 template <unsigned Bits>
 inline constexpr unsigned lock_bits_v<row_lock<Bits>> = Bits;
-
-/// The keyset condition of after(cursor): `(c1, c2) > ($1, $2)` over the order_by() terms
-/// (`<` when descending), the cursor's values its parameters. A clause; the terms' tables and
-/// parameters count in ORDER BY.
-template <class Order, class Cursor>
-struct keyset_clause : renders_from<keyset_clause<Order, Cursor>> {
-  using tables = type_list<>;
-  static constexpr bool is_static = clause_list<Order>::is_static;
-  static constexpr int precedence = prec_compare;
-  Order order;
-  Cursor values;
-
-  template <class W, class S>
-  static constexpr void render_from(W& w, const S& self) {
-    constexpr std::size_t n = std::tuple_size_v<Order>;
-    const auto& terms = part(self, &keyset_clause::order);
-    if constexpr (n > 1) w.append('(');
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (I > 0) w.append(", ");
-            using term = std::tuple_element_t<I, Order>;
-            render_expr(w, part(element<I>(terms), &term::e));
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<n>{});
-    if constexpr (n > 1) w.append(')');
-    constexpr bool desc = std::tuple_element_t<0, Order>::direction == sort_direction::desc;
-    w.append(desc ? " < " : " > ");
-    if constexpr (n > 1) w.append('(');
-    for (std::size_t i = 0; i != n; ++i) {
-      if (i != 0) w.append(", ");
-      w.placeholder();
-    }
-    if constexpr (n > 1) w.append(')');
-  }
-  void bind(param_list& p) const {
-    std::apply([&](const auto&... v) { (p.add(v), ...); }, values);
-  }
-};
 
 enum class join_kind { inner, left };
 
@@ -319,7 +280,7 @@ enum class select_part : std::size_t {
   from,      ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
   joins,     ///< std::tuple of join_clause
   where,     ///< a condition, or absent
-  keyset,    ///< keyset_clause (after()), or absent
+  keyset,    ///< keyset_clause (after(), before(), after_key(), before_key()), or absent
   group,     ///< std::tuple of GROUP BY expressions
   having,    ///< a condition, or absent
   order,     ///< std::tuple of order_term
@@ -373,13 +334,13 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   using join_info = detail::join_refs<Joins>;
 
-  template <class... O>
-  static auto cursor_type_of(std::tuple<O...>*)
-      -> std::tuple<detail::remove_optional_t<typename O::expr_type::value_type>...>;
+  /// The order a page walks: order_by(), then the primary key columns it does not name.
+  using keyset_order = detail::keyset_order<From, Order>;
 
  public:
-  /// The type of a cursor for after(): the order_by() values of a row, as a tuple.
-  using cursor_t = decltype(cursor_type_of(static_cast<Order*>(nullptr)));
+  /// The type of a cursor for after() / before(): a row's values of the order_by() columns,
+  /// then of the primary key columns order_by() does not name, as a tuple.
+  using cursor_t = typename detail::cursor_of_order<typename keyset_order::type>::type;
 
   static constexpr bool is_pgorm_select = true;
 
@@ -523,20 +484,41 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                                     std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
   }
 
-  /// Keyset pagination: only rows after `cursor` in order_by order, i.e.
-  /// `(c1, c2) > ($1, $2)` (or < when descending). Use the cursor page() returned.
+  /// Keyset pagination: only the rows after `cursor` in the order_by() order (made total by
+  /// the primary key), which is a cursor_t (page().next) or a row. ORDER BY gets the primary
+  /// key columns too. Run it with page(n), or all() for every row after the cursor.
   template <class C>
   auto after(const C& cursor) const {
-    static_assert(std::tuple_size_v<Order> > 0,
-                  "pgorm: after() needs order_by() first: the cursor is a position in that order");
-    static_assert(same_direction(),
-                  "pgorm: after() needs all order_by() terms in the same "
-                  "direction (all asc or all desc)");
-    static_assert(std::is_same_v<C, cursor_t>,
-                  "pgorm: after() takes the cursor page() returned: a std::tuple of the "
-                  "order_by() values");
-    return with_part(detail::part_at<part::keyset>,
-                     detail::keyset_clause<Order, cursor_t>{{}, get<part::order>(), cursor});
+    return with_cursor<false>(cursor);
+  }
+  /// Keyset pagination backward: only the rows before `cursor` (page().prev, or a row);
+  /// page(n) then returns the n rows just before it, in order_by() order.
+  template <class C>
+  auto before(const C& cursor) const {
+    return with_cursor<true>(cursor);
+  }
+  /// after() the row of the FROM table whose primary key is key... (Prisma's
+  /// `cursor: { id }, skip: 1`). The statement reads that row's order_by() values itself (no
+  /// extra round trip); a key that matches no row gives no rows.
+  template <class... K>
+  auto after_key(const K&... key) const {
+    return with_key<false>(key...);
+  }
+  /// before() the row whose primary key is key...: see after_key().
+  template <class... K>
+  auto before_key(const K&... key) const {
+    return with_key<true>(key...);
+  }
+
+  /// The cursor of `row`: its values of the order_by() and primary key columns.
+  static cursor_t cursor_of(const row_type& row) {
+    if constexpr (check_page()) {
+      return [&]<class... O>(std::tuple<O...>*) {
+        return cursor_t(row.*O::expr_type::member...);
+      }(static_cast<typename keyset_order::type*>(nullptr));
+    } else {
+      return cursor_t{};
+    }
   }
 
  private:
@@ -561,15 +543,68 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return with_part(detail::part_at<part::lock>, detail::row_lock<lock_bits | Bit>{});
   }
 
-  static constexpr bool same_direction() {
-    return []<class... O>(std::tuple<O...>*) {
-      if constexpr (sizeof...(O) == 0) {
-        return true;
+  template <bool Backward, class Source>
+  auto with_keyset(Source source) const {
+    static_assert(!has_keyset,
+                  "pgorm: the query already has a cursor; call after(), before(), after_key() or "
+                  "before_key() once");
+    using terms = typename keyset_order::type;
+    using condition_terms = std::conditional_t<Backward, detail::reversed_order_t<terms>, terms>;
+    return with_parts(
+        detail::part_at<part::keyset>,
+        detail::keyset_clause<condition_terms, Source, Backward>{{}, std::move(source)},
+        detail::part_at<part::order>, keyset_order::extend(get<part::order>()));
+  }
+
+  template <bool Backward, class C>
+  auto with_cursor(const C& cursor) const {
+    static_assert(std::tuple_size_v<Order> > 0,
+                  "pgorm: after() needs order_by() first (as do before(), after_key() and "
+                  "before_key()): the cursor is a position in that order");
+    if constexpr (std::tuple_size_v<Order> == 0) {
+      return *this;
+    } else if constexpr (check_page()) {
+      constexpr bool is_cursor = std::is_same_v<C, cursor_t>;
+      static_assert(is_cursor || std::is_same_v<C, row_type>,
+                    "pgorm: after() and before() take a cursor page() returned "
+                    "(decltype(q)::cursor_t: the order_by() values, then the primary key) or a "
+                    "row; for a primary key value use after_key(id)");
+      if constexpr (is_cursor) {
+        return with_keyset<Backward>(detail::value_cursor<cursor_t>{cursor});
       } else {
-        constexpr sort_direction first = std::tuple_element_t<0, std::tuple<O...>>::direction;
-        return ((O::direction == first) && ...);
+        return with_keyset<Backward>(detail::value_cursor<cursor_t>{cursor_of(cursor)});
       }
-    }(static_cast<Order*>(nullptr));
+    } else {
+      return *this;
+    }
+  }
+
+  template <bool Backward, class... K>
+  auto with_key(const K&... key) const {
+    static_assert(std::tuple_size_v<Order> > 0,
+                  "pgorm: after_key() and before_key() need order_by() first: the cursor is a "
+                  "position in that order");
+    if constexpr (std::tuple_size_v<Order> == 0) {
+      return *this;
+    } else if constexpr (check_page()) {
+      using T = typename From::type;
+      constexpr std::size_t n = table<T>::primary_key.size();
+      static_assert(sizeof...(K) == n,
+                    "pgorm: after_key() and before_key() take one value per primary key column "
+                    "of the FROM table, in the key's order");
+      if constexpr (sizeof...(K) == n) {
+        using key_t = detail::primary_key_tuple_t<T>;
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+          return with_keyset<Backward>(detail::key_cursor<T>{
+              key_t(detail::make_value<std::tuple_element_t<I, key_t>>(key).value...)});
+        }
+        (std::make_index_sequence<n>{});
+      } else {
+        return *this;
+      }
+    } else {
+      return *this;
+    }
   }
 
   template <class O>
@@ -626,36 +661,27 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return has_from && detail::table_in_query<missing>::value && grouped;
   }
   static consteval bool check_reads_rows() { return true; }
-  static consteval bool check_page() {
-    static_assert(std::tuple_size_v<Order> > 0,
-                  "pgorm: page() needs order_by(): the cursor is a position in that order");
-    return std::tuple_size_v<Order> > 0;
+  static consteval bool check_page() { return detail::keyset_checks<row_type, From, Order>(); }
+  static consteval bool check_last_page() {
+    static_assert(!has_keyset,
+                  "pgorm: last_page() starts from the end of the order: call it on the query "
+                  "without after() or before()");
+    return !has_keyset && check_page();
   }
-  auto page_query(std::int64_t n) const { return limit(n); }
-
-  static cursor_t cursor_of(const row_type& row) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return cursor_t(value_of<typename std::tuple_element_t<I, Order>::expr_type>(row)...);
-    }
-    (std::make_index_sequence<std::tuple_size_v<Order>>{});
-  }
-
-  template <class E>
-  static auto value_of(const row_type& row) {
-    if constexpr (requires { E::member; }) {
-      static_assert(std::is_same_v<member_class_t<E::member>, row_type>,
-                    "pgorm: page() reads the cursor from each row: select a struct and order by "
-                    "its own columns");
-      static_assert(!detail::is_optional<typename E::value_type>::value,
-                    "pgorm: keyset pagination needs NOT NULL order_by() columns (a NULL has no "
-                    "position); order by a non-optional column");
-      return row.*E::member;
+  /// page(n) walks backward after before() / before_key().
+  static constexpr bool page_backward = detail::keyset_backward_v<Keyset>;
+  /// The page starts at a cursor (rows precede it), rather than at an end of the order.
+  static constexpr bool page_has_cursor = has_keyset;
+  /// The query of one page of n rows: the total order (reversed for a backward page) and
+  /// LIMIT n + 1, the extra row telling whether another page follows.
+  template <bool Backward>
+  auto page_query(std::int64_t n) const {
+    auto order = keyset_order::extend(get<part::order>());
+    const std::int64_t rows = n < std::numeric_limits<std::int64_t>::max() ? n + 1 : n;
+    if constexpr (Backward) {
+      return with_part(detail::part_at<part::order>, detail::reversed_order(order)).limit(rows);
     } else {
-      static_assert(
-          requires { E::member; },
-          "pgorm: page() reads the cursor from each row: order by columns, not "
-          "computed expressions");
-      return 0;
+      return with_part(detail::part_at<part::order>, std::move(order)).limit(rows);
     }
   }
 
