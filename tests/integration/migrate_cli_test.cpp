@@ -160,7 +160,18 @@ class migrate_cli_test : public pgorm::test::db_test {
   void TearDown() override {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+    if (!shadow_schema_.empty()) conn().exec("drop schema " + shadow_schema_ + " cascade");
     db_test::TearDown();
+  }
+
+  // A disposable database for --shadow-url, faster than a throwaway server: a schema of its
+  // own on the run's server, dropped after the test.
+  std::string shadow_url() {
+    if (shadow_schema_.empty()) {
+      shadow_schema_ = pgorm::test::unique_name("shadow");
+      conn().exec("create schema " + shadow_schema_);
+    }
+    return pgorm::test::with_search_path(pgorm::test::server_conninfo(), shadow_schema_);
   }
 
   // The common arguments: the test's schema and migrations directory.
@@ -188,6 +199,7 @@ class migrate_cli_test : public pgorm::test::db_test {
   }
 
   std::filesystem::path dir_;
+  std::string shadow_schema_;
 };
 
 TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
@@ -201,18 +213,9 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
   EXPECT_NE(first.find("CREATE TABLE posts ("), std::string::npos) << first;
   EXPECT_LT(first.find("CREATE TABLE users ("), first.find("CREATE TABLE posts ("));
 
-  // 2. Nothing changed: exit 0, a message, no file.
-  r = run_v1({"generate", "again", "--dir", dir_.string()});
-  EXPECT_EQ(r.code, 0) << describe(r);
-  EXPECT_NE(r.out.find("[1/1] shadow: applied  0001_init.sql"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("no changes: the 1 migration(s) of " + dir_.string() +
-                       " already match the structs; nothing written"),
-            std::string::npos)
-      << r.out;
-  EXPECT_EQ(files(), std::vector<std::string>{"0001_init.sql"});
   EXPECT_EQ(column_type("users", "email"), "<none>");  // generate never touches the database
 
-  // 3. status: pending (3); apply reports each migration; status: up to date (0).
+  // 2. status: pending (3); apply reports each migration; status: up to date (0).
   r = run_v1(args({"status"}));
   EXPECT_EQ(r.code, 3) << describe(r);
   EXPECT_NE(r.out.find("pending  0001_init.sql"), std::string::npos) << r.out;
@@ -231,7 +234,7 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
   EXPECT_NE(r.out.find("in sync"), std::string::npos) << r.out;
   EXPECT_EQ(column_type("users", "email"), "text");
 
-  // 4. The struct changes: check sees the drift (exit 1) before any migration exists for it.
+  // 3. The struct changes: check sees the drift (exit 1) before any migration exists for it.
   r = run_v2(args({"check"}));
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.out.find("create_enum: user_role"), std::string::npos) << r.out;
@@ -241,9 +244,14 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
   EXPECT_NE(r.out.find("CREATE TYPE user_role AS ENUM ('member', 'admin');"), std::string::npos)
       << r.out;
 
-  // 5. generate the second migration: the shadow replays 0001, the diff is only the change.
+  // 4. generate the second migration: the shadow replays 0001, the diff is only the change.
   r = run_v2({"generate", "Add name and role", "--dir", dir_.string()});
   ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("starting a throwaway shadow server to replay 1 migration(s)\n"
+                       "[1/1] shadow: applying 0001_init.sql\n"
+                       "[1/1] shadow: applied  0001_init.sql in "),
+            std::string::npos)
+      << r.out;
   ASSERT_EQ(files(), (std::vector<std::string>{"0001_init.sql", "0002_add_name_and_role.sql"}));
   const std::string second = read_file(dir_ / "0002_add_name_and_role.sql");
   EXPECT_NE(second.find("CREATE TYPE user_role AS ENUM ('member', 'admin');"), std::string::npos)
@@ -255,7 +263,7 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
   EXPECT_EQ(second.find("CREATE TABLE"), std::string::npos) << second;
   EXPECT_LT(second.find("CREATE TYPE"), second.find("ADD COLUMN kind"));
 
-  // 6. status 3, deploy (apply's other name), check 0; the database has the new columns.
+  // 5. status 3, deploy (apply's other name), check 0; the database has the new columns.
   conn().exec("insert into users (email) values ('ada@example.com')");
   r = run_v2(args({"status", "--json"}));
   EXPECT_EQ(r.code, 3) << describe(r);
@@ -281,25 +289,29 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
 }
 
 TEST_F(migrate_cli_test, generate_with_a_shadow_url_wipes_and_replays_it) {
-  PGORM_SKIP_BEHIND_POOLER("the shadow schema's session search_path");
-  const std::string shadow_schema = pgorm::test::unique_name("shadow");
-  conn().exec("create schema " + shadow_schema);
-  const std::string shadow_url =
-      pgorm::test::with_search_path(pgorm::test::server_conninfo(), shadow_schema);
+  const std::string url = shadow_url();
   // Left over in the shadow: dropped before the replay.
-  conn().exec("create table " + shadow_schema + ".users (id int)");
-  conn().exec("create type " + shadow_schema + ".user_role as enum ('x')");
-  auto r = run_v2({"generate", "init", "--dir", dir_.string(), "--shadow-url", shadow_url});
+  conn().exec("create table " + shadow_schema_ + ".users (id int)");
+  conn().exec("create type " + shadow_schema_ + ".user_role as enum ('x')");
+  auto r = run_v2({"generate", "init", "--dir", dir_.string(), "--shadow-url", url});
   EXPECT_EQ(r.code, 0) << describe(r);
-  EXPECT_NE(r.out.find("shadow database: dropped 2 object(s) in schema(s) " + shadow_schema),
+  EXPECT_NE(r.out.find("shadow database: dropped 2 object(s) in schema(s) " + shadow_schema_),
             std::string::npos)
       << r.out;
   ASSERT_EQ(files(), std::vector<std::string>{"0001_init.sql"});
-  // The replay left the shadow at the migrations: generate again finds nothing.
-  r = run_v2({"generate", "again", "--dir", dir_.string(), "--shadow-url", shadow_url, "--json"});
+  // Nothing changed: exit 0, a message, no file; the replay wipes the shadow again first.
+  r = run_v2({"generate", "again", "--dir", dir_.string(), "--shadow-url", url});
+  EXPECT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("[1/1] shadow: applied  0001_init.sql"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no changes: the 1 migration(s) of " + dir_.string() +
+                       " already match the structs; nothing written"),
+            std::string::npos)
+      << r.out;
+  r = run_v2({"generate", "again", "--dir", dir_.string(), "--shadow-url", url, "--json"});
   EXPECT_EQ(r.code, 0) << describe(r);
   EXPECT_EQ(r.out, "{\"ok\":true,\"exit_code\":0,\"file\":null,\"changes\":[]}\n");
-  conn().exec("drop schema " + shadow_schema + " cascade");
+  EXPECT_EQ(files(), std::vector<std::string>{"0001_init.sql"});
+  EXPECT_EQ(column_type("users", "email"), "<none>");  // the test's own schema is untouched
 }
 
 TEST_F(migrate_cli_test, push_applies_the_diff_without_a_file_and_refuses_data_loss) {
@@ -327,7 +339,8 @@ TEST_F(migrate_cli_test, push_applies_the_diff_without_a_file_and_refuses_data_l
 
 TEST_F(migrate_cli_test, reset_needs_force_then_drops_everything_and_reapplies) {
   PGORM_SKIP_BEHIND_POOLER("the migration lock (a session advisory lock)");
-  ASSERT_EQ(run_v1({"generate", "init", "--dir", dir_.string()}).code, 0);
+  ASSERT_EQ(run_v1({"generate", "init", "--dir", dir_.string(), "--shadow-url", shadow_url()}).code,
+            0);
   ASSERT_EQ(run_v1(args({"apply"})).code, 0);
   conn().exec("insert into users (email) values ('ada@example.com')");
   conn().exec("create table scratch (x int)");
@@ -346,7 +359,8 @@ TEST_F(migrate_cli_test, reset_needs_force_then_drops_everything_and_reapplies) 
 
 TEST_F(migrate_cli_test, a_failing_migration_names_file_line_and_message_and_status_fails) {
   PGORM_SKIP_BEHIND_POOLER("the migration lock (a session advisory lock)");
-  ASSERT_EQ(run_v1({"generate", "init", "--dir", dir_.string()}).code, 0);
+  ASSERT_EQ(run_v1({"generate", "init", "--dir", dir_.string(), "--shadow-url", shadow_url()}).code,
+            0);
   std::ofstream(dir_ / "0002_bad.sql") << "-- a typo\nselect 1;\nselect nosuchfunc(1);\n";
   auto r = run_v1(args({"apply"}));
   EXPECT_EQ(r.code, 1) << describe(r);
@@ -364,7 +378,7 @@ TEST_F(migrate_cli_test, a_failing_migration_names_file_line_and_message_and_sta
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.out.find("failed   0002_bad.sql"), std::string::npos) << r.out;
   // generate replays into the shadow, where 0002 fails the same way: nothing is written.
-  r = run_v1({"generate", "more", "--dir", dir_.string(), "--json"});
+  r = run_v1({"generate", "more", "--dir", dir_.string(), "--shadow-url", shadow_url(), "--json"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.out.find(R"("kind":"migration")"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("file":"0002_bad.sql")"), std::string::npos) << r.out;
