@@ -22,7 +22,7 @@ struct User {
   std::optional<std::string> name;
   std::int32_t age;
   bool is_email_verified;
-  pgorm::timestamptz created_at;
+  pgorm::defaulted<pgorm::timestamptz> created_at;  // DEFAULT now() unless set
 };
 
 struct Session {

@@ -20,7 +20,7 @@ struct User {
   bool is_email_verified = false;
   std::int32_t age;
   std::string role;
-  pgorm::timestamptz created_at;
+  pgorm::defaulted<pgorm::timestamptz> created_at;  // insert(): now() unless set
 };
 
 template <>
