@@ -228,9 +228,9 @@ int cli_usage_error(const cli_settings& s, std::string_view message) {
 void cli_warn_password(const cli_settings& s) {
   if (s.database_url_on_command_line && !pgorm::detail::conninfo_secrets(s.database_url).empty()) {
     fmt::print(s.io.err,
-               "{}: warning: the password in --database-url is visible to other users of this "
-               "machine (ps, /proc); set DATABASE_URL instead, or use a ~/.pgpass file\n",
-               s.program);
+               "{}: warning: the password in {} is visible to other users of this machine (ps, "
+               "/proc); set DATABASE_URL instead, or use a ~/.pgpass file\n",
+               s.program, s.url_option);
   }
 }
 
@@ -472,6 +472,7 @@ std::string parse(int argc, const char* const* argv, cli_settings& s, schema_arg
       out = true;
     };
     if (arg == "--url" || arg == "--database-url") {
+      s.url_option = std::string(arg);
       if (const auto v = value()) {
         s.database_url = std::string(*v);
         s.database_url_on_command_line = true;

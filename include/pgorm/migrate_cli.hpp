@@ -61,6 +61,7 @@ struct cli_settings {
   double timeout = 0;
   std::string program = "pgorm";                      ///< "pgorm: error: ..."
   std::string apply_command = "pgorm migrate apply";  ///< what status suggests
+  std::string url_option = "--database-url";          ///< the URL's option, for warnings
   cli_streams io{};
 };
 

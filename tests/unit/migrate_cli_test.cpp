@@ -126,6 +126,16 @@ TEST_F(migrate_cli_args, help_and_version_exit_0) {
   EXPECT_EQ(r.out, std::string("app_migrate (pgorm ") + PGORM_VERSION_STRING + ")\n");
 }
 
+TEST_F(migrate_cli_args, a_password_on_the_command_line_is_warned_about_never_echoed) {
+  const cli_result r =
+      run({"check", "--url", "host=/nonexistent port=1 password=hunter2-secret", "--json"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("app_migrate: warning: the password in --url is visible to other "
+                               "users of this machine"));
+  EXPECT_EQ(r.err.find("hunter2-secret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("hunter2-secret"), std::string::npos) << r.out;
+}
+
 TEST_F(migrate_cli_args, an_unreachable_database_is_a_connection_error_exit_1) {
   const cli_result r = run({"check", "--url", "host=/nonexistent port=1", "--json"});
   EXPECT_EQ(r.code, 1);
