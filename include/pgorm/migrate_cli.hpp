@@ -10,7 +10,8 @@
 ///
 /// Only the list of types is compiled in the program; the verbs live in the library. The
 /// shadow server of `generate` is a pgorm::testing::server, so link pgorm::testing too (or
-/// pass `--shadow-url` to use a disposable database of yours).
+/// pass `--shadow-url` to use a disposable database of yours; without pgorm::testing installed,
+/// generate needs it).
 ///
 /// ```cpp
 /// int main(int argc, char** argv) { return pgorm::migrate::main<User, Session>(argc, argv); }
@@ -27,7 +28,13 @@
 #include "pgorm/export.hpp"
 #include "pgorm/migrate.hpp"
 #include "pgorm/schema.hpp"
+// Installed without pgorm::testing (PGORM_BUILD_TESTING=OFF), generate needs --shadow-url.
+#if __has_include("pgorm/testing/server.hpp")
 #include "pgorm/testing/server.hpp"
+#define PGORM_MIGRATE_CLI_SHADOW_SERVER 1
+#else
+#define PGORM_MIGRATE_CLI_SHADOW_SERVER 0
+#endif
 
 namespace pgorm::migrate {
 
@@ -99,11 +106,16 @@ struct cli_schema {
 PGORM_API int run_schema_cli(int argc, const char* const* argv, const cli_schema& schema,
                              const cli_streams& io);
 
+#if PGORM_MIGRATE_CLI_SHADOW_SERVER
 inline shadow_database start_shadow_server() {
   auto pg = std::make_shared<pgorm::testing::server>();
   std::string conninfo = pg->conninfo();
   return {std::move(pg), std::move(conninfo)};
 }
+inline constexpr shadow_database (*default_shadow)() = &start_shadow_server;
+#else
+inline constexpr shadow_database (*default_shadow)() = nullptr;
+#endif
 
 }  // namespace detail
 
@@ -134,7 +146,7 @@ template <class... T>
 int main(int argc, char** argv, cli_streams io = {}) {
   if constexpr (schema::detail::check_table_list<T...>()) {
     const schema::detail::table_spec specs[] = {schema::detail::spec_of<T>()...};
-    return detail::run_schema_cli(argc, argv, {specs, &detail::start_shadow_server}, io);
+    return detail::run_schema_cli(argc, argv, {specs, detail::default_shadow}, io);
   } else {
     return detail::exit_usage;
   }
