@@ -260,19 +260,64 @@ void keyset(pgorm::connection& conn) {
   // doc-begin(keyset)
   const auto q = conn.select<Session>()
                      .where(col<&Session::user_id> == 7)
-                     .order_by(col<&Session::expires_at>.desc(), col<&Session::id>.desc());
+                     .order_by(col<&Session::expires_at>.desc());
   auto page = q.page(20);  // pgorm::page<Session, std::tuple<pgorm::timestamptz, std::int64_t>>
   while (true) {
     for (const Session& s : page.rows) use(s);
-    if (!page.next) break;  // the last page
+    if (!page.next) break;  // no row follows
     page = q.after(*page.next).page(20);
   }
   // doc-end(keyset)
   using cursor = std::tuple<pgorm::timestamptz, std::int64_t>;
   static_assert(std::is_same_v<decltype(q)::cursor_t, cursor>);
-  static_assert(decltype(q.after(cursor{}).limit(20))::sql() ==
+  static_assert(decltype(q.after(cursor{}).limit(21))::sql() ==
                 "SELECT id, user_id, token, expires_at, ip_address FROM session WHERE user_id = $1 "
                 "AND (expires_at, id) < ($2, $3) ORDER BY expires_at DESC, id DESC LIMIT $4");
+
+  // doc-begin(keyset_back)
+  auto last = q.last_page(20);  // the last 20 rows, in order (Prisma's take: -20)
+  while (last.prev) {
+    last = q.before(*last.prev).page(20);  // the 20 rows just before, in order
+    for (const Session& s : last.rows) use(s);
+  }
+  // doc-end(keyset_back)
+  static_assert(decltype(q.before(cursor{}))::sql() ==
+                "SELECT id, user_id, token, expires_at, ip_address FROM session WHERE user_id = $1 "
+                "AND (expires_at, id) > ($2, $3) ORDER BY expires_at DESC, id DESC");
+
+  // doc-begin(keyset_key)
+  // Prisma: findMany({ cursor: { id: 42 }, skip: 1, take: 20, orderBy: { expiresAt: 'desc' } })
+  auto after_42 = q.after_key(42).page(20);
+  auto before_42 = q.before_key(42).page(20);  // cursor: { id: 42 }, skip: 1, take: -20
+  if (!after_42.rows.empty()) {
+    // A row is a cursor too: its order_by() and primary key values.
+    auto from_row = q.after(after_42.rows.back()).page(20);
+    use(from_row);
+  }
+  // doc-end(keyset_key)
+  use(before_42);
+  static_assert(decltype(q.after_key(42))::sql() ==
+                "SELECT id, user_id, token, expires_at, ip_address FROM session WHERE user_id = $1 "
+                "AND (expires_at, id) < ((SELECT pgorm_cursor.expires_at FROM session AS "
+                "pgorm_cursor WHERE pgorm_cursor.id = $2), (SELECT pgorm_cursor.id FROM session AS "
+                "pgorm_cursor WHERE pgorm_cursor.id = $2)) ORDER BY expires_at DESC, id DESC");
+}
+
+void keyset_mixed(pgorm::connection& conn) {
+  // doc-begin(keyset_mixed)
+  const auto q = conn.select<User>().order_by(col<&User::age>.desc(), col<&User::name>);
+  // std::tuple<std::int32_t, std::optional<std::string>, std::int64_t>: age, name, then id
+  using cursor = decltype(q)::cursor_t;
+  auto page = q.after(cursor{36, std::nullopt, 4}).page(10);
+  // doc-end(keyset_mixed)
+  use(page);
+  static_assert(
+      std::is_same_v<cursor, std::tuple<std::int32_t, std::optional<std::string>, std::int64_t>>);
+  static_assert(decltype(q.after(cursor{}))::sql() ==
+                R"(SELECT id, email, name, age, "isEmailVerified", created_at FROM "user" WHERE )"
+                R"(age <= $1 AND (age < $1 OR (age = $1 AND ((name > $2 OR $2 IS NOT NULL AND )"
+                R"(name IS NULL) OR ((name = $2 OR name IS NULL AND $2 IS NULL) AND id > $3)))) )"
+                R"(ORDER BY age DESC, name, id)");
 }
 
 // doc-begin(filter)
@@ -393,6 +438,9 @@ void cheat_sheet(pgorm::connection& conn) {
   std::vector<User> users;
   // Prisma findUnique / Drizzle select ... where(eq(users.id, id)) ... [0]
   std::optional<User> u = conn.find<User>(id);
+  // findMany({ orderBy, cursor: { id }, skip: 1, take })
+  auto next_page =
+      conn.select<Session>().order_by(col<&Session::expires_at>.desc()).after_key(id).page(20);
   // findMany({ where, orderBy, take, skip })
   auto page = conn.select<User>()
                   .where(col<&User::age> >= 18)
@@ -423,7 +471,7 @@ void cheat_sheet(pgorm::connection& conn) {
                            .all();
   // $queryRaw / sql``
   auto raw = conn.query<UserSummary>(R"(select id, email from "user" where age > $1)", 30).all();
-  use(u, page, created, inserted, changed, removed, n, by_age, with_accounts, raw);
+  use(u, next_page, page, created, inserted, changed, removed, n, by_age, with_accounts, raw);
 }
 
 }  // namespace docs
