@@ -19,6 +19,9 @@
 //   faults        1,000 injected faults (restart, pg_terminate_backend, black-holed link, RST,
 //                 client deadlines, cancels) under 8 threads, then leaked server connections,
 //                 file descriptors and threads
+//   failover      8 threads writing through a multi-host pool (target_session_attrs=read-write)
+//                 across -m immediate of the primary and promotion of its synchronous standby:
+//                 promotion to first write, writes failed in flight, rows lost or duplicated
 //
 // The TCP proxy (tests/fault/support/tcp_proxy.hpp) runs in a child process forked before any
 // thread exists, so its sockets and its thread never count as this process's fds or threads.
@@ -58,6 +61,7 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/pool.hpp"
+#include "pgorm/testing/replica.hpp"
 #include "pgorm/testing/server.hpp"
 #include "pgorm/transaction.hpp"
 
@@ -931,11 +935,182 @@ void scenario_faults(pgorm::testing::server& pg, proxy_process& proxy,
   figure_at_most("faults_leaked_threads", threads_left, "count", 0);
 }
 
+// ---- 6. failover to a promoted standby ------------------------------------------------------
+
+// One failover: a primary and a synchronous standby, `threads` writers through one pool whose
+// conninfo lists both with target_session_attrs=read-write; -m immediate of the primary, then
+// pg_ctl promote of the standby. `in_transaction`: each write is BEGIN; INSERT; COMMIT (pool::
+// transaction), else one INSERT with parameters (pool::exec).
+struct failover_result {
+  double promote_ms = 0;      // pg_ctl promote until it returned
+  double first_write_ms = 0;  // pg_ctl promote began until the first acknowledged write
+  std::int64_t acked = 0, not_sent = 0, in_flight = 0, lost = 0, duplicated = 0, unexpected = 0;
+};
+
+std::string host_list(const pgorm::testing::server& a, const pgorm::testing::server& b) {
+  const auto field = [](const std::string& info, std::string_view key) {
+    const auto at = info.find(std::string(key) + "=");
+    if (at == std::string::npos) return std::string();
+    const auto begin = at + key.size() + 1;
+    const auto end = info.find(' ', begin);
+    return info.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  };
+  const std::string x = a.conninfo();
+  const std::string y = b.conninfo();
+  return fmt::format(
+      "host={},{} port={},{} user=postgres dbname=postgres target_session_attrs=read-write "
+      "application_name=pgorm_rel_failover",
+      field(x, "host"), field(y, "host"), field(x, "port"), field(y, "port"));
+}
+
+failover_result failover_once(const config& cfg, bool in_transaction) {
+  // synchronous_commit on and the standby synchronous: a commit is acknowledged once the
+  // standby has flushed it, so it survives the primary's -m immediate.
+  pgorm::testing::server primary{{.settings = {{"synchronous_commit", "on"}}}};
+  auto standby = pgorm::testing::start_replica(primary);
+  {
+    admin_connection p(primary.conninfo());
+    p.exec("alter system set synchronous_standby_names = '*'");
+    p.exec("select pg_reload_conf()");
+    p.exec("create table fo_rows (id bigint not null, worker int not null)");
+    if (!settle(
+            [&] {
+              return p.scalar(
+                         "select count(*) from pg_stat_replication where sync_state = "
+                         "'sync'") == 1;
+            },
+            30s)) {
+      throw std::runtime_error("failover: the standby never became synchronous");
+    }
+  }
+  std::vector<std::vector<insert_record>> records(static_cast<std::size_t>(cfg.threads));
+  std::atomic<bool> stop{false};
+  std::atomic<bool> promoting{false};
+  std::atomic<std::int64_t> first_after{0};  // steady ticks; 0: none yet
+  failover_result out;
+  time_point promote_began{};
+  {
+    pgorm::pool_options options;
+    options.max_size = static_cast<std::size_t>(cfg.threads);
+    options.acquire_timeout = 5s;
+    options.connection.connect_timeout = 2s;
+    options.connection.query_timeout = 10s;
+    pgorm::pool db{host_list(primary, standby), options};
+    worker_group workers(stop);
+    for (int w = 0; w < cfg.threads; ++w) {
+      workers.add([&, w] {
+        auto& mine = records[static_cast<std::size_t>(w)];
+        const std::string worker = std::to_string(w);
+        for (std::int64_t seq = 1; !stop.load(); ++seq) {
+          const std::int64_t id = static_cast<std::int64_t>(w) * 1'000'000'000 + seq;
+          const std::string id_text = std::to_string(id);
+          const bool after = promoting.load();
+          insert_record rec{id, outcome::acked, steady::now(), {}};
+          try {
+            constexpr std::string_view sql =
+                "insert into fo_rows (id, worker) values ($1::bigint, $2::int)";
+            if (in_transaction) {
+              db.transaction([&](pgorm::transaction& tx) {
+                tx.exec(sql, {param::text(id_text), param::text(worker)});
+              });
+            } else {
+              db.exec(sql, {param::text(id_text), param::text(worker)});
+            }
+          } catch (const pgorm::pool_timeout&) {
+            rec.result = outcome::not_sent;
+          } catch (const pgorm::pool_connect_error&) {
+            rec.result = outcome::not_sent;
+          } catch (const pgorm::error&) {
+            rec.result = outcome::unknown;
+          }
+          rec.end = steady::now();
+          if (rec.result == outcome::acked && after) {
+            std::int64_t none = 0;
+            first_after.compare_exchange_strong(none, rec.end.time_since_epoch().count());
+          }
+          mine.push_back(rec);
+          if (rec.result != outcome::acked) std::this_thread::sleep_for(10ms);
+        }
+      });
+    }
+    std::this_thread::sleep_for(cfg.restart_load);
+    primary.stop(pgorm::testing::shutdown_mode::immediate);
+    promote_began = steady::now();
+    promoting = true;
+    pgorm::testing::promote(standby, 60s);
+    out.promote_ms = ms_between(promote_began, steady::now());
+    settle([&] { return first_after.load() != 0; }, 30s);
+    std::this_thread::sleep_for(cfg.restart_load);
+    stop = true;
+    workers.join();
+  }
+  const std::int64_t first = first_after.load();
+  out.first_write_ms =
+      first == 0 ? 1e9 : ms_between(promote_began, time_point(steady::duration(first)));
+
+  admin_connection now_primary(standby.conninfo());
+  const auto rows = now_primary.exec("select id, count(*) from fo_rows group by id");
+  std::unordered_map<std::int64_t, std::int64_t> present;
+  for (int i = 0; i < rows.rows(); ++i) {
+    present.emplace(std::stoll(std::string(rows.value(i, 0))),
+                    std::stoll(std::string(rows.value(i, 1))));
+  }
+  for (const auto& mine : records) {
+    for (const auto& r : mine) {
+      const auto it = present.find(r.id);
+      const std::int64_t copies = it == present.end() ? 0 : it->second;
+      out.duplicated += std::max<std::int64_t>(0, copies - 1);
+      switch (r.result) {
+        case outcome::acked:
+          ++out.acked;
+          if (copies == 0) ++out.lost;
+          break;
+        case outcome::not_sent:
+          ++out.not_sent;
+          if (copies > 0) ++out.unexpected;
+          break;
+        case outcome::unknown:
+          ++out.in_flight;
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+void scenario_failover(const config& cfg) {
+  note(fmt::format(
+      "failover: a primary and a synchronous standby (synchronous_commit on); {} threads "
+      "writing through a pool of {} on host=primary,standby target_session_attrs=read-write; "
+      "{} ms of load, pg_ctl stop -m immediate of the primary, pg_ctl promote of the standby, "
+      "load until {} ms after the first write on the new primary",
+      cfg.threads, cfg.threads, cfg.restart_load.count(), cfg.restart_load.count()));
+  note("failover: each write a transaction (BEGIN; INSERT; COMMIT through pool::transaction)");
+  const auto tx = failover_once(cfg, true);
+  figure_info("failover_promote", tx.promote_ms, "ms");
+  figure_at_most("failover_first_write", tx.first_write_ms, "ms", 2000);
+  figure_info("failover_rows_acked", static_cast<double>(tx.acked), "count");
+  figure_info("failover_failed_in_flight", static_cast<double>(tx.in_flight), "count");
+  figure_info("failover_refused_not_sent", static_cast<double>(tx.not_sent), "count");
+  figure_at_most("failover_rows_lost", static_cast<double>(tx.lost), "count", 0);
+  figure_at_most("failover_rows_duplicated", static_cast<double>(tx.duplicated), "count", 0);
+  figure_at_most("failover_rows_unexpected", static_cast<double>(tx.unexpected), "count", 0);
+
+  note("failover_exec: each write one INSERT with parameters (pool::exec, extended protocol)");
+  const auto ex = failover_once(cfg, false);
+  figure_info("failover_exec_first_write", ex.first_write_ms, "ms");
+  figure_info("failover_exec_rows_acked", static_cast<double>(ex.acked), "count");
+  figure_info("failover_exec_failed_in_flight", static_cast<double>(ex.in_flight), "count");
+  figure_at_most("failover_exec_rows_lost", static_cast<double>(ex.lost), "count", 0);
+  figure_at_most("failover_exec_rows_duplicated", static_cast<double>(ex.duplicated), "count", 0);
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 void usage() {
   fmt::print(
-      "usage: pgorm_reliability [--quick] [--only overshoot,deadline,lost_updates,restart,faults]\n"
+      "usage: pgorm_reliability [--quick] [--only "
+      "overshoot,deadline,lost_updates,restart,faults,failover]\n"
       "  --quick   a smoke run (~1 min): fewer samples, transactions and faults\n"
       "  --only    run the named scenarios only (comma-separated)\n");
 }
@@ -994,6 +1169,7 @@ int run(int argc, char** argv) {
     }
   }
   if (cfg.wants("faults")) scenario_faults(pg, proxy, proxied, admin, cfg);
+  if (cfg.wants("failover")) scenario_failover(cfg);
 
   note(fmt::format("load average at the end {}", load_average()));
   fmt::print("SUMMARY {} of {} goals met in {:.0f} s{}{}\n", tally.met,
