@@ -512,7 +512,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// The cursor of `row`: its values of the order_by() and primary key columns.
   static cursor_t cursor_of(const row_type& row) {
-    if constexpr (check_page()) {
+    if constexpr (detail::keyset_checks<row_type, From, Order>()) {
       return [&]<class... O>(std::tuple<O...>*) {
         return cursor_t(row.*O::expr_type::member...);
       }(static_cast<typename keyset_order::type*>(nullptr));
@@ -563,7 +563,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                   "before_key()): the cursor is a position in that order");
     if constexpr (std::tuple_size_v<Order> == 0) {
       return *this;
-    } else if constexpr (check_page()) {
+    } else if constexpr (detail::keyset_checks<row_type, From, Order>()) {
       constexpr bool is_cursor = std::is_same_v<C, cursor_t>;
       static_assert(is_cursor || std::is_same_v<C, row_type>,
                     "pgorm: after() and before() take a cursor page() returned "
@@ -586,7 +586,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                   "position in that order");
     if constexpr (std::tuple_size_v<Order> == 0) {
       return *this;
-    } else if constexpr (check_page()) {
+    } else if constexpr (detail::keyset_checks<row_type, From, Order>()) {
       using T = typename From::type;
       constexpr std::size_t n = table<T>::primary_key.size();
       static_assert(sizeof...(K) == n,
