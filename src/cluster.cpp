@@ -195,11 +195,10 @@ struct cluster_state {
   std::string primary_lsn(const std::stop_token& stop) {
     std::lock_guard lock(primary_check_mu);
     try {
-      const auto r =
-          check_query(primary_checker, primary_conninfo,
-                      "select case when pg_is_in_recovery() then null else "
-                      "pg_current_wal_lsn()::text end",
-                      {}, stop);
+      const auto r = check_query(primary_checker, primary_conninfo,
+                                 "select case when pg_is_in_recovery() then null else "
+                                 "pg_current_wal_lsn()::text end",
+                                 {}, stop);
       return r.is_null(0, 0) ? std::string() : std::string(r.value(0, 0));
     } catch (const error&) {
       return {};
@@ -238,8 +237,8 @@ struct cluster_state {
     }
     n.lag_bytes = bytes;
     n.lag_ms = lag_ms;
-    const bool lagging = options.max_replica_lag.count() > 0 &&
-                         milliseconds(lag_ms) > options.max_replica_lag;
+    const bool lagging =
+        options.max_replica_lag.count() > 0 && milliseconds(lag_ms) > options.max_replica_lag;
     n.lagging = lagging;
     {
       std::lock_guard l(n.mu);
@@ -302,8 +301,8 @@ struct cluster_state {
     }
     if (last_write != nullptr) {
       const std::int64_t at = last_write->load();
-      if (at != 0 && clock::now() - clock::time_point(clock::duration(at)) <
-                         options.read_your_writes) {
+      if (at != 0 &&
+          clock::now() - clock::time_point(clock::duration(at)) < options.read_your_writes) {
         return run(primary);
       }
     }
@@ -355,9 +354,8 @@ result replica_reader::exec(std::string_view sql, std::span<const param> params,
 
 result replica_reader::exec(std::string_view sql, std::span<const param> params,
                             data_format result_format, std::chrono::milliseconds timeout) {
-  return state_->route(sql, last_write_, always, [&](pool& p) {
-    return p.exec(sql, params, result_format, timeout);
-  });
+  return state_->route(sql, last_write_, always,
+                       [&](pool& p) { return p.exec(sql, params, result_format, timeout); });
 }
 
 void replica_reader::exec_each(std::string_view sql, std::span<const param> params,
@@ -369,15 +367,15 @@ void replica_reader::exec_each(std::string_view sql, std::span<const param> para
     delivered = true;
     on_row(r);
   };
-  state_->route(sql, last_write_, [&] { return !delivered; },
-                [&](pool& p) { p.exec_each(sql, params, result_format, counted, timeout); });
+  state_->route(
+      sql, last_write_, [&] { return !delivered; },
+      [&](pool& p) { p.exec_each(sql, params, result_format, counted, timeout); });
 }
 
 result replica_reader::exec(const statement_shape& shape, std::span<const param> params,
                             data_format result_format, std::chrono::milliseconds timeout) {
-  return state_->route(shape.sql, last_write_, always, [&](pool& p) {
-    return p.exec(shape, params, result_format, timeout);
-  });
+  return state_->route(shape.sql, last_write_, always,
+                       [&](pool& p) { return p.exec(shape, params, result_format, timeout); });
 }
 
 void replica_reader::exec_each(const statement_shape& shape, std::span<const param> params,
@@ -389,8 +387,9 @@ void replica_reader::exec_each(const statement_shape& shape, std::span<const par
     delivered = true;
     on_row(r);
   };
-  state_->route(shape.sql, last_write_, [&] { return !delivered; },
-                [&](pool& p) { p.exec_each(shape, params, result_format, counted, timeout); });
+  state_->route(
+      shape.sql, last_write_, [&] { return !delivered; },
+      [&](pool& p) { p.exec_each(shape, params, result_format, counted, timeout); });
 }
 
 // ---- cluster ------------------------------------------------------------------------------
@@ -450,8 +449,8 @@ cluster_session::cluster_session(cluster& db) noexcept
 
 bool cluster_session::reads_on_primary() const noexcept {
   const std::int64_t at = last_write_.load();
-  return at != 0 && clock::now() - clock::time_point(clock::duration(at)) <
-                        db_->options().read_your_writes;
+  return at != 0 &&
+         clock::now() - clock::time_point(clock::duration(at)) < db_->options().read_your_writes;
 }
 
 void cluster_session::note_write() noexcept { last_write_.store(now_ticks()); }

@@ -147,10 +147,9 @@ void stderr_logger::on_replica_event(const replica_event& event) {
   const std::string_view kind = event.kind == replica_event_kind::up     ? "up"
                                 : event.kind == replica_event_kind::down ? "down"
                                                                          : "lag";
-  const std::string line =
-      fmt::format("pgorm: replica {} {} lag_bytes={} lag={} ms{}{}\n", kind, event.server,
-                  event.lag_bytes, event.lag.count(), event.detail.empty() ? "" : " detail=",
-                  event.detail);
+  const std::string line = fmt::format("pgorm: replica {} {} lag_bytes={} lag={} ms{}{}\n", kind,
+                                       event.server, event.lag_bytes, event.lag.count(),
+                                       event.detail.empty() ? "" : " detail=", event.detail);
   std::fputs(line.c_str(), stderr);
 }
 
