@@ -91,6 +91,19 @@ void bind_part(param_list& p, const C& c) {
   }
 }
 
+/// One part of a clause_set: the value at position I. Parts are stored side by side as bases
+/// of one aggregate rather than in a std::tuple: a leaf is shared by every set that has the
+/// same part at the same position, where a std::tuple instantiates its nested implementation
+/// again for every suffix that differs (most of a builder chain's compile cost).
+template <std::size_t I, class P>
+struct part_leaf {
+  P value;
+};
+template <class Seq, class... P>
+struct part_store;
+template <std::size_t... K, class... P>
+struct part_store<std::index_sequence<K...>, P...> : part_leaf<K, P>... {};
+
 /// The parts of a builder (its clauses, one value each) in one aggregate, by position: an
 /// enumerator of the builder's own enum, the positions in the order the statement renders them
 /// (so that binding the parts in order matches the placeholders). with<I>(v) is the one place
@@ -105,11 +118,12 @@ struct clause_set {
   using tables = list_union_t<type_list<>, typename part_traits<P>::tables...>;
   static constexpr bool is_static = (part_traits<P>::is_static && ...);
 
-  std::tuple<P...> items;
+  part_store<std::index_sequence_for<P...>, P...> items;
 
   template <auto I>
   [[nodiscard]] constexpr const type<I>& get() const {
-    return std::get<static_cast<std::size_t>(I)>(items);
+    constexpr std::size_t pos = static_cast<std::size_t>(I);
+    return static_cast<const part_leaf<pos, type<I>>&>(items).value;
   }
 
   template <auto I, class V>
@@ -117,14 +131,17 @@ struct clause_set {
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
       constexpr std::size_t pos = static_cast<std::size_t>(I);
       return clause_set<std::conditional_t<K == pos, V, P>...>{
-          {take_or_keep<K == pos>(std::get<K>(items), value)...}};
+          {{take_or_keep<K == pos>(static_cast<const part_leaf<K, P>&>(items).value, value)}...}};
     }
     (std::index_sequence_for<P...>{});
   }
 
   /// Appends the parameters of every part, in position order.
   void bind(param_list& p) const {
-    std::apply([&](const P&... part) { (bind_part(p, part), ...); }, items);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (bind_part(p, static_cast<const part_leaf<K, P>&>(items).value), ...);
+    }
+    (std::index_sequence_for<P...>{});
   }
 
  private:
