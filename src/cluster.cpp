@@ -216,9 +216,11 @@ struct cluster_state {
       const auto r = check_query(
           n.checker, n.conninfo,
           "select pg_is_in_recovery(), "
-          "coalesce(greatest(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0), -1)"
-          "::bigint, "
-          "coalesce(case when $1::pg_lsn is null or pg_last_wal_replay_lsn() < $1::pg_lsn "
+          // Without the primary's position (it could not be asked) the lag is unknown: -1
+          // bytes, 0 ms, and max_replica_lag does not apply.
+          "coalesce(case when $1::pg_lsn is null then -1 else "
+          "greatest(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0) end, -1)::bigint, "
+          "coalesce(case when pg_last_wal_replay_lsn() < $1::pg_lsn "
           "then extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 end, 0)"
           "::bigint",
           std::span<const param>(&at, 1), stop);

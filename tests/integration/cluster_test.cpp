@@ -272,6 +272,24 @@ TEST_F(cluster_test, replication_lag_reaches_the_observer) {
   EXPECT_EQ(where(db.read()), "t");
 }
 
+TEST_F(cluster_test, reads_go_on_on_the_replica_while_the_primary_is_down) {
+  auto log = std::make_shared<replica_log>();
+  auto o = quiet(log);
+  o.max_replica_lag = 50ms;
+  pgorm::cluster db{primary_->conninfo(), {standby_->conninfo()}, o};
+  primary_->stop();
+  std::this_thread::sleep_for(200ms);
+  db.check_replicas();
+  // The lag cannot be measured without the primary: unknown (-1 bytes), and max_replica_lag
+  // does not take the replica out of rotation for it.
+  EXPECT_TRUE(db.replicas()[0].up) << db.replicas()[0].last_error;
+  EXPECT_EQ(db.replicas()[0].lag_bytes, -1);
+  EXPECT_EQ(log->snapshot().back().lag_bytes, -1);
+  EXPECT_EQ(where(db.read()), "t");
+  EXPECT_THROW((void)db.exec("select 1", {}), pgorm::error);  // writes have nowhere to go
+  primary_->start();
+}
+
 TEST_F(cluster_test, the_background_check_finds_a_replica_that_came_back) {
   auto log = std::make_shared<replica_log>();
   auto o = quiet(log);
