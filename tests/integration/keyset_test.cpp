@@ -244,11 +244,11 @@ class keyset_property_test : public keyset_test {
     for (int i = 0; i != 4 && n > 0; ++i) {
       const std::int64_t at = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(n));
       m = size();
-      const auto after = q.after_key(want[at]).page(m);
+      const auto after = q.after_key(want[static_cast<std::size_t>(at)]).page(m);
       const std::int64_t end = std::min(n, at + 1 + m);
       EXPECT_EQ(ids_of(after.rows),
                 std::vector<std::int64_t>(want.begin() + at + 1, want.begin() + end));
-      const auto before = q.before_key(want[at]).page(m);
+      const auto before = q.before_key(want[static_cast<std::size_t>(at)]).page(m);
       const std::int64_t begin = std::max<std::int64_t>(0, at - m);
       EXPECT_EQ(ids_of(before.rows),
                 std::vector<std::int64_t>(want.begin() + begin, want.begin() + at));

@@ -11,6 +11,7 @@
 /// .desc())`, the direct translation of Prisma's `orderBy: { createdAt: 'desc' }`, then pages
 /// correctly as written, and the appended columns are visible in the SQL and in the cursor type.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -93,6 +94,14 @@ consteval bool names_member() {
   }
 }
 
+/// The direction of the last term (ascending when there is none).
+template <class... O>
+consteval sort_direction last_direction() {
+  sort_direction d = sort_direction::asc;
+  ((d = O::direction), ...);
+  return d;
+}
+
 /// The total order a page walks: `Order` (the order_by() terms), then each primary key column
 /// of the FROM table that `Order` does not name, in the direction of the last term. Without a
 /// FROM table (select(cols...) before from<T>()) the order stays as written.
@@ -106,13 +115,7 @@ template <class T, fixed_string Alias, class... O>
 struct keyset_order<table_ref<T, Alias>, std::tuple<O...>> {
   static constexpr std::size_t key_size = table<T>::primary_key.size();
   static constexpr bool has_primary_key = key_size > 0;
-  static constexpr sort_direction direction = [] {
-    if constexpr (sizeof...(O) == 0) {
-      return sort_direction::asc;
-    } else {
-      return std::tuple_element_t<sizeof...(O) - 1, std::tuple<O...>>::direction;
-    }
-  }();
+  static constexpr sort_direction direction = last_direction<O...>();
   template <std::size_t I>
   static constexpr auto key_member = boost::hana::at_c<I>(primary_key_members_v<T>);
   template <std::size_t I>
@@ -128,6 +131,26 @@ struct keyset_order<table_ref<T, Alias>, std::tuple<O...>> {
   static type extend(const std::tuple<O...>& o) { return std::tuple_cat(o, extra{}); }
 };
 
+/// Whether order term `Term` reads a column of `Row` (true for an expression: reported by
+/// order_of_columns_v instead).
+template <class Row, class Term>
+consteval bool term_of_row() {
+  using E = typename Term::expr_type;
+  if constexpr (requires { E::member; }) {
+    return std::is_same_v<member_class_t<E::member>, Row>;
+  } else {
+    return true;
+  }
+}
+template <class Row, class Order>
+inline constexpr bool order_of_row_v = false;
+template <class Row, class... O>
+inline constexpr bool order_of_row_v<Row, std::tuple<O...>> = (term_of_row<Row, O>() && ...);
+template <class Order>
+inline constexpr bool order_of_columns_v = false;
+template <class... O>
+inline constexpr bool order_of_columns_v<std::tuple<O...>> = (keyset_term<O>::is_column && ...);
+
 /// The rules of keyset pagination, checked where a page or a cursor is made: a `pgorm:`
 /// static_assert each; true when they hold.
 template <class Row, class From, class Order>
@@ -138,22 +161,11 @@ consteval bool keyset_checks() {
   if constexpr (!ordered) {
     return false;
   } else {
-    constexpr bool columns = []<class... O>(std::tuple<O...>*) {
-      return (keyset_term<O>::is_column && ...);
-    }(static_cast<Order*>(nullptr));
+    constexpr bool columns = order_of_columns_v<Order>;
     static_assert(columns,
                   "pgorm: keyset pagination orders by columns, not computed expressions: the "
                   "cursor is read from each row");
-    constexpr bool own = []<class... O>(std::tuple<O...>*) {
-      return ([] {
-        using E = typename O::expr_type;
-        if constexpr (requires { E::member; }) {
-          return std::is_same_v<member_class_t<E::member>, Row>;
-        } else {
-          return true;
-        }
-      }() && ...);
-    }(static_cast<Order*>(nullptr));
+    constexpr bool own = order_of_row_v<Row, Order>;
     static_assert(own,
                   "pgorm: keyset pagination reads the cursor from each row: select a struct and "
                   "order by its own columns");
@@ -163,6 +175,12 @@ consteval bool keyset_checks() {
                   "key, and this table has none; declare primary_key in table_traits<T>");
     return columns && own && keyed;
   }
+}
+
+/// The cursor of `row` in the total order `std::tuple<O...>`: the row's value of each column.
+template <class Cursor, class Row, class... O>
+Cursor cursor_from_row(const Row& row, std::tuple<O...>* /*order*/) {
+  return Cursor(row.*O::expr_type::member...);
 }
 
 /// after(cursor) / before(cursor): the cursor's values, one parameter each.
@@ -233,6 +251,16 @@ struct key_cursor {
   }
 };
 
+/// keyset_term's facts of each term of an order, indexable at run time (and in constexpr).
+template <class Order>
+struct keyset_terms;
+template <class... O>
+struct keyset_terms<std::tuple<O...>> {
+  static constexpr std::array<bool, sizeof...(O)> nullable{keyset_term<O>::nullable...};
+  static constexpr std::array<bool, sizeof...(O)> desc{keyset_term<O>::desc...};
+  static constexpr std::array<bool, sizeof...(O)> nulls_first{keyset_term<O>::nulls_first...};
+};
+
 /// The keyset condition: the rows past the cursor in the order `Terms` (the total order, or
 /// its reverse for before()). Consecutive NOT NULL terms of one direction form a run compared
 /// as a row (`(a, b) > ($1, $2)`, which an index on (a, b) serves); the runs are chained as
@@ -287,28 +315,10 @@ struct keyset_clause : static_clause {
   void bind(param_list& p) const { source.bind(p); }
 
  private:
-  template <class F>
-  static constexpr auto at(std::size_t i, F f) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      using R = decltype(f.template operator()<0>());
-      R out{};
-      ((I == i ? (out = f.template operator()<I>(), 0) : 0), ...);
-      return out;
-    }
-    (std::make_index_sequence<size>{});
-  }
-  static constexpr bool term_nullable(std::size_t i) {
-    return at(
-        i, []<std::size_t I>() { return keyset_term<std::tuple_element_t<I, Terms>>::nullable; });
-  }
-  static constexpr bool desc(std::size_t i) {
-    return at(i, []<std::size_t I>() { return keyset_term<std::tuple_element_t<I, Terms>>::desc; });
-  }
-  static constexpr bool nulls_first(std::size_t i) {
-    return at(i, []<std::size_t I>() {
-      return keyset_term<std::tuple_element_t<I, Terms>>::nulls_first;
-    });
-  }
+  using props = keyset_terms<Terms>;
+  static constexpr bool term_nullable(std::size_t i) { return props::nullable[i]; }
+  static constexpr bool desc(std::size_t i) { return props::desc[i]; }
+  static constexpr bool nulls_first(std::size_t i) { return props::nulls_first[i]; }
   static constexpr bool any_nullable() {
     for (std::size_t i = 0; i != size; ++i) {
       if (term_nullable(i)) return true;

@@ -513,9 +513,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   /// The cursor of `row`: its values of the order_by() and primary key columns.
   static cursor_t cursor_of(const row_type& row) {
     if constexpr (detail::keyset_checks<row_type, From, Order>()) {
-      return [&]<class... O>(std::tuple<O...>*) {
-        return cursor_t(row.*O::expr_type::member...);
-      }(static_cast<typename keyset_order::type*>(nullptr));
+      return detail::cursor_from_row<cursor_t>(row,
+                                               static_cast<typename keyset_order::type*>(nullptr));
     } else {
       return cursor_t{};
     }
