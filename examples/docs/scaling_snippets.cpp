@@ -69,6 +69,22 @@ void rename_user(pgorm::cluster& db, std::int64_t id, const std::string& name) {
 }
 // doc-end(scaling_session)
 
+void session_tools(pgorm::cluster& db) {
+  // doc-begin(scaling_session_tools)
+  pgorm::cluster_session s{db};
+  // A write made on the session's behalf elsewhere (a job queue, another service) starts the
+  // window as a write through the session would.
+  s.note_write();
+  bool on_primary = s.reads_on_primary();  // true for read_your_writes from now
+
+  // What read() may send to a replica:
+  bool plain = pgorm::is_plain_read("select * from \"user\" where id = $1");  // true
+  bool locking = pgorm::is_plain_read("select * from \"user\" for update");   // false
+  db.check_replicas();  // a health check now, on this thread, instead of waiting for the next
+  // doc-end(scaling_session_tools)
+  use(on_primary, plain, locking);
+}
+
 // doc-begin(scaling_lag_observer)
 struct replica_metrics : pgorm::observer {
   void on_replica_event(const pgorm::replica_event& e) override {
