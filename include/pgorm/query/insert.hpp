@@ -568,7 +568,7 @@ namespace detail {
 template <class T, class Rows>
 auto new_insert(Rows rows) {
   using parts = clause_set<Rows, absent, absent>;
-  return insert_query<unbound, T, parts>(nullptr, parts{{std::move(rows), {}, {}}});
+  return insert_query<unbound, T, parts>(nullptr, parts{{{std::move(rows)}, {}, {}}});
 }
 }  // namespace detail
 

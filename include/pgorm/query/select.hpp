@@ -295,7 +295,7 @@ using initial_parts_t = clause_set<std::tuple<>, absent, Cols, From, std::tuple<
                                    std::tuple<>, absent, std::tuple<>, absent, absent, absent>;
 template <class From, class Cols>
 initial_parts_t<Cols, From> initial_parts(Cols cols) {
-  return {{{}, {}, std::move(cols), From{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};
+  return {{{}, {}, {std::move(cols)}, {From{}}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};
 }
 
 }  // namespace detail
