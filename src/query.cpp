@@ -7,6 +7,11 @@
 namespace pgorm::detail {
 
 void throw_not_one_row(int rows) {
+  if (rows == 0) {
+    throw not_found(
+        "pgorm: one() expects exactly one row, but the query returned none; use first() for an "
+        "optional row, or catch pgorm::not_found");
+  }
   throw usage_error(fmt::format(
       "pgorm: one() expects exactly one row, but the query returned {}; use first() for an "
       "optional row or all() for many",

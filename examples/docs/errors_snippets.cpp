@@ -3,6 +3,7 @@
 // `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; check with
 // tools/check_docs.py.
 
+#include <cstdint>
 #include <string>
 
 #include "pgorm/pgorm.hpp"
@@ -22,5 +23,22 @@ signup_result sign_up(pgorm::connection& conn, const std::string& email) {
   return signup_result::created;
 }
 // doc-end(unique_violation)
+
+// doc-begin(not_found)
+struct Profile {
+  std::int64_t id;
+  std::string name;
+};
+
+// An HTTP handler's status for GET /profiles/{id}: 404 when the row does not exist.
+int profile_status(pgorm::connection& conn, std::int64_t id, Profile& out) {
+  try {
+    out = pgorm::select<Profile>().where(pgorm::col<&Profile::id> == id).one(conn);
+    return 200;
+  } catch (const pgorm::not_found&) {
+    return 404;
+  }
+}
+// doc-end(not_found)
 
 }  // namespace docs::errors

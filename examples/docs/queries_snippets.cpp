@@ -355,7 +355,7 @@ void execution(pgorm::connection& conn) {
   // doc-begin(execution)
   const auto q = pgorm::select<User>().where(col<&User::email> == "ada@example.com");
   std::vector<User> many = q.all(conn);         // every row
-  User ada = q.one(conn);                       // exactly one row, else pgorm::usage_error
+  User ada = q.one(conn);                       // exactly one row: not_found if none
   std::optional<User> maybe = q.first(conn);    // the first row, or std::nullopt
   q.each(conn, [](const User& u) { use(u); });  // streamed, one row at a time
   const auto bound = q.bind(conn);              // conn.select<User>() is the same as

@@ -40,8 +40,19 @@ class PGORM_API connection_error : public error {
 };
 
 /// The library was used in a way that can only be detected at run time, for example one() on
-/// a result that has no rows, or a NUL byte inside a text parameter.
+/// a result with several rows, or a NUL byte inside a text parameter.
 class PGORM_API usage_error : public error {
+ public:
+  using error::error;
+};
+
+/// one() found no row: what was asked for does not exist. Not a usage_error: zero rows is the
+/// data's answer, not a misuse, so a service can map it to 404 Not Found (Prisma's
+/// `findUniqueOrThrow` throws its NotFoundError likewise). Several rows from one() stay a
+/// usage_error. Does not poison the connection.
+///
+/// Example: `try { return q.one(conn); } catch (const pgorm::not_found&) { respond(404); }`
+class PGORM_API not_found : public error {
  public:
   using error::error;
 };

@@ -218,7 +218,7 @@ TEST_F(pipeline_test, add_each_batches_identical_point_selects) {
   EXPECT_EQ(found[0].one().email, "m3@x.org");
   EXPECT_EQ(found[1].one().email, "m1@x.org");
   EXPECT_EQ(found[2].first(), std::nullopt);
-  EXPECT_THROW(found[2].one(), pgorm::usage_error);
+  EXPECT_THROW(found[2].one(), pgorm::not_found);
   EXPECT_EQ(found[3].one().age, 10);
 }
 

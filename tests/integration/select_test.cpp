@@ -275,8 +275,25 @@ TEST_F(select_test, find_by_primary_key) {
 
 TEST_F(select_test, one_first_and_their_errors) {
   EXPECT_THROW(conn().select<User>().one(), pgorm::usage_error);  // four rows
-  EXPECT_THROW(conn().select<User>().where(col<&User::id> == 999).one(), pgorm::usage_error);
+  EXPECT_THROW(conn().select<User>().where(col<&User::id> == 999).one(), pgorm::not_found);
   EXPECT_EQ(conn().select<User>().where(col<&User::id> == 999).first(), std::nullopt);
+}
+
+TEST_F(select_test, one_on_no_row_is_not_found_and_not_a_usage_error) {
+  // A handler that maps usage_error to 500 must not swallow "no such row" (a 404).
+  try {
+    (void)conn().select<User>().where(col<&User::id> == 999).one();
+    FAIL() << "one() returned a row that does not exist";
+  } catch (const pgorm::usage_error&) {
+    FAIL() << "no row must not be a usage_error";
+  } catch (const pgorm::not_found& e) {
+    EXPECT_NE(std::string_view(e.what()).find("returned none"), std::string_view::npos) << e.what();
+    EXPECT_FALSE(e.poisons_connection());
+  }
+  // The connection is still usable, and a raw query's one() says the same.
+  EXPECT_EQ(conn().select<User>().where(col<&User::id> == 1).one().email, "ada@example.com");
+  EXPECT_THROW((void)pgorm::query<std::int64_t>("select 1::int8 where false").one(conn()),
+               pgorm::not_found);
 }
 
 TEST_F(select_test, keyset_pagination_walks_every_row_once) {

@@ -237,6 +237,7 @@ void stream_rows(Exec& exec, const statement_shape& shape, std::span<const param
   }
 }
 
+/// one()'s error for `rows` rows: not_found for none, usage_error for several.
 [[noreturn]] PGORM_API void throw_not_one_row(int rows);
 
 /// The one "not bound" check of every builder: true for a bound builder; for an unbound one a

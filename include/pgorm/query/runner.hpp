@@ -52,7 +52,7 @@ class runner {
     }
   }
 
-  /// Exactly one row; usage_error when there are none or several.
+  /// Exactly one row; pgorm::not_found when there is none, usage_error when there are several.
   auto one() const {
     if constexpr (require_bound<Exec>()) return one(*exec_);
   }

@@ -314,7 +314,7 @@ struct is_select_query<select_query<X, P>> : std::true_type {};
 /// the clause types record the query's shape, so its SQL text is computed at compile time.
 /// Made by pgorm::select<T>(), pgorm::select(cols...) or conn.select<T>().
 ///
-/// Run it with all() (std::vector), one() (exactly one row, else usage_error), first()
+/// Run it with all() (std::vector), one() (exactly one row; not_found for none), first()
 /// (std::optional), exec() (the row count), each(fn) (streams) or page(n) (keyset
 /// pagination); see detail::runner.
 template <class Exec, class Parts>
