@@ -387,6 +387,16 @@ void find_by_key(pgorm::connection& conn) {
                 "id = $1");
 }
 
+void count_and_exists(pgorm::connection& conn) {
+  // doc-begin(count_exists)
+  const auto adults = conn.select<User>().where(col<&User::age> >= 18);
+  std::int64_t n = adults.count();  // SELECT count(*) FROM (SELECT ...) AS pgorm_count
+  bool any = adults.exists();       // SELECT EXISTS (SELECT ...)
+  bool taken = pgorm::select<User>().where(col<&User::email> == "ada@example.com").exists(conn);
+  // doc-end(count_exists)
+  use(n, any, taken);
+}
+
 // doc-begin(raw_struct)
 struct UserStats {
   std::int64_t users;
@@ -462,7 +472,11 @@ void cheat_sheet(pgorm::connection& conn) {
   // delete / delete().where()
   std::int64_t removed = conn.remove<Session>().where(col<&Session::user_id> == id).exec();
   // count
-  std::int64_t n = std::get<0>(conn.select(pgorm::count()).from<User>().one());
+  std::int64_t n = conn.select<User>().where(col<&User::age> >= 18).count();
+  // findFirst(...) !== null / exists
+  bool known = conn.select<User>().where(col<&User::email> == "ada@example.com").exists();
+  // findUniqueOrThrow / one(): pgorm::not_found when there is none
+  User only = conn.select<User>().where(col<&User::id> == id).one();
   // groupBy with _count
   auto by_age = conn.select(col<&User::age>, pgorm::count()).group_by(col<&User::age>).all();
   // include / leftJoin
@@ -471,7 +485,8 @@ void cheat_sheet(pgorm::connection& conn) {
                            .all();
   // $queryRaw / sql``
   auto raw = conn.query<UserSummary>(R"(select id, email from "user" where age > $1)", 30).all();
-  use(u, next_page, page, created, inserted, changed, removed, n, by_age, with_accounts, raw);
+  use(u, next_page, page, created, inserted, changed, removed, n, known, only, by_age,
+      with_accounts, raw);
 }
 
 }  // namespace docs

@@ -319,6 +319,33 @@ TEST_F(select_test, keyset_pagination_walks_every_row_once) {
   EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end());
 }
 
+TEST_F(select_test, count_and_exists_ask_the_server) {
+  // Four users (Ada, Bob, Cy, Di); counted by the server, not by reading rows.
+  EXPECT_EQ(conn().select<User>().count(), 4);
+  EXPECT_EQ(pgorm::select<User>().where(col<&User::age> >= 30).count(conn()),
+            static_cast<std::int64_t>(
+                pgorm::select<User>().where(col<&User::age> >= 30).all(conn()).size()));
+  EXPECT_EQ(conn().select<User>().where(col<&User::id> == 999).count(), 0);
+  // limit() and distinct() inside count.
+  EXPECT_EQ(conn().select<User>().order_by(col<&User::id>).limit(2).count(), 2);
+  EXPECT_EQ(conn().select(col<&User::id>).from<User>().where(col<&User::id> <= 2).count(), 2);
+  EXPECT_TRUE(conn().select<User>().where(col<&User::email> == "ada@example.com").exists());
+  EXPECT_FALSE(pgorm::select<User>().where(col<&User::id> == 999).exists(conn()));
+  // A run-time filter: its parameters are bound inside the wrapped statement.
+  pgorm::filter<User> f;
+  f &= col<&User::id> >= std::int64_t{2};
+  f &= col<&User::id> <= std::int64_t{3};
+  EXPECT_EQ(conn().select<User>().where(f).count(), 2);
+  EXPECT_TRUE(conn().select<User>().where(f).exists());
+}
+
+TEST_F(select_test, count_and_exists_through_a_pool) {
+  pgorm::pool db{conninfo(), {.max_size = 1}};
+  EXPECT_EQ(db.select<User>().count(), 4);
+  EXPECT_TRUE(db.select<User>().where(col<&User::id> == 1).exists());
+  EXPECT_FALSE(pgorm::select<User>().where(col<&User::id> == 999).exists(db));
+}
+
 TEST_F(select_test, dynamic_filter_from_optional_search_fields) {
   const auto search = [&](std::optional<std::string> name, std::optional<int> min_age) {
     pgorm::filter<User> f;

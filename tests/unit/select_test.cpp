@@ -273,3 +273,32 @@ TEST(select_render, identifiers_are_quoted_where_needed) {
 }
 
 }  // namespace
+
+// ---- count() and exists(): the select wrapped, still static -----------------------------------
+
+namespace {
+using count_of_adults = decltype(pgorm::detail::wrap_select<pgorm::detail::wrap_kind::count>(
+    pgorm::select<User>().where(col<&User::age> >= 18)));
+using any_adult = decltype(pgorm::detail::wrap_select<pgorm::detail::wrap_kind::exists>(
+    pgorm::select(col<&User::id>).where(col<&User::age> >= 18).limit(1)));
+static_assert(std::is_same_v<count_of_adults::row_type, std::int64_t>);
+static_assert(std::is_same_v<any_adult::row_type, bool>);
+static_assert(count_of_adults::sql() ==
+              R"(SELECT count(*) FROM (SELECT id, email, name, age, "isEmailVerified", )"
+              R"(created_at FROM "user" WHERE age >= $1) AS pgorm_count)");
+static_assert(any_adult::sql() ==
+              R"(SELECT EXISTS (SELECT id FROM "user" WHERE age >= $1 LIMIT $2))");
+}  // namespace
+
+TEST(select_render, count_of_a_dynamic_filter_binds_its_parameters) {
+  pgorm::filter<User> f;
+  f &= col<&User::age> >= 18;
+  f &= col<&User::name> == std::string("Ada");
+  const auto s =
+      pgorm::detail::wrap_select<pgorm::detail::wrap_kind::count>(pgorm::select<User>().where(f))
+          .to_sql();
+  EXPECT_EQ(s.sql,
+            R"(SELECT count(*) FROM (SELECT id, email, name, age, "isEmailVerified", created_at )"
+            R"(FROM "user" WHERE ((age >= $1) AND (name = $2))) AS pgorm_count)");
+  EXPECT_EQ(s.params.size(), 2U);
+}

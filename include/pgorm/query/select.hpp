@@ -19,6 +19,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/query/counted.hpp"
 #include "pgorm/query/keyset.hpp"
 #include "pgorm/query/runner.hpp"
 #include "pgorm/row.hpp"
@@ -482,6 +483,42 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return with_part(detail::part_at<part::ctes>,
                      std::tuple_cat(parts_.template get<part::ctes>(),
                                     std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
+  }
+
+  /// The number of rows this query returns, counted by the server:
+  /// `SELECT count(*) FROM (query) AS pgorm_count` (a limit() or distinct() inside counts).
+  /// Prisma's `count({ where })`.
+  std::int64_t count() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return count(*this->bound_to());
+    } else {
+      return 0;
+    }
+  }
+  template <executor E>
+  std::int64_t count(E& exec) const {
+    if constexpr (check_run()) {
+      return detail::wrap_select<detail::wrap_kind::count>(*this).one(exec);
+    } else {
+      return 0;
+    }
+  }
+  /// Whether this query returns any row: `SELECT EXISTS (query)`; the server stops at the
+  /// first row.
+  bool exists() const {
+    if constexpr (detail::require_bound<Exec>()) {
+      return exists(*this->bound_to());
+    } else {
+      return false;
+    }
+  }
+  template <executor E>
+  bool exists(E& exec) const {
+    if constexpr (check_run()) {
+      return detail::wrap_select<detail::wrap_kind::exists>(*this).one(exec);
+    } else {
+      return false;
+    }
   }
 
   /// Keyset pagination: only the rows after `cursor` in the order_by() order (made total by
