@@ -42,7 +42,7 @@ struct History {
   std::int32_t bid;
   std::int32_t aid;
   std::int32_t delta;
-  pgorm::timestamp mtime{};
+  pgorm::defaulted<pgorm::timestamp> mtime{};  // CURRENT_TIMESTAMP, as the libpq peer
 };
 
 }  // namespace pgorm_bench
