@@ -141,6 +141,14 @@ bool command::await_input() {
   return false;
 }
 
+namespace {
+/// Whether `r` reports an error (the first error of a command is its outcome).
+bool failed(const PGresult* r) noexcept {
+  const ExecStatusType status = PQresultStatus(r);
+  return status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE;
+}
+}  // namespace
+
 PGresult* command::single() {
   PGresult* first = next();
   if (first == nullptr) return nullptr;
@@ -149,8 +157,18 @@ PGresult* command::single() {
     return first;
   }
   std::unique_ptr<PGresult, decltype(&PQclear)> kept(first, &PQclear);
-  // One statement: its result, then the end of the command (normally in the same packet).
-  while (PGresult* extra = next()) PQclear(extra);
+  // One statement: its result, then the end of the command (normally in the same packet). An
+  // error after a success is the outcome: with parameters (the extended protocol) the server
+  // confirms the statement before the implicit COMMIT at Sync, so a deferred constraint that
+  // fails there, or a connection lost before the commit is confirmed, arrives second. Dropping
+  // it would report a write that was rolled back as done.
+  while (PGresult* extra = next()) {
+    if (!failed(kept.get()) && failed(extra)) {
+      kept.reset(extra);
+    } else {
+      PQclear(extra);
+    }
+  }
   return kept.release();
 }
 
@@ -162,9 +180,7 @@ PGresult* command::last() {
       // The COPY is the caller's to run; nothing follows it until then.
       return r;
     }
-    const bool kept_failed = kept && (PQresultStatus(kept.get()) == PGRES_FATAL_ERROR ||
-                                      PQresultStatus(kept.get()) == PGRES_BAD_RESPONSE);
-    if (kept_failed) {
+    if (kept && failed(kept.get())) {
       PQclear(r);  // the first error stands
     } else {
       kept.reset(r);

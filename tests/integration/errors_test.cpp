@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/connection.hpp"
+#include "pgorm/query.hpp"
 #include "support/db_test.hpp"
 
 namespace {
@@ -60,6 +61,27 @@ TEST_F(errors_test, foreign_key_violation) {
     EXPECT_EQ(e.constraint(), "entry_account_id_fkey");
     EXPECT_EQ(e.table(), "entry");
   }
+}
+
+// With parameters, the server confirms the INSERT before the implicit COMMIT at Sync; a deferred
+// foreign key fails at that commit, in a second result. Before the fix it was dropped and the
+// rolled-back insert reported as done (found by the failover test: acknowledged rows lost).
+TEST_F(errors_test, a_failed_implicit_commit_is_the_outcome_of_the_statement) {
+  conn().exec(R"(
+    create table deferred_entry (
+      account_id int references account(id) deferrable initially deferred))");
+  EXPECT_THROW(conn().exec("insert into deferred_entry values ($1::int)", {param::text("99")}),
+               pgorm::foreign_key_violation);
+  // Through the statement cache (prepared, as the builders' statements are) too.
+  EXPECT_THROW(pgorm::query<void>("insert into deferred_entry values ($1)", 98).exec(conn()),
+               pgorm::foreign_key_violation);
+  // Nothing was written, the connection is idle and usable, and a valid row commits.
+  EXPECT_EQ(conn().status(), pgorm::transaction_status::idle);
+  EXPECT_EQ(conn()
+                .exec("insert into deferred_entry values ($1::int)", {param::text("1")})
+                .affected_rows(),
+            1);
+  EXPECT_EQ(conn().exec("select count(*) from deferred_entry").value(0, 0), "1");
 }
 
 TEST_F(errors_test, not_null_violation_names_the_column) {
