@@ -20,6 +20,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/query/insert.hpp"
 #include "pgorm/query/remove.hpp"
+#include "pgorm/query/select.hpp"
 #include "pgorm/query/update.hpp"
 #include "pgorm/types.hpp"
 #include "support/db_test.hpp"
@@ -48,6 +49,13 @@ struct Profile {
   std::string handle;
   pgorm::defaulted<bool> is_active;
   pgorm::defaulted<std::optional<std::string>> bio;
+};
+
+// A partial struct of Profile: plain types for its defaulted columns.
+struct ProfileFlags {
+  std::string handle;
+  bool is_active;
+  std::optional<std::string> bio;
 };
 
 struct Counter {
@@ -100,6 +108,7 @@ namespace {
 using dml_it::Account;
 using dml_it::Counter;
 using dml_it::Profile;
+using dml_it::ProfileFlags;
 using dml_it::SeedUser;
 using pgorm::col;
 using pgorm::excluded;
@@ -228,6 +237,14 @@ TEST_F(dml_test, defaulted_field_takes_the_default_only_when_it_asks) {
                             .all(conn());
   ASSERT_EQ(inactive.size(), 2U);
   for (const Profile& p : inactive) EXPECT_TRUE(p.is_active.value());
+
+  // A partial select may read a defaulted<T> column into a plain T.
+  const auto flags = pgorm::select<ProfileFlags>()
+                         .from<Profile>()
+                         .where(col<&Profile::handle> == "f")
+                         .one(conn());
+  EXPECT_TRUE(flags.is_active);
+  EXPECT_EQ(flags.bio, std::nullopt);
 }
 
 TEST_F(dml_test, defaulted_fields_through_copy_and_upsert) {

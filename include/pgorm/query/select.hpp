@@ -248,8 +248,9 @@ consteval bool fields_found(std::index_sequence<I...>) {
 
 template <class P, class U, std::size_t... I>
 consteval bool fields_compatible(std::index_sequence<I...>) {
-  return (std::is_same_v<remove_optional_t<field_type_t<P, I>>,
-                         remove_optional_t<field_type_t<U, field_named<U>(field_names_v<P>[I])>>> &&
+  return (std::is_same_v<remove_optional_t<remove_defaulted_t<field_type_t<P, I>>>,
+                         remove_optional_t<remove_defaulted_t<
+                             field_type_t<U, field_named<U>(field_names_v<P>[I])>>>> &&
           ...);
 }
 
