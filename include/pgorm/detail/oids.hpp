@@ -46,13 +46,22 @@ constexpr bool builtin_types_are_distinct() noexcept {
 static_assert(builtin_types_are_distinct(),
               "pgorm: pgorm::oids::builtin_types lists an OID twice, or a row is incomplete");
 
+/// Whether oids::builtin_types has a row for `type` whose array type is `array`. Compares values,
+/// not row pointers: GCC cannot compare a pointer with nullptr in a constant expression under
+/// -fsanitize=address (the asan preset).
+constexpr bool builtin_row_matches(oid type, oid array) noexcept {
+  for (const oids::builtin_type& t : oids::builtin_types) {
+    if (t.type == type) return t.array == array;
+  }
+  return false;
+}
+
 /// True when a codec's OIDs are registered: pg_type<T>::oid has a row in
 /// oids::builtin_types, and the row's array type is pg_type<T>::array_oid. types.hpp asserts it
 /// for every built-in codec (docs/types.md, "Adding a built-in type").
 template <class T>
-inline constexpr bool registered_builtin = find_builtin_type(pg_type<T>::oid) !=
-                                           nullptr&& find_builtin_type(pg_type<T>::oid)->array
-                                           == pg_type<T>::array_oid;
+inline constexpr bool registered_builtin = builtin_row_matches(pg_type<T>::oid,
+                                                               pg_type<T>::array_oid);
 
 /// Types whose binary format is the raw text (textsend/varcharsend/bpcharsend/namesend):
 /// std::string and text-mapped enums read all of them.
