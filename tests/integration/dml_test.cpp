@@ -45,10 +45,10 @@ struct SeedUser {
 
 // The same column through pgorm::defaulted, and a nullable column with a default.
 struct Profile {
-  std::int64_t id;
+  std::int64_t id{};
   std::string handle;
-  pgorm::defaulted<bool> is_active;
-  pgorm::defaulted<std::optional<std::string>> bio;
+  pgorm::defaulted<bool> is_active{};
+  pgorm::defaulted<std::optional<std::string>> bio{};
 };
 
 // A partial struct of Profile: plain types for its defaulted columns.

@@ -35,10 +35,10 @@ struct User {
 // The seed's users table: "isActive" boolean DEFAULT true as a plain field (always written),
 // and a nullable column with a default (NULL and "the default" are two different requests).
 struct Member {
-  std::int64_t id;
+  std::int64_t id{};
   bool is_active = false;
-  pgorm::defaulted<std::optional<std::string>> nickname;
-  pgorm::defaulted<bool> verified;
+  pgorm::defaulted<std::optional<std::string>> nickname{};
+  pgorm::defaulted<bool> verified{};
 };
 
 struct Tag {
