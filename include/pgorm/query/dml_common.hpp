@@ -29,6 +29,64 @@ namespace pgorm::detail {
 template <class T>
 using target_tables_t = type_list<table_ref<T>>;
 
+/// ` FROM a, b` of an update or ` USING a, b` of a remove (`Keyword`): more tables (table_refs)
+/// the statement reads besides the one it writes. A clause with a static text; absent when the
+/// statement reads only its own table.
+template <fixed_string Keyword, class... Refs>
+struct extra_tables : static_clause {
+  using refs = type_list<Refs...>;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append(Keyword.view());
+    bool first = true;
+    (
+        [&] {
+          if (!first) w.append(", ");
+          first = false;
+          Refs::render_from(w);
+        }(),
+        ...);
+  }
+};
+
+/// The tables a DML statement on `T` with the extra-tables part `Extra` (absent or
+/// extra_tables) may read: T's, then the extra ones.
+template <class T, class Extra>
+struct readable_tables {
+  using type = target_tables_t<T>;
+};
+template <class T, fixed_string K, class... Refs>
+struct readable_tables<T, extra_tables<K, Refs...>> {
+  using type = type_list<table_ref<T>, Refs...>;
+};
+template <class T, class Extra>
+using readable_tables_t = typename readable_tables<T, Extra>::type;
+
+/// Extra with one more table `Ref`: extra_tables<Keyword, Ref> when Extra is absent.
+template <fixed_string Keyword, class Extra, class Ref>
+struct add_extra_table;
+template <fixed_string Keyword, class Ref>
+struct add_extra_table<Keyword, absent, Ref> {
+  using type = extra_tables<Keyword, Ref>;
+};
+template <fixed_string Keyword, fixed_string K, class... Refs, class Ref>
+struct add_extra_table<Keyword, extra_tables<K, Refs...>, Ref> {
+  using type = extra_tables<Keyword, Refs..., Ref>;
+};
+
+/// The checks on from<U>() of an update and using_<U>() of a remove on T: the table `Ref` is
+/// not already read by the statement (Readable).
+template <class T, class Readable, class Ref>
+consteval bool check_extra_table() {
+  static_assert(reflectable<typename Ref::type>,
+                "pgorm: from<U>() and using_<U>() take a struct that maps to a table");
+  constexpr bool fresh = !list_contains_v<Readable, Ref>;
+  static_assert(fresh,
+                "pgorm: this table is already in the statement; name it again under an alias: "
+                "from<User, \"other\">() with pgorm::col<&User::id, \"other\">");
+  return fresh;
+}
+
 /// RETURNING every column of T: rows come back as T.
 template <class T>
 struct returning_all_columns {
@@ -38,7 +96,19 @@ struct returning_all_columns {
   template <class W>
   static constexpr void render(W& w) {
     w.append(" RETURNING ");
-    w.append(table<T>::select_list);
+    if (!w.qualify) {
+      w.append(table<T>::select_list);
+      return;
+    }
+    // Beside the tables of from<U>() / using_<U>(): every column qualified.
+    bool first = true;
+    for (const column_info& c : table<T>::columns) {
+      if (!first) w.append(", ");
+      first = false;
+      table_ref<T>::render_qualifier(w);
+      w.append('.');
+      w.append(c.sql_name);
+    }
   }
   template <class W>
   void render_dynamic(W& w) const {
@@ -79,8 +149,8 @@ struct assignments_traits<std::tuple<A...>> {
 
 /// The checks every SET list item (update().set(), do_update()) passes, one per static_assert.
 /// Returns whether all passed, so callers stop before deeper errors.
-template <class T, class... A>
-consteval bool check_assignments() {
+template <class T, class Readable, class... A>
+consteval bool check_assignments_in() {
   constexpr bool all_assignments = (assignment_node<A> && ...);
   static_assert(all_assignments,
                 "pgorm: set() and do_update() take assignments such as "
@@ -90,17 +160,22 @@ consteval bool check_assignments() {
     static_assert(own_columns,
                   "pgorm: set() and do_update() assign columns of the table being written only; "
                   "name a member of that table's struct on the left of =");
-    constexpr bool own_values = (list_subset_v<typename A::tables, target_tables_t<T>> && ...);
+    constexpr bool own_values = (list_subset_v<typename A::tables, Readable> && ...);
     static_assert(own_values,
                   "pgorm: a value in set() or do_update() reads a column of another table; use "
-                  "columns of the table being written, pgorm::excluded<...>, or plain values");
+                  "columns of the table being written, pgorm::excluded<...>, or plain values "
+                  "(an update reads another table after from<U>())");
     return own_columns && own_values;
   }
   return false;
 }
+template <class T, class... A>
+consteval bool check_assignments() {
+  return check_assignments_in<T, target_tables_t<T>, A...>();
+}
 
 /// The checks on a WHERE condition of a DML statement on T.
-template <class T, class C, class Where>
+template <class T, class C, class Where, class Readable = target_tables_t<T>>
 consteval bool check_where() {
   static_assert(expression<C>,
                 "pgorm: where() takes an expression such as pgorm::col<&User::id> == 42 or a "
@@ -109,29 +184,29 @@ consteval bool check_where() {
     static_assert(condition<C>,
                   "pgorm: where() needs a boolean condition; compare the column (==, <, like(), "
                   "is_null()) instead of passing it alone");
-    static_assert(list_subset_v<typename C::tables, target_tables_t<T>>,
+    static_assert(list_subset_v<typename C::tables, Readable>,
                   "pgorm: where() of an update, remove or upsert may only use columns of the "
-                  "table being written; express other tables through a subquery (col.in(...), "
+                  "table being written; add another table with from<U>() (update) or "
+                  "using_<U>() (remove) before where(), or use a subquery (col.in(...), "
                   "pgorm::exists(...))");
     static_assert(!present_v<Where>,
                   "pgorm: where() was already called; combine the conditions with && or || in "
                   "one where()");
-    return condition<C> && list_subset_v<typename C::tables, target_tables_t<T>> &&
-           !present_v<Where>;
+    return condition<C> && list_subset_v<typename C::tables, Readable> && !present_v<Where>;
   }
   return false;
 }
 
 /// The checks on the arguments of returning(...) for a statement on T.
-template <class T, class Returning, class... E>
-consteval bool check_returning() {
+template <class T, class Readable, class Returning, class... E>
+consteval bool check_returning_in() {
   static_assert(sizeof...(E) > 0,
                 "pgorm: returning() needs at least one column; use returning_all() for whole "
                 "rows");
   static_assert((expression<E> && ...),
                 "pgorm: returning() takes columns or expressions such as pgorm::col<&User::id>");
   if constexpr ((expression<E> && ...)) {
-    constexpr bool own = (list_subset_v<typename E::tables, target_tables_t<T>> && ...);
+    constexpr bool own = (list_subset_v<typename E::tables, Readable> && ...);
     static_assert(own,
                   "pgorm: returning() may only name columns of the table being written; read "
                   "other tables with a select afterwards");
@@ -140,6 +215,10 @@ consteval bool check_returning() {
     return sizeof...(E) > 0 && own && !present_v<Returning>;
   }
   return false;
+}
+template <class T, class Returning, class... E>
+consteval bool check_returning() {
+  return check_returning_in<T, target_tables_t<T>, Returning, E...>();
 }
 
 /// The check of all(), one(), first() and each() on an insert, update or remove: they read the

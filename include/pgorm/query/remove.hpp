@@ -2,7 +2,8 @@
 #pragma once
 
 /// \file
-/// DELETE, spelled remove (delete is a C++ keyword): where(cond) or all_rows(), RETURNING.
+/// DELETE, spelled remove (delete is a C++ keyword): USING other tables, where(cond) or
+/// all_rows(), RETURNING.
 /// See docs/dml.md.
 ///
 /// ```cpp
@@ -29,9 +30,10 @@ namespace pgorm {
 namespace detail {
 /// The parts of a remove, in the order it renders them.
 enum class remove_part : std::size_t {
-  where,      ///< the WHERE condition, or absent
-  all_rows,   ///< all_rows_clause after all_rows(), or absent
-  returning,  ///< returning_exprs or returning_all_columns, or absent
+  using_tables,  ///< extra_tables<" USING ", ...> after using_<U>(), or absent
+  where,         ///< the WHERE condition, or absent
+  all_rows,      ///< all_rows_clause after all_rows(), or absent
+  returning,     ///< returning_exprs or returning_all_columns, or absent
 };
 }  // namespace detail
 
@@ -47,6 +49,8 @@ class remove_query;
 template <class Exec, class T, class Parts>
 class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> {
   using part = detail::remove_part;
+  using Using = typename Parts::template type<part::using_tables>;
+  using readable = detail::readable_tables_t<T, Using>;
   using Where = typename Parts::template type<part::where>;
   using AllRows = typename Parts::template type<part::all_rows>;
   using Returning = typename Parts::template type<part::returning>;
@@ -64,10 +68,23 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
 
   // ---- clauses ----
 
-  /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
+  /// USING U (DELETE ... USING): U's columns may then be read in where() and returning(),
+  /// e.g. to delete the rows that join to rows of U. Call it before those; call it again for
+  /// more tables. Every column is then written table-qualified.
+  template <class U, detail::fixed_string Alias = "">
+  auto using_() const {
+    using ref = table_ref<U, Alias>;
+    if constexpr (detail::check_extra_table<T, readable, ref>()) {
+      return with_part(detail::part_at<part::using_tables>,
+                       typename detail::add_extra_table<" USING ", Using, ref>::type{});
+    }
+  }
+
+  /// WHERE cond over T's columns (and those of using_<U>() tables): a typed condition or a
+  /// pgorm::filter<T>.
   template <class C>
   auto where(const C& cond) const {
-    if constexpr (detail::check_where<T, C, Where>()) {
+    if constexpr (detail::check_where<T, C, Where, readable>()) {
       return with_part(detail::part_at<part::where>, cond);
     }
   }
@@ -77,10 +94,11 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
     return with_part(detail::part_at<part::all_rows>, detail::all_rows_clause{});
   }
 
-  /// RETURNING these columns or expressions of the deleted rows, as std::tuple.
+  /// RETURNING these columns or expressions of the deleted rows (or of using_<U>() tables), as
+  /// std::tuple.
   template <class... E>
   auto returning(const E&... exprs) const {
-    if constexpr (detail::check_returning<T, Returning, E...>()) {
+    if constexpr (detail::check_returning_in<T, readable, Returning, E...>()) {
       return with_part(detail::part_at<part::returning>,
                        detail::returning_exprs<E...>{{}, {exprs...}});
     }
@@ -111,9 +129,10 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
     const auto& parts = detail::part(q, &remove_query::parts_);
-    w.qualify = false;
+    w.qualify = detail::present_v<Using>;
     w.append("DELETE FROM ");
     w.append(table<T>::qualified_name);
+    detail::render_expr(w, detail::clause<part::using_tables>(parts));
     if constexpr (detail::present_v<Where>) {
       w.append(" WHERE ");
       detail::render_expr(w, detail::clause<part::where>(parts));
@@ -131,7 +150,7 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
 template <class T>
 auto remove() {
   static_assert(reflectable<T>, "pgorm: remove<T>() takes a struct that maps to a table");
-  using parts = detail::clause_set<detail::absent, detail::absent, detail::absent>;
+  using parts = detail::clause_set<detail::absent, detail::absent, detail::absent, detail::absent>;
   return remove_query<detail::unbound, T, parts>(nullptr, parts{});
 }
 

@@ -2,7 +2,8 @@
 #pragma once
 
 /// \file
-/// UPDATE: set(col = value, ...), where(cond) or all_rows(), RETURNING. See docs/dml.md.
+/// UPDATE: set(col = value, ...), FROM other tables, where(cond) or all_rows(), RETURNING.
+/// See docs/dml.md.
 ///
 /// ```cpp
 /// auto n = pgorm::update<User>()
@@ -31,6 +32,7 @@ namespace detail {
 /// The parts of an update, in the order it renders them.
 enum class update_part : std::size_t {
   sets,       ///< std::tuple of assignments
+  from,       ///< extra_tables<" FROM ", ...> after from<U>(), or absent
   where,      ///< the WHERE condition, or absent
   all_rows,   ///< all_rows_clause after all_rows(), or absent
   returning,  ///< returning_exprs or returning_all_columns, or absent
@@ -50,6 +52,8 @@ template <class Exec, class T, class Parts>
 class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> {
   using part = detail::update_part;
   using Sets = typename Parts::template type<part::sets>;
+  using From = typename Parts::template type<part::from>;
+  using readable = detail::readable_tables_t<T, From>;
   using Where = typename Parts::template type<part::where>;
   using AllRows = typename Parts::template type<part::all_rows>;
   using Returning = typename Parts::template type<part::returning>;
@@ -76,7 +80,7 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
                   "pgorm: set() needs at least one assignment such as pgorm::col<&User::name> = "
                   "value");
     if constexpr (sizeof...(A) > 0) {
-      if constexpr (detail::check_assignments<T, A...>()) {
+      if constexpr (detail::check_assignments_in<T, readable, A...>()) {
         return with_part(
             detail::part_at<part::sets>,
             std::tuple_cat(parts_.template get<part::sets>(), std::tuple<A...>(assignments...)));
@@ -84,10 +88,25 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
     }
   }
 
-  /// WHERE cond over T's columns: a typed condition or a pgorm::filter<T>.
+  /// FROM U (UPDATE ... FROM): U's columns may then be read in set(), where() and
+  /// returning(), e.g. to copy values from another table or to pick rows by a join condition.
+  /// Call it before those; call it again for more tables. Every column is then written
+  /// table-qualified. A row of T matched by several rows of U is updated once, from one of them
+  /// (PostgreSQL's rule): join on a key of U.
+  template <class U, detail::fixed_string Alias = "">
+  auto from() const {
+    using ref = table_ref<U, Alias>;
+    if constexpr (detail::check_extra_table<T, readable, ref>()) {
+      return with_part(detail::part_at<part::from>,
+                       typename detail::add_extra_table<" FROM ", From, ref>::type{});
+    }
+  }
+
+  /// WHERE cond over T's columns (and those of from<U>() tables): a typed condition or a
+  /// pgorm::filter<T>.
   template <class C>
   auto where(const C& cond) const {
-    if constexpr (detail::check_where<T, C, Where>()) {
+    if constexpr (detail::check_where<T, C, Where, readable>()) {
       return with_part(detail::part_at<part::where>, cond);
     }
   }
@@ -97,10 +116,11 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
     return with_part(detail::part_at<part::all_rows>, detail::all_rows_clause{});
   }
 
-  /// RETURNING these columns or expressions of T (the values after the update), as std::tuple.
+  /// RETURNING these columns or expressions of T (the values after the update) or of from<U>()
+  /// tables, as std::tuple.
   template <class... E>
   auto returning(const E&... exprs) const {
-    if constexpr (detail::check_returning<T, Returning, E...>()) {
+    if constexpr (detail::check_returning_in<T, readable, Returning, E...>()) {
       return with_part(detail::part_at<part::returning>,
                        detail::returning_exprs<E...>{{}, {exprs...}});
     }
@@ -135,11 +155,12 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& q) {
     const auto& parts = detail::part(q, &update_query::parts_);
-    w.qualify = false;
+    w.qualify = detail::present_v<From>;
     w.append("UPDATE ");
     w.append(table<T>::qualified_name);
     w.append(" SET ");
     detail::render_comma_list(w, detail::clause<part::sets>(parts));
+    detail::render_expr(w, detail::clause<part::from>(parts));
     if constexpr (detail::present_v<Where>) {
       w.append(" WHERE ");
       detail::render_expr(w, detail::clause<part::where>(parts));
@@ -157,7 +178,8 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
 template <class T>
 auto update() {
   static_assert(reflectable<T>, "pgorm: update<T>() takes a struct that maps to a table");
-  using parts = detail::clause_set<std::tuple<>, detail::absent, detail::absent, detail::absent>;
+  using parts = detail::clause_set<std::tuple<>, detail::absent, detail::absent, detail::absent,
+                                   detail::absent>;
   return update_query<detail::unbound, T, parts>(nullptr, parts{});
 }
 

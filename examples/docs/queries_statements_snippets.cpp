@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// The code blocks of the statement sections of docs/queries.md and docs/dml.md (UPDATE ... FROM,
+// DELETE ... USING, DISTINCT ON, right/full/cross joins, UNION/INTERSECT/EXCEPT, recursive CTEs,
+// insert column lists, SET col = DEFAULT), compiled (never run). Each region between
+// `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in a page; the static_asserts
+// after a region pin the SQL the page quotes. Check with tools/check_docs.py.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "pgorm/pgorm.hpp"
+#include "schema.hpp"
+
+namespace docs_statements {
+
+using app::Account;
+using app::Session;
+using app::use;
+using app::User;
+using pgorm::col;
+
+void update_from(pgorm::connection& conn) {
+  // doc-begin(update_from)
+  // Copy each adult user's name onto their sessions: the value comes from the other table.
+  const std::int64_t n =
+      pgorm::update<Session>()
+          .from<User>()
+          .set(col<& Session::ip_address> = col<&User::name>)
+          .where(col<&Session::user_id> == col<&User::id> && col<&User::age> >= 18)
+          .exec(conn);
+  // doc-end(update_from)
+  use(n);
+}
+static_assert(decltype(pgorm::update<Session>()
+                           .from<User>()
+                           .set(col<& Session::ip_address> = col<&User::name>)
+                           .where(col<&Session::user_id> == col<&User::id> &&
+                                  col<&User::age> >= 18))::sql() ==
+              R"(UPDATE session SET ip_address = "user".name FROM "user" WHERE session.user_id )"
+              R"(= "user".id AND "user".age >= $1)");
+
+void delete_using(pgorm::connection& conn) {
+  // doc-begin(delete_using)
+  // Delete the sessions of unverified users, returning what went.
+  const auto gone =
+      pgorm::remove<Session>()
+          .using_<User>()
+          .where(col<&Session::user_id> == col<&User::id> && col<&User::is_email_verified> == false)
+          .returning(col<&Session::token>, col<&User::email>)
+          .all(conn);  // std::vector<std::tuple<std::string, std::string>>
+  // doc-end(delete_using)
+  use(gone);
+}
+static_assert(decltype(pgorm::remove<Session>()
+                           .using_<User>()
+                           .where(col<&Session::user_id> == col<&User::id> &&
+                                  col<&User::is_email_verified> == false)
+                           .returning(col<&Session::token>, col<&User::email>))::sql() ==
+              R"(DELETE FROM session USING "user" WHERE session.user_id = "user".id AND )"
+              R"("user"."isEmailVerified" = $1 RETURNING session.token, "user".email)");
+
+}  // namespace docs_statements

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// The statement-level pieces of issue 16 item 4 against a real server: UPDATE ... FROM, DELETE
+// ... USING, DISTINCT ON, right/full/cross joins, UNION/INTERSECT/EXCEPT, recursive CTEs,
+// explicit insert column lists and SET col = DEFAULT.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/pgorm.hpp"
+#include "support/db_test.hpp"
+#include "support/schema.hpp"
+
+namespace {
+
+using pgorm::col;
+using qt::Account;
+using qt::Session;
+using qt::User;
+
+class statements_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec(std::string(qt::ddl));
+    conn().exec(R"(
+      insert into "user" (email, name, age, "isEmailVerified") values
+        ('ada@example.com', 'Ada', 36, true),
+        ('bob@example.com', null, 17, false),
+        ('cy@test.org', 'Cy', 52, false),
+        ('di@example.com', 'Di', 36, true);
+      insert into session (user_id, token, expires_at, ip_address) values
+        (1, 'tok-a1', now() + interval '1 day', '10.0.0.1'),
+        (1, 'tok-a2', now() - interval '1 day', null),
+        (3, 'tok-c1', now() + interval '2 days', '10.0.0.3'),
+        (2, 'tok-b1', now() + interval '3 days', null);
+      insert into account (user_id, provider, provider_account_id, balance) values
+        (1, 'github', 'gh-1', 100), (3, 'google', 'go-3', null), (2, 'github', 'gh-2', 5))");
+  }
+
+  std::vector<std::string> tokens() {
+    std::vector<std::string> out;
+    for (const auto& [t] :
+         pgorm::select(col<&Session::token>).order_by(col<&Session::token>).all(conn())) {
+      out.push_back(t);
+    }
+    return out;
+  }
+};
+
+using strings = std::vector<std::string>;
+
+TEST_F(statements_test, update_from_copies_values_of_the_joined_row) {
+  // Each session of a user over 30 takes the user's name as its ip_address (a value that can
+  // only come from the other table).
+  const std::int64_t n =
+      pgorm::update<Session>()
+          .from<User>()
+          .set(col<& Session::ip_address> = col<&User::name>)
+          .where(col<&Session::user_id> == col<&User::id> && col<&User::age> > 30)
+          .exec(conn());
+  EXPECT_EQ(n, 3);
+  const auto rows = pgorm::select(col<&Session::token>, col<&Session::ip_address>)
+                        .order_by(col<&Session::token>)
+                        .all(conn());
+  using row = std::tuple<std::string, std::optional<std::string>>;
+  EXPECT_EQ(rows,
+            (std::vector<row>{
+                {"tok-a1", "Ada"}, {"tok-a2", "Ada"}, {"tok-b1", std::nullopt}, {"tok-c1", "Cy"}}));
+}
+
+TEST_F(statements_test, update_from_returning_reads_both_tables) {
+  auto rows = pgorm::update<Account>()
+                  .from<User>()
+                  .set(col<& Account::balance> = 0)
+                  .where(col<&Account::user_id> == col<&User::id> &&
+                         col<&User::email>.like("%@example.com"))
+                  .returning(col<&Account::provider_account_id>, col<&User::email>)
+                  .all(conn());
+  std::sort(rows.begin(), rows.end());
+  using row = std::tuple<std::string, std::string>;
+  EXPECT_EQ(rows, (std::vector<row>{{"gh-1", "ada@example.com"}, {"gh-2", "bob@example.com"}}));
+  const auto whole =
+      pgorm::update<Account>()
+          .from<User, "u">()
+          .set(col<& Account::balance> = col<&Account::balance> + 1)
+          .where(col<&Account::user_id> == col<&User::id, "u"> && col<&User::name, "u"> == "Cy")
+          .returning_all()
+          .one(conn());
+  EXPECT_EQ(whole.provider_account_id, "go-3");
+  EXPECT_EQ(whole.balance, std::nullopt);  // NULL + 1
+}
+
+TEST_F(statements_test, delete_using_removes_rows_that_join) {
+  // The sessions of users whose email is not at example.com, and the minors' sessions.
+  const std::int64_t n =
+      pgorm::remove<Session>()
+          .using_<User>()
+          .where(col<&Session::user_id> == col<&User::id> &&
+                 (col<&User::email>.not_like("%@example.com") || col<&User::age> < 18))
+          .exec(conn());
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(tokens(), (strings{"tok-a1", "tok-a2"}));
+  const auto gone =
+      pgorm::remove<Session>()
+          .using_<User, "u">()
+          .where(col<&Session::user_id> == col<&User::id, "u"> && col<&User::name, "u"> == "Ada" &&
+                 col<&Session::expires_at> < pgorm::now())
+          .returning(col<&Session::token>, col<&User::email, "u">)
+          .all(conn());
+  using row = std::tuple<std::string, std::string>;
+  EXPECT_EQ(gone, (std::vector<row>{{"tok-a2", "ada@example.com"}}));
+  EXPECT_EQ(tokens(), (strings{"tok-a1"}));
+}
+
+}  // namespace

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// Golden SQL for the statement-level pieces of issue 16 item 4: UPDATE ... FROM, DELETE ...
+// USING, DISTINCT ON, right/full/cross joins, UNION/INTERSECT/EXCEPT, recursive CTEs, explicit
+// insert column lists and SET col = DEFAULT. Rendered at compile time (static_assert) where the
+// shape is static, and through to_sql() with its parameters. No server.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/query.hpp"
+#include "support/schema.hpp"
+
+namespace {
+
+using pgorm::col;
+using qt::Account;
+using qt::Session;
+using qt::User;
+
+// ---- UPDATE ... FROM, DELETE ... USING ----------------------------------------------------------
+
+static_assert(decltype(pgorm::update<Session>()
+                           .from<User>()
+                           .set(col<& Session::ip_address> = col<&User::name>)
+                           .where(col<&Session::user_id> == col<&User::id> &&
+                                  col<&User::age> > 30))::sql() ==
+              R"(UPDATE session SET ip_address = "user".name FROM "user" )"
+              R"(WHERE session.user_id = "user".id AND "user".age > $1)");
+
+static_assert(decltype(pgorm::remove<Session>().using_<User>().where(
+                  col<&Session::user_id> == col<&User::id> &&
+                  col<&User::email>.like("%@test.org")))::sql() ==
+              R"(DELETE FROM session USING "user" WHERE session.user_id = "user".id AND )"
+              R"("user".email LIKE $1)");
+
+TEST(update_from, two_tables_alias_and_returning) {
+  const auto q = pgorm::update<Account>()
+                     .from<User>()
+                     .from<Session, "s">()
+                     .set(col<& Account::balance> = col<&Account::balance> + 10,
+                          col<& Account::provider> = col<&Session::token, "s">)
+                     .where(col<&Account::user_id> == col<&User::id> &&
+                            col<&Session::user_id, "s"> == col<&User::id> && col<&User::age> >= 18)
+                     .returning(col<&Account::id>, col<&User::email>);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql,
+            "UPDATE account SET balance = account.balance + $1, provider = s.token "
+            "FROM \"user\", session AS s WHERE account.user_id = \"user\".id AND s.user_id = "
+            "\"user\".id AND \"user\".age >= $2 RETURNING account.id, \"user\".email");
+  ASSERT_EQ(s.params.size(), 2U);
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::string>>);
+}
+
+TEST(update_from, returning_all_is_qualified_beside_other_tables) {
+  const auto q = pgorm::update<Session>()
+                     .from<User>()
+                     .set(col<& Session::token> = "x")
+                     .where(col<&Session::user_id> == col<&User::id>)
+                     .returning_all();
+  EXPECT_EQ(q.to_sql().sql,
+            "UPDATE session SET token = $1 FROM \"user\" WHERE session.user_id = \"user\".id "
+            "RETURNING session.id, session.user_id, session.token, session.expires_at, "
+            "session.ip_address");
+  // Without from<U>(), nothing changes: unqualified, as before.
+  EXPECT_EQ(pgorm::update<Session>()
+                .set(col<& Session::token> = "x")
+                .where(col<&Session::id> == 1)
+                .returning_all()
+                .to_sql()
+                .sql,
+            "UPDATE session SET token = $1 WHERE id = $2 RETURNING id, user_id, token, "
+            "expires_at, ip_address");
+}
+
+TEST(remove_using, alias_and_returning) {
+  const auto q =
+      pgorm::remove<Account>()
+          .using_<User, "u">()
+          .where(col<&Account::user_id> == col<&User::id, "u"> && col<&User::age, "u"> < 18)
+          .returning(col<&Account::id>, col<&User::email, "u">);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql,
+            "DELETE FROM account USING \"user\" AS u WHERE account.user_id = u.id AND u.age < $1 "
+            "RETURNING account.id, u.email");
+  EXPECT_EQ(s.params.size(), 1U);
+}
+
+}  // namespace
