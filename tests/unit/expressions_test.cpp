@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Golden SQL for the expression headers (docs/queries.md): SQL functions with a declared result
+// type, CASE, window functions, interval arithmetic, full-text search and JSON operators. Static
+// shapes are checked at compile time (static_assert); parameters through to_sql().
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/query.hpp"
+#include "pgorm/query/functions.hpp"
+#include "support/schema.hpp"
+
+namespace {
+
+using pgorm::col;
+using qt::Account;
+using qt::Session;
+using qt::User;
+
+template <class Q>
+constexpr std::string_view sql_of(const Q& /*q*/) {
+  return Q::sql();
+}
+
+template <class Q>
+using row_of = typename Q::row_type;
+
+// ---- fn<"name", T>(...) -----------------------------------------------------------------------
+
+static_assert(pgorm::detail::valid_function_name("similarity"));
+static_assert(pgorm::detail::valid_function_name("app.slug_2$"));
+static_assert(!pgorm::detail::valid_function_name("Similarity"));
+static_assert(!pgorm::detail::valid_function_name("lower(email); drop table x; --"));
+static_assert(!pgorm::detail::valid_function_name("a.b.c"));
+static_assert(!pgorm::detail::valid_function_name(".a"));
+static_assert(!pgorm::detail::valid_function_name("a."));
+static_assert(!pgorm::detail::valid_function_name("1abc"));
+static_assert(!pgorm::detail::valid_function_name(""));
+static_assert(!pgorm::detail::valid_function_name(std::string_view(
+    "a234567890123456789012345678901234567890123456789012345678901234")));  // 64 chars
+
+static_assert(decltype(pgorm::select(pgorm::fn<"length", std::int32_t>(
+                  col<&User::email>)))::sql() == R"(SELECT length(email) FROM "user")");
+static_assert(decltype(pgorm::select(col<&User::id>)
+                           .where(pgorm::fn<"app.similarity", float>(col<&User::email>, "x") >
+                                  0.5F))::sql() ==
+              R"(SELECT id FROM "user" WHERE app.similarity(email, $1) > $2)");
+
+TEST(expressions_fn, declared_result_type_is_the_value_type) {
+  auto f = pgorm::fn<"date_trunc", pgorm::timestamptz>("day", col<&User::created_at>);
+  static_assert(std::is_same_v<decltype(f)::value_type, pgorm::timestamptz>);
+  auto q = pgorm::select(col<&User::id>, f);
+  EXPECT_EQ(sql_of(q), R"(SELECT id, date_trunc($1, created_at) FROM "user")");
+  const auto s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 1U);
+  static_assert(std::is_same_v<decltype(pgorm::fn<"nullif", std::optional<std::string>>(
+                                   col<&User::email>, ""))::value_type,
+                               std::optional<std::string>>);
+}
+
+TEST(expressions_fn, arguments_are_parameters_never_text) {
+  const std::string hostile = "x'); drop table \"user\"; --";
+  auto q = pgorm::select(pgorm::fn<"concat", std::string>(col<&User::email>, hostile, 42));
+  EXPECT_EQ(sql_of(q), R"(SELECT concat(email, $1, $2) FROM "user")");
+  EXPECT_EQ(q.to_sql().params.size(), 2U);
+}
+
+TEST(expressions_fn, aggregates_and_cast) {
+  auto q = pgorm::select(
+               col<&User::age>,
+               pgorm::aggregate<"string_agg", std::optional<std::string>>(col<&User::email>, ", "))
+               .group_by(col<&User::age>);
+  EXPECT_EQ(sql_of(q), R"(SELECT age, string_agg(email, $1) FROM "user" GROUP BY age)");
+  auto c = pgorm::select(pgorm::cast<std::int64_t>(col<&User::age>),
+                         pgorm::cast<std::string>(col<&User::name>));
+  EXPECT_EQ(sql_of(c), R"(SELECT CAST(age AS bigint), CAST(name AS text) FROM "user")");
+  static_assert(
+      std::is_same_v<row_of<decltype(c)>, std::tuple<std::int64_t, std::optional<std::string>>>);
+}
+
+}  // namespace
