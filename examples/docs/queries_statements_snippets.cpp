@@ -24,15 +24,17 @@ using app::User;
 using pgorm::col;
 
 void update_from(pgorm::connection& conn) {
+  // clang-format off
   // doc-begin(update_from)
   // Copy each adult user's name onto their sessions: the value comes from the other table.
-  const std::int64_t n =
-      pgorm::update<Session>()
-          .from<User>()
-          .set(col<& Session::ip_address> = col<&User::name>)
-          .where(col<&Session::user_id> == col<&User::id> && col<&User::age> >= 18)
-          .exec(conn);
+  const std::int64_t n = pgorm::update<Session>()
+                             .from<User>()
+                             .set(col<&Session::ip_address> = col<&User::name>)
+                             .where(col<&Session::user_id> == col<&User::id> &&
+                                    col<&User::age> >= 18)
+                             .exec(conn);
   // doc-end(update_from)
+  // clang-format on
   use(n);
 }
 static_assert(decltype(pgorm::update<Session>()
@@ -62,5 +64,23 @@ static_assert(decltype(pgorm::remove<Session>()
                            .returning(col<&Session::token>, col<&User::email>))::sql() ==
               R"(DELETE FROM session USING "user" WHERE session.user_id = "user".id AND )"
               R"("user"."isEmailVerified" = $1 RETURNING session.token, "user".email)");
+
+void distinct_on(pgorm::connection& conn) {
+  // doc-begin(distinct_on)
+  // Each user's session that expires last.
+  const std::vector<Session> latest =
+      conn.select<Session>()
+          .distinct_on(col<&Session::user_id>)
+          .order_by(col<&Session::user_id>, col<&Session::expires_at>.desc())
+          .all();
+  // doc-end(distinct_on)
+  use(latest);
+}
+static_assert(decltype(pgorm::select<Session>()
+                           .distinct_on(col<&Session::user_id>)
+                           .order_by(col<&Session::user_id>,
+                                     col<&Session::expires_at>.desc()))::sql() ==
+              "SELECT DISTINCT ON (user_id) id, user_id, token, expires_at, ip_address FROM "
+              "session ORDER BY user_id, expires_at DESC");
 
 }  // namespace docs_statements

@@ -117,4 +117,28 @@ TEST_F(statements_test, delete_using_removes_rows_that_join) {
   EXPECT_EQ(tokens(), (strings{"tok-a1"}));
 }
 
+TEST_F(statements_test, distinct_on_keeps_the_first_row_of_each_group) {
+  // The session of each user that expires last (Prisma's distinct: ['userId'] with orderBy).
+  const std::vector<Session> latest =
+      pgorm::select<Session>()
+          .distinct_on(col<&Session::user_id>)
+          .order_by(col<&Session::user_id>, col<&Session::expires_at>.desc())
+          .all(conn());
+  strings got;
+  for (const Session& s : latest) got.push_back(s.token);
+  EXPECT_EQ(got, (strings{"tok-a1", "tok-b1", "tok-c1"}));
+
+  // Two expressions, the order naming them the other way round, and a joined table.
+  const auto per_age =
+      pgorm::select(col<&User::age>, col<&User::email>, col<&Session::token>)
+          .join<Session>(col<&Session::user_id> == col<&User::id>)
+          .distinct_on(col<&User::age>, col<&User::is_email_verified>)
+          .order_by(col<&User::is_email_verified>, col<&User::age>, col<&Session::token>.desc())
+          .all(conn());
+  using row = std::tuple<std::int32_t, std::string, std::string>;
+  EXPECT_EQ(per_age, (std::vector<row>{{17, "bob@example.com", "tok-b1"},
+                                       {52, "cy@test.org", "tok-c1"},
+                                       {36, "ada@example.com", "tok-a2"}}));
+}
+
 }  // namespace

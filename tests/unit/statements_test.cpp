@@ -89,4 +89,48 @@ TEST(remove_using, alias_and_returning) {
   EXPECT_EQ(s.params.size(), 1U);
 }
 
+// ---- DISTINCT ON -------------------------------------------------------------------------------
+
+static_assert(decltype(pgorm::select<Session>()
+                           .distinct_on(col<&Session::user_id>)
+                           .order_by(col<&Session::user_id>,
+                                     col<&Session::expires_at>.desc()))::sql() ==
+              "SELECT DISTINCT ON (user_id) id, user_id, token, expires_at, "
+              "ip_address FROM session ORDER BY user_id, expires_at DESC");
+
+TEST(distinct_on, expressions_in_any_order_then_the_rest) {
+  const auto q =
+      pgorm::select(col<&Account::user_id>, col<&Account::provider>, col<&Account::balance>)
+          .distinct_on(col<&Account::provider>, col<&Account::balance> + 1)
+          .order_by((col<&Account::balance> + 1).desc(), col<&Account::provider>, col<&Account::id>)
+          .where(col<&Account::user_id> > 0);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql,
+            "SELECT DISTINCT ON (provider, balance + $1) user_id, provider, balance FROM account "
+            "WHERE user_id > $2 ORDER BY balance + $3 DESC, provider, id");
+  EXPECT_EQ(s.params.size(), 3U);
+  // An order shorter than the DISTINCT ON list is a prefix of it: allowed, as PostgreSQL does.
+  EXPECT_EQ(pgorm::select(col<&Account::id>)
+                .distinct_on(col<&Account::provider>, col<&Account::user_id>)
+                .order_by(col<&Account::user_id>)
+                .to_sql()
+                .sql,
+            "SELECT DISTINCT ON (provider, user_id) id FROM account ORDER BY user_id");
+  // Without order_by() the row each group keeps is unspecified, and allowed.
+  EXPECT_EQ(pgorm::select(col<&Account::id>).distinct_on(col<&Account::provider>).to_sql().sql,
+            "SELECT DISTINCT ON (provider) id FROM account");
+}
+
+TEST(distinct_on, joins_qualify_and_keyset_extends_the_order) {
+  const auto q = pgorm::select<User>()
+                     .join<Session>(col<&Session::user_id> == col<&User::id>)
+                     .distinct_on(col<&User::age>)
+                     .order_by(col<&User::age>, col<&Session::expires_at>.desc());
+  EXPECT_EQ(q.to_sql().sql,
+            "SELECT DISTINCT ON (\"user\".age) \"user\".id, \"user\".email, \"user\".name, "
+            "\"user\".age, \"user\".\"isEmailVerified\", \"user\".created_at FROM \"user\" JOIN "
+            "session ON session.user_id = \"user\".id ORDER BY \"user\".age, session.expires_at "
+            "DESC");
+}
+
 }  // namespace

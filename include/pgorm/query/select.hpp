@@ -100,6 +100,43 @@ struct keyword_clause : static_clause {
   }
 };
 
+/// DISTINCT ON (e, ...): one row per distinct value of these expressions, the first in ORDER
+/// BY order. A clause.
+template <class... E>
+struct distinct_on_clause : renders_from<distinct_on_clause<E...>> {
+  using exprs_type = std::tuple<E...>;
+  using tables = list_union_t<type_list<>, typename E::tables...>;
+  static constexpr bool is_static = (E::is_static && ...);
+  std::tuple<E...> exprs;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    w.append("DISTINCT ON (");
+    render_comma_list(w, part(self, &distinct_on_clause::exprs));
+    w.append(") ");
+  }
+  void bind(param_list& p) const { bind_each(p, exprs); }
+};
+
+/// Whether the ORDER BY terms `Order` start with the DISTINCT ON expressions of `Distinct`, as
+/// PostgreSQL requires: each of the first min(n, size of Order) terms orders by one of them (n
+/// expressions). True for any other distinct part.
+template <class X, class... E>
+inline constexpr bool one_of_v = (std::is_same_v<X, E> || ...);
+template <class Distinct, class Order>
+struct order_starts_with_distinct : std::true_type {};
+template <class... E, class... O>
+struct order_starts_with_distinct<distinct_on_clause<E...>, std::tuple<O...>> {
+  static constexpr bool value = [] {
+    constexpr bool in_distinct[] = {true, one_of_v<typename O::expr_type, E...>...};
+    constexpr std::size_t n = sizeof...(E) < sizeof...(O) ? sizeof...(E) : sizeof...(O);
+    for (std::size_t i = 0; i != n; ++i) {
+      if (!in_distinct[i + 1]) return false;
+    }
+    return true;
+  }();
+};
+
 /// ` LIMIT $n` or ` OFFSET $n` (`Keyword`), the count sent as a parameter.
 template <fixed_string Keyword>
 struct count_clause : static_clause {
@@ -277,7 +314,7 @@ constexpr void mapped_row<P, From>::render(W& w) {
 /// The parts of a select, by position in its clause_set: the order in which it renders them.
 enum class select_part : std::size_t {
   ctes,      ///< std::tuple of cte_clause
-  distinct,  ///< keyword_clause<"DISTINCT ">, or absent
+  distinct,  ///< keyword_clause<"DISTINCT ">, distinct_on_clause, or absent
   cols,      ///< the select list: whole_rows, mapped_row or expr_list
   from,      ///< the FROM table: a table_ref (no_from before from<T>() of select(cols...))
   joins,     ///< std::tuple of join_clause
@@ -331,6 +368,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   using Order = typename Parts::template type<part::order>;
   using Ctes = typename Parts::template type<part::ctes>;
   using Keyset = typename Parts::template type<part::keyset>;
+  using Distinct = typename Parts::template type<part::distinct>;
   static constexpr unsigned lock_bits =
       detail::lock_bits_v<typename Parts::template type<part::lock>>;
 
@@ -454,7 +492,23 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   }
   /// SELECT DISTINCT.
   auto distinct() const {
+    static_assert(!detail::present_v<Distinct>,
+                  "pgorm: distinct() or distinct_on() was already called; call one of them once");
     return with_part(detail::part_at<part::distinct>, detail::keyword_clause<"DISTINCT ">{});
+  }
+  /// SELECT DISTINCT ON (e, ...): one row per distinct value of these expressions (Prisma's
+  /// `distinct`), the first in ORDER BY order. order_by() must start with the same expressions
+  /// (checked at compile time; then order the rest to choose which row each group keeps).
+  template <class... E>
+  auto distinct_on(const E&... exprs) const {
+    static_assert(sizeof...(E) > 0, "pgorm: distinct_on() needs at least one expression");
+    static_assert((expression<E> && ...),
+                  "pgorm: distinct_on() takes columns or expressions, e.g. "
+                  "pgorm::col<&Session::user_id>");
+    static_assert(!detail::present_v<Distinct>,
+                  "pgorm: distinct() or distinct_on() was already called; call one of them once");
+    return with_part(detail::part_at<part::distinct>,
+                     detail::distinct_on_clause<E...>{{}, {exprs...}});
   }
   /// FOR UPDATE: lock the selected rows until the transaction ends.
   auto for_update() const { return with_lock<detail::lock_for_update>(); }
@@ -695,7 +749,12 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(grouped,
                   "pgorm: a column selected beside an aggregate (count, sum, ...) must be "
                   "listed in group_by(...)");
-    return has_from && detail::table_in_query<missing>::value && grouped;
+    constexpr bool distinct_first = detail::order_starts_with_distinct<Distinct, Order>::value;
+    static_assert(distinct_first,
+                  "pgorm: with distinct_on(a, ...), order_by() must start with the same "
+                  "expressions (in any order), then order the rest: order_by(a, ..., "
+                  "col<&T::created_at>.desc())");
+    return has_from && detail::table_in_query<missing>::value && grouped && distinct_first;
   }
   static consteval bool check_reads_rows() { return true; }
   static consteval bool check_page() { return detail::keyset_checks<row_type, From, Order>(); }
