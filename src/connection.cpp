@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "command.hpp"
+#include "connect_start.hpp"
 #include "engine.hpp"
 #include "libpq_util.hpp"
 #include "notice_sink.hpp"
@@ -33,9 +34,11 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+}  // namespace
+
 // The deadline libpq itself would apply: connect_timeout from the conninfo or PGCONNECT_TIMEOUT
 // (PQconninfo reports the value in effect), whole seconds, where 1 means 2 (libpq docs 34.1.2).
-std::chrono::milliseconds libpq_connect_timeout(PGconn* conn) {
+std::chrono::milliseconds detail::libpq_connect_timeout(PGconn* conn) {
   std::chrono::milliseconds timeout{0};
   PQconninfoOption* options = PQconninfo(conn);
   if (options == nullptr) return timeout;
@@ -50,13 +53,11 @@ std::chrono::milliseconds libpq_connect_timeout(PGconn* conn) {
   return timeout;
 }
 
-std::string describe(PGconn* conn) {
+std::string detail::describe_connection(PGconn* conn) {
   const auto str = [](const char* s) { return s == nullptr ? std::string_view{} : s; };
   return fmt::format("host={} port={} dbname={} user={}", str(PQhost(conn)), str(PQport(conn)),
                      str(PQdb(conn)), str(PQuser(conn)));
 }
-
-}  // namespace
 
 // ---- prepared statements ----------------------------------------------------------------------
 
@@ -139,6 +140,29 @@ struct fd_guard {
 
 }  // namespace
 
+PGconn* detail::start_connect(const std::string& info, connect_options& options) {
+  detail::apply_pooler_mode(options);  // connect_options::pooler: before anything reads them
+  const std::string extra_options = startup_options(info, options);
+  // Defaults first: the conninfo (expanded from dbname, expand_dbname = 1; libpq 34.1) comes
+  // after them and overrides any it sets. Keepalives and tcp_user_timeout bound how long a dead
+  // peer goes unnoticed (libpq ignores them on Unix sockets).
+  std::vector<const char*> keywords = {"keepalives",          "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count",
+                                       "tcp_user_timeout",    "dbname"};
+  std::vector<const char*> values = {"1", "30", "10", "3", "30000", info.c_str()};
+  if (!extra_options.empty()) {
+    keywords.push_back("options");
+    values.push_back(extra_options.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectStartParams(keywords.data(), values.data(), 1);
+  if (conn == nullptr) {
+    throw connection_error("pgorm: cannot allocate a libpq connection (out of memory)");
+  }
+  return conn;
+}
+
 connection::connection(std::string_view conninfo, connect_options options)
     : connection(conninfo, std::move(options), static_cast<const std::stop_token*>(nullptr)) {}
 
@@ -168,25 +192,7 @@ connection::connection(std::string_view conninfo, connect_options options,
                     errors.empty() ? "stopped" : errors),
         secrets_));
   }
-  detail::apply_pooler_mode(options);  // connect_options::pooler: before anything reads them
-  const std::string extra_options = startup_options(info, options);
-  // Defaults first: the conninfo (expanded from dbname, expand_dbname = 1; libpq 34.1) comes
-  // after them and overrides any it sets. Keepalives and tcp_user_timeout bound how long a dead
-  // peer goes unnoticed (libpq ignores them on Unix sockets).
-  std::vector<const char*> keywords = {"keepalives",          "keepalives_idle",
-                                       "keepalives_interval", "keepalives_count",
-                                       "tcp_user_timeout",    "dbname"};
-  std::vector<const char*> values = {"1", "30", "10", "3", "30000", info.c_str()};
-  if (!extra_options.empty()) {
-    keywords.push_back("options");
-    values.push_back(extra_options.c_str());
-  }
-  keywords.push_back(nullptr);
-  values.push_back(nullptr);
-  PGconn* conn = PQconnectStartParams(keywords.data(), values.data(), 1);
-  if (conn == nullptr) {
-    throw connection_error("pgorm: cannot allocate a libpq connection (out of memory)");
-  }
+  PGconn* conn = detail::start_connect(info, options);
   struct guard {
     PGconn*& c;
     ~guard() {
@@ -201,7 +207,7 @@ connection::connection(std::string_view conninfo, connect_options options,
   if (PQstatus(conn) == CONNECTION_BAD) fail("cannot connect");
 
   std::chrono::milliseconds timeout = options.connect_timeout;
-  if (timeout.count() <= 0) timeout = libpq_connect_timeout(conn);
+  if (timeout.count() <= 0) timeout = detail::libpq_connect_timeout(conn);
   const auto limit = detail::deadline::after(timeout);
 
   // Another thread ends the attempt through an eventfd that the wait watches.
@@ -243,7 +249,7 @@ connection::connection(std::string_view conninfo, connect_options options,
   // Every later operation runs through the engine, which never lets libpq block (and closing
   // the connection, PQfinish, then never waits on the network either).
   if (PQsetnonblocking(conn, 1) != 0) fail("cannot switch the connection to non-blocking mode");
-  description_ = describe(conn);
+  description_ = detail::describe_connection(conn);
   // Notices (e.g. "drop cascades to ...") go to the observer, not to stderr (libpq's default).
   notices_ = detail::receive_notices(conn, options.events, description_, secrets_);
   cancel_ = std::make_shared<detail::cancel_state>();
