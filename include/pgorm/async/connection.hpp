@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// An asynchronous PostgreSQL connection on Boost.Asio (docs/async.md): connects and runs
+/// statements without blocking a thread, on the caller's executor, with any Asio completion
+/// token (`asio::use_awaitable`, `asio::deferred`, a callback, `asio::use_future`).
+///
+/// Statements are pipelined: each call sends its statement at once (libpq pipeline mode, one
+/// sync point per statement), so concurrent callers on one connection never wait for each
+/// other's round trips, and each one completes with its own result or its own error.
+///
+/// Opt in with `#include <pgorm/async.hpp>`; pgorm/pgorm.hpp does not include Asio.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include "pgorm/connection.hpp"
+#include "pgorm/export.hpp"
+#include "pgorm/result.hpp"
+#include "pgorm/statement_shape.hpp"
+
+namespace pgorm::async {
+
+class connection;
+
+namespace detail {
+
+struct core;
+struct access;
+
+/// A statement as the async connection queues it: its text and parameter bytes copied, so that
+/// it stays valid whatever the completion token defers (asio::deferred runs the operation
+/// later). Move-only: the parameter views point into `bytes_`, whose buffer a move keeps.
+class PGORM_API request {
+ public:
+  request(std::string_view sql, std::span<const param> params, data_format format,
+          std::chrono::milliseconds timeout);
+  request(request&&) noexcept = default;
+  request& operator=(request&&) noexcept = default;
+  request(const request&) = delete;
+  request& operator=(const request&) = delete;
+  ~request() = default;
+
+  [[nodiscard]] const std::string& sql() const noexcept { return sql_; }
+  [[nodiscard]] std::span<const param> params() const noexcept { return params_; }
+  [[nodiscard]] data_format format() const noexcept { return format_; }
+  /// The call's own timeout (zero: the connection's query_timeout; no_timeout: none).
+  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+
+ private:
+  std::string sql_;
+  std::vector<char> bytes_;
+  std::vector<param> params_;
+  data_format format_;
+  std::chrono::milliseconds timeout_;
+};
+
+/// An operation's completion handler, type-erased here so that the connection's core (compiled
+/// in the library) can complete it: complete() calls the handler on its associated executor
+/// (dispatched, or posted when `defer`), keeping that executor's work counted until then.
+template <class... Args>
+class op_base {
+ public:
+  op_base() = default;
+  op_base(const op_base&) = delete;
+  op_base& operator=(const op_base&) = delete;
+  virtual ~op_base() = default;
+  virtual void complete(bool defer, Args... args) = 0;
+  /// The handler's cancellation slot (not connected when it has none).
+  [[nodiscard]] virtual boost::asio::cancellation_slot slot() const noexcept = 0;
+};
+
+template <class Handler, class... Args>
+class op_impl final : public op_base<Args...> {
+ public:
+  op_impl(Handler h, const boost::asio::any_io_executor& fallback)
+      : work_(boost::asio::get_associated_executor(h, fallback)), h_(std::move(h)) {}
+  void complete(bool defer, Args... args) override {
+    auto ex = work_.get_executor();
+    auto fn = [h = std::move(h_), ... a = std::move(args)]() mutable {
+      std::move(h)(std::move(a)...);
+    };
+    work_.reset();
+    if (defer) {
+      boost::asio::post(ex, std::move(fn));
+    } else {
+      boost::asio::dispatch(ex, std::move(fn));
+    }
+  }
+  [[nodiscard]] boost::asio::cancellation_slot slot() const noexcept override {
+    return boost::asio::get_associated_cancellation_slot(h_);
+  }
+
+ private:
+  boost::asio::executor_work_guard<
+      boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>>
+      work_;
+  Handler h_;
+};
+
+/// A statement's completion: the error, or the result.
+using exec_op = op_base<std::exception_ptr, result>;
+/// A connection attempt's completion.
+using connect_op_base = op_base<std::exception_ptr, pgorm::async::connection>;
+
+/// Queues `req` on `c` (sent at once) and completes `op` with its outcome.
+PGORM_API void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op> op);
+/// Starts connecting on `ex`; completes `op` with the connection or the error.
+PGORM_API void start_connect(boost::asio::any_io_executor ex, std::string conninfo,
+                             connect_options options, std::unique_ptr<connect_op_base> op);
+
+struct initiate_exec {
+  std::shared_ptr<core> c;
+  boost::asio::any_io_executor fallback;
+  template <class Handler>
+  void operator()(Handler&& handler, request req) const {
+    using h = std::decay_t<Handler>;
+    submit(c, std::move(req),
+           std::make_unique<op_impl<h, std::exception_ptr, result>>(std::forward<Handler>(handler),
+                                                                    fallback));
+  }
+};
+
+struct initiate_connect {
+  template <class Handler>
+  void operator()(Handler&& handler, boost::asio::any_io_executor ex, std::string conninfo,
+                  connect_options options) const {
+    using h = std::decay_t<Handler>;
+    auto op = std::make_unique<op_impl<h, std::exception_ptr, pgorm::async::connection>>(
+        std::forward<Handler>(handler), ex);
+    start_connect(std::move(ex), std::move(conninfo), std::move(options), std::move(op));
+  }
+};
+
+}  // namespace detail
+
+/// The completion signature of a statement: the error (typed: sql_error and its subclasses,
+/// query_canceled, connection_error, usage_error) or the result.
+using exec_signature = void(std::exception_ptr, result);
+
+/// One asynchronous connection to PostgreSQL. Move-only; destroying or close()-ing it fails
+/// every statement still queued with connection_error, so no operation outlives it.
+///
+/// It starts no thread: its work runs on the executor it was connected on (an io_context run
+/// by any number of threads, or a strand); calls may come from any thread.
+///
+/// Example:
+/// ```
+/// boost::asio::awaitable<void> run(boost::asio::io_context& io, std::string url) {
+///   auto conn = co_await pgorm::async::connection::async_connect(io.get_executor(), url, {},
+///                                                                boost::asio::use_awaitable);
+///   pgorm::result r = co_await conn.async_exec("select 1", boost::asio::use_awaitable);
+/// }
+/// ```
+class PGORM_API connection {
+ public:
+  /// The executor its I/O and timers run on.
+  using executor_type = boost::asio::any_io_executor;
+
+  /// A closed connection (every call completes with connection_error); assign one from
+  /// async_connect().
+  connection() noexcept = default;
+  connection(connection&& other) noexcept = default;
+  connection& operator=(connection&& other) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  /// Connects to `conninfo` (URL or key=value, as pgorm::connection) on `ex` without blocking:
+  /// PQconnectPoll driven by the socket's readiness, within connect_options::connect_timeout
+  /// per host (each host of a multi-host string in turn). Completes with the connection, or
+  /// connection_error (whose text never contains the password).
+  ///
+  /// Example: `auto c = co_await connection::async_connect(ex, url, {}, asio::use_awaitable);`
+  template <class Token>
+  static auto async_connect(executor_type ex, std::string_view conninfo, connect_options options,
+                            Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, connection)>(
+        detail::initiate_connect{}, token, std::move(ex), std::string(conninfo),
+        std::move(options));
+  }
+  /// async_connect() on an execution context's executor (e.g. an io_context).
+  template <class Context, class Token>
+  requires std::is_convertible_v<Context&, boost::asio::execution_context&>
+  static auto async_connect(Context& ctx, std::string_view conninfo, connect_options options,
+                            Token&& token) {
+    return async_connect(executor_type(ctx.get_executor()), conninfo, std::move(options),
+                         std::forward<Token>(token));
+  }
+
+  /// Runs one statement with `$1, $2, ...` parameters (extended protocol; one statement, no
+  /// `;`-separated list) and completes with its result in `format`. The statement is sent
+  /// before this returns (or, with a deferred token, when the operation starts), behind the
+  /// ones already queued; parameters are copied first. `timeout`: its deadline (zero: the
+  /// connection's query_timeout; pgorm::no_timeout: none); past it, or when the operation's
+  /// cancellation slot is emitted, the statement is cancelled on the server (query_canceled).
+  ///
+  /// Example: `auto r = co_await conn.async_exec("select $1::int", params, fmt, 2s, token);`
+  template <class Token>
+  auto async_exec(std::string_view sql, std::span<const param> params, data_format format,
+                  std::chrono::milliseconds timeout, Token&& token) {
+    return boost::asio::async_initiate<Token, exec_signature>(
+        detail::initiate_exec{core_, get_executor()}, token,
+        detail::request(sql, params, format, timeout));
+  }
+  /// async_exec() with the connection's default timeout.
+  template <class Token>
+  auto async_exec(std::string_view sql, std::span<const param> params, data_format format,
+                  Token&& token) {
+    return async_exec(sql, params, format, std::chrono::milliseconds{0},
+                      std::forward<Token>(token));
+  }
+  /// async_exec() with text results.
+  template <class Token>
+  auto async_exec(std::string_view sql, std::span<const param> params, Token&& token) {
+    return async_exec(sql, params, data_format::text, std::chrono::milliseconds{0},
+                      std::forward<Token>(token));
+  }
+  /// async_exec() of a statement without parameters, with text results.
+  ///
+  /// Example: `co_await conn.async_exec("create table t (x int)", asio::use_awaitable);`
+  template <class Token>
+  auto async_exec(std::string_view sql, Token&& token) {
+    return async_exec(sql, std::span<const param>{}, data_format::text,
+                      std::chrono::milliseconds{0}, std::forward<Token>(token));
+  }
+  /// async_exec() of a statement whose shape a builder knows (its SQL text is used).
+  template <class Token>
+  auto async_exec(const statement_shape& shape, std::span<const param> params, data_format format,
+                  std::chrono::milliseconds timeout, Token&& token) {
+    return async_exec(shape.sql, params, format, timeout, std::forward<Token>(token));
+  }
+
+  /// Closes the connection: every queued statement completes with connection_error (a running
+  /// one is not waited for; the server ends it when it sees the connection close). Idempotent.
+  void close() noexcept;
+  /// True while connected and healthy as far as libpq knows.
+  [[nodiscard]] bool is_open() const noexcept;
+  /// Statements sent whose outcome has not arrived yet.
+  [[nodiscard]] std::size_t in_flight() const noexcept;
+  /// The server process serving this connection (0 when closed).
+  [[nodiscard]] int backend_pid() const noexcept;
+  /// Where the connection goes (host, port, dbname, user), safe to log.
+  [[nodiscard]] std::string description() const;
+  /// The default deadline of a call (connect_options::query_timeout).
+  [[nodiscard]] std::chrono::milliseconds default_timeout() const noexcept;
+  /// The executor the connection runs on.
+  [[nodiscard]] executor_type get_executor() const noexcept;
+
+ private:
+  friend struct detail::core;
+  friend struct detail::access;
+  explicit connection(std::shared_ptr<detail::core> c) noexcept : core_(std::move(c)) {}
+
+  std::shared_ptr<detail::core> core_;
+};
+
+}  // namespace pgorm::async

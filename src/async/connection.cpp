@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: MIT
+// The asynchronous connection: libpq's state machines (PQconnectPoll, the engine's pq_step, the
+// engine's cancel_request) driven by socket readiness on an Asio executor.
+//
+// Every statement is sent at once in pipeline mode, each followed by its own sync point, so
+// that an error aborts only that statement's implicit transaction; results come back in the
+// order the statements were sent and are matched to the queue's front. One mutex guards the
+// connection's state: calls may come from any thread of a multi-threaded io_context. Handlers
+// are never called with the mutex held.
+#include "pgorm/async/connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <optional>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_executor.hpp>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../connect_start.hpp"
+#include "../engine.hpp"
+#include "../libpq_util.hpp"
+#include "../notice_sink.hpp"
+#include "../param_arrays.hpp"
+
+namespace pgorm::async {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+// ---- request ------------------------------------------------------------------------------------
+
+detail::request::request(std::string_view sql, std::span<const param> params, data_format format,
+                         std::chrono::milliseconds timeout)
+    : sql_(sql), format_(format), timeout_(timeout) {
+  std::size_t total = 0;
+  for (const param& p : params) total += p.bytes().size();
+  bytes_.reserve(total);
+  params_.reserve(params.size());
+  for (const param& p : params) {
+    const std::string_view b = p.bytes();
+    bytes_.insert(bytes_.end(), b.begin(), b.end());
+  }
+  // Views only once the buffer no longer moves.
+  std::size_t at = 0;
+  for (const param& p : params) {
+    const std::string_view b = p.bytes();
+    if (p.is_null()) {
+      params_.push_back(param::null(p.type()));
+    } else if (p.format() == data_format::binary) {
+      params_.push_back(
+          param::binary(std::span<const std::byte>(
+                            reinterpret_cast<const std::byte*>(bytes_.data() + at), b.size()),
+                        p.type()));
+    } else {
+      params_.push_back(param::text(std::string_view(bytes_.data() + at, b.size()), p.type()));
+    }
+    at += b.size();
+  }
+}
+
+namespace detail {
+
+enum class cancel_reason : unsigned char { none, deadline, caller };
+
+// A handler and what to call it with, collected under the mutex and called after it.
+struct completion {
+  std::unique_ptr<exec_op> op;
+  std::exception_ptr error;
+  result res;
+};
+
+namespace {
+
+// A descriptor of our own for a socket libpq (or a cancel request) owns: Asio registers and
+// closes the duplicate, so whatever the owner does with its descriptor (libpq closes it in
+// PQfinish, or swaps sockets while connecting) never leaves Asio watching a reused number.
+int duplicate(int fd) {
+  const int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) {
+    throw connection_error(
+        fmt::format("pgorm: cannot duplicate the connection's socket: {}", std::strerror(errno)));
+  }
+  return d;
+}
+
+// True when `a` and `b` are the same socket (same inode), whatever their numbers.
+bool same_socket(int a, int b) noexcept {
+  struct stat sa {};
+  struct stat sb {};
+  if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return false;
+  return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+std::exception_ptr make_connection_error(std::string what,
+                                         const std::vector<std::string>& secrets) {
+  return std::make_exception_ptr(
+      connection_error(pgorm::detail::scrub_secrets(std::move(what), secrets)));
+}
+
+std::exception_ptr make_canceled(cancel_reason why, std::chrono::milliseconds budget,
+                                 std::string_view sql, bool closed, bool started) {
+  sql_error_fields f;
+  f.sqlstate = "57014";
+  f.severity = "ERROR";
+  if (why == cancel_reason::deadline) {
+    f.message =
+        fmt::format("the statement did not finish within its {} ms deadline and was cancelled{}",
+                    budget.count(), started ? " on the server" : " before it started");
+  } else {
+    f.message = fmt::format("the statement was cancelled by its caller (cancellation slot){}",
+                            started ? " and on the server" : " before it started");
+  }
+  f.statement = std::string(sql);
+  f.connection_lost = closed;
+  std::string what = fmt::format("pgorm: {} (SQLSTATE 57014){}", f.message,
+                                 closed ? "; the server did not acknowledge the cancel request "
+                                          "in time, so the connection was closed"
+                                        : "");
+  return std::make_exception_ptr(query_canceled(what, std::move(f)));
+}
+
+}  // namespace
+
+// One statement in the pipeline.
+struct entry {
+  std::uint64_t id = 0;
+  request req;
+  std::unique_ptr<exec_op> op;  // empty once its awaiter was completed early
+  clock::time_point deadline = clock::time_point::max();
+  std::chrono::milliseconds budget{0};
+  PGresult* res = nullptr;  // its first result (an error, or the rows)
+  cancel_reason cancelled = cancel_reason::none;
+  bool cancel_sent = false;  // a CancelRequest went out for it
+  bool retried = false;      // re-sent once after a cancel meant for another statement
+  explicit entry(request r) : req(std::move(r)) {}
+  entry(const entry&) = delete;
+  entry& operator=(const entry&) = delete;
+  ~entry() {
+    if (res != nullptr) PQclear(res);
+  }
+};
+
+struct core : std::enable_shared_from_this<core> {
+  explicit core(asio::any_io_executor e)
+      : ex(e), socket(e), deadline_timer(e), cancel_socket(e), grace_timer(e) {}
+  core(const core&) = delete;
+  core& operator=(const core&) = delete;
+  ~core() {
+    if (pq != nullptr) PQfinish(pq);
+  }
+
+  static pgorm::async::connection make(std::shared_ptr<core> c) {
+    return pgorm::async::connection(std::move(c));
+  }
+
+  asio::any_io_executor ex;
+  mutable std::mutex mu;
+  PGconn* pq = nullptr;
+  asio::posix::stream_descriptor socket;  // a duplicate of PQsocket(pq)
+  bool reading = false;                   // an async_wait(read) is out
+  bool writing = false;                   // an async_wait(write) is out
+  bool input_ready = false;
+  std::list<entry> queue;  // sent, in order; the front's results arrive first
+  std::uint64_t next_id = 1;
+  asio::steady_timer deadline_timer;
+  clock::time_point timer_at = clock::time_point::max();
+  // The one cancel request in flight, its socket, and the grace its statement gets to end.
+  std::unique_ptr<pgorm::detail::cancel_request> cancel;
+  asio::posix::stream_descriptor cancel_socket;
+  bool cancel_waiting = false;
+  asio::steady_timer grace_timer;
+  // Cancel requests sent whose interrupt has not shown up as a 57014 yet: one may still hit
+  // the statement behind the one it was meant for.
+  int stray_cancels = 0;
+  int null_results = 0;  // consecutive PQgetResult() == nullptr
+  bool closed = false;
+  connect_options options;
+  std::vector<std::string> secrets;
+  std::string description;
+  std::shared_ptr<pgorm::detail::notice_sink> notices;
+  std::optional<pgorm::detail::cancel_key> key;
+
+  // ---- under mu ----
+
+  void complete(std::vector<completion>& out, entry& e, std::exception_ptr error, result res) {
+    if (!e.op) return;
+    e.op->slot().clear();
+    out.push_back({std::move(e.op), std::move(error), std::move(res)});
+  }
+
+  // Closes the connection and fails everything queued with `error`.
+  void fail_all(std::vector<completion>& out, const std::exception_ptr& error) {
+    for (entry& e : queue) {
+      if (e.cancelled != cancel_reason::none && e.cancel_sent) {
+        complete(out, e, make_canceled(e.cancelled, e.budget, e.req.sql(), true, true), {});
+      } else {
+        complete(out, e, error, {});
+      }
+    }
+    queue.clear();
+    shut();
+  }
+
+  void shut() noexcept {
+    closed = true;
+    boost::system::error_code ignored;
+    socket.cancel(ignored);
+    socket.close(ignored);
+    cancel_socket.close(ignored);
+    cancel.reset();
+    deadline_timer.cancel();
+    grace_timer.cancel();
+    if (pq != nullptr) {
+      PQfinish(pq);  // non-blocking: Terminate is sent if the socket takes it
+      pq = nullptr;
+    }
+  }
+
+  std::exception_ptr lost(std::string_view context) {
+    const std::string message =
+        pq == nullptr ? std::string{} : pgorm::detail::trim_message(PQerrorMessage(pq));
+    return make_connection_error(
+        fmt::format("pgorm: connection lost ({}): {}: {}", description, context, message), secrets);
+  }
+
+  void send(std::vector<completion>& out, entry& e) {
+    pgorm::detail::param_arrays a;
+    std::string scratch;
+    a.fill(e.req.params(), scratch);  // throws usage_error / conversion_error: the caller's
+    const std::string& sql = e.req.sql();
+    if (sql.find('\0') != std::string::npos) pgorm::detail::throw_nul_in_sql(sql);
+    if (PQsendQueryParams(pq, sql.c_str(), a.count(), a.types(), a.values(), a.lengths(),
+                          a.formats(), static_cast<int>(e.req.format())) == 0 ||
+        PQpipelineSync(pq) == 0) {
+      fail_all(out, lost("sending the statement failed"));
+    }
+  }
+
+  void submit(std::vector<completion>& out, request req, std::unique_ptr<exec_op> handler) {
+    if (closed || pq == nullptr) {
+      out.push_back({std::move(handler),
+                     make_connection_error("pgorm: the async connection is closed", secrets),
+                     {}});
+      return;
+    }
+    queue.emplace_back(std::move(req));
+    entry& e = queue.back();
+    e.id = next_id++;
+    const std::chrono::milliseconds t =
+        e.req.timeout().count() > 0 ? e.req.timeout() : options.query_timeout;
+    if (t.count() > 0 && t != no_timeout) {
+      e.budget = t;
+      e.deadline = clock::now() + t;
+    }
+    try {
+      send(out, e);
+    } catch (...) {
+      // Refused before anything was sent (bad parameters): only this statement fails.
+      out.push_back({std::move(handler), std::current_exception(), {}});
+      queue.pop_back();
+      return;
+    }
+    if (closed) {  // sending failed: fail_all() took the others; this one too
+      out.push_back({std::move(handler), lost("sending the statement failed"), {}});
+      return;
+    }
+    auto slot = handler->slot();
+    if (slot.is_connected()) {
+      slot.assign([w = weak_from_this(), id = e.id](asio::cancellation_type type) {
+        if (type == asio::cancellation_type::none) return;
+        if (auto c = w.lock()) c->cancel_op(id, cancel_reason::caller);
+      });
+    }
+    e.op = std::move(handler);
+    arm_deadline(e.deadline);
+    drive(out);
+  }
+
+  // Steps libpq until it needs to wait, handing out results as they come.
+  void drive(std::vector<completion>& out) {
+    while (!closed && !queue.empty()) {
+      const pgorm::detail::io_wait w = pgorm::detail::pq_step(pq, input_ready);
+      input_ready = false;
+      if (w != pgorm::detail::io_wait::none) {
+        wait_for(w);
+        return;
+      }
+      PGresult* r = PQgetResult(pq);
+      take(out, r);
+    }
+  }
+
+  void take(std::vector<completion>& out, PGresult* r) {
+    entry& e = queue.front();
+    if (r == nullptr) {
+      // The end of the front statement's results; its sync comes next. Two in a row: libpq
+      // has nothing left for us while we wait for something (it failed).
+      if (++null_results > 1 || PQstatus(pq) == CONNECTION_BAD) {
+        fail_all(out, lost("reading the results failed"));
+      }
+      return;
+    }
+    null_results = 0;
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      finish(out);
+      return;
+    }
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      PQclear(r);
+      fail_all(out, std::make_exception_ptr(usage_error(
+                        "pgorm: COPY cannot run through async_exec() (the async connection has "
+                        "no COPY yet); the connection was closed")));
+      return;
+    }
+    if (e.res == nullptr) {
+      e.res = r;
+    } else {
+      PQclear(r);  // one statement, one result; anything more is not ours to report
+    }
+    if (PQstatus(pq) == CONNECTION_BAD) {
+      std::exception_ptr error;
+      try {
+        pgorm::detail::throw_result_error(e.res, pq, e.req.sql(), e.req.params(), secrets);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      complete(out, e, error, {});
+      queue.pop_front();
+      fail_all(out, lost("the server closed the connection"));
+    }
+  }
+
+  // The front statement's sync point arrived: its outcome is known.
+  void finish(std::vector<completion>& out) {
+    entry& e = queue.front();
+    const ExecStatusType status = e.res == nullptr ? PGRES_COMMAND_OK : PQresultStatus(e.res);
+    const bool failed = status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED ||
+                        status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR;
+    const bool was_front_cancel = e.cancel_sent;
+    if (failed) {
+      const char* state = PQresultErrorField(e.res, PG_DIAG_SQLSTATE);
+      const bool interrupted = state != nullptr && std::strcmp(state, "57014") == 0;
+      if (interrupted && stray_cancels > 0) {
+        --stray_cancels;  // a cancel request of ours landed here
+        if (e.cancelled == cancel_reason::none && !e.retried &&
+            PQtransactionStatus(pq) == PQTRANS_IDLE) {
+          // Meant for the statement before this one, which finished first: this one ran in
+          // its own implicit transaction, which the interrupt rolled back. Send it again.
+          PQclear(e.res);
+          e.res = nullptr;
+          e.retried = true;
+          queue.splice(queue.end(), queue, queue.begin());
+          try {
+            send(out, queue.back());
+          } catch (...) {
+            complete(out, queue.back(), std::current_exception(), {});
+            queue.pop_back();
+          }
+          after_front_changed(out);
+          return;
+        }
+      }
+      if (e.cancelled != cancel_reason::none) {
+        complete(out, e,
+                 interrupted ? make_canceled(e.cancelled, e.budget, e.req.sql(), false, true)
+                             : result_error(e),
+                 {});
+      } else {
+        complete(out, e, result_error(e), {});
+      }
+    } else {
+      // Completed before any cancel took effect: its result stands (as in the sync API).
+      PGresult* r = e.res;
+      e.res = nullptr;
+      complete(out, e, nullptr, result(r));
+    }
+    queue.pop_front();
+    if (was_front_cancel) grace_timer.cancel();
+    after_front_changed(out);
+  }
+
+  std::exception_ptr result_error(entry& e) {
+    try {
+      pgorm::detail::throw_result_error(e.res, pq, e.req.sql(), e.req.params(), secrets);
+    } catch (...) {
+      return std::current_exception();
+    }
+  }
+
+  void after_front_changed(std::vector<completion>& /*out*/) {
+    if (queue.empty()) {
+      // Every sync point is in: the backend is idle, where a late interrupt is ignored.
+      if (!cancel) stray_cancels = 0;
+      // Nothing is out: leave no wait or timer behind, so that the executor's run() can end.
+      idle();
+      return;
+    }
+    entry& f = queue.front();
+    if (f.cancelled != cancel_reason::none && !f.cancel_sent) start_cancel(f);
+  }
+
+  void idle() {
+    if (reading || writing) {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    }
+    if (timer_at != clock::time_point::max()) {
+      deadline_timer.cancel();
+      timer_at = clock::time_point::max();
+    }
+    if (!cancel) grace_timer.cancel();
+  }
+
+  // ---- cancellation ----
+
+  void cancel_op(std::uint64_t id, cancel_reason why) {
+    std::vector<completion> out;
+    {
+      std::lock_guard lock(mu);
+      if (closed) return;
+      const auto it =
+          std::find_if(queue.begin(), queue.end(), [&](const entry& e) { return e.id == id; });
+      if (it == queue.end() || !it->op || it->cancelled != cancel_reason::none) return;
+      it->cancelled = why;
+      if (it == queue.begin()) {
+        start_cancel(*it);  // completes when the server ended it (or the grace passed)
+      } else {
+        // Still behind others: its caller stops waiting now; the server is asked to cancel
+        // it once it reaches the front, unless it has finished by then.
+        complete(out, *it, make_canceled(why, it->budget, it->req.sql(), false, false), {});
+      }
+      drive(out);
+    }
+    run(out);
+  }
+
+  void start_cancel(entry& e) {
+    if (cancel) return;  // one at a time: the next goes out when this one is acknowledged
+    e.cancel_sent = true;
+    ++stray_cancels;
+    if (!key) {
+      // This libpq does not let pgorm cancel without blocking: give the connection up.
+      std::vector<completion> out;
+      fail_all(out, make_connection_error(
+                        "pgorm: cannot cancel a statement on this connection (no cancel key); "
+                        "the connection was closed",
+                        secrets));
+      post_all(out);
+      return;
+    }
+    cancel = std::make_unique<pgorm::detail::cancel_request>(*key);
+    const pgorm::detail::io_watch w = cancel->watch();
+    if (w.fd >= 0) {
+      boost::system::error_code ec;
+      cancel_socket.close(ec);
+      try {
+        cancel_socket.assign(duplicate(w.fd));
+      } catch (const std::exception&) {
+        cancel->step();  // leave it to the grace timer
+      }
+    }
+    grace_timer.expires_after(options.cancel_grace);
+    grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->on_grace_expired();
+    });
+    step_cancel();
+  }
+
+  void step_cancel() {
+    if (!cancel) return;
+    if (cancel->done()) {
+      boost::system::error_code ignored;
+      cancel_socket.close(ignored);
+      cancel.reset();
+      if (queue.empty()) stray_cancels = 0;  // the backend is idle: a late interrupt is ignored
+      // Acknowledged: the statement gets cancel_grace to end; failed: likewise, then closed.
+      if (!queue.empty() && queue.front().cancel_sent) {
+        grace_timer.expires_after(options.cancel_grace);
+        grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+          if (!ec) self->on_grace_expired();
+        });
+      } else {
+        grace_timer.cancel();
+      }
+      if (!queue.empty() && queue.front().cancelled != cancel_reason::none &&
+          !queue.front().cancel_sent) {
+        start_cancel(queue.front());
+      }
+      return;
+    }
+    if (cancel_waiting) return;
+    const pgorm::detail::io_watch w = cancel->watch();
+    cancel_waiting = true;
+    cancel_socket.async_wait(w.what == pgorm::detail::io_wait::read
+                                 ? asio::posix::stream_descriptor::wait_read
+                                 : asio::posix::stream_descriptor::wait_write,
+                             [self = shared_from_this()](const boost::system::error_code& ec) {
+                               std::vector<completion> out;
+                               {
+                                 std::lock_guard lock(self->mu);
+                                 self->cancel_waiting = false;
+                                 if (ec == asio::error::operation_aborted || self->closed) return;
+                                 if (self->cancel) self->cancel->step();
+                                 self->step_cancel();
+                               }
+                               run(out);
+                             });
+  }
+
+  // The cancelled statement did not end within the grace: the link is dead or black-holed.
+  void on_grace_expired() {
+    std::vector<completion> out;
+    {
+      std::lock_guard lock(mu);
+      if (closed || queue.empty() || !queue.front().cancel_sent) return;
+      fail_all(out, make_connection_error(
+                        fmt::format("pgorm: the server did not end a cancelled statement within "
+                                    "{} ms, so the connection ({}) was closed",
+                                    options.cancel_grace.count(), description),
+                        secrets));
+    }
+    run(out);
+  }
+
+  // ---- deadlines ----
+
+  void arm_deadline(clock::time_point at) {
+    if (at == clock::time_point::max() || at >= timer_at) return;
+    timer_at = at;
+    deadline_timer.expires_at(at);
+    deadline_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->on_deadline();
+    });
+  }
+
+  void on_deadline() {
+    std::vector<std::uint64_t> expired;
+    {
+      std::lock_guard lock(mu);
+      if (closed) return;
+      timer_at = clock::time_point::max();
+      const auto now = clock::now();
+      clock::time_point next = clock::time_point::max();
+      for (const entry& e : queue) {
+        if (!e.op || e.cancelled != cancel_reason::none) continue;
+        if (e.deadline <= now) {
+          expired.push_back(e.id);
+        } else {
+          next = std::min(next, e.deadline);
+        }
+      }
+      arm_deadline(next);
+    }
+    for (const std::uint64_t id : expired) cancel_op(id, cancel_reason::deadline);
+  }
+
+  // ---- socket readiness ----
+
+  void wait_for(pgorm::detail::io_wait w) {
+    const auto bits = static_cast<unsigned>(w);
+    if ((bits & static_cast<unsigned>(pgorm::detail::io_wait::read)) != 0 && !reading) {
+      reading = true;
+      socket.async_wait(asio::posix::stream_descriptor::wait_read,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                          self->on_ready(ec, true);
+                        });
+    }
+    if ((bits & static_cast<unsigned>(pgorm::detail::io_wait::write)) != 0 && !writing) {
+      writing = true;
+      socket.async_wait(asio::posix::stream_descriptor::wait_write,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                          self->on_ready(ec, false);
+                        });
+    }
+  }
+
+  void on_ready(const boost::system::error_code& ec, bool read) {
+    std::vector<completion> out;
+    {
+      std::lock_guard lock(mu);
+      (read ? reading : writing) = false;
+      if (closed) return;
+      if (ec && ec != asio::error::operation_aborted) {
+        fail_all(out,
+                 make_connection_error(fmt::format("pgorm: waiting for the server ({}) failed: {}",
+                                                   description, ec.message()),
+                                       secrets));
+      } else {
+        // Cancelled by idle(): a statement sent since then may still need this wait.
+        if (!ec && read) input_ready = true;
+        drive(out);
+      }
+    }
+    run(out);
+  }
+
+  // ---- calling handlers (never under mu) ----
+
+  static void run(std::vector<completion>& out) {
+    // On each handler's own executor: inline when this thread may run it.
+    for (completion& c : out) c.op->complete(false, std::move(c.error), std::move(c.res));
+    out.clear();
+  }
+  // For completions found under the mutex on an initiating call: posted, never run inline.
+  static void post_all(std::vector<completion>& out) {
+    for (completion& c : out) c.op->complete(true, std::move(c.error), std::move(c.res));
+    out.clear();
+  }
+};
+
+void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op> op) {
+  std::vector<completion> out;
+  if (!c) {
+    op->complete(true,
+                 std::make_exception_ptr(connection_error(
+                     "pgorm: the async connection is not connected (default-constructed, moved "
+                     "from or closed)")),
+                 result{});
+    return;
+  }
+  {
+    std::lock_guard lock(c->mu);
+    c->submit(out, std::move(req), std::move(op));
+  }
+  // Completions found while initiating (an error, or results already there for earlier
+  // statements): the new statement's own must not run inside its initiating call.
+  c->post_all(out);
+}
+
+// ---- connecting ---------------------------------------------------------------------------------
+
+namespace {
+
+struct connect_op : std::enable_shared_from_this<connect_op> {
+  connect_op(asio::any_io_executor e, std::string info, connect_options o,
+             std::unique_ptr<connect_op_base> h)
+      : ex(e),
+        conninfo(std::move(info)),
+        options(std::move(o)),
+        handler(std::move(h)),
+        socket(e),
+        timer(e),
+        secrets(pgorm::detail::conninfo_secrets(conninfo)) {}
+  connect_op(const connect_op&) = delete;
+  connect_op& operator=(const connect_op&) = delete;
+  ~connect_op() {
+    if (pq != nullptr) PQfinish(pq);
+  }
+
+  asio::any_io_executor ex;
+  std::string conninfo;
+  connect_options options;
+  connect_options attempt_options;
+  std::unique_ptr<connect_op_base> handler;
+  asio::posix::stream_descriptor socket;
+  int watched = -1;  // the libpq descriptor `socket` duplicates
+  asio::steady_timer timer;
+  std::vector<std::string> secrets;
+  std::vector<std::string> hosts;
+  std::size_t next_host = 0;
+  std::string errors;
+  PGconn* pq = nullptr;
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  std::chrono::milliseconds timeout{0};
+  bool done = false;
+  std::size_t attempt = 0;  // ignores waits of an earlier attempt
+
+  void start() {
+    hosts = pgorm::detail::split_hosts(conninfo);
+    if (hosts.empty()) hosts.push_back(conninfo);
+    next_attempt();
+  }
+
+  std::string redacted() const { return pgorm::detail::redact_conninfo(conninfo); }
+
+  void next_attempt() {
+    if (next_host == hosts.size()) {
+      fail(std::make_exception_ptr(connection_error(pgorm::detail::scrub_secrets(
+          hosts.size() > 1
+              ? fmt::format("pgorm: no host of {} took the connection: {}", redacted(), errors)
+              : errors,
+          secrets))));
+      return;
+    }
+    ++attempt;
+    const std::string& info = hosts[next_host++];
+    if (pq != nullptr) {
+      PQfinish(pq);
+      pq = nullptr;
+    }
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    watched = -1;
+    try {
+      attempt_options = options;
+      pq = pgorm::detail::start_connect(info, attempt_options);
+    } catch (...) {
+      fail(std::current_exception());  // bad options: no other host would do better
+      return;
+    }
+    if (PQstatus(pq) == CONNECTION_BAD) {
+      attempt_failed("cannot connect");
+      return;
+    }
+    timeout = attempt_options.connect_timeout;
+    if (timeout.count() <= 0) timeout = pgorm::detail::libpq_connect_timeout(pq);
+    timer.cancel();
+    if (timeout.count() > 0) {
+      timer.expires_after(timeout);
+      timer.async_wait([self = shared_from_this(),
+                        a = attempt](const boost::system::error_code& ec) {
+        if (ec || self->done || a != self->attempt) return;
+        self->record(fmt::format("pgorm: connecting to {} timed out after {} ms",
+                                 pgorm::detail::redact_conninfo(self->hosts[self->next_host - 1]),
+                                 self->timeout.count()));
+        self->next_attempt();
+      });
+    }
+    state = PGRES_POLLING_WRITING;
+    wait();
+  }
+
+  void record(const std::string& error) {
+    errors += errors.empty() ? "" : "; ";
+    errors += error;
+  }
+
+  void attempt_failed(std::string_view what) {
+    const std::string message = pgorm::detail::trim_message(PQerrorMessage(pq));
+    record(fmt::format("pgorm: {} ({}): {}", what,
+                       pgorm::detail::redact_conninfo(hosts[next_host - 1]), message));
+    next_attempt();
+  }
+
+  void wait() {
+    const int fd = PQsocket(pq);
+    if (fd < 0) {
+      attempt_failed("cannot connect");
+      return;
+    }
+    try {
+      if (watched < 0 || !same_socket(fd, socket.native_handle())) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        socket.assign(duplicate(fd));
+        watched = fd;
+      }
+    } catch (const std::exception& e) {
+      record(e.what());
+      next_attempt();
+      return;
+    }
+    socket.async_wait(
+        state == PGRES_POLLING_READING ? asio::posix::stream_descriptor::wait_read
+                                       : asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), a = attempt](const boost::system::error_code& ec) {
+          if (self->done || a != self->attempt) return;
+          if (ec == asio::error::operation_aborted) return;
+          self->poll();
+        });
+  }
+
+  void poll() {
+    state = PQconnectPoll(pq);
+    if (state == PGRES_POLLING_FAILED) {
+      attempt_failed("cannot connect");
+      return;
+    }
+    if (state != PGRES_POLLING_OK) {
+      wait();
+      return;
+    }
+    succeed();
+  }
+
+  void succeed() {
+    timer.cancel();
+    auto c = std::make_shared<core>(ex);
+    try {
+      if (PQsetnonblocking(pq, 1) != 0) {
+        pgorm::detail::throw_connection_error(pq,
+                                              "cannot switch the connection to non-blocking "
+                                              "mode",
+                                              secrets);
+      }
+      if (PQenterPipelineMode(pq) != 1) {
+        pgorm::detail::throw_connection_error(pq, "cannot enter pipeline mode", secrets);
+      }
+      c->description = pgorm::detail::describe_connection(pq);
+      c->notices =
+          pgorm::detail::receive_notices(pq, attempt_options.events, c->description, secrets);
+      c->key = pgorm::detail::read_cancel_key(pq);
+      c->socket.assign(duplicate(PQsocket(pq)));
+    } catch (...) {
+      fail(std::current_exception());
+      return;
+    }
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    c->pq = pq;
+    pq = nullptr;
+    c->options = std::move(attempt_options);
+    c->secrets = std::move(secrets);
+    done = true;
+    deliver(nullptr, core::make(std::move(c)));
+  }
+
+  void fail(std::exception_ptr error) {
+    done = true;
+    timer.cancel();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    deliver(std::move(error), pgorm::async::connection{});
+  }
+
+  void deliver(std::exception_ptr error, pgorm::async::connection conn) {
+    auto h = std::move(handler);
+    h->complete(false, std::move(error), std::move(conn));
+  }
+};
+
+}  // namespace
+
+void start_connect(asio::any_io_executor ex, std::string conninfo, connect_options options,
+                   std::unique_ptr<connect_op_base> handler) {
+  auto op =
+      std::make_shared<connect_op>(ex, std::move(conninfo), std::move(options), std::move(handler));
+  // Started from the executor, so that the handler never runs inside the initiating call.
+  asio::post(ex, [op] { op->start(); });
+}
+
+}  // namespace detail
+
+// ---- connection ---------------------------------------------------------------------------------
+
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    close();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+connection::~connection() { close(); }
+
+void connection::close() noexcept {
+  if (!core_) return;
+  std::vector<detail::completion> out;
+  {
+    std::lock_guard lock(core_->mu);
+    if (!core_->closed) {
+      core_->fail_all(out, detail::make_connection_error(
+                               "pgorm: the async connection was closed with the statement queued",
+                               core_->secrets));
+    }
+  }
+  core_->post_all(out);
+  core_.reset();
+}
+
+bool connection::is_open() const noexcept {
+  if (!core_) return false;
+  std::lock_guard lock(core_->mu);
+  return !core_->closed && core_->pq != nullptr && PQstatus(core_->pq) == CONNECTION_OK;
+}
+
+std::size_t connection::in_flight() const noexcept {
+  if (!core_) return 0;
+  std::lock_guard lock(core_->mu);
+  return core_->queue.size();
+}
+
+int connection::backend_pid() const noexcept {
+  if (!core_) return 0;
+  std::lock_guard lock(core_->mu);
+  return core_->pq == nullptr ? 0 : PQbackendPID(core_->pq);
+}
+
+std::string connection::description() const {
+  if (!core_) return {};
+  std::lock_guard lock(core_->mu);
+  return core_->description;
+}
+
+std::chrono::milliseconds connection::default_timeout() const noexcept {
+  return core_ ? core_->options.query_timeout : std::chrono::milliseconds{0};
+}
+
+connection::executor_type connection::get_executor() const noexcept {
+  return core_ ? core_->ex : executor_type{};
+}
+
+}  // namespace pgorm::async
