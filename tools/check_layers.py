@@ -50,6 +50,7 @@ LAYERS = [
     ("conveniences", [
         "pool.hpp", "transaction.hpp", "pipeline.hpp", "schema.hpp", "migrate.hpp", "pgorm.hpp",
         "listener.hpp", "cluster.hpp", "migrate_cli.hpp",
+        "async.hpp", "async/*.hpp",
         "testing/*.hpp",
     ]),
 ]
