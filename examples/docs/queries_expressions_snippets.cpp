@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pgorm/pgorm.hpp"
+#include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
 #include "schema.hpp"
 
@@ -50,6 +51,23 @@ void call_any_aggregate(pgorm::connection& conn) {
   static_assert(decltype(q)::sql() ==
                 R"(SELECT age, string_agg(email, $1) FROM "user" GROUP BY age)");
   use(q);
+}
+
+void case_expressions(pgorm::connection& conn) {
+  // doc-begin(case)
+  const auto bracket = pgorm::case_when(col<&User::age> < 18, "minor")
+                           .when(col<&User::age> < 65, "adult")
+                           .else_("senior");
+  const auto q = conn.select(col<&User::id>, bracket)
+                     .order_by(pgorm::case_when(col<&User::name>.is_null(), 1).else_(0));
+  // rows: std::tuple<std::int64_t, std::string>
+  const auto adults = conn.select(pgorm::sum(pgorm::case_when(col<&User::age> >= 18, 1).else_(0)));
+  // doc-end(case)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, CASE WHEN age < $1 THEN $2 WHEN age < $3 THEN $4 ELSE $5 END )"
+                R"(FROM "user" ORDER BY CASE WHEN name IS NULL THEN $6 ELSE $7 END)");
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::string>>);
+  use(q, adults);
 }
 
 }  // namespace docs_expressions

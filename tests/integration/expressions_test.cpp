@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/pgorm.hpp"
+#include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
@@ -112,6 +113,52 @@ TEST_F(expressions_test, aggregate_groups_like_the_built_in_ones) {
   const std::string agg = std::get<1>(rows[0]).value();
   EXPECT_TRUE(agg == "ada@example.com,di@example.com" || agg == "di@example.com,ada@example.com")
       << agg;
+}
+
+// ---- case_when(...) ---------------------------------------------------------------------------
+
+TEST_F(expressions_test, case_picks_the_first_matching_branch) {
+  const auto rows = conn()
+                        .select(col<&User::id>, pgorm::case_when(col<&User::age> < 18, "minor")
+                                                    .when(col<&User::age> < 50, "adult")
+                                                    .else_("senior"))
+                        .order_by(col<&User::id>)
+                        .all();
+  ASSERT_EQ(rows.size(), 4U);
+  EXPECT_EQ(std::get<1>(rows[0]), "adult");   // 36
+  EXPECT_EQ(std::get<1>(rows[1]), "minor");   // 17
+  EXPECT_EQ(std::get<1>(rows[2]), "senior");  // 52
+  EXPECT_EQ(std::get<1>(rows[3]), "adult");   // 36
+}
+
+TEST_F(expressions_test, case_without_else_is_null_when_nothing_matches) {
+  const auto rows = conn()
+                        .select(pgorm::case_when(col<&User::name>.is_not_null(), col<&User::name>)
+                                    .when(col<&User::age> > 100, std::nullopt))
+                        .order_by(col<&User::id>)
+                        .all();
+  ASSERT_EQ(rows.size(), 4U);
+  EXPECT_EQ(std::get<0>(rows[0]), "Ada");
+  EXPECT_EQ(std::get<0>(rows[1]), std::nullopt);
+}
+
+TEST_F(expressions_test, case_inside_an_aggregate_and_order_by) {
+  const auto counts =
+      conn()
+          .select(pgorm::sum(pgorm::case_when(col<&User::age> >= 18, 1).else_(0)), pgorm::count())
+          .one();
+  EXPECT_EQ(std::get<0>(counts), 3);
+  EXPECT_EQ(std::get<1>(counts), 4);
+  // Users without a name first, then by id descending.
+  const auto ids =
+      conn()
+          .select(col<&User::id>)
+          .order_by(pgorm::case_when(col<&User::name>.is_null(), 0).else_(1), col<&User::id>.desc())
+          .all();
+  ASSERT_EQ(ids.size(), 4U);
+  EXPECT_EQ(std::get<0>(ids[0]), 2);
+  EXPECT_EQ(std::get<0>(ids[1]), 4);
+  EXPECT_EQ(std::get<0>(ids[3]), 1);
 }
 
 }  // namespace

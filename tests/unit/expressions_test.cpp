@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/query.hpp"
+#include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
 #include "support/schema.hpp"
 
@@ -81,6 +82,48 @@ TEST(expressions_fn, aggregates_and_cast) {
   EXPECT_EQ(sql_of(c), R"(SELECT CAST(age AS bigint), CAST(name AS text) FROM "user")");
   static_assert(
       std::is_same_v<row_of<decltype(c)>, std::tuple<std::int64_t, std::optional<std::string>>>);
+}
+
+// ---- case_when(...).when(...).else_(...) ------------------------------------------------------
+
+static_assert(decltype(pgorm::select(col<&User::id>, pgorm::case_when(col<&User::age> < 18, "minor")
+                                                         .when(col<&User::age> < 65, "adult")
+                                                         .else_("senior")))::sql() ==
+              R"(SELECT id, CASE WHEN age < $1 THEN $2 WHEN age < $3 THEN $4 ELSE $5 END )"
+              R"(FROM "user")");
+
+TEST(expressions_case, result_type_and_nullability) {
+  auto no_else = pgorm::case_when(col<&User::age> < 18, 1);
+  static_assert(std::is_same_v<decltype(no_else)::value_type, std::optional<int>>);
+  auto with_else = no_else.else_(0);
+  static_assert(std::is_same_v<decltype(with_else)::value_type, int>);
+  // A column's type fixes the branches: plain values become parameters of that type.
+  auto by_column =
+      pgorm::case_when(col<&User::is_email_verified>, col<&User::email>).else_("unverified");
+  static_assert(std::is_same_v<decltype(by_column)::value_type, std::string>);
+  // A nullable branch, or a NULL one, makes the result optional.
+  auto nullable = pgorm::case_when(col<&User::age> > 0, col<&User::name>).else_("?");
+  static_assert(std::is_same_v<decltype(nullable)::value_type, std::optional<std::string>>);
+  auto with_null =
+      pgorm::case_when(col<&User::age> > 0, 1.5).when(col<&User::age> > 9, std::nullopt).else_(2);
+  static_assert(std::is_same_v<decltype(with_null)::value_type, std::optional<double>>);
+  auto q = pgorm::select(with_null);
+  EXPECT_EQ(sql_of(q), R"(SELECT CASE WHEN age > $1 THEN $2 WHEN age > $3 THEN $4 ELSE $5 END )"
+                       R"(FROM "user")");
+  EXPECT_EQ(q.to_sql().params.size(), 5U);
+}
+
+TEST(expressions_case, in_where_order_by_and_arithmetic) {
+  auto rank = pgorm::case_when(col<&User::name>.is_null(), 1).else_(0);
+  auto q = pgorm::select(col<&User::id>)
+               .where(rank + col<&User::age> > 20)
+               .order_by(rank, col<&User::id>.desc());
+  EXPECT_EQ(sql_of(q),
+            R"(SELECT id FROM "user" WHERE CASE WHEN name IS NULL THEN $1 ELSE $2 END + age > $3 )"
+            R"(ORDER BY CASE WHEN name IS NULL THEN $4 ELSE $5 END, id DESC)");
+  // A CASE over an aggregate is an aggregate.
+  auto agg = pgorm::select(pgorm::sum(pgorm::case_when(col<&User::age> >= 18, 1).else_(0)));
+  EXPECT_EQ(sql_of(agg), R"(SELECT sum(CASE WHEN age >= $1 THEN $2 ELSE $3 END) FROM "user")");
 }
 
 }  // namespace
