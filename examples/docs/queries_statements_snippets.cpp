@@ -83,4 +83,34 @@ static_assert(decltype(pgorm::select<Session>()
               "SELECT DISTINCT ON (user_id) id, user_id, token, expires_at, ip_address FROM "
               "session ORDER BY user_id, expires_at DESC");
 
+void outer_joins(pgorm::connection& conn) {
+  // doc-begin(outer_joins)
+  // Every user, with their sessions where they have some: the session side is optional.
+  const auto rows = conn.select<Session, User>()
+                        .right_join<User>(col<&Session::user_id> == col<&User::id>)
+                        .all();  // std::vector<std::tuple<std::optional<Session>, User>>
+
+  // Users and accounts, unmatched ones of either side included.
+  const auto both = conn.select(col<&User::email>, col<&Account::provider>)
+                        .full_join<Account>(col<&Account::user_id> == col<&User::id>)
+                        .all();  // tuple<optional<std::string>, optional<std::string>>
+
+  // Every pair of users (no ON condition), the second under an alias.
+  const auto pairs = conn.select(col<&User::id>, col<&User::id, "other">)
+                         .cross_join<User, "other">()
+                         .where(col<&User::id> < col<&User::id, "other">)
+                         .all();
+  // doc-end(outer_joins)
+  use(rows, both, pairs);
+}
+static_assert(decltype(pgorm::select(col<&User::email>, col<&Account::provider>)
+                           .full_join<Account>(col<&Account::user_id> == col<&User::id>))::sql() ==
+              R"(SELECT "user".email, account.provider FROM "user" FULL JOIN account ON )"
+              R"(account.user_id = "user".id)");
+static_assert(decltype(pgorm::select(col<&User::id>, col<&User::id, "other">)
+                           .cross_join<User, "other">()
+                           .where(col<&User::id> < col<&User::id, "other">))::sql() ==
+              R"(SELECT "user".id, other.id FROM "user" CROSS JOIN "user" AS other WHERE )"
+              R"("user".id < other.id)");
+
 }  // namespace docs_statements

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -139,6 +140,53 @@ TEST_F(statements_test, distinct_on_keeps_the_first_row_of_each_group) {
   EXPECT_EQ(per_age, (std::vector<row>{{17, "bob@example.com", "tok-b1"},
                                        {52, "cy@test.org", "tok-c1"},
                                        {36, "ada@example.com", "tok-a2"}}));
+}
+
+TEST_F(statements_test, right_join_keeps_every_row_of_the_right_side) {
+  // Every user with their sessions; di has none, so her session side is NULL.
+  const auto rows = pgorm::select<Session, User>()
+                        .right_join<User>(col<&Session::user_id> == col<&User::id>)
+                        .order_by(col<&User::id>, col<&Session::token>)
+                        .all(conn());
+  ASSERT_EQ(rows.size(), 5U);
+  std::vector<std::pair<std::optional<std::string>, std::string>> got;
+  for (const auto& [session, user] : rows) {
+    got.emplace_back(session ? std::optional(session->token) : std::nullopt, user.email);
+  }
+  EXPECT_EQ(got, (std::vector<std::pair<std::optional<std::string>, std::string>>{
+                     {"tok-a1", "ada@example.com"},
+                     {"tok-a2", "ada@example.com"},
+                     {"tok-b1", "bob@example.com"},
+                     {"tok-c1", "cy@test.org"},
+                     {std::nullopt, "di@example.com"}}));
+}
+
+TEST_F(statements_test, full_join_keeps_unmatched_rows_of_both_sides) {
+  // Accounts with a balance over 10 matched to users: unmatched users and accounts both stay.
+  const auto rows =
+      pgorm::select(col<&User::email>, col<&Account::provider_account_id>)
+          .full_join<Account>(col<&Account::user_id> == col<&User::id> &&
+                              col<&Account::balance> > 10)
+          .order_by(col<&User::email>.asc().nulls_last(), col<&Account::provider_account_id>)
+          .all(conn());
+  using row = std::tuple<std::optional<std::string>, std::optional<std::string>>;
+  EXPECT_EQ(rows, (std::vector<row>{{"ada@example.com", "gh-1"},
+                                    {"bob@example.com", std::nullopt},
+                                    {"cy@test.org", std::nullopt},
+                                    {"di@example.com", std::nullopt},
+                                    {std::nullopt, "gh-2"},
+                                    {std::nullopt, "go-3"}}));
+}
+
+TEST_F(statements_test, cross_join_pairs_every_row) {
+  const auto pairs = pgorm::select(col<&User::name>, col<&User::name, "other">)
+                         .cross_join<User, "other">()
+                         .where(col<&User::age> == col<&User::age, "other"> &&
+                                col<&User::id> < col<&User::id, "other">)
+                         .all(conn());
+  using row = std::tuple<std::optional<std::string>, std::optional<std::string>>;
+  EXPECT_EQ(pairs, (std::vector<row>{{"Ada", "Di"}}));
+  EXPECT_EQ(pgorm::select(col<&User::id>).cross_join<Account>().count(conn()), 12);
 }
 
 }  // namespace

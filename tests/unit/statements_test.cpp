@@ -133,4 +133,61 @@ TEST(distinct_on, joins_qualify_and_keyset_extends_the_order) {
             "DESC");
 }
 
+// ---- RIGHT / FULL / CROSS JOIN ----------------------------------------------------------------
+
+static_assert(decltype(pgorm::select(col<&Session::token>, col<&User::email>)
+                           .right_join<User>(col<&Session::user_id> == col<&User::id>))::sql() ==
+              R"(SELECT session.token, "user".email FROM session RIGHT JOIN "user" ON )"
+              R"(session.user_id = "user".id)");
+
+TEST(joins, right_join_makes_the_tables_before_it_nullable) {
+  const auto q =
+      pgorm::select<Session, User>().right_join<User>(col<&Session::user_id> == col<&User::id>);
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::optional<Session>, User>>);
+  // One table selected whole: the row itself is optional.
+  using only_sessions =
+      decltype(pgorm::select<Session>().right_join<User>(col<&Session::user_id> == col<&User::id>));
+  static_assert(std::is_same_v<only_sessions::row_type, std::optional<Session>>);
+  // A left join after a right join: both the earlier tables and the left-joined one.
+  const auto three = pgorm::select(col<&Session::token>, col<&User::email>, col<&Account::provider>)
+                         .right_join<User>(col<&Session::user_id> == col<&User::id>)
+                         .left_join<Account>(col<&Account::user_id> == col<&User::id>);
+  static_assert(
+      std::is_same_v<decltype(three)::row_type, std::tuple<std::optional<std::string>, std::string,
+                                                           std::optional<std::string>>>);
+  EXPECT_EQ(three.to_sql().sql,
+            "SELECT session.token, \"user\".email, account.provider FROM session RIGHT JOIN "
+            "\"user\" ON session.user_id = \"user\".id LEFT JOIN account ON account.user_id = "
+            "\"user\".id");
+}
+
+TEST(joins, full_join_makes_both_sides_nullable) {
+  const auto q = pgorm::select(col<&User::email>, col<&Account::provider>, pgorm::count())
+                     .full_join<Account>(col<&Account::user_id> == col<&User::id> &&
+                                         col<&Account::balance> > 10)
+                     .group_by(col<&User::email>, col<&Account::provider>);
+  static_assert(
+      std::is_same_v<decltype(q)::row_type, std::tuple<std::optional<std::string>,
+                                                       std::optional<std::string>, std::int64_t>>);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql,
+            "SELECT \"user\".email, account.provider, count(*) FROM \"user\" FULL JOIN account ON "
+            "account.user_id = \"user\".id AND account.balance > $1 GROUP BY \"user\".email, "
+            "account.provider");
+  EXPECT_EQ(s.params.size(), 1U);
+  static_assert(std::is_same_v<decltype(pgorm::select<User, Account>().full_join<Account>(
+                                   col<&Account::user_id> == col<&User::id>))::row_type,
+                               std::tuple<std::optional<User>, std::optional<Account>>>);
+}
+
+TEST(joins, cross_join_has_no_condition_and_keeps_both_sides) {
+  const auto q = pgorm::select(col<&User::email>, col<&User::email, "other">)
+                     .cross_join<User, "other">()
+                     .where(col<&User::id> < col<&User::id, "other">);
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::string, std::string>>);
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT "user".email, other.email FROM "user" CROSS JOIN "user" AS other )"
+                R"(WHERE "user".id < other.id)");
+}
+
 }  // namespace

@@ -166,9 +166,18 @@ inline constexpr unsigned lock_bits_v = 0;
 template <unsigned Bits>
 inline constexpr unsigned lock_bits_v<row_lock<Bits>> = Bits;
 
-enum class join_kind { inner, left };
+enum class join_kind { inner, left, right, full, cross };
 
-/// JOIN / LEFT JOIN Ref ON cond: a clause (tables, is_static, render, bind; query/clauses.hpp).
+/// The keyword of a join of kind K.
+template <join_kind K>
+inline constexpr std::string_view join_keyword = K == join_kind::inner   ? " JOIN "
+                                                 : K == join_kind::left  ? " LEFT JOIN "
+                                                 : K == join_kind::right ? " RIGHT JOIN "
+                                                 : K == join_kind::full  ? " FULL JOIN "
+                                                                         : " CROSS JOIN ";
+
+/// JOIN / LEFT / RIGHT / FULL JOIN Ref ON cond: a clause (tables, is_static, render, bind;
+/// query/clauses.hpp).
 template <join_kind Kind, class Ref, class Cond>
 struct join_clause : renders_from<join_clause<Kind, Ref, Cond>> {
   using ref = Ref;
@@ -180,7 +189,7 @@ struct join_clause : renders_from<join_clause<Kind, Ref, Cond>> {
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
-    w.append(Kind == join_kind::inner ? " JOIN " : " LEFT JOIN ");
+    w.append(join_keyword<Kind>);
     Ref::render_from(w);
     w.append(" ON ");
     render_expr(w, part(self, &join_clause::on));
@@ -210,11 +219,23 @@ struct cte_clause : renders_from<cte_clause<P, Q>> {
   void bind(param_list& p) const { query.bind(p); }
 };
 
+/// CROSS JOIN Ref: every row of Ref with every row before it. A clause with a static text.
+template <class Ref>
+struct cross_join_clause : static_clause {
+  using ref = Ref;
+  static constexpr join_kind kind = join_kind::cross;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append(join_keyword<join_kind::cross>);
+    Ref::render_from(w);
+  }
+};
+
 template <class Cols, class Nullable>
 struct row_of;
 template <class Ref, class Nullable>
 struct row_of<whole_rows<Ref>, Nullable> {
-  using type = typename Ref::type;
+  using type = maybe_optional_t<typename Ref::type, list_contains_v<Nullable, Ref>>;
 };
 template <class R0, class R1, class... Refs, class Nullable>
 struct row_of<whole_rows<R0, R1, Refs...>, Nullable> {
@@ -225,7 +246,7 @@ struct row_of<whole_rows<R0, R1, Refs...>, Nullable> {
 };
 template <class P, class From, class Nullable>
 struct row_of<mapped_row<P, From>, Nullable> {
-  using type = P;
+  using type = maybe_optional_t<P, list_contains_v<Nullable, From>>;
 };
 template <class... E, class Nullable>
 struct row_of<expr_list<E...>, Nullable> {
@@ -234,14 +255,31 @@ struct row_of<expr_list<E...>, Nullable> {
                        list_intersects_v<typename E::tables, Nullable> && !E::is_aggregate>...>;
 };
 
-template <class Joins>
+/// The tables a row may lack after the joins J... (in order), the tables Before preceding
+/// them and Nullable already nullable: a left join's table, every table before a right join,
+/// both sides of a full join.
+template <class Before, class Nullable, class... J>
+struct nullable_after {
+  using type = Nullable;
+};
+template <class Before, class Nullable, class J, class... Rest>
+struct nullable_after<Before, Nullable, J, Rest...> {
+  using ref = type_list<typename J::ref>;
+  using added = std::conditional_t<
+      J::kind == join_kind::left, ref,
+      std::conditional_t<J::kind == join_kind::right, Before,
+                         std::conditional_t<J::kind == join_kind::full,
+                                            list_union_t<Before, ref>, type_list<>>>>;
+  using type = typename nullable_after<list_union_t<Before, ref>, list_union_t<Nullable, added>,
+                                       Rest...>::type;
+};
+
+template <class From, class Joins>
 struct join_refs;
-template <class... J>
-struct join_refs<std::tuple<J...>> {
+template <class From, class... J>
+struct join_refs<From, std::tuple<J...>> {
   using all = type_list<typename J::ref...>;
-  using nullable =
-      list_union_t<type_list<>, std::conditional_t<J::kind == join_kind::left,
-                                                   type_list<typename J::ref>, type_list<>>...>;
+  using nullable = typename nullable_after<type_list<From>, type_list<>, J...>::type;
 };
 
 /// True only for void: "no table is missing". Its argument is the culprit in diagnostics.
@@ -372,7 +410,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   static constexpr unsigned lock_bits =
       detail::lock_bits_v<typename Parts::template type<part::lock>>;
 
-  using join_info = detail::join_refs<Joins>;
+  using join_info = detail::join_refs<From, Joins>;
 
   /// The order a page walks: order_by(), then the primary key columns it does not name.
   using keyset_order = detail::keyset_order<From, Order>;
@@ -386,7 +424,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// Every table in the query: FROM, then the joins in order.
   using own_tables = detail::list_union_t<detail::type_list<From>, typename join_info::all>;
-  /// Tables whose columns may all be NULL (the right side of left joins).
+  /// Tables whose columns may all be NULL: the right side of a left join, the tables before a
+  /// right join, both sides of a full join.
   using nullable_tables = typename join_info::nullable;
   /// The C++ type of one result row.
   using row_type = typename detail::row_of<Cols, nullable_tables>::type;
@@ -432,6 +471,29 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   template <class U, detail::fixed_string Alias = "", class C>
   auto left_join(const C& on) const {
     return add_join<detail::join_kind::left, table_ref<U, Alias>>(on);
+  }
+
+  /// RIGHT JOIN U ON cond: every row of U, with or without a match; the tables before it (the
+  /// FROM table and earlier joins) come back as std::optional.
+  template <class U, detail::fixed_string Alias = "", class C>
+  auto right_join(const C& on) const {
+    return add_join<detail::join_kind::right, table_ref<U, Alias>>(on);
+  }
+  /// FULL JOIN U ON cond: every row of both sides; both come back as std::optional.
+  template <class U, detail::fixed_string Alias = "", class C>
+  auto full_join(const C& on) const {
+    return add_join<detail::join_kind::full, table_ref<U, Alias>>(on);
+  }
+  /// CROSS JOIN U: every row before it paired with every row of U (no ON condition).
+  template <class U, detail::fixed_string Alias = "">
+  auto cross_join() const {
+    using ref = table_ref<U, Alias>;
+    static_assert(!detail::list_contains_v<own_tables, ref>,
+                  "pgorm: this table is already in the query; join it again under an alias: "
+                  "join<User, \"other\">(...) with pgorm::col<&User::id, \"other\">");
+    return with_part(
+        detail::part_at<part::joins>,
+        std::tuple_cat(get<part::joins>(), std::tuple<detail::cross_join_clause<ref>>{}));
   }
 
   /// WHERE cond. Combine conditions with && and ||, rather than calling where() twice.
