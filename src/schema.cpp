@@ -329,11 +329,24 @@ class differ {
  public:
   explicit differ(connection& conn) : conn_(conn) {}
 
-  std::string canonical_type(std::string_view sql_type) {
-    const std::string key(sql_type);
+  // The server's spelling of a column's type, as format_type(atttypid, atttypmod) gives it for
+  // the live column: "character varying(32)", "timestamp(3) with time zone", "bigint".
+  // to_regtype() drops a type modifier, so a declared type's is passed on its own, with the
+  // base type ("varchar(32)[]" -> "varchar[]").
+  std::string canonical_type(const column_info& c) {
+    const std::string key(c.sql_type);
     if (auto it = types_.find(key); it != types_.end()) return it->second;
-    auto r =
-        conn_.exec("select coalesce(format_type(to_regtype($1), null), $1)", {param::text(key)});
+    std::string base = key;
+    if (c.type_modifier >= 0) {
+      const std::size_t open = base.find('(');
+      const std::size_t close = base.find(')', open);
+      if (open != std::string::npos && close != std::string::npos) {
+        base.erase(open, close - open + 1);
+      }
+    }
+    const std::string modifier = c.type_modifier >= 0 ? std::to_string(c.type_modifier) : "";
+    auto r = conn_.exec("select coalesce(format_type(to_regtype($1), nullif($2, '')::int4), $3)",
+                        {param::text(base), param::text(modifier), param::text(key)});
     std::string canonical(r.value(0, 0));
     types_.emplace(key, canonical);
     return canonical;
@@ -423,7 +436,7 @@ class differ {
         continue;
       }
       const live_column& l = *it;
-      const std::string want_type = canonical_type(c.sql_type);
+      const std::string want_type = canonical_type(c);
       if (want_type != l.type) {
         out.push_back({change_kind::alter_type, tname, object,
                        fmt::format("{}.{}: type {} -> {}", tname, c.sql_name, l.type, want_type),

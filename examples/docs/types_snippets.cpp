@@ -83,3 +83,39 @@ static_assert(pgorm::has_pg_type<point>);
 // doc-end(point)
 static_assert(pgorm::has_pg_type<std::vector<point>>);
 static_assert(pgorm::has_pg_type<std::optional<point>>);
+
+// doc-begin(column_types)
+struct Product {
+  std::int64_t id;
+  std::string sku;                     // varchar(32)
+  std::optional<std::string> country;  // char(2), NULL allowed
+  pgorm::numeric price;                // numeric(12,2)
+  pgorm::timestamptz created_at;       // timestamptz(3): milliseconds
+  std::vector<std::string> tags;       // varchar(16)[]
+};
+
+template <>
+struct pgorm::table_traits<Product> {
+  static constexpr std::string_view name = "products";
+  static constexpr auto primary_key = pgorm::identity(&Product::id);
+  static constexpr auto column_types =
+      pgorm::column_types(pgorm::column_type(&Product::sku, pgorm::sql_type::varchar(32)),
+                          pgorm::column_type(&Product::country, pgorm::sql_type::character(2)),
+                          pgorm::column_type(&Product::price, pgorm::sql_type::numeric(12, 2)),
+                          pgorm::column_type(&Product::created_at, pgorm::sql_type::timestamptz(3)),
+                          pgorm::column_type(&Product::tags, pgorm::sql_type::varchar(16)));
+};
+// doc-end(column_types)
+
+static_assert(pgorm::schema::create_table<Product>() ==
+              "CREATE TABLE products (\n"
+              "  id bigint GENERATED ALWAYS AS IDENTITY,\n"
+              "  sku varchar(32) NOT NULL,\n"
+              "  country char(2),\n"
+              "  price numeric(12,2) NOT NULL,\n"
+              "  created_at timestamptz(3) NOT NULL,\n"
+              "  tags varchar(16)[] NOT NULL,\n"
+              "  PRIMARY KEY (id)\n"
+              ");");
+static_assert(pgorm::table<Product>::columns[1].sql_type == "varchar(32)");
+static_assert(pgorm::table<Product>::columns[1].type_modifier == 36);

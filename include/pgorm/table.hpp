@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <tuple>
@@ -43,13 +44,15 @@ struct column_info {
   std::string_view name;        ///< the column name, unquoted: "isEmailVerified", "user"
   std::string_view sql_name;    ///< as written in SQL, quoted where needed: "\"isEmailVerified\""
   std::string_view field_name;  ///< the C++ member name: "is_email_verified"
-  std::string_view sql_type;    ///< DDL type, pg_type<F>::sql_name: "bigint", "text[]"
+  std::string_view sql_type;    ///< DDL type: the declared one ("varchar(32)", see
+                                ///< table_traits<T>::column_types) or pg_type<F>::sql_name
   oid type_oid = 0;             ///< pg_type<F>::oid; 0 when known only at run time (enums)
   bool nullable = false;        ///< NULL allowed: the field is a std::optional
   std::size_t index = 0;        ///< the field's index in the struct (declaration order)
   bool primary_key = false;     ///< part of the primary key
   identity_kind identity = identity_kind::none;  ///< identity column, and which kind
   std::string_view default_sql;                  ///< DEFAULT expression as SQL, "" for none
+  std::int32_t type_modifier = -1;  ///< of a declared type (pg_attribute.atttypmod); -1: none
 
   /// True when the column has a DEFAULT expression.
   [[nodiscard]] constexpr bool has_default() const noexcept { return !default_sql.empty(); }
@@ -241,16 +244,18 @@ consteval auto make_checks(std::index_sequence<J...>) {
 template <class T, std::size_t I>
 consteval column_info make_column() {
   using field = field_type_t<T, I>;
-  return column_info{column_names_v<T>[I],
-                     quoted_column_v<T, I>.view(),
-                     field_names_v<T>[I],
-                     pg_type<field>::sql_name,
-                     pg_type<field>::oid,
-                     pg_type<field>::nullable,
-                     I,
-                     in_primary_key<T>(I),
-                     identity_of<T>(I),
-                     default_of<T>(I)};
+  return column_info{
+      column_names_v<T>[I],
+      quoted_column_v<T, I>.view(),
+      field_names_v<T>[I],
+      declared_type_of<T>(I).sql.empty() ? pg_type<field>::sql_name : declared_type_of<T>(I).sql,
+      pg_type<field>::oid,
+      pg_type<field>::nullable,
+      I,
+      in_primary_key<T>(I),
+      identity_of<T>(I),
+      default_of<T>(I),
+      declared_type_of<T>(I).type_modifier};
 }
 
 template <class T, std::size_t... I>

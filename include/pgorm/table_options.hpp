@@ -24,6 +24,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "pgorm/column_type.hpp"  // IWYU pragma: export
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/reflect.hpp"
 #include "pgorm/types.hpp"
@@ -185,6 +186,7 @@ struct unique_tag {};
 struct indexes_tag {};
 struct foreign_keys_tag {};
 struct checks_tag {};
+struct column_types_tag {};
 
 }  // namespace detail
 
@@ -552,6 +554,11 @@ inline constexpr bool is_identity = false;
 template <class M>
 inline constexpr bool is_identity<identity_column<M>> = true;
 
+template <class T>
+inline constexpr bool is_column_type = false;
+template <class M, sql_type_kind K>
+inline constexpr bool is_column_type<column_type_spec<M, K>> = true;
+
 template <class Tag, class T>
 struct option_kind;
 template <class T>
@@ -566,6 +573,8 @@ template <class T>
 struct option_kind<foreign_keys_tag, T> : std::bool_constant<is_foreign_key<T>> {};
 template <class T>
 struct option_kind<checks_tag, T> : std::bool_constant<std::is_same_v<T, check_spec>> {};
+template <class T>
+struct option_kind<column_types_tag, T> : std::bool_constant<is_column_type<T>> {};
 
 }  // namespace detail
 
@@ -633,6 +642,19 @@ template <class... Specs>
 consteval option_list<detail::checks_tag, Specs...> checks(Specs... specs) {
   static_assert((std::is_same_v<Specs, check_spec> && ...),
                 "pgorm: checks() takes pgorm::check(\"name\", \"SQL condition\") items");
+  return {{specs...}};
+}
+
+/// The `column_types` option: declared SQL types of columns whose C++ type alone does not say
+/// the length, precision or scale (pgorm/column_type.hpp).
+///
+/// Example: `static constexpr auto column_types = pgorm::column_types(pgorm::column_type(
+/// &User::email, pgorm::sql_type::varchar(255)));`
+template <class... Specs>
+consteval option_list<detail::column_types_tag, Specs...> column_types(Specs... specs) {
+  static_assert((detail::is_column_type<Specs> && ...),
+                "pgorm: column_types() takes pgorm::column_type(&T::field, "
+                "pgorm::sql_type::varchar(n)) items");
   return {{specs...}};
 }
 

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -113,6 +114,12 @@ struct checks_member {
     return Traits::checks;
   }
 };
+struct column_types_member {
+  template <class Traits>
+  static constexpr auto get() -> decltype((Traits::column_types)) {
+    return Traits::column_types;
+  }
+};
 
 // The list options: the tag of a list (what renames(), uniques(), ... return) to its member.
 inline constexpr auto list_option_members = hana::make_map(
@@ -121,7 +128,8 @@ inline constexpr auto list_option_members = hana::make_map(
     hana::make_pair(hana::type_c<unique_tag>, hana::type_c<unique_member>),
     hana::make_pair(hana::type_c<indexes_tag>, hana::type_c<indexes_member>),
     hana::make_pair(hana::type_c<foreign_keys_tag>, hana::type_c<foreign_keys_member>),
-    hana::make_pair(hana::type_c<checks_tag>, hana::type_c<checks_member>));
+    hana::make_pair(hana::type_c<checks_tag>, hana::type_c<checks_member>),
+    hana::make_pair(hana::type_c<column_types_tag>, hana::type_c<column_types_member>));
 
 // A class template, not an alias, so that each lookup is done once per tag.
 template <class Tag>
@@ -316,6 +324,22 @@ constexpr std::string_view default_of(std::size_t index) {
   return result;
 }
 
+// The declared SQL type of column `index` ("" for none) and its type modifier (-1 for none).
+struct declared_column_type {
+  std::string_view sql;
+  std::int32_t type_modifier = -1;
+};
+template <class T>
+constexpr declared_column_type declared_type_of(std::size_t index) {
+  declared_column_type result;
+  hana::for_each(options_v<T, column_types_tag>, [&](const auto& d) {
+    if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
+      if (field_index_of<T>(d.member) == index) result = {d.sql(), d.type_modifier};
+    }
+  });
+  return result;
+}
+
 // True when column `index` is part of the primary key.
 template <class T>
 constexpr bool in_primary_key(std::size_t index) {
@@ -467,6 +491,9 @@ consteval bool check_option_shapes() {
   static_assert(
       list_option_shape_ok<T, checks_tag>(),
       "pgorm: table_traits<T>::checks must be pgorm::checks(pgorm::check(\"name\", \"SQL\"), ...)");
+  static_assert(list_option_shape_ok<T, column_types_tag>(),
+                "pgorm: table_traits<T>::column_types must be pgorm::column_types("
+                "pgorm::column_type(&T::field, pgorm::sql_type::varchar(n)), ...)");
   return hana::unpack(hana::keys(list_option_members), [](auto... tag) {
     return (list_option_shape_ok<T, typename decltype(tag)::type>() && ...);
   });
@@ -479,6 +506,10 @@ constexpr auto spec_member_types(const column_rename<M>&) {
 }
 template <class M>
 constexpr auto spec_member_types(const column_default<M>&) {
+  return hana::tuple_t<M>;
+}
+template <class M, sql_type_kind K>
+constexpr auto spec_member_types(const column_type_spec<M, K>&) {
   return hana::tuple_t<M>;
 }
 template <class... M>
@@ -543,6 +574,9 @@ consteval bool check_membership() {
   static_assert(members_belong<T, option_member_types_t<T, defaults_tag>>(),
                 "pgorm: a default in table_traits<T>::defaults names a member of another struct; "
                 "use members of T itself (the next error names both types)");
+  static_assert(members_belong<T, option_member_types_t<T, column_types_tag>>(),
+                "pgorm: a column_type() in table_traits<T>::column_types names a member of "
+                "another struct; declare types of members of T itself");
   static_assert(members_belong<T, option_member_types_t<T, unique_tag>>(),
                 "pgorm: a unique constraint in table_traits<T>::unique names a member of another "
                 "struct; use members of T itself (the next error names both types)");
@@ -556,14 +590,16 @@ consteval bool check_membership() {
                       members_belong<T, identity_types>() &&
                       members_belong<T, option_member_types_t<T, renames_tag>>() &&
                       members_belong<T, option_member_types_t<T, defaults_tag>>() &&
+                      members_belong<T, option_member_types_t<T, column_types_tag>>() &&
                       members_belong<T, option_member_types_t<T, unique_tag>>() &&
                       members_belong<T, option_member_types_t<T, indexes_tag>>() &&
                       members_belong<T, option_member_types_t<T, foreign_keys_tag>>();
   if constexpr (!ok) {
     name_foreign_member<T>(hana::flatten(hana::make_tuple(
         primary_key_types{}, identity_types{}, option_member_types_t<T, renames_tag>{},
-        option_member_types_t<T, defaults_tag>{}, option_member_types_t<T, unique_tag>{},
-        option_member_types_t<T, indexes_tag>{}, option_member_types_t<T, foreign_keys_tag>{})));
+        option_member_types_t<T, defaults_tag>{}, option_member_types_t<T, column_types_tag>{},
+        option_member_types_t<T, unique_tag>{}, option_member_types_t<T, indexes_tag>{},
+        option_member_types_t<T, foreign_keys_tag>{})));
   }
   return ok;
 }
@@ -640,6 +676,13 @@ consteval bool renames_unique() {
 }
 
 template <class T>
+consteval bool column_types_unique() {
+  return !has_duplicate(hana::unpack(options_v<T, column_types_tag>, [](const auto&... d) {
+    return std::array<std::size_t, sizeof...(d)>{field_index_of<T>(d.member)...};
+  }));
+}
+
+template <class T>
 consteval bool default_on_identity() {
   bool clash = false;
   hana::for_each(options_v<T, defaults_tag>, [&](const auto& d) {
@@ -670,6 +713,9 @@ consteval bool check_columns() {
                 "member name or give it a shorter column name with pgorm::rename()");
   static_assert(renames_unique<T>(),
                 "pgorm: table_traits<T>::renames renames one member twice; keep one rename()");
+  static_assert(column_types_unique<T>(),
+                "pgorm: table_traits<T>::column_types declares one member's type twice; keep one "
+                "column_type()");
   static_assert(column_names_unique<T>(),
                 "pgorm: two columns of this table have the same SQL name; change a rename()");
   static_assert(!primary_key_has_duplicates<T>(),
@@ -685,9 +731,10 @@ consteval bool check_columns() {
                 "default; remove the default or the identity");
   static_assert(constraint_names_valid<T>(),
                 "pgorm: a constraint or index name must be 1 to 63 bytes with no NUL byte");
-  return column_names_valid<T>() && renames_unique<T>() && column_names_unique<T>() &&
-         !primary_key_has_duplicates<T>() && !primary_key_nullable<T>() && identity_types_ok<T>() &&
-         !default_on_identity<T>() && constraint_names_valid<T>();
+  return column_names_valid<T>() && renames_unique<T>() && column_types_unique<T>() &&
+         column_names_unique<T>() && !primary_key_has_duplicates<T>() &&
+         !primary_key_nullable<T>() && identity_types_ok<T>() && !default_on_identity<T>() &&
+         constraint_names_valid<T>();
 }
 
 /// Every rule table<T> enforces, in the order a user fixes them; each stage runs only when
