@@ -40,10 +40,11 @@ template <class A>
 struct list_union<A, type_list<>> {
   using type = A;
 };
-template <class A, class B0, class... Bs>
-struct list_union<A, type_list<B0, Bs...>> {
+// Not "B0": <termios.h>, which <boost/asio.hpp> includes, defines it as a macro.
+template <class A, class BHead, class... Bs>
+struct list_union<A, type_list<BHead, Bs...>> {
   using type =
-      typename list_union<typename list_append_unique<A, B0>::type, type_list<Bs...>>::type;
+      typename list_union<typename list_append_unique<A, BHead>::type, type_list<Bs...>>::type;
 };
 template <class... Lists>
 struct list_union_all {
