@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Relation loading in one round trip: `select<User>().include(pgorm::rel<&Session::user_id>)`
+/// returns each user with a std::vector<Session> (Prisma's `include: { sessions: true }`,
+/// Drizzle's `with: { sessions: true }`). Relations come from the foreign keys declared in
+/// table_traits (docs/tables.md): 1-n (the parent's rows referenced by the included table) and
+/// n-1 (the row the parent references; std::optional when the foreign key column is).
+///
+/// Each included relation is one correlated subquery in the select list that aggregates the
+/// related rows into an array of records, `(SELECT array_agg(...) FROM (SELECT ROW(...) ...
+/// WHERE child.fk = parent.key ... ORDER BY ... LIMIT $n))`; its text is computed at compile
+/// time like the rest of the select, and the records are decoded in binary with the columns'
+/// own codecs (no JSON). See docs/queries.md, "Relations".
+///
+/// ```cpp
+/// #include "pgorm/query/include.hpp"
+/// auto rows = pgorm::select<User>()
+///                 .include(pgorm::rel<&Session::user_id>.order_by(pgorm::col<&Session::id>))
+///                 .all(conn);
+/// for (const auto& [user, sessions] : rows) { /* ... */ }
+/// ```
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pgorm/detail/byte_order.hpp"
+#include "pgorm/detail/codec_array.hpp"
+#include "pgorm/expr.hpp"
+#include "pgorm/oids.hpp"
+#include "pgorm/query/clauses.hpp"
+#include "pgorm/query/select.hpp"
+#include "pgorm/read_field.hpp"
+#include "pgorm/row.hpp"
+#include "pgorm/table.hpp"
+
+namespace pgorm {
+
+/// A row with its related rows: `row` (the parent, as the select would return it without
+/// include()), then one member of `children` per include(), in order: a std::vector for a 1-n
+/// relation, the row (std::optional when the foreign key is nullable) for an n-1 relation.
+/// Unpack it with structured bindings: `for (auto& [user, sessions] : rows)`.
+///
+/// Example: `pgorm::related<User, std::vector<Session>> r; r.row.email; r.get<1>().size();`
+template <class T, class... Children>
+struct related {
+  T row;                             ///< the parent row
+  std::tuple<Children...> children;  ///< the related rows, one per include()
+
+  /// Element I: the row for 0, else the related rows of the I-th include().
+  template <std::size_t I>
+  [[nodiscard]] auto& get() & noexcept {
+    if constexpr (I == 0) {
+      return row;
+    } else {
+      return std::get<I - 1>(children);
+    }
+  }
+  template <std::size_t I>
+  [[nodiscard]] const auto& get() const& noexcept {
+    if constexpr (I == 0) {
+      return row;
+    } else {
+      return std::get<I - 1>(children);
+    }
+  }
+  template <std::size_t I>
+  [[nodiscard]] auto&& get() && noexcept {
+    if constexpr (I == 0) {
+      return std::move(row);
+    } else {
+      return std::get<I - 1>(std::move(children));
+    }
+  }
+
+  friend bool operator==(const related&, const related&) = default;
+};
+
+namespace detail {
+
+/// A relation named by a foreign key column, e.g. &Session::user_id.
+template <auto Member>
+struct fk_key {};
+/// A relation named by the table at its other end (the one foreign key between the two).
+template <class T>
+struct table_key {};
+
+template <class T>
+struct is_relation : std::false_type {};
+
+}  // namespace detail
+
+/// An included relation: which foreign key, and the where(), order_by(), limit(), nested
+/// include() and partial select<Row>() of the related rows. Made by pgorm::rel and
+/// pgorm::rel_to, each method returning a new relation. Row is void for the related table's
+/// struct.
+///
+/// Example:
+/// `pgorm::rel<&Message::conversation_id>.order_by(pgorm::col<&Message::id>.desc()).limit(20)`
+template <class Key, class Where, class Order, class Limit, class Nested, class Row = void>
+struct relation {
+  Where filter;   ///< the where() condition, or detail::absent
+  Order order;    ///< the order_by() terms, a std::tuple
+  Limit count;    ///< the limit(), or detail::absent
+  Nested nested;  ///< the nested include()s, a std::tuple of relations
+
+  /// Only the related rows for which `cond` holds (Prisma's `where` inside `include`). Its
+  /// columns are the related table's.
+  template <class C>
+  [[nodiscard]] constexpr auto where(const C& cond) const {
+    static_assert(condition<C>,
+                  "pgorm: where() takes a condition such as pgorm::col<&Session::token> == t");
+    static_assert(!detail::present_v<Where>,
+                  "pgorm: where() was already called on this relation; combine conditions "
+                  "with && and ||");
+    return relation<Key, C, Order, Limit, Nested, Row>{cond, order, count, nested};
+  }
+  /// The order of the related rows (Prisma's `orderBy`): columns, `col<...>.desc()`, ...
+  template <class... O>
+  [[nodiscard]] constexpr auto order_by(const O&... items) const {
+    static_assert(sizeof...(O) > 0, "pgorm: order_by() needs at least one column");
+    auto terms = std::tuple_cat(order, std::make_tuple(as_order(items)...));
+    return relation<Key, Where, decltype(terms), Limit, Nested, Row>{filter, std::move(terms),
+                                                                     count, nested};
+  }
+  /// At most n related rows per parent row (Prisma's `take`).
+  [[nodiscard]] constexpr auto limit(std::int64_t n) const {
+    static_assert(!detail::present_v<Limit>, "pgorm: limit() was already called on this relation");
+    using limit_t = detail::count_clause<" LIMIT ">;
+    return relation<Key, Where, Order, limit_t, Nested, Row>{filter, order, limit_t{{}, n}, nested};
+  }
+  /// Nested relations of the related rows: each related row becomes a pgorm::related.
+  template <class... R>
+  [[nodiscard]] constexpr auto include(const R&... relations) const {
+    static_assert((detail::is_relation<R>::value && ...),
+                  "pgorm: include() takes relations: pgorm::rel<&Message::conversation_id> or "
+                  "pgorm::rel_to<Message>");
+    auto all = std::tuple_cat(nested, std::make_tuple(relations...));
+    return relation<Key, Where, Order, Limit, decltype(all), Row>{filter, order, count,
+                                                                  std::move(all)};
+  }
+  /// Nested relations named by their table: include<Message>().
+  template <class... T>
+  [[nodiscard]] constexpr auto include() const {
+    return include(relation<detail::table_key<T>, detail::absent, std::tuple<>, detail::absent,
+                            std::tuple<>>{}...);
+  }
+  /// Reads the related rows into struct P, its fields taken by name from the related table's
+  /// columns (a partial select of the children).
+  template <class P>
+  [[nodiscard]] constexpr auto select() const {
+    static_assert(reflectable<P>, "pgorm: select<P>() on a relation takes a struct");
+    return relation<Key, Where, Order, Limit, Nested, P>{filter, order, count, nested};
+  }
+
+ private:
+  template <class O>
+  static constexpr auto as_order(const O& item) {
+    if constexpr (order_item<O>) {
+      return item;
+    } else {
+      static_assert(expression<O>,
+                    "pgorm: order_by() takes columns or expressions, or their .desc()");
+      return order_term<O>{{}, item};
+    }
+  }
+};
+
+namespace detail {
+template <class K, class W, class O, class L, class N, class R>
+struct is_relation<relation<K, W, O, L, N, R>> : std::true_type {};
+}  // namespace detail
+
+/// The relation of the foreign key column `Member`: from the referenced table's rows,
+/// `rel<&Session::user_id>` loads each user's sessions (1-n); from the referencing table's
+/// rows, each session's user (n-1). Naming the column picks one foreign key when two point at
+/// the same table (`rel<&Message::sender_id>`, `rel<&Message::recipient_id>`).
+///
+/// Example: `pgorm::select<User>().include(pgorm::rel<&Session::user_id>)`
+template <auto Member>
+inline constexpr relation<detail::fk_key<Member>, detail::absent, std::tuple<>, detail::absent,
+                          std::tuple<>>
+    rel{};
+
+/// The relation to table T through the one foreign key between T and the parent table, in
+/// either direction; a compile error when there are several (name one with pgorm::rel).
+///
+/// Example: `pgorm::select<User>().include(pgorm::rel_to<Session>.limit(5))`
+template <class T>
+inline constexpr relation<detail::table_key<T>, detail::absent, std::tuple<>, detail::absent,
+                          std::tuple<>>
+    rel_to{};
+
+namespace detail {
+
+inline constexpr std::size_t no_fk = static_cast<std::size_t>(-1);
+
+/// The foreign keys of Owner that reference Target: how many, and the first one's position.
+template <class Owner, class Target>
+consteval std::array<std::size_t, 2> fks_to() {
+  return []<std::size_t... J>(std::index_sequence<J...>) {
+    std::array<std::size_t, 2> out{0, no_fk};
+    (
+        [&] {
+          if constexpr (std::is_same_v<typename fk_target<Owner, J>::table_type, Target>) {
+            if (out[0] == 0) out[1] = J;
+            ++out[0];
+          }
+        }(),
+        ...);
+    return out;
+  }
+  (std::make_index_sequence<option_count_v<Owner, foreign_keys_tag>>{});
+}
+
+/// The position of Owner's single-column foreign key on column `column`, or no_fk.
+template <class Owner>
+consteval std::size_t fk_on_column(std::size_t column) {
+  for (std::size_t j = 0; j != table<Owner>::foreign_keys.size(); ++j) {
+    const auto& cols = table<Owner>::foreign_keys[j].column_indices;
+    if (cols.size() == 1 && cols[0] == column) return j;
+  }
+  return no_fk;
+}
+
+/// The referenced columns of Owner's foreign key J, as column indexes of its target.
+template <class Owner, std::size_t J>
+inline constexpr auto fk_referenced_v = indices_of<typename fk_target<Owner, J>::table_type>(
+    set_members(option_item<Owner, foreign_keys_tag, J>().references));
+
+/// A relation resolved against the parent table P: `valid` (else a static_assert said why),
+/// `child` (the related table), `many` (1-n: the child holds the foreign key), `owner` and
+/// `fk` (the table holding the foreign key, and its position there).
+template <class P, class Key>
+struct resolved_relation;
+
+template <class P, auto Member>
+struct resolved_relation<P, fk_key<Member>> {
+  static_assert(data_member_pointer<decltype(Member)>,
+                "pgorm: rel<...> takes a foreign key column, e.g. pgorm::rel<&Session::user_id>");
+  using owner = member_class_t<Member>;
+  static constexpr std::size_t fk = fk_on_column<owner>(member_index_v<Member>);
+  static_assert(fk != no_fk,
+                "pgorm: rel<&T::column> names a column with a single-column foreign key "
+                "declared in table_traits<T>::foreign_keys; this column has none");
+  static constexpr bool many = !std::is_same_v<owner, P>;
+  using target = typename fk_target<owner, (fk == no_fk ? 0 : fk)>::table_type;
+  using child = std::conditional_t<many, owner, target>;
+  static constexpr bool links = !many || std::is_same_v<target, P>;
+  static_assert(fk == no_fk || links,
+                "pgorm: this foreign key does not link the included table to the parent "
+                "table: rel<&T::column> needs a column of the parent's table, or of a table "
+                "referencing it");
+  static constexpr bool valid = fk != no_fk && links;
+};
+
+template <class P, class T>
+struct resolved_relation<P, table_key<T>> {
+  static_assert(reflectable<T>, "pgorm: include<T>() takes a table's struct");
+  static constexpr auto down = fks_to<T, P>();  // T references P: 1-n
+  static constexpr auto up = fks_to<P, T>();    // P references T: n-1
+  static constexpr std::size_t found = down[0] + (std::is_same_v<T, P> ? 0 : up[0]);
+  static_assert(found != 0,
+                "pgorm: include<T>() needs a foreign key between T and the parent table, "
+                "declared in table_traits::foreign_keys (in either direction)");
+  static_assert(found <= 1,
+                "pgorm: more than one foreign key links these tables; name the relation by "
+                "its column: include(pgorm::rel<&T::column>)");
+  static constexpr bool many = down[0] == 1;
+  using owner = std::conditional_t<many, T, P>;
+  static constexpr std::size_t fk = many ? down[1] : up[1];
+  using child = T;
+  static constexpr bool valid = found == 1;
+};
+
+/// The C++ type of one included relation, and how it renders and binds, for parent table
+/// reference ParentRef.
+template <class ParentRef, class Rel>
+struct relation_sql;
+
+template <class ParentRef, class Key, class Where, class Order, class Limit, class... Nested,
+          class Row>
+struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>> {
+  using rel = relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>;
+  using P = typename ParentRef::type;
+  using res = resolved_relation<P, Key>;
+  static constexpr bool valid = res::valid;
+  using child = typename res::child;
+  using child_ref = table_ref<child>;
+  static constexpr bool many = res::many;
+  static_assert(!valid || !std::is_same_v<child, P>,
+                "pgorm: include() of a table's relation to itself is not supported yet; load "
+                "the related rows with a second select");
+  /// The struct a related row is read into: the child table's, or select<Row>()'s.
+  using row_struct = std::conditional_t<std::is_void_v<Row>, child, Row>;
+  static constexpr std::size_t own_fields = field_count_v<row_struct>;
+
+  static consteval bool check() {
+    using outside = list_difference_t<
+        list_union_t<type_list<>, typename Where::tables, typename clause_list<Order>::tables>,
+        type_list<child_ref>>;
+    static_assert(outside::size == 0,
+                  "pgorm: an include()'s where() and order_by() use columns of the included "
+                  "table only");
+    static_assert(many || (std::tuple_size_v<Order> == 0 && !present_v<Limit>),
+                  "pgorm: order_by() and limit() apply to a 1-n relation (a list of rows); "
+                  "this include() reads the one row the foreign key references");
+    if constexpr (!std::is_void_v<Row>) {
+      constexpr bool found = fields_found<Row, child>(std::make_index_sequence<own_fields>{});
+      static_assert(found,
+                    "pgorm: every field of the relation's select<P>() struct must name a field "
+                    "of the included table's struct");
+      if constexpr (found) {
+        static_assert(
+            fields_compatible<Row, child>(std::make_index_sequence<own_fields>{}),
+            "pgorm: a field of the relation's select<P>() struct has another type than the "
+            "column it is read from");
+      }
+    }
+    return true;
+  }
+  static_assert(!valid || check());
+
+  /// Whether the foreign key may be NULL (n-1 only): the related row is then optional.
+  static constexpr bool nullable = [] {
+    if constexpr (many || !valid) {
+      return false;
+    } else {
+      for (std::size_t i : table<P>::foreign_keys[res::fk].column_indices) {
+        if (table<P>::columns[i].nullable) return true;
+      }
+      return false;
+    }
+  }();
+
+  using element_type = std::conditional_t<
+      sizeof...(Nested) == 0, row_struct,
+      related<row_struct, typename relation_sql<child_ref, Nested>::value_type...>>;
+  /// What the parent row holds for this relation.
+  using value_type =
+      std::conditional_t<many, std::vector<element_type>, maybe_optional_t<element_type, nullable>>;
+
+  static constexpr bool is_static = Where::is_static && clause_list<Order>::is_static &&
+                                    (relation_sql<child_ref, Nested>::is_static && ...);
+
+  template <class W>
+  static constexpr void column(W& w, std::size_t index, bool of_child) {
+    if (of_child) {
+      child_ref::render_qualifier(w);
+      w.append('.');
+      w.append(table<child>::columns[index].sql_name);
+    } else {
+      ParentRef::render_qualifier(w);
+      w.append('.');
+      w.append(table<P>::columns[index].sql_name);
+    }
+  }
+
+  /// `(SELECT array_agg(...) ...)` (1-n) or `(SELECT ROW(...) ...)` (n-1) from a relation
+  /// source (the object, or its shape).
+  template <class W, class S>
+  static constexpr void render(W& w, const S& self) {
+    if constexpr (valid) {
+      const bool outer_qualify = w.qualify;
+      w.qualify = true;
+      w.append(many ? "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(" : "(SELECT ROW(");
+      for (std::size_t i = 0; i != own_fields; ++i) {
+        if (i != 0) w.append(", ");
+        if constexpr (std::is_void_v<Row>) {
+          column(w, i, true);
+        } else {
+          column(w, field_named<child>(field_names_v<Row>[i]), true);
+        }
+      }
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+              w.append(", ");
+              relation_sql<child_ref, Nested>::render(w, element_of<I>(self));
+            }(),
+            ...);
+      }
+      (std::index_sequence_for<Nested...>{});
+      w.append(many ? ") AS r FROM " : ") FROM ");
+      child_ref::render_from(w);
+      w.append(" WHERE ");
+      const auto& fk_cols = table<typename res::owner>::foreign_keys[res::fk].column_indices;
+      const auto& ref_cols = fk_referenced_v<typename res::owner, res::fk>;
+      for (std::size_t k = 0; k != fk_cols.size(); ++k) {
+        if (k != 0) w.append(" AND ");
+        // 1-n: child.fk = parent.referenced; n-1: child.referenced = parent.fk.
+        column(w, many ? fk_cols[k] : ref_cols[k], true);
+        w.append(" = ");
+        column(w, many ? ref_cols[k] : fk_cols[k], false);
+      }
+      if constexpr (present_v<Where>) {
+        w.append(" AND ");
+        render_child(w, part(self, &rel::filter), prec_and + 1);
+      }
+      if constexpr (std::tuple_size_v < Order >> 0) {
+        w.append(" ORDER BY ");
+        render_comma_list(w, part(self, &rel::order));
+      }
+      render_expr(w, part(self, &rel::count));
+      w.append(many ? ") AS pgorm_r)" : ")");
+      w.qualify = outer_qualify;
+    }
+  }
+
+  /// The parameters, in the order render() writes their placeholders.
+  static void bind(param_list& p, const rel& r) {
+    if constexpr (valid) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (relation_sql<child_ref, Nested>::bind(p, std::get<I>(r.nested)), ...);
+      }
+      (std::index_sequence_for<Nested...>{});
+      r.filter.bind(p);
+      bind_each(p, r.order);
+      r.count.bind(p);
+    }
+  }
+
+ private:
+  template <std::size_t I, class S>
+  static constexpr decltype(auto) element_of(const S& self) {
+    return detail::element<I>(part(self, &rel::nested));
+  }
+};
+
+/// The select list of a select with include(): the parent's columns (Base: whole_rows,
+/// mapped_row or expr_list), then one column per included relation. A clause.
+template <class Base, class ParentRef, class... Rels>
+struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
+  using base_type = Base;
+  static constexpr std::size_t column_count = Base::column_count + sizeof...(Rels);
+  using tables = typename part_traits<Base>::tables;
+  static constexpr bool is_static =
+      part_traits<Base>::is_static && (relation_sql<ParentRef, Rels>::is_static && ...);
+  static constexpr bool has_aggregate = Base::has_aggregate;
+  static constexpr bool has_bare_column = Base::has_bare_column;
+
+  Base base;
+  std::tuple<Rels...> rels;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    render_expr(w, part(self, &include_cols::base));
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            w.append(", ");
+            relation_sql<ParentRef, Rels>::render(w, element<I>(part(self, &include_cols::rels)));
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<Rels...>{});
+  }
+  void bind(param_list& p) const {
+    bind_part(p, base);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (relation_sql<ParentRef, Rels>::bind(p, std::get<I>(rels)), ...);
+    }
+    (std::index_sequence_for<Rels...>{});
+  }
+};
+
+template <class Base, class ParentRef, class... Rels, class Nullable>
+struct row_of<include_cols<Base, ParentRef, Rels...>, Nullable> {
+  using type = related<typename row_of<Base, Nullable>::type,
+                       typename relation_sql<ParentRef, Rels>::value_type...>;
+};
+
+/// What select_query::include() calls (declared in query/select.hpp): the select list with
+/// these relations added.
+template <class From, class Cols>
+struct include_hook {
+  template <class... R>
+  static auto add(const Cols& cols, const R&... relations) {
+    static_assert(!std::is_same_v<From, no_from>,
+                  "pgorm: include() needs the parent table: call from<T>() first");
+    static_assert((is_relation<R>::value && ...),
+                  "pgorm: include() takes relations: pgorm::rel<&Session::user_id> or "
+                  "pgorm::rel_to<Session>; or name tables: include<Session>()");
+    static_assert(sizeof...(R) > 0, "pgorm: include() needs at least one relation");
+    return include_cols<Cols, From, R...>{{}, cols, {relations...}};
+  }
+  template <class... T>
+  static auto add_tables(const Cols& cols) {
+    return add(cols, rel_to<T>...);
+  }
+};
+template <class From, class Base, class ParentRef, class... Rels>
+struct include_hook<From, include_cols<Base, ParentRef, Rels...>> {
+  template <class... R>
+  static auto add(const include_cols<Base, ParentRef, Rels...>& cols, const R&... relations) {
+    static_assert((is_relation<R>::value && ...),
+                  "pgorm: include() takes relations: pgorm::rel<&Session::user_id> or "
+                  "pgorm::rel_to<Session>; or name tables: include<Session>()");
+    return include_cols<Base, ParentRef, Rels..., R...>{
+        {}, cols.base, std::tuple_cat(cols.rels, std::make_tuple(relations...))};
+  }
+  template <class... T>
+  static auto add_tables(const include_cols<Base, ParentRef, Rels...>& cols) {
+    return add(cols, rel_to<T>...);
+  }
+};
+
+// ---- decoding: arrays of records, records (record_send: int32 column count, then per column
+// its type OID, an int32 length, -1 for NULL, and the bytes) ----
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_record(std::string_view table) {
+  throw_decode_error("a related row of " + std::string(table) +
+                     " is truncated or has another column count than its struct");
+}
+
+/// Reads the columns of one binary record in order.
+struct record_reader {
+  const char* at;
+  const char* end;
+
+  /// The next column: its type, and its bytes (data null for NULL).
+  struct column {
+    oid type;
+    const char* data;
+    std::int32_t length;
+  };
+  [[gnu::always_inline]] column next(std::string_view table) {
+    if (end - at < 8) [[unlikely]]
+      throw_bad_record(table);
+    column c{load_be<oid>(at), nullptr, load_be<std::int32_t>(at + 4)};
+    at += 8;
+    if (c.length >= 0) {
+      if (end - at < c.length) [[unlikely]]
+        throw_bad_record(table);
+      c.data = at;
+      at += c.length;
+    }
+    return c;
+  }
+};
+
+template <class T>
+struct record_codec;
+
+/// One value of a record into a field of type F.
+template <class F>
+[[gnu::always_inline]] inline void read_record_field(const record_reader::column& c, F& out,
+                                                     const field_context& ctx) {
+  if (!pg_type<F>::accepts(c.type)) [[unlikely]]
+    throw_type_mismatch(ctx, c.type, cpp_type_name<F>());
+  if (c.data == nullptr) {
+    if constexpr (pg_type<F>::nullable) {
+      pg_type<F>::set_null(out);
+      return;
+    } else {
+      throw_unexpected_null(ctx, cpp_type_name<F>());
+    }
+  }
+  try {
+    pg_type<F>::decode(std::string_view{c.data, static_cast<std::size_t>(c.length)}, c.type, out);
+  } catch (const conversion_error& e) {
+    rethrow_in_context(e, ctx, c.type, cpp_type_name<F>());
+  }
+}
+
+/// The value of one included relation: an array of records (1-n), a record (n-1).
+template <class V>
+struct relation_value_codec;
+
+template <class E>
+struct relation_value_codec<std::vector<E>> {
+  static constexpr oid type = oids::record_array;
+  static void read(const char* data, std::int32_t length, std::vector<E>& out) {
+    out.clear();
+    if (data == nullptr) return;  // array_agg of no rows
+    const std::string_view bytes{data, static_cast<std::size_t>(length)};
+    const array_header header = read_array_header(bytes);
+    if (header.count != 0 && header.element_type != oids::record) [[unlikely]]
+      throw_bad_record(record_codec<E>::table_name);
+    out.resize(header.count);
+    std::size_t pos = header.offset;
+    for (std::size_t i = 0; i != header.count; ++i) {
+      if (bytes.size() - pos < 4) [[unlikely]]
+        throw_bad_array_element(i);
+      const auto size = load_be<std::int32_t>(bytes.data() + pos);
+      pos += 4;
+      if (size < 0 || bytes.size() - pos < static_cast<std::size_t>(size)) [[unlikely]]
+        throw_bad_array_element(i);
+      record_codec<E>::read(bytes.data() + pos, size, out[i]);
+      pos += static_cast<std::size_t>(size);
+    }
+  }
+};
+template <class E>
+struct relation_value_codec<std::optional<E>> {
+  static constexpr oid type = oids::record;
+  static void read(const char* data, std::int32_t length, std::optional<E>& out) {
+    if (data == nullptr) {
+      out.reset();
+      return;
+    }
+    record_codec<E>::read(data, length, out.emplace());
+  }
+};
+template <class E>
+struct relation_value_codec {
+  static constexpr oid type = oids::record;
+  static void read(const char* data, std::int32_t length, E& out) {
+    if (data == nullptr) [[unlikely]] {
+      throw_unexpected_null({record_codec<E>::table_name, ""}, cpp_type_name<E>());
+    }
+    record_codec<E>::read(data, length, out);
+  }
+};
+
+/// A related row from one record: a struct's fields in order, then (for a pgorm::related)
+/// the nested relations.
+template <class T>
+struct record_codec {
+  static constexpr std::string_view table_name = table<T>::name;
+  static constexpr std::int32_t width = static_cast<std::int32_t>(field_count_v<T>);
+
+  static void read(const char* data, std::int32_t length, T& out) {
+    record_reader r = open(data, length, width);
+    read_fields(r, out);
+  }
+  static record_reader open(const char* data, std::int32_t length, std::int32_t columns) {
+    if (length < 4 || load_be<std::int32_t>(data) != columns) [[unlikely]]
+      throw_bad_record(table_name);
+    return {data + 4, data + length};
+  }
+  [[gnu::always_inline]] static void read_fields(record_reader& r, T& out) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (read_record_field(r.next(table_name), get_field<I>(out),
+                         field_context{table<T>::name, table<T>::columns[I].name}),
+       ...);
+    }
+    (std::make_index_sequence<field_count_v<T>>{});
+  }
+};
+template <class T, class... C>
+struct record_codec<related<T, C...>> {
+  static constexpr std::string_view table_name = table<T>::name;
+  static void read(const char* data, std::int32_t length, related<T, C...>& out) {
+    record_reader r = record_codec<T>::open(
+        data, length, record_codec<T>::width + static_cast<std::int32_t>(sizeof...(C)));
+    record_codec<T>::read_fields(r, out.row);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            using V = std::tuple_element_t<I, std::tuple<C...>>;
+            const record_reader::column c = r.next(table_name);
+            if (c.type != relation_value_codec<V>::type) [[unlikely]]
+              throw_bad_record(table_name);
+            relation_value_codec<V>::read(c.data, c.length, std::get<I>(out.children));
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<C...>{});
+  }
+};
+
+template <class V>
+bool accepts_relation_column(oid type) noexcept {
+  return type == relation_value_codec<V>::type;
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_relation_column(int column, oid type) {
+  throw usage_error("pgorm: result column " + std::to_string(column) + " (type OID " +
+                    std::to_string(type) +
+                    ") is not an included relation: expected a binary record or record array");
+}
+
+/// The parent part of a row with includes: a struct's (or a std::tuple's) mapper.
+template <class P>
+struct parent_mapper {
+  static constexpr int width = element_mapper<P>::width;
+  element_mapper<P> m;
+  void prepare(const result& res, int begin) { m.prepare(res, begin, begin + width, true); }
+  void prepare_checked(const oid* checked, int begin) { m.prepare_checked(checked, begin); }
+  void read(const result& res, int row, P& out) const { m.read(res, row, out); }
+};
+template <class... E>
+struct parent_mapper<std::tuple<E...>> {
+  static constexpr int width = (element_mapper<E>::width + ... + 0);
+  std::tuple<element_mapper<E>...> m;
+  void prepare(const result& res, int begin) {
+    std::apply(
+        [&](auto&... each) {
+          ((each.prepare(res, begin, begin + each.width, true), begin += each.width), ...);
+        },
+        m);
+  }
+  void prepare_checked(const oid* checked, int begin) {
+    std::apply(
+        [&](auto&... each) { ((each.prepare_checked(checked, begin), begin += each.width), ...); },
+        m);
+  }
+  void read(const result& res, int row, std::tuple<E...>& out) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (std::get<I>(m).read(res, row, std::get<I>(out)), ...);
+    }
+    (std::index_sequence_for<E...>{});
+  }
+};
+
+/// A result row of a select with include(): the parent's columns, then one column per
+/// relation (an array of records, or a record).
+template <class P, class... C>
+struct element_mapper<related<P, C...>> {
+  static constexpr int width = parent_mapper<P>::width + static_cast<int>(sizeof...(C));
+  parent_mapper<P> parent;
+  int first = 0;  // the first relation column
+
+  void prepare(const result& res, int begin, int end, bool /*exact*/) {
+    if (end - begin != width) throw_column_count(static_cast<std::size_t>(width), end - begin);
+    parent.prepare(res, begin);
+    first = begin + parent_mapper<P>::width;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (check_relation_column<C>(res, first + static_cast<int>(I)), ...);
+    }
+    (std::index_sequence_for<C...>{});
+  }
+  void prepare_checked(const oid* checked, int begin) {
+    parent.prepare_checked(checked, begin);
+    first = begin + parent_mapper<P>::width;
+  }
+  void read(const result& res, int row, related<P, C...>& out) const {
+    parent.read(res, row, out.row);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (read_relation<I>(res, row, std::get<I>(out.children)), ...);
+    }
+    (std::index_sequence_for<C...>{});
+  }
+
+ private:
+  template <class V>
+  static void check_relation_column(const result& res, int col) {
+    if (res.column_format(col) != data_format::binary ||
+        !accepts_relation_column<V>(res.column_type(col))) [[unlikely]] {
+      throw_relation_column(col, res.column_type(col));
+    }
+  }
+  template <std::size_t I, class V>
+  void read_relation(const result& res, int row, V& out) const {
+    const int col = first + static_cast<int>(I);
+    const int length = res.length_unchecked(row, col);
+    const bool null = length == 0 && res.is_null_unchecked(row, col);
+    relation_value_codec<V>::read(null ? nullptr : res.data_unchecked(row, col), length, out);
+  }
+};
+
+template <class P, class... C>
+struct layout_columns<related<P, C...>> {
+  static constexpr auto columns = [] {
+    constexpr auto& parent = layout_columns<P>::columns;
+    std::array<column_spec, parent.size() + sizeof...(C)> out{};
+    std::size_t i = 0;
+    for (const column_spec& c : parent) out[i++] = c;
+    ((out[i++] = column_spec{{}, &accepts_relation_column<C>}), ...);
+    return out;
+  }();
+};
+
+}  // namespace detail
+
+}  // namespace pgorm
+
+template <class T, class... C>
+struct std::tuple_size<pgorm::related<T, C...>>
+    : std::integral_constant<std::size_t, 1 + sizeof...(C)> {};
+template <std::size_t I, class T, class... C>
+struct std::tuple_element<I, pgorm::related<T, C...>> {
+  using type = std::tuple_element_t<I, std::tuple<T, C...>>;
+};

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+// include(): relations loaded in one statement against a real server. Users with 0..n
+// sessions, nested conversations -> messages with their own where / order_by / limit, n-1
+// relations with a NULL foreign key, the parent's own where / order / limit, partial selects of
+// parent and children, streaming, and the results checked against separate plain selects.
+#include "pgorm/query/include.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/pgorm.hpp"
+#include "support/db_test.hpp"
+#include "support/relations_schema.hpp"
+
+namespace {
+
+using pgorm::col;
+using rt::Conversation;
+using rt::Message;
+using rt::Session;
+using rt::SessionToken;
+using rt::User;
+
+class include_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec(std::string(rt::ddl));
+    // 6 users; user u has (u * 2) % 5 sessions: 2, 4, 1, 3, 0, 2 (users 1..6).
+    conn().exec(
+        "insert into rt_user select i, 'u' || i || '@example.com', "
+        "case when i % 2 = 0 then 'name ' || i end from generate_series(1, 6) as i");
+    conn().exec(
+        "insert into rt_session select row_number() over (), u, 'tok-' || u || '-' || s, s * 10 "
+        "from generate_series(1, 6) as u, generate_series(1, 6) as s where s <= (u * 2) % 5");
+    // Users 1..3 have u conversations each; conversation c has (c % 5) messages, sent by user
+    // (m % 6) + 1, replying to user m % 4 when that is not 0 (else NULL), score m % 3 or NULL.
+    conn().exec(
+        "insert into rt_conversation select row_number() over (), u, 'conv ' || u || '.' || c "
+        "from generate_series(1, 3) as u, generate_series(1, u) as c");
+    conn().exec(
+        "insert into rt_message select row_number() over (order by c.id, m), c.id, (m % 6) + 1, "
+        "nullif(m % 4, 0), 'msg ' || c.id || '.' || m, nullif(m % 3, 0) "
+        "from rt_conversation c, generate_series(1, 8) as m where m <= c.id % 5");
+  }
+
+  std::vector<Session> sessions_of(std::int64_t user) {
+    return conn()
+        .select<Session>()
+        .where(col<&Session::user_id> == user)
+        .order_by(col<&Session::id>)
+        .all();
+  }
+};
+
+TEST_F(include_test, users_with_zero_to_many_sessions) {
+  const auto rows = conn()
+                        .select<User>()
+                        .order_by(col<&User::id>)
+                        .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>))
+                        .all();
+  ASSERT_EQ(rows.size(), 6U);
+  std::size_t total = 0;
+  for (const auto& [user, sessions] : rows) {
+    EXPECT_EQ(sessions.size(), static_cast<std::size_t>((user.id * 2) % 5)) << user.id;
+    EXPECT_EQ(sessions, sessions_of(user.id));
+    total += sessions.size();
+  }
+  EXPECT_EQ(rows[4].row.id, 5);
+  EXPECT_TRUE(rows[4].get<1>().empty());  // a user without sessions is kept, with none
+  EXPECT_EQ(total, 12U);                  // 2 + 4 + 1 + 3 + 0 + 2
+  // The same rows, named by the table (the one foreign key between the two).
+  const auto by_table = conn().select<User>().order_by(col<&User::id>).include<Session>().all();
+  ASSERT_EQ(by_table.size(), rows.size());
+  for (std::size_t i = 0; i != rows.size(); ++i) {
+    auto got = std::get<0>(by_table[i].children);
+    std::sort(got.begin(), got.end(),
+              [](const Session& a, const Session& b) { return a.id < b.id; });
+    EXPECT_EQ(got, rows[i].get<1>());
+  }
+}
+
+TEST_F(include_test, the_relation_takes_its_own_where_order_and_limit) {
+  // Prisma: findMany({ include: { sessions: { where: { hits: { gt: 10 } },
+  //                                           orderBy: { hits: 'desc' }, take: 2 } } })
+  const auto rows = conn()
+                        .select<User>()
+                        .order_by(col<&User::id>)
+                        .include(pgorm::rel<&Session::user_id>
+                                     .where(col<&Session::hits> > 10)
+                                     .order_by(col<&Session::hits>.desc())
+                                     .limit(2))
+                        .all();
+  ASSERT_EQ(rows.size(), 6U);
+  for (const auto& [user, sessions] : rows) {
+    std::vector<Session> expected;
+    for (const Session& s : sessions_of(user.id)) {
+      if (s.hits > 10) expected.push_back(s);
+    }
+    std::sort(expected.begin(), expected.end(),
+              [](const Session& a, const Session& b) { return a.hits > b.hits; });
+    if (expected.size() > 2) expected.resize(2);
+    EXPECT_EQ(sessions, expected) << "user " << user.id;
+  }
+}
+
+TEST_F(include_test, the_parent_keeps_its_where_order_and_limit) {
+  const auto rows = conn()
+                        .select<User>()
+                        .where(col<&User::id> >= 2)
+                        .order_by(col<&User::id>.desc())
+                        .limit(3)
+                        .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>))
+                        .all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[0].row.id, 6);
+  EXPECT_EQ(rows[1].row.id, 5);
+  EXPECT_EQ(rows[2].row.id, 4);
+  for (const auto& [user, sessions] : rows) EXPECT_EQ(sessions, sessions_of(user.id));
+  // one() and first() read a related row too.
+  const auto one = conn()
+                       .select<User>()
+                       .where(col<&User::id> == 2)
+                       .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>))
+                       .one();
+  EXPECT_EQ(one.row.email, "u2@example.com");
+  EXPECT_EQ(one.get<1>(), sessions_of(2));
+}
+
+TEST_F(include_test, nested_conversations_with_messages_filtered_ordered_and_limited) {
+  // Prisma: include: { conversations: { orderBy: { id: 'desc' }, include: { messages: {
+  //   where: { score: { not: null } }, orderBy: { id: 'desc' }, take: 2 } } } }
+  const auto rows =
+      conn()
+          .select<User>()
+          .order_by(col<&User::id>)
+          .include(pgorm::rel<&Conversation::user_id>
+                       .order_by(col<&Conversation::id>.desc())
+                       .include(pgorm::rel<&Message::conversation_id>
+                                    .where(col<&Message::score>.is_not_null())
+                                    .order_by(col<&Message::id>.desc())
+                                    .limit(2)))
+          .all();
+  ASSERT_EQ(rows.size(), 6U);
+  std::size_t conversations_seen = 0;
+  for (const auto& [user, conversations] : rows) {
+    const auto expected_conversations = conn()
+                                            .select<Conversation>()
+                                            .where(col<&Conversation::user_id> == user.id)
+                                            .order_by(col<&Conversation::id>.desc())
+                                            .all();
+    ASSERT_EQ(conversations.size(), expected_conversations.size()) << user.id;
+    for (std::size_t c = 0; c != conversations.size(); ++c) {
+      const auto& [conversation, messages] = conversations[c];
+      EXPECT_EQ(conversation, expected_conversations[c]);
+      const auto expected = conn()
+                                .select<Message>()
+                                .where(col<&Message::conversation_id> == conversation.id &&
+                                       col<&Message::score>.is_not_null())
+                                .order_by(col<&Message::id>.desc())
+                                .limit(2)
+                                .all();
+      EXPECT_EQ(messages, expected) << "conversation " << conversation.id;
+      ++conversations_seen;
+    }
+  }
+  EXPECT_EQ(conversations_seen, 6U);  // 1 + 2 + 3
+}
+
+TEST_F(include_test, many_to_one_with_a_nullable_foreign_key) {
+  // Each message with its sender (NOT NULL foreign key: User) and the user it replies to
+  // (nullable: std::optional<User>): two foreign keys to one table, named by their columns.
+  const auto rows = conn()
+                        .select<Message>()
+                        .order_by(col<&Message::id>)
+                        .include(pgorm::rel<&Message::sender_id>, pgorm::rel<&Message::reply_to_id>)
+                        .all();
+  const auto messages = conn().select<Message>().order_by(col<&Message::id>).all();
+  ASSERT_EQ(rows.size(), messages.size());
+  ASSERT_FALSE(rows.empty());
+  int nulls = 0;
+  for (std::size_t i = 0; i != rows.size(); ++i) {
+    const auto& [message, sender, reply_to] = rows[i];
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(sender)>, User>);
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(reply_to)>, std::optional<User>>);
+    EXPECT_EQ(message, messages[i]);
+    EXPECT_EQ(sender.id, message.sender_id);
+    EXPECT_EQ(sender, conn().select<User>().where(col<&User::id> == message.sender_id).one());
+    ASSERT_EQ(reply_to.has_value(), message.reply_to_id.has_value());
+    if (reply_to) {
+      EXPECT_EQ(reply_to->id, *message.reply_to_id);
+    } else {
+      ++nulls;
+    }
+  }
+  EXPECT_GT(nulls, 0);
+  // A where() on an n-1 relation filters the one row: a NULL when it does not hold.
+  const auto filtered = conn()
+                            .select<Message>()
+                            .order_by(col<&Message::id>)
+                            .include(pgorm::rel<&Message::reply_to_id>.where(col<&User::id> == 2))
+                            .all();
+  for (const auto& [message, reply_to] : filtered) {
+    EXPECT_EQ(reply_to.has_value(), message.reply_to_id == 2) << message.id;
+  }
+}
+
+TEST_F(include_test, partial_parent_and_children_and_streaming) {
+  // The parent as columns (a std::tuple), the children as a partial struct.
+  const auto rows =
+      conn()
+          .select(col<&User::id>, col<&User::name>)
+          .from<User>()
+          .order_by(col<&User::id>)
+          .include(pgorm::rel<&Session::user_id>.select<SessionToken>().order_by(col<&Session::id>))
+          .all();
+  ASSERT_EQ(rows.size(), 6U);
+  for (const auto& [user, tokens] : rows) {
+    const auto& [id, name] = user;
+    EXPECT_EQ(name.has_value(), id % 2 == 0);
+    const auto sessions = sessions_of(id);
+    ASSERT_EQ(tokens.size(), sessions.size());
+    for (std::size_t i = 0; i != tokens.size(); ++i) {
+      EXPECT_EQ(tokens[i].id, sessions[i].id);
+      EXPECT_EQ(tokens[i].token, sessions[i].token);
+    }
+  }
+  // each() streams rows with their relations; a message's sender and its conversation.
+  std::size_t streamed = 0;
+  conn()
+      .select<Message>()
+      .include<Conversation>()
+      .include(pgorm::rel<&Message::sender_id>)
+      .each([&](const auto& r) {
+        const auto& [message, conversation, sender] = r;
+        EXPECT_EQ(conversation.id, message.conversation_id);
+        EXPECT_EQ(sender.id, message.sender_id);
+        ++streamed;
+      });
+  EXPECT_EQ(streamed, conn().select<Message>().count());
+}
+
+TEST_F(include_test, a_related_row_of_another_shape_is_a_typed_error) {
+  // The table changed under the program: a related row has a text where the struct wants an
+  // integer. The error names the table and column, not a position.
+  conn().exec("alter table rt_session alter column hits type text using hits::text");
+  try {
+    (void)conn().select<User>().include(pgorm::rel<&Session::user_id>).all();
+    FAIL() << "expected a conversion_error";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_NE(std::string(e.what()).find("rt_session"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("hits"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

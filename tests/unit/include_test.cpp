@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Golden SQL for include(): each relation is one correlated subquery in the select list,
+// rendered at compile time (static_assert) when its shape is static, with its placeholders
+// numbered in text order and bound in that order; the C++ row types of 1-n, n-1 (optional when
+// the foreign key is nullable), nested and partial relations.
+#include "pgorm/query/include.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pgorm/query.hpp"
+#include "support/relations_schema.hpp"
+
+namespace {
+
+using pgorm::col;
+using pgorm::rel;
+using pgorm::related;
+using rt::Conversation;
+using rt::Message;
+using rt::Session;
+using rt::SessionToken;
+using rt::User;
+
+constexpr std::string_view sessions_subquery =
+    "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, rt_session.user_id, "
+    "rt_session.token, rt_session.hits) AS r FROM rt_session WHERE rt_session.user_id = "
+    "rt_user.id) AS pgorm_r)";
+
+// ---- 1-n ----
+
+using users_with_sessions = decltype(pgorm::select<User>().include(rel<&Session::user_id>));
+static_assert(users_with_sessions::sql() ==
+              "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
+              "ROW(rt_session.id, rt_session.user_id, rt_session.token, rt_session.hits) AS r "
+              "FROM rt_session WHERE rt_session.user_id = rt_user.id) AS pgorm_r) FROM rt_user");
+static_assert(std::is_same_v<users_with_sessions::row_type, related<User, std::vector<Session>>>);
+// Named by the table: the same statement.
+static_assert(decltype(pgorm::select<User>().include<Session>())::sql() ==
+              users_with_sessions::sql());
+static_assert(decltype(pgorm::select<User>().include(pgorm::rel_to<Session>))::sql() ==
+              users_with_sessions::sql());
+
+// ---- n-1, two foreign keys to one table, one nullable ----
+
+using messages_with_users = decltype(pgorm::select<Message>().include(rel<&Message::sender_id>,
+                                                                      rel<&Message::reply_to_id>));
+static_assert(messages_with_users::sql() ==
+              "SELECT id, conversation_id, sender_id, reply_to_id, body, score, (SELECT "
+              "ROW(rt_user.id, rt_user.email, rt_user.name) FROM rt_user WHERE rt_user.id = "
+              "rt_message.sender_id), (SELECT ROW(rt_user.id, rt_user.email, rt_user.name) FROM "
+              "rt_user WHERE rt_user.id = rt_message.reply_to_id) FROM rt_message");
+static_assert(
+    std::is_same_v<messages_with_users::row_type, related<Message, User, std::optional<User>>>);
+
+// ---- nested, with where / order_by / limit at each level ----
+
+TEST(include_sql, nested_relations_number_their_placeholders_in_text_order) {
+  const auto q =
+      pgorm::select<User>()
+          .where(col<&User::id> > 1)
+          .order_by(col<&User::id>)
+          .limit(10)
+          .include(rel<&Conversation::user_id>
+                       .order_by(col<&Conversation::id>.desc())
+                       .include(rel<&Message::conversation_id>
+                                    .where(col<&Message::score> > 2)
+                                    .order_by(col<&Message::id>)
+                                    .limit(3)))
+          .include<Session>();
+  using Q = std::remove_const_t<decltype(q)>;
+  static_assert(
+      Q::sql() ==
+      "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_conversation.id, "
+      "rt_conversation.user_id, rt_conversation.title, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
+      "ROW(rt_message.id, rt_message.conversation_id, rt_message.sender_id, "
+      "rt_message.reply_to_id, rt_message.body, rt_message.score) AS r FROM rt_message WHERE "
+      "rt_message.conversation_id = rt_conversation.id AND rt_message.score > $1 ORDER BY "
+      "rt_message.id LIMIT $2) AS pgorm_r)) AS r FROM rt_conversation WHERE "
+      "rt_conversation.user_id = rt_user.id ORDER BY rt_conversation.id DESC) AS pgorm_r), "
+      "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, rt_session.user_id, "
+      "rt_session.token, rt_session.hits) AS r FROM rt_session WHERE rt_session.user_id = "
+      "rt_user.id) AS pgorm_r) FROM rt_user WHERE id > $3 ORDER BY id LIMIT $4");
+  static_assert(
+      std::is_same_v<Q::row_type,
+                     related<User, std::vector<related<Conversation, std::vector<Message>>>,
+                             std::vector<Session>>>);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql, Q::sql());
+  ASSERT_EQ(s.params.size(), 4U);
+}
+
+TEST(include_sql, parameters_are_bound_in_placeholder_order) {
+  // Different values at each placeholder: the encoded values must come out in text order.
+  const auto q =
+      pgorm::select<User>()
+          .where(col<&User::email> == std::string("parent"))
+          .include(
+              rel<&Session::user_id>.where(col<&Session::token> == std::string("child")).limit(7));
+  const pgorm::statement s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 3U);
+  const auto text = [&](std::size_t i) { return std::string(s.params.params()[i].bytes()); };
+  EXPECT_EQ(text(0), "child");
+  EXPECT_EQ(s.params.params()[1].type(), pgorm::oids::int8);  // the limit
+  EXPECT_EQ(text(2), "parent");
+}
+
+// ---- partial parent and children ----
+
+TEST(include_sql, partial_selects_of_parent_and_children) {
+  const auto q = pgorm::select(col<&User::id>, col<&User::email>)
+                     .from<User>()
+                     .include(rel<&Session::user_id>.select<SessionToken>());
+  using Q = std::remove_const_t<decltype(q)>;
+  static_assert(Q::sql() ==
+                "SELECT id, email, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, "
+                "rt_session.token) AS r FROM rt_session WHERE rt_session.user_id = rt_user.id) "
+                "AS pgorm_r) FROM rt_user");
+  static_assert(
+      std::is_same_v<Q::row_type,
+                     related<std::tuple<std::int64_t, std::string>, std::vector<SessionToken>>>);
+  EXPECT_EQ(q.to_sql().params.size(), 0U);
+}
+
+TEST(include_sql, an_aliased_parent_is_correlated_by_its_alias) {
+  const auto q = pgorm::select<User>().from<User, "u">().include(rel<&Session::user_id>);
+  using Q = std::remove_const_t<decltype(q)>;
+  std::string expected(sessions_subquery);
+  expected.replace(expected.find("rt_user.id"), 10, "u.id");
+  EXPECT_EQ(Q::sql(), "SELECT id, email, name, " + expected + " FROM rt_user AS u");
+}
+
+}  // namespace
