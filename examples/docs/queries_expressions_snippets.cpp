@@ -14,10 +14,12 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/window.hpp"
 #include "schema.hpp"
 
 namespace docs_expressions {
 
+using app::Account;
 using app::Session;
 using app::use;
 using app::User;
@@ -68,6 +70,33 @@ void case_expressions(pgorm::connection& conn) {
                 R"(FROM "user" ORDER BY CASE WHEN name IS NULL THEN $6 ELSE $7 END)");
   static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::string>>);
   use(q, adults);
+}
+
+void window_functions(pgorm::connection& conn) {
+  // doc-begin(window)
+  // Each user's sessions numbered from the latest, and the previous session's expiry.
+  const auto per_user = pgorm::window()
+                            .partition_by(col<&Session::user_id>)
+                            .order_by(col<&Session::expires_at>.desc());
+  const auto q = conn.select(col<&Session::id>, pgorm::row_number().over(per_user),
+                             pgorm::lag(col<&Session::expires_at>).over(per_user));
+  // rows: std::tuple<std::int64_t, std::int64_t, std::optional<pgorm::timestamptz>>
+
+  // An aggregate over a window instead of a GROUP BY: a running total, one row per account.
+  const auto running = conn.select(
+      col<&Account::id>,
+      pgorm::over(pgorm::sum(col<&Account::balance>), pgorm::window().order_by(col<&Account::id>)));
+  // doc-end(window)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY expires_at DESC), )"
+                R"(lag(expires_at, $1) OVER (PARTITION BY user_id ORDER BY expires_at DESC) )"
+                R"(FROM session)");
+  static_assert(
+      std::is_same_v<decltype(q)::row_type,
+                     std::tuple<std::int64_t, std::int64_t, std::optional<pgorm::timestamptz>>>);
+  static_assert(decltype(running)::sql() ==
+                R"(SELECT id, sum(balance) OVER (ORDER BY id) FROM account)");
+  use(q, running);
 }
 
 }  // namespace docs_expressions

@@ -14,6 +14,7 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/window.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
 
@@ -159,6 +160,80 @@ TEST_F(expressions_test, case_inside_an_aggregate_and_order_by) {
   EXPECT_EQ(std::get<0>(ids[0]), 2);
   EXPECT_EQ(std::get<0>(ids[1]), 4);
   EXPECT_EQ(std::get<0>(ids[3]), 1);
+}
+
+// ---- window functions -------------------------------------------------------------------------
+
+TEST_F(expressions_test, row_number_rank_and_dense_rank_per_partition) {
+  const auto w = pgorm::window().order_by(col<&User::age>.desc());
+  const auto rows =
+      conn()
+          .select(col<&User::id>, pgorm::rank().over(w), pgorm::dense_rank().over(w),
+                  pgorm::row_number().over(
+                      pgorm::window().partition_by(col<&User::age>).order_by(col<&User::id>)))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 4U);
+  // ages: 1 -> 36, 2 -> 17, 3 -> 52, 4 -> 36
+  EXPECT_EQ(rows[0],
+            std::make_tuple(std::int64_t{1}, std::int64_t{2}, std::int64_t{2}, std::int64_t{1}));
+  EXPECT_EQ(rows[1],
+            std::make_tuple(std::int64_t{2}, std::int64_t{4}, std::int64_t{3}, std::int64_t{1}));
+  EXPECT_EQ(rows[2],
+            std::make_tuple(std::int64_t{3}, std::int64_t{1}, std::int64_t{1}, std::int64_t{1}));
+  EXPECT_EQ(rows[3],
+            std::make_tuple(std::int64_t{4}, std::int64_t{2}, std::int64_t{2}, std::int64_t{2}));
+}
+
+TEST_F(expressions_test, lag_lead_with_and_without_fallback) {
+  const auto w = pgorm::window().partition_by(col<&Account::user_id>).order_by(col<&Account::id>);
+  const auto rows = conn()
+                        .select(col<&Account::id>, pgorm::lag(col<&Account::provider>).over(w),
+                                pgorm::lead(col<&Account::provider>, 1, "none").over(w),
+                                pgorm::lag(col<&Account::balance>, 1, -1).over(w),
+                                pgorm::ntile(2).over(pgorm::window().order_by(col<&Account::id>)))
+                        .order_by(col<&Account::id>)
+                        .all();
+  ASSERT_EQ(rows.size(), 3U);
+  // user 1: accounts 1 (github, 100) and 2 (google, 50); user 3: account 3 (google, NULL)
+  EXPECT_EQ(std::get<1>(rows[0]), std::nullopt);
+  EXPECT_EQ(std::get<2>(rows[0]), "google");
+  EXPECT_EQ(std::get<3>(rows[0]), -1);
+  EXPECT_EQ(std::get<1>(rows[1]), "github");
+  EXPECT_EQ(std::get<2>(rows[1]), "none");
+  EXPECT_EQ(std::get<3>(rows[1]), 100);
+  EXPECT_EQ(std::get<1>(rows[2]), std::nullopt);  // first of its partition
+  EXPECT_EQ(std::get<3>(rows[2]), -1);
+  EXPECT_EQ(std::get<4>(rows[0]), 1);
+  EXPECT_EQ(std::get<4>(rows[2]), 2);
+}
+
+TEST_F(expressions_test, running_total_and_rank_of_groups) {
+  const auto totals =
+      conn()
+          .select(col<&Account::id>,
+                  pgorm::over(pgorm::sum(col<&Account::balance>),
+                              pgorm::window().order_by(col<&Account::id>)),
+                  pgorm::over(pgorm::count(), pgorm::window().partition_by(col<&Account::user_id>)))
+          .order_by(col<&Account::id>)
+          .all();
+  ASSERT_EQ(totals.size(), 3U);
+  EXPECT_EQ(std::get<1>(totals[0]), pgorm::numeric("100"));
+  EXPECT_EQ(std::get<1>(totals[1]), pgorm::numeric("150"));
+  EXPECT_EQ(std::get<1>(totals[2]), pgorm::numeric("150"));  // NULL balance adds nothing
+  EXPECT_EQ(std::get<2>(totals[0]), 2);
+  EXPECT_EQ(std::get<2>(totals[2]), 1);
+
+  const auto groups =
+      conn()
+          .select(col<&User::age>, pgorm::count(),
+                  pgorm::dense_rank().over(pgorm::window().order_by(pgorm::count().desc())))
+          .group_by(col<&User::age>)
+          .order_by(col<&User::age>)
+          .all();
+  ASSERT_EQ(groups.size(), 3U);
+  EXPECT_EQ(groups[0], std::make_tuple(17, std::int64_t{1}, std::int64_t{2}));
+  EXPECT_EQ(groups[1], std::make_tuple(36, std::int64_t{2}, std::int64_t{1}));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "pgorm/query.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/window.hpp"
 #include "support/schema.hpp"
 
 namespace {
@@ -124,6 +125,71 @@ TEST(expressions_case, in_where_order_by_and_arithmetic) {
   // A CASE over an aggregate is an aggregate.
   auto agg = pgorm::select(pgorm::sum(pgorm::case_when(col<&User::age> >= 18, 1).else_(0)));
   EXPECT_EQ(sql_of(agg), R"(SELECT sum(CASE WHEN age >= $1 THEN $2 ELSE $3 END) FROM "user")");
+}
+
+// ---- window functions -------------------------------------------------------------------------
+
+static_assert(
+    decltype(pgorm::select(col<&Session::id>,
+                           pgorm::row_number().over(pgorm::window()
+                                                        .partition_by(col<&Session::user_id>)
+                                                        .order_by(col<&Session::expires_at>.desc(),
+                                                                  col<&Session::id>))))::sql() ==
+    R"(SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY expires_at DESC, id) )"
+    R"(FROM session)");
+
+TEST(expressions_window, ranking_functions_and_their_types) {
+  const auto w = pgorm::window().order_by(col<&User::age>.desc());
+  auto q = pgorm::select(pgorm::rank().over(w), pgorm::dense_rank().over(w),
+                         pgorm::percent_rank().over(w), pgorm::cume_dist().over(w),
+                         pgorm::ntile(4).over(w), pgorm::row_number().over());
+  EXPECT_EQ(sql_of(q), R"(SELECT rank() OVER (ORDER BY age DESC), dense_rank() OVER (ORDER BY )"
+                       R"(age DESC), percent_rank() OVER (ORDER BY age DESC), cume_dist() OVER )"
+                       R"((ORDER BY age DESC), ntile($1) OVER (ORDER BY age DESC), row_number() )"
+                       R"(OVER () FROM "user")");
+  static_assert(
+      std::is_same_v<row_of<decltype(q)>, std::tuple<std::int64_t, std::int64_t, double, double,
+                                                     std::int32_t, std::int64_t>>);
+  EXPECT_EQ(q.to_sql().params.size(), 1U);
+}
+
+TEST(expressions_window, lag_lead_and_values) {
+  const auto w = pgorm::window().partition_by(col<&Account::user_id>).order_by(col<&Account::id>);
+  auto q = pgorm::select(pgorm::lag(col<&Account::provider>).over(w),
+                         pgorm::lead(col<&Account::provider>, 2, "none").over(w),
+                         pgorm::lag(col<&Account::balance>, 1, 0).over(w),
+                         pgorm::first_value(col<&Account::provider>).over(w),
+                         pgorm::last_value(col<&Account::balance>).over(w),
+                         pgorm::nth_value(col<&Account::id>, 2).over(w));
+  EXPECT_EQ(sql_of(q), R"(SELECT lag(provider, $1) OVER (PARTITION BY user_id ORDER BY id), )"
+                       R"(lead(provider, $2, $3) OVER (PARTITION BY user_id ORDER BY id), )"
+                       R"(lag(balance, $4, $5) OVER (PARTITION BY user_id ORDER BY id), )"
+                       R"(first_value(provider) OVER (PARTITION BY user_id ORDER BY id), )"
+                       R"(last_value(balance) OVER (PARTITION BY user_id ORDER BY id), )"
+                       R"(nth_value(id, $6) OVER (PARTITION BY user_id ORDER BY id) FROM account)");
+  static_assert(std::is_same_v<
+                row_of<decltype(q)>,
+                std::tuple<std::optional<std::string>, std::string, std::optional<std::int64_t>,
+                           std::string, std::optional<std::int64_t>, std::optional<std::int64_t>>>);
+}
+
+TEST(expressions_window, aggregates_over_a_window_need_no_group_by) {
+  // A running total: sum over the rows up to this one, one row per account.
+  auto q = pgorm::select(
+               col<&Account::id>,
+               pgorm::over(pgorm::sum(col<&Account::balance>),
+                           pgorm::window().order_by(col<&Account::id>)),
+               pgorm::over(pgorm::count(), pgorm::window().partition_by(col<&Account::provider>)))
+               .where(col<&Account::user_id> == 7)
+               .order_by(col<&Account::id>);
+  EXPECT_EQ(sql_of(q), R"(SELECT id, sum(balance) OVER (ORDER BY id), count(*) OVER (PARTITION )"
+                       R"(BY provider) FROM account WHERE user_id = $1 ORDER BY id)");
+  // A window over a grouped query: rank the groups by their count.
+  auto g = pgorm::select(col<&User::age>, pgorm::count(),
+                         pgorm::rank().over(pgorm::window().order_by(pgorm::count().desc())))
+               .group_by(col<&User::age>);
+  EXPECT_EQ(sql_of(g), R"(SELECT age, count(*), rank() OVER (ORDER BY count(*) DESC) FROM )"
+                       R"("user" GROUP BY age)");
 }
 
 }  // namespace
