@@ -113,4 +113,28 @@ static_assert(decltype(pgorm::select(col<&User::id>, col<&User::id, "other">)
               R"(SELECT "user".id, other.id FROM "user" CROSS JOIN "user" AS other WHERE )"
               R"("user".id < other.id)");
 
+void set_operations(pgorm::connection& conn) {
+  // doc-begin(set_operations)
+  // Users who have a session or an account, ten at a time by id.
+  const auto active = conn.select(col<&Session::user_id>)
+                          .union_(pgorm::select(col<&Account::user_id>))
+                          .order_by(col<&Session::user_id>)
+                          .limit(10)
+                          .all();  // std::vector<std::tuple<std::int64_t>>
+
+  // Adults without a session.
+  const auto idle = conn.select(col<&User::id>)
+                        .where(col<&User::age> >= 18)
+                        .except(pgorm::select(col<&Session::user_id>))
+                        .all();
+  // doc-end(set_operations)
+  use(active, idle);
+}
+static_assert(decltype(pgorm::select(col<&Session::user_id>)
+                           .union_(pgorm::select(col<&Account::user_id>))
+                           .order_by(col<&Session::user_id>)
+                           .limit(10))::sql() ==
+              "(SELECT user_id FROM session) UNION (SELECT user_id FROM account) ORDER BY "
+              "user_id LIMIT $1");
+
 }  // namespace docs_statements

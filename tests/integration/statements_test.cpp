@@ -189,4 +189,49 @@ TEST_F(statements_test, cross_join_pairs_every_row) {
   EXPECT_EQ(pgorm::select(col<&User::id>).cross_join<Account>().count(conn()), 12);
 }
 
+TEST_F(statements_test, union_intersect_except_against_the_server) {
+  using ids = std::vector<std::tuple<std::int64_t>>;
+  const auto with_session = pgorm::select(col<&Session::user_id>);
+  const auto with_account = pgorm::select(col<&Account::user_id>);
+  const auto adults = pgorm::select(col<&User::id>).where(col<&User::age> >= 18);
+
+  EXPECT_EQ(with_session.union_(with_account).order_by(col<&Session::user_id>).all(conn()),
+            (ids{{1}, {2}, {3}}));
+  // UNION ALL keeps duplicates: 4 sessions + 3 accounts.
+  EXPECT_EQ(with_session.union_all(with_account).exec(conn()), 7);
+  EXPECT_EQ(adults.intersect(with_session).order_by(col<&User::id>.desc()).all(conn()),
+            (ids{{3}, {1}}));
+  EXPECT_EQ(adults.except(with_session).all(conn()), (ids{{4}}));
+  // ALL forms count multiplicities: user 1 has two sessions and one account.
+  EXPECT_EQ(with_session.except_all(with_account).all(conn()), (ids{{1}}));
+  EXPECT_EQ(with_session.intersect_all(with_account).exec(conn()), 3);
+
+  // Chained, with limit/offset over the whole and parameters on both sides; bound to conn.
+  const auto page =
+      conn()
+          .select(col<&User::id>)
+          .where(col<&User::name> == "Ada")
+          .union_(pgorm::select(col<&User::id>).where(col<&User::age> < 18))
+          .union_(pgorm::select(col<&Account::user_id>).where(col<&Account::provider> == "google"))
+          .order_by(col<&User::id>)
+          .limit(2)
+          .offset(1)
+          .all();
+  EXPECT_EQ(page, (ids{{2}, {3}}));
+}
+
+TEST_F(statements_test, union_of_whole_rows_and_operands_with_their_own_limit) {
+  // The oldest user and the youngest, as whole rows: each side has its own ORDER BY / LIMIT.
+  const auto oldest = pgorm::select<User>().order_by(col<&User::age>.desc()).limit(1);
+  const auto youngest = pgorm::select<User>().order_by(col<&User::age>).limit(1);
+  const std::vector<User> both = oldest.union_all(youngest).order_by(col<&User::age>).all(conn());
+  ASSERT_EQ(both.size(), 2U);
+  EXPECT_EQ(both[0].email, "bob@example.com");
+  EXPECT_EQ(both[1].email, "cy@test.org");
+  const std::optional<User> first =
+      oldest.union_all(youngest).order_by(col<&User::email>).first(conn());
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->email, "bob@example.com");
+}
+
 }  // namespace

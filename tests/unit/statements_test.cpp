@@ -190,4 +190,52 @@ TEST(joins, cross_join_has_no_condition_and_keeps_both_sides) {
                 R"(WHERE "user".id < other.id)");
 }
 
+// ---- UNION / INTERSECT / EXCEPT ---------------------------------------------------------------
+
+static_assert(decltype(pgorm::select(col<&User::email>)
+                           .where(col<&User::age> > 30)
+                           .union_(pgorm::select(col<&User::email>).where(col<&User::age> < 18))
+                           .order_by(col<&User::email>.desc())
+                           .limit(5))::sql() ==
+              R"((SELECT email FROM "user" WHERE age > $1) UNION (SELECT email FROM "user" )"
+              R"(WHERE age < $2) ORDER BY email DESC LIMIT $3)");
+
+TEST(set_operations, every_operator_and_parameter_order) {
+  const auto a = pgorm::select(col<&Session::user_id>).where(col<&Session::token> == "a");
+  const auto b = pgorm::select(col<&Account::user_id>).where(col<&Account::provider> == "b");
+  const auto sql = [](const auto& q) { return q.to_sql().sql; };
+  const std::string l = R"((SELECT user_id FROM session WHERE token = $1))";
+  const std::string r = R"((SELECT user_id FROM account WHERE provider = $2))";
+  EXPECT_EQ(sql(a.union_(b)), l + " UNION " + r);
+  EXPECT_EQ(sql(a.union_all(b)), l + " UNION ALL " + r);
+  EXPECT_EQ(sql(a.intersect(b)), l + " INTERSECT " + r);
+  EXPECT_EQ(sql(a.intersect_all(b)), l + " INTERSECT ALL " + r);
+  EXPECT_EQ(sql(a.except(b)), l + " EXCEPT " + r);
+  EXPECT_EQ(sql(a.except_all(b)), l + " EXCEPT ALL " + r);
+  static_assert(std::is_same_v<decltype(a.union_(b))::row_type, std::tuple<std::int64_t>>);
+
+  // Chained: the left operand is the first union, parenthesized; parameters in text order.
+  const auto c = pgorm::select(col<&User::id>).where(col<&User::age> == 1);
+  const pgorm::statement s =
+      a.union_(b).except(c).order_by(col<&Session::user_id>).offset(2).to_sql();
+  EXPECT_EQ(s.sql, "(" + l + " UNION " + r +
+                       R"() EXCEPT (SELECT id FROM "user" WHERE age = $3) ORDER BY user_id )"
+                       "OFFSET $4");
+  ASSERT_EQ(s.params.size(), 4U);
+}
+
+TEST(set_operations, operands_keep_their_own_order_and_limit_and_qualify_alone) {
+  const auto newest = pgorm::select<User>().order_by(col<&User::created_at>.desc()).limit(3);
+  const auto joined = pgorm::select<User>()
+                          .join<Session>(col<&Session::user_id> == col<&User::id>)
+                          .where(col<&Session::ip_address>.is_null());
+  const auto q = newest.union_(joined).order_by(col<&User::id>);
+  static_assert(std::is_same_v<decltype(q)::row_type, User>);
+  EXPECT_EQ(q.to_sql().sql,
+            R"((SELECT id, email, name, age, "isEmailVerified", created_at FROM "user" ORDER BY )"
+            R"(created_at DESC LIMIT $1) UNION (SELECT "user".id, "user".email, "user".name, )"
+            R"("user".age, "user"."isEmailVerified", "user".created_at FROM "user" JOIN session )"
+            R"(ON session.user_id = "user".id WHERE session.ip_address IS NULL) ORDER BY id)");
+}
+
 }  // namespace

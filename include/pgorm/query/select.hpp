@@ -267,9 +267,9 @@ struct nullable_after<Before, Nullable, J, Rest...> {
   using ref = type_list<typename J::ref>;
   using added = std::conditional_t<
       J::kind == join_kind::left, ref,
-      std::conditional_t<J::kind == join_kind::right, Before,
-                         std::conditional_t<J::kind == join_kind::full,
-                                            list_union_t<Before, ref>, type_list<>>>>;
+      std::conditional_t<
+          J::kind == join_kind::right, Before,
+          std::conditional_t<J::kind == join_kind::full, list_union_t<Before, ref>, type_list<>>>>;
   using type = typename nullable_after<list_union_t<Before, ref>, list_union_t<Nullable, added>,
                                        Rest...>::type;
 };
@@ -379,16 +379,24 @@ initial_parts_t<Cols, From> initial_parts(Cols cols) {
 
 template <class Exec, class Parts>
 class select_query;
+template <class Exec, class Parts>
+class compound_query;
 
 namespace detail {
-/// Adds included relations to a select list: defined in pgorm/query/include.hpp.
-template <class From, class Cols>
-struct include_hook;
-
 template <class T>
 struct is_select_query : std::false_type {};
 template <class X, class P>
 struct is_select_query<select_query<X, P>> : std::true_type {};
+template <class T>
+struct is_compound_query : std::false_type {};
+template <class X, class P>
+struct is_compound_query<compound_query<X, P>> : std::true_type {};
+
+/// The set operations of a compound_query (query/compound.hpp).
+enum class set_op { union_, union_all, intersect, intersect_all, except, except_all };
+/// `left Op right` as a compound_query with executor `exec`: query/compound.hpp.
+template <set_op Op, class E, class L, class R>
+auto combine(E* exec, const L& left, const R& right);
 }  // namespace detail
 
 /// A SELECT under construction. Every method returns a new builder (the old one is unchanged);
@@ -500,23 +508,6 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
         std::tuple_cat(get<part::joins>(), std::tuple<detail::cross_join_clause<ref>>{}));
   }
 
-  /// Loads related rows with each row, in the same statement (Prisma's `include`, Drizzle's
-  /// `with`): relations such as pgorm::rel<&Session::user_id>.where(...).limit(n); rows come
-  /// back as pgorm::related. Needs pgorm/query/include.hpp (docs/queries.md, "Relations").
-  template <class... R>
-  auto include(const R&... relations) const {
-    return with_part(detail::part_at<part::cols>,
-                     detail::include_hook<From, Cols>::add(get<part::cols>(), relations...));
-  }
-  /// include() of the relations to these tables, each through the one foreign key between it
-  /// and the FROM table: `select<User>().include<Session>()`.
-  template <class... Tables>
-  auto include() const {
-    return with_part(
-        detail::part_at<part::cols>,
-        detail::include_hook<From, Cols>::template add_tables<Tables...>(get<part::cols>()));
-  }
-
   /// WHERE cond. Combine conditions with && and ||, rather than calling where() twice.
   template <class C>
   auto where(const C& cond) const {
@@ -623,6 +614,39 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
                                     std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
   }
 
+  /// (this) UNION (other): the rows of both selects, duplicates removed. `other` has the same
+  /// row type (checked at compile time); the result is a compound_query, with its own
+  /// order_by(), limit() and offset() over the combined rows.
+  template <class Q>
+  auto union_(const Q& other) const {
+    return combined<detail::set_op::union_>(other);
+  }
+  /// (this) UNION ALL (other): the rows of both, duplicates kept.
+  template <class Q>
+  auto union_all(const Q& other) const {
+    return combined<detail::set_op::union_all>(other);
+  }
+  /// (this) INTERSECT (other): the rows in both.
+  template <class Q>
+  auto intersect(const Q& other) const {
+    return combined<detail::set_op::intersect>(other);
+  }
+  /// (this) INTERSECT ALL (other): the rows in both, as many times as in both.
+  template <class Q>
+  auto intersect_all(const Q& other) const {
+    return combined<detail::set_op::intersect_all>(other);
+  }
+  /// (this) EXCEPT (other): the rows of this select that are not in other.
+  template <class Q>
+  auto except(const Q& other) const {
+    return combined<detail::set_op::except>(other);
+  }
+  /// (this) EXCEPT ALL (other).
+  template <class Q>
+  auto except_all(const Q& other) const {
+    return combined<detail::set_op::except_all>(other);
+  }
+
   /// The number of rows this query returns, counted by the server:
   /// `SELECT count(*) FROM (query) AS pgorm_count` (a limit() or distinct() inside counts).
   /// Prisma's `count({ where })`.
@@ -702,8 +726,23 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   friend struct detail::renders_from<select_query>;
   template <class, class>
   friend class select_query;
+  template <class, class>
+  friend class compound_query;
   using base::with_part;
   using base::with_parts;
+
+  template <detail::set_op Op, class Q>
+  auto combined(const Q& other) const {
+    constexpr bool query = detail::is_select_query<Q>::value || detail::is_compound_query<Q>::value;
+    static_assert(query,
+                  "pgorm: union_(), union_all(), intersect() and except() take a select "
+                  "(pgorm::select<T>() or pgorm::select(cols...)) or another union");
+    if constexpr (query) {
+      if constexpr (check_run() && Q::check_run()) {
+        return detail::combine<Op>(this->bound_to(), *this, other);
+      }
+    }
+  }
 
   static constexpr bool has_keyset = detail::present_v<Keyset>;
 
@@ -940,3 +979,6 @@ auto select(const E0& first, const E&... rest) {
 }
 
 }  // namespace pgorm
+
+// UNION / INTERSECT / EXCEPT: the query type the members above make.
+#include "pgorm/query/compound.hpp"  // IWYU pragma: export
