@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// The code blocks of docs/queries.md's "Relations" section (include()), compiled. Each region
+// between `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; the
+// static_asserts after a region pin the SQL and the row types the page quotes. Built as an
+// OBJECT library.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "pgorm/pgorm.hpp"
+#include "pgorm/query/include.hpp"
+
+namespace chat {
+
+// doc-begin(relations_schema)
+struct User {
+  std::int64_t id;
+  std::string email;
+};
+struct Conversation {
+  std::int64_t id;
+  std::int64_t user_id;
+  std::string title;
+};
+struct Message {
+  std::int64_t id;
+  std::int64_t conversation_id;
+  std::int64_t sender_id;
+  std::optional<std::int64_t> reply_to_id;  // nullable: the user replied to, if any
+  std::string body;
+};
+// doc-end(relations_schema)
+
+template <class... T>
+void use(const T&... /*values*/) {}
+
+}  // namespace chat
+
+// doc-begin(relations_traits)
+template <>
+struct pgorm::table_traits<chat::User> {
+  static constexpr std::string_view name = "users";
+  static constexpr auto primary_key = pgorm::identity(&chat::User::id);
+};
+template <>
+struct pgorm::table_traits<chat::Conversation> {
+  static constexpr std::string_view name = "conversations";
+  static constexpr auto primary_key = pgorm::identity(&chat::Conversation::id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&chat::Conversation::user_id, &chat::User::id));
+};
+template <>
+struct pgorm::table_traits<chat::Message> {
+  static constexpr std::string_view name = "messages";
+  static constexpr auto primary_key = pgorm::identity(&chat::Message::id);
+  static constexpr auto foreign_keys = pgorm::foreign_keys(
+      pgorm::foreign_key(&chat::Message::conversation_id, &chat::Conversation::id),
+      pgorm::foreign_key(&chat::Message::sender_id, &chat::User::id),
+      pgorm::foreign_key(&chat::Message::reply_to_id, &chat::User::id));
+};
+// doc-end(relations_traits)
+
+namespace docs_relations {
+
+using chat::Conversation;
+using chat::Message;
+using chat::use;
+using chat::User;
+using pgorm::col;
+
+void one_to_many(pgorm::connection& conn) {
+  // doc-begin(include_basic)
+  // Prisma:  db.user.findMany({ include: { conversations: true } })
+  // Drizzle: db.query.users.findMany({ with: { conversations: true } })
+  const auto rows = conn.select<User>().include<Conversation>().all();
+  for (const auto& [user, conversations] : rows) {
+    use(user.email, conversations.size());  // conversations: std::vector<Conversation>
+  }
+  // doc-end(include_basic)
+}
+
+void nested(pgorm::connection& conn, std::int64_t id) {
+  // doc-begin(include_nested)
+  // Prisma: db.user.findUnique({ where: { id }, include: { conversations: {
+  //           orderBy: { id: 'desc' }, take: 10,
+  //           include: { messages: { where: { body: { not: '' } }, orderBy: { id: 'asc' },
+  //                                  take: 50 } } } } })
+  const auto user =
+      conn.select<User>()
+          .where(col<&User::id> == id)
+          .include(pgorm::rel<&Conversation::user_id>
+                       .order_by(col<&Conversation::id>.desc())
+                       .limit(10)
+                       .include(pgorm::rel<&Message::conversation_id>
+                                    .where(col<&Message::body> != "")
+                                    .order_by(col<&Message::id>)
+                                    .limit(50)))
+          .one();
+  for (const auto& [conversation, messages] : user.get<1>()) {
+    use(conversation.title, messages.size());  // messages: std::vector<Message>
+  }
+  // doc-end(include_nested)
+  static_assert(
+      std::is_same_v<
+          std::remove_const_t<decltype(user)>,
+          pgorm::related<User, std::vector<pgorm::related<Conversation, std::vector<Message>>>>>);
+}
+
+void many_to_one(pgorm::connection& conn) {
+  // doc-begin(include_many_to_one)
+  // Two foreign keys point at users: name each relation by its column.
+  const auto q = conn.select<Message>().include(pgorm::rel<&Message::sender_id>,
+                                                pgorm::rel<&Message::reply_to_id>);
+  for (const auto& [message, sender, replied_to] : q.all()) {
+    use(message.body, sender.email);         // sender: User (NOT NULL foreign key)
+    if (replied_to) use(replied_to->email);  // replied_to: std::optional<User>
+  }
+  // doc-end(include_many_to_one)
+  static_assert(decltype(q)::sql() ==
+                "SELECT id, conversation_id, sender_id, reply_to_id, body, "
+                "(SELECT ROW(users.id, users.email) FROM users WHERE users.id = "
+                "messages.sender_id), "
+                "(SELECT ROW(users.id, users.email) FROM users WHERE users.id = "
+                "messages.reply_to_id) FROM messages");
+}
+
+void sql_of_include() {
+  // doc-begin(include_sql)
+  using Q = decltype(pgorm::select<User>().include(
+      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>).limit(5)));
+  static_assert(Q::sql() ==
+                "SELECT id, email, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
+                "ROW(conversations.id, conversations.user_id, conversations.title) AS r "
+                "FROM conversations WHERE conversations.user_id = users.id "
+                "ORDER BY conversations.id LIMIT $1) AS pgorm_r) FROM users");
+  // doc-end(include_sql)
+}
+
+}  // namespace docs_relations
