@@ -88,7 +88,7 @@ inline std::string escape(std::string_view bytes) {
 }
 
 // Every built-in OID pgorm knows, arrays included, plus user-defined ones (enums) and 0.
-inline constexpr std::array<pgorm::oid, 60> candidate_oids = {
+inline constexpr std::array<pgorm::oid, 64> candidate_oids = {
     0,
     oids::boolean,
     oids::bytea,
@@ -134,6 +134,10 @@ inline constexpr std::array<pgorm::oid, 60> candidate_oids = {
     oids::uuid_array,
     oids::jsonb,
     oids::jsonb_array,
+    oids::inet,
+    oids::inet_array,
+    oids::cidr,
+    oids::cidr_array,
     oids::first_user_defined,
     oids::first_user_defined + 1,
     600,
@@ -224,7 +228,8 @@ using decodable_types = type_list<
     std::vector<numeric>, std::vector<timestamptz>, std::vector<timestamp>, std::vector<date>,
     std::vector<time_of_day>, std::vector<interval>, std::vector<std::optional<std::int32_t>>,
     std::vector<std::optional<std::string>>, std::vector<std::optional<numeric>>,
-    std::vector<std::optional<bool>>, std::vector<std::optional<uuid>>>;
+    std::vector<std::optional<bool>>, std::vector<std::optional<uuid>>, inet, cidr,
+    std::vector<std::optional<inet>>>;
 
 template <class... T>
 void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,

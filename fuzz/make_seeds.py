@@ -15,10 +15,12 @@ TYPES = ["bool", "int16", "int32", "int64", "float", "double", "string", "bytea"
          "arr_int16", "arr_int32", "arr_int64", "arr_float", "arr_double", "arr_string",
          "arr_bytea", "arr_json", "arr_jsonb", "arr_uuid", "arr_numeric", "arr_timestamptz",
          "arr_timestamp", "arr_date", "arr_time", "arr_interval", "arr_opt_int32",
-         "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid"]
+         "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid", "inet", "cidr",
+         "arr_opt_inet"]
 OID = {"bool": 16, "bytea": 17, "int8": 20, "int2": 21, "int4": 23, "text": 25, "json": 114,
        "float4": 700, "float8": 701, "date": 1082, "time": 1083, "timestamp": 1114,
-       "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802}
+       "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802,
+       "inet": 869, "cidr": 650}
 
 
 def numeric(ndigits_list, weight, sign, dscale):
@@ -48,6 +50,12 @@ SCALARS = {
     "interval": [struct.pack(">qii", 3600000000, 2, 1)],
     "enum_mood": [b"happy"],
     "enum_color": [b"green"],
+    # inet_send: family (2 IPv4, 3 IPv6), prefix, is_cidr, address length, address.
+    "inet": [bytes([2, 32, 0, 4, 192, 168, 0, 1]), bytes([2, 24, 0, 4, 10, 1, 2, 3]),
+             bytes([3, 128, 0, 16]) + bytes(15) + b"\x01",
+             bytes([3, 64, 0, 16]) + bytes.fromhex("20010db8000000000000000000000005")],
+    "cidr": [bytes([2, 0, 1, 4, 0, 0, 0, 0]), bytes([3, 0, 1, 16]) + bytes(16),
+             bytes([2, 24, 1, 4, 192, 168, 10, 0])],
 }
 SCALARS["opt_int32"] = SCALARS["int32"]
 SCALARS["opt_string"] = SCALARS["string"]
@@ -57,9 +65,10 @@ ELEMENT = {"bool": "bool", "int16": "int2", "int32": "int4", "int64": "int8", "f
            "jsonb": "jsonb", "uuid": "uuid", "numeric": "numeric", "timestamptz": "timestamptz",
            "timestamp": "timestamp", "date": "date", "time": "time", "interval": "interval",
            "opt_int32": "int4", "opt_string": "text", "opt_numeric": "numeric",
-           "opt_bool": "bool", "opt_uuid": "uuid"}
+           "opt_bool": "bool", "opt_uuid": "uuid", "opt_inet": "inet"}
 SCALARS["opt_bool"] = SCALARS["bool"]
 SCALARS["opt_uuid"] = SCALARS["uuid"]
+SCALARS["opt_inet"] = SCALARS["inet"]
 
 
 def array(element_oid, elements):

@@ -119,3 +119,20 @@ static_assert(pgorm::schema::create_table<Product>() ==
               ");");
 static_assert(pgorm::table<Product>::columns[1].sql_type == "varchar(32)");
 static_assert(pgorm::table<Product>::columns[1].type_modifier == 36);
+
+// doc-begin(network)
+struct login {
+  std::int64_t id;
+  pgorm::inet client;                  // inet: an address, maybe with a prefix
+  std::optional<pgorm::cidr> allowed;  // cidr: a network, NULL allowed
+};
+
+bool allowed(pgorm::connection& conn, const pgorm::inet& client) {
+  const auto office = pgorm::cidr::parse("192.168.10.0/24");
+  auto p = pgorm::encode_params(office, client);
+  auto res = conn.exec("select $1 >>= $2", p.params(), pgorm::data_format::binary);
+  bool inside = false;
+  pgorm::read_field(res, 0, 0, inside, {"", "inside"});
+  return inside;
+}
+// doc-end(network)

@@ -3,8 +3,8 @@
 
 /// \file
 /// Every type mapping at once: the codec protocol (pgorm/codec.hpp), the value types
-/// (pgorm/time.hpp, pgorm/numeric.hpp, pgorm/uuid.hpp, pgorm/json.hpp), the enum opt-in
-/// (pgorm/enum.hpp), the OIDs (pgorm/oids.hpp), pgorm::read_field (pgorm/read_field.hpp) and
+/// (pgorm/time.hpp, pgorm/numeric.hpp, pgorm/uuid.hpp, pgorm/json.hpp, pgorm/inet.hpp), the enum
+/// opt-in (pgorm/enum.hpp), the OIDs (pgorm/oids.hpp), pgorm::read_field (pgorm/read_field.hpp) and
 /// the built-in codecs, which travel in PostgreSQL's binary wire format both ways. See
 /// docs/types.md for the table of mappings and for adding a type.
 ///
@@ -17,6 +17,7 @@
 // The built-in codecs, one header each (docs/types.md, "Adding a built-in type").
 #include "pgorm/detail/codec_array.hpp"     // IWYU pragma: export
 #include "pgorm/detail/codec_enum.hpp"      // IWYU pragma: export
+#include "pgorm/detail/codec_inet.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_numeric.hpp"   // IWYU pragma: export
 #include "pgorm/detail/codec_optional.hpp"  // IWYU pragma: export
 #include "pgorm/detail/codec_scalar.hpp"    // IWYU pragma: export
@@ -29,6 +30,7 @@
 #include "pgorm/defaulted.hpp"   // IWYU pragma: export
 #include "pgorm/enum.hpp"        // IWYU pragma: export
 #include "pgorm/fwd.hpp"         // IWYU pragma: export
+#include "pgorm/inet.hpp"        // IWYU pragma: export
 #include "pgorm/json.hpp"        // IWYU pragma: export
 #include "pgorm/numeric.hpp"     // IWYU pragma: export
 #include "pgorm/oids.hpp"        // IWYU pragma: export
@@ -45,6 +47,7 @@ static_assert(has_pg_type<std::string> && has_pg_type<std::vector<std::byte>> &&
               has_pg_type<json> && has_pg_type<jsonb> && has_pg_type<uuid> && has_pg_type<numeric>);
 static_assert(has_pg_type<timestamptz> && has_pg_type<timestamp> && has_pg_type<date> &&
               has_pg_type<time_of_day> && has_pg_type<interval>);
+static_assert(has_pg_type<inet> && has_pg_type<cidr>);
 
 // Registration: each built-in codec's OID and array OID are a row of oids::builtin_types.
 static_assert(detail::registered_builtin<bool> && detail::registered_builtin<std::int16_t> &&
@@ -58,5 +61,6 @@ static_assert(detail::registered_builtin<std::string> &&
 static_assert(detail::registered_builtin<timestamptz> && detail::registered_builtin<timestamp> &&
               detail::registered_builtin<date> && detail::registered_builtin<time_of_day> &&
               detail::registered_builtin<interval>);
+static_assert(detail::registered_builtin<inet> && detail::registered_builtin<cidr>);
 
 }  // namespace pgorm
