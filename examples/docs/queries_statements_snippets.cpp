@@ -137,4 +137,45 @@ static_assert(decltype(pgorm::select(col<&Session::user_id>)
               "(SELECT user_id FROM session) UNION (SELECT user_id FROM account) ORDER BY "
               "user_id LIMIT $1");
 
+// doc-begin(recursive_structs)
+struct Category {  // create table category (id bigint primary key, parent_id bigint, name text)
+  std::int64_t id;
+  std::optional<std::int64_t> parent_id;
+  std::string name;
+};
+struct Tree {  // the CTE's rows: a category and how deep it sits
+  std::int64_t id;
+  std::string name;
+  std::int32_t depth;
+};
+// doc-end(recursive_structs)
+
+void recursive_cte(pgorm::connection& conn) {
+  // doc-begin(recursive_cte)
+  const auto roots = pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(0))
+                         .where(col<&Category::parent_id>.is_null());
+  const auto children =
+      pgorm::select(col<&Category::id>, col<&Category::name>, col<&Tree::depth> + 1)
+          .join<Tree>(col<&Category::parent_id> == col<&Tree::id>);
+  const std::vector<Tree> tree = conn.select<Tree>()
+                                     .with_recursive<Tree>(roots.union_all(children))
+                                     .order_by(col<&Tree::depth>, col<&Tree::name>)
+                                     .all();
+  // doc-end(recursive_cte)
+  use(tree);
+}
+static_assert(
+    decltype(pgorm::select<Tree>()
+                 .with_recursive<Tree>(
+                     pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(0))
+                         .where(col<&Category::parent_id>.is_null())
+                         .union_all(pgorm::select(col<&Category::id>, col<&Category::name>,
+                                                  col<&Tree::depth> + 1)
+                                        .join<Tree>(col<&Category::parent_id> == col<&Tree::id>)))
+                 .order_by(col<&Tree::depth>, col<&Tree::name>))::sql() ==
+    "WITH RECURSIVE tree (id, name, depth) AS ((SELECT id, name, $1 FROM category WHERE "
+    "parent_id IS NULL) UNION ALL (SELECT category.id, category.name, tree.depth + $2 FROM "
+    "category JOIN tree ON category.parent_id = tree.id)) SELECT id, name, depth FROM tree ORDER "
+    "BY depth, name");
+
 }  // namespace docs_statements

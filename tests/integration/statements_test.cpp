@@ -16,12 +16,32 @@
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
 
+namespace stmt {
+// A self-referencing table, and the rows of recursive walks of it.
+struct Category {
+  std::int64_t id;
+  std::optional<std::int64_t> parent_id;
+  std::string name;
+};
+struct Tree {
+  std::int64_t id;
+  std::string name;
+  std::int32_t depth;
+};
+struct Reach {
+  std::int64_t id;
+};
+}  // namespace stmt
+
 namespace {
 
 using pgorm::col;
 using qt::Account;
 using qt::Session;
 using qt::User;
+using stmt::Category;
+using stmt::Reach;
+using stmt::Tree;
 
 class statements_test : public pgorm::test::db_test {
  protected:
@@ -232,6 +252,64 @@ TEST_F(statements_test, union_of_whole_rows_and_operands_with_their_own_limit) {
       oldest.union_all(youngest).order_by(col<&User::email>).first(conn());
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->email, "bob@example.com");
+}
+
+TEST_F(statements_test, recursive_cte_walks_a_tree_to_any_depth) {
+  conn().exec(R"(
+    create table category (id bigint primary key, parent_id bigint references category(id),
+                           name text not null);
+    insert into category values (1, null, 'root'), (2, 1, 'books'), (3, 2, 'novels'),
+      (4, 3, 'crime'), (5, 4, 'nordic'), (6, null, 'other'), (7, 6, 'misc'))");
+  const auto roots = pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(0))
+                         .where(col<&Category::parent_id>.is_null());
+  const auto children =
+      pgorm::select(col<&Category::id>, col<&Category::name>, col<&Tree::depth> + 1)
+          .join<Tree>(col<&Category::parent_id> == col<&Tree::id>);
+  const std::vector<Tree> all = pgorm::select<Tree>()
+                                    .with_recursive<Tree>(roots.union_all(children))
+                                    .order_by(col<&Tree::depth>, col<&Tree::id>)
+                                    .all(conn());
+  std::vector<std::tuple<std::int64_t, std::string, std::int32_t>> got;
+  for (const Tree& t : all) got.emplace_back(t.id, t.name, t.depth);
+  EXPECT_EQ(got,
+            (std::vector<std::tuple<std::int64_t, std::string, std::int32_t>>{{1, "root", 0},
+                                                                              {6, "other", 0},
+                                                                              {2, "books", 1},
+                                                                              {7, "misc", 1},
+                                                                              {3, "novels", 2},
+                                                                              {4, "crime", 3},
+                                                                              {5, "nordic", 4}}));
+
+  // The subtree under "books", depth-limited in the step, counted and filtered outside.
+  const auto start = pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(0))
+                         .where(col<&Category::name> == "books");
+  const auto limited =
+      pgorm::select(col<&Category::id>, col<&Category::name>, col<&Tree::depth> + 1)
+          .join<Tree>(col<&Category::parent_id> == col<&Tree::id>)
+          .where(col<&Tree::depth> < 2);
+  const auto sub = pgorm::select(col<&Tree::name>)
+                       .with_recursive<Tree>(start.union_all(limited))
+                       .where(col<&Tree::depth> > 0)
+                       .order_by(col<&Tree::depth>);
+  EXPECT_EQ(sub.all(conn()), (std::vector<std::tuple<std::string>>{{"novels"}, {"crime"}}));
+  EXPECT_EQ(sub.count(conn()), 2);
+}
+
+TEST_F(statements_test, recursive_union_ends_at_a_cycle) {
+  conn().exec(R"(
+    create table category (id bigint primary key, parent_id bigint, name text not null);
+    insert into category values (10, 11, 'a'), (11, 10, 'b'), (12, 11, 'c'))");
+  // 10 -> 11 -> {10, 12}: UNION drops the repeated 10, so the walk ends.
+  const auto reach =
+      pgorm::select(col<&Reach::id>)
+          .with_recursive<Reach>(
+              pgorm::select(col<&Category::id>)
+                  .where(col<&Category::id> == 10)
+                  .union_(pgorm::select(col<&Category::id>)
+                              .join<Reach>(col<&Category::parent_id> == col<&Reach::id>)))
+          .order_by(col<&Reach::id>)
+          .all(conn());
+  EXPECT_EQ(reach, (std::vector<std::tuple<std::int64_t>>{{10}, {11}, {12}}));
 }
 
 }  // namespace

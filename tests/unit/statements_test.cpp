@@ -14,12 +14,28 @@
 #include "pgorm/query.hpp"
 #include "support/schema.hpp"
 
+namespace stmt {
+// A self-referencing table, and the rows of a recursive walk of it.
+struct Category {
+  std::int64_t id;
+  std::optional<std::int64_t> parent_id;
+  std::string name;
+};
+struct Tree {
+  std::int64_t id;
+  std::string name;
+  std::int32_t depth;
+};
+}  // namespace stmt
+
 namespace {
 
 using pgorm::col;
 using qt::Account;
 using qt::Session;
 using qt::User;
+using stmt::Category;
+using stmt::Tree;
 
 // ---- UPDATE ... FROM, DELETE ... USING ----------------------------------------------------------
 
@@ -236,6 +252,45 @@ TEST(set_operations, operands_keep_their_own_order_and_limit_and_qualify_alone) 
             R"(created_at DESC LIMIT $1) UNION (SELECT "user".id, "user".email, "user".name, )"
             R"("user".age, "user"."isEmailVerified", "user".created_at FROM "user" JOIN session )"
             R"(ON session.user_id = "user".id WHERE session.ip_address IS NULL) ORDER BY id)");
+}
+
+// ---- WITH RECURSIVE --------------------------------------------------------------------------
+
+TEST(recursive_cte, walks_a_tree_from_its_roots) {
+  const auto roots = pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(0))
+                         .where(col<&Category::parent_id>.is_null());
+  const auto children =
+      pgorm::select(col<&Category::id>, col<&Category::name>, col<&Tree::depth> + 1)
+          .join<Tree>(col<&Category::parent_id> == col<&Tree::id>)
+          .where(col<&Tree::depth> < 10);
+  const auto q = pgorm::select<Tree>()
+                     .with_recursive<Tree>(roots.union_all(children))
+                     .order_by(col<&Tree::depth>, col<&Tree::name>);
+  static_assert(std::is_same_v<decltype(q)::row_type, Tree>);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql,
+            "WITH RECURSIVE tree (id, name, depth) AS ((SELECT id, name, $1 FROM category WHERE "
+            "parent_id IS NULL) UNION ALL (SELECT category.id, category.name, tree.depth + $2 FROM "
+            "category JOIN tree ON category.parent_id = tree.id WHERE tree.depth < $3)) SELECT "
+            "id, name, depth FROM tree ORDER BY depth, name");
+  EXPECT_EQ(s.params.size(), 3U);
+}
+
+TEST(recursive_cte, beside_a_plain_cte_the_with_is_recursive) {
+  // A union in a plain with<P>() works too; WITH turns RECURSIVE when any CTE is.
+  const auto plain =
+      pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(1))
+          .union_(pgorm::select(col<&Category::id>, col<&Category::name>, pgorm::val(2)));
+  const auto step = pgorm::select(col<&Category::id>, col<&Category::name>, col<&Tree::depth>)
+                        .join<Tree>(col<&Category::parent_id> == col<&Tree::id>);
+  const auto q = pgorm::select(col<&Tree::id>)
+                     .with_recursive<Tree>(plain.union_(step))
+                     .where(col<&Tree::depth> > 1);
+  EXPECT_EQ(q.to_sql().sql,
+            "WITH RECURSIVE tree (id, name, depth) AS (((SELECT id, name, $1 FROM category) UNION "
+            "(SELECT id, name, $2 FROM category)) UNION (SELECT category.id, category.name, "
+            "tree.depth FROM category JOIN tree ON category.parent_id = tree.id)) SELECT id FROM "
+            "tree WHERE depth > $3");
 }
 
 }  // namespace

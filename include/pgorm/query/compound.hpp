@@ -40,6 +40,7 @@ template <set_op Op, class L, class R>
 struct set_operation : renders_from<set_operation<Op, L, R>> {
   using tables = type_list<>;
   static constexpr bool is_static = L::is_static && R::is_static;
+  static constexpr bool is_union = Op == set_op::union_ || Op == set_op::union_all;
   L left;
   R right;
 
@@ -90,6 +91,8 @@ class compound_query : public detail::builder<compound_query<Exec, Parts>, Exec>
 
  public:
   static constexpr bool is_pgorm_compound = true;
+  /// Whether the outermost operation is UNION or UNION ALL (what with_recursive() takes).
+  static constexpr bool is_union = Operation::is_union;
   /// The C++ type of one row: the operands' (they have the same).
   using row_type = typename std::remove_cvref_t<decltype(std::declval<Operation>().left)>::row_type;
   static constexpr std::size_t column_count =

@@ -198,10 +198,12 @@ struct join_clause : renders_from<join_clause<Kind, Ref, Cond>> {
 };
 
 /// WITH name (columns) AS (query): the CTE's rows have the fields of struct P, and P is usable
-/// as a table in from<P>() and join<P>(). A clause, as join_clause.
-template <class P, class Q>
-struct cte_clause : renders_from<cte_clause<P, Q>> {
+/// as a table in from<P>() and join<P>(). A clause, as join_clause. `Recursive`: the query
+/// reads P itself (with_recursive<P>()), which makes the statement's WITH a WITH RECURSIVE.
+template <class P, class Q, bool Recursive = false>
+struct cte_clause : renders_from<cte_clause<P, Q, Recursive>> {
   using row = P;
+  static constexpr bool recursive = Recursive;
   /// A CTE's query reads only its own tables.
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
@@ -218,6 +220,12 @@ struct cte_clause : renders_from<cte_clause<P, Q>> {
   }
   void bind(param_list& p) const { query.bind(p); }
 };
+
+/// Whether any CTE of the std::tuple `Ctes` is recursive.
+template <class Ctes>
+inline constexpr bool any_recursive_v = false;
+template <class... C>
+inline constexpr bool any_recursive_v<std::tuple<C...>> = (C::recursive || ...);
 
 /// CROSS JOIN Ref: every row of Ref with every row before it. A clause with a static text.
 template <class Ref>
@@ -391,6 +399,11 @@ template <class T>
 struct is_compound_query : std::false_type {};
 template <class X, class P>
 struct is_compound_query<compound_query<X, P>> : std::true_type {};
+/// Whether Q is a UNION or UNION ALL (a compound_query): what with_recursive() takes.
+template <class Q>
+inline constexpr bool is_union_query_v = false;
+template <class X, class P>
+inline constexpr bool is_union_query_v<compound_query<X, P>> = compound_query<X, P>::is_union;
 
 /// The set operations of a compound_query (query/compound.hpp).
 enum class set_op { union_, union_all, intersect, intersect_all, except, except_all };
@@ -602,16 +615,32 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return with_lock<detail::lock_nowait>();
   }
 
-  /// WITH: `P`'s rows are the result of `query`; select from<P>() or join<P>() to use them.
+  /// WITH: `P`'s rows are the result of `query` (a select, or a union of selects); select
+  /// from<P>() or join<P>() to use them.
   template <class P, class Q>
   auto with(const Q& query) const {
-    static_assert(detail::is_select_query<Q>::value,
+    static_assert(detail::is_select_query<Q>::value || detail::is_compound_query<Q>::value,
                   "pgorm: with<P>() takes a select builder for the rows of P");
     static_assert(Q::column_count == field_count_v<P>,
                   "pgorm: the CTE's query must select one column per field of P, in order");
     return with_part(detail::part_at<part::ctes>,
                      std::tuple_cat(parts_.template get<part::ctes>(),
                                     std::tuple<detail::cte_clause<P, Q>>{{{}, query}}));
+  }
+  /// WITH RECURSIVE: `P`'s rows are `start.union_all(step)` (or union_(), which drops
+  /// repeated rows and so ends cycles): the rows of `start`, then those `step` finds by
+  /// reading P (the rows found so far), until it finds no more. E.g. a tree walked to any
+  /// depth: step joins the table to P on the parent key. Select from<P>() or join<P>().
+  template <class P, class Q>
+  auto with_recursive(const Q& query) const {
+    static_assert(detail::is_union_query_v<Q>,
+                  "pgorm: with_recursive<P>() takes start.union_all(step) (or union_()): the "
+                  "select of the first rows, then the select that reads P to find the next");
+    static_assert(Q::column_count == field_count_v<P>,
+                  "pgorm: the CTE's query must select one column per field of P, in order");
+    return with_part(detail::part_at<part::ctes>,
+                     std::tuple_cat(parts_.template get<part::ctes>(),
+                                    std::tuple<detail::cte_clause<P, Q, true>>{{{}, query}}));
   }
 
   /// (this) UNION (other): the rows of both selects, duplicates removed. `other` has the same
@@ -909,7 +938,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   static constexpr void render_from(W& w, const S& q) {
     const auto& parts = detail::part(q, &select_query::parts_);
     if constexpr (std::tuple_size_v < Ctes >> 0) {
-      w.append("WITH ");
+      w.append(detail::any_recursive_v<Ctes> ? "WITH RECURSIVE " : "WITH ");
       detail::render_comma_list(w, detail::clause<part::ctes>(parts));
       w.append(' ');
     }
