@@ -391,6 +391,10 @@ template <class Exec, class Parts>
 class compound_query;
 
 namespace detail {
+/// Adds included relations to a select list: defined in pgorm/query/include.hpp.
+template <class From, class Cols>
+struct include_hook;
+
 template <class T>
 struct is_select_query : std::false_type {};
 template <class X, class P>
@@ -519,6 +523,23 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return with_part(
         detail::part_at<part::joins>,
         std::tuple_cat(get<part::joins>(), std::tuple<detail::cross_join_clause<ref>>{}));
+  }
+
+  /// Loads related rows with each row, in the same statement (Prisma's `include`, Drizzle's
+  /// `with`): relations such as pgorm::rel<&Session::user_id>.where(...).limit(n); rows come
+  /// back as pgorm::related. Needs pgorm/query/include.hpp (docs/queries.md, "Relations").
+  template <class... R>
+  auto include(const R&... relations) const {
+    return with_part(detail::part_at<part::cols>,
+                     detail::include_hook<From, Cols>::add(get<part::cols>(), relations...));
+  }
+  /// include() of the relations to these tables, each through the one foreign key between it
+  /// and the FROM table: `select<User>().include<Session>()`.
+  template <class... Tables>
+  auto include() const {
+    return with_part(
+        detail::part_at<part::cols>,
+        detail::include_hook<From, Cols>::template add_tables<Tables...>(get<part::cols>()));
   }
 
   /// WHERE cond. Combine conditions with && and ||, rather than calling where() twice.
