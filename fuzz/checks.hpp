@@ -88,7 +88,7 @@ inline std::string escape(std::string_view bytes) {
 }
 
 // Every built-in OID pgorm knows, arrays included, plus user-defined ones (enums) and 0.
-inline constexpr std::array<pgorm::oid, 64> candidate_oids = {
+inline constexpr std::array<pgorm::oid, 71> candidate_oids = {
     0,
     oids::boolean,
     oids::bytea,
@@ -138,6 +138,13 @@ inline constexpr std::array<pgorm::oid, 64> candidate_oids = {
     oids::inet_array,
     oids::cidr,
     oids::cidr_array,
+    oids::int4range,
+    oids::int8range,
+    oids::numrange,
+    oids::tsrange,
+    oids::tstzrange,
+    oids::daterange,
+    oids::int8range_array,
     oids::first_user_defined,
     oids::first_user_defined + 1,
     600,
@@ -229,7 +236,8 @@ using decodable_types = type_list<
     std::vector<time_of_day>, std::vector<interval>, std::vector<std::optional<std::int32_t>>,
     std::vector<std::optional<std::string>>, std::vector<std::optional<numeric>>,
     std::vector<std::optional<bool>>, std::vector<std::optional<uuid>>, inet, cidr,
-    std::vector<std::optional<inet>>>;
+    std::vector<std::optional<inet>>, range<std::int32_t>, range<std::int64_t>, range<numeric>,
+    range<timestamp>, range<timestamptz>, range<date>, std::vector<range<std::int64_t>>>;
 
 template <class... T>
 void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,

@@ -16,11 +16,12 @@ TYPES = ["bool", "int16", "int32", "int64", "float", "double", "string", "bytea"
          "arr_bytea", "arr_json", "arr_jsonb", "arr_uuid", "arr_numeric", "arr_timestamptz",
          "arr_timestamp", "arr_date", "arr_time", "arr_interval", "arr_opt_int32",
          "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid", "inet", "cidr",
-         "arr_opt_inet"]
+         "arr_opt_inet", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
+         "daterange", "arr_int8range"]
 OID = {"bool": 16, "bytea": 17, "int8": 20, "int2": 21, "int4": 23, "text": 25, "json": 114,
        "float4": 700, "float8": 701, "date": 1082, "time": 1083, "timestamp": 1114,
        "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802,
-       "inet": 869, "cidr": 650}
+       "inet": 869, "cidr": 650, "int8range": 3926}
 
 
 def numeric(ndigits_list, weight, sign, dscale):
@@ -65,10 +66,27 @@ ELEMENT = {"bool": "bool", "int16": "int2", "int32": "int4", "int64": "int8", "f
            "jsonb": "jsonb", "uuid": "uuid", "numeric": "numeric", "timestamptz": "timestamptz",
            "timestamp": "timestamp", "date": "date", "time": "time", "interval": "interval",
            "opt_int32": "int4", "opt_string": "text", "opt_numeric": "numeric",
-           "opt_bool": "bool", "opt_uuid": "uuid", "opt_inet": "inet"}
+           "opt_bool": "bool", "opt_uuid": "uuid", "opt_inet": "inet", "int8range": "int8range"}
 SCALARS["opt_bool"] = SCALARS["bool"]
 SCALARS["opt_uuid"] = SCALARS["uuid"]
 SCALARS["opt_inet"] = SCALARS["inet"]
+
+
+def rng(flags, *bounds):
+    """range_send: flags (1 empty, 2/4 lower/upper inclusive, 8/16 lower/upper unbounded),
+    then each present bound as int32 length + bytes."""
+    return bytes([flags]) + b"".join(struct.pack(">i", len(b)) + b for b in bounds)
+
+
+SCALARS["int4range"] = [rng(2, struct.pack(">i", 1), struct.pack(">i", 10)), rng(1), rng(0x18),
+                        rng(0x08, struct.pack(">i", -5))]
+SCALARS["int8range"] = [rng(2, struct.pack(">q", -1), struct.pack(">q", 1 << 40)),
+                        rng(0x10 | 2, struct.pack(">q", 7))]
+SCALARS["numrange"] = [rng(4, numeric([1], 0, 0, 1), numeric([2, 2500], 0, 0, 2)), rng(1)]
+SCALARS["tsrange"] = [rng(0x08, struct.pack(">q", -1))]
+SCALARS["tstzrange"] = [rng(6, struct.pack(">q", 765432100000000),
+                            struct.pack(">q", (1 << 63) - 1))]
+SCALARS["daterange"] = [rng(2, struct.pack(">i", 8800), struct.pack(">i", 8802))]
 
 
 def array(element_oid, elements):

@@ -136,3 +136,20 @@ bool allowed(pgorm::connection& conn, const pgorm::inet& client) {
   return inside;
 }
 // doc-end(network)
+
+// doc-begin(ranges)
+struct booking {
+  std::int64_t id;
+  pgorm::range<pgorm::timestamptz> during;  // tstzrange
+  pgorm::range<std::int32_t> seats;         // int4range
+};
+
+void ranges(pgorm::connection& conn, pgorm::timestamptz start) {
+  const pgorm::range<pgorm::timestamptz> slot{start, start + std::chrono::hours{1}};  // [s,e)
+  const auto open_ended = pgorm::range<std::int32_t>::at_least(10);                   // [10,)
+  const auto closed = pgorm::range<std::int32_t>{1, 5, true, true};                   // [1,5]
+  const auto nothing = pgorm::range<std::int32_t>::empty_range();                     // empty
+  auto p = pgorm::encode_params(slot, open_ended, closed, nothing);
+  conn.exec("select $1 && $1, $2 @> 12, $3, isempty($4)", p.params());
+}
+// doc-end(ranges)

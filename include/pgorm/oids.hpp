@@ -82,6 +82,18 @@ inline constexpr oid uuid = 2950;
 inline constexpr oid uuid_array = 2951;
 inline constexpr oid jsonb = 3802;
 inline constexpr oid jsonb_array = 3807;
+inline constexpr oid int4range = 3904;
+inline constexpr oid int4range_array = 3905;
+inline constexpr oid numrange = 3906;
+inline constexpr oid numrange_array = 3907;
+inline constexpr oid tsrange = 3908;
+inline constexpr oid tsrange_array = 3909;
+inline constexpr oid tstzrange = 3910;
+inline constexpr oid tstzrange_array = 3911;
+inline constexpr oid daterange = 3912;
+inline constexpr oid daterange_array = 3913;
+inline constexpr oid int8range = 3926;
+inline constexpr oid int8range_array = 3927;
 
 /// OIDs from here on belong to objects created after initdb: user-defined enum, domain and
 /// composite types, and their arrays (FirstNormalObjectId in src/include/access/transam.h).
@@ -143,6 +155,12 @@ inline constexpr builtin_type builtin_types[] = {
     {void_, 0, "void"},
     {uuid, uuid_array, "uuid"},
     {jsonb, jsonb_array, "jsonb"},
+    {int4range, int4range_array, "int4range"},
+    {numrange, numrange_array, "numrange"},
+    {tsrange, tsrange_array, "tsrange"},
+    {tstzrange, tstzrange_array, "tstzrange"},
+    {daterange, daterange_array, "daterange"},
+    {int8range, int8range_array, "int8range"},
 };
 
 }  // namespace pgorm::oids

@@ -3,10 +3,10 @@
 
 /// \file
 /// Every type mapping at once: the codec protocol (pgorm/codec.hpp), the value types
-/// (pgorm/time.hpp, pgorm/numeric.hpp, pgorm/uuid.hpp, pgorm/json.hpp, pgorm/inet.hpp), the enum
-/// opt-in (pgorm/enum.hpp), the OIDs (pgorm/oids.hpp), pgorm::read_field (pgorm/read_field.hpp) and
-/// the built-in codecs, which travel in PostgreSQL's binary wire format both ways. See
-/// docs/types.md for the table of mappings and for adding a type.
+/// (pgorm/time.hpp, pgorm/numeric.hpp, pgorm/uuid.hpp, pgorm/json.hpp, pgorm/inet.hpp,
+/// pgorm/range.hpp), the enum opt-in (pgorm/enum.hpp), the OIDs (pgorm/oids.hpp),
+/// pgorm::read_field (pgorm/read_field.hpp) and the built-in codecs, which travel in PostgreSQL's
+/// binary wire format both ways. See docs/types.md for the table of mappings and for adding a type.
 ///
 /// Example:
 /// ```
@@ -20,6 +20,7 @@
 #include "pgorm/detail/codec_inet.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_numeric.hpp"   // IWYU pragma: export
 #include "pgorm/detail/codec_optional.hpp"  // IWYU pragma: export
+#include "pgorm/detail/codec_range.hpp"     // IWYU pragma: export
 #include "pgorm/detail/codec_scalar.hpp"    // IWYU pragma: export
 #include "pgorm/detail/codec_text.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_time.hpp"      // IWYU pragma: export
@@ -34,6 +35,7 @@
 #include "pgorm/json.hpp"        // IWYU pragma: export
 #include "pgorm/numeric.hpp"     // IWYU pragma: export
 #include "pgorm/oids.hpp"        // IWYU pragma: export
+#include "pgorm/range.hpp"       // IWYU pragma: export
 #include "pgorm/read_field.hpp"  // IWYU pragma: export
 #include "pgorm/time.hpp"        // IWYU pragma: export
 #include "pgorm/uuid.hpp"        // IWYU pragma: export
@@ -48,6 +50,9 @@ static_assert(has_pg_type<std::string> && has_pg_type<std::vector<std::byte>> &&
 static_assert(has_pg_type<timestamptz> && has_pg_type<timestamp> && has_pg_type<date> &&
               has_pg_type<time_of_day> && has_pg_type<interval>);
 static_assert(has_pg_type<inet> && has_pg_type<cidr>);
+static_assert(has_pg_type<range<std::int32_t>> && has_pg_type<range<std::int64_t>> &&
+              has_pg_type<range<numeric>> && has_pg_type<range<timestamp>> &&
+              has_pg_type<range<timestamptz>> && has_pg_type<range<date>>);
 
 // Registration: each built-in codec's OID and array OID are a row of oids::builtin_types.
 static_assert(detail::registered_builtin<bool> && detail::registered_builtin<std::int16_t> &&
@@ -62,5 +67,11 @@ static_assert(detail::registered_builtin<timestamptz> && detail::registered_buil
               detail::registered_builtin<date> && detail::registered_builtin<time_of_day> &&
               detail::registered_builtin<interval>);
 static_assert(detail::registered_builtin<inet> && detail::registered_builtin<cidr>);
+static_assert(detail::registered_builtin<range<std::int32_t>> &&
+              detail::registered_builtin<range<std::int64_t>> &&
+              detail::registered_builtin<range<numeric>> &&
+              detail::registered_builtin<range<timestamp>> &&
+              detail::registered_builtin<range<timestamptz>> &&
+              detail::registered_builtin<range<date>>);
 
 }  // namespace pgorm
