@@ -4,6 +4,7 @@
 // `doc-begin(name)` and `doc-end(name)` appears verbatim (dedented) in the page; the
 // static_asserts after a region pin the SQL the page quotes. Built as an OBJECT library.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -97,6 +98,26 @@ void window_functions(pgorm::connection& conn) {
   static_assert(decltype(running)::sql() ==
                 R"(SELECT id, sum(balance) OVER (ORDER BY id) FROM account)");
   use(q, running);
+}
+
+void interval_arithmetic(pgorm::connection& conn) {
+  using namespace std::chrono_literals;
+  // doc-begin(intervals)
+  // Sessions that expire within a day, and how long each has left.
+  const auto q = conn.select(col<&Session::id>, col<&Session::expires_at> - pgorm::now())
+                     .where(col<&Session::expires_at> > pgorm::now() &&
+                            col<&Session::expires_at> < pgorm::now() + 24h);
+  // rows: std::tuple<std::int64_t, pgorm::interval>
+
+  // Calendar arithmetic: a month is not a fixed number of hours.
+  const auto renew_at =
+      conn.select(col<&User::created_at> + pgorm::interval{.months = 1, .days = 0, .time = {}});
+  // doc-end(intervals)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, expires_at - now() FROM session WHERE expires_at > now() AND )"
+                R"(expires_at < now() + $1)");
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, pgorm::interval>>);
+  use(q, renew_at);
 }
 
 }  // namespace docs_expressions

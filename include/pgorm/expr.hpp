@@ -909,13 +909,77 @@ constexpr auto logical(const L& lhs, const R& rhs) {
   return binary_expr<Op, L, R, maybe_optional_t<bool, nullable>>{{}, lhs, rhs};
 }
 
+template <class T>
+struct is_duration : std::false_type {};
+template <class Rep, class Period>
+struct is_duration<std::chrono::duration<Rep, Period>> : std::true_type {};
+
+/// What SQL defines on dates, timestamps and intervals (PG docs 9.9, Table 9.33): the result
+/// type of `A op B` wrapped in std::type_identity, or std::type_identity<void> when none.
+template <class Op, class A, class B>
+constexpr auto time_arithmetic() {
+  constexpr bool add_sub = std::is_same_v<Op, op_add> || std::is_same_v<Op, op_sub>;
+  constexpr bool sub = std::is_same_v<Op, op_sub>;
+  constexpr bool mul_div = std::is_same_v<Op, op_mul> || std::is_same_v<Op, op_div>;
+  constexpr bool time_point = std::is_same_v<A, timestamptz> || std::is_same_v<A, timestamp>;
+  if constexpr (add_sub && time_point && std::is_same_v<B, interval>) {
+    return std::type_identity<A>{};  // timestamp(tz) +/- interval
+  } else if constexpr (add_sub && std::is_same_v<A, date> && std::is_same_v<B, interval>) {
+    return std::type_identity<timestamp>{};  // date +/- interval is a timestamp
+  } else if constexpr (sub && time_point && std::is_same_v<A, B>) {
+    return std::type_identity<interval>{};  // timestamp(tz) - timestamp(tz)
+  } else if constexpr (sub && std::is_same_v<A, date> && std::is_same_v<B, date>) {
+    return std::type_identity<std::int32_t>{};  // date - date: days
+  } else if constexpr (add_sub && std::is_same_v<A, interval> && std::is_same_v<B, interval>) {
+    return std::type_identity<interval>{};
+  } else if constexpr (mul_div && std::is_same_v<A, interval> && is_number_v<B>) {
+    return std::type_identity<interval>{};
+  } else {
+    return std::type_identity<void>{};
+  }
+}
+
+/// The right operand of time arithmetic as an expression: a std::chrono duration as an
+/// interval of that many microseconds, a number as double precision, anything else typed like
+/// `Like`.
+template <class Like, class R>
+constexpr auto time_operand(R&& rhs) {
+  using source = std::remove_cvref_t<R>;
+  if constexpr (is_duration<source>::value) {
+    static_assert(std::is_convertible_v<source, std::chrono::microseconds>,
+                  "pgorm: an interval has microsecond precision; convert the duration with "
+                  "std::chrono::floor<std::chrono::microseconds>()");
+    return value_expr<interval>{{},
+                                interval{0, 0, std::chrono::microseconds(std::forward<R>(rhs))}};
+  } else if constexpr (!expression<R> && is_number_v<source>) {
+    return value_expr<double>{{}, static_cast<double>(rhs)};
+  } else {
+    return as_expr<Like>(std::forward<R>(rhs));
+  }
+}
+
 template <class Op, class L, class R>
 constexpr auto arithmetic(const L& lhs, R&& rhs) {
   using lvalue = typename L::value_type;
-  constexpr bool ok =
-      is_number_v<remove_optional_t<lvalue>> && is_number_v<remove_optional_t<operand_value_t<R>>>;
-  static_assert(ok, "pgorm: arithmetic (+ - * / %) applies to numeric expressions only");
-  if constexpr (ok) {
+  using rsource = remove_optional_t<operand_value_t<R>>;
+  using time_result =
+      typename decltype(time_arithmetic<Op, remove_optional_t<lvalue>,
+                                        std::conditional_t<is_duration<rsource>::value, interval,
+                                                           rsource>>())::type;
+  constexpr bool ok = !std::is_void_v<time_result> ||
+                      (is_number_v<remove_optional_t<lvalue>> && is_number_v<rsource>);
+  static_assert(ok,
+                "pgorm: arithmetic (+ - * / %) applies to numeric expressions only, and to "
+                "dates, timestamps and intervals as SQL defines it (timestamp +/- interval, "
+                "timestamp - timestamp, interval * number)");
+  if constexpr (!std::is_void_v<time_result>) {
+    auto r = time_operand<std::conditional_t<is_duration<rsource>::value, interval, rsource>>(
+        std::forward<R>(rhs));
+    using rvalue = typename decltype(r)::value_type;
+    constexpr bool nullable = is_optional<lvalue>::value || is_optional<rvalue>::value;
+    return binary_expr<Op, L, decltype(r), maybe_optional_t<time_result, nullable>>{
+        {}, lhs, std::move(r)};
+  } else if constexpr (ok) {
     auto r = as_expr<lvalue>(std::forward<R>(rhs));
     using rvalue = typename decltype(r)::value_type;
     using a = remove_optional_t<lvalue>;

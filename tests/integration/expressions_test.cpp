@@ -236,4 +236,71 @@ TEST_F(expressions_test, running_total_and_rank_of_groups) {
   EXPECT_EQ(groups[1], std::make_tuple(36, std::int64_t{2}, std::int64_t{1}));
 }
 
+// ---- interval arithmetic ----------------------------------------------------------------------
+
+TEST_F(expressions_test, timestamps_compared_with_now_plus_and_minus_intervals) {
+  // tok-a1 expires in 1 day, tok-a2 expired a day ago, tok-c1 expires in 2 days.
+  const auto soon = conn()
+                        .select(col<&Session::token>)
+                        .where(col<&Session::expires_at> > pgorm::now() &&
+                               col<&Session::expires_at> < pgorm::now() + 36h)
+                        .all();
+  ASSERT_EQ(soon.size(), 1U);
+  EXPECT_EQ(std::get<0>(soon[0]), "tok-a1");
+  const auto recent =
+      conn()
+          .select(col<&Session::token>)
+          .where(col<&Session::expires_at> - pgorm::interval{.months = 0, .days = 2, .time = {}} >
+                 pgorm::now() - 60h)
+          .order_by(col<&Session::id>)
+          .all();
+  ASSERT_EQ(recent.size(), 2U);  // a1 (1 - 2 days > -60 h) and c1; not a2 (-1 - 2 days)
+  EXPECT_EQ(std::get<0>(recent[1]), "tok-c1");
+}
+
+TEST_F(expressions_test, timestamp_minus_timestamp_is_an_interval) {
+  const auto rows = conn()
+                        .select(col<&Session::expires_at> - pgorm::now())
+                        .where(col<&Session::token> == "tok-c1")
+                        .all();
+  ASSERT_EQ(rows.size(), 1U);
+  const pgorm::interval left = std::get<0>(rows[0]);
+  EXPECT_EQ(left.months, 0);
+  // Two days, less the time since setup (generous: the machine may be busy).
+  const auto total = std::chrono::days(left.days) + left.time;
+  EXPECT_GT(total, 47h);
+  EXPECT_LE(total, 48h);
+}
+
+TEST_F(expressions_test, calendar_intervals_and_dates) {
+  conn().exec("set time zone 'UTC'");
+  using namespace std::chrono;
+  const auto row =
+      conn()
+          .select(col<&User::created_at> + pgorm::interval{.months = 1, .days = 0, .time = 90min},
+                  pgorm::cast<pgorm::date>(col<&User::created_at>) +
+                      pgorm::interval{.months = 0, .days = 2, .time = {}},
+                  pgorm::cast<pgorm::date>(col<&User::created_at>) -
+                      pgorm::cast<pgorm::date>(pgorm::fn<"make_date", pgorm::date>(2024, 1, 1)),
+                  (col<&User::created_at> - col<&User::created_at> + 1h) * 2.5)
+          .where(col<&User::id> == 1)
+          .one();
+  // 2024-03-01 10:30 UTC + 1 month 90 minutes
+  EXPECT_EQ(std::get<0>(row), pgorm::timestamptz(sys_days{2024y / 4 / 1} + 12h));
+  EXPECT_EQ(std::get<1>(row), pgorm::timestamp(local_days{2024y / 3 / 3}));
+  EXPECT_EQ(std::get<2>(row), 60);  // 31 days of January + 29 of February
+  EXPECT_EQ(std::get<3>(row), (pgorm::interval{.months = 0, .days = 0, .time = 150min}));
+}
+
+TEST_F(expressions_test, null_timestamps_stay_null_through_arithmetic) {
+  const auto rows =
+      conn()
+          .select(pgorm::cast<pgorm::timestamptz>(pgorm::fn<"nullif", std::optional<std::string>>(
+                      col<&Session::token>, col<&Session::token>)) +
+                  1h)
+          .all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(std::get<0>(rows[0]), std::nullopt);
+}
+
 }  // namespace

@@ -2,6 +2,7 @@
 // Golden SQL for the expression headers (docs/queries.md): SQL functions with a declared result
 // type, CASE, window functions, interval arithmetic, full-text search and JSON operators. Static
 // shapes are checked at compile time (static_assert); parameters through to_sql().
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -190,6 +191,40 @@ TEST(expressions_window, aggregates_over_a_window_need_no_group_by) {
                .group_by(col<&User::age>);
   EXPECT_EQ(sql_of(g), R"(SELECT age, count(*), rank() OVER (ORDER BY count(*) DESC) FROM )"
                        R"("user" GROUP BY age)");
+}
+
+// ---- interval arithmetic ----------------------------------------------------------------------
+
+TEST(expressions_interval, timestamps_plus_and_minus_intervals) {
+  using namespace std::chrono_literals;
+  auto soon = col<&Session::expires_at> - 30min;
+  static_assert(std::is_same_v<decltype(soon)::value_type, pgorm::timestamptz>);
+  auto month_ago = pgorm::now() - pgorm::interval{.months = 1, .days = 0, .time = {}};
+  static_assert(std::is_same_v<decltype(month_ago)::value_type, pgorm::timestamptz>);
+  auto q = pgorm::select(col<&Session::id>, col<&Session::expires_at> - pgorm::now())
+               .where(col<&Session::expires_at> < pgorm::now() + 24h &&
+                      col<&Session::expires_at> - 30min > month_ago);
+  EXPECT_EQ(sql_of(q), R"(SELECT id, expires_at - now() FROM session WHERE expires_at < now() )"
+                       R"(+ $1 AND expires_at - $2 > now() - $3)");
+  static_assert(std::is_same_v<row_of<decltype(q)>, std::tuple<std::int64_t, pgorm::interval>>);
+  const auto s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 3U);
+  // An interval parameter is sent as interval (OID 1186), in binary.
+  EXPECT_EQ(s.params.params()[0].type(), pgorm::oids::interval);
+}
+
+TEST(expressions_interval, interval_arithmetic_and_dates) {
+  auto twice = (col<&Session::expires_at> - col<&Session::expires_at>)*2;
+  static_assert(std::is_same_v<decltype(twice)::value_type, pgorm::interval>);
+  auto sum = (pgorm::now() - col<&Session::expires_at>)+pgorm::interval{0, 1, {}};
+  static_assert(std::is_same_v<decltype(sum)::value_type, pgorm::interval>);
+  auto day = pgorm::cast<pgorm::date>(col<&Session::expires_at>);
+  static_assert(std::is_same_v<decltype(day + pgorm::interval{})::value_type, pgorm::timestamp>);
+  static_assert(std::is_same_v<decltype(day - day)::value_type, std::int32_t>);
+  EXPECT_EQ(sql_of(pgorm::select(twice)), "SELECT (expires_at - expires_at) * $1 FROM session");
+  // NULL in, NULL out.
+  auto maybe = pgorm::cast<pgorm::timestamptz>(col<&Session::ip_address>) + pgorm::interval{};
+  static_assert(std::is_same_v<decltype(maybe)::value_type, std::optional<pgorm::timestamptz>>);
 }
 
 }  // namespace
