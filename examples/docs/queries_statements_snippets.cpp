@@ -137,6 +137,29 @@ static_assert(decltype(pgorm::select(col<&Session::user_id>)
               "(SELECT user_id FROM session) UNION (SELECT user_id FROM account) ORDER BY "
               "user_id LIMIT $1");
 
+void insert_columns(pgorm::connection& conn, const User& user, std::int64_t id) {
+  // clang-format off
+  // doc-begin(insert_columns)
+  // Only email and age are written; "isEmailVerified", created_at and name take their
+  // column defaults (false, now(), NULL) whatever `user` holds.
+  pgorm::insert(user).columns(col<&User::email>, col<&User::age>).exec(conn);
+
+  // SET col = DEFAULT: back to the column default.
+  pgorm::update<User>()
+      .set(pgorm::to_default<&User::is_email_verified>, col<&User::name> = "x")
+      .where(col<&User::id> == id)
+      .exec(conn);
+  // doc-end(insert_columns)
+  // clang-format on
+}
+static_assert(decltype(pgorm::insert(User{}).columns(col<&User::email>, col<&User::age>))::sql() ==
+              R"(INSERT INTO "user" (email, age) VALUES ($1, $2))");
+static_assert(decltype(pgorm::update<User>()
+                           .set(pgorm::to_default<&User::is_email_verified>,
+                                col<& User::name> = "x")
+                           .where(col<&User::id> == 1))::sql() ==
+              R"(UPDATE "user" SET "isEmailVerified" = DEFAULT, name = $1 WHERE id = $2)");
+
 // doc-begin(recursive_structs)
 struct Category {  // create table category (id bigint primary key, parent_id bigint, name text)
   std::int64_t id;

@@ -3,6 +3,7 @@
 // ... USING, DISTINCT ON, right/full/cross joins, UNION/INTERSECT/EXCEPT, recursive CTEs,
 // explicit insert column lists and SET col = DEFAULT.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -310,6 +311,65 @@ TEST_F(statements_test, recursive_union_ends_at_a_cycle) {
           .order_by(col<&Reach::id>)
           .all(conn());
   EXPECT_EQ(reach, (std::vector<std::tuple<std::int64_t>>{{10}, {11}, {12}}));
+}
+
+TEST_F(statements_test, insert_column_list_leaves_the_rest_to_their_defaults) {
+  // The struct says verified and named; only email and age are listed, so the server's
+  // defaults apply to the rest: "isEmailVerified" false, created_at now(), name NULL.
+  const User eve{0, "eve@example.com", "Eve", 41, true, {}};
+  const User back =
+      pgorm::insert(eve).columns(col<&User::email>, col<&User::age>).returning_all().one(conn());
+  EXPECT_EQ(back.email, "eve@example.com");
+  EXPECT_EQ(back.age, 41);
+  EXPECT_EQ(back.name, std::nullopt);
+  EXPECT_FALSE(back.is_email_verified);
+  EXPECT_LT(std::chrono::system_clock::now() - back.created_at, std::chrono::hours(1));
+
+  // A range, in the listed order (age before email), with an upsert.
+  const std::vector<User> more{{0, "fay@example.com", "Fay", 20, true, {}},
+                               {0, "ada@example.com", "Ada2", 99, true, {}}};
+  const std::int64_t n = pgorm::insert(more)
+                             .columns(col<&User::age>, col<&User::email>, col<&User::name>)
+                             .on_conflict(col<&User::email>)
+                             .do_nothing()
+                             .exec(conn());
+  EXPECT_EQ(n, 1);
+  const auto fay = pgorm::select(col<&User::name>, col<&User::age>, col<&User::is_email_verified>)
+                       .where(col<&User::email> == "fay@example.com")
+                       .one(conn());
+  EXPECT_EQ(fay, (std::tuple<std::optional<std::string>, std::int32_t, bool>{"Fay", 20, false}));
+}
+
+TEST_F(statements_test, set_to_default_restores_the_column_default) {
+  const std::int64_t n =
+      pgorm::update<User>()
+          .set(pgorm::to_default<&User::is_email_verified>, pgorm::to_default<&User::name>)
+          .where(col<&User::email> == "ada@example.com")
+          .exec(conn());
+  EXPECT_EQ(n, 1);
+  const auto [verified, name] = pgorm::select(col<&User::is_email_verified>, col<&User::name>)
+                                    .where(col<&User::email> == "ada@example.com")
+                                    .one(conn());
+  EXPECT_FALSE(verified);         // DEFAULT false
+  EXPECT_EQ(name, std::nullopt);  // no default: NULL
+  // In an upsert's DO UPDATE too.
+  const User ada{0, "ada@example.com", "Ada again", 1, true, {}};
+  pgorm::insert(ada)
+      .on_conflict(col<&User::email>)
+      .do_update(pgorm::to_default<&User::is_email_verified>,
+                 col<& User::name> = pgorm::excluded<&User::name>)
+      .exec(conn());
+  const auto [v2, n2] = pgorm::select(col<&User::is_email_verified>, col<&User::name>)
+                            .where(col<&User::email> == "ada@example.com")
+                            .one(conn());
+  EXPECT_FALSE(v2);
+  EXPECT_EQ(n2, "Ada again");
+  // age has no default and is NOT NULL: its DEFAULT is NULL, which the column rejects.
+  EXPECT_THROW(pgorm::update<User>()
+                   .set(pgorm::to_default<&User::age>)
+                   .where(col<&User::email> == "bob@example.com")
+                   .exec(conn()),
+               pgorm::not_null_violation);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -291,6 +292,44 @@ TEST(recursive_cte, beside_a_plain_cte_the_with_is_recursive) {
             "(SELECT id, name, $2 FROM category)) UNION (SELECT category.id, category.name, "
             "tree.depth FROM category JOIN tree ON category.parent_id = tree.id)) SELECT id FROM "
             "tree WHERE depth > $3");
+}
+
+// ---- INSERT column lists, SET col = DEFAULT ----------------------------------------------------
+
+TEST(insert_columns, only_the_listed_columns_in_their_order) {
+  const User u{7, "ada@example.com", "Ada", 36, true, {}};
+  const auto q = pgorm::insert(u).columns(col<&User::name>, col<&User::email>);
+  static_assert(decltype(q)::sql() == R"(INSERT INTO "user" (name, email) VALUES ($1, $2))");
+  const pgorm::statement s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 2U);
+  // With returning and on_conflict, and for a range: one tuple per row.
+  const std::vector<User> users{u, u};
+  const auto many = pgorm::insert(users)
+                        .columns(col<&User::email>, col<&User::age>)
+                        .on_conflict(col<&User::email>)
+                        .do_nothing()
+                        .returning(col<&User::id>);
+  const pgorm::statement m = many.to_sql();
+  EXPECT_EQ(m.sql,
+            R"(INSERT INTO "user" (email, age) VALUES ($1, $2), ($3, $4) ON CONFLICT (email) )"
+            "DO NOTHING RETURNING id");
+  EXPECT_EQ(m.params.size(), 4U);
+}
+
+TEST(set_default, renders_the_keyword_and_binds_nothing) {
+  const auto q = pgorm::update<User>()
+                     .set(pgorm::to_default<&User::is_email_verified>, col<& User::name> = "x",
+                          pgorm::to_default<&User::created_at>)
+                     .where(col<&User::id> == 1);
+  static_assert(decltype(q)::sql() == R"(UPDATE "user" SET "isEmailVerified" = DEFAULT, )"
+                                      R"(name = $1, created_at = DEFAULT WHERE id = $2)");
+  EXPECT_EQ(q.to_sql().params.size(), 2U);
+  const auto upsert = pgorm::insert(User{})
+                          .on_conflict(col<&User::email>)
+                          .do_update(pgorm::to_default<&User::name>);
+  EXPECT_EQ(upsert.to_sql().sql,
+            R"(INSERT INTO "user" (email, name, age, "isEmailVerified", created_at) VALUES ($1, )"
+            R"($2, $3, $4, $5) ON CONFLICT (email) DO UPDATE SET name = DEFAULT)");
 }
 
 }  // namespace

@@ -232,3 +232,40 @@ consteval bool check_returns_rows() {
 }
 
 }  // namespace pgorm::detail
+
+namespace pgorm {
+
+namespace detail {
+/// The keyword DEFAULT as the value of a SET assignment (pgorm::to_default). Of the column's
+/// type, so that the assignment checks pass; it reads no table and binds nothing.
+template <class V>
+struct default_keyword {
+  using value_type = V;
+  using tables = type_list<>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = prec_primary;
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append("DEFAULT");
+  }
+  template <class W>
+  constexpr void render_dynamic(W& w) const {
+    render(w);
+  }
+  void bind(param_list& /*p*/) const {}
+};
+}  // namespace detail
+
+/// `col = DEFAULT` in update().set(...) (and do_update(...)): the column takes its default
+/// again (NULL when it has none).
+///
+/// Example: `pgorm::update<User>().set(pgorm::to_default<&User::role>).where(...)`
+template <auto Member>
+inline constexpr assignment<
+    Member, detail::default_keyword<detail::remove_defaulted_t<member_type_t<Member>>>>
+    to_default{};
+
+}  // namespace pgorm

@@ -139,26 +139,30 @@ constexpr void render_insert_row(W& w) {
   w.append(')');
 }
 
+/// Appends the parameters of field I of one row, in render_insert_value's order.
+template <class T, std::size_t I>
+void bind_insert_field(const T& row, param_list& p) {
+  const auto& field = get_field<I>(row);
+  if constexpr (insert_defaulted_v<T, I>) {
+    using U = typename field_type_t<T, I>::value_type;
+    if constexpr (insert_default_flag_v<T, I>) p.add(field.is_default());
+    if (field.is_default()) {
+      p.add(std::optional<remove_optional_t<U>>{});
+    } else {
+      p.add(*field);
+    }
+  } else {
+    p.add(field);
+  }
+}
+
 /// Appends the parameters of one VALUES tuple, in render_insert_row's order.
 template <class T>
 void bind_insert_row(const T& row, param_list& p) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (
         [&] {
-          if constexpr (insert_writes_v<T, I>) {
-            const auto& field = get_field<I>(row);
-            if constexpr (insert_defaulted_v<T, I>) {
-              using U = typename field_type_t<T, I>::value_type;
-              if constexpr (insert_default_flag_v<T, I>) p.add(field.is_default());
-              if (field.is_default()) {
-                p.add(std::optional<remove_optional_t<U>>{});
-              } else {
-                p.add(*field);
-              }
-            } else {
-              p.add(field);
-            }
-          }
+          if constexpr (insert_writes_v<T, I>) bind_insert_field<T, I>(row, p);
         }(),
         ...);
   }
@@ -229,6 +233,94 @@ template <class R>
 inline constexpr bool is_insert_many_v = false;
 template <class T>
 inline constexpr bool is_insert_many_v<insert_many<T>> = true;
+
+/// The rows of insert(...).columns(col<&T::a>, ...): only the listed columns are written, in
+/// the listed order; every other column takes its DEFAULT (or NULL without one). Wraps the rows
+/// part (insert_one or insert_many), so an insert without a column list carries nothing more.
+template <class T, class Rows, auto... Members>
+struct listed_rows {
+  using row_type = T;
+  using tables = type_list<>;
+  static constexpr bool is_static = Rows::is_static;
+  Rows inner;
+
+  [[nodiscard]] std::size_t size() const noexcept { return inner.size(); }
+
+  /// `a, b`: the listed columns.
+  template <class W>
+  static constexpr void render_columns(W& w) {
+    bool first = true;
+    (
+        [&] {
+          if (!first) w.append(", ");
+          first = false;
+          w.append(column_name_v<Members>);
+        }(),
+        ...);
+  }
+  /// One VALUES tuple of the listed columns.
+  template <class W>
+  static constexpr void render_row(W& w) {
+    w.append('(');
+    bool first = true;
+    (
+        [&] {
+          if (!first) w.append(", ");
+          first = false;
+          render_insert_value<row_type, member_index_v<Members>>(w);
+        }(),
+        ...);
+    w.append(')');
+  }
+  void bind(param_list& p) const {
+    const auto one = [&](const row_type& r) {
+      (bind_insert_field<row_type, member_index_v<Members>>(r, p), ...);
+    };
+    if constexpr (is_insert_many_v<Rows>) {
+      for (const row_type& r : inner.rows) one(r);
+    } else {
+      one(inner.row);
+    }
+  }
+};
+
+template <class R>
+inline constexpr bool is_listed_rows_v = false;
+template <class T, class Rows, auto... M>
+inline constexpr bool is_listed_rows_v<listed_rows<T, Rows, M...>> = true;
+
+/// The checks on insert(...).columns(c...) of rows of T, one per static_assert.
+template <class T, class Rows, class... C>
+consteval bool check_insert_columns() {
+  static_assert(sizeof...(C) > 0,
+                "pgorm: columns() needs at least one column, e.g. pgorm::col<&User::email>");
+  static_assert(!is_listed_rows_v<Rows>, "pgorm: columns() was already called");
+  constexpr bool all_columns = (requires { C::member; } && ...);
+  static_assert(all_columns,
+                "pgorm: columns() takes the columns to write, e.g. pgorm::col<&User::email>, "
+                "pgorm::col<&User::name>");
+  if constexpr (all_columns && sizeof...(C) > 0) {
+    constexpr bool own = (std::is_same_v<member_class_t<C::member>, T> && ...);
+    static_assert(own, "pgorm: columns() names columns of the table being inserted into only");
+    if constexpr (own) {
+      constexpr bool writable = (insert_writes_v<T, member_index_v<C::member>> && ...);
+      static_assert(writable,
+                    "pgorm: columns() cannot list an identity column: the server assigns it");
+      constexpr std::size_t idx[] = {member_index_v<C::member>...};
+      constexpr bool unique = [&] {
+        for (std::size_t i = 0; i != sizeof...(C); ++i) {
+          for (std::size_t j = 0; j != i; ++j) {
+            if (idx[i] == idx[j]) return false;
+          }
+        }
+        return true;
+      }();
+      static_assert(unique, "pgorm: columns() lists a column twice");
+      return !is_listed_rows_v<Rows> && writable && unique;
+    }
+  }
+  return false;
+}
 
 /// Writes `rows` with COPY when insert()'s semantics allow it, and returns the row count;
 /// std::nullopt when a pgorm::defaulted field asks for the default in some rows only (COPY
@@ -437,6 +529,20 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
     return with_part(detail::part_at<part::returning>, detail::returning_all_columns<T>{});
   }
 
+  /// Writes only these columns of the rows, in this order (INSERT INTO t (a, b) ...): every
+  /// other column takes its DEFAULT (NULL when it has none), whatever the rows' fields hold.
+  /// A listed pgorm::defaulted field still asks for the default when it holds none. Such an
+  /// insert always runs as INSERT (never COPY).
+  ///
+  /// Example: `pgorm::insert(u).columns(pgorm::col<&User::email>, pgorm::col<&User::name>)`
+  template <class... C>
+  auto columns(const C&... /*cols*/) const {
+    if constexpr (detail::check_insert_columns<T, Rows, C...>()) {
+      return with_part(detail::part_at<part::rows>, detail::listed_rows<T, Rows, C::member...>{
+                                                        parts_.template get<part::rows>()});
+    }
+  }
+
   /// From `rows` rows on, exec() writes with binary COPY instead of INSERT when it can (see
   /// pgorm::insert_copy_threshold, the default). SIZE_MAX: never.
   ///
@@ -513,13 +619,21 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
     w.append("INSERT INTO ");
     w.append(table<T>::qualified_name);
     w.append(" (");
-    w.append(detail::insert_columns_v<T>.view());
+    if constexpr (detail::is_listed_rows_v<Rows>) {
+      Rows::render_columns(w);
+    } else {
+      w.append(detail::insert_columns_v<T>.view());
+    }
     w.append(") VALUES ");
     std::size_t n = 1;
     if constexpr (!Rows::is_static) n = detail::clause<part::rows>(parts).size();
     for (std::size_t i = 0; i != n; ++i) {
       if (i != 0) w.append(", ");
-      detail::render_insert_row<T>(w);
+      if constexpr (detail::is_listed_rows_v<Rows>) {
+        Rows::render_row(w);
+      } else {
+        detail::render_insert_row<T>(w);
+      }
     }
     detail::render_expr(w, detail::clause<part::conflict>(parts));
     detail::render_expr(w, detail::clause<part::returning>(parts));
