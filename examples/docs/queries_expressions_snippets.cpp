@@ -15,6 +15,7 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "schema.hpp"
 
@@ -118,6 +119,28 @@ void interval_arithmetic(pgorm::connection& conn) {
                 R"(expires_at < now() + $1)");
   static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, pgorm::interval>>);
   use(q, renew_at);
+}
+
+void full_text_search(pgorm::connection& conn, const std::string& input) {
+  // doc-begin(text_search)
+  // input is what the user typed, e.g. `"quick fox" -slow or hare`: always valid.
+  const auto doc = pgorm::to_tsvector<"english">(col<&User::name>);
+  const auto query = pgorm::websearch_to_tsquery<"english">(input);
+  const auto q = conn.select(col<&User::id>, pgorm::ts_rank(doc, query))
+                     .where(pgorm::matches(doc, query))
+                     .order_by(pgorm::ts_rank(doc, query).desc())
+                     .limit(20);
+  // rows: std::tuple<std::int64_t, std::optional<float>> (name, so the rank, may be NULL)
+  // doc-end(text_search)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, ts_rank(to_tsvector('english', name), )"
+                R"(websearch_to_tsquery('english', $1)) FROM "user" WHERE )"
+                R"(to_tsvector('english', name) @@ websearch_to_tsquery('english', $2) ORDER BY )"
+                R"(ts_rank(to_tsvector('english', name), websearch_to_tsquery('english', $3)) )"
+                R"(DESC LIMIT $4)");
+  static_assert(
+      std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::optional<float>>>);
+  use(q);
 }
 
 }  // namespace docs_expressions

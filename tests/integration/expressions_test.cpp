@@ -14,6 +14,7 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
@@ -301,6 +302,58 @@ TEST_F(expressions_test, null_timestamps_stay_null_through_arithmetic) {
           .all();
   ASSERT_EQ(rows.size(), 3U);
   EXPECT_EQ(std::get<0>(rows[0]), std::nullopt);
+}
+
+// ---- full-text search -------------------------------------------------------------------------
+
+TEST_F(expressions_test, websearch_matches_stemmed_words_and_ranks_them) {
+  conn().exec(R"(
+    update "user" set name = 'Ada writes the running notes' where id = 1;
+    update "user" set name = 'Cy runs and wrote a note about running' where id = 3;
+    update "user" set name = 'Di reads' where id = 4)");
+  const auto doc = pgorm::to_tsvector<"english">(col<&User::name>);
+  const auto search = [&](const std::string& input) {
+    const auto query = pgorm::websearch_to_tsquery<"english">(input);
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, rank] : conn()
+                                      .select(col<&User::id>, pgorm::ts_rank(doc, query))
+                                      .where(pgorm::matches(doc, query))
+                                      .order_by(pgorm::ts_rank(doc, query).desc(), col<&User::id>)
+                                      .all()) {
+      EXPECT_GT(rank, 0.0F);
+      ids.push_back(id);
+    }
+    return ids;
+  };
+  // "runs" stems like "running"; Cy's name says it twice, so it ranks first.
+  EXPECT_EQ(search("runs"), (std::vector<std::int64_t>{3, 1}));
+  EXPECT_EQ(search("note -ada"), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(search("\"reads\""), (std::vector<std::int64_t>{4}));
+  // Web-search syntax never fails, whatever the user types; bob's NULL name never matches.
+  EXPECT_TRUE(search(R"(' & | ! :* ( "unclosed)").empty());
+}
+
+TEST_F(expressions_test, plain_phrase_and_tsquery_syntax) {
+  conn().exec(R"(update "user" set name = 'quick brown fox' where id = 1;
+                 update "user" set name = 'brown quick fox' where id = 3)");
+  const auto doc = pgorm::to_tsvector<"simple">(col<&User::name>);
+  const auto ids = [&](auto query) {
+    std::vector<std::int64_t> out;
+    for (const auto& [id] : conn()
+                                .select(col<&User::id>)
+                                .where(pgorm::matches(doc, query))
+                                .order_by(col<&User::id>)
+                                .all()) {
+      out.push_back(id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(pgorm::plainto_tsquery<"simple">("fox, quick!")),
+            (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(ids(pgorm::phraseto_tsquery<"simple">("quick brown")), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(ids(pgorm::to_tsquery<"simple">("bro:* & !quick")), (std::vector<std::int64_t>{}));
+  EXPECT_EQ(ids(pgorm::to_tsquery<"simple">("qui:* & fox")), (std::vector<std::int64_t>{1, 3}));
+  EXPECT_THROW((void)ids(pgorm::to_tsquery<"simple">("& broken (")), pgorm::sql_error);
 }
 
 }  // namespace

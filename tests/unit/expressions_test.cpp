@@ -15,6 +15,7 @@
 #include "pgorm/query.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "support/schema.hpp"
 
@@ -225,6 +226,39 @@ TEST(expressions_interval, interval_arithmetic_and_dates) {
   // NULL in, NULL out.
   auto maybe = pgorm::cast<pgorm::timestamptz>(col<&Session::ip_address>) + pgorm::interval{};
   static_assert(std::is_same_v<decltype(maybe)::value_type, std::optional<pgorm::timestamptz>>);
+}
+
+// ---- full-text search -------------------------------------------------------------------------
+
+static_assert(
+    decltype(pgorm::select(col<&User::id>)
+                 .where(pgorm::matches(pgorm::to_tsvector<"english">(col<&User::name>),
+                                       pgorm::websearch_to_tsquery<"english">("ada"))))::sql() ==
+    R"(SELECT id FROM "user" WHERE to_tsvector('english', name) @@ )"
+    R"(websearch_to_tsquery('english', $1))");
+
+TEST(expressions_text_search, every_query_function_rank_and_default_config) {
+  const auto doc = pgorm::to_tsvector(col<&User::email>);
+  static_assert(std::is_same_v<decltype(doc)::value_type, pgorm::tsvector_type>);
+  // A nullable column makes the document, and the match, nullable.
+  static_assert(std::is_same_v<decltype(pgorm::to_tsvector(col<&User::name>))::value_type,
+                               std::optional<pgorm::tsvector_type>>);
+  const std::string input = "a & !b";
+  auto q =
+      pgorm::select(col<&User::id>, pgorm::ts_rank(doc, pgorm::plainto_tsquery<"simple">(input)),
+                    pgorm::ts_rank_cd(doc, pgorm::phraseto_tsquery(input)))
+          .where(pgorm::matches(doc, pgorm::to_tsquery<"simple">("x:*")) ||
+                 pgorm::matches(doc, pgorm::websearch_to_tsquery(col<&User::email>)));
+  EXPECT_EQ(sql_of(q), R"(SELECT id, ts_rank(to_tsvector(email), plainto_tsquery('simple', $1)), )"
+                       R"(ts_rank_cd(to_tsvector(email), phraseto_tsquery($2)) FROM "user" WHERE )"
+                       R"(to_tsvector(email) @@ to_tsquery('simple', $3) OR to_tsvector(email) @@ )"
+                       R"(websearch_to_tsquery(email))");
+  static_assert(std::is_same_v<row_of<decltype(q)>, std::tuple<std::int64_t, float, float>>);
+  EXPECT_EQ(q.to_sql().params.size(), 3U);
+  auto ranked = pgorm::select(col<&User::id>)
+                    .order_by(pgorm::ts_rank(doc, pgorm::plainto_tsquery("x")).desc());
+  EXPECT_EQ(sql_of(ranked), R"(SELECT id FROM "user" ORDER BY ts_rank(to_tsvector(email), )"
+                            R"(plainto_tsquery($1)) DESC)");
 }
 
 }  // namespace

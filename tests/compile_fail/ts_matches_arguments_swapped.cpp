@@ -1,0 +1,8 @@
+// expect: pgorm: matches\(\) takes a tsvector \(pgorm::to_tsvector\) and a tsquery
+#include "pgorm/query.hpp"
+#include "pgorm/query/text_search.hpp"
+#include "support/schema.hpp"
+
+// The query comes second: tsquery @@ tsvector is not what matches() spells.
+auto e = pgorm::matches(pgorm::websearch_to_tsquery<"english">("ada"),
+                        pgorm::to_tsvector<"english">(pgorm::col<&qt::User::email>));
