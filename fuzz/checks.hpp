@@ -237,7 +237,9 @@ using decodable_types = type_list<
     std::vector<std::optional<std::string>>, std::vector<std::optional<numeric>>,
     std::vector<std::optional<bool>>, std::vector<std::optional<uuid>>, inet, cidr,
     std::vector<std::optional<inet>>, range<std::int32_t>, range<std::int64_t>, range<numeric>,
-    range<timestamp>, range<timestamptz>, range<date>, std::vector<range<std::int64_t>>>;
+    range<timestamp>, range<timestamptz>, range<date>, std::vector<range<std::int64_t>>,
+    std::vector<std::vector<std::int32_t>>,
+    std::vector<std::vector<std::vector<std::optional<std::string>>>>>;
 
 template <class... T>
 void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,

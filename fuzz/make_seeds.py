@@ -17,7 +17,7 @@ TYPES = ["bool", "int16", "int32", "int64", "float", "double", "string", "bytea"
          "arr_timestamp", "arr_date", "arr_time", "arr_interval", "arr_opt_int32",
          "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid", "inet", "cidr",
          "arr_opt_inet", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
-         "daterange", "arr_int8range"]
+         "daterange", "arr_int8range", "md2_int32", "md3_opt_string"]
 OID = {"bool": 16, "bytea": 17, "int8": 20, "int2": 21, "int4": 23, "text": 25, "json": 114,
        "float4": 700, "float8": 701, "date": 1082, "time": 1083, "timestamp": 1114,
        "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802,
@@ -99,6 +99,16 @@ def array(element_oid, elements):
     return out
 
 
+def md_array(element_oid, dims, elements):
+    """array_send with len(dims) dimensions (lower bounds 1), elements in row-major order."""
+    has_null = any(e is None for e in elements)
+    out = struct.pack(">iiI", len(dims), 1 if has_null else 0, element_oid)
+    out += b"".join(struct.pack(">ii", d, 1) for d in dims)
+    for e in elements:
+        out += struct.pack(">i", -1) if e is None else struct.pack(">i", len(e)) + e
+    return out
+
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -108,7 +118,14 @@ def write(target, name, data):
 
 def decode_seeds():
     for index, t in enumerate(TYPES):
-        if t.startswith("arr_"):
+        if t == "md2_int32":
+            cells = [struct.pack(">i", v) for v in range(6)]
+            write("decode", t, bytes([index, 0]) + md_array(OID["int4"], [2, 3], cells))
+            write("decode", f"{t}_empty", bytes([index, 0]) + array(OID["int4"], []))
+        elif t == "md3_opt_string":
+            cells = [b"a", None, b"bc", b"", None, b"x", b"y", b"z"]
+            write("decode", t, bytes([index, 0]) + md_array(OID["text"], [2, 2, 2], cells))
+        elif t.startswith("arr_"):
             elem = t[4:]
             oid = OID[ELEMENT[elem]]
             values = SCALARS[elem]

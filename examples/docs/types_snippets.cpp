@@ -153,3 +153,13 @@ void ranges(pgorm::connection& conn, pgorm::timestamptz start) {
   conn.exec("select $1 && $1, $2 @> 12, $3, isempty($4)", p.params());
 }
 // doc-end(ranges)
+
+// doc-begin(md_array)
+void matrices(pgorm::connection& conn) {
+  const std::vector<std::vector<double>> m{{1.5, -2}, {0, 4}};  // float8[], 2 x 2
+  auto p = pgorm::encode_params(m);
+  auto res = conn.exec("select $1, array_dims($1)", p.params(), pgorm::data_format::binary);
+  std::vector<std::vector<double>> back;
+  pgorm::read_field(res, 0, 0, back, {"", "m"});  // {{1.5, -2}, {0, 4}}
+}
+// doc-end(md_array)

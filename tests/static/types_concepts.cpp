@@ -85,7 +85,12 @@ static_assert(has_pg_type<std::optional<std::int64_t>> && has_pg_type<std::optio
 static_assert(has_pg_type<std::vector<std::int32_t>> && has_pg_type<std::vector<std::string>>);
 static_assert(has_pg_type<std::vector<std::optional<std::int32_t>>>);
 static_assert(has_pg_type<std::optional<std::vector<std::int32_t>>>);
-static_assert(has_pg_type<std::vector<std::vector<std::byte>>>);  // bytea[]
+static_assert(has_pg_type<std::vector<std::vector<std::byte>>>);     // bytea[]
+static_assert(has_pg_type<std::vector<std::vector<std::int32_t>>>);  // integer[], 2 dimensions
+static_assert(has_pg_type<std::vector<std::vector<std::vector<std::optional<std::string>>>>>);
+static_assert(
+    !has_pg_type<std::vector<std::vector<
+        std::vector<std::vector<std::vector<std::vector<std::vector<int>>>>>>>>);  // 7 > MAXDIM
 static_assert(has_pg_type<std::vector<bool>> && has_pg_type<std::vector<mood>>);
 static_assert(has_pg_type<std::vector<pgorm::numeric>> && has_pg_type<std::vector<pgorm::uuid>>);
 
@@ -109,9 +114,8 @@ static_assert(!has_pg_type<std::optional<void*>>);
 static_assert(!has_pg_type<char> && !has_pg_type<signed char> && !has_pg_type<wchar_t>);
 static_assert(!has_pg_type<unsigned> && !has_pg_type<std::uint64_t> && !has_pg_type<std::uint16_t>);
 static_assert(!has_pg_type<long double>);
-static_assert(!has_pg_type<untraited>);                               // no enum_traits
-static_assert(!has_pg_type<std::optional<std::optional<int>>>);       // one NULL only
-static_assert(!has_pg_type<std::vector<std::vector<std::int32_t>>>);  // multi-dimensional
+static_assert(!has_pg_type<untraited>);                          // no enum_traits
+static_assert(!has_pg_type<std::optional<std::optional<int>>>);  // one NULL only
 static_assert(!has_pg_type<std::vector<std::optional<std::vector<int>>>>);
 static_assert(!has_pg_type<std::list<int>> && !has_pg_type<std::map<int, int>>);
 static_assert(!has_pg_type<std::array<int, 3>>);

@@ -2,10 +2,12 @@
 #pragma once
 
 /// \file
-/// Codec for one-dimensional arrays as std::vector<T>; std::vector<std::optional<T>> allows
-/// NULL elements. Wire format (array_send): int32 ndim, int32 has-null flag, element type OID,
-/// then per dimension int32 size and int32 lower bound, then per element int32 length (-1 for
-/// NULL) and the element's bytes. An empty array has ndim 0 and no dimensions.
+/// Codecs for arrays: one-dimensional as std::vector<T> (std::vector<std::optional<T>> allows
+/// NULL elements), multi-dimensional as nested vectors, std::vector<std::vector<T>> and deeper
+/// (rectangular, up to PostgreSQL's 6 dimensions). Wire format (array_send): int32 ndim, int32
+/// has-null flag, element type OID, then per dimension int32 size and int32 lower bound, then per
+/// element int32 length (-1 for NULL) and the element's bytes. An empty array has ndim 0 and no
+/// dimensions.
 
 #include <array>
 #include <cstddef>
@@ -33,8 +35,8 @@ struct unwrap_optional<std::optional<T>> {
   using type = T;
 };
 
-/// An element type for std::vector<T>: encodable, and not itself an array (PostgreSQL arrays
-/// of arrays are multi-dimensional arrays, which pgorm does not map).
+/// An element type for std::vector<T>: encodable, and not itself an array (a vector of vectors
+/// is a multi-dimensional array, which has a codec of its own below).
 template <class T>
 concept array_element = pg_encodable<T> && !requires {
   typename pg_type<typename unwrap_optional<T>::type>::element_type;
@@ -222,6 +224,201 @@ struct pg_type<std::vector<T, Alloc>> {
       }
       pos += size;
     }
+  }
+};
+
+namespace detail {
+
+/// The shape of nested vectors: `leaf` is the innermost element type (std::vector<std::byte>
+/// is bytea, a leaf), `depth` the number of vector levels.
+template <class V>
+struct nested_shape {
+  using leaf = V;
+  static constexpr std::size_t depth = 0;
+};
+template <class U, class A>
+requires(!std::is_same_v<U, std::byte>) struct nested_shape<std::vector<U, A>> {
+  using leaf = typename nested_shape<U>::leaf;
+  static constexpr std::size_t depth = nested_shape<U>::depth + 1;
+};
+
+/// PostgreSQL's MAXDIM.
+inline constexpr std::size_t max_array_dimensions = 6;
+
+/// The header of a binary multi-dimensional array value.
+struct md_array_header {
+  oid element_type = 0;
+  std::size_t ndim = 0;  ///< 0 for an empty array
+  std::array<std::size_t, max_array_dimensions> dims{};
+  std::size_t offset = 0;  ///< where the first element's length word starts
+};
+
+/// Parses and checks the header of an array read into `depth` levels of std::vector: ndim 0
+/// or `depth`, sane sizes (the bytes must hold a length word per element). Throws
+/// conversion_error. In src/md_array.cpp.
+PGORM_API md_array_header read_md_array_header(std::string_view bytes, std::size_t depth);
+/// Throws conversion_error (via throw_encode_error): a ragged multi-dimensional array.
+[[noreturn]] PGORM_API void throw_ragged_array(std::size_t level, std::size_t index_size,
+                                               std::size_t expected);
+
+}  // namespace detail
+
+/// std::vector<std::vector<T>> (and deeper, up to 6 levels) <-> a multi-dimensional T[].
+/// Rectangular only: every vector at one level has the same size, or encode throws
+/// conversion_error (as a parameter: naming it, e.g. "$1"). An array with a zero-length
+/// dimension is the empty array, which reads back as an empty outer vector. Leaf elements may
+/// be NULL when T is std::optional<U>.
+///
+/// Example: `std::vector<std::vector<std::int32_t>> grid{{1, 2, 3}, {4, 5, 6}};  // integer[][]`
+template <class T, class A1, class A2>
+requires(!std::is_same_v<T, std::byte>) &&
+    detail::array_element<typename detail::nested_shape<std::vector<T, A2>>::leaf> &&
+    (!detail::pg_enum<
+        typename detail::unwrap_optional<typename detail::nested_shape<std::vector<T, A2>>::leaf>::
+            type>)&&(detail::nested_shape<std::vector<std::vector<T, A2>, A1>>::depth <=
+                     detail::max_array_dimensions) struct pg_type<std::vector<std::vector<T, A2>,
+                                                                              A1>> {
+ private:
+  using value_t = std::vector<std::vector<T, A2>, A1>;
+  using shape = detail::nested_shape<value_t>;
+  using leaf = typename shape::leaf;
+  using element = typename detail::unwrap_optional<leaf>::type;
+  using codec = pg_type<leaf>;
+  static constexpr std::size_t depth = shape::depth;
+  using dims_t = std::array<std::size_t, depth>;
+
+  template <std::size_t Level, class V>
+  static void measure(const V& v, dims_t& dims) {
+    dims[Level] = v.size();
+    if constexpr (Level + 1 < depth) {
+      if (!v.empty()) measure<Level + 1>(v.front(), dims);
+    }
+  }
+
+  // Checks the shape and finds NULLs; returns the number of leaves.
+  template <std::size_t Level, class V>
+  static void check(const V& v, const dims_t& dims, bool& has_null) {
+    if (v.size() != dims[Level]) [[unlikely]]
+      detail::throw_ragged_array(Level + 1, v.size(), dims[Level]);
+    if constexpr (Level + 1 < depth) {
+      for (const auto& inner : v) check<Level + 1>(inner, dims, has_null);
+    } else if constexpr (codec::nullable) {
+      for (const auto& x : v) has_null = has_null || codec::is_null(x);
+    }
+  }
+
+  template <std::size_t Level, class V>
+  static void write(const V& v, byte_buffer& out) {
+    if constexpr (Level + 1 < depth) {
+      for (const auto& inner : v) write<Level + 1>(inner, out);
+    } else {
+      for (const auto& x : v) {
+        if constexpr (codec::nullable) {
+          if (codec::is_null(x)) {
+            out.append_be(std::int32_t{-1});
+            continue;
+          }
+        }
+        const std::size_t at = out.append_placeholder32();
+        codec::encode(x, out);
+        out.patch_be32(at, static_cast<std::int32_t>(out.size() - at - 4));
+      }
+    }
+  }
+
+  template <std::size_t Level, class V>
+  static void read(std::string_view bytes, const detail::md_array_header& h, std::size_t& pos,
+                   std::size_t& index, V& v) {
+    v.resize(h.dims[Level]);
+    if constexpr (Level + 1 < depth) {
+      for (auto& inner : v) read<Level + 1>(bytes, h, pos, index, inner);
+    } else {
+      for (std::size_t i = 0; i != v.size(); ++i, ++index) {
+        if (bytes.size() - pos < 4) [[unlikely]]
+          detail::throw_bad_array_element(index);
+        const auto length = load_be<std::int32_t>(bytes.data() + pos);
+        pos += 4;
+        if (length < 0) {
+          if constexpr (codec::nullable) {
+            codec::set_null(v[i]);
+            continue;
+          } else {
+            detail::throw_decode_error("array element " + std::to_string(index + 1) +
+                                       " is NULL; use std::optional<T> elements to allow NULL");
+          }
+        }
+        const auto size = static_cast<std::size_t>(length);
+        if (bytes.size() - pos < size) [[unlikely]]
+          detail::throw_bad_array_element(index);
+        if constexpr (std::is_same_v<leaf, bool>) {
+          bool b = false;  // std::vector<bool> hands out proxies, not bool&
+          codec::decode(bytes.substr(pos, size), h.element_type, b);
+          v[i] = b;
+        } else {
+          codec::decode(bytes.substr(pos, size), h.element_type, v[i]);
+        }
+        pos += size;
+      }
+    }
+  }
+
+ public:
+  /// Marks this as an array codec (no arrays of it).
+  using element_type = leaf;
+
+  static constexpr pgorm::oid oid = detail::array_oid_of<element>();
+  static constexpr std::string_view sql_name = detail::array_sql_name<element>::value;
+  static constexpr bool nullable = false;
+
+  static constexpr bool accepts(pgorm::oid type) noexcept requires pg_decodable<leaf> {
+    if (oid != 0 && type == oid) return true;
+    const pgorm::oid element_oid = detail::array_element_oid(type);
+    return element_oid != 0 && codec::accepts(element_oid);
+  }
+
+  static void encode(const value_t& value, byte_buffer& out) {
+    dims_t dims{};
+    measure<0>(value, dims);
+    bool has_null = false;
+    check<0>(value, dims, has_null);
+    std::size_t total = 1;
+    for (const std::size_t d : dims) {
+      if (d > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) [[unlikely]]
+        detail::throw_array_too_long(d);
+      total *= d;
+    }
+    if (total > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) [[unlikely]]
+      detail::throw_array_too_long(total);
+    if (total == 0) {  // any zero-length dimension: the empty array
+      char* header = out.grow_by(12);
+      store_be(header, std::int32_t{0});
+      store_be(header + 4, std::int32_t{0});
+      store_be(header + 8, pg_type<element>::oid);
+      return;
+    }
+    char* header = out.grow_by(12 + 8 * depth);
+    store_be(header, static_cast<std::int32_t>(depth));
+    store_be(header + 4, std::int32_t{has_null ? 1 : 0});
+    store_be(header + 8, pg_type<element>::oid);
+    for (std::size_t k = 0; k != depth; ++k) {
+      store_be(header + 12 + 8 * k, static_cast<std::int32_t>(dims[k]));
+      store_be(header + 16 + 8 * k, std::int32_t{1});
+    }
+    write<0>(value, out);
+  }
+
+  static void decode(std::string_view bytes, pgorm::oid, value_t& out) requires pg_decodable<leaf> {
+    const detail::md_array_header h = detail::read_md_array_header(bytes, depth);
+    if (!codec::accepts(h.element_type)) [[unlikely]] {
+      detail::throw_array_element_type(h.element_type, detail::cpp_type_name<leaf>());
+    }
+    if (h.ndim == 0) {
+      out.clear();
+      return;
+    }
+    std::size_t pos = h.offset;
+    std::size_t index = 0;
+    read<0>(bytes, h, pos, index, out);
   }
 };
 
