@@ -293,6 +293,52 @@ TEST_F(async_connection_test, closing_fails_what_is_queued) {
   });
 }
 
+TEST_F(async_connection_test, a_backend_killed_under_load_fails_every_statement) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    connection conn = co_await open(io);
+    const int pid = conn.backend_pid();
+    constexpr int n = 50;
+    int connection_errors = 0;
+    int other = 0;
+    int done = 0;
+    for (int i = 0; i < n; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            try {
+              co_await conn.async_exec("select pg_sleep(0.05)", use_awaitable);
+              ++other;  // ran before the kill: possible for the first ones
+            } catch (const pgorm::connection_error&) {
+              ++connection_errors;
+            } catch (const pgorm::sql_error& e) {
+              // The one running when the server went away reports the server's reason.
+              if (e.poisons_connection()) {
+                ++connection_errors;
+              } else {
+                ++other;
+              }
+            }
+            ++done;
+          },
+          asio::detached);
+    }
+    {
+      auto admin = connect();
+      admin.exec("select pg_terminate_backend($1::int)", {pgorm::param::text(std::to_string(pid))});
+    }
+    asio::steady_timer t(io);
+    for (int waited = 0; done < n && waited < 2000; ++waited) {
+      t.expires_after(10ms);
+      co_await t.async_wait(use_awaitable);
+    }
+    EXPECT_EQ(done, n);  // nobody hangs
+    EXPECT_GT(connection_errors, 0);
+    EXPECT_EQ(connection_errors + other, n);
+    EXPECT_FALSE(conn.is_open());
+    EXPECT_THROW(co_await conn.async_exec("select 1", use_awaitable), pgorm::connection_error);
+  });
+}
+
 TEST_F(async_connection_test, a_failed_connect_names_no_password) {
   run_coro([&](asio::io_context& io) -> awaitable<void> {
     pgorm::connect_options o;
