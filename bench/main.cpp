@@ -44,6 +44,7 @@
 #endif
 
 #include "bench.hpp"
+#include "include_bench.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/testing/server.hpp"
 
@@ -594,6 +595,15 @@ void run_scan(context& ctx) {
   print_workload(ctx.rep, "scan" + ctx.phase, "rows/s", measure(cs, ctx.rounds, ctx.seconds * 1.5));
 }
 
+/// Every user with its sessions (bench/include_bench.hpp); rows/s counts users and sessions.
+void run_include(context& ctx) {
+  if (!wanted(ctx.opt, "include")) return;
+  std::vector<contender> cs;
+  for (auto& c : make_include_contenders(ctx.conninfo)) cs.push_back(loop(c.name, c.op));
+  print_workload(ctx.rep, "include" + ctx.phase, "rows/s",
+                 measure(cs, ctx.rounds, ctx.seconds * 1.5));
+}
+
 void run_bulk_insert(context& ctx) {
   if (!wanted(ctx.opt, "bulk_insert")) return;
   auto truncate = std::make_shared<pgorm::connection>(ctx.conninfo);
@@ -697,6 +707,7 @@ void run_all(context& ctx) {
   run_session_lookup(ctx);
   run_pipelined(ctx);
   run_scan(ctx);
+  run_include(ctx);
   run_insert_returning(ctx);
   run_bulk_insert(ctx);
   run_tpcb(ctx, 1);
@@ -1003,6 +1014,8 @@ int run(const options& o) {
                          {"pipelined", "pgorm_serial", 2.5},
                          {"scan", "libpq", 0.95},
                          {"scan", "libpqxx", 1.05},
+                         {"include", "libpq", 0.90},
+                         {"include", "pgorm_n_plus_1", 3.0},
                          {"bulk_insert", "libpq", 0.90},
                          {"tpcb_c1", "libpq", 0.95},
                          {"tpcb_c2", "libpq", 0.95}});

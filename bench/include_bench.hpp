@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// The `include` workload (docs/performance.md): 1,000 users with 0-20 sessions each, every
+/// user with its sessions, loaded four ways: pgorm's include() (one statement), pgorm one
+/// select per user (N+1), pgorm's flat left join folded by hand, and hand-written libpq running
+/// pgorm's statement and decoding its arrays of records by hand. Like bench.hpp, nothing here
+/// includes pgorm or libpq.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench.hpp"
+
+namespace pgorm_bench {
+
+/// A row of inc_users (the fields of User, in a table of its own).
+struct IncUser {
+  std::int64_t id = 0;
+  std::string email;
+  std::optional<std::string> name;
+  std::int32_t age = 0;
+  bool is_email_verified = false;
+  timestamptz created_at{};
+  friend bool operator==(const IncUser&, const IncUser&) = default;
+};
+
+/// A row of inc_sessions.
+struct IncSession {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string token;
+  timestamptz expires_at{};
+  std::optional<std::string> ip_address;
+  friend bool operator==(const IncSession&, const IncSession&) = default;
+};
+
+/// One user with its sessions, in id order: what every contender builds.
+struct IncUserSessions {
+  IncUser user;
+  std::vector<IncSession> sessions;
+  friend bool operator==(const IncUserSessions&, const IncUserSessions&) = default;
+};
+
+/// One contender of the workload: op() loads every user with its sessions and returns the rows
+/// it decoded (users + sessions).
+struct include_contender {
+  std::string name;
+  std::function<std::int64_t()> op;
+  /// The same load, returning what it built (untimed: to check the contenders agree).
+  std::function<std::vector<IncUserSessions>()> load;
+};
+
+/// Creates and fills inc_users and inc_sessions (idempotent), and connects the pgorm
+/// contenders: "pgorm" (include), "pgorm_n_plus_1", "pgorm_join_fold".
+std::vector<include_contender> make_include_pgorm_contenders(const std::string& conninfo);
+
+/// The statement pgorm's include() renders for the workload: what the libpq peer runs.
+std::string_view include_pgorm_sql();
+
+/// Hand-written libpq: pgorm's statement, prepared, binary results decoded by hand.
+include_contender make_include_libpq_contender(const std::string& conninfo);
+
+/// Every contender, pgorm first; checks once that all of them load the same data.
+std::vector<include_contender> make_include_contenders(const std::string& conninfo);
+
+}  // namespace pgorm_bench
