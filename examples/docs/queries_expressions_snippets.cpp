@@ -15,9 +15,17 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/json_ops.hpp"
 #include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "schema.hpp"
+
+// doc-begin(json_table)
+struct Order {
+  std::int64_t id;
+  pgorm::jsonb data;  // {"status": "paid", "address": {"city": "Lyon"}, "items": [...]}
+};
+// doc-end(json_table)
 
 namespace docs_expressions {
 
@@ -140,6 +148,25 @@ void full_text_search(pgorm::connection& conn, const std::string& input) {
                 R"(DESC LIMIT $4)");
   static_assert(
       std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::optional<float>>>);
+  use(q);
+}
+
+void json_operators(pgorm::connection& conn) {
+  // doc-begin(json_ops)
+  const auto q =
+      conn.select(col<&Order::id>,
+                  pgorm::json_get_text(pgorm::json_get(col<&Order::data>, "address"), "city"),
+                  pgorm::json_get(pgorm::json_get(col<&Order::data>, "items"), 0))
+          .where(pgorm::json_contains(col<&Order::data>, pgorm::jsonb{R"({"status": "paid"})"}) &&
+                 !pgorm::json_has_key(col<&Order::data>, "coupon"));
+  // rows: std::tuple<std::int64_t, std::optional<std::string>, std::optional<pgorm::jsonb>>
+  // doc-end(json_ops)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, data -> $1 ->> $2, data -> $3 -> $4 FROM "order" WHERE data @> $5 )"
+                R"(AND NOT data ? $6)");
+  static_assert(
+      std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::optional<std::string>,
+                                                       std::optional<pgorm::jsonb>>>);
   use(q);
 }
 

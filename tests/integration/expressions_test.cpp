@@ -14,14 +14,31 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/json_ops.hpp"
 #include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
 
+namespace it {
+/// Orders with a jsonb document.
+struct Order {
+  std::int64_t id;
+  pgorm::jsonb data;
+  std::optional<pgorm::jsonb> extra;
+};
+}  // namespace it
+
+template <>
+struct pgorm::table_traits<it::Order> {
+  static constexpr std::string_view name = "orders";
+  static constexpr auto primary_key = pgorm::identity(&it::Order::id);
+};
+
 namespace {
 
 using namespace std::chrono_literals;
+using it::Order;
 using pgorm::col;
 using qt::Account;
 using qt::Session;
@@ -354,6 +371,65 @@ TEST_F(expressions_test, plain_phrase_and_tsquery_syntax) {
   EXPECT_EQ(ids(pgorm::to_tsquery<"simple">("bro:* & !quick")), (std::vector<std::int64_t>{}));
   EXPECT_EQ(ids(pgorm::to_tsquery<"simple">("qui:* & fox")), (std::vector<std::int64_t>{1, 3}));
   EXPECT_THROW((void)ids(pgorm::to_tsquery<"simple">("& broken (")), pgorm::sql_error);
+}
+
+// ---- JSON operators ---------------------------------------------------------------------------
+
+class json_test : public pgorm::test::db_test {
+ protected:
+  void SetUp() override {
+    db_test::SetUp();
+    conn().exec(R"(
+      create table orders (id bigint generated always as identity primary key,
+                           data jsonb not null, extra jsonb);
+      insert into orders (data, extra) values
+        ('{"status": "paid", "address": {"city": "Lyon"}, "items": [{"sku": "a"}, {"sku": "b"}],
+           "coupon": "X1"}', null),
+        ('{"status": "open", "address": {"city": "Oslo"}, "items": []}', '{"gift": true}'),
+        ('{"status": "paid", "items": [{"sku": "b"}], "note": null}', '{}'))");
+  }
+};
+
+TEST_F(json_test, arrow_operators_read_members_and_elements) {
+  const auto rows =
+      conn()
+          .select(col<&Order::id>, pgorm::json_get_text(col<&Order::data>, "status"),
+                  pgorm::json_get_text(pgorm::json_get(col<&Order::data>, "address"), "city"),
+                  pgorm::json_get(pgorm::json_get(col<&Order::data>, "items"), -1),
+                  pgorm::json_get_text(col<&Order::data>, "note"))
+          .order_by(col<&Order::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(std::get<1>(rows[0]), "paid");
+  EXPECT_EQ(std::get<2>(rows[0]), "Lyon");
+  EXPECT_EQ(std::get<3>(rows[0]), pgorm::jsonb{R"({"sku": "b"})"});  // the last element
+  EXPECT_EQ(std::get<2>(rows[2]), std::nullopt);                     // no address
+  EXPECT_EQ(std::get<3>(rows[1]), std::nullopt);                     // empty array
+  EXPECT_EQ(std::get<4>(rows[2]), std::nullopt);                     // JSON null
+}
+
+TEST_F(json_test, containment_and_key_existence_filter_rows) {
+  const auto ids = [&](auto cond) {
+    std::vector<std::int64_t> out;
+    for (const auto& [id] :
+         conn().select(col<&Order::id>).where(cond).order_by(col<&Order::id>).all()) {
+      out.push_back(id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(pgorm::json_contains(col<&Order::data>, pgorm::jsonb{R"({"status": "paid"})"})),
+            (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(
+      ids(pgorm::json_contains(col<&Order::data>, pgorm::jsonb{R"({"items": [{"sku": "b"}]})"})),
+      (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(ids(pgorm::json_has_key(col<&Order::data>, "coupon")), (std::vector<std::int64_t>{1}));
+  // A NULL extra is neither true nor false: the row is left out.
+  EXPECT_EQ(ids(pgorm::json_has_key(col<&Order::extra>, "gift")), (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(ids(pgorm::json_get_text(col<&Order::data>, "status") == "open"),
+            (std::vector<std::int64_t>{2}));
+  // Keys are parameters: a key that looks like SQL is just a missing key.
+  EXPECT_EQ(ids(pgorm::json_has_key(col<&Order::data>, "status' or '1'='1")),
+            (std::vector<std::int64_t>{}));
 }
 
 }  // namespace

@@ -15,9 +15,19 @@
 #include "pgorm/query.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/query/json_ops.hpp"
 #include "pgorm/query/text_search.hpp"
 #include "pgorm/query/window.hpp"
 #include "support/schema.hpp"
+
+namespace ut {
+/// A table with jsonb columns.
+struct Doc {
+  std::int64_t id;
+  pgorm::jsonb data;
+  std::optional<pgorm::jsonb> extra;
+};
+}  // namespace ut
 
 namespace {
 
@@ -25,6 +35,7 @@ using pgorm::col;
 using qt::Account;
 using qt::Session;
 using qt::User;
+using ut::Doc;
 
 template <class Q>
 constexpr std::string_view sql_of(const Q& /*q*/) {
@@ -259,6 +270,33 @@ TEST(expressions_text_search, every_query_function_rank_and_default_config) {
                     .order_by(pgorm::ts_rank(doc, pgorm::plainto_tsquery("x")).desc());
   EXPECT_EQ(sql_of(ranked), R"(SELECT id FROM "user" ORDER BY ts_rank(to_tsvector(email), )"
                             R"(plainto_tsquery($1)) DESC)");
+}
+
+// ---- JSON operators ---------------------------------------------------------------------------
+
+static_assert(decltype(pgorm::select(col<&Doc::id>)
+                           .where(pgorm::json_get_text(col<&Doc::data>, "status") ==
+                                  "paid"))::sql() ==
+              R"(SELECT id FROM doc WHERE data ->> $1 = $2)");
+
+TEST(expressions_json, operators_chain_and_type) {
+  auto city = pgorm::json_get_text(pgorm::json_get(col<&Doc::data>, "address"), "city");
+  static_assert(std::is_same_v<decltype(city)::value_type, std::optional<std::string>>);
+  auto first = pgorm::json_get(col<&Doc::data>, 0);
+  static_assert(std::is_same_v<decltype(first)::value_type, std::optional<pgorm::jsonb>>);
+  auto q = pgorm::select(col<&Doc::id>, city, first)
+               .where(pgorm::json_contains(col<&Doc::data>, pgorm::jsonb{R"({"a": 1})"}) &&
+                      pgorm::json_has_key(col<&Doc::data>, "coupon") &&
+                      pgorm::json_contains(col<&Doc::extra>, col<&Doc::data>));
+  EXPECT_EQ(sql_of(q), R"(SELECT id, data -> $1 ->> $2, data -> $3 FROM doc WHERE data @> $4 )"
+                       R"(AND data ? $5 AND extra @> data)");
+  const auto s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 5U);
+  EXPECT_EQ(s.params.params()[2].type(), pgorm::oids::int4);   // an array index
+  EXPECT_EQ(s.params.params()[3].type(), pgorm::oids::jsonb);  // the document
+  static_assert(
+      std::is_same_v<decltype(pgorm::json_contains(col<&Doc::extra>, col<&Doc::data>))::value_type,
+                     std::optional<bool>>);
 }
 
 }  // namespace
