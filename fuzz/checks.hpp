@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "pgorm/composite.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/identifier.hpp"
 #include "pgorm/detail/sql_scanner.hpp"
@@ -44,6 +45,11 @@ class property_violation : public std::logic_error {
 enum class fuzz_mood { sad, ok, happy };
 /// An enum stored as text.
 enum class fuzz_color { red, green };
+/// A composite type (pgorm/composite.hpp): a record of an integer and a nullable text.
+struct fuzz_pair {
+  std::int32_t a;
+  std::optional<std::string> b;
+};
 
 }  // namespace pgorm::fuzz
 
@@ -59,6 +65,11 @@ template <>
 struct pgorm::enum_traits<pgorm::fuzz::fuzz_color> {
   static constexpr std::array values{std::pair{pgorm::fuzz::fuzz_color::red, "red"},
                                      std::pair{pgorm::fuzz::fuzz_color::green, "green"}};
+};
+
+template <>
+struct pgorm::composite_traits<pgorm::fuzz::fuzz_pair> {
+  static constexpr std::string_view type_name = "pair";
 };
 
 namespace pgorm::fuzz {
@@ -239,7 +250,7 @@ using decodable_types = type_list<
     std::vector<std::optional<inet>>, range<std::int32_t>, range<std::int64_t>, range<numeric>,
     range<timestamp>, range<timestamptz>, range<date>, std::vector<range<std::int64_t>>,
     std::vector<std::vector<std::int32_t>>,
-    std::vector<std::vector<std::vector<std::optional<std::string>>>>>;
+    std::vector<std::vector<std::vector<std::optional<std::string>>>>, fuzz_pair>;
 
 template <class... T>
 void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,

@@ -17,7 +17,8 @@ TYPES = ["bool", "int16", "int32", "int64", "float", "double", "string", "bytea"
          "arr_timestamp", "arr_date", "arr_time", "arr_interval", "arr_opt_int32",
          "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid", "inet", "cidr",
          "arr_opt_inet", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
-         "daterange", "arr_int8range", "md2_int32", "md3_opt_string"]
+         "daterange", "arr_int8range", "md2_int32", "md3_opt_string",
+         "composite_pair"]
 OID = {"bool": 16, "bytea": 17, "int8": 20, "int2": 21, "int4": 23, "text": 25, "json": 114,
        "float4": 700, "float8": 701, "date": 1082, "time": 1083, "timestamp": 1114,
        "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802,
@@ -78,6 +79,11 @@ def rng(flags, *bounds):
     return bytes([flags]) + b"".join(struct.pack(">i", len(b)) + b for b in bounds)
 
 
+# record_send: field count, then per field its type OID, int32 length (-1 NULL) and bytes.
+SCALARS["composite_pair"] = [
+    struct.pack(">iIii", 2, 23, 4, 7) + struct.pack(">Ii", 25, 2) + b"hi",
+    struct.pack(">iIiq", 2, 20, 8, 1 << 40) + struct.pack(">Ii", 25, -1),
+    struct.pack(">iIih", 2, 21, 2, -3) + struct.pack(">Ii", 1043, 0)]
 SCALARS["int4range"] = [rng(2, struct.pack(">i", 1), struct.pack(">i", 10)), rng(1), rng(0x18),
                         rng(0x08, struct.pack(">i", -5))]
 SCALARS["int8range"] = [rng(2, struct.pack(">q", -1), struct.pack(">q", 1 << 40)),

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgorm/composite.hpp"
 #include "pgorm/pgorm.hpp"
 
 // doc-begin(event)
@@ -163,3 +164,26 @@ void matrices(pgorm::connection& conn) {
   pgorm::read_field(res, 0, 0, back, {"", "m"});  // {{1.5, -2}, {0, 4}}
 }
 // doc-end(md_array)
+
+// doc-begin(composite)
+// create type address as (street text, city text, zip text);
+struct address {
+  std::string street;
+  std::string city;
+  std::optional<std::string> zip;  // a NULL field
+};
+
+template <>
+struct pgorm::composite_traits<address> {
+  static constexpr std::string_view type_name = "address";
+};
+
+struct customer {  // a table with a column of type address
+  std::int64_t id;
+  address home;
+  std::optional<address> work;  // a NULL value
+};
+// doc-end(composite)
+
+static_assert(pgorm::has_pg_type<address>);
+static_assert(pgorm::table<customer>::columns[1].sql_type == "address");

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// Composite types as nested structs: a plain struct that opts in with
+/// `pgorm::composite_traits<S>` maps to a PostgreSQL composite type (CREATE TYPE ... AS (...)),
+/// field by field in declaration order, in the binary record format both ways. Not included by
+/// pgorm/types.hpp (it brings Boost.PFR): include it where composites are used. See
+/// docs/types.md, "Composite types".
+///
+/// ```cpp
+/// struct address { std::string street; std::string city; std::optional<std::string> zip; };
+/// template <> struct pgorm::composite_traits<address> {
+///   static constexpr std::string_view type_name = "address";
+/// };
+/// // create type address as (street text, city text, zip text)
+/// ```
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "pgorm/codec.hpp"
+#include "pgorm/detail/codec_support.hpp"
+#include "pgorm/reflect.hpp"
+
+namespace pgorm {
+
+/// The opt-in of a struct as a composite type: specialize it with
+/// `static constexpr std::string_view type_name = "...";`, the composite type's name as the
+/// server knows it (schema-qualified if needed). The primary template has no type_name.
+///
+/// Example: `template <> struct pgorm::composite_traits<address> { static constexpr
+/// std::string_view type_name = "address"; };`
+template <class T>
+struct composite_traits {};
+
+/// A struct mapped to a composite type: reflectable, with composite_traits<T>::type_name, and
+/// every field encodable.
+///
+/// Example: `static_assert(pgorm::pg_composite<address>);`
+template <class T>
+concept pg_composite = reflectable<T> && requires {
+  { composite_traits<T>::type_name } -> std::convertible_to<std::string_view>;
+};
+
+namespace detail {
+
+[[noreturn]] inline void throw_record_error(const std::string& what) { throw_decode_error(what); }
+
+template <class T, std::size_t... I>
+constexpr bool composite_fields_encodable(std::index_sequence<I...>) {
+  return (pg_encodable<field_type_t<T, I>> && ...);
+}
+
+}  // namespace detail
+
+/// A struct with pgorm::composite_traits <-> its composite type, in record_send's format:
+/// int32 field count, then per field its type OID, an int32 length (-1 for NULL) and its
+/// bytes. Fields map in declaration order; a std::optional field may be NULL.
+///
+/// As a parameter the value goes out with OID 0, so the server takes the composite type from
+/// the context (`insert ... values ($1)`, `$1::address`), and checks each field's OID against
+/// the type's attribute: a std::string field needs a `text` attribute (not varchar), a
+/// std::int64_t one `bigint`. A nested composite field has no OID pgorm knows, so a struct
+/// holding one can be read but not sent.
+///
+/// Example: `conn.exec("insert into people (home) values ($1)",
+/// pgorm::encode_params(address{"Main St 1", "Springfield", std::nullopt}).params());`
+template <class T>
+requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
+    std::make_index_sequence<field_count_v<T>>{})) struct pg_type<T> {
+ private:
+  static constexpr std::size_t count = field_count_v<T>;
+
+  template <std::size_t I>
+  static void encode_field(const T& value, byte_buffer& out) {
+    using F = field_type_t<T, I>;
+    using codec = pg_type<F>;
+    out.append_be(static_cast<std::uint32_t>(codec::oid));
+    const auto& field = get_field<I>(value);
+    if constexpr (codec::nullable) {
+      if (codec::is_null(field)) {
+        out.append_be(std::int32_t{-1});
+        return;
+      }
+    }
+    const std::size_t at = out.append_placeholder32();
+    codec::encode(field, out);
+    out.patch_be32(at, static_cast<std::int32_t>(out.size() - at - 4));
+  }
+
+  template <std::size_t I>
+  static void decode_field(std::string_view bytes, std::size_t& pos, T& out) {
+    using F = field_type_t<T, I>;
+    using codec = pg_type<F>;
+    const auto where = [] {
+      return "field " + std::to_string(I + 1) + " (" + std::string(field_name_v<T, I>) + ")";
+    };
+    if (bytes.size() - pos < 8) [[unlikely]]
+      detail::throw_record_error("a binary record value ends inside " + where());
+    const auto type = load_be<std::uint32_t>(bytes.data() + pos);
+    const auto length = load_be<std::int32_t>(bytes.data() + pos + 4);
+    pos += 8;
+    auto& field = get_field<I>(out);
+    if (length < 0) {
+      if constexpr (codec::nullable) {
+        codec::set_null(field);
+        return;
+      } else {
+        detail::throw_record_error("record " + where() +
+                                   " is NULL; make the field a std::optional to allow NULL");
+      }
+    }
+    if (!codec::accepts(type)) [[unlikely]] {
+      detail::throw_record_error("record " + where() + " of SQL type " +
+                                 detail::sql_type_name(type) + " does not convert to " +
+                                 detail::cpp_type_name<F>());
+    }
+    const auto size = static_cast<std::size_t>(length);
+    if (bytes.size() - pos < size) [[unlikely]]
+      detail::throw_record_error("record " + where() + " runs past the end of the value");
+    codec::decode(bytes.substr(pos, size), type, field);
+    pos += size;
+  }
+
+ public:
+  static constexpr pgorm::oid oid = 0;  ///< assigned by CREATE TYPE: known only to the server
+  static constexpr std::string_view sql_name = composite_traits<T>::type_name;
+  static constexpr bool nullable = false;
+
+  /// A named composite type (any user-defined OID) or an anonymous record (ROW(...)).
+  static constexpr bool accepts(pgorm::oid type) noexcept {
+    return type == oids::record || type >= oids::first_user_defined;
+  }
+
+  static void encode(const T& value, byte_buffer& out) {
+    out.append_be(static_cast<std::int32_t>(count));
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (encode_field<I>(value, out), ...); }
+    (std::make_index_sequence<count>{});
+  }
+
+  static void decode(std::string_view bytes, pgorm::oid, T& out) {
+    if (bytes.size() < 4) [[unlikely]]
+      detail::throw_bad_length(sql_name, 4, bytes.size());
+    const auto n = load_be<std::int32_t>(bytes.data());
+    if (n != static_cast<std::int32_t>(count)) [[unlikely]] {
+      detail::throw_record_error("a record with " + std::to_string(n) +
+                                 " fields cannot be read into " + detail::cpp_type_name<T>() +
+                                 ", which has " + std::to_string(count));
+    }
+    std::size_t pos = 4;
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (decode_field<I>(bytes, pos, out), ...); }
+    (std::make_index_sequence<count>{});
+    if (pos != bytes.size()) [[unlikely]]
+      detail::throw_record_error("a binary record value has bytes after its last field");
+  }
+};
+
+}  // namespace pgorm
