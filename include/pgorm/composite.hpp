@@ -13,7 +13,8 @@
 /// template <> struct pgorm::composite_traits<address> {
 ///   static constexpr std::string_view type_name = "address";
 /// };
-/// // create type address as (street text, city text, zip text)
+/// conn.exec(pgorm::schema::create_type<address>());
+/// // CREATE TYPE address AS (street text, city text, zip text);
 /// ```
 
 #include <cstddef>
@@ -25,6 +26,7 @@
 
 #include "pgorm/codec.hpp"
 #include "pgorm/detail/codec_support.hpp"
+#include "pgorm/detail/identifier.hpp"
 #include "pgorm/reflect.hpp"
 
 namespace pgorm {
@@ -159,5 +161,30 @@ requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
       detail::throw_record_error("a binary record value has bytes after its last field");
   }
 };
+
+namespace schema {
+
+/// The CREATE TYPE statement of a composite struct: its fields, in order, with their SQL types
+/// (`pg_type<F>::sql_name`; a field's std::optional does not show: attributes are nullable).
+/// The type name is written as composite_traits<T>::type_name gives it.
+///
+/// Example: `conn.exec(pgorm::schema::create_type<address>());  // CREATE TYPE address AS
+/// (street text, city text, zip text);`
+template <class T>
+requires pg_composite<T> std::string create_type() {
+  std::string sql = "CREATE TYPE ";
+  sql += composite_traits<T>::type_name;
+  sql += " AS (";
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((sql += (I == 0 ? "" : ", "), sql += detail::quote_identifier(field_names_v<T>[I]), sql += ' ',
+      sql += pg_type<field_type_t<T, I>>::sql_name),
+     ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  sql += ");";
+  return sql;
+}
+
+}  // namespace schema
 
 }  // namespace pgorm

@@ -69,7 +69,7 @@ class composite_test : public pgorm::test::db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
-    conn().exec("create type address as (street text, city text, zip text)");
+    conn().exec(pgorm::schema::create_type<address>());
   }
 
   template <class T, class... Args>

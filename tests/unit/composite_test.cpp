@@ -58,6 +58,11 @@ money_amount decode(const std::string& bytes) {
 const std::string eur =
     be32(2) + be32(20) + be32(8) + std::string(7, '\0') + "\x05" + be32(25) + be32(3) + "EUR";
 
+TEST(composite_ddl, create_type_lists_the_fields_in_order) {
+  EXPECT_EQ(pgorm::schema::create_type<money_amount>(),
+            "CREATE TYPE money_amount AS (cents bigint, currency text);");
+}
+
 TEST(composite_codec, writes_record_send_format) {
   EXPECT_EQ(encode({5, "EUR"}), eur);
   EXPECT_EQ(encode({5, std::nullopt}),
