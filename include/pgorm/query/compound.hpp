@@ -77,6 +77,11 @@ inline constexpr bool orders_by_column_v<order_term<E, D, N>> = requires {
   typename E::table;
 };
 
+template <class Terms>
+inline constexpr bool orders_by_columns_v = false;
+template <class... O>
+inline constexpr bool orders_by_columns_v<std::tuple<O...>> = (orders_by_column_v<O> && ...);
+
 }  // namespace detail
 
 /// A UNION / UNION ALL / INTERSECT / EXCEPT of two queries with the same row type, under
@@ -109,12 +114,9 @@ class compound_query : public detail::builder<compound_query<Exec, Parts>, Exec>
   auto order_by(const O&... items) const {
     static_assert(sizeof...(O) > 0, "pgorm: order_by() needs at least one column");
     using terms = std::tuple<decltype(as_order(items))...>;
+    constexpr bool columns_only = detail::orders_by_columns_v<terms>;
     static_assert(
-        [] {
-          return []<class... T>(std::tuple<T...>*) {
-            return (detail::orders_by_column_v<T> && ...);
-          }(static_cast<terms*>(nullptr));
-        }(),
+        columns_only,
         "pgorm: order_by() of a union, intersect or except names output columns, such as "
         "pgorm::col<&User::email> or pgorm::col<&User::email>.desc(); PostgreSQL does not "
         "allow expressions there (select the expression in both queries instead)");
