@@ -30,7 +30,7 @@ LAYERS = [
         "detail/identifier.hpp", "detail/sql_scanner.hpp", "detail/sql_writer.hpp",
     ]),
     ("types", [
-        "json.hpp", "numeric.hpp", "uuid.hpp", "time.hpp", "enum.hpp", "bytes.hpp", "codec.hpp",
+        "json.hpp", "json_struct.hpp", "numeric.hpp", "uuid.hpp", "time.hpp", "enum.hpp", "bytes.hpp", "codec.hpp",
         "oids.hpp", "defaulted.hpp", "detail/codec_*.hpp", "detail/oids.hpp", "column_type.hpp",
         "inet.hpp", "range.hpp", "composite.hpp",
     ]),

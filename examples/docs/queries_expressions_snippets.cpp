@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "pgorm/json_struct.hpp"
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
@@ -26,6 +27,30 @@ struct Order {
   pgorm::jsonb data;  // {"status": "paid", "address": {"city": "Lyon"}, "items": [...]}
 };
 // doc-end(json_table)
+
+// doc-begin(json_struct)
+#include <pgorm/json_struct.hpp>
+
+struct Address {
+  std::string city;
+  std::optional<std::string> zip;  // null or absent: std::nullopt
+};
+struct Prefs {
+  std::string theme;
+  std::int32_t font_size;
+  std::vector<std::string> tags;
+  Address address;  // a nested object
+};
+template <>
+inline constexpr bool pgorm::jsonb_struct<Prefs> = true;  // Prefs <-> jsonb
+
+struct Profile {
+  std::int64_t id;
+  std::string owner;
+  Prefs prefs;                    // a jsonb column
+  std::optional<Prefs> previous;  // a nullable jsonb column
+};
+// doc-end(json_struct)
 
 namespace docs_expressions {
 
@@ -168,6 +193,20 @@ void json_operators(pgorm::connection& conn) {
       std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, std::optional<std::string>,
                                                        std::optional<pgorm::jsonb>>>);
   use(q);
+}
+
+void json_struct_columns(pgorm::connection& conn, const Prefs& prefs) {
+  // doc-begin(json_struct_use)
+  conn.insert(Profile{0, "ada", prefs, std::nullopt}).exec();
+  std::vector<Profile> all = conn.select<Profile>().all();  // prefs parsed into Prefs
+  const auto in_lyon =
+      conn.select(col<&Profile::owner>)
+          .where(pgorm::json_get_text(pgorm::json_get(col<&Profile::prefs>, "address"), "city") ==
+                 "Lyon");
+  // doc-end(json_struct_use)
+  static_assert(decltype(in_lyon)::sql() ==
+                R"(SELECT owner FROM profile WHERE prefs -> $1 ->> $2 = $3)");
+  use(all, in_lyon);
 }
 
 }  // namespace docs_expressions

@@ -9,8 +9,11 @@
 #include <tuple>
 #include <vector>
 
+#include <boost/json/src.hpp>  // Boost.JSON, header-only: in one .cpp of the program
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pgorm/json_struct.hpp"
 #include "pgorm/pgorm.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
@@ -27,7 +30,32 @@ struct Order {
   pgorm::jsonb data;
   std::optional<pgorm::jsonb> extra;
 };
+/// A jsonb document mapped to a struct (pgorm/json_struct.hpp).
+struct Address {
+  std::string city;
+  std::optional<std::string> zip;
+};
+struct Prefs {
+  std::string theme;
+  std::int32_t font_size;
+  std::vector<std::string> tags;
+  Address address;
+};
+struct Profile {
+  std::int64_t id;
+  std::string owner;
+  Prefs prefs;
+  std::optional<Prefs> previous;
+};
 }  // namespace it
+
+template <>
+inline constexpr bool pgorm::jsonb_struct<it::Prefs> = true;
+
+template <>
+struct pgorm::table_traits<it::Profile> {
+  static constexpr auto primary_key = pgorm::identity(&it::Profile::id);
+};
 
 template <>
 struct pgorm::table_traits<it::Order> {
@@ -39,6 +67,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using it::Order;
+using it::Prefs;
+using it::Profile;
 using pgorm::col;
 using qt::Account;
 using qt::Session;
@@ -430,6 +460,65 @@ TEST_F(json_test, containment_and_key_existence_filter_rows) {
   // Keys are parameters: a key that looks like SQL is just a missing key.
   EXPECT_EQ(ids(pgorm::json_has_key(col<&Order::data>, "status' or '1'='1")),
             (std::vector<std::int64_t>{}));
+}
+
+// ---- jsonb columns as structs -----------------------------------------------------------------
+
+TEST_F(json_test, a_struct_column_round_trips_and_takes_json_operators) {
+  conn().exec(R"(create table profile (id bigint generated always as identity primary key,
+                                       owner text not null, prefs jsonb not null,
+                                       previous jsonb))");
+  const Prefs dark{"dark", 14, {"beta", "pro"}, {"Lyon", "69001"}};
+  const Prefs light{"light", 12, {}, {"Oslo", std::nullopt}};
+  conn().insert(Profile{0, "ada", dark, light}).exec();
+  conn().insert(Profile{0, "bob", light, std::nullopt}).exec();
+
+  const std::vector<Profile> rows = conn().select<Profile>().order_by(col<&Profile::id>).all();
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0].prefs.theme, "dark");
+  EXPECT_EQ(rows[0].prefs.tags, (std::vector<std::string>{"beta", "pro"}));
+  EXPECT_EQ(rows[0].prefs.address.zip, "69001");
+  ASSERT_TRUE(rows[0].previous.has_value());
+  EXPECT_EQ(rows[0].previous->address.city, "Oslo");
+  EXPECT_EQ(rows[1].previous, std::nullopt);
+
+  // The server sees a real jsonb document: its operators work on the struct's column.
+  const auto cities =
+      conn()
+          .select(col<&Profile::owner>,
+                  pgorm::json_get_text(pgorm::json_get(col<&Profile::prefs>, "address"), "city"))
+          .where(pgorm::json_contains(col<&Profile::prefs>, pgorm::jsonb{R"({"tags": ["pro"]})"}) &&
+                 pgorm::json_get_text(col<&Profile::prefs>, "font_size") == "14")
+          .all();
+  ASSERT_EQ(cities.size(), 1U);
+  EXPECT_EQ(cities[0], std::make_tuple(std::string("ada"), std::optional<std::string>("Lyon")));
+  // A struct value is a jsonb parameter too.
+  EXPECT_EQ(
+      conn().select<Profile>().where(pgorm::json_contains(col<&Profile::prefs>, light)).count(), 1);
+  EXPECT_EQ(conn()
+                .update<Profile>()
+                .set(col<& Profile::previous> = std::optional<Prefs>(dark))
+                .where(col<&Profile::owner> == "bob")
+                .exec(),
+            1U);
+  EXPECT_EQ(conn().select<Profile>().where(col<&Profile::owner> == "bob").one().previous->theme,
+            "dark");
+}
+
+TEST_F(json_test, a_document_that_does_not_fit_the_struct_is_a_conversion_error) {
+  conn().exec(R"(create table profile (id bigint generated always as identity primary key,
+                                       owner text not null, prefs jsonb not null,
+                                       previous jsonb);
+                 insert into profile (owner, prefs) values
+                   ('cy', '{"theme": "x", "font_size": "big", "tags": [],
+                            "address": {"city": "Rome"}}'))");
+  try {
+    (void)conn().select<Profile>().all();
+    FAIL() << "expected a conversion_error";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_THAT(e.what(), testing::HasSubstr("font_size"));
+    EXPECT_THAT(e.what(), testing::HasSubstr("prefs"));  // the column
+  }
 }
 
 }  // namespace

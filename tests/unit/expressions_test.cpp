@@ -10,8 +10,11 @@
 #include <tuple>
 #include <type_traits>
 
+#include <boost/json/src.hpp>  // Boost.JSON, header-only: in one .cpp of the program
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pgorm/json_struct.hpp"
 #include "pgorm/query.hpp"
 #include "pgorm/query/case.hpp"
 #include "pgorm/query/functions.hpp"
@@ -27,7 +30,22 @@ struct Doc {
   pgorm::jsonb data;
   std::optional<pgorm::jsonb> extra;
 };
+struct Address {
+  std::string city;
+  std::optional<std::string> zip;
+};
+struct Prefs {
+  std::string theme;
+  std::int32_t font_size;
+  bool beta;
+  double ratio;
+  std::vector<std::string> tags;
+  Address address;
+  std::optional<std::int64_t> quota;
+};
 }  // namespace ut
+template <>
+inline constexpr bool pgorm::jsonb_struct<ut::Prefs> = true;
 
 namespace {
 
@@ -297,6 +315,70 @@ TEST(expressions_json, operators_chain_and_type) {
   static_assert(
       std::is_same_v<decltype(pgorm::json_contains(col<&Doc::extra>, col<&Doc::data>))::value_type,
                      std::optional<bool>>);
+}
+
+// ---- jsonb columns as structs -----------------------------------------------------------------
+
+std::string encoded(const ut::Prefs& p) {
+  pgorm::byte_buffer out;
+  pgorm::pg_type<ut::Prefs>::encode(p, out);
+  return std::string(out.view());
+}
+ut::Prefs decoded(std::string_view text) {
+  ut::Prefs p{};
+  const std::string bytes = std::string(1, '\x01') + std::string(text);
+  pgorm::pg_type<ut::Prefs>::decode(bytes, pgorm::oids::jsonb, p);
+  return p;
+}
+
+TEST(expressions_json_struct, encodes_fields_by_name_and_reads_them_back) {
+  static_assert(pgorm::has_pg_type<ut::Prefs>);
+  static_assert(pgorm::pg_type<ut::Prefs>::oid == pgorm::oids::jsonb);
+  const ut::Prefs p{"dark", 14, true, 0.5, {"a", "b"}, {"Lyon", std::nullopt}, 7};
+  EXPECT_EQ(encoded(p), std::string("\x01") +
+                            R"({"theme":"dark","font_size":14,"beta":true,"ratio":5E-1,)"
+                            R"("tags":["a","b"],"address":{"city":"Lyon","zip":null},"quota":7})");
+  const ut::Prefs back = decoded(encoded(p).substr(1));
+  EXPECT_EQ(back.theme, "dark");
+  EXPECT_EQ(back.font_size, 14);
+  EXPECT_TRUE(back.beta);
+  EXPECT_EQ(back.ratio, 0.5);
+  EXPECT_EQ(back.tags, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(back.address.city, "Lyon");
+  EXPECT_EQ(back.address.zip, std::nullopt);
+  EXPECT_EQ(back.quota, 7);
+}
+
+TEST(expressions_json_struct, absent_optional_keys_and_extra_keys) {
+  const ut::Prefs p = decoded(
+      R"({"theme": "x", "font_size": 1, "beta": false, "ratio": 2, "tags": [],
+          "address": {"city": "Oslo"}, "unknown": [1, 2]})");
+  EXPECT_EQ(p.quota, std::nullopt);
+  EXPECT_EQ(p.address.zip, std::nullopt);
+  EXPECT_EQ(p.ratio, 2.0);
+}
+
+TEST(expressions_json_struct, mismatches_name_the_path) {
+  const auto error_of = [](std::string_view text) -> std::string {
+    try {
+      (void)decoded(text);
+    } catch (const pgorm::conversion_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string base = R"("theme": "x", "beta": false, "ratio": 1, "tags": [], )";
+  EXPECT_THAT(error_of("{" + base + R"("font_size": 1})"),
+              testing::HasSubstr("no such key at 'address'"));
+  EXPECT_THAT(error_of("{" + base + R"("font_size": 3000000000, "address": {"city": "a"}})"),
+              testing::HasSubstr("does not fit the field's type at 'font_size'"));
+  EXPECT_THAT(error_of("{" + base + R"("font_size": 1, "address": {"city": 5}})"),
+              testing::HasSubstr("expected a string at 'address.city'"));
+  EXPECT_THAT(error_of(R"({"theme": "x", "beta": false, "ratio": 1, "tags": ["a", 2], )"
+                       R"("font_size": 1, "address": {"city": "a"}})"),
+              testing::HasSubstr("expected a string at 'tags[1]'"));
+  EXPECT_THAT(error_of("[1]"), testing::HasSubstr("expected an object at the document"));
+  EXPECT_THAT(error_of("{not json"), testing::HasSubstr("invalid jsonb text"));
 }
 
 }  // namespace
