@@ -98,6 +98,18 @@ TEST_F(include_test, the_relation_takes_its_own_where_order_and_limit) {
                                      .limit(2))
                         .all();
   ASSERT_EQ(rows.size(), 6U);
+  // The same relation with its condition chosen at run time (a pgorm::filter): the statement
+  // is rendered at run time, and loads the same rows.
+  pgorm::filter<Session> f;
+  f &= col<&Session::hits> > 10;
+  const auto dynamic =
+      conn()
+          .select<User>()
+          .order_by(col<&User::id>)
+          .include(
+              pgorm::rel<&Session::user_id>.where(f).order_by(col<&Session::hits>.desc()).limit(2))
+          .all();
+  EXPECT_EQ(dynamic, rows);
   for (const auto& [user, sessions] : rows) {
     std::vector<Session> expected;
     for (const Session& s : sessions_of(user.id)) {

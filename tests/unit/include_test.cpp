@@ -136,4 +136,22 @@ TEST(include_sql, an_aliased_parent_is_correlated_by_its_alias) {
   EXPECT_EQ(Q::sql(), "SELECT id, email, name, " + expected + " FROM rt_user AS u");
 }
 
+TEST(include_sql, a_filter_chosen_at_run_time_renders_the_relation_at_run_time) {
+  // A pgorm::filter in the relation's where(): the statement is rendered at run time, with the
+  // same text a static condition gives, and the placeholders still in text order.
+  pgorm::filter<Session> f;
+  f &= col<&Session::hits> > 5;
+  const auto dynamic = pgorm::select<User>()
+                           .where(col<&User::id> > 1)
+                           .include(rel<&Session::user_id>.where(f).limit(2));
+  static_assert(!std::remove_const_t<decltype(dynamic)>::is_static);
+  const pgorm::statement s = dynamic.to_sql();
+  EXPECT_EQ(s.sql,
+            "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, "
+            "rt_session.user_id, rt_session.token, rt_session.hits) AS r FROM rt_session WHERE "
+            "rt_session.user_id = rt_user.id AND ((rt_session.hits > $1)) LIMIT $2) AS pgorm_r) "
+            "FROM rt_user WHERE id > $3");
+  EXPECT_EQ(s.params.size(), 3U);
+}
+
 }  // namespace
