@@ -361,8 +361,9 @@ array_header read_array_header(std::string_view bytes) {
   if (ndim == 0) return {element, 0, 12};
   if (ndim != 1) {
     throw_decode_error(
-        fmt::format("a {}-dimensional array cannot be read into std::vector, which "
-                    "maps one-dimensional arrays only",
+        fmt::format("a {}-dimensional array cannot be read into one level of std::vector; "
+                    "nest the vectors as deep as the array has dimensions "
+                    "(std::vector<std::vector<T>> for 2)",
                     ndim));
   }
   if (bytes.size() < 20) throw_decode_error("truncated array header");
