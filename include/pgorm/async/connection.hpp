@@ -162,7 +162,8 @@ using exec_signature = void(std::exception_ptr, result);
 /// every statement still queued with connection_error, so no operation outlives it.
 ///
 /// It starts no thread: its work runs on the executor it was connected on (an io_context run
-/// by any number of threads, or a strand); calls may come from any thread.
+/// by any number of threads, or a strand); calls may come from any thread, but moving,
+/// assigning, close() and destruction must not race with other calls on the same object.
 ///
 /// Example:
 /// ```
