@@ -43,6 +43,7 @@ LAYERS = [
     ]),
     ("tables", [
         "table_options.hpp", "table.hpp", "expr.hpp", "row.hpp", "detail/table_checks.hpp",
+        "range_ops.hpp",
         "detail/sql_names.hpp",
     ]),
     ("builders", [

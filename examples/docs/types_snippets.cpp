@@ -15,6 +15,7 @@
 
 #include "pgorm/composite.hpp"
 #include "pgorm/pgorm.hpp"
+#include "pgorm/range_ops.hpp"
 
 // doc-begin(event)
 struct event {
@@ -187,3 +188,19 @@ struct customer {  // a table with a column of type address
 
 static_assert(pgorm::has_pg_type<address>);
 static_assert(pgorm::table<customer>::columns[1].sql_type == "address");
+
+// doc-begin(range_ops)
+struct Booking {
+  std::int64_t id;
+  pgorm::range<std::int32_t> seats;         // int4range
+  pgorm::range<pgorm::timestamptz> during;  // tstzrange
+};
+
+auto free_seat_5(pgorm::connection& conn, const pgorm::range<pgorm::timestamptz>& wanted) {
+  using pgorm::col;
+  return conn.select<Booking>()
+      .where(pgorm::range_contains(col<&Booking::seats>, 5) &&       // seats @> $1
+             !pgorm::range_overlaps(col<&Booking::during>, wanted))  // during && $2
+      .all();
+}
+// doc-end(range_ops)

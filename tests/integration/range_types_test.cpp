@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -14,13 +15,30 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/params.hpp"
+#include "pgorm/query.hpp"
+#include "pgorm/range_ops.hpp"
 #include "pgorm/read_field.hpp"
 #include "pgorm/types.hpp"
 #include "support/db_test.hpp"
 
+namespace range_it {
+struct Booking {
+  std::int64_t id;
+  pgorm::range<std::int32_t> seats;
+  std::optional<pgorm::range<pgorm::timestamptz>> during;
+};
+}  // namespace range_it
+
+template <>
+struct pgorm::table_traits<range_it::Booking> {
+  static constexpr std::string_view name = "bookings";
+  static constexpr auto primary_key = pgorm::key(&range_it::Booking::id);
+};
+
 namespace {
 
 using namespace std::chrono_literals;
+using range_it::Booking;
 using std::chrono::sys_days;
 using std::chrono::year;
 
@@ -113,6 +131,36 @@ TEST_F(range_types_test, nulls_arrays_and_wrong_types) {
   EXPECT_EQ(binary<std::vector<r8>>("select '{}'::int8range[]"), std::vector<r8>{});
   // An int4range column is not read into range<std::int64_t>: the bound width differs.
   EXPECT_THROW((void)binary<r8>("select '[1,2)'::int4range"), pgorm::conversion_error);
+}
+
+TEST_F(range_types_test, range_operators_in_where_clauses) {
+  using pgorm::col;
+  using r4 = pgorm::range<std::int32_t>;
+  using tstz = pgorm::range<pgorm::timestamptz>;
+  using ids = std::vector<std::tuple<std::int64_t>>;
+  const pgorm::timestamptz t0{sys_days{year{2024} / 3 / 1}};
+  conn().exec(
+      "create table bookings (id bigint primary key, seats int4range not null, during "
+      "tstzrange)");
+  pgorm::insert(std::vector<Booking>{{1, r4{1, 10}, tstz{t0, t0 + 1h}},
+                                     {2, r4{10, 20}, std::nullopt},
+                                     {3, r4::empty_range(), tstz{t0 + 2h, t0 + 3h}}})
+      .exec(conn());
+  const auto q =
+      pgorm::select(col<&Booking::id>).where(pgorm::range_contains(col<&Booking::seats>, 5));
+  EXPECT_EQ(q.to_sql().sql, "SELECT id FROM bookings WHERE seats @> $1");
+  EXPECT_EQ(q.all(conn()), (ids{{1}}));
+  EXPECT_EQ(conn()
+                .select(col<&Booking::id>)
+                .where(pgorm::range_contains(col<&Booking::seats>, r4{12, 15}))
+                .all(),
+            (ids{{2}}));
+  EXPECT_EQ(conn()
+                .select(col<&Booking::id>)
+                .where(pgorm::range_overlaps(col<&Booking::during>, tstz{t0 + 30min, t0 + 150min}))
+                .order_by(col<&Booking::id>)
+                .all(),
+            (ids{{1}, {3}}));
 }
 
 }  // namespace
