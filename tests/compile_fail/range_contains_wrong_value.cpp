@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// expect: pgorm: range_contains\(\) takes a value of the range's bound type or a range
+#include <cstdint>
+#include <string>
+
+#include "pgorm/query.hpp"
+#include "pgorm/range_ops.hpp"
+
+struct booking {
+  std::int64_t id;
+  pgorm::range<std::int32_t> seats;
+};
+template <>
+struct pgorm::table_traits<booking> {
+  static constexpr auto primary_key = pgorm::key(&booking::id);
+};
+auto q = pgorm::select<booking>().where(
+    pgorm::range_contains(pgorm::col<&booking::seats>, std::string("five")));
