@@ -292,9 +292,9 @@ struct cluster_state {
   // Runs `run(pool&)` on a replica, the next one when it fails as unavailable (and `retry`
   // allows it), else on the primary (or throws no_replica_available).
   template <class F>
-  decltype(auto) route(std::string_view sql, std::atomic<std::int64_t>* last_write,
+  decltype(auto) route(bool plain_read, std::atomic<std::int64_t>* last_write,
                        const std::function<bool()>& retry, F&& run) {
-    if (!is_plain_read(sql)) {
+    if (!plain_read) {
       if (last_write != nullptr) {
         // A write through a session's read(): it starts the session's window.
         last_write->store(now_ticks());
@@ -356,7 +356,7 @@ result replica_reader::exec(std::string_view sql, std::span<const param> params,
 
 result replica_reader::exec(std::string_view sql, std::span<const param> params,
                             data_format result_format, std::chrono::milliseconds timeout) {
-  return state_->route(sql, last_write_, always,
+  return state_->route(is_plain_read(sql), last_write_, always,
                        [&](pool& p) { return p.exec(sql, params, result_format, timeout); });
 }
 
@@ -370,13 +370,13 @@ void replica_reader::exec_each(std::string_view sql, std::span<const param> para
     on_row(r);
   };
   state_->route(
-      sql, last_write_, [&] { return !delivered; },
+      is_plain_read(sql), last_write_, [&] { return !delivered; },
       [&](pool& p) { p.exec_each(sql, params, result_format, counted, timeout); });
 }
 
 result replica_reader::exec(const statement_shape& shape, std::span<const param> params,
                             data_format result_format, std::chrono::milliseconds timeout) {
-  return state_->route(shape.sql, last_write_, always,
+  return state_->route(is_plain_read(shape), last_write_, always,
                        [&](pool& p) { return p.exec(shape, params, result_format, timeout); });
 }
 
@@ -390,7 +390,7 @@ void replica_reader::exec_each(const statement_shape& shape, std::span<const par
     on_row(r);
   };
   state_->route(
-      shape.sql, last_write_, [&] { return !delivered; },
+      is_plain_read(shape), last_write_, [&] { return !delivered; },
       [&](pool& p) { p.exec_each(shape, params, result_format, counted, timeout); });
 }
 
@@ -490,7 +490,7 @@ void cluster_session::exec_each(std::string_view sql, std::span<const param> par
 
 result cluster_session::exec(const statement_shape& shape, std::span<const param> params,
                              data_format result_format, std::chrono::milliseconds timeout) {
-  const write_stamp stamp{last_write_, !is_plain_read(shape.sql)};
+  const write_stamp stamp{last_write_, !is_plain_read(shape)};
   return db_->primary().exec(shape, params, result_format, timeout);
 }
 
@@ -498,7 +498,7 @@ void cluster_session::exec_each(const statement_shape& shape, std::span<const pa
                                 data_format result_format,
                                 const std::function<void(const result&)>& on_row,
                                 std::chrono::milliseconds timeout) {
-  const write_stamp stamp{last_write_, !is_plain_read(shape.sql)};
+  const write_stamp stamp{last_write_, !is_plain_read(shape)};
   db_->primary().exec_each(shape, params, result_format, on_row, timeout);
 }
 

@@ -80,9 +80,12 @@ void session_tools(pgorm::cluster& db) {
   // What read() may send to a replica:
   bool plain = pgorm::is_plain_read("select * from \"user\" where id = $1");  // true
   bool locking = pgorm::is_plain_read("select * from \"user\" for update");   // false
+  // A shape that says what it does is not scanned (a builder's says it from its clauses):
+  const pgorm::statement_shape shape{.sql = "select 1", .effect = pgorm::sql_effect::writes};
+  bool by_flag = pgorm::is_plain_read(shape);  // false
   db.check_replicas();  // a health check now, on this thread, instead of waiting for the next
   // doc-end(scaling_session_tools)
-  use(on_primary, plain, locking);
+  use(on_primary, plain, locking, by_flag);
 }
 
 // doc-begin(scaling_lag_observer)

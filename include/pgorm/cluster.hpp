@@ -326,4 +326,14 @@ static_assert(shape_executor<cluster_session>);
 /// Example: `assert(!pgorm::is_plain_read("select * from t for update"));`
 [[nodiscard]] PGORM_API bool is_plain_read(std::string_view sql) noexcept;
 
+/// True when the statement of `shape` is a plain read: what its builder knows at compile time
+/// (statement_shape::effect: a select without a row lock), or else what is_plain_read() finds
+/// in its text. A builder's statements are never scanned.
+///
+/// Example: `assert(!pgorm::is_plain_read(pgorm::statement_shape{.sql = "delete from t"}));`
+[[nodiscard]] inline bool is_plain_read(const statement_shape& shape) noexcept {
+  if (shape.effect != sql_effect::unknown) return shape.effect == sql_effect::reads;
+  return is_plain_read(shape.sql);
+}
+
 }  // namespace pgorm

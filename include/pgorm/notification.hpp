@@ -84,7 +84,7 @@ void notify(E& db, std::string_view channel, std::string_view payload = {}) {
   if constexpr (shape_executor<E>) {
     // pgorm's own statement: a pool need not reset the session after it.
     static constexpr statement_shape shape{detail::notify_sql, statement_key(detail::notify_sql),
-                                           nullptr, sql_origin::builder};
+                                           nullptr, sql_origin::builder, sql_effect::writes};
     (void)db.exec(shape, p, data_format::text);
   } else {
     (void)db.exec(detail::notify_sql, p, data_format::text);

@@ -42,6 +42,11 @@ struct checked_columns {
 /// session reset after it); raw SQL can.
 enum class sql_origin : unsigned char { raw, builder };
 
+/// What a statement does to data, when its writer knows: a builder's select without a row lock
+/// only reads; its inserts, updates, deletes and locking selects write. Raw SQL is `unknown`:
+/// whoever must know (a cluster routing reads to replicas) reads the text instead.
+enum class sql_effect : unsigned char { unknown, reads, writes };
+
 /// The 64-bit FNV-1a hash of a statement text: the statement cache's key. constexpr, so that
 /// the key of a static statement is computed during compilation.
 constexpr std::uint64_t statement_key(std::string_view sql) noexcept {
@@ -61,6 +66,7 @@ constexpr std::uint64_t statement_key(std::string_view sql) noexcept {
 ///   was rendered at run time (the connection hashes it then).
 /// - `layout`: the columns its rows are read into, when a row type reads them (null: none).
 /// - `origin`: a builder's statement or raw SQL.
+/// - `effect`: whether it only reads (known for a builder's statement at compile time).
 ///
 /// Example: `pgorm::statement_shape s{.sql = "select 1"}; auto r = conn.exec(s, {}, fmt);`
 struct statement_shape {
@@ -68,6 +74,7 @@ struct statement_shape {
   std::uint64_t key = 0;
   const row_layout* layout = nullptr;
   sql_origin origin = sql_origin::raw;
+  sql_effect effect = sql_effect::unknown;
 };
 
 }  // namespace pgorm

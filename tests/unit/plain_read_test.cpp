@@ -36,4 +36,16 @@ TEST(is_plain_read, writes_locks_and_select_into_are_not) {
   EXPECT_FALSE(pgorm::is_plain_read("$1"));
 }
 
+TEST(is_plain_read, a_shape_that_says_what_it_does_is_not_scanned) {
+  using pgorm::sql_effect;
+  using pgorm::statement_shape;
+  // The flag decides, whatever the text (a builder's flag is computed from its clauses).
+  EXPECT_TRUE(pgorm::is_plain_read(statement_shape{.sql = "x", .effect = sql_effect::reads}));
+  EXPECT_FALSE(
+      pgorm::is_plain_read(statement_shape{.sql = "select 1", .effect = sql_effect::writes}));
+  // Without it, the text is read.
+  EXPECT_TRUE(pgorm::is_plain_read(statement_shape{.sql = "select 1"}));
+  EXPECT_FALSE(pgorm::is_plain_read(statement_shape{.sql = "select 1 for update"}));
+}
+
 }  // namespace

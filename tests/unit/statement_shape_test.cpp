@@ -73,4 +73,40 @@ TEST(statement_shape, a_static_builder_has_one_constant_shape) {
   EXPECT_EQ(pgorm::detail::static_shape_v<del>.layout, nullptr);
 }
 
+// What a builder's statement does to data is known at compile time (statement_shape::effect),
+// so that nothing scans its text to route it (a cluster's read()).
+TEST(statement_shape, a_builder_says_whether_its_statement_only_reads) {
+  using pgorm::sql_effect;
+  using pgorm::detail::static_shape_v;
+  const auto by_id = col<&User::id> == std::int64_t{1};
+  using sel = decltype(pgorm::select<User>().where(by_id));
+  static_assert(static_shape_v<sel>.effect == sql_effect::reads);
+  using locked = decltype(pgorm::select<User>().where(by_id).for_update());
+  static_assert(static_shape_v<locked>.effect == sql_effect::writes);
+  using shared = decltype(pgorm::select<User>().where(by_id).for_share().skip_locked());
+  static_assert(static_shape_v<shared>.effect == sql_effect::writes);
+  // A CTE that locks rows makes the whole statement a write.
+  using cte_locked =
+      decltype(pgorm::select<User>().with<User>(pgorm::select<User>().where(by_id).for_update()));
+  static_assert(static_shape_v<cte_locked>.effect == sql_effect::writes);
+  using cte_read = decltype(pgorm::select<User>().with<User>(pgorm::select<User>().where(by_id)));
+  static_assert(static_shape_v<cte_read>.effect == sql_effect::reads);
+  using both = decltype(pgorm::select<User>().where(by_id).union_(pgorm::select<User>()));
+  static_assert(static_shape_v<both>.effect == sql_effect::reads);
+  using cte_union = decltype(pgorm::select<User>().with<User>(
+      pgorm::select<User>().where(by_id).union_all(pgorm::select<User>())));
+  static_assert(static_shape_v<cte_union>.effect == sql_effect::reads);
+  using ins = decltype(pgorm::insert(User{}));
+  static_assert(static_shape_v<ins>.effect == sql_effect::writes);
+  using del = decltype(pgorm::remove<Session>().where(col<&Session::id> == std::int64_t{1}));
+  static_assert(static_shape_v<del>.effect == sql_effect::writes);
+  // A shape rendered at run time carries it too.
+  const auto q = pgorm::select<User>().where(by_id).for_update();
+  const sql_effect run_time = pgorm::detail::with_bound_shape(
+      q, [](const pgorm::statement_shape& s, auto&&) { return s.effect; });
+  EXPECT_EQ(run_time, sql_effect::writes);
+  // Hand-written shapes say nothing unless told.
+  EXPECT_EQ(pgorm::statement_shape{.sql = "select 1"}.effect, sql_effect::unknown);
+}
+
 }  // namespace

@@ -170,12 +170,22 @@ consteval const row_layout* layout_of() {
   }
 }
 
+/// What the builder Q's statement does to data (Q::effect; unknown when Q does not say).
+template <class Q>
+consteval sql_effect effect_of() {
+  if constexpr (requires { Q::effect; }) {
+    return Q::effect;
+  } else {
+    return sql_effect::unknown;
+  }
+}
+
 /// The shape of a builder's static statement: its text, its key and its row layout, all
 /// computed during compilation and stored once.
 template <class Q>
 inline constexpr statement_shape static_shape_v{
     static_sql_v<Q>.view(), statement_key(static_sql_v<Q>.view()),
-    layout_of<typename Q::row_type>(), sql_origin::builder};
+    layout_of<typename Q::row_type>(), sql_origin::builder, effect_of<Q>()};
 
 /// The most parameters one statement may carry: the Bind message counts them in an Int16
 /// (PostgreSQL docs 55.7, "Bind"), so libpq rejects more than 65535.
@@ -201,7 +211,7 @@ decltype(auto) with_bound_shape(const Q& q, F&& fn) {
     if (params.size() > max_statement_params) throw_too_many_params(params.size());
     std::string storage;
     const statement_shape shape{sql_text(q, storage), 0, layout_of<typename Q::row_type>(),
-                                sql_origin::builder};
+                                sql_origin::builder, effect_of<Q>()};
     return std::forward<F>(fn)(shape, params.params());
   }
 }

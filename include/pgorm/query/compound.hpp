@@ -40,6 +40,10 @@ template <set_op Op, class L, class R>
 struct set_operation : renders_from<set_operation<Op, L, R>> {
   using tables = type_list<>;
   static constexpr bool is_static = L::is_static && R::is_static;
+  /// It reads when both operands read (neither locks rows).
+  static constexpr sql_effect effect =
+      L::effect == sql_effect::reads && R::effect == sql_effect::reads ? sql_effect::reads
+                                                                       : sql_effect::writes;
   static constexpr bool is_union = Op == set_op::union_ || Op == set_op::union_all;
   L left;
   R right;
@@ -104,6 +108,8 @@ class compound_query : public detail::builder<compound_query<Exec, Parts>, Exec>
       std::remove_cvref_t<decltype(std::declval<Operation>().left)>::column_count;
   /// Whether the SQL text depends only on the type.
   static constexpr bool is_static = Parts::is_static;
+  /// What the operation does: it reads, unless an operand locks rows.
+  static constexpr sql_effect effect = Operation::effect;
 
   compound_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 

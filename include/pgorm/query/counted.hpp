@@ -28,6 +28,7 @@ template <wrap_kind K, class Q>
 struct wrapped_select : renders_from<wrapped_select<K, Q>> {
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
+  static constexpr sql_effect effect = Q::effect;
   /// The C++ type of the one value the statement returns (count(*) is a bigint).
   using value_type = std::conditional_t<K == wrap_kind::count, std::int64_t, bool>;
 
@@ -56,6 +57,8 @@ class counted_query : public detail::builder<counted_query<Exec, Parts>, Exec> {
   using row_type = typename Wrapped::value_type;
   /// Whether the SQL text depends only on the type.
   static constexpr bool is_static = Parts::is_static;
+  /// What the select inside does (it reads, unless it locks rows).
+  static constexpr sql_effect effect = Wrapped::effect;
 
   counted_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 

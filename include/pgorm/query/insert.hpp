@@ -476,6 +476,8 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
   using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type (one row, static clauses).
   static constexpr bool is_static = Parts::is_static;
+  /// It writes.
+  static constexpr sql_effect effect = sql_effect::writes;
 
   insert_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 

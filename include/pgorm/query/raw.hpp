@@ -99,7 +99,7 @@ class raw_query : public detail::builder<raw_query<Exec, Row, Text, N>, Exec> {
 
   // Raw SQL: the pool resets the session after it. Its text is not known at compile time.
   [[nodiscard]] statement_shape shape() const noexcept {
-    return {text_.text(), 0, detail::layout_of<Row>(), sql_origin::raw};
+    return {text_.text(), 0, detail::layout_of<Row>(), sql_origin::raw, sql_effect::unknown};
   }
 
   Text text_;

@@ -63,6 +63,8 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
   using row_type = typename Returning::row_type;
   /// Whether the SQL text depends only on the type.
   static constexpr bool is_static = Parts::is_static;
+  /// It writes.
+  static constexpr sql_effect effect = sql_effect::writes;
 
   remove_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 

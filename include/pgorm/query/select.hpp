@@ -207,6 +207,8 @@ struct cte_clause : renders_from<cte_clause<P, Q, Recursive>> {
   /// A CTE's query reads only its own tables.
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
+  /// The CTE's select takes no row lock.
+  static constexpr bool only_reads = Q::effect == sql_effect::reads;
   Q query;
 
   template <class W, class S>
@@ -374,6 +376,12 @@ enum class select_part : std::size_t {
   lock,      ///< row_lock, or absent
 };
 
+/// Whether every CTE of a select's ctes part (a std::tuple of cte_clause) only reads.
+template <class Ctes>
+inline constexpr bool ctes_only_read_v = false;
+template <class... C>
+inline constexpr bool ctes_only_read_v<std::tuple<C...>> = (C::only_reads && ...);
+
 /// The parts of a new select of `cols` from `From`: every other clause absent.
 template <class Cols, class From>
 using initial_parts_t = clause_set<std::tuple<>, absent, Cols, From, std::tuple<>, absent, absent,
@@ -467,6 +475,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   static constexpr std::size_t column_count = Cols::column_count;
   static constexpr bool is_static = Parts::is_static;
+  /// A select only reads, unless it (or a CTE of it) locks rows (for_update(), for_share()).
+  static constexpr sql_effect effect =
+      lock_bits == 0 && detail::ctes_only_read_v<Ctes> ? sql_effect::reads : sql_effect::writes;
 
   select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 
