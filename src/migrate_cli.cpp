@@ -114,6 +114,13 @@ std::string kind_of(const std::exception& e) {
   return "error";
 }
 
+// Where the files of the settings' migrations are (or were, for an embedded set), for the path
+// of a failed migration in messages.
+std::filesystem::path files_dir(const cli_settings& s) {
+  if (s.embedded != nullptr && !s.dir_on_command_line) return s.embedded->directory;
+  return s.dir;
+}
+
 void print_error(const cli_settings& s, const std::exception& e, const run_log* log,
                  const std::filesystem::path& dir) {
   const auto* m = dynamic_cast<const pgorm::migration_error*>(&e);
@@ -193,6 +200,11 @@ std::vector<applied_migration> apply_with_progress(const cli_settings& s, connec
 
 }  // namespace
 
+migration_source cli_source(const cli_settings& s) {
+  if (s.embedded != nullptr && !s.dir_on_command_line) return *s.embedded;
+  return s.dir;
+}
+
 options cli_options(const cli_settings& s) {
   options o;
   o.tracking_table = s.tracking_table;
@@ -210,7 +222,7 @@ connection cli_connect(const cli_settings& s) {
 }
 
 void cli_print_error(const cli_settings& s, const std::exception& e) {
-  print_error(s, e, nullptr, s.dir);
+  print_error(s, e, nullptr, files_dir(s));
 }
 
 int cli_usage_error(const cli_settings& s, std::string_view message) {
@@ -237,7 +249,8 @@ void cli_warn_password(const cli_settings& s) {
 int cli_status(const cli_settings& s) {
   try {
     connection conn = cli_connect(s);
-    const auto list = status(conn, s.dir, cli_options(s));
+    const migration_source source = cli_source(s);
+    const auto list = status(conn, source, cli_options(s));
     const status_summary sum = summarize(list);
     const int code = sum.needs_attention() ? exit_failure
                      : sum.up_to_date()    ? exit_ok
@@ -256,7 +269,9 @@ int cli_status(const cli_settings& s) {
       std::fflush(out);
       return code;
     }
-    if (list.empty()) fmt::print(out, "no migrations in {}\n", s.dir);
+    if (list.empty()) {
+      fmt::print(out, "no migrations in {}\n", source.embedded() ? source.describe() : s.dir);
+    }
     for (const auto& m : list) {
       fmt::print(out, "{:<8} {}{}\n", to_string(m.state),
                  m.file.empty() ? m.version + "_" + m.name : m.file,
@@ -298,9 +313,9 @@ int cli_apply(const cli_settings& s) {
   std::vector<applied_migration> ran;
   try {
     connection conn = cli_connect(s);
-    ran = apply_with_progress(s, conn, s.dir, log);
+    ran = apply_with_progress(s, conn, cli_source(s), log);
   } catch (const std::exception& e) {
-    print_error(s, e, &log, s.dir);
+    print_error(s, e, &log, files_dir(s));
     return exit_failure;
   }
   const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -321,7 +336,7 @@ int cli_apply(const cli_settings& s) {
 int cli_resolve(const cli_settings& s, std::string_view version, resolution how) {
   try {
     connection conn = cli_connect(s);
-    const auto st = resolve(conn, s.dir, version, how, cli_options(s));
+    const auto st = resolve(conn, cli_source(s), version, how, cli_options(s));
     if (s.json) {
       fmt::print(s.io.out, "{{\"ok\":true,\"exit_code\":0,\"resolved\":{}}}\n", status_json(st));
     } else {
@@ -340,7 +355,7 @@ int cli_resolve(const cli_settings& s, std::string_view version, resolution how)
 int cli_baseline(const cli_settings& s, std::string_view version) {
   try {
     connection conn = cli_connect(s);
-    const auto marked = baseline(conn, s.dir, version, cli_options(s));
+    const auto marked = baseline(conn, cli_source(s), version, cli_options(s));
     if (s.json) {
       std::string items;
       for (const auto& m : marked) items += (items.empty() ? "" : ",") + status_json(m);
@@ -400,7 +415,9 @@ constexpr std::string_view usage_text =
     "\n"
     "options:\n"
     "  --url URL            the database (also --database-url); default: env DATABASE_URL\n"
-    "  --dir DIR            the migrations directory (default migrations)\n"
+    "  --dir DIR            the migrations directory (default migrations; in a program\n"
+    "                       with embedded migrations: those, and their source directory\n"
+    "                       for generate and new)\n"
     "  --json               print one JSON object on stdout, errors included\n"
     "  --connect-timeout S  seconds to wait for the connection (default 5)\n"
     "  --lock-timeout S     seconds to wait for the migration lock (default 10)\n"
@@ -479,7 +496,10 @@ std::string parse(int argc, const char* const* argv, cli_settings& s, schema_arg
         a.url_given = true;
       }
     } else if (arg == "--dir") {
-      if (const auto v = value()) s.dir = std::string(*v);
+      if (const auto v = value()) {
+        s.dir = std::string(*v);
+        s.dir_on_command_line = true;
+      }
     } else if (arg == "--json") {
       flag(s.json);
     } else if (arg == "--connect-timeout") {
@@ -788,6 +808,17 @@ int run_schema_cli(int argc, const char* const* argv, const cli_schema& schema,
     return cli_usage_error(s, "no database: set DATABASE_URL (or pass --url)");
   }
   cli_warn_password(s);
+  if (schema.embedded != nullptr && !s.dir_on_command_line) {
+    s.embedded = schema.embedded;
+    // generate and new write next to the files the set was made from.
+    s.dir = std::string(schema.embedded->directory);
+    if (a.verb == "generate" && !std::filesystem::is_directory(s.dir)) {
+      return cli_usage_error(
+          s, fmt::format("generate writes into the migrations directory: the embedded set was "
+                         "made from {}, which is not here; pass --dir",
+                         s.dir));
+    }
+  }
   if (a.verb == "generate" && a.shadow_url.empty() && schema.start_shadow == nullptr) {
     return cli_usage_error(s, "generate needs --shadow-url here (no throwaway server)");
   }

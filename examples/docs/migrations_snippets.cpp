@@ -52,6 +52,14 @@ using app::User;
 int main(int argc, char** argv) { return pgorm::migrate::main<User, Session>(argc, argv); }
 // doc-end(schema_cli)
 
+// doc-begin(schema_cli_embedded)
+// The same CLI carrying its migrations: pgorm_embed_migrations(app_migrate DIRECTORY
+// migrations NAME app::migrations) in CMake, then, from main:
+int app_migrate(int argc, char** argv) {
+  return pgorm::migrate::main<User, Session>(argc, argv, app::migrations());
+}
+// doc-end(schema_cli_embedded)
+
 int generate(pgorm::connection& conn) {
   // doc-begin(generate)
   auto d = pgorm::schema::diff<User, Session>(conn);                  // docs/schema.md

@@ -60,6 +60,10 @@ struct cli_settings {
   std::string database_url;
   bool database_url_on_command_line = false;
   std::string dir = "migrations";
+  bool dir_on_command_line = false;
+  /// The migrations compiled into the program (main<T...>(argc, argv, set)): what apply,
+  /// status, resolve and baseline read, unless --dir names a directory.
+  const embedded_migrations* embedded = nullptr;
   bool json = false;
   std::string tracking_table = "pgorm_migrations";
   std::string tracking_schema;
@@ -72,6 +76,9 @@ struct cli_settings {
   cli_streams io{};
 };
 
+/// Where the settings' migrations come from: the embedded set, unless there is none or --dir
+/// was given; else the directory.
+PGORM_API migration_source cli_source(const cli_settings& s);
 /// The runner's options from the settings.
 PGORM_API options cli_options(const cli_settings& s);
 /// Connects with the settings' URL and connect timeout.
@@ -100,6 +107,7 @@ struct shadow_database {
 struct cli_schema {
   std::span<const schema::detail::table_spec> tables;
   shadow_database (*start_shadow)() = nullptr;
+  const embedded_migrations* embedded = nullptr;  ///< main<T...>(argc, argv, set)
 };
 
 /// main<T...>() after the type-level part.
@@ -146,7 +154,29 @@ template <class... T>
 int main(int argc, char** argv, cli_streams io = {}) {
   if constexpr (schema::detail::check_table_list<T...>()) {
     const schema::detail::table_spec specs[] = {schema::detail::spec_of<T>()...};
-    return detail::run_schema_cli(argc, argv, {specs, detail::default_shadow}, io);
+    return detail::run_schema_cli(argc, argv, {specs, detail::default_shadow, nullptr}, io);
+  } else {
+    return detail::exit_usage;
+  }
+}
+
+/// main<T...>() over the migrations compiled into the program (pgorm_embed_migrations()), so
+/// that a deployed binary needs no migrations directory: apply/deploy, status, resolve,
+/// baseline and reset read `migrations` (checksums as recorded at build time) unless `--dir`
+/// names a directory. generate and new write files, so they work on a directory: `--dir`, or
+/// by default the one the set was made from (its `directory`), which must exist.
+///
+/// Example:
+/// ```
+/// int main(int argc, char** argv) {
+///   return pgorm::migrate::main<User, Session>(argc, argv, app::migrations());
+/// }
+/// ```
+template <class... T>
+int main(int argc, char** argv, const embedded_migrations& migrations, cli_streams io = {}) {
+  if constexpr (schema::detail::check_table_list<T...>()) {
+    const schema::detail::table_spec specs[] = {schema::detail::spec_of<T>()...};
+    return detail::run_schema_cli(argc, argv, {specs, detail::default_shadow, &migrations}, io);
   } else {
     return detail::exit_usage;
   }

@@ -109,9 +109,11 @@ struct cli_result {
   std::string err;
 };
 
-// Runs main<T...>("app_migrate", args...) with stdout and stderr captured.
+// Runs main<T...>("app_migrate", args...) with stdout and stderr captured; over the embedded
+// set `set` when it is given.
 template <class... T>
-cli_result run(const std::vector<std::string>& args) {
+cli_result run(const std::vector<std::string>& args,
+               const pgorm::migrate::embedded_migrations* set = nullptr) {
   char* out_data = nullptr;
   std::size_t out_size = 0;
   char* err_data = nullptr;
@@ -124,8 +126,10 @@ cli_result run(const std::vector<std::string>& args) {
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   cli_result r;
-  r.code = pgorm::migrate::main<T...>(static_cast<int>(storage.size()), argv.data(),
-                                      {.out = out, .err = err});
+  const int argc = static_cast<int>(storage.size());
+  r.code = set == nullptr
+               ? pgorm::migrate::main<T...>(argc, argv.data(), {.out = out, .err = err})
+               : pgorm::migrate::main<T...>(argc, argv.data(), *set, {.out = out, .err = err});
   std::fclose(out);
   std::fclose(err);
   r.out.assign(out_data, out_size);
@@ -286,6 +290,54 @@ TEST_F(migrate_cli_test, generate_apply_status_change_generate_apply_check) {
   EXPECT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("up to date: 2 applied"), std::string::npos) << r.out;
   EXPECT_EQ(files().size(), 2U);
+}
+
+// A deployed program carries its migrations (pgorm_embed_migrations()): apply, status and check
+// need no directory; --dir still names one; generate writes next to the set's source files.
+TEST_F(migrate_cli_test, a_program_with_embedded_migrations_needs_no_directory) {
+  auto r = run_v1({"generate", "init", "--dir", dir_.string(), "--shadow-url", shadow_url()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const std::string sql = read_file(dir_ / "0001_init.sql");
+  // The set a build would embed from dir_ (no checksum: the bytes are the file's).
+  const std::string directory = dir_.string();
+  const pgorm::migrate::embedded_file embedded[] = {{"0001_init.sql", sql, ""}};
+  const pgorm::migrate::embedded_migrations set{"app::migrations", directory, embedded};
+  std::filesystem::remove_all(dir_);
+  const auto url = [&](std::vector<std::string> verb) {
+    verb.insert(verb.end(), {"--url", conninfo()});
+    return verb;
+  };
+
+  r = run<User, Post>(url({"status"}), &set);
+  EXPECT_EQ(r.code, 3) << describe(r);
+  EXPECT_NE(r.out.find("pending  0001_init.sql"), std::string::npos) << r.out;
+  r = run<User, Post>(url({"apply"}), &set);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("1 migration(s) applied in "), std::string::npos) << r.out;
+  r = run<User, Post>(url({"status"}), &set);
+  EXPECT_EQ(r.code, 0) << describe(r);
+  r = run<User, Post>(url({"check"}), &set);
+  EXPECT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(column_type("users", "email"), "text");
+
+  // --dir wins over the set: an empty directory misses the applied migration (exit 1).
+  std::filesystem::create_directories(dir_);
+  r = run<User, Post>(url({"status", "--dir", directory}), &set);
+  EXPECT_EQ(r.code, 1) << describe(r);
+  EXPECT_NE(r.out.find("missing"), std::string::npos) << r.out;
+
+  // generate writes files: into the set's source directory, which must exist.
+  std::filesystem::remove_all(dir_);
+  r = run<UserV2, Post>({"generate", "next", "--shadow-url", shadow_url()}, &set);
+  EXPECT_EQ(r.code, 2) << describe(r);
+  EXPECT_NE(r.err.find("the embedded set was made from " + directory + ", which is not here"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::create_directories(dir_);
+  { std::ofstream(dir_ / "0001_init.sql") << sql; }
+  r = run<UserV2, Post>({"generate", "next", "--shadow-url", shadow_url()}, &set);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(files(), (std::vector<std::string>{"0001_init.sql", "0002_next.sql"}));
 }
 
 TEST_F(migrate_cli_test, generate_with_a_shadow_url_wipes_and_replays_it) {
