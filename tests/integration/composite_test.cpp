@@ -19,7 +19,7 @@
 #include "pgorm/query.hpp"
 #include "pgorm/read_field.hpp"
 #include "pgorm/types.hpp"
-#include "support/db_test.hpp"
+#include "support/value_test.hpp"
 
 namespace composite_it {
 
@@ -65,27 +65,11 @@ using composite_it::address;
 using composite_it::located;
 using composite_it::Person;
 
-class composite_test : public pgorm::test::db_test {
+class composite_test : public pgorm::test::value_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
     conn().exec(pgorm::schema::create_type<address>());
-  }
-
-  template <class T, class... Args>
-  T binary(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::binary);
-    T out{};
-    pgorm::read_field(res, 0, 0, out, {"", "value"});
-    return out;
-  }
-
-  template <class... Args>
-  std::string text(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::text);
-    return res.is_null(0, 0) ? "NULL" : std::string(res.value(0, 0));
   }
 };
 

@@ -15,34 +15,11 @@
 #include "pgorm/params.hpp"
 #include "pgorm/read_field.hpp"
 #include "pgorm/types.hpp"
-#include "support/db_test.hpp"
+#include "support/value_test.hpp"
 
 namespace {
 
-class md_array_test : public pgorm::test::db_test {
- protected:
-  template <class T, class... Args>
-  T binary(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::binary);
-    T out{};
-    pgorm::read_field(res, 0, 0, out, {"", "value"});
-    return out;
-  }
-
-  template <class... Args>
-  std::string text(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::text);
-    return res.is_null(0, 0) ? "NULL" : std::string(res.value(0, 0));
-  }
-
-  template <class T>
-  std::string round_trip(const T& value) {
-    EXPECT_EQ(binary<T>("select $1", value), value);
-    return text("select $1::text", value);
-  }
-};
+class md_array_test : public pgorm::test::value_test {};
 
 TEST_F(md_array_test, two_and_three_dimensions_with_nulls_round_trip) {
   using grid = std::vector<std::vector<std::int64_t>>;

@@ -19,7 +19,7 @@
 #include "pgorm/range_ops.hpp"
 #include "pgorm/read_field.hpp"
 #include "pgorm/types.hpp"
-#include "support/db_test.hpp"
+#include "support/value_test.hpp"
 
 namespace range_it {
 struct Booking {
@@ -42,34 +42,11 @@ using range_it::Booking;
 using std::chrono::sys_days;
 using std::chrono::year;
 
-class range_types_test : public pgorm::test::db_test {
+class range_types_test : public pgorm::test::value_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
     conn().exec("set timezone = 'UTC'; set datestyle = 'ISO'");
-  }
-
-  template <class T, class... Args>
-  T binary(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::binary);
-    T out{};
-    pgorm::read_field(res, 0, 0, out, {"", "value"});
-    return out;
-  }
-
-  template <class... Args>
-  std::string text(std::string_view sql, const Args&... args) {
-    const auto params = pgorm::encode_params(args...);
-    const auto res = conn().exec(sql, params.params(), pgorm::data_format::text);
-    return res.is_null(0, 0) ? "NULL" : std::string(res.value(0, 0));
-  }
-
-  // Sends `value`, checks it reads back equal in binary, and returns the server's text.
-  template <class T>
-  std::string round_trip(const T& value) {
-    EXPECT_EQ(binary<T>("select $1", value), value);
-    return text("select $1::text", value);
   }
 };
 
