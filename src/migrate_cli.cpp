@@ -117,7 +117,7 @@ std::string kind_of(const std::exception& e) {
 // Where the files of the settings' migrations are (or were, for an embedded set), for the path
 // of a failed migration in messages.
 std::filesystem::path files_dir(const cli_settings& s) {
-  if (s.embedded != nullptr && !s.dir_on_command_line) return s.embedded->directory;
+  if (s.embedded != nullptr) return s.embedded->directory;
   return s.dir;
 }
 
@@ -201,7 +201,7 @@ std::vector<applied_migration> apply_with_progress(const cli_settings& s, connec
 }  // namespace
 
 migration_source cli_source(const cli_settings& s) {
-  if (s.embedded != nullptr && !s.dir_on_command_line) return *s.embedded;
+  if (s.embedded != nullptr) return *s.embedded;
   return s.dir;
 }
 

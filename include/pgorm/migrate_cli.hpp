@@ -61,8 +61,8 @@ struct cli_settings {
   bool database_url_on_command_line = false;
   std::string dir = "migrations";
   bool dir_on_command_line = false;
-  /// The migrations compiled into the program (main<T...>(argc, argv, set)): what apply,
-  /// status, resolve and baseline read, unless --dir names a directory.
+  /// The migrations compiled into the program (main<T...>(argc, argv, set)), set only when
+  /// --dir did not name a directory: what apply, status, resolve and baseline read.
   const embedded_migrations* embedded = nullptr;
   bool json = false;
   std::string tracking_table = "pgorm_migrations";
@@ -76,8 +76,8 @@ struct cli_settings {
   cli_streams io{};
 };
 
-/// Where the settings' migrations come from: the embedded set, unless there is none or --dir
-/// was given; else the directory.
+/// Where the settings' migrations come from: the embedded set when there is one, else the
+/// directory.
 PGORM_API migration_source cli_source(const cli_settings& s);
 /// The runner's options from the settings.
 PGORM_API options cli_options(const cli_settings& s);
