@@ -455,7 +455,7 @@ pg_result* connection::run_simple(std::string_view sql, const detail::deadline& 
 result connection::simple_exec(std::string_view sql, std::chrono::milliseconds timeout) {
   (void)checked_handle();
   if (sql.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(sql);
-  if (options_.pooler == pooler_mode::transaction && is_listen_statement(sql)) {
+  if (options_.pooler != pooler_mode::none && is_listen_statement(sql)) {
     detail::throw_pooler_unsupported(
         "LISTEN",
         "notifications reach the server session that listened, which the pooler hands "
@@ -567,7 +567,11 @@ connection::statement_entry* connection::cached_statement(const statement_shape&
   }
   const result prepared = check(prep, shape.sql, params);
   const std::string evicted = cache_->add(h, shape, a.types(), a.count(), std::move(name));
-  if (!evicted.empty()) {
+  // Behind PgBouncer (pooler_mode::transaction_prepared) an SQL DEALLOCATE reaches a server
+  // session that knows only PgBouncer's names: it would fail, and abort a transaction. libpq
+  // 15 cannot send the protocol's Close, which PgBouncer would handle: the name is dropped
+  // (names are never reused) and PgBouncer frees it with the client connection.
+  if (!evicted.empty() && options_.pooler != pooler_mode::transaction_prepared) {
     // Within the same deadline; a server error only leaves the statement allocated until
     // disconnect, so it is dropped (a deadline or a broken link propagates).
     PQclear(run_simple(fmt::format("DEALLOCATE {}", evicted), d));
@@ -680,7 +684,9 @@ result connection::exec_impl(const statement_shape& shape, std::span<const param
         if (stale) {
           const std::string name = entry->name;
           cache_->erase(entry->hash);
-          PQclear(run_simple(fmt::format("DEALLOCATE {}", name), d));
+          if (options_.pooler != pooler_mode::transaction_prepared) {  // as in cached_statement
+            PQclear(run_simple(fmt::format("DEALLOCATE {}", name), d));
+          }
         }
         continue;
       }

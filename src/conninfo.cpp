@@ -503,13 +503,13 @@ void throw_pooler_unsupported(std::string_view what, std::string_view why) {
   message += what;
   message +=
       " is not possible through a transaction-mode pooler (connect_options::pooler is "
-      "pooler_mode::transaction): ";
+      "pooler_mode::transaction or transaction_prepared): ";
   message += why;
   throw pooler_unsupported(message);
 }
 
 void apply_pooler_mode(connect_options& options) {
-  if (options.pooler != pooler_mode::transaction) return;
+  if (options.pooler == pooler_mode::none) return;
   if (!options.settings.empty()) {
     throw_pooler_unsupported(
         "connect_options::settings (" + options.settings.front().first + ")",
@@ -517,8 +517,9 @@ void apply_pooler_mode(connect_options& options) {
         "them on the role or database (ALTER ROLE ... SET), or with SET LOCAL in a transaction");
   }
   // Named prepared statements live in one server session; the pooler may run the next
-  // statement in another one. Unnamed statements are parsed with each execution.
-  options.prepare = false;
+  // statement in another one. Unnamed statements are parsed with each execution. A pooler
+  // that keeps them (pooler_mode::transaction_prepared) re-prepares them where needed.
+  if (options.pooler == pooler_mode::transaction) options.prepare = false;
   // A startup-packet statement_timeout is session state (and PgBouncer refuses the startup
   // parameter "options"): enforce it per statement with pgorm's own deadline instead, which
   // sends a cancel request (PgBouncer forwards it) and throws query_canceled, as the server's

@@ -167,7 +167,7 @@ struct listener::impl {
 
 listener::listener(std::string_view conninfo, listener_options options)
     : impl_(std::make_unique<impl>(conninfo, std::move(options))) {
-  if (impl_->options.connection.pooler == pooler_mode::transaction) {
+  if (impl_->options.connection.pooler != pooler_mode::none) {
     throw pooler_unsupported(
         "pgorm: listener: LISTEN needs a server session of its own, which a transaction-mode "
         "pooler (connect_options::pooler) does not keep; connect the listener to the server "

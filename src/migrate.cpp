@@ -235,7 +235,7 @@ std::pair<int, std::string> lock_holder(connection& conn, const std::string& key
 class advisory_lock {
  public:
   advisory_lock(connection& conn, const options& opts) : conn_(conn) {
-    if (conn_.pooler() == pooler_mode::transaction) {
+    if (conn_.pooler() != pooler_mode::none) {
       // A session lock would be taken in one server session and released in another, and
       // each migration's statements could run in different ones.
       detail::throw_pooler_unsupported(

@@ -434,7 +434,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
   }
   // Through a transaction-mode pooler there is no session of ours to reset: DISCARD ALL
   // would clear whichever server session the pooler picked (connect_options::pooler).
-  if (why.empty() && reset && options.connection.pooler != pooler_mode::transaction) {
+  if (why.empty() && reset && options.connection.pooler == pooler_mode::none) {
     // The borrower ran raw SQL: drop whatever session state it set (PostgreSQL docs, DISCARD:
     // settings, temp tables, prepared statements, advisory locks, LISTEN). Settings sent at
     // startup (connect_options::statement_timeout and settings) are the session defaults and

@@ -34,7 +34,8 @@
 
 namespace pgorm {
 
-/// What stands between pgorm and PostgreSQL: connect_options::pooler (docs/scaling.md).
+/// What stands between pgorm and PostgreSQL: connect_options::pooler (docs/scaling.md). Every
+/// mode but `none` is a transaction-mode pooler; they differ only in prepared statements.
 ///
 /// Example: `pgorm::connect_options o; o.pooler = pgorm::pooler_mode::transaction;`
 enum class pooler_mode {
@@ -47,6 +48,16 @@ enum class pooler_mode {
   /// deadline and cancel request), skips the pool's DISCARD ALL reset, and refuses what needs a
   /// session (LISTEN, migrations' session lock) with pooler_unsupported.
   transaction,
+  /// As `transaction`, through a pooler that keeps protocol-level named prepared statements
+  /// in transaction mode: PgBouncer >= 1.21 with `max_prepared_statements` > 0. pgorm keeps its
+  /// statement cache (connect_options::prepare): each statement is prepared once per pgorm
+  /// connection, and the pooler prepares it again on each server session that has not seen it.
+  /// A statement evicted from the cache is forgotten rather than DEALLOCATEd (the pooler frees
+  /// it with the client connection). Only for a pooler configured so: PgBouncer < 1.21, or
+  /// `max_prepared_statements = 0`, fails with "prepared statement ... does not exist".
+  ///
+  /// Example: `o.pooler = pgorm::pooler_mode::transaction_prepared;  // PgBouncer 1.24`
+  transaction_prepared,
 };
 
 /// An operation that needs a server session of its own was asked of a connection whose
@@ -85,11 +96,13 @@ struct connect_options {
   /// request and end the statement before the connection is closed instead.
   std::chrono::milliseconds cancel_grace{80};
   /// Prepare each distinct SQL text with parameters once per connection, under a name derived
-  /// from the text, and reuse it. false: only unnamed statements (for PgBouncer in
-  /// transaction mode, where a prepared statement may vanish between two queries).
+  /// from the text, and reuse it. false: only unnamed statements. pooler_mode::transaction
+  /// sets it false (a prepared statement may vanish between two queries there);
+  /// pooler_mode::transaction_prepared leaves it as it is.
   bool prepare = true;
   /// Set pooler_mode::transaction when connecting through a transaction-mode pooler such as
-  /// PgBouncer (see pooler_mode): implies prepare = false; statement_timeout becomes a
+  /// PgBouncer (see pooler_mode): implies prepare = false (pooler_mode::transaction_prepared,
+  /// for PgBouncer >= 1.21 with max_prepared_statements, keeps it); statement_timeout becomes a
   /// per-statement client deadline (the shorter of it and query_timeout); non-empty `settings`
   /// throw pooler_unsupported, since a pooler cannot keep session settings. Not detected
   /// automatically: PgBouncer forwards the server's own server_version and answers SQL as the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // connect_options::pooler without a server: the shared LISTEN predicate and what
-// pooler_mode::transaction does to the options before a connection uses them.
+// pooler_mode::transaction (and transaction_prepared) do to the options before a connection
+// uses them.
 #include <chrono>
 
 #include <gmock/gmock.h>
@@ -41,6 +42,27 @@ TEST(apply_pooler_mode, transaction_mode_turns_off_prepared_statements) {
   ASSERT_TRUE(o.prepare);
   pgorm::detail::apply_pooler_mode(o);
   EXPECT_FALSE(o.prepare);
+}
+
+TEST(apply_pooler_mode, transaction_prepared_keeps_prepared_statements_and_nothing_else) {
+  pgorm::connect_options o;
+  o.pooler = pgorm::pooler_mode::transaction_prepared;
+  o.statement_timeout = 250ms;
+  pgorm::detail::apply_pooler_mode(o);
+  EXPECT_TRUE(o.prepare);               // PgBouncer >= 1.21 re-prepares them on each server session
+  EXPECT_EQ(o.statement_timeout, 0ms);  // still no session state
+  EXPECT_EQ(o.query_timeout, 250ms);
+
+  pgorm::connect_options off;
+  off.pooler = pgorm::pooler_mode::transaction_prepared;
+  off.prepare = false;  // the user's choice stands
+  pgorm::detail::apply_pooler_mode(off);
+  EXPECT_FALSE(off.prepare);
+
+  pgorm::connect_options settings;
+  settings.pooler = pgorm::pooler_mode::transaction_prepared;
+  settings.settings = {{"work_mem", "64MB"}};
+  EXPECT_THROW(pgorm::detail::apply_pooler_mode(settings), pgorm::pooler_unsupported);
 }
 
 TEST(apply_pooler_mode, statement_timeout_becomes_the_per_statement_deadline) {
