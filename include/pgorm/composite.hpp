@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "pgorm/codec.hpp"
+#include "pgorm/detail/codec_record.hpp"
 #include "pgorm/detail/codec_support.hpp"
 #include "pgorm/detail/identifier.hpp"
 #include "pgorm/reflect.hpp"
@@ -50,8 +51,6 @@ concept pg_composite = reflectable<T> && requires {
 };
 
 namespace detail {
-
-[[noreturn]] inline void throw_record_error(const std::string& what) { throw_decode_error(what); }
 
 template <class T, std::size_t... I>
 constexpr bool composite_fields_encodable(std::index_sequence<I...>) {
@@ -95,39 +94,31 @@ requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
     out.patch_be32(at, static_cast<std::int32_t>(out.size() - at - 4));
   }
 
+  /// The error paths of field I, for decode_record_field(): conversion_errors that name the
+  /// field (read_value() adds the column).
   template <std::size_t I>
-  static void decode_field(std::string_view bytes, std::size_t& pos, T& out) {
-    using F = field_type_t<T, I>;
-    using codec = pg_type<F>;
-    const auto where = [] {
-      return "field " + std::to_string(I + 1) + " (" + std::string(field_name_v<T, I>) + ")";
-    };
-    if (bytes.size() - pos < 8) [[unlikely]]
-      detail::throw_record_error("a binary record value ends inside " + where());
-    const auto type = load_be<std::uint32_t>(bytes.data() + pos);
-    const auto length = load_be<std::int32_t>(bytes.data() + pos + 4);
-    pos += 8;
-    auto& field = get_field<I>(out);
-    if (length < 0) {
-      if constexpr (codec::nullable) {
-        codec::set_null(field);
-        return;
-      } else {
-        detail::throw_record_error("record " + where() +
-                                   " is NULL; make the field a std::optional to allow NULL");
-      }
+  struct field_errors {
+    [[gnu::cold, gnu::noinline]] static std::string label() {
+      return "record " + detail::record_field_label(names, I);
     }
-    if (!codec::accepts(type)) [[unlikely]] {
-      detail::throw_record_error("record " + where() + " of SQL type " +
-                                 detail::sql_type_name(type) + " does not convert to " +
-                                 detail::cpp_type_name<F>());
+    template <class F>
+    [[noreturn, gnu::cold, gnu::noinline]] void null() const {
+      detail::throw_decode_error(label() +
+                                 " is NULL; make the field a std::optional to allow NULL");
     }
-    const auto size = static_cast<std::size_t>(length);
-    if (bytes.size() - pos < size) [[unlikely]]
-      detail::throw_record_error("record " + where() + " runs past the end of the value");
-    codec::decode(bytes.substr(pos, size), type, field);
-    pos += size;
-  }
+    template <class F>
+    [[noreturn, gnu::cold, gnu::noinline]] void failed(const conversion_error& e,
+                                                       pgorm::oid) const {
+      detail::throw_decode_error(label() + ": " + e.what());
+    }
+    template <class F>
+    [[noreturn, gnu::cold, gnu::noinline]] void mismatch(pgorm::oid type) const {
+      detail::throw_decode_error(label() + " of SQL type " + detail::sql_type_name(type) +
+                                 " does not convert to " + detail::cpp_type_name<F>());
+    }
+  };
+
+  static constexpr detail::record_names names{composite_traits<T>::type_name, field_names_v<T>};
 
  public:
   static constexpr pgorm::oid oid = 0;  ///< assigned by CREATE TYPE: known only to the server
@@ -146,19 +137,12 @@ requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
   }
 
   static void decode(std::string_view bytes, pgorm::oid, T& out) {
-    if (bytes.size() < 4) [[unlikely]]
-      detail::throw_bad_length(sql_name, 4, bytes.size());
-    const auto n = load_be<std::int32_t>(bytes.data());
-    if (n != static_cast<std::int32_t>(count)) [[unlikely]] {
-      detail::throw_record_error("a record with " + std::to_string(n) +
-                                 " fields cannot be read into " + detail::cpp_type_name<T>() +
-                                 ", which has " + std::to_string(count));
+    detail::record_reader r(bytes, count, names);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (detail::decode_record_field(r.next(I), get_field<I>(out), field_errors<I>{}), ...);
     }
-    std::size_t pos = 4;
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (decode_field<I>(bytes, pos, out), ...); }
     (std::make_index_sequence<count>{});
-    if (pos != bytes.size()) [[unlikely]]
-      detail::throw_record_error("a binary record value has bytes after its last field");
+    r.finish();
   }
 };
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "pgorm/codec.hpp"
+#include "pgorm/detail/codec_record.hpp"
 #include "pgorm/detail/codec_support.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
@@ -100,27 +101,31 @@ template <class T>
   rethrow_in_context(e, named_context(ctx, res, col), type, cpp_type_name<T>());
 }
 
+/// The error paths of read_value(), for decode_binary(): they name the column of the result.
+struct result_value_errors {
+  const field_context& ctx;
+  const result& res;
+  int col;
+
+  template <class T>
+  [[noreturn]] void null() const {
+    throw_null_value<T>(ctx, res, col);
+  }
+  template <class T>
+  [[noreturn]] void failed(const conversion_error& e, oid type) const {
+    throw_decode_error<T>(e, ctx, res, col, type);
+  }
+};
+
 template <class T>
 [[gnu::always_inline]] inline void read_value(const result& res, int row, int col, oid type, T& out,
                                               const field_context& ctx) {
   // A NULL has length 0, so libpq is asked about NULL only for empty values: two calls per
   // value, as hand-written code makes, instead of three.
   const int length = res.length_unchecked(row, col);
-  if (length == 0 && res.is_null_unchecked(row, col)) {
-    if constexpr (pg_type<T>::nullable) {
-      pg_type<T>::set_null(out);
-      return;
-    } else {
-      throw_null_value<T>(ctx, res, col);
-    }
-  }
-  try {
-    pg_type<T>::decode(
-        std::string_view{res.data_unchecked(row, col), static_cast<std::size_t>(length)}, type,
-        out);
-  } catch (const conversion_error& e) {
-    throw_decode_error<T>(e, ctx, res, col, type);
-  }
+  const bool null = length == 0 && res.is_null_unchecked(row, col);
+  decode_binary(null, res.data_unchecked(row, col), static_cast<std::size_t>(length), type, out,
+                result_value_errors{ctx, res, col});
 }
 
 }  // namespace pgorm::detail

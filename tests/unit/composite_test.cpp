@@ -95,4 +95,30 @@ TEST(composite_codec, refuses_malformed_records) {
   }
 }
 
+TEST(composite_codec, errors_name_the_field) {
+  const auto message = [](const std::string& bytes) {
+    try {
+      (void)decode(bytes);
+    } catch (const pgorm::conversion_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(be32(2) + be32(20) + be32(-1) + be32(25) + be32(1) + "E")
+                .find("field 1 (cents) is NULL"),
+            std::string::npos);
+  EXPECT_NE(message(be32(2) + be32(20) + be32(8) + std::string(7, '\0') + "\x05" + be32(23) +
+                    be32(1) + "E")
+                .find("field 2 (currency) of SQL type int4"),
+            std::string::npos);
+  EXPECT_NE(message(eur.substr(0, eur.size() - 1)).find("ends inside its field 2 (currency)"),
+            std::string::npos);
+  EXPECT_NE(message(be32(3) + eur.substr(4)).find("3 fields cannot be read into money_amount"),
+            std::string::npos);
+  // A codec's own error keeps its text, after the field: an int4 of 3 bytes.
+  EXPECT_NE(message(be32(2) + be32(23) + be32(3) + "abc" + be32(25) + be32(-1))
+                .find("record field 1 (cents): "),
+            std::string::npos);
+}
+
 }  // namespace

@@ -35,6 +35,7 @@
 
 #include "pgorm/detail/byte_order.hpp"
 #include "pgorm/detail/codec_array.hpp"
+#include "pgorm/detail/codec_record.hpp"
 #include "pgorm/expr.hpp"
 #include "pgorm/oids.hpp"
 #include "pgorm/query/clauses.hpp"
@@ -514,63 +515,35 @@ struct include_hook<From, include_cols<Base, ParentRef, Rels...>> {
   }
 };
 
-// ---- decoding: arrays of records, records (record_send: int32 column count, then per column
-// its type OID, an int32 length, -1 for NULL, and the bytes) ----
+// ---- decoding: arrays of records, records (detail/codec_record.hpp) ----
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_record(std::string_view table) {
-  throw_decode_error("a related row of " + std::string(table) +
-                     " is truncated or has another column count than its struct");
-}
+/// The error paths of a related row's field: they name the included table and its column.
+struct related_field_errors {
+  field_context ctx;
 
-/// Reads the columns of one binary record in order.
-struct record_reader {
-  const char* at;
-  const char* end;
-
-  /// The next column: its type, and its bytes (data null for NULL).
-  struct column {
-    oid type;
-    const char* data;
-    std::int32_t length;
-  };
-  [[gnu::always_inline]] column next(std::string_view table) {
-    if (end - at < 8) [[unlikely]]
-      throw_bad_record(table);
-    column c{load_be<oid>(at), nullptr, load_be<std::int32_t>(at + 4)};
-    at += 8;
-    if (c.length >= 0) {
-      if (end - at < c.length) [[unlikely]]
-        throw_bad_record(table);
-      c.data = at;
-      at += c.length;
-    }
-    return c;
+  template <class F>
+  [[noreturn, gnu::cold, gnu::noinline]] void null() const {
+    throw_unexpected_null(ctx, cpp_type_name<F>());
+  }
+  template <class F>
+  [[noreturn, gnu::cold, gnu::noinline]] void failed(const conversion_error& e, oid type) const {
+    rethrow_in_context(e, ctx, type, cpp_type_name<F>());
+  }
+  template <class F>
+  [[noreturn, gnu::cold, gnu::noinline]] void mismatch(oid type) const {
+    throw_type_mismatch(ctx, type, cpp_type_name<F>());
   }
 };
 
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_a_relation_record(
+    const record_names& names, std::size_t index, oid type) {
+  throw_decode_error("a binary record of " + std::string(names.record) + " has a " +
+                     sql_type_name(type) + " in its " + record_field_label(names, index) +
+                     " where an included relation (a record or an array of records) belongs");
+}
+
 template <class T>
 struct record_codec;
-
-/// One value of a record into a field of type F.
-template <class F>
-[[gnu::always_inline]] inline void read_record_field(const record_reader::column& c, F& out,
-                                                     const field_context& ctx) {
-  if (!pg_type<F>::accepts(c.type)) [[unlikely]]
-    throw_type_mismatch(ctx, c.type, cpp_type_name<F>());
-  if (c.data == nullptr) {
-    if constexpr (pg_type<F>::nullable) {
-      pg_type<F>::set_null(out);
-      return;
-    } else {
-      throw_unexpected_null(ctx, cpp_type_name<F>());
-    }
-  }
-  try {
-    pg_type<F>::decode(std::string_view{c.data, static_cast<std::size_t>(c.length)}, c.type, out);
-  } catch (const conversion_error& e) {
-    rethrow_in_context(e, ctx, c.type, cpp_type_name<F>());
-  }
-}
 
 /// The value of one included relation: an array of records (1-n), a record (n-1).
 template <class V>
@@ -579,13 +552,13 @@ struct relation_value_codec;
 template <class E>
 struct relation_value_codec<std::vector<E>> {
   static constexpr oid type = oids::record_array;
-  static void read(const char* data, std::int32_t length, std::vector<E>& out) {
+  static void read(bool null, const char* data, std::size_t length, std::vector<E>& out) {
     out.clear();
-    if (data == nullptr) return;  // array_agg of no rows
-    const std::string_view bytes{data, static_cast<std::size_t>(length)};
+    if (null) return;  // array_agg of no rows
+    const std::string_view bytes{data, length};
     const array_header header = read_array_header(bytes);
     if (header.count != 0 && header.element_type != oids::record) [[unlikely]]
-      throw_bad_record(record_codec<E>::table_name);
+      throw_array_element_type(header.element_type, cpp_type_name<E>());
     out.resize(header.count);
     std::size_t pos = header.offset;
     for (std::size_t i = 0; i != header.count; ++i) {
@@ -595,7 +568,7 @@ struct relation_value_codec<std::vector<E>> {
       pos += 4;
       if (size < 0 || bytes.size() - pos < static_cast<std::size_t>(size)) [[unlikely]]
         throw_bad_array_element(i);
-      record_codec<E>::read(bytes.data() + pos, size, out[i]);
+      record_codec<E>::read(bytes.data() + pos, static_cast<std::size_t>(size), out[i]);
       pos += static_cast<std::size_t>(size);
     }
   }
@@ -603,8 +576,8 @@ struct relation_value_codec<std::vector<E>> {
 template <class E>
 struct relation_value_codec<std::optional<E>> {
   static constexpr oid type = oids::record;
-  static void read(const char* data, std::int32_t length, std::optional<E>& out) {
-    if (data == nullptr) {
+  static void read(bool null, const char* data, std::size_t length, std::optional<E>& out) {
+    if (null) {
       out.reset();
       return;
     }
@@ -614,9 +587,9 @@ struct relation_value_codec<std::optional<E>> {
 template <class E>
 struct relation_value_codec {
   static constexpr oid type = oids::record;
-  static void read(const char* data, std::int32_t length, E& out) {
-    if (data == nullptr) [[unlikely]] {
-      throw_unexpected_null({record_codec<E>::table_name, ""}, cpp_type_name<E>());
+  static void read(bool null, const char* data, std::size_t length, E& out) {
+    if (null) [[unlikely]] {
+      throw_unexpected_null({record_codec<E>::names.record, ""}, cpp_type_name<E>());
     }
     record_codec<E>::read(data, length, out);
   }
@@ -626,46 +599,48 @@ struct relation_value_codec {
 /// the nested relations.
 template <class T>
 struct record_codec {
-  static constexpr std::string_view table_name = table<T>::name;
-  static constexpr std::int32_t width = static_cast<std::int32_t>(field_count_v<T>);
+  static constexpr std::size_t width = field_count_v<T>;
+  static constexpr auto column_names = [] {
+    std::array<std::string_view, width> out{};
+    for (std::size_t i = 0; i != width; ++i) out[i] = table<T>::columns[i].name;
+    return out;
+  }();
+  static constexpr record_names names{table<T>::name, column_names};
 
-  static void read(const char* data, std::int32_t length, T& out) {
-    record_reader r = open(data, length, width);
+  static void read(const char* data, std::size_t length, T& out) {
+    record_reader r({data, length}, width, names);
     read_fields(r, out);
-  }
-  static record_reader open(const char* data, std::int32_t length, std::int32_t columns) {
-    if (length < 4 || load_be<std::int32_t>(data) != columns) [[unlikely]]
-      throw_bad_record(table_name);
-    return {data + 4, data + length};
+    r.finish();
   }
   [[gnu::always_inline]] static void read_fields(record_reader& r, T& out) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (read_record_field(r.next(table_name), get_field<I>(out),
-                         field_context{table<T>::name, table<T>::columns[I].name}),
+      (decode_record_field(r.next(I), get_field<I>(out),
+                           related_field_errors{{table<T>::name, table<T>::columns[I].name}}),
        ...);
     }
-    (std::make_index_sequence<field_count_v<T>>{});
+    (std::make_index_sequence<width>{});
   }
 };
 template <class T, class... C>
 struct record_codec<related<T, C...>> {
-  static constexpr std::string_view table_name = table<T>::name;
-  static void read(const char* data, std::int32_t length, related<T, C...>& out) {
-    record_reader r = record_codec<T>::open(
-        data, length, record_codec<T>::width + static_cast<std::int32_t>(sizeof...(C)));
+  static constexpr const record_names& names = record_codec<T>::names;
+  static void read(const char* data, std::size_t length, related<T, C...>& out) {
+    record_reader r({data, length}, record_codec<T>::width + sizeof...(C), names);
     record_codec<T>::read_fields(r, out.row);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (
           [&] {
             using V = std::tuple_element_t<I, std::tuple<C...>>;
-            const record_reader::column c = r.next(table_name);
+            const std::size_t index = record_codec<T>::width + I;
+            const record_column c = r.next(index);
             if (c.type != relation_value_codec<V>::type) [[unlikely]]
-              throw_bad_record(table_name);
-            relation_value_codec<V>::read(c.data, c.length, std::get<I>(out.children));
+              throw_not_a_relation_record(names, index, c.type);
+            relation_value_codec<V>::read(c.null, c.data, c.length, std::get<I>(out.children));
           }(),
           ...);
     }
     (std::index_sequence_for<C...>{});
+    r.finish();
   }
 };
 
@@ -755,7 +730,8 @@ struct element_mapper<related<P, C...>> {
     const int col = first + static_cast<int>(I);
     const int length = res.length_unchecked(row, col);
     const bool null = length == 0 && res.is_null_unchecked(row, col);
-    relation_value_codec<V>::read(null ? nullptr : res.data_unchecked(row, col), length, out);
+    relation_value_codec<V>::read(null, res.data_unchecked(row, col),
+                                  static_cast<std::size_t>(length), out);
   }
 };
 
