@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "containers.hpp"
 #include "os.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/testing/server.hpp"
@@ -443,27 +444,10 @@ container_server::container_server(container_options options) : impl_(std::make_
   reap_stale_containers(base, s.engine);
 
   // The image first: building it may take minutes, and needs no state of ours.
-  s.image = options.image.empty() ? env("PGORM_CONTAINER_IMAGE") : options.image;
-  if (s.image.empty()) {
-    const auto script = image_script_or_default(options.image_script);
-    if (::access(script.c_str(), X_OK) != 0) {
-      fail(fmt::format(
-          "no image given and no image script at {}: set PGORM_CONTAINER_IMAGE to an image "
-          "made by tools/containers/pgorm-pg-image, or PGORM_CONTAINER_IMAGE_SCRIPT to that "
-          "script",
-          script.string()));
-    }
-    const auto r = run({script.string(), "ensure", s.version},
-                       std::chrono::duration_cast<std::chrono::milliseconds>(options.image_timeout),
-                       {"PGORM_CONTAINER_ENGINE=" + s.engine});
-    const auto lines = split_lines(trim(r.output));
-    if (r.exit_code != 0 || lines.empty()) {
-      fail(fmt::format("{} ensure {} failed{} (exit code {}):\n{}", script.string(), s.version,
-                       r.timed_out ? " by timing out" : "", r.exit_code,
-                       last_lines(r.output, log_tail_lines)));
-    }
-    s.image = trim(lines.back());
-  }
+  s.image = options.image.empty()
+                ? containers::ensure_image(s.version, s.engine, options.image_script,
+                                           options.image_timeout)
+                : options.image;
 
   std::string pattern = (base / fmt::format("{}{}-XXXXXX", dir_prefix, ::getpid())).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
@@ -697,5 +681,58 @@ int container_server::postmaster_pid() const { return impl_->postmaster_pid(); }
 const std::string& container_server::container_name() const noexcept { return impl_->name; }
 const std::string& container_server::image() const noexcept { return impl_->image; }
 const std::string& container_server::version() const noexcept { return impl_->version; }
+
+// ---- shared with pgbouncer.cpp (containers.hpp) ---------------------------------------------
+
+namespace containers {
+
+engine_result run(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                  const std::vector<std::string>& extra_env) {
+  const auto r = pgorm::testing::run(args, timeout, extra_env);
+  return {.exit_code = r.exit_code, .timed_out = r.timed_out, .output = r.output};
+}
+
+std::string engine_or_default(const std::string& engine) {
+  return pgorm::testing::engine_or_default(engine);
+}
+
+bool installed(const std::string& program) {
+  return in_path(program) ||
+         (fs::path(program).is_absolute() && ::access(program.c_str(), X_OK) == 0);
+}
+
+std::vector<std::string> run_options(const std::string& runtime) {
+  std::vector<std::string> args = {"--ulimit", ulimit(RLIMIT_NOFILE, "nofile", 4096), "--ulimit",
+                                   ulimit(RLIMIT_NPROC, "nproc", 4096)};
+  if (const auto r = runtime_or_default(runtime); !r.empty()) {
+    args.insert(args.begin(), {"--runtime", r});
+  }
+  return args;
+}
+
+std::string ensure_image(const std::string& version, const std::string& engine,
+                         const fs::path& script_option, std::chrono::seconds timeout) {
+  if (auto from_env = env("PGORM_CONTAINER_IMAGE"); !from_env.empty()) return from_env;
+  const auto script = image_script_or_default(script_option);
+  if (::access(script.c_str(), X_OK) != 0) {
+    fail(fmt::format(
+        "no image given and no image script at {}: set PGORM_CONTAINER_IMAGE to an image "
+        "made by tools/containers/pgorm-pg-image, or PGORM_CONTAINER_IMAGE_SCRIPT to that "
+        "script",
+        script.string()));
+  }
+  const auto r = pgorm::testing::run({script.string(), "ensure", version},
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+                                     {"PGORM_CONTAINER_ENGINE=" + engine_or_default(engine)});
+  const auto lines = split_lines(trim(r.output));
+  if (r.exit_code != 0 || lines.empty()) {
+    fail(fmt::format("{} ensure {} failed{} (exit code {}):\n{}", script.string(), version,
+                     r.timed_out ? " by timing out" : "", r.exit_code,
+                     last_lines(r.output, log_tail_lines)));
+  }
+  return trim(lines.back());
+}
+
+}  // namespace containers
 
 }  // namespace pgorm::testing

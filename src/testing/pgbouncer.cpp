@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "containers.hpp"
 #include "os.hpp"
 #include "pgorm/connection.hpp"
 #include "process.hpp"
@@ -118,6 +119,76 @@ bool owner_is_gone(const fs::path& dir) {
   return start != 0 && process_start_time(pid) != 0 && process_start_time(pid) != start;
 }
 
+// The first line of `pgbouncer --version` is "PgBouncer 1.24.1": the version.
+std::string parse_version(const std::string& output, const std::string& what) {
+  const auto lines = split_lines(trim(output));
+  constexpr std::string_view prefix = "PgBouncer ";
+  if (lines.empty() || !lines.front().starts_with(prefix)) {
+    fail(fmt::format("{} --version said no version:\n{}", what, last_lines(output, 5)));
+  }
+  return trim(lines.front().substr(prefix.size()));
+}
+
+// `pgbouncer --version` of an installed program, as `who` (it refuses root).
+std::string installed_version(const fs::path& program, const identity& who) {
+  const auto r = run({program.string(), "--version"}, who, false, 30s);
+  if (r.exit_code != 0) {
+    fail(fmt::format("{} --version failed (exit code {}):\n{}", program.string(), r.exit_code,
+                     last_lines(r.output, 5)));
+  }
+  return parse_version(r.output, program.string());
+}
+
+// `pgbouncer --version` in a throwaway container of `image`.
+std::string image_version(const std::string& engine, const std::string& image,
+                          const fs::path& program) {
+  std::vector<std::string> args = {engine, "run", "--rm"};
+  const auto opts = containers::run_options();
+  args.insert(args.end(), opts.begin(), opts.end());
+  args.insert(args.end(), {"--entrypoint", program.string(), image, "--version"});
+  const auto r = containers::run(args, 60s);
+  if (r.exit_code != 0) {
+    fail(fmt::format("{} --version in {} failed (exit code {}):\n{}", program.string(), image,
+                     r.exit_code, last_lines(r.output, 5)));
+  }
+  return parse_version(r.output, program.string() + " in " + image);
+}
+
+std::string checked_engine(const std::string& requested) {
+  auto engine = containers::engine_or_default(requested);
+  if (!containers::installed(engine)) {
+    fail(fmt::format(
+        "the container engine \"{}\" is not installed (./dev deps --containers installs it), "
+        "or set PGORM_CONTAINER_ENGINE; pgbouncer_options::container_version needs it",
+        engine));
+  }
+  return engine;
+}
+
+void check_container_version(const std::string& version) {
+  if (!std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    fail(fmt::format("bad container_version \"{}\": a PostgreSQL major version such as 17",
+                     version));
+  }
+}
+
+constexpr std::string_view image_program = "/usr/sbin/pgbouncer";
+
+// Removes the container a state file names, if any (best effort: it may be gone already).
+void remove_container_of(const fs::path& dir) noexcept {
+  try {
+    std::string engine;
+    std::string image;
+    for (const auto& line : split_lines(read_file(dir / state_file_name))) {
+      if (line.starts_with("engine=")) engine = line.substr(7);
+      if (line.starts_with("image=")) image = line.substr(6);
+    }
+    if (engine.empty() || image.empty()) return;
+    (void)containers::run({engine, "rm", "--force", "--time", "0", dir.filename().string()}, 60s);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): best effort, never throws
+  }
+}
+
 // A value for pgbouncer.ini: as is when plain, else double-quoted for the [databases] line.
 std::string ini_value(std::string_view value) {
   for (const char c : value) {
@@ -143,6 +214,11 @@ struct pgbouncer::impl {
   std::chrono::seconds timeout{30};
   identity who;
   bool owned = true;
+  // In a container (pgbouncer_options::container_version): the engine, the image and the
+  // upstream's socket directory to mount (empty for TCP). The container is named dir's name.
+  std::string engine;
+  std::string image;
+  std::string mount;
 
   [[nodiscard]] fs::path socket_dir() const { return dir / "socket"; }
   [[nodiscard]] fs::path config_file() const { return dir / "pgbouncer.ini"; }
@@ -163,8 +239,10 @@ struct pgbouncer::impl {
   void write_state() const {
     write_file_atomically(
         dir / state_file_name,
-        fmt::format("program={}\nport={}\ntcp={}\ntimeout={}\nrun_as={}\n", program.string(), port,
-                    tcp ? 1 : 0, timeout.count(), who.switch_user ? who.name : std::string{}),
+        fmt::format("program={}\nport={}\ntcp={}\ntimeout={}\nrun_as={}\nengine={}\nimage={}\n"
+                    "mount={}\n",
+                    program.string(), port, tcp ? 1 : 0, timeout.count(),
+                    who.switch_user ? who.name : std::string{}, engine, image, mount),
         "pgorm::testing::pgbouncer");
   }
 
@@ -194,11 +272,38 @@ struct pgbouncer::impl {
     give_to(who, dir / "users.txt");
   }
 
+  // In the foreground in a container of its own: the engine's `run --detach` returns once it
+  // started. With the host's pid namespace, its pid file holds a host pid, as natively.
+  void start_in_container() {
+    const auto name = dir.filename().string();
+    (void)containers::run({engine, "rm", "--force", "--time", "0", name}, 60s);  // a leftover
+    std::vector<std::string> args = {engine, "run", "--detach", "--rm", "--name", name};
+    const auto opts = containers::run_options();
+    args.insert(args.end(), opts.begin(), opts.end());
+    args.insert(args.end(),
+                {"--label", fmt::format("{}={}", containers::label, dir.string()), "--network",
+                 "host", "--pid", "host", "--user", fmt::format("{}:{}", who.uid, who.gid),
+                 "--volume", fmt::format("{0}:{0}", dir.string())});
+    if (!mount.empty()) args.insert(args.end(), {"--volume", fmt::format("{0}:{0}", mount)});
+    args.insert(args.end(), {"--entrypoint", program.string(), image, config_file().string()});
+    const auto r = containers::run(args, timeout + 30s);
+    if (r.exit_code != 0) {
+      fail(fmt::format("{} run {} (pgbouncer) failed{} (exit code {}):\n{}{}", engine, image,
+                       r.timed_out ? " by timing out" : "", r.exit_code,
+                       last_lines(r.output, log_tail_lines), log_tail()));
+    }
+  }
+
   void start() {
-    const auto result = run({program.string(), "-d", config_file().string()}, who, false, timeout);
-    if (result.exit_code != 0) {
-      fail(fmt::format("pgbouncer did not start (exit code {}):\n{}{}", result.exit_code,
-                       last_lines(result.output, log_tail_lines), log_tail()));
+    if (image.empty()) {
+      const auto result =
+          run({program.string(), "-d", config_file().string()}, who, false, timeout);
+      if (result.exit_code != 0) {
+        fail(fmt::format("pgbouncer did not start (exit code {}):\n{}{}", result.exit_code,
+                         last_lines(result.output, log_tail_lines), log_tail()));
+      }
+    } else {
+      start_in_container();
     }
     // -d returns once the daemon forked; wait until it takes a query through to the server.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -239,6 +344,7 @@ struct pgbouncer::impl {
       stop(true);
     } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
     }
+    if (!image.empty()) remove_container_of(dir);
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -256,7 +362,16 @@ pgbouncer::pgbouncer(std::string_view upstream_host, std::uint16_t upstream_port
     : impl_(std::make_unique<impl>()) {
   auto& s = *impl_;
   const std::string host(upstream_host);
-  s.program = find_program(options.program);
+  if (options.container_version.empty()) {
+    s.program = find_program(options.program);
+  } else {
+    check_container_version(options.container_version);
+    s.engine = checked_engine(options.engine);
+    s.program = options.program.empty() ? fs::path(image_program) : options.program;
+    s.image = containers::ensure_image(options.container_version, s.engine, options.image_script,
+                                       std::chrono::seconds(1200));
+    if (host.starts_with('/')) s.mount = host;
+  }
   s.who = resolve_identity(options.run_as);
   s.tcp = options.tcp;
   s.timeout = options.timeout;
@@ -338,6 +453,9 @@ pgbouncer pgbouncer::attach(const fs::path& dir) {
     if (key == "port") parse_int(value, s->port);
     if (key == "tcp") s->tcp = value == "1";
     if (key == "run_as") run_as = value;
+    if (key == "engine") s->engine = value;
+    if (key == "image") s->image = value;
+    if (key == "mount") s->mount = value;
     if (key == "timeout") {
       int seconds = 30;
       parse_int(value, seconds);
@@ -365,6 +483,7 @@ int pgbouncer::reap_stale(const fs::path& base_dir) {
       continue;
     }
     if (!owner_is_gone(path) || !kill_pgbouncer(path, 5s)) continue;
+    remove_container_of(path);
     std::error_code rm_ec;
     fs::remove_all(path, rm_ec);
     if (!rm_ec) ++reaped;
@@ -423,5 +542,38 @@ fs::path pgbouncer::socket_dir() const { return impl_->socket_dir(); }
 fs::path pgbouncer::config_file() const { return impl_->config_file(); }
 fs::path pgbouncer::log_file() const { return impl_->log_file(); }
 int pgbouncer::pid() const { return impl_->pid(); }
+
+std::string pgbouncer::version() const {
+  if (impl_->image.empty()) return installed_version(impl_->program, impl_->who);
+  const auto r = containers::run(
+      {impl_->engine, "exec", impl_->dir.filename().string(), impl_->program.string(), "--version"},
+      60s);
+  if (r.exit_code == 0) return parse_version(r.output, impl_->program.string());
+  return image_version(impl_->engine, impl_->image, impl_->program);  // not running
+}
+
+std::string pgbouncer_version(const pgbouncer_options& options) {
+  if (options.container_version.empty()) {
+    return installed_version(find_program(options.program), resolve_identity(options.run_as));
+  }
+  check_container_version(options.container_version);
+  const auto engine = checked_engine(options.engine);
+  const auto image = containers::ensure_image(options.container_version, engine,
+                                              options.image_script, std::chrono::seconds(1200));
+  return image_version(engine, image,
+                       options.program.empty() ? fs::path(image_program) : options.program);
+}
+
+bool pgbouncer_keeps_prepared_statements(std::string_view version) {
+  // "<major>.<minor>[.<patch>...]": 1.21 added max_prepared_statements.
+  int major = 0;
+  int minor = 0;
+  const auto dot = version.find('.');
+  if (dot == std::string_view::npos || !parse_int(version.substr(0, dot), major)) return false;
+  auto rest = version.substr(dot + 1);
+  rest = rest.substr(0, rest.find_first_not_of("0123456789"));
+  if (!parse_int(rest, minor)) return false;
+  return major > 1 || (major == 1 && minor >= 21);
+}
 
 }  // namespace pgorm::testing

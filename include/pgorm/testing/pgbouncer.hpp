@@ -50,8 +50,23 @@ struct pgbouncer_options {
   /// them, e.g. {{"server_idle_timeout", "5"}}.
   std::vector<std::pair<std::string, std::string>> settings{};
   /// The pgbouncer program; empty means env PGORM_PGBOUNCER, else `pgbouncer` in PATH, else
-  /// /usr/sbin/pgbouncer (Debian's package).
+  /// /usr/sbin/pgbouncer (Debian's package). With container_version: the program in the image
+  /// (empty: /usr/sbin/pgbouncer).
   std::filesystem::path program{};
+  /// Run the PgBouncer of pgorm's PostgreSQL container image of this major version instead of
+  /// an installed one: "17" (Debian 13) has PgBouncer 1.24, which keeps prepared statements in
+  /// transaction mode (`max_prepared_statements`); "15" (Debian 12) has 1.18. Empty: the
+  /// installed program. The image is made present as for container_server (cache, or a build
+  /// from Debian packages). PgBouncer then runs in a Podman container of its own, sharing the
+  /// host's network and process ids (`--network host --pid host`) with its directory (and a
+  /// Unix-socket upstream's directory) mounted at the same paths, so everything else here holds
+  /// as for a native one. The container is labelled `pgorm.test-server` and removed with it.
+  std::string container_version{};
+  /// With container_version: the container engine (empty: env PGORM_CONTAINER_ENGINE, else
+  /// "podman") and the image script (as container_options::image_script).
+  std::string engine{};
+  /// With container_version: as container_options::image_script.
+  std::filesystem::path image_script{};
   /// When running as root (PgBouncer refuses root): the unprivileged user that runs it, as
   /// server_options::run_as (empty: env PGORM_PG_USER, else "postgres", else "nobody").
   std::string run_as{};
@@ -75,6 +90,18 @@ struct pgbouncer_options {
 /// - Leftovers: a process that dies without its destructor leaves a PgBouncer behind; every
 ///   new pgbouncer first stops those whose owner is gone (see reap_stale()).
 /// - Move-only; a moved-from object owns nothing.
+/// The version of the PgBouncer that `options` would run (its program, or the one in the image
+/// of options.container_version), e.g. "1.18.0", without starting it. Throws server_error when
+/// it cannot be run (not installed, no container engine, the image cannot be made).
+/// Example: `auto v = pgorm::testing::pgbouncer_version({.container_version = "17"});`
+PGORM_API std::string pgbouncer_version(const pgbouncer_options& options = {});
+
+/// True when PgBouncer `version` (as pgbouncer_version() gives it) keeps protocol-level
+/// prepared statements in transaction mode with `max_prepared_statements` set: 1.21 or later,
+/// so that pgorm::pooler_mode::transaction_prepared may be used through it.
+/// Example: `pgorm::testing::pgbouncer_keeps_prepared_statements("1.24.1")` is true.
+PGORM_API bool pgbouncer_keeps_prepared_statements(std::string_view version);
+
 class PGORM_API pgbouncer {
  public:
   /// Writes the configuration, starts PgBouncer (`pgbouncer -d`) and returns once a query
@@ -131,8 +158,12 @@ class PGORM_API pgbouncer {
   [[nodiscard]] std::filesystem::path config_file() const;
   /// PgBouncer's log file.
   [[nodiscard]] std::filesystem::path log_file() const;
-  /// Process id of PgBouncer, 0 when it is not running.
+  /// Process id of PgBouncer, 0 when it is not running (a host pid, in a container too).
   [[nodiscard]] int pid() const;
+  /// PgBouncer's version, e.g. "1.24.1" (from `pgbouncer --version`, run in its container when
+  /// it runs in one). Throws server_error when it cannot be run.
+  /// Example: `bool ok = pgorm::testing::pgbouncer_keeps_prepared_statements(b.version());`
+  [[nodiscard]] std::string version() const;
 
  private:
   struct impl;
