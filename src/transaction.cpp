@@ -131,26 +131,42 @@ void commit(connection& conn, const deadline& limit) {
     // A COMMIT cancelled at the deadline answers 57014 and is rolled back; one the server could
     // not be made to answer in time closes the connection: commit_outcome_unknown below.
     res = limit.bounded() ? conn.exec("COMMIT", timeout) : conn.exec("COMMIT");
+  } catch (...) {
+    std::rethrow_exception(commit_failure(std::current_exception(), conn.is_open()));
+  }
+  check_commit_tag(res.command_tag());
+}
+
+std::exception_ptr commit_failure(const std::exception_ptr& failure, bool open) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const commit_outcome_unknown&) {
+    return failure;
   } catch (const sql_error& e) {
     // The server refused the COMMIT (e.g. 40001 under SERIALIZABLE, a deferred constraint):
     // the transaction is rolled back, and the typed error says why. But an error that ends the
     // session (FATAL 57P01 from pg_terminate_backend, a crash, class 08) says nothing about the
     // commit: a backend terminated while COMMIT waited for a synchronous standby has committed
     // locally already. So is a refusal after which the connection is gone.
-    if (!e.poisons_connection() && conn.is_open()) throw;
-    throw commit_outcome_unknown(
+    if (!e.poisons_connection() && open) return failure;
+    return std::make_exception_ptr(commit_outcome_unknown(
         fmt::format("pgorm: the session ended during COMMIT, so whether the transaction was "
                     "committed is unknown; check before retrying ({})",
-                    e.what()));
+                    e.what())));
   } catch (const connection_error& e) {
-    throw commit_outcome_unknown(
+    return std::make_exception_ptr(commit_outcome_unknown(
         fmt::format("pgorm: the connection was lost during COMMIT, so whether the transaction "
                     "was committed is unknown; check before retrying ({})",
-                    e.what()));
+                    e.what())));
+  } catch (...) {
+    return failure;
   }
+}
+
+void check_commit_tag(std::string_view tag) {
   // COMMIT of a transaction that had a failed statement answers ROLLBACK instead of an error
   // (PostgreSQL docs, COMMIT): an error was caught inside the transaction function.
-  if (res.command_tag() == "ROLLBACK") {
+  if (tag == "ROLLBACK") {
     throw usage_error(
         "pgorm: the transaction was rolled back, not committed: a statement in it failed and "
         "the error was caught inside the transaction function; use tx.savepoint(...) to recover "
@@ -174,20 +190,25 @@ void rollback_quietly(connection& conn, std::string_view statement) noexcept {
   conn.close();
 }
 
-void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
-                 const std::exception_ptr& failure) {
+std::chrono::milliseconds retry_delay(const retry_policy& policy, int attempt,
+                                      const deadline& limit, const std::exception_ptr& failure) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   const int shift = std::min(attempt - 1, 20);
   const auto base = policy.base_delay * (1LL << shift);
   const auto capped = std::min<std::chrono::milliseconds>(
       std::chrono::duration_cast<std::chrono::milliseconds>(base), policy.max_delay);
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  const auto pause =
-      std::chrono::duration<double, std::milli>(static_cast<double>(capped.count()) * jitter(rng));
+  const auto pause = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
+      static_cast<double>(capped.count()) * jitter(rng)));
   if (limit.bounded() && steady_clock::now() + pause >= limit.at()) {
     throw_spent(limit, fmt::format("retry {}", attempt), what_of(failure));
   }
-  std::this_thread::sleep_for(pause);
+  return pause;
+}
+
+void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
+                 const std::exception_ptr& failure) {
+  std::this_thread::sleep_for(retry_delay(policy, attempt, limit, failure));
 }
 
 std::string savepoint_name(int depth) { return fmt::format("pgorm_sp_{}", depth); }

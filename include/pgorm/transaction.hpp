@@ -235,6 +235,18 @@ PGORM_API void rollback_quietly(connection& conn, std::string_view statement) no
 /// instead (naming `failure`, the error that asked for the retry).
 PGORM_API void retry_pause(const retry_policy& policy, int attempt, const deadline& limit,
                            const std::exception_ptr& failure);
+/// The pause retry_pause() would sleep (same policy, jitter and query_canceled when it would
+/// not end before `limit`), for callers that wait on a timer instead (pgorm::async).
+PGORM_API std::chrono::milliseconds retry_delay(const retry_policy& policy, int attempt,
+                                                const deadline& limit,
+                                                const std::exception_ptr& failure);
+/// What commit() reports when COMMIT failed with `failure`: a definite refusal (a typed
+/// sql_error that does not end the session, with the connection still `open`) as it is, any
+/// other failure as commit_outcome_unknown. Shared by the async transactions.
+PGORM_API std::exception_ptr commit_failure(const std::exception_ptr& failure, bool open);
+/// Throws usage_error when COMMIT answered with the command tag ROLLBACK (an error inside the
+/// transaction was swallowed by its function).
+PGORM_API void check_commit_tag(std::string_view tag);
 /// Savepoint names by depth: "pgorm_sp_1", ...
 PGORM_API std::string savepoint_name(int depth);
 
