@@ -45,8 +45,8 @@ using clock = std::chrono::steady_clock;
 // ---- request ------------------------------------------------------------------------------------
 
 detail::request::request(std::string_view sql, std::span<const param> params, data_format format,
-                         std::chrono::milliseconds timeout)
-    : sql_(sql), format_(format), timeout_(timeout) {
+                         std::chrono::milliseconds timeout, std::uint64_t pin)
+    : sql_(sql), format_(format), timeout_(timeout), pin_(pin) {
   std::size_t total = 0;
   for (const param& p : params) total += p.bytes().size();
   bytes_.reserve(total);
@@ -194,6 +194,8 @@ struct core : std::enable_shared_from_this<core> {
   std::string description;
   std::shared_ptr<pgorm::detail::notice_sink> notices;
   std::optional<pgorm::detail::cancel_key> key;
+  std::uint64_t pinned = 0;  // the pin of the transaction running on it (0: none)
+  std::uint64_t next_pin = 1;
 
   // ---- under mu ----
 
@@ -256,6 +258,19 @@ struct core : std::enable_shared_from_this<core> {
       out.push_back({std::move(handler),
                      make_connection_error("pgorm: the async connection is closed", secrets),
                      {}});
+      return;
+    }
+    if (pinned != 0 && req.pin() != pinned) {
+      // A transaction runs on this connection: a statement of anyone else would land inside
+      // it (or, after a failure in it, be refused by the server). Refused before sending.
+      out.push_back(
+          {std::move(handler),
+           std::make_exception_ptr(usage_error(
+               "pgorm: this async connection is pinned by a transaction "
+               "(pgorm::async::run_transaction) until it ends; run the statement through the "
+               "transaction object, or on another connection (an async pool gives each "
+               "transaction its own); nothing was sent")),
+           {}});
       return;
     }
     queue.emplace_back(std::move(req));
@@ -642,6 +657,31 @@ void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op
   // Completions found while initiating (an error, or results already there for earlier
   // statements): the new statement's own must not run inside its initiating call.
   c->post_all(out);
+}
+
+std::uint64_t pin(const std::shared_ptr<core>& c) {
+  if (!c) {
+    throw connection_error(
+        "pgorm: the async connection is not connected (default-constructed, moved from or "
+        "closed)");
+  }
+  std::lock_guard lock(c->mu);
+  if (c->closed) throw connection_error("pgorm: the async connection is closed");
+  if (c->pinned != 0) {
+    throw usage_error(
+        "pgorm: run_transaction() was called on an async connection that is already in a "
+        "transaction; PostgreSQL does not nest BEGIN. Nest with tx.savepoint(...) instead, or "
+        "run the second transaction on another connection; the running transaction was left as "
+        "it was");
+  }
+  c->pinned = c->next_pin++;
+  return c->pinned;
+}
+
+void unpin(const std::shared_ptr<core>& c, std::uint64_t id) noexcept {
+  if (!c) return;
+  std::lock_guard lock(c->mu);
+  if (c->pinned == id) c->pinned = 0;
 }
 
 // ---- connecting ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ struct access;
 class PGORM_API request {
  public:
   request(std::string_view sql, std::span<const param> params, data_format format,
-          std::chrono::milliseconds timeout);
+          std::chrono::milliseconds timeout, std::uint64_t pin = 0);
   request(request&&) noexcept = default;
   request& operator=(request&&) noexcept = default;
   request(const request&) = delete;
@@ -66,6 +66,10 @@ class PGORM_API request {
   [[nodiscard]] data_format format() const noexcept { return format_; }
   /// The call's own timeout (zero: the connection's query_timeout; no_timeout: none).
   [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+  /// The pin (see pin()) of the transaction that sends it; 0 for a statement of no transaction.
+  [[nodiscard]] std::uint64_t pin() const noexcept { return pin_; }
+  /// Marks it as a statement of the transaction pinned with `id`.
+  void set_pin(std::uint64_t id) noexcept { pin_ = id; }
 
  private:
   std::string sql_;
@@ -73,6 +77,7 @@ class PGORM_API request {
   std::vector<param> params_;
   data_format format_;
   std::chrono::milliseconds timeout_;
+  std::uint64_t pin_ = 0;
 };
 
 /// An operation's completion handler, type-erased here so that the connection's core (compiled
@@ -125,6 +130,12 @@ using connect_op_base = op_base<std::exception_ptr, pgorm::async::connection>;
 
 /// Queues `req` on `c` (sent at once) and completes `op` with its outcome.
 PGORM_API void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op> op);
+/// Pins `c` for a transaction: until unpin(), only requests carrying the returned pin are
+/// accepted; any other statement fails at once with usage_error. Throws usage_error when `c`
+/// is already pinned (a transaction is running on it) and connection_error when it is closed.
+PGORM_API std::uint64_t pin(const std::shared_ptr<core>& c);
+/// Ends the pin `id` of `c` (no effect when `c` is closed or pinned by another id).
+PGORM_API void unpin(const std::shared_ptr<core>& c, std::uint64_t id) noexcept;
 /// Starts connecting on `ex`; completes `op` with the connection or the error.
 PGORM_API void start_connect(boost::asio::any_io_executor ex, std::string conninfo,
                              connect_options options, std::unique_ptr<connect_op_base> op);
@@ -132,12 +143,19 @@ PGORM_API void start_connect(boost::asio::any_io_executor ex, std::string connin
 struct initiate_exec {
   std::shared_ptr<core> c;
   boost::asio::any_io_executor fallback;
+  /// When set, the operation completes with this error and sends nothing (e.g. a
+  /// transaction's budget is spent).
+  std::exception_ptr refused{};
   template <class Handler>
   void operator()(Handler&& handler, request req) const {
     using h = std::decay_t<Handler>;
-    submit(c, std::move(req),
-           std::make_unique<op_impl<h, std::exception_ptr, result>>(std::forward<Handler>(handler),
-                                                                    fallback));
+    auto op = std::make_unique<op_impl<h, std::exception_ptr, result>>(
+        std::forward<Handler>(handler), fallback);
+    if (refused) {
+      op->complete(true, refused, result{});
+      return;
+    }
+    submit(c, std::move(req), std::move(op));
   }
 };
 
@@ -275,5 +293,14 @@ class PGORM_API connection {
 
   std::shared_ptr<detail::core> core_;
 };
+
+namespace detail {
+
+/// The core behind a connection, for the other parts of pgorm::async.
+struct access {
+  static const std::shared_ptr<core>& core_of(const connection& c) noexcept { return c.core_; }
+};
+
+}  // namespace detail
 
 }  // namespace pgorm::async

@@ -33,6 +33,8 @@
 #include <boost/asio/post.hpp>
 
 #include "pgorm/async/connection.hpp"
+#include "pgorm/async/pool.hpp"
+#include "pgorm/async/transaction.hpp"
 #include "pgorm/query.hpp"
 
 namespace pgorm::async {
@@ -54,10 +56,6 @@ inline timed with_timeout(connection& conn, std::chrono::milliseconds timeout) n
 
 namespace detail {
 
-struct access {
-  static const std::shared_ptr<core>& core_of(const connection& c) noexcept { return c.core_; }
-};
-
 /// An executor for the runner that records the statement a terminal operation would send
 /// (its shape's text, parameters and result format) instead of running it.
 struct capture {
@@ -75,8 +73,11 @@ struct capture {
     return result{};
   }
   result exec(const statement_shape& shape, std::span<const param> params, data_format format) {
+    origin = shape.origin;
     return exec(shape.sql, params, format);
   }
+  /// Raw SQL unless the builder said otherwise (a pool resets the session after raw SQL).
+  sql_origin origin = sql_origin::raw;
 };
 
 /// An executor for the runner that hands back the result the async connection received.
@@ -91,10 +92,28 @@ struct replay {
   }
 };
 
-inline connection& conn_of(connection& c) noexcept { return c; }
-inline connection& conn_of(const timed& t) noexcept { return *t.conn; }
+/// Where a terminal sends its statement: a connection's core, with the pin of the transaction
+/// it belongs to, or an error to complete with instead.
+struct target {
+  std::shared_ptr<core> c;
+  connection::executor_type ex;
+  std::uint64_t pin = 0;
+  std::exception_ptr refused{};
+};
+
+inline target target_of(connection& c) { return {access::core_of(c), c.get_executor()}; }
+inline target target_of(const timed& t) { return target_of(*t.conn); }
+inline target target_of(pgorm::async::transaction& tx) {
+  return {access::core_of(tx.conn()), tx.conn().get_executor(), tx.pin()};
+}
 inline std::chrono::milliseconds timeout_of(const connection& /*c*/) noexcept { return {}; }
 inline std::chrono::milliseconds timeout_of(const timed& t) noexcept { return t.timeout; }
+// A transaction's statement gets what is left of its budget (query_canceled when spent: the
+// terminal then completes with that error, sending nothing).
+inline std::chrono::milliseconds timeout_of(const pgorm::async::transaction& tx) {
+  return tx.next_timeout({});
+}
+inline std::chrono::milliseconds timeout_of(const pgorm::async::pool& /*p*/) noexcept { return {}; }
 
 /// Runs the recorded statement of `cap` on `c` and completes `token` with finish(result)
 /// (the synchronous terminal over the received result), or with the error.
@@ -107,61 +126,154 @@ struct signature_of<void> {
   using type = void(std::exception_ptr);
 };
 
+// The terminal's handler over the result: finish(result) (the synchronous terminal over the
+// received result) or the error.
+template <class T, class Handler, class Finish>
+auto finisher(Handler handler, Finish fin) {
+  return [h = std::move(handler), fin = std::move(fin)](std::exception_ptr e, result r) mutable {
+    if constexpr (std::is_void_v<T>) {
+      if (!e) {
+        try {
+          fin(std::move(r));
+        } catch (...) {
+          e = std::current_exception();
+        }
+      }
+      std::move(h)(std::move(e));
+    } else {
+      if (e) {
+        std::move(h)(std::move(e), T{});
+        return;
+      }
+      std::optional<T> value;
+      try {
+        value.emplace(fin(std::move(r)));
+      } catch (...) {
+        std::move(h)(std::current_exception(), T{});
+        return;
+      }
+      std::move(h)(nullptr, std::move(*value));
+    }
+  };
+}
+
+/// Runs the statement recorded in `cap` on `where` and completes `token` with
+/// finish(result), or with the error.
 template <class T, class Token, class Finish>
-auto launch(connection& c, capture cap, Finish finish, Token&& token) {
+auto launch(target where, capture cap, std::exception_ptr refused, Finish finish, Token&& token) {
+  if (!refused) refused = where.refused;
   return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
-      [](auto handler, std::shared_ptr<core> core, std::optional<request> req, Finish fin,
-         connection::executor_type fallback) {
+      [](auto handler, target to, std::optional<request> req, std::exception_ptr error,
+         Finish fin) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
-        auto ex = boost::asio::get_associated_executor(handler, fallback);
-        auto done = [h = std::move(handler), fin = std::move(fin)](std::exception_ptr e,
-                                                                   result r) mutable {
-          if constexpr (std::is_void_v<T>) {
-            if (!e) {
-              try {
-                fin(std::move(r));
-              } catch (...) {
-                e = std::current_exception();
-              }
-            }
-            std::move(h)(std::move(e));
-          } else {
-            if (e) {
-              std::move(h)(std::move(e), T{});
-              return;
-            }
-            std::optional<T> value;
-            try {
-              value.emplace(fin(std::move(r)));
-            } catch (...) {
-              std::move(h)(std::current_exception(), T{});
-              return;
-            }
-            std::move(h)(nullptr, std::move(*value));
-          }
-        };
-        if (!req) {
-          // Nothing to send (e.g. an insert of no rows): the terminal answers by itself.
-          boost::asio::post(ex, [d = std::move(done)]() mutable { d(nullptr, result{}); });
+        auto ex = boost::asio::get_associated_executor(handler, to.ex);
+        auto done = finisher<T>(std::move(handler), std::move(fin));
+        if (error || !req) {
+          // Refused, or nothing to send (e.g. an insert of no rows): answered here.
+          boost::asio::post(ex, [d = std::move(done), error]() mutable { d(error, result{}); });
           return;
         }
+        req->set_pin(to.pin);
         auto bound = boost::asio::bind_cancellation_slot(
             slot, boost::asio::bind_executor(ex, std::move(done)));
-        submit(core, std::move(*req),
+        submit(to.c, std::move(*req),
                std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
-                   std::move(bound), fallback));
+                   std::move(bound), to.ex));
       },
-      token, access::core_of(c), std::move(cap.req), std::move(finish), c.get_executor());
+      token, std::move(where), std::move(cap.req), std::move(refused), std::move(finish));
+}
+
+/// The same on a pool: borrows a connection (waiting asynchronously, within acquire_timeout),
+/// runs the statement, gives the connection back (reset after raw SQL, as the sync pool does)
+/// and completes.
+template <class T, class Token, class Finish>
+auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Finish finish,
+            Token&& token) {
+  return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
+      [](auto handler, std::shared_ptr<pool_state> state, connection::executor_type pool_ex,
+         std::optional<request> req, sql_origin origin, std::exception_ptr error, Finish fin) {
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        auto ex = boost::asio::get_associated_executor(handler, pool_ex);
+        auto done = finisher<T>(std::move(handler), std::move(fin));
+        if (error || !req) {
+          boost::asio::post(ex, [d = std::move(done), error]() mutable { d(error, result{}); });
+          return;
+        }
+        auto run = [slot, ex, d = std::move(done), r = std::move(*req)](
+                       std::exception_ptr e, pgorm::async::lease l) mutable {
+          if (e) {
+            d(std::move(e), result{});
+            return;
+          }
+          auto core = access::core_of(*l);
+          auto fin_and_release = [l = std::move(l), d = std::move(d)](std::exception_ptr e2,
+                                                                      result res) mutable {
+            if (e2 && poisons(e2)) l.poison();
+            l.release();  // back to the pool (reset first when it ran raw SQL)
+            d(std::move(e2), std::move(res));
+          };
+          auto bound = boost::asio::bind_cancellation_slot(
+              slot, boost::asio::bind_executor(ex, std::move(fin_and_release)));
+          submit(core, std::move(r),
+                 std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
+                     std::move(bound), ex));
+        };
+        start_acquire(
+            state, std::chrono::milliseconds{0}, origin != sql_origin::builder,
+            std::make_unique<op_impl<decltype(boost::asio::bind_executor(ex, std::move(run))),
+                                     std::exception_ptr, pgorm::async::lease>>(
+                boost::asio::bind_executor(ex, std::move(run)), ex));
+      },
+      token, pool_access::state_of(p), p.get_executor(), std::move(cap.req), cap.origin,
+      std::move(refused), std::move(finish));
+}
+
+template <class C>
+decltype(auto) where_of(C& c) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<C>, pgorm::async::pool>) {
+    return (c);
+  } else {
+    return target_of(c);
+  }
+}
+
+// Records the statement `record(capture&)` sends, with the timeout of `c`; an error while
+// doing so (a spent transaction budget, a builder's usage_error) is the terminal's completion.
+template <class C, class Record>
+std::pair<capture, std::exception_ptr> record(C& c, bool stop, Record rec) {
+  std::exception_ptr refused;
+  std::chrono::milliseconds t{0};
+  try {
+    t = timeout_of(c);
+  } catch (...) {
+    return {capture(t, stop), std::current_exception()};
+  }
+  capture cap(t, stop);
+  try {
+    rec(cap);
+  } catch (const capture::capture_done&) {  // recorded: nothing was run
+  } catch (...) {
+    refused = std::current_exception();
+  }
+  return {std::move(cap), refused};
 }
 
 template <class C, class Q>
-capture capture_exec(const C& c, const Q& q) {
-  capture cap(timeout_of(c));
-  (void)q.exec(cap);
-  return cap;
+std::pair<capture, std::exception_ptr> capture_exec(C& c, const Q& q) {
+  return record(c, false, [&](capture& cap) { (void)q.exec(cap); });
+}
+
+template <class T, class C, class Token, class Finish>
+auto run_terminal(C& c, std::pair<capture, std::exception_ptr> rec, Finish finish, Token&& token) {
+  return launch<T>(where_of(c), std::move(rec.first), std::move(rec.second), std::move(finish),
+                   std::forward<Token>(token));
 }
 
 }  // namespace detail
+
+// Each terminal takes where to run: an async connection, with_timeout(conn, t), a running
+// pgorm::async::transaction (its statements are pinned to it) or a pgorm::async::pool (a
+// connection is borrowed for the statement).
 
 /// All rows of `q` (completion: std::vector<Row>).
 ///
@@ -169,8 +281,8 @@ capture capture_exec(const C& c, const Q& q) {
 template <class C, class Q, class Token>
 auto all(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.all(std::declval<detail::replay&>()));
-  return detail::launch<T>(
-      detail::conn_of(c), detail::capture_exec(c, q),
+  return detail::run_terminal<T>(
+      c, detail::capture_exec(c, q),
       [q](result r) {
         detail::replay rep{std::move(r)};
         return q.all(rep);
@@ -180,11 +292,13 @@ auto all(C&& c, const Q& q, Token&& token) {
 
 /// Exactly one row of `q`: pgorm::not_found when there is none, usage_error when there are
 /// several (completion: Row).
+///
+/// Example: `User u = co_await pgorm::async::one(conn, q, asio::use_awaitable);`
 template <class C, class Q, class Token>
 auto one(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.one(std::declval<detail::replay&>()));
-  return detail::launch<T>(
-      detail::conn_of(c), detail::capture_exec(c, q),
+  return detail::run_terminal<T>(
+      c, detail::capture_exec(c, q),
       [q](result r) {
         detail::replay rep{std::move(r)};
         return q.one(rep);
@@ -193,11 +307,13 @@ auto one(C&& c, const Q& q, Token&& token) {
 }
 
 /// The first row of `q`, or std::nullopt (completion: std::optional<Row>).
+///
+/// Example: `auto u = co_await pgorm::async::first(pool, q, asio::use_awaitable);`
 template <class C, class Q, class Token>
 auto first(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.first(std::declval<detail::replay&>()));
-  return detail::launch<T>(
-      detail::conn_of(c), detail::capture_exec(c, q),
+  return detail::run_terminal<T>(
+      c, detail::capture_exec(c, q),
       [q](result r) {
         detail::replay rep{std::move(r)};
         return q.first(rep);
@@ -208,10 +324,12 @@ auto first(C&& c, const Q& q, Token&& token) {
 /// Runs `q` and completes with its row count (the rows a select returned, the rows an insert,
 /// update or remove wrote). An insert of many rows is sent as one INSERT (the synchronous
 /// exec() may use COPY instead).
+///
+/// Example: `std::int64_t n = co_await pgorm::async::exec(tx, pgorm::insert(u), token);`
 template <class C, class Q, class Token>
 auto exec(C&& c, const Q& q, Token&& token) {
-  return detail::launch<std::int64_t>(
-      detail::conn_of(c), detail::capture_exec(c, q),
+  return detail::run_terminal<std::int64_t>(
+      c, detail::capture_exec(c, q),
       [q](result r) {
         detail::replay rep{std::move(r)};
         return q.exec(rep);
@@ -222,10 +340,12 @@ auto exec(C&& c, const Q& q, Token&& token) {
 /// Calls fn(row) for each row of `q`, in order, once its result has arrived, on the
 /// completion's executor (completion: nothing but the error). Unlike the synchronous each(),
 /// the result is received whole before the first call (no single-row streaming yet).
+///
+/// Example: `co_await pgorm::async::each(conn, q, [](const User& u) { ... }, token);`
 template <class C, class Q, class F, class Token>
 auto each(C&& c, const Q& q, F fn, Token&& token) {
-  return detail::launch<void>(
-      detail::conn_of(c), detail::capture_exec(c, q),
+  return detail::run_terminal<void>(
+      c, detail::capture_exec(c, q),
       [q, fn = std::move(fn)](result r) mutable {
         detail::replay rep{std::move(r)};
         for (auto& row : q.all(rep)) fn(row);
@@ -235,18 +355,17 @@ auto each(C&& c, const Q& q, F fn, Token&& token) {
 
 /// Keyset pagination of a select (see select's page()): up to n rows with the cursors around
 /// them (completion: pgorm::page<Row, Cursor>).
+///
+/// Example: `auto p = co_await pgorm::async::page(conn, q, 20, asio::use_awaitable);`
 template <class C, class Q, class Token>
 auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
   using T = decltype(q.page(std::declval<detail::replay&>(), n));
-  detail::capture cap(detail::timeout_of(c), true);
-  if (n >= 1) {
-    try {
-      (void)q.page(cap, n);
-    } catch (const detail::capture::capture_done&) {  // recorded: nothing was run
-    }
-  }
-  return detail::launch<T>(
-      detail::conn_of(c), std::move(cap),
+  return detail::run_terminal<T>(
+      c,
+      detail::record(c, true,
+                     [&](detail::capture& cap) {
+                       if (n >= 1) (void)q.page(cap, n);
+                     }),
       [q, n](result r) {
         detail::replay rep{std::move(r)};
         return q.page(rep, n);
@@ -256,18 +375,17 @@ auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
 
 /// The last n rows in order_by() order, with `prev` set when rows come before them (see
 /// select's last_page()).
+///
+/// Example: `auto p = co_await pgorm::async::last_page(conn, q, 20, asio::use_awaitable);`
 template <class C, class Q, class Token>
 auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
   using T = decltype(q.last_page(std::declval<detail::replay&>(), n));
-  detail::capture cap(detail::timeout_of(c), true);
-  if (n >= 1) {
-    try {
-      (void)q.last_page(cap, n);
-    } catch (const detail::capture::capture_done&) {  // recorded: nothing was run
-    }
-  }
-  return detail::launch<T>(
-      detail::conn_of(c), std::move(cap),
+  return detail::run_terminal<T>(
+      c,
+      detail::record(c, true,
+                     [&](detail::capture& cap) {
+                       if (n >= 1) (void)q.last_page(cap, n);
+                     }),
       [q, n](result r) {
         detail::replay rep{std::move(r)};
         return q.last_page(rep, n);

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// \file
+/// A pool of async connections (docs/async.md): the synchronous pool's options
+/// (pgorm::pool_options), errors (pool_timeout, pool_connect_error) and counters (pool_stats),
+/// with acquiring that waits asynchronously on the pool's executor instead of blocking a thread.
+///
+/// Example:
+/// ```
+/// pgorm::async::pool db(io, url, {.max_size = 10, .acquire_timeout = 2s});
+/// auto users = co_await pgorm::async::all(db, pgorm::select<User>(), asio::use_awaitable);
+/// ```
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "pgorm/async/connection.hpp"
+#include "pgorm/async/transaction.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/export.hpp"
+#include "pgorm/pool.hpp"
+
+namespace pgorm::async {
+
+class lease;
+class pool;
+
+namespace detail {
+
+struct pool_state;
+
+/// A pooled async connection with its bookkeeping. Internal.
+struct pooled {
+  connection conn;
+  std::chrono::steady_clock::time_point created;
+  std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
+  std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
+};
+
+/// An acquire's completion.
+using acquire_op = op_base<std::exception_ptr, pgorm::async::lease>;
+
+/// Queues an acquire on `state` (timeout zero: the pool's acquire_timeout); `reset`: the lease
+/// resets the session (DISCARD ALL) when released. Completes `op` (always posted).
+PGORM_API void start_acquire(const std::shared_ptr<pool_state>& state,
+                             std::chrono::milliseconds timeout, bool reset,
+                             std::unique_ptr<acquire_op> op);
+/// Gives a leased connection back (see lease::release()). Never blocks: a reset runs on the
+/// pool's executor.
+PGORM_API void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc,
+                         bool poisoned, bool reset) noexcept;
+
+/// True when `e` is a pgorm::error whose poisons_connection() is true.
+PGORM_API bool poisons(const std::exception_ptr& e) noexcept;
+
+struct pool_access {
+  static const std::shared_ptr<pool_state>& state_of(const pool& p) noexcept;
+};
+
+struct initiate_acquire {
+  std::shared_ptr<pool_state> state;
+  boost::asio::any_io_executor fallback;
+  template <class Handler>
+  void operator()(Handler&& handler, std::chrono::milliseconds timeout) const {
+    using h = std::decay_t<Handler>;
+    start_acquire(state, timeout, true,
+                  std::make_unique<op_impl<h, std::exception_ptr, pgorm::async::lease>>(
+                      std::forward<Handler>(handler), fallback));
+  }
+};
+
+}  // namespace detail
+
+/// An async connection borrowed from a pgorm::async::pool: move-only RAII, like pgorm::lease.
+/// The destructor (or release()) gives the connection back without blocking: it is reset
+/// (DISCARD ALL, within pool_options::reset_timeout) on the pool's executor when it ran raw SQL,
+/// then handed to the next waiter; it is closed instead when broken, poisoned, past its
+/// lifetime, or its pool is closed or gone.
+///
+/// Example:
+/// ```
+/// pgorm::async::lease c = co_await db.async_acquire(asio::use_awaitable);
+/// co_await c->async_exec("select set_config('app.user', '42', false)", asio::use_awaitable);
+/// ```
+class PGORM_API lease {
+ public:
+  /// An empty lease, holding nothing.
+  lease() noexcept = default;
+  lease(lease&& other) noexcept = default;
+  /// Releases what this lease held, then takes `other`'s connection.
+  lease& operator=(lease&& other) noexcept;
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  ~lease() { release(); }
+
+  /// The connection. Precondition: the lease is not empty.
+  [[nodiscard]] connection& operator*() const noexcept { return conn_->conn; }
+  [[nodiscard]] connection* operator->() const noexcept { return &conn_->conn; }
+  /// True while the lease holds a connection.
+  [[nodiscard]] explicit operator bool() const noexcept { return conn_ != nullptr; }
+
+  /// Marks the connection as not reusable: release() closes it.
+  void poison() noexcept { poisoned_ = true; }
+  [[nodiscard]] bool poisoned() const noexcept { return poisoned_; }
+
+  /// Gives the connection back to the pool now (see the class). Idempotent; never throws.
+  void release() noexcept;
+
+ private:
+  friend struct detail::pool_state;
+  lease(std::shared_ptr<detail::pool_state> state, std::unique_ptr<detail::pooled> c,
+        bool reset) noexcept
+      : state_(std::move(state)), conn_(std::move(c)), reset_(reset) {}
+
+  std::shared_ptr<detail::pool_state> state_;
+  std::unique_ptr<detail::pooled> conn_;
+  bool poisoned_ = false;
+  bool reset_ = true;
+};
+
+/// A pool of async connections to one server, on one executor (the threads that run it may be
+/// many). Pass it where an async terminal takes a connection: each statement borrows a
+/// connection, and gives it back when its result is in.
+///
+/// - Options: pgorm::pool_options, as for the synchronous pool: max_size, acquire_timeout,
+///   idle_timeout, max_lifetime (jittered ±10%), health_check_after (an empty query within what
+///   is left of the waiting acquire's deadline), reset_timeout, min_idle, reconnect_backoff and
+///   reconnect_backoff_max, and connection (connect_timeout bounds each attempt). `lazy` does
+///   not apply (the constructor never waits on the network: connections are opened when
+///   wanted) and neither does leak_threshold (not implemented for the async pool).
+/// - Acquiring never blocks a thread: a waiter is served when a connection comes back or is
+///   opened, fails with pool_timeout at its deadline, and fails at once with
+///   pool_connect_error (nesting the connection_error that names the cause) when a connection
+///   attempt fails while it waits and nothing else can serve it.
+/// - Reuse: a connection that ran raw SQL (leases from async_acquire(), transactions, raw
+///   query<Row>) is reset with DISCARD ALL before the next borrower gets it; builders'
+///   statements are not followed by a reset, as in the synchronous pool.
+/// - While it has idle connections or waiters, the pool keeps a timer on its executor
+///   (idle and lifetime eviction): close() it, or destroy it, to let io_context::run() return.
+///
+/// Example:
+/// ```
+/// pgorm::async::pool db(io.get_executor(), url, {.max_size = 4});
+/// std::optional<User> u = co_await pgorm::async::find<User>(db, 42, asio::use_awaitable);
+/// ```
+class PGORM_API pool {
+ public:
+  /// The executor its timers and connections run on.
+  using executor_type = boost::asio::any_io_executor;
+
+  /// A pool on `ex`; nothing is opened yet. Throws usage_error when max_size is 0 or min_idle
+  /// exceeds it.
+  pool(executor_type ex, std::string_view conninfo, pool_options options = {});
+  /// A pool on an execution context's executor (e.g. an io_context).
+  template <class Context>
+  requires std::is_convertible_v<Context&, boost::asio::execution_context&> pool(
+      Context& ctx, std::string_view conninfo, pool_options options = {})
+      : pool(executor_type(ctx.get_executor()), conninfo, std::move(options)) {}
+  pool(const pool&) = delete;
+  pool& operator=(const pool&) = delete;
+  pool(pool&&) = delete;
+  pool& operator=(pool&&) = delete;
+  /// close(). Leases still out stay valid.
+  ~pool();
+
+  /// Borrows a connection, waiting asynchronously up to options().acquire_timeout; completes
+  /// with the lease, pool_timeout, pool_connect_error, or usage_error when the pool is (or gets)
+  /// closed. Completion signature: void(std::exception_ptr, pgorm::async::lease).
+  ///
+  /// Example: `auto c = co_await db.async_acquire(asio::use_awaitable);`
+  template <class Token>
+  auto async_acquire(Token&& token) {
+    return async_acquire(std::chrono::milliseconds{0}, std::forward<Token>(token));
+  }
+  /// async_acquire() waiting up to `timeout` (zero: acquire_timeout).
+  ///
+  /// Example: `auto c = co_await db.async_acquire(200ms, asio::use_awaitable);`
+  template <class Token>
+  auto async_acquire(std::chrono::milliseconds timeout, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, lease)>(
+        detail::initiate_acquire{state_, get_executor()}, token, timeout);
+  }
+
+  /// Counters: connections in use, idle, waiting acquires, and totals.
+  /// Example: `if (db.stats().waiting > 0) log("pool too small");`
+  [[nodiscard]] pool_stats stats() const;
+  /// Drains the pool: waiting and further acquires fail with usage_error, idle connections
+  /// are closed now, leased ones when they come back. Idempotent; never throws.
+  void close() noexcept;
+  /// True after close().
+  [[nodiscard]] bool closed() const noexcept;
+  /// The options it was made with.
+  [[nodiscard]] const pool_options& options() const noexcept;
+  /// The executor it runs on.
+  [[nodiscard]] executor_type get_executor() const noexcept;
+
+ private:
+  friend struct detail::pool_access;
+  std::shared_ptr<detail::pool_state> state_;
+};
+
+namespace detail {
+
+template <class R, class F>
+boost::asio::awaitable<R> pool_transaction_body(pool& p, F fn, transaction_options options) {
+  lease l = co_await p.async_acquire(boost::asio::use_awaitable);
+  std::exception_ptr failure;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      co_await transaction_body<R>(*l, std::move(fn), std::move(options));
+      co_return;
+    } else {
+      co_return co_await transaction_body<R>(*l, std::move(fn), std::move(options));
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (poisons(failure)) l.poison();
+  std::rethrow_exception(failure);
+}
+
+}  // namespace detail
+
+/// run_transaction() on a connection borrowed from `p` for the whole transaction (retries
+/// included), given back (reset) when it ends.
+///
+/// Example:
+/// ```
+/// co_await pgorm::async::run_transaction(db, [&](pgorm::async::transaction& tx)
+///     -> asio::awaitable<void> { co_await pgorm::async::exec(tx, q, asio::use_awaitable); },
+///     {}, asio::use_awaitable);
+/// ```
+template <class F, class Token>
+auto run_transaction(pool& p, F fn, transaction_options options, Token&& token) {
+  using R = detail::transaction_value_t<F>;
+  return boost::asio::co_spawn(
+      p.get_executor(), detail::pool_transaction_body<R>(p, std::move(fn), std::move(options)),
+      std::forward<Token>(token));
+}
+
+/// run_transaction() on a pool with the default transaction_options.
+template <class F, class Token>
+auto run_transaction(pool& p, F fn, Token&& token) {
+  return run_transaction(p, std::move(fn), transaction_options{}, std::forward<Token>(token));
+}
+
+}  // namespace pgorm::async

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+// The async pool: the synchronous pool's policies (pool_options, jittered lifetimes, reconnect
+// backoff, pool_timeout's reasons and texts, health checks, DISCARD ALL on release) driven by
+// completions on an Asio executor instead of threads and condition variables.
+//
+// One mutex guards the state: calls may come from any thread of a multi-threaded io_context.
+// Handlers are never called with it held; acquire completions are always posted.
+#include "pgorm/async/pool.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+namespace pgorm::async {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace detail {
+
+namespace {
+
+milliseconds to_ms(clock::duration d) noexcept {
+  return std::chrono::duration_cast<milliseconds>(d);
+}
+
+template <class E>
+std::exception_ptr with_cause(E error, const std::exception_ptr& cause) {
+  if (cause) {
+    try {
+      std::rethrow_exception(cause);
+    } catch (...) {
+      try {
+        std::throw_with_nested(std::move(error));
+      } catch (...) {
+        return std::current_exception();
+      }
+    }
+  }
+  return std::make_exception_ptr(std::move(error));
+}
+
+}  // namespace
+
+bool poisons(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const pgorm::error& x) {
+    return x.poisons_connection();
+  } catch (...) {
+    return false;
+  }
+}
+
+struct waiter {
+  std::uint64_t id = 0;
+  std::unique_ptr<acquire_op> op;
+  bool reset = true;
+  clock::time_point start;
+  clock::time_point deadline;
+  std::uint64_t failures_before = 0;
+  bool unanswered_check = false;
+};
+
+// An acquire's completion, collected under the mutex and posted after it.
+struct handout {
+  std::unique_ptr<acquire_op> op;
+  std::exception_ptr error;
+  pgorm::async::lease granted;
+};
+
+struct pool_state : std::enable_shared_from_this<pool_state> {
+  pool_state(asio::any_io_executor e, std::string_view info, pool_options o)
+      : ex(std::move(e)),
+        conninfo(info),
+        options(std::move(o)),
+        timer(ex),
+        rng(std::random_device{}()) {}
+
+  asio::any_io_executor ex;
+  const std::string conninfo;
+  const pool_options options;
+
+  mutable std::mutex mu;
+  // All below guarded by mu.
+  std::deque<std::unique_ptr<pooled>> idle;  // back = most recently returned
+  std::list<waiter> waiters;                 // front = longest waiting
+  std::uint64_t next_waiter = 1;
+  std::size_t in_use = 0;      // leased, being checked or being reset
+  std::size_t connecting = 0;  // attempts running
+  std::size_t checking = 0;    // idle connections being health-checked (counted in in_use)
+  bool closed = false;
+  unsigned failures = 0;
+  std::uint64_t failure_count = 0;
+  clock::time_point next_attempt{};
+  std::string last_connect_error;
+  std::exception_ptr last_connect_exception;
+  asio::steady_timer timer;
+  clock::time_point timer_at = clock::time_point::max();
+  std::mt19937_64 rng;
+  pool_stats totals;
+
+  [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
+  double random_unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
+
+  std::unique_ptr<pooled> adopt(connection c) {
+    const auto now = clock::now();
+    const milliseconds lifetime =
+        pgorm::detail::jittered_lifetime(options.max_lifetime, random_unit());
+    return std::make_unique<pooled>(pooled{std::move(c), now, now + lifetime, now});
+  }
+
+  pgorm::async::lease make_lease(std::unique_ptr<pooled> pc, bool reset) {
+    return pgorm::async::lease(shared_from_this(), std::move(pc), reset);
+  }
+
+  static void post_all(std::vector<handout>& out) {
+    for (handout& h : out) h.op->complete(true, std::move(h.error), std::move(h.granted));
+    out.clear();
+  }
+
+  // ---- under mu ----
+
+  pool_timeout timeout_error(const waiter& w, clock::time_point now) {
+    pool_timeout_reason reason = pool_timeout_reason::exhausted;
+    if ((failures > 0 && in_use < options.max_size) || w.unanswered_check) {
+      reason = pool_timeout_reason::unreachable;
+    } else if (connecting > 0) {
+      reason = pool_timeout_reason::connecting;
+    }
+    ++totals.total_timeouts;
+    const pool_timeout::counts counts{in_use, idle.size(), waiters.size() - 1, options.max_size};
+    return pool_timeout{reason, to_ms(now - w.start), counts, last_connect_error};
+  }
+
+  // Hands idle connections to waiters, checks the ones idle too long, starts connection
+  // attempts for the rest, and re-arms the timer.
+  void serve(std::vector<handout>& out) {
+    const auto now = clock::now();
+    while (!closed && !waiters.empty() && !idle.empty()) {
+      std::unique_ptr<pooled> pc = std::move(idle.back());
+      idle.pop_back();
+      if (now >= pc->expires || !pc->conn.is_open()) {
+        ++totals.total_closed;
+        continue;  // closed as pc goes
+      }
+      if (now - pc->last_used > options.health_check_after) {
+        check(std::move(pc), waiters.front());
+        continue;
+      }
+      waiter w = std::move(waiters.front());
+      waiters.pop_front();
+      ++in_use;
+      ++totals.total_acquired;
+      out.push_back({std::move(w.op), nullptr, make_lease(std::move(pc), w.reset)});
+    }
+    fail_on_connect_failure(out);
+    start_attempts(now);
+    arm_timer();
+  }
+
+  // A round trip on a connection idle longer than health_check_after, within what is left of
+  // the front waiter's deadline: it goes back to the idle list as fresh, or is closed.
+  void check(std::unique_ptr<pooled> pc, waiter& front) {
+    ++in_use;
+    ++checking;
+    const auto left =
+        std::max(milliseconds(1), std::chrono::ceil<milliseconds>(front.deadline - clock::now()));
+    connection& c = pc->conn;
+    const std::uint64_t for_waiter = front.id;
+    c.async_exec("", {}, data_format::text, left,
+                 [self = shared_from_this(), pc = std::move(pc), for_waiter](
+                     const std::exception_ptr& e, const result& /*r*/) mutable {
+                   std::vector<handout> out;
+                   {
+                     std::lock_guard lock(self->mu);
+                     --self->in_use;
+                     --self->checking;
+                     if (!e && !self->closed) {
+                       pc->last_used = clock::now();
+                       self->idle.push_back(std::move(pc));
+                     } else {
+                       ++self->totals.total_closed;
+                       if (e && clock::now() >= self->deadline_of(for_waiter)) {
+                         for (waiter& w : self->waiters) {
+                           if (w.id == for_waiter) w.unanswered_check = true;
+                         }
+                       }
+                     }
+                     self->serve(out);
+                   }
+                   pc.reset();
+                   post_all(out);
+                 });
+  }
+
+  clock::time_point deadline_of(std::uint64_t id) const {
+    for (const waiter& w : waiters) {
+      if (w.id == id) return w.deadline;
+    }
+    return clock::time_point::max();
+  }
+
+  // An attempt failed while these waiters waited, none is running and nothing is idle: they
+  // fail now with the cause rather than wait out their timeout (as the synchronous pool).
+  void fail_on_connect_failure(std::vector<handout>& out) {
+    if (failures == 0 || connecting > 0 || !idle.empty()) return;
+    for (auto it = waiters.begin(); it != waiters.end();) {
+      if (it->failures_before == failure_count) {
+        ++it;
+        continue;
+      }
+      out.push_back(
+          {std::move(it->op),
+           with_cause(pool_connect_error{fmt::format(
+                          "pgorm: the pool could not open a connection: {}", last_connect_error)},
+                      last_connect_exception),
+           {}});
+      it = waiters.erase(it);
+    }
+  }
+
+  // As the synchronous pool: one attempt per waiter and per missing min_idle connection, less
+  // the idle ones and the attempts running, within max_size; after a failure one at a time,
+  // once the backoff has passed.
+  void start_attempts(clock::time_point now) {
+    if (closed) return;
+    const std::size_t wanted = waiters.size() + options.min_idle;
+    const std::size_t have = idle.size() + connecting + checking;
+    if (wanted <= have || total() >= options.max_size) return;
+    std::size_t n = std::min(wanted - have, options.max_size - total());
+    if (failures > 0) n = connecting == 0 && now >= next_attempt ? 1 : 0;
+    for (; n > 0; --n) {
+      ++connecting;
+      connection::async_connect(ex, conninfo, options.connection,
+                                [self = shared_from_this()](std::exception_ptr e, connection c) {
+                                  self->connected(std::move(e), std::move(c));
+                                });
+    }
+  }
+
+  // ---- completions ----
+
+  void connected(std::exception_ptr error, connection c) {
+    std::vector<handout> out;
+    std::unique_ptr<pooled> drop;
+    {
+      std::lock_guard lock(mu);
+      --connecting;
+      if (!error) {
+        failures = 0;
+        ++totals.total_opened;
+        auto pc = adopt(std::move(c));
+        if (closed) {
+          ++totals.total_closed;
+          drop = std::move(pc);
+        } else {
+          idle.push_back(std::move(pc));
+        }
+      } else if (!closed) {
+        ++failures;
+        ++failure_count;
+        ++totals.total_connect_failures;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& x) {
+          last_connect_error = x.what();
+        } catch (...) {
+          last_connect_error = "pgorm: connecting failed";
+        }
+        last_connect_exception = error;
+        next_attempt = clock::now() +
+                       pgorm::detail::reconnect_delay(failures, options.reconnect_backoff,
+                                                      options.reconnect_backoff_max, random_unit());
+      }
+      serve(out);
+    }
+    drop.reset();
+    post_all(out);
+  }
+
+  void returned(std::unique_ptr<pooled> pc, bool keep) {
+    std::vector<handout> out;
+    {
+      std::lock_guard lock(mu);
+      --in_use;
+      if (keep && !closed) {
+        pc->last_used = clock::now();
+        idle.push_back(std::move(pc));
+      } else {
+        ++totals.total_closed;
+      }
+      serve(out);
+    }
+    pc.reset();
+    post_all(out);
+  }
+
+  // ---- the timer: waiters' deadlines, the reconnect backoff, idle and lifetime eviction ----
+
+  void arm_timer() {
+    clock::time_point at = clock::time_point::max();
+    for (const waiter& w : waiters) at = std::min(at, w.deadline);
+    if (!waiters.empty() && failures > 0 && connecting == 0 && total() < options.max_size) {
+      at = std::min(at, next_attempt);
+    }
+    if (!idle.empty() || options.min_idle > 0) {
+      const milliseconds shortest = std::min(options.idle_timeout, options.max_lifetime);
+      at = std::min(at,
+                    clock::now() + std::clamp(shortest / 4, milliseconds(10), milliseconds(1000)));
+    }
+    if (closed || at == clock::time_point::max()) {
+      if (timer_at != clock::time_point::max()) timer.cancel();
+      timer_at = clock::time_point::max();
+      return;
+    }
+    if (at >= timer_at) return;
+    timer_at = at;
+    timer.expires_at(at);
+    timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto self = w.lock()) self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    std::vector<handout> out;
+    std::vector<std::unique_ptr<pooled>> doomed;
+    {
+      std::lock_guard lock(mu);
+      timer_at = clock::time_point::max();
+      if (closed) return;
+      const auto now = clock::now();
+      for (auto it = waiters.begin(); it != waiters.end();) {
+        if (now < it->deadline) {
+          ++it;
+          continue;
+        }
+        out.push_back({std::move(it->op), std::make_exception_ptr(timeout_error(*it, now)), {}});
+        it = waiters.erase(it);
+      }
+      for (auto it = idle.begin(); it != idle.end();) {
+        if (now >= (*it)->expires) {
+          doomed.push_back(std::move(*it));
+          it = idle.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      while (idle.size() > options.min_idle &&
+             now - idle.front()->last_used > options.idle_timeout) {
+        doomed.push_back(std::move(idle.front()));
+        idle.pop_front();
+      }
+      totals.total_closed += doomed.size();
+      serve(out);
+    }
+    doomed.clear();
+    post_all(out);
+  }
+
+  void close() noexcept {
+    std::vector<handout> out;
+    std::deque<std::unique_ptr<pooled>> doomed;
+    {
+      std::lock_guard lock(mu);
+      if (closed) return;
+      closed = true;
+      doomed.swap(idle);
+      totals.total_closed += doomed.size();
+      for (waiter& w : waiters) {
+        out.push_back({std::move(w.op),
+                       std::make_exception_ptr(usage_error(
+                           "pgorm: the async pool was closed while this acquire waited")),
+                       {}});
+      }
+      waiters.clear();
+      timer.cancel();
+      timer_at = clock::time_point::max();
+    }
+    doomed.clear();
+    post_all(out);
+  }
+};
+
+void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeout, bool reset,
+                   std::unique_ptr<acquire_op> op) {
+  std::vector<handout> out;
+  {
+    std::lock_guard lock(state->mu);
+    if (state->closed) {
+      out.push_back({std::move(op),
+                     std::make_exception_ptr(usage_error("pgorm: acquire on a closed async pool")),
+                     {}});
+    } else {
+      waiter w;
+      w.id = state->next_waiter++;
+      w.op = std::move(op);
+      w.reset = reset;
+      w.start = clock::now();
+      w.deadline = w.start + (timeout.count() > 0 ? timeout : state->options.acquire_timeout);
+      w.failures_before = state->failure_count;
+      state->waiters.push_back(std::move(w));
+      state->serve(out);
+    }
+  }
+  pool_state::post_all(out);
+}
+
+void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc, bool poisoned,
+               bool reset) noexcept {
+  bool keep = !poisoned && pc->conn.is_open() && clock::now() < pc->expires;
+  {
+    std::lock_guard lock(state->mu);
+    keep = keep && !state->closed;
+  }
+  // Through a transaction-mode pooler there is no session of ours to reset (as the sync pool).
+  if (keep && reset && state->options.connection.pooler != pooler_mode::transaction) {
+    // The borrower ran raw SQL: DISCARD ALL drops its session state (settings, temporary
+    // tables, prepared statements, advisory locks, LISTEN) before the next borrower. Inside a
+    // transaction block it fails, and the connection is closed instead.
+    const milliseconds t = state->options.reset_timeout;
+    connection& c = pc->conn;
+    try {
+      c.async_exec(
+          "DISCARD ALL", {}, data_format::text, t,
+          [state, pc = std::move(pc)](const std::exception_ptr& e, const result& /*r*/) mutable {
+            state->returned(std::move(pc), !e);
+          });
+      return;
+    } catch (...) {  // no memory for the operation: closed below
+      keep = false;
+    }
+  }
+  state->returned(std::move(pc), keep);
+}
+
+const std::shared_ptr<pool_state>& pool_access::state_of(const pool& p) noexcept {
+  return p.state_;
+}
+
+}  // namespace detail
+
+// ---- lease --------------------------------------------------------------------------------------
+
+lease& lease::operator=(lease&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::move(other.state_);
+    conn_ = std::move(other.conn_);
+    poisoned_ = other.poisoned_;
+    reset_ = other.reset_;
+  }
+  return *this;
+}
+
+void lease::release() noexcept {
+  if (!conn_) return;
+  auto state = std::move(state_);
+  auto pc = std::move(conn_);
+  state_.reset();
+  if (state) detail::give_back(state, std::move(pc), poisoned_, reset_);
+  poisoned_ = false;
+}
+
+// ---- pool ---------------------------------------------------------------------------------------
+
+pool::pool(executor_type ex, std::string_view conninfo, pool_options options) {
+  if (options.max_size == 0) throw usage_error("pgorm: pool_options::max_size must be at least 1");
+  if (options.min_idle > options.max_size) {
+    throw usage_error(fmt::format("pgorm: pool_options::min_idle ({}) exceeds max_size ({})",
+                                  options.min_idle, options.max_size));
+  }
+  state_ = std::make_shared<detail::pool_state>(std::move(ex), conninfo, std::move(options));
+  if (state_->options.min_idle > 0) {
+    std::vector<detail::handout> out;
+    std::lock_guard lock(state_->mu);
+    state_->serve(out);  // starts the min_idle attempts; nobody waits yet
+  }
+}
+
+pool::~pool() { close(); }
+
+pool_stats pool::stats() const {
+  std::lock_guard lock(state_->mu);
+  pool_stats s = state_->totals;
+  s.in_use = state_->in_use;
+  s.idle = state_->idle.size();
+  s.waiting = state_->waiters.size();
+  return s;
+}
+
+void pool::close() noexcept { state_->close(); }
+
+bool pool::closed() const noexcept {
+  std::lock_guard lock(state_->mu);
+  return state_->closed;
+}
+
+const pool_options& pool::options() const noexcept { return state_->options; }
+
+pool::executor_type pool::get_executor() const noexcept { return state_->ex; }
+
+}  // namespace pgorm::async

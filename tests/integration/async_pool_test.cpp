@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+// The async pool against a real server: more coroutines than connections all complete on
+// max_size connections, acquire timeouts, a returned connection serving a waiter, the session
+// reset between borrowers, closing with waiters, idle eviction, a failed connect failing
+// waiters at once, and transactions on the pool.
+
+#include <chrono>
+#include <exception>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include "pgorm/async.hpp"
+#include "pgorm/error.hpp"
+#include "pgorm/pool.hpp"
+#include "pgorm/query.hpp"
+#include "support/db_test.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using asio::awaitable;
+using asio::use_awaitable;
+namespace pa = pgorm::async;
+
+namespace {
+
+template <class F>
+void run_coro(F fn) {
+  asio::io_context io;
+  std::exception_ptr error;
+  bool finished = false;
+  asio::co_spawn(io, fn(io), [&](std::exception_ptr e) {
+    error = e;
+    finished = true;
+  });
+  io.run();
+  ASSERT_TRUE(finished);
+  if (error) std::rethrow_exception(error);
+}
+
+awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(use_awaitable);
+}
+
+// Waits (boundedly) for the connections given back to finish their reset (DISCARD ALL runs
+// on the pool's executor after the borrower resumed).
+awaitable<void> settle(pa::pool& db) {
+  for (int i = 0; db.stats().in_use > 0 && i < 300; ++i) co_await sleep_for(10ms);
+}
+
+struct backend {
+  std::int32_t pid;
+};
+
+class async_pool_test : public pgorm::test::db_test {
+ protected:
+  pgorm::pool_options options(std::size_t max_size) const {
+    pgorm::pool_options o;
+    o.max_size = max_size;
+    o.connection = pgorm::test::test_options();
+    return o;
+  }
+};
+
+TEST_F(async_pool_test, more_coroutines_than_connections_all_complete) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(3));
+    constexpr int n = 40;
+    int done = 0;
+    std::set<std::int32_t> pids;
+    std::vector<std::string> errors;
+    for (int i = 0; i < n; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            try {
+              const backend b = co_await pa::one(
+                  db, pgorm::query<backend>("select pg_backend_pid() as pid from pg_sleep(0.01)"),
+                  use_awaitable);
+              pids.insert(b.pid);
+            } catch (const std::exception& e) {
+              errors.emplace_back(e.what());
+            }
+            ++done;
+          },
+          asio::detached);
+    }
+    for (int i = 0; done < n && i < 1000; ++i) co_await sleep_for(10ms);
+    EXPECT_EQ(done, n);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    EXPECT_GE(pids.size(), 1u);
+    EXPECT_LE(pids.size(), 3u);
+    co_await settle(db);
+    const pgorm::pool_stats s = db.stats();
+    EXPECT_LE(s.total_opened, 3u);
+    EXPECT_EQ(s.total_acquired, static_cast<std::uint64_t>(n));
+    EXPECT_EQ(s.in_use, 0u);
+    EXPECT_EQ(s.waiting, 0u);
+  });
+}
+
+TEST_F(async_pool_test, acquire_times_out_and_a_returned_connection_serves_a_waiter) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto o = options(1);
+    o.acquire_timeout = 200ms;
+    pa::pool db(io, conninfo(), o);
+    pa::lease held = co_await db.async_acquire(use_awaitable);
+    const int pid = held->backend_pid();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      (void)co_await db.async_acquire(use_awaitable);
+      ADD_FAILURE() << "a second connection came out of a pool of one";
+    } catch (const pgorm::pool_timeout& e) {
+      EXPECT_EQ(e.reason(), pgorm::pool_timeout_reason::exhausted) << e.what();
+      EXPECT_EQ(e.in_use(), 1u);
+    }
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, 150ms);
+    EXPECT_LT(waited, 3s);
+
+    // A waiter with time to spare gets the connection when it comes back.
+    int served_pid = 0;
+    bool served = false;
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          pa::lease l = co_await db.async_acquire(5s, use_awaitable);
+          served_pid = l->backend_pid();
+          served = true;
+        },
+        asio::detached);
+    co_await sleep_for(50ms);
+    EXPECT_FALSE(served);
+    EXPECT_EQ(db.stats().waiting, 1u);
+    held.release();
+    for (int i = 0; !served && i < 300; ++i) co_await sleep_for(10ms);
+    EXPECT_TRUE(served);
+    EXPECT_EQ(served_pid, pid);
+  });
+}
+
+TEST_F(async_pool_test, session_state_does_not_leak_to_the_next_borrower) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(1));
+    int pid = 0;
+    {
+      pa::lease l = co_await db.async_acquire(use_awaitable);
+      pid = l->backend_pid();
+      co_await l->async_exec("select set_config('app.secret', 'leaked', false)", use_awaitable);
+      auto r = co_await l->async_exec("select current_setting('app.secret', true)", use_awaitable);
+      EXPECT_EQ(r.value(0, 0), "leaked");
+    }
+    pa::lease l = co_await db.async_acquire(use_awaitable);
+    EXPECT_EQ(l->backend_pid(), pid);  // the same session, reset
+    auto r = co_await l->async_exec("select coalesce(current_setting('app.secret', true), '')",
+                                    use_awaitable);
+    EXPECT_EQ(r.value(0, 0), "");
+    l.release();
+    // Raw SQL through a pool terminal is reset after too.
+    co_await pa::exec(db, pgorm::query<backend>("select set_config('app.secret', 'again', false)"),
+                      use_awaitable);
+    struct setting {
+      std::string v;
+    };
+    const setting s = co_await pa::one(
+        db, pgorm::query<setting>("select coalesce(current_setting('app.secret', true), '') as v"),
+        use_awaitable);
+    EXPECT_EQ(s.v, "");
+    EXPECT_EQ(db.stats().total_opened, 1u);
+  });
+}
+
+TEST_F(async_pool_test, closing_fails_waiters_and_later_acquires) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto o = options(1);
+    o.acquire_timeout = 30s;
+    pa::pool db(io, conninfo(), o);
+    pa::lease held = co_await db.async_acquire(use_awaitable);
+    int refused = 0;
+    for (int i = 0; i < 2; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            try {
+              (void)co_await db.async_acquire(use_awaitable);
+            } catch (const pgorm::usage_error&) {
+              ++refused;
+            }
+          },
+          asio::detached);
+    }
+    co_await sleep_for(30ms);
+    EXPECT_EQ(db.stats().waiting, 2u);
+    const auto start = std::chrono::steady_clock::now();
+    db.close();
+    for (int i = 0; refused < 2 && i < 300; ++i) co_await sleep_for(10ms);
+    EXPECT_EQ(refused, 2);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    EXPECT_THROW((void)co_await db.async_acquire(use_awaitable), pgorm::usage_error);
+    EXPECT_TRUE(held->is_open());  // a lease stays valid; closed when it comes back
+    held.release();
+    EXPECT_EQ(db.stats().idle, 0u);
+    EXPECT_EQ(db.stats().total_closed, 1u);
+  });
+}
+
+TEST_F(async_pool_test, idle_connections_are_closed_after_idle_timeout) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto o = options(2);
+    o.idle_timeout = 50ms;
+    pa::pool db(io, conninfo(), o);
+    co_await pa::exec(db, pgorm::query<backend>("select 1"), use_awaitable);
+    EXPECT_EQ(db.stats().total_opened, 1u);
+    for (int i = 0; db.stats().total_closed == 0 && i < 300; ++i) co_await sleep_for(10ms);
+    EXPECT_EQ(db.stats().idle, 0u);
+    EXPECT_EQ(db.stats().total_closed, 1u);
+  });
+}
+
+TEST_F(async_pool_test, failed_connect_fails_the_waiter_at_once_naming_the_cause) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto o = options(2);
+    o.acquire_timeout = 20s;
+    // Nothing listens on port 1: the attempt is refused at once.
+    pa::pool db(io, "host=127.0.0.1 port=1 dbname=nope user=nope password=hunter2", o);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      (void)co_await db.async_acquire(use_awaitable);
+      ADD_FAILURE() << "connected to port 1";
+    } catch (const pgorm::pool_connect_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("127.0.0.1"), std::string::npos) << what;
+      EXPECT_EQ(what.find("hunter2"), std::string::npos) << what;
+      EXPECT_THROW(std::rethrow_if_nested(e), pgorm::connection_error);
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_EQ(db.stats().total_connect_failures, 1u);
+  });
+}
+
+TEST_F(async_pool_test, transactions_and_terminals_run_on_the_pool) {
+  conn().exec("create table item (k int primary key)");
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(2));
+    co_await pa::run_transaction(
+        db,
+        [&](pa::transaction& tx) -> awaitable<void> {
+          co_await tx.async_exec("insert into item values (1), (2)", use_awaitable);
+        },
+        use_awaitable);
+    EXPECT_THROW(co_await pa::run_transaction(
+                     db,
+                     [&](pa::transaction& tx) -> awaitable<void> {
+                       co_await tx.async_exec("insert into item values (3)", use_awaitable);
+                       co_await tx.async_exec("insert into item values (1)", use_awaitable);
+                     },
+                     use_awaitable),
+                 pgorm::unique_violation);
+    struct item {
+      std::int32_t k;
+    };
+    const auto rows =
+        co_await pa::all(db, pgorm::query<item>("select k from item order by k"), use_awaitable);
+    EXPECT_EQ(rows.size(), 2u);
+    co_await settle(db);
+    EXPECT_EQ(db.stats().in_use, 0u);
+  });
+}
+
+}  // namespace
