@@ -122,6 +122,46 @@ TEST_F(include_test, the_relation_takes_its_own_where_order_and_limit) {
   }
 }
 
+TEST_F(include_test, the_related_rows_come_in_the_order_of_the_relation) {
+  // The array's order is the aggregate's ORDER BY: hits descending (with ties: every user's
+  // session s has hits s * 10, so only ids break them when hits are reduced modulo 20), with
+  // and without a limit, and with a value in an order key.
+  const auto key = col<&Session::hits> % 20;
+  const auto expected_of = [&](std::int64_t user, std::size_t limit) {
+    auto sessions = sessions_of(user);
+    std::stable_sort(sessions.begin(), sessions.end(), [](const Session& a, const Session& b) {
+      return a.hits % 20 > b.hits % 20;
+    });  // sessions_of() is ordered by id: ties stay by id
+    if (sessions.size() > limit) sessions.resize(limit);
+    return sessions;
+  };
+  const auto all =
+      conn()
+          .select<User>()
+          .order_by(col<&User::id>)
+          .include(pgorm::rel<&Session::user_id>.order_by(key.desc(), col<&Session::id>))
+          .all();
+  const auto first_two =
+      conn()
+          .select<User>()
+          .order_by(col<&User::id>)
+          .include(pgorm::rel<&Session::user_id>.order_by(key.desc(), col<&Session::id>).limit(2))
+          .all();
+  ASSERT_EQ(all.size(), 6U);
+  ASSERT_EQ(first_two.size(), 6U);
+  std::size_t with_ties = 0;
+  for (std::size_t i = 0; i != all.size(); ++i) {
+    const std::int64_t user = all[i].row.id;
+    EXPECT_EQ(all[i].get<1>(), expected_of(user, 100)) << "user " << user;
+    EXPECT_EQ(first_two[i].get<1>(), expected_of(user, 2)) << "user " << user;
+    const auto& sessions = all[i].get<1>();
+    for (std::size_t k = 1; k < sessions.size(); ++k) {
+      if (sessions[k].hits % 20 == sessions[k - 1].hits % 20) ++with_ties;
+    }
+  }
+  EXPECT_GT(with_ties, 0U);  // the id really breaks ties in this data
+}
+
 TEST_F(include_test, the_parent_keeps_its_where_order_and_limit) {
   const auto rows = conn()
                         .select<User>()

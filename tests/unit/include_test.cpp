@@ -29,17 +29,16 @@ using rt::SessionToken;
 using rt::User;
 
 constexpr std::string_view sessions_subquery =
-    "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, rt_session.user_id, "
-    "rt_session.token, rt_session.hits) AS r FROM rt_session WHERE rt_session.user_id = "
-    "rt_user.id) AS pgorm_r)";
+    "(SELECT array_agg(ROW(rt_session.id, rt_session.user_id, rt_session.token, "
+    "rt_session.hits)) FROM rt_session WHERE rt_session.user_id = rt_user.id)";
 
 // ---- 1-n ----
 
 using users_with_sessions = decltype(pgorm::select<User>().include(rel<&Session::user_id>));
 static_assert(users_with_sessions::sql() ==
-              "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
-              "ROW(rt_session.id, rt_session.user_id, rt_session.token, rt_session.hits) AS r "
-              "FROM rt_session WHERE rt_session.user_id = rt_user.id) AS pgorm_r) FROM rt_user");
+              "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, "
+              "rt_session.token, rt_session.hits)) FROM rt_session WHERE rt_session.user_id = "
+              "rt_user.id) FROM rt_user");
 static_assert(std::is_same_v<users_with_sessions::row_type, related<User, std::vector<Session>>>);
 // Named by the table: the same statement.
 static_assert(decltype(pgorm::select<User>().include<Session>())::sql() ==
@@ -77,16 +76,16 @@ TEST(include_sql, nested_relations_number_their_placeholders_in_text_order) {
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(
       Q::sql() ==
-      "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_conversation.id, "
-      "rt_conversation.user_id, rt_conversation.title, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
-      "ROW(rt_message.id, rt_message.conversation_id, rt_message.sender_id, "
-      "rt_message.reply_to_id, rt_message.body, rt_message.score) AS r FROM rt_message WHERE "
-      "rt_message.conversation_id = rt_conversation.id AND rt_message.score > $1 ORDER BY "
-      "rt_message.id LIMIT $2) AS pgorm_r)) AS r FROM rt_conversation WHERE "
-      "rt_conversation.user_id = rt_user.id ORDER BY rt_conversation.id DESC) AS pgorm_r), "
-      "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, rt_session.user_id, "
-      "rt_session.token, rt_session.hits) AS r FROM rt_session WHERE rt_session.user_id = "
-      "rt_user.id) AS pgorm_r) FROM rt_user WHERE id > $3 ORDER BY id LIMIT $4");
+      "SELECT id, email, name, (SELECT array_agg(ROW(rt_conversation.id, "
+      "rt_conversation.user_id, rt_conversation.title, (SELECT array_agg(pgorm_r.r ORDER BY "
+      "pgorm_r.pgorm_o1) FROM (SELECT ROW(rt_message.id, rt_message.conversation_id, "
+      "rt_message.sender_id, rt_message.reply_to_id, rt_message.body, rt_message.score) AS r, "
+      "rt_message.id AS pgorm_o1 FROM rt_message WHERE rt_message.conversation_id = "
+      "rt_conversation.id AND rt_message.score > $1 ORDER BY pgorm_o1 LIMIT $2) AS pgorm_r)) "
+      "ORDER BY rt_conversation.id DESC) FROM rt_conversation WHERE rt_conversation.user_id = "
+      "rt_user.id), (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, rt_session.token, "
+      "rt_session.hits)) FROM rt_session WHERE rt_session.user_id = rt_user.id) FROM rt_user "
+      "WHERE id > $3 ORDER BY id LIMIT $4");
   static_assert(
       std::is_same_v<Q::row_type,
                      related<User, std::vector<related<Conversation, std::vector<Message>>>,
@@ -119,9 +118,8 @@ TEST(include_sql, partial_selects_of_parent_and_children) {
                      .include(rel<&Session::user_id>.select<SessionToken>());
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(Q::sql() ==
-                "SELECT id, email, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, "
-                "rt_session.token) AS r FROM rt_session WHERE rt_session.user_id = rt_user.id) "
-                "AS pgorm_r) FROM rt_user");
+                "SELECT id, email, (SELECT array_agg(ROW(rt_session.id, rt_session.token)) FROM "
+                "rt_session WHERE rt_session.user_id = rt_user.id) FROM rt_user");
   static_assert(
       std::is_same_v<Q::row_type,
                      related<std::tuple<std::int64_t, std::string>, std::vector<SessionToken>>>);
@@ -152,6 +150,61 @@ TEST(include_sql, a_filter_chosen_at_run_time_renders_the_relation_at_run_time) 
             "rt_session.user_id = rt_user.id AND ((rt_session.hits > $1)) LIMIT $2) AS pgorm_r) "
             "FROM rt_user WHERE id > $3");
   EXPECT_EQ(s.params.size(), 3U);
+}
+
+// ---- the order of the related rows ----
+
+// The array's order is the aggregate's own ORDER BY. Without a limit the aggregate reads the
+// related rows directly; with one, the first n rows are chosen in a subquery that carries its
+// order keys out, and the aggregate orders by them again (PostgreSQL does not promise that an
+// aggregate sees a subquery's rows in the subquery's order).
+TEST(include_sql, the_aggregate_orders_the_related_rows) {
+  using unlimited = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.order_by(col<&Session::hits>.desc(), col<&Session::id>)));
+  static_assert(unlimited::sql() ==
+                "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, "
+                "rt_session.user_id, rt_session.token, rt_session.hits) ORDER BY "
+                "rt_session.hits DESC, rt_session.id) FROM rt_session WHERE rt_session.user_id = "
+                "rt_user.id) FROM rt_user");
+  const auto limited = pgorm::select<User>().include(
+      rel<&Session::user_id>.order_by(col<&Session::hits>.desc().nulls_last(), col<&Session::id>).limit(2));
+  using L = std::remove_const_t<decltype(limited)>;
+  static_assert(L::sql() ==
+                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1 "
+                "DESC NULLS LAST, pgorm_r.pgorm_o2) FROM (SELECT ROW(rt_session.id, "
+                "rt_session.user_id, rt_session.token, rt_session.hits) AS r, rt_session.hits AS "
+                "pgorm_o1, rt_session.id AS pgorm_o2 FROM rt_session WHERE rt_session.user_id = "
+                "rt_user.id ORDER BY pgorm_o1 DESC NULLS LAST, pgorm_o2 LIMIT $1) AS pgorm_r) FROM "
+                "rt_user");
+  EXPECT_EQ(limited.to_sql().params.size(), 1U);
+}
+
+TEST(include_sql, an_order_key_with_a_value_binds_in_text_order) {
+  // A value in an order key: in the aggregate's ORDER BY (before the WHERE) without a limit,
+  // in the subquery's select list (also before the WHERE) with one.
+  const auto key = col<&Session::hits> % 7;
+  const auto unlimited = pgorm::select<User>().include(
+      rel<&Session::user_id>.where(col<&Session::token> == std::string("w")).order_by(key));
+  const pgorm::statement a = unlimited.to_sql();
+  EXPECT_EQ(a.sql,
+            "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, "
+            "rt_session.token, rt_session.hits) ORDER BY rt_session.hits % $1) FROM rt_session "
+            "WHERE rt_session.user_id = rt_user.id AND rt_session.token = $2) FROM rt_user");
+  ASSERT_EQ(a.params.size(), 2U);
+  EXPECT_EQ(a.params.params()[0].type(), pgorm::oids::int4);
+  EXPECT_EQ(std::string(a.params.params()[1].bytes()), "w");
+  const auto limited = pgorm::select<User>().include(
+      rel<&Session::user_id>.where(col<&Session::token> == std::string("w")).order_by(key).limit(3));
+  const pgorm::statement b = limited.to_sql();
+  EXPECT_NE(b.sql.find("rt_session.hits % $1 AS pgorm_o1 FROM rt_session WHERE "
+                       "rt_session.user_id = rt_user.id AND rt_session.token = $2 ORDER BY "
+                       "pgorm_o1 LIMIT $3"),
+            std::string::npos)
+      << b.sql;
+  ASSERT_EQ(b.params.size(), 3U);
+  EXPECT_EQ(b.params.params()[0].type(), pgorm::oids::int4);
+  EXPECT_EQ(std::string(b.params.params()[1].bytes()), "w");
+  EXPECT_EQ(b.params.params()[2].type(), pgorm::oids::int8);
 }
 
 }  // namespace

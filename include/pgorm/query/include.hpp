@@ -366,14 +366,29 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
     }
   }
 
-  /// `(SELECT array_agg(...) ...)` (1-n) or `(SELECT ROW(...) ...)` (n-1) from a relation
-  /// source (the object, or its shape).
+  /// `(SELECT array_agg(ROW(...) ORDER BY ...) ...)` (1-n) or `(SELECT ROW(...) ...)` (n-1)
+  /// from a relation source (the object, or its shape). The order of a 1-n relation's array is
+  /// the aggregate's own ORDER BY, never the order rows happen to reach it in: with a limit,
+  /// the first n rows are chosen in a subquery that carries its order keys out (pgorm_o1,
+  /// ...), and the aggregate orders by them again.
   template <class W, class S>
   static constexpr void render(W& w, const S& self) {
     if constexpr (valid) {
+      constexpr bool limited = many && present_v<Limit>;
+      constexpr bool ordered = std::tuple_size_v < Order >> 0;
       const bool outer_qualify = w.qualify;
       w.qualify = true;
-      w.append(many ? "(SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(" : "(SELECT ROW(");
+      if constexpr (limited) {
+        w.append("(SELECT array_agg(pgorm_r.r");
+        if constexpr (ordered) {
+          w.append(" ORDER BY ");
+          order_keys(w, "pgorm_r.");
+        }
+        w.append(") FROM (SELECT ");
+      } else {
+        w.append(many ? "(SELECT array_agg(" : "(SELECT ");
+      }
+      w.append("ROW(");
       for (std::size_t i = 0; i != own_fields; ++i) {
         if (i != 0) w.append(", ");
         if constexpr (std::is_void_v<Row>) {
@@ -391,7 +406,27 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
             ...);
       }
       (std::index_sequence_for<Nested...>{});
-      w.append(many ? ") AS r FROM " : ") FROM ");
+      w.append(")");
+      if constexpr (limited) {
+        w.append(" AS r");
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          (
+              [&] {
+                w.append(", ");
+                render_expr(w, part(detail::element<I>(part(self, &rel::order)),
+                                    &std::tuple_element_t<I, Order>::e));
+                w.append(" AS ");
+                order_key_name<I>(w);
+              }(),
+              ...);
+        }
+        (std::make_index_sequence<std::tuple_size_v<Order>>{});
+      } else if constexpr (many && ordered) {
+        w.append(" ORDER BY ");
+        render_comma_list(w, part(self, &rel::order));
+      }
+      if constexpr (many && !limited) w.append(")");
+      w.append(" FROM ");
       child_ref::render_from(w);
       w.append(" WHERE ");
       const auto& fk_cols = table<typename res::owner>::foreign_keys[res::fk].column_indices;
@@ -407,12 +442,16 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         w.append(" AND ");
         render_child(w, part(self, &rel::filter), prec_and + 1);
       }
-      if constexpr (std::tuple_size_v < Order >> 0) {
-        w.append(" ORDER BY ");
-        render_comma_list(w, part(self, &rel::order));
+      if constexpr (limited) {
+        if constexpr (ordered) {
+          w.append(" ORDER BY ");
+          order_keys(w, "");
+        }
+        render_expr(w, part(self, &rel::count));
+        w.append(") AS pgorm_r)");
+      } else {
+        w.append(")");
       }
-      render_expr(w, part(self, &rel::count));
-      w.append(many ? ") AS pgorm_r)" : ")");
       w.qualify = outer_qualify;
     }
   }
@@ -424,13 +463,45 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         (relation_sql<child_ref, Nested>::bind(p, std::get<I>(r.nested)), ...);
       }
       (std::index_sequence_for<Nested...>{});
+      bind_each(p, r.order);  // in the aggregate's ORDER BY, or as the subquery's pgorm_o<k>
       r.filter.bind(p);
-      bind_each(p, r.order);
       r.count.bind(p);
     }
   }
 
  private:
+  /// `pgorm_o<I+1>`: the name of the I-th order key of a limited relation's subquery.
+  template <std::size_t I, class W>
+  static constexpr void order_key_name(W& w) {
+    w.append("pgorm_o");
+    constexpr std::size_t n = I + 1;
+    if constexpr (n >= 10) w.append(static_cast<char>('0' + n / 10 % 10));
+    w.append(static_cast<char>('0' + n % 10));
+  }
+  /// The order keys of a limited relation, by name: `pgorm_o1 DESC, pgorm_o2`, each name after
+  /// `qualifier`.
+  template <class W>
+  static constexpr void order_keys(W& w, std::string_view qualifier) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I != 0) w.append(", ");
+            w.append(qualifier);
+            order_key_name<I>(w);
+            using term = std::tuple_element_t<I, Order>;
+            order_suffix(w, static_cast<const term*>(nullptr));
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<Order>>{});
+  }
+  template <class W, class E, sort_direction D, nulls_order N>
+  static constexpr void order_suffix(W& w, const order_term<E, D, N>* /*term*/) {
+    if constexpr (D == sort_direction::desc) w.append(" DESC");
+    if constexpr (N == nulls_order::first) w.append(" NULLS FIRST");
+    if constexpr (N == nulls_order::last) w.append(" NULLS LAST");
+  }
+
   template <std::size_t I, class S>
   static constexpr decltype(auto) element_of(const S& self) {
     return detail::element<I>(part(self, &rel::nested));
