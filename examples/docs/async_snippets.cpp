@@ -139,6 +139,79 @@ void tokens(asio::io_context& io, pgorm::async::connection& conn) {
   (void)op;
 }
 
+asio::awaitable<void> transactions(pgorm::async::connection& conn, std::int64_t from,
+                                   std::int64_t to) {
+  // doc-begin(transaction)
+  namespace pa = pgorm::async;
+  // BEGIN ISOLATION LEVEL SERIALIZABLE; fn; COMMIT. Rolled back when fn throws; run again
+  // (up to 5 times in all) on a serialization failure or deadlock; one 2 s deadline for all.
+  std::int64_t moved = co_await pa::run_transaction(
+      conn,
+      [&](pa::transaction& tx) -> asio::awaitable<std::int64_t> {
+        co_await pa::exec(tx,
+                          pgorm::update<User>()
+                              .set(pgorm::col<& User::age> = pgorm::col<&User::age> - 1)
+                              .where(pgorm::col<&User::id> == from),
+                          asio::use_awaitable);
+        co_return co_await pa::exec(tx,
+                                    pgorm::update<User>()
+                                        .set(pgorm::col<& User::age> = pgorm::col<&User::age> + 1)
+                                        .where(pgorm::col<&User::id> == to),
+                                    asio::use_awaitable);
+      },
+      {.isolation = pgorm::isolation_level::serializable,
+       .retry = {.max_attempts = 5},
+       .timeout = 2s},
+      asio::use_awaitable);
+  // doc-end(transaction)
+  (void)moved;
+}
+
+asio::awaitable<void> savepoints(pgorm::async::connection& conn) {
+  // doc-begin(savepoint)
+  namespace pa = pgorm::async;
+  co_await pa::run_transaction(
+      conn,
+      [&](pa::transaction& tx) -> asio::awaitable<void> {
+        co_await tx.async_exec("insert into audit (what) values ('import')", asio::use_awaitable);
+        try {
+          co_await tx.savepoint([&](pa::transaction& sp) -> asio::awaitable<void> {
+            co_await sp.async_exec("insert into users (email) values ('dup@example.com')",
+                                   asio::use_awaitable);
+          });
+        } catch (const pgorm::unique_violation&) {
+          // Rolled back to the savepoint; the audit row stays, and the transaction goes on.
+        }
+      },
+      asio::use_awaitable);
+  // doc-end(savepoint)
+}
+
+asio::awaitable<void> with_a_pool(asio::io_context& io, std::string url, std::int64_t id) {
+  // doc-begin(pool)
+  namespace pa = pgorm::async;
+  // The synchronous pool's options; nothing is opened until a statement needs a connection.
+  pa::pool db(io, url, {.max_size = 10, .acquire_timeout = 2s, .idle_timeout = 30s});
+  // Builders borrow a connection for their statement and give it back when the result is in.
+  std::optional<User> u = co_await pa::find<User>(db, id, asio::use_awaitable);
+  // A transaction holds one connection for its whole run, retries included.
+  co_await pa::run_transaction(
+      db,
+      [&](pa::transaction& tx) -> asio::awaitable<void> {
+        co_await pa::exec(tx, pgorm::remove<User>().where(pgorm::col<&User::id> == id),
+                          asio::use_awaitable);
+      },
+      asio::use_awaitable);
+  // A lease of one's own: reset (DISCARD ALL) when it goes back, without blocking.
+  pa::lease c = co_await db.async_acquire(asio::use_awaitable);
+  co_await c->async_exec("select set_config('app.user', '42', false)", asio::use_awaitable);
+  c.release();
+  pgorm::pool_stats s = db.stats();  // in_use, idle, waiting, totals
+  // doc-end(pool)
+  (void)u;
+  (void)s;
+}
+
 void threads(const std::string& url) {
   // doc-begin(threads)
   asio::io_context io;
