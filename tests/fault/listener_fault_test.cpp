@@ -33,14 +33,14 @@ long long ms_since(clock_type::time_point t) {
 class listener_fault : public pgorm::fault::fault_test {
  protected:
   static void SetUpTestSuite() {
-    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{.tcp = true});
+    pg_ = std::make_unique<pgorm::testing::any_server>(pgorm::testing::server_options{.tcp = true});
   }
   static void TearDownTestSuite() { pg_.reset(); }
   void SetUp() override {
     if (!pg_->running()) pg_->start();
     fault_test::SetUp();
   }
-  static pgorm::testing::server& pg() { return *pg_; }
+  static pgorm::testing::any_server& pg() { return *pg_; }
 
   // The server's conninfo with an application_name that the leak check follows.
   std::string server_conninfo(std::string_view hint) {
@@ -68,7 +68,7 @@ class listener_fault : public pgorm::fault::fault_test {
   }
 
  private:
-  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  static inline std::unique_ptr<pgorm::testing::any_server> pg_;
 };
 
 TEST_F(listener_fault, a_restart_in_the_middle_relistens_and_later_notifications_arrive) {

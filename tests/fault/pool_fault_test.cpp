@@ -315,14 +315,14 @@ TEST_F(pool_fault, close_while_leases_are_out_and_a_lease_outliving_its_pool) {
 class pool_server_fault : public pgorm::fault::fault_test {
  protected:
   static void SetUpTestSuite() {
-    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{.tcp = true});
+    pg_ = std::make_unique<pgorm::testing::any_server>(pgorm::testing::server_options{.tcp = true});
   }
   static void TearDownTestSuite() { pg_.reset(); }
   void SetUp() override {
     if (!pg_->running()) pg_->start();
     fault_test::SetUp();
   }
-  static pgorm::testing::server& pg() { return *pg_; }
+  static pgorm::testing::any_server& pg() { return *pg_; }
   std::string server_conninfo(std::string_view hint, std::string* app_out) {
     std::string name = app(hint, pg().conninfo());
     *app_out = name;
@@ -330,7 +330,7 @@ class pool_server_fault : public pgorm::fault::fault_test {
   }
 
  private:
-  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  static inline std::unique_ptr<pgorm::testing::any_server> pg_;
 };
 
 TEST_F(pool_server_fault, server_down_at_start_eager_fails_fast_lazy_fails_on_acquire_with_cause) {

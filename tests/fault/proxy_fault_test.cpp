@@ -41,7 +41,7 @@ class proxy_fault : public pgorm::fault::fault_test {
     // A backend busy in pg_sleep notices a vanished client only when it next talks to it,
     // unless it checks the socket while it runs (PostgreSQL 14+): without this, a link cut under
     // pg_sleep(5) leaves its backend for the rest of the 5 s, and the leak check would see it.
-    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{
+    pg_ = std::make_unique<pgorm::testing::any_server>(pgorm::testing::server_options{
         .tcp = true, .settings = {{"client_connection_check_interval", "'50ms'"}}});
     pgorm::connection admin{pg_->conninfo()};
     admin.exec("create table if not exists ledger (id int primary key, note text not null)");
@@ -57,7 +57,7 @@ class proxy_fault : public pgorm::fault::fault_test {
     fault_test::TearDown();
   }
 
-  static pgorm::testing::server& pg() { return *pg_; }
+  static pgorm::testing::any_server& pg() { return *pg_; }
   pgorm::connection& admin() { return *admin_; }
 
   // Connection string through `proxy`, with an application_name checked by the leak check.
@@ -73,7 +73,7 @@ class proxy_fault : public pgorm::fault::fault_test {
   }
 
  private:
-  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  static inline std::unique_ptr<pgorm::testing::any_server> pg_;
   std::optional<pgorm::connection> admin_;
 };
 

@@ -101,11 +101,11 @@ class secrets_test : public pgorm::fault::fault_test,
                      public ::testing::WithParamInterface<spelling> {
  protected:
   static void SetUpTestSuite() {
-    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{
+    pg_ = std::make_unique<pgorm::testing::any_server>(pgorm::testing::server_options{
         .tcp = true, .host_auth = "scram-sha-256", .password = right_pw});
   }
   static void TearDownTestSuite() { pg_.reset(); }
-  static pgorm::testing::server& pg() { return *pg_; }
+  static pgorm::testing::any_server& pg() { return *pg_; }
 
   // No spelling of any of the secrets appears in `text`.
   static void expect_clean(const std::string& text, std::string_view where) {
@@ -117,7 +117,7 @@ class secrets_test : public pgorm::fault::fault_test,
   }
 
  private:
-  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  static inline std::unique_ptr<pgorm::testing::any_server> pg_;
 };
 
 TEST_P(secrets_test, a_right_password_never_shows) {

@@ -243,7 +243,7 @@ class tx_link_fault : public pgorm::fault::fault_test {
   static void SetUpTestSuite() {
     // A backend whose client vanished while it waits notices it within 50 ms (PostgreSQL 14+),
     // so the leak check sees it gone.
-    pg_ = std::make_unique<pgorm::testing::server>(pgorm::testing::server_options{
+    pg_ = std::make_unique<pgorm::testing::any_server>(pgorm::testing::server_options{
         .tcp = true, .settings = {{"client_connection_check_interval", "'50ms'"}}});
     pgorm::connection admin{pg_->conninfo()};
     admin.exec("create table if not exists tx_ledger (id int primary key)");
@@ -288,7 +288,7 @@ class tx_link_fault : public pgorm::fault::fault_test {
   }
 
  private:
-  static inline std::unique_ptr<pgorm::testing::server> pg_;
+  static inline std::unique_ptr<pgorm::testing::any_server> pg_;
   std::optional<pgorm::connection> admin_;
 };
 

@@ -362,4 +362,71 @@ class PGORM_API container_server {
   std::unique_ptr<impl> impl_;
 };
 
+// ---- either backend ------------------------------------------------------------------------
+
+/// The server_spec that env PGORM_TEST_SERVER names (native when unset or empty). Throws
+/// server_error for a malformed value, as parse_server_spec().
+/// Example: `if (pgorm::testing::server_spec_from_env().container) { /* podman */ }`
+PGORM_API server_spec server_spec_from_env();
+
+/// A throwaway server of the backend a server_spec names: a pgorm::testing::server, or a
+/// pgorm::testing::container_server of spec.version; for tests that must pass against both
+/// (pgorm's fault suite runs against whichever PGORM_TEST_SERVER names). It has the members
+/// both backends share. From server_options a container takes port, host_auth, password,
+/// unsafe_fast, settings, base_dir and timeout; it always listens on TCP (tcp() is true), and
+/// local_auth, bindir and run_as do not apply to it.
+///
+/// Example:
+/// ```
+/// pgorm::testing::any_server pg{{.tcp = true}};  // native, or container:17 from the env
+/// pgorm::connection conn{pg.conninfo()};
+/// pg.restart();  // the same in both backends
+/// ```
+class PGORM_API any_server {
+ public:
+  /// Starts the server; throws server_error as the chosen backend's constructor does.
+  explicit any_server(server_options options = {},
+                      const server_spec& spec = server_spec_from_env());
+
+  any_server(any_server&& other) noexcept;
+  any_server& operator=(any_server&& other) noexcept;
+  any_server(const any_server&) = delete;
+  any_server& operator=(const any_server&) = delete;
+  /// Stops and removes the server, as the backend's destructor. Never throws.
+  ~any_server();
+
+  /// As server::stop() / container_server::stop().
+  void stop(shutdown_mode mode = shutdown_mode::fast);
+  /// As server::start().
+  void start();
+  /// stop(mode) then start().
+  void restart(shutdown_mode mode = shutdown_mode::fast);
+  /// As server::crash(): SIGKILL to the postmaster; start() then runs crash recovery.
+  void crash();
+  /// True while the postmaster runs.
+  [[nodiscard]] bool running() const;
+  /// As server::conninfo().
+  [[nodiscard]] std::string conninfo(std::string_view dbname = "postgres") const;
+  /// As server::url().
+  [[nodiscard]] std::string url(std::string_view dbname = "postgres") const;
+  /// As server::create_database().
+  void create_database(std::string_view name) const;
+  /// The port (TCP, or the number in the socket's name for a native Unix-socket server).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// True when the server listens on 127.0.0.1 (always for a container).
+  [[nodiscard]] bool tcp() const noexcept;
+  /// The server log (a container's is copied out by each call).
+  [[nodiscard]] std::filesystem::path log_file() const;
+  /// True for a container backend.
+  [[nodiscard]] bool container() const noexcept;
+  /// The native server, or nullptr for a container.
+  [[nodiscard]] server* native() noexcept;
+  /// The container server, or nullptr for a native one.
+  [[nodiscard]] container_server* containerized() noexcept;
+
+ private:
+  std::unique_ptr<server> native_;
+  std::unique_ptr<container_server> container_;
+};
+
 }  // namespace pgorm::testing
