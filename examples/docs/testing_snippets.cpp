@@ -50,6 +50,36 @@ void through_pgbouncer() {
 }
 // doc-end(testing_pgbouncer)
 
+// doc-begin(testing_pgbouncer_prepared)
+void prepared_through_pgbouncer_1_24() {
+  pgorm::testing::container_server pg{{.version = "17"}};
+  pgorm::testing::pgbouncer_options o;
+  o.container_version = "17";  // Debian 13's PgBouncer 1.24, from the same image
+  o.settings = {{"max_prepared_statements", "200"}};
+  pgorm::testing::pgbouncer bouncer{"127.0.0.1", pg.port(), o};
+  pgorm::connect_options options;
+  options.pooler = pgorm::pooler_mode::transaction_prepared;
+  pgorm::connection conn{bouncer.conninfo(), options};
+  conn.exec("select $1::int", {pgorm::param::text("1")});  // prepared once, for any session
+}
+// doc-end(testing_pgbouncer_prepared)
+
+// doc-begin(testing_pgbouncer_version)
+bool installed_pgbouncer_keeps_prepared_statements() {
+  const std::string v = pgorm::testing::pgbouncer_version();  // "1.18.0" on Debian 12
+  return pgorm::testing::pgbouncer_keeps_prepared_statements(v);
+}
+// doc-end(testing_pgbouncer_version)
+
+// doc-begin(testing_any_server)
+void against_whichever_server() {
+  // Native, or the container that PGORM_TEST_SERVER=container:<major> names.
+  pgorm::testing::any_server pg{{.tcp = true}};
+  pgorm::connection conn{pg.conninfo()};
+  pg.restart();  // pg_ctl natively, inside the container otherwise
+}
+// doc-end(testing_any_server)
+
 // The blocks of docs/scaling.md.
 
 // doc-begin(scaling_pooler)
@@ -63,6 +93,16 @@ pgorm::pool pool_behind_pgbouncer(const std::string& pgbouncer_url) {
   return pgorm::pool{pgbouncer_url, options};
 }
 // doc-end(scaling_pooler)
+
+// doc-begin(scaling_pooler_prepared)
+pgorm::pool pool_behind_pgbouncer_with_prepare(const std::string& pgbouncer_url) {
+  // pgbouncer.ini: pool_mode = transaction, max_prepared_statements = 200 (PgBouncer >= 1.21)
+  pgorm::pool_options options;
+  options.max_size = 20;
+  options.connection.pooler = pgorm::pooler_mode::transaction_prepared;
+  return pgorm::pool{pgbouncer_url, options};
+}
+// doc-end(scaling_pooler_prepared)
 
 void listen_behind_pgbouncer(pgorm::connection& conn) {
   // doc-begin(scaling_refused)
