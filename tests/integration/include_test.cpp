@@ -22,6 +22,7 @@ namespace {
 
 using pgorm::col;
 using rt::Conversation;
+using rt::Employee;
 using rt::Message;
 using rt::Session;
 using rt::SessionToken;
@@ -261,6 +262,88 @@ TEST_F(include_test, many_to_one_with_a_nullable_foreign_key) {
   for (const auto& [message, reply_to] : filtered) {
     EXPECT_EQ(reply_to.has_value(), message.reply_to_id == 2) << message.id;
   }
+}
+
+// A table's relation to itself: employees and their manager. 1 manages 2 and 3; 2 manages 4, 5
+// and 6; 3 manages 7; 7 manages 8.
+class self_relation_test : public include_test {
+ protected:
+  void SetUp() override {
+    include_test::SetUp();
+    conn().exec(
+        "insert into rt_employee values (1, null, 'e1'), (2, 1, 'e2'), (3, 1, 'e3'), "
+        "(4, 2, 'e4'), (5, 2, 'e5'), (6, 2, 'e6'), (7, 3, 'e7'), (8, 7, 'e8')");
+  }
+  std::vector<Employee> reports_of(std::int64_t id) {
+    return conn()
+        .select<Employee>()
+        .where(col<&Employee::manager_id> == id)
+        .order_by(col<&Employee::name>.desc())
+        .all();
+  }
+  std::optional<Employee> employee(std::optional<std::int64_t> id) {
+    if (!id) return std::nullopt;
+    return conn().select<Employee>().where(col<&Employee::id> == *id).one();
+  }
+};
+
+TEST_F(self_relation_test, an_employee_with_their_manager_and_their_reports) {
+  // Prisma: findMany({ include: { manager: true, reports: { orderBy: { name: 'desc' } } } })
+  const auto rows = conn()
+                        .select<Employee>()
+                        .order_by(col<&Employee::id>)
+                        .include(pgorm::rel<&Employee::manager_id>,
+                                 pgorm::rel_many<&Employee::manager_id, "reports">.order_by(
+                                     col<&Employee::name, "reports">.desc()))
+                        .all();
+  ASSERT_EQ(rows.size(), 8U);
+  std::size_t reports_seen = 0;
+  for (const auto& [e, manager, reports] : rows) {
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(manager)>, std::optional<Employee>>);
+    EXPECT_EQ(manager, employee(e.manager_id)) << e.id;
+    EXPECT_EQ(reports, reports_of(e.id)) << e.id;
+    reports_seen += reports.size();
+  }
+  EXPECT_FALSE(rows[0].get<1>().has_value());  // the top has no manager
+  EXPECT_EQ(rows[1].get<2>().size(), 3U);      // e2 manages e6, e5, e4
+  EXPECT_EQ(rows[1].get<2>()[0].name, "e6");
+  EXPECT_EQ(reports_seen, 7U);  // everyone but the top has a manager
+}
+
+TEST_F(self_relation_test, nested_reports_and_a_managers_manager) {
+  // Two levels down (each report with their own reports, filtered and limited through their
+  // aliases) and two levels up (the manager with their manager), in one statement.
+  const auto rows =
+      conn()
+          .select<Employee>()
+          .where(col<&Employee::manager_id>.is_null() || col<&Employee::id> == 8)
+          .order_by(col<&Employee::id>)
+          .include(pgorm::rel_many<&Employee::manager_id, "first">
+                       .order_by(col<&Employee::name, "first">.desc())
+                       .include(pgorm::rel_many<&Employee::manager_id, "second">
+                                    .where(col<&Employee::name, "second"> != std::string("e6"))
+                                    .order_by(col<&Employee::name, "second">.desc())
+                                    .limit(1)),
+                   pgorm::rel<&Employee::manager_id>.include(pgorm::rel<&Employee::manager_id>))
+          .all();
+  ASSERT_EQ(rows.size(), 2U);
+  const auto& [top, top_reports, top_manager] = rows[0];
+  EXPECT_EQ(top.id, 1);
+  EXPECT_FALSE(top_manager.has_value());
+  ASSERT_EQ(top_reports.size(), 2U);
+  const auto& [e3, e3_reports] = top_reports[0];
+  const auto& [e2, e2_reports] = top_reports[1];
+  EXPECT_EQ(e3, *employee(3));
+  EXPECT_EQ(e2, *employee(2));
+  EXPECT_EQ(e3_reports, std::vector<Employee>{*employee(7)});
+  EXPECT_EQ(e2_reports, std::vector<Employee>{*employee(5)});  // e6 is filtered out, e4 after
+  // e8's manager is e7, whose manager is e3.
+  const auto& [e8, e8_reports, e8_manager] = rows[1];
+  EXPECT_EQ(e8.id, 8);
+  EXPECT_TRUE(e8_reports.empty());
+  ASSERT_TRUE(e8_manager.has_value());
+  EXPECT_EQ(e8_manager->row, *employee(7));
+  EXPECT_EQ(e8_manager->get<1>(), employee(3));
 }
 
 TEST_F(include_test, partial_parent_and_children_and_streaming) {

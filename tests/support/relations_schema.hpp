@@ -4,7 +4,8 @@
 /// \file
 /// The chat schema of the include() tests: users with sessions (1-n), conversations of a user
 /// with messages (nested 1-n), a message's sender and an optional reply-to user (two foreign
-/// keys to the same table: n-1, one of them nullable), and a tag table that relates to nothing.
+/// keys to the same table: n-1, one of them nullable), a tag table that relates to nothing, and
+/// employees with their manager (a table's relation to itself).
 
 #include <cstdint>
 #include <optional>
@@ -59,6 +60,15 @@ struct Tag {
   friend bool operator==(const Tag&, const Tag&) = default;
 };
 
+/// An employee and their manager, another employee (NULL at the top).
+struct Employee {
+  std::int64_t id;
+  std::optional<std::int64_t> manager_id;
+  std::string name;
+
+  friend bool operator==(const Employee&, const Employee&) = default;
+};
+
 /// A partial struct of Session, selected by field name.
 struct SessionToken {
   std::int64_t id;
@@ -86,6 +96,10 @@ inline constexpr std::string_view ddl = R"(
     body text not null,
     score integer);
   create table rt_tag (id bigint primary key, label text not null);
+  create table rt_employee (
+    id bigint primary key,
+    manager_id bigint references rt_employee(id),
+    name text not null);
 )";
 
 }  // namespace rt
@@ -126,4 +140,12 @@ template <>
 struct pgorm::table_traits<rt::Tag> {
   static constexpr std::string_view name = "rt_tag";
   static constexpr auto primary_key = pgorm::key(&rt::Tag::id);
+};
+
+template <>
+struct pgorm::table_traits<rt::Employee> {
+  static constexpr std::string_view name = "rt_employee";
+  static constexpr auto primary_key = pgorm::key(&rt::Employee::id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&rt::Employee::manager_id, &rt::Employee::id));
 };

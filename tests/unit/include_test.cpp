@@ -23,6 +23,7 @@ using pgorm::col;
 using pgorm::rel;
 using pgorm::related;
 using rt::Conversation;
+using rt::Employee;
 using rt::Message;
 using rt::Session;
 using rt::SessionToken;
@@ -205,6 +206,51 @@ TEST(include_sql, an_order_key_with_a_value_binds_in_text_order) {
   EXPECT_EQ(b.params.params()[0].type(), pgorm::oids::int4);
   EXPECT_EQ(std::string(b.params.params()[1].bytes()), "w");
   EXPECT_EQ(b.params.params()[2].type(), pgorm::oids::int8);
+}
+
+// ---- a table's relation to itself ----
+
+// The related rows go by an alias: pgorm's own (pgorm_t<depth>, distinct at each nesting level)
+// unless the relation names one. rel<> from the referencing table is the n-1 direction (the
+// manager), rel_many<> the 1-n one (the reports).
+using with_manager = decltype(pgorm::select<Employee>().include(rel<&Employee::manager_id>));
+static_assert(with_manager::sql() ==
+              "SELECT id, manager_id, name, (SELECT ROW(pgorm_t1.id, pgorm_t1.manager_id, "
+              "pgorm_t1.name) FROM rt_employee AS pgorm_t1 WHERE pgorm_t1.id = "
+              "rt_employee.manager_id) FROM rt_employee");
+static_assert(std::is_same_v<with_manager::row_type, related<Employee, std::optional<Employee>>>);
+
+using with_reports_of_reports = decltype(pgorm::select<Employee>().include(
+    pgorm::rel_many<&Employee::manager_id>.include(pgorm::rel_many<&Employee::manager_id>)));
+static_assert(with_reports_of_reports::sql() ==
+              "SELECT id, manager_id, name, (SELECT array_agg(ROW(pgorm_t1.id, "
+              "pgorm_t1.manager_id, pgorm_t1.name, (SELECT array_agg(ROW(pgorm_t2.id, "
+              "pgorm_t2.manager_id, pgorm_t2.name)) FROM rt_employee AS pgorm_t2 WHERE "
+              "pgorm_t2.manager_id = pgorm_t1.id))) FROM rt_employee AS pgorm_t1 WHERE "
+              "pgorm_t1.manager_id = rt_employee.id) FROM rt_employee");
+static_assert(
+    std::is_same_v<with_reports_of_reports::row_type,
+                   related<Employee, std::vector<related<Employee, std::vector<Employee>>>>>);
+
+TEST(include_sql, a_named_alias_carries_the_relations_own_where_and_order) {
+  const auto q =
+      pgorm::select<Employee>()
+          .from<Employee, "e">()
+          .include(pgorm::rel_many<&Employee::manager_id, "reports">
+                       .where(col<&Employee::name, "reports"> != std::string("x"))
+                       .order_by(col<&Employee::name, "reports">)
+                       .limit(3));
+  using Q = std::remove_const_t<decltype(q)>;
+  static_assert(Q::sql() ==
+                "SELECT id, manager_id, name, (SELECT array_agg(pgorm_r.r ORDER BY "
+                "pgorm_r.pgorm_o1) FROM (SELECT ROW(reports.id, reports.manager_id, reports.name) "
+                "AS r, reports.name AS pgorm_o1 FROM rt_employee AS reports WHERE "
+                "reports.manager_id = e.id AND reports.name <> $1 ORDER BY pgorm_o1 LIMIT $2) AS "
+                "pgorm_r) FROM rt_employee AS e");
+  EXPECT_EQ(q.to_sql().params.size(), 2U);
+  // rel_many<> on another table is rel<> from the referenced side: the same statement.
+  static_assert(decltype(pgorm::select<User>().include(
+                    pgorm::rel_many<&Session::user_id>))::sql() == users_with_sessions::sql());
 }
 
 }  // namespace

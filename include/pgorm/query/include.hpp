@@ -9,10 +9,12 @@
 /// n-1 (the row the parent references; std::optional when the foreign key column is).
 ///
 /// Each included relation is one correlated subquery in the select list that aggregates the
-/// related rows into an array of records, `(SELECT array_agg(...) FROM (SELECT ROW(...) ...
-/// WHERE child.fk = parent.key ... ORDER BY ... LIMIT $n))`; its text is computed at compile
-/// time like the rest of the select, and the records are decoded in binary with the columns'
-/// own codecs (no JSON). See docs/queries.md, "Relations".
+/// related rows into an array of records, `(SELECT array_agg(ROW(...) ORDER BY ...) FROM child
+/// WHERE child.fk = parent.key ...)` (with a limit, over a subquery that picks the first n
+/// rows); its text is computed at compile time like the rest of the select, and the records
+/// are decoded in binary with the columns' own codecs (no JSON). A table's relation to itself
+/// (an employee's manager, their reports: pgorm::rel_many) reads the related rows under an
+/// alias. See docs/queries.md, "Relations".
 ///
 /// ```cpp
 /// #include "pgorm/query/include.hpp"
@@ -88,9 +90,14 @@ struct related {
 
 namespace detail {
 
-/// A relation named by a foreign key column, e.g. &Session::user_id.
-template <auto Member>
+/// A relation named by a foreign key column, e.g. &Session::user_id: 1-n from the referenced
+/// table, n-1 from the referencing one; the related rows go by Alias ("": none, or pgorm's own
+/// for a table's relation to itself).
+template <auto Member, fixed_string Alias>
 struct fk_key {};
+/// The 1-n direction of a foreign key column: the rows whose Member references the parent.
+template <auto Member, fixed_string Alias>
+struct fk_many_key {};
 /// A relation named by the table at its other end (the one foreign key between the two).
 template <class T>
 struct table_key {};
@@ -186,11 +193,30 @@ struct is_relation<relation<K, W, O, L, N, R>> : std::true_type {};
 /// rows, each session's user (n-1). Naming the column picks one foreign key when two point at
 /// the same table (`rel<&Message::sender_id>`, `rel<&Message::recipient_id>`).
 ///
+/// `Alias` names the related rows in the statement; the relation's where() and order_by() then
+/// name their columns through it (`col<&Employee::name, "manager">`). A table's relation to
+/// itself is read under an alias (pgorm picks one when none is given): from an employee,
+/// `rel<&Employee::manager_id>` is the employee's manager, and pgorm::rel_many names the other
+/// direction, the employees they manage.
+///
 /// Example: `pgorm::select<User>().include(pgorm::rel<&Session::user_id>)`
-template <auto Member>
-inline constexpr relation<detail::fk_key<Member>, detail::absent, std::tuple<>, detail::absent,
-                          std::tuple<>>
+template <auto Member, detail::fixed_string Alias = "">
+inline constexpr relation<detail::fk_key<Member, Alias>, detail::absent, std::tuple<>,
+                          detail::absent, std::tuple<>>
     rel{};
+
+/// The 1-n direction of the foreign key column `Member`, whatever the parent table: the rows
+/// whose `Member` references the parent row. The same as pgorm::rel from the referenced table,
+/// and the only spelling of the children of a table's relation to itself: from an employee,
+/// `rel_many<&Employee::manager_id>` is the list of employees whose manager they are. `Alias`
+/// as for pgorm::rel.
+///
+/// Example: `pgorm::select<Employee>().include(pgorm::rel_many<&Employee::manager_id,
+/// "reports">.order_by(pgorm::col<&Employee::name, "reports">))`
+template <auto Member, detail::fixed_string Alias = "">
+inline constexpr relation<detail::fk_many_key<Member, Alias>, detail::absent, std::tuple<>,
+                          detail::absent, std::tuple<>>
+    rel_many{};
 
 /// The relation to table T through the one foreign key between T and the parent table, in
 /// either direction; a compile error when there are several (name one with pgorm::rel).
@@ -244,8 +270,9 @@ inline constexpr auto fk_referenced_v = indices_of<typename fk_target<Owner, J>:
 template <class P, class Key>
 struct resolved_relation;
 
-template <class P, auto Member>
-struct resolved_relation<P, fk_key<Member>> {
+template <class P, auto Member, fixed_string Alias>
+struct resolved_relation<P, fk_key<Member, Alias>> {
+  static constexpr auto alias = Alias;
   static_assert(data_member_pointer<decltype(Member)>,
                 "pgorm: rel<...> takes a foreign key column, e.g. pgorm::rel<&Session::user_id>");
   using owner = member_class_t<Member>;
@@ -264,12 +291,39 @@ struct resolved_relation<P, fk_key<Member>> {
   static constexpr bool valid = fk != no_fk && links;
 };
 
+template <class P, auto Member, fixed_string Alias>
+struct resolved_relation<P, fk_many_key<Member, Alias>> {
+  static constexpr auto alias = Alias;
+  static_assert(data_member_pointer<decltype(Member)>,
+                "pgorm: rel_many<...> takes a foreign key column, e.g. "
+                "pgorm::rel_many<&Employee::manager_id>");
+  using owner = member_class_t<Member>;
+  static constexpr std::size_t fk = fk_on_column<owner>(member_index_v<Member>);
+  static_assert(fk != no_fk,
+                "pgorm: rel<&T::column> names a column with a single-column foreign key "
+                "declared in table_traits<T>::foreign_keys; this column has none");
+  static constexpr bool many = true;
+  using target = typename fk_target<owner, (fk == no_fk ? 0 : fk)>::table_type;
+  using child = owner;
+  static constexpr bool links = std::is_same_v<target, P>;
+  static_assert(fk == no_fk || links,
+                "pgorm: this foreign key does not link the included table to the parent "
+                "table: rel_many<&T::column> needs a column whose foreign key references the "
+                "parent's table");
+  static constexpr bool valid = fk != no_fk && links;
+};
+
 template <class P, class T>
 struct resolved_relation<P, table_key<T>> {
+  static constexpr fixed_string<0> alias{};
   static_assert(reflectable<T>, "pgorm: include<T>() takes a table's struct");
+  static_assert(!std::is_same_v<T, P>,
+                "pgorm: a table's relation to itself has two directions; name it by its "
+                "column: pgorm::rel<&T::column> (the row each row references) or "
+                "pgorm::rel_many<&T::column> (the rows referencing each row)");
   static constexpr auto down = fks_to<T, P>();  // T references P: 1-n
   static constexpr auto up = fks_to<P, T>();    // P references T: n-1
-  static constexpr std::size_t found = down[0] + (std::is_same_v<T, P> ? 0 : up[0]);
+  static constexpr std::size_t found = std::is_same_v<T, P> ? 1 : down[0] + up[0];
   static_assert(found != 0,
                 "pgorm: include<T>() needs a foreign key between T and the parent table, "
                 "declared in table_traits::foreign_keys (in either direction)");
@@ -280,38 +334,80 @@ struct resolved_relation<P, table_key<T>> {
   using owner = std::conditional_t<many, T, P>;
   static constexpr std::size_t fk = many ? down[1] : up[1];
   using child = T;
-  static constexpr bool valid = found == 1;
+  static constexpr bool valid = found == 1 && !std::is_same_v<T, P>;
 };
 
+/// "pgorm_t<Depth>": the alias pgorm gives the related rows of a table's relation to itself at
+/// nesting depth Depth (1 for the select's own relations), distinct from every enclosing one.
+template <std::size_t Depth>
+consteval fixed_string<10> depth_alias() {
+  static_assert(Depth < 1000, "pgorm: include()s nest at most 999 levels deep");
+  fixed_string<10> out;
+  out.append("pgorm_t");
+  if constexpr (Depth >= 100) out.append(static_cast<char>('0' + Depth / 100));
+  if constexpr (Depth >= 10) out.append(static_cast<char>('0' + Depth / 10 % 10));
+  out.append(static_cast<char>('0' + Depth % 10));
+  return out;
+}
+
+/// The alias of a relation's related rows: the one it was given, else pgorm's own for a
+/// table's relation to itself, else none.
+template <auto Given, bool Self, std::size_t Depth>
+consteval auto child_alias() {
+  if constexpr (Given.size() == 0 && Self) {
+    return depth_alias<Depth>();
+  } else {
+    return Given;
+  }
+}
+
 /// The C++ type of one included relation, and how it renders and binds, for parent table
-/// reference ParentRef.
-template <class ParentRef, class Rel>
+/// reference ParentRef, at nesting depth Depth (1 for the select's own relations).
+template <class ParentRef, class Rel, std::size_t Depth = 1>
 struct relation_sql;
 
 template <class ParentRef, class Key, class Where, class Order, class Limit, class... Nested,
-          class Row>
-struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>> {
+          class Row, std::size_t Depth>
+struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>,
+                    Depth> {
   using rel = relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>;
   using P = typename ParentRef::type;
   using res = resolved_relation<P, Key>;
   static constexpr bool valid = res::valid;
   using child = typename res::child;
-  using child_ref = table_ref<child>;
+  static constexpr bool self = std::is_same_v<child, P>;
+  using child_ref = table_ref<child, child_alias<res::alias, self, Depth>()>;
   static constexpr bool many = res::many;
-  static_assert(!valid || !std::is_same_v<child, P>,
-                "pgorm: include() of a table's relation to itself is not supported yet; load "
-                "the related rows with a second select");
   /// The struct a related row is read into: the child table's, or select<Row>()'s.
   using row_struct = std::conditional_t<std::is_void_v<Row>, child, Row>;
   static constexpr std::size_t own_fields = field_count_v<row_struct>;
+
+  /// The name a table reference qualifies its columns with: its alias, or its table's name.
+  template <class Ref>
+  static consteval std::string_view qualifier_of() {
+    if constexpr (Ref::alias.empty()) {
+      return table_name_v<typename Ref::type>;
+    } else {
+      return Ref::alias;
+    }
+  }
 
   static consteval bool check() {
     using outside = list_difference_t<
         list_union_t<type_list<>, typename Where::tables, typename clause_list<Order>::tables>,
         type_list<child_ref>>;
-    static_assert(outside::size == 0,
+    constexpr bool unaliased_self_columns =
+        self && list_difference_t<outside, type_list<table_ref<child>>>::size != outside::size;
+    static_assert(!unaliased_self_columns,
+                  "pgorm: the related rows of a table's relation to itself go by an alias: "
+                  "give the relation one, pgorm::rel<&T::column, \"manager\">, and name their "
+                  "columns through it: pgorm::col<&T::name, \"manager\">");
+    static_assert(unaliased_self_columns || outside::size == 0,
                   "pgorm: an include()'s where() and order_by() use columns of the included "
                   "table only");
+    static_assert(qualifier_of<child_ref>() != qualifier_of<ParentRef>(),
+                  "pgorm: the related rows must go by another name than their parent rows: "
+                  "give the relation an alias of its own, pgorm::rel<&T::column, \"other\">");
     static_assert(many || (std::tuple_size_v<Order> == 0 && !present_v<Limit>),
                   "pgorm: order_by() and limit() apply to a 1-n relation (a list of rows); "
                   "this include() reads the one row the foreign key references");
@@ -345,13 +441,13 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
 
   using element_type = std::conditional_t<
       sizeof...(Nested) == 0, row_struct,
-      related<row_struct, typename relation_sql<child_ref, Nested>::value_type...>>;
+      related<row_struct, typename relation_sql<child_ref, Nested, Depth + 1>::value_type...>>;
   /// What the parent row holds for this relation.
   using value_type =
       std::conditional_t<many, std::vector<element_type>, maybe_optional_t<element_type, nullable>>;
 
   static constexpr bool is_static = Where::is_static && clause_list<Order>::is_static &&
-                                    (relation_sql<child_ref, Nested>::is_static && ...);
+                                    (relation_sql<child_ref, Nested, Depth + 1>::is_static && ...);
 
   template <class W>
   static constexpr void column(W& w, std::size_t index, bool of_child) {
@@ -401,7 +497,7 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         (
             [&] {
               w.append(", ");
-              relation_sql<child_ref, Nested>::render(w, element_of<I>(self));
+              relation_sql<child_ref, Nested, Depth + 1>::render(w, element_of<I>(self));
             }(),
             ...);
       }
@@ -460,7 +556,7 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   static void bind(param_list& p, const rel& r) {
     if constexpr (valid) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (relation_sql<child_ref, Nested>::bind(p, std::get<I>(r.nested)), ...);
+        (relation_sql<child_ref, Nested, Depth + 1>::bind(p, std::get<I>(r.nested)), ...);
       }
       (std::index_sequence_for<Nested...>{});
       bind_each(p, r.order);  // in the aggregate's ORDER BY, or as the subquery's pgorm_o<k>
