@@ -17,6 +17,7 @@
 /// // CREATE TYPE address AS (street text, city text, zip text);
 /// ```
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,6 +58,74 @@ constexpr bool composite_fields_encodable(std::index_sequence<I...>) {
   return (pg_encodable<field_type_t<T, I>> && ...);
 }
 
+/// Whether a composite has a field whose type OID only the server knows (a nested composite, a
+/// PostgreSQL enum): record_recv checks every field's OID, so such a composite goes out as
+/// text, and the server reads each field with its attribute's own type.
+template <class T, std::size_t... I>
+constexpr bool composite_needs_text(std::index_sequence<I...>) {
+  return ((pg_type<field_type_t<T, I>>::oid == 0) || ...);
+}
+
+/// Appends the text form of a composite's field value (not NULL) to `out`: numbers, bool,
+/// text, enums (their label) and nested composites.
+template <class F>
+void append_field_text(const F& value, std::string& out);
+
+/// Appends the record literal of composite `value`, `("a","b",)`: every value double-quoted
+/// with `"` and `\` escaped, NULL as nothing.
+template <class T>
+void append_record_text(const T& value, std::string& out) {
+  out += '(';
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (I != 0) out += ',';
+          using F = field_type_t<T, I>;
+          const F& field = get_field<I>(value);
+          if constexpr (pg_type<F>::nullable) {
+            if (pg_type<F>::is_null(field)) return;
+          }
+          std::string text;
+          if constexpr (is_optional<F>::value) {
+            append_field_text(*field, text);
+          } else {
+            append_field_text(field, text);
+          }
+          out += '"';
+          for (char c : text) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+          }
+          out += '"';
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<field_count_v<T>>{});
+  out += ')';
+}
+
+template <class F>
+void append_field_text(const F& value, std::string& out) {
+  if constexpr (std::is_same_v<F, bool>) {
+    out += value ? 't' : 'f';
+  } else if constexpr (std::is_integral_v<F> || std::is_floating_point_v<F>) {
+    char buffer[64];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    out.append(buffer, end);
+  } else if constexpr (std::is_same_v<F, std::string> || std::is_enum_v<F>) {
+    byte_buffer bytes;  // their binary form is their text: the string, the label
+    pg_type<F>::encode(value, bytes);
+    out.append(bytes.data(), bytes.size());
+  } else if constexpr (requires { composite_traits<F>::type_name; }) {
+    append_record_text(value, out);
+  } else {
+    static_assert(always_false_v<F>,
+                  "pgorm: a composite holding a nested composite or a PostgreSQL enum is sent "
+                  "as text, and this field type has no text form there; use numbers, bool, "
+                  "std::string, enums and composites in it, or cast a text parameter in SQL");
+  }
+}
+
 }  // namespace detail
 
 /// A struct with pgorm::composite_traits <-> its composite type, in record_send's format:
@@ -66,8 +135,11 @@ constexpr bool composite_fields_encodable(std::index_sequence<I...>) {
 /// As a parameter the value goes out with OID 0, so the server takes the composite type from
 /// the context (`insert ... values ($1)`, `$1::address`), and checks each field's OID against
 /// the type's attribute: a std::string field needs a `text` attribute (not varchar), a
-/// std::int64_t one `bigint`. A nested composite field has no OID pgorm knows, so a struct
-/// holding one can be read but not sent.
+/// std::int64_t one `bigint`. A composite holding a field whose OID only the server knows (a
+/// nested composite, a PostgreSQL enum) goes out as a text parameter instead, its record
+/// literal `("Main St 1","Springfield",)` (encode_text_param()); its fields are then numbers,
+/// bool, std::string, enums and composites, each read by the server with its attribute's
+/// type.
 ///
 /// Example: `conn.exec("insert into people (home) values ($1)",
 /// pgorm::encode_params(address{"Main St 1", "Springfield", std::nullopt}).params());`
@@ -134,6 +206,15 @@ requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
     out.append_be(static_cast<std::int32_t>(count));
     [&]<std::size_t... I>(std::index_sequence<I...>) { (encode_field<I>(value, out), ...); }
     (std::make_index_sequence<count>{});
+  }
+
+  /// The record literal, for a parameter: only for a composite with a nested composite or enum
+  /// field (see above); the others go out in binary.
+  static void encode_text_param(const T& value, byte_buffer& out) requires(
+      detail::composite_needs_text<T>(std::make_index_sequence<field_count_v<T>>{})) {
+    std::string text;
+    detail::append_record_text(value, text);
+    out.append(std::string_view{text});
   }
 
   static void decode(std::string_view bytes, pgorm::oid, T& out) {

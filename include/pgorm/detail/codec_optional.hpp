@@ -53,6 +53,13 @@ requires pg_encodable<T> &&(!detail::is_optional<T>::value) &&
   }
   static bool is_null(const std::optional<T>& value) noexcept { return !value.has_value(); }
   static void set_null(std::optional<T>& out) noexcept { out.reset(); }
+  /// T's text parameter form, when T sends its parameters as text (a composite holding a
+  /// nested composite, an array of enums). Precondition: `value` holds a value.
+  static void encode_text_param(const std::optional<T>& value, byte_buffer& out) requires
+      requires(const T& v, byte_buffer& b) {
+    pg_type<T>::encode_text_param(v, b);
+  }
+  { pg_type<T>::encode_text_param(*value, out); }
 };
 
 /// std::nullopt as a parameter: an untyped NULL (OID 0, the server infers the type).
