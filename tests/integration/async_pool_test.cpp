@@ -4,10 +4,13 @@
 // reset between borrowers, closing with waiters, idle eviction, a failed connect failing
 // waiters at once, and transactions on the pool.
 
+#include <atomic>
 #include <chrono>
 #include <exception>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -106,6 +109,41 @@ TEST_F(async_pool_test, more_coroutines_than_connections_all_complete) {
     EXPECT_EQ(s.in_use, 0u);
     EXPECT_EQ(s.waiting, 0u);
   });
+}
+
+TEST_F(async_pool_test, many_threads_share_a_pool) {
+  // A 4-thread io_context, 64 coroutines, 3 connections: for ThreadSanitizer.
+  asio::io_context io;
+  auto db = std::make_unique<pa::pool>(io, conninfo(), options(3));
+  std::atomic<int> done{0};
+  std::mutex mu;
+  std::vector<std::string> errors;
+  for (int i = 0; i < 64; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> awaitable<void> {
+          try {
+            if (i % 4 == 0) {
+              pa::lease l = co_await db->async_acquire(use_awaitable);
+              co_await l->async_exec("select set_config('app.n', '1', false)", use_awaitable);
+            } else {
+              (void)co_await pa::one(*db, pgorm::query<backend>("select pg_backend_pid() as pid"),
+                                     use_awaitable);
+            }
+          } catch (const std::exception& e) {
+            std::lock_guard lock(mu);
+            errors.emplace_back(e.what());
+          }
+          if (++done == 64) db->close();  // lets run() return once the resets are done
+        },
+        asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&io] { io.run(); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(done.load(), 64);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_LE(db->stats().total_opened, 3u);
 }
 
 TEST_F(async_pool_test, acquire_times_out_and_a_returned_connection_serves_a_waiter) {
