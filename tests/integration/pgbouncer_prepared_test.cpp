@@ -74,7 +74,14 @@ class prepared_through_pgbouncer : public ::testing::Test {
     pgbouncer_options options{.pool_size = server_sessions,
                               .settings = {{"max_prepared_statements", "100"}},
                               .container_version = spec.version};
-    const auto version = pgorm::testing::pgbouncer_version(options);
+    std::string version;
+    try {
+      version = pgorm::testing::pgbouncer_version(options);
+    } catch (const pgorm::testing::server_error& e) {
+      // In a container step the image's PgBouncer must run: there the error fails the test.
+      if (spec.container) throw;
+      GTEST_SKIP() << "no PgBouncer installed to test prepared statements through: " << e.what();
+    }
     if (!pgorm::testing::pgbouncer_keeps_prepared_statements(version)) {
       GTEST_SKIP() << "PgBouncer " << version
                    << (spec.container ? " of the PostgreSQL " + spec.version + " image"
