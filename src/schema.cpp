@@ -76,6 +76,54 @@ std::vector<detail::enum_type_info> enums_of(std::span<const detail::table_spec>
   return out;
 }
 
+// A composite type's attributes as the server has them: name and format_type(), in order.
+struct live_attribute {
+  std::string name;
+  std::string type;
+};
+
+struct live_type {
+  bool composite = false;  // false: a type of that name that is not a composite
+  std::vector<live_attribute> attributes;
+};
+
+// The type `name` and, when it is a composite, its attributes; nullopt when there is no type
+// of that name.
+std::optional<live_type> live_composite(connection& conn, std::string_view name) {
+  const std::string type_name(name);
+  auto r = conn.exec(
+      "select t.typtype::text, array_to_string(array(select a.attname || chr(30) || "
+      "format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = t.typrelid "
+      "and a.attnum > 0 and not a.attisdropped order by a.attnum), chr(31)) from pg_type t "
+      "where t.oid = to_regtype($1)",
+      {param::text(type_name)});
+  if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
+  live_type out;
+  out.composite = r.value(0, 0) == "c";
+  if (!out.composite) return out;
+  for (const std::string& item : split_list(r.value(0, 1))) {
+    const std::size_t at = item.find('\x1e');
+    out.attributes.push_back(
+        {item.substr(0, at), at == std::string::npos ? "" : item.substr(at + 1)});
+  }
+  return out;
+}
+
+// The distinct composite types of `tables`, each after the ones nested in it.
+std::vector<detail::composite_type_info> composites_of(std::span<const detail::table_spec> tables,
+                                                       const std::vector<std::size_t>& order) {
+  std::vector<detail::composite_type_info> out;
+  for (std::size_t i : order) {
+    for (const detail::composite_type_info& c : tables[i].composites) {
+      const bool seen =
+          std::any_of(out.begin(), out.end(),
+                      [&](const detail::composite_type_info& o) { return o.name == c.name; });
+      if (!seen) out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::string join_quoted(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) {
@@ -291,6 +339,10 @@ int phase(change_kind kind) {
   switch (kind) {
     case change_kind::create_enum:
     case change_kind::add_enum_value:
+    case change_kind::create_composite:
+    case change_kind::drop_attribute:
+    case change_kind::add_attribute:
+    case change_kind::alter_attribute:
       return -1;
     case change_kind::drop_foreign_key:
       return 0;
@@ -388,6 +440,76 @@ class differ {
       have.insert(i > 0 ? std::find(have.begin(), have.end(), std::string(e.labels[i - 1])) + 1
                         : have.begin(),
                   label);
+    }
+  }
+
+  // The server's spelling of a type named without a modifier, as format_type() gives it.
+  std::string canonical_type_name(std::string_view sql_type) {
+    const std::string key = "\x1f" + std::string(sql_type);  // apart from the columns' keys
+    if (auto it = types_.find(key); it != types_.end()) return it->second;
+    const std::string text(sql_type);
+    auto r =
+        conn_.exec("select coalesce(format_type(to_regtype($1), null), $1)", {param::text(text)});
+    std::string canonical(r.value(0, 0));
+    types_.emplace(key, canonical);
+    return canonical;
+  }
+
+  // A missing composite type is created. An existing one is compared attribute by attribute,
+  // by position: pgorm reads a record's fields in order. Where the names first differ, the
+  // live attributes from there on are dropped (destructive) and the struct's added in order;
+  // before that, an attribute of another type is altered.
+  void composite_type(const detail::composite_type_info& c, std::vector<schema_change>& out) {
+    const std::string name(c.name);
+    const auto live = live_composite(conn_, c.name);
+    if (!live) {
+      std::string attributes;
+      for (const auto& a : c.attributes) {
+        attributes += fmt::format("{}{} {}", attributes.empty() ? "" : ", ", a.name, a.sql_type);
+      }
+      out.push_back({change_kind::create_composite,
+                     name,
+                     {},
+                     fmt::format("{}: new composite type ({})", name, attributes),
+                     detail::create_composite_sql(c),
+                     false});
+      return;
+    }
+    if (!live->composite) return;  // the columns' type comparison reports it
+    const std::vector<live_attribute>* have = &live->attributes;
+    std::size_t same = 0;
+    while (same < c.attributes.size() && same < have->size() &&
+           (*have)[same].name == c.attributes[same].name) {
+      const auto& want = c.attributes[same];
+      const std::string type = canonical_type_name(want.sql_type);
+      if (type != (*have)[same].type) {
+        out.push_back({change_kind::alter_attribute, name, std::string(want.name),
+                       fmt::format("{}.{}: {} -> {}", name, want.name, (*have)[same].type, type),
+                       fmt::format("ALTER TYPE {} ALTER ATTRIBUTE {} TYPE {};", name,
+                                   quote_identifier(want.name), want.sql_type),
+                       false});
+      }
+      ++same;
+    }
+    for (std::size_t i = same; i < have->size(); ++i) {
+      const std::string& attribute = (*have)[i].name;
+      const bool wanted = std::any_of(c.attributes.begin(), c.attributes.end(),
+                                      [&](const auto& a) { return a.name == attribute; });
+      out.push_back(
+          {change_kind::drop_attribute, name, attribute,
+           fmt::format(
+               "{}.{}: {}", name, attribute,
+               wanted ? "out of the struct's order: dropped and added again" : "no struct field"),
+           fmt::format("ALTER TYPE {} DROP ATTRIBUTE {};", name, quote_identifier(attribute)),
+           true});
+    }
+    for (std::size_t i = same; i < c.attributes.size(); ++i) {
+      const auto& a = c.attributes[i];
+      out.push_back({change_kind::add_attribute, name, std::string(a.name),
+                     fmt::format("{}.{}: new attribute ({})", name, a.name, a.sql_type),
+                     fmt::format("ALTER TYPE {} ADD ATTRIBUTE {} {};", name,
+                                 quote_identifier(a.name), a.sql_type),
+                     false});
     }
   }
 
@@ -833,6 +955,14 @@ std::string_view to_string(change_kind kind) noexcept {
       return "create_enum";
     case change_kind::add_enum_value:
       return "add_enum_value";
+    case change_kind::create_composite:
+      return "create_composite";
+    case change_kind::add_attribute:
+      return "add_attribute";
+    case change_kind::drop_attribute:
+      return "drop_attribute";
+    case change_kind::alter_attribute:
+      return "alter_attribute";
   }
   return "unknown";
 }
@@ -930,12 +1060,27 @@ std::string create_enum_sql(std::string_view name, std::span<const std::string_v
   return sql;
 }
 
+std::string create_composite_sql(const composite_type_info& type) {
+  std::string sql = fmt::format("CREATE TYPE {} AS (", type.name);
+  for (std::size_t i = 0; i != type.attributes.size(); ++i) {
+    if (i != 0) sql += ", ";
+    sql += quote_identifier(type.attributes[i].name);
+    sql += ' ';
+    sql += type.attributes[i].sql_type;
+  }
+  sql += ");";
+  return sql;
+}
+
 void create_tables(connection& conn, std::span<const table_spec> tables,
                    const create_table_options& options) {
   const auto order = dependency_order(tables);
   conn.transaction([&](pgorm::transaction& tx) {
     for (const enum_type_info& e : enums_of(tables, order)) {
       if (!live_enum_labels(tx.conn(), e.name)) tx.exec(create_enum_sql(e.name, e.labels));
+    }
+    for (const composite_type_info& c : composites_of(tables, order)) {
+      if (!live_composite(tx.conn(), c.name)) tx.exec(create_composite_sql(c));
     }
     for (std::size_t i : order) {
       const table_spec& t = tables[i];
@@ -962,6 +1107,7 @@ diff_result diff_tables(connection& conn, std::span<const table_spec> tables) {
   std::vector<schema_change> changes;
   const auto order = dependency_order(tables);
   for (const enum_type_info& e : enums_of(tables, order)) d.enum_type(e, changes);
+  for (const composite_type_info& c : composites_of(tables, order)) d.composite_type(c, changes);
   for (std::size_t i : order) d.table(tables[i], changes);
   std::stable_sort(
       changes.begin(), changes.end(),

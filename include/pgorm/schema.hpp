@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgorm/composite.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/detail/identifier.hpp"
@@ -274,6 +275,91 @@ constexpr auto table_enums(std::index_sequence<I...>) {
 template <class T>
 inline constexpr auto enum_types_v = table_enums<T>(std::make_index_sequence<field_count_v<T>>{});
 
+/// An attribute of a composite type: its name (unquoted) and its SQL type.
+struct composite_attribute_info {
+  std::string_view name;
+  std::string_view sql_type;
+};
+
+/// A composite type that a table's columns use (pgorm::composite_traits<C>::type_name): its
+/// name as written in SQL and its attributes in declaration order.
+struct composite_type_info {
+  std::string_view name;
+  std::span<const composite_attribute_info> attributes;
+};
+
+// The composite C of a field type C, std::optional<C> or std::vector<C>; void otherwise.
+template <class F>
+struct composite_of {
+  using type = void;
+};
+template <class F>
+struct composite_of<std::optional<F>> : composite_of<F> {};
+template <class F, class A>
+struct composite_of<std::vector<F, A>> : composite_of<F> {};
+template <class C>
+requires pgorm::pg_composite<C>
+struct composite_of<C> {
+  using type = C;
+};
+
+template <class F>
+inline constexpr bool is_composite_field_v = !std::is_void_v<typename composite_of<F>::type>;
+
+template <class C>
+inline constexpr auto composite_attributes_v = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<composite_attribute_info, sizeof...(I)>{composite_attribute_info{
+      field_names_v<C>[I], std::string_view { pg_type<field_type_t<C, I>>::sql_name }}...};
+}
+(std::make_index_sequence<field_count_v<C>>{});
+
+template <class C>
+inline constexpr composite_type_info composite_info_v{
+    std::string_view{composite_traits<C>::type_name},
+    {composite_attributes_v<C>.data(), composite_attributes_v<C>.size()}};
+
+// How many entries the composites of a struct's fields take, nested ones included.
+template <class T, std::size_t... I>
+consteval std::size_t composite_count(std::index_sequence<I...>);
+template <class F>
+consteval std::size_t composite_field_count() {
+  if constexpr (is_composite_field_v<F>) {
+    using C = typename composite_of<F>::type;
+    return 1 + composite_count<C>(std::make_index_sequence<field_count_v<C>>{});
+  } else {
+    return 0;
+  }
+}
+template <class T, std::size_t... I>
+consteval std::size_t composite_count(std::index_sequence<I...>) {
+  return (std::size_t{0} + ... + composite_field_count<field_type_t<T, I>>());
+}
+
+// Appends the composites of T's fields to `out`, each after the composites it holds.
+template <class T, std::size_t N, std::size_t... I>
+constexpr void add_composites(std::array<composite_type_info, N>& out, std::size_t& n,
+                              std::index_sequence<I...>) {
+  const auto add = [&]<class F>(std::type_identity<F>) {
+    if constexpr (is_composite_field_v<F>) {
+      using C = typename composite_of<F>::type;
+      add_composites<C>(out, n, std::make_index_sequence<field_count_v<C>>{});
+      out[n++] = composite_info_v<C>;
+    }
+  };
+  (add(std::type_identity<field_type_t<T, I>>{}), ...);
+}
+
+/// The composite types of T's columns, each after the composites nested in it (a type may
+/// repeat).
+template <class T>
+inline constexpr auto composite_types_v = [] {
+  using seq = std::make_index_sequence<field_count_v<T>>;
+  std::array<composite_type_info, composite_count<T>(seq{})> out{};
+  std::size_t n = 0;
+  add_composites<T>(out, n, seq{});
+  return out;
+}();
+
 /// The run-time description of one wanted table: what create() and diff() need, independent
 /// of T, so the work happens once in src/schema.cpp.
 struct table_spec {
@@ -290,6 +376,8 @@ struct table_spec {
   std::string_view create_table;            ///< CREATE TABLE ...;
   std::string_view create_indexes;          ///< CREATE INDEX ...; (one per line), "" for none
   std::span<const enum_type_info> enums{};  ///< the enum types its columns use
+  /// the composite types its columns use, nested ones first
+  std::span<const composite_type_info> composites{};
 };
 
 template <class T>
@@ -307,7 +395,8 @@ constexpr table_spec spec_of() {
                     {tbl::checks.data(), tbl::checks.size()},
                     rendered_v<create_table_renderer<T, false>>.view(),
                     rendered_v<create_index_renderer<T, false, false>>.view(),
-                    {enum_types_v<T>.data(), enum_types_v<T>.size()}};
+                    {enum_types_v<T>.data(), enum_types_v<T>.size()},
+                    {composite_types_v<T>.data(), composite_types_v<T>.size()}};
 }
 
 /// The tables in an order where every table comes after the tables its foreign keys reference
@@ -321,6 +410,9 @@ PGORM_API void create_tables(connection& conn, std::span<const table_spec> table
 /// CREATE TYPE name AS ENUM ('label', ...);
 PGORM_API std::string create_enum_sql(std::string_view name,
                                       std::span<const std::string_view> labels);
+
+/// CREATE TYPE name AS (attribute type, ...); the text schema::create_type<C>() gives.
+PGORM_API std::string create_composite_sql(const composite_type_info& type);
 
 /// TRUNCATE ... RESTART IDENTITY CASCADE of the tables.
 PGORM_API std::string truncate_sql(std::span<const std::string_view> qualified_names);
@@ -392,7 +484,8 @@ requires pgorm::detail::pg_enum<E> std::string create_enum() {
 
 /// Creates the tables T... (and, for tables with a table_traits schema, their schemas) with
 /// their constraints and indexes, in dependency order (referenced tables first), in one
-/// transaction. The enum types their columns use (pgorm::enum_traits<E>::type_name) are
+/// transaction. The enum types their columns use (pgorm::enum_traits<E>::type_name) and their
+/// composite types (pgorm::composite_traits<C>, each after the composites nested in it) are
 /// created first when the database has no type of that name. With `.if_not_exists`, tables that
 /// exist already are skipped with their indexes.
 ///
@@ -466,6 +559,11 @@ enum class change_kind : unsigned char {
   drop_check,        ///< a check constraint is not declared (or its condition differs)
   create_enum,       ///< an enum type a column uses is missing (CREATE TYPE ... AS ENUM)
   add_enum_value,    ///< an enum type lacks a label (ALTER TYPE ... ADD VALUE)
+  create_composite,  ///< a composite type a column uses is missing (CREATE TYPE ... AS (...))
+  add_attribute,     ///< a composite type lacks a field (ALTER TYPE ... ADD ATTRIBUTE)
+  drop_attribute,    ///< a composite type has an attribute the struct lacks, or one out of
+                     ///< the struct's order (destructive: dropped, then added again in order)
+  alter_attribute,   ///< a composite type's attribute has another type (ALTER ATTRIBUTE)
 };
 
 /// "create_table", "add_column", ...
@@ -511,7 +609,10 @@ PGORM_API diff_result diff_tables(connection& conn, std::span<const table_spec> 
 /// differences, and missing or extra primary keys, unique constraints, indexes and foreign
 /// keys and check constraints (conditions compared as the server deparses them, through a
 /// temporary copy of the table's columns in a rolled-back transaction or savepoint). Tables
-/// in the database that are not among T... are not looked at.
+/// in the database that are not among T... are not looked at. The enum and composite types
+/// the columns use are compared too: a missing type, a missing enum label, and a composite's
+/// attributes by name, type and order (an attribute out of the struct's order is dropped and
+/// added again: destructive).
 ///
 /// Throws sql_error / connection_error when the catalog cannot be read.
 /// Example:
