@@ -116,7 +116,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     const auto now = clock::now();
     const milliseconds lifetime =
         pgorm::detail::jittered_lifetime(options.max_lifetime, random_unit());
-    return std::make_unique<pooled>(pooled{std::move(c), now, now + lifetime, now});
+    return std::make_unique<pooled>(pooled{std::move(c), now, now + lifetime, now, false});
   }
 
   pgorm::async::lease make_lease(std::unique_ptr<pooled> pc, bool reset) {
@@ -153,10 +153,11 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         ++totals.total_closed;
         continue;  // closed as pc goes
       }
-      if (now - pc->last_used > options.health_check_after) {
+      if (!pc->checked && now - pc->last_used > options.health_check_after) {
         check(std::move(pc), waiters.front());
         continue;
       }
+      pc->checked = false;
       waiter w = std::move(waiters.front());
       waiters.pop_front();
       ++in_use;
@@ -186,6 +187,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
                      --self->in_use;
                      --self->checking;
                      if (!e && !self->closed) {
+                       pc->checked = true;  // handed out next without another check
                        pc->last_used = clock::now();
                        self->idle.push_back(std::move(pc));
                      } else {

@@ -264,6 +264,25 @@ TEST_F(async_pool_test, idle_connections_are_closed_after_idle_timeout) {
   });
 }
 
+TEST_F(async_pool_test, health_check_replaces_a_dead_idle_connection) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto o = options(1);
+    o.health_check_after = 0ms;  // every connection that sat idle is checked
+    pa::pool db(io, conninfo(), o);
+    const backend first = co_await pa::one(
+        db, pgorm::query<backend>("select pg_backend_pid() as pid"), use_awaitable);
+    co_await settle(db);
+    // The server ends the idle session (as a restart or an idle-session timeout would).
+    conn().exec("select pg_terminate_backend(" + std::to_string(first.pid) + ")");
+    co_await sleep_for(50ms);
+    const backend second = co_await pa::one(
+        db, pgorm::query<backend>("select pg_backend_pid() as pid"), use_awaitable);
+    EXPECT_NE(second.pid, first.pid);
+    EXPECT_EQ(db.stats().total_opened, 2u);
+    EXPECT_EQ(db.stats().total_closed, 1u);
+  });
+}
+
 TEST_F(async_pool_test, failed_connect_fails_the_waiter_at_once_naming_the_cause) {
   run_coro([&](asio::io_context& io) -> awaitable<void> {
     auto o = options(2);

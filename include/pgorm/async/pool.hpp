@@ -48,6 +48,7 @@ struct pooled {
   std::chrono::steady_clock::time_point created;
   std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
   std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
+  bool checked = false;  ///< passed a health check since it was last handed out
 };
 
 /// An acquire's completion.
