@@ -131,13 +131,75 @@ void many_to_one(pgorm::connection& conn) {
 void sql_of_include() {
   // doc-begin(include_sql)
   using Q = decltype(pgorm::select<User>().include(
-      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>).limit(5)));
+      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())));
   static_assert(Q::sql() ==
-                "SELECT id, email, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
-                "ROW(conversations.id, conversations.user_id, conversations.title) AS r "
-                "FROM conversations WHERE conversations.user_id = users.id "
-                "ORDER BY conversations.id LIMIT $1) AS pgorm_r) FROM users");
+                "SELECT id, email, (SELECT array_agg(ROW(conversations.id, "
+                "conversations.user_id, conversations.title) ORDER BY conversations.id DESC) "
+                "FROM conversations WHERE conversations.user_id = users.id) FROM users");
   // doc-end(include_sql)
+  // doc-begin(include_sql_limit)
+  using L = decltype(pgorm::select<User>().include(
+      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc()).limit(5)));
+  static_assert(L::sql() ==
+                "SELECT id, email, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1 DESC) "
+                "FROM (SELECT ROW(conversations.id, conversations.user_id, conversations.title) "
+                "AS r, conversations.id AS pgorm_o1 FROM conversations WHERE "
+                "conversations.user_id = users.id ORDER BY pgorm_o1 DESC LIMIT $1) AS pgorm_r) "
+                "FROM users");
+  // doc-end(include_sql_limit)
+}
+
+}  // namespace docs_relations
+
+namespace org {
+
+// doc-begin(relations_self_schema)
+struct Employee {
+  std::int64_t id;
+  std::optional<std::int64_t> manager_id;  // NULL at the top
+  std::string name;
+};
+// doc-end(relations_self_schema)
+
+}  // namespace org
+
+// doc-begin(relations_self_traits)
+template <>
+struct pgorm::table_traits<org::Employee> {
+  static constexpr std::string_view name = "employees";
+  static constexpr auto primary_key = pgorm::identity(&org::Employee::id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&org::Employee::manager_id, &org::Employee::id));
+};
+// doc-end(relations_self_traits)
+
+namespace docs_relations {
+
+using org::Employee;
+
+void self_relation(pgorm::connection& conn) {
+  // doc-begin(include_self)
+  // Prisma: db.employee.findMany({ include: { manager: true,
+  //           reports: { orderBy: { name: 'asc' }, include: { reports: true } } } })
+  const auto rows =
+      conn.select<Employee>()
+          .include(pgorm::rel<&Employee::manager_id>,  // n-1: each employee's manager
+                   pgorm::rel_many<&Employee::manager_id, "reports">  // 1-n: whom they manage
+                       .order_by(col<&Employee::name, "reports">)
+                       .include(pgorm::rel_many<&Employee::manager_id>))
+          .all();
+  for (const auto& [employee, manager, reports] : rows) {
+    if (manager) use(employee.name, manager->name);  // manager: std::optional<Employee>
+    for (const auto& [report, theirs] : reports) use(report.name, theirs.size());
+  }
+  // doc-end(include_self)
+  using Q = decltype(pgorm::select<Employee>().include(pgorm::rel<&Employee::manager_id>));
+  // doc-begin(include_self_sql)
+  static_assert(Q::sql() ==
+                "SELECT id, manager_id, name, (SELECT ROW(pgorm_t1.id, pgorm_t1.manager_id, "
+                "pgorm_t1.name) FROM employees AS pgorm_t1 WHERE pgorm_t1.id = "
+                "employees.manager_id) FROM employees");
+  // doc-end(include_self_sql)
 }
 
 }  // namespace docs_relations

@@ -189,6 +189,27 @@ struct customer {  // a table with a column of type address
 static_assert(pgorm::has_pg_type<address>);
 static_assert(pgorm::table<customer>::columns[1].sql_type == "address");
 
+// doc-begin(composite_nested)
+struct located {  // a composite holding a composite
+  std::int32_t id;
+  address where;
+};
+
+template <>
+struct pgorm::composite_traits<located> {
+  static constexpr std::string_view type_name = "located";
+};
+
+void composites_and_the_schema(pgorm::connection& conn) {
+  // Sent as text, its record literal: ("7","(\"Main St 1\",\"Springfield\",)")
+  auto p = pgorm::encode_params(located{7, {"Main St 1", "Springfield", std::nullopt}});
+  conn.exec("select ($1::located).where", p.params());
+  // CREATE TYPE address, then CREATE TABLE customer; an address changed since is drift.
+  pgorm::schema::create<customer>(conn);
+  const pgorm::schema::diff_result d = pgorm::schema::diff<customer>(conn);
+}
+// doc-end(composite_nested)
+
 // doc-begin(range_ops)
 struct Booking {
   std::int64_t id;
