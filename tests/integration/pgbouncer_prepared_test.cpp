@@ -121,7 +121,7 @@ std::string backend_of(pgorm::connection& c) {
 
 TEST_F(prepared_through_pgbouncer, one_prepare_per_connection_reused_on_every_server_session) {
   const auto before = stats_of(*bouncer_, db_);
-  constexpr int clients = 8;
+  constexpr std::size_t clients = 8;
   constexpr int rounds = 50;
   constexpr const char* point = "select name, pg_backend_pid()::text from \"user\" where id = $1";
   std::vector<std::set<std::string>> backends(clients);
@@ -130,12 +130,12 @@ TEST_F(prepared_through_pgbouncer, one_prepare_per_connection_reused_on_every_se
   std::vector<std::string> errors(clients);
   {
     std::vector<std::jthread> threads;
-    for (int t = 0; t < clients; ++t) {
+    for (std::size_t t = 0; t < clients; ++t) {
       threads.emplace_back([&, t] {
         try {
           pgorm::connection c{bouncer_->conninfo(db_), through_pooler()};
           for (int i = 0; i < rounds; ++i) {
-            const int id = (t * 37 + i * 13) % 200 + 1;
+            const int id = (static_cast<int>(t) * 37 + i * 13) % 200 + 1;
             const bool in_transaction = i % 5 == 0;
             if (in_transaction) c.exec("begin");
             const auto r = c.exec(point, {pgorm::param::text(std::to_string(id))});
@@ -151,7 +151,7 @@ TEST_F(prepared_through_pgbouncer, one_prepare_per_connection_reused_on_every_se
     }
   }
   std::set<std::string> all_backends;
-  for (int t = 0; t < clients; ++t) {
+  for (std::size_t t = 0; t < clients; ++t) {
     EXPECT_EQ(errors[t], "") << "client " << t;
     EXPECT_EQ(wrong[t], 0) << "client " << t << " read rows of other ids";
     EXPECT_EQ(prepared[t], 1U) << "client " << t;
@@ -165,8 +165,8 @@ TEST_F(prepared_through_pgbouncer, one_prepare_per_connection_reused_on_every_se
   const auto delta = [&](const std::string& name) {
     return after.at(name) - (before.count(name) != 0 ? before.at(name) : 0);
   };
-  EXPECT_EQ(delta("total_client_parse_count"), clients);
-  EXPECT_EQ(delta("total_bind_count"), clients * rounds);
+  EXPECT_EQ(delta("total_client_parse_count"), static_cast<std::int64_t>(clients));
+  EXPECT_EQ(delta("total_bind_count"), static_cast<std::int64_t>(clients) * rounds);
   EXPECT_GE(delta("total_server_parse_count"), 1);
   EXPECT_LE(delta("total_server_parse_count"), server_sessions);
 }
@@ -200,15 +200,15 @@ TEST_F(prepared_through_pgbouncer, the_bench_point_select_runs_prepared_through_
   po.connection = through_pooler();
   pgorm::pool db{bouncer_->conninfo(db_), po};
   const auto before = stats_of(*bouncer_, db_);
-  constexpr int threads = 4;
+  constexpr std::size_t threads = 4;
   constexpr int rounds = 50;
   std::vector<int> wrong(threads);
   {
     std::vector<std::jthread> workers;
-    for (int t = 0; t < threads; ++t) {
+    for (std::size_t t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         for (int i = 0; i < rounds; ++i) {
-          const std::int64_t id = (t * 50 + i) % 200 + 1;
+          const std::int64_t id = (static_cast<std::int64_t>(t) * 50 + i) % 200 + 1;
           // What bench/peer_pgorm.cpp's point_select runs.
           const std::optional<qt::User> u = pgorm::find<qt::User>(db, id);
           if (!u || u->id != id || u->age != id) ++wrong[t];
@@ -216,13 +216,14 @@ TEST_F(prepared_through_pgbouncer, the_bench_point_select_runs_prepared_through_
       });
     }
   }
-  for (int t = 0; t < threads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+  for (std::size_t t = 0; t < threads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
   const auto after = stats_of(*bouncer_, db_);
   const auto parses = after.at("total_client_parse_count") - before.at("total_client_parse_count");
   // At most one Parse per pooled connection; every find bound the prepared statement.
   EXPECT_GE(parses, 1);
   EXPECT_LE(parses, 4);
-  EXPECT_EQ(after.at("total_bind_count") - before.at("total_bind_count"), threads * rounds);
+  EXPECT_EQ(after.at("total_bind_count") - before.at("total_bind_count"),
+            static_cast<std::int64_t>(threads) * rounds);
 }
 
 TEST_F(prepared_through_pgbouncer, cache_eviction_inside_a_transaction_does_not_abort_it) {
