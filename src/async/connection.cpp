@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -79,9 +80,17 @@ enum class cancel_reason : unsigned char { none, deadline, caller };
 
 // A handler and what to call it with, collected under the mutex and called after it.
 struct completion {
+  completion(std::unique_ptr<exec_op> o, std::exception_ptr e, result r) noexcept
+      : op(std::move(o)), error(std::move(e)), res(std::move(r)) {}
+  completion(std::nullptr_t /*no statement*/, std::exception_ptr e, result /*none*/,
+             std::unique_ptr<notify_op> n, std::optional<notification> what) noexcept
+      : error(std::move(e)), nop(std::move(n)), note(std::move(what)) {}
   std::unique_ptr<exec_op> op;
   std::exception_ptr error;
   result res;
+  // Or a notification wait's completion.
+  std::unique_ptr<notify_op> nop;
+  std::optional<notification> note;
 };
 
 namespace {
@@ -157,7 +166,7 @@ struct entry {
 
 struct core : std::enable_shared_from_this<core> {
   explicit core(asio::any_io_executor e)
-      : ex(e), socket(e), deadline_timer(e), cancel_socket(e), grace_timer(e) {}
+      : ex(e), socket(e), deadline_timer(e), cancel_socket(e), grace_timer(e), note_timer(e) {}
   core(const core&) = delete;
   core& operator=(const core&) = delete;
   ~core() {
@@ -195,6 +204,11 @@ struct core : std::enable_shared_from_this<core> {
   std::shared_ptr<pgorm::detail::notice_sink> notices;
   std::optional<pgorm::detail::cancel_key> key;
   std::uint64_t pinned = 0;  // the pin of the transaction running on it (0: none)
+  // Notifications received and not handed out yet, and the one caller waiting for the next.
+  std::deque<notification> notes;
+  std::unique_ptr<notify_op> note_waiter;
+  std::uint64_t note_seq = 0;  // tells the current wait from earlier ones (timer, slot)
+  asio::steady_timer note_timer;
   std::uint64_t next_pin = 1;
 
   // ---- under mu ----
@@ -215,7 +229,68 @@ struct core : std::enable_shared_from_this<core> {
       }
     }
     queue.clear();
+    collect(out);  // what arrived before the failure goes first
+    if (note_waiter) {
+      note_waiter->slot().clear();
+      out.push_back({nullptr, error, {}, std::move(note_waiter), std::nullopt});
+    }
     shut();
+  }
+
+  // ---- notifications ----
+
+  // Moves what libpq has parsed into `notes`, and hands the first to the waiter.
+  void collect(std::vector<completion>& out) {
+    if (pq != nullptr) {
+      while (PGnotify* n = PQnotifies(pq)) {
+        notification note;
+        note.channel = n->relname;
+        note.payload = n->extra != nullptr ? n->extra : "";
+        note.sender_pid = n->be_pid;
+        PQfreemem(n);
+        notes.push_back(std::move(note));
+      }
+    }
+    if (!note_waiter || notes.empty()) return;
+    end_note_wait(out, nullptr, std::move(notes.front()));
+    notes.pop_front();
+  }
+
+  void end_note_wait(std::vector<completion>& out, std::exception_ptr error,
+                     std::optional<notification> note) {
+    note_waiter->slot().clear();
+    note_timer.cancel();
+    out.push_back({nullptr, std::move(error), {}, std::move(note_waiter), std::move(note)});
+    if (queue.empty()) idle();  // nothing left to read for: let run() return
+  }
+
+  // With no statement out and a caller waiting for a notification: read what came, and wait
+  // for more.
+  void listen_idle(std::vector<completion>& out) {
+    if (input_ready) {
+      input_ready = false;
+      if (PQconsumeInput(pq) == 0) {
+        fail_all(out, lost("waiting for a notification failed"));
+        return;
+      }
+    }
+    collect(out);
+    if (note_waiter) wait_for(pgorm::detail::io_wait::read);
+  }
+
+  void note_wait_ended(std::uint64_t seq, bool cancelled) {
+    std::vector<completion> out;
+    {
+      std::lock_guard lock(mu);
+      if (!note_waiter || seq != note_seq) return;
+      end_note_wait(out,
+                    cancelled ? std::make_exception_ptr(boost::system::system_error(
+                                    asio::error::operation_aborted,
+                                    "pgorm: the wait for a notification was cancelled"))
+                              : nullptr,
+                    std::nullopt);
+    }
+    run(out);
   }
 
   void shut() noexcept {
@@ -227,6 +302,7 @@ struct core : std::enable_shared_from_this<core> {
     cancel.reset();
     deadline_timer.cancel();
     grace_timer.cancel();
+    note_timer.cancel();
     if (pq != nullptr) {
       PQfinish(pq);  // non-blocking: Terminate is sent if the socket takes it
       pq = nullptr;
@@ -313,10 +389,16 @@ struct core : std::enable_shared_from_this<core> {
       input_ready = false;
       if (w != pgorm::detail::io_wait::none) {
         wait_for(w);
-        return;
+        break;
       }
       PGresult* r = PQgetResult(pq);
       take(out, r);
+    }
+    if (closed) return;
+    if (queue.empty() && note_waiter) {
+      listen_idle(out);
+    } else {
+      collect(out);
     }
   }
 
@@ -432,7 +514,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   void idle() {
-    if (reading || writing) {
+    if ((reading || writing) && !note_waiter) {
       boost::system::error_code ignored;
       socket.cancel(ignored);
     }
@@ -630,12 +712,24 @@ struct core : std::enable_shared_from_this<core> {
 
   static void run(std::vector<completion>& out) {
     // On each handler's own executor: inline when this thread may run it.
-    for (completion& c : out) c.op->complete(false, std::move(c.error), std::move(c.res));
+    for (completion& c : out) {
+      if (c.nop) {
+        c.nop->complete(false, std::move(c.error), std::move(c.note));
+      } else {
+        c.op->complete(false, std::move(c.error), std::move(c.res));
+      }
+    }
     out.clear();
   }
   // For completions found under the mutex on an initiating call: posted, never run inline.
   static void post_all(std::vector<completion>& out) {
-    for (completion& c : out) c.op->complete(true, std::move(c.error), std::move(c.res));
+    for (completion& c : out) {
+      if (c.nop) {
+        c.nop->complete(true, std::move(c.error), std::move(c.note));
+      } else {
+        c.op->complete(true, std::move(c.error), std::move(c.res));
+      }
+    }
     out.clear();
   }
 };
@@ -657,6 +751,65 @@ void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op
   // Completions found while initiating (an error, or results already there for earlier
   // statements): the new statement's own must not run inside its initiating call.
   c->post_all(out);
+}
+
+void wait_notification(const std::shared_ptr<core>& c, std::chrono::milliseconds timeout,
+                       std::unique_ptr<notify_op> op) {
+  std::vector<completion> out;
+  if (!c) {
+    op->complete(true,
+                 std::make_exception_ptr(connection_error(
+                     "pgorm: the async connection is not connected (default-constructed, moved "
+                     "from or closed)")),
+                 std::nullopt);
+    return;
+  }
+  {
+    std::lock_guard lock(c->mu);
+    if (!c->closed && c->pq != nullptr && PQconsumeInput(c->pq) != 0) {
+      c->collect(out);  // what has arrived (non-blocking read)
+    }
+    if (!c->notes.empty()) {
+      out.push_back({nullptr, nullptr, {}, std::move(op), std::move(c->notes.front())});
+      c->notes.pop_front();
+    } else if (c->closed || c->pq == nullptr) {
+      out.push_back({nullptr,
+                     make_connection_error("pgorm: the async connection is closed", c->secrets),
+                     {},
+                     std::move(op),
+                     std::nullopt});
+    } else if (c->note_waiter) {
+      out.push_back({nullptr,
+                     std::make_exception_ptr(usage_error(
+                         "pgorm: async_next_notification() is already waiting on this connection; "
+                         "one caller at a time takes its notifications")),
+                     {},
+                     std::move(op),
+                     std::nullopt});
+    } else if (timeout.count() <= 0) {
+      out.push_back({nullptr, nullptr, {}, std::move(op), std::nullopt});  // nothing yet
+    } else {
+      const std::uint64_t seq = ++c->note_seq;
+      auto slot = op->slot();
+      if (slot.is_connected()) {
+        slot.assign([w = c->weak_from_this(), seq](asio::cancellation_type type) {
+          if (type == asio::cancellation_type::none) return;
+          if (auto self = w.lock()) self->note_wait_ended(seq, true);
+        });
+      }
+      c->note_waiter = std::move(op);
+      if (timeout != no_timeout) {
+        c->note_timer.expires_after(timeout);
+        c->note_timer.async_wait(
+            [w = c->weak_from_this(), seq](const boost::system::error_code& ec) {
+              if (ec) return;
+              if (auto self = w.lock()) self->note_wait_ended(seq, false);
+            });
+      }
+      c->drive(out);
+    }
+  }
+  core::post_all(out);
 }
 
 std::uint64_t pin(const std::shared_ptr<core>& c) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/export.hpp"
+#include "pgorm/notification.hpp"
 #include "pgorm/result.hpp"
 #include "pgorm/statement_shape.hpp"
 
@@ -128,6 +130,15 @@ using exec_op = op_base<std::exception_ptr, result>;
 /// A connection attempt's completion.
 using connect_op_base = op_base<std::exception_ptr, pgorm::async::connection>;
 
+/// A notification wait's completion: the error, or the notification (none at the deadline).
+using notify_op = op_base<std::exception_ptr, std::optional<notification>>;
+
+/// Completes `op` with the next notification received on `c` (one queued already, or the
+/// next to arrive within `timeout`; zero: only what has arrived; pgorm::no_timeout: no
+/// deadline), std::nullopt at the deadline.
+PGORM_API void wait_notification(const std::shared_ptr<core>& c, std::chrono::milliseconds timeout,
+                                 std::unique_ptr<notify_op> op);
+
 /// Queues `req` on `c` (sent at once) and completes `op` with its outcome.
 PGORM_API void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op> op);
 /// Pins `c` for a transaction: until unpin(), only requests carrying the returned pin are
@@ -156,6 +167,18 @@ struct initiate_exec {
       return;
     }
     submit(c, std::move(req), std::move(op));
+  }
+};
+
+struct initiate_notification {
+  std::shared_ptr<core> c;
+  boost::asio::any_io_executor fallback;
+  template <class Handler>
+  void operator()(Handler&& handler, std::chrono::milliseconds timeout) const {
+    using h = std::decay_t<Handler>;
+    wait_notification(c, timeout,
+                      std::make_unique<op_impl<h, std::exception_ptr, std::optional<notification>>>(
+                          std::forward<Handler>(handler), fallback));
   }
 };
 
@@ -268,6 +291,31 @@ class PGORM_API connection {
   auto async_exec(const statement_shape& shape, std::span<const param> params, data_format format,
                   std::chrono::milliseconds timeout, Token&& token) {
     return async_exec(shape.sql, params, format, timeout, std::forward<Token>(token));
+  }
+
+  /// The next LISTEN/NOTIFY notification this session receives (after
+  /// `async_exec("listen channel")`): one that arrived already,
+  /// or the next to arrive within `timeout` (zero: only what has arrived; pgorm::no_timeout:
+  /// no deadline). Completes with std::nullopt at the deadline, connection_error when the
+  /// connection is lost (after the notifications that arrived before), usage_error when another
+  /// caller is already waiting on this connection, and boost::system::system_error
+  /// (operation_aborted) when its cancellation slot is emitted. Call it in a loop for a stream;
+  /// notifications that arrive between calls are kept, in order. Statements may run on the
+  /// connection meanwhile. Completion signature:
+  /// void(std::exception_ptr, std::optional<pgorm::notification>).
+  ///
+  /// Example:
+  /// ```
+  /// co_await conn.async_exec("listen jobs", asio::use_awaitable);
+  /// while (auto n = co_await conn.async_next_notification(30s, asio::use_awaitable)) {
+  ///   handle(n->payload);
+  /// }
+  /// ```
+  template <class Token>
+  auto async_next_notification(std::chrono::milliseconds timeout, Token&& token) {
+    return boost::asio::async_initiate<Token,
+                                       void(std::exception_ptr, std::optional<notification>)>(
+        detail::initiate_notification{core_, get_executor()}, token, timeout);
   }
 
   /// Closes the connection: every queued statement completes with connection_error (a running
