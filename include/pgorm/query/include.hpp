@@ -375,8 +375,8 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   using res = resolved_relation<P, Key>;
   static constexpr bool valid = res::valid;
   using child = typename res::child;
-  static constexpr bool self = std::is_same_v<child, P>;
-  using child_ref = table_ref<child, child_alias<res::alias, self, Depth>()>;
+  static constexpr bool self_relation = std::is_same_v<child, P>;
+  using child_ref = table_ref<child, child_alias<res::alias, self_relation, Depth>()>;
   static constexpr bool many = res::many;
   /// The struct a related row is read into: the child table's, or select<Row>()'s.
   using row_struct = std::conditional_t<std::is_void_v<Row>, child, Row>;
@@ -397,7 +397,8 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         list_union_t<type_list<>, typename Where::tables, typename clause_list<Order>::tables>,
         type_list<child_ref>>;
     constexpr bool unaliased_self_columns =
-        self && list_difference_t<outside, type_list<table_ref<child>>>::size != outside::size;
+        self_relation &&
+        list_difference_t<outside, type_list<table_ref<child>>>::size != outside::size;
     static_assert(!unaliased_self_columns,
                   "pgorm: the related rows of a table's relation to itself go by an alias: "
                   "give the relation one, pgorm::rel<&T::column, \"manager\">, and name their "
