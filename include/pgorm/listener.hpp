@@ -85,7 +85,8 @@ class PGORM_API listener {
  public:
   /// Connects (throws connection_error when it cannot: a wrong URL or password should not turn
   /// into silent retries); channels are added with listen(). Throws pooler_unsupported when
-  /// options.connection.pooler is pooler_mode::transaction: LISTEN needs a session of its own.
+  /// options.connection.pooler is a transaction mode (pooler_mode::transaction or
+  /// transaction_prepared): LISTEN needs a session of its own.
   explicit listener(std::string_view conninfo, listener_options options = {});
   listener(listener&& other) noexcept;
   listener& operator=(listener&& other) noexcept;
