@@ -10,6 +10,8 @@
 // the CI step of that container runs them; the 15 image has 1.18 and skips).
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,6 +23,8 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "pgorm/listener.hpp"
+#include "pgorm/migrate.hpp"
 #include "pgorm/pool.hpp"
 #include "pgorm/query.hpp"
 #include "pgorm/testing/pgbouncer.hpp"
@@ -30,6 +34,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using pgorm::testing::pgbouncer;
 using pgorm::testing::pgbouncer_options;
 
@@ -244,6 +249,37 @@ TEST_F(prepared_through_pgbouncer, cache_eviction_inside_a_transaction_does_not_
   EXPECT_EQ(
       c.exec("select age from \"user\" where id = $1", {pgorm::param::text("10")}).value(0, 0),
       "1010");
+}
+
+TEST_F(prepared_through_pgbouncer, what_needs_a_session_is_refused_and_the_pool_keeps_its_cache) {
+  pgorm::connection c{bouncer_->conninfo(db_), through_pooler()};
+  EXPECT_THROW(c.exec("listen jobs"), pgorm::pooler_unsupported);
+  pgorm::listener_options lo;
+  lo.connection = through_pooler();
+  EXPECT_THROW(pgorm::listener(bouncer_->conninfo(db_), lo), pgorm::pooler_unsupported);
+  const fs::path dir = fs::temp_directory_path() / (db_ + "_migrations");
+  fs::create_directories(dir);
+  std::ofstream(dir / "0001_create.sql") << "create table migrated (id int);\n";
+  EXPECT_THROW((void)pgorm::migrate::apply(c, dir), pgorm::pooler_unsupported);
+  fs::remove_all(dir);
+
+  // A lease that ran raw SQL comes back without DISCARD ALL (which would also have emptied
+  // pgorm's statement cache): the next borrower finds the statement still prepared.
+  pgorm::pool_options po;
+  po.max_size = 1;
+  po.connection = through_pooler();
+  pgorm::pool db{bouncer_->conninfo(db_), po};
+  {
+    auto lease = db.acquire();
+    EXPECT_EQ(lease->exec("select age from \"user\" where id = $1", {pgorm::param::text("3")})
+                  .value(0, 0),
+              "3");
+  }
+  auto lease = db.acquire();
+  EXPECT_EQ(lease->prepared_statements(), 1U);
+  EXPECT_EQ(
+      lease->exec("select age from \"user\" where id = $1", {pgorm::param::text("4")}).value(0, 0),
+      "4");
 }
 
 }  // namespace
