@@ -212,6 +212,19 @@ asio::awaitable<void> with_a_pool(asio::io_context& io, std::string url, std::in
   (void)s;
 }
 
+asio::awaitable<void> notifications(pgorm::async::connection& conn) {
+  // doc-begin(notifications)
+  co_await conn.async_exec("listen jobs", asio::use_awaitable);
+  std::vector<std::string> jobs;
+  // One notification per call: those that arrive between calls are kept, in order. nullopt
+  // when none came within the timeout; statements may run on the connection meanwhile.
+  while (std::optional<pgorm::notification> n =
+             co_await conn.async_next_notification(30s, asio::use_awaitable)) {
+    jobs.push_back(n->payload);  // n->channel is "jobs"; n->sender_pid sent it
+  }
+  // doc-end(notifications)
+}
+
 void threads(const std::string& url) {
   // doc-begin(threads)
   asio::io_context io;
