@@ -134,6 +134,31 @@ void window_functions(pgorm::connection& conn) {
   use(q, running);
 }
 
+void window_frames(pgorm::connection& conn) {
+  // doc-begin(window_frames)
+  const auto by_id = pgorm::window().order_by(col<&Account::id>);
+  // A moving average of the last three accounts, and a running total.
+  const auto moving =
+      conn.select(col<&Account::id>,
+                  pgorm::over(pgorm::avg(col<&Account::balance>),
+                              by_id.rows_between(pgorm::preceding<2>, pgorm::current_row)),
+                  pgorm::over(pgorm::sum(col<&Account::balance>),
+                              by_id.rows_between(pgorm::unbounded_preceding, pgorm::current_row)));
+  // The partition's real last value, whatever the current row.
+  const auto last = conn.select(
+      pgorm::last_value(col<&Account::balance>)
+          .over(by_id.range_between(pgorm::unbounded_preceding, pgorm::unbounded_following)));
+  // doc-end(window_frames)
+  static_assert(decltype(moving)::sql() ==
+                R"(SELECT id, avg(balance) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND )"
+                R"(CURRENT ROW), sum(balance) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED )"
+                R"(PRECEDING AND CURRENT ROW) FROM account)");
+  static_assert(decltype(last)::sql() ==
+                R"(SELECT last_value(balance) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED )"
+                R"(PRECEDING AND UNBOUNDED FOLLOWING) FROM account)");
+  use(moving, last);
+}
+
 void interval_arithmetic(pgorm::connection& conn) {
   using namespace std::chrono_literals;
   // doc-begin(intervals)

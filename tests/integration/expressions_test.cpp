@@ -284,6 +284,53 @@ TEST_F(expressions_test, running_total_and_rank_of_groups) {
   EXPECT_EQ(groups[1], std::make_tuple(36, std::int64_t{2}, std::int64_t{1}));
 }
 
+TEST_F(expressions_test, running_sum_and_moving_average_over_frames) {
+  // ages by id: 1 -> 36, 2 -> 17, 3 -> 52, 4 -> 36
+  const auto by_id = pgorm::window().order_by(col<&User::id>);
+  const auto rows =
+      conn()
+          .select(col<&User::id>,
+                  pgorm::over(pgorm::sum(col<&User::age>),
+                              by_id.rows_between(pgorm::unbounded_preceding, pgorm::current_row)),
+                  pgorm::over(pgorm::avg(col<&User::age>),
+                              by_id.rows_between(pgorm::preceding<1>, pgorm::current_row)),
+                  pgorm::over(pgorm::sum(col<&User::age>),
+                              by_id.rows_between(pgorm::preceding<1>, pgorm::following<1>)),
+                  pgorm::over(pgorm::count(),
+                              pgorm::window()
+                                  .order_by(col<&User::age>)
+                                  .range_between(pgorm::preceding<10>, pgorm::following<10>)))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 4U);
+  const std::vector<std::int64_t> running{36, 53, 105, 141};
+  const std::vector<double> moving_avg{36, 26.5, 34.5, 44};
+  const std::vector<std::int64_t> centred{53, 105, 105, 88};
+  // Users within 10 years of each one's age: 36 has the other 36, 17 and 52 have nobody.
+  const std::vector<std::int64_t> near_age{2, 1, 1, 2};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(std::get<1>(rows[i]), running[i]);
+    ASSERT_TRUE(std::get<2>(rows[i]).has_value());
+    EXPECT_DOUBLE_EQ(std::get<2>(rows[i])->to_double(), moving_avg[i]);
+    EXPECT_EQ(std::get<3>(rows[i]), centred[i]);
+    EXPECT_EQ(std::get<4>(rows[i]), near_age[i]);
+  }
+
+  // The two rows before this one: an empty frame at the first row, whose sum is NULL.
+  const auto before =
+      conn()
+          .select(pgorm::over(pgorm::sum(col<&User::age>),
+                              by_id.rows_between(pgorm::preceding<2>, pgorm::preceding<1>)))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(before.size(), 4U);
+  EXPECT_EQ(std::get<0>(before[0]), std::nullopt);
+  EXPECT_EQ(std::get<0>(before[1]), 36);
+  EXPECT_EQ(std::get<0>(before[2]), 53);
+  EXPECT_EQ(std::get<0>(before[3]), 69);
+}
+
 // ---- interval arithmetic ----------------------------------------------------------------------
 
 TEST_F(expressions_test, timestamps_compared_with_now_plus_and_minus_intervals) {

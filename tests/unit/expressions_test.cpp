@@ -223,6 +223,54 @@ TEST(expressions_window, aggregates_over_a_window_need_no_group_by) {
                        R"("user" GROUP BY age)");
 }
 
+// ---- window frames ----------------------------------------------------------------------------
+
+// A frame's offsets are compile-time constants: the whole statement stays static.
+static_assert(decltype(pgorm::select(col<&Account::id>,
+                                     pgorm::over(pgorm::avg(col<&Account::balance>),
+                                                 pgorm::window()
+                                                     .partition_by(col<&Account::user_id>)
+                                                     .order_by(col<&Account::id>)
+                                                     .rows_between(pgorm::preceding<2>,
+                                                                   pgorm::current_row))))::sql() ==
+              R"(SELECT id, avg(balance) OVER (PARTITION BY user_id ORDER BY id ROWS BETWEEN 2 )"
+              R"(PRECEDING AND CURRENT ROW) FROM account)");
+
+TEST(expressions_window, every_frame_bound_renders) {
+  const auto w = pgorm::window().order_by(col<&Account::id>);
+  auto q = pgorm::select(
+      pgorm::over(pgorm::sum(col<&Account::balance>),
+                  w.rows_between(pgorm::unbounded_preceding, pgorm::current_row)),
+      pgorm::over(pgorm::sum(col<&Account::balance>),
+                  w.rows_between(pgorm::current_row, pgorm::unbounded_following)),
+      pgorm::over(pgorm::count(), w.rows_between(pgorm::preceding<1>, pgorm::following<12>)),
+      pgorm::over(pgorm::count(), w.range_between(pgorm::preceding<10>, pgorm::following<0>)),
+      pgorm::last_value(col<&Account::balance>)
+          .over(w.range_between(pgorm::unbounded_preceding, pgorm::unbounded_following)),
+      pgorm::first_value(col<&Account::id>)
+          .over(pgorm::window().rows_between(pgorm::preceding<3>, pgorm::preceding<1>)));
+  EXPECT_EQ(sql_of(q),
+            R"(SELECT sum(balance) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND )"
+            R"(CURRENT ROW), sum(balance) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND )"
+            R"(UNBOUNDED FOLLOWING), count(*) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 12 )"
+            R"(FOLLOWING), count(*) OVER (ORDER BY id RANGE BETWEEN 10 PRECEDING AND 0 )"
+            R"(FOLLOWING), last_value(balance) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED )"
+            R"(PRECEDING AND UNBOUNDED FOLLOWING), first_value(id) OVER (ROWS BETWEEN 3 )"
+            R"(PRECEDING AND 1 PRECEDING) FROM account)");
+  EXPECT_TRUE(q.to_sql().params.empty());
+}
+
+TEST(expressions_window, a_frame_keeps_order_by_and_partition_given_after_it) {
+  // The frame may be set first; partition_by() and order_by() keep it.
+  const auto w = pgorm::window()
+                     .rows_between(pgorm::unbounded_preceding, pgorm::current_row)
+                     .order_by(col<&Account::id>)
+                     .partition_by(col<&Account::provider>);
+  auto q = pgorm::select(pgorm::row_number().over(w));
+  EXPECT_EQ(sql_of(q), R"(SELECT row_number() OVER (PARTITION BY provider ORDER BY id ROWS )"
+                       R"(BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM account)");
+}
+
 // ---- interval arithmetic ----------------------------------------------------------------------
 
 TEST(expressions_interval, timestamps_plus_and_minus_intervals) {

@@ -4,13 +4,19 @@
 /// \file
 /// Window functions: `pgorm::row_number().over(pgorm::window().partition_by(...).order_by(...))`,
 /// rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead, first_value, last_value,
-/// nth_value, and any aggregate over a window with `pgorm::over(pgorm::sum(e), w)`. Usable in
-/// select lists and ORDER BY. See docs/queries.md, "Window functions".
+/// nth_value, and any aggregate over a window with `pgorm::over(pgorm::sum(e), w)`. A window
+/// may end with a frame: `.rows_between(pgorm::preceding<2>, pgorm::current_row)` or
+/// `.range_between(...)`. Usable in select lists and ORDER BY. See docs/queries.md, "Window
+/// functions".
 ///
 /// ```cpp
 /// auto nth = pgorm::row_number().over(pgorm::window()
 ///                                         .partition_by(pgorm::col<&Session::user_id>)
 ///                                         .order_by(pgorm::col<&Session::expires_at>.desc()));
+/// auto last3 = pgorm::over(pgorm::avg(pgorm::col<&Account::balance>),
+///                          pgorm::window()
+///                              .order_by(pgorm::col<&Account::id>)
+///                              .rows_between(pgorm::preceding<2>, pgorm::current_row));
 /// ```
 
 #include <cstdint>
@@ -24,9 +30,118 @@
 
 namespace pgorm {
 
-/// A window: `PARTITION BY ... ORDER BY ...`, either part optional. Made by pgorm::window().
-template <class Partition = std::tuple<>, class Order = std::tuple<>>
-struct window_spec : detail::renders_from<window_spec<Partition, Order>> {
+// ---- window frames ----------------------------------------------------------------------------
+
+/// Where a window frame starts or ends, in the order SQL requires a frame's bounds to come.
+enum class frame_bound_kind {
+  unbounded_preceding,
+  preceding,
+  current_row,
+  following,
+  unbounded_following
+};
+
+/// One bound of a window frame. Use the constants pgorm::unbounded_preceding,
+/// pgorm::preceding<n>, pgorm::current_row, pgorm::following<n>, pgorm::unbounded_following.
+/// The offset n is a compile-time constant: it is written into the SQL text, so the statement
+/// stays static (one prepared statement) and a start after the end fails to compile.
+template <frame_bound_kind Kind, std::uint32_t N = 0>
+struct frame_bound {
+  static constexpr bool is_pgorm_frame_bound = true;
+  static constexpr frame_bound_kind kind = Kind;
+  static constexpr std::uint32_t offset = N;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    if constexpr (Kind == frame_bound_kind::unbounded_preceding) {
+      w.append("UNBOUNDED PRECEDING");
+    } else if constexpr (Kind == frame_bound_kind::preceding) {
+      w.number(N);
+      w.append(" PRECEDING");
+    } else if constexpr (Kind == frame_bound_kind::current_row) {
+      w.append("CURRENT ROW");
+    } else if constexpr (Kind == frame_bound_kind::following) {
+      w.number(N);
+      w.append(" FOLLOWING");
+    } else {
+      w.append("UNBOUNDED FOLLOWING");
+    }
+  }
+};
+
+/// `UNBOUNDED PRECEDING`: the frame starts at the partition's first row.
+inline constexpr frame_bound<frame_bound_kind::unbounded_preceding> unbounded_preceding{};
+/// `n PRECEDING`: n rows (ROWS) or n less in the ORDER BY value (RANGE) before the current row.
+template <std::uint32_t N>
+inline constexpr frame_bound<frame_bound_kind::preceding, N> preceding{};
+/// `CURRENT ROW`: the current row (ROWS), or its first / last peer (RANGE).
+inline constexpr frame_bound<frame_bound_kind::current_row> current_row{};
+/// `n FOLLOWING`: n rows (ROWS) or n more in the ORDER BY value (RANGE) after the current row.
+template <std::uint32_t N>
+inline constexpr frame_bound<frame_bound_kind::following, N> following{};
+/// `UNBOUNDED FOLLOWING`: the frame ends at the partition's last row.
+inline constexpr frame_bound<frame_bound_kind::unbounded_following> unbounded_following{};
+
+/// How a frame's offsets count: ROWS counts rows, RANGE compares the ORDER BY value.
+enum class frame_mode { rows, range };
+
+namespace detail {
+
+/// No frame clause: SQL's default frame (RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+/// with an ORDER BY, the whole partition without).
+struct no_frame {
+  static constexpr bool present = false;
+};
+
+template <frame_mode Mode, class Start, class End>
+struct window_frame {
+  static constexpr bool present = true;
+  static constexpr frame_mode mode = Mode;
+  static constexpr bool has_offset =
+      Start::kind == frame_bound_kind::preceding || Start::kind == frame_bound_kind::following ||
+      End::kind == frame_bound_kind::preceding || End::kind == frame_bound_kind::following;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append(Mode == frame_mode::rows ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+    Start::render(w);
+    w.append(" AND ");
+    End::render(w);
+  }
+};
+
+template <class Start, class End>
+constexpr void check_frame_bounds() {
+  static_assert(
+      requires { Start::is_pgorm_frame_bound; } && requires { End::is_pgorm_frame_bound; },
+      "pgorm: rows_between() and range_between() take frame bounds: pgorm::unbounded_preceding, "
+      "pgorm::preceding<n>, pgorm::current_row, pgorm::following<n>, "
+      "pgorm::unbounded_following");
+  if constexpr (
+      requires { Start::is_pgorm_frame_bound; } && requires { End::is_pgorm_frame_bound; }) {
+    static_assert(Start::kind != frame_bound_kind::unbounded_following,
+                  "pgorm: a window frame cannot start at unbounded_following");
+    static_assert(End::kind != frame_bound_kind::unbounded_preceding,
+                  "pgorm: a window frame cannot end at unbounded_preceding");
+    static_assert(Start::kind <= End::kind,
+                  "pgorm: a window frame starts after its end (e.g. following<n> then "
+                  "preceding<m>); write the earlier bound first");
+    static_assert(!(Start::kind == End::kind && Start::kind == frame_bound_kind::preceding &&
+                    Start::offset < End::offset) &&
+                      !(Start::kind == End::kind && Start::kind == frame_bound_kind::following &&
+                        Start::offset > End::offset),
+                  "pgorm: a window frame starts after its end (e.g. preceding<1> then "
+                  "preceding<3>: always empty); write the earlier bound first");
+  }
+}
+
+}  // namespace detail
+
+/// A window: `PARTITION BY ... ORDER BY ... [frame]`, each part optional. Made by
+/// pgorm::window().
+template <class Partition = std::tuple<>, class Order = std::tuple<>,
+          class Frame = detail::no_frame>
+struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> {
   using tables = detail::list_union_t<typename detail::clause_list<Partition>::tables,
                                       typename detail::clause_list<Order>::tables>;
   static constexpr bool is_static =
@@ -45,7 +160,7 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order>> {
                   "pgorm::col<&Session::user_id>");
     static_assert(std::tuple_size_v<Partition> == 0,
                   "pgorm: partition_by() was already called; list every expression in one call");
-    return window_spec<std::tuple<E...>, Order>{{}, {e...}, order};
+    return window_spec<std::tuple<E...>, Order, Frame>{{}, {e...}, order};
   }
   /// `ORDER BY ...`: columns or expressions (ascending), or x.asc() / x.desc().
   template <class... O>
@@ -56,7 +171,31 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order>> {
     static_assert(std::tuple_size_v<Order> == 0,
                   "pgorm: a window's order_by() was already called; list every column in one "
                   "call");
-    return window_spec<Partition, std::tuple<O...>>{{}, partition, {o...}};
+    return window_spec<Partition, std::tuple<O...>, Frame>{{}, partition, {o...}};
+  }
+  /// `ROWS BETWEEN start AND end`: the frame an aggregate, first_value, last_value or
+  /// nth_value sees, counted in rows around the current one, e.g.
+  /// `.rows_between(pgorm::preceding<2>, pgorm::current_row)` for the last three rows.
+  template <class Start, class End>
+  constexpr auto rows_between(Start /*start*/, End /*end*/) const {
+    detail::check_frame_bounds<Start, End>();
+    static_assert(!Frame::present,
+                  "pgorm: the window frame was already set; call rows_between() or "
+                  "range_between() once");
+    return window_spec<Partition, Order, detail::window_frame<frame_mode::rows, Start, End>>{
+        {}, partition, order};
+  }
+  /// `RANGE BETWEEN start AND end`: as rows_between(), with offsets measured in the value of
+  /// the window's single numeric ORDER BY column (peers, rows with equal values, are always
+  /// together), e.g. `.range_between(pgorm::preceding<10>, pgorm::current_row)`.
+  template <class Start, class End>
+  constexpr auto range_between(Start /*start*/, End /*end*/) const {
+    detail::check_frame_bounds<Start, End>();
+    static_assert(!Frame::present,
+                  "pgorm: the window frame was already set; call rows_between() or "
+                  "range_between() once");
+    return window_spec<Partition, Order, detail::window_frame<frame_mode::range, Start, End>>{
+        {}, partition, order};
   }
 
   template <class W, class S>
@@ -69,6 +208,16 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order>> {
       if constexpr (std::tuple_size_v < Partition >> 0) w.append(' ');
       w.append("ORDER BY ");
       detail::render_comma_list(w, detail::part(self, &window_spec::order));
+    }
+    if constexpr (Frame::present) {
+      static_assert(
+          Frame::mode != frame_mode::range || !Frame::has_offset || std::tuple_size_v<Order> == 1,
+          "pgorm: range_between() with preceding<n> or following<n> needs a window "
+          "ordered by exactly one column");
+      if constexpr (std::tuple_size_v < Partition >> 0 || std::tuple_size_v < Order >> 0) {
+        w.append(' ');
+      }
+      Frame::render(w);
     }
   }
   void bind(detail::param_list& sink) const {
