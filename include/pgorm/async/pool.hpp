@@ -67,7 +67,7 @@ PGORM_API void give_back(const std::shared_ptr<pool_state>& state, std::unique_p
 /// True when `e` is a pgorm::error whose poisons_connection() is true.
 PGORM_API bool poisons(const std::exception_ptr& e) noexcept;
 
-struct pool_access {
+struct PGORM_API pool_access {
   static const std::shared_ptr<pool_state>& state_of(const pool& p) noexcept;
 };
 
