@@ -374,13 +374,13 @@ void replica_reader::exec_each(std::string_view sql, std::span<const param> para
       [&](pool& p) { p.exec_each(sql, params, result_format, counted, timeout); });
 }
 
-result replica_reader::exec(const statement_shape& shape, std::span<const param> params,
+result replica_reader::exec(const statement_shape& shape, const param_pack& params,
                             data_format result_format, std::chrono::milliseconds timeout) {
   return state_->route(is_plain_read(shape), last_write_, always,
                        [&](pool& p) { return p.exec(shape, params, result_format, timeout); });
 }
 
-void replica_reader::exec_each(const statement_shape& shape, std::span<const param> params,
+void replica_reader::exec_each(const statement_shape& shape, const param_pack& params,
                                data_format result_format,
                                const std::function<void(const result&)>& on_row,
                                std::chrono::milliseconds timeout) {
@@ -488,13 +488,13 @@ void cluster_session::exec_each(std::string_view sql, std::span<const param> par
   db_->primary().exec_each(sql, params, result_format, on_row, timeout);
 }
 
-result cluster_session::exec(const statement_shape& shape, std::span<const param> params,
+result cluster_session::exec(const statement_shape& shape, const param_pack& params,
                              data_format result_format, std::chrono::milliseconds timeout) {
   const write_stamp stamp{last_write_, !is_plain_read(shape)};
   return db_->primary().exec(shape, params, result_format, timeout);
 }
 
-void cluster_session::exec_each(const statement_shape& shape, std::span<const param> params,
+void cluster_session::exec_each(const statement_shape& shape, const param_pack& params,
                                 data_format result_format,
                                 const std::function<void(const result&)>& on_row,
                                 std::chrono::milliseconds timeout) {

@@ -51,7 +51,7 @@ struct connection_access {
     c.note_checked(shape, params, checked);
   }
   static prepared_ref prepare_cached(connection& c, const statement_shape& shape,
-                                     std::span<const param> params, const deadline& d) {
+                                     const param_pack& params, const deadline& d) {
     return c.prepare_cached_within(shape, params, d);
   }
   /// The deadline of a call with this timeout: its own when nonzero, else the connection's

@@ -339,23 +339,36 @@ transaction_status connection::status() const noexcept {
   return transaction_status::unknown;
 }
 
-result connection::check(pg_result* raw, std::string_view sql, std::span<const param> params) {
-  result res(raw);
-  if (raw == nullptr) {
-    detail::throw_connection_error(conn_, "query failed", secrets_);
+namespace {
+
+// check()'s failure: frees `raw` and throws what it means.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_failed(pg_result* raw, const PGconn* conn,
+                                                         std::string_view sql,
+                                                         const param_pack& params,
+                                                         const std::vector<std::string>& secrets) {
+  const result res(raw);
+  if (raw == nullptr) detail::throw_connection_error(conn, "query failed", secrets);
+  detail::throw_result_error(raw, conn, sql, params.views(), secrets);
+}
+
+}  // namespace
+
+result connection::check(pg_result* raw, std::string_view sql, const param_pack& params) {
+  if (raw != nullptr) {
+    switch (PQresultStatus(raw)) {
+      case PGRES_COMMAND_OK:
+      case PGRES_TUPLES_OK:
+      case PGRES_EMPTY_QUERY:
+      case PGRES_SINGLE_TUPLE:
+      case PGRES_COPY_IN:
+      case PGRES_COPY_OUT:
+      case PGRES_COPY_BOTH:
+        return result(raw);
+      default:
+        break;
+    }
   }
-  switch (PQresultStatus(raw)) {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-    case PGRES_EMPTY_QUERY:
-    case PGRES_SINGLE_TUPLE:
-    case PGRES_COPY_IN:
-    case PGRES_COPY_OUT:
-    case PGRES_COPY_BOTH:
-      return res;
-    default:
-      detail::throw_result_error(raw, conn_, sql, params, secrets_);
-  }
+  throw_failed(raw, conn_, sql, params, secrets_);
 }
 
 namespace {
@@ -377,7 +390,7 @@ bool mentions(std::string_view sql, std::string_view word) noexcept {
 // Reports one statement to an observer, when there is one.
 class observed_query {
  public:
-  observed_query(observer* obs, std::string_view sql, std::span<const param> params,
+  observed_query(observer* obs, std::string_view sql, const param_pack& params,
                  std::string_view server)
       : obs_(obs) {
     if (obs_ == nullptr) return;
@@ -386,7 +399,7 @@ class observed_query {
     event_.table = detail::table_of(sql);
     event_.server = server;
     event_.param_count = params.size();
-    if (obs_->wants_parameters()) event_.params = params;
+    if (obs_->wants_parameters()) event_.params = params.views();
     start_ = clock::now();
     obs_->on_query_start(event_);
   }
@@ -414,7 +427,7 @@ class observed_query {
 };
 
 template <class F>
-result observe(observer* obs, std::string_view sql, std::span<const param> params,
+result observe(observer* obs, std::string_view sql, const param_pack& params,
                std::string_view server, F&& run) {
   if (obs == nullptr) return run();
   observed_query q(obs, sql, params, server);
@@ -540,7 +553,7 @@ const char* connection::c_sql(std::string_view sql) {
 }
 
 connection::statement_entry* connection::cached_statement(const statement_shape& shape,
-                                                          std::span<const param> params,
+                                                          const param_pack& params,
                                                           const detail::param_arrays& a,
                                                           const detail::deadline& d) {
   // The statement used last (the front of the LRU list) again: a loop or a hot path repeats
@@ -586,7 +599,7 @@ prepared_statement connection::prepare_cached(std::string_view sql, std::span<co
 }
 
 detail::prepared_ref connection::prepare_cached_within(const statement_shape& shape,
-                                                       std::span<const param> params,
+                                                       const param_pack& params,
                                                        const detail::deadline& d) {
   (void)checked_handle();
   if (!options_.prepare) return {};
@@ -629,7 +642,7 @@ result connection::exec(std::string_view sql, std::span<const param> params,
   return exec(statement_shape{.sql = sql}, params, result_format, timeout);
 }
 
-result connection::exec(const statement_shape& shape, std::span<const param> params,
+result connection::exec(const statement_shape& shape, const param_pack& params,
                         data_format result_format, std::chrono::milliseconds timeout) {
   if (options_.events == nullptr) return exec_impl(shape, params, result_format, timeout);
   (void)checked_handle();
@@ -637,7 +650,7 @@ result connection::exec(const statement_shape& shape, std::span<const param> par
                  [&] { return exec_impl(shape, params, result_format, timeout); });
 }
 
-result connection::exec_impl(const statement_shape& shape, std::span<const param> params,
+result connection::exec_impl(const statement_shape& shape, const param_pack& params,
                              data_format result_format, std::chrono::milliseconds timeout) {
   const std::string_view sql = shape.sql;
   PGconn* conn = checked_handle();

@@ -53,8 +53,8 @@ std::string what_of(const std::exception_ptr& error) {
 void send_one(PGconn* c, const detail::pipeline_slot& slot,
               const std::vector<std::string>& secrets) {
   detail::param_arrays a;
-  std::string text_values;  // only for text-format values, which builders never use
-  a.fill(slot.params.params(), text_values);
+  std::string text_values;  // unused: a param_list holds its text values NUL-terminated
+  a.fill(detail::pack(slot.params), text_values);
   // A cached prepared statement skips parsing and planning on the server (Bind + Execute only).
   int sent = 0;
   if (slot.prepared.empty()) {
@@ -88,7 +88,7 @@ struct pipeline_mode_guard {
 
 std::shared_ptr<const detail::pipeline_slot> pipeline::push(const statement_shape& shape,
                                                             std::string sql,
-                                                            detail::param_list params) {
+                                                            detail::param_list&& params) {
   const std::string_view static_sql = shape.sql;
   if (params.size() > 65535) {
     throw usage_error(fmt::format(
@@ -191,7 +191,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
           continue;
         }
         const detail::prepared_ref ref = detail::connection_access::prepare_cached(
-            *conn_, statement_shape{.sql = slot.sql}, slot.params.params(), d);
+            *conn_, statement_shape{.sql = slot.sql}, detail::pack(slot.params), d);
         slot.prepared = ref.name == nullptr ? std::string() : *ref.name;
         // Read now: a later statement of this loop may evict the entry.
         slot.checked = ref.entry != nullptr && slot.layout != nullptr &&

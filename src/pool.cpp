@@ -703,19 +703,19 @@ void pool::exec_each(std::string_view sql, std::span<const param> params, data_f
   });
 }
 
-result pool::exec(const statement_shape& shape, std::span<const param> params,
-                  data_format result_format, std::chrono::milliseconds timeout) {
+result pool::exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+                  std::chrono::milliseconds timeout) {
   return pool_call(
       *state_, shape.origin != sql_origin::builder, timeout,
       [&](connection& c, milliseconds t) { return c.exec(shape, params, result_format, t); });
 }
 
-void pool::exec_each(const statement_shape& shape, std::span<const param> params,
+void pool::exec_each(const statement_shape& shape, const param_pack& params,
                      data_format result_format, const std::function<void(const result&)>& on_row,
                      std::chrono::milliseconds timeout) {
   pool_call(*state_, shape.origin != sql_origin::builder, timeout,
             [&](connection& c, milliseconds t) {
-              c.exec_each(shape.sql, params, result_format, on_row, t);
+              c.exec_each(shape.sql, params.views(), result_format, on_row, t);
             });
 }
 

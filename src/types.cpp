@@ -474,6 +474,106 @@ void rethrow_param_error(const conversion_error& error, std::size_t n, std::stri
                          std::move(cpp_type));
 }
 
+std::span<const param> list_views(const param_list& list) { return list.params(); }
+
+void throw_param_too_large(std::size_t n) {
+  throw usage_error(
+      fmt::format("pgorm: parameter ${} is larger than 2 GiB, the protocol's limit", n));
+}
+
+void throw_nul_in_text_param(std::size_t n, std::size_t offset) {
+  throw conversion_error(
+      fmt::format("pgorm: parameter ${} is text with a NUL byte at offset {}; PostgreSQL "
+                  "text cannot hold NUL, so it is refused rather than truncated (send "
+                  "binary data as bytea)",
+                  n, offset),
+      "", fmt::format("${}", n), "text", "text parameter");
+}
+
+namespace {
+
+// The five arrays of a param_list in one block, widest element first (for alignment).
+struct list_block {
+  static std::size_t bytes(std::size_t n) noexcept {
+    return n * (sizeof(const char*) + sizeof(std::size_t) + 2 * sizeof(int) + sizeof(oid));
+  }
+  static_assert(alignof(const char*) >= alignof(std::size_t) &&
+                alignof(std::size_t) >= alignof(int) && alignof(int) >= alignof(oid));
+};
+
+}  // namespace
+
+void param_list::grow() {
+  const std::size_t n = capacity_ * 2;
+  auto* block = new std::byte[list_block::bytes(n)];
+  std::byte* at = block;
+  auto* values = reinterpret_cast<const char**>(at);  // NOLINT: one block, typed by offset
+  at += n * sizeof(const char*);
+  auto* offsets = reinterpret_cast<std::size_t*>(at);  // NOLINT
+  at += n * sizeof(std::size_t);
+  auto* lengths = reinterpret_cast<int*>(at);  // NOLINT
+  at += n * sizeof(int);
+  auto* formats = reinterpret_cast<int*>(at);  // NOLINT
+  at += n * sizeof(int);
+  auto* types = reinterpret_cast<oid*>(at);  // NOLINT
+  const std::size_t count = size();
+  std::copy_n(arrays_.values, count, values);
+  std::copy_n(offsets_, count, offsets);
+  std::copy_n(arrays_.lengths, count, lengths);
+  std::copy_n(arrays_.formats, count, formats);
+  std::copy_n(arrays_.types, count, types);
+  delete[] heap_;
+  heap_ = block;
+  arrays_.values = values;
+  offsets_ = offsets;
+  arrays_.lengths = lengths;
+  arrays_.formats = formats;
+  arrays_.types = types;
+  capacity_ = n;
+}
+
+void param_list::copy_arrays(const param_list& other) {
+  const std::size_t count = other.size();
+  while (capacity_ < count) grow();
+  std::copy_n(other.offsets_, count, offsets_);
+  std::copy_n(other.arrays_.lengths, count, arrays_.lengths);
+  std::copy_n(other.arrays_.formats, count, arrays_.formats);
+  std::copy_n(other.arrays_.types, count, arrays_.types);
+  std::copy_n(other.arrays_.values, count, arrays_.values);
+  arrays_.count = other.arrays_.count;
+  views_built_ = stale;
+  repoint();
+}
+
+void param_list::take_arrays(param_list& other) noexcept {
+  if (other.heap_ != nullptr) {
+    heap_ = std::exchange(other.heap_, nullptr);
+    arrays_ = other.arrays_;
+    offsets_ = other.offsets_;
+    capacity_ = other.capacity_;
+  } else {
+    // Whole, unwritten entries included: one fixed-size copy beats five counted ones.
+    std::memcpy(&inline_, &other.inline_, sizeof inline_);
+    arrays_.count = other.arrays_.count;
+  }
+  other.release();
+  other.arrays_.count = 0;
+  other.views_built_ = stale;
+  views_built_ = stale;
+  repoint();
+}
+
+void param_list::release() noexcept {
+  delete[] heap_;
+  heap_ = nullptr;
+  arrays_.values = inline_.values;
+  arrays_.lengths = inline_.lengths;
+  arrays_.formats = inline_.formats;
+  arrays_.types = inline_.types;
+  offsets_ = inline_.offsets;
+  capacity_ = inline_count;
+}
+
 }  // namespace detail
 
 }  // namespace pgorm

@@ -35,7 +35,7 @@ LAYERS = [
         "inet.hpp", "range.hpp", "composite.hpp",
     ]),
     ("parameters", [
-        "statement_shape.hpp", "result.hpp", "params.hpp", "types.hpp", "read_field.hpp",
+        "statement_shape.hpp", "result.hpp", "params.hpp", "param_pack.hpp", "types.hpp", "read_field.hpp",
     ]),
     ("connection", [
         "observer.hpp", "executor.hpp", "query_methods.hpp", "notification.hpp",

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,17 @@ void prepared(pgorm::connection& conn) {
   assert(r.checked_layout() == shape.layout);
   assert(pgorm::row_reader<std::int32_t>(r).read(0) == 42);
   // doc-end(prepared)
+}
+
+void param_pack(pgorm::connection& conn) {
+  // doc-begin(param_pack)
+  const std::array values{pgorm::param::text("20"), pgorm::param::text("22")};
+  const pgorm::param_pack pack = std::span<const pgorm::param>(values);
+  assert(pack.size() == 2 && pack.views()[1].bytes() == "22");
+  auto r = conn.exec(pgorm::statement_shape{.sql = "select $1::int + $2::int"}, pack,
+                     pgorm::data_format::text);
+  assert(r.value(0, 0) == "42");
+  // doc-end(param_pack)
 }
 
 }  // namespace docs::connection

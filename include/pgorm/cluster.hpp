@@ -128,11 +128,11 @@ class PGORM_API replica_reader : public query_methods<replica_reader> {
                  const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {});
   /// exec() of a statement whose shape a builder knows (see pool::exec with a shape).
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {});
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {});
   /// exec_each() of a statement whose shape a builder knows.
-  void exec_each(const statement_shape& shape, std::span<const param> params,
-                 data_format result_format, const std::function<void(const result&)>& on_row,
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {});
 
  private:
@@ -219,13 +219,13 @@ class PGORM_API cluster : public query_methods<cluster> {
     primary().exec_each(sql, params, result_format, on_row, timeout);
   }
   /// pool::exec with a shape, on the primary.
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {}) {
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {}) {
     return primary().exec(shape, params, result_format, timeout);
   }
   /// pool::exec_each with a shape, on the primary.
-  void exec_each(const statement_shape& shape, std::span<const param> params,
-                 data_format result_format, const std::function<void(const result&)>& on_row,
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {}) {
     primary().exec_each(shape, params, result_format, on_row, timeout);
   }
@@ -303,10 +303,10 @@ class PGORM_API cluster_session : public query_methods<cluster_session> {
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {});
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {});
-  void exec_each(const statement_shape& shape, std::span<const param> params,
-                 data_format result_format, const std::function<void(const result&)>& on_row,
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {});
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {});
 
  private:

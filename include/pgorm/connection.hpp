@@ -28,6 +28,7 @@
 #include "pgorm/fwd.hpp"
 #include "pgorm/notification.hpp"
 #include "pgorm/observer.hpp"
+#include "pgorm/param_pack.hpp"
 #include "pgorm/query_methods.hpp"
 #include "pgorm/result.hpp"
 #include "pgorm/sql_text.hpp"
@@ -225,8 +226,8 @@ class PGORM_API connection : public query_methods<connection> {
   /// timeout: the connection's default.
   ///
   /// Example: `auto r = conn.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {});
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {});
 
   /// Asks the server to cancel the statement running on this connection, and waits (at most
   /// connect_options::connect_timeout) until the server has taken the request in. Thread-safe:
@@ -373,7 +374,7 @@ class PGORM_API connection : public query_methods<connection> {
 
   connection(std::string_view conninfo, connect_options options, const std::stop_token* stop);
   [[nodiscard]] pg_conn* checked_handle() const;
-  [[nodiscard]] result check(pg_result* res, std::string_view sql, std::span<const param> params);
+  [[nodiscard]] result check(pg_result* res, std::string_view sql, const param_pack& params);
   // `sql` NUL-terminated (in sql_buf_), for libpq; usage_error when it contains a NUL byte.
   const char* c_sql(std::string_view sql);
 
@@ -381,17 +382,16 @@ class PGORM_API connection : public query_methods<connection> {
   struct statement_cache;
   // The cache's statement for `shape` with the types in `a`, prepared first (one round trip,
   // within `d`) on a miss; nullptr when the text cannot be cached.
-  statement_entry* cached_statement(const statement_shape& shape, std::span<const param> params,
+  statement_entry* cached_statement(const statement_shape& shape, const param_pack& params,
                                     const detail::param_arrays& a, const detail::deadline& d);
   void note_checked(const statement_shape& shape, std::span<const param> params,
                     const checked_columns* checked) noexcept;
-  detail::prepared_ref prepare_cached_within(const statement_shape& shape,
-                                             std::span<const param> params,
+  detail::prepared_ref prepare_cached_within(const statement_shape& shape, const param_pack& params,
                                              const detail::deadline& d);
 
   // Sends `sql` through the simple protocol and returns what PQexec() would, within `d`.
   [[nodiscard]] pg_result* run_simple(std::string_view sql, const detail::deadline& d);
-  [[nodiscard]] result exec_impl(const statement_shape& shape, std::span<const param> params,
+  [[nodiscard]] result exec_impl(const statement_shape& shape, const param_pack& params,
                                  data_format result_format, std::chrono::milliseconds timeout);
   [[nodiscard]] result simple_exec(std::string_view sql, std::chrono::milliseconds timeout);
   void release() noexcept;

@@ -6,9 +6,13 @@
 /// by their codec's OID, all bytes in one buffer (inline for typical statements, so no heap
 /// allocation).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -17,6 +21,7 @@
 
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
+#include "pgorm/param_pack.hpp"
 #include "pgorm/result.hpp"
 #include "pgorm/types.hpp"
 
@@ -197,27 +202,26 @@ union uninitialized_array {
   T items[N];  // NOLINT(cppcoreguidelines-avoid-c-arrays)
 };
 
+/// A parameter's bytes that the protocol cannot carry: over 2 GiB (usage_error), or text with
+/// a NUL byte (conversion_error: PostgreSQL text cannot hold one, and libpq would cut it
+/// there). `n` is the 1-based parameter number. In src/types.cpp.
+[[noreturn]] PGORM_API void throw_param_too_large(std::size_t n);
+[[noreturn]] PGORM_API void throw_nul_in_text_param(std::size_t n, std::size_t offset);
+
 /// A run-time number of encoded parameters, for statements whose shape is decided at run time
-/// (dynamic filters). add() appends $n+1.
+/// (dynamic filters) and for every builder's statement. add() appends $n+1.
+///
+/// The parameters are kept as libpq's Bind takes them (bind_arrays): a builder's values go from
+/// their codecs straight into the arrays the connection sends, with nothing in between. The
+/// first few live inline (no allocation for a typical statement). Text values are stored
+/// NUL-terminated, as libpq reads them.
 ///
 /// Example: `param_list p; p.add(42); if (name) p.add(*name); conn.exec(sql, p.params(), ...);`
 class param_list {
  public:
-  param_list() = default;
-  // Copies and moves rebuild their views on first use: the old ones point into the source.
-  param_list(const param_list& other)
-      : bytes_(other.bytes_),
-        size_(other.size_),
-        inline_slots_(other.inline_slots_),
-        heap_slots_(other.heap_slots_) {}
-  param_list(param_list&& other) noexcept
-      : bytes_(std::move(other.bytes_)),
-        size_(other.size_),
-        inline_slots_(other.inline_slots_),
-        heap_slots_(std::move(other.heap_slots_)) {
-    other.size_ = 0;
-    other.built_ = stale;
-  }
+  param_list() noexcept = default;
+  param_list(const param_list& other) : bytes_(other.bytes_) { copy_arrays(other); }
+  param_list(param_list&& other) noexcept : bytes_(std::move(other.bytes_)) { take_arrays(other); }
   param_list& operator=(const param_list& other) {
     if (this != &other) *this = param_list(other);
     return *this;
@@ -225,94 +229,157 @@ class param_list {
   param_list& operator=(param_list&& other) noexcept {
     if (this != &other) {
       bytes_ = std::move(other.bytes_);
-      size_ = other.size_;
-      inline_slots_ = other.inline_slots_;
-      heap_slots_ = std::move(other.heap_slots_);
-      built_ = stale;
-      other.size_ = 0;
-      other.built_ = stale;
+      release();
+      take_arrays(other);
     }
     return *this;
   }
-  ~param_list() = default;
+  ~param_list() {
+    if (heap_ != nullptr) release();
+  }
 
   /// Appends one parameter and returns its number (1-based), for writing "$n" into the SQL.
   template <class Arg>
   std::size_t add(const Arg& value) {
     using T = param_type_t<Arg>;
     if constexpr (pg_encodable<T>) {
-      push(encode_param(static_cast<const T&>(value), bytes_, size_ + 1));
+      const param_slot slot = encode_param(static_cast<const T&>(value), bytes_, size() + 1);
+      if constexpr (text_param_codec<T>) {
+        if (!slot.null) terminate_text(slot);
+      }
+      push(slot);
     } else {
       report_param_type<T>();
     }
-    return size_;
+    return size();
   }
 
   /// Appends a parameter that is already encoded (its bytes are copied); returns its number.
   std::size_t add_encoded(const param& p) {
-    param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null(), p.format()};
+    const param_slot slot{bytes_.size(), p.bytes().size(), p.type(), p.is_null(), p.format()};
     if (!p.is_null()) bytes_.append(p.bytes());
+    if (slot.format == data_format::text && !slot.null) terminate_text(slot);
     push(slot);
-    return size_;
+    return size();
   }
 
-  /// The parameters, valid until the next add() or clear().
+  /// The parameters as libpq's send calls take them; valid until the next add() or clear().
+  [[nodiscard]] const bind_arrays& arrays() const noexcept { return arrays_; }
+
+  /// The parameters as pgorm::param views, valid until the next add() or clear(). Built on
+  /// first use (observers, error messages, executors other than pgorm's); sending them needs
+  /// only arrays().
   [[nodiscard]] std::span<const param> params() const {
-    const param_slot* slots = size_ <= inline_count ? inline_slots_.items : heap_slots_.data();
-    if (size_ <= inline_count) {
-      if (built_ != size_) {
-        for (std::size_t i = 0; i != size_; ++i) {
-          std::construct_at(&inline_params_.items[i], to_param(slots[i], bytes_));
-        }
-        built_ = size_;
+    const std::size_t n = size();
+    if (n <= inline_count) {
+      if (views_built_ != n) {
+        for (std::size_t i = 0; i != n; ++i) std::construct_at(&inline_views_.items[i], view(i));
+        views_built_ = n;
       }
-      return {inline_params_.items, size_};
+      return {inline_views_.items, n};
     }
-    if (built_ != size_) {
-      heap_params_.clear();
-      heap_params_.reserve(size_);
-      for (std::size_t i = 0; i != size_; ++i) heap_params_.push_back(to_param(slots[i], bytes_));
-      built_ = size_;
+    if (views_built_ != n) {
+      heap_views_.clear();
+      heap_views_.reserve(n);
+      for (std::size_t i = 0; i != n; ++i) heap_views_.push_back(view(i));
+      views_built_ = n;
     }
-    return heap_params_;
+    return heap_views_;
   }
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept {
+    return static_cast<std::size_t>(arrays_.count);
+  }
+  [[nodiscard]] bool empty() const noexcept { return arrays_.count == 0; }
   void clear() noexcept {
     bytes_.clear();
-    heap_slots_.clear();
-    heap_params_.clear();
-    size_ = 0;
-    built_ = stale;
+    arrays_.count = 0;
+    views_built_ = stale;
   }
 
  private:
   // The first few parameters live inline: a typical statement allocates nothing for them
   // (bench: point select, pgorm/libpq instructions).
   static constexpr std::size_t inline_count = 8;
+  static constexpr std::size_t stale = static_cast<std::size_t>(-1);
 
-  void push(const param_slot& slot) {
-    if (size_ < inline_count) {
-      std::construct_at(&inline_slots_.items[size_], slot);
-    } else {
-      if (size_ == inline_count) {
-        heap_slots_.assign(inline_slots_.items, inline_slots_.items + inline_count);
-      }
-      heap_slots_.push_back(slot);
+  [[nodiscard]] param view(std::size_t i) const noexcept {
+    const bind_arrays& a = arrays_;
+    if (a.values[i] == nullptr) return param::null(a.types[i]);
+    const auto n = static_cast<std::size_t>(a.lengths[i]);
+    if (a.formats[i] == static_cast<int>(data_format::text)) {
+      return param::text(std::string_view(a.values[i], n), a.types[i]);
     }
-    ++size_;
+    return param::binary(std::span(reinterpret_cast<const std::byte*>(a.values[i]), n), a.types[i]);
   }
 
+  // A text value is read by libpq up to its NUL: one inside is refused, one is put after it.
+  void terminate_text(const param_slot& slot) {
+    const char* text = bytes_.data() + slot.offset;
+    if (const void* nul = std::memchr(text, '\0', slot.size); nul != nullptr) {
+      bytes_.truncate(slot.offset);
+      throw_nul_in_text_param(size() + 1,
+                              static_cast<std::size_t>(static_cast<const char*>(nul) - text));
+    }
+    bytes_.push_back('\0');
+  }
+
+  void push(const param_slot& slot) {
+    if (slot.size > static_cast<std::size_t>(std::numeric_limits<int>::max())) [[unlikely]] {
+      bytes_.truncate(slot.offset);
+      throw_param_too_large(size() + 1);
+    }
+    const std::size_t i = size();
+    if (i == capacity_) grow();
+    bind_arrays& a = arrays_;
+    offsets_[i] = slot.offset;
+    a.lengths[i] = static_cast<int>(slot.size);
+    a.formats[i] = static_cast<int>(slot.format);
+    a.types[i] = slot.type;
+    a.values[i] = slot.null ? nullptr : bytes_.data() + slot.offset;
+    ++a.count;
+    if (bytes_.data() != base_) [[unlikely]]
+      repoint();  // the bytes moved as they grew
+  }
+
+  // The values point into bytes_: after it moved, again at the same offsets.
+  void repoint() noexcept {
+    base_ = bytes_.data();
+    for (std::size_t i = 0, n = size(); i != n; ++i) {
+      if (arrays_.values[i] != nullptr) arrays_.values[i] = base_ + offsets_[i];
+    }
+  }
+
+  PGORM_API void grow();                                // src/types.cpp: doubles the arrays
+  PGORM_API void copy_arrays(const param_list& other);  // src/types.cpp
+  PGORM_API void take_arrays(param_list& other) noexcept;
+  PGORM_API void release() noexcept;  // frees the heap arrays, back to the inline ones
+
   byte_buffer bytes_;
-  std::size_t size_ = 0;
-  // The first size_ (up to inline_count) are constructed; a statement's few parameters cost no
-  // zeroing of the rest.
-  uninitialized_array<param_slot, inline_count> inline_slots_;
-  std::vector<param_slot> heap_slots_;  // every slot, once there are more than inline_count
-  static constexpr std::size_t stale = static_cast<std::size_t>(-1);
-  mutable std::size_t built_ = stale;  // how many of the views below are up to date
-  mutable uninitialized_array<param, inline_count> inline_params_;  // the first built_ are built
-  mutable std::vector<param> heap_params_;
+  const char* base_ = bytes_.data();  // where the values point into; bytes_ moves as it grows
+  // Only the first count entries are written: a statement's few parameters cost no zeroing.
+  bind_arrays arrays_{0, inline_.types, inline_.values, inline_.lengths, inline_.formats};
+  std::size_t* offsets_ = inline_.offsets;  // each value's offset in bytes_
+  std::size_t capacity_ = inline_count;
+  std::byte* heap_ = nullptr;  // the arrays past inline_count entries, in one block
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-member-init,cppcoreguidelines-avoid-c-arrays)
+  struct inline_arrays {  // one struct: a move copies it in one go
+    const char* values[inline_count];
+    std::size_t offsets[inline_count];
+    int lengths[inline_count];
+    int formats[inline_count];
+    oid types[inline_count];
+  } inline_;
+  // NOLINTEND(cppcoreguidelines-pro-type-member-init,cppcoreguidelines-avoid-c-arrays)
+  mutable std::size_t views_built_ = stale;  // how many views are up to date
+  mutable uninitialized_array<param, inline_count> inline_views_;
+  mutable std::vector<param> heap_views_;  // the views past inline_count parameters
 };
+
+}  // namespace pgorm::detail
+
+namespace pgorm::detail {
+
+/// The parameters of `list` for an executor (the runner passes a builder's this way).
+inline param_pack pack(const param_list& list) noexcept { return {list, list.arrays()}; }
 
 }  // namespace pgorm::detail

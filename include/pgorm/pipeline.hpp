@@ -273,7 +273,7 @@ class PGORM_API pipeline {
  private:
   // Queues `shape`'s text (a view of static storage) when not empty, else `sql`.
   std::shared_ptr<const detail::pipeline_slot> push(const statement_shape& shape, std::string sql,
-                                                    detail::param_list params);
+                                                    detail::param_list&& params);
 
   connection* conn_;
   std::vector<std::shared_ptr<detail::pipeline_slot>> queued_;

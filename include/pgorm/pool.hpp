@@ -368,12 +368,12 @@ class PGORM_API pool : public query_methods<pool> {
   /// goes back without a reset; raw SQL is reset after as above.
   ///
   /// Example: `auto r = db.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {});
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {});
   /// exec_each() of a statement whose shape a builder knows; reset afterwards unless a builder
   /// wrote it, as for exec() with a shape.
-  void exec_each(const statement_shape& shape, std::span<const param> params,
-                 data_format result_format, const std::function<void(const result&)>& on_row,
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {});
 
   /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.

@@ -117,8 +117,8 @@ class transaction : public query_methods<transaction> {
   /// its own deadline (zero: none of its own) and what is left of the transaction's timeout.
   ///
   /// Example: `auto r = tx.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
-  result exec(const statement_shape& shape, std::span<const param> params,
-              data_format result_format, std::chrono::milliseconds timeout = {}) {
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {}) {
     if (timeout.count() == 0 && !limit_.bounded()) return conn_->exec(shape, params, result_format);
     return conn_->exec(shape, params, result_format, timeout_for(timeout));
   }

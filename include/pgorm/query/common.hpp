@@ -65,11 +65,15 @@ class with_timeout {
   }
   /// A statement whose shape a builder knows, passed on with its shape when the wrapped
   /// executor takes one.
-  result exec(const statement_shape& shape, std::span<const param> params,
+  result exec(const statement_shape& shape, const param_pack& params,
               data_format format) requires shape_executor<E> {
-    return exec_->exec(shape, params, format, timeout_);
+    if constexpr (requires { exec_->exec(shape, params, format, timeout_); }) {
+      return exec_->exec(shape, params, format, timeout_);
+    } else {
+      return exec_->exec(shape, params.views(), format, timeout_);
+    }
   }
-  void exec_each(const statement_shape& shape, std::span<const param> params, data_format format,
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format format,
                  const std::function<void(const result&)>& on_row) requires
       requires(E& e, const std::function<void(const result&)>& f) {
     e.exec_each(shape, params, data_format::binary, f, std::chrono::milliseconds(1));
@@ -148,15 +152,18 @@ statement to_statement(const Q& q) {
   return s;
 }
 
-/// exec.exec(shape, params, format) when `exec` takes a shape (pgorm's executors), else
-/// exec.exec(shape.sql, params, format).
+/// exec.exec(shape, params, format) when `exec` takes a shape and a param_pack (pgorm's
+/// executors: a builder's parameters go to libpq as they are), exec.exec(shape, views, format)
+/// when it takes a shape with parameter views, else exec.exec(shape.sql, views, format).
 template <class Exec>
-result exec_shape(Exec& exec, const statement_shape& shape, std::span<const param> params,
+result exec_shape(Exec& exec, const statement_shape& shape, const param_pack& params,
                   data_format format) {
-  if constexpr (shape_executor<Exec>) {
+  if constexpr (requires { exec.exec(shape, params, format); }) {
     return exec.exec(shape, params, format);
+  } else if constexpr (shape_executor<Exec>) {
+    return exec.exec(shape, params.views(), format);
   } else {
-    return exec.exec(shape.sql, params, format);
+    return exec.exec(shape.sql, params.views(), format);
   }
 }
 
@@ -206,20 +213,20 @@ decltype(auto) with_bound_shape(const Q& q, F&& fn) {
   param_list params;
   q.bind(params);
   if constexpr (Q::is_static) {
-    return std::forward<F>(fn)(static_shape_v<Q>, params.params());
+    return std::forward<F>(fn)(static_shape_v<Q>, pack(params));
   } else {
     if (params.size() > max_statement_params) throw_too_many_params(params.size());
     std::string storage;
     const statement_shape shape{sql_text(q, storage), 0, layout_of<typename Q::row_type>(),
                                 sql_origin::builder, effect_of<Q>()};
-    return std::forward<F>(fn)(shape, params.params());
+    return std::forward<F>(fn)(shape, pack(params));
   }
 }
 
 /// Runs the builder `q` on `exec` with binary results, as a builder's statement.
 template <class Q, class Exec>
 result run(const Q& q, Exec& exec) {
-  return with_bound_shape(q, [&](const statement_shape& shape, std::span<const param> params) {
+  return with_bound_shape(q, [&](const statement_shape& shape, const param_pack& params) {
     return exec_shape(exec, shape, params, data_format::binary);
   });
 }
@@ -228,7 +235,7 @@ result run(const Q& q, Exec& exec) {
 /// read into one reused `Row` (the column matching of row_reader is done once, for the first
 /// row). An executor that takes a shape gets it (a pool then knows whether a builder wrote it).
 template <class Row, class Exec, class F>
-void stream_rows(Exec& exec, const statement_shape& shape, std::span<const param> params, F&& fn) {
+void stream_rows(Exec& exec, const statement_shape& shape, const param_pack& params, F&& fn) {
   std::optional<row_reader<Row>> reader;
   Row row{};
   const auto on_row = [&](const result& res) {
@@ -242,8 +249,12 @@ void stream_rows(Exec& exec, const statement_shape& shape, std::span<const param
   };
   if constexpr (requires { exec.exec_each(shape, params, data_format::binary, on_row); }) {
     exec.exec_each(shape, params, data_format::binary, on_row);
+  } else if constexpr (requires {
+                         exec.exec_each(shape, params.views(), data_format::binary, on_row);
+                       }) {
+    exec.exec_each(shape, params.views(), data_format::binary, on_row);
   } else {
-    exec.exec_each(shape.sql, params, data_format::binary, on_row);
+    exec.exec_each(shape.sql, params.views(), data_format::binary, on_row);
   }
 }
 

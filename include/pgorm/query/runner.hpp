@@ -272,7 +272,7 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
   /// Streams the statement's rows to fn: the runner's way in.
   template <class E, class F>
   void execute_each(E& exec, F&& fn) const {
-    with_bound_shape(self(), [&](const statement_shape& shape, std::span<const param> params) {
+    with_bound_shape(self(), [&](const statement_shape& shape, const param_pack& params) {
       stream_rows<typename Derived::row_type>(exec, shape, params, std::forward<F>(fn));
     });
   }
