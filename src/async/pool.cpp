@@ -124,7 +124,10 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
 
   static void post_all(std::vector<handout>& out) {
-    for (handout& h : out) h.op->complete(true, std::move(h.error), std::move(h.granted));
+    for (handout& h : out) {
+      h.op->slot().clear();  // the wait is over: a later emit must not find it
+      h.op->complete(true, std::move(h.error), std::move(h.granted));
+    }
     out.clear();
   }
 
@@ -370,6 +373,25 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     post_all(out);
   }
 
+  // The acquire `id` was cancelled through its slot: it stops waiting now.
+  void cancel_waiter(std::uint64_t id) {
+    std::vector<handout> out;
+    {
+      std::lock_guard lock(mu);
+      const auto it = std::find_if(waiters.begin(), waiters.end(),
+                                   [id](const waiter& w) { return w.id == id; });
+      if (it == waiters.end()) return;
+      out.push_back({std::move(it->op),
+                     std::make_exception_ptr(boost::system::system_error(
+                         asio::error::operation_aborted,
+                         "pgorm: the acquire was cancelled while it waited for a connection")),
+                     {}});
+      waiters.erase(it);
+      arm_timer();
+    }
+    post_all(out);
+  }
+
   void close() noexcept {
     std::vector<handout> out;
     std::deque<std::unique_ptr<pooled>> doomed;
@@ -411,6 +433,14 @@ void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeou
       w.start = clock::now();
       w.deadline = w.start + (timeout.count() > 0 ? timeout : state->options.acquire_timeout);
       w.failures_before = state->failure_count;
+      auto slot = w.op->slot();
+      if (slot.is_connected()) {
+        slot.assign(
+            [weak = std::weak_ptr<pool_state>(state), id = w.id](asio::cancellation_type type) {
+              if (type == asio::cancellation_type::none) return;
+              if (auto self = weak.lock()) self->cancel_waiter(id);
+            });
+      }
       state->waiters.push_back(std::move(w));
       state->serve(out);
     }

@@ -15,6 +15,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -183,6 +184,29 @@ TEST_F(async_pool_test, acquire_times_out_and_a_returned_connection_serves_a_wai
     for (int i = 0; !served && i < 300; ++i) co_await sleep_for(10ms);
     EXPECT_TRUE(served);
     EXPECT_EQ(served_pid, pid);
+  });
+}
+
+TEST_F(async_pool_test, a_timer_cancels_a_waiting_acquire) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto o = options(1);
+    o.acquire_timeout = 30s;
+    pa::pool db(io, conninfo(), o);
+    pa::lease held = co_await db.async_acquire(use_awaitable);
+    const auto start = std::chrono::steady_clock::now();
+    asio::steady_timer timer(io, 100ms);
+    auto winner = co_await (
+        pa::one(db, pgorm::query<backend>("select pg_backend_pid() as pid"), use_awaitable) ||
+        timer.async_wait(use_awaitable));
+    EXPECT_EQ(winner.index(), 1u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);  // not the 30 s acquire_timeout
+    EXPECT_EQ(db.stats().waiting, 0u);
+    held.release();
+    // The pool goes on serving.
+    const backend b = co_await pa::one(db, pgorm::query<backend>("select pg_backend_pid() as pid"),
+                                       use_awaitable);
+    EXPECT_GT(b.pid, 0);
   });
 }
 

@@ -218,11 +218,13 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
                  std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                      std::move(bound), ex));
         };
+        // The caller's cancellation slot covers the wait for a connection, then the statement.
+        auto waiting = boost::asio::bind_cancellation_slot(
+            slot, boost::asio::bind_executor(ex, std::move(run)));
         start_acquire(
             state, std::chrono::milliseconds{0}, origin != sql_origin::builder,
-            std::make_unique<op_impl<decltype(boost::asio::bind_executor(ex, std::move(run))),
-                                     std::exception_ptr, pgorm::async::lease>>(
-                boost::asio::bind_executor(ex, std::move(run)), ex));
+            std::make_unique<op_impl<decltype(waiting), std::exception_ptr, pgorm::async::lease>>(
+                std::move(waiting), ex));
       },
       token, pool_access::state_of(p), p.get_executor(), std::move(cap.req), cap.origin,
       std::move(refused), std::move(finish));
