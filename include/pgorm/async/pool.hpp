@@ -178,8 +178,9 @@ class PGORM_API pool {
   ~pool();
 
   /// Borrows a connection, waiting asynchronously up to options().acquire_timeout; completes
-  /// with the lease, pool_timeout, pool_connect_error, or usage_error when the pool is (or gets)
-  /// closed. Completion signature: void(std::exception_ptr, pgorm::async::lease).
+  /// with the lease, pool_timeout, pool_connect_error, usage_error when the pool is (or gets)
+  /// closed, or boost::system::system_error (operation_aborted) when its cancellation slot is
+  /// emitted while it waits. Completion signature: void(std::exception_ptr, pgorm::async::lease).
   ///
   /// Example: `auto c = co_await db.async_acquire(asio::use_awaitable);`
   template <class Token>
