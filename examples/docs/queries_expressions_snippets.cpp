@@ -220,6 +220,23 @@ void json_operators(pgorm::connection& conn) {
   use(q);
 }
 
+void json_paths(pgorm::connection& conn) {
+  // doc-begin(json_paths)
+  // The city two levels down, orders with an item of quantity > 2, and the data without coupon.
+  const auto q = conn.select(col<&Order::id>,
+                             pgorm::json_get_path_text(col<&Order::data>, {"address", "city"}),
+                             pgorm::json_remove(col<&Order::data>, "coupon"))
+                     .where(pgorm::json_path_exists(col<&Order::data>, "$.items[*] ? (@.qty > 2)"));
+  // rows: std::tuple<std::int64_t, std::optional<std::string>, pgorm::jsonb>
+  // doc-end(json_paths)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, data #>> $1, data - $2 FROM "order" WHERE data @? CAST($3 AS )"
+                R"(jsonpath))");
+  static_assert(std::is_same_v<decltype(q)::row_type,
+                               std::tuple<std::int64_t, std::optional<std::string>, pgorm::jsonb>>);
+  use(q);
+}
+
 void json_struct_columns(pgorm::connection& conn, const Prefs& prefs) {
   // doc-begin(json_struct_use)
   conn.insert(Profile{0, "ada", prefs, std::nullopt}).exec();

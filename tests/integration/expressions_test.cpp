@@ -509,6 +509,51 @@ TEST_F(json_test, containment_and_key_existence_filter_rows) {
             (std::vector<std::int64_t>{}));
 }
 
+TEST_F(json_test, paths_jsonpath_predicates_and_key_removal) {
+  const auto rows =
+      conn()
+          .select(col<&Order::id>,
+                  pgorm::json_get_path_text(col<&Order::data>, {"address", "city"}),
+                  pgorm::json_get_path(col<&Order::data>, {"items", "0"}),
+                  pgorm::json_get_path_text(col<&Order::data>, {"items", "-1", "sku"}),
+                  pgorm::json_remove(pgorm::json_remove(col<&Order::data>, "items"), "coupon"))
+          .order_by(col<&Order::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(std::get<1>(rows[0]), "Lyon");
+  EXPECT_EQ(std::get<1>(rows[2]), std::nullopt);  // no address
+  EXPECT_EQ(std::get<2>(rows[0]), pgorm::jsonb{R"({"sku": "a"})"});
+  EXPECT_EQ(std::get<2>(rows[1]), std::nullopt);  // empty array
+  EXPECT_EQ(std::get<3>(rows[0]), "b");
+  EXPECT_EQ(std::get<4>(rows[0]),
+            pgorm::jsonb{R"({"status": "paid", "address": {"city": "Lyon"}})"});
+  EXPECT_EQ(std::get<4>(rows[2]), pgorm::jsonb{R"({"note": null, "status": "paid"})"});
+
+  const auto ids = [&](auto cond) {
+    std::vector<std::int64_t> out;
+    for (const auto& [id] :
+         conn().select(col<&Order::id>).where(cond).order_by(col<&Order::id>).all()) {
+      out.push_back(id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(pgorm::json_path_exists(col<&Order::data>, R"($.items[*] ? (@.sku == "b"))")),
+            (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(ids(pgorm::json_path_exists(col<&Order::data>, "$.address.city")),
+            (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(ids(pgorm::json_path_match(col<&Order::data>, R"($.status == "open")") == true),
+            (std::vector<std::int64_t>{2}));
+  // Removing an array element by index: order 1 keeps only its second item.
+  const auto second =
+      conn()
+          .select(pgorm::json_remove(pgorm::json_get(col<&Order::data>, "items"), 0))
+          .where(col<&Order::id> == 1)
+          .one();
+  EXPECT_EQ(std::get<0>(second), pgorm::jsonb{R"([{"sku": "b"}])"});
+  // The path is a parameter parsed by the server: a malformed one is a server error.
+  EXPECT_THROW(ids(pgorm::json_path_exists(col<&Order::data>, "$.items[")), pgorm::sql_error);
+}
+
 // ---- jsonb columns as structs -----------------------------------------------------------------
 
 TEST_F(json_test, a_struct_column_round_trips_and_takes_json_operators) {

@@ -365,6 +365,33 @@ TEST(expressions_json, operators_chain_and_type) {
                      std::optional<bool>>);
 }
 
+TEST(expressions_json, paths_jsonpath_and_remove) {
+  auto city = pgorm::json_get_path_text(col<&Doc::data>, {"address", "city"});
+  static_assert(std::is_same_v<decltype(city)::value_type, std::optional<std::string>>);
+  auto tag = pgorm::json_get_path(col<&Doc::data>, {"tags", "0"});
+  static_assert(std::is_same_v<decltype(tag)::value_type, std::optional<pgorm::jsonb>>);
+  auto trimmed = pgorm::json_remove(pgorm::json_remove(col<&Doc::data>, "coupon"), 0);
+  static_assert(std::is_same_v<decltype(trimmed)::value_type, pgorm::jsonb>);
+  static_assert(std::is_same_v<decltype(pgorm::json_remove(col<&Doc::extra>, "a"))::value_type,
+                               std::optional<pgorm::jsonb>>);
+  auto q = pgorm::select(col<&Doc::id>, city, tag, trimmed)
+               .where(pgorm::json_path_exists(col<&Doc::data>, "$.items[*] ? (@.qty > 2)") &&
+                      pgorm::json_path_match(col<&Doc::data>, "$.total > 100") == true);
+  EXPECT_EQ(sql_of(q), R"(SELECT id, data #>> $1, data #> $2, data - $3 - $4 FROM doc WHERE )"
+                       R"(data @? CAST($5 AS jsonpath) AND data @@ CAST($6 AS jsonpath) = $7)");
+  const auto s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 7U);
+  EXPECT_EQ(s.params.params()[0].type(), pgorm::oids::text_array);  // the path
+  EXPECT_EQ(s.params.params()[2].type(), pgorm::oids::text);        // a key
+  EXPECT_EQ(s.params.params()[3].type(), pgorm::oids::int4);        // an array index
+  EXPECT_EQ(s.params.params()[4].type(), pgorm::oids::text);        // cast to jsonpath
+  static_assert(
+      std::is_same_v<decltype(pgorm::json_path_exists(col<&Doc::extra>, "$.a"))::value_type,
+                     std::optional<bool>>);
+  static_assert(
+      std::is_same_v<decltype(pgorm::json_path_exists(col<&Doc::data>, "$.a"))::value_type, bool>);
+}
+
 // ---- jsonb columns as structs -----------------------------------------------------------------
 
 std::string encoded(const ut::Prefs& p) {

@@ -3,9 +3,11 @@
 
 /// \file
 /// JSON operators on jsonb expressions: `->` (pgorm::json_get), `->>` (pgorm::json_get_text),
-/// `@>` (pgorm::json_contains) and `?` (pgorm::json_has_key). Keys, indexes and documents are
-/// sent as `$n` parameters. A jsonb expression is a pgorm::jsonb column or value, or a struct
-/// mapped to jsonb (pgorm/json_struct.hpp). See docs/queries.md, "JSON".
+/// `@>` (pgorm::json_contains), `?` (pgorm::json_has_key), `#>` / `#>>` (pgorm::json_get_path,
+/// pgorm::json_get_path_text), `@?` (pgorm::json_path_exists), `@@` (pgorm::json_path_match) and
+/// `-` (pgorm::json_remove). Keys, indexes, paths and documents are sent as `$n` parameters. A
+/// jsonb expression is a pgorm::jsonb column or value, or a struct mapped to jsonb
+/// (pgorm/json_struct.hpp). See docs/queries.md, "JSON".
 ///
 /// ```cpp
 /// auto city = pgorm::json_get_text(pgorm::json_get(pgorm::col<&Order::data>, "address"), "city");
@@ -17,6 +19,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "pgorm/codec.hpp"
 #include "pgorm/expr.hpp"
@@ -67,6 +70,32 @@ constexpr auto json_key(K&& key) {
     return as_expr<std::string>(std::forward<K>(key));
   }
 }
+
+/// A path of keys for `#>` and `#>>`: a text[] parameter.
+inline auto json_path_param(std::vector<std::string> path) {
+  return value_expr<std::vector<std::string>>{{}, std::move(path)};
+}
+
+/// `CAST($n AS jsonpath)`: a SQL/JSON path sent as a text parameter and cast on the server
+/// (pgorm has no C++ jsonpath type; the server parses the path and reports a malformed one).
+struct jsonpath_param : expr_base<jsonpath_param> {
+  using value_type = std::string;
+  using tables = type_list<>;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
+  static constexpr int precedence = prec_primary;
+  value_expr<std::string> path;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    w.append("CAST(");
+    render_expr(w, part(self, &jsonpath_param::path));
+    w.append(" AS jsonpath)");
+  }
+  void bind(param_list& sink) const { path.bind(sink); }
+};
 
 }  // namespace detail
 
@@ -124,6 +153,70 @@ constexpr auto json_has_key(const E& e, K&& key) {
   constexpr bool nullable = detail::is_optional<typename E::value_type>::value;
   return binary_expr<detail::op_json<" ? ">, E, decltype(k),
                      detail::maybe_optional_t<bool, nullable>>{{}, e, std::move(k)};
+}
+
+/// `e #> path`: the value at a path of keys and array indexes (as text: `{"address", "city"}`,
+/// `{"tags", "0"}`), as jsonb; NULL when there is none. The path is one text[] parameter.
+///
+/// Example: `pgorm::json_get_path(col<&Order::data>, {"address", "city"})`
+template <expression E>
+auto json_get_path(const E& e, std::vector<std::string> path) {
+  detail::check_jsonb_operand<E>();
+  auto p = detail::json_path_param(std::move(path));
+  return binary_expr<detail::op_json<" #> ">, E, decltype(p), std::optional<jsonb>>{
+      {}, e, std::move(p)};
+}
+
+/// `e #>> path`: as json_get_path(), as text (a JSON string without its quotes); NULL when
+/// there is none or it is JSON null.
+///
+/// Example: `pgorm::json_get_path_text(col<&Order::data>, {"address", "city"}) == "Oslo"`
+template <expression E>
+auto json_get_path_text(const E& e, std::vector<std::string> path) {
+  detail::check_jsonb_operand<E>();
+  auto p = detail::json_path_param(std::move(path));
+  return binary_expr<detail::op_json<" #>> ">, E, decltype(p), std::optional<std::string>>{
+      {}, e, std::move(p)};
+}
+
+/// `e @? CAST(path AS jsonpath)`: whether the SQL/JSON path (e.g. `$.items[*] ? (@.qty > 2)`)
+/// returns any item for the value. A malformed path is a pgorm::sql_error from the server
+/// (SQLSTATE 42601).
+///
+/// Example: `pgorm::json_path_exists(col<&Order::data>, "$.items[*] ? (@.qty > 2)")`
+template <expression E>
+auto json_path_exists(const E& e, std::string path) {
+  detail::check_jsonb_operand<E>();
+  detail::jsonpath_param p{{}, {{}, std::move(path)}};
+  constexpr bool nullable = detail::is_optional<typename E::value_type>::value;
+  return binary_expr<detail::op_json<" @? ">, E, detail::jsonpath_param,
+                     detail::maybe_optional_t<bool, nullable>>{{}, e, std::move(p)};
+}
+
+/// `e @@ CAST(path AS jsonpath)`: the result of a SQL/JSON path predicate (e.g.
+/// `$.total > 100`) for the value: NULL (std::nullopt) when the predicate's result is unknown,
+/// such as a missing member.
+///
+/// Example: `pgorm::json_path_match(col<&Order::data>, "$.total > 100")`
+template <expression E>
+auto json_path_match(const E& e, std::string path) {
+  detail::check_jsonb_operand<E>();
+  detail::jsonpath_param p{{}, {{}, std::move(path)}};
+  return binary_expr<detail::op_json<" @@ ">, E, detail::jsonpath_param, std::optional<bool>>{
+      {}, e, std::move(p)};
+}
+
+/// `e - key`: the jsonb value without the top-level member `key` (text), or without the array
+/// element at `key` (integer; negative counts from the end). Useful in an update's set().
+///
+/// Example: `pgorm::json_remove(col<&Order::data>, "coupon")`
+template <expression E, class K>
+constexpr auto json_remove(const E& e, K&& key) {
+  detail::check_jsonb_operand<E>();
+  auto k = detail::json_key(std::forward<K>(key));
+  // pgorm::jsonb even for a struct column: the result lacks a member the struct may need.
+  using out = detail::maybe_optional_t<jsonb, detail::is_optional<typename E::value_type>::value>;
+  return binary_expr<detail::op_sub, E, decltype(k), out>{{}, e, std::move(k)};
 }
 
 }  // namespace pgorm
