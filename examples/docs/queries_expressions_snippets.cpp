@@ -201,6 +201,22 @@ void full_text_search(pgorm::connection& conn, const std::string& input) {
   use(q);
 }
 
+void text_search_as_text(pgorm::connection& conn) {
+  // doc-begin(text_search_text)
+  // The lexemes of each name, and how the server parsed a search: "'fox':3 'jump':4 'quick':2"
+  const auto q =
+      conn.select(col<&User::id>, pgorm::ts_text(pgorm::to_tsvector<"english">(col<&User::name>)),
+                  pgorm::ts_text(pgorm::websearch_to_tsquery<"english">("fox -slow")));
+  // rows: std::tuple<std::int64_t, std::optional<std::string>, std::string>
+  // doc-end(text_search_text)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, CAST(to_tsvector('english', name) AS text), )"
+                R"(CAST(websearch_to_tsquery('english', $1) AS text) FROM "user")");
+  static_assert(std::is_same_v<decltype(q)::row_type,
+                               std::tuple<std::int64_t, std::optional<std::string>, std::string>>);
+  use(q);
+}
+
 void json_operators(pgorm::connection& conn) {
   // doc-begin(json_ops)
   const auto q =

@@ -450,6 +450,25 @@ TEST_F(expressions_test, plain_phrase_and_tsquery_syntax) {
   EXPECT_THROW((void)ids(pgorm::to_tsquery<"simple">("& broken (")), pgorm::sql_error);
 }
 
+TEST_F(expressions_test, tsvector_and_tsquery_read_as_text) {
+  conn().exec(R"(update "user" set name = 'The quick foxes jumped' where id = 1)");
+  const auto [doc, query] =
+      conn()
+          .select(pgorm::ts_text(pgorm::to_tsvector<"english">(col<&User::name>)),
+                  pgorm::ts_text(pgorm::websearch_to_tsquery<"english">("\"quick fox\" -slow")))
+          .where(col<&User::id> == 1)
+          .one();
+  EXPECT_EQ(doc, "'fox':3 'jump':4 'quick':2");
+  EXPECT_EQ(query, "'quick' <-> 'fox' & !'slow'");
+  // Without the cast the server sends binary tsvector, which is not text: reading it as a
+  // std::string is a conversion error, not garbage.
+  EXPECT_THROW((void)conn()
+                   .select(pgorm::fn<"to_tsvector", std::string>(col<&User::email>))
+                   .where(col<&User::id> == 1)
+                   .one(),
+               pgorm::conversion_error);
+}
+
 // ---- JSON operators ---------------------------------------------------------------------------
 
 class json_test : public pgorm::test::db_test {

@@ -338,6 +338,17 @@ TEST(expressions_text_search, every_query_function_rank_and_default_config) {
                             R"(plainto_tsquery($1)) DESC)");
 }
 
+TEST(expressions_text_search, ts_text_reads_the_text_form) {
+  auto q = pgorm::select(pgorm::ts_text(pgorm::to_tsvector<"english">(col<&User::email>)),
+                         pgorm::ts_text(pgorm::to_tsvector(col<&User::name>)),
+                         pgorm::ts_text(pgorm::websearch_to_tsquery<"simple">("a -b")));
+  EXPECT_EQ(sql_of(q), R"(SELECT CAST(to_tsvector('english', email) AS text), )"
+                       R"(CAST(to_tsvector(name) AS text), CAST(websearch_to_tsquery('simple', )"
+                       R"($1) AS text) FROM "user")");
+  static_assert(std::is_same_v<row_of<decltype(q)>,
+                               std::tuple<std::string, std::optional<std::string>, std::string>>);
+}
+
 // ---- JSON operators ---------------------------------------------------------------------------
 
 static_assert(decltype(pgorm::select(col<&Doc::id>)

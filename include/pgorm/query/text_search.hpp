@@ -24,7 +24,7 @@
 namespace pgorm {
 
 /// The SQL type tsvector, as the value type of text search expressions (a document's lexemes).
-/// It is not read into C++: select ts_rank() or the text instead.
+/// It is not read into C++ as such: select pgorm::ts_text(e) (its text form) or ts_rank().
 struct tsvector_type {};
 /// The SQL type tsquery, as the value type of text search expressions (a parsed search).
 struct tsquery_type {};
@@ -153,6 +153,46 @@ constexpr auto ts_rank_cd(const D& document, const Q& query) {
       detail::maybe_optional_t<float, detail::is_optional<typename D::value_type>::value ||
                                           detail::is_optional<typename Q::value_type>::value>;
   return function_expr<"ts_rank_cd", out, false, D, Q>{{}, {document, query}};
+}
+
+namespace detail {
+
+/// `CAST(e AS text)` for a tsvector or tsquery: the server writes the canonical text form.
+template <class E, class Value>
+struct ts_text_expr : expr_base<ts_text_expr<E, Value>> {
+  using value_type = Value;
+  using tables = typename E::tables;
+  static constexpr bool is_pgorm_expression = true;
+  static constexpr bool is_static = E::is_static;
+  static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool has_bare_column = E::has_bare_column;
+  static constexpr int precedence = prec_primary;
+  E operand;
+
+  template <class W, class S>
+  static constexpr void render_from(W& w, const S& self) {
+    w.append("CAST(");
+    render_expr(w, part(self, &ts_text_expr::operand));
+    w.append(" AS text)");
+  }
+  void bind(param_list& sink) const { operand.bind(sink); }
+};
+
+}  // namespace detail
+
+/// `CAST(e AS text)`: a tsvector (`'fox':2 'quick':1`) or tsquery (`'fox' & 'quick'`) as its
+/// text form, read as std::string (std::optional when e may be NULL). The server writes the
+/// text: binary tsvector and tsquery have their own wire formats, which pgorm does not decode.
+///
+/// Example: `pgorm::ts_text(pgorm::to_tsvector<"english">(col<&User::name>))`
+template <expression E>
+constexpr auto ts_text(const E& e) {
+  static_assert(detail::has_type_v<E, tsvector_type> || detail::has_type_v<E, tsquery_type>,
+                "pgorm: ts_text() takes a tsvector or tsquery expression, e.g. "
+                "pgorm::to_tsvector<\"english\">(text)");
+  using out =
+      detail::maybe_optional_t<std::string, detail::is_optional<typename E::value_type>::value>;
+  return detail::ts_text_expr<E, out>{{}, e};
 }
 
 }  // namespace pgorm
