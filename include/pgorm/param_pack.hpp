@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <span>
+#include <type_traits>
+#include <utility>
 
 #include "pgorm/export.hpp"
 #include "pgorm/result.hpp"
@@ -45,6 +47,16 @@ class param_pack {
   constexpr param_pack(
       std::span<const param> views) noexcept  // NOLINT(google-explicit-constructor)
       : views_(views.data()), size_(views.size()) {}
+  /// Views of the pgorm::param values of a contiguous range (std::array, std::vector, ...).
+  template <class R>
+  requires(
+      !std::is_same_v<std::remove_cvref_t<R>, param_pack> &&
+      !std::is_same_v<std::remove_cvref_t<R>, std::span<const param>> &&
+      std::is_convertible_v<
+          R&&,
+          std::span<
+              const param>>) constexpr param_pack(R&& range) noexcept  // NOLINT(google-explicit-constructor)
+      : param_pack(std::span<const param>(std::forward<R>(range))) {}
   /// A builder's parameters and their arrays (pgorm's runner makes these).
   param_pack(const detail::param_list& list, const detail::bind_arrays& arrays) noexcept
       : size_(static_cast<std::size_t>(arrays.count)), list_(&list), ready_(&arrays) {}
