@@ -54,14 +54,21 @@ class async_notification_test : public pgorm::test::db_test {
     db_test::SetUp();
     PGORM_SKIP_BEHIND_POOLER("LISTEN");
   }
+  // A channel unique to the test: the run's server is shared by tests running in parallel,
+  // and a NOTIFY reaches every session listening on its channel, whatever its schema.
+  [[nodiscard]] std::string channel() {
+    return "async_jobs_" + std::to_string(conn().backend_pid());
+  }
   awaitable<pa::connection> listening(asio::io_context& io) {
     auto c = co_await pa::connection::async_connect(io, conninfo(), pgorm::test::test_options(),
                                                     use_awaitable);
-    co_await c.async_exec("listen jobs", use_awaitable);
+    const std::string listen = "listen " + channel();
+    co_await c.async_exec(listen, use_awaitable);
     co_return c;
   }
   void notify(const std::string& payload) {
-    conn().exec("select pg_notify('jobs', $1)", {pgorm::param::text(payload)});
+    conn().exec("select pg_notify($1, $2)",
+                {pgorm::param::text(channel()), pgorm::param::text(payload)});
   }
 };
 
@@ -74,7 +81,7 @@ TEST_F(async_notification_test, takes_notifications_in_order_then_times_out) {
     auto second = co_await c.async_next_notification(5s, use_awaitable);
     EXPECT_TRUE(first && second);
     if (!first || !second) co_return;
-    EXPECT_EQ(first->channel, "jobs");
+    EXPECT_EQ(first->channel, channel());
     EXPECT_EQ(first->payload, "a");
     EXPECT_EQ(second->payload, "b");
     EXPECT_EQ(first->sender_pid, conn().backend_pid());
