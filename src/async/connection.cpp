@@ -734,7 +734,10 @@ struct core : std::enable_shared_from_this<core> {
   }
 };
 
-void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op> op) {
+void submit(const std::shared_ptr<core>& owner, request req, std::unique_ptr<exec_op> op) {
+  // Our own reference: `owner` may live in the initiating coroutine's frame, which another
+  // thread destroys as soon as it has run the completion that submit() queued.
+  const std::shared_ptr<core> c = owner;
   std::vector<completion> out;
   if (!c) {
     op->complete(true,
@@ -750,7 +753,7 @@ void submit(const std::shared_ptr<core>& c, request req, std::unique_ptr<exec_op
   }
   // Completions found while initiating (an error, or results already there for earlier
   // statements): the new statement's own must not run inside its initiating call.
-  c->post_all(out);
+  core::post_all(out);
 }
 
 void wait_notification(const std::shared_ptr<core>& c, std::chrono::milliseconds timeout,
