@@ -456,7 +456,7 @@ void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled>
     keep = keep && !state->closed;
   }
   // Through a transaction-mode pooler there is no session of ours to reset (as the sync pool).
-  if (keep && reset && state->options.connection.pooler != pooler_mode::transaction) {
+  if (keep && reset && state->options.connection.pooler == pooler_mode::none) {
     // The borrower ran raw SQL: DISCARD ALL drops its session state (settings, temporary
     // tables, prepared statements, advisory locks, LISTEN) before the next borrower. Inside a
     // transaction block it fails, and the connection is closed instead.
