@@ -29,6 +29,7 @@
 #include "pgorm/async/connection.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/error.hpp"
+#include "support/async_test.hpp"
 #include "support/db_test.hpp"
 
 namespace asio = boost::asio;
@@ -42,19 +43,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 // Runs the coroutine made by fn(io) to its end on a one-thread io_context; rethrows its error.
-template <class F>
-void run_coro(F fn) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool finished = false;
-  asio::co_spawn(io, fn(io), [&](std::exception_ptr e) {
-    error = e;
-    finished = true;
-  });
-  io.run();
-  ASSERT_TRUE(finished) << "the io_context ran out of work before the coroutine finished";
-  if (error) std::rethrow_exception(error);
-}
+using pgorm::test::run_coro;
 
 class async_connection_test : public pgorm::test::db_test {
  protected:

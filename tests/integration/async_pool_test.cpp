@@ -25,6 +25,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/pool.hpp"
 #include "pgorm/query.hpp"
+#include "support/async_test.hpp"
 #include "support/db_test.hpp"
 
 namespace asio = boost::asio;
@@ -35,25 +36,8 @@ namespace pa = pgorm::async;
 
 namespace {
 
-template <class F>
-void run_coro(F fn) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool finished = false;
-  asio::co_spawn(io, fn(io), [&](std::exception_ptr e) {
-    error = e;
-    finished = true;
-  });
-  io.run();
-  ASSERT_TRUE(finished);
-  if (error) std::rethrow_exception(error);
-}
-
-awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  t.expires_after(d);
-  co_await t.async_wait(use_awaitable);
-}
+using pgorm::test::run_coro;
+using pgorm::test::sleep_for;
 
 // Waits (boundedly) for the connections given back to finish their reset (DISCARD ALL runs
 // on the pool's executor after the borrower resumed).

@@ -21,6 +21,7 @@
 #include "pgorm/async.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/query.hpp"
+#include "support/async_test.hpp"
 #include "support/db_test.hpp"
 #include "support/schema.hpp"
 
@@ -32,19 +33,7 @@ using qt::User;
 
 namespace {
 
-template <class F>
-void run_coro(F fn) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool finished = false;
-  asio::co_spawn(io, fn(io), [&](std::exception_ptr e) {
-    error = e;
-    finished = true;
-  });
-  io.run();
-  ASSERT_TRUE(finished);
-  if (error) std::rethrow_exception(error);
-}
+using pgorm::test::run_coro;
 
 class async_query_test : public pgorm::test::db_test {
  protected:
