@@ -168,11 +168,10 @@ void pipeline::run(std::chrono::milliseconds timeout) {
   const auto same_statement = [](const detail::pipeline_slot& a, const detail::pipeline_slot& b) {
     if (a.sql.size() != b.sql.size()) return false;
     if (a.sql.data() != b.sql.data() && a.sql != b.sql) return false;
-    const std::span<const param> pa = a.params.params();
-    const std::span<const param> pb = b.params.params();
-    return pa.size() == pb.size() &&
-           std::equal(pa.begin(), pa.end(), pb.begin(),
-                      [](const param& x, const param& y) { return x.type() == y.type(); });
+    // The parameter types, from the arrays libpq is sent (no param views are built).
+    const detail::bind_arrays& pa = a.params.arrays();
+    const detail::bind_arrays& pb = b.params.arrays();
+    return pa.count == pb.count && std::equal(pa.types, pa.types + pa.count, pb.types);
   };
   std::unordered_set<std::string_view> distinct;
   for (std::size_t i = 0; i != slots.size(); ++i) {
