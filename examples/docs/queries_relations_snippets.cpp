@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -126,6 +127,31 @@ void many_to_one(pgorm::connection& conn) {
                 "messages.sender_id), "
                 "(SELECT ROW(users.id, users.email) FROM users WHERE users.id = "
                 "messages.reply_to_id) FROM messages");
+}
+
+void paged(pgorm::connection& conn, std::int64_t id) {
+  // doc-begin(include_page)
+  // Prisma: db.conversation.findMany({ where: { userId: id }, orderBy: { title: 'asc' },
+  //           take: 20, cursor: ..., skip: 1,
+  //           include: { messages: { orderBy: { id: 'desc' }, take: 5 } } })
+  const auto q =
+      conn.select<Conversation>()
+          .where(col<&Conversation::user_id> == id)
+          .order_by(col<&Conversation::title>)
+          .include(
+              pgorm::rel<&Message::conversation_id>.order_by(col<&Message::id>.desc()).limit(5));
+  auto page = q.page(20);  // cursor_t: std::tuple<std::string, std::int64_t> (title, then id)
+  while (true) {
+    for (const auto& [conversation, last_messages] : page.rows) {
+      use(conversation.title, last_messages.size());
+    }
+    if (!page.next) break;
+    page = q.after(*page.next).page(20);
+  }
+  // doc-end(include_page)
+  static_assert(std::is_same_v<decltype(q)::cursor_t, std::tuple<std::string, std::int64_t>>);
+  static_assert(std::is_same_v<decltype(page.rows),
+                               std::vector<pgorm::related<Conversation, std::vector<Message>>>>);
 }
 
 void sql_of_include() {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -379,6 +380,110 @@ TEST_F(include_test, partial_parent_and_children_and_streaming) {
         ++streamed;
       });
   EXPECT_EQ(streamed, conn().select<Message>().count());
+}
+
+// page() of a select with include(): each page's rows carry their relations, in one statement.
+// Sessions ordered by hits alone tie (12 sessions, 4 distinct values): the primary key ends the
+// order; every session comes exactly once, forward and backward, each with its user.
+TEST_F(include_test, pages_of_rows_with_their_relations_lose_no_row_on_ties) {
+  const auto q = conn()
+                     .select<Session>()
+                     .where(col<&Session::hits> >= 0)
+                     .order_by(col<&Session::hits>.desc())
+                     .include(pgorm::rel<&Session::user_id>);
+  using cursor = decltype(q)::cursor_t;
+  static_assert(std::is_same_v<cursor, std::tuple<std::int32_t, std::int64_t>>);
+  const auto expected =
+      conn().select<Session>().order_by(col<&Session::hits>.desc(), col<&Session::id>.desc()).all();
+  ASSERT_EQ(expected.size(), 12U);
+  const auto check_row = [&](const auto& r, std::size_t at) {
+    const auto& [session, user] = r;
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(user)>, User>);
+    ASSERT_LT(at, expected.size());
+    EXPECT_EQ(session, expected[at]);
+    EXPECT_EQ(user.id, session.user_id);
+    EXPECT_EQ(user.email, "u" + std::to_string(session.user_id) + "@example.com");
+  };
+  // Forward, 5 at a time: 5, 5, 2.
+  std::size_t seen = 0;
+  auto page = q.page(5);
+  EXPECT_EQ(page.prev, std::nullopt);
+  int pages = 1;
+  while (true) {
+    for (const auto& r : page.rows) check_row(r, seen++);
+    if (!page.next) break;
+    page = q.after(*page.next).page(5);
+    ++pages;
+  }
+  EXPECT_EQ(seen, 12U);
+  EXPECT_EQ(pages, 3);
+  // Backward from the end, 5 at a time: rows in order on every page.
+  std::size_t end = expected.size();
+  auto back = q.last_page(5);
+  while (true) {
+    ASSERT_LE(back.rows.size(), end);
+    end -= back.rows.size();
+    for (std::size_t i = 0; i != back.rows.size(); ++i) check_row(back.rows[i], end + i);
+    if (!back.prev) break;
+    back = q.before(*back.prev).page(5);
+  }
+  EXPECT_EQ(end, 0U);
+  // A cursor from a row with its relations, from its parent row, and from a primary key.
+  const auto first = q.page(3);
+  ASSERT_EQ(first.rows.size(), 3U);
+  const auto from_related = q.after(first.rows.back()).page(4);
+  const auto from_row = q.after(first.rows.back().row).page(4);
+  const auto from_key = q.after_key(first.rows.back().row.id).page(4);
+  ASSERT_EQ(from_related.rows.size(), 4U);
+  for (std::size_t i = 0; i != 4; ++i) check_row(from_related.rows[i], 3 + i);
+  EXPECT_EQ(from_row.rows, from_related.rows);
+  EXPECT_EQ(from_key.rows, from_related.rows);
+  EXPECT_EQ(from_key.prev, from_related.prev);
+}
+
+TEST_F(include_test, pages_of_users_with_nested_filtered_and_limited_relations) {
+  // Users by name ascending (NULLs last, three of them tie), each with their conversations and
+  // each conversation's messages, the innermost with a parameter and a limit: the parameters of
+  // the relations, the where() and the cursor are numbered in one statement.
+  const auto rel = pgorm::rel<&Conversation::user_id>
+                       .order_by(col<&Conversation::id>.desc())
+                       .include(pgorm::rel<&Message::conversation_id>
+                                    .where(col<&Message::sender_id> != 3)
+                                    .order_by(col<&Message::id>.desc())
+                                    .limit(2));
+  const auto q =
+      conn().select<User>().where(col<&User::id> <= 6).order_by(col<&User::name>).include(rel);
+  const auto all =
+      conn().select<User>().order_by(col<&User::name>, col<&User::id>).include(rel).all();
+  ASSERT_EQ(all.size(), 6U);
+  for (std::int64_t size : {1, 2, 4}) {
+    std::vector<decltype(all)::value_type> forward;
+    auto page = q.page(size);
+    while (true) {
+      forward.insert(forward.end(), page.rows.begin(), page.rows.end());
+      if (!page.next) break;
+      page = q.after(*page.next).page(size);
+    }
+    EXPECT_EQ(forward, all) << "page size " << size;
+    std::vector<decltype(all)::value_type> backward;
+    auto back = q.last_page(size);
+    while (true) {
+      backward.insert(backward.begin(), back.rows.begin(), back.rows.end());
+      if (!back.prev) break;
+      back = q.before(*back.prev).page(size);
+    }
+    EXPECT_EQ(backward, all) << "page size " << size;
+  }
+  std::size_t messages = 0;
+  for (const auto& [user, conversations] : all) {
+    for (const auto& [conversation, theirs] : conversations) {
+      EXPECT_EQ(conversation.user_id, user.id);
+      EXPECT_LE(theirs.size(), 2U);
+      for (const Message& m : theirs) EXPECT_NE(m.sender_id, 3);
+      messages += theirs.size();
+    }
+  }
+  EXPECT_GT(messages, 0U);
 }
 
 TEST_F(include_test, a_related_row_of_another_shape_is_a_typed_error) {

@@ -5,6 +5,7 @@
 // the foreign key is nullable), nested and partial relations.
 #include "pgorm/query/include.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,6 +110,32 @@ TEST(include_sql, parameters_are_bound_in_placeholder_order) {
   EXPECT_EQ(text(0), "child");
   EXPECT_EQ(s.params.params()[1].type(), pgorm::oids::int8);  // the limit
   EXPECT_EQ(text(2), "parent");
+}
+
+TEST(include_sql, a_cursor_after_the_relations_numbers_its_placeholders_after_theirs) {
+  // The relation's parameters come first in the text (the select list), then the where(), then
+  // the keyset condition; the total order gains the primary key; the cursor is the parent's.
+  const auto q = pgorm::select<User>()
+                     .where(col<&User::email> != std::string("parent"))
+                     .order_by(col<&User::name>)
+                     .include(rel<&Session::user_id>.where(col<&Session::hits> > 5).limit(2));
+  using cursor = decltype(q)::cursor_t;
+  static_assert(std::is_same_v<cursor, std::tuple<std::optional<std::string>, std::int64_t>>);
+  const related<User, std::vector<Session>> row{{4, "e", std::string("n")}, {}};
+  const auto after = q.after(row);
+  EXPECT_EQ(q.after(row.row).to_sql().sql, after.to_sql().sql);
+  static_assert(decltype(after)::sql() ==
+                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
+                "ROW(rt_session.id, rt_session.user_id, rt_session.token, rt_session.hits) AS r "
+                "FROM rt_session WHERE rt_session.user_id = rt_user.id AND rt_session.hits > $1 "
+                "LIMIT $2) AS pgorm_r) FROM rt_user WHERE email <> $3 AND ((name > $4 OR $4 IS "
+                "NOT NULL AND name IS NULL) OR ((name = $4 OR name IS NULL AND $4 IS NULL) AND "
+                "id > $5)) ORDER BY name, id");
+  const pgorm::statement s = after.to_sql();
+  ASSERT_EQ(s.params.size(), 5U);
+  EXPECT_EQ(std::string(s.params.params()[2].bytes()), "parent");
+  EXPECT_EQ(std::string(s.params.params()[3].bytes()), "n");
+  EXPECT_EQ(decltype(q)::cursor_of(row), (cursor{std::string("n"), 4}));
 }
 
 // ---- partial parent and children ----

@@ -29,7 +29,28 @@
 #include "pgorm/reflect.hpp"
 #include "pgorm/table.hpp"
 
+namespace pgorm {
+template <class T, class... Children>
+struct related;  // a row with its included relations: pgorm/query/include.hpp
+}  // namespace pgorm
+
 namespace pgorm::detail {
+
+/// The struct a row's cursor is read from: the row itself, or the parent row of a row with
+/// included relations (pgorm::related), so that a select with include() pages like the same
+/// select without.
+template <class Row>
+struct cursor_row {
+  using type = Row;
+  static const Row& of(const Row& row) noexcept { return row; }
+};
+template <class T, class... C>
+struct cursor_row<related<T, C...>> {
+  using type = T;
+  static const T& of(const related<T, C...>& row) noexcept { return row.row; }
+};
+template <class Row>
+using cursor_row_t = typename cursor_row<Row>::type;
 
 constexpr sort_direction flipped(sort_direction d) {
   return d == sort_direction::asc ? sort_direction::desc : sort_direction::asc;
@@ -152,7 +173,8 @@ template <class... O>
 inline constexpr bool order_of_columns_v<std::tuple<O...>> = (keyset_term<O>::is_column && ...);
 
 /// The rules of keyset pagination, checked where a page or a cursor is made: a `pgorm:`
-/// static_assert each; true when they hold.
+/// static_assert each; true when they hold. `Row` is the select's row type (the parent row's
+/// columns count for a row with included relations).
 template <class Row, class From, class Order>
 consteval bool keyset_checks() {
   constexpr bool ordered = std::tuple_size_v < Order >> 0;
@@ -165,7 +187,7 @@ consteval bool keyset_checks() {
     static_assert(columns,
                   "pgorm: keyset pagination orders by columns, not computed expressions: the "
                   "cursor is read from each row");
-    constexpr bool own = order_of_row_v<Row, Order>;
+    constexpr bool own = order_of_row_v<cursor_row_t<Row>, Order>;
     static_assert(own,
                   "pgorm: keyset pagination reads the cursor from each row: select a struct and "
                   "order by its own columns");
@@ -177,10 +199,12 @@ consteval bool keyset_checks() {
   }
 }
 
-/// The cursor of `row` in the total order `std::tuple<O...>`: the row's value of each column.
+/// The cursor of `row` in the total order `std::tuple<O...>`: the row's value of each column
+/// (the parent row's, for a row with included relations).
 template <class Cursor, class Row, class... O>
 Cursor cursor_from_row(const Row& row, std::tuple<O...>* /*order*/) {
-  return Cursor(row.*O::expr_type::member...);
+  const cursor_row_t<Row>& source = cursor_row<Row>::of(row);
+  return Cursor(source.*O::expr_type::member...);
 }
 
 /// after(cursor) / before(cursor): the cursor's values, one parameter each.

@@ -770,8 +770,12 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     return with_key<true>(key...);
   }
 
-  /// The cursor of `row`: its values of the order_by() and primary key columns.
-  static cursor_t cursor_of(const row_type& row) {
+  /// The cursor of `row`: its values of the order_by() and primary key columns. With
+  /// include(), `row` is a pgorm::related or its parent row.
+  template <class R>
+  requires(std::is_same_v<R, row_type> ||
+           std::is_same_v<R, detail::cursor_row_t<row_type>>) static cursor_t
+      cursor_of(const R& row) {
     if constexpr (detail::keyset_checks<row_type, From, Order>()) {
       return detail::cursor_from_row<cursor_t>(row,
                                                static_cast<typename keyset_order::type*>(nullptr));
@@ -839,7 +843,8 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
       return *this;
     } else if constexpr (detail::keyset_checks<row_type, From, Order>()) {
       constexpr bool is_cursor = std::is_same_v<C, cursor_t>;
-      static_assert(is_cursor || std::is_same_v<C, row_type>,
+      static_assert(is_cursor || std::is_same_v<C, row_type> ||
+                        std::is_same_v<C, detail::cursor_row_t<row_type>>,
                     "pgorm: after() and before() take a cursor page() returned "
                     "(decltype(q)::cursor_t: the order_by() values, then the primary key) or a "
                     "row; for a primary key value use after_key(id)");
