@@ -111,6 +111,13 @@ class peer {
   virtual std::int64_t bulk_insert() { throw unsupported(); }
   /// One TPC-B transaction; returns the account balance it read.
   virtual std::int64_t tpcb(const tpcb_args& /*args*/) { throw unsupported(); }
+  /// Point selects of every id with up to `concurrency` of them in flight at once (the
+  /// async_select workloads). A blocking client does them one at a time, as here.
+  virtual std::int64_t concurrent_selects(std::span<const std::int64_t> ids, int /*concurrency*/) {
+    std::int64_t sum = 0;
+    for (const std::int64_t id : ids) sum += point_select(id);
+    return sum;
+  }
 };
 
 /// Makes a peer connected to `conninfo` (a libpq key=value string).
@@ -125,6 +132,14 @@ std::unique_ptr<peer> make_pgorm_serial_peer(const std::string& conninfo);
 std::unique_ptr<peer> make_libpq_peer(const std::string& conninfo);
 /// libpq doing the pipelined workload's selects one round trip each.
 std::unique_ptr<peer> make_libpq_serial_peer(const std::string& conninfo);
+/// libpq whose concurrent_selects() sends batches of `concurrency` selects in pipeline mode,
+/// one sync per batch.
+std::unique_ptr<peer> make_libpq_pipeline_peer(const std::string& conninfo);
+/// pgorm::async: concurrent_selects() runs `concurrency` coroutines over one async connection
+/// (bench/peer_async.cpp).
+std::unique_ptr<peer> make_pgorm_async_peer(const std::string& conninfo);
+/// The same over a pgorm::async::pool of 4 connections.
+std::unique_ptr<peer> make_pgorm_async_pool_peer(const std::string& conninfo);
 #ifdef PGORM_BENCH_HAVE_PQXX
 std::unique_ptr<peer> make_pqxx_peer(const std::string& conninfo);
 #endif

@@ -3,6 +3,7 @@
 // prepared once (PQprepare) and run with PQexecPrepared; parameters and results travel in
 // binary and are decoded by hand; the pipeline uses libpq's pipeline mode; bulk insert is a
 // hand-encoded binary COPY.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -92,10 +93,15 @@ void read_user(const PGresult* res, int row, int col, User& u) {
   u.created_at = get_ts(PQgetvalue(res, row, col + 5));
 }
 
+/// How a libpq peer runs several point selects: plain (pipelined() in one pipeline,
+/// concurrent_selects() one at a time), serial (pipelined() one at a time too), or pipeline
+/// (concurrent_selects() in pipelines of `concurrency` selects).
+enum class mode { plain, serial, pipeline };
+
 class libpq_peer final : public peer {
  public:
-  explicit libpq_peer(const std::string& conninfo, bool serial = false)
-      : conn_(PQconnectdb(conninfo.c_str())), serial_(serial) {
+  explicit libpq_peer(const std::string& conninfo, mode m = mode::plain)
+      : conn_(PQconnectdb(conninfo.c_str())), mode_(m) {
     if (PQstatus(conn_) != CONNECTION_OK) {
       const std::string msg = PQerrorMessage(conn_);
       PQfinish(conn_);
@@ -165,11 +171,28 @@ class libpq_peer final : public peer {
   }
 
   std::int64_t pipelined(std::span<const std::int64_t> ids) override {
-    if (serial_) {  // the same selects one round trip each: what pipelining saves
+    if (mode_ == mode::serial) {  // the same selects one round trip each: what pipelining saves
       std::int64_t sum = 0;
       for (const std::int64_t id : ids) sum += point_select(id);
       return sum;
     }
+    return pipeline_batch(ids);
+  }
+
+  std::int64_t concurrent_selects(std::span<const std::int64_t> ids, int concurrency) override {
+    if (mode_ != mode::pipeline) return peer::concurrent_selects(ids, concurrency);
+    // What a careful engineer does with `concurrency` selects known together: one pipeline of
+    // them, one sync point, then the results in order.
+    const auto batch = static_cast<std::size_t>(concurrency);
+    std::int64_t sum = 0;
+    for (std::size_t at = 0; at < ids.size(); at += batch) {
+      sum += pipeline_batch(ids.subspan(at, std::min(batch, ids.size() - at)));
+    }
+    return sum;
+  }
+
+  /// The point selects of `ids` in one pipeline with one sync point.
+  std::int64_t pipeline_batch(std::span<const std::int64_t> ids) {
     keys_.resize(ids.size() * 8);
     if (PQenterPipelineMode(conn_) != 1) fail(conn_, "enter pipeline mode");
     const int lengths[1] = {8};
@@ -334,7 +357,7 @@ class libpq_peer final : public peer {
   std::vector<char> keys_;
   std::span<const User> bulk_;
   bool tpcb_prepared_ = false;
-  bool serial_ = false;
+  mode mode_ = mode::plain;
 };
 
 }  // namespace
@@ -343,7 +366,10 @@ std::unique_ptr<peer> make_libpq_peer(const std::string& conninfo) {
   return std::make_unique<libpq_peer>(conninfo);
 }
 std::unique_ptr<peer> make_libpq_serial_peer(const std::string& conninfo) {
-  return std::make_unique<libpq_peer>(conninfo, true);
+  return std::make_unique<libpq_peer>(conninfo, mode::serial);
+}
+std::unique_ptr<peer> make_libpq_pipeline_peer(const std::string& conninfo) {
+  return std::make_unique<libpq_peer>(conninfo, mode::pipeline);
 }
 
 }  // namespace pgorm_bench

@@ -9,6 +9,7 @@
 
 #include "bench.hpp"
 #include "pgorm/pgorm.hpp"
+#include "pgorm_tables.hpp"
 
 namespace pgorm_bench {
 
@@ -47,16 +48,6 @@ struct History {
 
 }  // namespace pgorm_bench
 
-template <>
-struct pgorm::table_traits<pgorm_bench::User> {
-  static constexpr std::string_view name = "users";
-  static constexpr auto primary_key = pgorm::identity(&pgorm_bench::User::id);
-};
-template <>
-struct pgorm::table_traits<pgorm_bench::Session> {
-  static constexpr std::string_view name = "sessions";
-  static constexpr auto primary_key = pgorm::identity(&pgorm_bench::Session::id);
-};
 template <>
 struct pgorm::table_traits<pgorm_bench::BulkUser> {
   static constexpr std::string_view name = "users_bulk";
