@@ -159,6 +159,45 @@ void window_frames(pgorm::connection& conn) {
   use(moving, last);
 }
 
+void window_frame_groups_exclude(pgorm::connection& conn, std::int64_t n) {
+  using namespace std::chrono_literals;
+  // doc-begin(window_frames_groups)
+  const auto by_balance = pgorm::window().order_by(col<&Account::balance>);
+  // Accounts with this balance or the n balances below it (n chosen at run time), and how
+  // many other accounts have the same balance.
+  const auto near = conn.select(
+      col<&Account::id>,
+      pgorm::over(pgorm::count(),
+                  by_balance.groups_between(pgorm::preceding_by(n), pgorm::current_row)),
+      pgorm::over(
+          pgorm::count(),
+          by_balance.groups_between(pgorm::current_row, pgorm::current_row).exclude_current_row()));
+  // Sessions expiring within an hour after each one: RANGE by a timestamp takes an interval.
+  const auto soon = conn.select(
+      col<&Session::id>,
+      pgorm::over(pgorm::count(), pgorm::window()
+                                      .order_by(col<&Session::expires_at>)
+                                      .range_between(pgorm::current_row, pgorm::following_by(1h))));
+  // The previous account's provider: the frame is empty at the first row, so std::optional.
+  const auto previous =
+      conn.select(pgorm::first_value(col<&Account::provider>)
+                      .over(pgorm::window()
+                                .order_by(col<&Account::id>)
+                                .rows_between(pgorm::preceding<1>, pgorm::preceding<1>)));
+  // rows: std::tuple<std::optional<std::string>>
+  // doc-end(window_frames_groups)
+  static_assert(decltype(near)::sql() ==
+                R"(SELECT id, count(*) OVER (ORDER BY balance GROUPS BETWEEN $1 PRECEDING AND )"
+                R"(CURRENT ROW), count(*) OVER (ORDER BY balance GROUPS BETWEEN CURRENT ROW AND )"
+                R"(CURRENT ROW EXCLUDE CURRENT ROW) FROM account)");
+  static_assert(decltype(soon)::sql() ==
+                R"(SELECT id, count(*) OVER (ORDER BY expires_at RANGE BETWEEN CURRENT ROW AND )"
+                R"($1 FOLLOWING) FROM session)");
+  static_assert(std::is_same_v<typename decltype(previous)::row_type,
+                               std::tuple<std::optional<std::string>>>);
+  use(near, soon, previous);
+}
+
 void interval_arithmetic(pgorm::connection& conn) {
   using namespace std::chrono_literals;
   // doc-begin(intervals)

@@ -331,6 +331,139 @@ TEST_F(expressions_test, running_sum_and_moving_average_over_frames) {
   EXPECT_EQ(std::get<0>(before[3]), 69);
 }
 
+TEST_F(expressions_test, groups_frames_and_exclude_clauses_count_peers) {
+  // by age: 17 (id 2), 36 (ids 1 and 4, peers), 52 (id 3)
+  const auto by_age = pgorm::window().order_by(col<&User::age>);
+  const auto rows =
+      conn()
+          .select(col<&User::id>,
+                  pgorm::over(pgorm::count(),
+                              by_age.groups_between(pgorm::preceding<1>, pgorm::current_row)),
+                  pgorm::over(
+                      pgorm::count(),
+                      by_age.rows_between(pgorm::unbounded_preceding, pgorm::unbounded_following)
+                          .exclude_current_row()),
+                  pgorm::over(pgorm::count(),
+                              by_age.range_between(pgorm::unbounded_preceding, pgorm::current_row)
+                                  .exclude_group()),
+                  pgorm::over(
+                      pgorm::count(),
+                      by_age.rows_between(pgorm::unbounded_preceding, pgorm::unbounded_following)
+                          .exclude_ties()),
+                  pgorm::over(pgorm::count(),
+                              by_age.groups_between(pgorm::current_row, pgorm::following<1>)
+                                  .exclude_no_others()))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 4U);
+  const std::vector<std::int64_t> this_and_previous_group{3, 1, 3, 3};
+  const std::vector<std::int64_t> all_but_me{3, 3, 3, 3};
+  const std::vector<std::int64_t> younger_only{1, 0, 3, 1};
+  const std::vector<std::int64_t> all_but_my_peers{3, 4, 4, 3};
+  const std::vector<std::int64_t> this_and_next_group{3, 3, 1, 3};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(std::get<1>(rows[i]), this_and_previous_group[i]);
+    EXPECT_EQ(std::get<2>(rows[i]), all_but_me[i]);
+    EXPECT_EQ(std::get<3>(rows[i]), younger_only[i]);
+    EXPECT_EQ(std::get<4>(rows[i]), all_but_my_peers[i]);
+    EXPECT_EQ(std::get<5>(rows[i]), this_and_next_group[i]);
+  }
+}
+
+TEST_F(expressions_test, run_time_frame_offsets_are_parameters_of_one_statement) {
+  const auto by_age = pgorm::window().order_by(col<&User::age>);
+  const auto groups = [&](std::int64_t n) {
+    std::vector<std::int64_t> out;
+    for (const auto& [id, count] :
+         conn()
+             .select(col<&User::id>,
+                     pgorm::over(pgorm::count(),
+                                 by_age.groups_between(pgorm::preceding_by(n), pgorm::current_row)))
+             .order_by(col<&User::id>)
+             .all()) {
+      out.push_back(count);
+    }
+    return out;
+  };
+  EXPECT_EQ(groups(0), (std::vector<std::int64_t>{2, 1, 1, 2}));
+  EXPECT_EQ(groups(1), (std::vector<std::int64_t>{3, 1, 3, 3}));
+  EXPECT_EQ(groups(5), (std::vector<std::int64_t>{3, 1, 4, 3}));
+
+  // RANGE by a number (ages within 10 years) and by an interval (accounts made within a day
+  // before): created_at 03-01 10:30, 03-01 23:59:59, 03-02 08:00, 03-03 12:00.
+  const auto rows =
+      conn()
+          .select(col<&User::id>,
+                  pgorm::over(pgorm::count(), by_age.range_between(pgorm::preceding_by(10),
+                                                                   pgorm::following_by(10))),
+                  pgorm::over(pgorm::count(),
+                              pgorm::window()
+                                  .order_by(col<&User::created_at>)
+                                  .range_between(pgorm::preceding_by(24h), pgorm::current_row)),
+                  pgorm::over(pgorm::count(),
+                              pgorm::window()
+                                  .order_by(col<&User::created_at>)
+                                  .range_between(pgorm::current_row,
+                                                 pgorm::following_by(pgorm::interval{
+                                                     .months = 0, .days = 2, .time = {}}))))
+          .order_by(col<&User::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 4U);
+  const std::vector<std::int64_t> near_age{2, 1, 1, 2};
+  const std::vector<std::int64_t> day_before{1, 2, 3, 1};
+  const std::vector<std::int64_t> two_days_after{3, 3, 2, 1};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(std::get<1>(rows[i]), near_age[i]);
+    EXPECT_EQ(std::get<2>(rows[i]), day_before[i]);
+    EXPECT_EQ(std::get<3>(rows[i]), two_days_after[i]);
+  }
+
+  // A negative offset is the server's error, not SQL text.
+  try {
+    groups(-1);
+    ADD_FAILURE() << "a negative frame offset was accepted";
+  } catch (const pgorm::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "22013");
+  }
+}
+
+TEST_F(expressions_test, first_and_last_value_over_empty_frames_read_nullopt) {
+  const auto by_id = pgorm::window().order_by(col<&User::id>);
+  const auto rows =
+      conn()
+          .select(col<&User::id>,
+                  // never empty: the current row is in the frame
+                  pgorm::first_value(col<&User::email>)
+                      .over(by_id.rows_between(pgorm::preceding<1>, pgorm::current_row)),
+                  // the previous row: empty at the first
+                  pgorm::first_value(col<&User::email>)
+                      .over(by_id.rows_between(pgorm::preceding<1>, pgorm::preceding<1>)),
+                  // the rows after this one: empty at the last
+                  pgorm::last_value(col<&User::age>)
+                      .over(by_id.rows_between(pgorm::following_by(1), pgorm::unbounded_following)),
+                  // only the current row, excluded: always empty
+                  pgorm::last_value(col<&User::email>)
+                      .over(by_id.rows_between(pgorm::current_row, pgorm::current_row)
+                                .exclude_current_row()))
+          .order_by(col<&User::id>)
+          .all();
+  static_assert(
+      std::is_same_v<std::remove_cvref_t<decltype(rows[0])>,
+                     std::tuple<std::int64_t, std::string, std::optional<std::string>,
+                                std::optional<std::int32_t>, std::optional<std::string>>>);
+  ASSERT_EQ(rows.size(), 4U);
+  EXPECT_EQ(std::get<1>(rows[0]), "ada@example.com");
+  EXPECT_EQ(std::get<1>(rows[2]), "bob@example.com");
+  EXPECT_EQ(std::get<2>(rows[0]), std::nullopt);
+  EXPECT_EQ(std::get<2>(rows[1]), "ada@example.com");
+  EXPECT_EQ(std::get<2>(rows[3]), "cy@test.org");
+  EXPECT_EQ(std::get<3>(rows[0]), 36);  // di's age, the last row
+  EXPECT_EQ(std::get<3>(rows[3]), std::nullopt);
+  for (const auto& row : rows) EXPECT_EQ(std::get<4>(row), std::nullopt);
+}
+
 // ---- interval arithmetic ----------------------------------------------------------------------
 
 TEST_F(expressions_test, timestamps_compared_with_now_plus_and_minus_intervals) {

@@ -271,6 +271,113 @@ TEST(expressions_window, a_frame_keeps_order_by_and_partition_given_after_it) {
                        R"(BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM account)");
 }
 
+TEST(expressions_window, groups_frames_and_every_exclude_clause) {
+  const auto w = pgorm::window().order_by(col<&Account::balance>);
+  auto q = pgorm::select(
+      pgorm::over(pgorm::count(), w.groups_between(pgorm::preceding<1>, pgorm::following<1>)),
+      pgorm::over(pgorm::count(),
+                  w.rows_between(pgorm::unbounded_preceding, pgorm::unbounded_following)
+                      .exclude_current_row()),
+      pgorm::over(pgorm::count(),
+                  w.range_between(pgorm::unbounded_preceding, pgorm::current_row).exclude_group()),
+      pgorm::over(pgorm::count(),
+                  w.groups_between(pgorm::current_row, pgorm::current_row).exclude_ties()),
+      pgorm::over(pgorm::count(),
+                  w.rows_between(pgorm::preceding<1>, pgorm::current_row).exclude_no_others()));
+  EXPECT_EQ(sql_of(q),
+            R"(SELECT count(*) OVER (ORDER BY balance GROUPS BETWEEN 1 PRECEDING AND 1 )"
+            R"(FOLLOWING), count(*) OVER (ORDER BY balance ROWS BETWEEN UNBOUNDED PRECEDING AND )"
+            R"(UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW), count(*) OVER (ORDER BY balance RANGE )"
+            R"(BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP), count(*) OVER (ORDER )"
+            R"(BY balance GROUPS BETWEEN CURRENT ROW AND CURRENT ROW EXCLUDE TIES), count(*) )"
+            R"(OVER (ORDER BY balance ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE NO )"
+            R"(OTHERS) FROM account)");
+  EXPECT_TRUE(q.to_sql().params.empty());
+}
+
+// Run-time offsets are parameters: the statement text stays static.
+static_assert(decltype(pgorm::select(pgorm::over(
+                  pgorm::sum(col<&Account::balance>),
+                  pgorm::window()
+                      .order_by(col<&Account::id>)
+                      .rows_between(pgorm::preceding_by(2), pgorm::following_by(3)))))::sql() ==
+              R"(SELECT sum(balance) OVER (ORDER BY id ROWS BETWEEN $1 PRECEDING AND $2 )"
+              R"(FOLLOWING) FROM account)");
+
+TEST(expressions_window, run_time_offsets_are_parameters_after_the_window_s_own) {
+  using namespace std::chrono_literals;
+  auto q = pgorm::select(
+               pgorm::over(pgorm::count(), pgorm::window()
+                                               .partition_by(col<&Account::provider> == "github")
+                                               .order_by(col<&Account::balance>)
+                                               .groups_between(pgorm::preceding_by(std::int16_t{1}),
+                                                               pgorm::current_row)))
+               .where(col<&Account::id> > 3);
+  EXPECT_EQ(sql_of(q),
+            R"(SELECT count(*) OVER (PARTITION BY provider = $1 ORDER BY balance )"
+            R"(GROUPS BETWEEN $2 PRECEDING AND CURRENT ROW) FROM account WHERE id > $3)");
+  const auto sql = q.to_sql();
+  ASSERT_EQ(sql.params.size(), 3U);
+  EXPECT_EQ(sql.params.params()[1].type(), pgorm::oids::int8);  // counts go as bigint
+
+  // RANGE over a timestamp: the offsets are intervals (a duration or a pgorm::interval).
+  auto t = pgorm::select(pgorm::over(
+      pgorm::count(),
+      pgorm::window()
+          .order_by(col<&Session::expires_at>)
+          .range_between(pgorm::preceding_by(90min), pgorm::following_by(pgorm::interval{
+                                                         .months = 0, .days = 1, .time = {}}))));
+  EXPECT_EQ(sql_of(t), R"(SELECT count(*) OVER (ORDER BY expires_at RANGE BETWEEN $1 PRECEDING )"
+                       R"(AND $2 FOLLOWING) FROM session)");
+  const auto tsql = t.to_sql();
+  ASSERT_EQ(tsql.params.size(), 2U);
+  EXPECT_EQ(tsql.params.params()[0].type(), pgorm::oids::interval);
+  EXPECT_EQ(tsql.params.params()[1].type(), pgorm::oids::interval);
+}
+
+TEST(expressions_window, first_and_last_value_are_optional_only_over_frames_that_can_be_empty) {
+  const auto w = pgorm::window().order_by(col<&Account::id>);
+  using pgorm::current_row;
+  using pgorm::unbounded_following;
+  using pgorm::unbounded_preceding;
+  // Frames that always hold the current row: the value of a NOT NULL column is never NULL.
+  auto holds =
+      pgorm::select(pgorm::first_value(col<&Account::provider>).over(w),
+                    pgorm::last_value(col<&Account::provider>)
+                        .over(w.rows_between(unbounded_preceding, unbounded_following)),
+                    pgorm::first_value(col<&Account::provider>)
+                        .over(w.groups_between(pgorm::preceding_by(2), current_row)),
+                    pgorm::last_value(col<&Account::provider>)
+                        .over(w.rows_between(current_row, pgorm::following<1>).exclude_ties()));
+  static_assert(std::is_same_v<row_of<decltype(holds)>,
+                               std::tuple<std::string, std::string, std::string, std::string>>);
+  // Frames that can miss every row: before or after the current row, or excluding it.
+  auto may_miss =
+      pgorm::select(pgorm::first_value(col<&Account::provider>)
+                        .over(w.rows_between(pgorm::preceding<2>, pgorm::preceding<1>)),
+                    pgorm::last_value(col<&Account::provider>)
+                        .over(w.rows_between(pgorm::following_by(1), unbounded_following)),
+                    pgorm::first_value(col<&Account::provider>)
+                        .over(w.rows_between(current_row, current_row).exclude_current_row()),
+                    pgorm::last_value(col<&Account::provider>)
+                        .over(w.range_between(unbounded_preceding, current_row).exclude_group()),
+                    pgorm::last_value(col<&Account::balance>)
+                        .over(w.rows_between(unbounded_preceding, pgorm::preceding<1>)));
+  static_assert(std::is_same_v<row_of<decltype(may_miss)>,
+                               std::tuple<std::optional<std::string>, std::optional<std::string>,
+                                          std::optional<std::string>, std::optional<std::string>,
+                                          std::optional<std::int64_t>>>);
+  // Aggregates are typed as before (sum is optional anyway, count never NULL).
+  auto agg = pgorm::select(
+      pgorm::over(pgorm::count(), w.rows_between(pgorm::preceding<2>, pgorm::preceding<1>)));
+  static_assert(std::is_same_v<row_of<decltype(agg)>, std::tuple<std::int64_t>>);
+  EXPECT_TRUE(sql_of(may_miss).starts_with(
+      R"(SELECT first_value(provider) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 )"
+      R"(PRECEDING), last_value(provider) OVER (ORDER BY id ROWS BETWEEN $1 FOLLOWING AND )"
+      R"(UNBOUNDED FOLLOWING), first_value(provider) OVER (ORDER BY id ROWS BETWEEN CURRENT )"
+      R"(ROW AND CURRENT ROW EXCLUDE CURRENT ROW), )"));
+}
+
 // ---- interval arithmetic ----------------------------------------------------------------------
 
 TEST(expressions_interval, timestamps_plus_and_minus_intervals) {

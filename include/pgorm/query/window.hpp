@@ -5,9 +5,11 @@
 /// Window functions: `pgorm::row_number().over(pgorm::window().partition_by(...).order_by(...))`,
 /// rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead, first_value, last_value,
 /// nth_value, and any aggregate over a window with `pgorm::over(pgorm::sum(e), w)`. A window
-/// may end with a frame: `.rows_between(pgorm::preceding<2>, pgorm::current_row)` or
-/// `.range_between(...)`. Usable in select lists and ORDER BY. See docs/queries.md, "Window
-/// functions".
+/// may end with a frame: `.rows_between(pgorm::preceding<2>, pgorm::current_row)`,
+/// `.range_between(...)` or `.groups_between(...)`, with offsets fixed at compile time
+/// (pgorm::preceding<n>) or sent as parameters (pgorm::preceding_by(n)), and an EXCLUDE clause
+/// (`.exclude_current_row()`, ...). Usable in select lists and ORDER BY. See docs/queries.md,
+/// "Window functions".
 ///
 /// ```cpp
 /// auto nth = pgorm::row_number().over(pgorm::window()
@@ -19,6 +21,8 @@
 ///                              .rows_between(pgorm::preceding<2>, pgorm::current_row));
 /// ```
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <tuple>
@@ -43,11 +47,12 @@ enum class frame_bound_kind {
 
 /// One bound of a window frame. Use the constants pgorm::unbounded_preceding,
 /// pgorm::preceding<n>, pgorm::current_row, pgorm::following<n>, pgorm::unbounded_following.
-/// The offset n is a compile-time constant: it is written into the SQL text, so the statement
-/// stays static (one prepared statement) and a start after the end fails to compile.
+/// The offset n is a compile-time constant: it is written into the SQL text, and a start after
+/// the end fails to compile. For an offset known only at run time, see pgorm::preceding_by().
 template <frame_bound_kind Kind, std::uint32_t N = 0>
 struct frame_bound {
   static constexpr bool is_pgorm_frame_bound = true;
+  static constexpr bool is_runtime = false;
   static constexpr frame_bound_kind kind = Kind;
   static constexpr std::uint32_t offset = N;
 
@@ -67,46 +72,177 @@ struct frame_bound {
       w.append("UNBOUNDED FOLLOWING");
     }
   }
+  void bind(detail::param_list& /*sink*/) const {}
+};
+
+/// A bound `$n PRECEDING` or `$n FOLLOWING` whose offset is a parameter, chosen at run time:
+/// made by pgorm::preceding_by() and pgorm::following_by(). The SQL text does not depend on
+/// the offset, so the statement stays static (one prepared statement for every offset).
+template <frame_bound_kind Kind, class T>
+struct runtime_frame_bound {
+  static_assert(Kind == frame_bound_kind::preceding || Kind == frame_bound_kind::following);
+  static constexpr bool is_pgorm_frame_bound = true;
+  static constexpr bool is_runtime = true;
+  static constexpr frame_bound_kind kind = Kind;
+  /// The C++ type the offset is sent as (std::int64_t, double, pgorm::numeric or
+  /// pgorm::interval).
+  using offset_type = T;
+
+  value_expr<T> offset;
+
+  template <class W>
+  static constexpr void render(W& w) {
+    w.placeholder();
+    w.append(Kind == frame_bound_kind::preceding ? " PRECEDING" : " FOLLOWING");
+  }
+  void bind(detail::param_list& sink) const { offset.bind(sink); }
 };
 
 /// `UNBOUNDED PRECEDING`: the frame starts at the partition's first row.
 inline constexpr frame_bound<frame_bound_kind::unbounded_preceding> unbounded_preceding{};
-/// `n PRECEDING`: n rows (ROWS) or n less in the ORDER BY value (RANGE) before the current row.
+/// `n PRECEDING`: n rows (ROWS), n peer groups (GROUPS) or n less in the ORDER BY value (RANGE)
+/// before the current row.
 template <std::uint32_t N>
 inline constexpr frame_bound<frame_bound_kind::preceding, N> preceding{};
-/// `CURRENT ROW`: the current row (ROWS), or its first / last peer (RANGE).
+/// `CURRENT ROW`: the current row (ROWS), or its first / last peer (RANGE, GROUPS).
 inline constexpr frame_bound<frame_bound_kind::current_row> current_row{};
-/// `n FOLLOWING`: n rows (ROWS) or n more in the ORDER BY value (RANGE) after the current row.
+/// `n FOLLOWING`: n rows (ROWS), n peer groups (GROUPS) or n more in the ORDER BY value (RANGE)
+/// after the current row.
 template <std::uint32_t N>
 inline constexpr frame_bound<frame_bound_kind::following, N> following{};
 /// `UNBOUNDED FOLLOWING`: the frame ends at the partition's last row.
 inline constexpr frame_bound<frame_bound_kind::unbounded_following> unbounded_following{};
 
-/// How a frame's offsets count: ROWS counts rows, RANGE compares the ORDER BY value.
-enum class frame_mode { rows, range };
+/// How a frame's offsets count: ROWS counts rows, GROUPS counts peer groups (rows with equal
+/// ORDER BY values), RANGE compares the ORDER BY value.
+enum class frame_mode { rows, range, groups };
+
+namespace detail {
+
+/// The EXCLUDE clause of a frame: none written, or the rows it leaves out though they lie
+/// between the frame's bounds.
+enum class frame_exclusion { unspecified, no_others, current_row, group, ties };
+
+/// The C++ type a run-time frame offset is sent as: integers as bigint, floating point as
+/// double precision, std::chrono durations and pgorm::interval as interval, pgorm::numeric as
+/// is; void for anything else.
+template <class T>
+constexpr auto frame_offset_type() {
+  using U = std::remove_cvref_t<T>;
+  if constexpr (std::is_integral_v<U> && !std::is_same_v<U, bool> && !std::is_same_v<U, char>) {
+    return std::type_identity<std::int64_t>{};
+  } else if constexpr (std::is_floating_point_v<U>) {
+    return std::type_identity<double>{};
+  } else if constexpr (std::is_same_v<U, interval> ||
+                       (is_duration<U>::value &&
+                        std::is_convertible_v<U, std::chrono::microseconds>)) {
+    return std::type_identity<interval>{};
+  } else if constexpr (std::is_same_v<U, numeric>) {
+    return std::type_identity<numeric>{};
+  } else {
+    return std::type_identity<void>{};
+  }
+}
+template <class T>
+using frame_offset_t = typename decltype(frame_offset_type<T>())::type;
+
+template <frame_bound_kind Kind, class T>
+auto runtime_bound(T&& offset) {
+  using U = frame_offset_t<T>;
+  static_assert(!std::is_void_v<U>,
+                "pgorm: a run-time frame offset is a number (rows or groups to count, or a "
+                "distance in a numeric ORDER BY value), or a std::chrono duration or "
+                "pgorm::interval (for a date or timestamp ORDER BY value); it cannot be NULL");
+  if constexpr (!std::is_void_v<U>) {
+    using source = std::remove_cvref_t<T>;
+    if constexpr (is_duration<source>::value) {
+      return runtime_frame_bound<Kind, U>{
+          {{}, interval{0, 0, std::chrono::microseconds(std::forward<T>(offset))}}};
+    } else {
+      return runtime_frame_bound<Kind, U>{{{}, static_cast<U>(std::forward<T>(offset))}};
+    }
+  }
+}
+
+}  // namespace detail
+
+/// `$n PRECEDING`, the offset sent as a parameter: n rows (ROWS), n peer groups (GROUPS), or a
+/// distance in the ORDER BY value (RANGE: a number, or a std::chrono duration /
+/// pgorm::interval for dates and timestamps). A negative offset is the server's error
+/// (pgorm::sql_error, SQLSTATE 22013).
+///
+/// Example: `w.rows_between(pgorm::preceding_by(n), pgorm::current_row)`
+template <class T>
+auto preceding_by(T&& offset) {
+  return detail::runtime_bound<frame_bound_kind::preceding>(std::forward<T>(offset));
+}
+/// `$n FOLLOWING`, the offset sent as a parameter; as pgorm::preceding_by().
+///
+/// Example: `w.range_between(pgorm::current_row, pgorm::following_by(std::chrono::hours{1}))`
+template <class T>
+auto following_by(T&& offset) {
+  return detail::runtime_bound<frame_bound_kind::following>(std::forward<T>(offset));
+}
 
 namespace detail {
 
 /// No frame clause: SQL's default frame (RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-/// with an ORDER BY, the whole partition without).
+/// with an ORDER BY, the whole partition without). It always holds the current row.
 struct no_frame {
   static constexpr bool present = false;
+  static constexpr bool may_be_empty = false;
+  void bind(param_list& /*sink*/) const {}
 };
 
-template <frame_mode Mode, class Start, class End>
+/// Whether a bound is an offset (`n PRECEDING`, `n FOLLOWING`, compile-time or run-time).
+template <class B>
+inline constexpr bool is_offset_bound_v =
+    B::kind == frame_bound_kind::preceding || B::kind == frame_bound_kind::following;
+
+template <frame_mode Mode, class Start, class End, frame_exclusion Exclude>
 struct window_frame {
   static constexpr bool present = true;
   static constexpr frame_mode mode = Mode;
-  static constexpr bool has_offset =
-      Start::kind == frame_bound_kind::preceding || Start::kind == frame_bound_kind::following ||
-      End::kind == frame_bound_kind::preceding || End::kind == frame_bound_kind::following;
+  static constexpr frame_exclusion exclusion = Exclude;
+  static constexpr bool has_offset = is_offset_bound_v<Start> || is_offset_bound_v<End>;
+  static constexpr bool has_runtime_offset = Start::is_runtime || End::is_runtime;
+  /// Whether the frame can hold no row: when it may not reach the current row (it lies wholly
+  /// before or after it), or when EXCLUDE CURRENT ROW / GROUP can take the only rows it has.
+  static constexpr bool may_be_empty =
+      Start::kind > frame_bound_kind::current_row || End::kind < frame_bound_kind::current_row ||
+      Exclude == detail::frame_exclusion::current_row || Exclude == detail::frame_exclusion::group;
+
+  using start_type = Start;
+  using end_type = End;
+
+  Start start;
+  End end;
 
   template <class W>
   static constexpr void render(W& w) {
-    w.append(Mode == frame_mode::rows ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+    if constexpr (Mode == frame_mode::rows) {
+      w.append("ROWS BETWEEN ");
+    } else if constexpr (Mode == frame_mode::range) {
+      w.append("RANGE BETWEEN ");
+    } else {
+      w.append("GROUPS BETWEEN ");
+    }
     Start::render(w);
     w.append(" AND ");
     End::render(w);
+    if constexpr (Exclude == detail::frame_exclusion::current_row) {
+      w.append(" EXCLUDE CURRENT ROW");
+    } else if constexpr (Exclude == detail::frame_exclusion::group) {
+      w.append(" EXCLUDE GROUP");
+    } else if constexpr (Exclude == detail::frame_exclusion::ties) {
+      w.append(" EXCLUDE TIES");
+    } else if constexpr (Exclude == frame_exclusion::no_others) {
+      w.append(" EXCLUDE NO OTHERS");
+    }
+  }
+  void bind(param_list& sink) const {
+    start.bind(sink);
+    end.bind(sink);
   }
 };
 
@@ -114,8 +250,9 @@ template <class Start, class End>
 constexpr void check_frame_bounds() {
   static_assert(
       requires { Start::is_pgorm_frame_bound; } && requires { End::is_pgorm_frame_bound; },
-      "pgorm: rows_between() and range_between() take frame bounds: pgorm::unbounded_preceding, "
-      "pgorm::preceding<n>, pgorm::current_row, pgorm::following<n>, "
+      "pgorm: rows_between(), range_between() and groups_between() take frame bounds: "
+      "pgorm::unbounded_preceding, pgorm::preceding<n>, pgorm::preceding_by(n), "
+      "pgorm::current_row, pgorm::following<n>, pgorm::following_by(n), "
       "pgorm::unbounded_following");
   if constexpr (
       requires { Start::is_pgorm_frame_bound; } && requires { End::is_pgorm_frame_bound; }) {
@@ -126,12 +263,98 @@ constexpr void check_frame_bounds() {
     static_assert(Start::kind <= End::kind,
                   "pgorm: a window frame starts after its end (e.g. following<n> then "
                   "preceding<m>); write the earlier bound first");
-    static_assert(!(Start::kind == End::kind && Start::kind == frame_bound_kind::preceding &&
-                    Start::offset < End::offset) &&
-                      !(Start::kind == End::kind && Start::kind == frame_bound_kind::following &&
-                        Start::offset > End::offset),
-                  "pgorm: a window frame starts after its end (e.g. preceding<1> then "
-                  "preceding<3>: always empty); write the earlier bound first");
+    if constexpr (!Start::is_runtime && !End::is_runtime) {
+      static_assert(!(Start::kind == End::kind && Start::kind == frame_bound_kind::preceding &&
+                      Start::offset < End::offset) &&
+                        !(Start::kind == End::kind && Start::kind == frame_bound_kind::following &&
+                          Start::offset > End::offset),
+                    "pgorm: a window frame starts after its end (e.g. preceding<1> then "
+                    "preceding<3>: always empty); write the earlier bound first");
+    }
+  }
+}
+
+/// The value type of an ORDER BY item (an expression, or x.asc() / x.desc()).
+template <class O>
+struct order_item_value {
+  using type = remove_optional_t<typename O::value_type>;
+};
+template <class O>
+requires requires { typename O::expr_type; }
+struct order_item_value<O> {
+  using type = remove_optional_t<typename O::expr_type::value_type>;
+};
+
+/// What a RANGE offset measures in a window ordered by a value of type V: PostgreSQL's
+/// in_range support (numbers by numbers, dates, times and timestamps by intervals).
+template <class V>
+inline constexpr bool range_numeric_v = is_number_v<V> || std::is_same_v<V, numeric>;
+template <class V>
+inline constexpr bool range_temporal_v =
+    std::is_same_v<V, timestamptz> || std::is_same_v<V, timestamp> || std::is_same_v<V, date> ||
+    std::is_same_v<V, time_of_day> || std::is_same_v<V, interval>;
+
+/// Whether a bound's offset suits a RANGE frame over an ORDER BY value of type V.
+template <class B, class V>
+constexpr bool range_offset_fits() {
+  if constexpr (!is_offset_bound_v<B>) {
+    return true;
+  } else if constexpr (!B::is_runtime) {
+    return range_numeric_v<V>;  // a bare integer in the SQL text
+  } else {
+    using O = typename B::offset_type;
+    if constexpr (std::is_same_v<O, interval>) {
+      return range_temporal_v<V>;
+    } else if constexpr (std::is_same_v<O, std::int64_t>) {
+      return range_numeric_v<V>;
+    } else if constexpr (std::is_same_v<O, double>) {
+      return std::is_floating_point_v<V>;
+    } else {
+      return std::is_same_v<V, numeric>;
+    }
+  }
+}
+
+/// Whether a bound counts whole rows or groups: no offset, or an integer one.
+template <class B>
+constexpr bool integer_offset() {
+  if constexpr (B::is_runtime) {
+    return std::is_same_v<typename B::offset_type, std::int64_t>;
+  } else {
+    return true;
+  }
+}
+
+/// PostgreSQL's rules for a frame over a window's ORDER BY, checked when the window is used.
+template <class Frame, class Order>
+constexpr void check_frame_order() {
+  if constexpr (Frame::present) {
+    constexpr std::size_t order_size = std::tuple_size_v<Order>;
+    if constexpr (Frame::mode == frame_mode::groups) {
+      static_assert(order_size > 0,
+                    "pgorm: groups_between() needs a window with order_by(): peer groups are "
+                    "rows with equal ORDER BY values");
+    } else if constexpr (Frame::mode == frame_mode::range && Frame::has_offset) {
+      static_assert(order_size == 1,
+                    "pgorm: range_between() with preceding<n> or following<n> needs a window "
+                    "ordered by exactly one column");
+      if constexpr (order_size == 1) {
+        using V = typename order_item_value<std::tuple_element_t<0, Order>>::type;
+        static_assert(
+            range_offset_fits<typename Frame::start_type, V>() &&
+                range_offset_fits<typename Frame::end_type, V>(),
+            "pgorm: a range_between() offset must measure the ORDER BY value: a number for a "
+            "numeric column (an integer for an integer column), a std::chrono duration or "
+            "pgorm::interval (preceding_by / following_by) for a date, time or timestamp "
+            "column");
+      }
+    }
+    if constexpr (Frame::mode != frame_mode::range) {
+      static_assert(integer_offset<typename Frame::start_type>() &&
+                        integer_offset<typename Frame::end_type>(),
+                    "pgorm: the offset of rows_between() and groups_between() counts rows or "
+                    "peer groups: pass an integer to preceding_by() / following_by()");
+    }
   }
 }
 
@@ -147,9 +370,13 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
   static constexpr bool is_static =
       detail::clause_list<Partition>::is_static && detail::clause_list<Order>::is_static;
   static constexpr bool is_pgorm_window = true;
+  /// Whether the window's frame can hold no row for some row (then first_value() and
+  /// last_value() over it read NULL, as std::optional).
+  static constexpr bool frame_may_be_empty = Frame::may_be_empty;
 
   Partition partition;
   Order order;
+  Frame frame;
 
   /// `PARTITION BY e, ...`: the rows are numbered, ranked or summed within each group of equal
   /// values.
@@ -160,7 +387,7 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
                   "pgorm::col<&Session::user_id>");
     static_assert(std::tuple_size_v<Partition> == 0,
                   "pgorm: partition_by() was already called; list every expression in one call");
-    return window_spec<std::tuple<E...>, Order, Frame>{{}, {e...}, order};
+    return window_spec<std::tuple<E...>, Order, Frame>{{}, {e...}, order, frame};
   }
   /// `ORDER BY ...`: columns or expressions (ascending), or x.asc() / x.desc().
   template <class... O>
@@ -171,35 +398,48 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
     static_assert(std::tuple_size_v<Order> == 0,
                   "pgorm: a window's order_by() was already called; list every column in one "
                   "call");
-    return window_spec<Partition, std::tuple<O...>, Frame>{{}, partition, {o...}};
+    return window_spec<Partition, std::tuple<O...>, Frame>{{}, partition, {o...}, frame};
   }
   /// `ROWS BETWEEN start AND end`: the frame an aggregate, first_value, last_value or
   /// nth_value sees, counted in rows around the current one, e.g.
   /// `.rows_between(pgorm::preceding<2>, pgorm::current_row)` for the last three rows.
   template <class Start, class End>
-  constexpr auto rows_between(Start /*start*/, End /*end*/) const {
-    detail::check_frame_bounds<Start, End>();
-    static_assert(!Frame::present,
-                  "pgorm: the window frame was already set; call rows_between() or "
-                  "range_between() once");
-    return window_spec<Partition, Order, detail::window_frame<frame_mode::rows, Start, End>>{
-        {}, partition, order};
+  constexpr auto rows_between(Start start, End end) const {
+    return with_frame<frame_mode::rows>(start, end);
   }
   /// `RANGE BETWEEN start AND end`: as rows_between(), with offsets measured in the value of
-  /// the window's single numeric ORDER BY column (peers, rows with equal values, are always
-  /// together), e.g. `.range_between(pgorm::preceding<10>, pgorm::current_row)`.
+  /// the window's single ORDER BY column (a number, or an interval for dates and timestamps;
+  /// peers, rows with equal values, are always together), e.g.
+  /// `.range_between(pgorm::preceding<10>, pgorm::current_row)`.
   template <class Start, class End>
-  constexpr auto range_between(Start /*start*/, End /*end*/) const {
-    detail::check_frame_bounds<Start, End>();
-    static_assert(!Frame::present,
-                  "pgorm: the window frame was already set; call rows_between() or "
-                  "range_between() once");
-    return window_spec<Partition, Order, detail::window_frame<frame_mode::range, Start, End>>{
-        {}, partition, order};
+  constexpr auto range_between(Start start, End end) const {
+    return with_frame<frame_mode::range>(start, end);
+  }
+  /// `GROUPS BETWEEN start AND end`: as rows_between(), with offsets counted in peer groups
+  /// (rows with equal ORDER BY values) around the current row's group; the window needs an
+  /// order_by(). E.g. `.groups_between(pgorm::preceding<1>, pgorm::current_row)`: this value
+  /// and the one before it, with all their rows.
+  template <class Start, class End>
+  constexpr auto groups_between(Start start, End end) const {
+    return with_frame<frame_mode::groups>(start, end);
+  }
+
+  /// `EXCLUDE CURRENT ROW`: the frame leaves out the current row.
+  constexpr auto exclude_current_row() const {
+    return excluding<detail::frame_exclusion::current_row>();
+  }
+  /// `EXCLUDE GROUP`: the frame leaves out the current row and its peers.
+  constexpr auto exclude_group() const { return excluding<detail::frame_exclusion::group>(); }
+  /// `EXCLUDE TIES`: the frame leaves out the current row's peers, but not the row itself.
+  constexpr auto exclude_ties() const { return excluding<detail::frame_exclusion::ties>(); }
+  /// `EXCLUDE NO OTHERS`: the frame leaves out nothing (SQL's default, written out).
+  constexpr auto exclude_no_others() const {
+    return excluding<detail::frame_exclusion::no_others>();
   }
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
+    detail::check_frame_order<Frame, Order>();
     if constexpr (std::tuple_size_v < Partition >> 0) {
       w.append("PARTITION BY ");
       detail::render_comma_list(w, detail::part(self, &window_spec::partition));
@@ -210,10 +450,6 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
       detail::render_comma_list(w, detail::part(self, &window_spec::order));
     }
     if constexpr (Frame::present) {
-      static_assert(
-          Frame::mode != frame_mode::range || !Frame::has_offset || std::tuple_size_v<Order> == 1,
-          "pgorm: range_between() with preceding<n> or following<n> needs a window "
-          "ordered by exactly one column");
       if constexpr (std::tuple_size_v < Partition >> 0 || std::tuple_size_v < Order >> 0) {
         w.append(' ');
       }
@@ -223,17 +459,71 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
   void bind(detail::param_list& sink) const {
     detail::bind_each(sink, partition);
     detail::bind_each(sink, order);
+    frame.bind(sink);
+  }
+
+ private:
+  template <frame_mode Mode, class Start, class End>
+  constexpr auto with_frame(const Start& start, const End& end) const {
+    detail::check_frame_bounds<Start, End>();
+    static_assert(!Frame::present,
+                  "pgorm: the window frame was already set; call rows_between(), "
+                  "range_between() or groups_between() once");
+    using frame_t = detail::window_frame<Mode, Start, End, detail::frame_exclusion::unspecified>;
+    return window_spec<Partition, Order, frame_t>{{}, partition, order, frame_t{start, end}};
+  }
+  template <detail::frame_exclusion Exclude>
+  constexpr auto excluding() const {
+    static_assert(Frame::present,
+                  "pgorm: exclude_current_row(), exclude_group(), exclude_ties() and "
+                  "exclude_no_others() apply to a frame: call rows_between(), range_between() "
+                  "or groups_between() first");
+    if constexpr (Frame::present) {
+      static_assert(Frame::exclusion == detail::frame_exclusion::unspecified,
+                    "pgorm: the frame's EXCLUDE clause was already set; call one exclude_...() "
+                    "once");
+      using frame_t = detail::window_frame<Frame::mode, typename Frame::start_type,
+                                           typename Frame::end_type, Exclude>;
+      return window_spec<Partition, Order, frame_t>{
+          {}, partition, order, frame_t{frame.start, frame.end}};
+    }
   }
 };
 
 /// An empty window (`OVER ()`: every row of the result); add partition_by() and order_by().
 constexpr window_spec<> window() { return {}; }
 
+namespace detail {
+
+/// Whether window S's frame can be empty (false for what is not a window: over() reports it).
+template <class S>
+constexpr bool frame_may_be_empty() {
+  if constexpr (requires { S::frame_may_be_empty; }) {
+    return S::frame_may_be_empty;
+  } else {
+    return false;
+  }
+}
+
+/// first_value() and last_value(): a row of the frame, so NULL when the frame is empty.
+template <class F>
+struct is_frame_value_call : std::false_type {};
+template <class Value, class E>
+struct is_frame_value_call<function_expr<"first_value", Value, false, E>> : std::true_type {};
+template <class Value, class E>
+struct is_frame_value_call<function_expr<"last_value", Value, false, E>> : std::true_type {};
+
+}  // namespace detail
+
 /// `f OVER (window)`: a window function or an aggregate computed over the rows of a window,
 /// one value per row (the rows are not grouped).
 template <class F, class Spec>
 struct over_expr : expr_base<over_expr<F, Spec>> {
-  using value_type = typename F::value_type;
+  /// F's type; first_value() and last_value() over a frame that can be empty read NULL, so
+  /// theirs is then std::optional.
+  using value_type =
+      detail::maybe_optional_t<typename F::value_type, detail::is_frame_value_call<F>::value &&
+                                                           detail::frame_may_be_empty<Spec>()>;
   using tables = detail::list_union_t<typename F::tables, typename Spec::tables>;
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = F::is_static && Spec::is_static;
@@ -375,13 +665,15 @@ template <class E, class F>
 constexpr auto lead(const E& e, std::int32_t offset, F&& fallback) {
   return detail::offset_call<"lead">(e, offset, std::forward<F>(fallback));
 }
-/// `first_value(e)`: e at the first row of the window frame.
+/// `first_value(e)`: e at the first row of the window frame; `std::optional` when the frame
+/// can be empty (it may lie wholly before or after the current row, or exclude it), e's type
+/// otherwise.
 template <expression E>
 constexpr auto first_value(const E& e) {
   return window_call<function_expr<"first_value", typename E::value_type, false, E>>{{{}, {e}}};
 }
 /// `last_value(e)`: e at the last row of the window frame (with an ORDER BY, the frame ends at
-/// the current row's last peer).
+/// the current row's last peer); `std::optional` when the frame can be empty, as first_value().
 template <expression E>
 constexpr auto last_value(const E& e) {
   return window_call<function_expr<"last_value", typename E::value_type, false, E>>{{{}, {e}}};
