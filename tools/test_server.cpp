@@ -59,11 +59,14 @@ constexpr std::string_view usage = R"(usage:
       Nothing to stop is not an error.
   pgorm-test-server run [--server S] [--tcp] [--port N]
       Start a throwaway server, print how to connect, and stop it on Ctrl-C (or SIGTERM).
-  pgorm-test-server pgbouncer --state-dir DIR --upstream UDIR [--tcp] [--port N]
+  pgorm-test-server pgbouncer --state-dir DIR --upstream UDIR [--server S] [--tcp] [--port N]
       Start a PgBouncer (transaction pooling; pgorm::testing::pgbouncer) that outlives this
       command, in front of the server that `start --state-dir UDIR` recorded, and write its
-      conninfo to DIR/conninfo (and the server's to DIR/upstream). `stop --state-dir DIR` stops it. Does nothing when UDIR holds
-      no server (PGORM_TEST_DATABASE_URL or DATABASE_URL was set).
+      conninfo to DIR/conninfo (and the server's to DIR/upstream). `stop --state-dir DIR`
+      stops it. Does nothing when UDIR holds no server (PGORM_TEST_DATABASE_URL or
+      DATABASE_URL was set). S picks the PgBouncer: "native" runs the installed one (Debian
+      12: 1.18), "container:<major>" the one in pgorm's PostgreSQL image of that version
+      (container:17: Debian 13's 1.24), so one PGORM_TEST_SERVER picks both programs.
   pgorm-test-server reap
       Delete the clusters and remove the containers whose owner process is gone.
   pgorm-test-server --version
@@ -146,8 +149,8 @@ arguments parse(int argc, char** argv) {
   if (parsed.command != "run" && !parsed.state_dir) {
     throw usage_error{fmt::format("{} needs --state-dir DIR", parsed.command)};
   }
-  if (parsed.command == "pgbouncer" && (!parsed.upstream || server_given)) {
-    throw usage_error{"pgbouncer needs --upstream UDIR (and takes no --server)"};
+  if (parsed.command == "pgbouncer" && !parsed.upstream) {
+    throw usage_error{"pgbouncer needs --upstream UDIR"};
   }
   if (parsed.command != "pgbouncer" && parsed.upstream) {
     throw usage_error{"only pgbouncer takes --upstream"};
@@ -290,7 +293,11 @@ int start_pgbouncer(const arguments& args) {
   }
   const auto [host, port] = upstream_endpoint(*args.upstream);
   pgorm::testing::pgbouncer bouncer{
-      host, port, {.tcp = args.options.tcp, .port = args.options.port}};
+      host,
+      port,
+      {.tcp = args.options.tcp,
+       .port = args.options.port,
+       .container_version = args.server.container ? args.server.version : std::string{}}};
   write_text(state_dir / conninfo_file, bouncer.conninfo());
   write_text(state_dir / url_file, bouncer.url());
   write_text(state_dir / backend_file, "pgbouncer");
@@ -299,8 +306,8 @@ int start_pgbouncer(const arguments& args) {
   write_text(state_dir / cluster_file, bouncer.dir().string());
   bouncer.detach(state_dir / cluster_file);
   fmt::print(
-      "pgorm-test-server: started PgBouncer (pid {}) in {} in front of {}:{}\nconninfo: {}\n",
-      bouncer.pid(), bouncer.dir().string(), host, port, bouncer.conninfo());
+      "pgorm-test-server: started PgBouncer {} (pid {}) in {} in front of {}:{}\nconninfo: {}\n",
+      bouncer.version(), bouncer.pid(), bouncer.dir().string(), host, port, bouncer.conninfo());
   return exit_ok;
 }
 
