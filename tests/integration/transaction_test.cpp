@@ -559,7 +559,12 @@ TEST_F(transaction_test, a_small_cache_evicts_the_least_recently_used) {
   c.query<std::tuple<int>>("select $1::int + 1", 1).one();
   c.query<std::tuple<int>>("select $1::int + 2", 1).one();
   EXPECT_EQ(c.prepared_statements(), 2U);
-  EXPECT_EQ(c.exec("select count(*) from pg_prepared_statements").value(0, 0), "2");
+  // The server's count says the evicted statement was deallocated there. Behind PgBouncer it is
+  // some server session's count: PgBouncer >= 1.21 (max_prepared_statements) renames prepared
+  // statements, so the evicted one's SQL DEALLOCATE names nothing the server knows.
+  if (!pgorm::test::behind_pooler()) {
+    EXPECT_EQ(c.exec("select count(*) from pg_prepared_statements").value(0, 0), "2");
+  }
   EXPECT_EQ(std::get<0>(c.query<std::tuple<int>>("select $1::int", 5).one()), 5);
 }
 
