@@ -323,20 +323,7 @@ int connection::server_version() const { return PQserverVersion(checked_handle()
 int connection::backend_pid() const { return PQbackendPID(checked_handle()); }
 
 transaction_status connection::status() const noexcept {
-  if (conn_ == nullptr) return transaction_status::unknown;
-  switch (PQtransactionStatus(conn_)) {
-    case PQTRANS_IDLE:
-      return transaction_status::idle;
-    case PQTRANS_ACTIVE:
-      return transaction_status::active;
-    case PQTRANS_INTRANS:
-      return transaction_status::in_transaction;
-    case PQTRANS_INERROR:
-      return transaction_status::in_error;
-    case PQTRANS_UNKNOWN:
-      break;
-  }
-  return transaction_status::unknown;
+  return detail::transaction_status_of(conn_);
 }
 
 namespace {

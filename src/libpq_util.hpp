@@ -29,6 +29,24 @@ namespace pgorm::detail {
 [[noreturn]] void throw_connection_error(const PGconn* conn, std::string_view context,
                                          const std::vector<std::string>& secrets);
 
+/// The transaction status of `conn` as pgorm names it (unknown for no connection).
+inline transaction_status transaction_status_of(const PGconn* conn) noexcept {
+  if (conn == nullptr) return transaction_status::unknown;
+  switch (PQtransactionStatus(conn)) {
+    case PQTRANS_IDLE:
+      return transaction_status::idle;
+    case PQTRANS_ACTIVE:
+      return transaction_status::active;
+    case PQTRANS_INTRANS:
+      return transaction_status::in_transaction;
+    case PQTRANS_INERROR:
+      return transaction_status::in_error;
+    case PQTRANS_UNKNOWN:
+      break;
+  }
+  return transaction_status::unknown;
+}
+
 /// Throws usage_error: SQL text with a NUL byte would be cut short by libpq.
 [[noreturn]] void throw_nul_in_sql(std::string_view sql);
 

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdio>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -13,6 +12,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "pool_policy.hpp"
 
 namespace pgorm {
 
@@ -112,7 +113,10 @@ std::string leak_message(std::chrono::milliseconds held, std::chrono::millisecon
 /// retires idle connections and asks for attempts to keep min_idle.
 struct pool_state : std::enable_shared_from_this<pool_state> {
   pool_state(std::string_view conninfo_, pool_options options_)
-      : conninfo(conninfo_), options(std::move(options_)), rng(std::random_device{}()) {}
+      : conninfo(conninfo_),
+        options(std::move(options_)),
+        rng(std::random_device{}()),
+        leaks(options.leak_threshold) {}
 
   const std::string conninfo;
   const pool_options options;
@@ -148,23 +152,9 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
   std::mt19937_64 rng;
   pool_stats totals;
-  // Leased connections, tracked only with a leak_threshold (the lease owns them; an entry is
-  // removed under mu before its connection is destroyed).
-  std::vector<pooled_connection*> leased;
-
-  // Stamps a connection about to be handed out; needs mu.
-  void note_leased(pooled_connection& pc, const std::source_location& where) {
-    if (options.leak_threshold.count() <= 0) return;
-    pc.leased_at = clock::now();
-    pc.leased_from = where;
-    pc.leak_reported = false;
-    leased.push_back(&pc);
-  }
-  void note_returned(pooled_connection& pc) noexcept {  // needs mu
-    if (options.leak_threshold.count() <= 0) return;
-    const auto it = std::find(leased.begin(), leased.end(), &pc);
-    if (it != leased.end()) leased.erase(it);
-  }
+  // Leases out, watched only with a leak_threshold (an entry is removed under mu before its
+  // connection is destroyed).
+  leak_watch leaks;
 
   [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
 
@@ -184,15 +174,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     return e;
   }
 
-  // Observers run outside the lock; an observer that throws must not break the pool (this runs
-  // from lease destructors too).
-  void emit(const pool_event& e) const noexcept {
-    if (!options.connection.events) return;
-    try {
-      options.connection.events->on_pool_event(e);
-    } catch (...) {  // NOLINT(bugprone-empty-catch): observers must not break the pool
-    }
-  }
+  // Observers run outside the lock.
+  void emit(const pool_event& e) const noexcept { emit_pool_event(options, e); }
 
   // Wraps a new connection with its bookkeeping; never holds mu on entry.
   std::unique_ptr<pooled_connection> adopt(connection c) {
@@ -382,7 +365,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       }
       stop_waiting();
       ++totals.total_acquired;
-      note_leased(*pc, where);
+      leaks.leased(pc.get(), clock::now(), where);
       const auto e = event(pool_event_kind::acquire, {}, clock::now() - start);
       lock.unlock();
       emit(e);
@@ -418,23 +401,15 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
 void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
                            bool reset) noexcept {
   const auto now = clock::now();
-  std::string_view why;
-  if (poisoned) {
-    why = "poisoned";
-  } else if (!pc->conn.is_open()) {
-    why = "broken";
-  } else if (pc->conn.status() != transaction_status::idle) {
-    why = "in transaction";
-  } else if (now >= pc->expires) {
-    why = "lifetime";
-  }
+  returned_connection facts{
+      .poisoned = poisoned, .open = pc->conn.is_open(), .expired = now >= pc->expires};
+  facts.in_transaction = facts.open && pc->conn.status() != transaction_status::idle;
   {
     std::lock_guard lock(mu);
-    if (why.empty() && closed) why = "pool closed";
+    facts.pool_closed = closed;
   }
-  // Through a transaction-mode pooler there is no session of ours to reset: DISCARD ALL
-  // would clear whichever server session the pooler picked (connect_options::pooler).
-  if (why.empty() && reset && options.connection.pooler == pooler_mode::none) {
+  std::string_view why = close_reason(facts);
+  if (why.empty() && resets_before_reuse(reset, options)) {
     // The borrower ran raw SQL: drop whatever session state it set (PostgreSQL docs, DISCARD:
     // settings, temp tables, prepared statements, advisory locks, LISTEN). Settings sent at
     // startup (connect_options::statement_timeout and settings) are the session defaults and
@@ -449,7 +424,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
   }
   std::unique_lock lock(mu);
   --in_use;
-  note_returned(*pc);
+  leaks.returned(pc.get());
   if (why.empty() && closed) why = "pool closed";
   const auto released = event(pool_event_kind::release);
   pool_event evicted{};
@@ -502,14 +477,10 @@ void pool_state::housekeeping_loop() noexcept {
     }
     // Leases held past leak_threshold: reported once each, with their acquire site. The texts
     // are all made before any event points into them.
-    std::vector<std::string> leaks;
-    for (pooled_connection* pc : leased) {
-      const auto held = to_ms(now - pc->leased_at);
-      if (pc->leak_reported || held <= options.leak_threshold) continue;
-      pc->leak_reported = true;
-      leaks.push_back(leak_message(held, options.leak_threshold, pc->leased_from));
+    const std::vector<std::string> overdue = leaks.overdue(now);
+    for (const auto& text : overdue) {
+      events.push_back(event(pool_event_kind::leak_suspected, text));
     }
-    for (const auto& text : leaks) events.push_back(event(pool_event_kind::leak_suspected, text));
     // Keep min_idle connections open (respecting the reconnect backoff); the attempts run on
     // threads of their own, so this thread never waits on the network.
     start_attempts(now);
@@ -518,10 +489,7 @@ void pool_state::housekeeping_loop() noexcept {
     finished.clear();  // joins threads that are done
     doomed.clear();
     for (const auto& e : events) emit(e);
-    if (!options.connection.events) {
-      // Nobody listens for events: a suspected leak must not go unnoticed.
-      for (const auto& text : leaks) std::fprintf(stderr, "%s\n", text.c_str());
-    }
+    warn_unobserved_leaks(options, overdue);
     lock.lock();
   }
 }

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -210,6 +212,24 @@ asio::awaitable<void> with_a_pool(asio::io_context& io, std::string url, std::in
   // doc-end(pool)
   (void)u;
   (void)s;
+}
+
+void pool_events(asio::io_context& io, const std::string& url) {
+  namespace pa = pgorm::async;
+  // doc-begin(pool_events)
+  // Pool events and leak detection, as for pgorm::pool (docs/pool.md).
+  struct pool_log : pgorm::observer {
+    void on_pool_event(const pgorm::pool_event& e) override {
+      if (e.kind == pgorm::pool_event_kind::leak_suspected) {
+        std::fprintf(stderr, "%.*s\n", static_cast<int>(e.detail.size()), e.detail.data());
+      }
+    }
+  };
+  pa::pool watched(io, url,
+                   {.max_size = 10,
+                    .leak_threshold = 30s,  // a lease held longer is reported once, with its site
+                    .connection = {.events = std::make_shared<pool_log>()}});
+  // doc-end(pool_events)
 }
 
 asio::awaitable<void> notifications(pgorm::async::connection& conn) {

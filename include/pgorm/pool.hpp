@@ -183,10 +183,6 @@ struct pooled_connection {
   std::chrono::steady_clock::time_point created;
   std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
   std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
-  // Leak detection, guarded by the pool's mutex: when and where the current lease began.
-  std::chrono::steady_clock::time_point leased_at{};
-  std::source_location leased_from{};
-  bool leak_reported = false;
 };
 
 /// The detail text of a leak_suspected event: how long the lease has been held and where it

@@ -1083,6 +1083,13 @@ std::size_t connection::in_flight() const noexcept {
   return core_->queue.size();
 }
 
+transaction_status connection::status() const noexcept {
+  if (!core_) return transaction_status::unknown;
+  std::lock_guard lock(core_->mu);
+  return core_->closed ? transaction_status::unknown
+                       : pgorm::detail::transaction_status_of(core_->pq);
+}
+
 int connection::backend_pid() const noexcept {
   if (!core_) return 0;
   std::lock_guard lock(core_->mu);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The async pool: the synchronous pool's policies (pool_options, jittered lifetimes, reconnect
-// backoff, pool_timeout's reasons and texts, health checks, DISCARD ALL on release) driven by
+// backoff, pool_timeout's reasons and texts, health checks, what is kept and what is reset on
+// release, pool events, leak detection; the shared parts in src/pool_policy.hpp) driven by
 // completions on an Asio executor instead of threads and condition variables.
 //
 // One mutex guards the state: calls may come from any thread of a multi-threaded io_context.
-// Handlers are never called with it held; acquire completions are always posted.
+// Handlers and observers are never called with it held; acquire completions are always posted.
 #include "pgorm/async/pool.hpp"
 
 #include <algorithm>
@@ -17,6 +18,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
+
+#include "../pool_policy.hpp"
 
 namespace pgorm::async {
 
@@ -69,6 +72,7 @@ struct waiter {
   clock::time_point deadline;
   std::uint64_t failures_before = 0;
   bool unanswered_check = false;
+  std::source_location where;  // the acquire site, for leak detection
 };
 
 // An acquire's completion, collected under the mutex and posted after it.
@@ -78,13 +82,34 @@ struct handout {
   pgorm::async::lease granted;
 };
 
+// What a call collected under the mutex, delivered after it: acquire completions (posted) and
+// pool events (emitted on this thread, as the synchronous pool does).
+struct outbox {
+  std::vector<handout> handouts;
+  std::vector<std::pair<pool_event, std::string>> events;  // .first.detail views .second
+  std::vector<std::string> leaks;                          // to stderr without an observer
+};
+
+std::string_view reason_name(pool_timeout_reason r) noexcept {
+  switch (r) {
+    case pool_timeout_reason::exhausted:
+      return "exhausted";
+    case pool_timeout_reason::unreachable:
+      return "unreachable";
+    case pool_timeout_reason::connecting:
+      break;
+  }
+  return "connecting";
+}
+
 struct pool_state : std::enable_shared_from_this<pool_state> {
   pool_state(asio::any_io_executor e, std::string_view info, pool_options o)
       : ex(std::move(e)),
         conninfo(info),
         options(std::move(o)),
         timer(ex),
-        rng(std::random_device{}()) {}
+        rng(std::random_device{}()),
+        leaks(options.leak_threshold) {}
 
   asio::any_io_executor ex;
   const std::string conninfo;
@@ -108,6 +133,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   clock::time_point timer_at = clock::time_point::max();
   std::mt19937_64 rng;
   pool_stats totals;
+  pgorm::detail::leak_watch leaks;  // leases out, with a leak_threshold
 
   [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
   double random_unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
@@ -123,15 +149,35 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     return pgorm::async::lease(shared_from_this(), std::move(pc), reset);
   }
 
-  static void post_all(std::vector<handout>& out) {
-    for (handout& h : out) {
+  void flush(outbox& out) const noexcept {
+    for (handout& h : out.handouts) {
       h.op->slot().clear();  // the wait is over: a later emit must not find it
       h.op->complete(true, std::move(h.error), std::move(h.granted));
     }
-    out.clear();
+    out.handouts.clear();
+    for (auto& [e, text] : out.events) {
+      e.detail = text;
+      pgorm::detail::emit_pool_event(options, e);
+    }
+    out.events.clear();
+    pgorm::detail::warn_unobserved_leaks(options, out.leaks);
+    out.leaks.clear();
   }
 
   // ---- under mu ----
+
+  // A pool event with the counts of now, for an observer (none: nothing to collect).
+  void note(outbox& out, pool_event_kind kind, std::string_view detail = {},
+            clock::duration wait = {}) const {
+    if (!options.connection.events) return;
+    pool_event e{};
+    e.kind = kind;
+    e.wait = std::chrono::duration_cast<std::chrono::nanoseconds>(wait);
+    e.in_use = in_use;
+    e.idle = idle.size();
+    e.waiting = waiters.size();
+    out.events.emplace_back(e, std::string(detail));
+  }
 
   pool_timeout timeout_error(const waiter& w, clock::time_point now) {
     pool_timeout_reason reason = pool_timeout_reason::exhausted;
@@ -147,13 +193,14 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
 
   // Hands idle connections to waiters, checks the ones idle too long, starts connection
   // attempts for the rest, and re-arms the timer.
-  void serve(std::vector<handout>& out) {
+  void serve(outbox& out) {
     const auto now = clock::now();
     while (!closed && !waiters.empty() && !idle.empty()) {
       std::unique_ptr<pooled> pc = std::move(idle.back());
       idle.pop_back();
       if (now >= pc->expires || !pc->conn.is_open()) {
         ++totals.total_closed;
+        note(out, pool_event_kind::evict, now >= pc->expires ? "lifetime" : "broken");
         continue;  // closed as pc goes
       }
       if (!pc->checked && now - pc->last_used > options.health_check_after) {
@@ -163,9 +210,11 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       pc->checked = false;
       waiter w = std::move(waiters.front());
       waiters.pop_front();
+      leaks.leased(pc.get(), now, w.where);
       ++in_use;
       ++totals.total_acquired;
-      out.push_back({std::move(w.op), nullptr, make_lease(std::move(pc), w.reset)});
+      note(out, pool_event_kind::acquire, {}, now - w.start);
+      out.handouts.push_back({std::move(w.op), nullptr, make_lease(std::move(pc), w.reset)});
     }
     fail_on_connect_failure(out);
     start_attempts(now);
@@ -184,7 +233,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     c.async_exec("", {}, data_format::text, left,
                  [self = shared_from_this(), pc = std::move(pc), for_waiter](
                      const std::exception_ptr& e, const result& /*r*/) mutable {
-                   std::vector<handout> out;
+                   outbox out;
                    {
                      std::lock_guard lock(self->mu);
                      --self->in_use;
@@ -195,16 +244,21 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
                        self->idle.push_back(std::move(pc));
                      } else {
                        ++self->totals.total_closed;
-                       if (e && clock::now() >= self->deadline_of(for_waiter)) {
+                       const bool out_of_time = e && clock::now() >= self->deadline_of(for_waiter);
+                       if (out_of_time) {
                          for (waiter& w : self->waiters) {
                            if (w.id == for_waiter) w.unanswered_check = true;
                          }
                        }
+                       self->note(out, pool_event_kind::evict,
+                                  !e            ? "pool closed"
+                                  : out_of_time ? "unchecked"
+                                                : "broken");
                      }
                      self->serve(out);
                    }
                    pc.reset();
-                   post_all(out);
+                   self->flush(out);
                  });
   }
 
@@ -217,14 +271,14 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
 
   // An attempt failed while these waiters waited, none is running and nothing is idle: they
   // fail now with the cause rather than wait out their timeout (as the synchronous pool).
-  void fail_on_connect_failure(std::vector<handout>& out) {
+  void fail_on_connect_failure(outbox& out) {
     if (failures == 0 || connecting > 0 || !idle.empty()) return;
     for (auto it = waiters.begin(); it != waiters.end();) {
       if (it->failures_before == failure_count) {
         ++it;
         continue;
       }
-      out.push_back(
+      out.handouts.push_back(
           {std::move(it->op),
            with_cause(pool_connect_error{fmt::format(
                           "pgorm: the pool could not open a connection: {}", last_connect_error)},
@@ -256,14 +310,22 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   // ---- completions ----
 
   void connected(std::exception_ptr error, connection c) {
-    std::vector<handout> out;
+    outbox out;
     std::unique_ptr<pooled> drop;
+    std::string description;
+    if (!error && options.connection.events) {
+      try {
+        description = c.description();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the event goes without it
+      }
+    }
     {
       std::lock_guard lock(mu);
       --connecting;
       if (!error) {
         failures = 0;
         ++totals.total_opened;
+        note(out, pool_event_kind::connect, description);
         auto pc = adopt(std::move(c));
         if (closed) {
           ++totals.total_closed;
@@ -283,6 +345,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
           last_connect_error = "pgorm: connecting failed";
         }
         last_connect_exception = error;
+        note(out, pool_event_kind::connect_failed, last_connect_error);
         next_attempt = clock::now() +
                        pgorm::detail::reconnect_delay(failures, options.reconnect_backoff,
                                                       options.reconnect_backoff_max, random_unit());
@@ -290,24 +353,29 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       serve(out);
     }
     drop.reset();
-    post_all(out);
+    flush(out);
   }
 
-  void returned(std::unique_ptr<pooled> pc, bool keep) {
-    std::vector<handout> out;
+  // A lease's connection is back; `why` (close_reason()) says why it is closed, "" keeps it.
+  void returned(std::unique_ptr<pooled> pc, std::string_view why) {
+    outbox out;
     {
       std::lock_guard lock(mu);
       --in_use;
-      if (keep && !closed) {
+      leaks.returned(pc.get());
+      if (why.empty() && closed) why = "pool closed";
+      note(out, pool_event_kind::release);
+      if (why.empty()) {
         pc->last_used = clock::now();
         idle.push_back(std::move(pc));
       } else {
         ++totals.total_closed;
+        note(out, pool_event_kind::evict, why);
       }
       serve(out);
     }
     pc.reset();
-    post_all(out);
+    flush(out);
   }
 
   // ---- the timer: waiters' deadlines, the reconnect backoff, idle and lifetime eviction ----
@@ -318,6 +386,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     if (!waiters.empty() && failures > 0 && connecting == 0 && total() < options.max_size) {
       at = std::min(at, next_attempt);
     }
+    at = std::min(at, leaks.next_due());
     if (!idle.empty() || options.min_idle > 0) {
       const milliseconds shortest = std::min(options.idle_timeout, options.max_lifetime);
       at = std::min(at,
@@ -338,8 +407,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
 
   void on_timer() {
-    std::vector<handout> out;
-    std::vector<std::unique_ptr<pooled>> doomed;
+    outbox out;
+    std::vector<std::pair<std::unique_ptr<pooled>, std::string_view>> doomed;
     {
       std::lock_guard lock(mu);
       timer_at = clock::time_point::max();
@@ -350,12 +419,21 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
           ++it;
           continue;
         }
-        out.push_back({std::move(it->op), std::make_exception_ptr(timeout_error(*it, now)), {}});
+        pool_timeout error = timeout_error(*it, now);
+        const pool_timeout_reason reason = error.reason();
+        const auto waited = now - it->start;
+        out.handouts.push_back(
+            {std::move(it->op),
+             with_cause(std::move(error), reason == pool_timeout_reason::unreachable
+                                              ? last_connect_exception
+                                              : nullptr),
+             {}});
         it = waiters.erase(it);
+        note(out, pool_event_kind::timeout, reason_name(reason), waited);
       }
       for (auto it = idle.begin(); it != idle.end();) {
         if (now >= (*it)->expires) {
-          doomed.push_back(std::move(*it));
+          doomed.emplace_back(std::move(*it), "lifetime");
           it = idle.erase(it);
         } else {
           ++it;
@@ -363,37 +441,41 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       }
       while (idle.size() > options.min_idle &&
              now - idle.front()->last_used > options.idle_timeout) {
-        doomed.push_back(std::move(idle.front()));
+        doomed.emplace_back(std::move(idle.front()), "idle");
         idle.pop_front();
       }
       totals.total_closed += doomed.size();
+      for (const auto& d : doomed) note(out, pool_event_kind::evict, d.second);
+      out.leaks = leaks.overdue(now);
+      for (const auto& text : out.leaks) note(out, pool_event_kind::leak_suspected, text);
       serve(out);
     }
     doomed.clear();
-    post_all(out);
+    flush(out);
   }
 
   // The acquire `id` was cancelled through its slot: it stops waiting now.
   void cancel_waiter(std::uint64_t id) {
-    std::vector<handout> out;
+    outbox out;
     {
       std::lock_guard lock(mu);
       const auto it = std::find_if(waiters.begin(), waiters.end(),
                                    [id](const waiter& w) { return w.id == id; });
       if (it == waiters.end()) return;
-      out.push_back({std::move(it->op),
-                     std::make_exception_ptr(boost::system::system_error(
-                         asio::error::operation_aborted,
-                         "pgorm: the acquire was cancelled while it waited for a connection")),
-                     {}});
+      out.handouts.push_back(
+          {std::move(it->op),
+           std::make_exception_ptr(boost::system::system_error(
+               asio::error::operation_aborted,
+               "pgorm: the acquire was cancelled while it waited for a connection")),
+           {}});
       waiters.erase(it);
       arm_timer();
     }
-    post_all(out);
+    flush(out);
   }
 
   void close() noexcept {
-    std::vector<handout> out;
+    outbox out;
     std::deque<std::unique_ptr<pooled>> doomed;
     {
       std::lock_guard lock(mu);
@@ -401,30 +483,34 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       closed = true;
       doomed.swap(idle);
       totals.total_closed += doomed.size();
+      for (std::size_t i = 0; i < doomed.size(); ++i) {
+        note(out, pool_event_kind::evict, "pool closed");
+      }
       for (waiter& w : waiters) {
-        out.push_back({std::move(w.op),
-                       std::make_exception_ptr(usage_error(
-                           "pgorm: the async pool was closed while this acquire waited")),
-                       {}});
+        out.handouts.push_back({std::move(w.op),
+                                std::make_exception_ptr(usage_error(
+                                    "pgorm: the async pool was closed while this acquire waited")),
+                                {}});
       }
       waiters.clear();
       timer.cancel();
       timer_at = clock::time_point::max();
     }
     doomed.clear();
-    post_all(out);
+    flush(out);
   }
 };
 
 void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeout, bool reset,
-                   std::unique_ptr<acquire_op> op) {
-  std::vector<handout> out;
+                   std::unique_ptr<acquire_op> op, std::source_location where) {
+  outbox out;
   {
     std::lock_guard lock(state->mu);
     if (state->closed) {
-      out.push_back({std::move(op),
-                     std::make_exception_ptr(usage_error("pgorm: acquire on a closed async pool")),
-                     {}});
+      out.handouts.push_back(
+          {std::move(op),
+           std::make_exception_ptr(usage_error("pgorm: acquire on a closed async pool")),
+           {}});
     } else {
       waiter w;
       w.id = state->next_waiter++;
@@ -433,6 +519,7 @@ void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeou
       w.start = clock::now();
       w.deadline = w.start + (timeout.count() > 0 ? timeout : state->options.acquire_timeout);
       w.failures_before = state->failure_count;
+      w.where = where;
       auto slot = w.op->slot();
       if (slot.is_connected()) {
         slot.assign(
@@ -445,35 +532,36 @@ void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeou
       state->serve(out);
     }
   }
-  pool_state::post_all(out);
+  state->flush(out);
 }
 
 void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc, bool poisoned,
                bool reset) noexcept {
-  bool keep = !poisoned && pc->conn.is_open() && clock::now() < pc->expires;
+  pgorm::detail::returned_connection facts{
+      .poisoned = poisoned, .open = pc->conn.is_open(), .expired = clock::now() >= pc->expires};
+  facts.in_transaction = facts.open && pc->conn.status() != transaction_status::idle;
   {
     std::lock_guard lock(state->mu);
-    keep = keep && !state->closed;
+    facts.pool_closed = state->closed;
   }
-  // Through a transaction-mode pooler there is no session of ours to reset (as the sync pool).
-  if (keep && reset && state->options.connection.pooler == pooler_mode::none) {
+  std::string_view why = pgorm::detail::close_reason(facts);
+  if (why.empty() && pgorm::detail::resets_before_reuse(reset, state->options)) {
     // The borrower ran raw SQL: DISCARD ALL drops its session state (settings, temporary
-    // tables, prepared statements, advisory locks, LISTEN) before the next borrower. Inside a
-    // transaction block it fails, and the connection is closed instead.
+    // tables, prepared statements, advisory locks, LISTEN) before the next borrower.
     const milliseconds t = state->options.reset_timeout;
     connection& c = pc->conn;
     try {
       c.async_exec(
           "DISCARD ALL", {}, data_format::text, t,
           [state, pc = std::move(pc)](const std::exception_ptr& e, const result& /*r*/) mutable {
-            state->returned(std::move(pc), !e);
+            state->returned(std::move(pc), e ? "reset failed" : "");
           });
       return;
     } catch (...) {  // no memory for the operation: closed below
-      keep = false;
+      why = "reset failed";
     }
   }
-  state->returned(std::move(pc), keep);
+  state->returned(std::move(pc), why);
 }
 
 const std::shared_ptr<pool_state>& pool_access::state_of(const pool& p) noexcept {
@@ -514,7 +602,7 @@ pool::pool(executor_type ex, std::string_view conninfo, pool_options options) {
   }
   state_ = std::make_shared<detail::pool_state>(std::move(ex), conninfo, std::move(options));
   if (state_->options.min_idle > 0) {
-    std::vector<detail::handout> out;
+    detail::outbox out;
     std::lock_guard lock(state_->mu);
     state_->serve(out);  // starts the min_idle attempts; nobody waits yet
   }

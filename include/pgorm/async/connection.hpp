@@ -325,6 +325,11 @@ class PGORM_API connection {
   [[nodiscard]] bool is_open() const noexcept;
   /// Statements sent whose outcome has not arrived yet.
   [[nodiscard]] std::size_t in_flight() const noexcept;
+  /// The server's transaction status as of the last result (active while statements are in
+  /// flight; unknown when closed), as pgorm::connection::status().
+  ///
+  /// Example: `if (conn.status() != pgorm::transaction_status::idle) conn.close();`
+  [[nodiscard]] transaction_status status() const noexcept;
   /// The server process serving this connection (0 when closed).
   [[nodiscard]] int backend_pid() const noexcept;
   /// Where the connection goes (host, port, dbname, user), safe to log.

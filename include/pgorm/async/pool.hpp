@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -55,10 +56,12 @@ struct pooled {
 using acquire_op = op_base<std::exception_ptr, pgorm::async::lease>;
 
 /// Queues an acquire on `state` (timeout zero: the pool's acquire_timeout); `reset`: the lease
-/// resets the session (DISCARD ALL) when released. Completes `op` (always posted).
+/// resets the session (DISCARD ALL) when released; `where`: the acquire site that leak
+/// detection names. Completes `op` (always posted).
 PGORM_API void start_acquire(const std::shared_ptr<pool_state>& state,
                              std::chrono::milliseconds timeout, bool reset,
-                             std::unique_ptr<acquire_op> op);
+                             std::unique_ptr<acquire_op> op,
+                             std::source_location where = std::source_location::current());
 /// Gives a leased connection back (see lease::release()). Never blocks: a reset runs on the
 /// pool's executor.
 PGORM_API void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc,
@@ -75,11 +78,13 @@ struct initiate_acquire {
   std::shared_ptr<pool_state> state;
   boost::asio::any_io_executor fallback;
   template <class Handler>
-  void operator()(Handler&& handler, std::chrono::milliseconds timeout) const {
+  void operator()(Handler&& handler, std::chrono::milliseconds timeout,
+                  const std::source_location& where) const {
     using h = std::decay_t<Handler>;
     start_acquire(state, timeout, true,
                   std::make_unique<op_impl<h, std::exception_ptr, pgorm::async::lease>>(
-                      std::forward<Handler>(handler), fallback));
+                      std::forward<Handler>(handler), fallback),
+                  where);
   }
 };
 
@@ -139,9 +144,13 @@ class PGORM_API lease {
 /// - Options: pgorm::pool_options, as for the synchronous pool: max_size, acquire_timeout,
 ///   idle_timeout, max_lifetime (jittered ±10%), health_check_after (an empty query within what
 ///   is left of the waiting acquire's deadline), reset_timeout, min_idle, reconnect_backoff and
-///   reconnect_backoff_max, and connection (connect_timeout bounds each attempt). `lazy` does
-///   not apply (the constructor never waits on the network: connections are opened when
-///   wanted) and neither does leak_threshold (not implemented for the async pool).
+///   reconnect_backoff_max, leak_threshold, and connection (connect_timeout bounds each
+///   attempt; its observer gets the pool events: connect, connect_failed, acquire, release,
+///   evict, timeout and leak_suspected, as from the synchronous pool). `lazy` does not apply:
+///   the constructor never waits on the network, connections are opened when wanted.
+/// - Leak detection: a lease held longer than leak_threshold is reported once, as a
+///   leak_suspected event naming the async_acquire() call site (for a pool terminal or
+///   run_transaction(), its call site), or on stderr without an observer.
 /// - Acquiring never blocks a thread: a waiter is served when a connection comes back or is
 ///   opened, fails with pool_timeout at its deadline, and fails at once with
 ///   pool_connect_error (nesting the connection_error that names the cause) when a connection
@@ -149,8 +158,9 @@ class PGORM_API lease {
 /// - Reuse: a connection that ran raw SQL (leases from async_acquire(), transactions, raw
 ///   query<Row>) is reset with DISCARD ALL before the next borrower gets it; builders'
 ///   statements are not followed by a reset, as in the synchronous pool.
-/// - While it has idle connections or waiters, the pool keeps a timer on its executor
-///   (idle and lifetime eviction): close() it, or destroy it, to let io_context::run() return.
+/// - While it has idle connections or waiters (or, with a leak_threshold, a lease not reported
+///   yet), the pool keeps a timer on its executor (idle and lifetime eviction, leak
+///   detection): close() it, or destroy it, to let io_context::run() return.
 ///
 /// Example:
 /// ```
@@ -181,19 +191,21 @@ class PGORM_API pool {
   /// with the lease, pool_timeout, pool_connect_error, usage_error when the pool is (or gets)
   /// closed, or boost::system::system_error (operation_aborted) when its cancellation slot is
   /// emitted while it waits. Completion signature: void(std::exception_ptr, pgorm::async::lease).
+  /// `where` (leave it defaulted) is the call site that options().leak_threshold reports.
   ///
   /// Example: `auto c = co_await db.async_acquire(asio::use_awaitable);`
   template <class Token>
-  auto async_acquire(Token&& token) {
-    return async_acquire(std::chrono::milliseconds{0}, std::forward<Token>(token));
+  auto async_acquire(Token&& token, std::source_location where = std::source_location::current()) {
+    return async_acquire(std::chrono::milliseconds{0}, std::forward<Token>(token), where);
   }
   /// async_acquire() waiting up to `timeout` (zero: acquire_timeout).
   ///
   /// Example: `auto c = co_await db.async_acquire(200ms, asio::use_awaitable);`
   template <class Token>
-  auto async_acquire(std::chrono::milliseconds timeout, Token&& token) {
+  auto async_acquire(std::chrono::milliseconds timeout, Token&& token,
+                     std::source_location where = std::source_location::current()) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, lease)>(
-        detail::initiate_acquire{state_, get_executor()}, token, timeout);
+        detail::initiate_acquire{state_, get_executor()}, token, timeout, where);
   }
 
   /// Counters: connections in use, idle, waiting acquires, and totals.
@@ -217,8 +229,9 @@ class PGORM_API pool {
 namespace detail {
 
 template <class R, class F>
-boost::asio::awaitable<R> pool_transaction_body(pool& p, F fn, transaction_options options) {
-  lease l = co_await p.async_acquire(boost::asio::use_awaitable);
+boost::asio::awaitable<R> pool_transaction_body(pool& p, F fn, transaction_options options,
+                                                std::source_location where) {
+  lease l = co_await p.async_acquire(boost::asio::use_awaitable, where);
   std::exception_ptr failure;
   try {
     if constexpr (std::is_void_v<R>) {
@@ -237,7 +250,8 @@ boost::asio::awaitable<R> pool_transaction_body(pool& p, F fn, transaction_optio
 }  // namespace detail
 
 /// run_transaction() on a connection borrowed from `p` for the whole transaction (retries
-/// included), given back (reset) when it ends.
+/// included), given back (reset) when it ends. `where` (leave it defaulted) is the call site
+/// that pool_options::leak_threshold reports.
 ///
 /// Example:
 /// ```
@@ -246,17 +260,21 @@ boost::asio::awaitable<R> pool_transaction_body(pool& p, F fn, transaction_optio
 ///     {}, asio::use_awaitable);
 /// ```
 template <class F, class Token>
-auto run_transaction(pool& p, F fn, transaction_options options, Token&& token) {
+auto run_transaction(pool& p, F fn, transaction_options options, Token&& token,
+                     std::source_location where = std::source_location::current()) {
   using R = detail::transaction_value_t<F>;
   return boost::asio::co_spawn(
-      p.get_executor(), detail::pool_transaction_body<R>(p, std::move(fn), std::move(options)),
+      p.get_executor(),
+      detail::pool_transaction_body<R>(p, std::move(fn), std::move(options), where),
       std::forward<Token>(token));
 }
 
 /// run_transaction() on a pool with the default transaction_options.
 template <class F, class Token>
-auto run_transaction(pool& p, F fn, Token&& token) {
-  return run_transaction(p, std::move(fn), transaction_options{}, std::forward<Token>(token));
+auto run_transaction(pool& p, F fn, Token&& token,
+                     std::source_location where = std::source_location::current()) {
+  return run_transaction(p, std::move(fn), transaction_options{}, std::forward<Token>(token),
+                         where);
 }
 
 }  // namespace pgorm::async
