@@ -229,3 +229,76 @@ void self_relation(pgorm::connection& conn) {
 }
 
 }  // namespace docs_relations
+
+namespace teams {
+
+// doc-begin(relations_m2m_schema)
+struct Group {
+  std::int64_t id;
+  std::string name;
+};
+struct Membership {  // the join table: one row per user in a group
+  std::int64_t user_id;
+  std::int64_t group_id;
+  std::string role;
+};
+// doc-end(relations_m2m_schema)
+
+}  // namespace teams
+
+// doc-begin(relations_m2m_traits)
+template <>
+struct pgorm::table_traits<teams::Group> {
+  static constexpr std::string_view name = "groups";
+  static constexpr auto primary_key = pgorm::identity(&teams::Group::id);
+};
+template <>
+struct pgorm::table_traits<teams::Membership> {
+  static constexpr std::string_view name = "memberships";
+  static constexpr auto primary_key =
+      pgorm::key(&teams::Membership::user_id, &teams::Membership::group_id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&teams::Membership::user_id, &chat::User::id),
+                          pgorm::foreign_key(&teams::Membership::group_id, &teams::Group::id));
+};
+// doc-end(relations_m2m_traits)
+
+namespace docs_relations {
+
+using teams::Group;
+using teams::Membership;
+
+void many_to_many(pgorm::connection& conn) {
+  // doc-begin(include_m2m)
+  // Prisma:  db.user.findMany({ include: { groups: { orderBy: { name: 'asc' } } } })
+  // Drizzle: db.query.users.findMany({ with: { memberships: { with: { group: true } } } })
+  const auto rows =
+      conn.select<User>()
+          .include(pgorm::rel_through<&Membership::user_id, &Membership::group_id>.order_by(
+              col<&Group::name>))
+          .all();
+  for (const auto& [user, groups] : rows) {
+    use(user.email, groups.size());  // groups: std::vector<Group>
+  }
+  // Each group's first 10 admins, by the join table's own column.
+  const auto admins = conn.select<Group>()
+                          .include(pgorm::rel_via<Membership>
+                                       .where(col<&Membership::role> == "admin")
+                                       .order_by(col<&User::email>)
+                                       .limit(10))
+                          .all();
+  // doc-end(include_m2m)
+  static_assert(
+      std::is_same_v<decltype(rows)::value_type, pgorm::related<User, std::vector<Group>>>);
+  static_assert(
+      std::is_same_v<decltype(admins)::value_type, pgorm::related<Group, std::vector<User>>>);
+  // doc-begin(include_m2m_sql)
+  using M = decltype(pgorm::select<User>().include(pgorm::rel_via<Membership>));
+  static_assert(M::sql() ==
+                "SELECT id, email, (SELECT array_agg(ROW(groups.id, groups.name)) FROM groups "
+                "JOIN memberships ON memberships.group_id = groups.id WHERE "
+                "memberships.user_id = users.id) FROM users");
+  // doc-end(include_m2m_sql)
+}
+
+}  // namespace docs_relations

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -24,6 +25,9 @@ namespace {
 using pgorm::col;
 using rt::Conversation;
 using rt::Employee;
+using rt::Follow;
+using rt::Group;
+using rt::Membership;
 using rt::Message;
 using rt::Session;
 using rt::SessionToken;
@@ -484,6 +488,124 @@ TEST_F(include_test, pages_of_users_with_nested_filtered_and_limited_relations) 
     }
   }
   EXPECT_GT(messages, 0U);
+}
+
+// Many-to-many through join tables. User u is in group g when (u + g) % 3 != 0, as 'owner'
+// when u == g, else 'member'; user u follows u + 1 and u + 2 (up to 6).
+class many_to_many_test : public include_test {
+ protected:
+  void SetUp() override {
+    include_test::SetUp();
+    conn().exec("insert into rt_group select g, 'group ' || g from generate_series(1, 3) as g");
+    conn().exec(
+        "insert into rt_membership select u, g, case when u = g then 'owner' else 'member' end "
+        "from generate_series(1, 6) as u, generate_series(1, 3) as g where (u + g) % 3 <> 0");
+    conn().exec(
+        "insert into rt_follow select u, v from generate_series(1, 6) as u, "
+        "generate_series(1, 6) as v where v - u in (1, 2)");
+  }
+  std::vector<Group> groups_of(std::int64_t user) {
+    return conn()
+        .select<Group>()
+        .join<Membership>(col<&Membership::group_id> == col<&Group::id>)
+        .where(col<&Membership::user_id> == user)
+        .order_by(col<&Group::id>)
+        .all();
+  }
+  std::vector<User> members_of(std::int64_t group, std::string_view role) {
+    return conn()
+        .select<User>()
+        .join<Membership>(col<&Membership::user_id> == col<&User::id>)
+        .where(col<&Membership::group_id> == group && col<&Membership::role> == std::string(role))
+        .order_by(col<&User::id>.desc())
+        .all();
+  }
+  std::vector<User> followed_by(std::int64_t user) {
+    return conn()
+        .select<User>()
+        .join<Follow>(col<&Follow::followee_id> == col<&User::id>)
+        .where(col<&Follow::follower_id> == user)
+        .order_by(col<&User::id>)
+        .all();
+  }
+};
+
+TEST_F(many_to_many_test, users_with_their_groups_and_groups_with_their_members) {
+  // Prisma: user.findMany({ include: { groups: { orderBy: { id: 'asc' } } } })
+  const auto users =
+      conn()
+          .select<User>()
+          .order_by(col<&User::id>)
+          .include(pgorm::rel_through<&Membership::user_id, &Membership::group_id>.order_by(
+              col<&Group::id>))
+          .all();
+  ASSERT_EQ(users.size(), 6U);
+  std::size_t memberships = 0;
+  for (const auto& [user, groups] : users) {
+    EXPECT_EQ(groups, groups_of(user.id)) << user.id;
+    memberships += groups.size();
+  }
+  EXPECT_EQ(memberships, 12U);  // two groups of three for each user
+  // The join table named alone, the other way round, with a where() on the join table's column,
+  // an order and a limit: each group's two last members that are not its owner.
+  const auto groups = conn()
+                          .select<Group>()
+                          .order_by(col<&Group::id>)
+                          .include(pgorm::rel_via<Membership>
+                                       .where(col<&Membership::role> == std::string("member"))
+                                       .order_by(col<&User::id>.desc())
+                                       .limit(2))
+                          .all();
+  ASSERT_EQ(groups.size(), 3U);
+  for (const auto& [group, members] : groups) {
+    auto expected = members_of(group.id, "member");
+    ASSERT_GE(expected.size(), 2U);
+    expected.resize(2);
+    EXPECT_EQ(members, expected) << group.id;
+  }
+}
+
+TEST_F(many_to_many_test, users_following_users_nested_under_groups_and_paged) {
+  // A table related to itself through a join table, both directions, nested under a group's
+  // members; the groups paged one at a time backward, with their relations.
+  const auto q =
+      conn()
+          .select<Group>()
+          .order_by(col<&Group::name>)
+          .include(pgorm::rel_via<Membership>.order_by(col<&User::id>).include(
+              pgorm::rel_through<&Follow::follower_id, &Follow::followee_id, "followees">
+                  .order_by(col<&User::id, "followees">),
+              pgorm::rel_through<&Follow::followee_id, &Follow::follower_id, "fans">.order_by(
+                  col<&User::id, "fans">.desc())));
+  std::vector<decltype(q.all())::value_type> rows;
+  auto page = q.last_page(1);
+  while (true) {
+    rows.insert(rows.begin(), page.rows.begin(), page.rows.end());
+    if (!page.prev) break;
+    page = q.before(*page.prev).page(1);
+  }
+  ASSERT_EQ(rows.size(), 3U);
+  std::size_t follows = 0;
+  for (std::size_t g = 0; g != rows.size(); ++g) {
+    const auto& [group, members] = rows[g];
+    EXPECT_EQ(group.id, static_cast<std::int64_t>(g + 1));
+    std::vector<User> expected_members = members_of(group.id, "member");
+    for (const User& u : members_of(group.id, "owner")) expected_members.push_back(u);
+    std::sort(expected_members.begin(), expected_members.end(),
+              [](const User& a, const User& b) { return a.id < b.id; });
+    ASSERT_EQ(members.size(), expected_members.size()) << group.id;
+    for (std::size_t m = 0; m != members.size(); ++m) {
+      const auto& [user, followees, fans] = members[m];
+      EXPECT_EQ(user, expected_members[m]);
+      EXPECT_EQ(followees, followed_by(user.id)) << user.id;
+      ASSERT_EQ(fans.size(), static_cast<std::size_t>(std::min<std::int64_t>(user.id - 1, 2)));
+      for (std::size_t f = 0; f != fans.size(); ++f) {
+        EXPECT_EQ(fans[f].id, user.id - 1 - static_cast<std::int64_t>(f));
+      }
+      follows += followees.size();
+    }
+  }
+  EXPECT_EQ(follows, 2U * (5 + 4));  // every member's follows, each user in two groups
 }
 
 TEST_F(include_test, a_related_row_of_another_shape_is_a_typed_error) {

@@ -4,8 +4,9 @@
 /// \file
 /// The chat schema of the include() tests: users with sessions (1-n), conversations of a user
 /// with messages (nested 1-n), a message's sender and an optional reply-to user (two foreign
-/// keys to the same table: n-1, one of them nullable), a tag table that relates to nothing, and
-/// employees with their manager (a table's relation to itself).
+/// keys to the same table: n-1, one of them nullable), a tag table that relates to nothing,
+/// employees with their manager (a table's relation to itself), and many-to-many relations
+/// through join tables: users in groups (memberships), users following users (follows).
 
 #include <cstdint>
 #include <optional>
@@ -69,6 +70,30 @@ struct Employee {
   friend bool operator==(const Employee&, const Employee&) = default;
 };
 
+struct Group {
+  std::int64_t id;
+  std::string name;
+
+  friend bool operator==(const Group&, const Group&) = default;
+};
+
+/// The join table of users and groups, with a column of its own.
+struct Membership {
+  std::int64_t user_id;
+  std::int64_t group_id;
+  std::string role;
+
+  friend bool operator==(const Membership&, const Membership&) = default;
+};
+
+/// The join table of users and the users they follow (a table related to itself through it).
+struct Follow {
+  std::int64_t follower_id;
+  std::int64_t followee_id;
+
+  friend bool operator==(const Follow&, const Follow&) = default;
+};
+
 /// A partial struct of Session, selected by field name.
 struct SessionToken {
   std::int64_t id;
@@ -100,6 +125,16 @@ inline constexpr std::string_view ddl = R"(
     id bigint primary key,
     manager_id bigint references rt_employee(id),
     name text not null);
+  create table rt_group (id bigint primary key, name text not null);
+  create table rt_membership (
+    user_id bigint not null references rt_user(id),
+    group_id bigint not null references rt_group(id),
+    role text not null,
+    primary key (user_id, group_id));
+  create table rt_follow (
+    follower_id bigint not null references rt_user(id),
+    followee_id bigint not null references rt_user(id),
+    primary key (follower_id, followee_id));
 )";
 
 }  // namespace rt
@@ -148,4 +183,30 @@ struct pgorm::table_traits<rt::Employee> {
   static constexpr auto primary_key = pgorm::key(&rt::Employee::id);
   static constexpr auto foreign_keys =
       pgorm::foreign_keys(pgorm::foreign_key(&rt::Employee::manager_id, &rt::Employee::id));
+};
+
+template <>
+struct pgorm::table_traits<rt::Group> {
+  static constexpr std::string_view name = "rt_group";
+  static constexpr auto primary_key = pgorm::key(&rt::Group::id);
+};
+
+template <>
+struct pgorm::table_traits<rt::Membership> {
+  static constexpr std::string_view name = "rt_membership";
+  static constexpr auto primary_key =
+      pgorm::key(&rt::Membership::user_id, &rt::Membership::group_id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&rt::Membership::user_id, &rt::User::id),
+                          pgorm::foreign_key(&rt::Membership::group_id, &rt::Group::id));
+};
+
+template <>
+struct pgorm::table_traits<rt::Follow> {
+  static constexpr std::string_view name = "rt_follow";
+  static constexpr auto primary_key =
+      pgorm::key(&rt::Follow::follower_id, &rt::Follow::followee_id);
+  static constexpr auto foreign_keys =
+      pgorm::foreign_keys(pgorm::foreign_key(&rt::Follow::follower_id, &rt::User::id),
+                          pgorm::foreign_key(&rt::Follow::followee_id, &rt::User::id));
 };

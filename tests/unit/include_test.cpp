@@ -25,6 +25,9 @@ using pgorm::rel;
 using pgorm::related;
 using rt::Conversation;
 using rt::Employee;
+using rt::Follow;
+using rt::Group;
+using rt::Membership;
 using rt::Message;
 using rt::Session;
 using rt::SessionToken;
@@ -278,6 +281,69 @@ TEST(include_sql, a_named_alias_carries_the_relations_own_where_and_order) {
   // rel_many<> on another table is rel<> from the referenced side: the same statement.
   static_assert(decltype(pgorm::select<User>().include(
                     pgorm::rel_many<&Session::user_id>))::sql() == users_with_sessions::sql());
+}
+
+// ---- many-to-many through a join table ----
+
+using users_with_groups = decltype(pgorm::select<User>().include(
+    pgorm::rel_through<&Membership::user_id, &Membership::group_id>));
+static_assert(users_with_groups::sql() ==
+              "SELECT id, email, name, (SELECT array_agg(ROW(rt_group.id, rt_group.name)) FROM "
+              "rt_group JOIN rt_membership ON rt_membership.group_id = rt_group.id WHERE "
+              "rt_membership.user_id = rt_user.id) FROM rt_user");
+static_assert(std::is_same_v<users_with_groups::row_type, related<User, std::vector<Group>>>);
+// The join table named alone: its one foreign key to the parent, its one other.
+static_assert(decltype(pgorm::select<User>().include(pgorm::rel_via<Membership>))::sql() ==
+              users_with_groups::sql());
+// The other direction: each group's members.
+static_assert(decltype(pgorm::select<Group>().include(pgorm::rel_via<Membership>))::sql() ==
+              "SELECT id, name, (SELECT array_agg(ROW(rt_user.id, rt_user.email, rt_user.name)) "
+              "FROM rt_user JOIN rt_membership ON rt_membership.user_id = rt_user.id WHERE "
+              "rt_membership.group_id = rt_group.id) FROM rt_group");
+
+TEST(include_sql, many_to_many_takes_where_order_and_limit_over_both_tables) {
+  // The join table's columns count in where() and order_by(); the limit picks the first rows.
+  const auto q = pgorm::select<User>().include(
+      pgorm::rel_through<&Membership::user_id, &Membership::group_id>
+          .where(col<&Membership::role> != std::string("guest"))
+          .order_by(col<&Membership::role>, col<&Group::name>.desc())
+          .limit(2));
+  using Q = std::remove_const_t<decltype(q)>;
+  static_assert(Q::sql() ==
+                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1, "
+                "pgorm_r.pgorm_o2 DESC) FROM (SELECT ROW(rt_group.id, rt_group.name) AS r, "
+                "rt_membership.role AS pgorm_o1, rt_group.name AS pgorm_o2 FROM rt_group JOIN "
+                "rt_membership ON rt_membership.group_id = rt_group.id WHERE "
+                "rt_membership.user_id = rt_user.id AND rt_membership.role <> $1 ORDER BY "
+                "pgorm_o1, pgorm_o2 DESC LIMIT $2) AS pgorm_r) FROM rt_user");
+  const pgorm::statement s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 2U);
+  EXPECT_EQ(std::string(s.params.params()[0].bytes()), "guest");
+}
+
+TEST(include_sql, a_table_related_to_itself_through_a_join_table_goes_by_an_alias) {
+  // Whom each user follows, and who follows them: the related users under pgorm's alias or
+  // the relation's own, nested under a group's members.
+  using Q = decltype(pgorm::select<User>().include(
+      pgorm::rel_through<&Follow::follower_id, &Follow::followee_id>,
+      pgorm::rel_through<&Follow::followee_id, &Follow::follower_id, "fans">.order_by(
+          col<&User::email, "fans">)));
+  static_assert(Q::sql() ==
+                "SELECT id, email, name, (SELECT array_agg(ROW(pgorm_t1.id, pgorm_t1.email, "
+                "pgorm_t1.name)) FROM rt_user AS pgorm_t1 JOIN rt_follow ON "
+                "rt_follow.followee_id = pgorm_t1.id WHERE rt_follow.follower_id = rt_user.id), "
+                "(SELECT array_agg(ROW(fans.id, fans.email, fans.name) ORDER BY fans.email) FROM "
+                "rt_user AS fans JOIN rt_follow ON rt_follow.follower_id = fans.id WHERE "
+                "rt_follow.followee_id = rt_user.id) FROM rt_user");
+  using N = decltype(pgorm::select<Group>().include(pgorm::rel_via<Membership>.include(
+      pgorm::rel_through<&Follow::follower_id, &Follow::followee_id>)));
+  static_assert(
+      std::is_same_v<N::row_type, related<Group, std::vector<related<User, std::vector<User>>>>>);
+  EXPECT_NE(std::string_view(N::sql()).find("rt_user AS pgorm_t2 JOIN rt_follow ON "
+                                            "rt_follow.followee_id = pgorm_t2.id WHERE "
+                                            "rt_follow.follower_id = rt_user.id"),
+            std::string_view::npos)
+      << N::sql();
 }
 
 }  // namespace

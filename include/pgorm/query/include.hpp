@@ -6,7 +6,9 @@
 /// returns each user with a std::vector<Session> (Prisma's `include: { sessions: true }`,
 /// Drizzle's `with: { sessions: true }`). Relations come from the foreign keys declared in
 /// table_traits (docs/tables.md): 1-n (the parent's rows referenced by the included table) and
-/// n-1 (the row the parent references; std::optional when the foreign key column is).
+/// n-1 (the row the parent references; std::optional when the foreign key column is), and
+/// n-m through a join table holding a foreign key to each side (pgorm::rel_through,
+/// pgorm::rel_via).
 ///
 /// Each included relation is one correlated subquery in the select list that aggregates the
 /// related rows into an array of records, `(SELECT array_agg(ROW(...) ORDER BY ...) FROM child
@@ -14,7 +16,8 @@
 /// rows); its text is computed at compile time like the rest of the select, and the records
 /// are decoded in binary with the columns' own codecs (no JSON). A table's relation to itself
 /// (an employee's manager, their reports: pgorm::rel_many) reads the related rows under an
-/// alias. See docs/queries.md, "Relations".
+/// alias; an n-m relation's subquery joins the join table to the related rows. Keyset
+/// pagination (page(), after(), ...) pages the parent rows. See docs/queries.md, "Relations".
 ///
 /// ```cpp
 /// #include "pgorm/query/include.hpp"
@@ -101,6 +104,13 @@ struct fk_many_key {};
 /// A relation named by the table at its other end (the one foreign key between the two).
 template <class T>
 struct table_key {};
+/// A many-to-many relation through a join table, named by the join table's two foreign key
+/// columns: ToParent references the parent table, ToRelated the related one.
+template <auto ToParent, auto ToRelated, fixed_string Alias>
+struct through_key {};
+/// A many-to-many relation through the join table Link, its two foreign keys found.
+template <class Link, fixed_string Alias>
+struct link_key {};
 
 template <class T>
 struct is_relation : std::false_type {};
@@ -108,8 +118,9 @@ struct is_relation : std::false_type {};
 }  // namespace detail
 
 /// An included relation: which foreign key, and the where(), order_by(), limit(), nested
-/// include() and partial select<Row>() of the related rows. Made by pgorm::rel and
-/// pgorm::rel_to, each method returning a new relation. Row is void for the related table's
+/// include() and partial select<Row>() of the related rows. Made by pgorm::rel,
+/// pgorm::rel_many, pgorm::rel_to, pgorm::rel_through and pgorm::rel_via, each method returning
+/// a new relation. Row is void for the related table's
 /// struct.
 ///
 /// Example:
@@ -227,6 +238,32 @@ inline constexpr relation<detail::table_key<T>, detail::absent, std::tuple<>, de
                           std::tuple<>>
     rel_to{};
 
+/// A many-to-many relation through a join table (Prisma's implicit m-n, Drizzle's relation
+/// through a junction table), named by the join table's two foreign key columns: `ToParent`
+/// references the parent table, `ToRelated` the table whose rows are loaded. From users,
+/// `rel_through<&Membership::user_id, &Membership::group_id>` is each user's groups, a
+/// std::vector<Group>, read in the same statement by joining the join table. The relation's
+/// where() and order_by() may name columns of the related table and of the join table
+/// (`col<&Membership::joined_at>`); limit() and include() as for pgorm::rel. `Alias` names the
+/// related rows, as for pgorm::rel (pgorm picks one for a table related to itself).
+///
+/// Example: `pgorm::select<User>().include(pgorm::rel_through<&Membership::user_id,
+/// &Membership::group_id>.order_by(pgorm::col<&Group::name>))`
+template <auto ToParent, auto ToRelated, detail::fixed_string Alias = "">
+inline constexpr relation<detail::through_key<ToParent, ToRelated, Alias>, detail::absent,
+                          std::tuple<>, detail::absent, std::tuple<>>
+    rel_through{};
+
+/// pgorm::rel_through with the join table named, `rel_via<Membership>`: its one foreign key to
+/// the parent table and its one other foreign key, to the related table. A compile error when
+/// the join table has no such pair, or several (name the columns with pgorm::rel_through).
+///
+/// Example: `pgorm::select<User>().include(pgorm::rel_via<Membership>)`
+template <class Link, detail::fixed_string Alias = "">
+inline constexpr relation<detail::link_key<Link, Alias>, detail::absent, std::tuple<>,
+                          detail::absent, std::tuple<>>
+    rel_via{};
+
 namespace detail {
 
 inline constexpr std::size_t no_fk = static_cast<std::size_t>(-1);
@@ -337,6 +374,130 @@ struct resolved_relation<P, table_key<T>> {
   static constexpr bool valid = found == 1 && !std::is_same_v<T, P>;
 };
 
+/// fk_target<T, J> when Valid, else a stand-in whose table is Fallback (no further errors
+/// after the static_assert that said why the relation is invalid).
+template <bool Valid, class T, std::size_t J, class Fallback>
+struct fk_target_or {
+  using table_type = Fallback;
+};
+template <class T, std::size_t J, class Fallback>
+struct fk_target_or<true, T, J, Fallback> : fk_target<T, J> {};
+
+/// A many-to-many relation resolved against the parent table P, as resolved_relation, with
+/// `link` (the join table), `fk` (its foreign key to the related table, `owner` being the join
+/// table) and `parent_fk` (its foreign key to P).
+template <class P, class Link, std::size_t ParentFk, std::size_t RelatedFk, auto Alias, bool Valid>
+struct resolved_through {
+  static constexpr auto alias = Alias;
+  using link = Link;
+  using owner = Link;
+  static constexpr std::size_t fk = RelatedFk;
+  static constexpr std::size_t parent_fk = ParentFk;
+  static constexpr bool many = true;
+  using child = typename fk_target_or<Valid, Link, RelatedFk, P>::table_type;
+  static_assert(!Valid || (!std::is_same_v<Link, P> && !std::is_same_v<Link, child>),
+                "pgorm: a join table links two other tables: rel_through<> needs foreign keys of "
+                "a third table, one to the parent table and one to the related table");
+  static constexpr bool valid = Valid && !std::is_same_v<Link, P> && !std::is_same_v<Link, child>;
+};
+
+template <class P, auto ToParent, auto ToRelated, fixed_string Alias>
+struct through_parts {
+  static_assert(data_member_pointer<decltype(ToParent)> && data_member_pointer<decltype(ToRelated)>,
+                "pgorm: rel_through<&J::to_parent, &J::to_related> takes two foreign key "
+                "columns of a join table, e.g. pgorm::rel_through<&Membership::user_id, "
+                "&Membership::group_id>");
+  using link = member_class_t<ToParent>;
+  static constexpr bool same_table = std::is_same_v<link, member_class_t<ToRelated>>;
+  static_assert(same_table,
+                "pgorm: both columns of rel_through<&J::to_parent, &J::to_related> are of the "
+                "join table J");
+  static constexpr std::size_t parent_fk = fk_on_column<link>(member_index_v<ToParent>);
+  static constexpr std::size_t related_fk = fk_on_column<link>(member_index_v<ToRelated>);
+  static constexpr bool keyed = parent_fk != no_fk && related_fk != no_fk;
+  static_assert(!same_table || keyed,
+                "pgorm: rel<&T::column> names a column with a single-column foreign key "
+                "declared in table_traits<T>::foreign_keys; this column has none");
+  static constexpr bool distinct = parent_fk != related_fk;
+  static_assert(!same_table || !keyed || distinct,
+                "pgorm: rel_through<&J::to_parent, &J::to_related> takes two different columns");
+  static constexpr bool links_parent = [] {
+    if constexpr (same_table && keyed) {
+      return std::is_same_v<typename fk_target<link, parent_fk>::table_type, P>;
+    } else {
+      return false;
+    }
+  }();
+  static_assert(!same_table || !keyed || !distinct || links_parent,
+                "pgorm: the join table does not link the parent table: the first column of "
+                "rel_through<&J::to_parent, &J::to_related> needs a foreign key referencing the "
+                "parent's table");
+  static constexpr bool valid = same_table && keyed && distinct && links_parent;
+};
+
+template <class P, auto ToParent, auto ToRelated, fixed_string Alias>
+struct resolved_relation<P, through_key<ToParent, ToRelated, Alias>>
+    : resolved_through<P, typename through_parts<P, ToParent, ToRelated, Alias>::link,
+                       through_parts<P, ToParent, ToRelated, Alias>::valid
+                           ? through_parts<P, ToParent, ToRelated, Alias>::parent_fk
+                           : 0,
+                       through_parts<P, ToParent, ToRelated, Alias>::valid
+                           ? through_parts<P, ToParent, ToRelated, Alias>::related_fk
+                           : 0,
+                       Alias, through_parts<P, ToParent, ToRelated, Alias>::valid> {};
+
+/// The foreign keys of Link that reference another table than P: how many, and the first one's
+/// position.
+template <class Link, class P>
+consteval std::array<std::size_t, 2> fks_not_to() {
+  return []<std::size_t... J>(std::index_sequence<J...>) {
+    std::array<std::size_t, 2> out{0, no_fk};
+    (
+        [&] {
+          if constexpr (!std::is_same_v<typename fk_target<Link, J>::table_type, P>) {
+            if (out[0] == 0) out[1] = J;
+            ++out[0];
+          }
+        }(),
+        ...);
+    return out;
+  }
+  (std::make_index_sequence<option_count_v<Link, foreign_keys_tag>>{});
+}
+
+template <class P, class Link, fixed_string Alias>
+struct link_parts {
+  static_assert(reflectable<Link>, "pgorm: rel_via<J> takes the join table's struct");
+  static constexpr auto up = fks_to<Link, P>();
+  static constexpr auto other = fks_not_to<Link, P>();
+  static_assert(up[0] != 0,
+                "pgorm: the join table does not link the parent table: rel_via<J> needs a "
+                "foreign key of J referencing the parent's table");
+  static_assert(up[0] <= 1,
+                "pgorm: the join table has several foreign keys to the parent table; name the "
+                "two columns: pgorm::rel_through<&J::to_parent, &J::to_related>");
+  static_assert(up[0] != 1 || other[0] != 0,
+                "pgorm: the join table links the parent table to no other table: rel_via<J> "
+                "needs a second foreign key of J, to the related table");
+  static_assert(up[0] != 1 || other[0] <= 1,
+                "pgorm: the join table links the parent table to several tables; name the two "
+                "columns: pgorm::rel_through<&J::to_parent, &J::to_related>");
+  static constexpr bool valid = up[0] == 1 && other[0] == 1;
+};
+
+template <class P, class Link, fixed_string Alias>
+struct resolved_relation<P, link_key<Link, Alias>>
+    : resolved_through<P, Link,
+                       link_parts<P, Link, Alias>::valid ? link_parts<P, Link, Alias>::up[1] : 0,
+                       link_parts<P, Link, Alias>::valid ? link_parts<P, Link, Alias>::other[1] : 0,
+                       Alias, link_parts<P, Link, Alias>::valid> {};
+
+/// Whether a resolved relation goes through a join table.
+template <class R>
+inline constexpr bool through_link_v = requires {
+  typename R::link;
+};
+
 /// "pgorm_t<Depth>": the alias pgorm gives the related rows of a table's relation to itself at
 /// nesting depth Depth (1 for the select's own relations), distinct from every enclosing one.
 template <std::size_t Depth>
@@ -361,6 +522,16 @@ consteval auto child_alias() {
   }
 }
 
+/// type_list<table_ref<join table>> for a many-to-many relation, else type_list<>.
+template <class R>
+auto link_refs_of() {
+  if constexpr (through_link_v<R>) {
+    return type_list<table_ref<typename R::link>>{};
+  } else {
+    return type_list<>{};
+  }
+}
+
 /// The C++ type of one included relation, and how it renders and binds, for parent table
 /// reference ParentRef, at nesting depth Depth (1 for the select's own relations).
 template <class ParentRef, class Rel, std::size_t Depth = 1>
@@ -378,6 +549,9 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   static constexpr bool self_relation = std::is_same_v<child, P>;
   using child_ref = table_ref<child, child_alias<res::alias, self_relation, Depth>()>;
   static constexpr bool many = res::many;
+  /// Whether the related rows are reached through a join table (res::link), and its reference.
+  static constexpr bool through = through_link_v<res>;
+  using link_refs = decltype(link_refs_of<res>());
   /// The struct a related row is read into: the child table's, or select<Row>()'s.
   using row_struct = std::conditional_t<std::is_void_v<Row>, child, Row>;
   static constexpr std::size_t own_fields = field_count_v<row_struct>;
@@ -395,7 +569,7 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   static consteval bool check() {
     using outside = list_difference_t<
         list_union_t<type_list<>, typename Where::tables, typename clause_list<Order>::tables>,
-        type_list<child_ref>>;
+        list_union_t<type_list<child_ref>, link_refs>>;
     constexpr bool unaliased_self_columns =
         self_relation &&
         list_difference_t<outside, type_list<table_ref<child>>>::size != outside::size;
@@ -403,9 +577,17 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
                   "pgorm: the related rows of a table's relation to itself go by an alias: "
                   "give the relation one, pgorm::rel<&T::column, \"manager\">, and name their "
                   "columns through it: pgorm::col<&T::name, \"manager\">");
-    static_assert(unaliased_self_columns || outside::size == 0,
+    static_assert(unaliased_self_columns || through || outside::size == 0,
                   "pgorm: an include()'s where() and order_by() use columns of the included "
                   "table only");
+    static_assert(unaliased_self_columns || !through || outside::size == 0,
+                  "pgorm: a many-to-many include()'s where() and order_by() use columns of the "
+                  "included table and of the join table only");
+    if constexpr (through) {
+      static_assert(qualifier_of<child_ref>() != table_name_v<typename res::link>,
+                    "pgorm: the related rows must go by another name than the join table: give "
+                    "the relation an alias of its own, pgorm::rel_through<..., \"other\">");
+    }
     static_assert(qualifier_of<child_ref>() != qualifier_of<ParentRef>(),
                   "pgorm: the related rows must go by another name than their parent rows: "
                   "give the relation an alias of its own, pgorm::rel<&T::column, \"other\">");
@@ -525,15 +707,26 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
       if constexpr (many && !limited) w.append(")");
       w.append(" FROM ");
       child_ref::render_from(w);
-      w.append(" WHERE ");
-      const auto& fk_cols = table<typename res::owner>::foreign_keys[res::fk].column_indices;
-      const auto& ref_cols = fk_referenced_v<typename res::owner, res::fk>;
-      for (std::size_t k = 0; k != fk_cols.size(); ++k) {
-        if (k != 0) w.append(" AND ");
-        // 1-n: child.fk = parent.referenced; n-1: child.referenced = parent.fk.
-        column(w, many ? fk_cols[k] : ref_cols[k], true);
-        w.append(" = ");
-        column(w, many ? ref_cols[k] : fk_cols[k], false);
+      if constexpr (through) {
+        // FROM child JOIN link ON link.to_related = child.key WHERE link.to_parent = parent.key
+        using link = typename res::link;
+        w.append(" JOIN ");
+        table_ref<link>::render_from(w);
+        w.append(" ON ");
+        link_match<res::fk>(w, true);
+        w.append(" WHERE ");
+        link_match<res::parent_fk>(w, false);
+      } else {
+        w.append(" WHERE ");
+        const auto& fk_cols = table<typename res::owner>::foreign_keys[res::fk].column_indices;
+        const auto& ref_cols = fk_referenced_v<typename res::owner, res::fk>;
+        for (std::size_t k = 0; k != fk_cols.size(); ++k) {
+          if (k != 0) w.append(" AND ");
+          // 1-n: child.fk = parent.referenced; n-1: child.referenced = parent.fk.
+          column(w, many ? fk_cols[k] : ref_cols[k], true);
+          w.append(" = ");
+          column(w, many ? ref_cols[k] : fk_cols[k], false);
+        }
       }
       if constexpr (present_v<Where>) {
         w.append(" AND ");
@@ -567,6 +760,22 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   }
 
  private:
+  /// `link.c = child.k AND ...` (to the child) or `link.c = parent.k AND ...` (to the parent):
+  /// the join table's foreign key Fk matched with the columns it references.
+  template <std::size_t Fk, class W>
+  static constexpr void link_match(W& w, bool of_child) {
+    using link = typename res::link;
+    const auto& fk_cols = table<link>::foreign_keys[Fk].column_indices;
+    const auto& ref_cols = fk_referenced_v<link, Fk>;
+    for (std::size_t k = 0; k != fk_cols.size(); ++k) {
+      if (k != 0) w.append(" AND ");
+      table_ref<link>::render_qualifier(w);
+      w.append('.');
+      w.append(table<link>::columns[fk_cols[k]].sql_name);
+      w.append(" = ");
+      column(w, ref_cols[k], of_child);
+    }
+  }
   /// `pgorm_o<I+1>`: the name of the I-th order key of a limited relation's subquery.
   template <std::size_t I, class W>
   static constexpr void order_key_name(W& w) {
