@@ -138,18 +138,11 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   // Shared and immutable: events and errors point into a text no later failure overwrites.
   std::shared_ptr<const std::string> last_connect_error = std::make_shared<const std::string>();
   std::exception_ptr last_connect_exception;
-  // When a connection breaks its siblings probably broke with it (server restart): idle
-  // connections returned before the break, and every idle connection for a second after it
-  // (the server may kill them a moment later), get a health check on their next acquire.
-  clock::time_point suspect_before{};
-  clock::time_point suspect_until{};
+  // Idle connections that may have broken with a sibling: checked on their next acquire.
+  break_suspicion suspicion;
   std::list<std::jthread> connectors;                // attempts running or finished, not joined
   std::vector<std::thread::id> finished_connectors;  // those of them that finished
 
-  void suspect_all(clock::time_point now) {  // needs mu
-    suspect_before = now;
-    suspect_until = now + std::chrono::seconds(1);
-  }
   std::mt19937_64 rng;
   pool_stats totals;
   // Leases out, watched only with a leak_threshold (an entry is removed under mu before its
@@ -331,9 +324,8 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
     const auto now = clock::now();
     if (!idle.empty()) {
       const bool expired = now >= idle.back()->expires;
-      const bool check =
-          !expired && (now - idle.back()->last_used > options.health_check_after ||
-                       idle.back()->last_used < suspect_before || now < suspect_until);
+      const bool check = !expired && (now - idle.back()->last_used > options.health_check_after ||
+                                      suspicion.suspects(idle.back()->last_used, now));
       // A check needs time; with none left the connection stays idle, unchecked and untouched.
       if (check && now >= deadline) give_up(now);
       std::unique_ptr<pooled_connection> pc = std::move(idle.back());
@@ -353,7 +345,7 @@ lease pool_state::acquire(milliseconds timeout, bool reset_on_release,
       if (!ok) {
         --in_use;
         ++totals.total_closed;
-        if (!expired && !out_of_time) suspect_all(clock::now());
+        if (!expired && !out_of_time) suspicion.broke(clock::now());
         const auto e = event(pool_event_kind::evict, expired       ? "lifetime"
                                                      : out_of_time ? "unchecked"
                                                                    : "broken");
@@ -434,7 +426,7 @@ void pool_state::give_back(std::unique_ptr<pooled_connection> pc, bool poisoned,
   } else {
     ++totals.total_closed;
     // A broken connection hints that its idle siblings broke too (server restart): check them.
-    if (poisoned || why == "broken") suspect_all(now);
+    if (break_suspicion::hints_at_break(why)) suspicion.broke(now);
     evicted = event(pool_event_kind::evict, why);
   }
   // A waiter takes the connection, or (when it was closed) may start an attempt in its place.

@@ -38,6 +38,33 @@ bool resets_before_reuse(bool raw_sql, const pool_options& options) noexcept;
 /// pool (this runs from lease destructors too).
 void emit_pool_event(const pool_options& options, const pool_event& e) noexcept;
 
+/// When a connection breaks its siblings probably broke with it (a server restart): idle
+/// connections returned before the break, and every idle connection for a second after it (the
+/// server may kill them a moment later), get a health check before they are handed out.
+/// Not thread-safe: the pool's mutex guards it.
+class break_suspicion {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  /// A connection broke (or was poisoned, or failed its health check) at `now`.
+  void broke(time_point now) noexcept {
+    before_ = now;
+    until_ = now + std::chrono::seconds(1);
+  }
+  /// Whether an idle connection last returned at `last_used` needs a check at `now`.
+  [[nodiscard]] bool suspects(time_point last_used, time_point now) const noexcept {
+    return last_used < before_ || now < until_;
+  }
+  /// Whether a connection given back for `close_reason` hints that its siblings broke too.
+  [[nodiscard]] static bool hints_at_break(std::string_view close_reason) noexcept {
+    return close_reason == "poisoned" || close_reason == "broken";
+  }
+
+ private:
+  time_point before_{};
+  time_point until_{};
+};
+
 /// Leases held past pool_options::leak_threshold, each reported once with its acquire site.
 /// Not thread-safe: the pool's mutex guards it.
 class leak_watch {

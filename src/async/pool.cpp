@@ -133,7 +133,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   clock::time_point timer_at = clock::time_point::max();
   std::mt19937_64 rng;
   pool_stats totals;
-  pgorm::detail::leak_watch leaks;  // leases out, with a leak_threshold
+  pgorm::detail::leak_watch leaks;           // leases out, with a leak_threshold
+  pgorm::detail::break_suspicion suspicion;  // idle connections to check after a break
 
   [[nodiscard]] std::size_t total() const { return in_use + idle.size() + connecting; }
   double random_unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
@@ -200,10 +201,12 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       idle.pop_back();
       if (now >= pc->expires || !pc->conn.is_open()) {
         ++totals.total_closed;
+        if (now < pc->expires) suspicion.broke(now);  // broken: its siblings may be too
         note(out, pool_event_kind::evict, now >= pc->expires ? "lifetime" : "broken");
         continue;  // closed as pc goes
       }
-      if (!pc->checked && now - pc->last_used > options.health_check_after) {
+      if (!pc->checked && (now - pc->last_used > options.health_check_after ||
+                           suspicion.suspects(pc->last_used, now))) {
         check(std::move(pc), waiters.front());
         continue;
       }
@@ -250,6 +253,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
                            if (w.id == for_waiter) w.unanswered_check = true;
                          }
                        }
+                       if (e && !out_of_time) self->suspicion.broke(clock::now());
                        self->note(out, pool_event_kind::evict,
                                   !e            ? "pool closed"
                                   : out_of_time ? "unchecked"
@@ -370,6 +374,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         idle.push_back(std::move(pc));
       } else {
         ++totals.total_closed;
+        // A broken connection hints that its idle siblings broke too (server restart).
+        if (pgorm::detail::break_suspicion::hints_at_break(why)) suspicion.broke(clock::now());
         note(out, pool_event_kind::evict, why);
       }
       serve(out);
