@@ -292,6 +292,19 @@ void json_paths(pgorm::connection& conn) {
   use(q);
 }
 
+void json_removal(pgorm::connection& conn) {
+  // doc-begin(json_removal)
+  // Drop the coupon and note members, and the address's zip, in one update.
+  const auto u = pgorm::update<Order>()
+                     .set(col<& Order::data> = pgorm::json_remove_path(
+                              pgorm::json_remove_keys(col<&Order::data>, {"coupon", "note"}),
+                              {"address", "zip"}))
+                     .where(col<&Order::id> == 42);
+  u.exec(conn);
+  // doc-end(json_removal)
+  static_assert(decltype(u)::sql() == R"(UPDATE "order" SET data = data - $1 #- $2 WHERE id = $3)");
+}
+
 void json_struct_columns(pgorm::connection& conn, const Prefs& prefs) {
   // doc-begin(json_struct_use)
   conn.insert(Profile{0, "ada", prefs, std::nullopt}).exec();

@@ -706,6 +706,45 @@ TEST_F(json_test, paths_jsonpath_predicates_and_key_removal) {
   EXPECT_THROW(ids(pgorm::json_path_exists(col<&Order::data>, "$.items[")), pgorm::sql_error);
 }
 
+TEST_F(json_test, remove_keys_and_remove_path_take_text_arrays) {
+  const auto rows =
+      conn()
+          .select(col<&Order::id>,
+                  pgorm::json_remove_keys(col<&Order::data>, {"items", "coupon", "absent"}),
+                  pgorm::json_remove_path(col<&Order::data>, {"address", "city"}),
+                  pgorm::json_remove_path(col<&Order::data>, {"items", "-1"}),
+                  pgorm::json_remove_keys(col<&Order::extra>, {"gift"}))
+          .order_by(col<&Order::id>)
+          .all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(std::get<1>(rows[0]),
+            pgorm::jsonb{R"({"status": "paid", "address": {"city": "Lyon"}})"});
+  EXPECT_EQ(std::get<1>(rows[2]), pgorm::jsonb{R"({"note": null, "status": "paid"})"});
+  EXPECT_EQ(std::get<2>(rows[1]),
+            pgorm::jsonb{R"({"items": [], "status": "open", "address": {}})"});
+  // A path that leads nowhere leaves the value as it is.
+  EXPECT_EQ(std::get<2>(rows[2]),
+            pgorm::jsonb{R"({"note": null, "items": [{"sku": "b"}], "status": "paid"})"});
+  EXPECT_EQ(std::get<3>(rows[0]),
+            pgorm::jsonb{R"({"items": [{"sku": "a"}], "coupon": "X1", "status": "paid", )"
+                         R"("address": {"city": "Lyon"}})"});
+  EXPECT_EQ(std::get<3>(rows[2]), pgorm::jsonb{R"({"note": null, "items": [], "status": "paid"})"});
+  EXPECT_EQ(std::get<4>(rows[0]), std::nullopt);  // NULL stays NULL
+  EXPECT_EQ(std::get<4>(rows[1]), pgorm::jsonb{"{}"});
+
+  // In an update, with hostile-looking keys that are only data.
+  conn()
+      .update<Order>()
+      .set(col<& Order::data> = pgorm::json_remove_path(
+               pgorm::json_remove_keys(col<&Order::data>, {"coupon", "x' or '1'='1"}),
+               {"address", "city"}))
+      .where(col<&Order::id> == 1)
+      .exec();
+  const auto [data] = conn().select(col<&Order::data>).where(col<&Order::id> == 1).one();
+  EXPECT_EQ(data, pgorm::jsonb{R"({"items": [{"sku": "a"}, {"sku": "b"}], "status": "paid", )"
+                               R"("address": {}})"});
+}
+
 // ---- jsonb columns as structs -----------------------------------------------------------------
 
 TEST_F(json_test, a_struct_column_round_trips_and_takes_json_operators) {

@@ -483,6 +483,20 @@ TEST(expressions_json, operators_chain_and_type) {
                      std::optional<bool>>);
 }
 
+TEST(expressions_json, remove_keys_and_remove_path_send_text_arrays) {
+  auto q = pgorm::select(
+      pgorm::json_remove_keys(col<&Doc::data>, {"coupon", "note"}),
+      pgorm::json_remove_path(pgorm::json_remove_keys(col<&Doc::data>, {"a"}), {"items", "-1"}),
+      pgorm::json_remove_path(col<&Doc::extra>, {"gift"}));
+  EXPECT_EQ(sql_of(q), R"(SELECT data - $1, data - $2 #- $3, extra #- $4 FROM doc)");
+  static_assert(
+      std::is_same_v<row_of<decltype(q)>,
+                     std::tuple<pgorm::jsonb, pgorm::jsonb, std::optional<pgorm::jsonb>>>);
+  const auto s = q.to_sql();
+  ASSERT_EQ(s.params.size(), 4U);
+  for (const auto& p : s.params.params()) EXPECT_EQ(p.type(), pgorm::oids::text_array);
+}
+
 TEST(expressions_json, paths_jsonpath_and_remove) {
   auto city = pgorm::json_get_path_text(col<&Doc::data>, {"address", "city"});
   static_assert(std::is_same_v<decltype(city)::value_type, std::optional<std::string>>);

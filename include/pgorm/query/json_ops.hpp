@@ -4,10 +4,11 @@
 /// \file
 /// JSON operators on jsonb expressions: `->` (pgorm::json_get), `->>` (pgorm::json_get_text),
 /// `@>` (pgorm::json_contains), `?` (pgorm::json_has_key), `#>` / `#>>` (pgorm::json_get_path,
-/// pgorm::json_get_path_text), `@?` (pgorm::json_path_exists), `@@` (pgorm::json_path_match) and
-/// `-` (pgorm::json_remove). Keys, indexes, paths and documents are sent as `$n` parameters. A
-/// jsonb expression is a pgorm::jsonb column or value, or a struct mapped to jsonb
-/// (pgorm/json_struct.hpp). See docs/queries.md, "JSON".
+/// pgorm::json_get_path_text), `@?` (pgorm::json_path_exists), `@@` (pgorm::json_path_match),
+/// `-` (pgorm::json_remove, pgorm::json_remove_keys) and `#-` (pgorm::json_remove_path). Keys,
+/// indexes, paths and documents are sent as `$n` parameters. A jsonb expression is a pgorm::jsonb
+/// column or value, or a struct mapped to jsonb (pgorm/json_struct.hpp). See docs/queries.md,
+/// "JSON".
 ///
 /// ```cpp
 /// auto city = pgorm::json_get_text(pgorm::json_get(pgorm::col<&Order::data>, "address"), "city");
@@ -217,6 +218,31 @@ constexpr auto json_remove(const E& e, K&& key) {
   // pgorm::jsonb even for a struct column: the result lacks a member the struct may need.
   using out = detail::maybe_optional_t<jsonb, detail::is_optional<typename E::value_type>::value>;
   return binary_expr<detail::op_sub, E, decltype(k), out>{{}, e, std::move(k)};
+}
+
+/// `e - keys`: the jsonb object without any of the top-level members `keys` (one text[]
+/// parameter); keys it does not have are ignored.
+///
+/// Example: `pgorm::json_remove_keys(col<&Order::data>, {"coupon", "note"})`
+template <expression E>
+auto json_remove_keys(const E& e, std::vector<std::string> keys) {
+  detail::check_jsonb_operand<E>();
+  auto k = detail::json_path_param(std::move(keys));
+  using out = detail::maybe_optional_t<jsonb, detail::is_optional<typename E::value_type>::value>;
+  return binary_expr<detail::op_sub, E, decltype(k), out>{{}, e, std::move(k)};
+}
+
+/// `e #- path`: the jsonb value without the member or array element at a path of keys and
+/// array indexes (as text, as for json_get_path(); negative indexes count from the end). The
+/// value is unchanged when the path leads nowhere.
+///
+/// Example: `pgorm::json_remove_path(col<&Order::data>, {"address", "zip"})`
+template <expression E>
+auto json_remove_path(const E& e, std::vector<std::string> path) {
+  detail::check_jsonb_operand<E>();
+  auto p = detail::json_path_param(std::move(path));
+  using out = detail::maybe_optional_t<jsonb, detail::is_optional<typename E::value_type>::value>;
+  return binary_expr<detail::op_json<" #- ">, E, decltype(p), out>{{}, e, std::move(p)};
 }
 
 }  // namespace pgorm
