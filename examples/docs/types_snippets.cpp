@@ -210,6 +210,20 @@ void composites_and_the_schema(pgorm::connection& conn) {
 }
 // doc-end(composite_nested)
 
+void customers_at(pgorm::connection& conn, const address& a, const std::vector<address>& many) {
+  // doc-begin(composite_where)
+  using pgorm::col;
+  // WHERE home = $1::address: the struct is one parameter (its record, in binary)
+  const auto at_home = conn.select<customer>().where(col<&customer::home> == a).all();
+  // WHERE work = ANY($1::address[]): the structs as one array parameter
+  const auto at_work = conn.select<customer>().where(col<&customer::work>.in(many)).all();
+  // doc-end(composite_where)
+  static_assert(decltype(conn.select<customer>().where(col<&customer::home> == a))::sql() ==
+                "SELECT id, home, work FROM customer WHERE home = $1::address");
+  (void)at_home;
+  (void)at_work;
+}
+
 // doc-begin(range_ops)
 struct Booking {
   std::int64_t id;

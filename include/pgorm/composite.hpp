@@ -227,6 +227,46 @@ requires pg_composite<T> &&(detail::composite_fields_encodable<T>(
   }
 };
 
+namespace detail {
+template <class T>
+struct composite_list;  // the values of an in(): pgorm/expr.hpp
+}  // namespace detail
+
+/// The values of an in() over a composite column (`col<&Person::home>.in(addresses)`), as one
+/// text parameter: the array literal of their records, each quoted, `{"(\"Main St 1\",...)"}`;
+/// the statement casts it to the composite's array type. Its fields need a text form (numbers,
+/// bool, std::string, enums, composites), as for a composite sent as text.
+///
+/// Example: `pgorm::select<Person>().where(pgorm::col<&Person::home>.in(addresses))`
+template <class T>
+requires pg_composite<T>
+struct pg_type<detail::composite_list<T>> {
+  static constexpr pgorm::oid oid = 0;  ///< the server takes the type from the cast
+  static constexpr std::string_view sql_name = composite_traits<T>::type_name;
+  static constexpr bool nullable = false;
+
+  static void encode_text_param(const detail::composite_list<T>& list, byte_buffer& out) {
+    out.push_back('{');
+    std::string record;
+    for (std::size_t i = 0; i != list.values->size(); ++i) {
+      if (i != 0) out.push_back(',');
+      record.clear();
+      detail::append_record_text((*list.values)[i], record);
+      out.push_back('"');
+      for (char c : record) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    }
+    out.push_back('}');
+  }
+  /// The same literal: the list is only ever a text parameter.
+  static void encode(const detail::composite_list<T>& list, byte_buffer& out) {
+    encode_text_param(list, out);
+  }
+};
+
 namespace schema {
 
 /// The CREATE TYPE statement of a composite struct: its fields, in order, with their SQL types

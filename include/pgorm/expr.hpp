@@ -560,6 +560,33 @@ inline constexpr excluded_expr<Member> excluded{};
 template <auto Member, detail::fixed_string Alias = "">
 inline constexpr column_expr<Member, Alias> col{};
 
+template <class T>
+struct composite_traits;  // a struct mapped to a composite type: pgorm/composite.hpp
+
+namespace detail {
+/// The SQL type a `$n` of C++ type T is cast to: a composite's name (`$1::address`), since the
+/// server resolves `column = $1` with an untyped $1 to the anonymous `record` operator and then
+/// cannot read the value; empty (no cast) for every other type, whose OID goes with it.
+template <class T>
+consteval std::string_view param_cast() {
+  using U = remove_optional_t<T>;
+  if constexpr (requires { composite_traits<U>::type_name; }) {
+    return composite_traits<U>::type_name;
+  } else {
+    return {};
+  }
+}
+
+/// The values of an in() over a composite column as one parameter: its pg_type (in
+/// pgorm/composite.hpp) writes the array literal of their records, `{"(...)","(...)"}`, which
+/// the server reads as the array type the parameter is cast to (`$1::address[]`); a binary
+/// array would need the composite type's OID, which only the server knows.
+template <class T>
+struct composite_list {
+  const std::vector<T>* values;
+};
+}  // namespace detail
+
 /// A value sent as a `$n` parameter.
 template <class T>
 struct value_expr : expr_base<value_expr<T>> {
@@ -576,6 +603,10 @@ struct value_expr : expr_base<value_expr<T>> {
   template <class W>
   static constexpr void render(W& w) {
     w.placeholder();
+    if constexpr (!detail::param_cast<T>().empty()) {
+      w.append("::");
+      w.append(detail::param_cast<T>());
+    }
   }
   void bind(detail::param_list& sink) const { sink.add(value); }
 };
@@ -789,11 +820,20 @@ struct in_values_expr : expr_base<in_values_expr<E, T>> {
     detail::render_child(w, detail::part(self, &in_values_expr::e), precedence + 1);
     w.append(" = ANY(");
     w.placeholder();
+    if constexpr (!detail::param_cast<T>().empty()) {
+      w.append("::");
+      w.append(detail::param_cast<T>());
+      w.append("[]");
+    }
     w.append(')');
   }
   void bind(detail::param_list& sink) const {
     e.bind(sink);
-    sink.add(values);
+    if constexpr (!detail::param_cast<T>().empty()) {
+      sink.add(detail::composite_list<T>{&values});
+    } else {
+      sink.add(values);
+    }
   }
 };
 

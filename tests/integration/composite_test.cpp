@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -159,6 +160,56 @@ TEST_F(composite_test, a_composite_holding_a_composite_is_sent_as_a_parameter) {
   EXPECT_EQ(rows[1].at, n);
   EXPECT_EQ(rows[1].also, l);
   EXPECT_EQ(text("select id from places where at = $1::located", n), "2");
+  // The same comparisons through the builders: == and in() with composites sent as text.
+  using pgorm::col;
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::at> == n).one().id, 2);
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::also> == l).one().id, 2);
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::at>.in(std::vector<located>{l, n})).count(),
+            2);
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::at>.in(std::vector<located>{n})).one().id, 2);
+}
+
+TEST_F(composite_test, a_composite_column_compared_with_a_struct_in_where) {
+  // Prisma: findMany({ where: { home: { equals: { street, city, zip } } } }). The struct goes
+  // out as one parameter (never spliced into the text): quotes, commas and parentheses in its
+  // fields are data, and a NULL field compares as SQL's row comparison says.
+  conn().exec(
+      "create table people (id bigint generated always as identity primary key, name text not "
+      "null, home address not null, work address)");
+  const address odd{"Elm \"2\", (back)", "Shelby'ville", std::nullopt};
+  const address plain{"Main St 1", "Springfield", std::string("12345")};
+  const address office{"Office", "Capital City", std::string("1")};
+  pgorm::insert(Person{0, "Ann", odd, office}).exec(conn());
+  pgorm::insert(Person{0, "Bob", plain, std::nullopt}).exec(conn());
+  pgorm::insert(Person{0, "Cy", plain, office}).exec(conn());
+  using pgorm::col;
+  const auto at_plain =
+      conn().select<Person>().where(col<&Person::home> == plain).order_by(col<&Person::id>).all();
+  ASSERT_EQ(at_plain.size(), 2U);
+  EXPECT_EQ(at_plain[0].name, "Bob");
+  EXPECT_EQ(at_plain[1].name, "Cy");
+  const auto q = conn().select<Person>().where(col<&Person::home> != plain);
+  const pgorm::statement s = q.to_sql();
+  EXPECT_EQ(s.sql, "SELECT id, name, home, work FROM people WHERE home <> $1::address");
+  ASSERT_EQ(s.params.size(), 1U);
+  const auto other = q.all();
+  ASSERT_EQ(other.size(), 1U);
+  EXPECT_EQ(other[0].home, odd);
+  // Composite values compare field by field, a NULL field equal to a NULL field (unlike a
+  // ROW(...) constructor comparison).
+  EXPECT_EQ(conn().select<Person>().where(col<&Person::home> == odd).count(), 1);
+  // A nullable composite column, compared with a struct and with NULL.
+  EXPECT_EQ(conn().select<Person>().where(col<&Person::work> == office).count(), 2);
+  EXPECT_EQ(conn().select<Person>().where(col<&Person::work>.is_null()).count(), 1);
+  // IN: the structs as one array parameter.
+  const auto in = conn()
+                      .select(col<&Person::name>)
+                      .from<Person>()
+                      .where(col<&Person::home>.in(std::vector<address>{plain, office}))
+                      .order_by(col<&Person::name>)
+                      .all();
+  ASSERT_EQ(in.size(), 2U);
+  EXPECT_EQ(std::get<0>(in[0]), "Bob");
 }
 
 }  // namespace
