@@ -40,20 +40,28 @@ struct statement_entry {
   const checked_columns* checked = nullptr;
 };
 
+/// The checked columns of `layout` remembered on the cached statement `e` (its results were
+/// checked before), else nullptr.
+inline const checked_columns* known_layout(const statement_entry* e,
+                                           const row_layout* layout) noexcept {
+  if (layout == nullptr || e == nullptr || e->checked == nullptr) return nullptr;
+  return e->checked->layout == layout ? e->checked : nullptr;
+}
+
 /// The checked columns of `layout` when the binary result `res` of the cached statement `e`
 /// has its columns (checked once per statement and remembered on the entry), else nullptr.
 inline const checked_columns* check_layout(statement_entry* e, const result& res,
                                            const row_layout* layout) {
   if (layout == nullptr || e == nullptr) return nullptr;
-  if (e->checked != nullptr && e->checked->layout == layout) return e->checked;
+  if (const checked_columns* known = known_layout(e, layout)) return known;
   if (!res.columns_match(*layout)) return nullptr;
   e->checked = intern_checked_columns(*layout, res);
   return e->checked;
 }
 
-}  // namespace detail
-
-struct connection::statement_cache {
+/// The cache itself: the synchronous connection's (connection::statement_cache) and the async
+/// connection's, which prepares builders' static statements the same way.
+struct statement_lru {
   using entry = statement_entry;
 
   // Server-side names, unique in the process. Short enough for std::string's inline buffer
@@ -64,7 +72,7 @@ struct connection::statement_cache {
   }
   enum class lookup { hit, miss, collision };
 
-  explicit statement_cache(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
+  explicit statement_lru(std::size_t cap) : capacity(cap == 0 ? 1 : cap) {}
 
   // The statement key mixed with the parameter types, a whole OID per FNV step (the hash only
   // picks a bucket; find() compares the types too).
@@ -128,6 +136,12 @@ struct connection::statement_cache {
   std::size_t capacity;
   std::list<entry> lru;
   std::unordered_map<std::uint64_t, std::list<entry>::iterator> by_hash;
+};
+
+}  // namespace detail
+
+struct connection::statement_cache : detail::statement_lru {
+  using statement_lru::statement_lru;
 };
 
 }  // namespace pgorm

@@ -70,6 +70,9 @@ class param_pack {
   }
   /// libpq's arrays when the parameters came from a builder; null for views.
   [[nodiscard]] const detail::bind_arrays* arrays() const noexcept { return ready_; }
+  /// The builder's parameter list behind arrays() (copied whole by whoever must keep the
+  /// parameters past the call, e.g. an async statement); null for views.
+  [[nodiscard]] const detail::param_list* list() const noexcept { return list_; }
 
  private:
   const param* views_ = nullptr;  // null for a builder's

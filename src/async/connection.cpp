@@ -10,11 +10,14 @@
 #include "pgorm/async/connection.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cstring>
 #include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -37,6 +40,7 @@
 #include "../libpq_util.hpp"
 #include "../notice_sink.hpp"
 #include "../param_arrays.hpp"
+#include "../statement_cache.hpp"
 
 namespace pgorm::async {
 
@@ -48,6 +52,27 @@ using clock = std::chrono::steady_clock;
 detail::request::request(std::string_view sql, std::span<const param> params, data_format format,
                          std::chrono::milliseconds timeout, std::uint64_t pin)
     : sql_(sql), format_(format), timeout_(timeout), pin_(pin) {
+  copy_views(params);
+}
+
+detail::request::request(const statement_shape& shape, const param_pack& params, data_format format,
+                         std::chrono::milliseconds timeout)
+    : key_(shape.key), layout_(shape.layout), format_(format), timeout_(timeout) {
+  if (shape.key != 0) {  // a static shape: its text is static storage
+    static_sql_ = shape.sql.data();
+    static_size_ = shape.sql.size();
+  } else {
+    sql_ = std::string(shape.sql);
+  }
+  if (const pgorm::detail::param_list* list = params.list()) {
+    list_ = *list;  // as the builder bound them: sent as they are
+    builder_params_ = true;
+  } else {
+    copy_views(params.views());
+  }
+}
+
+void detail::request::copy_views(std::span<const param> params) {
   std::size_t total = 0;
   for (const param& p : params) total += p.bytes().size();
   bytes_.reserve(total);
@@ -155,7 +180,15 @@ struct entry {
   PGresult* res = nullptr;  // its first result (an error, or the rows)
   cancel_reason cancelled = cancel_reason::none;
   bool cancel_sent = false;  // a CancelRequest went out for it
-  bool retried = false;      // re-sent once after a cancel meant for another statement
+  bool retried = false;      // re-sent once (a cancel meant for another statement, a statement
+                             // the server no longer had prepared)
+  // A builder's static statement runs prepared: the statement cache's hash of it and its
+  // name (empty: run unnamed); parse_pending while the result of its Parse, sent just before
+  // it, has not arrived.
+  std::uint64_t stmt_hash = 0;
+  std::string stmt_name;
+  bool parse_pending = false;
+  bool parse_failed = false;
   explicit entry(request r) : req(std::move(r)) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
@@ -210,6 +243,11 @@ struct core : std::enable_shared_from_this<core> {
   std::uint64_t note_seq = 0;  // tells the current wait from earlier ones (timer, slot)
   asio::steady_timer note_timer;
   std::uint64_t next_pin = 1;
+  // Builders' static statements prepared on this session (connect_options::prepare), as the
+  // synchronous connection's cache, and the errors of Parses that failed while statements
+  // naming them were in flight (they get that error rather than "does not exist").
+  std::optional<pgorm::detail::statement_lru> statements;
+  std::unordered_map<std::string, std::exception_ptr> failed_parses;
 
   // ---- under mu ----
 
@@ -316,17 +354,104 @@ struct core : std::enable_shared_from_this<core> {
         fmt::format("pgorm: connection lost ({}): {}: {}", description, context, message), secrets);
   }
 
+  // The prepared statement `e` runs as (its name set on `e`; a Parse sent first when it is
+  // new), or none: run unnamed. Only builders' static statements are prepared: their texts
+  // are as many as the program has, and their keys were computed at compile time.
+  void use_prepared(entry& e, const pgorm::detail::param_arrays& a, std::string_view sql) {
+    e.stmt_hash = 0;
+    e.stmt_name.clear();
+    e.parse_pending = false;
+    e.parse_failed = false;
+    if (e.req.key() == 0 || !options.prepare) return;
+    if (!statements) statements.emplace(options.statement_cache_size);
+    const statement_shape shape{sql, e.req.key(), e.req.layout(), sql_origin::builder};
+    const std::uint64_t h = pgorm::detail::statement_lru::hash(shape, a.types(), a.count());
+    pgorm::detail::statement_entry* found = nullptr;
+    switch (statements->find(h, shape, a.types(), a.count(), found)) {
+      case pgorm::detail::statement_lru::lookup::hit:
+        e.stmt_hash = h;
+        e.stmt_name = found->name;
+        return;
+      case pgorm::detail::statement_lru::lookup::collision:
+        return;
+      case pgorm::detail::statement_lru::lookup::miss:
+        break;
+    }
+    std::string name = fmt::format("pgorm_a{:x}", next_statement_number());
+    const std::string text(sql);  // NUL-terminated for libpq
+    if (PQsendPrepare(pq, name.c_str(), text.c_str(), a.count(), a.types()) == 0) return;
+    e.parse_pending = true;
+    e.stmt_hash = h;
+    e.stmt_name = name;
+    const std::string evicted = statements->add(h, shape, a.types(), a.count(), std::move(name));
+    // Behind PgBouncer (transaction_prepared) DEALLOCATE would reach another session: the
+    // name is dropped instead, as the synchronous connection does.
+    if (!evicted.empty() && options.pooler != pooler_mode::transaction_prepared) {
+      evictions.push_back(evicted);
+    }
+  }
+
+  static std::uint64_t next_statement_number() {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
   void send(std::vector<completion>& out, entry& e) {
     pgorm::detail::param_arrays a;
     std::string scratch;
-    a.fill(e.req.params(), scratch);  // throws usage_error / conversion_error: the caller's
-    const std::string& sql = e.req.sql();
-    if (sql.find('\0') != std::string::npos) pgorm::detail::throw_nul_in_sql(sql);
-    if (PQsendQueryParams(pq, sql.c_str(), a.count(), a.types(), a.values(), a.lengths(),
-                          a.formats(), static_cast<int>(e.req.format())) == 0 ||
-        PQpipelineSync(pq) == 0) {
+    a.fill(e.req.pack(), scratch);  // throws usage_error / conversion_error: the caller's
+    const std::string_view sql = e.req.sql();
+    if (sql.find('\0') != std::string_view::npos) pgorm::detail::throw_nul_in_sql(sql);
+    const int fmt = static_cast<int>(e.req.format());
+    use_prepared(e, a, sql);
+    int sent = 0;
+    if (!e.stmt_name.empty()) {
+      sent = PQsendQueryPrepared(pq, e.stmt_name.c_str(), a.count(), a.values(), a.lengths(),
+                                 a.formats(), fmt);
+    } else {
+      const std::string text(sql);  // NUL-terminated for libpq
+      sent = PQsendQueryParams(pq, text.c_str(), a.count(), a.types(), a.values(), a.lengths(),
+                               a.formats(), fmt);
+    }
+    if (sent == 0 || PQpipelineSync(pq) == 0) {
       fail_all(out, lost("sending the statement failed"));
     }
+  }
+
+  // DEALLOCATEs of statements the cache evicted, queued behind the statement that evicted them
+  // (whatever was sent before still runs first). Nobody waits for them; an error (e.g. in an
+  // aborted transaction) only leaves the statement allocated until the session ends.
+  std::vector<std::string> evictions;
+  void send_evictions(std::vector<completion>& out) {
+    while (!evictions.empty() && !closed) {
+      const std::string name = std::move(evictions.back());
+      evictions.pop_back();
+      queue.emplace_back(
+          request(fmt::format("DEALLOCATE {}", name), {}, data_format::text, no_timeout, pinned));
+      queue.back().id = next_id++;
+      try {
+        send(out, queue.back());
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the statement stays allocated, no more
+        queue.pop_back();
+      }
+    }
+  }
+
+  // A raw statement that drops prepared statements (a pool's DISCARD ALL, a DEALLOCATE):
+  // forget them, so that the next use prepares again.
+  void note_raw(const request& req) {
+    if (req.key() != 0 || !statements) return;
+    std::string_view sql = req.sql();
+    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) {
+      sql.remove_prefix(1);
+    }
+    const auto starts = [&](std::string_view word) {
+      return sql.size() >= word.size() &&
+             std::equal(word.begin(), word.end(), sql.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             });
+    };
+    if (starts("discard") || starts("deallocate")) statements->clear();
   }
 
   void submit(std::vector<completion>& out, request req, std::unique_ptr<exec_op> handler) {
@@ -359,6 +484,7 @@ struct core : std::enable_shared_from_this<core> {
       e.deadline = clock::now() + t;
     }
     try {
+      note_raw(e.req);
       send(out, e);
     } catch (...) {
       // Refused before anything was sent (bad parameters): only this statement fails.
@@ -366,6 +492,7 @@ struct core : std::enable_shared_from_this<core> {
       queue.pop_back();
       return;
     }
+    send_evictions(out);
     if (closed) {  // sending failed: fail_all() took the others; this one too
       out.push_back({std::move(handler), lost("sending the statement failed"), {}});
       return;
@@ -426,6 +553,17 @@ struct core : std::enable_shared_from_this<core> {
                         "no COPY yet); the connection was closed")));
       return;
     }
+    if (e.parse_pending) {
+      // The first result of a statement sent with its Parse is the Parse's: nothing to report
+      // when it worked; when it failed, its error is the statement's (the server skipped the
+      // rest up to the sync point).
+      e.parse_pending = false;
+      if (status == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return;
+      }
+      e.parse_failed = true;
+    }
     if (e.res == nullptr) {
       e.res = r;
     } else {
@@ -454,26 +592,18 @@ struct core : std::enable_shared_from_this<core> {
     if (failed) {
       const char* state = PQresultErrorField(e.res, PG_DIAG_SQLSTATE);
       const bool interrupted = state != nullptr && std::strcmp(state, "57014") == 0;
+      const bool may_resend = e.cancelled == cancel_reason::none && !e.retried &&
+                              PQtransactionStatus(pq) == PQTRANS_IDLE;
       if (interrupted && stray_cancels > 0) {
         --stray_cancels;  // a cancel request of ours landed here
-        if (e.cancelled == cancel_reason::none && !e.retried &&
-            PQtransactionStatus(pq) == PQTRANS_IDLE) {
+        if (may_resend) {
           // Meant for the statement before this one, which finished first: this one ran in
           // its own implicit transaction, which the interrupt rolled back. Send it again.
-          PQclear(e.res);
-          e.res = nullptr;
-          e.retried = true;
-          queue.splice(queue.end(), queue, queue.begin());
-          try {
-            send(out, queue.back());
-          } catch (...) {
-            complete(out, queue.back(), std::current_exception(), {});
-            queue.pop_back();
-          }
-          after_front_changed(out);
+          resend_front(out);
           return;
         }
       }
+      if (!e.stmt_name.empty() && prepared_failed(out, e, state, may_resend)) return;
       if (e.cancelled != cancel_reason::none) {
         complete(out, e,
                  interrupted ? make_canceled(e.cancelled, e.budget, e.req.sql(), false, true)
@@ -486,11 +616,73 @@ struct core : std::enable_shared_from_this<core> {
       // Completed before any cancel took effect: its result stands (as in the sync API).
       PGresult* r = e.res;
       e.res = nullptr;
-      complete(out, e, nullptr, result(r));
+      complete(out, e, nullptr, checked_result(e, result(r)));
     }
     queue.pop_front();
     if (was_front_cancel) grace_timer.cancel();
     after_front_changed(out);
+  }
+
+  // Sends the front statement again, at the back (it ran in its own implicit transaction,
+  // which failed without effect).
+  void resend_front(std::vector<completion>& out) {
+    entry& e = queue.front();
+    PQclear(e.res);
+    e.res = nullptr;
+    e.retried = true;
+    queue.splice(queue.end(), queue, queue.begin());
+    try {
+      send(out, queue.back());
+    } catch (...) {
+      complete(out, queue.back(), std::current_exception(), {});
+      queue.pop_back();
+    }
+    send_evictions(out);
+    after_front_changed(out);
+  }
+
+  // The front statement `e`, run prepared, failed with SQLSTATE `state`. True when that was
+  // handled here: its Parse failed (every statement that named it gets that error), or the
+  // server no longer has it (26000: a DISCARD ALL or DEALLOCATE of someone else; 0A000: its
+  // result type changed) and it was sent again, prepared anew, as the synchronous connection
+  // does outside a transaction.
+  bool prepared_failed(std::vector<completion>& out, entry& e, const char* state, bool may_resend) {
+    const std::string_view code = state == nullptr ? "" : state;
+    if (e.parse_failed) {
+      statements->erase(e.stmt_hash);
+      failed_parses[e.stmt_name] = result_error(e);
+      return false;
+    }
+    if (code == "26000") {
+      if (const auto it = failed_parses.find(e.stmt_name); it != failed_parses.end()) {
+        complete(out, e, it->second, {});
+        queue.pop_front();
+        after_front_changed(out);
+        return true;
+      }
+      statements->clear();  // whatever dropped this one probably dropped them all
+    } else if (code == "0A000") {
+      statements->erase(e.stmt_hash);
+    } else {
+      return false;
+    }
+    if (!may_resend) return false;
+    resend_front(out);
+    return true;
+  }
+
+  // `res`, the binary result of a prepared statement whose rows a row type reads, with the
+  // columns that layout was found to match (checked once per prepared statement).
+  result checked_result(entry& e, result res) {
+    if (e.stmt_name.empty() || e.req.layout() == nullptr || e.req.format() != data_format::binary ||
+        !statements) {
+      return res;
+    }
+    const auto it = statements->by_hash.find(e.stmt_hash);
+    if (it == statements->by_hash.end() || it->second->name != e.stmt_name) return res;
+    const checked_columns* checked = pgorm::detail::check_layout(&*it->second, res, e.req.layout());
+    if (checked == nullptr) return res;
+    return result(res.release(), checked);
   }
 
   std::exception_ptr result_error(entry& e) {
@@ -505,6 +697,7 @@ struct core : std::enable_shared_from_this<core> {
     if (queue.empty()) {
       // Every sync point is in: the backend is idle, where a late interrupt is ignored.
       if (!cancel) stray_cancels = 0;
+      failed_parses.clear();  // nothing in flight names those statements any more
       // Nothing is out: leave no wait or timer behind, so that the executor's run() can end.
       idle();
       return;

@@ -38,6 +38,8 @@
 #include "pgorm/connection.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/notification.hpp"
+#include "pgorm/param_pack.hpp"
+#include "pgorm/params.hpp"
 #include "pgorm/result.hpp"
 #include "pgorm/statement_shape.hpp"
 
@@ -52,19 +54,40 @@ struct access;
 
 /// A statement as the async connection queues it: its text and parameter bytes copied, so that
 /// it stays valid whatever the completion token defers (asio::deferred runs the operation
-/// later). Move-only: the parameter views point into `bytes_`, whose buffer a move keeps.
+/// later). A builder's statement keeps its parameter list as bound (one copy, sent as it is)
+/// and its static text by reference, with the shape's key: the connection prepares it once and
+/// runs it by name. Move-only: the parameter views point into buffers a move keeps.
 class PGORM_API request {
  public:
   request(std::string_view sql, std::span<const param> params, data_format format,
           std::chrono::milliseconds timeout, std::uint64_t pin = 0);
+  /// A builder's statement: `shape` (a static shape's text is static storage and is not
+  /// copied) with the parameters the builder bound.
+  request(const statement_shape& shape, const param_pack& params, data_format format,
+          std::chrono::milliseconds timeout);
   request(request&&) noexcept = default;
   request& operator=(request&&) noexcept = default;
   request(const request&) = delete;
   request& operator=(const request&) = delete;
   ~request() = default;
 
-  [[nodiscard]] const std::string& sql() const noexcept { return sql_; }
-  [[nodiscard]] std::span<const param> params() const noexcept { return params_; }
+  [[nodiscard]] std::string_view sql() const noexcept {
+    return static_sql_ != nullptr ? std::string_view(static_sql_, static_size_)
+                                  : std::string_view(sql_);
+  }
+  /// The parameters as pgorm::param views (built on first use for a builder's).
+  [[nodiscard]] std::span<const param> params() const {
+    return builder_params_ ? list_.params() : std::span<const param>(params_);
+  }
+  /// The parameters as the executors take them (a builder's with libpq's arrays ready).
+  [[nodiscard]] param_pack pack() const noexcept {
+    return builder_params_ ? param_pack(list_, list_.arrays()) : param_pack(params_);
+  }
+  /// The shape's statement key: nonzero for a builder's static text (computed at compile
+  /// time), which the connection prepares once and then runs by name.
+  [[nodiscard]] std::uint64_t key() const noexcept { return key_; }
+  /// The columns its rows are read into (null: not known).
+  [[nodiscard]] const row_layout* layout() const noexcept { return layout_; }
   [[nodiscard]] data_format format() const noexcept { return format_; }
   /// The call's own timeout (zero: the connection's query_timeout; no_timeout: none).
   [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
@@ -74,9 +97,17 @@ class PGORM_API request {
   void set_pin(std::uint64_t id) noexcept { pin_ = id; }
 
  private:
+  void copy_views(std::span<const param> params);
+
   std::string sql_;
+  const char* static_sql_ = nullptr;  // a static shape's text (then sql_ is empty)
+  std::size_t static_size_ = 0;
   std::vector<char> bytes_;
   std::vector<param> params_;
+  pgorm::detail::param_list list_;  // a builder's parameters (builder_params_)
+  bool builder_params_ = false;
+  std::uint64_t key_ = 0;
+  const row_layout* layout_ = nullptr;
   data_format format_;
   std::chrono::milliseconds timeout_;
   std::uint64_t pin_ = 0;

@@ -72,9 +72,12 @@ struct capture {
     if (stop) throw capture_done{};
     return result{};
   }
-  result exec(const statement_shape& shape, std::span<const param> params, data_format format) {
+  /// A builder's statement: its shape, and its parameters as bound (kept, not converted).
+  result exec(const statement_shape& shape, const param_pack& params, data_format format) {
     origin = shape.origin;
-    return exec(shape.sql, params, format);
+    req.emplace(shape, params, format, timeout);
+    if (stop) throw capture_done{};
+    return result{};
   }
   /// Raw SQL unless the builder said otherwise (a pool resets the session after raw SQL).
   sql_origin origin = sql_origin::raw;
@@ -86,11 +89,20 @@ struct replay {
   result exec(std::string_view /*sql*/, std::span<const param> /*params*/, data_format /*format*/) {
     return std::move(res);
   }
-  result exec(const statement_shape& /*shape*/, std::span<const param> /*params*/,
+  result exec(const statement_shape& /*shape*/, const param_pack& /*params*/,
               data_format /*format*/) {
     return std::move(res);
   }
 };
+
+/// The terminal `term` of `q` when it sent nothing (answered by the runner, which then binds
+/// nothing either). A received result is read without `q`: binding it again would cost what
+/// binding it did.
+template <class Q, class Term>
+auto unsent(const Q& q, Term term) {
+  replay rep{result{}};
+  return term(q, rep);
+}
 
 /// Where a terminal sends its statement: a connection's core, with the pin of the transaction
 /// it belongs to, or an error to complete with instead.
@@ -128,13 +140,16 @@ struct signature_of<void> {
 
 // The terminal's handler over the result: finish(result) (the synchronous terminal over the
 // received result) or the error.
+// `sent`: false when nothing was sent (the terminal answers without a result, e.g. an insert of
+// no rows).
 template <class T, class Handler, class Finish>
 auto finisher(Handler handler, Finish fin) {
-  return [h = std::move(handler), fin = std::move(fin)](std::exception_ptr e, result r) mutable {
+  return [h = std::move(handler), fin = std::move(fin)](std::exception_ptr e, result r,
+                                                        bool sent = true) mutable {
     if constexpr (std::is_void_v<T>) {
       if (!e) {
         try {
-          fin(std::move(r));
+          fin(std::move(r), sent);
         } catch (...) {
           e = std::current_exception();
         }
@@ -147,7 +162,7 @@ auto finisher(Handler handler, Finish fin) {
       }
       std::optional<T> value;
       try {
-        value.emplace(fin(std::move(r)));
+        value.emplace(fin(std::move(r), sent));
       } catch (...) {
         std::move(h)(std::current_exception(), T{});
         return;
@@ -170,7 +185,8 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
         auto done = finisher<T>(std::move(handler), std::move(fin));
         if (error || !req) {
           // Refused, or nothing to send (e.g. an insert of no rows): answered here.
-          boost::asio::post(ex, [d = std::move(done), error]() mutable { d(error, result{}); });
+          boost::asio::post(ex,
+                            [d = std::move(done), error]() mutable { d(error, result{}, false); });
           return;
         }
         req->set_pin(to.pin);
@@ -196,7 +212,8 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
         auto ex = boost::asio::get_associated_executor(handler, pool_ex);
         auto done = finisher<T>(std::move(handler), std::move(fin));
         if (error || !req) {
-          boost::asio::post(ex, [d = std::move(done), error]() mutable { d(error, result{}); });
+          boost::asio::post(ex,
+                            [d = std::move(done), error]() mutable { d(error, result{}, false); });
           return;
         }
         auto run = [slot, ex, d = std::move(done), r = std::move(*req)](
@@ -285,9 +302,9 @@ auto all(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.all(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
-      [q](result r) {
-        detail::replay rep{std::move(r)};
-        return q.all(rep);
+      [q](result r, bool sent) {
+        if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.all(rep); });
+        return pgorm::read_rows<typename Q::row_type>(r);
       },
       std::forward<Token>(token));
 }
@@ -301,9 +318,9 @@ auto one(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.one(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
-      [q](result r) {
-        detail::replay rep{std::move(r)};
-        return q.one(rep);
+      [q](result r, bool sent) {
+        if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.one(rep); });
+        return pgorm::detail::read_one<typename Q::row_type>(r);
       },
       std::forward<Token>(token));
 }
@@ -316,9 +333,9 @@ auto first(C&& c, const Q& q, Token&& token) {
   using T = decltype(q.first(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
-      [q](result r) {
-        detail::replay rep{std::move(r)};
-        return q.first(rep);
+      [q](result r, bool sent) {
+        if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.first(rep); });
+        return pgorm::detail::read_first<typename Q::row_type>(r);
       },
       std::forward<Token>(token));
 }
@@ -332,9 +349,9 @@ template <class C, class Q, class Token>
 auto exec(C&& c, const Q& q, Token&& token) {
   return detail::run_terminal<std::int64_t>(
       c, detail::capture_exec(c, q),
-      [q](result r) {
-        detail::replay rep{std::move(r)};
-        return q.exec(rep);
+      [q](result r, bool sent) {
+        if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.exec(rep); });
+        return r.affected_rows();
       },
       std::forward<Token>(token));
 }
@@ -348,9 +365,9 @@ template <class C, class Q, class F, class Token>
 auto each(C&& c, const Q& q, F fn, Token&& token) {
   return detail::run_terminal<void>(
       c, detail::capture_exec(c, q),
-      [q, fn = std::move(fn)](result r) mutable {
-        detail::replay rep{std::move(r)};
-        for (auto& row : q.all(rep)) fn(row);
+      [fn = std::move(fn)](result r, bool sent) mutable {
+        if (!sent) return;
+        for (auto& row : pgorm::read_rows<typename Q::row_type>(r)) fn(row);
       },
       std::forward<Token>(token));
 }
@@ -368,7 +385,8 @@ auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
                      [&](detail::capture& cap) {
                        if (n >= 1) (void)q.page(cap, n);
                      }),
-      [q, n](result r) {
+      [q, n](result r, bool /*sent*/) {
+        // (page() binds again here: it reads the page's own select, which it builds.)
         detail::replay rep{std::move(r)};
         return q.page(rep, n);
       },
@@ -388,7 +406,8 @@ auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
                      [&](detail::capture& cap) {
                        if (n >= 1) (void)q.last_page(cap, n);
                      }),
-      [q, n](result r) {
+      [q, n](result r, bool /*sent*/) {
+        // (page() binds again here: it reads the page's own select, which it builds.)
         detail::replay rep{std::move(r)};
         return q.last_page(rep, n);
       },
