@@ -189,7 +189,7 @@ struct entry {
   std::string stmt_name;
   bool parse_pending = false;
   bool parse_failed = false;
-  explicit entry(request r) : req(std::move(r)) {}
+  explicit entry(request&& r) : req(std::move(r)) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
   ~entry() {
@@ -454,7 +454,7 @@ struct core : std::enable_shared_from_this<core> {
     if (starts("discard") || starts("deallocate")) statements->clear();
   }
 
-  void submit(std::vector<completion>& out, request req, std::unique_ptr<exec_op> handler) {
+  void submit(std::vector<completion>& out, request&& req, std::unique_ptr<exec_op> handler) {
     if (closed || pq == nullptr) {
       out.push_back({std::move(handler),
                      make_connection_error("pgorm: the async connection is closed", secrets),
@@ -927,7 +927,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 };
 
-void submit(const std::shared_ptr<core>& owner, request req, std::unique_ptr<exec_op> op) {
+void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<exec_op> op) {
   // Our own reference: `owner` may live in the initiating coroutine's frame, which another
   // thread destroys as soon as it has run the completion that submit() queued.
   const std::shared_ptr<core> c = owner;

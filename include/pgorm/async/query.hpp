@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -63,19 +64,20 @@ struct capture {
       : timeout(t), stop(stop_after) {}
   std::chrono::milliseconds timeout;
   bool stop;  // throw capture_done once recorded (page(): it reads rows right away)
-  std::optional<request> req;
+  // Held by pointer: it is handed on several times before it is queued.
+  std::unique_ptr<request> req;
 
   struct capture_done {};
 
   result exec(std::string_view sql, std::span<const param> params, data_format format) {
-    req.emplace(sql, params, format, timeout);
+    req = std::make_unique<request>(sql, params, format, timeout);
     if (stop) throw capture_done{};
     return result{};
   }
   /// A builder's statement: its shape, and its parameters as bound (kept, not converted).
   result exec(const statement_shape& shape, const param_pack& params, data_format format) {
     origin = shape.origin;
-    req.emplace(shape, params, format, timeout);
+    req = std::make_unique<request>(shape, params, format, timeout);
     if (stop) throw capture_done{};
     return result{};
   }
@@ -178,7 +180,7 @@ template <class T, class Token, class Finish>
 auto launch(target where, capture cap, std::exception_ptr refused, Finish finish, Token&& token) {
   if (!refused) refused = where.refused;
   return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
-      [](auto handler, target to, std::optional<request> req, std::exception_ptr error,
+      [](auto handler, target to, std::unique_ptr<request> req, std::exception_ptr error,
          Finish fin) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, to.ex);
@@ -207,7 +209,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
             Token&& token) {
   return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
       [](auto handler, std::shared_ptr<pool_state> state, connection::executor_type pool_ex,
-         std::optional<request> req, sql_origin origin, std::exception_ptr error, Finish fin) {
+         std::unique_ptr<request> req, sql_origin origin, std::exception_ptr error, Finish fin) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, pool_ex);
         auto done = finisher<T>(std::move(handler), std::move(fin));
@@ -216,7 +218,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
                             [d = std::move(done), error]() mutable { d(error, result{}, false); });
           return;
         }
-        auto run = [slot, ex, d = std::move(done), r = std::move(*req)](
+        auto run = [slot, ex, d = std::move(done), r = std::move(req)](
                        std::exception_ptr e, pgorm::async::lease l) mutable {
           if (e) {
             d(std::move(e), result{});
@@ -231,7 +233,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
           };
           auto bound = boost::asio::bind_cancellation_slot(
               slot, boost::asio::bind_executor(ex, std::move(fin_and_release)));
-          submit(core, std::move(r),
+          submit(core, std::move(*r),
                  std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                      std::move(bound), ex));
         };
