@@ -340,11 +340,13 @@ namespace {
 
 }  // namespace
 
-result connection::check(pg_result* raw, std::string_view sql, const param_pack& params) {
+result connection::check(pg_result* raw, std::string_view sql, const param_pack& params,
+                         const checked_columns* checked) {
   if (raw != nullptr) {
     switch (PQresultStatus(raw)) {
-      case PGRES_COMMAND_OK:
       case PGRES_TUPLES_OK:
+        return result(raw, checked);
+      case PGRES_COMMAND_OK:
       case PGRES_EMPTY_QUERY:
       case PGRES_SINGLE_TUPLE:
       case PGRES_COPY_IN:
@@ -695,10 +697,15 @@ result connection::exec_impl(const statement_shape& shape, const param_pack& par
       // DEALLOCATE cannot run in an aborted transaction.
       if (gone) entry = nullptr;  // cleared with the cache
     }
-    result out = check(res, sql, params);
     if (shape.layout == nullptr || result_format != data_format::binary || entry == nullptr) {
-      return out;
+      return check(res, sql, params);
     }
+    // The statement's columns were checked at an earlier run: the result carries them at once
+    // (one result built per call, not one to check and another to return).
+    if (const checked_columns* known = detail::known_layout(entry, shape.layout)) {
+      return check(res, sql, params, known);
+    }
+    result out = check(res, sql, params);
     const checked_columns* checked = detail::check_layout(entry, out, shape.layout);
     if (checked == nullptr) return out;
     return result(out.release(), checked);

@@ -374,7 +374,10 @@ class PGORM_API connection : public query_methods<connection> {
 
   connection(std::string_view conninfo, connect_options options, const std::stop_token* stop);
   [[nodiscard]] pg_conn* checked_handle() const;
-  [[nodiscard]] result check(pg_result* res, std::string_view sql, const param_pack& params);
+  // The result of `res` (carrying `checked`, the columns already found to match), or throws
+  // the error it holds.
+  [[nodiscard]] result check(pg_result* res, std::string_view sql, const param_pack& params,
+                             const checked_columns* checked = nullptr);
   // `sql` NUL-terminated (in sql_buf_), for libpq; usage_error when it contains a NUL byte.
   const char* c_sql(std::string_view sql);
 
