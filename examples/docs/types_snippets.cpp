@@ -166,6 +166,20 @@ void matrices(pgorm::connection& conn) {
 }
 // doc-end(md_array)
 
+// doc-begin(md_enum_array)
+// A seating plan: create table plan (id bigint, seats user_role[][] not null)
+void seating(pgorm::connection& conn) {
+  const std::vector<std::vector<std::optional<role>>> seats{{role::admin, std::nullopt},
+                                                            {role::member, role::member}};
+  // Sent as the text parameter {{"admin",NULL},{"member","member"}}; read back in binary.
+  conn.exec("insert into plan (id, seats) values (1, $1)", pgorm::encode_params(seats).params());
+  const auto back =
+      pgorm::query<std::vector<std::vector<std::optional<role>>>>("select seats from plan")
+          .one(conn);  // == seats
+  (void)back;
+}
+// doc-end(md_enum_array)
+
 // doc-begin(composite)
 // create type address as (street text, city text, zip text);
 struct address {

@@ -29,6 +29,13 @@ struct Haunted {
   std::vector<ghost> ghosts;
 };
 
+/// A table with two- and three-dimensional enum array columns.
+struct Board {
+  std::int64_t id;
+  std::vector<std::vector<role>> grid;
+  std::vector<std::vector<std::vector<std::optional<odd>>>> cube;
+};
+
 struct Member {
   std::int64_t id;
   std::string name;
@@ -68,6 +75,12 @@ struct pgorm::table_traits<ea::Haunted> {
 };
 
 template <>
+struct pgorm::table_traits<ea::Board> {
+  static constexpr std::string_view name = "ea_board";
+  static constexpr auto primary_key = pgorm::identity(&ea::Board::id);
+};
+
+template <>
 struct pgorm::table_traits<ea::Member> {
   static constexpr std::string_view name = "ea_member";
   static constexpr auto primary_key = pgorm::identity(&ea::Member::id);
@@ -75,6 +88,7 @@ struct pgorm::table_traits<ea::Member> {
 
 namespace {
 
+using ea::Board;
 using ea::ghost;
 using ea::Haunted;
 using ea::Member;
@@ -233,6 +247,85 @@ TEST_F(enum_array_test, copy_names_an_enum_type_the_server_does_not_have) {
     EXPECT_NE(std::string(e.what()).find("ea_haunted.ghosts"), std::string::npos) << e.what();
   }
   EXPECT_EQ(one_value<std::int64_t>("select count(*) from ea_haunted"), 0);
+}
+
+// ---- multi-dimensional arrays of enums -------------------------------------------------------
+
+using grid_t = std::vector<std::vector<role>>;
+using cube_t = std::vector<std::vector<std::vector<std::optional<odd>>>>;
+
+TEST_F(enum_array_test, two_and_three_dimensions_round_trip_as_parameters) {
+  const grid_t grid{{role::admin, role::member, role::guest},
+                    {role::guest, role::guest, role::admin}};
+  EXPECT_EQ(one_value<std::string>("select $1::ea_role[]::text", grid),
+            "{{admin,member,guest},{guest,guest,admin}}");
+  EXPECT_EQ(one_value<std::int32_t>("select array_ndims($1::ea_role[])", grid), 2);
+  EXPECT_EQ(one_value<grid_t>("select $1::ea_role[]", grid), grid);
+  EXPECT_EQ(one_value<grid_t>("select $1::ea_role[]", grid_t{}), grid_t{});
+  EXPECT_EQ(one_value<grid_t>("select $1::ea_role[]", grid_t{{}, {}}), grid_t{});
+  EXPECT_EQ(one_value<grid_t>("select '{{admin},{member}}'::ea_role[]"),
+            (grid_t{{role::admin}, {role::member}}));
+
+  // NULL leaves, and labels the text format must quote, three levels deep.
+  const cube_t cube{{{odd::quote, std::nullopt}, {odd::null_word, odd::braces}},
+                    {{odd::comma, odd::backslash}, {odd::spaces, std::nullopt}}};
+  EXPECT_EQ(one_value<std::string>("select array_dims($1::ea_odd[])", cube), "[1:2][1:2][1:2]");
+  EXPECT_EQ(one_value<cube_t>("select $1::ea_odd[]", cube), cube);
+  EXPECT_EQ(
+      one_value<std::int64_t>("select count(*) from unnest($1::ea_odd[]) e where e is null", cube),
+      2);
+  EXPECT_EQ(one_value<std::string>("select ($1::ea_odd[])[1][2][1]::text", cube), "NULL");
+  EXPECT_EQ(one_value<std::string>("select ($1::ea_odd[])[2][1][2]::text", cube), "back\\slash");
+}
+
+TEST_F(enum_array_test, ragged_or_mismatched_enum_grids_are_errors) {
+  // Ragged: refused before it is sent, naming the parameter.
+  try {
+    (void)one_value<grid_t>("select $1::ea_role[]",
+                            grid_t{{role::admin, role::member}, {role::guest}});
+    FAIL() << "no exception";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_NE(std::string(e.what()).find("$1"), std::string::npos) << e.what();
+  }
+  // Read into the wrong number of dimensions.
+  EXPECT_THROW((void)one_value<grid_t>("select '{admin,member}'::ea_role[]"),
+               pgorm::conversion_error);
+  // A label the server's type does not have.
+  try {
+    (void)one_value<grid_t>("select $1::ea_role[]",
+                            std::vector<std::vector<odd>>{{odd::comma}, {odd::quote}});
+    FAIL() << "no exception";
+  } catch (const pgorm::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "22P02") << e.what();
+  }
+}
+
+TEST_F(enum_array_test, enum_grid_columns_through_the_builders_and_copy) {
+  conn().exec(R"(create table ea_board (id bigint generated always as identity primary key,
+                                        grid ea_role[][] not null, cube ea_odd[] not null))");
+  const grid_t grid{{role::admin, role::guest}, {role::member, role::member}};
+  const cube_t cube{{{odd::spaces}, {std::nullopt}}};
+  pgorm::insert(Board{0, grid, cube}).exec(conn());
+  pgorm::insert(Board{0, {}, {}}).exec(conn());
+  const auto boards = pgorm::select<Board>().order_by(col<&Board::id>).all(conn());
+  ASSERT_EQ(boards.size(), 2U);
+  EXPECT_EQ(boards[0].grid, grid);
+  EXPECT_EQ(boards[0].cube, cube);
+  EXPECT_EQ(boards[1].grid, grid_t{});
+
+  // Compared and updated through builders: the parameter takes the column's type.
+  EXPECT_EQ(pgorm::update<Board>()
+                .set(col<& Board::grid> = grid_t{{role::guest}})
+                .where(col<&Board::grid> == grid)
+                .exec(conn()),
+            1);
+  EXPECT_EQ(one_value<std::string>("select grid::text from ea_board where id = 1"), "{{guest}}");
+
+  // Binary COPY looks the element type up, as for one-dimensional enum arrays.
+  EXPECT_EQ(pgorm::copy_in(conn(), std::vector<Board>{{0, grid, cube}}), 1);
+  EXPECT_EQ(one_value<std::string>("select grid::text || ' ' || cube::text from ea_board "
+                                   "where id = 3"),
+            R"({{admin,guest},{member,member}} {{{" padded "},{NULL}}})");
 }
 
 }  // namespace

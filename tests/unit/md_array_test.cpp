@@ -2,9 +2,12 @@
 // Multi-dimensional arrays as nested std::vector without a server: array_send's format with
 // one dimension entry per level, ragged input refused naming the parameter, and the malformed
 // headers the decoder must refuse.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -12,6 +15,17 @@
 #include "pgorm/error.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/types.hpp"
+
+namespace mdu {
+enum class mood { calm, odd };
+}  // namespace mdu
+
+template <>
+struct pgorm::enum_traits<mdu::mood> {
+  static constexpr std::string_view type_name = "mdu_mood";
+  static constexpr std::array values{std::pair{mdu::mood::calm, "calm"},
+                                     std::pair{mdu::mood::odd, "a \"b\",{c}"}};
+};
 
 namespace {
 
@@ -73,6 +87,29 @@ TEST(md_array, ragged_input_is_a_conversion_error_naming_the_parameter) {
   }
   pgorm::byte_buffer out;
   EXPECT_THROW(pgorm::pg_type<grid>::encode(grid{{}, {1}}, out), pgorm::conversion_error);
+}
+
+TEST(md_array, enum_grids_are_text_parameters_quoted_per_element) {
+  using mdu::mood;
+  using mood_grid = std::vector<std::vector<std::optional<mood>>>;
+  const mood_grid g{{mood::calm, std::nullopt}, {mood::odd, mood::calm}};
+  const auto p = pgorm::encode_params(g, std::vector<std::vector<mood>>{{}, {}});
+  ASSERT_EQ(p.size(), 2U);
+  const auto first = p.params()[0];
+  EXPECT_EQ(first.format(), pgorm::data_format::text);
+  EXPECT_EQ(first.type(), 0U);  // the server takes the enum type from the context
+  EXPECT_EQ(std::string(first.bytes().data(), first.bytes().size()),
+            R"({{"calm",NULL},{"a \"b\",{c}","calm"}})");
+  const auto second = p.params()[1];
+  EXPECT_EQ(std::string(second.bytes().data(), second.bytes().size()), "{}");
+  static_assert(pgorm::pg_type<mood_grid>::sql_name == "mdu_mood[]");
+  static_assert(pgorm::pg_type<mood_grid>::element_type_name == "mdu_mood");
+  try {
+    (void)pgorm::encode_params(std::vector<std::vector<mood>>{{mood::calm}, {}});
+    FAIL() << "no error";
+  } catch (const pgorm::conversion_error& e) {
+    EXPECT_EQ(e.column(), "$1");
+  }
 }
 
 TEST(md_array, refuses_malformed_headers) {

@@ -56,6 +56,28 @@ PGORM_API array_header read_array_header(std::string_view bytes);
 [[noreturn]] PGORM_API void throw_array_too_long(std::size_t size);
 [[noreturn]] PGORM_API void throw_array_element_type(oid element_type, std::string cpp_element);
 
+/// Quotes, in place, the array element text written to `out` from `at` on: `"` before it, a
+/// backslash before each `"` or `\`, `"` after it (the array text format's quoting, which
+/// keeps a label such as `NULL`, `a,b` or `{x}` one element).
+inline void quote_array_text_element(byte_buffer& out, std::size_t at) {
+  // Shifted right past the opening quote and the escapes, filled from the end so that nothing
+  // is overwritten.
+  const std::size_t length = out.size() - at;
+  std::size_t escapes = 0;
+  for (std::size_t k = at; k != out.size(); ++k) {
+    escapes += (out.data()[k] == '"' || out.data()[k] == '\\') ? 1 : 0;
+  }
+  out.grow_by(escapes + 2);
+  char* p = out.data() + at;
+  std::size_t to = length + escapes + 1;  // the closing quote's position
+  p[to] = '"';
+  for (std::size_t from = length; from-- != 0;) {
+    p[--to] = p[from];
+    if (p[from] == '"' || p[from] == '\\') p[--to] = '\\';
+  }
+  p[0] = '"';
+}
+
 template <std::size_t N>
 struct array_name_storage {
   std::array<char, N + 2> chars{};
@@ -167,24 +189,9 @@ struct pg_type<std::vector<T, Alloc>> {
           continue;
         }
       }
-      // The bare label, then quoted in place: shifted right past the opening quote and a
-      // backslash before each '"' or '\\' (filled from the end, so nothing is overwritten).
       const std::size_t at = out.size();
-      codec::encode(value[i], out);
-      const std::size_t length = out.size() - at;
-      std::size_t escapes = 0;
-      for (std::size_t k = at; k != out.size(); ++k) {
-        escapes += (out.data()[k] == '"' || out.data()[k] == '\\') ? 1 : 0;
-      }
-      out.grow_by(escapes + 2);
-      char* p = out.data() + at;
-      std::size_t to = length + escapes + 1;  // the closing quote's position
-      p[to] = '"';
-      for (std::size_t from = length; from-- != 0;) {
-        p[--to] = p[from];
-        if (p[from] == '"' || p[from] == '\\') p[--to] = '\\';
-      }
-      p[0] = '"';
+      codec::encode(value[i], out);  // the bare label, then quoted in place
+      detail::quote_array_text_element(out, at);
     }
     out.push_back('}');
   }
@@ -265,19 +272,17 @@ PGORM_API md_array_header read_md_array_header(std::string_view bytes, std::size
 
 /// std::vector<std::vector<T>> (and deeper, up to 6 levels) <-> a multi-dimensional T[].
 /// Rectangular only: every vector at one level has the same size, or encode throws
-/// conversion_error (as a parameter: naming it, e.g. "$1"). An array with a zero-length
-/// dimension is the empty array, which reads back as an empty outer vector. Leaf elements may
-/// be NULL when T is std::optional<U>.
+/// conversion_error (as a parameter: naming it, e.g. "$1"). Leaves may be enums of a
+/// PostgreSQL enum type (sent as text parameters, as one-dimensional arrays of them are). An array
+/// with a zero-length dimension is the empty array, which reads back as an empty outer vector. Leaf
+/// elements may be NULL when T is std::optional<U>.
 ///
 /// Example: `std::vector<std::vector<std::int32_t>> grid{{1, 2, 3}, {4, 5, 6}};  // integer[][]`
 template <class T, class A1, class A2>
 requires(!std::is_same_v<T, std::byte>) &&
     detail::array_element<typename detail::nested_shape<std::vector<T, A2>>::leaf> &&
-    (!detail::pg_enum<
-        typename detail::unwrap_optional<typename detail::nested_shape<std::vector<T, A2>>::leaf>::
-            type>)&&(detail::nested_shape<std::vector<std::vector<T, A2>, A1>>::depth <=
-                     detail::max_array_dimensions) struct pg_type<std::vector<std::vector<T, A2>,
-                                                                              A1>> {
+    (detail::nested_shape<std::vector<std::vector<T, A2>, A1>>::depth <=
+     detail::max_array_dimensions) struct pg_type<std::vector<std::vector<T, A2>, A1>> {
  private:
   using value_t = std::vector<std::vector<T, A2>, A1>;
   using shape = detail::nested_shape<value_t>;
@@ -327,6 +332,28 @@ requires(!std::is_same_v<T, std::byte>) &&
   }
 
   template <std::size_t Level, class V>
+  static void write_text(const V& v, byte_buffer& out) {
+    out.push_back('{');
+    for (std::size_t i = 0; i != v.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      if constexpr (Level + 1 < depth) {
+        write_text<Level + 1>(v[i], out);
+      } else {
+        if constexpr (codec::nullable) {
+          if (codec::is_null(v[i])) {
+            out.append(std::string_view{"NULL"});
+            continue;
+          }
+        }
+        const std::size_t at = out.size();
+        codec::encode(v[i], out);
+        detail::quote_array_text_element(out, at);
+      }
+    }
+    out.push_back('}');
+  }
+
+  template <std::size_t Level, class V>
   static void read(std::string_view bytes, const detail::md_array_header& h, std::size_t& pos,
                    std::size_t& index, V& v) {
     v.resize(h.dims[Level]);
@@ -373,10 +400,41 @@ requires(!std::is_same_v<T, std::byte>) &&
   static constexpr bool accepts(pgorm::oid type) noexcept requires pg_decodable<leaf> {
     if (oid != 0 && type == oid) return true;
     const pgorm::oid element_oid = detail::array_element_oid(type);
-    return element_oid != 0 && codec::accepts(element_oid);
+    if (element_oid != 0) return codec::accepts(element_oid);
+    // The array type of an element type known only at run time (a PostgreSQL enum).
+    return oid == 0 && type >= oids::first_user_defined;
   }
 
+  /// The PostgreSQL enum type of the elements, for binary COPY (see the one-dimensional
+  /// codec).
+  static constexpr std::string_view element_type_name =
+      pg_type<std::vector<leaf>>::element_type_name;
+
   static void encode(const value_t& value, byte_buffer& out) {
+    encode_binary(value, out, pg_type<element>::oid);
+  }
+
+  /// As a statement parameter, an array of a PostgreSQL enum goes out in the text format,
+  /// `{{"admin","member"},{NULL,"guest"}}`, with OID 0, as the one-dimensional codec's does
+  /// (the server takes the type from the context). Ragged input throws conversion_error.
+  static void encode_text_param(const value_t& value,
+                                byte_buffer& out) requires detail::pg_enum<element> {
+    dims_t dims{};
+    measure<0>(value, dims);
+    bool has_null = false;
+    check<0>(value, dims, has_null);
+    std::size_t total = 1;
+    for (const std::size_t d : dims) total *= d;
+    if (total == 0) {  // any zero-length dimension: the empty array, as encode() writes it
+      out.append(std::string_view{"{}"});
+      return;
+    }
+    write_text<0>(value, out);
+  }
+
+  /// The binary form with `element_oid` in its header (encode() writes pg_type<element>::oid,
+  /// which is 0 for a PostgreSQL enum; binary COPY passes the looked-up one).
+  static void encode_binary(const value_t& value, byte_buffer& out, pgorm::oid element_oid) {
     dims_t dims{};
     measure<0>(value, dims);
     bool has_null = false;
@@ -393,13 +451,13 @@ requires(!std::is_same_v<T, std::byte>) &&
       char* header = out.grow_by(12);
       store_be(header, std::int32_t{0});
       store_be(header + 4, std::int32_t{0});
-      store_be(header + 8, pg_type<element>::oid);
+      store_be(header + 8, element_oid);
       return;
     }
     char* header = out.grow_by(12 + 8 * depth);
     store_be(header, static_cast<std::int32_t>(depth));
     store_be(header + 4, std::int32_t{has_null ? 1 : 0});
-    store_be(header + 8, pg_type<element>::oid);
+    store_be(header + 8, element_oid);
     for (std::size_t k = 0; k != depth; ++k) {
       store_be(header + 12 + 8 * k, static_cast<std::int32_t>(dims[k]));
       store_be(header + 16 + 8 * k, std::int32_t{1});
