@@ -28,6 +28,14 @@ struct Order {
 };
 // doc-end(json_table)
 
+// doc-begin(tsvector_table)
+struct Post {
+  std::int64_t id;
+  std::string body;
+  pgorm::tsvector search;  // a tsvector column (schema::create emits tsvector)
+};
+// doc-end(tsvector_table)
+
 // doc-begin(json_struct)
 #include <pgorm/json_struct.hpp>
 
@@ -254,6 +262,28 @@ void text_search_as_text(pgorm::connection& conn) {
   static_assert(std::is_same_v<decltype(q)::row_type,
                                std::tuple<std::int64_t, std::optional<std::string>, std::string>>);
   use(q);
+}
+
+void tsvector_column(pgorm::connection& conn, const std::string& input) {
+  // doc-begin(tsvector_column)
+  // Keep the column in step with the body, computed by the server.
+  pgorm::update<Post>()
+      .set(col<& Post::search> = pgorm::to_tsvector<"english">(col<&Post::body>))
+      .where(col<&Post::id> == 7)
+      .exec(conn);
+  // Search the stored documents: an index on the column serves the match.
+  const auto query = pgorm::websearch_to_tsquery<"english">(input);
+  const auto q = conn.select(col<&Post::id>, pgorm::ts_rank(col<&Post::search>, query))
+                     .where(pgorm::matches(col<&Post::search>, query));
+  // rows: std::tuple<std::int64_t, float>
+  // Its lexemes, read in binary: {{"fox", {{3, 'D'}}}, {"quick", {{2, 'D'}}}, ...}
+  const pgorm::tsvector lexemes = conn.select<Post>().where(col<&Post::id> == 7).one().search;
+  // doc-end(tsvector_column)
+  static_assert(decltype(q)::sql() ==
+                R"(SELECT id, ts_rank(search, websearch_to_tsquery('english', $1)) FROM post )"
+                R"(WHERE search @@ websearch_to_tsquery('english', $2))");
+  static_assert(std::is_same_v<decltype(q)::row_type, std::tuple<std::int64_t, float>>);
+  use(q, lexemes);
 }
 
 void json_operators(pgorm::connection& conn) {

@@ -80,6 +80,8 @@ inline constexpr oid void_ = 2278;
 inline constexpr oid record_array = 2287;
 inline constexpr oid uuid = 2950;
 inline constexpr oid uuid_array = 2951;
+inline constexpr oid tsvector = 3614;
+inline constexpr oid tsvector_array = 3643;
 inline constexpr oid jsonb = 3802;
 inline constexpr oid jsonb_array = 3807;
 inline constexpr oid int4range = 3904;
@@ -154,6 +156,7 @@ inline constexpr builtin_type builtin_types[] = {
     {record, record_array, "record"},
     {void_, 0, "void"},
     {uuid, uuid_array, "uuid"},
+    {tsvector, tsvector_array, "tsvector"},
     {jsonb, jsonb_array, "jsonb"},
     {int4range, int4range_array, "int4range"},
     {numrange, numrange_array, "numrange"},

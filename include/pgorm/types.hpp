@@ -24,6 +24,7 @@
 #include "pgorm/detail/codec_scalar.hpp"    // IWYU pragma: export
 #include "pgorm/detail/codec_text.hpp"      // IWYU pragma: export
 #include "pgorm/detail/codec_time.hpp"      // IWYU pragma: export
+#include "pgorm/detail/codec_tsvector.hpp"  // IWYU pragma: export
 #include "pgorm/detail/codec_uuid.hpp"      // IWYU pragma: export
 // What users name.
 #include "pgorm/bytes.hpp"       // IWYU pragma: export
@@ -38,6 +39,7 @@
 #include "pgorm/range.hpp"       // IWYU pragma: export
 #include "pgorm/read_field.hpp"  // IWYU pragma: export
 #include "pgorm/time.hpp"        // IWYU pragma: export
+#include "pgorm/tsvector.hpp"    // IWYU pragma: export
 #include "pgorm/uuid.hpp"        // IWYU pragma: export
 
 namespace pgorm {
@@ -49,7 +51,7 @@ static_assert(has_pg_type<std::string> && has_pg_type<std::vector<std::byte>> &&
               has_pg_type<json> && has_pg_type<jsonb> && has_pg_type<uuid> && has_pg_type<numeric>);
 static_assert(has_pg_type<timestamptz> && has_pg_type<timestamp> && has_pg_type<date> &&
               has_pg_type<time_of_day> && has_pg_type<interval>);
-static_assert(has_pg_type<inet> && has_pg_type<cidr>);
+static_assert(has_pg_type<inet> && has_pg_type<cidr> && has_pg_type<tsvector>);
 static_assert(has_pg_type<range<std::int32_t>> && has_pg_type<range<std::int64_t>> &&
               has_pg_type<range<numeric>> && has_pg_type<range<timestamp>> &&
               has_pg_type<range<timestamptz>> && has_pg_type<range<date>>);
@@ -66,7 +68,8 @@ static_assert(detail::registered_builtin<std::string> &&
 static_assert(detail::registered_builtin<timestamptz> && detail::registered_builtin<timestamp> &&
               detail::registered_builtin<date> && detail::registered_builtin<time_of_day> &&
               detail::registered_builtin<interval>);
-static_assert(detail::registered_builtin<inet> && detail::registered_builtin<cidr>);
+static_assert(detail::registered_builtin<inet> && detail::registered_builtin<cidr> &&
+              detail::registered_builtin<tsvector>);
 static_assert(detail::registered_builtin<range<std::int32_t>> &&
               detail::registered_builtin<range<std::int64_t>> &&
               detail::registered_builtin<range<numeric>> &&

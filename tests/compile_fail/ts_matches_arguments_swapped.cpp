@@ -1,4 +1,4 @@
-// expect: pgorm: matches\(\) takes a tsvector \(pgorm::to_tsvector\) and a tsquery
+// expect: pgorm: matches\(\) takes a tsvector \(a pgorm::tsvector column, pgorm::to_tsvector\) and
 #include "pgorm/query.hpp"
 #include "pgorm/query/text_search.hpp"
 #include "support/schema.hpp"

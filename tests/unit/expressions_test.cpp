@@ -423,10 +423,10 @@ static_assert(
 
 TEST(expressions_text_search, every_query_function_rank_and_default_config) {
   const auto doc = pgorm::to_tsvector(col<&User::email>);
-  static_assert(std::is_same_v<decltype(doc)::value_type, pgorm::tsvector_type>);
+  static_assert(std::is_same_v<decltype(doc)::value_type, pgorm::tsvector>);
   // A nullable column makes the document, and the match, nullable.
   static_assert(std::is_same_v<decltype(pgorm::to_tsvector(col<&User::name>))::value_type,
-                               std::optional<pgorm::tsvector_type>>);
+                               std::optional<pgorm::tsvector>>);
   const std::string input = "a & !b";
   auto q =
       pgorm::select(col<&User::id>, pgorm::ts_rank(doc, pgorm::plainto_tsquery<"simple">(input)),

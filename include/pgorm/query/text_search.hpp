@@ -4,8 +4,9 @@
 /// \file
 /// Full-text search: to_tsvector, websearch_to_tsquery / plainto_tsquery / phraseto_tsquery /
 /// to_tsquery, the match operator `@@` (pgorm::matches) and ts_rank / ts_rank_cd. The text
-/// search configuration ("english", "simple", ...) is a compile-time constant. See
-/// docs/queries.md, "Full-text search".
+/// search configuration ("english", "simple", ...) is a compile-time constant. A document is
+/// a pgorm::tsvector: a column of that type, or to_tsvector(text). See docs/queries.md,
+/// "Full-text search".
 ///
 /// ```cpp
 /// auto hit = pgorm::matches(pgorm::to_tsvector<"english">(pgorm::col<&Post::body>),
@@ -20,49 +21,46 @@
 #include "pgorm/detail/fixed_string.hpp"
 #include "pgorm/expr.hpp"
 #include "pgorm/query/functions.hpp"
+#include "pgorm/tsvector.hpp"
 
 namespace pgorm {
 
-/// The SQL type tsvector, as the value type of text search expressions (a document's lexemes).
-/// It is not read into C++ as such: select pgorm::ts_text(e) (its text form) or ts_rank().
-struct tsvector_type {};
-/// The SQL type tsquery, as the value type of text search expressions (a parsed search).
+/// The SQL type tsquery, as the value type of text search expressions (a parsed search). It is
+/// not read into C++ as such (its binary form is an operator tree): select
+/// pgorm::ts_text(query) for its text form.
 struct tsquery_type {};
 
 namespace detail {
 
-/// A text search function call `name('config', arg)` (or `name(arg)` with the server's
-/// default_text_search_config when Config is empty).
-template <fixed_string Name, fixed_string Config, class Value, class E>
-struct ts_call : expr_base<ts_call<Name, Config, Value, E>> {
-  static_assert(Config.size() == 0 || valid_function_name(Config.view()),
+/// The text search configuration argument `'config'`: a compile-time constant written into the
+/// SQL text (checked to be a plain identifier), so that the planner can match an expression
+/// index built with the same configuration.
+template <fixed_string Config>
+struct ts_config_arg : expr_base<ts_config_arg<Config>> {
+  static_assert(valid_function_name(Config.view()),
                 "pgorm: a text search configuration is a lowercase SQL identifier, e.g. "
                 "\"english\" or \"simple\"");
-  using value_type = Value;
-  using tables = typename E::tables;
+  struct regconfig {};  // the SQL type of the argument; never read into C++
+  using value_type = regconfig;
+  using tables = type_list<>;
   static constexpr bool is_pgorm_expression = true;
-  static constexpr bool is_static = E::is_static;
-  static constexpr bool is_aggregate = E::is_aggregate;
-  static constexpr bool has_bare_column = E::has_bare_column;
+  static constexpr bool is_static = true;
+  static constexpr bool is_aggregate = false;
+  static constexpr bool has_bare_column = false;
   static constexpr int precedence = prec_primary;
-  E arg;
 
-  template <class W, class S>
-  static constexpr void render_from(W& w, const S& self) {
-    w.append(Name.view());
-    w.append('(');
-    if constexpr (Config.size() != 0) {
-      w.append('\'');
-      w.append(Config.view());
-      w.append("', ");
-    }
-    render_expr(w, part(self, &ts_call::arg));
-    w.append(')');
+  template <class W>
+  static constexpr void render(W& w) {
+    w.append('\'');
+    w.append(Config.view());
+    w.append('\'');
   }
-  void bind(param_list& sink) const { arg.bind(sink); }
+  void bind(param_list& /*sink*/) const {}
 };
 
-/// The text argument of a text search function: a text expression, or a value sent as a text
+/// A text search function `name('config', text)` (`name(text)`, the server's
+/// default_text_search_config, when Config is empty): a SQL function call with a declared
+/// result, as pgorm::fn makes, whose text is a text expression or a value sent as a text
 /// parameter.
 template <fixed_string Name, fixed_string Config, class Value, class T>
 constexpr auto text_call(T&& text) {
@@ -70,8 +68,14 @@ constexpr auto text_call(T&& text) {
   static_assert(is_text_like_v<given>,
                 "pgorm: to_tsvector() and the *_to_tsquery() functions take text");
   auto e = as_expr<std::string>(std::forward<T>(text));
-  using out = maybe_optional_t<Value, is_optional<typename decltype(e)::value_type>::value>;
-  return ts_call<Name, Config, out, decltype(e)>{{}, std::move(e)};
+  using E = decltype(e);
+  using out = maybe_optional_t<Value, is_optional<typename E::value_type>::value>;
+  if constexpr (Config.size() == 0) {
+    return function_expr<Name, out, false, E>{{}, {std::move(e)}};
+  } else {
+    return function_expr<Name, out, false, ts_config_arg<Config>, E>{
+        {}, {ts_config_arg<Config>{}, std::move(e)}};
+  }
 }
 
 template <class E, class T>
@@ -90,7 +94,7 @@ struct op_ts_match {
 /// Example: `pgorm::to_tsvector<"english">(pgorm::col<&Post::body>)`
 template <detail::fixed_string Config = "", class T>
 constexpr auto to_tsvector(T&& text) {
-  return detail::text_call<"to_tsvector", Config, tsvector_type>(std::forward<T>(text));
+  return detail::text_call<"to_tsvector", Config, tsvector>(std::forward<T>(text));
 }
 /// `websearch_to_tsquery('config', text)`: a search typed by a user, web-search style
 /// (`"exact phrase"`, `or`, `-excluded`); never a syntax error, whatever the input.
@@ -121,9 +125,11 @@ constexpr auto to_tsquery(T&& text) {
 /// pgorm::websearch_to_tsquery<"english">(input))`
 template <expression D, expression Q>
 constexpr auto matches(const D& document, const Q& query) {
-  static_assert(detail::has_type_v<D, tsvector_type> && detail::has_type_v<Q, tsquery_type>,
-                "pgorm: matches() takes a tsvector (pgorm::to_tsvector) and a tsquery "
-                "(pgorm::websearch_to_tsquery, plainto_tsquery, ...), in this order");
+  static_assert(
+      detail::has_type_v<D, tsvector> && detail::has_type_v<Q, tsquery_type>,
+      "pgorm: matches() takes a tsvector (a pgorm::tsvector column, pgorm::to_tsvector) and "
+      "a tsquery "
+      "(pgorm::websearch_to_tsquery, plainto_tsquery, ...), in this order");
   constexpr bool nullable = detail::is_optional<typename D::value_type>::value ||
                             detail::is_optional<typename Q::value_type>::value;
   return binary_expr<detail::op_ts_match, D, Q, detail::maybe_optional_t<bool, nullable>>{
@@ -134,7 +140,7 @@ constexpr auto matches(const D& document, const Q& query) {
 /// NULL (std::nullopt) when the document is.
 template <expression D, expression Q>
 constexpr auto ts_rank(const D& document, const Q& query) {
-  static_assert(detail::has_type_v<D, tsvector_type> && detail::has_type_v<Q, tsquery_type>,
+  static_assert(detail::has_type_v<D, tsvector> && detail::has_type_v<Q, tsquery_type>,
                 "pgorm: ts_rank() takes a tsvector (pgorm::to_tsvector) and a tsquery "
                 "(pgorm::websearch_to_tsquery, plainto_tsquery, ...), in this order");
   using out =
@@ -146,7 +152,7 @@ constexpr auto ts_rank(const D& document, const Q& query) {
 /// higher.
 template <expression D, expression Q>
 constexpr auto ts_rank_cd(const D& document, const Q& query) {
-  static_assert(detail::has_type_v<D, tsvector_type> && detail::has_type_v<Q, tsquery_type>,
+  static_assert(detail::has_type_v<D, tsvector> && detail::has_type_v<Q, tsquery_type>,
                 "pgorm: ts_rank() takes a tsvector (pgorm::to_tsvector) and a tsquery "
                 "(pgorm::websearch_to_tsquery, plainto_tsquery, ...), in this order");
   using out =
@@ -155,44 +161,17 @@ constexpr auto ts_rank_cd(const D& document, const Q& query) {
   return function_expr<"ts_rank_cd", out, false, D, Q>{{}, {document, query}};
 }
 
-namespace detail {
-
-/// `CAST(e AS text)` for a tsvector or tsquery: the server writes the canonical text form.
-template <class E, class Value>
-struct ts_text_expr : expr_base<ts_text_expr<E, Value>> {
-  using value_type = Value;
-  using tables = typename E::tables;
-  static constexpr bool is_pgorm_expression = true;
-  static constexpr bool is_static = E::is_static;
-  static constexpr bool is_aggregate = E::is_aggregate;
-  static constexpr bool has_bare_column = E::has_bare_column;
-  static constexpr int precedence = prec_primary;
-  E operand;
-
-  template <class W, class S>
-  static constexpr void render_from(W& w, const S& self) {
-    w.append("CAST(");
-    render_expr(w, part(self, &ts_text_expr::operand));
-    w.append(" AS text)");
-  }
-  void bind(param_list& sink) const { operand.bind(sink); }
-};
-
-}  // namespace detail
-
 /// `CAST(e AS text)`: a tsvector (`'fox':2 'quick':1`) or tsquery (`'fox' & 'quick'`) as its
-/// text form, read as std::string (std::optional when e may be NULL). The server writes the
-/// text: binary tsvector and tsquery have their own wire formats, which pgorm does not decode.
+/// text form, read as std::string (std::optional when e may be NULL), as pgorm::cast
+/// writes it. A tsvector also reads as pgorm::tsvector (its lexemes); a tsquery only as text.
 ///
 /// Example: `pgorm::ts_text(pgorm::to_tsvector<"english">(col<&User::name>))`
 template <expression E>
 constexpr auto ts_text(const E& e) {
-  static_assert(detail::has_type_v<E, tsvector_type> || detail::has_type_v<E, tsquery_type>,
+  static_assert(detail::has_type_v<E, tsvector> || detail::has_type_v<E, tsquery_type>,
                 "pgorm: ts_text() takes a tsvector or tsquery expression, e.g. "
                 "pgorm::to_tsvector<\"english\">(text)");
-  using out =
-      detail::maybe_optional_t<std::string, detail::is_optional<typename E::value_type>::value>;
-  return detail::ts_text_expr<E, out>{{}, e};
+  return pgorm::cast<std::string>(e);
 }
 
 }  // namespace pgorm
