@@ -32,7 +32,7 @@ LAYERS = [
     ("types", [
         "json.hpp", "json_struct.hpp", "numeric.hpp", "uuid.hpp", "time.hpp", "enum.hpp", "bytes.hpp", "codec.hpp",
         "oids.hpp", "defaulted.hpp", "detail/codec_*.hpp", "detail/oids.hpp", "column_type.hpp",
-        "inet.hpp", "range.hpp", "composite.hpp",
+        "inet.hpp", "range.hpp", "composite.hpp", "tsvector.hpp",
     ]),
     ("parameters", [
         "statement_shape.hpp", "result.hpp", "params.hpp", "param_pack.hpp", "types.hpp", "read_field.hpp",
