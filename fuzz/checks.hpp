@@ -99,7 +99,7 @@ inline std::string escape(std::string_view bytes) {
 }
 
 // Every built-in OID pgorm knows, arrays included, plus user-defined ones (enums) and 0.
-inline constexpr std::array<pgorm::oid, 71> candidate_oids = {
+inline constexpr std::array<pgorm::oid, 73> candidate_oids = {
     0,
     oids::boolean,
     oids::bytea,
@@ -156,6 +156,8 @@ inline constexpr std::array<pgorm::oid, 71> candidate_oids = {
     oids::tstzrange,
     oids::daterange,
     oids::int8range_array,
+    oids::tsvector,
+    oids::tsvector_array,
     oids::first_user_defined,
     oids::first_user_defined + 1,
     600,
@@ -250,7 +252,8 @@ using decodable_types = type_list<
     std::vector<std::optional<inet>>, range<std::int32_t>, range<std::int64_t>, range<numeric>,
     range<timestamp>, range<timestamptz>, range<date>, std::vector<range<std::int64_t>>,
     std::vector<std::vector<std::int32_t>>,
-    std::vector<std::vector<std::vector<std::optional<std::string>>>>, fuzz_pair>;
+    std::vector<std::vector<std::vector<std::optional<std::string>>>>, fuzz_pair, tsvector,
+    std::vector<tsvector>>;
 
 template <class... T>
 void dispatch_decode(type_list<T...>, std::size_t index, std::uint8_t oid_pick,

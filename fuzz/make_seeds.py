@@ -18,11 +18,11 @@ TYPES = ["bool", "int16", "int32", "int64", "float", "double", "string", "bytea"
          "arr_opt_string", "arr_opt_numeric", "arr_opt_bool", "arr_opt_uuid", "inet", "cidr",
          "arr_opt_inet", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
          "daterange", "arr_int8range", "md2_int32", "md3_opt_string",
-         "composite_pair"]
+         "composite_pair", "tsvector", "arr_tsvector"]
 OID = {"bool": 16, "bytea": 17, "int8": 20, "int2": 21, "int4": 23, "text": 25, "json": 114,
        "float4": 700, "float8": 701, "date": 1082, "time": 1083, "timestamp": 1114,
        "timestamptz": 1184, "interval": 1186, "numeric": 1700, "uuid": 2950, "jsonb": 3802,
-       "inet": 869, "cidr": 650, "int8range": 3926}
+       "inet": 869, "cidr": 650, "int8range": 3926, "tsvector": 3614}
 
 
 def numeric(ndigits_list, weight, sign, dscale):
@@ -67,7 +67,8 @@ ELEMENT = {"bool": "bool", "int16": "int2", "int32": "int4", "int64": "int8", "f
            "jsonb": "jsonb", "uuid": "uuid", "numeric": "numeric", "timestamptz": "timestamptz",
            "timestamp": "timestamp", "date": "date", "time": "time", "interval": "interval",
            "opt_int32": "int4", "opt_string": "text", "opt_numeric": "numeric",
-           "opt_bool": "bool", "opt_uuid": "uuid", "opt_inet": "inet", "int8range": "int8range"}
+           "opt_bool": "bool", "opt_uuid": "uuid", "opt_inet": "inet", "int8range": "int8range",
+           "tsvector": "tsvector"}
 SCALARS["opt_bool"] = SCALARS["bool"]
 SCALARS["opt_uuid"] = SCALARS["uuid"]
 SCALARS["opt_inet"] = SCALARS["inet"]
@@ -93,6 +94,20 @@ SCALARS["tsrange"] = [rng(0x08, struct.pack(">q", -1))]
 SCALARS["tstzrange"] = [rng(6, struct.pack(">q", 765432100000000),
                             struct.pack(">q", (1 << 63) - 1))]
 SCALARS["daterange"] = [rng(2, struct.pack(">i", 8800), struct.pack(">i", 8802))]
+
+
+def tsv(*lexemes):
+    """tsvectorsend: lexeme count, then per lexeme its bytes, NUL, uint16 position count and
+    per position a uint16 (weight in the top two bits, 3 = A, position in the other 14)."""
+    out = struct.pack(">i", len(lexemes))
+    for word, positions in lexemes:
+        out += word + b"\0" + struct.pack(">H", len(positions))
+        out += b"".join(struct.pack(">H", (w << 14) | p) for p, w in positions)
+    return out
+
+
+SCALARS["tsvector"] = [tsv((b"fox", [(3, 0)]), (b"quick", [(2, 3), (9, 1)]), (b"it's", [])),
+                       tsv()]
 
 
 def array(element_oid, elements):

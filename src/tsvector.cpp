@@ -101,18 +101,27 @@ void decode_tsvector(std::string_view bytes, tsvector& out) {
     if (end == std::string_view::npos || end == pos) [[unlikely]] {
       throw_decode_error("tsvector value has an unterminated or empty lexeme");
     }
+    if (end - pos > max_word_bytes) [[unlikely]]
+      throw_decode_error("tsvector value has a lexeme longer than the server allows");
     lexeme.word.assign(bytes.substr(pos, end - pos));
     pos = end + 1;
     need(2, "position count");
     const auto npos = load_be<std::uint16_t>(bytes.data() + pos);
     pos += 2;
+    if (npos > max_positions) [[unlikely]]
+      throw_decode_error("tsvector value has a lexeme with more positions than the server allows");
     need(std::size_t{2} * npos, "positions");
     lexeme.positions.resize(npos);
+    std::uint16_t previous = 0;
     for (tsvector::position& p : lexeme.positions) {
       const auto raw = load_be<std::uint16_t>(bytes.data() + pos);
       pos += 2;
       p.index = static_cast<std::uint16_t>(raw & max_position);
       p.weight = weights[raw >> 14U];
+      // What encode() refuses, decode() refuses: the server never sends it.
+      if (p.index <= previous) [[unlikely]]
+        throw_decode_error("tsvector value has positions that do not increase from 1");
+      previous = p.index;
     }
   }
   if (pos != bytes.size()) [[unlikely]]

@@ -89,6 +89,14 @@ TEST(tsvector, refuses_malformed_binary_input) {
            be(std::int32_t{1}) + std::string("fox\0", 4) + be(std::uint16_t{2}) +
                be(std::uint16_t{3}),         // a position short
            be(std::int32_t{1}) + fox + "x",  // trailing bytes
+           be(std::int32_t{1}) + std::string("fox\0", 4) + be(std::uint16_t{1}) +
+               be(std::uint16_t{0}),  // position 0
+           be(std::int32_t{1}) + std::string("fox\0", 4) + be(std::uint16_t{2}) +
+               be(std::uint16_t{5}) + be(std::uint16_t{(3U << 14U) | 5U}),  // repeated
+           be(std::int32_t{1}) + std::string(2048, 'x') + std::string("\0", 1) +
+               be(std::uint16_t{0}),  // too long a word
+           be(std::int32_t{1}) + std::string("fox\0", 4) + be(std::uint16_t{257}) +
+               std::string(514, '\x01'),  // too many positions
        }) {
     SCOPED_TRACE(bad.size());
     EXPECT_THROW((void)decode(bad), pgorm::conversion_error);
