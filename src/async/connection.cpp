@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -57,7 +58,11 @@ detail::request::request(std::string_view sql, std::span<const param> params, da
 
 detail::request::request(const statement_shape& shape, const param_pack& params, data_format format,
                          std::chrono::milliseconds timeout)
-    : key_(shape.key), layout_(shape.layout), format_(format), timeout_(timeout) {
+    : key_(shape.key),
+      layout_(shape.layout),
+      effect_(shape.origin == sql_origin::builder ? shape.effect : sql_effect::unknown),
+      format_(format),
+      timeout_(timeout) {
   if (shape.key != 0) {  // a static shape: its text is static storage
     static_sql_ = shape.sql.data();
     static_size_ = shape.sql.size();
@@ -189,6 +194,15 @@ struct entry {
   std::string stmt_name;
   bool parse_pending = false;
   bool parse_failed = false;
+  // Its commands whose results have not ended yet (the Parse, the Execute): each ends with a
+  // null result.
+  int commands_left = 1;
+  // A read of no transaction, sent in a segment of such reads that share one sync point:
+  // complete at the end of its own results; sent again when an earlier read of the segment
+  // failed (the server skipped it: PGRES_PIPELINE_ABORTED).
+  bool shared = false;
+  // The sync point follows it (else it shares a later statement's).
+  bool sync_after = true;
   explicit entry(request&& r) : req(std::move(r)) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
@@ -396,7 +410,59 @@ struct core : std::enable_shared_from_this<core> {
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
+  // Reads of no transaction sent since the last sync point (`segment_open`), which a handler
+  // posted to the executor (`segment_posted`) ends with one sync: the statements issued by the
+  // coroutines that run before it go out in one write, and the server answers them in one.
+  bool segment_open = false;
+  bool segment_posted = false;
+
+  [[nodiscard]] bool may_share(const request& req) const noexcept {
+    return req.effect() == sql_effect::reads && req.pin() == 0 && pinned == 0;
+  }
+
+  std::uint64_t segment_last = 0;  // the id of the open segment's last statement
+
+  // Ends the open segment: one sync point after its last statement (or, when that one has
+  // completed already, an entry of nobody's that waits for the sync point). `unsent`: the
+  // entry at the back about to be sent after the sync point, if any.
+  void close_segment(std::vector<completion>& out, const entry* unsent = nullptr) {
+    if (!segment_open || closed) return;
+    segment_open = false;
+    if (PQpipelineSync(pq) == 0) {
+      fail_all(out, lost("sending the statement failed"));
+      return;
+    }
+    auto end = queue.end();
+    if (unsent != nullptr && !queue.empty() && &queue.back() == unsent) end = std::prev(end);
+    if (end != queue.begin() && std::prev(end)->id == segment_last) {
+      std::prev(end)->sync_after = true;
+      return;
+    }
+    const auto it =
+        queue.emplace(end, request(std::string_view{}, {}, data_format::text, no_timeout));
+    it->id = next_id++;
+    it->commands_left = 0;
+    it->sync_after = true;
+  }
+
+  void segment_due() {
+    std::vector<completion> out;
+    {
+      std::lock_guard lock(mu);
+      segment_posted = false;
+      if (closed) return;
+      close_segment(out);
+      if (!closed) drive(out);
+    }
+    run(out);
+  }
+
   void send(std::vector<completion>& out, entry& e) {
+    // Alone on the connection, a read goes out at once with its own sync point (one caller at
+    // a time waits for nothing); reads issued behind it share one.
+    const bool share = may_share(e.req) && (segment_open || queue.size() > 1);
+    if (!share) close_segment(out, &e);  // what was sent before keeps its own sync point
+    if (closed) return;
     pgorm::detail::param_arrays a;
     std::string scratch;
     a.fill(e.req.pack(), scratch);  // throws usage_error / conversion_error: the caller's
@@ -413,8 +479,22 @@ struct core : std::enable_shared_from_this<core> {
       sent = PQsendQueryParams(pq, text.c_str(), a.count(), a.types(), a.values(), a.lengths(),
                                a.formats(), fmt);
     }
-    if (sent == 0 || PQpipelineSync(pq) == 0) {
+    e.commands_left = e.parse_pending ? 2 : 1;
+    e.shared = share;
+    e.sync_after = !share;
+    if (sent == 0 || (!share && PQpipelineSync(pq) == 0)) {
       fail_all(out, lost("sending the statement failed"));
+      return;
+    }
+    if (share) {
+      segment_open = true;
+      segment_last = e.id;
+      if (!segment_posted) {
+        segment_posted = true;
+        asio::post(ex, [w = weak_from_this()] {
+          if (auto c = w.lock()) c->segment_due();
+        });
+      }
     }
   }
 
@@ -506,7 +586,7 @@ struct core : std::enable_shared_from_this<core> {
     }
     e.op = std::move(handler);
     arm_deadline(e.deadline);
-    drive(out);
+    if (!e.shared) drive(out);  // a shared one goes out with its segment
   }
 
   // Steps libpq until it needs to wait, handing out results as they come.
@@ -532,11 +612,14 @@ struct core : std::enable_shared_from_this<core> {
   void take(std::vector<completion>& out, PGresult* r) {
     entry& e = queue.front();
     if (r == nullptr) {
-      // The end of the front statement's results; its sync comes next. Two in a row: libpq
-      // has nothing left for us while we wait for something (it failed).
+      // The end of one command's results (the Parse's, or the statement's). Two in a row:
+      // libpq has nothing left for us while we wait for something (it failed).
       if (++null_results > 1 || PQstatus(pq) == CONNECTION_BAD) {
         fail_all(out, lost("reading the results failed"));
+        return;
       }
+      // A statement sharing a later sync point is complete now; else its sync comes next.
+      if (--e.commands_left == 0 && !e.sync_after) finish(out);
       return;
     }
     null_results = 0;
@@ -592,8 +675,18 @@ struct core : std::enable_shared_from_this<core> {
     if (failed) {
       const char* state = PQresultErrorField(e.res, PG_DIAG_SQLSTATE);
       const bool interrupted = state != nullptr && std::strcmp(state, "57014") == 0;
+      if (status == PGRES_PIPELINE_ABORTED && e.shared && e.cancelled == cancel_reason::none &&
+          e.op) {
+        // A read before it in its segment failed, and the server skipped it: not its own
+        // failure, and a read has no effect to repeat. Sent again (and its Parse too, when
+        // the one it carried was skipped).
+        if (e.parse_failed) forget_statement(e);
+        resend_front(out, false);
+        return;
+      }
+      // (A shared read runs in no transaction of ours: sending it again is always safe.)
       const bool may_resend = e.cancelled == cancel_reason::none && !e.retried &&
-                              PQtransactionStatus(pq) == PQTRANS_IDLE;
+                              (e.shared || PQtransactionStatus(pq) == PQTRANS_IDLE);
       if (interrupted && stray_cancels > 0) {
         --stray_cancels;  // a cancel request of ours landed here
         if (may_resend) {
@@ -625,11 +718,11 @@ struct core : std::enable_shared_from_this<core> {
 
   // Sends the front statement again, at the back (it ran in its own implicit transaction,
   // which failed without effect).
-  void resend_front(std::vector<completion>& out) {
+  void resend_front(std::vector<completion>& out, bool retry = true) {
     entry& e = queue.front();
     PQclear(e.res);
     e.res = nullptr;
-    e.retried = true;
+    e.retried = e.retried || retry;
     queue.splice(queue.end(), queue, queue.begin());
     try {
       send(out, queue.back());
@@ -641,6 +734,15 @@ struct core : std::enable_shared_from_this<core> {
     after_front_changed(out);
   }
 
+  // Drops the prepared statement `e` named from the cache (the server does not have it).
+  void forget_statement(const entry& e) {
+    if (!statements || e.stmt_name.empty()) return;
+    const auto it = statements->by_hash.find(e.stmt_hash);
+    if (it != statements->by_hash.end() && it->second->name == e.stmt_name) {
+      statements->erase(e.stmt_hash);
+    }
+  }
+
   // The front statement `e`, run prepared, failed with SQLSTATE `state`. True when that was
   // handled here: its Parse failed (every statement that named it gets that error), or the
   // server no longer has it (26000: a DISCARD ALL or DEALLOCATE of someone else; 0A000: its
@@ -649,7 +751,7 @@ struct core : std::enable_shared_from_this<core> {
   bool prepared_failed(std::vector<completion>& out, entry& e, const char* state, bool may_resend) {
     const std::string_view code = state == nullptr ? "" : state;
     if (e.parse_failed) {
-      statements->erase(e.stmt_hash);
+      forget_statement(e);
       failed_parses[e.stmt_name] = result_error(e);
       return false;
     }

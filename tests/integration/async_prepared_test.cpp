@@ -127,10 +127,27 @@ TEST_F(async_prepared_test, a_failed_parse_fails_each_statement_with_its_error) 
   run_coro([&](asio::io_context& io) -> awaitable<void> {
     auto conn = co_await open(io);
     // Three at once: the first carries the Parse, the two behind it name the statement it
-    // would have made; all three get the server's 42P01, and a select behind them succeeds.
+    // would have made; all three get the server's 42P01. Reads issued in the same turn share
+    // their sync point: those behind the failure were skipped by the server and are sent
+    // again, those before it stand; all of them succeed.
     int undefined_table = 0;
     int other = 0;
     int done = 0;
+    int read_ok = 0;
+    const auto reads = [&] {
+      for (int i = 0; i < 5; ++i) {
+        asio::co_spawn(
+            io,
+            [&, i]() -> awaitable<void> {
+              const std::int32_t age = 21 + i % 3;
+              std::optional<User> r = co_await pa::first(conn, by_age(age), use_awaitable);
+              if (r && r->age == age) ++read_ok;
+              ++done;
+            },
+            asio::detached);
+      }
+    };
+    reads();
     for (int i = 0; i < 3; ++i) {
       asio::co_spawn(
           io,
@@ -144,15 +161,17 @@ TEST_F(async_prepared_test, a_failed_parse_fails_each_statement_with_its_error) 
           },
           asio::detached);
     }
+    reads();
     std::optional<User> u = co_await pa::first(conn, by_age(23), use_awaitable);
     EXPECT_TRUE(u && u->email == "u3@x.org");
     asio::steady_timer t(io);
-    for (int waited = 0; done < 3 && waited < 500; ++waited) {
+    for (int waited = 0; done < 13 && waited < 500; ++waited) {
       t.expires_after(10ms);
       co_await t.async_wait(use_awaitable);
     }
     EXPECT_EQ(undefined_table, 3);
     EXPECT_EQ(other, 0);
+    EXPECT_EQ(read_ok, 10);
   });
 }
 

@@ -88,6 +88,8 @@ class PGORM_API request {
   [[nodiscard]] std::uint64_t key() const noexcept { return key_; }
   /// The columns its rows are read into (null: not known).
   [[nodiscard]] const row_layout* layout() const noexcept { return layout_; }
+  /// What it does to data (a builder's select that only reads may share a sync point).
+  [[nodiscard]] sql_effect effect() const noexcept { return effect_; }
   [[nodiscard]] data_format format() const noexcept { return format_; }
   /// The call's own timeout (zero: the connection's query_timeout; no_timeout: none).
   [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
@@ -108,6 +110,7 @@ class PGORM_API request {
   bool builder_params_ = false;
   std::uint64_t key_ = 0;
   const row_layout* layout_ = nullptr;
+  sql_effect effect_ = sql_effect::unknown;
   data_format format_;
   std::chrono::milliseconds timeout_;
   std::uint64_t pin_ = 0;
