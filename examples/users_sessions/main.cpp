@@ -33,6 +33,7 @@
 #include "pgorm/pgorm.hpp"
 #include "pgorm/testing/server.hpp"
 #include "schema.hpp"
+#include "seed.hpp"
 #include "users_sessions_migrations.hpp"  // generated: users_sessions::migrations()
 
 namespace {
@@ -47,9 +48,10 @@ using auth::Waitlist;
 using pgorm::col;
 
 constexpr std::string_view demo_schema = "pgorm_demo";
-constexpr auto session_lifetime = std::chrono::days(7);    // Better Auth's expiresIn
-constexpr auto session_update_age = std::chrono::days(1);  // Better Auth's updateAge
-constexpr std::size_t sessions_per_page = 50;              // the seed's page size
+using seed::session_lifetime;
+using seed::session_update_age;
+using seed::utc_now;
+constexpr std::size_t sessions_per_page = 50;  // the seed's page size
 
 void step(std::string_view title, std::string_view mirrors) {
   fmt::print("\n== {}  [{}]\n", title, mirrors);
@@ -69,12 +71,6 @@ std::string random_id() {
   return id;
 }
 
-// The columns are `timestamp` (without time zone), as in Better Auth's schema: they hold UTC.
-pgorm::timestamp utc_now() {
-  const auto now = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
-  return pgorm::timestamp{now.time_since_epoch()};
-}
-
 // conninfo with every session's search_path set to the demo schema.
 std::string in_schema(const std::string& conninfo) {
   if (conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://")) {
@@ -82,18 +78,6 @@ std::string in_schema(const std::string& conninfo) {
     return fmt::format("{}{}options=-csearch_path%3D{}", conninfo, sep, demo_schema);
   }
   return fmt::format("{} options='-csearch_path={}'", conninfo, demo_schema);
-}
-
-// The seed's pool: at most 10 connections, an idle one closed after 30 s, 5 s to connect
-// (node-postgres' max, idleTimeoutMillis and connectionTimeoutMillis, which bounds the wait
-// for a connection too: here acquire_timeout).
-pgorm::pool_options seed_pool_options() {
-  pgorm::pool_options o;
-  o.max_size = 10;
-  o.idle_timeout = 30s;
-  o.acquire_timeout = 5s;
-  o.connection.connect_timeout = 5s;
-  return o;
 }
 
 // ---- the application's operations ---------------------------------------------------------------
@@ -212,7 +196,7 @@ void run(const std::string& conninfo) {
   }
 
   step("1. the pool", "seed: the database client, max 10, idle 30 s, connect 5 s");
-  const pgorm::pool_options pool_options = seed_pool_options();
+  const pgorm::pool_options pool_options = seed::pool_options();
   pgorm::pool db{in_schema(conninfo), pool_options};
   fmt::print(
       "  pool: max {} connections, idle timeout {} s, connect timeout {} s\n",
