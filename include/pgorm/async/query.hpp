@@ -5,8 +5,9 @@
 /// The terminal operations of every query builder (select, insert, update, remove, raw
 /// query<Row>, find) on an async connection: all, one, first, exec, each, page, last_page.
 /// They run the statement the synchronous terminal would run and read its rows the same way:
-/// the builder renders and binds through the one runner (pgorm/query/runner.hpp), and the
-/// result is decoded by that runner's terminal, over the result the async connection got.
+/// the builder renders and binds once, through the one runner (pgorm/query/runner.hpp), and
+/// the result the async connection got is read with the runner's own readers (read_rows,
+/// read_one, read_first); page() runs the runner's terminal over it.
 ///
 /// Example:
 /// ```
@@ -85,7 +86,8 @@ struct capture {
   sql_origin origin = sql_origin::raw;
 };
 
-/// An executor for the runner that hands back the result the async connection received.
+/// An executor for the runner that hands back the result the async connection received
+/// (page(), and a terminal that sent nothing).
 struct replay {
   result res;
   result exec(std::string_view /*sql*/, std::span<const param> /*params*/, data_format /*format*/) {
