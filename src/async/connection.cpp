@@ -528,7 +528,7 @@ struct core : std::enable_shared_from_this<core> {
     const auto starts = [&](std::string_view word) {
       return sql.size() >= word.size() &&
              std::equal(word.begin(), word.end(), sql.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
+               return a == std::tolower(static_cast<unsigned char>(b));
              });
     };
     if (starts("discard") || starts("deallocate")) statements->clear();
