@@ -132,10 +132,6 @@ int run(const options& opts) {
   // The seed's pool: max 10 connections, idle ones closed after 30 s, 5 s to connect.
   pgorm::pool_options pool_options = seed::pool_options();
   pool_options.connection.settings = {{"search_path", opts.schema}};
-  // Statements are sent unprepared for now: with prepared builder statements, a pool
-  // connection reset with DISCARD ALL after a transaction still ran the next transaction's
-  // statements by their old names (SQLSTATE 26000); see README.md.
-  pool_options.connection.prepare = false;
   pgorm::async::pool db(io, conninfo, pool_options);
   // scrypt runs on threads of its own, never on the I/O thread.
   auth_service::password_hasher hasher(opts.scrypt,
