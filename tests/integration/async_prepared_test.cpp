@@ -175,6 +175,24 @@ TEST_F(async_prepared_test, a_failed_parse_fails_each_statement_with_its_error) 
   });
 }
 
+TEST_F(async_prepared_test, keeps_at_most_statement_cache_size_statements) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pgorm::connect_options o;
+    o.statement_cache_size = 1;
+    auto conn = co_await pa::connection::async_connect(io, conninfo(), o, use_awaitable);
+    const auto by_email = [](std::string e) {
+      return pgorm::select<User>().where(pgorm::col<&User::email> == e);
+    };
+    for (int round = 0; round < 3; ++round) {
+      EXPECT_TRUE(co_await pa::first(conn, by_age(21), use_awaitable));
+      EXPECT_TRUE(co_await pa::first(conn, by_email("u2@x.org"), use_awaitable));
+    }
+    // The older one was deallocated each time the other was prepared.
+    EXPECT_EQ(co_await prepared_count(conn, decltype(by_age(0))::sql()), 0);
+    EXPECT_EQ(co_await prepared_count(conn, decltype(by_email(""))::sql()), 1);
+  });
+}
+
 TEST_F(async_prepared_test, runs_unnamed_when_prepare_is_off) {
   run_coro([&](asio::io_context& io) -> awaitable<void> {
     pgorm::connect_options o;
