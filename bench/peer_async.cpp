@@ -99,10 +99,15 @@ class async_peer final : public peer {
     }
   }
 
-  // Runs handlers on this thread until `done` holds (the pool's timers keep the io_context
-  // busy, so run() would not return).
+  // Runs handlers on this thread until `done` holds. On one connection, io_context::run()
+  // returns once the connection is idle (what an application's own run() does); the pool's
+  // timers keep the io_context busy, so there it runs one handler at a time.
   template <class Pred>
   void drive_until(Pred done) {
+    if (!pool_) {
+      io_.restart();
+      io_.run();
+    }
     while (!done()) {
       if (io_.run_one() == 0) io_.restart();
     }
