@@ -123,6 +123,7 @@ int run(const options& opts) {
   } else {
     // Before any thread starts: the server is started by forking initdb and pg_ctl.
     fmt::print("DATABASE_URL is not set: starting a throwaway PostgreSQL server\n");
+    std::fflush(stdout);  // before the fork, or the child's copy of the buffer prints it again
     throwaway = std::make_unique<pgorm::testing::server>();
     conninfo = throwaway->conninfo();
   }
