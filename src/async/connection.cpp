@@ -29,6 +29,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_executor.hpp>
+#include <boost/container/small_vector.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -122,6 +123,10 @@ struct completion {
   std::unique_ptr<notify_op> nop;
   std::optional<notification> note;
 };
+
+// The handlers to call once the mutex is released: most calls find one or two, kept without
+// an allocation.
+using completions = boost::container::small_vector<completion, 2>;
 
 namespace {
 
@@ -265,14 +270,14 @@ struct core : std::enable_shared_from_this<core> {
 
   // ---- under mu ----
 
-  void complete(std::vector<completion>& out, entry& e, std::exception_ptr error, result res) {
+  void complete(completions& out, entry& e, std::exception_ptr error, result res) {
     if (!e.op) return;
     e.op->slot().clear();
     out.push_back({std::move(e.op), std::move(error), std::move(res)});
   }
 
   // Closes the connection and fails everything queued with `error`.
-  void fail_all(std::vector<completion>& out, const std::exception_ptr& error) {
+  void fail_all(completions& out, const std::exception_ptr& error) {
     for (entry& e : queue) {
       if (e.cancelled != cancel_reason::none && e.cancel_sent) {
         complete(out, e, make_canceled(e.cancelled, e.budget, e.req.sql(), true, true), {});
@@ -292,7 +297,7 @@ struct core : std::enable_shared_from_this<core> {
   // ---- notifications ----
 
   // Moves what libpq has parsed into `notes`, and hands the first to the waiter.
-  void collect(std::vector<completion>& out) {
+  void collect(completions& out) {
     if (pq != nullptr) {
       while (PGnotify* n = PQnotifies(pq)) {
         notification note;
@@ -308,8 +313,7 @@ struct core : std::enable_shared_from_this<core> {
     notes.pop_front();
   }
 
-  void end_note_wait(std::vector<completion>& out, std::exception_ptr error,
-                     std::optional<notification> note) {
+  void end_note_wait(completions& out, std::exception_ptr error, std::optional<notification> note) {
     note_waiter->slot().clear();
     note_timer.cancel();
     out.push_back({nullptr, std::move(error), {}, std::move(note_waiter), std::move(note)});
@@ -318,7 +322,7 @@ struct core : std::enable_shared_from_this<core> {
 
   // With no statement out and a caller waiting for a notification: read what came, and wait
   // for more.
-  void listen_idle(std::vector<completion>& out) {
+  void listen_idle(completions& out) {
     if (input_ready) {
       input_ready = false;
       if (PQconsumeInput(pq) == 0) {
@@ -331,7 +335,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   void note_wait_ended(std::uint64_t seq, bool cancelled) {
-    std::vector<completion> out;
+    completions out;
     {
       std::lock_guard lock(mu);
       if (!note_waiter || seq != note_seq) return;
@@ -425,7 +429,7 @@ struct core : std::enable_shared_from_this<core> {
   // Ends the open segment: one sync point after its last statement (or, when that one has
   // completed already, an entry of nobody's that waits for the sync point). `unsent`: the
   // entry at the back about to be sent after the sync point, if any.
-  void close_segment(std::vector<completion>& out, const entry* unsent = nullptr) {
+  void close_segment(completions& out, const entry* unsent = nullptr) {
     if (!segment_open || closed) return;
     segment_open = false;
     if (PQpipelineSync(pq) == 0) {
@@ -446,7 +450,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   void segment_due() {
-    std::vector<completion> out;
+    completions out;
     {
       std::lock_guard lock(mu);
       segment_posted = false;
@@ -457,7 +461,7 @@ struct core : std::enable_shared_from_this<core> {
     run(out);
   }
 
-  void send(std::vector<completion>& out, entry& e) {
+  void send(completions& out, entry& e) {
     // Alone on the connection, a read goes out at once with its own sync point (one caller at
     // a time waits for nothing); reads issued behind it share one.
     const bool share = may_share(e.req) && (segment_open || queue.size() > 1);
@@ -502,7 +506,7 @@ struct core : std::enable_shared_from_this<core> {
   // (whatever was sent before still runs first). Nobody waits for them; an error (e.g. in an
   // aborted transaction) only leaves the statement allocated until the session ends.
   std::vector<std::string> evictions;
-  void send_evictions(std::vector<completion>& out) {
+  void send_evictions(completions& out) {
     while (!evictions.empty() && !closed) {
       const std::string name = std::move(evictions.back());
       evictions.pop_back();
@@ -534,7 +538,7 @@ struct core : std::enable_shared_from_this<core> {
     if (starts("discard") || starts("deallocate")) statements->clear();
   }
 
-  void submit(std::vector<completion>& out, request&& req, std::unique_ptr<exec_op> handler) {
+  void submit(completions& out, request&& req, std::unique_ptr<exec_op> handler) {
     if (closed || pq == nullptr) {
       out.push_back({std::move(handler),
                      make_connection_error("pgorm: the async connection is closed", secrets),
@@ -590,7 +594,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   // Steps libpq until it needs to wait, handing out results as they come.
-  void drive(std::vector<completion>& out) {
+  void drive(completions& out) {
     while (!closed && !queue.empty()) {
       const pgorm::detail::io_wait w = pgorm::detail::pq_step(pq, input_ready);
       input_ready = false;
@@ -609,7 +613,7 @@ struct core : std::enable_shared_from_this<core> {
     }
   }
 
-  void take(std::vector<completion>& out, PGresult* r) {
+  void take(completions& out, PGresult* r) {
     entry& e = queue.front();
     if (r == nullptr) {
       // The end of one command's results (the Parse's, or the statement's). Two in a row:
@@ -666,7 +670,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   // The front statement's sync point arrived: its outcome is known.
-  void finish(std::vector<completion>& out) {
+  void finish(completions& out) {
     entry& e = queue.front();
     const ExecStatusType status = e.res == nullptr ? PGRES_COMMAND_OK : PQresultStatus(e.res);
     const bool failed = status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED ||
@@ -718,7 +722,7 @@ struct core : std::enable_shared_from_this<core> {
 
   // Sends the front statement again, at the back (it ran in its own implicit transaction,
   // which failed without effect).
-  void resend_front(std::vector<completion>& out, bool retry = true) {
+  void resend_front(completions& out, bool retry = true) {
     entry& e = queue.front();
     PQclear(e.res);
     e.res = nullptr;
@@ -748,7 +752,7 @@ struct core : std::enable_shared_from_this<core> {
   // server no longer has it (26000: a DISCARD ALL or DEALLOCATE of someone else; 0A000: its
   // result type changed) and it was sent again, prepared anew, as the synchronous connection
   // does outside a transaction.
-  bool prepared_failed(std::vector<completion>& out, entry& e, const char* state, bool may_resend) {
+  bool prepared_failed(completions& out, entry& e, const char* state, bool may_resend) {
     const std::string_view code = state == nullptr ? "" : state;
     if (e.parse_failed) {
       forget_statement(e);
@@ -795,7 +799,7 @@ struct core : std::enable_shared_from_this<core> {
     }
   }
 
-  void after_front_changed(std::vector<completion>& /*out*/) {
+  void after_front_changed(completions& /*out*/) {
     if (queue.empty()) {
       // Every sync point is in: the backend is idle, where a late interrupt is ignored.
       if (!cancel) stray_cancels = 0;
@@ -823,7 +827,7 @@ struct core : std::enable_shared_from_this<core> {
   // ---- cancellation ----
 
   void cancel_op(std::uint64_t id, cancel_reason why) {
-    std::vector<completion> out;
+    completions out;
     {
       std::lock_guard lock(mu);
       if (closed) return;
@@ -849,7 +853,7 @@ struct core : std::enable_shared_from_this<core> {
     ++stray_cancels;
     if (!key) {
       // This libpq does not let pgorm cancel without blocking: give the connection up.
-      std::vector<completion> out;
+      completions out;
       fail_all(out, make_connection_error(
                         "pgorm: cannot cancel a statement on this connection (no cancel key); "
                         "the connection was closed",
@@ -904,7 +908,7 @@ struct core : std::enable_shared_from_this<core> {
                                  ? asio::posix::stream_descriptor::wait_read
                                  : asio::posix::stream_descriptor::wait_write,
                              [self = shared_from_this()](const boost::system::error_code& ec) {
-                               std::vector<completion> out;
+                               completions out;
                                {
                                  std::lock_guard lock(self->mu);
                                  self->cancel_waiting = false;
@@ -918,7 +922,7 @@ struct core : std::enable_shared_from_this<core> {
 
   // The cancelled statement did not end within the grace: the link is dead or black-holed.
   void on_grace_expired() {
-    std::vector<completion> out;
+    completions out;
     {
       std::lock_guard lock(mu);
       if (closed || queue.empty() || !queue.front().cancel_sent) return;
@@ -984,7 +988,7 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   void on_ready(const boost::system::error_code& ec, bool read) {
-    std::vector<completion> out;
+    completions out;
     {
       std::lock_guard lock(mu);
       (read ? reading : writing) = false;
@@ -1005,7 +1009,7 @@ struct core : std::enable_shared_from_this<core> {
 
   // ---- calling handlers (never under mu) ----
 
-  static void run(std::vector<completion>& out) {
+  static void run(completions& out) {
     // On each handler's own executor: inline when this thread may run it.
     for (completion& c : out) {
       if (c.nop) {
@@ -1017,7 +1021,7 @@ struct core : std::enable_shared_from_this<core> {
     out.clear();
   }
   // For completions found under the mutex on an initiating call: posted, never run inline.
-  static void post_all(std::vector<completion>& out) {
+  static void post_all(completions& out) {
     for (completion& c : out) {
       if (c.nop) {
         c.nop->complete(true, std::move(c.error), std::move(c.note));
@@ -1033,7 +1037,7 @@ void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<e
   // Our own reference: `owner` may live in the initiating coroutine's frame, which another
   // thread destroys as soon as it has run the completion that submit() queued.
   const std::shared_ptr<core> c = owner;
-  std::vector<completion> out;
+  completions out;
   if (!c) {
     op->complete(true,
                  std::make_exception_ptr(connection_error(
@@ -1053,7 +1057,7 @@ void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<e
 
 void wait_notification(const std::shared_ptr<core>& c, std::chrono::milliseconds timeout,
                        std::unique_ptr<notify_op> op) {
-  std::vector<completion> out;
+  completions out;
   if (!c) {
     op->complete(true,
                  std::make_exception_ptr(connection_error(
@@ -1353,7 +1357,7 @@ connection::~connection() { close(); }
 
 void connection::close() noexcept {
   if (!core_) return;
-  std::vector<detail::completion> out;
+  detail::completions out;
   {
     std::lock_guard lock(core_->mu);
     if (!core_->closed) {
