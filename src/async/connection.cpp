@@ -71,8 +71,7 @@ detail::request::request(const statement_shape& shape, const param_pack& params,
     sql_ = std::string(shape.sql);
   }
   if (const pgorm::detail::param_list* list = params.list()) {
-    list_ = *list;  // as the builder bound them: sent as they are
-    builder_params_ = true;
+    list_.emplace(*list);  // as the builder bound them: sent as they are
   } else {
     copy_views(params.views());
   }

@@ -77,11 +77,11 @@ class PGORM_API request {
   }
   /// The parameters as pgorm::param views (built on first use for a builder's).
   [[nodiscard]] std::span<const param> params() const {
-    return builder_params_ ? list_.params() : std::span<const param>(params_);
+    return list_ ? list_->params() : std::span<const param>(params_);
   }
   /// The parameters as the executors take them (a builder's with libpq's arrays ready).
   [[nodiscard]] param_pack pack() const noexcept {
-    return builder_params_ ? param_pack(list_, list_.arrays()) : param_pack(params_);
+    return list_ ? param_pack(*list_, list_->arrays()) : param_pack(params_);
   }
   /// The shape's statement key: nonzero for a builder's static text (computed at compile
   /// time), which the connection prepares once and then runs by name.
@@ -106,8 +106,7 @@ class PGORM_API request {
   std::size_t static_size_ = 0;
   std::vector<char> bytes_;
   std::vector<param> params_;
-  pgorm::detail::param_list list_;  // a builder's parameters (builder_params_)
-  bool builder_params_ = false;
+  std::optional<pgorm::detail::param_list> list_;  // a builder's parameters
   std::uint64_t key_ = 0;
   const row_layout* layout_ = nullptr;
   sql_effect effect_ = sql_effect::unknown;
