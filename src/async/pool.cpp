@@ -4,6 +4,11 @@
 // release, pool events, leak detection; the shared parts in src/pool_policy.hpp) driven by
 // completions on an Asio executor instead of threads and condition variables.
 //
+// Read sharing (read_sharing): a builder's read waits in the same queue as acquires; once it
+// reaches the front, or while nothing exclusive waits ahead of it, it joins the shared
+// connection with the fewest reads in flight (or takes an idle one, which becomes shared). A
+// shared connection goes back to the idle list when its last read completes.
+//
 // One mutex guards the state: calls may come from any thread of a multi-threaded io_context.
 // Handlers and observers are never called with it held; acquire completions are always posted.
 #include "pgorm/async/pool.hpp"
@@ -12,6 +17,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -73,6 +79,9 @@ struct waiter {
   std::uint64_t failures_before = 0;
   bool unanswered_check = false;
   std::source_location where;  // the acquire site, for leak detection
+  // A shared read instead of an acquire: its statement and completion (op is then null).
+  std::optional<request> read;
+  std::unique_ptr<exec_op> read_op;
 };
 
 // An acquire's completion, collected under the mutex and posted after it.
@@ -80,6 +89,19 @@ struct handout {
   std::unique_ptr<acquire_op> op;
   std::exception_ptr error;
   pgorm::async::lease granted;
+  std::unique_ptr<exec_op> read_op;  // a shared read's, failing instead (op is then null)
+};
+
+// A waiter that fails with `e`.
+handout failed(waiter& w, std::exception_ptr e) {
+  return {std::move(w.op), std::move(e), {}, std::move(w.read_op)};
+}
+
+// A shared read placed on a connection, submitted after the mutex.
+struct placed_read {
+  std::shared_ptr<core> on;
+  request req;
+  std::unique_ptr<exec_op> op;
 };
 
 // What a call collected under the mutex, delivered after it: acquire completions (posted) and
@@ -88,6 +110,7 @@ struct outbox {
   std::vector<handout> handouts;
   std::vector<std::pair<pool_event, std::string>> events;  // .first.detail views .second
   std::vector<std::string> leaks;                          // to stderr without an observer
+  std::vector<placed_read> reads;                          // submitted after the mutex
 };
 
 std::string_view reason_name(pool_timeout_reason r) noexcept {
@@ -103,10 +126,11 @@ std::string_view reason_name(pool_timeout_reason r) noexcept {
 }
 
 struct pool_state : std::enable_shared_from_this<pool_state> {
-  pool_state(asio::any_io_executor e, std::string_view info, pool_options o)
+  pool_state(asio::any_io_executor e, std::string_view info, pool_options o, read_sharing rs)
       : ex(std::move(e)),
         conninfo(info),
         options(std::move(o)),
+        sharing(rs),
         timer(ex),
         rng(std::random_device{}()),
         leaks(options.leak_threshold) {}
@@ -114,11 +138,14 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   asio::any_io_executor ex;
   const std::string conninfo;
   const pool_options options;
+  const read_sharing sharing;
 
   mutable std::mutex mu;
   // All below guarded by mu.
-  std::deque<std::unique_ptr<pooled>> idle;  // back = most recently returned
-  std::list<waiter> waiters;                 // front = longest waiting
+  std::deque<std::unique_ptr<pooled>> idle;     // back = most recently returned
+  std::vector<std::unique_ptr<pooled>> shared;  // with shared reads in flight (counted in in_use)
+  std::size_t reads_now = 0;                    // shared reads in flight, over all of them
+  std::list<waiter> waiters;                    // front = longest waiting
   std::uint64_t next_waiter = 1;
   std::size_t in_use = 0;      // leased, being checked or being reset
   std::size_t connecting = 0;  // attempts running
@@ -143,7 +170,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     const auto now = clock::now();
     const milliseconds lifetime =
         pgorm::detail::jittered_lifetime(options.max_lifetime, random_unit());
-    return std::make_unique<pooled>(pooled{std::move(c), now, now + lifetime, now, false});
+    return std::make_unique<pooled>(
+        pooled{std::move(c), now, now + lifetime, now, false, 0, false});
   }
 
   pgorm::async::lease make_lease(std::unique_ptr<pooled> pc, bool reset) {
@@ -152,10 +180,20 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
 
   void flush(outbox& out) const noexcept {
     for (handout& h : out.handouts) {
+      if (h.read_op) {
+        h.read_op->slot().clear();
+        h.read_op->complete(true, std::move(h.error), result{});
+        continue;
+      }
       h.op->slot().clear();  // the wait is over: a later emit must not find it
       h.op->complete(true, std::move(h.error), std::move(h.granted));
     }
     out.handouts.clear();
+    for (placed_read& r : out.reads) {
+      r.op->slot().clear();  // the wait is over: the connection takes the slot now
+      submit(r.on, std::move(r.req), std::move(r.op));
+    }
+    out.reads.clear();
     for (auto& [e, text] : out.events) {
       e.detail = text;
       pgorm::detail::emit_pool_event(options, e);
@@ -213,15 +251,94 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       pc->checked = false;
       waiter w = std::move(waiters.front());
       waiters.pop_front();
-      leaks.leased(pc.get(), now, w.where);
       ++in_use;
       ++totals.total_acquired;
       note(out, pool_event_kind::acquire, {}, now - w.start);
-      out.handouts.push_back({std::move(w.op), nullptr, make_lease(std::move(pc), w.reset)});
+      if (w.read) {  // the connection becomes shared
+        pooled& on = *pc;
+        shared.push_back(std::move(pc));
+        place(on, std::move(*w.read), std::move(w.read_op), out);
+        continue;
+      }
+      leaks.leased(pc.get(), now, w.where);
+      out.handouts.push_back({std::move(w.op), nullptr, make_lease(std::move(pc), w.reset), {}});
+    }
+    // Reads at the front join shared connections; none skips an exclusive waiter, so that
+    // shared connections drain and it gets the first one that does.
+    while (!closed && !waiters.empty() && waiters.front().read) {
+      pooled* on = least_busy(now);
+      if (on == nullptr) break;
+      waiter w = std::move(waiters.front());
+      waiters.pop_front();
+      place(*on, std::move(*w.read), std::move(w.read_op), out);
     }
     fail_on_connect_failure(out);
     start_attempts(now);
     arm_timer();
+  }
+
+  // The open shared connection with the fewest reads in flight, below per_connection and
+  // within its lifetime (none: nullptr).
+  pooled* least_busy(clock::time_point now) const {
+    pooled* best = nullptr;
+    for (const auto& pc : shared) {
+      if (pc->retired || pc->reads >= sharing.per_connection || now >= pc->expires) continue;
+      if (best != nullptr && pc->reads >= best->reads) continue;
+      if (pc->conn.is_open()) best = pc.get();
+    }
+    return best;
+  }
+
+  // Sends `req` on the shared connection `on` (after the mutex); `op` learns its outcome after
+  // the pool has counted the read done.
+  void place(pooled& on, request&& req, std::unique_ptr<exec_op> op, outbox& out);
+
+  // A shared read on `pc` completed with `e`: when it was the last, the connection goes back
+  // to the idle list, or is closed (poisoned, broken, past its lifetime, pool closed).
+  void read_done(pooled* pc, const std::exception_ptr& e) {
+    outbox out;
+    std::unique_ptr<pooled> drop;
+    {
+      std::lock_guard lock(mu);
+      --pc->reads;
+      --reads_now;
+      if (poisons(e)) pc->retired = true;
+      if (pc->reads == 0) {
+        const auto it =
+            std::find_if(shared.begin(), shared.end(),
+                         [pc](const std::unique_ptr<pooled>& p) { return p.get() == pc; });
+        std::unique_ptr<pooled> back = std::move(*it);
+        shared.erase(it);
+        const pgorm::detail::returned_connection facts{.poisoned = back->retired,
+                                                       .open = back->conn.is_open(),
+                                                       .expired = clock::now() >= back->expires,
+                                                       .pool_closed = closed};
+        drop = take_back(std::move(back), pgorm::detail::close_reason(facts), out);
+        serve(out);
+      } else if (!waiters.empty()) {
+        serve(out);  // room for a read that waits
+      }
+    }
+    drop.reset();
+    flush(out);
+  }
+
+  // A connection back from a lease or from its last shared read: kept idle, or closed for
+  // `why` (close_reason(); "" keeps it). Returns it when closed (to destroy after the mutex).
+  std::unique_ptr<pooled> take_back(std::unique_ptr<pooled> pc, std::string_view why, outbox& out) {
+    --in_use;
+    if (why.empty() && closed) why = "pool closed";
+    note(out, pool_event_kind::release);
+    if (why.empty()) {
+      pc->last_used = clock::now();
+      idle.push_back(std::move(pc));
+      return nullptr;
+    }
+    ++totals.total_closed;
+    // A broken connection hints that its idle siblings broke too (server restart).
+    if (pgorm::detail::break_suspicion::hints_at_break(why)) suspicion.broke(clock::now());
+    note(out, pool_event_kind::evict, why);
+    return pc;
   }
 
   // A round trip on a connection idle longer than health_check_after, within what is left of
@@ -282,12 +399,11 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         ++it;
         continue;
       }
-      out.handouts.push_back(
-          {std::move(it->op),
-           with_cause(pool_connect_error{fmt::format(
-                          "pgorm: the pool could not open a connection: {}", last_connect_error)},
-                      last_connect_exception),
-           {}});
+      out.handouts.push_back(failed(
+          *it,
+          with_cause(pool_connect_error{fmt::format(
+                         "pgorm: the pool could not open a connection: {}", last_connect_error)},
+                     last_connect_exception)));
       it = waiters.erase(it);
     }
   }
@@ -365,19 +481,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     outbox out;
     {
       std::lock_guard lock(mu);
-      --in_use;
       leaks.returned(pc.get());
-      if (why.empty() && closed) why = "pool closed";
-      note(out, pool_event_kind::release);
-      if (why.empty()) {
-        pc->last_used = clock::now();
-        idle.push_back(std::move(pc));
-      } else {
-        ++totals.total_closed;
-        // A broken connection hints that its idle siblings broke too (server restart).
-        if (pgorm::detail::break_suspicion::hints_at_break(why)) suspicion.broke(clock::now());
-        note(out, pool_event_kind::evict, why);
-      }
+      pc = take_back(std::move(pc), why, out);
       serve(out);
     }
     pc.reset();
@@ -429,11 +534,9 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         const pool_timeout_reason reason = error.reason();
         const auto waited = now - it->start;
         out.handouts.push_back(
-            {std::move(it->op),
-             with_cause(std::move(error), reason == pool_timeout_reason::unreachable
-                                              ? last_connect_exception
-                                              : nullptr),
-             {}});
+            failed(*it, with_cause(std::move(error), reason == pool_timeout_reason::unreachable
+                                                         ? last_connect_exception
+                                                         : nullptr)));
         it = waiters.erase(it);
         note(out, pool_event_kind::timeout, reason_name(reason), waited);
       }
@@ -469,11 +572,9 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
                                    [id](const waiter& w) { return w.id == id; });
       if (it == waiters.end()) return;
       out.handouts.push_back(
-          {std::move(it->op),
-           std::make_exception_ptr(boost::system::system_error(
-               asio::error::operation_aborted,
-               "pgorm: the acquire was cancelled while it waited for a connection")),
-           {}});
+          failed(*it, std::make_exception_ptr(boost::system::system_error(
+                          asio::error::operation_aborted,
+                          "pgorm: the acquire was cancelled while it waited for a connection"))));
       waiters.erase(it);
       arm_timer();
     }
@@ -493,10 +594,9 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         note(out, pool_event_kind::evict, "pool closed");
       }
       for (waiter& w : waiters) {
-        out.handouts.push_back({std::move(w.op),
-                                std::make_exception_ptr(usage_error(
-                                    "pgorm: the async pool was closed while this acquire waited")),
-                                {}});
+        out.handouts.push_back(failed(
+            w, std::make_exception_ptr(
+                   usage_error("pgorm: the async pool was closed while this acquire waited"))));
       }
       waiters.clear();
       timer.cancel();
@@ -507,6 +607,75 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   }
 };
 
+// A shared read's completion: the pool counts the read done (and may take the connection
+// back), then the awaiter's operation completes.
+class shared_read_op final : public exec_op {
+ public:
+  shared_read_op(std::shared_ptr<pool_state> state, pooled* on, std::unique_ptr<exec_op> inner)
+      : state_(std::move(state)), on_(on), inner_(std::move(inner)) {}
+  void complete(bool defer, std::exception_ptr e, result r) override {
+    state_->read_done(on_, e);
+    state_.reset();
+    inner_->complete(defer, std::move(e), std::move(r));
+  }
+  [[nodiscard]] asio::cancellation_slot slot() const noexcept override { return inner_->slot(); }
+
+ private:
+  std::shared_ptr<pool_state> state_;
+  pooled* on_;  // in state_->shared until this read (among others) is done
+  std::unique_ptr<exec_op> inner_;
+};
+
+void pool_state::place(pooled& on, request&& req, std::unique_ptr<exec_op> op, outbox& out) {
+  ++on.reads;
+  ++reads_now;
+  out.reads.push_back({pgorm::async::detail::access::core_of(on.conn), std::move(req),
+                       std::make_unique<shared_read_op>(shared_from_this(), &on, std::move(op))});
+}
+
+bool shares_reads(const std::shared_ptr<pool_state>& state) noexcept {
+  return state->sharing.per_connection > 0;
+}
+
+void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
+                       std::unique_ptr<exec_op> op) {
+  outbox out;
+  {
+    std::lock_guard lock(state->mu);
+    const auto now = clock::now();
+    pooled* on = nullptr;
+    if (state->closed) {
+      out.handouts.push_back(
+          {nullptr,
+           std::make_exception_ptr(usage_error("pgorm: a read on a closed async pool")),
+           {},
+           std::move(op)});
+    } else if (state->waiters.empty() && state->idle.empty() &&
+               (on = state->least_busy(now)) != nullptr) {
+      state->place(*on, std::move(req), std::move(op), out);  // nothing waits: join at once
+    } else {
+      waiter w;
+      w.id = state->next_waiter++;
+      w.start = now;
+      w.deadline = now + state->options.acquire_timeout;
+      w.failures_before = state->failure_count;
+      w.read.emplace(std::move(req));
+      w.read_op = std::move(op);
+      auto slot = w.read_op->slot();
+      if (slot.is_connected()) {
+        slot.assign(
+            [weak = std::weak_ptr<pool_state>(state), id = w.id](asio::cancellation_type type) {
+              if (type == asio::cancellation_type::none) return;
+              if (auto self = weak.lock()) self->cancel_waiter(id);
+            });
+      }
+      state->waiters.push_back(std::move(w));
+      state->serve(out);
+    }
+  }
+  state->flush(out);
+}
+
 void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeout, bool reset,
                    std::unique_ptr<acquire_op> op, std::source_location where) {
   outbox out;
@@ -516,6 +685,7 @@ void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeou
       out.handouts.push_back(
           {std::move(op),
            std::make_exception_ptr(usage_error("pgorm: acquire on a closed async pool")),
+           {},
            {}});
     } else {
       waiter w;
@@ -600,13 +770,15 @@ void lease::release() noexcept {
 
 // ---- pool ---------------------------------------------------------------------------------------
 
-pool::pool(executor_type ex, std::string_view conninfo, pool_options options) {
+pool::pool(executor_type ex, std::string_view conninfo, pool_options options,
+           read_sharing sharing) {
   if (options.max_size == 0) throw usage_error("pgorm: pool_options::max_size must be at least 1");
   if (options.min_idle > options.max_size) {
     throw usage_error(fmt::format("pgorm: pool_options::min_idle ({}) exceeds max_size ({})",
                                   options.min_idle, options.max_size));
   }
-  state_ = std::make_shared<detail::pool_state>(std::move(ex), conninfo, std::move(options));
+  state_ =
+      std::make_shared<detail::pool_state>(std::move(ex), conninfo, std::move(options), sharing);
   if (state_->options.min_idle > 0) {
     detail::outbox out;
     std::lock_guard lock(state_->mu);
@@ -635,5 +807,12 @@ bool pool::closed() const noexcept {
 const pool_options& pool::options() const noexcept { return state_->options; }
 
 pool::executor_type pool::get_executor() const noexcept { return state_->ex; }
+
+const read_sharing& pool::sharing() const noexcept { return state_->sharing; }
+
+std::size_t pool::reads_in_flight() const {
+  std::lock_guard lock(state_->mu);
+  return state_->reads_now;
+}
 
 }  // namespace pgorm::async

@@ -49,7 +49,9 @@ struct pooled {
   std::chrono::steady_clock::time_point created;
   std::chrono::steady_clock::time_point expires;    ///< created + jittered max_lifetime
   std::chrono::steady_clock::time_point last_used;  ///< when it last went back to the pool
-  bool checked = false;  ///< passed a health check since it was last handed out
+  bool checked = false;   ///< passed a health check since it was last handed out
+  std::size_t reads = 0;  ///< shared reads in flight on it (read_sharing)
+  bool retired = false;   ///< takes no more shared reads: closed once they are done
 };
 
 /// An acquire's completion.
@@ -66,6 +68,15 @@ PGORM_API void start_acquire(const std::shared_ptr<pool_state>& state,
 /// pool's executor.
 PGORM_API void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc,
                          bool poisoned, bool reset) noexcept;
+
+/// True when the pool of `state` shares its connections among reads (read_sharing::per_connection >
+/// 0).
+PGORM_API bool shares_reads(const std::shared_ptr<pool_state>& state) noexcept;
+/// Runs the read `req` (a builder's statement whose effect is sql_effect::reads) on a
+/// connection of `state` shared with other reads, waiting for one within acquire_timeout;
+/// completes `op` with its result or error.
+PGORM_API void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
+                                 std::unique_ptr<exec_op> op);
 
 /// True when `e` is a pgorm::error whose poisons_connection() is true.
 PGORM_API bool poisons(const std::exception_ptr& e) noexcept;
@@ -137,6 +148,23 @@ class PGORM_API lease {
   bool reset_ = true;
 };
 
+/// How a pgorm::async::pool shares its connections among reads (docs/async.md, "Sharing
+/// connections among reads"). Off by default: every statement borrows a connection of its own.
+/// When on, a builder's statement that only reads (effect sql_effect::reads: a select without
+/// row locks or writing CTEs), outside a transaction, runs on an open connection that other
+/// such reads use at the same time (the one with the fewest in flight, below per_connection),
+/// pipelined with them; writes, raw SQL, leases and transactions still borrow a connection
+/// exclusively, and a connection lent that way receives no shared reads.
+///
+/// Example:
+/// ```
+/// pgorm::async::pool db(io, url, {.max_size = 4}, {.per_connection = 64});
+/// ```
+struct read_sharing {
+  /// The most reads in flight on one connection; 0 (the default) turns sharing off.
+  std::size_t per_connection = 0;
+};
+
 /// A pool of async connections to one server, on one executor (the threads that run it may be
 /// many). Pass it where an async terminal takes a connection: each statement borrows a
 /// connection, and gives it back when its result is in.
@@ -158,6 +186,10 @@ class PGORM_API lease {
 /// - Reuse: a connection that ran raw SQL (leases from async_acquire(), transactions, raw
 ///   query<Row>) is reset with DISCARD ALL before the next borrower gets it; builders'
 ///   statements are not followed by a reset, as in the synchronous pool.
+/// - Read sharing (read_sharing, off by default): builders' reads share open connections,
+///   many in flight on each; a connection returns to the idle list (where idle and lifetime
+///   eviction, health checks and exclusive borrowers may take it) only once its last read is
+///   done. pool_stats counts a shared connection as in use and its turn as one acquire.
 /// - While it has idle connections or waiters (or, with a leak_threshold, a lease not reported
 ///   yet), the pool keeps a timer on its executor (idle and lifetime eviction, leak
 ///   detection): close() it, or destroy it, to let io_context::run() return.
@@ -173,13 +205,14 @@ class PGORM_API pool {
   using executor_type = boost::asio::any_io_executor;
 
   /// A pool on `ex`; nothing is opened yet. Throws usage_error when max_size is 0 or min_idle
-  /// exceeds it.
-  pool(executor_type ex, std::string_view conninfo, pool_options options = {});
+  /// exceeds it. `sharing`: whether reads share connections (off by default).
+  pool(executor_type ex, std::string_view conninfo, pool_options options = {},
+       read_sharing sharing = {});
   /// A pool on an execution context's executor (e.g. an io_context).
   template <class Context>
   requires std::is_convertible_v<Context&, boost::asio::execution_context&> pool(
-      Context& ctx, std::string_view conninfo, pool_options options = {})
-      : pool(executor_type(ctx.get_executor()), conninfo, std::move(options)) {}
+      Context& ctx, std::string_view conninfo, pool_options options = {}, read_sharing sharing = {})
+      : pool(executor_type(ctx.get_executor()), conninfo, std::move(options), sharing) {}
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
   pool(pool&&) = delete;
@@ -220,6 +253,12 @@ class PGORM_API pool {
   [[nodiscard]] const pool_options& options() const noexcept;
   /// The executor it runs on.
   [[nodiscard]] executor_type get_executor() const noexcept;
+  /// How it shares connections among reads.
+  [[nodiscard]] const read_sharing& sharing() const noexcept;
+  /// Shared reads in flight now, over all its shared connections (0 without read_sharing).
+  ///
+  /// Example: `std::size_t n = db.reads_in_flight();`
+  [[nodiscard]] std::size_t reads_in_flight() const;
 
  private:
   friend struct detail::pool_access;

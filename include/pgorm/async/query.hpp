@@ -205,7 +205,7 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
 
 /// The same on a pool: borrows a connection (waiting asynchronously, within acquire_timeout),
 /// runs the statement, gives the connection back (reset after raw SQL, as the sync pool does)
-/// and completes.
+/// and completes; with read_sharing, a builder's read shares a connection with other reads.
 template <class T, class Token, class Finish>
 auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Finish finish,
             Token&& token) {
@@ -218,6 +218,15 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
         if (error || !req) {
           boost::asio::post(ex,
                             [d = std::move(done), error]() mutable { d(error, result{}, false); });
+          return;
+        }
+        if (req->effect() == sql_effect::reads && shares_reads(state)) {
+          // Read sharing: on a connection other reads use at the same time (docs/async.md).
+          auto bound = boost::asio::bind_cancellation_slot(
+              slot, boost::asio::bind_executor(ex, std::move(done)));
+          start_shared_read(state, std::move(*req),
+                            std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
+                                std::move(bound), ex));
           return;
         }
         auto run = [slot, ex, d = std::move(done), r = std::move(req)](
