@@ -106,7 +106,8 @@ void detail::request::copy_views(std::span<const param> params) {
 
 namespace detail {
 
-enum class cancel_reason : unsigned char { none, deadline, caller };
+// callback: a streamed statement's row function threw (the statement completes with that).
+enum class cancel_reason : unsigned char { none, deadline, caller, callback };
 
 // A handler and what to call it with, collected under the mutex and called after it.
 struct completion {
@@ -115,12 +116,19 @@ struct completion {
   completion(std::nullptr_t /*no statement*/, std::exception_ptr e, result /*none*/,
              std::unique_ptr<notify_op> n, std::optional<notification> what) noexcept
       : error(std::move(e)), nop(std::move(n)), note(std::move(what)) {}
+  completion(std::shared_ptr<core> from, std::shared_ptr<row_sink> to, std::uint64_t id,
+             result rows) noexcept
+      : res(std::move(rows)), owner(std::move(from)), sink(std::move(to)), sink_id(id) {}
   std::unique_ptr<exec_op> op;
   std::exception_ptr error;
   result res;
   // Or a notification wait's completion.
   std::unique_ptr<notify_op> nop;
   std::optional<notification> note;
+  // Or a streamed statement's row (res) for its sink; `owner` resumes reading once it is done.
+  std::shared_ptr<core> owner;
+  std::shared_ptr<row_sink> sink;
+  std::uint64_t sink_id = 0;
 };
 
 // The handlers to call once the mutex is released: most calls find one or two, kept without
@@ -207,6 +215,11 @@ struct entry {
   bool shared = false;
   // The sync point follows it (else it shares a later statement's).
   bool sync_after = true;
+  // A streamed statement (req.sink()): single-row mode is on for it; a row went to its sink
+  // (it is never sent again); what its sink threw (its outcome, whatever the server says).
+  bool single_row = false;
+  bool delivered = false;
+  std::exception_ptr stream_error;
   explicit entry(request&& r) : req(std::move(r)) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
@@ -272,7 +285,71 @@ struct core : std::enable_shared_from_this<core> {
   void complete(completions& out, entry& e, std::exception_ptr error, result res) {
     if (!e.op) return;
     e.op->slot().clear();
+    if (e.stream_error) {
+      error = e.stream_error;
+      res = result{};
+    }
+    if (e.id == delivering) {
+      // Its row function is running: the handler is called once that returned (rows_done),
+      // never while it may still touch what the handler's caller owns.
+      held.emplace(std::move(e.op), std::move(error), std::move(res));
+      return;
+    }
     out.push_back({std::move(e.op), std::move(error), std::move(res)});
+  }
+
+  // ---- streamed statements (async each()) ----
+
+  // The id of the streamed statement whose row is with its sink (0: none): nothing more is
+  // read from the connection until the sink has returned, so one row at a time is held.
+  std::uint64_t delivering = 0;
+  // Its completion, when it came while the row function ran (the connection was closed).
+  std::optional<completion> held;
+
+  // Single-row mode for the front statement when it streams: libpq allows it for the query at
+  // the head of its pipeline queue before any of its results was parsed, i.e. once the results
+  // before it (and its own Parse's) have been taken, and before pq_step() parses more input.
+  void arm_single_row() {
+    entry& f = queue.front();
+    if (!f.req.sink() || f.single_row || f.delivered || f.commands_left != 1 || f.parse_pending ||
+        f.res != nullptr) {
+      return;
+    }
+    f.single_row = PQsetSingleRowMode(pq) == 1;
+  }
+
+  // Hands the row(s) in `r` to the front statement's sink and stops reading until it returned.
+  void deliver(completions& out, entry& e, PGresult* r) {
+    delivering = e.id;
+    e.delivered = true;
+    out.emplace_back(shared_from_this(), e.req.sink(), e.id, result(r));
+  }
+
+  // The sink of statement `id` returned (with what it threw).
+  void rows_done(std::uint64_t id, std::exception_ptr error) {
+    completions out;
+    {
+      std::lock_guard lock(mu);
+      if (delivering != id) return;
+      delivering = 0;
+      if (held) {
+        out.push_back(std::move(*held));
+        held.reset();
+      }
+      if (!closed && !queue.empty() && queue.front().id == id) {
+        entry& e = queue.front();
+        if (error && !e.stream_error) {
+          // Stop the statement: cancelled on the server; the rows still coming are dropped.
+          e.stream_error = std::move(error);
+          if (e.cancelled == cancel_reason::none) e.cancelled = cancel_reason::callback;
+          if (!e.cancel_sent) start_cancel(e);
+        }
+        // A cancel acknowledged while the row function ran: its grace starts now.
+        if (!closed && e.cancel_sent && !cancel) arm_grace();
+      }
+      if (!closed) drive(out);
+    }
+    run(out);
   }
 
   // Closes the connection and fails everything queued with `error`.
@@ -420,7 +497,8 @@ struct core : std::enable_shared_from_this<core> {
   bool segment_posted = false;
 
   [[nodiscard]] bool may_share(const request& req) const noexcept {
-    return req.effect() == sql_effect::reads && req.pin() == 0 && pinned == 0;
+    // A streamed statement keeps its own sync point.
+    return req.effect() == sql_effect::reads && req.pin() == 0 && pinned == 0 && !req.sink();
   }
 
   std::uint64_t segment_last = 0;  // the id of the open segment's last statement
@@ -483,6 +561,7 @@ struct core : std::enable_shared_from_this<core> {
                                a.formats(), fmt);
     }
     e.commands_left = e.parse_pending ? 2 : 1;
+    e.single_row = false;
     e.shared = share;
     e.sync_after = !share;
     if (sent == 0 || (!share && PQpipelineSync(pq) == 0)) {
@@ -594,7 +673,9 @@ struct core : std::enable_shared_from_this<core> {
 
   // Steps libpq until it needs to wait, handing out results as they come.
   void drive(completions& out) {
-    while (!closed && !queue.empty()) {
+    // (Paused while a streamed row is with its sink: its socket waits stay, and note input.)
+    while (!closed && !queue.empty() && delivering == 0) {
+      arm_single_row();
       const pgorm::detail::io_wait w = pgorm::detail::pq_step(pq, input_ready);
       input_ready = false;
       if (w != pgorm::detail::io_wait::none) {
@@ -650,6 +731,15 @@ struct core : std::enable_shared_from_this<core> {
       }
       e.parse_failed = true;
     }
+    if (e.req.sink() && (status == PGRES_SINGLE_TUPLE ||
+                         (status == PGRES_TUPLES_OK && PQntuples(r) > 0 && !e.parse_failed))) {
+      if (!e.op || e.cancelled != cancel_reason::none || e.stream_error) {
+        PQclear(r);  // stopped: the rest is dropped as it comes
+      } else {
+        deliver(out, e, r);
+      }
+      return;
+    }
     if (e.res == nullptr) {
       e.res = r;
     } else {
@@ -688,7 +778,7 @@ struct core : std::enable_shared_from_this<core> {
         return;
       }
       // (A shared read runs in no transaction of ours: sending it again is always safe.)
-      const bool may_resend = e.cancelled == cancel_reason::none && !e.retried &&
+      const bool may_resend = e.cancelled == cancel_reason::none && !e.retried && !e.delivered &&
                               (e.shared || PQtransactionStatus(pq) == PQTRANS_IDLE);
       if (interrupted && stray_cancels > 0) {
         --stray_cancels;  // a cancel request of ours landed here
@@ -712,7 +802,7 @@ struct core : std::enable_shared_from_this<core> {
       // Completed before any cancel took effect: its result stands (as in the sync API).
       PGresult* r = e.res;
       e.res = nullptr;
-      complete(out, e, nullptr, checked_result(e, result(r)));
+      complete(out, e, nullptr, e.req.sink() ? result(r) : checked_result(e, result(r)));
     }
     queue.pop_front();
     if (was_front_cancel) grace_timer.cancel();
@@ -871,11 +961,16 @@ struct core : std::enable_shared_from_this<core> {
         cancel->step();  // leave it to the grace timer
       }
     }
+    arm_grace();
+    step_cancel();
+  }
+
+  // The cancelled front statement gets cancel_grace to end, else the connection is closed.
+  void arm_grace() {
     grace_timer.expires_after(options.cancel_grace);
     grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->on_grace_expired();
     });
-    step_cancel();
   }
 
   void step_cancel() {
@@ -887,10 +982,7 @@ struct core : std::enable_shared_from_this<core> {
       if (queue.empty()) stray_cancels = 0;  // the backend is idle: a late interrupt is ignored
       // Acknowledged: the statement gets cancel_grace to end; failed: likewise, then closed.
       if (!queue.empty() && queue.front().cancel_sent) {
-        grace_timer.expires_after(options.cancel_grace);
-        grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-          if (!ec) self->on_grace_expired();
-        });
+        arm_grace();
       } else {
         grace_timer.cancel();
       }
@@ -925,6 +1017,8 @@ struct core : std::enable_shared_from_this<core> {
     {
       std::lock_guard lock(mu);
       if (closed || queue.empty() || !queue.front().cancel_sent) return;
+      // Its row function is running (not the link's fault): the grace starts again after it.
+      if (queue.front().id == delivering) return;
       fail_all(out, make_connection_error(
                         fmt::format("pgorm: the server did not end a cancelled statement within "
                                     "{} ms, so the connection ({}) was closed",
@@ -1011,7 +1105,9 @@ struct core : std::enable_shared_from_this<core> {
   static void run(completions& out) {
     // On each handler's own executor: inline when this thread may run it.
     for (completion& c : out) {
-      if (c.nop) {
+      if (c.sink) {
+        hand_rows(c);
+      } else if (c.nop) {
         c.nop->complete(false, std::move(c.error), std::move(c.note));
       } else {
         c.op->complete(false, std::move(c.error), std::move(c.res));
@@ -1019,10 +1115,28 @@ struct core : std::enable_shared_from_this<core> {
     }
     out.clear();
   }
+  // A row for a sink: always posted (a sink that ran inline would call back into drive() and
+  // nest one frame per row); the row is freed before the next one is read.
+  static void hand_rows(completion& c) {
+    const asio::any_io_executor ex = c.sink->executor();
+    asio::post(ex, [owner = std::move(c.owner), sink = std::move(c.sink), id = c.sink_id,
+                    rows = std::move(c.res)]() mutable {
+      std::exception_ptr error;
+      try {
+        sink->on_rows(rows);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      rows = result{};
+      owner->rows_done(id, std::move(error));
+    });
+  }
   // For completions found under the mutex on an initiating call: posted, never run inline.
   static void post_all(completions& out) {
     for (completion& c : out) {
-      if (c.nop) {
+      if (c.sink) {
+        hand_rows(c);
+      } else if (c.nop) {
         c.nop->complete(true, std::move(c.error), std::move(c.note));
       } else {
         c.op->complete(true, std::move(c.error), std::move(c.res));

@@ -52,6 +52,25 @@ namespace detail {
 struct core;
 struct access;
 
+/// Where a streamed statement's rows go (async each()): the connection calls on_rows() with a
+/// result of one row (libpq single-row mode; several only if libpq could not stream), posted to
+/// executor() (the operation's associated executor, set when it starts), one call at a time,
+/// and reads no more of the statement's rows until it has returned. What on_rows() throws
+/// stops the statement (cancelled on the server) and is its outcome.
+class row_sink {
+ public:
+  row_sink() = default;
+  row_sink(const row_sink&) = delete;
+  row_sink& operator=(const row_sink&) = delete;
+  virtual ~row_sink() = default;
+  virtual void on_rows(const result& rows) = 0;
+  [[nodiscard]] const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
+  void set_executor(boost::asio::any_io_executor ex) noexcept { ex_ = std::move(ex); }
+
+ private:
+  boost::asio::any_io_executor ex_;
+};
+
 /// A statement as the async connection queues it: its text and parameter bytes copied, so that
 /// it stays valid whatever the completion token defers (asio::deferred runs the operation
 /// later). A builder's statement keeps its parameter list as bound (one copy, sent as it is)
@@ -97,6 +116,10 @@ class PGORM_API request {
   [[nodiscard]] std::uint64_t pin() const noexcept { return pin_; }
   /// Marks it as a statement of the transaction pinned with `id`.
   void set_pin(std::uint64_t id) noexcept { pin_ = id; }
+  /// Streams its rows to `sink` (single-row mode, own sync point) instead of collecting them:
+  /// the statement then completes with the final, row-less result.
+  void set_sink(std::shared_ptr<row_sink> sink) noexcept { sink_ = std::move(sink); }
+  [[nodiscard]] const std::shared_ptr<row_sink>& sink() const noexcept { return sink_; }
 
  private:
   void copy_views(std::span<const param> params);
@@ -113,6 +136,7 @@ class PGORM_API request {
   data_format format_;
   std::chrono::milliseconds timeout_;
   std::uint64_t pin_ = 0;
+  std::shared_ptr<row_sink> sink_;
 };
 
 /// An operation's completion handler, type-erased here so that the connection's core (compiled

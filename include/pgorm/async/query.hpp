@@ -186,6 +186,7 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
          Finish fin) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, to.ex);
+        if (req && req->sink()) req->sink()->set_executor(ex);  // each(): rows go there
         auto done = finisher<T>(std::move(handler), std::move(fin));
         if (error || !req) {
           // Refused, or nothing to send (e.g. an insert of no rows): answered here.
@@ -214,6 +215,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
          std::unique_ptr<request> req, sql_origin origin, std::exception_ptr error, Finish fin) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, pool_ex);
+        if (req && req->sink()) req->sink()->set_executor(ex);  // each(): rows go there
         auto done = finisher<T>(std::move(handler), std::move(fin));
         if (error || !req) {
           boost::asio::post(ex,
@@ -259,6 +261,30 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
       token, pool_access::state_of(p), p.get_executor(), std::move(cap.req), cap.origin,
       std::move(refused), std::move(finish));
 }
+
+/// each()'s row sink: reads each row it is handed into a Row (the synchronous each()'s reader,
+/// rebound to each one-row result) and calls fn with it.
+template <class Row, class F>
+class each_sink final : public row_sink {
+ public:
+  explicit each_sink(F fn) : fn_(std::move(fn)) {}
+  void on_rows(const result& rows) override {
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (!reader_) {
+        reader_.emplace(rows);
+      } else {
+        reader_->rebind(rows);
+      }
+      reader_->read(i, row_);
+      fn_(std::as_const(row_));
+    }
+  }
+
+ private:
+  F fn_;
+  std::optional<pgorm::row_reader<Row>> reader_;
+  Row row_{};
+};
 
 template <class C>
 decltype(auto) where_of(C& c) {
@@ -369,20 +395,25 @@ auto exec(C&& c, const Q& q, Token&& token) {
       std::forward<Token>(token));
 }
 
-/// Calls fn(row) for each row of `q`, in order, once its result has arrived, on the
-/// completion's executor (completion: nothing but the error). Unlike the synchronous each(),
-/// the result is received whole before the first call (no single-row streaming yet).
+/// Calls fn(row) for each row of `q`, in order, as the rows arrive (libpq single-row mode, as
+/// the synchronous each()): one row is held at a time, and the next is read from the server
+/// only once fn has returned. fn runs on the completion's associated executor (posted, one
+/// call at a time, never concurrently with the completion). The statement keeps its own sync
+/// point. An exception from fn stops the statement (cancelled on the server, the rest of its
+/// rows dropped; the connection stays usable) and is the operation's error. A deadline or the
+/// cancellation slot stops it like any statement (query_canceled), between two calls of fn.
+/// Completion: nothing but the error.
 ///
 /// Example: `co_await pgorm::async::each(conn, q, [](const User& u) { ... }, token);`
 template <class C, class Q, class F, class Token>
 auto each(C&& c, const Q& q, F fn, Token&& token) {
+  auto rec = detail::capture_exec(c, q);
+  if (rec.first.req) {
+    rec.first.req->set_sink(
+        std::make_shared<detail::each_sink<typename Q::row_type, F>>(std::move(fn)));
+  }
   return detail::run_terminal<void>(
-      c, detail::capture_exec(c, q),
-      [fn = std::move(fn)](result r, bool sent) mutable {
-        if (!sent) return;
-        for (auto& row : pgorm::read_rows<typename Q::row_type>(r)) fn(row);
-      },
-      std::forward<Token>(token));
+      c, std::move(rec), [](result /*final*/, bool /*sent*/) {}, std::forward<Token>(token));
 }
 
 /// Keyset pagination of a select (see select's page()): up to n rows with the cursors around
