@@ -214,6 +214,24 @@ asio::awaitable<void> with_a_pool(asio::io_context& io, std::string url, std::in
   (void)s;
 }
 
+asio::awaitable<void> shared_reads(asio::io_context& io, std::string url, std::int64_t id) {
+  // doc-begin(pool_shared_reads)
+  namespace pa = pgorm::async;
+  // Builders' reads share the 4 connections, up to 64 in flight on each.
+  pa::pool db(io, url, {.max_size = 4}, {.per_connection = 64});
+  // A read: on the shared connection with the fewest reads in flight, pipelined with them.
+  std::optional<User> u = co_await pa::find<User>(db, id, asio::use_awaitable);
+  // A write (like raw SQL, leases and transactions) still borrows a connection of its own.
+  co_await pa::exec(
+      db,
+      pgorm::update<User>().set(pgorm::col<& User::age> = 30).where(pgorm::col<&User::id> == id),
+      asio::use_awaitable);
+  std::size_t now = db.reads_in_flight();  // over all shared connections
+  // doc-end(pool_shared_reads)
+  (void)u;
+  (void)now;
+}
+
 void pool_events(asio::io_context& io, const std::string& url) {
   namespace pa = pgorm::async;
   // doc-begin(pool_events)
