@@ -5,6 +5,7 @@
 // server and leave the connection usable; other coroutines' statements on the same connection
 // go on around a streamed one.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -28,6 +29,7 @@
 #include "pgorm/query.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
+#include "support/schema.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -116,6 +118,38 @@ TEST_F(async_each_test, streams_rows_while_the_server_is_still_sending) {
     EXPECT_TRUE(blocked_at_first) << activity(pid);
     EXPECT_TRUE(blocked_later) << activity(pid);
     co_await expect_usable(conn);
+  });
+}
+
+TEST_F(async_each_test, streams_a_prepared_builder_select) {
+  conn().exec(std::string(qt::ddl));
+  conn().exec(
+      "insert into \"user\" (email, name, age) select 'u' || g || '@x.org', repeat('n', 300), "
+      "g % 90 from generate_series(1, 60000) g");
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto conn = co_await open(io);
+    const int pid = conn.backend_pid();
+    const auto q = pgorm::select<qt::User>()
+                       .where(pgorm::col<&qt::User::age> >= 0)
+                       .order_by(pgorm::col<&qt::User::id>);
+    for (int round = 0; round < 2; ++round) {  // prepared (Parse sent with it), then by name
+      std::int64_t seen = 0;
+      std::int64_t last_id = 0;
+      bool in_order = true;
+      bool blocked_at_first = false;
+      co_await pa::each(
+          conn, q,
+          [&](const qt::User& u) {
+            ++seen;
+            in_order = in_order && u.id > last_id && u.name && u.name->size() == 300;
+            last_id = u.id;
+            if (seen == 1) blocked_at_first = server_blocked_writing(pid);
+          },
+          use_awaitable);
+      EXPECT_EQ(seen, 60000) << "round " << round;
+      EXPECT_TRUE(in_order) << "round " << round;
+      EXPECT_TRUE(blocked_at_first) << "round " << round << ": " << activity(pid);
+    }
   });
 }
 
@@ -258,6 +292,48 @@ TEST_F(async_each_test, other_statements_go_on_around_a_stream) {
       EXPECT_EQ(b.back(), 6000);
     }
   });
+}
+
+TEST_F(async_each_test, streams_on_a_multi_threaded_io_context) {
+  constexpr int coroutines = 8;
+  asio::io_context io(4);
+  std::optional<pa::connection> conn;
+  std::atomic<int> ok{0};
+  std::atomic<int> bad{0};
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        conn.emplace(co_await open(io));
+        for (int c = 0; c < coroutines; ++c) {
+          // Each coroutine on its own strand, so that they run on different threads.
+          asio::co_spawn(
+              asio::make_strand(io),
+              [&, c]() -> awaitable<void> {
+                std::int64_t seen = 0;
+                bool in_order = true;
+                co_await pa::each(
+                    *conn,
+                    pgorm::query<number>(
+                        "select g::int8 as n from generate_series($1::int8, $1::int8 + 1999) g",
+                        c * 10000),
+                    [&](const number& row) {
+                      in_order = in_order && row.n == c * 10000 + seen;
+                      ++seen;
+                    },
+                    use_awaitable);
+                const std::optional<number> r = co_await pa::first(
+                    *conn, pgorm::query<number>("select $1::int8 as n", c), use_awaitable);
+                (seen == 2000 && in_order && r && r->n == c ? ok : bad).fetch_add(1);
+              },
+              asio::detached);
+        }
+      },
+      asio::detached);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), coroutines);
+  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace
