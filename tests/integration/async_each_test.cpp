@@ -294,6 +294,29 @@ TEST_F(async_each_test, other_statements_go_on_around_a_stream) {
   });
 }
 
+TEST_F(async_each_test, streams_through_a_pool) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), {.max_size = 1});
+    std::int64_t seen = 0;
+    co_await pa::each(
+        db, pgorm::query<number>("select g::int8 as n from generate_series(1, 5000) g"),
+        [&](const number& row) { seen += row.n == seen + 1 ? 1 : 0; }, use_awaitable);
+    EXPECT_EQ(seen, 5000);
+    // A function that throws: the statement is stopped, the connection goes back to the pool
+    // and serves the next statement.
+    EXPECT_THROW(co_await pa::each(
+                     db, endless,
+                     [&](const number& row) {
+                       if (row.n == 10) throw std::runtime_error("stop");
+                     },
+                     use_awaitable),
+                 std::runtime_error);
+    const std::optional<number> r =
+        co_await pa::first(db, pgorm::query<number>("select 7::int8 as n"), use_awaitable);
+    EXPECT_TRUE(r && r->n == 7);
+  });
+}
+
 TEST_F(async_each_test, streams_on_a_multi_threaded_io_context) {
   constexpr int coroutines = 8;
   asio::io_context io(4);
