@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The pgorm::async peer: point selects issued by concurrent coroutines, written the way
 // docs/async.md teaches (pgorm::async::find with asio::use_awaitable), over one async
-// connection (their statements are pipelined) or a pgorm::async::pool of 4 connections. The
+// connection (their statements are pipelined) or a pgorm::async::pool of 4 connections whose
+// reads share them (read_sharing: up to 64 selects in flight on each connection). The
 // io_context is run by the calling thread, so an operation is timed from the first statement
 // sent to the last row decoded, as for the blocking peers.
 #include <algorithm>
@@ -32,7 +33,8 @@ class async_peer final : public peer {
  public:
   async_peer(const std::string& conninfo, bool use_pool) {
     if (use_pool) {
-      pool_.emplace(io_, conninfo, pgorm::pool_options{.max_size = 4});
+      pool_.emplace(io_, conninfo, pgorm::pool_options{.max_size = 4},
+                    pgorm::async::read_sharing{.per_connection = 64});
     } else {
       bool done = false;
       std::exception_ptr error;
