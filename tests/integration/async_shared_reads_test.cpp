@@ -2,8 +2,8 @@
 // The async pool's read sharing (pgorm::async::read_sharing) against a real server: builders'
 // reads keep more statements in flight than the pool has connections, a lease or a
 // transaction keeps its connection to itself, an exclusive borrower waits for a shared
-// connection's reads to finish, a failing read fails only its own awaiter, and the mode on a
-// multi-threaded io_context (for ThreadSanitizer).
+// connection's reads to finish, a failing read fails only its own awaiter, each() does not
+// share, and the mode on a multi-threaded io_context (for ThreadSanitizer).
 
 #include <algorithm>
 #include <atomic>
@@ -262,6 +262,18 @@ TEST_F(async_shared_reads_test, a_failing_read_fails_only_its_own_awaiter) {
     EXPECT_EQ(s.total_opened, 1u);
     EXPECT_EQ(s.total_closed, 0u);
     EXPECT_EQ(s.idle, 1u);
+  });
+}
+
+TEST_F(async_shared_reads_test, each_borrows_its_connection_exclusively) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(2), {.per_connection = 8});
+    std::vector<std::size_t> shared_during;
+    co_await pa::each(
+        db, pgorm::select<share_probe>().where(pgorm::col<&share_probe::id> != 3),
+        [&](const share_probe& /*row*/) { shared_during.push_back(db.reads_in_flight()); },
+        use_awaitable);
+    EXPECT_EQ(shared_during, std::vector<std::size_t>(4, 0));
   });
 }
 

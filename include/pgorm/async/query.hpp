@@ -222,8 +222,9 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
                             [d = std::move(done), error]() mutable { d(error, result{}, false); });
           return;
         }
-        if (req->effect() == sql_effect::reads && shares_reads(state)) {
-          // Read sharing: on a connection other reads use at the same time (docs/async.md).
+        if (req->effect() == sql_effect::reads && !req->sink() && shares_reads(state)) {
+          // Read sharing: on a connection other reads use at the same time (docs/async.md);
+          // not each(), whose function paces its rows (it would hold the others up).
           auto bound = boost::asio::bind_cancellation_slot(
               slot, boost::asio::bind_executor(ex, std::move(done)));
           start_shared_read(state, std::move(*req),
