@@ -2,8 +2,9 @@
 // The async pool's read sharing (pgorm::async::read_sharing) against a real server: builders'
 // reads keep more statements in flight than the pool has connections, a lease or a
 // transaction keeps its connection to itself, an exclusive borrower waits for a shared
-// connection's reads to finish, a failing read fails only its own awaiter, each() does not
-// share, and the mode on a multi-threaded io_context (for ThreadSanitizer).
+// connection's reads to finish, a failing read fails only its own awaiter, a connection lost
+// under shared reads is replaced, each() does not share, and the mode on a multi-threaded
+// io_context (for ThreadSanitizer).
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "pgorm/async.hpp"
@@ -44,6 +46,12 @@ struct share_probe {
   std::int32_t pid;  // the server process that answered
 };
 
+// The same, sleeping half a second per select (created by the test that uses it).
+struct share_slow {
+  std::int32_t id;
+  std::int32_t pid;
+};
+
 }  // namespace share_test
 
 namespace {
@@ -51,6 +59,7 @@ namespace {
 using pgorm::test::run_coro;
 using pgorm::test::sleep_for;
 using share_test::share_probe;
+using share_test::share_slow;
 
 class async_shared_reads_test : public pgorm::test::db_test {
  protected:
@@ -262,6 +271,52 @@ TEST_F(async_shared_reads_test, a_failing_read_fails_only_its_own_awaiter) {
     EXPECT_EQ(s.total_opened, 1u);
     EXPECT_EQ(s.total_closed, 0u);
     EXPECT_EQ(s.idle, 1u);
+  });
+}
+
+TEST_F(async_shared_reads_test, a_connection_lost_under_shared_reads_is_replaced) {
+  conn().exec(
+      "create view share_slow as select g as id, pg_backend_pid() as pid "
+      "from generate_series(1, 2) g, pg_sleep(0.5) s");
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(1), {.per_connection = 8});
+    const std::int32_t first = (co_await pa::one(db, probe(1), use_awaitable)).pid;
+    constexpr int n = 6;
+    int done = 0;
+    int lost = 0;
+    std::vector<std::string> others;
+    for (int i = 0; i < n; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            try {
+              (void)co_await pa::one(
+                  db, pgorm::select<share_slow>().where(pgorm::col<&share_slow::id> == 1),
+                  use_awaitable);
+            } catch (const pgorm::connection_error&) {
+              ++lost;
+            } catch (const std::exception& e) {
+              others.emplace_back(e.what());
+            }
+            ++done;
+          },
+          asio::detached);
+    }
+    for (int i = 0; db.reads_in_flight() < n && i < 1000; ++i) co_await sleep_for(2ms);
+    EXPECT_EQ(db.reads_in_flight(), static_cast<std::size_t>(n));
+    conn().exec(fmt::format("select pg_terminate_backend({})", first));
+    co_await wait_for(done, n);
+    EXPECT_EQ(done, n);
+    EXPECT_GE(lost, 1);
+    EXPECT_TRUE(others.empty()) << others.front();
+    // The broken connection was closed, not kept: the next read opens another.
+    const std::int32_t second = (co_await pa::one(db, probe(1), use_awaitable)).pid;
+    EXPECT_NE(second, first);
+    const pgorm::pool_stats s = db.stats();
+    EXPECT_EQ(s.total_opened, 2u);
+    EXPECT_EQ(s.total_closed, 1u);
+    EXPECT_EQ(s.in_use, 0u);
+    EXPECT_EQ(db.reads_in_flight(), 0u);
   });
 }
 
