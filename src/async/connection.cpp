@@ -216,9 +216,12 @@ struct entry {
   // The sync point follows it (else it shares a later statement's).
   bool sync_after = true;
   // A streamed statement (req.sink()): single-row mode is on for it; a row went to its sink
-  // (it is never sent again); what its sink threw (its outcome, whatever the server says).
+  // (it is never sent again); rows were dropped after it was stopped (it can no longer
+  // succeed: its function missed them); what its sink threw (its outcome, whatever the server
+  // says).
   bool single_row = false;
   bool delivered = false;
+  bool dropped = false;
   std::exception_ptr stream_error;
   explicit entry(request&& r) : req(std::move(r)) {}
   entry(const entry&) = delete;
@@ -735,6 +738,7 @@ struct core : std::enable_shared_from_this<core> {
                          (status == PGRES_TUPLES_OK && PQntuples(r) > 0 && !e.parse_failed))) {
       if (!e.op || e.cancelled != cancel_reason::none || e.stream_error) {
         PQclear(r);  // stopped: the rest is dropped as it comes
+        e.dropped = true;
       } else {
         deliver(out, e, r);
       }
@@ -798,6 +802,10 @@ struct core : std::enable_shared_from_this<core> {
       } else {
         complete(out, e, result_error(e), {});
       }
+    } else if (e.dropped && e.cancelled != cancel_reason::none) {
+      // A stream cancelled after the server had sent its last row: the rows dropped since
+      // the cancel never reached the function, so it did not complete.
+      complete(out, e, make_canceled(e.cancelled, e.budget, e.req.sql(), false, true), {});
     } else {
       // Completed before any cancel took effect: its result stands (as in the sync API).
       PGresult* r = e.res;

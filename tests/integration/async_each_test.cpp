@@ -223,6 +223,22 @@ TEST_F(async_each_test, a_deadline_or_the_cancellation_slot_stops_a_stream) {
     EXPECT_GT(seen, 0);
     co_await expect_usable(conn);
 
+    // The server has sent all 20 rows long before the deadline; the function is slow. Once
+    // the deadline passed, the rows not yet handed over are dropped: the operation must not
+    // report success for a stream its function did not see whole.
+    seen = 0;
+    EXPECT_THROW(co_await pa::each(
+                     pa::with_timeout(conn, 150ms),
+                     pgorm::query<number>("select g::int8 as n from generate_series(1, 20) g"),
+                     [&](const number& /*row*/) {
+                       ++seen;
+                       std::this_thread::sleep_for(100ms);
+                     },
+                     use_awaitable),
+                 pgorm::query_canceled);
+    EXPECT_LT(seen, 20);
+    co_await expect_usable(conn);
+
     using namespace asio::experimental::awaitable_operators;
     seen = 0;
     auto raced =
