@@ -153,8 +153,9 @@ class PGORM_API lease {
 /// When on, a builder's statement that only reads (effect sql_effect::reads: a select without
 /// row locks or writing CTEs), outside a transaction, runs on an open connection that other
 /// such reads use at the same time (the one with the fewest in flight, below per_connection),
-/// pipelined with them; writes, raw SQL, leases and transactions still borrow a connection
-/// exclusively, and a connection lent that way receives no shared reads.
+/// pipelined with them; writes, raw SQL, each() (it streams, paced by its function), leases
+/// and transactions still borrow a connection exclusively, and a connection lent that way
+/// receives no shared reads.
 ///
 /// Example:
 /// ```
