@@ -139,13 +139,16 @@ std::string installed_version(const fs::path& program, const identity& who) {
   return parse_version(r.output, program.string());
 }
 
-// `pgbouncer --version` in a throwaway container of `image`.
+// `pgbouncer --version` in a throwaway container of `image`. On the host's network, as every
+// container here: the engine's default bridge network would leave firewall chains and
+// ip_forward=1 behind on the host (docs/testing.md, "Containers").
 std::string image_version(const std::string& engine, const std::string& image,
                           const fs::path& program) {
   std::vector<std::string> args = {engine, "run", "--rm"};
   const auto opts = containers::run_options();
   args.insert(args.end(), opts.begin(), opts.end());
-  args.insert(args.end(), {"--entrypoint", program.string(), image, "--version"});
+  args.insert(args.end(),
+              {"--network", "host", "--entrypoint", program.string(), image, "--version"});
   const auto r = containers::run(args, 60s);
   if (r.exit_code != 0) {
     fail(fmt::format("{} --version in {} failed (exit code {}):\n{}", program.string(), image,
