@@ -216,8 +216,12 @@ TEST_F(async_each_test, a_deadline_or_the_cancellation_slot_stops_a_stream) {
   run_coro([&](asio::io_context& io) -> awaitable<void> {
     auto conn = co_await open(io);
     std::int64_t seen = 0;
+    // Deadlines long enough for the rows to be flowing when they pass, even on a busy machine:
+    // an async deadline that passes before the statement has started to run on the server is
+    // not honoured by the server in time (its cancel is lost, the connection is closed after
+    // cancel_grace; issue 15, open), which is not what this test is about.
     EXPECT_THROW(co_await pa::each(
-                     pa::with_timeout(conn, 300ms), endless, [&](const number& /*row*/) { ++seen; },
+                     pa::with_timeout(conn, 2s), endless, [&](const number& /*row*/) { ++seen; },
                      use_awaitable),
                  pgorm::query_canceled);
     EXPECT_GT(seen, 0);
@@ -244,7 +248,7 @@ TEST_F(async_each_test, a_deadline_or_the_cancellation_slot_stops_a_stream) {
     auto raced =
         co_await (pa::each(
                       conn, endless, [&](const number& /*row*/) { ++seen; }, use_awaitable) ||
-                  sleep_for(300ms));
+                  sleep_for(2s));
     EXPECT_EQ(raced.index(), 1u);  // the timer won; the stream was cancelled
     EXPECT_GT(seen, 0);
     co_await expect_usable(conn);
