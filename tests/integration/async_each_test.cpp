@@ -217,9 +217,9 @@ TEST_F(async_each_test, a_deadline_or_the_cancellation_slot_stops_a_stream) {
     auto conn = co_await open(io);
     std::int64_t seen = 0;
     // Deadlines long enough for the rows to be flowing when they pass, even on a busy machine:
-    // an async deadline that passes before the statement has started to run on the server is
-    // not honoured by the server in time (its cancel is lost, the connection is closed after
-    // cancel_grace; issue 15, open), which is not what this test is about.
+    // one that passes within the first milliseconds of a statement producing rows without
+    // pause is not honoured (the connection is closed after cancel_grace; docs/async.md,
+    // "Known bug"), which is not what this test is about.
     EXPECT_THROW(co_await pa::each(
                      pa::with_timeout(conn, 2s), endless, [&](const number& /*row*/) { ++seen; },
                      use_awaitable),
