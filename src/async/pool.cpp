@@ -637,6 +637,24 @@ bool shares_reads(const std::shared_ptr<pool_state>& state) noexcept {
   return state->sharing.per_connection > 0;
 }
 
+// Queues `w` (an acquire, or a shared read waiting for room) with its deadline, lets its
+// cancellation slot take it out of the queue, and serves the queue. Under state->mu.
+void queue_waiter(const std::shared_ptr<pool_state>& state, waiter&& w, clock::time_point start,
+                  milliseconds timeout, asio::cancellation_slot slot, outbox& out) {
+  w.id = state->next_waiter++;
+  w.start = start;
+  w.deadline = start + timeout;
+  w.failures_before = state->failure_count;
+  if (slot.is_connected()) {
+    slot.assign([weak = std::weak_ptr<pool_state>(state), id = w.id](asio::cancellation_type type) {
+      if (type == asio::cancellation_type::none) return;
+      if (auto self = weak.lock()) self->cancel_waiter(id);
+    });
+  }
+  state->waiters.push_back(std::move(w));
+  state->serve(out);
+}
+
 void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
                        std::unique_ptr<exec_op> op) {
   outbox out;
@@ -655,22 +673,10 @@ void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
       state->place(*on, std::move(req), std::move(op), out);  // nothing waits: join at once
     } else {
       waiter w;
-      w.id = state->next_waiter++;
-      w.start = now;
-      w.deadline = now + state->options.acquire_timeout;
-      w.failures_before = state->failure_count;
       w.read.emplace(std::move(req));
       w.read_op = std::move(op);
-      auto slot = w.read_op->slot();
-      if (slot.is_connected()) {
-        slot.assign(
-            [weak = std::weak_ptr<pool_state>(state), id = w.id](asio::cancellation_type type) {
-              if (type == asio::cancellation_type::none) return;
-              if (auto self = weak.lock()) self->cancel_waiter(id);
-            });
-      }
-      state->waiters.push_back(std::move(w));
-      state->serve(out);
+      const asio::cancellation_slot slot = w.read_op->slot();
+      queue_waiter(state, std::move(w), now, state->options.acquire_timeout, slot, out);
     }
   }
   state->flush(out);
@@ -689,23 +695,12 @@ void start_acquire(const std::shared_ptr<pool_state>& state, milliseconds timeou
            {}});
     } else {
       waiter w;
-      w.id = state->next_waiter++;
       w.op = std::move(op);
       w.reset = reset;
-      w.start = clock::now();
-      w.deadline = w.start + (timeout.count() > 0 ? timeout : state->options.acquire_timeout);
-      w.failures_before = state->failure_count;
       w.where = where;
-      auto slot = w.op->slot();
-      if (slot.is_connected()) {
-        slot.assign(
-            [weak = std::weak_ptr<pool_state>(state), id = w.id](asio::cancellation_type type) {
-              if (type == asio::cancellation_type::none) return;
-              if (auto self = weak.lock()) self->cancel_waiter(id);
-            });
-      }
-      state->waiters.push_back(std::move(w));
-      state->serve(out);
+      const asio::cancellation_slot slot = w.op->slot();
+      queue_waiter(state, std::move(w), clock::now(),
+                   timeout.count() > 0 ? timeout : state->options.acquire_timeout, slot, out);
     }
   }
   state->flush(out);
