@@ -159,19 +159,17 @@ void sql_of_include() {
   using Q = decltype(pgorm::select<User>().include(
       pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())));
   static_assert(Q::sql() ==
-                "SELECT id, email, (SELECT array_agg(ROW(conversations.id, "
-                "conversations.user_id, conversations.title) ORDER BY conversations.id DESC) "
-                "FROM conversations WHERE conversations.user_id = users.id) FROM users");
+                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.user_id, "
+                "conversations.title) FROM conversations WHERE conversations.user_id = users.id "
+                "ORDER BY conversations.id DESC) FROM users");
   // doc-end(include_sql)
   // doc-begin(include_sql_limit)
   using L = decltype(pgorm::select<User>().include(
       pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc()).limit(5)));
   static_assert(L::sql() ==
-                "SELECT id, email, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1 DESC) "
-                "FROM (SELECT ROW(conversations.id, conversations.user_id, conversations.title) "
-                "AS r, conversations.id AS pgorm_o1 FROM conversations WHERE "
-                "conversations.user_id = users.id ORDER BY pgorm_o1 DESC LIMIT $1) AS pgorm_r) "
-                "FROM users");
+                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.user_id, "
+                "conversations.title) FROM conversations WHERE conversations.user_id = users.id "
+                "ORDER BY conversations.id DESC LIMIT $1) FROM users");
   // doc-end(include_sql_limit)
 }
 
@@ -295,7 +293,7 @@ void many_to_many(pgorm::connection& conn) {
   // doc-begin(include_m2m_sql)
   using M = decltype(pgorm::select<User>().include(pgorm::rel_via<Membership>));
   static_assert(M::sql() ==
-                "SELECT id, email, (SELECT array_agg(ROW(groups.id, groups.name)) FROM groups "
+                "SELECT id, email, ARRAY(SELECT ROW(groups.id, groups.name) FROM groups "
                 "JOIN memberships ON memberships.group_id = groups.id WHERE "
                 "memberships.user_id = users.id) FROM users");
   // doc-end(include_m2m_sql)

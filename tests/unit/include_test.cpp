@@ -34,15 +34,15 @@ using rt::SessionToken;
 using rt::User;
 
 constexpr std::string_view sessions_subquery =
-    "(SELECT array_agg(ROW(rt_session.id, rt_session.user_id, rt_session.token, "
-    "rt_session.hits)) FROM rt_session WHERE rt_session.user_id = rt_user.id)";
+    "ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, rt_session.token, rt_session.hits) "
+    "FROM rt_session WHERE rt_session.user_id = rt_user.id)";
 
 // ---- 1-n ----
 
 using users_with_sessions = decltype(pgorm::select<User>().include(rel<&Session::user_id>));
 static_assert(users_with_sessions::sql() ==
-              "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, "
-              "rt_session.token, rt_session.hits)) FROM rt_session WHERE rt_session.user_id = "
+              "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+              "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
               "rt_user.id) FROM rt_user");
 static_assert(std::is_same_v<users_with_sessions::row_type, related<User, std::vector<Session>>>);
 // Named by the table: the same statement.
@@ -81,16 +81,14 @@ TEST(include_sql, nested_relations_number_their_placeholders_in_text_order) {
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(
       Q::sql() ==
-      "SELECT id, email, name, (SELECT array_agg(ROW(rt_conversation.id, "
-      "rt_conversation.user_id, rt_conversation.title, (SELECT array_agg(pgorm_r.r ORDER BY "
-      "pgorm_r.pgorm_o1) FROM (SELECT ROW(rt_message.id, rt_message.conversation_id, "
-      "rt_message.sender_id, rt_message.reply_to_id, rt_message.body, rt_message.score) AS r, "
-      "rt_message.id AS pgorm_o1 FROM rt_message WHERE rt_message.conversation_id = "
-      "rt_conversation.id AND rt_message.score > $1 ORDER BY pgorm_o1 LIMIT $2) AS pgorm_r)) "
-      "ORDER BY rt_conversation.id DESC) FROM rt_conversation WHERE rt_conversation.user_id = "
-      "rt_user.id), (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, rt_session.token, "
-      "rt_session.hits)) FROM rt_session WHERE rt_session.user_id = rt_user.id) FROM rt_user "
-      "WHERE id > $3 ORDER BY id LIMIT $4");
+      "SELECT id, email, name, ARRAY(SELECT ROW(rt_conversation.id, rt_conversation.user_id, "
+      "rt_conversation.title, ARRAY(SELECT ROW(rt_message.id, rt_message.conversation_id, "
+      "rt_message.sender_id, rt_message.reply_to_id, rt_message.body, rt_message.score) FROM "
+      "rt_message WHERE rt_message.conversation_id = rt_conversation.id AND rt_message.score > "
+      "$1 ORDER BY rt_message.id LIMIT $2)) FROM rt_conversation WHERE rt_conversation.user_id "
+      "= rt_user.id ORDER BY rt_conversation.id DESC), ARRAY(SELECT ROW(rt_session.id, "
+      "rt_session.user_id, rt_session.token, rt_session.hits) FROM rt_session WHERE "
+      "rt_session.user_id = rt_user.id) FROM rt_user WHERE id > $3 ORDER BY id LIMIT $4");
   static_assert(
       std::is_same_v<Q::row_type,
                      related<User, std::vector<related<Conversation, std::vector<Message>>>,
@@ -128,10 +126,10 @@ TEST(include_sql, a_cursor_after_the_relations_numbers_its_placeholders_after_th
   const auto after = q.after(row);
   EXPECT_EQ(q.after(row.row).to_sql().sql, after.to_sql().sql);
   static_assert(decltype(after)::sql() ==
-                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT "
-                "ROW(rt_session.id, rt_session.user_id, rt_session.token, rt_session.hits) AS r "
-                "FROM rt_session WHERE rt_session.user_id = rt_user.id AND rt_session.hits > $1 "
-                "LIMIT $2) AS pgorm_r) FROM rt_user WHERE email <> $3 AND ((name > $4 OR $4 IS "
+                "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+                "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
+                "rt_user.id AND rt_session.hits > $1 LIMIT $2) FROM rt_user WHERE email <> $3 AND "
+                "((name > $4 OR $4 IS "
                 "NOT NULL AND name IS NULL) OR ((name = $4 OR name IS NULL AND $4 IS NULL) AND "
                 "id > $5)) ORDER BY name, id");
   const pgorm::statement s = after.to_sql();
@@ -149,7 +147,7 @@ TEST(include_sql, partial_selects_of_parent_and_children) {
                      .include(rel<&Session::user_id>.select<SessionToken>());
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(Q::sql() ==
-                "SELECT id, email, (SELECT array_agg(ROW(rt_session.id, rt_session.token)) FROM "
+                "SELECT id, email, ARRAY(SELECT ROW(rt_session.id, rt_session.token) FROM "
                 "rt_session WHERE rt_session.user_id = rt_user.id) FROM rt_user");
   static_assert(
       std::is_same_v<Q::row_type,
@@ -176,65 +174,57 @@ TEST(include_sql, a_filter_chosen_at_run_time_renders_the_relation_at_run_time) 
   static_assert(!std::remove_const_t<decltype(dynamic)>::is_static);
   const pgorm::statement s = dynamic.to_sql();
   EXPECT_EQ(s.sql,
-            "SELECT id, email, name, (SELECT array_agg(pgorm_r.r) FROM (SELECT ROW(rt_session.id, "
-            "rt_session.user_id, rt_session.token, rt_session.hits) AS r FROM rt_session WHERE "
-            "rt_session.user_id = rt_user.id AND ((rt_session.hits > $1)) LIMIT $2) AS pgorm_r) "
-            "FROM rt_user WHERE id > $3");
+            "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+            "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
+            "rt_user.id AND ((rt_session.hits > $1)) LIMIT $2) FROM rt_user WHERE id > $3");
   EXPECT_EQ(s.params.size(), 3U);
 }
 
 // ---- the order of the related rows ----
 
-// The array's order is the aggregate's own ORDER BY. Without a limit the aggregate reads the
-// related rows directly; with one, the first n rows are chosen in a subquery that carries its
-// order keys out, and the aggregate orders by them again (PostgreSQL does not promise that an
-// aggregate sees a subquery's rows in the subquery's order).
-TEST(include_sql, the_aggregate_orders_the_related_rows) {
+// The array's order is the ORDER BY of the ARRAY() subquery (the SQL standard's array
+// constructor by query orders its elements so), with or without a limit.
+TEST(include_sql, the_array_subquery_orders_the_related_rows) {
   using unlimited = decltype(pgorm::select<User>().include(
       rel<&Session::user_id>.order_by(col<&Session::hits>.desc(), col<&Session::id>)));
   static_assert(unlimited::sql() ==
-                "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, "
-                "rt_session.user_id, rt_session.token, rt_session.hits) ORDER BY "
-                "rt_session.hits DESC, rt_session.id) FROM rt_session WHERE rt_session.user_id = "
-                "rt_user.id) FROM rt_user");
+                "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+                "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
+                "rt_user.id ORDER BY rt_session.hits DESC, rt_session.id) FROM rt_user");
   const auto limited = pgorm::select<User>().include(
       rel<&Session::user_id>.order_by(col<&Session::hits>.desc().nulls_last(), col<&Session::id>).limit(2));
   using L = std::remove_const_t<decltype(limited)>;
   static_assert(L::sql() ==
-                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1 "
-                "DESC NULLS LAST, pgorm_r.pgorm_o2) FROM (SELECT ROW(rt_session.id, "
-                "rt_session.user_id, rt_session.token, rt_session.hits) AS r, rt_session.hits AS "
-                "pgorm_o1, rt_session.id AS pgorm_o2 FROM rt_session WHERE rt_session.user_id = "
-                "rt_user.id ORDER BY pgorm_o1 DESC NULLS LAST, pgorm_o2 LIMIT $1) AS pgorm_r) FROM "
-                "rt_user");
+                "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+                "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
+                "rt_user.id ORDER BY rt_session.hits DESC NULLS LAST, rt_session.id LIMIT $1) "
+                "FROM rt_user");
   EXPECT_EQ(limited.to_sql().params.size(), 1U);
 }
 
 TEST(include_sql, an_order_key_with_a_value_binds_in_text_order) {
-  // A value in an order key: in the aggregate's ORDER BY (before the WHERE) without a limit,
-  // in the subquery's select list (also before the WHERE) with one.
+  // A value in an order key: in the subquery's ORDER BY, after its WHERE and before its LIMIT.
   const auto key = col<&Session::hits> % 7;
   const auto unlimited = pgorm::select<User>().include(
       rel<&Session::user_id>.where(col<&Session::token> == std::string("w")).order_by(key));
   const pgorm::statement a = unlimited.to_sql();
   EXPECT_EQ(a.sql,
-            "SELECT id, email, name, (SELECT array_agg(ROW(rt_session.id, rt_session.user_id, "
-            "rt_session.token, rt_session.hits) ORDER BY rt_session.hits % $1) FROM rt_session "
-            "WHERE rt_session.user_id = rt_user.id AND rt_session.token = $2) FROM rt_user");
+            "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.user_id, "
+            "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
+            "rt_user.id AND rt_session.token = $1 ORDER BY rt_session.hits % $2) FROM rt_user");
   ASSERT_EQ(a.params.size(), 2U);
-  EXPECT_EQ(a.params.params()[0].type(), pgorm::oids::int4);
-  EXPECT_EQ(std::string(a.params.params()[1].bytes()), "w");
+  EXPECT_EQ(std::string(a.params.params()[0].bytes()), "w");
+  EXPECT_EQ(a.params.params()[1].type(), pgorm::oids::int4);
   const auto limited = pgorm::select<User>().include(
       rel<&Session::user_id>.where(col<&Session::token> == std::string("w")).order_by(key).limit(3));
   const pgorm::statement b = limited.to_sql();
-  EXPECT_NE(b.sql.find("rt_session.hits % $1 AS pgorm_o1 FROM rt_session WHERE "
-                       "rt_session.user_id = rt_user.id AND rt_session.token = $2 ORDER BY "
-                       "pgorm_o1 LIMIT $3"),
+  EXPECT_NE(b.sql.find("FROM rt_session WHERE rt_session.user_id = rt_user.id AND "
+                       "rt_session.token = $1 ORDER BY rt_session.hits % $2 LIMIT $3)"),
             std::string::npos)
       << b.sql;
   ASSERT_EQ(b.params.size(), 3U);
-  EXPECT_EQ(b.params.params()[0].type(), pgorm::oids::int4);
-  EXPECT_EQ(std::string(b.params.params()[1].bytes()), "w");
+  EXPECT_EQ(std::string(b.params.params()[0].bytes()), "w");
+  EXPECT_EQ(b.params.params()[1].type(), pgorm::oids::int4);
   EXPECT_EQ(b.params.params()[2].type(), pgorm::oids::int8);
 }
 
@@ -253,11 +243,11 @@ static_assert(std::is_same_v<with_manager::row_type, related<Employee, std::opti
 using with_reports_of_reports = decltype(pgorm::select<Employee>().include(
     pgorm::rel_many<&Employee::manager_id>.include(pgorm::rel_many<&Employee::manager_id>)));
 static_assert(with_reports_of_reports::sql() ==
-              "SELECT id, manager_id, name, (SELECT array_agg(ROW(pgorm_t1.id, "
-              "pgorm_t1.manager_id, pgorm_t1.name, (SELECT array_agg(ROW(pgorm_t2.id, "
-              "pgorm_t2.manager_id, pgorm_t2.name)) FROM rt_employee AS pgorm_t2 WHERE "
-              "pgorm_t2.manager_id = pgorm_t1.id))) FROM rt_employee AS pgorm_t1 WHERE "
-              "pgorm_t1.manager_id = rt_employee.id) FROM rt_employee");
+              "SELECT id, manager_id, name, ARRAY(SELECT ROW(pgorm_t1.id, pgorm_t1.manager_id, "
+              "pgorm_t1.name, ARRAY(SELECT ROW(pgorm_t2.id, pgorm_t2.manager_id, pgorm_t2.name) "
+              "FROM rt_employee AS pgorm_t2 WHERE pgorm_t2.manager_id = pgorm_t1.id)) FROM "
+              "rt_employee AS pgorm_t1 WHERE pgorm_t1.manager_id = rt_employee.id) FROM "
+              "rt_employee");
 static_assert(
     std::is_same_v<with_reports_of_reports::row_type,
                    related<Employee, std::vector<related<Employee, std::vector<Employee>>>>>);
@@ -272,11 +262,9 @@ TEST(include_sql, a_named_alias_carries_the_relations_own_where_and_order) {
                        .limit(3));
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(Q::sql() ==
-                "SELECT id, manager_id, name, (SELECT array_agg(pgorm_r.r ORDER BY "
-                "pgorm_r.pgorm_o1) FROM (SELECT ROW(reports.id, reports.manager_id, reports.name) "
-                "AS r, reports.name AS pgorm_o1 FROM rt_employee AS reports WHERE "
-                "reports.manager_id = e.id AND reports.name <> $1 ORDER BY pgorm_o1 LIMIT $2) AS "
-                "pgorm_r) FROM rt_employee AS e");
+                "SELECT id, manager_id, name, ARRAY(SELECT ROW(reports.id, reports.manager_id, "
+                "reports.name) FROM rt_employee AS reports WHERE reports.manager_id = e.id AND "
+                "reports.name <> $1 ORDER BY reports.name LIMIT $2) FROM rt_employee AS e");
   EXPECT_EQ(q.to_sql().params.size(), 2U);
   // rel_many<> on another table is rel<> from the referenced side: the same statement.
   static_assert(decltype(pgorm::select<User>().include(
@@ -288,7 +276,7 @@ TEST(include_sql, a_named_alias_carries_the_relations_own_where_and_order) {
 using users_with_groups = decltype(pgorm::select<User>().include(
     pgorm::rel_through<&Membership::user_id, &Membership::group_id>));
 static_assert(users_with_groups::sql() ==
-              "SELECT id, email, name, (SELECT array_agg(ROW(rt_group.id, rt_group.name)) FROM "
+              "SELECT id, email, name, ARRAY(SELECT ROW(rt_group.id, rt_group.name) FROM "
               "rt_group JOIN rt_membership ON rt_membership.group_id = rt_group.id WHERE "
               "rt_membership.user_id = rt_user.id) FROM rt_user");
 static_assert(std::is_same_v<users_with_groups::row_type, related<User, std::vector<Group>>>);
@@ -297,7 +285,7 @@ static_assert(decltype(pgorm::select<User>().include(pgorm::rel_via<Membership>)
               users_with_groups::sql());
 // The other direction: each group's members.
 static_assert(decltype(pgorm::select<Group>().include(pgorm::rel_via<Membership>))::sql() ==
-              "SELECT id, name, (SELECT array_agg(ROW(rt_user.id, rt_user.email, rt_user.name)) "
+              "SELECT id, name, ARRAY(SELECT ROW(rt_user.id, rt_user.email, rt_user.name) "
               "FROM rt_user JOIN rt_membership ON rt_membership.user_id = rt_user.id WHERE "
               "rt_membership.group_id = rt_group.id) FROM rt_group");
 
@@ -310,12 +298,10 @@ TEST(include_sql, many_to_many_takes_where_order_and_limit_over_both_tables) {
           .limit(2));
   using Q = std::remove_const_t<decltype(q)>;
   static_assert(Q::sql() ==
-                "SELECT id, email, name, (SELECT array_agg(pgorm_r.r ORDER BY pgorm_r.pgorm_o1, "
-                "pgorm_r.pgorm_o2 DESC) FROM (SELECT ROW(rt_group.id, rt_group.name) AS r, "
-                "rt_membership.role AS pgorm_o1, rt_group.name AS pgorm_o2 FROM rt_group JOIN "
-                "rt_membership ON rt_membership.group_id = rt_group.id WHERE "
+                "SELECT id, email, name, ARRAY(SELECT ROW(rt_group.id, rt_group.name) FROM "
+                "rt_group JOIN rt_membership ON rt_membership.group_id = rt_group.id WHERE "
                 "rt_membership.user_id = rt_user.id AND rt_membership.role <> $1 ORDER BY "
-                "pgorm_o1, pgorm_o2 DESC LIMIT $2) AS pgorm_r) FROM rt_user");
+                "rt_membership.role, rt_group.name DESC LIMIT $2) FROM rt_user");
   const pgorm::statement s = q.to_sql();
   ASSERT_EQ(s.params.size(), 2U);
   EXPECT_EQ(std::string(s.params.params()[0].bytes()), "guest");
@@ -329,12 +315,12 @@ TEST(include_sql, a_table_related_to_itself_through_a_join_table_goes_by_an_alia
       pgorm::rel_through<&Follow::followee_id, &Follow::follower_id, "fans">.order_by(
           col<&User::email, "fans">)));
   static_assert(Q::sql() ==
-                "SELECT id, email, name, (SELECT array_agg(ROW(pgorm_t1.id, pgorm_t1.email, "
-                "pgorm_t1.name)) FROM rt_user AS pgorm_t1 JOIN rt_follow ON "
+                "SELECT id, email, name, ARRAY(SELECT ROW(pgorm_t1.id, pgorm_t1.email, "
+                "pgorm_t1.name) FROM rt_user AS pgorm_t1 JOIN rt_follow ON "
                 "rt_follow.followee_id = pgorm_t1.id WHERE rt_follow.follower_id = rt_user.id), "
-                "(SELECT array_agg(ROW(fans.id, fans.email, fans.name) ORDER BY fans.email) FROM "
-                "rt_user AS fans JOIN rt_follow ON rt_follow.follower_id = fans.id WHERE "
-                "rt_follow.followee_id = rt_user.id) FROM rt_user");
+                "ARRAY(SELECT ROW(fans.id, fans.email, fans.name) FROM rt_user AS fans JOIN "
+                "rt_follow ON rt_follow.follower_id = fans.id WHERE rt_follow.followee_id = "
+                "rt_user.id ORDER BY fans.email) FROM rt_user");
   using N = decltype(pgorm::select<Group>().include(pgorm::rel_via<Membership>.include(
       pgorm::rel_through<&Follow::follower_id, &Follow::followee_id>)));
   static_assert(

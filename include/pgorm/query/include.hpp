@@ -10,14 +10,14 @@
 /// n-m through a join table holding a foreign key to each side (pgorm::rel_through,
 /// pgorm::rel_via).
 ///
-/// Each included relation is one correlated subquery in the select list that aggregates the
-/// related rows into an array of records, `(SELECT array_agg(ROW(...) ORDER BY ...) FROM child
-/// WHERE child.fk = parent.key ...)` (with a limit, over a subquery that picks the first n
-/// rows); its text is computed at compile time like the rest of the select, and the records
-/// are decoded in binary with the columns' own codecs (no JSON). A table's relation to itself
-/// (an employee's manager, their reports: pgorm::rel_many) reads the related rows under an
-/// alias; an n-m relation's subquery joins the join table to the related rows. Keyset
-/// pagination (page(), after(), ...) pages the parent rows. See docs/queries.md, "Relations".
+/// Each included relation is one correlated subquery in the select list that gathers the
+/// related rows into an array of records, `ARRAY(SELECT ROW(...) FROM child WHERE child.fk =
+/// parent.key ... ORDER BY ... LIMIT n)`; its text is computed at compile time like the rest
+/// of the select, and the records are decoded in binary with the columns' own codecs (no
+/// JSON). A table's relation to itself (an employee's manager, their reports:
+/// pgorm::rel_many) reads the related rows under an alias; an n-m relation's subquery joins
+/// the join table to the related rows. Keyset pagination (page(), after(), ...) pages the
+/// parent rows. See docs/queries.md, "Relations".
 ///
 /// ```cpp
 /// #include "pgorm/query/include.hpp"
@@ -645,29 +645,19 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
     }
   }
 
-  /// `(SELECT array_agg(ROW(...) ORDER BY ...) ...)` (1-n) or `(SELECT ROW(...) ...)` (n-1)
-  /// from a relation source (the object, or its shape). The order of a 1-n relation's array is
-  /// the aggregate's own ORDER BY, never the order rows happen to reach it in: with a limit,
-  /// the first n rows are chosen in a subquery that carries its order keys out (pgorm_o1,
-  /// ...), and the aggregate orders by them again.
+  /// `ARRAY(SELECT ROW(...) FROM child WHERE ... ORDER BY ... LIMIT n)` (1-n) or
+  /// `(SELECT ROW(...) FROM ... WHERE ...)` (n-1) from a relation source (the object, or its
+  /// shape). The array's elements are the subquery's rows in the subquery's order: the SQL
+  /// standard's array constructor by query takes an ORDER BY for that, and PostgreSQL fills
+  /// the array from the subquery's output in order. An ARRAY() subquery costs the server less
+  /// than array_agg(... ORDER BY ...), which sorts inside the aggregate (docs/performance.md,
+  /// "include"), and lets an index on (foreign key, order column) deliver the order.
   template <class W, class S>
   static constexpr void render(W& w, const S& self) {
     if constexpr (valid) {
-      constexpr bool limited = many && present_v<Limit>;
-      constexpr bool ordered = std::tuple_size_v < Order >> 0;
       const bool outer_qualify = w.qualify;
       w.qualify = true;
-      if constexpr (limited) {
-        w.append("(SELECT array_agg(pgorm_r.r");
-        if constexpr (ordered) {
-          w.append(" ORDER BY ");
-          order_keys(w, "pgorm_r.");
-        }
-        w.append(") FROM (SELECT ");
-      } else {
-        w.append(many ? "(SELECT array_agg(" : "(SELECT ");
-      }
-      w.append("ROW(");
+      w.append(many ? "ARRAY(SELECT ROW(" : "(SELECT ROW(");
       for (std::size_t i = 0; i != own_fields; ++i) {
         if (i != 0) w.append(", ");
         if constexpr (std::is_void_v<Row>) {
@@ -685,27 +675,7 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
             ...);
       }
       (std::index_sequence_for<Nested...>{});
-      w.append(")");
-      if constexpr (limited) {
-        w.append(" AS r");
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-          (
-              [&] {
-                w.append(", ");
-                render_expr(w, part(detail::element<I>(part(self, &rel::order)),
-                                    &std::tuple_element_t<I, Order>::e));
-                w.append(" AS ");
-                order_key_name<I>(w);
-              }(),
-              ...);
-        }
-        (std::make_index_sequence<std::tuple_size_v<Order>>{});
-      } else if constexpr (many && ordered) {
-        w.append(" ORDER BY ");
-        render_comma_list(w, part(self, &rel::order));
-      }
-      if constexpr (many && !limited) w.append(")");
-      w.append(" FROM ");
+      w.append(") FROM ");
       child_ref::render_from(w);
       if constexpr (through) {
         // FROM child JOIN link ON link.to_related = child.key WHERE link.to_parent = parent.key
@@ -732,16 +702,12 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         w.append(" AND ");
         render_child(w, part(self, &rel::filter), prec_and + 1);
       }
-      if constexpr (limited) {
-        if constexpr (ordered) {
-          w.append(" ORDER BY ");
-          order_keys(w, "");
-        }
-        render_expr(w, part(self, &rel::count));
-        w.append(") AS pgorm_r)");
-      } else {
-        w.append(")");
+      if constexpr (many && std::tuple_size_v < Order >> 0) {
+        w.append(" ORDER BY ");
+        render_comma_list(w, part(self, &rel::order));
       }
+      if constexpr (many && present_v<Limit>) render_expr(w, part(self, &rel::count));
+      w.append(")");
       w.qualify = outer_qualify;
     }
   }
@@ -753,8 +719,8 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         (relation_sql<child_ref, Nested, Depth + 1>::bind(p, std::get<I>(r.nested)), ...);
       }
       (std::index_sequence_for<Nested...>{});
-      bind_each(p, r.order);  // in the aggregate's ORDER BY, or as the subquery's pgorm_o<k>
       r.filter.bind(p);
+      bind_each(p, r.order);
       r.count.bind(p);
     }
   }
@@ -776,38 +742,6 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
       column(w, ref_cols[k], of_child);
     }
   }
-  /// `pgorm_o<I+1>`: the name of the I-th order key of a limited relation's subquery.
-  template <std::size_t I, class W>
-  static constexpr void order_key_name(W& w) {
-    w.append("pgorm_o");
-    constexpr std::size_t n = I + 1;
-    if constexpr (n >= 10) w.append(static_cast<char>('0' + n / 10 % 10));
-    w.append(static_cast<char>('0' + n % 10));
-  }
-  /// The order keys of a limited relation, by name: `pgorm_o1 DESC, pgorm_o2`, each name after
-  /// `qualifier`.
-  template <class W>
-  static constexpr void order_keys(W& w, std::string_view qualifier) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (
-          [&] {
-            if constexpr (I != 0) w.append(", ");
-            w.append(qualifier);
-            order_key_name<I>(w);
-            using term = std::tuple_element_t<I, Order>;
-            order_suffix(w, static_cast<const term*>(nullptr));
-          }(),
-          ...);
-    }
-    (std::make_index_sequence<std::tuple_size_v<Order>>{});
-  }
-  template <class W, class E, sort_direction D, nulls_order N>
-  static constexpr void order_suffix(W& w, const order_term<E, D, N>* /*term*/) {
-    if constexpr (D == sort_direction::desc) w.append(" DESC");
-    if constexpr (N == nulls_order::first) w.append(" NULLS FIRST");
-    if constexpr (N == nulls_order::last) w.append(" NULLS LAST");
-  }
-
   template <std::size_t I, class S>
   static constexpr decltype(auto) element_of(const S& self) {
     return detail::element<I>(part(self, &rel::nested));
@@ -931,7 +865,7 @@ struct relation_value_codec<std::vector<E>> {
   static constexpr oid type = oids::record_array;
   static void read(bool null, const char* data, std::size_t length, std::vector<E>& out) {
     out.clear();
-    if (null) return;  // array_agg of no rows
+    if (null) return;  // ARRAY() of no rows is empty, never NULL; accept NULL all the same
     const std::string_view bytes{data, length};
     const array_header header = read_array_header(bytes);
     if (header.count != 0 && header.element_type != oids::record) [[unlikely]]
