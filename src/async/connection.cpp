@@ -43,6 +43,7 @@
 #include "../notice_sink.hpp"
 #include "../param_arrays.hpp"
 #include "../statement_cache.hpp"
+#include "exclusive.hpp"
 
 namespace pgorm::async {
 
@@ -223,6 +224,10 @@ struct entry {
   bool delivered = false;
   bool dropped = false;
   std::exception_ptr stream_error;
+  // A statement that needs the connection to itself (COPY, src/async/exclusive.hpp), and
+  // whether it has started (the connection left pipeline mode for it).
+  std::shared_ptr<exclusive_task> task;
+  bool task_started = false;
   explicit entry(request&& r) : req(std::move(r)) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
@@ -355,6 +360,149 @@ struct core : std::enable_shared_from_this<core> {
     run(out);
   }
 
+  // ---- statements that need the connection to itself (COPY: src/async/exclusive.hpp) ----
+
+  // A task is in the queue: statements issued since wait in behind_task, unsent, until it
+  // has ended (then they are sent in order, up to the next task).
+  bool exclusive = false;
+  std::list<entry> behind_task;
+
+  // Gives `e` (in behind_task, or the queue) its id, deadline and handler.
+  void hold(entry& e, std::unique_ptr<exec_op> handler) {
+    e.id = next_id++;
+    const std::chrono::milliseconds t =
+        e.req.timeout().count() > 0 ? e.req.timeout() : options.query_timeout;
+    if (t.count() > 0 && t != no_timeout) {
+      e.budget = t;
+      e.deadline = clock::now() + t;
+    }
+    auto slot = handler->slot();
+    if (slot.is_connected()) {
+      slot.assign([w = weak_from_this(), id = e.id](asio::cancellation_type type) {
+        if (type == asio::cancellation_type::none) return;
+        if (auto c = w.lock()) c->cancel_op(id, cancel_reason::caller);
+      });
+    }
+    e.op = std::move(handler);
+    arm_deadline(e.deadline);
+  }
+
+  void submit_task(completions& out, std::shared_ptr<exclusive_task> task, request&& req,
+                   std::unique_ptr<exec_op> handler) {
+    if (closed || pq == nullptr) {
+      out.push_back({std::move(handler),
+                     make_connection_error("pgorm: the async connection is closed", secrets),
+                     {}});
+      return;
+    }
+    if (pinned != 0 && req.pin() != pinned) {
+      out.push_back({std::move(handler),
+                     std::make_exception_ptr(usage_error(
+                         "pgorm: this async connection is pinned by a transaction "
+                         "(pgorm::async::run_transaction) until it ends; run the COPY on another "
+                         "connection; nothing was sent")),
+                     {}});
+      return;
+    }
+    task->owner_ = weak_from_this();
+    entry* e = nullptr;
+    if (exclusive) {
+      e = &behind_task.emplace_back(std::move(req));
+    } else {
+      close_segment(out);  // the reads sent before it get their sync point first
+      if (closed) {
+        out.push_back({std::move(handler), lost("sending the statement failed"), {}});
+        return;
+      }
+      e = &queue.emplace_back(std::move(req));
+      exclusive = true;
+    }
+    e->task = std::move(task);
+    e->retried = true;  // never sent again
+    e->commands_left = 0;
+    hold(*e, std::move(handler));
+    e->task->id_ = e->id;
+    if (&queue.back() == e) drive(out);
+  }
+
+  // A statement behind a task was cancelled: it was never sent, so it just ends.
+  void cancel_behind(completions& out, std::uint64_t id, cancel_reason why) {
+    const auto it = std::find_if(behind_task.begin(), behind_task.end(),
+                                 [&](const entry& e) { return e.id == id; });
+    if (it == behind_task.end() || !it->op) return;
+    complete(out, *it, make_canceled(why, it->budget, it->req.sql(), false, false), {});
+    behind_task.erase(it);
+  }
+
+  // Steps the task at the front; false when it waits (for the socket or its posted work).
+  bool step_task(completions& out) {
+    entry& e = queue.front();
+    const bool stop = e.cancelled != cancel_reason::none || e.stream_error;
+    if (!e.task_started) {
+      if (stop) {  // cancelled before it started: nothing was sent
+        complete(out, e, make_canceled(e.cancelled, e.budget, e.req.sql(), false, false), {});
+        queue.pop_front();
+        task_ended(out);
+        return true;
+      }
+      // Every statement ahead of it has ended (their sync points are in): libpq's pipeline is
+      // idle.
+      if (PQexitPipelineMode(pq) != 1) {
+        fail_all(out, lost("leaving pipeline mode for COPY failed"));
+        return false;
+      }
+      e.task_started = true;
+    }
+    const bool ready = input_ready;
+    input_ready = false;
+    const task_step s = e.task->step(pq, ready, stop);
+    if (s.state == task_state::wait) {
+      wait_for(s.wait);
+      return false;
+    }
+    if (s.state == task_state::paused) {
+      delivering = e.id;  // resumed by exclusive_task::resume() (rows_done)
+      return false;
+    }
+    e.res = s.final;
+    if (std::exception_ptr own = e.task->error(); own && !e.stream_error) e.stream_error = own;
+    e.dropped = e.task->dropped();
+    null_results = 0;
+    if (e.res == nullptr || PQstatus(pq) == CONNECTION_BAD || PQenterPipelineMode(pq) != 1) {
+      std::exception_ptr error = lost("running COPY failed");
+      complete(out, e, error, {});
+      queue.pop_front();
+      fail_all(out, error);
+      return false;
+    }
+    finish(out);
+    task_ended(out);
+    return !closed;
+  }
+
+  // The task at the front ended: what waited behind it is sent, up to the next task.
+  void task_ended(completions& out) {
+    exclusive = false;
+    while (!behind_task.empty() && !closed) {
+      queue.splice(queue.end(), behind_task, behind_task.begin());
+      entry& e = queue.back();
+      if (e.task) {
+        close_segment(out, &e);
+        exclusive = true;
+        return;
+      }
+      try {
+        note_raw(e.req);
+        send(out, e);
+      } catch (...) {
+        complete(out, e, std::current_exception(), {});
+        queue.pop_back();
+        continue;
+      }
+      send_evictions(out);
+    }
+  }
+
   // Closes the connection and fails everything queued with `error`.
   void fail_all(completions& out, const std::exception_ptr& error) {
     for (entry& e : queue) {
@@ -365,6 +513,9 @@ struct core : std::enable_shared_from_this<core> {
       }
     }
     queue.clear();
+    for (entry& e : behind_task) complete(out, e, error, {});
+    behind_task.clear();
+    exclusive = false;
     collect(out);  // what arrived before the failure goes first
     if (note_waiter) {
       note_waiter->slot().clear();
@@ -639,6 +790,10 @@ struct core : std::enable_shared_from_this<core> {
            {}});
       return;
     }
+    if (exclusive) {  // a COPY is queued: sent once it has ended
+      hold(behind_task.emplace_back(std::move(req)), std::move(handler));
+      return;
+    }
     queue.emplace_back(std::move(req));
     entry& e = queue.back();
     e.id = next_id++;
@@ -678,6 +833,10 @@ struct core : std::enable_shared_from_this<core> {
   void drive(completions& out) {
     // (Paused while a streamed row is with its sink: its socket waits stay, and note input.)
     while (!closed && !queue.empty() && delivering == 0) {
+      if (queue.front().task) {
+        if (step_task(out)) continue;
+        break;
+      }
       arm_single_row();
       const pgorm::detail::io_wait w = pgorm::detail::pq_step(pq, input_ready);
       input_ready = false;
@@ -930,21 +1089,33 @@ struct core : std::enable_shared_from_this<core> {
       if (closed) return;
       const auto it =
           std::find_if(queue.begin(), queue.end(), [&](const entry& e) { return e.id == id; });
-      if (it == queue.end() || !it->op || it->cancelled != cancel_reason::none) return;
-      it->cancelled = why;
-      if (it == queue.begin()) {
-        start_cancel(*it);  // completes when the server ended it (or the grace passed)
+      if (it == queue.end()) {
+        cancel_behind(out, id, why);
       } else {
-        // Still behind others: its caller stops waiting now; the server is asked to cancel
-        // it once it reaches the front, unless it has finished by then.
-        complete(out, *it, make_canceled(why, it->budget, it->req.sql(), false, false), {});
+        if (!it->op || it->cancelled != cancel_reason::none) return;
+        it->cancelled = why;
+        if (it == queue.begin()) {
+          start_cancel(*it);  // completes when the server ended it (or the grace passed)
+        } else {
+          // Still behind others: its caller stops waiting now; the server is asked to cancel
+          // it once it reaches the front, unless it has finished by then.
+          complete(out, *it, make_canceled(why, it->budget, it->req.sql(), false, false), {});
+        }
+        drive(out);
       }
-      drive(out);
     }
     run(out);
   }
 
   void start_cancel(entry& e) {
+    if (e.task && (!e.task_started || e.task->stops_itself())) {
+      // A COPY not started is never sent; a COPY FROM ends itself (CopyFail) within the grace.
+      if (e.task_started && !e.cancel_sent) {
+        e.cancel_sent = true;
+        arm_grace();
+      }
+      return;
+    }
     if (cancel) return;  // one at a time: the next goes out when this one is acknowledged
     e.cancel_sent = true;
     ++stray_cancels;
@@ -1055,12 +1226,14 @@ struct core : std::enable_shared_from_this<core> {
       timer_at = clock::time_point::max();
       const auto now = clock::now();
       clock::time_point next = clock::time_point::max();
-      for (const entry& e : queue) {
-        if (!e.op || e.cancelled != cancel_reason::none) continue;
-        if (e.deadline <= now) {
-          expired.push_back(e.id);
-        } else {
-          next = std::min(next, e.deadline);
+      for (const std::list<entry>* list : {&queue, &behind_task}) {
+        for (const entry& e : *list) {
+          if (!e.op || e.cancelled != cancel_reason::none) continue;
+          if (e.deadline <= now) {
+            expired.push_back(e.id);
+          } else {
+            next = std::min(next, e.deadline);
+          }
         }
       }
       arm_deadline(next);
@@ -1174,6 +1347,31 @@ void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<e
   // Completions found while initiating (an error, or results already there for earlier
   // statements): the new statement's own must not run inside its initiating call.
   core::post_all(out);
+}
+
+void submit_task(const std::shared_ptr<core>& owner, std::shared_ptr<exclusive_task> task,
+                 std::string sql, std::chrono::milliseconds timeout, std::uint64_t pin,
+                 std::unique_ptr<exec_op> op) {
+  const std::shared_ptr<core> c = owner;  // (as submit())
+  if (!c) {
+    op->complete(true,
+                 std::make_exception_ptr(connection_error(
+                     "pgorm: the async connection is not connected (default-constructed, moved "
+                     "from or closed)")),
+                 result{});
+    return;
+  }
+  completions out;
+  {
+    std::lock_guard lock(c->mu);
+    c->submit_task(out, std::move(task), request(sql, {}, data_format::text, timeout, pin),
+                   std::move(op));
+  }
+  core::post_all(out);
+}
+
+void exclusive_task::resume(std::exception_ptr error) const {
+  if (const std::shared_ptr<core> c = owner_.lock()) c->rows_done(id_, std::move(error));
 }
 
 void wait_notification(const std::shared_ptr<core>& c, std::chrono::milliseconds timeout,

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// Private to src/async: a statement that needs the async connection to itself, out of pipeline
+// mode (libpq allows no COPY in a pipeline). The connection queues it like any statement; once
+// every statement ahead of it has finished it leaves pipeline mode and steps the task, from the
+// socket's readiness, until it is done; then it re-enters pipeline mode and sends the
+// statements that were queued behind it (held back meanwhile). See src/async/copy.cpp.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <libpq-fe.h>
+
+#include "../engine.hpp"
+#include "pgorm/async/connection.hpp"
+
+namespace pgorm::async::detail {
+
+/// What a task's step() left it waiting for.
+enum class task_state : unsigned char {
+  wait,    ///< for the socket (`wait`)
+  paused,  ///< for work it posted, which calls exclusive_task::resume() when done
+  done,    ///< finished: `final` is its result (owned by the connection from then on)
+};
+
+struct task_step {
+  task_state state = task_state::done;
+  pgorm::detail::io_wait wait = pgorm::detail::io_wait::none;
+  PGresult* final = nullptr;
+};
+
+class exclusive_task {
+ public:
+  exclusive_task() = default;
+  exclusive_task(const exclusive_task&) = delete;
+  exclusive_task& operator=(const exclusive_task&) = delete;
+  virtual ~exclusive_task() = default;
+
+  /// One non-blocking step on `pq` (out of pipeline mode, non-blocking), under the connection's
+  /// lock. `input_ready`: the socket was reported readable since the last step. `stop`: the
+  /// operation was cancelled (deadline, cancellation slot) or its work threw: end the
+  /// statement as soon as possible, handing nothing more to the caller.
+  virtual task_step step(PGconn* pq, bool input_ready, bool stop) = 0;
+  /// True when the task ends its statement on the server by itself once stopped (COPY FROM:
+  /// CopyFail); else a cancel request is sent.
+  [[nodiscard]] virtual bool stops_itself() const noexcept = 0;
+  /// What the task itself failed with (a row that did not encode): the outcome, if any.
+  [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
+  /// True when data was dropped after a stop (the caller did not receive all of it).
+  [[nodiscard]] virtual bool dropped() const noexcept = 0;
+
+  /// Called by the work a paused task posted, once it is done (with what it threw): the
+  /// connection steps the task again (a throw stops it).
+  void resume(std::exception_ptr error) const;
+
+ private:
+  friend struct core;
+  std::weak_ptr<core> owner_;
+  std::uint64_t id_ = 0;
+};
+
+/// Queues `task` on `c` behind every statement already queued, and completes `op` with the
+/// task's final result (or its error: the task's own, the server's, query_canceled,
+/// connection_error). `sql`: the statement, for errors; `timeout` and `pin` as a request's.
+void submit_task(const std::shared_ptr<core>& c, std::shared_ptr<exclusive_task> task,
+                 std::string sql, std::chrono::milliseconds timeout, std::uint64_t pin,
+                 std::unique_ptr<exec_op> op);
+
+}  // namespace pgorm::async::detail
