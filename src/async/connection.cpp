@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -1060,13 +1061,25 @@ struct core : std::enable_shared_from_this<core> {
       // Every sync point is in: the backend is idle, where a late interrupt is ignored.
       if (!cancel) stray_cancels = 0;
       failed_parses.clear();  // nothing in flight names those statements any more
-      // Nothing is out: leave no wait or timer behind, so that the executor's run() can end.
-      idle();
+      // Nothing is out: leave no wait or timer behind, so that the executor's run() can end
+      // (on a result, once its handler has run: see on_ready()).
+      if (defer_idle) {
+        idle_due = true;
+      } else {
+        idle();
+      }
       return;
     }
     entry& f = queue.front();
     if (f.cancelled != cancel_reason::none && !f.cancel_sent) start_cancel(f);
   }
+
+  // While on_ready() drives: the queue emptying sets idle_due instead of calling idle(), which
+  // on_ready() calls once the handlers it found have run, if nothing was queued meanwhile. A
+  // handler that runs inline and sends the caller's next statement then finds the deadline
+  // timer still armed (for a later deadline: nothing to re-arm) and no wait to redo.
+  bool defer_idle = false;
+  bool idle_due = false;
 
   void idle() {
     if ((reading || writing) && !note_waiter) {
@@ -1263,6 +1276,7 @@ struct core : std::enable_shared_from_this<core> {
 
   void on_ready(const boost::system::error_code& ec, bool read) {
     completions out;
+    bool went_idle = false;
     {
       std::lock_guard lock(mu);
       (read ? reading : writing) = false;
@@ -1275,10 +1289,17 @@ struct core : std::enable_shared_from_this<core> {
       } else {
         // Cancelled by idle(): a statement sent since then may still need this wait.
         if (!ec && read) input_ready = true;
+        defer_idle = true;
         drive(out);
+        defer_idle = false;
+        went_idle = std::exchange(idle_due, false);
       }
     }
     run(out);
+    if (went_idle) {
+      std::lock_guard lock(mu);
+      if (!closed && queue.empty()) idle();
+    }
   }
 
   // ---- calling handlers (never under mu) ----
