@@ -334,7 +334,7 @@ std::int64_t copy_out_chunks_unreported(connection& conn, std::string_view copy_
   return rows;
 }
 
-std::string inline_params(connection& conn, std::string_view sql, std::span<const param> params) {
+std::string inline_params_probe(std::span<const param> params) {
   // One round trip: the server renders each value as text and quotes it (quote_nullable), so
   // no value is ever spliced into SQL by hand. format_type() names the parameter's type.
   std::string probe = "SELECT ";
@@ -348,9 +348,12 @@ std::string inline_params(connection& conn, std::string_view sql, std::span<cons
           fmt::format("quote_nullable(${}::text) || '::' || format_type({}, NULL)", i + 1, type);
     }
   }
-  const result literals = conn.exec(probe, params, data_format::text);
+  return probe;
+}
+
+std::string inline_params_apply(std::string_view sql, const result& literals, std::size_t count) {
   std::string out;
-  out.reserve(sql.size() + 16 * params.size());
+  out.reserve(sql.size() + 16 * count);
   // pgorm's one SQL scanner: a $n inside quotes, comments or dollar quotes is not a parameter.
   sql::scanner scanner(sql);
   sql::token t;
@@ -359,10 +362,9 @@ std::string inline_params(connection& conn, std::string_view sql, std::span<cons
       out.append(t.text(sql));
       continue;
     }
-    const std::size_t n = sql::parameter_number(t.text(sql), params.size());
-    if (n == 0 || n > params.size()) {
-      throw usage_error(
-          fmt::format("pgorm: {} has no parameter ({} given)", t.text(sql), params.size()));
+    const std::size_t n = sql::parameter_number(t.text(sql), count);
+    if (n == 0 || n > count) {
+      throw usage_error(fmt::format("pgorm: {} has no parameter ({} given)", t.text(sql), count));
     }
     out += '(';
     out += literals.value(0, static_cast<int>(n - 1));
@@ -371,10 +373,13 @@ std::string inline_params(connection& conn, std::string_view sql, std::span<cons
   return out;
 }
 
-oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
-                     std::string_view column) {
-  const std::string name(type_name);
-  const result r = conn.exec("select to_regtype($1)::oid::int8", {param::text(name)});
+std::string inline_params(connection& conn, std::string_view sql, std::span<const param> params) {
+  const result literals = conn.exec(inline_params_probe(params), params, data_format::text);
+  return inline_params_apply(sql, literals, params.size());
+}
+
+oid copy_type_oid(const result& r, std::string_view type_name, std::string_view table,
+                  std::string_view column) {
   if (r.rows() != 1 || r.is_null(0, 0)) {
     throw usage_error(fmt::format(
         "pgorm: COPY into {}.{}: the server has no type \"{}\" (enum_traits<E>::type_name of "
@@ -382,6 +387,12 @@ oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_v
         table, column, type_name));
   }
   return static_cast<oid>(std::stoul(std::string(r.value(0, 0))));
+}
+
+oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
+                     std::string_view column) {
+  const std::string name(type_name);
+  return copy_type_oid(conn.exec(copy_lookup_sql, {param::text(name)}), type_name, table, column);
 }
 
 }  // namespace pgorm::detail

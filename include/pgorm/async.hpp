@@ -10,6 +10,7 @@
 /// `auto users = co_await pgorm::async::all(conn, pgorm::select<User>(), asio::use_awaitable);`
 
 #include "pgorm/async/connection.hpp"   // IWYU pragma: export
+#include "pgorm/async/copy.hpp"         // IWYU pragma: export
 #include "pgorm/async/pool.hpp"         // IWYU pragma: export
 #include "pgorm/async/query.hpp"        // IWYU pragma: export
 #include "pgorm/async/transaction.hpp"  // IWYU pragma: export

@@ -107,6 +107,13 @@ using copy_oids = std::array<oid, field_count_v<T>>;
 PGORM_API oid copy_lookup_type(connection& conn, std::string_view type_name, std::string_view table,
                                std::string_view column);
 
+/// The query copy_lookup_type() runs, with the type's name as its one (text) parameter.
+inline constexpr std::string_view copy_lookup_sql = "select to_regtype($1)::oid::int8";
+
+/// The OID in `r`, the result of copy_lookup_sql for `type_name` (see copy_lookup_type()).
+PGORM_API oid copy_type_oid(const result& r, std::string_view type_name, std::string_view table,
+                            std::string_view column);
+
 /// Looks up the element types of the runtime_oid_field fields `mask` selects (one round trip
 /// each; none for most tables).
 template <class T>
@@ -211,6 +218,15 @@ PGORM_API std::int64_t copy_out_chunks(
 PGORM_API std::string inline_params(connection& conn, std::string_view sql,
                                     std::span<const param> params);
 
+/// The query inline_params() runs (with `params` as its parameters, text results): one
+/// quoted, typed literal per parameter.
+PGORM_API std::string inline_params_probe(std::span<const param> params);
+
+/// `sql` with each `$n` replaced by the literal in column n-1 of `literals` (the result of
+/// inline_params_probe() for `count` parameters).
+PGORM_API std::string inline_params_apply(std::string_view sql, const result& literals,
+                                          std::size_t count);
+
 /// `COPY <table> (<cols>) FROM STDIN (FORMAT binary)` for the columns `mask` selects.
 template <class T>
 std::string copy_in_sql(const copy_mask<T>& mask) {
@@ -280,6 +296,68 @@ void copy_read_field(const std::optional<std::string_view>& bytes, oid type, F& 
   }
 }
 
+/// The LIMIT 0 run of `sql` whose result names and types the columns a COPY of it returns.
+inline std::string copy_shape_sql(std::string_view sql) {
+  std::string shape_sql = "SELECT * FROM (";
+  shape_sql += sql;
+  shape_sql += ") AS pgorm_copy LIMIT 0";
+  return shape_sql;
+}
+
+/// `COPY (<select>) TO STDOUT (FORMAT binary)`.
+inline std::string copy_out_sql(std::string_view select) {
+  std::string copy_sql = "COPY (";
+  copy_sql += select;
+  copy_sql += ") TO STDOUT (FORMAT binary)";
+  return copy_sql;
+}
+
+/// The select that copy_out<T>() copies: every column of T's table.
+template <class T>
+std::string copy_table_select() {
+  std::string sql = "SELECT ";
+  sql += table<T>::select_list;
+  sql += " FROM ";
+  sql += table<T>::qualified_name;
+  return sql;
+}
+
+/// Reads the tuples of a binary COPY stream into Rows: columns matched by name and
+/// type-checked against `shape` (a LIMIT 0 run of the query, copy_shape_sql()) as row_reader
+/// does, then each tuple decoded into one Row, reused.
+template <class Row>
+class copy_row_reader {
+ public:
+  explicit copy_row_reader(const result& shape)
+      : width_(static_cast<std::size_t>(shape.columns())) {
+    mapper_.prepare(shape, 0, shape.columns(), true);
+  }
+  /// Decodes the complete tuples of `chunk` (the rest waits for the next), calling
+  /// fn(const Row&) for each.
+  template <class F>
+  void feed(std::string_view chunk, F& fn) {
+    using desc = table<Row>;
+    const copy_decoder::row_fn on_row = [&](std::span<const std::optional<std::string_view>> f) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (copy_read_field(f[static_cast<std::size_t>(mapper_.cols[I])], mapper_.types[I],
+                         get_field<I>(row_), {desc::name, desc::columns[I].name}),
+         ...);
+      }
+      (std::make_index_sequence<desc::column_count>{});
+      fn(std::as_const(row_));
+    };
+    decoder_.feed(chunk, on_row, width_);
+  }
+  /// Checks that the stream ended whole.
+  void finish() const { decoder_.finish(); }
+
+ private:
+  element_mapper<Row> mapper_;
+  std::size_t width_;
+  copy_decoder decoder_;
+  Row row_{};
+};
+
 /// Streams the rows of `sql` (a SELECT with `params`) into `fn` through binary COPY. Columns
 /// are matched and type-checked first, as row_reader does, from a LIMIT 0 run of the query.
 template <class Row, class F>
@@ -290,35 +368,15 @@ std::int64_t copy_out_query(connection& conn, std::string_view sql, std::span<co
                 "pgorm: copy_out() reads rows into a struct of columns (matched by name); "
                 "select a struct, or use all()/each() for tuples and single values");
   if constexpr (reflectable<Row> && !has_pg_type<Row>) {
-    std::string shape_sql = "SELECT * FROM (";
-    shape_sql += sql;
-    shape_sql += ") AS pgorm_copy LIMIT 0";
     const deadline d = copy_deadline(conn, timeout);
-    const result shape = conn.exec(shape_sql, params, data_format::binary, d.as_timeout());
-    element_mapper<Row> mapper;
-    mapper.prepare(shape, 0, shape.columns(), true);
-    const auto width = static_cast<std::size_t>(shape.columns());
-
-    std::string copy_sql = "COPY (";
-    copy_sql += params.empty() ? std::string(sql) : inline_params(conn, sql, params);
-    copy_sql += ") TO STDOUT (FORMAT binary)";
-
-    using desc = table<Row>;
-    copy_decoder decoder;
-    Row row{};
-    const copy_decoder::row_fn on_row = [&](std::span<const std::optional<std::string_view>> f) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (copy_read_field(f[static_cast<std::size_t>(mapper.cols[I])], mapper.types[I],
-                         get_field<I>(row), {desc::name, desc::columns[I].name}),
-         ...);
-      }
-      (std::make_index_sequence<desc::column_count>{});
-      fn(std::as_const(row));
-    };
+    const result shape =
+        conn.exec(copy_shape_sql(sql), params, data_format::binary, d.as_timeout());
+    copy_row_reader<Row> reader(shape);
+    const std::string copy_sql =
+        copy_out_sql(params.empty() ? std::string(sql) : inline_params(conn, sql, params));
     const std::int64_t n = copy_out_chunks(
-        conn, copy_sql, [&](std::string_view chunk) { decoder.feed(chunk, on_row, width); },
-        d.as_timeout());
-    decoder.finish();
+        conn, copy_sql, [&](std::string_view chunk) { reader.feed(chunk, fn); }, d.as_timeout());
+    reader.finish();
     return n;
   } else {
     return 0;
@@ -379,11 +437,7 @@ std::int64_t copy_out(connection& conn, F&& fn,
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   static_assert(reflectable<T>, "pgorm: copy_out<T>() reads T's table; T must map to a table");
   if constexpr (reflectable<T>) {
-    std::string sql = "SELECT ";
-    sql += table<T>::select_list;
-    sql += " FROM ";
-    sql += table<T>::qualified_name;
-    return detail::copy_out_query<T>(conn, sql, {}, fn, timeout);
+    return detail::copy_out_query<T>(conn, detail::copy_table_select<T>(), {}, fn, timeout);
   }
   return 0;
 }
