@@ -192,7 +192,11 @@ std::exception_ptr make_canceled(cancel_reason why, std::chrono::milliseconds bu
 // One statement in the pipeline.
 struct entry {
   std::uint64_t id = 0;
-  request req;
+  // The request, as the terminal built it on the heap: the entry takes it without moving
+  // it (a builder's request holds its parameters inline, ~1 KB), and stays small enough for
+  // the allocator's fast path.
+  std::unique_ptr<request> owned;
+  request& req;
   std::unique_ptr<exec_op> op;  // empty once its awaiter was completed early
   clock::time_point deadline = clock::time_point::max();
   std::chrono::milliseconds budget{0};
@@ -229,7 +233,8 @@ struct entry {
   // whether it has started (the connection left pipeline mode for it).
   std::shared_ptr<exclusive_task> task;
   bool task_started = false;
-  explicit entry(request&& r) : req(std::move(r)) {}
+  explicit entry(std::unique_ptr<request> r) noexcept : owned(std::move(r)), req(*owned) {}
+  explicit entry(request&& r) : entry(std::make_unique<request>(std::move(r))) {}
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
   ~entry() {
@@ -771,14 +776,14 @@ struct core : std::enable_shared_from_this<core> {
     if (starts("discard") || starts("deallocate")) statements->clear();
   }
 
-  void submit(completions& out, request&& req, std::unique_ptr<exec_op> handler) {
+  void submit(completions& out, std::unique_ptr<request> req, std::unique_ptr<exec_op> handler) {
     if (closed || pq == nullptr) {
       out.push_back({std::move(handler),
                      make_connection_error("pgorm: the async connection is closed", secrets),
                      {}});
       return;
     }
-    if (pinned != 0 && req.pin() != pinned) {
+    if (pinned != 0 && req->pin() != pinned) {
       // A transaction runs on this connection: a statement of anyone else would land inside
       // it (or, after a failure in it, be refused by the server). Refused before sending.
       out.push_back(
@@ -1349,6 +1354,11 @@ struct core : std::enable_shared_from_this<core> {
 };
 
 void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<exec_op> op) {
+  submit(owner, std::make_unique<request>(std::move(req)), std::move(op));
+}
+
+void submit(const std::shared_ptr<core>& owner, std::unique_ptr<request> req,
+            std::unique_ptr<exec_op> op) {
   // Our own reference: `owner` may live in the initiating coroutine's frame, which another
   // thread destroys as soon as it has run the completion that submit() queued.
   const std::shared_ptr<core> c = owner;

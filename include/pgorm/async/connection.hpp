@@ -198,6 +198,10 @@ PGORM_API void wait_notification(const std::shared_ptr<core>& c, std::chrono::mi
 
 /// Queues `req` on `c` (sent at once) and completes `op` with its outcome.
 PGORM_API void submit(const std::shared_ptr<core>& c, request&& req, std::unique_ptr<exec_op> op);
+/// The same with the request on the heap already (the terminals build it there): queued as
+/// it is, without moving it.
+PGORM_API void submit(const std::shared_ptr<core>& c, std::unique_ptr<request> req,
+                      std::unique_ptr<exec_op> op);
 /// Pins `c` for a transaction: until unpin(), only requests carrying the returned pin are
 /// accepted; any other statement fails at once with usage_error. Throws usage_error when `c`
 /// is already pinned (a transaction is running on it) and connection_error when it is closed.

@@ -197,7 +197,7 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
         req->set_pin(to.pin);
         auto bound = boost::asio::bind_cancellation_slot(
             slot, boost::asio::bind_executor(ex, std::move(done)));
-        submit(to.c, std::move(*req),
+        submit(to.c, std::move(req),
                std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                    std::move(bound), to.ex));
       },
@@ -247,7 +247,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
           };
           auto bound = boost::asio::bind_cancellation_slot(
               slot, boost::asio::bind_executor(ex, std::move(fin_and_release)));
-          submit(core, std::move(*r),
+          submit(core, std::move(r),
                  std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                      std::move(bound), ex));
         };
