@@ -195,11 +195,11 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
           return;
         }
         req->set_pin(to.pin);
-        auto bound = boost::asio::bind_cancellation_slot(
-            slot, boost::asio::bind_executor(ex, std::move(done)));
+        auto bound = boost::asio::bind_cancellation_slot(slot, std::move(done));
+        // (Its executor is `ex`, given to op_impl: no executor_binder to move around.)
         submit(to.c, std::move(req),
                std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
-                   std::move(bound), to.ex));
+                   std::move(bound), ex));
       },
       token, std::move(where), std::move(cap.req), std::move(refused), std::move(finish));
 }
@@ -225,8 +225,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
         if (req->effect() == sql_effect::reads && !req->sink() && shares_reads(state)) {
           // Read sharing: on a connection other reads use at the same time (docs/async.md);
           // not each(), whose function paces its rows (it would hold the others up).
-          auto bound = boost::asio::bind_cancellation_slot(
-              slot, boost::asio::bind_executor(ex, std::move(done)));
+          auto bound = boost::asio::bind_cancellation_slot(slot, std::move(done));
           start_shared_read(state, std::move(*req),
                             std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                                 std::move(bound), ex));
@@ -245,15 +244,13 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
             l.release();  // back to the pool (reset first when it ran raw SQL)
             d(std::move(e2), std::move(res));
           };
-          auto bound = boost::asio::bind_cancellation_slot(
-              slot, boost::asio::bind_executor(ex, std::move(fin_and_release)));
+          auto bound = boost::asio::bind_cancellation_slot(slot, std::move(fin_and_release));
           submit(core, std::move(r),
                  std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                      std::move(bound), ex));
         };
         // The caller's cancellation slot covers the wait for a connection, then the statement.
-        auto waiting = boost::asio::bind_cancellation_slot(
-            slot, boost::asio::bind_executor(ex, std::move(run)));
+        auto waiting = boost::asio::bind_cancellation_slot(slot, std::move(run));
         start_acquire(
             state, std::chrono::milliseconds{0}, origin != sql_origin::builder,
             std::make_unique<op_impl<decltype(waiting), std::exception_ptr, pgorm::async::lease>>(
