@@ -69,7 +69,7 @@ void read_session(const char* p, const char* end, IncSession& s) {
   }
 }
 
-/// The sessions of one user: a one-dimensional array of records, or NULL for none.
+/// The sessions of one user: a one-dimensional array of records (empty, or NULL, for none).
 void read_sessions(const PGresult* res, int row, int col, std::vector<IncSession>& out) {
   out.clear();
   if (PQgetisnull(res, row, col)) return;
