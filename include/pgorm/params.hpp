@@ -323,13 +323,17 @@ class param_list {
     bytes_.push_back('\0');
   }
 
-  void push(const param_slot& slot) {
+  // Inlined into every add(): the slot's fields are then mostly constants of the codec (a
+  // fixed-size value's length, its format, its OID), stored without a call (bench: ~40
+  // instructions per parameter out of line, TPC-B binds 11 per transaction).
+  [[gnu::always_inline]] void push(const param_slot& slot) {
     if (slot.size > static_cast<std::size_t>(std::numeric_limits<int>::max())) [[unlikely]] {
       bytes_.truncate(slot.offset);
       throw_param_too_large(size() + 1);
     }
     const std::size_t i = size();
-    if (i == capacity_) grow();
+    if (i == capacity_) [[unlikely]]
+      grow();
     bind_arrays& a = arrays_;
     offsets_[i] = slot.offset;
     a.lengths[i] = static_cast<int>(slot.size);
@@ -342,7 +346,7 @@ class param_list {
   }
 
   // The values point into bytes_: after it moved, again at the same offsets.
-  void repoint() noexcept {
+  [[gnu::noinline]] void repoint() noexcept {
     base_ = bytes_.data();
     for (std::size_t i = 0, n = size(); i != n; ++i) {
       if (arrays_.values[i] != nullptr) arrays_.values[i] = base_ + offsets_[i];
