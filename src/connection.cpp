@@ -545,12 +545,7 @@ connection::statement_entry* connection::cached_statement(const statement_shape&
                                                           const param_pack& params,
                                                           const detail::param_arrays& a,
                                                           const detail::deadline& d) {
-  // The statement used last (the front of the LRU list) again: a loop or a hot path repeats
-  // one statement, and comparing it directly skips the map lookup.
-  if (!cache_->lru.empty() &&
-      statement_cache::same(cache_->lru.front(), shape, a.types(), a.count())) {
-    return &cache_->lru.front();
-  }
+  if (statement_entry* recent = cache_->find_fast(shape, a.types(), a.count())) return recent;
   const std::uint64_t h = statement_cache::hash(shape, a.types(), a.count());
   statement_entry* entry = nullptr;
   const auto found = cache_->find(h, shape, a.types(), a.count(), entry);
@@ -672,7 +667,10 @@ result connection::exec_impl(const statement_shape& shape, const param_pack& par
   if (!options_.prepare) return check(unnamed(), sql, params);
 
   for (int attempt = 0;; ++attempt) {
-    statement_entry* entry = cached_statement(shape, params, a, d);
+    // A statement used last or recently is found in line; cached_statement() hashes, looks it
+    // up in the map and prepares it when it is not there.
+    statement_entry* entry = cache_->find_fast(shape, a.types(), a.count());
+    if (entry == nullptr) entry = cached_statement(shape, params, a, d);
     if (entry == nullptr) return check(unnamed(), sql, params);
     detail::before_send(*this, d);
     if (PQsendQueryPrepared(conn, entry->name.c_str(), a.count(), a.values(), a.lengths(),

@@ -259,6 +259,43 @@ TEST_F(statement_shape_test, pipelined_statements_read_with_the_cached_match) {
 
 namespace {
 
+// A few static statements taking turns (a transaction's) are found again without a map lookup
+// (statement_lru::find_recent): each keeps its one prepared statement, and one evicted or
+// dropped with DISCARD ALL is prepared again, never run by a name the server no longer has.
+TEST_F(statement_shape_test, statements_taking_turns_keep_their_prepared_statements) {
+  const auto server_count = [](pgorm::connection& c) {
+    return c.exec("select count(*) from pg_prepared_statements").value(0, 0);
+  };
+  const auto take_turns = [](pgorm::connection& c) {
+    for (int round = 0; round < 3; ++round) {
+      EXPECT_EQ(pgorm::select<Item>().where(col<&Item::id> == std::int64_t{2}).one(c).label, "b");
+      EXPECT_EQ(pgorm::select<Item>().where(col<&Item::label> == std::string("")).one(c).id, 3);
+      EXPECT_EQ(pgorm::select<Item>().where(col<&Item::note> == std::string("x")).one(c).id, 2);
+    }
+  };
+  pgorm::connection roomy{conninfo(), {.statement_cache_size = 8}};
+  take_turns(roomy);
+  EXPECT_EQ(roomy.prepared_statements(), 3U);
+  if (!pgorm::test::behind_pooler()) {
+    EXPECT_EQ(server_count(roomy), "3");
+  }
+  roomy.discard_all();
+  roomy.exec("set search_path = " + schema());
+  take_turns(roomy);
+  EXPECT_EQ(roomy.prepared_statements(), 3U);
+  if (!pgorm::test::behind_pooler()) {
+    EXPECT_EQ(server_count(roomy), "3");
+  }
+
+  // Room for two: every turn evicts the statement that comes next.
+  pgorm::connection tight{conninfo(), {.statement_cache_size = 2}};
+  take_turns(tight);
+  EXPECT_EQ(tight.prepared_statements(), 2U);
+  if (!pgorm::test::behind_pooler()) {
+    EXPECT_EQ(server_count(tight), "2");
+  }
+}
+
 TEST_F(statement_shape_test, a_reused_buffer_with_another_text_gets_its_own_statement) {
   // A buffer (same address, same size) holding another text must find (or prepare) that
   // text's statement: only static text (a shape with a key) is recognized by its address.
