@@ -17,6 +17,7 @@
 #include "engine.hpp"
 #include "libpq_util.hpp"
 #include "param_arrays.hpp"
+#include "pipeline_reader.hpp"
 #include "statement_cache.hpp"
 
 namespace pgorm {
@@ -86,9 +87,92 @@ struct pipeline_mode_guard {
 
 }  // namespace
 
-std::shared_ptr<const detail::pipeline_slot> pipeline::push(const statement_shape& shape,
-                                                            std::string sql,
-                                                            detail::param_list&& params) {
+// ---- reading the results ----------------------------------------------------------------------
+
+namespace detail {
+
+std::size_t pipeline_reader::take(PGresult* r) {
+  if (r == nullptr) {
+    // The end of one statement's results (libpq 34.5.1.2).
+    ++nulls_;
+    if (cur_has_) {
+      ++cur_;
+      cur_has_ = false;
+    }
+    return none;
+  }
+  nulls_ = 0;
+  const ExecStatusType status = PQresultStatus(r);
+  if (status == PGRES_PIPELINE_SYNC) {
+    PQclear(r);
+    --batches_left_;
+    failed_ = none;
+    if (cur_has_) {
+      ++cur_;
+      cur_has_ = false;
+    }
+    return none;
+  }
+  if (cur_has_) ++cur_;
+  cur_has_ = true;
+  if (cur_ >= slots_.size()) {
+    PQclear(r);
+    throw connection_error("pgorm: pipeline: more results than statements");
+  }
+  pipeline_slot& slot = *slots_[cur_];
+  switch (status) {
+    case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK:
+    case PGRES_EMPTY_QUERY:
+      slot.res = result(r, slot.checked);
+      break;
+    case PGRES_PIPELINE_ABORTED: {
+      PQclear(r);
+      std::string why = "an earlier statement of its batch failed";
+      std::size_t failed_index = slot.index;
+      if (failed_ != none) {
+        const pipeline_slot& f = *slots_[failed_];
+        failed_index = f.index;
+        why = fmt::format("statement {} of its batch failed earlier: {}", f.index,
+                          f.error ? what_of(f.error) : std::string("(no error text)"));
+      }
+      slot.error = std::make_exception_ptr(pipeline_aborted(
+          fmt::format("pgorm: pipeline statement {} was skipped by the server because {} "
+                      "(statements are numbered from 0 in add() order)",
+                      slot.index, why),
+          slot.index, failed_index));
+      break;
+    }
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+      PQclear(r);
+      slot.error = std::make_exception_ptr(
+          usage_error("pgorm: COPY cannot run in a pipeline; use pgorm::copy_in/copy_out"));
+      failed_ = cur_;
+      break;
+    default:
+      try {
+        throw_result_error(r, c_, slot.sql, slot.params.params(), secrets_);
+      } catch (...) {
+        slot.error = std::current_exception();
+      }
+      PQclear(r);
+      failed_ = cur_;
+      if (PQstatus(c_) != CONNECTION_OK) {
+        slot.done = true;
+        std::rethrow_exception(slot.error);
+      }
+      break;
+  }
+  slot.done = true;
+  return cur_;
+}
+
+}  // namespace detail
+
+std::shared_ptr<const detail::pipeline_slot> pipeline_statements::push(
+    const statement_shape& shape, std::string sql, detail::param_list&& params) {
   const std::string_view static_sql = shape.sql;
   if (params.size() > 65535) {
     throw usage_error(fmt::format(
@@ -113,22 +197,30 @@ std::shared_ptr<const detail::pipeline_slot> pipeline::push(const statement_shap
   return slot;
 }
 
-void pipeline::sync() {
+void pipeline_statements::sync() {
   if (!queued_.empty() && (syncs_.empty() || syncs_.back() != queued_.size())) {
     syncs_.push_back(queued_.size());
   }
+}
+
+detail::pipeline_batch pipeline_statements::take() {
+  detail::pipeline_batch batch{std::move(queued_), std::move(syncs_)};
+  queued_.clear();
+  syncs_.clear();
+  if (!batch.slots.empty() && (batch.syncs.empty() || batch.syncs.back() != batch.slots.size())) {
+    batch.syncs.push_back(batch.slots.size());
+  }
+  return batch;
 }
 
 void pipeline::run() { run(std::chrono::milliseconds(0)); }
 
 void pipeline::run(std::chrono::milliseconds timeout) {
   // Take the queue first: whatever happens below, the pipeline is empty and reusable after.
-  std::vector<slot_ptr> slots = std::move(queued_);
-  std::vector<std::size_t> syncs = std::move(syncs_);
-  queued_.clear();
-  syncs_.clear();
+  detail::pipeline_batch batch = take();
+  std::vector<slot_ptr>& slots = batch.slots;
+  const std::vector<std::size_t>& syncs = batch.syncs;
   if (slots.empty()) return;
-  if (syncs.empty() || syncs.back() != slots.size()) syncs.push_back(slots.size());
 
   // Statements whose results were first found to match their row layout in this run.
   std::vector<const detail::pipeline_slot*> newly_checked;
@@ -256,109 +348,35 @@ void pipeline::run(std::chrono::milliseconds timeout) {
       }
     }
 
-    std::size_t batches_left = syncs.size();
-    std::size_t cur = 0;   // the statement whose result comes next
-    bool cur_has = false;  // it already got its result (next one belongs to cur + 1)
-    // The failed statement of the current batch; none_failed when none. (A sentinel rather than
-    // std::optional: g++ 12 -O2 reports a false -Wmaybe-uninitialized for the optional.)
-    constexpr std::size_t none_failed = static_cast<std::size_t>(-1);
-    std::size_t failed = none_failed;
-    while (batches_left > 0) {
+    detail::pipeline_reader reader(slots, syncs.size(), c, secrets);
+    while (reader.batches_left() > 0) {
       const int flushed = PQflush(c);
       if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", secrets);
-      int nulls = 0;
-      while (batches_left > 0 && PQisBusy(c) == 0 && nulls < 2) {
-        PGresult* r = PQgetResult(c);
-        if (r == nullptr) {
-          // The end of one statement's results (libpq 34.5.1.2).
-          ++nulls;
-          if (cur_has) {
-            ++cur;
-            cur_has = false;
-          }
-          continue;
-        }
-        nulls = 0;
-        const ExecStatusType status = PQresultStatus(r);
-        if (status == PGRES_PIPELINE_SYNC) {
-          PQclear(r);
-          --batches_left;
-          failed = none_failed;
-          if (cur_has) {
-            ++cur;
-            cur_has = false;
-          }
-          continue;
-        }
-        if (cur_has) ++cur;
-        cur_has = true;
-        if (cur >= slots.size()) {
-          PQclear(r);
-          throw connection_error("pgorm: pipeline: more results than statements");
-        }
+      reader.reset_nulls();
+      while (reader.batches_left() > 0 && PQisBusy(c) == 0 && reader.nulls() < 2) {
+        const std::size_t cur = reader.take(PQgetResult(c));
+        if (cur == detail::pipeline_reader::none) continue;
         detail::pipeline_slot& slot = *slots[cur];
-        switch (status) {
-          case PGRES_TUPLES_OK:
-          case PGRES_COMMAND_OK:
-          case PGRES_EMPTY_QUERY:
-            slot.res = result(r, slot.checked);
-            if (slot.checked == nullptr && slot.layout != nullptr && !slot.prepared.empty()) {
-              // Not checked yet: check once here (a statement like the one before it reuses
-              // that) and remember it on the cache entry after the run.
-              const detail::pipeline_slot* prev = cur > 0 ? slots[cur - 1].get() : nullptr;
-              const bool known = prev != nullptr && prev->checked != nullptr &&
-                                 prev->checked->layout == slot.layout &&
-                                 prev->prepared == slot.prepared;
-              if (known) {
-                slot.checked = prev->checked;
-              } else if (slot.res.columns_match(*slot.layout)) {
-                slot.checked = intern_checked_columns(*slot.layout, slot.res);
-                newly_checked.push_back(&slot);
-              }
-              if (slot.checked != nullptr) slot.res = result(slot.res.release(), slot.checked);
-            }
-            break;
-          case PGRES_PIPELINE_ABORTED: {
-            PQclear(r);
-            std::string why = "an earlier statement of its batch failed";
-            std::size_t failed_index = slot.index;
-            if (failed != none_failed) {
-              const detail::pipeline_slot& f = *slots[failed];
-              failed_index = f.index;
-              why = fmt::format("statement {} of its batch failed earlier: {}", f.index,
-                                f.error ? what_of(f.error) : std::string("(no error text)"));
-            }
-            slot.error = std::make_exception_ptr(pipeline_aborted(
-                fmt::format("pgorm: pipeline statement {} was skipped by the server because {} "
-                            "(statements are numbered from 0 in add() order)",
-                            slot.index, why),
-                slot.index, failed_index));
-            break;
+        if (!slot.error && slot.checked == nullptr && slot.layout != nullptr &&
+            !slot.prepared.empty()) {
+          // Not checked yet: check once here (a statement like the one before it reuses that)
+          // and remember it on the cache entry after the run.
+          const detail::pipeline_slot* prev = cur > 0 ? slots[cur - 1].get() : nullptr;
+          const bool known = prev != nullptr && prev->checked != nullptr &&
+                             prev->checked->layout == slot.layout &&
+                             prev->prepared == slot.prepared;
+          if (known) {
+            slot.checked = prev->checked;
+          } else if (slot.res.columns_match(*slot.layout)) {
+            slot.checked = intern_checked_columns(*slot.layout, slot.res);
+            newly_checked.push_back(&slot);
           }
-          case PGRES_COPY_IN:
-          case PGRES_COPY_OUT:
-          case PGRES_COPY_BOTH:
-            PQclear(r);
-            slot.error = std::make_exception_ptr(
-                usage_error("pgorm: COPY cannot run in a pipeline; use pgorm::copy_in/copy_out"));
-            failed = cur;
-            break;
-          default:
-            try {
-              detail::throw_result_error(r, c, slot.sql, slot.params.params(), secrets);
-            } catch (...) {
-              slot.error = std::current_exception();
-            }
-            PQclear(r);
-            failed = cur;
-            if (PQstatus(c) != CONNECTION_OK) std::rethrow_exception(slot.error);
-            break;
+          if (slot.checked != nullptr) slot.res = result(slot.res.release(), slot.checked);
         }
-        slot.done = true;
         report(cur);
       }
-      if (batches_left == 0) break;
-      if (PQisBusy(c) != 0 || nulls >= 2) {
+      if (reader.batches_left() == 0) break;
+      if (PQisBusy(c) != 0 || reader.nulls() >= 2) {
         detail::io_watch w{PQsocket(c),
                            flushed == 1 ? detail::io_wait::read_write : detail::io_wait::read};
         if (detail::wait_io(std::span<detail::io_watch>(&w, 1), d) != detail::wait_status::ready) {

@@ -11,6 +11,7 @@
 
 #include "pgorm/async/connection.hpp"   // IWYU pragma: export
 #include "pgorm/async/copy.hpp"         // IWYU pragma: export
+#include "pgorm/async/pipeline.hpp"     // IWYU pragma: export
 #include "pgorm/async/pool.hpp"         // IWYU pragma: export
 #include "pgorm/async/query.hpp"        // IWYU pragma: export
 #include "pgorm/async/transaction.hpp"  // IWYU pragma: export

@@ -81,6 +81,13 @@ struct pipeline_slot {
 /// The statement's result after run(), or its error rethrown.
 PGORM_API const result& pipeline_result_of(const pipeline_slot& slot);
 
+/// What a pipeline runs: its statements, and the sync points after them (after syncs[i]
+/// statements; the last is after every statement).
+struct pipeline_batch {
+  std::vector<std::shared_ptr<pipeline_slot>> slots;
+  std::vector<std::size_t> syncs;
+};
+
 /// The row type a builder's rows map to (void for statements without rows).
 template <class Q>
 struct pipeline_row_of {
@@ -158,7 +165,7 @@ class pipeline_result {
   [[nodiscard]] std::size_t index() const noexcept { return slot_->index; }
 
  private:
-  friend class pipeline;
+  friend class pipeline_statements;
   explicit pipeline_result(std::shared_ptr<const detail::pipeline_slot> slot)
       : slot_(std::move(slot)) {}
   [[nodiscard]] const result& get() const { return detail::pipeline_result_of(*slot_); }
@@ -166,38 +173,19 @@ class pipeline_result {
   std::shared_ptr<const detail::pipeline_slot> slot_;
 };
 
-/// Sends many statements to the server in one round trip through libpq's pipeline mode, and
-/// hands back a typed handle per statement. Queue statements with add(), optionally split them
-/// into independent batches with sync(), then call run() once.
+/// The statements of a pipeline and its sync points: what pgorm::pipeline and
+/// pgorm::async::pipeline share (add(), add_each(), sync()). Not used on its own.
 ///
-/// Transactions: the statements between two sync points form one implicit transaction unless
-/// an explicit one is open (PostgreSQL docs 55.2.4, libpq 34.5.1). When one fails, the server
-/// rolls back the statements of its batch that already ran (their handles still read as
-/// successful) and skips the rest (pipeline_aborted). Put sync() between statements that must
-/// not share a fate.
-///
-/// The connection must be idle (no statement running). It stays usable after run(), whatever
-/// failed, unless the connection itself broke (connection_error from run()). COPY cannot be
-/// pipelined. Not thread-safe, like the connection.
-///
-/// Example:
-/// ```
-/// pgorm::pipeline p{conn};
-/// auto a = p.add(pgorm::select<User>().where(pgorm::col<&User::id> == 1));
-/// auto b = p.add(pgorm::query<std::tuple<int>>("select $1::int", 5));
-/// p.run();
-/// std::vector<User> users = a.all();
-/// ```
-class PGORM_API pipeline {
+/// Example: `auto h = p.add(pgorm::select<User>());  // p: either pipeline`
+class PGORM_API pipeline_statements {
  public:
-  /// A pipeline on `conn`, which must outlive it.
-  explicit pipeline(connection& conn) noexcept : conn_(&conn) {}
-  pipeline(const pipeline&) = delete;
-  pipeline& operator=(const pipeline&) = delete;
-  pipeline(pipeline&&) noexcept = default;
-  pipeline& operator=(pipeline&&) noexcept = default;
+  pipeline_statements() = default;
+  pipeline_statements(const pipeline_statements&) = delete;
+  pipeline_statements& operator=(const pipeline_statements&) = delete;
+  pipeline_statements(pipeline_statements&&) noexcept = default;
+  pipeline_statements& operator=(pipeline_statements&&) noexcept = default;
   /// Statements added but never run are dropped; reading their handles throws usage_error.
-  ~pipeline() = default;
+  ~pipeline_statements() = default;
 
   /// Queues a statement: any builder (select, insert, update, remove) or raw
   /// pgorm::query<Row>(...). Its SQL and parameters are rendered now (so the builder may go
@@ -251,6 +239,52 @@ class PGORM_API pipeline {
   /// transaction, and a failure before it does not abort them. run() ends the last batch.
   void sync();
 
+  /// Number of statements queued and not yet run.
+  [[nodiscard]] std::size_t size() const noexcept { return queued_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return queued_.empty(); }
+
+ protected:
+  /// Takes the queued statements and their sync points (the last one after every statement),
+  /// leaving the queue empty and reusable.
+  detail::pipeline_batch take();
+
+ private:
+  // Queues `shape`'s text (a view of static storage) when not empty, else `sql`.
+  std::shared_ptr<const detail::pipeline_slot> push(const statement_shape& shape, std::string sql,
+                                                    detail::param_list&& params);
+
+  std::vector<std::shared_ptr<detail::pipeline_slot>> queued_;
+  std::vector<std::size_t> syncs_;  // sync after this many queued statements
+  std::size_t added_ = 0;           // statements added over the pipeline's life
+};
+
+/// Sends many statements to the server in one round trip through libpq's pipeline mode, and
+/// hands back a typed handle per statement. Queue statements with add(), optionally split them
+/// into independent batches with sync(), then call run() once.
+///
+/// Transactions: the statements between two sync points form one implicit transaction unless
+/// an explicit one is open (PostgreSQL docs 55.2.4, libpq 34.5.1). When one fails, the server
+/// rolls back the statements of its batch that already ran (their handles still read as
+/// successful) and skips the rest (pipeline_aborted). Put sync() between statements that must
+/// not share a fate.
+///
+/// The connection must be idle (no statement running). It stays usable after run(), whatever
+/// failed, unless the connection itself broke (connection_error from run()). COPY cannot be
+/// pipelined. Not thread-safe, like the connection.
+///
+/// Example:
+/// ```
+/// pgorm::pipeline p{conn};
+/// auto a = p.add(pgorm::select<User>().where(pgorm::col<&User::id> == 1));
+/// auto b = p.add(pgorm::query<std::tuple<int>>("select $1::int", 5));
+/// p.run();
+/// std::vector<User> users = a.all();
+/// ```
+class PGORM_API pipeline : public pipeline_statements {
+ public:
+  /// A pipeline on `conn`, which must outlive it.
+  explicit pipeline(connection& conn) noexcept : conn_(&conn) {}
+
   /// Sends every queued statement in one round trip (pipeline mode, a sync per batch), waits
   /// for all results, and settles every handle. The queue is then empty; the pipeline can be
   /// reused. SQL errors do not throw here: they surface when the handle is read.
@@ -266,19 +300,8 @@ class PGORM_API pipeline {
   /// Example: `p.run(std::chrono::seconds(2));`
   void run(std::chrono::milliseconds timeout);
 
-  /// Number of statements queued and not yet run.
-  [[nodiscard]] std::size_t size() const noexcept { return queued_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return queued_.empty(); }
-
  private:
-  // Queues `shape`'s text (a view of static storage) when not empty, else `sql`.
-  std::shared_ptr<const detail::pipeline_slot> push(const statement_shape& shape, std::string sql,
-                                                    detail::param_list&& params);
-
   connection* conn_;
-  std::vector<std::shared_ptr<detail::pipeline_slot>> queued_;
-  std::vector<std::size_t> syncs_;  // sync after this many queued statements
-  std::size_t added_ = 0;           // statements added over the pipeline's life
 };
 
 }  // namespace pgorm

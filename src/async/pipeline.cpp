@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// The explicit async pipeline: its statements run as one exclusive task (src/async/exclusive.hpp)
+// that re-enters libpq's pipeline mode, sends every statement with a sync point per batch, and
+// reads the results into the statements' slots with the synchronous pipeline's reader, stepped
+// from the socket's readiness.
+#include "pgorm/async/pipeline.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "../libpq_util.hpp"
+#include "../param_arrays.hpp"
+#include "../pipeline_reader.hpp"
+#include "exclusive.hpp"
+
+namespace pgorm::async::detail {
+
+namespace {
+
+using pgorm::detail::io_wait;
+
+class pipeline_task final : public exclusive_task {
+ public:
+  explicit pipeline_task(pgorm::detail::pipeline_batch batch) : batch_(std::move(batch)) {}
+
+  [[nodiscard]] bool stops_itself() const noexcept override { return false; }
+  [[nodiscard]] std::exception_ptr error() const noexcept override { return error_; }
+  // Stopped (deadline, cancellation slot) while it ran: the server was sent a cancel request,
+  // so some statements may have failed for it; the operation reports query_canceled.
+  [[nodiscard]] bool dropped() const noexcept override { return stopped_; }
+
+  task_step step(PGconn* pq, bool input_ready, bool stop) override {
+    if (stop) stopped_ = true;
+    if (!reader_) {
+      if (PQenterPipelineMode(pq) != 1 || !send_all(pq)) return {task_state::done, {}, nullptr};
+      // (Server error texts hold no connection secret; statement texts and parameters are the
+      // caller's own.)
+      reader_.emplace(batch_.slots, batch_.syncs.size(), pq, no_secrets_);
+    }
+    for (;;) {
+      const io_wait w = pgorm::detail::pq_step(pq, input_ready);
+      input_ready = false;
+      if (w != io_wait::none) return {task_state::wait, w, nullptr};
+      reader_->reset_nulls();
+      try {
+        while (reader_->batches_left() > 0 && PQisBusy(pq) == 0 && reader_->nulls() < 2) {
+          reader_->take(PQgetResult(pq));
+        }
+      } catch (...) {
+        error_ = std::current_exception();  // the connection broke
+        return {task_state::done, {}, nullptr};
+      }
+      if (reader_->batches_left() == 0) {
+        if (PQexitPipelineMode(pq) != 1) return {task_state::done, {}, nullptr};
+        return {task_state::done, {}, PQmakeEmptyPGresult(pq, PGRES_COMMAND_OK)};
+      }
+      if (reader_->nulls() >= 2) return {task_state::wait, io_wait::read, nullptr};
+    }
+  }
+
+ private:
+  bool send_all(PGconn* pq) {
+    std::size_t next_sync = 0;
+    for (std::size_t i = 0; i != batch_.slots.size(); ++i) {
+      const pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
+      pgorm::detail::param_arrays a;
+      std::string text_values;  // unused: a param_list holds its text values NUL-terminated
+      a.fill(pgorm::detail::pack(slot.params), text_values);
+      const std::string text(slot.sql);  // NUL-terminated for libpq
+      if (PQsendQueryParams(pq, text.c_str(), a.count(), a.types(), a.values(), a.lengths(),
+                            a.formats(), 1) == 0) {
+        return false;
+      }
+      if (batch_.syncs[next_sync] == i + 1) {
+        if (PQpipelineSync(pq) != 1) return false;
+        ++next_sync;
+      }
+    }
+    return true;
+  }
+
+  pgorm::detail::pipeline_batch batch_;
+  std::optional<pgorm::detail::pipeline_reader> reader_;
+  const std::vector<std::string> no_secrets_;
+  std::exception_ptr error_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+void submit_pipeline(const std::shared_ptr<core>& c, pgorm::detail::pipeline_batch batch,
+                     std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op) {
+  std::string what = "pipeline (" + std::to_string(batch.slots.size()) + " statements)";
+  submit_task(c, std::make_shared<pipeline_task>(std::move(batch)), std::move(what), timeout, 0,
+              std::move(op));
+}
+
+}  // namespace pgorm::async::detail
