@@ -342,11 +342,14 @@ class param_list {
     a.values[i] = slot.null ? nullptr : bytes_.data() + slot.offset;
     ++a.count;
     if (bytes_.data() != base_) [[unlikely]]
-      repoint();  // the bytes moved as they grew
+      repoint_moved();  // the bytes moved as they grew
   }
 
+  // push()'s rare case out of line (push() is inlined into every add()).
+  [[gnu::noinline]] void repoint_moved() noexcept { repoint(); }
+
   // The values point into bytes_: after it moved, again at the same offsets.
-  [[gnu::noinline]] void repoint() noexcept {
+  void repoint() noexcept {
     base_ = bytes_.data();
     for (std::size_t i = 0, n = size(); i != n; ++i) {
       if (arrays_.values[i] != nullptr) arrays_.values[i] = base_ + offsets_[i];
