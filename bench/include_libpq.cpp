@@ -51,13 +51,14 @@ const char* next_column(const char*& p, const char* end, std::int32_t& length) {
   return data;
 }
 
-/// One session from one binary record of 5 columns.
-void read_session(const char* p, const char* end, IncSession& s) {
-  if (end - p < 4 || get_i32(p) != 5) bad("session record");
+/// One session of user `user_id` from one binary record of 4 columns: the statement leaves
+/// user_id out of the records (it is the user's id).
+void read_session(const char* p, const char* end, std::int64_t user_id, IncSession& s) {
+  if (end - p < 4 || get_i32(p) != 4) bad("session record");
   p += 4;
   std::int32_t n = 0;
   s.id = get_i64(next_column(p, end, n));
-  s.user_id = get_i64(next_column(p, end, n));
+  s.user_id = user_id;
   const char* token = next_column(p, end, n);
   s.token.assign(token, static_cast<std::size_t>(n));
   s.expires_at = get_ts(next_column(p, end, n));
@@ -70,7 +71,8 @@ void read_session(const char* p, const char* end, IncSession& s) {
 }
 
 /// The sessions of one user: a one-dimensional array of records (empty, or NULL, for none).
-void read_sessions(const PGresult* res, int row, int col, std::vector<IncSession>& out) {
+void read_sessions(const PGresult* res, int row, int col, std::int64_t user_id,
+                   std::vector<IncSession>& out) {
   out.clear();
   if (PQgetisnull(res, row, col)) return;
   const char* p = PQgetvalue(res, row, col);
@@ -87,7 +89,7 @@ void read_sessions(const PGresult* res, int row, int col, std::vector<IncSession
     const std::int32_t length = get_i32(p);
     p += 4;
     if (length < 0 || end - p < length) bad("array element");
-    read_session(p, p + length, out[static_cast<std::size_t>(i)]);
+    read_session(p, p + length, user_id, out[static_cast<std::size_t>(i)]);
     p += length;
   }
 }
@@ -133,7 +135,7 @@ class include_libpq {
       u.age = get_i32(PQgetvalue(res, r, 3));
       u.is_email_verified = *PQgetvalue(res, r, 4) != 0;
       u.created_at = get_ts(PQgetvalue(res, r, 5));
-      read_sessions(res, r, 6, o.sessions);
+      read_sessions(res, r, 6, u.id, o.sessions);
     }
     return out;
   }

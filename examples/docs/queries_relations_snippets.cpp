@@ -159,17 +159,17 @@ void sql_of_include() {
   using Q = decltype(pgorm::select<User>().include(
       pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())));
   static_assert(Q::sql() ==
-                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.user_id, "
-                "conversations.title) FROM conversations WHERE conversations.user_id = users.id "
-                "ORDER BY conversations.id DESC) FROM users");
+                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.title) FROM "
+                "conversations WHERE conversations.user_id = users.id ORDER BY conversations.id "
+                "DESC) FROM users");
   // doc-end(include_sql)
   // doc-begin(include_sql_limit)
   using L = decltype(pgorm::select<User>().include(
       pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc()).limit(5)));
   static_assert(L::sql() ==
-                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.user_id, "
-                "conversations.title) FROM conversations WHERE conversations.user_id = users.id "
-                "ORDER BY conversations.id DESC LIMIT $1) FROM users");
+                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.title) FROM "
+                "conversations WHERE conversations.user_id = users.id ORDER BY conversations.id "
+                "DESC LIMIT $1) FROM users");
   // doc-end(include_sql_limit)
 }
 

@@ -608,6 +608,55 @@ TEST_F(many_to_many_test, users_following_users_nested_under_groups_and_paged) {
   EXPECT_EQ(follows, 2U * (5 + 4));  // every member's follows, each user in two groups
 }
 
+// A 1-n relation's records leave out the foreign key when it is an integer equal to the parent
+// row's key; the decoder refills it from the parent row. A record that carries it (a
+// hand-written statement) reads the same, and a parent read as columns gets it from the server.
+TEST_F(include_test, a_foreign_key_left_out_of_the_records_is_refilled_from_the_parent) {
+  const auto q = conn()
+                     .select<User>()
+                     .order_by(col<&User::id>)
+                     .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>));
+  EXPECT_NE(q.to_sql().sql.find("ROW(rt_session.id, rt_session.token, rt_session.hits)"),
+            std::string::npos)
+      << q.to_sql().sql;
+  const auto rows = q.all();
+  ASSERT_EQ(rows.size(), 6U);
+  for (const auto& [user, sessions] : rows) {
+    EXPECT_EQ(sessions, sessions_of(user.id));
+    for (const Session& s : sessions) EXPECT_EQ(s.user_id, user.id);
+  }
+  const auto full = conn()
+                        .query<pgorm::related<User, std::vector<Session>>>(
+                            "SELECT id, email, name, ARRAY(SELECT ROW(s.id, s.user_id, s.token, "
+                            "s.hits) FROM rt_session s WHERE s.user_id = rt_user.id ORDER BY "
+                            "s.id) FROM rt_user ORDER BY id")
+                        .all();
+  EXPECT_EQ(full, rows);
+  const auto by_columns = conn()
+                              .select(col<&User::id>)
+                              .from<User>()
+                              .order_by(col<&User::id>)
+                              .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>))
+                              .all();
+  ASSERT_EQ(by_columns.size(), 6U);
+  for (const auto& [id, sessions] : by_columns) EXPECT_EQ(sessions, sessions_of(std::get<0>(id)));
+  // Nested: each conversation's messages refill conversation_id from their conversation.
+  const auto nested = conn()
+                          .select<User>()
+                          .include(pgorm::rel<&Conversation::user_id>.include(
+                              pgorm::rel<&Message::conversation_id>))
+                          .all();
+  std::size_t messages = 0;
+  for (const auto& [user, conversations] : nested) {
+    for (const auto& [conversation, in_it] : conversations) {
+      EXPECT_EQ(conversation.user_id, user.id);
+      for (const Message& m : in_it) EXPECT_EQ(m.conversation_id, conversation.id);
+      messages += in_it.size();
+    }
+  }
+  EXPECT_EQ(messages, conn().select<Message>().count());
+}
+
 TEST_F(include_test, a_related_row_of_another_shape_is_a_typed_error) {
   // The table changed under the program: a related row has a text where the struct wants an
   // integer. The error names the table and column, not a position.

@@ -14,10 +14,12 @@
 /// related rows into an array of records, `ARRAY(SELECT ROW(...) FROM child WHERE child.fk =
 /// parent.key ... ORDER BY ... LIMIT n)`; its text is computed at compile time like the rest
 /// of the select, and the records are decoded in binary with the columns' own codecs (no
-/// JSON). A table's relation to itself (an employee's manager, their reports:
-/// pgorm::rel_many) reads the related rows under an alias; an n-m relation's subquery joins
-/// the join table to the related rows. Keyset pagination (page(), after(), ...) pages the
-/// parent rows. See docs/queries.md, "Relations".
+/// JSON). A 1-n relation's records under a parent row of the parent table's struct leave out
+/// the foreign key when it is an integer equal to the parent's key: the decoder refills it.
+/// A table's relation to itself (an employee's manager, their reports: pgorm::rel_many) reads
+/// the related rows under an alias; an n-m relation's subquery joins the join table to the
+/// related rows. Keyset pagination (page(), after(), ...) pages the parent rows. See
+/// docs/queries.md, "Relations".
 ///
 /// ```cpp
 /// #include "pgorm/query/include.hpp"
@@ -41,6 +43,7 @@
 #include "pgorm/detail/byte_order.hpp"
 #include "pgorm/detail/codec_array.hpp"
 #include "pgorm/detail/codec_record.hpp"
+#include "pgorm/detail/codec_support.hpp"
 #include "pgorm/expr.hpp"
 #include "pgorm/oids.hpp"
 #include "pgorm/query/clauses.hpp"
@@ -301,6 +304,61 @@ template <class Owner, std::size_t J>
 inline constexpr auto fk_referenced_v = indices_of<typename fk_target<Owner, J>::table_type>(
     set_members(option_item<Owner, foreign_keys_tag, J>().references));
 
+/// Where a related row's foreign key can be left out of its record and refilled from its parent
+/// row: the child struct E's field `child` holds E's one foreign key to the parent struct P
+/// (single-column, to P's field `parent`), both fields of one integral type, whose equal
+/// values are always the same value. include() leaves that column out of the records of a
+/// 1-n relation whose parent row is P itself; the decoder refills it from the parent row when
+/// a record comes one column short (docs/performance.md, "include").
+struct fk_refill_spec {
+  bool ok = false;
+  std::size_t child = 0;
+  std::size_t parent = 0;
+};
+
+template <class P, class E>
+consteval fk_refill_spec fk_refill() {
+  if constexpr (!reflectable<P> || !reflectable<E> || std::is_same_v<P, E>) {
+    return {};
+  } else {
+    constexpr auto to = fks_to<E, P>();
+    if constexpr (to[0] != 1) {
+      return {};
+    } else if constexpr (table<E>::foreign_keys[to[1]].column_indices.size() != 1) {
+      return {};
+    } else {
+      constexpr std::size_t c =
+          table<E>::columns[table<E>::foreign_keys[to[1]].column_indices[0]].index;
+      constexpr std::size_t r = table<P>::columns[fk_referenced_v<E, to[1]>[0]].index;
+      using child_field = field_type_t<E, c>;
+      using parent_field = field_type_t<P, r>;
+      if constexpr (std::is_same_v<child_field, parent_field> && std::is_integral_v<child_field> &&
+                    !std::is_same_v<child_field, bool>) {
+        return {true, c, r};
+      } else {
+        return {};
+      }
+    }
+  }
+}
+template <class P, class E>
+inline constexpr fk_refill_spec fk_refill_v = fk_refill<P, E>();
+
+/// The row a select's own columns are read into, as far as include() needs it to leave a
+/// foreign key out: the table's struct for select<T>(), P for select<P>(), else void.
+template <class Base>
+struct parent_row_of {
+  using type = void;
+};
+template <class Ref>
+struct parent_row_of<whole_rows<Ref>> {
+  using type = typename Ref::type;
+};
+template <class P, class From>
+struct parent_row_of<mapped_row<P, From>> {
+  using type = P;
+};
+
 /// A relation resolved against the parent table P: `valid` (else a static_assert said why),
 /// `child` (the related table), `many` (1-n: the child holds the foreign key), `owner` and
 /// `fk` (the table holding the foreign key, and its position there).
@@ -533,14 +591,15 @@ auto link_refs_of() {
 }
 
 /// The C++ type of one included relation, and how it renders and binds, for parent table
-/// reference ParentRef, at nesting depth Depth (1 for the select's own relations).
-template <class ParentRef, class Rel, std::size_t Depth = 1>
+/// reference ParentRef, at nesting depth Depth (1 for the select's own relations), the parent
+/// rows being read into ParentRow (void: a tuple or another shape).
+template <class ParentRef, class Rel, std::size_t Depth = 1, class ParentRow = void>
 struct relation_sql;
 
 template <class ParentRef, class Key, class Where, class Order, class Limit, class... Nested,
-          class Row, std::size_t Depth>
+          class Row, std::size_t Depth, class ParentRow>
 struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>,
-                    Depth> {
+                    Depth, ParentRow> {
   using rel = relation<Key, Where, Order, Limit, std::tuple<Nested...>, Row>;
   using P = typename ParentRef::type;
   using res = resolved_relation<P, Key>;
@@ -555,6 +614,17 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   /// The struct a related row is read into: the child table's, or select<Row>()'s.
   using row_struct = std::conditional_t<std::is_void_v<Row>, child, Row>;
   static constexpr std::size_t own_fields = field_count_v<row_struct>;
+  /// The foreign key left out of each record, refilled from the parent row by the decoder
+  /// (fk_refill): a 1-n relation read into the child table's struct under a parent row that is
+  /// the parent table's struct.
+  static constexpr fk_refill_spec refill = [] {
+    if constexpr (valid && many && !through && std::is_void_v<Row> &&
+                  std::is_same_v<ParentRow, P>) {
+      return fk_refill_v<P, child>;
+    } else {
+      return fk_refill_spec{};
+    }
+  }();
 
   /// The name a table reference qualifies its columns with: its alias, or its table's name.
   template <class Ref>
@@ -622,15 +692,17 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
     }
   }();
 
-  using element_type = std::conditional_t<
-      sizeof...(Nested) == 0, row_struct,
-      related<row_struct, typename relation_sql<child_ref, Nested, Depth + 1>::value_type...>>;
+  using element_type =
+      std::conditional_t<sizeof...(Nested) == 0, row_struct,
+                         related<row_struct, typename relation_sql<child_ref, Nested, Depth + 1,
+                                                                   row_struct>::value_type...>>;
   /// What the parent row holds for this relation.
   using value_type =
       std::conditional_t<many, std::vector<element_type>, maybe_optional_t<element_type, nullable>>;
 
-  static constexpr bool is_static = Where::is_static && clause_list<Order>::is_static &&
-                                    (relation_sql<child_ref, Nested, Depth + 1>::is_static && ...);
+  static constexpr bool is_static =
+      Where::is_static && clause_list<Order>::is_static &&
+      (relation_sql<child_ref, Nested, Depth + 1, row_struct>::is_static && ...);
 
   template <class W>
   static constexpr void column(W& w, std::size_t index, bool of_child) {
@@ -658,8 +730,11 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
       const bool outer_qualify = w.qualify;
       w.qualify = true;
       w.append(many ? "ARRAY(SELECT ROW(" : "(SELECT ROW(");
+      bool first = true;
       for (std::size_t i = 0; i != own_fields; ++i) {
-        if (i != 0) w.append(", ");
+        if (refill.ok && i == refill.child) continue;
+        if (!first) w.append(", ");
+        first = false;
         if constexpr (std::is_void_v<Row>) {
           column(w, i, true);
         } else {
@@ -670,7 +745,8 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         (
             [&] {
               w.append(", ");
-              relation_sql<child_ref, Nested, Depth + 1>::render(w, element_of<I>(self));
+              relation_sql<child_ref, Nested, Depth + 1, row_struct>::render(w,
+                                                                             element_of<I>(self));
             }(),
             ...);
       }
@@ -716,7 +792,8 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   static void bind(param_list& p, const rel& r) {
     if constexpr (valid) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (relation_sql<child_ref, Nested, Depth + 1>::bind(p, std::get<I>(r.nested)), ...);
+        (relation_sql<child_ref, Nested, Depth + 1, row_struct>::bind(p, std::get<I>(r.nested)),
+         ...);
       }
       (std::index_sequence_for<Nested...>{});
       r.filter.bind(p);
@@ -756,7 +833,8 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
   static constexpr std::size_t column_count = Base::column_count + sizeof...(Rels);
   using tables = typename part_traits<Base>::tables;
   static constexpr bool is_static =
-      part_traits<Base>::is_static && (relation_sql<ParentRef, Rels>::is_static && ...);
+      part_traits<Base>::is_static &&
+      (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::is_static && ...);
   static constexpr bool has_aggregate = Base::has_aggregate;
   static constexpr bool has_bare_column = Base::has_bare_column;
 
@@ -770,7 +848,8 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
       (
           [&] {
             w.append(", ");
-            relation_sql<ParentRef, Rels>::render(w, element<I>(part(self, &include_cols::rels)));
+            relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::render(
+                w, element<I>(part(self, &include_cols::rels)));
           }(),
           ...);
     }
@@ -779,7 +858,9 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
   void bind(param_list& p) const {
     bind_part(p, base);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (relation_sql<ParentRef, Rels>::bind(p, std::get<I>(rels)), ...);
+      (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::bind(
+           p, std::get<I>(rels)),
+       ...);
     }
     (std::index_sequence_for<Rels...>{});
   }
@@ -787,8 +868,9 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
 
 template <class Base, class ParentRef, class... Rels, class Nullable>
 struct row_of<include_cols<Base, ParentRef, Rels...>, Nullable> {
-  using type = related<typename row_of<Base, Nullable>::type,
-                       typename relation_sql<ParentRef, Rels>::value_type...>;
+  using type = related<
+      typename row_of<Base, Nullable>::type,
+      typename relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::value_type...>;
 };
 
 /// What select_query::include() calls (declared in query/select.hpp): the select list with
@@ -863,7 +945,9 @@ struct relation_value_codec;
 template <class E>
 struct relation_value_codec<std::vector<E>> {
   static constexpr oid type = oids::record_array;
-  static void read(bool null, const char* data, std::size_t length, std::vector<E>& out) {
+  template <class Parent>
+  static void read(bool null, const char* data, std::size_t length, std::vector<E>& out,
+                   const Parent& parent) {
     out.clear();
     if (null) return;  // ARRAY() of no rows is empty, never NULL; accept NULL all the same
     const std::string_view bytes{data, length};
@@ -879,7 +963,18 @@ struct relation_value_codec<std::vector<E>> {
       pos += 4;
       if (size < 0 || bytes.size() - pos < static_cast<std::size_t>(size)) [[unlikely]]
         throw_bad_array_element(i);
-      record_codec<E>::read(bytes.data() + pos, static_cast<std::size_t>(size), out[i]);
+      if constexpr (is_optional<Parent>::value) {
+        // The parent row of a nullable table: its related rows (none when it is NULL).
+        if (parent.has_value()) {
+          record_codec<E>::read_child(bytes.data() + pos, static_cast<std::size_t>(size), out[i],
+                                      *parent);
+        } else {
+          record_codec<E>::read(bytes.data() + pos, static_cast<std::size_t>(size), out[i]);
+        }
+      } else {
+        record_codec<E>::read_child(bytes.data() + pos, static_cast<std::size_t>(size), out[i],
+                                    parent);
+      }
       pos += static_cast<std::size_t>(size);
     }
   }
@@ -887,7 +982,9 @@ struct relation_value_codec<std::vector<E>> {
 template <class E>
 struct relation_value_codec<std::optional<E>> {
   static constexpr oid type = oids::record;
-  static void read(bool null, const char* data, std::size_t length, std::optional<E>& out) {
+  template <class Parent>
+  static void read(bool null, const char* data, std::size_t length, std::optional<E>& out,
+                   const Parent& /*parent*/) {
     if (null) {
       out.reset();
       return;
@@ -898,7 +995,9 @@ struct relation_value_codec<std::optional<E>> {
 template <class E>
 struct relation_value_codec {
   static constexpr oid type = oids::record;
-  static void read(bool null, const char* data, std::size_t length, E& out) {
+  template <class Parent>
+  static void read(bool null, const char* data, std::size_t length, E& out,
+                   const Parent& /*parent*/) {
     if (null) [[unlikely]] {
       throw_unexpected_null({record_codec<E>::names.record, ""}, cpp_type_name<E>());
     }
@@ -923,11 +1022,48 @@ struct record_codec {
     read_fields(r, out);
     r.finish();
   }
+  /// A related row under `parent`: its foreign key refilled from the parent row when the
+  /// record leaves it out (fk_refill).
+  template <class Parent>
+  static void read_child(const char* data, std::size_t length, T& out, const Parent& parent) {
+    if constexpr (fk_refill_v<Parent, T>.ok) {
+      if (short_record(data, length, 0)) {
+        record_reader r({data, length}, width - 1, names);
+        read_fields_but<fk_refill_v<Parent, T>.child>(r, out);
+        r.finish();
+        get_field<fk_refill_v<Parent, T>.child>(out) =
+            get_field<fk_refill_v<Parent, T>.parent>(parent);
+        return;
+      }
+    }
+    read(data, length, out);
+  }
+  /// Whether a record holds one column less than `width + extra`.
+  static bool short_record(const char* data, std::size_t length, std::size_t extra) noexcept {
+    return length >= 4 &&
+           load_be<std::int32_t>(data) == static_cast<std::int32_t>(width + extra - 1);
+  }
   [[gnu::always_inline]] static void read_fields(record_reader& r, T& out) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (decode_record_field(r.next(I), get_field<I>(out),
                            related_field_errors{{table<T>::name, table<T>::columns[I].name}}),
        ...);
+    }
+    (std::make_index_sequence<width>{});
+  }
+  /// read_fields() of a record without field Skip.
+  template <std::size_t Skip>
+  [[gnu::always_inline]] static void read_fields_but(record_reader& r, T& out) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (I != Skip) {
+              decode_record_field(
+                  r.next(I), get_field<I>(out),
+                  related_field_errors{{table<T>::name, table<T>::columns[I].name}});
+            }
+          }(),
+          ...);
     }
     (std::make_index_sequence<width>{});
   }
@@ -938,6 +1074,28 @@ struct record_codec<related<T, C...>> {
   static void read(const char* data, std::size_t length, related<T, C...>& out) {
     record_reader r({data, length}, record_codec<T>::width + sizeof...(C), names);
     record_codec<T>::read_fields(r, out.row);
+    read_children(r, out);
+  }
+  /// As record_codec<T>::read_child(), the nested relations following the row's fields.
+  template <class Parent>
+  static void read_child(const char* data, std::size_t length, related<T, C...>& out,
+                         const Parent& parent) {
+    if constexpr (fk_refill_v<Parent, T>.ok) {
+      if (record_codec<T>::short_record(data, length, sizeof...(C))) {
+        record_reader r({data, length}, record_codec<T>::width - 1 + sizeof...(C), names);
+        record_codec<T>::template read_fields_but<fk_refill_v<Parent, T>.child>(r, out.row);
+        get_field<fk_refill_v<Parent, T>.child>(out.row) =
+            get_field<fk_refill_v<Parent, T>.parent>(parent);
+        read_children(r, out);
+        return;
+      }
+    }
+    read(data, length, out);
+  }
+
+ private:
+  /// The nested relations, after the row's fields; then the record's end.
+  static void read_children(record_reader& r, related<T, C...>& out) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (
           [&] {
@@ -946,7 +1104,8 @@ struct record_codec<related<T, C...>> {
             const record_column c = r.next(index);
             if (c.type != relation_value_codec<V>::type) [[unlikely]]
               throw_not_a_relation_record(names, index, c.type);
-            relation_value_codec<V>::read(c.null, c.data, c.length, std::get<I>(out.children));
+            relation_value_codec<V>::read(c.null, c.data, c.length, std::get<I>(out.children),
+                                          out.row);
           }(),
           ...);
     }
@@ -1023,7 +1182,7 @@ struct element_mapper<related<P, C...>> {
   void read(const result& res, int row, related<P, C...>& out) const {
     parent.read(res, row, out.row);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (read_relation<I>(res, row, std::get<I>(out.children)), ...);
+      (read_relation<I>(res, row, std::get<I>(out.children), out.row), ...);
     }
     (std::index_sequence_for<C...>{});
   }
@@ -1037,12 +1196,12 @@ struct element_mapper<related<P, C...>> {
     }
   }
   template <std::size_t I, class V>
-  void read_relation(const result& res, int row, V& out) const {
+  void read_relation(const result& res, int row, V& out, const P& parent_row) const {
     const int col = first + static_cast<int>(I);
     const int length = res.length_unchecked(row, col);
     const bool null = length == 0 && res.is_null_unchecked(row, col);
     relation_value_codec<V>::read(null, res.data_unchecked(row, col),
-                                  static_cast<std::size_t>(length), out);
+                                  static_cast<std::size_t>(length), out, parent_row);
   }
 };
 
