@@ -204,14 +204,30 @@ bool command::cancel_and_collect() noexcept {
   const connect_options& options = connection_access::options(*conn_);
   const deadline grace = deadline::after(
       options.cancel_grace.count() > 0 ? options.cancel_grace : std::chrono::milliseconds(1));
-  std::optional<cancel_request> request;
+  std::optional<cancel_key> key;
   if (cancel_state* cs = connection_access::cancels(*conn_)) {
     std::lock_guard lock(cs->mu);
-    if (cs->key) request.emplace(*cs->key);
+    key = cs->key;
   }
+  std::optional<cancel_request> request;
+  if (key) request.emplace(*key);
+  // Set once the request in flight was acknowledged: when the command has not ended by then,
+  // the server may have dropped the request (cancel_resend_after()), so another goes out.
+  std::optional<deadline> resend;
+  unsigned resends = 0;
   bool ended = PQstatus(pq_) != CONNECTION_OK;
   try {
     while (request && !request->failed() && !(ended && request->done())) {
+      if (!ended && request->done()) {
+        if (!resend) {
+          resend = deadline::after(cancel_resend_after(resends));
+        } else if (resend->passed()) {
+          resend.reset();
+          request.emplace(*key);
+          ++resends;
+        }
+      }
+      const deadline until = resend ? grace.sooner(*resend) : grace;
       if (!ended) {
         const io_wait w = pq_step(pq_, input_ready_);
         if (w == io_wait::none) {
@@ -232,8 +248,9 @@ bool command::cancel_and_collect() noexcept {
               input_ready_ = false;
               io_watch watches[2] = {{PQsocket(pq_), io_wait::read}, request->watch()};
               const std::size_t count = request->done() ? 1 : 2;
-              if (wait_io(std::span<io_watch>(watches, count), grace) != wait_status::ready) {
-                break;
+              if (wait_io(std::span<io_watch>(watches, count), until) != wait_status::ready) {
+                if (grace.passed()) break;
+                continue;
               }
               if (watches[0].ready) PQconsumeInput(pq_);
               if (count == 2 && watches[1].ready) request->step();
@@ -250,7 +267,10 @@ bool command::cancel_and_collect() noexcept {
         }
         io_watch watches[2] = {{PQsocket(pq_), w}, request->watch()};
         const std::size_t count = request->done() ? 1 : 2;
-        if (wait_io(std::span<io_watch>(watches, count), grace) != wait_status::ready) break;
+        if (wait_io(std::span<io_watch>(watches, count), until) != wait_status::ready) {
+          if (grace.passed()) break;
+          continue;
+        }
         if (watches[0].ready) input_ready_ = true;
         if (count == 2 && watches[1].ready) request->step();
       } else {

@@ -62,6 +62,17 @@ struct cancel_key {
   std::uint32_t secret = 0;
 };
 
+/// How long a cancelled statement may go on after its `n`-th (from 0) acknowledged cancel
+/// request before another is sent: 10 ms, doubling, at most 1 s. The server can take a request
+/// in and still drop it: PostgreSQL discards a pending cancel when it reads the next message of
+/// an extended-protocol command, so a request that lands while the backend handles Parse or
+/// Bind (planning; JIT compilation, tens of milliseconds the first time in a backend) is lost,
+/// and the statement runs on. Asking again is safe while the caller still waits for the command
+/// to end: a request the server took in while the backend was idle is ignored.
+constexpr std::chrono::milliseconds cancel_resend_after(unsigned n) noexcept {
+  return n >= 7 ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(10 << n);
+}
+
 /// The cancel key of `conn`'s backend, read once after connecting; std::nullopt when this libpq
 /// does not let pgorm read it (see docs/design.md, "Cancellation").
 std::optional<cancel_key> read_cancel_key(PGconn* conn);
