@@ -25,6 +25,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -202,9 +203,10 @@ struct entry {
   std::chrono::milliseconds budget{0};
   PGresult* res = nullptr;  // its first result (an error, or the rows)
   cancel_reason cancelled = cancel_reason::none;
-  bool cancel_sent = false;  // a CancelRequest went out for it
-  bool retried = false;      // re-sent once (a cancel meant for another statement, a statement
-                             // the server no longer had prepared)
+  bool cancel_sent = false;     // a CancelRequest went out for it
+  unsigned cancel_resends = 0;  // more went out: the server dropped the first (engine.hpp)
+  bool retried = false;         // re-sent once (a cancel meant for another statement, a statement
+                                // the server no longer had prepared)
   // A builder's static statement runs prepared: the statement cache's hash of it and its
   // name (empty: run unnamed); parse_pending while the result of its Parse, sent just before
   // it, has not arrived.
@@ -244,7 +246,13 @@ struct entry {
 
 struct core : std::enable_shared_from_this<core> {
   explicit core(asio::any_io_executor e)
-      : ex(e), socket(e), deadline_timer(e), cancel_socket(e), grace_timer(e), note_timer(e) {}
+      : ex(e),
+        socket(e),
+        deadline_timer(e),
+        cancel_socket(e),
+        grace_timer(e),
+        resend_timer(e),
+        note_timer(e) {}
   core(const core&) = delete;
   core& operator=(const core&) = delete;
   ~core() {
@@ -271,6 +279,9 @@ struct core : std::enable_shared_from_this<core> {
   asio::posix::stream_descriptor cancel_socket;
   bool cancel_waiting = false;
   asio::steady_timer grace_timer;
+  // When the cancelled front statement has not ended this long after an acknowledged request,
+  // the server may have dropped it: another goes out (cancel_resend_after()).
+  asio::steady_timer resend_timer;
   // Cancel requests sent whose interrupt has not shown up as a 57014 yet: one may still hit
   // the statement behind the one it was meant for.
   int stray_cancels = 0;
@@ -594,6 +605,7 @@ struct core : std::enable_shared_from_this<core> {
     cancel.reset();
     deadline_timer.cancel();
     grace_timer.cancel();
+    resend_timer.cancel();
     note_timer.cancel();
     if (pq != nullptr) {
       PQfinish(pq);  // non-blocking: Terminate is sent if the socket takes it
@@ -978,7 +990,10 @@ struct core : std::enable_shared_from_this<core> {
       complete(out, e, nullptr, e.req.sink() ? result(r) : checked_result(e, result(r)));
     }
     queue.pop_front();
-    if (was_front_cancel) grace_timer.cancel();
+    if (was_front_cancel) {
+      grace_timer.cancel();
+      resend_timer.cancel();
+    }
     after_front_changed(out);
   }
 
@@ -1095,7 +1110,10 @@ struct core : std::enable_shared_from_this<core> {
       deadline_timer.cancel();
       timer_at = clock::time_point::max();
     }
-    if (!cancel) grace_timer.cancel();
+    if (!cancel) {
+      grace_timer.cancel();
+      resend_timer.cancel();
+    }
   }
 
   // ---- cancellation ----
@@ -1147,6 +1165,12 @@ struct core : std::enable_shared_from_this<core> {
       post_all(out);
       return;
     }
+    send_cancel_request();
+    arm_grace();
+    step_cancel();
+  }
+
+  void send_cancel_request() {
     cancel = std::make_unique<pgorm::detail::cancel_request>(*key);
     const pgorm::detail::io_watch w = cancel->watch();
     if (w.fd >= 0) {
@@ -1158,8 +1182,25 @@ struct core : std::enable_shared_from_this<core> {
         cancel->step();  // leave it to the grace timer
       }
     }
-    arm_grace();
-    step_cancel();
+  }
+
+  // The front statement was cancelled by an acknowledged request and still runs: asks again
+  // after cancel_resend_after() (the server drops a request that lands while it handles the
+  // statement's Bind), within the grace armed for the first request.
+  void arm_resend(const entry& e) {
+    resend_timer.expires_after(pgorm::detail::cancel_resend_after(e.cancel_resends));
+    resend_timer.async_wait(
+        [self = shared_from_this(), id = e.id](const boost::system::error_code& ec) {
+          if (ec) return;
+          std::lock_guard lock(self->mu);
+          if (self->closed || self->cancel || self->queue.empty()) return;
+          entry& f = self->queue.front();
+          if (f.id != id || !f.cancel_sent) return;
+          ++f.cancel_resends;
+          ++self->stray_cancels;
+          self->send_cancel_request();
+          self->step_cancel();
+        });
   }
 
   // The cancelled front statement gets cancel_grace to end, else the connection is closed.
@@ -1173,13 +1214,16 @@ struct core : std::enable_shared_from_this<core> {
   void step_cancel() {
     if (!cancel) return;
     if (cancel->done()) {
+      const bool acknowledged = cancel->acknowledged();
       boost::system::error_code ignored;
       cancel_socket.close(ignored);
       cancel.reset();
       if (queue.empty()) stray_cancels = 0;  // the backend is idle: a late interrupt is ignored
-      // Acknowledged: the statement gets cancel_grace to end; failed: likewise, then closed.
+      // Acknowledged: the statement gets cancel_grace to end (counted from the first request),
+      // and is asked again while it runs; failed: likewise, then closed.
       if (!queue.empty() && queue.front().cancel_sent) {
-        arm_grace();
+        if (queue.front().cancel_resends == 0) arm_grace();
+        if (acknowledged && !queue.front().task) arm_resend(queue.front());
       } else {
         grace_timer.cancel();
       }
@@ -1352,6 +1396,11 @@ struct core : std::enable_shared_from_this<core> {
     out.clear();
   }
 };
+
+bool runs_here(const asio::any_io_executor& ex) noexcept {
+  const auto* io = ex.target<asio::io_context::executor_type>();
+  return io != nullptr && io->running_in_this_thread();
+}
 
 void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<exec_op> op) {
   submit(owner, std::make_unique<request>(std::move(req)), std::move(op));

@@ -5,6 +5,7 @@
 // and Asio cancellation that end the statement on the server (pg_stat_activity), and a
 // multi-threaded io_context (run under TSan in CI).
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -225,6 +226,30 @@ TEST_F(async_connection_test, a_deadline_cancels_a_sleeping_statement) {
                                           100ms, use_awaitable),
                  pgorm::query_canceled);
     EXPECT_EQ((co_await conn.async_exec("select 1", use_awaitable)).value(0, 0), "1");
+  });
+}
+
+// The server drops a cancel that lands while it handles the statement's Bind (JIT inlining
+// forced: a few hundred milliseconds per Bind, so each deadline passes in it); the connection
+// asks again until the statement ends (engine_test has the synchronous case).
+TEST_F(async_connection_test, a_cancel_the_server_drops_while_binding_is_sent_again) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    connection conn = co_await open(io);
+    for (const char* setting :
+         {"set jit = on", "set jit_above_cost = 0", "set jit_inline_above_cost = 0",
+          "set jit_optimize_above_cost = 0"}) {
+      co_await conn.async_exec(setting, use_awaitable);
+    }
+    const std::array<pgorm::param, 1> rows{pgorm::param::text("2000000000")};
+    for (const auto budget : {1ms, 5ms, 20ms}) {
+      const auto start = clock_type::now();
+      EXPECT_THROW(co_await conn.async_exec("select generate_series(1, $1::int8)", rows,
+                                            pgorm::data_format::binary, budget, use_awaitable),
+                   pgorm::query_canceled)
+          << budget.count() << " ms";
+      EXPECT_LT(clock_type::now() - start, 8s) << budget.count() << " ms";  // below the grace
+      EXPECT_EQ((co_await conn.async_exec("select 1", use_awaitable)).value(0, 0), "1");
+    }
   });
 }
 
