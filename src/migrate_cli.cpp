@@ -86,6 +86,16 @@ std::string status_json(const migration_status& m) {
       m.duration_ms ? std::to_string(*m.duration_ms) : "null");
 }
 
+/// The statuses as the items of a JSON array, comma-separated, without the brackets.
+std::string status_json_items(const std::vector<migration_status>& list) {
+  std::string items;
+  for (const auto& m : list) {
+    if (!items.empty()) items += ',';
+    items += status_json(m);
+  }
+  return items;
+}
+
 std::string changes_json(const schema::diff_result& d) {
   std::string items;
   for (const auto& c : d.changes) {
@@ -257,8 +267,7 @@ int cli_status(const cli_settings& s) {
                                            : exit_pending;
     std::FILE* out = s.io.out;
     if (s.json) {
-      std::string items;
-      for (const auto& m : list) items += (items.empty() ? "" : ",") + status_json(m);
+      const std::string items = status_json_items(list);
       fmt::print(
           out,
           "{{\"ok\":{},\"exit_code\":{},\"up_to_date\":{},\"summary\":{{\"applied\":{},"
@@ -357,8 +366,7 @@ int cli_baseline(const cli_settings& s, std::string_view version) {
     connection conn = cli_connect(s);
     const auto marked = baseline(conn, cli_source(s), version, cli_options(s));
     if (s.json) {
-      std::string items;
-      for (const auto& m : marked) items += (items.empty() ? "" : ",") + status_json(m);
+      const std::string items = status_json_items(marked);
       fmt::print(s.io.out, "{{\"ok\":true,\"exit_code\":0,\"baselined\":[{}]}}\n", items);
     } else {
       for (const auto& m : marked) fmt::print(s.io.out, "baseline {}\n", m.file);
