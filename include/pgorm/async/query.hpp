@@ -7,7 +7,7 @@
 /// They run the statement the synchronous terminal would run and read its rows the same way:
 /// the builder renders and binds once, through the one runner (pgorm/query/runner.hpp), and
 /// the result the async connection got is read with the runner's own readers (read_rows,
-/// read_one, read_first); page() runs the runner's terminal over it.
+/// read_one, read_first, and for page() and last_page() the page it makes of the rows).
 ///
 /// Example:
 /// ```
@@ -84,6 +84,14 @@ struct capture {
   }
   /// Raw SQL unless the builder said otherwise (a pool resets the session after raw SQL).
   sql_origin origin = sql_origin::raw;
+};
+
+/// The page a select's page() (`Last`: last_page()) makes of the rows its statement returned.
+struct page_access {
+  template <bool Last, class Q>
+  static auto page_of(const result& r, std::int64_t n) {
+    return Q::template page_from_rows<Last>(pgorm::read_rows<typename Q::row_type>(r), n);
+  }
 };
 
 /// An executor for the runner that hands back the result the async connection received
@@ -427,10 +435,12 @@ auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
                      [&](detail::capture& cap) {
                        if (n >= 1) (void)q.page(cap, n);
                      }),
-      [q, n](result r, bool /*sent*/) {
-        // (page() binds again here: it reads the page's own select, which it builds.)
-        detail::replay rep{std::move(r)};
-        return q.page(rep, n);
+      [q, n](result r, bool sent) {
+        if (!sent) {  // n < 1: the synchronous page()'s usage_error
+          detail::replay rep{std::move(r)};
+          return q.page(rep, n);
+        }
+        return detail::page_access::page_of<false, Q>(r, n);
       },
       std::forward<Token>(token));
 }
@@ -448,10 +458,12 @@ auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
                      [&](detail::capture& cap) {
                        if (n >= 1) (void)q.last_page(cap, n);
                      }),
-      [q, n](result r, bool /*sent*/) {
-        // (page() binds again here: it reads the page's own select, which it builds.)
-        detail::replay rep{std::move(r)};
-        return q.last_page(rep, n);
+      [q, n](result r, bool sent) {
+        if (!sent) {  // n < 1: the synchronous last_page()'s usage_error
+          detail::replay rep{std::move(r)};
+          return q.last_page(rep, n);
+        }
+        return detail::page_access::page_of<true, Q>(r, n);
       },
       std::forward<Token>(token));
 }

@@ -23,6 +23,10 @@
 #include "pgorm/query/common.hpp"
 #include "pgorm/row.hpp"
 
+namespace pgorm::async::detail {
+struct page_access;
+}  // namespace pgorm::async::detail
+
 namespace pgorm::detail {
 
 /// one()'s reading of a received result: its one row; not_found or usage_error otherwise.
@@ -188,13 +192,25 @@ class runner {
   /// tells whether another page follows), a backward page reversed into order_by() order.
   template <bool Backward, class E>
   auto run_page(E& exec, std::int64_t n) const {
-    using row = typename Derived::row_type;
     if (n < 1) {
       throw usage_error("pgorm: page(n) and last_page(n) take a page size of at least 1, got " +
                         std::to_string(n));
     }
-    pgorm::page<row, typename Derived::cursor_t> out;
-    out.rows = self().template page_query<Backward>(n).all(exec);
+    return page_of<Backward>(self().template page_query<Backward>(n).all(exec), n);
+  }
+
+  // pgorm::async's page() and last_page() (`Last`): the page made of `rows`, the rows of the
+  // statement they sent (page_query(n)), so that they bind the statement once.
+  friend struct pgorm::async::detail::page_access;
+  template <bool Last, class Rows>
+  static auto page_from_rows(Rows rows, std::int64_t n) {
+    return page_of<(Last || Derived::page_backward)>(std::move(rows), n);
+  }
+
+  template <bool Backward, class Rows>
+  static auto page_of(Rows rows, std::int64_t n) {
+    pgorm::page<typename Derived::row_type, typename Derived::cursor_t> out;
+    out.rows = std::move(rows);
     const bool more = static_cast<std::int64_t>(out.rows.size()) > n;
     if (more) out.rows.pop_back();
     if (out.rows.empty()) return out;
