@@ -154,6 +154,10 @@ class op_base {
   [[nodiscard]] virtual boost::asio::cancellation_slot slot() const noexcept = 0;
 };
 
+/// True when `ex` is an io_context's executor and this thread is running that io_context:
+/// what is dispatched to it would run inline here.
+PGORM_API bool runs_here(const boost::asio::any_io_executor& ex) noexcept;
+
 template <class Handler, class... Args>
 class op_impl final : public op_base<Args...> {
  public:
@@ -161,6 +165,15 @@ class op_impl final : public op_base<Args...> {
       : work_(boost::asio::get_associated_executor(h, fallback)), h_(std::move(h)) {}
   void complete(bool defer, Args... args) override {
     auto ex = work_.get_executor();
+    if constexpr (std::is_same_v<decltype(ex), boost::asio::any_io_executor>) {
+      if (!defer && runs_here(ex)) {
+        // What dispatch() would do here, without wrapping the handler to hand it over.
+        Handler h = std::move(h_);
+        work_.reset();
+        std::move(h)(std::move(args)...);
+        return;
+      }
+    }
     auto fn = [h = std::move(h_), ... a = std::move(args)]() mutable {
       std::move(h)(std::move(a)...);
     };
