@@ -187,6 +187,14 @@ consteval const auto& option_item() {
   return hana::at_c<J>(options_v<T, Tag>);
 }
 
+/// Calls f(item) for each item of T's option of this kind (hana::for_each). Nothing is
+/// instantiated for an option the table does not have, the common case: a hana::for_each per
+/// table and per callback costs compile memory even over an empty tuple.
+template <class T, class Tag, class F>
+constexpr void for_each_option(F&& f) {
+  if constexpr (option_count_v<T, Tag> != 0) hana::for_each(options_v<T, Tag>, f);
+}
+
 // The primary key as a column_set, and its identity kind.
 template <class T>
 consteval auto primary_key_option() {
@@ -294,7 +302,7 @@ consteval std::array<std::string_view, field_count_v<T>> column_names_of() {
       (std::make_index_sequence<field_count_v<T>>{});
     }
   }
-  hana::for_each(options_v<T, renames_tag>, [&](const auto& r) {
+  for_each_option<T, renames_tag>([&](const auto& r) {
     if constexpr (std::is_same_v<member_class_of<decltype(r.member)>, T>) {
       names[field_index_of<T>(r.member)] = r.name;
     }
@@ -316,7 +324,7 @@ constexpr std::array<std::size_t, sizeof...(M)> indices_of(const hana::tuple<M..
 template <class T>
 constexpr std::string_view default_of(std::size_t index) {
   std::string_view result;
-  hana::for_each(options_v<T, defaults_tag>, [&](const auto& d) {
+  for_each_option<T, defaults_tag>([&](const auto& d) {
     if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
       if (field_index_of<T>(d.member) == index) result = d.text();
     }
@@ -332,7 +340,7 @@ struct declared_column_type {
 template <class T>
 constexpr declared_column_type declared_type_of(std::size_t index) {
   declared_column_type result;
-  hana::for_each(options_v<T, column_types_tag>, [&](const auto& d) {
+  for_each_option<T, column_types_tag>([&](const auto& d) {
     if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
       if (field_index_of<T>(d.member) == index) result = {d.sql(), d.type_modifier};
     }
@@ -532,9 +540,14 @@ struct spec_member_types_fn {
   }
 };
 
-// The types of all member pointers T's option of this kind names.
-template <class T, class Tag>
+// The types of all member pointers T's option of this kind names (none when T has no such
+// option: then no Hana algorithm is instantiated for it).
+template <class T, class Tag, bool Given = (option_count_v<T, Tag> != 0)>
 struct option_member_types {
+  using type = hana::tuple<>;
+};
+template <class T, class Tag>
+struct option_member_types<T, Tag, true> {
   using type = decltype(hana::flatten(hana::transform(options_v<T, Tag>, spec_member_types_fn{})));
 };
 template <class T, class Tag>
@@ -551,9 +564,13 @@ consteval auto identity_member_types() {
 
 template <class T, class Types>
 consteval bool members_belong() {
-  return hana::unpack(Types{}, [](auto... type) {
-    return (std::is_same_v<member_class_of<typename decltype(type)::type>, T> && ...);
-  });
+  if constexpr (std::is_same_v<Types, hana::tuple<>>) {
+    return true;
+  } else {
+    return hana::unpack(Types{}, [](auto... type) {
+      return (std::is_same_v<member_class_of<typename decltype(type)::type>, T> && ...);
+    });
+  }
 }
 
 // One static_assert per option, then (only on failure) the first culprit's type in an error of
@@ -670,22 +687,30 @@ consteval bool column_names_unique() {
 
 template <class T>
 consteval bool renames_unique() {
-  return !has_duplicate(hana::unpack(options_v<T, renames_tag>, [](const auto&... r) {
-    return std::array<std::size_t, sizeof...(r)>{field_index_of<T>(r.member)...};
-  }));
+  if constexpr (option_count_v<T, renames_tag> == 0) {
+    return true;
+  } else {
+    return !has_duplicate(hana::unpack(options_v<T, renames_tag>, [](const auto&... r) {
+      return std::array<std::size_t, sizeof...(r)>{field_index_of<T>(r.member)...};
+    }));
+  }
 }
 
 template <class T>
 consteval bool column_types_unique() {
-  return !has_duplicate(hana::unpack(options_v<T, column_types_tag>, [](const auto&... d) {
-    return std::array<std::size_t, sizeof...(d)>{field_index_of<T>(d.member)...};
-  }));
+  if constexpr (option_count_v<T, column_types_tag> == 0) {
+    return true;
+  } else {
+    return !has_duplicate(hana::unpack(options_v<T, column_types_tag>, [](const auto&... d) {
+      return std::array<std::size_t, sizeof...(d)>{field_index_of<T>(d.member)...};
+    }));
+  }
 }
 
 template <class T>
 consteval bool default_on_identity() {
   bool clash = false;
-  hana::for_each(options_v<T, defaults_tag>, [&](const auto& d) {
+  for_each_option<T, defaults_tag>([&](const auto& d) {
     if (identity_of<T>(field_index_of<T>(d.member)) != identity_kind::none) clash = true;
   });
   return clash;
@@ -698,11 +723,10 @@ consteval bool constraint_names_valid() {
     if (!n.empty() && !is_valid_identifier(n)) ok = false;
   };
   check_name(primary_key_v<T>.constraint_name);
-  hana::for_each(options_v<T, unique_tag>, [&](const auto& u) { check_name(u.constraint_name); });
-  hana::for_each(options_v<T, indexes_tag>, [&](const auto& i) { check_name(i.index_name); });
-  hana::for_each(options_v<T, foreign_keys_tag>,
-                 [&](const auto& f) { check_name(f.constraint_name); });
-  hana::for_each(options_v<T, checks_tag>, [&](const auto& c) { check_name(c.constraint_name); });
+  for_each_option<T, unique_tag>([&](const auto& u) { check_name(u.constraint_name); });
+  for_each_option<T, indexes_tag>([&](const auto& i) { check_name(i.index_name); });
+  for_each_option<T, foreign_keys_tag>([&](const auto& f) { check_name(f.constraint_name); });
+  for_each_option<T, checks_tag>([&](const auto& c) { check_name(c.constraint_name); });
   return ok;
 }
 
