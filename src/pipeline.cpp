@@ -117,6 +117,11 @@ std::size_t pipeline_reader::take(PGresult* r) {
   cur_has_ = true;
   if (cur_ >= slots_.size()) {
     PQclear(r);
+    // After the last statement's end: libpq's report that the server closed the connection
+    // (a terminated backend sends its own error first, which went to the statement it ended).
+    if (PQstatus(c_) != CONNECTION_OK) {
+      throw_connection_error(c_, "the connection was lost during a pipeline", secrets_);
+    }
     throw connection_error("pgorm: pipeline: more results than statements");
   }
   pipeline_slot& slot = *slots_[cur_];

@@ -185,4 +185,33 @@ TEST_F(async_pipeline_test, a_deadline_cancels_the_running_statement) {
   });
 }
 
+// The backend dies while the pipeline runs: the run fails with connection_error saying the
+// connection was lost (it said "more results than statements": libpq reports the closed
+// connection as one more result after the server's own error), and so do its handles.
+TEST_F(async_pipeline_test, a_terminated_backend_fails_the_run_as_a_lost_connection) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto c = co_await open(io);
+    const int pid = c.backend_pid();
+    pa::pipeline p;
+    auto slow = p.add(pgorm::query<std::tuple<int>>("select 2 from pg_sleep(30)"));
+    asio::co_spawn(
+        io,
+        [&, pid]() -> awaitable<void> {
+          co_await sleep_for(300ms);
+          conn().exec("select pg_terminate_backend($1::int)",
+                      {pgorm::param::text(std::to_string(pid))});
+        },
+        asio::detached);
+    try {
+      co_await p.async_run(c, 20s, use_awaitable);
+      ADD_FAILURE() << "the pipeline outlived its backend";
+    } catch (const pgorm::connection_error& e) {
+      EXPECT_NE(std::string(e.what()).find("connection was lost during a pipeline"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_THROW((void)slow.one(), pgorm::error);
+  });
+}
+
 }  // namespace
