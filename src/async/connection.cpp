@@ -465,7 +465,7 @@ struct core : std::enable_shared_from_this<core> {
       // Every statement ahead of it has ended (their sync points are in): libpq's pipeline is
       // idle.
       if (PQexitPipelineMode(pq) != 1) {
-        fail_all(out, lost("leaving pipeline mode for COPY failed"));
+        fail_all(out, lost(fmt::format("leaving pipeline mode for {} failed", e.task->what())));
         return false;
       }
       e.task_started = true;
@@ -486,7 +486,7 @@ struct core : std::enable_shared_from_this<core> {
     e.dropped = e.task->dropped();
     null_results = 0;
     if (e.res == nullptr || PQstatus(pq) == CONNECTION_BAD || PQenterPipelineMode(pq) != 1) {
-      std::exception_ptr error = lost("running COPY failed");
+      std::exception_ptr error = lost(fmt::format("running {} failed", e.task->what()));
       complete(out, e, error, {});
       queue.pop_front();
       fail_all(out, error);

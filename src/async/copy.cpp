@@ -31,6 +31,7 @@ class copy_task : public exclusive_task {
   }
   [[nodiscard]] std::exception_ptr error() const noexcept override { return own_error_; }
   [[nodiscard]] bool dropped() const noexcept override { return dropped_; }
+  [[nodiscard]] const char* what() const noexcept override { return "COPY"; }
 
  protected:
   enum class phase : unsigned char { start, sent, copying, ending, flushing, results };

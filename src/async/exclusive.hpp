@@ -51,6 +51,8 @@ class exclusive_task {
   [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
   /// True when data was dropped after a stop (the caller did not receive all of it).
   [[nodiscard]] virtual bool dropped() const noexcept = 0;
+  /// What it runs, for messages ("COPY", "an explicit pipeline").
+  [[nodiscard]] virtual const char* what() const noexcept = 0;
 
   /// Called by the work a paused task posted, once it is done (with what it threw): the
   /// connection steps the task again (a throw stops it).

@@ -32,6 +32,7 @@ class pipeline_task final : public exclusive_task {
   // Stopped (deadline, cancellation slot) while it ran: the server was sent a cancel request,
   // so some statements may have failed for it; the operation reports query_canceled.
   [[nodiscard]] bool dropped() const noexcept override { return stopped_; }
+  [[nodiscard]] const char* what() const noexcept override { return "an explicit pipeline"; }
 
   task_step step(PGconn* pq, bool input_ready, bool stop) override {
     if (stop) stopped_ = true;
