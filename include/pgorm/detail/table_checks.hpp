@@ -8,7 +8,7 @@
 // The heterogeneous bookkeeping is Boost.Hana: a hana::map from each list's tag to the
 // table_traits member that holds it, the options as hana::tuples of specs (for_each, unpack,
 // at_c), and the member pointers each option names as hana::tuples of types (transform,
-// flatten, any_of, find_if for the culprit of a failed check). Hana stays in this header (users
+// flatten, find_if for the culprit of a failed check). Hana stays in this header (users
 // never write it) and is included header by header; SQL text stays in detail::fixed_string.
 // Why, and what it costs to compile: docs/design.md, "Boost.Hana for table options".
 
@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <utility>
 
-#include <boost/hana/any_of.hpp>
 #include <boost/hana/at.hpp>
 #include <boost/hana/at_key.hpp>
 #include <boost/hana/bool.hpp>
@@ -621,18 +620,16 @@ consteval bool check_membership() {
   return ok;
 }
 
-// A hana predicate on the type of a member pointer: is the field a nullable type?
-struct nullable_member {
-  template <class M>
-  constexpr auto operator()(hana::basic_type<M>) const {
-    return hana::bool_c<pg_type<member_field_of<M>>::nullable>;
-  }
-};
+// Whether a column of a column set is nullable: a fold over its member pointers' field types
+// (a hana::any_of here instantiated Hana's search machinery once per table).
+template <class... M>
+constexpr bool any_member_nullable(const column_set<M...>& /*set*/) {
+  return (pg_type<member_field_of<M>>::nullable || ...);
+}
 
 template <class T>
 consteval bool primary_key_nullable() {
-  using types = decltype(spec_member_types(primary_key_v<T>));
-  return decltype(hana::any_of(types{}, nullable_member{}))::value;
+  return any_member_nullable(primary_key_v<T>);
 }
 
 template <std::size_t K>
@@ -654,15 +651,22 @@ constexpr bool is_integer_sql_type(std::string_view sql_type) noexcept {
   return sql_type == "smallint" || sql_type == "integer" || sql_type == "bigint";
 }
 
+// Whether an identity column's field is a non-nullable integer.
+template <class Identity>
+constexpr bool identity_field_ok(const Identity& ident) {
+  using field = member_field_of<decltype(ident.member)>;
+  return is_integer_sql_type(pg_type<field>::sql_name) && !pg_type<field>::nullable;
+}
+
 template <class T>
 consteval bool identity_types_ok() {
   bool ok = true;
-  const auto check = [&](const auto& ident) {
-    using field = member_field_of<decltype(ident.member)>;
-    if (!is_integer_sql_type(pg_type<field>::sql_name) || pg_type<field>::nullable) ok = false;
-  };
-  if constexpr (requires { traits_t<T>::primary_key.kind; }) check(traits_t<T>::primary_key);
-  if constexpr (requires { traits_t<T>::identity.kind; }) check(traits_t<T>::identity);
+  if constexpr (requires { traits_t<T>::primary_key.kind; }) {
+    ok = identity_field_ok(traits_t<T>::primary_key);
+  }
+  if constexpr (requires { traits_t<T>::identity.kind; }) {
+    ok = ok && identity_field_ok(traits_t<T>::identity);
+  }
   return ok;
 }
 
