@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -153,6 +154,27 @@ TEST_F(async_fault, leak_detection_names_the_acquire_site) {
   EXPECT_THAT(details[0], HasSubstr(fmt::format("async_fault_test.cpp:{}", line)));
   EXPECT_THAT(details[0], HasSubstr("leak_threshold 100 ms"));
   EXPECT_THAT(details[0], HasSubstr("possible connection leak"));
+}
+
+// A pool terminal borrows its connection inside the library: the report names the terminal's
+// call site (it named a line of pgorm/async/query.hpp).
+TEST_F(async_fault, leak_detection_names_a_pool_terminals_call_site) {
+  auto events = std::make_shared<event_log>();
+  std::string app;
+  int line = 0;
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, pool_conninfo("aleak_terminal", &app),
+                {.max_size = 1, .leak_threshold = 100ms, .connection = {.events = events}});
+    const auto slow = pgorm::query<std::tuple<int>>("select 1 from pg_sleep(0.6)");
+    // clang-format off
+    line = __LINE__; const auto rows = co_await pa::all(db, slow, use_awaitable);
+    // clang-format on
+    EXPECT_EQ(rows.size(), 1U);
+    co_await settle(db);
+  });
+  const auto details = events->details(pool_event_kind::leak_suspected);
+  ASSERT_EQ(details.size(), 1U);
+  EXPECT_THAT(details[0], HasSubstr(fmt::format("async_fault_test.cpp:{}", line)));
 }
 
 TEST_F(async_fault, leak_detection_without_an_observer_warns_on_stderr) {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -187,7 +188,8 @@ auto finisher(Handler handler, Finish fin) {
 /// Runs the statement recorded in `cap` on `where` and completes `token` with
 /// finish(result), or with the error.
 template <class T, class Token, class Finish>
-auto launch(target where, capture cap, std::exception_ptr refused, Finish finish, Token&& token) {
+auto launch(target where, capture cap, std::exception_ptr refused, Finish finish, Token&& token,
+            const std::source_location& /*site*/) {
   if (!refused) refused = where.refused;
   return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
       [](auto handler, target to, std::unique_ptr<request> req, std::exception_ptr error,
@@ -215,12 +217,14 @@ auto launch(target where, capture cap, std::exception_ptr refused, Finish finish
 /// The same on a pool: borrows a connection (waiting asynchronously, within acquire_timeout),
 /// runs the statement, gives the connection back (reset after raw SQL, as the sync pool does)
 /// and completes; with read_sharing, a builder's read shares a connection with other reads.
+/// `site`: the terminal's call site, which leak detection names.
 template <class T, class Token, class Finish>
 auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Finish finish,
-            Token&& token) {
+            Token&& token, const std::source_location& site) {
   return boost::asio::async_initiate<Token, typename signature_of<T>::type>(
       [](auto handler, std::shared_ptr<pool_state> state, connection::executor_type pool_ex,
-         std::unique_ptr<request> req, sql_origin origin, std::exception_ptr error, Finish fin) {
+         std::unique_ptr<request> req, sql_origin origin, std::exception_ptr error, Finish fin,
+         std::source_location caller) {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, pool_ex);
         if (req && req->sink()) req->sink()->set_executor(ex);  // each(): rows go there
@@ -262,10 +266,11 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
         start_acquire(
             state, std::chrono::milliseconds{0}, origin != sql_origin::builder,
             std::make_unique<op_impl<decltype(waiting), std::exception_ptr, pgorm::async::lease>>(
-                std::move(waiting), ex));
+                std::move(waiting), ex),
+            caller);
       },
       token, pool_access::state_of(p), p.get_executor(), std::move(cap.req), cap.origin,
-      std::move(refused), std::move(finish));
+      std::move(refused), std::move(finish), site);
 }
 
 /// each()'s row sink: reads each row it is handed into a Row (the synchronous each()'s reader,
@@ -328,22 +333,26 @@ std::pair<capture, std::exception_ptr> capture_exec(C& c, const Q& q) {
 }
 
 template <class T, class C, class Token, class Finish>
-auto run_terminal(C& c, std::pair<capture, std::exception_ptr> rec, Finish finish, Token&& token) {
+auto run_terminal(C& c, std::pair<capture, std::exception_ptr> rec, Finish finish, Token&& token,
+                  const std::source_location& site) {
   return launch<T>(where_of(c), std::move(rec.first), std::move(rec.second), std::move(finish),
-                   std::forward<Token>(token));
+                   std::forward<Token>(token), site);
 }
 
 }  // namespace detail
 
 // Each terminal takes where to run: an async connection, with_timeout(conn, t), a running
 // pgorm::async::transaction (its statements are pinned to it) or a pgorm::async::pool (a
-// connection is borrowed for the statement).
+// connection is borrowed for the statement). Their last parameter, `site` (leave it
+// defaulted), is the call site that the pool's leak detection (pool_options::leak_threshold)
+// names when the borrowed connection is held too long.
 
 /// All rows of `q` (completion: std::vector<Row>).
 ///
 /// Example: `auto users = co_await pgorm::async::all(conn, pgorm::select<User>(), token);`
 template <class C, class Q, class Token>
-auto all(C&& c, const Q& q, Token&& token) {
+auto all(C&& c, const Q& q, Token&& token,
+         std::source_location site = std::source_location::current()) {
   using T = decltype(q.all(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
@@ -351,7 +360,7 @@ auto all(C&& c, const Q& q, Token&& token) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.all(rep); });
         return pgorm::read_rows<typename Q::row_type>(r);
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// Exactly one row of `q`: pgorm::not_found when there is none, usage_error when there are
@@ -359,7 +368,8 @@ auto all(C&& c, const Q& q, Token&& token) {
 ///
 /// Example: `User u = co_await pgorm::async::one(conn, q, asio::use_awaitable);`
 template <class C, class Q, class Token>
-auto one(C&& c, const Q& q, Token&& token) {
+auto one(C&& c, const Q& q, Token&& token,
+         std::source_location site = std::source_location::current()) {
   using T = decltype(q.one(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
@@ -367,14 +377,15 @@ auto one(C&& c, const Q& q, Token&& token) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.one(rep); });
         return pgorm::detail::read_one<typename Q::row_type>(r);
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// The first row of `q`, or std::nullopt (completion: std::optional<Row>).
 ///
 /// Example: `auto u = co_await pgorm::async::first(pool, q, asio::use_awaitable);`
 template <class C, class Q, class Token>
-auto first(C&& c, const Q& q, Token&& token) {
+auto first(C&& c, const Q& q, Token&& token,
+           std::source_location site = std::source_location::current()) {
   using T = decltype(q.first(std::declval<detail::replay&>()));
   return detail::run_terminal<T>(
       c, detail::capture_exec(c, q),
@@ -382,7 +393,7 @@ auto first(C&& c, const Q& q, Token&& token) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.first(rep); });
         return pgorm::detail::read_first<typename Q::row_type>(r);
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// Runs `q` and completes with its row count (the rows a select returned, the rows an insert,
@@ -391,14 +402,15 @@ auto first(C&& c, const Q& q, Token&& token) {
 ///
 /// Example: `std::int64_t n = co_await pgorm::async::exec(tx, pgorm::insert(u), token);`
 template <class C, class Q, class Token>
-auto exec(C&& c, const Q& q, Token&& token) {
+auto exec(C&& c, const Q& q, Token&& token,
+          std::source_location site = std::source_location::current()) {
   return detail::run_terminal<std::int64_t>(
       c, detail::capture_exec(c, q),
       [q](result r, bool sent) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.exec(rep); });
         return r.affected_rows();
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// Calls fn(row) for each row of `q`, in order, as the rows arrive (libpq single-row mode, as
@@ -412,14 +424,15 @@ auto exec(C&& c, const Q& q, Token&& token) {
 ///
 /// Example: `co_await pgorm::async::each(conn, q, [](const User& u) { ... }, token);`
 template <class C, class Q, class F, class Token>
-auto each(C&& c, const Q& q, F fn, Token&& token) {
+auto each(C&& c, const Q& q, F fn, Token&& token,
+          std::source_location site = std::source_location::current()) {
   auto rec = detail::capture_exec(c, q);
   if (rec.first.req) {
     rec.first.req->set_sink(
         std::make_shared<detail::each_sink<typename Q::row_type, F>>(std::move(fn)));
   }
   return detail::run_terminal<void>(
-      c, std::move(rec), [](result /*final*/, bool /*sent*/) {}, std::forward<Token>(token));
+      c, std::move(rec), [](result /*final*/, bool /*sent*/) {}, std::forward<Token>(token), site);
 }
 
 /// Keyset pagination of a select (see select's page()): up to n rows with the cursors around
@@ -427,7 +440,8 @@ auto each(C&& c, const Q& q, F fn, Token&& token) {
 ///
 /// Example: `auto p = co_await pgorm::async::page(conn, q, 20, asio::use_awaitable);`
 template <class C, class Q, class Token>
-auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
+auto page(C&& c, const Q& q, std::int64_t n, Token&& token,
+          std::source_location site = std::source_location::current()) {
   using T = decltype(q.page(std::declval<detail::replay&>(), n));
   return detail::run_terminal<T>(
       c,
@@ -442,7 +456,7 @@ auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
         }
         return detail::page_access::page_of<false, Q>(r, n);
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// The last n rows in order_by() order, with `prev` set when rows come before them (see
@@ -450,7 +464,8 @@ auto page(C&& c, const Q& q, std::int64_t n, Token&& token) {
 ///
 /// Example: `auto p = co_await pgorm::async::last_page(conn, q, 20, asio::use_awaitable);`
 template <class C, class Q, class Token>
-auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
+auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token,
+               std::source_location site = std::source_location::current()) {
   using T = decltype(q.last_page(std::declval<detail::replay&>(), n));
   return detail::run_terminal<T>(
       c,
@@ -465,7 +480,7 @@ auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
         }
         return detail::page_access::page_of<true, Q>(r, n);
       },
-      std::forward<Token>(token));
+      std::forward<Token>(token), site);
 }
 
 /// The row of T whose (one-column) primary key is `key`, or std::nullopt (completion:
@@ -473,9 +488,10 @@ auto last_page(C&& c, const Q& q, std::int64_t n, Token&& token) {
 ///
 /// Example: `std::optional<User> u = co_await pgorm::async::find<User>(conn, 42, token);`
 template <class T, class C, class K, class Token>
-auto find(C&& c, const K& key, Token&& token) {
+auto find(C&& c, const K& key, Token&& token,
+          std::source_location site = std::source_location::current()) {
   return first(std::forward<C>(c), select<T>().where(primary_key<T>(key)),
-               std::forward<Token>(token));
+               std::forward<Token>(token), site);
 }
 
 }  // namespace pgorm::async
