@@ -96,32 +96,38 @@ consteval std::array<std::string_view, sizeof...(I)> make_field_names(
   return {field_name_storage<T, I>.view()...};
 }
 
-/// Index of the field that `member` points to; `npos` when it points to none (cannot happen for
-/// a data member of a reflectable struct).
+/// field_index_of()'s answer when no field matches.
 inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+// Whether field type F (a reference from the tied fake object) is member type M.
+template <class F, class M>
+inline constexpr bool same_field_v =
+    std::is_same_v<std::remove_cv_t<std::remove_reference_t<F>>, std::remove_cv_t<M>>;
+
+// The index of the field of T at `target`, among those of type M. A fold rather than a
+// lambda per field: this runs for every (struct, member type) pair a query names, and a
+// closure per field and pair cost compile memory.
+template <class T, class M, std::size_t... I>
+constexpr std::size_t field_index_in(const void* target,
+                                     std::index_sequence<I...> /*fields*/) noexcept {
+  const auto fields = tie_fake_object<T>();
+  std::size_t found = npos;
+  // Only fields of the member's own type are compared (&& stops before the others): their
+  // addresses are then comparable in constant evaluation whatever the layout.
+  static_cast<void>(
+      ((same_field_v<decltype(boost::pfr::detail::sequence_tuple::get<I>(fields)), M> &&
+        static_cast<const void*>(&boost::pfr::detail::sequence_tuple::get<I>(fields)) == target &&
+        (found = I, true)) ||
+       ...));
+  return found;
+}
+
+/// Index of the field that `member` points to; `npos` when it points to none (cannot happen for
+/// a data member of a reflectable struct).
 template <class T, class M>
 constexpr std::size_t field_index_of(M T::*member) noexcept {
-  const auto fields = tie_fake_object<T>();
-  const void* const target = &(fake_object<T>.value.*member);
-  std::size_t found = npos;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    // Only fields of the member's own type are compared: their addresses are then comparable
-    // in constant evaluation whatever the layout.
-    (
-        [&] {
-          using field =
-              std::remove_reference_t<decltype(boost::pfr::detail::sequence_tuple::get<I>(fields))>;
-          if constexpr (std::is_same_v<std::remove_cv_t<field>, std::remove_cv_t<M>>) {
-            if (static_cast<const void*>(&boost::pfr::detail::sequence_tuple::get<I>(fields)) ==
-                target)
-              found = I;
-          }
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
-  return found;
+  return field_index_in<T, M>(&(fake_object<T>.value.*member),
+                              std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
 }
 
 }  // namespace pgorm::detail
