@@ -59,4 +59,18 @@ asio::awaitable<void> copy_race(pgorm::async::connection& conn) {
   (void)done;
 }
 
+asio::awaitable<void> copy_in_transaction(pgorm::async::connection& conn,
+                                          const std::vector<User>& users) {
+  // doc-begin(async_copy_transaction)
+  co_await pgorm::async::run_transaction(
+      conn,
+      [&](pgorm::async::transaction& tx) -> asio::awaitable<void> {
+        // On the transaction's pinned connection, within what is left of its 5 s.
+        co_await pgorm::async::copy_in(tx, users, asio::use_awaitable);
+        co_await tx.async_exec("notify users_imported", asio::use_awaitable);  // sent on commit
+      },  // a throw here rolls the copied rows back too
+      {.timeout = 5s}, asio::use_awaitable);
+  // doc-end(async_copy_transaction)
+}
+
 }  // namespace docs::async_copy_page

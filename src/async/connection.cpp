@@ -414,10 +414,12 @@ struct core : std::enable_shared_from_this<core> {
     }
     if (pinned != 0 && req.pin() != pinned) {
       out.push_back({std::move(handler),
-                     std::make_exception_ptr(usage_error(
+                     std::make_exception_ptr(usage_error(fmt::format(
                          "pgorm: this async connection is pinned by a transaction "
-                         "(pgorm::async::run_transaction) until it ends; run the COPY on another "
-                         "connection; nothing was sent")),
+                         "(pgorm::async::run_transaction) until it ends; run {} through the "
+                         "transaction (a COPY: copy_in(tx, ...)) or on another connection; nothing "
+                         "was sent",
+                         task->what()))),
                      {}});
       return;
     }

@@ -248,16 +248,17 @@ class copy_out_task final : public copy_task, public std::enable_shared_from_thi
 }  // namespace
 
 void submit_copy_in(const std::shared_ptr<core>& c, std::string sql, copy_source source,
-                    std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op) {
+                    std::chrono::milliseconds timeout, std::uint64_t pin,
+                    std::unique_ptr<exec_op> op) {
   auto task = std::make_shared<copy_in_task>(sql, std::move(source));
-  submit_task(c, std::move(task), std::move(sql), timeout, 0, std::move(op));
+  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op));
 }
 
 void submit_copy_out(const std::shared_ptr<core>& c, std::string sql, copy_sink sink,
                      boost::asio::any_io_executor sink_executor, std::chrono::milliseconds timeout,
-                     std::unique_ptr<exec_op> op) {
+                     std::uint64_t pin, std::unique_ptr<exec_op> op) {
   auto task = std::make_shared<copy_out_task>(sql, std::move(sink), std::move(sink_executor));
-  submit_task(c, std::move(task), std::move(sql), timeout, 0, std::move(op));
+  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op));
 }
 
 }  // namespace pgorm::async::detail

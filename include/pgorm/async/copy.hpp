@@ -35,6 +35,7 @@
 
 #include "pgorm/async/connection.hpp"
 #include "pgorm/async/pool.hpp"
+#include "pgorm/async/transaction.hpp"
 #include "pgorm/copy.hpp"
 #include "pgorm/detail/deadline.hpp"
 
@@ -52,38 +53,53 @@ using copy_sink = std::function<void(std::string_view)>;
 /// connection's executor, under its lock: it must not call into the connection); completes
 /// `op` with the COPY's final result or its error (what `source` threw, the server's error,
 /// query_canceled, connection_error). In src/async/copy.cpp.
+/// `pin`: the pin of the transaction it runs in (0: none).
 PGORM_API void submit_copy_in(const std::shared_ptr<core>& c, std::string sql, copy_source source,
-                              std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op);
+                              std::chrono::milliseconds timeout, std::uint64_t pin,
+                              std::unique_ptr<exec_op> op);
 /// Queues `sql`, a COPY ... TO STDOUT, on `c`; its data goes to `sink`, posted to
 /// `sink_executor`, one chunk at a time (what the sink throws stops the COPY, cancelled on the
 /// server, and is the outcome); completes `op` as submit_copy_in().
 PGORM_API void submit_copy_out(const std::shared_ptr<core>& c, std::string sql, copy_sink sink,
                                boost::asio::any_io_executor sink_executor,
-                               std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op);
+                               std::chrono::milliseconds timeout, std::uint64_t pin,
+                               std::unique_ptr<exec_op> op);
 
-/// One call's deadline (`timeout`, else the connection's default; pgorm::no_timeout: none),
-/// and what is left of it as a statement's timeout.
-inline pgorm::detail::deadline copy_deadline(const connection& conn,
-                                             std::chrono::milliseconds timeout) noexcept {
-  return pgorm::detail::deadline::after(timeout.count() > 0 ? timeout : conn.default_timeout());
+/// Where a COPY runs: a connection, and the running transaction it belongs to (null: none),
+/// whose pin lets the COPY and its lookups onto the pinned connection and whose budget bounds
+/// them.
+struct copy_site {
+  connection* conn;
+  const pgorm::async::transaction* tx = nullptr;
+  [[nodiscard]] std::uint64_t pin() const noexcept { return tx != nullptr ? tx->pin() : 0; }
+};
+
+/// One call's deadline (`timeout`, capped in a transaction by what is left of its budget;
+/// neither: the connection's default; pgorm::no_timeout: none), and what is left of it as a
+/// statement's timeout. Throws query_canceled when the transaction's budget is spent.
+inline pgorm::detail::deadline copy_deadline(const copy_site& at,
+                                             std::chrono::milliseconds timeout) {
+  if (at.tx != nullptr) timeout = at.tx->next_timeout(timeout);
+  return pgorm::detail::deadline::after(timeout.count() > 0 ? timeout : at.conn->default_timeout());
 }
 inline std::chrono::milliseconds left_of(const pgorm::detail::deadline& d) noexcept {
   const std::chrono::milliseconds t = d.as_timeout();
   return t.count() > 0 ? t : no_timeout;
 }
 
-/// A statement on `conn` as an awaitable (text results unless `format` says otherwise).
-inline boost::asio::awaitable<result> copy_exec(connection& conn, std::string_view sql,
+/// A statement at `at` as an awaitable (text results unless `format` says otherwise).
+inline boost::asio::awaitable<result> copy_exec(const copy_site& at, std::string_view sql,
                                                 std::span<const param> params, data_format format,
                                                 std::chrono::milliseconds timeout) {
-  co_return co_await conn.async_exec(sql, params, format, timeout, boost::asio::use_awaitable);
+  co_return co_await pinned_exec(*at.conn, at.pin(), sql, params, format, timeout, nullptr,
+                                 boost::asio::use_awaitable);
 }
 
 /// The element types of the runtime_oid_field fields `mask` selects, looked up on `conn` as
 /// the synchronous copy_lookup_oids() does.
 template <class T>
 boost::asio::awaitable<pgorm::detail::copy_oids<T>> copy_lookup_oids(
-    connection& conn, const pgorm::detail::copy_mask<T>& mask, pgorm::detail::deadline d) {
+    copy_site at, const pgorm::detail::copy_mask<T>& mask, pgorm::detail::deadline d) {
   struct lookup {
     std::size_t field;
     std::string_view type_name;
@@ -105,8 +121,8 @@ boost::asio::awaitable<pgorm::detail::copy_oids<T>> copy_lookup_oids(
     const std::string name(l.type_name);
     const param p = param::text(name);
     const std::span<const param> one(&p, 1);
-    const result r = co_await copy_exec(conn, pgorm::detail::copy_lookup_sql, one,
-                                        data_format::text, left_of(d));
+    const result r =
+        co_await copy_exec(at, pgorm::detail::copy_lookup_sql, one, data_format::text, left_of(d));
     oids[l.field] = pgorm::detail::copy_type_oid(r, l.type_name, table<T>::qualified_name,
                                                  table<T>::columns[l.field].name);
   }
@@ -128,11 +144,11 @@ boost::asio::awaitable<result> copy_await(Submit submit) {
 }
 
 template <class T, class R>
-boost::asio::awaitable<std::int64_t> copy_in_body(connection& conn, R& rows,
+boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
                                                   std::chrono::milliseconds timeout) {
   static constexpr pgorm::detail::copy_mask<T> mask = pgorm::detail::copy_default_mask<T>();
-  const pgorm::detail::deadline d = copy_deadline(conn, timeout);
-  const pgorm::detail::copy_oids<T> oids = co_await copy_lookup_oids<T>(conn, mask, d);
+  const pgorm::detail::deadline d = copy_deadline(site, timeout);
+  const pgorm::detail::copy_oids<T> oids = co_await copy_lookup_oids<T>(site, mask, d);
   std::int16_t fields = 0;
   for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
   // The rows are encoded as the socket takes them, a chunk at a time.
@@ -156,16 +172,17 @@ boost::asio::awaitable<std::int64_t> copy_in_body(connection& conn, R& rows,
     return false;
   };
   // (Named, not temporaries of the co_await expression: GCC 12 destroys some of those twice.)
-  auto submit = [c = access::core_of(conn), sql = pgorm::detail::copy_in_sql<T>(mask),
-                 src = std::move(source), t = left_of(d)](std::unique_ptr<exec_op> op) mutable {
-    submit_copy_in(c, std::move(sql), std::move(src), t, std::move(op));
+  auto submit = [c = access::core_of(*site.conn), sql = pgorm::detail::copy_in_sql<T>(mask),
+                 src = std::move(source), t = left_of(d),
+                 pin = site.pin()](std::unique_ptr<exec_op> op) mutable {
+    submit_copy_in(c, std::move(sql), std::move(src), t, pin, std::move(op));
   };
   const result r = co_await copy_await(std::move(submit));
   co_return r.affected_rows();
 }
 
 template <class Row, class F>
-boost::asio::awaitable<std::int64_t> copy_out_body(connection& conn,
+boost::asio::awaitable<std::int64_t> copy_out_body(copy_site at,
                                                    std::shared_ptr<const request> query, F fn,
                                                    std::chrono::milliseconds timeout) {
   static_assert(reflectable<Row> && !has_pg_type<Row>,
@@ -173,28 +190,29 @@ boost::asio::awaitable<std::int64_t> copy_out_body(connection& conn,
                 "select a struct, or use all()/each() for tuples and single values");
   const std::string_view sql = query->sql();
   const std::span<const param> params = query->params();
-  const pgorm::detail::deadline d = copy_deadline(conn, timeout);
+  const pgorm::detail::deadline d = copy_deadline(at, timeout);
   const std::string shape_sql = pgorm::detail::copy_shape_sql(sql);
-  const result shape = co_await copy_exec(conn, shape_sql, params, data_format::binary, left_of(d));
+  const result shape = co_await copy_exec(at, shape_sql, params, data_format::binary, left_of(d));
   auto reader = std::make_shared<pgorm::detail::copy_row_reader<Row>>(shape);
   std::string select(sql);
   if (!params.empty()) {
     const std::string probe = pgorm::detail::inline_params_probe(params);
-    const result literals = co_await copy_exec(conn, probe, params, data_format::text, left_of(d));
+    const result literals = co_await copy_exec(at, probe, params, data_format::text, left_of(d));
     select = pgorm::detail::inline_params_apply(sql, literals, params.size());
   }
   copy_sink sink = [reader, &fn](std::string_view chunk) { reader->feed(chunk, fn); };
   const boost::asio::any_io_executor ex = co_await boost::asio::this_coro::executor;
-  auto submit = [c = access::core_of(conn), copy_sql = pgorm::detail::copy_out_sql(select),
-                 s = std::move(sink), ex, t = left_of(d)](std::unique_ptr<exec_op> op) mutable {
-    submit_copy_out(c, std::move(copy_sql), std::move(s), ex, t, std::move(op));
+  auto submit = [c = access::core_of(*at.conn), copy_sql = pgorm::detail::copy_out_sql(select),
+                 s = std::move(sink), ex, t = left_of(d),
+                 pin = at.pin()](std::unique_ptr<exec_op> op) mutable {
+    submit_copy_out(c, std::move(copy_sql), std::move(s), ex, t, pin, std::move(op));
   };
   const result r = co_await copy_await(std::move(submit));
   reader->finish();
   co_return r.affected_rows();
 }
 
-/// `body(connection&)` on a connection borrowed from `p` (not reset afterwards: a COPY leaves
+/// `body(copy_site)` on a connection borrowed from `p` (not reset afterwards: a COPY leaves
 /// no session state), given back when it ends; closed when its error says so.
 template <class Body>
 boost::asio::awaitable<std::int64_t> on_pool(std::shared_ptr<pool_state> state,
@@ -211,7 +229,7 @@ boost::asio::awaitable<std::int64_t> on_pool(std::shared_ptr<pool_state> state,
           boost::asio::use_awaitable, std::move(state), std::move(pool_ex));
   std::exception_ptr failure;
   try {
-    co_return co_await body(*l);
+    co_return co_await body(copy_site{&*l});
   } catch (...) {
     failure = std::current_exception();
   }
@@ -219,17 +237,22 @@ boost::asio::awaitable<std::int64_t> on_pool(std::shared_ptr<pool_state> state,
   std::rethrow_exception(failure);
 }
 
-/// Runs the awaitable `body(connection&)` on `conn`, or on a connection of the pool `p`, and
-/// completes `token` with its row count.
+/// Runs the awaitable `body(copy_site)` on `conn`, in the transaction `tx` (on its pinned
+/// connection), or on a connection of the pool `p`, and completes `token` with its row count.
+template <class Body>
+boost::asio::awaitable<std::int64_t> on_site(copy_site at, Body body) {
+  co_return co_await body(at);
+}
 template <class Body, class Token>
 auto copy_launch(connection& conn, Body body, Token&& token) {
-  auto ex = conn.get_executor();
-  return boost::asio::co_spawn(
-      ex,
-      [](connection& c, Body b) -> boost::asio::awaitable<std::int64_t> {
-        co_return co_await b(c);
-      }(conn, std::move(body)),
-      std::forward<Token>(token));
+  return boost::asio::co_spawn(conn.get_executor(), on_site(copy_site{&conn}, std::move(body)),
+                               std::forward<Token>(token));
+}
+template <class Body, class Token>
+auto copy_launch(pgorm::async::transaction& tx, Body body, Token&& token) {
+  return boost::asio::co_spawn(tx.conn().get_executor(),
+                               on_site(copy_site{&tx.conn(), &tx}, std::move(body)),
+                               std::forward<Token>(token));
 }
 template <class Body, class Token>
 auto copy_launch(pgorm::async::pool& p, Body body, Token&& token) {
@@ -240,22 +263,26 @@ auto copy_launch(pgorm::async::pool& p, Body body, Token&& token) {
 
 template <class C>
 concept copy_target = std::is_same_v<std::remove_cvref_t<C>, connection> ||
+    std::is_same_v<std::remove_cvref_t<C>, pgorm::async::transaction> ||
     std::is_same_v<std::remove_cvref_t<C>, pgorm::async::pool>;
 
 }  // namespace detail
 
 /// Writes every struct of `rows` into T's table with one binary `COPY ... FROM STDIN`, on the
-/// async connection `c` (a lease: `*lease`) or on a connection borrowed from the async pool
-/// `c`, and completes with the number of rows written (completion signature
-/// void(std::exception_ptr, std::int64_t)). Columns, atomicity and errors are those of the
-/// synchronous pgorm::copy_in(): a failing row writes nothing and fails only this COPY (the
-/// connection stays usable, and the statements queued behind it run).
+/// async connection `c` (a lease: `*lease`), in the running async transaction `c` (on its
+/// pinned connection: the rows are written, or rolled back, with the transaction), or on a
+/// connection borrowed from the async pool `c`, and completes with the number of rows written
+/// (completion signature void(std::exception_ptr, std::int64_t)). Columns, atomicity and
+/// errors are those of the synchronous pgorm::copy_in(): a failing row writes nothing and fails
+/// only this COPY (the connection stays usable, and the statements queued behind it run; in a
+/// transaction, the failure aborts the transaction, as any failed statement does).
 ///
 /// The rows are encoded as the socket takes them (about 256 KiB at a time, on the connection's
 /// executor): `rows` must stay valid and unchanged until the operation completes. `timeout`
-/// bounds the whole call (zero: the connection's query_timeout; pgorm::no_timeout: none);
-/// past it, or when the cancellation slot is emitted, the COPY is ended on the server (nothing
-/// is written) and the operation fails with query_canceled.
+/// bounds the whole call (zero: the connection's query_timeout; pgorm::no_timeout: none; in a
+/// transaction, capped by what is left of its transaction_options::timeout); past it, or when
+/// the cancellation slot is emitted, the COPY is ended on the server (nothing is written) and
+/// the operation fails with query_canceled.
 ///
 /// Example: `std::int64_t n = co_await pgorm::async::copy_in(conn, users, asio::use_awaitable);`
 template <class C, class R, class Token>
@@ -268,7 +295,9 @@ auto copy_in(C& c, R&& rows, std::chrono::milliseconds timeout, Token&& token) {
   auto* range = &rows;
   return detail::copy_launch(
       c,
-      [range, timeout](connection& conn) { return detail::copy_in_body<T>(conn, *range, timeout); },
+      [range, timeout](detail::copy_site at) {
+        return detail::copy_in_body<T>(at, *range, timeout);
+      },
       std::forward<Token>(token));
 }
 
@@ -281,8 +310,9 @@ auto copy_in(C& c, R&& rows, Token&& token) {
 }
 
 /// Streams every row of T's table into `fn(const T&)` with one binary `COPY (SELECT ...) TO
-/// STDOUT`, on an async connection or pool, and completes with the number of rows (completion
-/// signature void(std::exception_ptr, std::int64_t)). As the synchronous pgorm::copy_out():
+/// STDOUT`, on an async connection, transaction or pool, and completes with the number of rows
+/// (completion signature void(std::exception_ptr, std::int64_t)). As the synchronous
+/// pgorm::copy_out():
 /// columns are checked first (one more round trip), rows are decoded one at a time into a T
 /// that is reused. fn runs on the connection's (or pool's) executor, one call at a time; the
 /// connection reads no more data while it runs. An exception from fn cancels the COPY on the
@@ -297,9 +327,9 @@ auto copy_out(C& c, F fn, std::chrono::milliseconds timeout, Token&& token) {
   static_assert(reflectable<T>, "pgorm: copy_out<T>() reads T's table; T must map to a table");
   return detail::copy_launch(
       c,
-      [f = std::move(fn), timeout](connection& conn) mutable {
+      [f = std::move(fn), timeout](detail::copy_site at) mutable {
         return detail::copy_out_body<T>(
-            conn,
+            at,
             std::make_shared<const detail::request>(pgorm::detail::copy_table_select<T>(),
                                                     std::span<const param>{}, data_format::binary,
                                                     std::chrono::milliseconds{0}),
@@ -336,8 +366,8 @@ auto copy_out(C& c, const Q& query, F fn, std::chrono::milliseconds timeout, Tok
                                                 std::chrono::milliseconds{0});
   return detail::copy_launch(
       c,
-      [held = std::move(held), f = std::move(fn), timeout](connection& conn) mutable {
-        return detail::copy_out_body<typename Q::row_type>(conn, std::move(held), std::move(f),
+      [held = std::move(held), f = std::move(fn), timeout](detail::copy_site at) mutable {
+        return detail::copy_out_body<typename Q::row_type>(at, std::move(held), std::move(f),
                                                            timeout);
       },
       std::forward<Token>(token));
