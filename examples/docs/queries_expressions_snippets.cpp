@@ -98,6 +98,20 @@ void call_any_aggregate(pgorm::connection& conn) {
   use(q);
 }
 
+void function_effects(pgorm::connection& conn) {
+  // doc-begin(fn_effect)
+  // app.touch() inserts a row: a select calling it is a write (sent to the primary, never
+  // sharing an implicit transaction with other reads).
+  const auto touch = conn.select(pgorm::fn<"app.touch", std::int64_t>(col<&User::id>));
+  static_assert(decltype(touch)::effect == pgorm::sql_effect::writes);
+  // app.slugify() only computes: declared read-only, its select stays a read.
+  const auto slugs = conn.select(pgorm::fn_reads<"app.slugify", std::string>(col<&User::email>));
+  static_assert(decltype(slugs)::effect == pgorm::sql_effect::reads);
+  // doc-end(fn_effect)
+  use(touch);
+  use(slugs);
+}
+
 void case_expressions(pgorm::connection& conn) {
   // doc-begin(case)
   const auto bracket = pgorm::case_when(col<&User::age> < 18, "minor")

@@ -31,6 +31,7 @@
 #include "pgorm/detail/type_list.hpp"
 #include "pgorm/params.hpp"
 #include "pgorm/reflect.hpp"
+#include "pgorm/statement_shape.hpp"
 #include "pgorm/types.hpp"
 
 namespace pgorm {
@@ -232,6 +233,7 @@ struct absent {
   static constexpr bool present = false;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = prec_primary;
   template <class W>
@@ -250,6 +252,7 @@ struct node_traits {
   using tables = list_union_t<typename E::tables...>;
   static constexpr bool is_static = (E::is_static && ...);
   static constexpr bool is_aggregate = (E::is_aggregate || ...);
+  static constexpr bool may_write = (E::may_write || ...);
   static constexpr bool has_bare_column = (E::has_bare_column || ...);
 };
 
@@ -482,6 +485,7 @@ struct column_expr : expr_base<column_expr<Member, Alias>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = true;
   static constexpr int precedence = detail::prec_primary;
   static constexpr auto member = Member;
@@ -517,6 +521,7 @@ struct assignment : detail::renders_from<assignment<Member, E>> {
   using column = column_expr<Member>;
   using tables = typename E::tables;
   static constexpr bool is_static = E::is_static;
+  static constexpr bool may_write = E::may_write;
   static constexpr bool is_pgorm_assignment = true;
   E value;
 
@@ -538,6 +543,7 @@ struct excluded_expr : expr_base<excluded_expr<Member>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = detail::prec_primary;
   template <class W>
@@ -595,6 +601,7 @@ struct value_expr : expr_base<value_expr<T>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = detail::prec_primary;
 
@@ -684,6 +691,7 @@ struct binary_expr : expr_base<binary_expr<Op, L, R, Value>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = detail::node_traits<L, R>::is_static;
   static constexpr bool is_aggregate = detail::node_traits<L, R>::is_aggregate;
+  static constexpr bool may_write = detail::node_traits<L, R>::may_write;
   static constexpr bool has_bare_column = detail::node_traits<L, R>::has_bare_column;
   static constexpr int precedence = Op::precedence;
 
@@ -710,6 +718,7 @@ struct unary_expr : expr_base<unary_expr<E, Value, Prefix, Suffix, Prec>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = E::is_static;
   static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool may_write = E::may_write;
   static constexpr bool has_bare_column = E::has_bare_column;
   static constexpr int precedence = Prec;
 
@@ -724,16 +733,48 @@ struct unary_expr : expr_base<unary_expr<E, Value, Prefix, Suffix, Prec>> {
   void bind(detail::param_list& sink) const { operand.bind(sink); }
 };
 
-/// A function call `name(args...)`; `Aggregate` marks count/sum/avg/min/max.
-template <detail::fixed_string Name, class Value, bool Aggregate, class... Args>
-struct function_expr : expr_base<function_expr<Name, Value, Aggregate, Args...>> {
+namespace detail {
+/// What a function_expr calls: an aggregate (count, sum, pgorm::aggregate<>), a function known
+/// to have no side effects (the library's own calls, pgorm::fn_reads<>), or any function
+/// (pgorm::fn<>), which may write unless its name is one of reads_only_builtins.
+enum class call_kind : unsigned char { function, reads, aggregate };
+
+/// Built-in PostgreSQL functions that change no data, so that fn<"lower", ...>() keeps a select
+/// a read: a short list of common ones, not a catalogue. A name not listed (a user's function,
+/// nextval, a schema-qualified name) may write; pgorm::fn_reads<> declares one that does not.
+inline constexpr std::string_view reads_only_builtins[] = {
+    "abs",      "age",    "array_length", "btrim",     "cardinality", "ceil",   "char_length",
+    "coalesce", "concat", "concat_ws",    "date_part", "date_trunc",  "floor",  "greatest",
+    "initcap",  "least",  "left",         "length",    "lower",       "ltrim",  "md5",
+    "now",      "nullif", "position",     "power",     "replace",     "right",  "round",
+    "rtrim",    "sign",   "split_part",   "sqrt",      "starts_with", "strpos", "substr",
+    "to_char",  "trim",   "trunc",        "upper"};
+
+/// Whether a call of the function `name` with kind `kind` may change data.
+constexpr bool call_may_write(call_kind kind, std::string_view name) {
+  if (kind != call_kind::function) return false;
+  for (const std::string_view b : reads_only_builtins) {
+    if (b == name) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+/// A function call `name(args...)`; `Kind` tells an aggregate (count/sum/avg/min/max) and
+/// whether the call may change data (see detail::call_kind).
+template <detail::fixed_string Name, class Value, detail::call_kind Kind, class... Args>
+struct function_expr : expr_base<function_expr<Name, Value, Kind, Args...>> {
   using value_type = Value;
   using tables = detail::list_union_t<detail::type_list<>, typename Args::tables...>;
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = (Args::is_static && ...);
-  static constexpr bool is_aggregate = Aggregate || (Args::is_aggregate || ...);
+  static constexpr bool is_aggregate =
+      Kind == detail::call_kind::aggregate || (Args::is_aggregate || ...);
+  static constexpr bool may_write =
+      detail::call_may_write(Kind, Name.view()) || (Args::may_write || ...);
   // Columns inside an aggregate are not bare: they need no GROUP BY.
-  static constexpr bool has_bare_column = !Aggregate && (Args::has_bare_column || ...);
+  static constexpr bool has_bare_column =
+      Kind != detail::call_kind::aggregate && (Args::has_bare_column || ...);
   static constexpr int precedence = detail::prec_primary;
 
   std::tuple<Args...> args;
@@ -765,6 +806,7 @@ struct count_star_expr : expr_base<count_star_expr> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = true;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = detail::prec_primary;
   template <class W>
@@ -782,6 +824,7 @@ struct between_expr : expr_base<between_expr<E, Lo, Hi>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = detail::node_traits<E, Lo, Hi>::is_static;
   static constexpr bool is_aggregate = detail::node_traits<E, Lo, Hi>::is_aggregate;
+  static constexpr bool may_write = detail::node_traits<E, Lo, Hi>::may_write;
   static constexpr bool has_bare_column = detail::node_traits<E, Lo, Hi>::has_bare_column;
   static constexpr int precedence = detail::prec_like;
   E e;
@@ -811,6 +854,7 @@ struct in_values_expr : expr_base<in_values_expr<E, T>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = E::is_static;
   static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool may_write = E::may_write;
   static constexpr bool has_bare_column = E::has_bare_column;
   static constexpr int precedence = detail::prec_compare;
   E e;
@@ -848,6 +892,7 @@ struct subquery_expr : expr_base<subquery_expr<E, Query, Exists>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = E::is_static && Query::is_static;
   static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool may_write = E::may_write || Query::effect != sql_effect::reads;
   static constexpr bool has_bare_column = E::has_bare_column;
   static constexpr int precedence = detail::prec_like;
   E e;
@@ -880,6 +925,7 @@ struct order_term : detail::renders_from<order_term<E, Dir, Nulls>> {
   using tables = typename E::tables;
   static constexpr bool is_pgorm_order_term = true;
   static constexpr bool is_static = E::is_static;
+  static constexpr bool may_write = E::may_write;
   static constexpr sort_direction direction = Dir;
   E e;
 
@@ -1101,14 +1147,14 @@ template <expression E>
 constexpr auto lower(const E& e) {
   static_assert(detail::is_text_like_v<detail::remove_optional_t<typename E::value_type>>,
                 "pgorm: lower() takes a text expression");
-  return function_expr<"lower", typename E::value_type, false, E>{{}, {e}};
+  return function_expr<"lower", typename E::value_type, detail::call_kind::reads, E>{{}, {e}};
 }
 /// `upper(text)`.
 template <expression E>
 constexpr auto upper(const E& e) {
   static_assert(detail::is_text_like_v<detail::remove_optional_t<typename E::value_type>>,
                 "pgorm: upper() takes a text expression");
-  return function_expr<"upper", typename E::value_type, false, E>{{}, {e}};
+  return function_expr<"upper", typename E::value_type, detail::call_kind::reads, E>{{}, {e}};
 }
 /// `coalesce(e, fallback)`: the first non-NULL; its type is the non-optional one when the
 /// fallback cannot be NULL.
@@ -1122,13 +1168,14 @@ constexpr auto coalesce(const E& e, F&& fallback) {
     using fvalue = typename decltype(f)::value_type;
     using out = std::conditional_t<detail::is_optional<fvalue>::value, value,
                                    detail::remove_optional_t<value>>;
-    return function_expr<"coalesce", out, false, E, decltype(f)>{{}, {e, std::move(f)}};
+    return function_expr<"coalesce", out, detail::call_kind::reads, E, decltype(f)>{
+        {}, {e, std::move(f)}};
   } else {
     return e;
   }
 }
 /// `now()`: the transaction's start time, as timestamptz.
-inline constexpr function_expr<"now", timestamptz, false> now_expr{};
+inline constexpr function_expr<"now", timestamptz, detail::call_kind::reads> now_expr{};
 /// `now()`.
 constexpr auto now() { return now_expr; }
 
@@ -1137,12 +1184,12 @@ constexpr auto count() { return count_star_expr{}; }
 /// `count(e)`: the non-NULL values of e.
 template <expression E>
 constexpr auto count(const E& e) {
-  return function_expr<"count", std::int64_t, true, E>{{}, {e}};
+  return function_expr<"count", std::int64_t, detail::call_kind::aggregate, E>{{}, {e}};
 }
 /// `count(DISTINCT e)`.
 template <expression E>
 constexpr auto count_distinct(const E& e) {
-  return function_expr<"count", std::int64_t, true,
+  return function_expr<"count", std::int64_t, detail::call_kind::aggregate,
                        unary_expr<E, typename E::value_type, "DISTINCT ", "", 0>>{{}, {{{}, e}}};
 }
 
@@ -1162,7 +1209,8 @@ constexpr auto sum(const E& e) {
   using value = detail::remove_optional_t<typename E::value_type>;
   static_assert(detail::is_number_v<value> || std::is_same_v<value, numeric>,
                 "pgorm: sum() takes a numeric expression");
-  return function_expr<"sum", std::optional<detail::sum_result_t<value>>, true, E>{{}, {e}};
+  return function_expr<"sum", std::optional<detail::sum_result_t<value>>,
+                       detail::call_kind::aggregate, E>{{}, {e}};
 }
 /// `avg(e)`: NULL over no rows.
 template <expression E>
@@ -1170,19 +1218,20 @@ constexpr auto avg(const E& e) {
   using value = detail::remove_optional_t<typename E::value_type>;
   static_assert(detail::is_number_v<value> || std::is_same_v<value, numeric>,
                 "pgorm: avg() takes a numeric expression");
-  return function_expr<"avg", std::optional<detail::avg_result_t<value>>, true, E>{{}, {e}};
+  return function_expr<"avg", std::optional<detail::avg_result_t<value>>,
+                       detail::call_kind::aggregate, E>{{}, {e}};
 }
 /// `min(e)`: NULL over no rows.
 template <expression E>
 constexpr auto min(const E& e) {
   using value = detail::remove_optional_t<typename E::value_type>;
-  return function_expr<"min", std::optional<value>, true, E>{{}, {e}};
+  return function_expr<"min", std::optional<value>, detail::call_kind::aggregate, E>{{}, {e}};
 }
 /// `max(e)`: NULL over no rows.
 template <expression E>
 constexpr auto max(const E& e) {
   using value = detail::remove_optional_t<typename E::value_type>;
-  return function_expr<"max", std::optional<value>, true, E>{{}, {e}};
+  return function_expr<"max", std::optional<value>, detail::call_kind::aggregate, E>{{}, {e}};
 }
 
 /// `EXISTS (subquery)`.
@@ -1214,6 +1263,7 @@ class filter : public expr_base<filter<Tables...>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = false;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = true;
   static constexpr int precedence = detail::prec_and;
 
@@ -1266,6 +1316,10 @@ class filter : public expr_base<filter<Tables...>> {
     static_assert(detail::list_subset_v<typename C::tables, tables>,
                   "pgorm: the condition uses a table the filter was not declared over; list it: "
                   "pgorm::filter<User, Session>");
+    static_assert(!C::may_write,
+                  "pgorm: a filter cannot hold a call of a function that may change data "
+                  "(pgorm::fn<> of a name not known to be read-only): its select would count "
+                  "as a read; declare a read-only function with pgorm::fn_reads<>");
     if constexpr (C::is_static) {
       parts_.push_back({joiner, [](writer& w) { C::render(w); },
                         [cond](detail::param_list& s) { cond.bind(s); }});

@@ -2,9 +2,9 @@
 // The async pool's read sharing (pgorm::async::read_sharing) against a real server: builders'
 // reads keep more statements in flight than the pool has connections, a lease or a
 // transaction keeps its connection to itself, an exclusive borrower waits for a shared
-// connection's reads to finish, a failing read fails only its own awaiter, a connection lost
-// under shared reads is replaced, each() does not share, and the mode on a multi-threaded
-// io_context (for ThreadSanitizer).
+// connection's reads to finish, a failing read fails only its own awaiter, a select calling a
+// function that may write is not shared, a connection lost under shared reads is replaced,
+// each() does not share, and the mode on a multi-threaded io_context (for ThreadSanitizer).
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +27,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/pool.hpp"
 #include "pgorm/query.hpp"
+#include "pgorm/query/functions.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
 
@@ -272,6 +273,59 @@ TEST_F(async_shared_reads_test, a_failing_read_fails_only_its_own_awaiter) {
     EXPECT_EQ(s.total_closed, 0u);
     EXPECT_EQ(s.idle, 1u);
   });
+}
+
+// A select that calls a function which may write (pgorm::fn<> of a name not known to be
+// read-only) is not a read, so it is not shared: in a group of reads, a later failing read of
+// the group would roll back what the function wrote, although its own awaiter got its rows.
+TEST_F(async_shared_reads_test, a_select_calling_a_function_that_writes_is_not_shared) {
+  conn().exec("create table share_touched (id int not null)");
+  conn().exec(
+      "create function share_touch(id int) returns int language sql as "
+      "'insert into share_touched values (id) returning id'");
+  const auto touch =
+      pgorm::select(pgorm::fn<"share_touch", std::int32_t>(pgorm::col<&share_probe::id>))
+          .where(pgorm::col<&share_probe::id> == 1);
+  static_assert(decltype(touch)::effect == pgorm::sql_effect::writes);
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::pool db(io, conninfo(), options(1), {.per_connection = 32});
+    int done = 0;
+    int touched = 0;
+    int failed = 0;
+    std::vector<std::string> errors;
+    const auto spawn = [&](auto body) {
+      asio::co_spawn(
+          io,
+          [&, body]() -> awaitable<void> {
+            try {
+              co_await body();
+            } catch (const pgorm::sql_error& e) {
+              EXPECT_EQ(e.sqlstate(), "22012") << e.what();
+              ++failed;
+            } catch (const std::exception& e) {
+              errors.emplace_back(e.what());
+            }
+            ++done;
+          },
+          asio::detached);
+    };
+    // The first read goes out alone; the two statements issued in the same turn behind it
+    // would share one sync point as reads: the call, then a read that fails.
+    spawn([&]() -> awaitable<void> { co_await pa::one(db, probe(1), use_awaitable); });
+    spawn([&]() -> awaitable<void> {
+      const auto row = co_await pa::one(db, touch, use_awaitable);
+      EXPECT_EQ(std::get<0>(row), 1);
+      ++touched;
+    });
+    spawn([&]() -> awaitable<void> { co_await pa::one(db, probe(3), use_awaitable); });
+    co_await wait_for(done, 3);
+    EXPECT_EQ(done, 3);
+    EXPECT_EQ(touched, 1);
+    EXPECT_EQ(failed, 1);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+  });
+  // What the function wrote stands.
+  EXPECT_EQ(std::string(conn().exec("select count(*) from share_touched").value(0, 0)), "1");
 }
 
 TEST_F(async_shared_reads_test, a_connection_lost_under_shared_reads_is_replaced) {

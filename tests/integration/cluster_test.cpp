@@ -18,6 +18,7 @@
 
 #include "pgorm/observer.hpp"
 #include "pgorm/pgorm.hpp"
+#include "pgorm/query/functions.hpp"
 #include "pgorm/testing/replica.hpp"
 #include "pgorm/testing/server.hpp"
 #include "support/schema.hpp"
@@ -133,6 +134,42 @@ TEST_F(cluster_test, a_row_written_on_the_primary_is_read_from_the_replica) {
   try {
     r.exec("select * from \"user\" for update");
     FAIL() << "the standby ran SELECT ... FOR UPDATE";
+  } catch (const pgorm::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "25006") << e.what();
+  }
+}
+
+// A select that calls a function which may write (pgorm::fn<> of a name not known to be
+// read-only) is not a read: read() sends it to the primary, where the function's insert works;
+// the standby would refuse it (25006). fn_reads<> declares a function that only reads.
+TEST_F(cluster_test, a_select_calling_a_function_that_writes_goes_to_the_primary) {
+  pgorm::connection p{primary_->conninfo()};
+  p.exec(R"(create schema if not exists app;
+            create table if not exists app.touched (user_id bigint not null);
+            create or replace function app.touch(id bigint) returns bigint language sql as
+              'insert into app.touched values (id) returning id')");
+  p.exec("truncate app.touched");
+  p.exec("insert into \"user\" (email, age, \"isEmailVerified\") values ('ada@x', 36, true)");
+  pgorm::testing::wait_for_replay(*primary_, *standby_, 30s);
+  pgorm::cluster db{primary_->conninfo(), {standby_->conninfo()}, quiet()};
+  ASSERT_TRUE(db.replicas()[0].up) << db.replicas()[0].last_error;
+
+  const auto touched =
+      db.read().select(pgorm::fn<"app.touch", std::int64_t>(col<&User::id>)).from<User>().all();
+  ASSERT_EQ(touched.size(), 1U);
+  EXPECT_EQ(std::get<0>(touched[0]), 1);
+  EXPECT_EQ(std::string(p.exec("select count(*) from app.touched").value(0, 0)), "1");
+
+  // The same function name decides where a select runs: declared read-only, the replica.
+  const auto may_write = pgorm::fn<"pg_is_in_recovery", bool>();
+  const auto reads = pgorm::fn_reads<"pg_is_in_recovery", bool>();
+  EXPECT_FALSE(std::get<0>(db.read().select(may_write).from<User>().one()));
+  EXPECT_TRUE(std::get<0>(db.read().select(reads).from<User>().one()));
+  // The replica really refuses the function's insert, so the routing above is what made it work.
+  pgorm::connection r{standby_->conninfo()};
+  try {
+    r.exec("select app.touch(1)");
+    FAIL() << "the standby ran app.touch()";
   } catch (const pgorm::sql_error& e) {
     EXPECT_EQ(e.sqlstate(), "25006") << e.what();
   }

@@ -42,6 +42,7 @@ struct case_branches_traits<case_branch<C, V>...> {
   using tables = list_union_t<type_list<>, typename C::tables..., typename V::tables...>;
   static constexpr bool is_static = ((C::is_static && V::is_static) && ...);
   static constexpr bool is_aggregate = ((C::is_aggregate || V::is_aggregate) || ...);
+  static constexpr bool may_write = ((C::may_write || V::may_write) || ...);
   static constexpr bool has_bare_column = ((C::has_bare_column || V::has_bare_column) || ...);
   static constexpr bool nullable = (is_optional<typename V::value_type>::value || ...);
 };
@@ -94,6 +95,7 @@ struct case_expr : expr_base<case_expr<T, Else, Branch...>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = traits::is_static && Else::is_static;
   static constexpr bool is_aggregate = traits::is_aggregate || Else::is_aggregate;
+  static constexpr bool may_write = traits::may_write || Else::may_write;
   static constexpr bool has_bare_column = traits::has_bare_column || Else::has_bare_column;
   static constexpr int precedence = detail::prec_primary;
 

@@ -53,28 +53,33 @@ void bind_each(param_list& p, const std::tuple<C...>& items) {
   std::apply([&](const C&... c) { (c.bind(p), ...); }, items);
 }
 
-/// What a std::tuple of clauses reads and whether its text is static.
+/// What a std::tuple of clauses reads, whether its text is static and whether it may change
+/// data.
 template <class Tuple>
 struct clause_list;
 template <class... C>
 struct clause_list<std::tuple<C...>> {
   using tables = list_union_t<type_list<>, typename C::tables...>;
   static constexpr bool is_static = (C::is_static && ...);
+  static constexpr bool may_write = (C::may_write || ...);
 };
 
-/// What one part of a builder reads and whether its text is static: a clause's own `tables`
-/// and `is_static`, a std::tuple's of its clauses; nothing and static for a part that is not a
-/// clause (the FROM table).
+/// What one part of a builder reads, whether its text is static and whether it may change
+/// data (call a function that writes): a clause's own `tables`, `is_static` and `may_write`, a
+/// std::tuple's of its clauses; nothing, static and read-only for a part that is not a clause
+/// (the FROM table).
 template <class C>
 struct part_traits {
   using tables = type_list<>;
   static constexpr bool is_static = true;
+  static constexpr bool may_write = false;
 };
 template <class C>
 requires requires { C::is_static; }
 struct part_traits<C> {
   using tables = typename C::tables;
   static constexpr bool is_static = C::is_static;
+  static constexpr bool may_write = C::may_write;
 };
 template <class... C>
 requires(requires { C::is_static; } && ...) struct part_traits<std::tuple<C...>>
@@ -114,9 +119,11 @@ struct clause_set {
   template <auto I>
   using type = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<P...>>;
 
-  /// The tables the parts read, and whether the statement's text depends only on its type.
+  /// The tables the parts read, whether the statement's text depends only on its type, and
+  /// whether an expression of a part may change data (a call of a function that may write).
   using tables = list_union_t<type_list<>, typename part_traits<P>::tables...>;
   static constexpr bool is_static = (part_traits<P>::is_static && ...);
+  static constexpr bool may_write = (part_traits<P>::may_write || ...);
 
   part_store<std::index_sequence_for<P...>, P...> items;
 
@@ -179,6 +186,7 @@ constexpr auto clause(shape<clause_set<P...>> /*parts*/) {
 struct static_clause {
   using tables = type_list<>;
   static constexpr bool is_static = true;
+  static constexpr bool may_write = false;
   void bind(param_list& /*p*/) const {}
 };
 

@@ -44,6 +44,7 @@ struct set_operation : renders_from<set_operation<Op, L, R>> {
   static constexpr sql_effect effect =
       L::effect == sql_effect::reads && R::effect == sql_effect::reads ? sql_effect::reads
                                                                        : sql_effect::writes;
+  static constexpr bool may_write = effect != sql_effect::reads;
   static constexpr bool is_union = Op == set_op::union_ || Op == set_op::union_all;
   L left;
   R right;

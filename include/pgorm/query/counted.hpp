@@ -29,6 +29,7 @@ struct wrapped_select : renders_from<wrapped_select<K, Q>> {
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
   static constexpr sql_effect effect = Q::effect;
+  static constexpr bool may_write = effect != sql_effect::reads;
   /// The C++ type of the one value the statement returns (count(*) is a bigint).
   using value_type = std::conditional_t<K == wrap_kind::count, std::int64_t, bool>;
 

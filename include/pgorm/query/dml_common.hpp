@@ -93,6 +93,7 @@ struct returning_all_columns {
   using row_type = T;
   using tables = target_tables_t<T>;
   static constexpr bool is_static = true;
+  static constexpr bool may_write = false;
   template <class W>
   static constexpr void render(W& w) {
     w.append(" RETURNING ");
@@ -123,6 +124,7 @@ struct returning_exprs : renders_from<returning_exprs<E...>> {
   using row_type = std::tuple<typename E::value_type...>;
   using tables = list_union_t<type_list<>, typename E::tables...>;
   static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool may_write = (E::may_write || ...);
   std::tuple<E...> exprs;
 
   void bind(param_list& p) const { bind_each(p, exprs); }
@@ -245,6 +247,7 @@ struct default_keyword {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = prec_primary;
   template <class W>

@@ -32,6 +32,7 @@ struct primary_key_expr : expr_base<primary_key_expr<T>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = true;
   static constexpr int precedence =
       table<T>::primary_key.size() > 1 ? detail::prec_and : detail::prec_compare;

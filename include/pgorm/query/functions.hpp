@@ -52,7 +52,7 @@ constexpr bool valid_function_name(std::string_view name) {
 template <class R>
 inline constexpr bool readable_result_v = has_pg_type<remove_optional_t<R>>;
 
-template <fixed_string Name, class Result, bool Aggregate, class... A>
+template <fixed_string Name, class Result, call_kind Kind, class... A>
 constexpr auto make_call(A&&... args) {
   static_assert(valid_function_name(Name.view()),
                 "pgorm: a function name must be a lowercase SQL identifier, optionally "
@@ -61,8 +61,7 @@ constexpr auto make_call(A&&... args) {
                 "pgorm: the declared result type of a SQL function must be a type pgorm reads "
                 "(std::int64_t, double, std::string, pgorm::timestamptz, ..., or std::optional "
                 "of one; see docs/types.md)");
-  return function_expr<Name, Result, Aggregate,
-                       decltype(as_expr_untyped(std::forward<A>(args)))...>{
+  return function_expr<Name, Result, Kind, decltype(as_expr_untyped(std::forward<A>(args)))...>{
       {}, {as_expr_untyped(std::forward<A>(args))...}};
 }
 
@@ -74,6 +73,7 @@ struct cast_expr : expr_base<cast_expr<E, T>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = E::is_static;
   static constexpr bool is_aggregate = E::is_aggregate;
+  static constexpr bool may_write = E::may_write;
   static constexpr bool has_bare_column = E::has_bare_column;
   static constexpr int precedence = prec_primary;
   E operand;
@@ -97,20 +97,38 @@ struct cast_expr : expr_base<cast_expr<E, T>> {
 /// never become SQL. When the server's result type does not match `Result`, reading the row
 /// throws pgorm::conversion_error naming the column; cast with pgorm::cast<T>() when needed.
 ///
+///
+/// A function may change data (a user's function that inserts, nextval): unless `Name` is one
+/// of a few common built-ins known not to (lower, length, coalesce, date_trunc, now, ...; see
+/// docs/queries.md), the call makes its select a write (sql_effect::writes), so that a cluster
+/// sends it to the primary and an async pool never shares its implicit transaction. Call a
+/// function of yours that only reads with fn_reads() instead.
+///
 /// Example: `pgorm::fn<"length", std::int32_t>(pgorm::col<&User::email>)` → `length(email)`
 template <detail::fixed_string Name, class Result, class... A>
 constexpr auto fn(A&&... args) {
-  return detail::make_call<Name, Result, false>(std::forward<A>(args)...);
+  return detail::make_call<Name, Result, detail::call_kind::function>(std::forward<A>(args)...);
+}
+
+/// Calls the SQL function `Name` like fn(), declaring that it changes no data (it is STABLE or
+/// IMMUTABLE, or at least writes nothing): the select stays a read, which a cluster may send to
+/// a replica and an async pool may run in a transaction shared with other reads. Declaring a
+/// function that does write is a bug: its writes can then be rolled back with another read.
+///
+/// Example: `pgorm::fn_reads<"app.slugify", std::string>(pgorm::col<&User::name>)`
+template <detail::fixed_string Name, class Result, class... A>
+constexpr auto fn_reads(A&&... args) {
+  return detail::make_call<Name, Result, detail::call_kind::reads>(std::forward<A>(args)...);
 }
 
 /// Calls the SQL aggregate function `Name` (like fn(), but the query groups: a column selected
 /// beside it must be in group_by()). Most aggregates return NULL over no rows: declare
-/// `std::optional<R>`.
+/// `std::optional<R>`. An aggregate counts as reading (aggregates do not write in practice).
 ///
 /// Example: `pgorm::aggregate<"string_agg", std::optional<std::string>>(col<&User::email>, ",")`
 template <detail::fixed_string Name, class Result, class... A>
 constexpr auto aggregate(A&&... args) {
-  return detail::make_call<Name, Result, true>(std::forward<A>(args)...);
+  return detail::make_call<Name, Result, detail::call_kind::aggregate>(std::forward<A>(args)...);
 }
 
 /// `CAST(e AS type)`, where type is the SQL type of T (e.g. bigint for std::int64_t): converts

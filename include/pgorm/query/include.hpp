@@ -703,6 +703,9 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   static constexpr bool is_static =
       Where::is_static && clause_list<Order>::is_static &&
       (relation_sql<child_ref, Nested, Depth + 1, row_struct>::is_static && ...);
+  static constexpr bool may_write =
+      Where::may_write || clause_list<Order>::may_write ||
+      (relation_sql<child_ref, Nested, Depth + 1, row_struct>::may_write || ...);
 
   template <class W>
   static constexpr void column(W& w, std::size_t index, bool of_child) {
@@ -835,6 +838,9 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
   static constexpr bool is_static =
       part_traits<Base>::is_static &&
       (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::is_static && ...);
+  static constexpr bool may_write =
+      part_traits<Base>::may_write ||
+      (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::may_write || ...);
   static constexpr bool has_aggregate = Base::has_aggregate;
   static constexpr bool has_bare_column = Base::has_bare_column;
 

@@ -199,6 +199,7 @@ template <class T>
 struct insert_one {
   using tables = type_list<>;
   static constexpr bool is_static = true;
+  static constexpr bool may_write = false;
   T row;
   [[nodiscard]] std::size_t size() const noexcept { return 1; }
   void bind(param_list& p) const { bind_insert_row(row, p); }
@@ -211,6 +212,7 @@ template <class T>
 struct insert_many {
   using tables = type_list<>;
   static constexpr bool is_static = false;
+  static constexpr bool may_write = false;
   std::shared_ptr<const std::vector<T>> owned;  // null when borrowed
   std::span<const T> rows;
   /// From this many rows on, exec() uses COPY when it can (pgorm::insert_copy_threshold).
@@ -242,6 +244,7 @@ struct listed_rows {
   using row_type = T;
   using tables = type_list<>;
   static constexpr bool is_static = Rows::is_static;
+  static constexpr bool may_write = false;
   Rows inner;
 
   [[nodiscard]] std::size_t size() const noexcept { return inner.size(); }
@@ -393,6 +396,7 @@ struct conflict_do_update : renders_from<conflict_do_update<Sets, Where, Target.
   using tables = list_union_t<typename clause_list<Sets>::tables, typename Where::tables>;
   static constexpr bool present = true;
   static constexpr bool is_static = assignments_traits<Sets>::is_static && Where::is_static;
+  static constexpr bool may_write = clause_list<Sets>::may_write || Where::may_write;
   Sets sets;
   Where where;
 

@@ -85,6 +85,7 @@ struct jsonpath_param : expr_base<jsonpath_param> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = prec_primary;
   value_expr<std::string> path;

@@ -81,6 +81,7 @@ struct expr_list : renders_from<expr_list<E...>> {
   using tables = list_union_t<type_list<>, typename E::tables...>;
   static constexpr bool is_static = (E::is_static && ...);
   static constexpr bool has_aggregate = (E::is_aggregate || ...);
+  static constexpr bool may_write = (E::may_write || ...);
   static constexpr bool has_bare_column = (E::has_bare_column || ...);
   std::tuple<E...> exprs;
 
@@ -107,6 +108,7 @@ struct distinct_on_clause : renders_from<distinct_on_clause<E...>> {
   using exprs_type = std::tuple<E...>;
   using tables = list_union_t<type_list<>, typename E::tables...>;
   static constexpr bool is_static = (E::is_static && ...);
+  static constexpr bool may_write = (E::may_write || ...);
   std::tuple<E...> exprs;
 
   template <class W, class S>
@@ -184,6 +186,7 @@ struct join_clause : renders_from<join_clause<Kind, Ref, Cond>> {
   /// The tables its ON condition reads.
   using tables = typename Cond::tables;
   static constexpr bool is_static = Cond::is_static;
+  static constexpr bool may_write = Cond::may_write;
   static constexpr join_kind kind = Kind;
   Cond on;
 
@@ -207,8 +210,8 @@ struct cte_clause : renders_from<cte_clause<P, Q, Recursive>> {
   /// A CTE's query reads only its own tables.
   using tables = type_list<>;
   static constexpr bool is_static = Q::is_static;
-  /// The CTE's select takes no row lock.
-  static constexpr bool only_reads = Q::effect == sql_effect::reads;
+  /// The CTE's select may change data: it locks rows or calls a function that may write.
+  static constexpr bool may_write = Q::effect != sql_effect::reads;
   Q query;
 
   template <class W, class S>
@@ -376,12 +379,6 @@ enum class select_part : std::size_t {
   lock,      ///< row_lock, or absent
 };
 
-/// Whether every CTE of a select's ctes part (a std::tuple of cte_clause) only reads.
-template <class Ctes>
-inline constexpr bool ctes_only_read_v = false;
-template <class... C>
-inline constexpr bool ctes_only_read_v<std::tuple<C...>> = (C::only_reads && ...);
-
 /// The parts of a new select of `cols` from `From`: every other clause absent.
 template <class Cols, class From>
 using initial_parts_t = clause_set<std::tuple<>, absent, Cols, From, std::tuple<>, absent, absent,
@@ -475,9 +472,11 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   static constexpr std::size_t column_count = Cols::column_count;
   static constexpr bool is_static = Parts::is_static;
-  /// A select only reads, unless it (or a CTE of it) locks rows (for_update(), for_share()).
+  /// A select only reads, unless it (or a CTE of it) locks rows (for_update(), for_share()) or
+  /// an expression of it (select list, join, where, group, having, order, a subquery) calls a
+  /// function that may change data (pgorm::fn<> of a name not known to be read-only).
   static constexpr sql_effect effect =
-      lock_bits == 0 && detail::ctes_only_read_v<Ctes> ? sql_effect::reads : sql_effect::writes;
+      lock_bits == 0 && !Parts::may_write ? sql_effect::reads : sql_effect::writes;
 
   select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
 

@@ -46,6 +46,7 @@ struct ts_config_arg : expr_base<ts_config_arg<Config>> {
   static constexpr bool is_pgorm_expression = true;
   static constexpr bool is_static = true;
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = false;
   static constexpr bool has_bare_column = false;
   static constexpr int precedence = prec_primary;
 
@@ -71,9 +72,9 @@ constexpr auto text_call(T&& text) {
   using E = decltype(e);
   using out = maybe_optional_t<Value, is_optional<typename E::value_type>::value>;
   if constexpr (Config.size() == 0) {
-    return function_expr<Name, out, false, E>{{}, {std::move(e)}};
+    return function_expr<Name, out, detail::call_kind::reads, E>{{}, {std::move(e)}};
   } else {
-    return function_expr<Name, out, false, ts_config_arg<Config>, E>{
+    return function_expr<Name, out, detail::call_kind::reads, ts_config_arg<Config>, E>{
         {}, {ts_config_arg<Config>{}, std::move(e)}};
   }
 }
@@ -146,7 +147,7 @@ constexpr auto ts_rank(const D& document, const Q& query) {
   using out =
       detail::maybe_optional_t<float, detail::is_optional<typename D::value_type>::value ||
                                           detail::is_optional<typename Q::value_type>::value>;
-  return function_expr<"ts_rank", out, false, D, Q>{{}, {document, query}};
+  return function_expr<"ts_rank", out, detail::call_kind::reads, D, Q>{{}, {document, query}};
 }
 /// `ts_rank_cd(document, query)`: cover density ranking (real): matches close together rank
 /// higher.
@@ -158,7 +159,7 @@ constexpr auto ts_rank_cd(const D& document, const Q& query) {
   using out =
       detail::maybe_optional_t<float, detail::is_optional<typename D::value_type>::value ||
                                           detail::is_optional<typename Q::value_type>::value>;
-  return function_expr<"ts_rank_cd", out, false, D, Q>{{}, {document, query}};
+  return function_expr<"ts_rank_cd", out, detail::call_kind::reads, D, Q>{{}, {document, query}};
 }
 
 /// `CAST(e AS text)`: a tsvector (`'fox':2 'quick':1`) or tsquery (`'fox' & 'quick'`) as its

@@ -369,6 +369,8 @@ struct window_spec : detail::renders_from<window_spec<Partition, Order, Frame>> 
                                       typename detail::clause_list<Order>::tables>;
   static constexpr bool is_static =
       detail::clause_list<Partition>::is_static && detail::clause_list<Order>::is_static;
+  static constexpr bool may_write =
+      detail::clause_list<Partition>::may_write || detail::clause_list<Order>::may_write;
   static constexpr bool is_pgorm_window = true;
   /// Whether the window's frame can hold no row for some row (then first_value() and
   /// last_value() over it read NULL, as std::optional).
@@ -509,9 +511,11 @@ constexpr bool frame_may_be_empty() {
 template <class F>
 struct is_frame_value_call : std::false_type {};
 template <class Value, class E>
-struct is_frame_value_call<function_expr<"first_value", Value, false, E>> : std::true_type {};
+struct is_frame_value_call<function_expr<"first_value", Value, detail::call_kind::reads, E>>
+    : std::true_type {};
 template <class Value, class E>
-struct is_frame_value_call<function_expr<"last_value", Value, false, E>> : std::true_type {};
+struct is_frame_value_call<function_expr<"last_value", Value, detail::call_kind::reads, E>>
+    : std::true_type {};
 
 }  // namespace detail
 
@@ -529,6 +533,7 @@ struct over_expr : expr_base<over_expr<F, Spec>> {
   static constexpr bool is_static = F::is_static && Spec::is_static;
   // Not an aggregate of the query: a window keeps every row.
   static constexpr bool is_aggregate = false;
+  static constexpr bool may_write = F::may_write || Spec::may_write;
   static constexpr bool has_bare_column = F::has_bare_column;
   static constexpr int precedence = detail::prec_primary;
 
@@ -553,7 +558,8 @@ namespace detail {
 template <class F>
 struct is_aggregate_call : std::false_type {};
 template <fixed_string Name, class Value, class... Args>
-struct is_aggregate_call<function_expr<Name, Value, true, Args...>> : std::true_type {};
+struct is_aggregate_call<function_expr<Name, Value, detail::call_kind::aggregate, Args...>>
+    : std::true_type {};
 template <>
 struct is_aggregate_call<count_star_expr> : std::true_type {};
 
@@ -596,24 +602,29 @@ constexpr auto over(const F& aggregate, const S& w = {}) {
 
 /// `row_number()`: 1, 2, 3, ... within the window's partition, in its order.
 constexpr auto row_number() {
-  return window_call<function_expr<"row_number", std::int64_t, false>>{};
+  return window_call<function_expr<"row_number", std::int64_t, detail::call_kind::reads>>{};
 }
 /// `rank()`: rank with gaps (1, 1, 3) in the window's order.
-constexpr auto rank() { return window_call<function_expr<"rank", std::int64_t, false>>{}; }
+constexpr auto rank() {
+  return window_call<function_expr<"rank", std::int64_t, detail::call_kind::reads>>{};
+}
 /// `dense_rank()`: rank without gaps (1, 1, 2).
 constexpr auto dense_rank() {
-  return window_call<function_expr<"dense_rank", std::int64_t, false>>{};
+  return window_call<function_expr<"dense_rank", std::int64_t, detail::call_kind::reads>>{};
 }
 /// `percent_rank()`: (rank - 1) / (rows - 1), from 0 to 1.
 constexpr auto percent_rank() {
-  return window_call<function_expr<"percent_rank", double, false>>{};
+  return window_call<function_expr<"percent_rank", double, detail::call_kind::reads>>{};
 }
 /// `cume_dist()`: the fraction of rows before or peer with this one.
-constexpr auto cume_dist() { return window_call<function_expr<"cume_dist", double, false>>{}; }
+constexpr auto cume_dist() {
+  return window_call<function_expr<"cume_dist", double, detail::call_kind::reads>>{};
+}
 /// `ntile(n)`: the bucket, 1 to n, that splits the partition as evenly as possible.
 inline auto ntile(std::int32_t buckets) {
   using arg = value_expr<std::int32_t>;
-  return window_call<function_expr<"ntile", std::int32_t, false, arg>>{{{}, {arg{{}, buckets}}}};
+  return window_call<function_expr<"ntile", std::int32_t, detail::call_kind::reads, arg>>{
+      {{}, {arg{{}, buckets}}}};
 }
 
 namespace detail {
@@ -623,7 +634,8 @@ constexpr auto offset_call(const E& e, std::int32_t offset) {
   static_assert(expression<E>, "pgorm: lag() and lead() take a column or an expression");
   using out = std::optional<remove_optional_t<typename E::value_type>>;
   using off = value_expr<std::int32_t>;
-  return window_call<function_expr<Name, out, false, E, off>>{{{}, {e, off{{}, offset}}}};
+  return window_call<function_expr<Name, out, detail::call_kind::reads, E, off>>{
+      {{}, {e, off{{}, offset}}}};
 }
 
 template <fixed_string Name, class E, class F>
@@ -638,7 +650,7 @@ constexpr auto offset_call(const E& e, std::int32_t offset, F&& fallback) {
       maybe_optional_t<remove_optional_t<value>,
                        is_optional<value>::value || is_optional<typename D::value_type>::value>;
   using off = value_expr<std::int32_t>;
-  return window_call<function_expr<Name, out, false, E, off, D>>{
+  return window_call<function_expr<Name, out, detail::call_kind::reads, E, off, D>>{
       {{}, {e, off{{}, offset}, std::move(d)}}};
 }
 
@@ -670,20 +682,23 @@ constexpr auto lead(const E& e, std::int32_t offset, F&& fallback) {
 /// otherwise.
 template <expression E>
 constexpr auto first_value(const E& e) {
-  return window_call<function_expr<"first_value", typename E::value_type, false, E>>{{{}, {e}}};
+  return window_call<
+      function_expr<"first_value", typename E::value_type, detail::call_kind::reads, E>>{{{}, {e}}};
 }
 /// `last_value(e)`: e at the last row of the window frame (with an ORDER BY, the frame ends at
 /// the current row's last peer); `std::optional` when the frame can be empty, as first_value().
 template <expression E>
 constexpr auto last_value(const E& e) {
-  return window_call<function_expr<"last_value", typename E::value_type, false, E>>{{{}, {e}}};
+  return window_call<
+      function_expr<"last_value", typename E::value_type, detail::call_kind::reads, E>>{{{}, {e}}};
 }
 /// `nth_value(e, n)`: e at the n-th row (from 1) of the frame; NULL when the frame is shorter.
 template <expression E>
 constexpr auto nth_value(const E& e, std::int32_t n) {
   using out = std::optional<detail::remove_optional_t<typename E::value_type>>;
   using arg = value_expr<std::int32_t>;
-  return window_call<function_expr<"nth_value", out, false, E, arg>>{{{}, {e, arg{{}, n}}}};
+  return window_call<function_expr<"nth_value", out, detail::call_kind::reads, E, arg>>{
+      {{}, {e, arg{{}, n}}}};
 }
 
 }  // namespace pgorm
