@@ -41,6 +41,9 @@ TEST(select_effect, an_unknown_function_in_the_select_list_makes_a_write) {
 
 TEST(select_effect, known_builtins_declared_reads_and_aggregates_keep_a_read) {
   static_assert(effect_v<decltype(pgorm::select(length, slug))> == sql_effect::reads);
+  // fn_reads<> renders as fn<> does: only the effect differs.
+  EXPECT_EQ(pgorm::select(length, slug).to_sql().sql,
+            "SELECT length(email), app.slugify(email) FROM \"user\"");
   static_assert(effect_v<decltype(pgorm::select(pgorm::fn<"date_trunc", pgorm::timestamptz>(
                     "day", col<&User::created_at>)))> == sql_effect::reads);
   static_assert(effect_v<decltype(pgorm::select(pgorm::lower(col<&User::email>),
