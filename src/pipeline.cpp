@@ -197,6 +197,7 @@ std::shared_ptr<const detail::pipeline_slot> pipeline_statements::push(
   }
   slot->params = std::move(params);
   slot->layout = shape.layout;
+  slot->origin = shape.origin;
   slot->index = added_++;
   queued_.push_back(slot);
   return slot;

@@ -17,6 +17,7 @@
 
 namespace docs::async_pipeline_page {
 
+using app::Session;
 using app::User;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -38,6 +39,20 @@ asio::awaitable<void> pipelined(pgorm::async::connection& conn,
     if (std::optional<User> u = h.first()) users.push_back(*u);
   }
   // doc-end(async_pipeline)
+  (void)sessions;
+}
+
+asio::awaitable<void> pipelined_on_pool(pgorm::async::pool& db) {
+  // doc-begin(async_pipeline_pool)
+  pgorm::async::pipeline p;
+  auto user = p.add(pgorm::select<User>().where(pgorm::col<&User::id> == 42));
+  auto sessions = p.add(pgorm::select<Session>().where(pgorm::col<&Session::user_id> == 42));
+  // Borrows a connection for the run (waiting up to acquire_timeout) and gives it back after;
+  // builders' statements only, so no DISCARD ALL follows.
+  co_await p.async_run(db, 2s, asio::use_awaitable);
+  std::optional<User> u = user.first();
+  // doc-end(async_pipeline_pool)
+  (void)u;
   (void)sessions;
 }
 

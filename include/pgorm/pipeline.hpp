@@ -70,9 +70,10 @@ struct pipeline_slot {
   const row_layout* layout = nullptr;        // the columns its rows are read into (null: none)
   const checked_columns* checked = nullptr;  // its columns, when found to match layout
   std::size_t index = 0;
-  bool done = false;         // run() has settled it (result or error)
-  result res;                // when it succeeded
-  std::exception_ptr error;  // when it failed or was skipped
+  sql_origin origin = sql_origin::raw;  // a builder's statement or raw SQL (a pool resets after)
+  bool done = false;                    // run() has settled it (result or error)
+  result res;                           // when it succeeded
+  std::exception_ptr error;             // when it failed or was skipped
 };
 
 /// Throws usage_error: a handle was read before its pipeline ran. In src/pipeline.cpp.
@@ -97,6 +98,12 @@ template <class Exec, class Row, class Text, std::size_t N>
 struct pipeline_row_of<raw_query<Exec, Row, Text, N>> {
   using type = Row;
 };
+
+/// True for raw SQL (pgorm::query<Row>(...)), false for a builder's statement.
+template <class Q>
+inline constexpr bool pipeline_raw_v = false;
+template <class Exec, class Row, class Text, std::size_t N>
+inline constexpr bool pipeline_raw_v<raw_query<Exec, Row, Text, N>> = true;
 
 template <class Q>
 concept pipelinable = requires(const Q& q) {
@@ -210,8 +217,11 @@ class PGORM_API pipeline_statements {
             push(detail::static_shape_v<Q>, std::string(), std::move(params)));
       } else {
         statement s = query.to_sql();
-        return pipeline_result<row>(push(statement_shape{.layout = detail::layout_of<row>()},
-                                         std::move(s.sql), std::move(s.params)));
+        return pipeline_result<row>(
+            push(statement_shape{.layout = detail::layout_of<row>(),
+                                 .origin = detail::pipeline_raw_v<Q> ? sql_origin::raw
+                                                                     : sql_origin::builder},
+                 std::move(s.sql), std::move(s.params)));
       }
     }
   }
