@@ -56,4 +56,21 @@ asio::awaitable<void> pipelined_on_pool(pgorm::async::pool& db) {
   (void)sessions;
 }
 
+asio::awaitable<void> pipelined_in_transaction(pgorm::async::connection& conn, const User& a,
+                                               const User& b) {
+  // doc-begin(async_pipeline_transaction)
+  co_await pgorm::async::run_transaction(
+      conn,
+      [&](pgorm::async::transaction& tx) -> asio::awaitable<void> {
+        pgorm::async::pipeline p;
+        auto first = p.add(pgorm::insert(a));
+        auto second = p.add(pgorm::insert(b));
+        // On the transaction's pinned connection: committed or rolled back with it.
+        co_await p.async_run(tx, asio::use_awaitable);
+        (void)(first.exec() + second.exec());  // throws the error of a failed insert
+      },
+      asio::use_awaitable);
+  // doc-end(async_pipeline_transaction)
+}
+
 }  // namespace docs::async_pipeline_page

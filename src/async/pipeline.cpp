@@ -94,9 +94,10 @@ class pipeline_task final : public exclusive_task {
 }  // namespace
 
 void submit_pipeline(const std::shared_ptr<core>& c, pgorm::detail::pipeline_batch batch,
-                     std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op) {
+                     std::chrono::milliseconds timeout, std::uint64_t pin,
+                     std::unique_ptr<exec_op> op) {
   std::string what = "pipeline (" + std::to_string(batch.slots.size()) + " statements)";
-  submit_task(c, std::make_shared<pipeline_task>(std::move(batch)), std::move(what), timeout, 0,
+  submit_task(c, std::make_shared<pipeline_task>(std::move(batch)), std::move(what), timeout, pin,
               std::move(op));
 }
 

@@ -14,6 +14,7 @@
 /// ```
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <source_location>
@@ -29,6 +30,7 @@
 
 #include "pgorm/async/connection.hpp"
 #include "pgorm/async/pool.hpp"
+#include "pgorm/async/transaction.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/pipeline.hpp"
 
@@ -38,9 +40,11 @@ namespace detail {
 
 /// Queues the statements of `batch` on `c` as one unit behind what is queued (none of another
 /// caller's statements runs between them); completes `op` once every statement's slot is
-/// settled, or with the error that ended the run. In src/async/pipeline.cpp.
+/// settled, or with the error that ended the run. `pin`: the pin of the transaction it runs in
+/// (0: none). In src/async/pipeline.cpp.
 PGORM_API void submit_pipeline(const std::shared_ptr<core>& c, pgorm::detail::pipeline_batch batch,
-                               std::chrono::milliseconds timeout, std::unique_ptr<exec_op> op);
+                               std::chrono::milliseconds timeout, std::uint64_t pin,
+                               std::unique_ptr<exec_op> op);
 
 /// The run's handler as the connection completes it: the handles without a result (the run
 /// failed before they were read) get the run's error, then `handler` its outcome.
@@ -62,18 +66,21 @@ auto settling(Handler handler, std::vector<std::shared_ptr<pgorm::detail::pipeli
 
 struct initiate_pipeline {
   template <class Handler>
+  // `pin`: the transaction's (0: none); `refused`: when set, the run completes with it and
+  // sends nothing (a spent transaction budget).
   void operator()(Handler&& handler, std::shared_ptr<core> c, boost::asio::any_io_executor fallback,
-                  pgorm::detail::pipeline_batch batch, std::chrono::milliseconds timeout) const {
+                  pgorm::detail::pipeline_batch batch, std::chrono::milliseconds timeout,
+                  std::uint64_t pin, std::exception_ptr refused) const {
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
     auto ex = boost::asio::get_associated_executor(handler, fallback);
     auto done = settling(std::forward<Handler>(handler), batch.slots);
     auto bound =
         boost::asio::bind_cancellation_slot(slot, boost::asio::bind_executor(ex, std::move(done)));
-    if (batch.slots.empty()) {  // nothing to send
-      boost::asio::post(ex, [b = std::move(bound)]() mutable { b(nullptr, result{}); });
+    if (batch.slots.empty() || refused) {  // nothing to send
+      boost::asio::post(ex, [b = std::move(bound), refused]() mutable { b(refused, result{}); });
       return;
     }
-    submit_pipeline(c, std::move(batch), timeout,
+    submit_pipeline(c, std::move(batch), timeout, pin,
                     std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                         std::move(bound), ex));
   }
@@ -116,7 +123,7 @@ struct initiate_pool_pipeline {
         d(std::move(e2), std::move(r));
       };
       auto bound = boost::asio::bind_cancellation_slot(slot, std::move(release));
-      submit_pipeline(c, std::move(b), timeout,
+      submit_pipeline(c, std::move(b), timeout, 0,
                       std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                           std::move(bound), ex));
     };
@@ -135,7 +142,8 @@ struct initiate_pool_pipeline {
 /// The asynchronous form of pgorm::pipeline: queue statements with add() / add_each(), split
 /// them into batches with sync() (the same handles, batches, implicit transactions and errors:
 /// see pgorm::pipeline and docs/pipeline.md), then co_await async_run(conn, token), or
-/// async_run(pool, token) on a connection borrowed for the run.
+/// async_run(tx, token) in an async transaction, or async_run(pool, token) on a connection
+/// borrowed for the run.
 ///
 /// The run is one unit on the connection: it starts once the statements queued before it have
 /// finished, its statements go out together (libpq pipeline mode, one sync point per batch)
@@ -171,7 +179,7 @@ class pipeline : public pgorm::pipeline_statements {
   auto async_run(connection& conn, std::chrono::milliseconds timeout, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
         detail::initiate_pipeline{}, token, detail::access::core_of(conn), conn.get_executor(),
-        take(), timeout);
+        take(), timeout, std::uint64_t{0}, std::exception_ptr{});
   }
   /// async_run() with the connection's default timeout.
   ///
@@ -179,6 +187,34 @@ class pipeline : public pgorm::pipeline_statements {
   template <class Token>
   auto async_run(connection& conn, Token&& token) {
     return async_run(conn, std::chrono::milliseconds{0}, std::forward<Token>(token));
+  }
+
+  /// async_run() in the running async transaction `tx`, on its pinned connection: the
+  /// statements run inside the transaction (a sync point ends a batch, not the transaction),
+  /// and are committed or rolled back with it. A failing statement aborts the transaction, as
+  /// any failed statement does: the rest of its batch throws pipeline_aborted and the
+  /// statements of later batches fail with SQLSTATE 25P02. `timeout` is capped by what is left
+  /// of the transaction's budget (spent: the run completes with query_canceled, sending
+  /// nothing).
+  ///
+  /// Example: `co_await p.async_run(tx, asio::use_awaitable);`
+  template <class Token>
+  auto async_run(pgorm::async::transaction& tx, std::chrono::milliseconds timeout, Token&& token) {
+    std::exception_ptr refused;
+    std::chrono::milliseconds t{0};
+    try {
+      t = tx.next_timeout(timeout);
+    } catch (...) {
+      refused = std::current_exception();
+    }
+    return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
+        detail::initiate_pipeline{}, token, detail::access::core_of(tx.conn()),
+        tx.conn().get_executor(), take(), t, tx.pin(), std::move(refused));
+  }
+  /// async_run() in a transaction, within what is left of its budget.
+  template <class Token>
+  auto async_run(pgorm::async::transaction& tx, Token&& token) {
+    return async_run(tx, std::chrono::milliseconds{0}, std::forward<Token>(token));
   }
 
   /// async_run() on a connection borrowed from the async pool `db` for the run: it waits for
