@@ -386,6 +386,12 @@ struct core : std::enable_shared_from_this<core> {
 
   // Gives `e` (in behind_task, or the queue) its id, deadline and handler.
   void hold(entry& e, std::unique_ptr<exec_op> handler) {
+    number(e);
+    attach(e, std::move(handler));
+  }
+
+  // Gives `e` its id, and its deadline from its own timeout or the connection's default.
+  void number(entry& e) {
     e.id = next_id++;
     const std::chrono::milliseconds t =
         e.req.timeout().count() > 0 ? e.req.timeout() : options.query_timeout;
@@ -393,6 +399,10 @@ struct core : std::enable_shared_from_this<core> {
       e.budget = t;
       e.deadline = clock::now() + t;
     }
+  }
+
+  // Hands `e` its caller: the caller's cancellation slot cancels it, and its deadline is armed.
+  void attach(entry& e, std::unique_ptr<exec_op> handler) {
     auto slot = handler->slot();
     if (slot.is_connected()) {
       slot.assign([w = weak_from_this(), id = e.id](asio::cancellation_type type) {
@@ -816,13 +826,7 @@ struct core : std::enable_shared_from_this<core> {
     }
     queue.emplace_back(std::move(req));
     entry& e = queue.back();
-    e.id = next_id++;
-    const std::chrono::milliseconds t =
-        e.req.timeout().count() > 0 ? e.req.timeout() : options.query_timeout;
-    if (t.count() > 0 && t != no_timeout) {
-      e.budget = t;
-      e.deadline = clock::now() + t;
-    }
+    number(e);
     try {
       note_raw(e.req);
       send(out, e);
@@ -837,15 +841,7 @@ struct core : std::enable_shared_from_this<core> {
       out.push_back({std::move(handler), lost("sending the statement failed"), {}});
       return;
     }
-    auto slot = handler->slot();
-    if (slot.is_connected()) {
-      slot.assign([w = weak_from_this(), id = e.id](asio::cancellation_type type) {
-        if (type == asio::cancellation_type::none) return;
-        if (auto c = w.lock()) c->cancel_op(id, cancel_reason::caller);
-      });
-    }
-    e.op = std::move(handler);
-    arm_deadline(e.deadline);
+    attach(e, std::move(handler));
     if (!e.shared) drive(out);  // a shared one goes out with its segment
   }
 
