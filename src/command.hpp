@@ -41,6 +41,7 @@ struct connection_access {
     return c.secrets_;
   }
   static void close(connection& c) noexcept { c.release(); }
+  static bool& transaction_scoped(const connection& c) noexcept { return c.in_transaction_scope_; }
   static PGresult* run_simple(connection& c, std::string_view sql, const deadline& d) {
     return c.run_simple(sql, d);
   }

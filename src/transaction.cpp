@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "pgorm/transaction.hpp"
 
-#include <algorithm>
-#include <mutex>
 #include <random>
 #include <thread>
-#include <vector>
 
 #include <fmt/format.h>
+
+#include "command.hpp"
 
 namespace pgorm::detail {
 
 namespace {
 
-// The connections a pgorm::transaction runs on (few at a time: one per running transaction).
-std::mutex scopes_mutex;
-std::vector<const connection*> scopes;  // guarded by scopes_mutex
-
-std::string_view in_progress_locked(const connection& conn) {
-  if (std::find(scopes.begin(), scopes.end(), &conn) != scopes.end()) {
-    return "a pgorm::transaction is running on it";
-  }
+std::string_view in_progress(const connection& conn) {
+  if (connection_access::transaction_scoped(conn)) return "a pgorm::transaction is running on it";
   switch (conn.status()) {
     case transaction_status::in_transaction:
       return "its session is inside a transaction block";
@@ -70,14 +63,13 @@ std::chrono::milliseconds statement_timeout(const deadline& limit, std::chrono::
   return own.count() > 0 && own < left ? own : left;
 }
 
-std::string_view transaction_in_progress(const connection& conn) {
-  const std::lock_guard lock(scopes_mutex);
-  return in_progress_locked(conn);
-}
+std::string_view transaction_in_progress(const connection& conn) { return in_progress(conn); }
 
+// A flag on the connection, not a process-wide registry: a connection is used by one thread at
+// a time, so marking it needs no lock (the registry's mutex was taken twice per transaction by
+// every thread of the process).
 transaction_scope::transaction_scope(const connection& conn) : conn_(&conn) {
-  const std::lock_guard lock(scopes_mutex);
-  const std::string_view why = in_progress_locked(conn);
+  const std::string_view why = in_progress(conn);
   if (!why.empty()) {
     throw usage_error(
         fmt::format("pgorm: transaction() was called on a connection that is already in a "
@@ -86,14 +78,10 @@ transaction_scope::transaction_scope(const connection& conn) : conn_(&conn) {
                     "instead; the outer transaction was left as it was",
                     why));
   }
-  scopes.push_back(conn_);
+  connection_access::transaction_scoped(conn) = true;
 }
 
-transaction_scope::~transaction_scope() {
-  const std::lock_guard lock(scopes_mutex);
-  const auto it = std::find(scopes.begin(), scopes.end(), conn_);
-  if (it != scopes.end()) scopes.erase(it);
-}
+transaction_scope::~transaction_scope() { connection_access::transaction_scoped(*conn_) = false; }
 
 std::string begin_statement(const transaction_options& options) {
   std::string sql = "BEGIN";

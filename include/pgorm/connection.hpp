@@ -411,6 +411,9 @@ class PGORM_API connection : public query_methods<connection> {
   std::string sql_buf_;               // a NUL-terminated copy of SQL text, when libpq needs one
   // Where libpq's notice receiver sends server notices (the observer); stable across moves.
   std::shared_ptr<detail::notice_sink> notices_;
+  // A pgorm::transaction runs on this object (detail::transaction_scope); stays with the
+  // object, not moved. Mutable: the scope marks a connection it only reads through.
+  mutable bool in_transaction_scope_ = false;
 };
 
 namespace detail {
