@@ -675,7 +675,9 @@ TEST_F(pool_test, builder_statements_keep_the_statement_cache_and_raw_sql_resets
 
 TEST_F(pool_test, with_timeout_keeps_builder_statements_unreset_and_bounds_streams) {
   create_items({"a", "b"});
-  pgorm::pool db{conninfo(), {.max_size = 1}};
+  // test_options(): a 10 s cancel_grace, so the stream below ends in query_canceled on a busy
+  // machine too (with the default 80 ms, a late acknowledgement closes the connection).
+  pgorm::pool db{conninfo(), {.max_size = 1, .connection = pgorm::test::test_options()}};
   const auto cached = [&] { return cached_statements(db); };
   // A builder run through with_timeout(pool) is still a builder's statement: no reset after it.
   auto quick = pgorm::with_timeout(db, 5s);
@@ -694,10 +696,11 @@ TEST_F(pool_test, with_timeout_keeps_builder_statements_unreset_and_bounds_strea
 }
 
 TEST_F(pool_test, no_timeout_means_no_deadline_for_the_statement) {
-  // A patient cancel_grace: with the default 80 ms, a busy machine can acknowledge the cancel
-  // late, and the second call then ends in connection_error instead (this test's old flake).
-  pgorm::pool db{conninfo(),
-                 {.max_size = 1, .connection = {.query_timeout = 100ms, .cancel_grace = 10s}}};
+  // test_options(): a 10 s cancel_grace; with the default 80 ms, a busy machine can acknowledge
+  // the cancel late, and the second call then ends in connection_error (this test's old flake).
+  pgorm::connect_options options = pgorm::test::test_options();
+  options.query_timeout = 100ms;
+  pgorm::pool db{conninfo(), {.max_size = 1, .connection = options}};
   // The connection default (100 ms) would cancel it; pgorm::no_timeout lets it run (before,
   // now() + milliseconds::max() overflowed into a deadline in the past).
   EXPECT_EQ(
