@@ -213,6 +213,9 @@ bool command::cancel_and_collect() noexcept {
   if (key) request.emplace(*key);
   // Set once the request in flight was acknowledged: when the command has not ended by then,
   // the server may have dropped the request (cancel_resend_after()), so another goes out.
+  // Data arriving restarts the wait: a backend that sends is executing, where a cancel is not
+  // dropped, and reading its backlog is what takes the time (a resend would only risk an
+  // acknowledgement that comes after cancel_grace, which closes the connection).
   std::optional<deadline> resend;
   unsigned resends = 0;
   bool ended = PQstatus(pq_) != CONNECTION_OK;
@@ -252,7 +255,10 @@ bool command::cancel_and_collect() noexcept {
                 if (grace.passed()) break;
                 continue;
               }
-              if (watches[0].ready) PQconsumeInput(pq_);
+              if (watches[0].ready) {
+                PQconsumeInput(pq_);
+                resend.reset();  // the backend is sending: it took the request, or will
+              }
               if (count == 2 && watches[1].ready) request->step();
             }
             continue;
@@ -271,7 +277,10 @@ bool command::cancel_and_collect() noexcept {
           if (grace.passed()) break;
           continue;
         }
-        if (watches[0].ready) input_ready_ = true;
+        if (watches[0].ready) {
+          input_ready_ = true;
+          resend.reset();  // the backend is sending: it is past Bind, where none is dropped
+        }
         if (count == 2 && watches[1].ready) request->step();
       } else {
         io_watch watch = request->watch();

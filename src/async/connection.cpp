@@ -1335,7 +1335,14 @@ struct core : std::enable_shared_from_this<core> {
                                        secrets));
       } else {
         // Cancelled by idle(): a statement sent since then may still need this wait.
-        if (!ec && read) input_ready = true;
+        if (!ec && read) {
+          input_ready = true;
+          // The backend is sending, so it is past the Bind where a cancel can be dropped
+          // (engine.hpp): an acknowledged cancel's resend waits again.
+          if (!cancel && !queue.empty() && queue.front().cancel_sent && !queue.front().task) {
+            arm_resend(queue.front());
+          }
+        }
         defer_idle = true;
         drive(out);
         defer_idle = false;
