@@ -263,8 +263,9 @@ namespace {
 // (statement_lru::find_recent): each keeps its one prepared statement, and one evicted or
 // dropped with DISCARD ALL is prepared again, never run by a name the server no longer has.
 TEST_F(statement_shape_test, statements_taking_turns_keep_their_prepared_statements) {
+  // A string, not the string_view value() returns: that points into the result, which dies here.
   const auto server_count = [](pgorm::connection& c) {
-    return c.exec("select count(*) from pg_prepared_statements").value(0, 0);
+    return std::string(c.exec("select count(*) from pg_prepared_statements").value(0, 0));
   };
   const auto take_turns = [](pgorm::connection& c) {
     for (int round = 0; round < 3; ++round) {
