@@ -51,11 +51,13 @@ std::string what_of(const std::exception_ptr& error) {
   }
 }
 
-void send_one(PGconn* c, const detail::pipeline_slot& slot,
-              const std::vector<std::string>& secrets) {
-  detail::param_arrays a;
+}  // namespace
+
+void detail::send_pipelined(PGconn* c, const pipeline_slot& slot,
+                            const std::vector<std::string>& secrets) {
+  param_arrays a;
   std::string text_values;  // unused: a param_list holds its text values NUL-terminated
-  a.fill(detail::pack(slot.params), text_values);
+  a.fill(pack(slot.params), text_values);
   // A cached prepared statement skips parsing and planning on the server (Bind + Execute only).
   int sent = 0;
   if (slot.prepared.empty()) {
@@ -66,8 +68,10 @@ void send_one(PGconn* c, const detail::pipeline_slot& slot,
     sent = PQsendQueryPrepared(c, slot.prepared.c_str(), a.count(), a.values(), a.lengths(),
                                a.formats(), 1);
   }
-  if (sent == 0) detail::throw_connection_error(c, "sending a pipelined statement failed", secrets);
+  if (sent == 0) throw_connection_error(c, "sending a pipelined statement failed", secrets);
 }
+
+namespace {
 
 // Leaves pipeline mode behind when run() ends early (an exception: a broken link, the deadline):
 // results may still be on their way, and reading them could wait on the network, so the
@@ -346,7 +350,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
         reports[i] = std::make_unique<detail::statement_report>(*conn_, slots[i]->sql,
                                                                 slots[i]->params.params());
       }
-      send_one(c, *slots[i], secrets);
+      detail::send_pipelined(c, *slots[i], secrets);
       if (syncs[next_sync] == i + 1) {
         if (PQpipelineSync(c) != 1)
           detail::throw_connection_error(c, "pipeline: sync failed", secrets);

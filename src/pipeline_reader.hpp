@@ -14,6 +14,10 @@
 
 namespace pgorm::detail {
 
+/// Sends `slot`'s statement in pipeline mode: prepared when it names a cached statement, else
+/// with its text; throws connection_error (scrubbed of `secrets`) when libpq refuses it.
+void send_pipelined(PGconn* c, const pipeline_slot& slot, const std::vector<std::string>& secrets);
+
 class pipeline_reader {
  public:
   /// take() returns this when the result settled no statement (the end of one, a sync point).

@@ -13,7 +13,6 @@
 #include <libpq-fe.h>
 
 #include "../libpq_util.hpp"
-#include "../param_arrays.hpp"
 #include "../pipeline_reader.hpp"
 #include "exclusive.hpp"
 
@@ -67,14 +66,10 @@ class pipeline_task final : public exclusive_task {
   bool send_all(PGconn* pq) {
     std::size_t next_sync = 0;
     for (std::size_t i = 0; i != batch_.slots.size(); ++i) {
-      const pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
-      pgorm::detail::param_arrays a;
-      std::string text_values;  // unused: a param_list holds its text values NUL-terminated
-      a.fill(pgorm::detail::pack(slot.params), text_values);
-      const std::string text(slot.sql);  // NUL-terminated for libpq
-      if (PQsendQueryParams(pq, text.c_str(), a.count(), a.types(), a.values(), a.lengths(),
-                            a.formats(), 1) == 0) {
-        return false;
+      try {
+        pgorm::detail::send_pipelined(pq, *batch_.slots[i], no_secrets_);
+      } catch (const connection_error&) {
+        return false;  // the task ends without a result: the connection is reported lost
       }
       if (batch_.syncs[next_sync] == i + 1) {
         if (PQpipelineSync(pq) != 1) return false;
