@@ -98,6 +98,14 @@ constexpr copy_mask<T> copy_default_mask() {
   return mask;
 }
 
+/// How many columns `mask` writes: each row's field count in the binary COPY format.
+template <class T>
+constexpr std::int16_t copy_field_count(const copy_mask<T>& mask) noexcept {
+  std::int16_t fields = 0;
+  for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
+  return fields;
+}
+
 /// Per field of T, the element type OID its binary form needs (runtime_oid_field), else 0.
 template <class T>
 using copy_oids = std::array<oid, field_count_v<T>>;
@@ -258,8 +266,7 @@ template <class T, class R>
 std::int64_t copy_in_masked(connection& conn, R&& rows, const copy_mask<T>& mask,
                             std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
   const deadline d = copy_deadline(conn, timeout);
-  std::int16_t fields = 0;
-  for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
+  const std::int16_t fields = copy_field_count<T>(mask);
   const copy_oids<T> oids = copy_lookup_oids<T>(conn, mask);
   copy_in_stream stream(conn, copy_in_sql<T>(mask), d.as_timeout());
   byte_buffer out;

@@ -149,8 +149,7 @@ boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
   static constexpr pgorm::detail::copy_mask<T> mask = pgorm::detail::copy_default_mask<T>();
   const pgorm::detail::deadline d = copy_deadline(site, timeout);
   const pgorm::detail::copy_oids<T> oids = co_await copy_lookup_oids<T>(site, mask, d);
-  std::int16_t fields = 0;
-  for (bool b : mask) fields = static_cast<std::int16_t>(fields + (b ? 1 : 0));
+  const std::int16_t fields = pgorm::detail::copy_field_count<T>(mask);
   // The rows are encoded as the socket takes them, a chunk at a time.
   struct cursor {
     std::ranges::iterator_t<R> it;
