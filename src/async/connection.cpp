@@ -1182,6 +1182,9 @@ struct core : std::enable_shared_from_this<core> {
     }
   }
 
+  // Whether stopping `e` takes a cancel request (a COPY FROM ends itself with CopyFail).
+  static bool asks_cancel(const entry& e) noexcept { return !e.task || !e.task->stops_itself(); }
+
   // The front statement was cancelled by an acknowledged request and still runs: asks again
   // after cancel_resend_after() (the server drops a request that lands while it handles the
   // statement's Bind), within the grace armed for the first request.
@@ -1221,7 +1224,7 @@ struct core : std::enable_shared_from_this<core> {
       // and is asked again while it runs; failed: likewise, then closed.
       if (!queue.empty() && queue.front().cancel_sent) {
         if (queue.front().cancel_resends == 0) arm_grace();
-        if (acknowledged && !queue.front().task) arm_resend(queue.front());
+        if (acknowledged && asks_cancel(queue.front())) arm_resend(queue.front());
       } else {
         grace_timer.cancel();
       }
@@ -1339,7 +1342,8 @@ struct core : std::enable_shared_from_this<core> {
           input_ready = true;
           // The backend is sending, so it is past the Bind where a cancel can be dropped
           // (engine.hpp): an acknowledged cancel's resend waits again.
-          if (!cancel && !queue.empty() && queue.front().cancel_sent && !queue.front().task) {
+          if (!cancel && !queue.empty() && queue.front().cancel_sent &&
+              asks_cancel(queue.front())) {
             arm_resend(queue.front());
           }
         }
