@@ -149,7 +149,7 @@ boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
   static constexpr pgorm::detail::copy_mask<T> mask = pgorm::detail::copy_default_mask<T>();
   const pgorm::detail::deadline d = copy_deadline(site, timeout);
   const pgorm::detail::copy_oids<T> oids = co_await copy_lookup_oids<T>(site, mask, d);
-  const std::int16_t fields = pgorm::detail::copy_field_count<T>(mask);
+  static constexpr std::int16_t fields = pgorm::detail::copy_field_count<T>(mask);
   // The rows are encoded as the socket takes them, a chunk at a time.
   struct cursor {
     std::ranges::iterator_t<R> it;
@@ -157,7 +157,7 @@ boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
     bool header = false;
   };
   auto at = std::make_shared<cursor>(cursor{std::ranges::begin(rows), std::ranges::end(rows)});
-  copy_source source = [at, oids, fields](byte_buffer& out) {
+  copy_source source = [at, oids](byte_buffer& out) {
     if (!at->header) {
       pgorm::detail::copy_write_header(out);
       at->header = true;
