@@ -56,17 +56,35 @@ struct include_contender {
   std::function<std::vector<IncUserSessions>()> load;
 };
 
-/// Creates and fills inc_users and inc_sessions (idempotent), and connects the pgorm
-/// contenders: "pgorm" (include), "pgorm_n_plus_1", "pgorm_join_fold".
-std::vector<include_contender> make_include_pgorm_contenders(const std::string& conninfo);
+/// Where the workload's tables live and how inc_sessions is indexed: the workload runs against
+/// two schemas side by side (docs/performance.md, "include"). Every contender of one schema
+/// sets its connection's search_path to it.
+struct include_schema {
+  std::string workload;       ///< the workload's name in the output: "include", ...
+  std::string name;           ///< the PostgreSQL schema holding inc_users and inc_sessions
+  std::string session_index;  ///< the columns of inc_sessions' index: "user_id", ...
+};
+
+/// The two schemas: "include" (inc_sessions indexed on its foreign key, as an application
+/// indexes it, e.g. Prisma's @@index([userId])) and "include_fk_id_index" (on the foreign
+/// key and the relation's order key, (user_id, id)).
+std::vector<include_schema> include_schemas();
+
+/// Creates and fills inc_users and inc_sessions in `schema` (idempotent), and connects the
+/// pgorm contenders: "pgorm" (include), "pgorm_n_plus_1", "pgorm_join_fold".
+std::vector<include_contender> make_include_pgorm_contenders(const std::string& conninfo,
+                                                             const include_schema& schema);
 
 /// The statement pgorm's include() renders for the workload: what the libpq peer runs.
 std::string_view include_pgorm_sql();
 
 /// Hand-written libpq: pgorm's statement, prepared, binary results decoded by hand.
-include_contender make_include_libpq_contender(const std::string& conninfo);
+include_contender make_include_libpq_contender(const std::string& conninfo,
+                                               const include_schema& schema);
 
-/// Every contender, pgorm first; checks once that all of them load the same data.
-std::vector<include_contender> make_include_contenders(const std::string& conninfo);
+/// Every contender against `schema`, pgorm first; checks once that all of them load the same
+/// data.
+std::vector<include_contender> make_include_contenders(const std::string& conninfo,
+                                                       const include_schema& schema);
 
 }  // namespace pgorm_bench

@@ -96,17 +96,28 @@ void read_sessions(const PGresult* res, int row, int col, std::int64_t user_id,
 
 class include_libpq {
  public:
-  explicit include_libpq(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+  include_libpq(const std::string& conninfo, const include_schema& schema)
+      : conn_(PQconnectdb(conninfo.c_str())) {
     if (PQstatus(conn_) != CONNECTION_OK) {
       const std::string msg = PQerrorMessage(conn_);
       PQfinish(conn_);
       throw std::runtime_error("libpq connect: " + msg);
     }
-    const std::string text(include_pgorm_sql());
-    PGresult* r = PQprepare(conn_, "include", text.c_str(), 0, nullptr);
-    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string path = "SET search_path TO " + schema.name;
+    PGresult* r = PQexec(conn_, path.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
-    if (!ok) throw std::runtime_error(std::string("prepare: ") + PQerrorMessage(conn_));
+    const std::string text(include_pgorm_sql());
+    if (ok) {
+      r = PQprepare(conn_, "include", text.c_str(), 0, nullptr);
+      ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+    }
+    if (!ok) {
+      const std::string msg = PQerrorMessage(conn_);
+      PQfinish(conn_);
+      throw std::runtime_error("prepare: " + msg);
+    }
   }
   include_libpq(const include_libpq&) = delete;
   include_libpq& operator=(const include_libpq&) = delete;
@@ -152,14 +163,16 @@ class include_libpq {
 
 }  // namespace
 
-include_contender make_include_libpq_contender(const std::string& conninfo) {
-  auto p = std::make_shared<include_libpq>(conninfo);
+include_contender make_include_libpq_contender(const std::string& conninfo,
+                                               const include_schema& schema) {
+  auto p = std::make_shared<include_libpq>(conninfo, schema);
   return {"libpq", [p] { return p->run(); }, [p] { return p->load(); }};
 }
 
-std::vector<include_contender> make_include_contenders(const std::string& conninfo) {
-  std::vector<include_contender> all = make_include_pgorm_contenders(conninfo);
-  all.push_back(make_include_libpq_contender(conninfo));
+std::vector<include_contender> make_include_contenders(const std::string& conninfo,
+                                                       const include_schema& schema) {
+  std::vector<include_contender> all = make_include_pgorm_contenders(conninfo, schema);
+  all.push_back(make_include_libpq_contender(conninfo, schema));
   const std::vector<IncUserSessions> expected = all.front().load();
   std::size_t sessions = 0;
   for (const auto& u : expected) sessions += u.sessions.size();

@@ -44,7 +44,6 @@ constexpr std::string_view setup_sql = R"(
   create table inc_sessions (id bigint primary key,
     user_id bigint not null references inc_users(id), token text not null,
     expires_at timestamptz not null, ip_address text);
-  create index on inc_sessions (user_id);
   insert into inc_users select i, 'user' || i || '@example.com',
     case when i % 3 = 0 then null else 'User ' || i end, 20 + i % 50, i % 2 = 0,
     timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute'
@@ -56,6 +55,13 @@ constexpr std::string_view setup_sql = R"(
   analyze inc_users;
   analyze inc_sessions;
 )";
+
+/// A connection to `conninfo` whose search_path is `schema`.
+pgorm::connection connect_to(const std::string& conninfo, const include_schema& schema) {
+  pgorm::connection conn{conninfo};
+  conn.exec("SET search_path TO " + schema.name);
+  return conn;
+}
 
 auto include_query() {
   return pgorm::select<IncUser>()
@@ -126,14 +132,24 @@ struct join_fold_peer {
 
 std::string_view include_pgorm_sql() { return decltype(include_query())::sql(); }
 
-std::vector<include_contender> make_include_pgorm_contenders(const std::string& conninfo) {
+std::vector<include_schema> include_schemas() {
+  return {{"include", "public", "user_id"}, {"include_fk_id_index", "inc_fk_id", "user_id, id"}};
+}
+
+std::vector<include_contender> make_include_pgorm_contenders(const std::string& conninfo,
+                                                             const include_schema& schema) {
   {
     pgorm::connection setup{conninfo};
-    setup.exec(std::string(setup_sql));
+    setup.exec("CREATE SCHEMA IF NOT EXISTS " + schema.name);
+    setup.exec("SET search_path TO " + schema.name);
+    // The index before the rows, as an application's migration creates it.
+    setup.exec(std::string(setup_sql).replace(
+        setup_sql.find("  insert"), 0,
+        "  create index on inc_sessions (" + schema.session_index + ");\n"));
   }
-  auto inc = std::make_shared<include_peer>(include_peer{pgorm::connection{conninfo}});
-  auto n1 = std::make_shared<n_plus_1_peer>(n_plus_1_peer{pgorm::connection{conninfo}});
-  auto fold = std::make_shared<join_fold_peer>(join_fold_peer{pgorm::connection{conninfo}});
+  auto inc = std::make_shared<include_peer>(include_peer{connect_to(conninfo, schema)});
+  auto n1 = std::make_shared<n_plus_1_peer>(n_plus_1_peer{connect_to(conninfo, schema)});
+  auto fold = std::make_shared<join_fold_peer>(join_fold_peer{connect_to(conninfo, schema)});
   return {{"pgorm", [inc] { return inc->run(); }, [inc] { return inc->load(); }},
           {"pgorm_n_plus_1", [n1] { return n1->run(); }, [n1] { return n1->load(); }},
           {"pgorm_join_fold", [fold] { return fold->run(); }, [fold] { return fold->load(); }}};

@@ -647,12 +647,25 @@ void run_scan(context& ctx) {
 }
 
 /// Every user with its sessions (bench/include_bench.hpp); rows/s counts users and sessions.
+/// The contenders of both schemas (include_schemas()) run interleaved in the same rounds; each
+/// schema is then printed as a workload of its own.
 void run_include(context& ctx) {
   if (!wanted(ctx.opt, "include")) return;
+  const std::vector<include_schema> schemas = include_schemas();
   std::vector<contender> cs;
-  for (auto& c : make_include_contenders(ctx.conninfo)) cs.push_back(loop(c.name, c.op));
-  print_workload(ctx.rep, "include" + ctx.phase, "rows/s",
-                 measure(cs, ctx.rounds, ctx.seconds * 1.5));
+  std::vector<std::size_t> sizes;
+  for (const auto& schema : schemas) {
+    const auto contenders = make_include_contenders(ctx.conninfo, schema);
+    for (const auto& c : contenders) cs.push_back(loop(c.name, c.op));
+    sizes.push_back(contenders.size());
+  }
+  const std::vector<measured> all = measure(cs, ctx.rounds, ctx.seconds * 1.5);
+  auto next = all.begin();
+  for (std::size_t i = 0; i != schemas.size(); ++i) {
+    const std::vector<measured> one(next, next + static_cast<std::ptrdiff_t>(sizes[i]));
+    next += static_cast<std::ptrdiff_t>(sizes[i]);
+    print_workload(ctx.rep, schemas[i].workload + ctx.phase, "rows/s", one);
+  }
 }
 
 void run_bulk_insert(context& ctx) {
@@ -798,9 +811,30 @@ void print_targets(const std::vector<ratio_line>& ratios, const std::vector<targ
 
 // ---- callgrind ----------------------------------------------------------------------------------
 
+/// The include workload's callgrind child: `ops` loads by the contender named o.child_peer,
+/// against the first schema (the client's work does not depend on the index).
+int callgrind_include_child(const options& o) {
+  std::int64_t sum = 0;
+  for (const auto& c : make_include_contenders(o.conninfo, include_schemas().front())) {
+    if (c.name != o.child_peer) continue;
+    sum += c.op();
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
+    for (int i = 0; i < o.child_ops; ++i) sum += c.op();
+#if PGORM_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
+    fmt::print("checksum {}\n", sum);
+    return 0;
+  }
+  throw std::runtime_error("unsupported workload include for " + o.child_peer);
+}
+
 /// Child mode, run under valgrind: warm up (prepare statements, fill caches) uninstrumented,
 /// then count `ops` operations between CALLGRIND_START/STOP_INSTRUMENTATION.
 int callgrind_child(const options& o) {
+  if (o.child_workload == "include") return callgrind_include_child(o);
   auto p = find_factory(o.child_peer)(o.conninfo);
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::int64_t> d(1, o.users);
@@ -929,7 +963,8 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
     int ops;
     double units_per_op;
     std::string unit;
-    bool async = false;  // peers: async_contenders(), the async client shown as "pgorm"
+    bool async = false;    // peers: async_contenders(), the async client shown as "pgorm"
+    bool include = false;  // peers: the include workload's contenders
   };
   const double rows = static_cast<double>(o.users);
   const std::vector<cg_workload> workloads{
@@ -942,13 +977,20 @@ void run_callgrind(const options& o, const std::string& conninfo, report& rep) {
       {"async_select_c1", o.quick ? 1 : 8, static_cast<double>(async_chunk(1)), "per select", true},
       {"async_select_c256", o.quick ? 1 : 8, static_cast<double>(async_chunk(256)), "per select",
        true},
+      {"include", o.quick ? 1 : 4, 1.0, "per load (1,000 users, 9,989 sessions)", false, true},
   };
+  const std::vector<async_contender> include_peers{{"pgorm", "pgorm"},
+                                                   {"pgorm_n_plus_1", "pgorm_n_plus_1"},
+                                                   {"pgorm_join_fold", "pgorm_join_fold"},
+                                                   {"libpq", "libpq"}};
   std::vector<async_contender> plain;
   for (const auto& k : library_peers()) plain.push_back({k.name, k.name});
   for (const auto& w : workloads) {
     if (!wanted(o, w.name)) continue;
     std::map<std::string, double> per;
-    for (const auto& [n, shown] : w.async ? async_contenders(false) : plain) {
+    for (const auto& [n, shown] : w.include ? include_peers
+                                  : w.async ? async_contenders(false)
+                                            : plain) {
       const fs::path out = dir / fmt::format("{}.{}.out", w.name, n);
       const std::string cmd = fmt::format(
           "valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={} {} "
@@ -1092,6 +1134,8 @@ int run(const options& o) {
                          {"scan", "libpqxx", 1.05},
                          {"include", "libpq", 0.90},
                          {"include", "pgorm_n_plus_1", 3.0},
+                         {"include_fk_id_index", "libpq", 0.90},
+                         {"include_fk_id_index", "pgorm_n_plus_1", 3.0},
                          {"bulk_insert", "libpq", 0.90},
                          {"tpcb_c1", "libpq", 0.95},
                          {"tpcb_c2", "libpq", 0.95},
