@@ -985,14 +985,19 @@ constexpr auto compare(const L& lhs, R&& rhs) {
   }
 }
 
+// The operands are forwarded: a condition built in place (`col == token && ...`) moves its
+// values into the result instead of copying them (a string parameter is a heap allocation).
 template <class Op, class L, class R>
-constexpr auto logical(const L& lhs, const R& rhs) {
-  static_assert(condition<L> && condition<R>,
+constexpr auto logical(L&& lhs, R&& rhs) {
+  using l = std::remove_cvref_t<L>;
+  using r = std::remove_cvref_t<R>;
+  static_assert(condition<l> && condition<r>,
                 "pgorm: && and || combine boolean conditions; compare a column (==, <, like(), "
                 "is_null()) instead of using it alone");
   constexpr bool nullable =
-      is_optional<typename L::value_type>::value || is_optional<typename R::value_type>::value;
-  return binary_expr<Op, L, R, maybe_optional_t<bool, nullable>>{{}, lhs, rhs};
+      is_optional<typename l::value_type>::value || is_optional<typename r::value_type>::value;
+  return binary_expr<Op, l, r, maybe_optional_t<bool, nullable>>{
+      {}, std::forward<L>(lhs), std::forward<R>(rhs)};
 }
 
 template <class T>
@@ -1106,12 +1111,14 @@ constexpr auto operator>=(const L& lhs, R&& rhs) {
 }
 
 template <expression L, expression R>
-requires(L::is_static&& R::is_static) constexpr auto operator&&(const L& lhs, const R& rhs) {
-  return detail::logical<detail::op_and>(lhs, rhs);
+requires(std::remove_cvref_t<L>::is_static&& std::remove_cvref_t<R>::is_static) constexpr auto
+operator&&(L&& lhs, R&& rhs) {
+  return detail::logical<detail::op_and>(std::forward<L>(lhs), std::forward<R>(rhs));
 }
 template <expression L, expression R>
-requires(L::is_static&& R::is_static) constexpr auto operator||(const L& lhs, const R& rhs) {
-  return detail::logical<detail::op_or>(lhs, rhs);
+requires(std::remove_cvref_t<L>::is_static&& std::remove_cvref_t<R>::is_static) constexpr auto
+operator||(L&& lhs, R&& rhs) {
+  return detail::logical<detail::op_or>(std::forward<L>(lhs), std::forward<R>(rhs));
 }
 template <expression E>
 constexpr auto operator!(const E& e) {

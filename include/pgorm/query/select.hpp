@@ -554,7 +554,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
 
   /// WHERE cond. Combine conditions with && and ||, rather than calling where() twice.
   template <class C>
-  auto where(const C& cond) const {
+  auto where(C&& cond) const {
     static_assert(expression<C>,
                   "pgorm: where() takes an expression such as pgorm::col<&User::age> > 18; wrap "
                   "run-time values in pgorm::val(v)");
@@ -564,7 +564,9 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
     static_assert(!detail::present_v<Where>,
                   "pgorm: where() was already called; combine the conditions with && or || in "
                   "one where()");
-    return with_part(detail::part_at<part::where>, cond);
+    // Forwarded: a condition built in the call moves into the statement (its string values
+    // are not copied again).
+    return with_part(detail::part_at<part::where>, std::forward<C>(cond));
   }
 
   /// GROUP BY e, ...
