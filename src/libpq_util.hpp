@@ -57,6 +57,10 @@ inline transaction_status transaction_status_of(const PGconn* conn) noexcept {
 class statement_report {
  public:
   statement_report(const connection& conn, std::string_view sql, std::span<const param> params);
+  /// The same for a statement of another kind of connection (the async one): `obs` (null:
+  /// nothing is reported) and its description `server`. The views must outlive the report.
+  statement_report(observer* obs, std::string_view server, std::string_view sql,
+                   std::span<const param> params);
   statement_report(const statement_report&) = delete;
   statement_report& operator=(const statement_report&) = delete;
   statement_report(statement_report&&) = delete;

@@ -159,12 +159,16 @@ namespace pgorm::detail {
 
 statement_report::statement_report(const connection& conn, std::string_view sql,
                                    std::span<const param> params)
-    : obs_(conn.events()) {
+    : statement_report(conn.events(), conn.description(), sql, params) {}
+
+statement_report::statement_report(observer* obs, std::string_view server, std::string_view sql,
+                                   std::span<const param> params)
+    : obs_(obs) {
   if (obs_ == nullptr) return;
   event_.sql = sql;
   event_.operation = operation_of(sql, operation_);
   event_.table = table_of(sql);
-  event_.server = conn.description();
+  event_.server = server;
   event_.param_count = params.size();
   if (obs_->wants_parameters()) event_.params = params;
   start_ = std::chrono::steady_clock::now();

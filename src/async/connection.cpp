@@ -46,6 +46,7 @@
 #include "../param_arrays.hpp"
 #include "../statement_cache.hpp"
 #include "exclusive.hpp"
+#include "observed.hpp"
 
 namespace pgorm::async {
 
@@ -114,8 +115,11 @@ enum class cancel_reason : unsigned char { none, deadline, caller, callback };
 
 // A handler and what to call it with, collected under the mutex and called after it.
 struct completion {
-  completion(std::unique_ptr<exec_op> o, std::exception_ptr e, result r) noexcept
-      : op(std::move(o)), error(std::move(e)), res(std::move(r)) {}
+  completion(std::unique_ptr<exec_op> o, std::exception_ptr e, result r,
+             std::unique_ptr<observed_statement> obs = nullptr) noexcept
+      : op(std::move(o)), error(std::move(e)), res(std::move(r)), report(std::move(obs)) {}
+  // Only an observer's report (op empty): a statement of an explicit pipeline.
+  explicit completion(std::unique_ptr<observed_statement> obs) noexcept : report(std::move(obs)) {}
   completion(std::nullptr_t /*no statement*/, std::exception_ptr e, result /*none*/,
              std::unique_ptr<notify_op> n, std::optional<notification> what) noexcept
       : error(std::move(e)), nop(std::move(n)), note(std::move(what)) {}
@@ -125,6 +129,8 @@ struct completion {
   std::unique_ptr<exec_op> op;
   std::exception_ptr error;
   result res;
+  // The observer's report of the statement (settled), made before the handler is called.
+  std::unique_ptr<observed_statement> report;
   // Or a notification wait's completion.
   std::unique_ptr<notify_op> nop;
   std::optional<notification> note;
@@ -235,6 +241,9 @@ struct entry {
   // whether it has started (the connection left pipeline mode for it).
   std::shared_ptr<exclusive_task> task;
   bool task_started = false;
+  // The observer's report of it (only with an observer), and the rows it streamed.
+  std::unique_ptr<observed_statement> report;
+  std::int64_t streamed = 0;
   explicit entry(std::unique_ptr<request> r) noexcept : owned(std::move(r)), req(*owned) {}
   explicit entry(request&& r) : entry(std::make_unique<request>(std::move(r))) {}
   entry(const entry&) = delete;
@@ -314,13 +323,38 @@ struct core : std::enable_shared_from_this<core> {
       error = e.stream_error;
       res = result{};
     }
+    if (e.task) take_reports(out, *e.task, &error);
+    if (e.report) [[unlikely]] {
+      std::int64_t rows = e.streamed;
+      if (!error && !e.req.sink()) rows = res.rows() > 0 ? res.rows() : res.affected_rows();
+      e.report->settle(error, rows);
+    }
     if (e.id == delivering) {
       // Its row function is running: the handler is called once that returned (rows_done),
       // never while it may still touch what the handler's caller owns.
-      held.emplace(std::move(e.op), std::move(error), std::move(res));
+      held.emplace(std::move(e.op), std::move(error), std::move(res), std::move(e.report));
       return;
     }
-    out.push_back({std::move(e.op), std::move(error), std::move(res)});
+    out.push_back({std::move(e.op), std::move(error), std::move(res), std::move(e.report)});
+  }
+
+  // The reports of statements `task` ran whose outcome is known, to be made with the
+  // completions; with `ended` (the task's outcome), every other one too, failed with it.
+  static void take_reports(completions& out, exclusive_task& task,
+                           const std::exception_ptr* ended = nullptr) {
+    if (ended != nullptr) {
+      for (std::size_t i = 0; i != task.reports_.size(); ++i) {
+        if (!task.reports_[i]) continue;
+        task.reports_[i]->settle(
+            *ended ? *ended
+                   : std::make_exception_ptr(connection_error(
+                         "pgorm: the statement's result did not arrive before its pipeline ended")),
+            0);
+        task.settled_.push_back(std::move(task.reports_[i]));
+      }
+    }
+    for (auto& r : task.settled_) out.emplace_back(std::move(r));
+    task.settled_.clear();
   }
 
   // ---- streamed statements (async each()) ----
@@ -347,6 +381,7 @@ struct core : std::enable_shared_from_this<core> {
   void deliver(completions& out, entry& e, PGresult* r) {
     delivering = e.id;
     e.delivered = true;
+    e.streamed += PQntuples(r);
     out.emplace_back(shared_from_this(), e.req.sink(), e.id, result(r));
   }
 
@@ -415,22 +450,24 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   void submit_task(completions& out, std::shared_ptr<exclusive_task> task, request&& req,
-                   std::unique_ptr<exec_op> handler) {
+                   std::unique_ptr<exec_op> handler, std::unique_ptr<observed_statement> report) {
     if (closed || pq == nullptr) {
-      out.push_back({std::move(handler),
-                     make_connection_error("pgorm: the async connection is closed", secrets),
-                     {}});
+      refuse(out, std::move(handler),
+             make_connection_error("pgorm: the async connection is closed", secrets),
+             std::move(report));
+      take_reports(out, *task, &out.back().error);
       return;
     }
     if (pinned != 0 && req.pin() != pinned) {
-      out.push_back({std::move(handler),
-                     std::make_exception_ptr(usage_error(fmt::format(
-                         "pgorm: this async connection is pinned by a transaction "
-                         "(pgorm::async::run_transaction) until it ends; run {} through the "
-                         "transaction (a COPY: copy_in(tx, ...)) or on another connection; nothing "
-                         "was sent",
-                         task->what()))),
-                     {}});
+      refuse(out, std::move(handler),
+             std::make_exception_ptr(usage_error(fmt::format(
+                 "pgorm: this async connection is pinned by a transaction "
+                 "(pgorm::async::run_transaction) until it ends; run {} through the "
+                 "transaction (a COPY: copy_in(tx, ...)) or on another connection; nothing "
+                 "was sent",
+                 task->what()))),
+             std::move(report));
+      take_reports(out, *task, &out.back().error);
       return;
     }
     task->owner_ = weak_from_this();
@@ -440,12 +477,14 @@ struct core : std::enable_shared_from_this<core> {
     } else {
       close_segment(out);  // the reads sent before it get their sync point first
       if (closed) {
-        out.push_back({std::move(handler), lost("sending the statement failed"), {}});
+        refuse(out, std::move(handler), lost("sending the statement failed"), std::move(report));
+        take_reports(out, *task, &out.back().error);
         return;
       }
       e = &queue.emplace_back(std::move(req));
       exclusive = true;
     }
+    e->report = std::move(report);
     e->task = std::move(task);
     e->retried = true;  // never sent again
     e->commands_left = 0;
@@ -485,6 +524,7 @@ struct core : std::enable_shared_from_this<core> {
     const bool ready = input_ready;
     input_ready = false;
     const task_step s = e.task->step(pq, ready, stop);
+    take_reports(out, *e.task);
     if (s.state == task_state::wait) {
       wait_for(s.wait);
       return false;
@@ -800,28 +840,37 @@ struct core : std::enable_shared_from_this<core> {
     if (starts("discard") || starts("deallocate")) statements->clear();
   }
 
-  void submit(completions& out, std::unique_ptr<request> req, std::unique_ptr<exec_op> handler) {
+  // Completes `handler` with `error` (its report, if any, failed with it): nothing was sent.
+  static void refuse(completions& out, std::unique_ptr<exec_op> handler, std::exception_ptr error,
+                     std::unique_ptr<observed_statement> report) {
+    if (report) report->settle(error, 0);
+    out.push_back({std::move(handler), std::move(error), {}, std::move(report)});
+  }
+
+  void submit(completions& out, std::unique_ptr<request> req, std::unique_ptr<exec_op> handler,
+              std::unique_ptr<observed_statement> report) {
     if (closed || pq == nullptr) {
-      out.push_back({std::move(handler),
-                     make_connection_error("pgorm: the async connection is closed", secrets),
-                     {}});
+      refuse(out, std::move(handler),
+             make_connection_error("pgorm: the async connection is closed", secrets),
+             std::move(report));
       return;
     }
     if (pinned != 0 && req->pin() != pinned) {
       // A transaction runs on this connection: a statement of anyone else would land inside
       // it (or, after a failure in it, be refused by the server). Refused before sending.
-      out.push_back(
-          {std::move(handler),
-           std::make_exception_ptr(usage_error(
-               "pgorm: this async connection is pinned by a transaction "
-               "(pgorm::async::run_transaction) until it ends; run the statement through the "
-               "transaction object, or on another connection (an async pool gives each "
-               "transaction its own); nothing was sent")),
-           {}});
+      refuse(out, std::move(handler),
+             std::make_exception_ptr(usage_error(
+                 "pgorm: this async connection is pinned by a transaction "
+                 "(pgorm::async::run_transaction) until it ends; run the statement through the "
+                 "transaction object, or on another connection (an async pool gives each "
+                 "transaction its own); nothing was sent")),
+             std::move(report));
       return;
     }
     if (exclusive) {  // a COPY is queued: sent once it has ended
-      hold(behind_task.emplace_back(std::move(req)), std::move(handler));
+      entry& held_back = behind_task.emplace_back(std::move(req));
+      held_back.report = std::move(report);
+      hold(held_back, std::move(handler));
       return;
     }
     queue.emplace_back(std::move(req));
@@ -832,15 +881,16 @@ struct core : std::enable_shared_from_this<core> {
       send(out, e);
     } catch (...) {
       // Refused before anything was sent (bad parameters): only this statement fails.
-      out.push_back({std::move(handler), std::current_exception(), {}});
+      refuse(out, std::move(handler), std::current_exception(), std::move(report));
       queue.pop_back();
       return;
     }
     send_evictions(out);
     if (closed) {  // sending failed: fail_all() took the others; this one too
-      out.push_back({std::move(handler), lost("sending the statement failed"), {}});
+      refuse(out, std::move(handler), lost("sending the statement failed"), std::move(report));
       return;
     }
+    e.report = std::move(report);
     attach(e, std::move(handler));
     if (!e.shared) drive(out);  // a shared one goes out with its segment
   }
@@ -1365,11 +1415,13 @@ struct core : std::enable_shared_from_this<core> {
   static void run(completions& out) {
     // On each handler's own executor: inline when this thread may run it.
     for (completion& c : out) {
+      if (c.report) [[unlikely]]
+        c.report->report();
       if (c.sink) {
         hand_rows(c);
       } else if (c.nop) {
         c.nop->complete(false, std::move(c.error), std::move(c.note));
-      } else {
+      } else if (c.op) {
         c.op->complete(false, std::move(c.error), std::move(c.res));
       }
     }
@@ -1394,11 +1446,13 @@ struct core : std::enable_shared_from_this<core> {
   // For completions found under the mutex on an initiating call: posted, never run inline.
   static void post_all(completions& out) {
     for (completion& c : out) {
+      if (c.report) [[unlikely]]
+        c.report->report();
       if (c.sink) {
         hand_rows(c);
       } else if (c.nop) {
         c.nop->complete(true, std::move(c.error), std::move(c.note));
-      } else {
+      } else if (c.op) {
         c.op->complete(true, std::move(c.error), std::move(c.res));
       }
     }
@@ -1429,9 +1483,13 @@ void submit(const std::shared_ptr<core>& owner, std::unique_ptr<request> req,
                  result{});
     return;
   }
+  // With an observer, on_query_start runs here, before the lock (never under it).
+  std::unique_ptr<observed_statement> report;
+  if (c->options.events != nullptr) [[unlikely]]
+    report = observe(c, req->sql(), req->params());
   {
     std::lock_guard lock(c->mu);
-    c->submit(out, std::move(req), std::move(op));
+    c->submit(out, std::move(req), std::move(op), std::move(report));
   }
   // Completions found while initiating (an error, or results already there for earlier
   // statements): the new statement's own must not run inside its initiating call.
@@ -1440,23 +1498,37 @@ void submit(const std::shared_ptr<core>& owner, std::unique_ptr<request> req,
 
 void submit_task(const std::shared_ptr<core>& owner, std::shared_ptr<exclusive_task> task,
                  std::string sql, std::chrono::milliseconds timeout, std::uint64_t pin,
-                 std::unique_ptr<exec_op> op) {
+                 std::unique_ptr<exec_op> op, std::unique_ptr<observed_statement> report) {
   const std::shared_ptr<core> c = owner;  // (as submit())
+  completions out;
   if (!c) {
-    op->complete(true,
+    core::refuse(out, std::move(op),
                  std::make_exception_ptr(connection_error(
                      "pgorm: the async connection is not connected (default-constructed, moved "
                      "from or closed)")),
-                 result{});
+                 std::move(report));
+    core::take_reports(out, *task, &out.back().error);
+    core::post_all(out);
     return;
   }
-  completions out;
   {
     std::lock_guard lock(c->mu);
     c->submit_task(out, std::move(task), request(sql, {}, data_format::text, timeout, pin),
-                   std::move(op));
+                   std::move(op), std::move(report));
   }
   core::post_all(out);
+}
+
+std::unique_ptr<observed_statement> observe(const std::shared_ptr<core>& c, std::string_view sql,
+                                            std::span<const param> params) {
+  // (options and description are set before the connection is handed out, and never change.)
+  if (!c || c->options.events == nullptr) return nullptr;
+  return std::make_unique<observed_statement>(c->options.events.get(), c->description, sql, params);
+}
+
+const std::vector<std::string>& secrets_of(const std::shared_ptr<core>& c) noexcept {
+  static const std::vector<std::string> none;
+  return c ? c->secrets : none;
 }
 
 void exclusive_task::resume(std::exception_ptr error) const {

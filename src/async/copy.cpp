@@ -251,14 +251,16 @@ void submit_copy_in(const std::shared_ptr<core>& c, std::string sql, copy_source
                     std::chrono::milliseconds timeout, std::uint64_t pin,
                     std::unique_ptr<exec_op> op) {
   auto task = std::make_shared<copy_in_task>(sql, std::move(source));
-  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op));
+  auto report = observe(c, sql, {});  // the COPY, as the synchronous one reports it
+  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op), std::move(report));
 }
 
 void submit_copy_out(const std::shared_ptr<core>& c, std::string sql, copy_sink sink,
                      boost::asio::any_io_executor sink_executor, std::chrono::milliseconds timeout,
                      std::uint64_t pin, std::unique_ptr<exec_op> op) {
   auto task = std::make_shared<copy_out_task>(sql, std::move(sink), std::move(sink_executor));
-  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op));
+  auto report = observe(c, sql, {});  // the COPY, as the synchronous one reports it
+  submit_task(c, std::move(task), std::move(sql), timeout, pin, std::move(op), std::move(report));
 }
 
 }  // namespace pgorm::async::detail

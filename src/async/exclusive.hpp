@@ -11,10 +11,13 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <libpq-fe.h>
 
 #include "../engine.hpp"
+#include "observed.hpp"
 #include "pgorm/async/connection.hpp"
 
 namespace pgorm::async::detail {
@@ -58,6 +61,20 @@ class exclusive_task {
   /// connection steps the task again (a throw stops it).
   void resume(std::exception_ptr error) const;
 
+ protected:
+  /// The observer's reports of the statements the task runs itself (an explicit pipeline's,
+  /// one per statement; empty without an observer), and those settled (outcome known), which
+  /// the connection reports once its lock is released. A task whose connection reports it as
+  /// one statement (COPY) has none.
+  std::vector<std::unique_ptr<observed_statement>> reports_;
+  std::vector<std::unique_ptr<observed_statement>> settled_;
+  /// Settles the report of statement `i` (if any) with `error`, or success with `rows`.
+  void settle_report(std::size_t i, std::exception_ptr error, std::int64_t rows) {
+    if (i >= reports_.size() || !reports_[i]) return;
+    reports_[i]->settle(std::move(error), rows);
+    settled_.push_back(std::move(reports_[i]));
+  }
+
  private:
   friend struct core;
   std::weak_ptr<core> owner_;
@@ -67,8 +84,18 @@ class exclusive_task {
 /// Queues `task` on `c` behind every statement already queued, and completes `op` with the
 /// task's final result (or its error: the task's own, the server's, query_canceled,
 /// connection_error). `sql`: the statement, for errors; `timeout` and `pin` as a request's.
+/// `report`: the observer's report of the task as one statement (null: none, or the task
+/// reports its statements itself).
 void submit_task(const std::shared_ptr<core>& c, std::shared_ptr<exclusive_task> task,
                  std::string sql, std::chrono::milliseconds timeout, std::uint64_t pin,
-                 std::unique_ptr<exec_op> op);
+                 std::unique_ptr<exec_op> op, std::unique_ptr<observed_statement> report);
+
+/// A report of `sql` with `params` for `c`'s observer (on_query_start is called now); null when
+/// `c` has none.
+std::unique_ptr<observed_statement> observe(const std::shared_ptr<core>& c, std::string_view sql,
+                                            std::span<const param> params);
+
+/// The secrets of `c`'s connection string (password, ...), which errors are scrubbed of.
+const std::vector<std::string>& secrets_of(const std::shared_ptr<core>& c) noexcept;
 
 }  // namespace pgorm::async::detail

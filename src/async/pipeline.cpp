@@ -5,6 +5,7 @@
 // from the socket's readiness.
 #include "pgorm/async/pipeline.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,7 +25,11 @@ using pgorm::detail::io_wait;
 
 class pipeline_task final : public exclusive_task {
  public:
-  explicit pipeline_task(pgorm::detail::pipeline_batch batch) : batch_(std::move(batch)) {}
+  pipeline_task(pgorm::detail::pipeline_batch batch, std::vector<std::string> secrets,
+                std::vector<std::unique_ptr<observed_statement>> reports)
+      : batch_(std::move(batch)), secrets_(std::move(secrets)) {
+    reports_ = std::move(reports);
+  }
 
   [[nodiscard]] bool stops_itself() const noexcept override { return false; }
   [[nodiscard]] std::exception_ptr error() const noexcept override { return error_; }
@@ -37,9 +42,8 @@ class pipeline_task final : public exclusive_task {
     if (stop) stopped_ = true;
     if (!reader_) {
       if (PQenterPipelineMode(pq) != 1 || !send_all(pq)) return {task_state::done, {}, nullptr};
-      // (Server error texts hold no connection secret; statement texts and parameters are the
-      // caller's own.)
-      reader_.emplace(batch_.slots, batch_.syncs.size(), pq, no_secrets_);
+      // Errors are scrubbed of the connection's secrets, as the synchronous pipeline's.
+      reader_.emplace(batch_.slots, batch_.syncs.size(), pq, secrets_);
     }
     for (;;) {
       const io_wait w = pgorm::detail::pq_step(pq, input_ready);
@@ -48,10 +52,14 @@ class pipeline_task final : public exclusive_task {
       reader_->reset_nulls();
       try {
         while (reader_->batches_left() > 0 && PQisBusy(pq) == 0 && reader_->nulls() < 2) {
-          reader_->take(PQgetResult(pq));
+          report(reader_->take(PQgetResult(pq)));
         }
       } catch (...) {
         error_ = std::current_exception();  // the connection broke
+        // (The statement whose error said so was settled: its report goes with it.)
+        for (std::size_t i = 0; i != batch_.slots.size(); ++i) {
+          if (batch_.slots[i]->done) report(i);
+        }
         return {task_state::done, {}, nullptr};
       }
       if (reader_->batches_left() == 0) {
@@ -63,11 +71,20 @@ class pipeline_task final : public exclusive_task {
   }
 
  private:
+  // The observer's report of statement `i` (settled by the reader; none: nothing settled).
+  void report(std::size_t i) {
+    if (i == pgorm::detail::pipeline_reader::none || reports_.empty()) return;
+    const pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
+    settle_report(
+        i, slot.error,
+        slot.error ? 0 : (slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows()));
+  }
+
   bool send_all(PGconn* pq) {
     std::size_t next_sync = 0;
     for (std::size_t i = 0; i != batch_.slots.size(); ++i) {
       try {
-        pgorm::detail::send_pipelined(pq, *batch_.slots[i], no_secrets_);
+        pgorm::detail::send_pipelined(pq, *batch_.slots[i], secrets_);
       } catch (const connection_error&) {
         return false;  // the task ends without a result: the connection is reported lost
       }
@@ -81,7 +98,7 @@ class pipeline_task final : public exclusive_task {
 
   pgorm::detail::pipeline_batch batch_;
   std::optional<pgorm::detail::pipeline_reader> reader_;
-  const std::vector<std::string> no_secrets_;
+  std::vector<std::string> secrets_;  // the connection's
   std::exception_ptr error_;
   bool stopped_ = false;
 };
@@ -92,8 +109,16 @@ void submit_pipeline(const std::shared_ptr<core>& c, pgorm::detail::pipeline_bat
                      std::chrono::milliseconds timeout, std::uint64_t pin,
                      std::unique_ptr<exec_op> op) {
   std::string what = "pipeline (" + std::to_string(batch.slots.size()) + " statements)";
-  submit_task(c, std::make_shared<pipeline_task>(std::move(batch)), std::move(what), timeout, pin,
-              std::move(op));
+  // Each statement is reported to the observer as the synchronous pipeline reports it: from
+  // when the run is issued to when its own result arrives.
+  std::vector<std::unique_ptr<observed_statement>> reports;
+  for (const auto& slot : batch.slots) {
+    auto r = observe(c, slot->sql, slot->params.params());
+    if (!r) break;  // no observer
+    reports.push_back(std::move(r));
+  }
+  auto task = std::make_shared<pipeline_task>(std::move(batch), secrets_of(c), std::move(reports));
+  submit_task(c, std::move(task), std::move(what), timeout, pin, std::move(op), nullptr);
 }
 
 }  // namespace pgorm::async::detail
