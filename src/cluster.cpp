@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "exception_text.hpp"
 #include "pgorm/detail/sql_scanner.hpp"
 #include "pgorm/observer.hpp"
 
@@ -38,16 +39,6 @@ bool replica_unavailable(const std::exception_ptr& e) {
     return s.poisons_connection();
   } catch (...) {
     return false;
-  }
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "pgorm: unknown error";
   }
 }
 
@@ -317,7 +308,7 @@ struct cluster_state {
       } catch (...) {
         auto e = std::current_exception();
         if (!replica_unavailable(e)) throw;
-        mark_down(*n, what_of(e));
+        mark_down(*n, detail::what_of(e));
         last_failure = e;
         if (!retry()) throw;
       }

@@ -15,6 +15,7 @@
 
 #include "command.hpp"
 #include "engine.hpp"
+#include "exception_text.hpp"
 #include "libpq_util.hpp"
 #include "param_arrays.hpp"
 #include "pipeline_reader.hpp"
@@ -40,16 +41,6 @@ const result& pipeline_result_of(const pipeline_slot& slot) {
 namespace {
 
 using slot_ptr = std::shared_ptr<detail::pipeline_slot>;
-
-std::string what_of(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "exception_text.hpp"
 
 namespace pgorm::detail {
 
@@ -41,16 +42,6 @@ std::string_view in_progress(const connection& conn) {
   if (!cause.empty()) what += fmt::format(" (the attempt before failed: {})", cause);
   what += " (SQLSTATE 57014)";
   throw query_canceled(what, std::move(f));
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
 }
 
 }  // namespace
