@@ -167,6 +167,9 @@ TEST_F(composite_test, a_composite_holding_a_composite_is_sent_as_a_parameter) {
   EXPECT_EQ(conn().select<Place>().where(col<&Place::at>.in(std::vector<located>{l, n})).count(),
             2);
   EXPECT_EQ(conn().select<Place>().where(col<&Place::at>.in(std::vector<located>{n})).one().id, 2);
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::also>.in(std::vector<located>{l})).one().id,
+            2);
+  EXPECT_EQ(conn().select<Place>().where(col<&Place::at>.in(std::vector<located>{})).count(), 0);
 }
 
 TEST_F(composite_test, a_composite_column_compared_with_a_struct_in_where) {
