@@ -523,8 +523,19 @@ struct core : std::enable_shared_from_this<core> {
     }
     const bool ready = input_ready;
     input_ready = false;
+    const std::size_t progress = e.task->progress_;
     const task_step s = e.task->step(pq, ready, stop);
     take_reports(out, *e.task);
+    if (e.cancel_sent && s.state != task_state::done && e.task->progress_ != progress) {
+      // Stopped, it ended a batch: the next one, sent before the stop, now runs on the server.
+      // It is cancelled as it starts (never left running after the run), within a grace of
+      // its own.
+      e.cancel_resends = 0;
+      if (!cancel) {
+        arm_grace();
+        arm_resend(e);
+      }
+    }
     if (s.state == task_state::wait) {
       wait_for(s.wait);
       return false;

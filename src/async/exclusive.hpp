@@ -68,6 +68,10 @@ class exclusive_task {
   /// one statement (COPY) has none.
   std::vector<std::unique_ptr<observed_statement>> reports_;
   std::vector<std::unique_ptr<observed_statement>> settled_;
+  /// Steps that ended part of its work on the server (an explicit pipeline's batches whose
+  /// sync point arrived): once the task is stopped, what it sent before runs on, and each part
+  /// still to end gets a cancel request and connect_options::cancel_grace of its own.
+  std::size_t progress_ = 0;
   /// Settles the report of statement `i` (if any) with `error`, or success with `rows`.
   void settle_report(std::size_t i, std::exception_ptr error, std::int64_t rows) {
     if (i >= reports_.size() || !reports_[i]) return;

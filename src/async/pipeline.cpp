@@ -62,6 +62,7 @@ class pipeline_task final : public exclusive_task {
         }
         return {task_state::done, {}, nullptr};
       }
+      progress_ = batch_.syncs.size() - reader_->batches_left();
       if (reader_->batches_left() == 0) {
         if (PQexitPipelineMode(pq) != 1) return {task_state::done, {}, nullptr};
         return {task_state::done, {}, PQmakeEmptyPGresult(pq, PGRES_COMMAND_OK)};

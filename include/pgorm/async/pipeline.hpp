@@ -170,9 +170,10 @@ class pipeline : public pgorm::pipeline_statements {
   /// `timeout` bounds the whole run (zero: the connection's query_timeout; pgorm::no_timeout:
   /// none). Past it, or when the cancellation slot is emitted, the statement running on the
   /// server is cancelled (its handle throws query_canceled, the rest of its batch
-  /// pipeline_aborted; later batches, already sent, still run) and the run completes with
-  /// query_canceled once every result is in; the connection stays usable, or is closed when
-  /// the server does not answer within connect_options::cancel_grace.
+  /// pipeline_aborted), and so is each statement of the later batches, already sent, as it
+  /// starts: none runs on after the run. The run completes with query_canceled once every
+  /// result is in; the connection stays usable, or is closed when a cancelled statement does
+  /// not end within connect_options::cancel_grace (each batch gets a grace of its own).
   ///
   /// Example: `co_await p.async_run(conn, 2s, asio::use_awaitable);`
   template <class Token>
