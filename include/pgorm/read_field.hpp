@@ -102,30 +102,36 @@ template <class T>
 }
 
 /// The error paths of read_value(), for decode_binary(): they name the column of the result.
+/// Inlined, so that their operands stay scalars of the caller: called through `this` out of
+/// line, the object was stored to the stack before every value's libpq calls. The column type
+/// is read through a reference, on the error path only (a copy was kept live across the
+/// decode for it).
 struct result_value_errors {
   const field_context& ctx;
   const result& res;
   int col;
+  const oid& type;
 
   template <class T>
-  [[noreturn]] void null() const {
+  [[noreturn, gnu::always_inline]] void null() const {
     throw_null_value<T>(ctx, res, col);
   }
   template <class T>
-  [[noreturn]] void failed(const conversion_error& e, oid type) const {
+  [[noreturn, gnu::always_inline]] void failed(const conversion_error& e, oid /*type*/) const {
     throw_decode_error<T>(e, ctx, res, col, type);
   }
 };
 
 template <class T>
-[[gnu::always_inline]] inline void read_value(const result& res, int row, int col, oid type, T& out,
-                                              const field_context& ctx) {
+[[gnu::always_inline]] inline void read_value(const result& res, int row, int col, const oid& type,
+                                              T& out, const field_context& ctx) {
   // A NULL has length 0, so libpq is asked about NULL only for empty values: two calls per
   // value, as hand-written code makes, instead of three.
   const int length = res.length_unchecked(row, col);
   const bool null = length == 0 && res.is_null_unchecked(row, col);
-  decode_binary(null, res.data_unchecked(row, col), static_cast<std::size_t>(length), type, out,
-                result_value_errors{ctx, res, col});
+  const char* data = res.data_unchecked(row, col);
+  decode_binary(null, data, static_cast<std::size_t>(length), type, out,
+                result_value_errors{ctx, res, col, type});
 }
 
 }  // namespace pgorm::detail
