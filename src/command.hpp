@@ -45,6 +45,11 @@ struct connection_access {
   static PGresult* run_simple(connection& c, std::string_view sql, const deadline& d) {
     return c.run_simple(sql, d);
   }
+  /// Runs one of pgorm's own statements (a NUL-terminated constant such as "COMMIT"; see
+  /// connection::exec_own()) within `timeout` (0: the connection's query_timeout).
+  static result exec_own(connection& c, const char* sql, std::chrono::milliseconds timeout) {
+    return c.exec_own(sql, timeout);
+  }
   /// Records on the cache entry of `shape` with the types of `params`, if it still holds one,
   /// that its results have the columns `checked` (see result::checked_layout()).
   static void note_checked(connection& c, const statement_shape& shape,

@@ -472,6 +472,20 @@ result connection::simple_exec(std::string_view sql, std::chrono::milliseconds t
   });
 }
 
+result connection::exec_own(const char* sql, std::chrono::milliseconds timeout) {
+  PGconn* conn = checked_handle();
+  const std::string_view text(sql);
+  return observe(options_.events.get(), text, {}, description_, [&] {
+    const detail::deadline d = detail::connection_access::call_deadline(*this, timeout);
+    detail::before_send(*this, d);
+    if (PQsendQuery(conn, sql) != 1) {
+      detail::throw_connection_error(conn, "sending the query failed", secrets_);
+    }
+    detail::command cmd(detail::command::just_sent, *this, d, text);
+    return check(cmd.last(), text, {});
+  });
+}
+
 bool connection::ping(std::chrono::milliseconds timeout) noexcept {
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return false;
   try {

@@ -94,12 +94,10 @@ std::string begin_statement(const transaction_options& options) {
   return sql;
 }
 
+// BEGIN and COMMIT are pgorm's own texts: sent as they are (connection::exec_own), without
+// the NUL checks and the copy a caller's SQL needs (bench --callgrind, TPC-B).
 void begin(connection& conn, const std::string& statement, const deadline& limit) {
-  if (!limit.bounded()) {
-    conn.exec(statement);
-  } else {
-    conn.exec(statement, statement_timeout(limit, {}, "BEGIN"));
-  }
+  (void)connection_access::exec_own(conn, statement.c_str(), statement_timeout(limit, {}, "BEGIN"));
 }
 
 void commit(connection& conn, const deadline& limit) {
@@ -109,7 +107,7 @@ void commit(connection& conn, const deadline& limit) {
   try {
     // A COMMIT cancelled at the deadline answers 57014 and is rolled back; one the server could
     // not be made to answer in time closes the connection: commit_outcome_unknown below.
-    res = limit.bounded() ? conn.exec("COMMIT", timeout) : conn.exec("COMMIT");
+    res = connection_access::exec_own(conn, "COMMIT", timeout);
   } catch (...) {
     std::rethrow_exception(commit_failure(std::current_exception(), conn.is_open()));
   }

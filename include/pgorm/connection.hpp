@@ -397,6 +397,10 @@ class PGORM_API connection : public query_methods<connection> {
   [[nodiscard]] result exec_impl(const statement_shape& shape, const param_pack& params,
                                  data_format result_format, std::chrono::milliseconds timeout);
   [[nodiscard]] result simple_exec(std::string_view sql, std::chrono::milliseconds timeout);
+  // simple_exec() for pgorm's own statements (BEGIN, COMMIT): `sql` is NUL-terminated, holds no
+  // NUL byte, and neither LISTEN nor a statement that drops prepared ones, so it is sent as it
+  // is, without the checks and the copy a caller's text needs. Observed like any statement.
+  [[nodiscard]] result exec_own(const char* sql, std::chrono::milliseconds timeout);
   void release() noexcept;
 
   pg_conn* conn_ = nullptr;
