@@ -231,6 +231,33 @@ TEST_F(include_test, nested_conversations_with_messages_filtered_ordered_and_lim
   EXPECT_EQ(conversations_seen, 6U);  // 1 + 2 + 3
 }
 
+TEST_F(include_test, each_reads_every_row_into_one_row_as_all_reads_them) {
+  // each() reads every row into the same pgorm::related: its vectors keep their elements from
+  // one row to the next (sessions per user 2, 4, 1, 3, 0, 2; conversations 1, 2, 3, 0, 0, 0;
+  // messages with NULL fields among values), and must hold exactly the row read, as all().
+  const auto q = conn()
+                     .select<User>()
+                     .order_by(col<&User::id>)
+                     .include(pgorm::rel<&Session::user_id>.order_by(col<&Session::id>),
+                              pgorm::rel<&Conversation::user_id>
+                                  .order_by(col<&Conversation::id>.desc())
+                                  .include(pgorm::rel<&Message::conversation_id>.order_by(
+                                      col<&Message::id>)));
+  const auto all = q.all();
+  ASSERT_EQ(all.size(), 6U);
+  std::size_t i = 0;
+  std::size_t messages = 0;
+  q.each([&](const auto& row) {
+    ASSERT_LT(i, all.size());
+    EXPECT_EQ(row, all[i]) << "user " << all[i].row.id;
+    for (const auto& conversation : row.template get<2>())
+      messages += conversation.template get<1>().size();
+    ++i;
+  });
+  EXPECT_EQ(i, all.size());
+  EXPECT_EQ(messages, static_cast<std::size_t>(conn().select<Message>().count()));
+}
+
 TEST_F(include_test, many_to_one_with_a_nullable_foreign_key) {
   // Each message with its sender (NOT NULL foreign key: User) and the user it replies to
   // (nullable: std::optional<User>): two foreign keys to one table, named by their columns.

@@ -954,12 +954,17 @@ struct relation_value_codec<std::vector<E>> {
   template <class Parent>
   static void read(bool null, const char* data, std::size_t length, std::vector<E>& out,
                    const Parent& parent) {
-    out.clear();
-    if (null) return;  // ARRAY() of no rows is empty, never NULL; accept NULL all the same
+    if (null) {  // ARRAY() of no rows is empty, never NULL; accept NULL all the same
+      out.clear();
+      return;
+    }
     const std::string_view bytes{data, length};
     const array_header header = read_array_header(bytes);
     if (header.count != 0 && header.element_type != oids::record) [[unlikely]]
       throw_array_element_type(header.element_type, cpp_type_name<E>());
+    // Sized once from the array's length. A vector read again (each() reads every row into one
+    // reused row) keeps the elements it had, and their strings their capacity: every field of
+    // each element is decoded again below.
     out.resize(header.count);
     std::size_t pos = header.offset;
     for (std::size_t i = 0; i != header.count; ++i) {
