@@ -66,6 +66,7 @@ detail::request::request(const statement_shape& shape, const param_pack& params,
     : key_(shape.key),
       layout_(shape.layout),
       effect_(shape.origin == sql_origin::builder ? shape.effect : sql_effect::unknown),
+      cached_(true),
       format_(format),
       timeout_(timeout) {
   if (shape.key != 0) {  // a static shape: its text is static storage
@@ -684,14 +685,18 @@ struct core : std::enable_shared_from_this<core> {
   }
 
   // The prepared statement `e` runs as (its name set on `e`; a Parse sent first when it is
-  // new), or none: run unnamed. Only builders' static statements are prepared: their texts
-  // are as many as the program has, and their keys were computed at compile time.
+  // new), or none: run unnamed. What the synchronous connection runs from its cache is
+  // prepared: every statement made from a shape, a builder's (static, found by its key
+  // computed at compile time, or rendered at run time, found by its text) or raw SQL run
+  // through one; the least recently used is deallocated past statement_cache_size.
   void use_prepared(entry& e, const pgorm::detail::param_arrays& a, std::string_view sql) {
     e.stmt_hash = 0;
     e.stmt_name.clear();
     e.parse_pending = false;
     e.parse_failed = false;
-    if (e.req.key() == 0 || !options.prepare) return;
+    if (!e.req.cached() || !options.prepare) return;
+    // A text that drops prepared statements would drop itself: run unnamed (note_raw()).
+    if (e.req.key() == 0 && drops_prepared(sql)) return;
     if (!statements) statements.emplace(options.statement_cache_size);
     const statement_shape shape{sql, e.req.key(), e.req.layout(), sql_origin::builder};
     const std::uint64_t h = pgorm::detail::statement_lru::hash(shape, a.types(), a.count());
@@ -838,7 +843,11 @@ struct core : std::enable_shared_from_this<core> {
   // forget them, so that the next use prepares again.
   void note_raw(const request& req) {
     if (req.key() != 0 || !statements) return;
-    std::string_view sql = req.sql();
+    if (drops_prepared(req.sql())) statements->clear();
+  }
+
+  // True for DISCARD ... and DEALLOCATE ...
+  static bool drops_prepared(std::string_view sql) noexcept {
     while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) {
       sql.remove_prefix(1);
     }
@@ -848,7 +857,7 @@ struct core : std::enable_shared_from_this<core> {
                return a == std::tolower(static_cast<unsigned char>(b));
              });
     };
-    if (starts("discard") || starts("deallocate")) statements->clear();
+    return starts("discard") || starts("deallocate");
   }
 
   // Completes `handler` with `error` (its report, if any, failed with it): nothing was sent.

@@ -81,7 +81,7 @@ class PGORM_API request {
   request(std::string_view sql, std::span<const param> params, data_format format,
           std::chrono::milliseconds timeout, std::uint64_t pin = 0);
   /// A builder's statement: `shape` (a static shape's text is static storage and is not
-  /// copied) with the parameters the builder bound.
+  /// copied) with the parameters the builder bound. Prepared by the connection (cached()).
   request(const statement_shape& shape, const param_pack& params, data_format format,
           std::chrono::milliseconds timeout);
   request(request&&) noexcept = default;
@@ -105,6 +105,10 @@ class PGORM_API request {
   /// The shape's statement key: nonzero for a builder's static text (computed at compile
   /// time), which the connection prepares once and then runs by name.
   [[nodiscard]] std::uint64_t key() const noexcept { return key_; }
+  /// True for a statement made from a shape (a builder's, static or rendered at run time, or
+  /// raw SQL run through a shape): the connection runs it from its prepared-statement cache,
+  /// as the synchronous connection does (connect_options::prepare).
+  [[nodiscard]] bool cached() const noexcept { return cached_; }
   /// The columns its rows are read into (null: not known).
   [[nodiscard]] const row_layout* layout() const noexcept { return layout_; }
   /// What it does to data (a builder's select that only reads may share a sync point).
@@ -133,6 +137,7 @@ class PGORM_API request {
   std::uint64_t key_ = 0;
   const row_layout* layout_ = nullptr;
   sql_effect effect_ = sql_effect::unknown;
+  bool cached_ = false;
   data_format format_;
   std::chrono::milliseconds timeout_;
   std::uint64_t pin_ = 0;
@@ -360,11 +365,14 @@ class PGORM_API connection {
     return async_exec(sql, std::span<const param>{}, data_format::text,
                       std::chrono::milliseconds{0}, std::forward<Token>(token));
   }
-  /// async_exec() of a statement whose shape a builder knows (its SQL text is used).
+  /// async_exec() of a statement whose shape a builder knows: run from the connection's
+  /// prepared-statement cache, as pgorm::connection::exec(shape, ...) runs it.
   template <class Token>
   auto async_exec(const statement_shape& shape, std::span<const param> params, data_format format,
                   std::chrono::milliseconds timeout, Token&& token) {
-    return async_exec(shape.sql, params, format, timeout, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, exec_signature>(
+        detail::initiate_exec{core_, get_executor()}, token,
+        detail::request(shape, param_pack(params), format, timeout));
   }
 
   /// The next LISTEN/NOTIFY notification this session receives (after
