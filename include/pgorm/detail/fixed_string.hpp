@@ -84,21 +84,51 @@ struct length_counter {
   }
 };
 
+/// The sink of both passes of rendered_v: without a buffer it only counts, with one it also
+/// writes. One sink type for both passes means each renderer (and everything it calls: a
+/// query's whole render tree) is instantiated once, not once to count and again per size.
+struct render_sink {
+  char* chars = nullptr;   ///< where to write; null for the counting pass
+  std::size_t length = 0;  ///< chars appended so far
+  constexpr render_sink& append(char c) noexcept {
+    if (chars != nullptr) chars[length] = c;
+    ++length;
+    return *this;
+  }
+  constexpr render_sink& append(std::string_view text) noexcept {
+    if (chars != nullptr) {
+      for (std::size_t i = 0; i != text.size(); ++i) chars[length + i] = text[i];
+    }
+    length += text.size();
+    return *this;
+  }
+};
+
+/// The length of `Renderer{}`'s output (rendered_v's first pass).
+template <class Renderer>
+consteval std::size_t rendered_length() {
+  render_sink counter;
+  Renderer{}(counter);
+  return counter.length;
+}
+
+/// `Renderer{}`'s output in a fixed_string of exactly its size (rendered_v's second pass).
+template <class Renderer>
+consteval fixed_string<rendered_length<Renderer>()> render_fixed() {
+  fixed_string<rendered_length<Renderer>()> out;
+  render_sink sink{out.chars};
+  Renderer{}(sink);
+  out.length = sink.length;
+  return out;
+}
+
 /// The output of `Renderer{}(out)` as a static fixed_string of exactly the right size. The
 /// renderer is a default-constructible type with `template <class Out> constexpr void
-/// operator()(Out& out) const` calling `out.append(...)`.
+/// operator()(Out& out) const` calling `out.append(...)`. Plain consteval functions rather
+/// than lambdas: a lambda here was two closure types per rendered text.
 ///
 /// Example: `std::string_view sql = rendered_v<select_list_renderer<User>>.view();`
 template <class Renderer>
-inline constexpr auto rendered_v = [] {
-  constexpr std::size_t size = [] {
-    length_counter counter;
-    Renderer{}(counter);
-    return counter.length;
-  }();
-  fixed_string<size> out;
-  Renderer{}(out);
-  return out;
-}();
+inline constexpr auto rendered_v = render_fixed<Renderer>();
 
 }  // namespace pgorm::detail

@@ -11,9 +11,10 @@
 
 namespace pgorm::detail {
 
-/// Wraps any sink with `append(char)` and `append(std::string_view)` (a length_counter, a
-/// fixed_string, a std::string) and adds what SQL rendering needs: `$n` numbering and whether
-/// columns are written table-qualified (they are once a query has more than one table).
+/// Wraps any sink with `append(char)` and `append(std::string_view)` (the render_sink of both
+/// passes of a static text, a string_out at run time) and adds what SQL rendering needs: `$n`
+/// numbering and whether columns are written table-qualified (they are once a query has more than
+/// one table).
 template <class Out>
 struct sql_writer {
   Out& out;
