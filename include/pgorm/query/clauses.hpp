@@ -25,32 +25,38 @@ namespace pgorm::detail {
 template <class C>
 inline constexpr bool present_v = !std::is_same_v<C, absent>;
 
+// The helpers below are plain folds over an index_sequence: a generic lambda (and the lambda
+// per element inside its fold) was a closure type per list type, instantiated for every
+// clause of every builder.
+template <class W, class S, std::size_t... I>
+constexpr void render_comma_list(W& w, const S& items, std::index_sequence<I...> /*seq*/) {
+  ((w.append(I == 0 ? "" : ", "), render_expr(w, element<I>(items))), ...);
+}
 /// Writes `a, b, c` for a std::tuple of clause items (expressions, order terms, assignments),
 /// from the object or from its shape.
 template <class W, class S>
 constexpr void render_comma_list(W& w, const S& items) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (I > 0) w.append(", ");
-          render_expr(w, element<I>(items));
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
+  render_comma_list(w, items, std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
 }
 
+template <class W, class S, std::size_t... I>
+constexpr void render_each(W& w, const S& items, std::index_sequence<I...> /*seq*/) {
+  (render_expr(w, element<I>(items)), ...);
+}
 /// Writes each clause of a std::tuple in turn, without separators (e.g. joins).
 template <class W, class S>
 constexpr void render_each(W& w, const S& items) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) { (render_expr(w, element<I>(items)), ...); }
-  (std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
+  render_each(w, items, std::make_index_sequence<std::tuple_size_v<source_type_t<S>>>{});
 }
 
+template <class Tuple, std::size_t... I>
+void bind_each(param_list& p, const Tuple& items, std::index_sequence<I...> /*seq*/) {
+  (std::get<I>(items).bind(p), ...);
+}
 /// Appends the parameters of each clause of a std::tuple, in order.
 template <class... C>
 void bind_each(param_list& p, const std::tuple<C...>& items) {
-  std::apply([&](const C&... c) { (c.bind(p), ...); }, items);
+  bind_each(p, items, std::index_sequence_for<C...>{});
 }
 
 /// What a std::tuple of clauses reads, whether its text is static and whether it may change
@@ -135,23 +141,23 @@ struct clause_set {
 
   template <auto I, class V>
   [[nodiscard]] constexpr auto with(V value) const {
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      constexpr std::size_t pos = static_cast<std::size_t>(I);
-      return clause_set<std::conditional_t<K == pos, V, P>...>{
-          {{take_or_keep<K == pos>(static_cast<const part_leaf<K, P>&>(items).value, value)}...}};
-    }
-    (std::index_sequence_for<P...>{});
+    return with_at<static_cast<std::size_t>(I)>(value, std::index_sequence_for<P...>{});
   }
 
   /// Appends the parameters of every part, in position order.
-  void bind(param_list& p) const {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (bind_part(p, static_cast<const part_leaf<K, P>&>(items).value), ...);
-    }
-    (std::index_sequence_for<P...>{});
-  }
+  void bind(param_list& p) const { bind_all(p, std::index_sequence_for<P...>{}); }
 
  private:
+  template <std::size_t Pos, class V, std::size_t... K>
+  constexpr auto with_at(V& value, std::index_sequence<K...> /*seq*/) const {
+    return clause_set<std::conditional_t<K == Pos, V, P>...>{
+        {{take_or_keep<K == Pos>(static_cast<const part_leaf<K, P>&>(items).value, value)}...}};
+  }
+  template <std::size_t... K>
+  void bind_all(param_list& p, std::index_sequence<K...> /*seq*/) const {
+    (bind_part(p, static_cast<const part_leaf<K, P>&>(items).value), ...);
+  }
+
   template <bool Take, class Old, class V>
   static constexpr auto&& take_or_keep(const Old& old, V& value) {
     if constexpr (Take) {
