@@ -63,19 +63,11 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
     const bool in_order =
         end - begin >= width && (!exact || end - begin == width) && names_in_order(res, begin);
     if (in_order) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((cols[I] = begin + static_cast<int>(I),
-          types[I] = check_field<field_type_t<T, I>>(res, cols[I], context<I>())),
-         ...);
-      }
-      (std::make_index_sequence<desc::column_count>{});
+      prepare_in_order(res, begin, std::make_index_sequence<desc::column_count>{});
       return;
     }
     std::vector<bool> used(static_cast<std::size_t>(end > begin ? end - begin : 0));
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (prepare_field<I>(res, begin, end, used), ...);
-    }
-    (std::make_index_sequence<desc::column_count>{});
+    prepare_fields(res, begin, end, used, std::make_index_sequence<desc::column_count>{});
     if (exact) {
       for (int c = begin; c < end; ++c) {
         if (!used[static_cast<std::size_t>(c - begin)]) {
@@ -115,22 +107,35 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
     (read_value(res, row, cols[I], types[I], get_field<I>(out), context<I>()), ...);
   }
 
-  // A reference to a context in static storage: a context made per value was stored to the
-  // stack before each field's libpq calls, for its error paths only (bench --callgrind: ~4
-  // instructions per field of every row).
   template <std::size_t I>
-  static constexpr const field_context& context() {
-    return field_context_v<I>;
+  static constexpr field_context context() {
+    return {desc::name, desc::columns[I].name};
   }
-  template <std::size_t I>
-  static constexpr field_context field_context_v{desc::name, desc::columns[I].name};
 
   // True when the columns from `begin` on carry the fields' names, in field order.
   static bool names_in_order(const result& res, int begin) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (res.column_name_is(begin + static_cast<int>(I), desc::columns[I].name) && ...);
-    }
-    (std::make_index_sequence<desc::column_count>{});
+    return names_in_order(res, begin, std::make_index_sequence<desc::column_count>{});
+  }
+  template <std::size_t... I>
+  static bool names_in_order(const result& res, int begin, std::index_sequence<I...> /*fields*/) {
+    return (res.column_name_is(begin + static_cast<int>(I), desc::columns[I].name) && ...);
+  }
+
+  // The per-field steps below are plain folds over an index_sequence: a lambda per fold (and
+  // per element) was a closure type per row type, which the bench TU paid in compile memory.
+
+  // Field I from column begin + I (the names are in order), its type checked.
+  template <std::size_t... I>
+  void prepare_in_order(const result& res, int begin, std::index_sequence<I...> /*fields*/) {
+    ((cols[I] = begin + static_cast<int>(I),
+      types[I] = check_field<field_type_t<T, I>>(res, cols[I], context<I>())),
+     ...);
+  }
+  // Each field from the column of its name, searched for in [begin, end).
+  template <std::size_t... I>
+  void prepare_fields(const result& res, int begin, int end, std::vector<bool>& used,
+                      std::index_sequence<I...> /*fields*/) {
+    (prepare_field<I>(res, begin, end, used), ...);
   }
 
   template <std::size_t I>
@@ -200,16 +205,23 @@ bool accepts_column(oid type) noexcept {
   return pg_type<T>::accepts(type);
 }
 
+/// Copies `n` column specs to out[i...], advancing i.
+template <std::size_t N>
+constexpr void append_columns(std::array<column_spec, N>& out, std::size_t& i,
+                              const column_spec* from, std::size_t n) {
+  for (std::size_t k = 0; k != n; ++k) out[i++] = from[k];
+}
+
 /// The columns one element of a row is read from, as row_reader's mappers read them.
 template <class E>
 struct layout_columns;
 template <class T>
 requires(!has_pg_type<T> && reflectable<T>) struct layout_columns<T> {
-  static constexpr auto columns = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<column_spec, sizeof...(I)>{
-        column_spec{table<T>::columns[I].name, &accepts_column<field_type_t<T, I>>}...};
+  template <std::size_t... I>
+  static constexpr std::array<column_spec, sizeof...(I)> make(std::index_sequence<I...> /*f*/) {
+    return {column_spec{table<T>::columns[I].name, &accepts_column<field_type_t<T, I>>}...};
   }
-  (std::make_index_sequence<table<T>::column_count>{});
+  static constexpr auto columns = make(std::make_index_sequence<table<T>::column_count>{});
 };
 template <class T>
 requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct layout_columns<std::optional<T>>
@@ -222,16 +234,15 @@ struct layout_columns<T> {
 };
 template <class... E>
 struct layout_columns<std::tuple<E...>> {
-  static constexpr auto columns = [] {
-    std::array<column_spec, (layout_columns<E>::columns.size() + ... + 0)> out{};
+  static constexpr std::size_t size = (layout_columns<E>::columns.size() + ... + 0);
+  static constexpr std::array<column_spec, size> make() {
+    std::array<column_spec, size> out{};
     std::size_t i = 0;
-    (
-        [&] {
-          for (const column_spec& c : layout_columns<E>::columns) out[i++] = c;
-        }(),
-        ...);
+    ((append_columns(out, i, layout_columns<E>::columns.data(), layout_columns<E>::columns.size())),
+     ...);
     return out;
-  }();
+  }
+  static constexpr auto columns = make();
 };
 
 }  // namespace detail
@@ -309,13 +320,16 @@ class row_reader {
   [[gnu::always_inline]] void read_inline(int row, Row& out) const {
     res_->check_row(row);
     if constexpr (detail::is_std_tuple<Row>::value) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (std::get<I>(mapper_).read(*res_, row, std::get<I>(out)), ...);
-      }
-      (std::make_index_sequence<std::tuple_size_v<Row>>{});
+      read_tuple(row, out, std::make_index_sequence<std::tuple_size_v<Row>>{});
     } else {
       mapper_.read(*res_, row, out);
     }
+  }
+
+  // Each element of a tuple row from its mapper.
+  template <std::size_t... I>
+  [[gnu::always_inline]] void read_tuple(int row, Row& out, std::index_sequence<I...> /*e*/) const {
+    (std::get<I>(mapper_).read(*res_, row, std::get<I>(out)), ...);
   }
 
   template <class T>
@@ -334,26 +348,18 @@ class row_reader {
       detail::throw_column_count(static_cast<std::size_t>(width), res_->columns());
     }
     int begin = 0;
-    (
-        [&] {
-          auto& m = std::get<I>(mapper_);
-          const int w = std::remove_reference_t<decltype(m)>::width;
-          m.prepare(*res_, begin, begin + w, true);
-          begin += w;
-        }(),
-        ...);
+    ((std::get<I>(mapper_).prepare(*res_, begin,
+                                   begin + std::tuple_element_t<I, mapper_type>::width, true),
+      begin += std::tuple_element_t<I, mapper_type>::width),
+     ...);
   }
 
   template <std::size_t... I>
   void prepare_tuple_checked(const oid* checked, std::index_sequence<I...>) {
     int begin = 0;
-    (
-        [&] {
-          auto& m = std::get<I>(mapper_);
-          m.prepare_checked(checked, begin);
-          begin += std::remove_reference_t<decltype(m)>::width;
-        }(),
-        ...);
+    ((std::get<I>(mapper_).prepare_checked(checked, begin),
+      begin += std::tuple_element_t<I, mapper_type>::width),
+     ...);
   }
 
   using mapper_type = typename mapper_of<Row>::type;
