@@ -370,13 +370,6 @@ struct table_impl<T, true> {
 
 }  // namespace detail
 
-namespace detail {
-template <class T, std::size_t... I>
-consteval bool all_fields_have_pg_type(std::index_sequence<I...>) {
-  return sizeof...(I) > 0 && (has_pg_type<boost::pfr::tuple_element_t<I, T>> && ...);
-}
-}  // namespace detail
-
 /// True for structs table<T> can describe as far as types go: reflectable, at least one field,
 /// and a pg_type for every field (table_traits<T> is validated by table<T> itself).
 ///

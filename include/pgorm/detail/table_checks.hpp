@@ -155,9 +155,16 @@ consteval bool list_option_shape_ok() {
   }
 }
 
+// A std::tuple's items as a hana::tuple (std::apply with a lambda here instantiated the
+// invoke machinery for a closure type per option type).
+template <class... X, std::size_t... I>
+constexpr hana::tuple<X...> to_hana_tuple(const std::tuple<X...>& items,
+                                          std::index_sequence<I...> /*seq*/) {
+  return hana::tuple<X...>{std::get<I>(items)...};
+}
 template <class... X>
 constexpr hana::tuple<X...> to_hana_tuple(const std::tuple<X...>& items) {
-  return std::apply([](const X&... x) { return hana::tuple<X...>{x...}; }, items);
+  return to_hana_tuple(items, std::index_sequence_for<X...>{});
 }
 
 // The items of one list option of T, as a hana::tuple of specs; empty when the option is absent
@@ -186,12 +193,17 @@ consteval const auto& option_item() {
   return hana::at_c<J>(options_v<T, Tag>);
 }
 
-/// Calls f(item) for each item of T's option of this kind (hana::for_each). Nothing is
-/// instantiated for an option the table does not have, the common case: a hana::for_each per
-/// table and per callback costs compile memory even over an empty tuple.
+/// Whether T has an option of this kind (with at least one item).
+template <class T, class Tag>
+inline constexpr bool has_option_v = option_count_v<T, Tag> != 0;
+
+/// Calls f(item) for each item of T's option of this kind (hana::for_each). Call it under
+/// `if constexpr (has_option_v<T, Tag>)`, so that nothing is instantiated for an option the
+/// table does not have, the common case: a hana::for_each per table and per callback costs
+/// compile memory even over an empty tuple, and so does the callback's closure type.
 template <class T, class Tag, class F>
 constexpr void for_each_option(F&& f) {
-  if constexpr (option_count_v<T, Tag> != 0) hana::for_each(options_v<T, Tag>, f);
+  hana::for_each(options_v<T, Tag>, f);
 }
 
 // The primary key as a column_set, and its identity kind.
@@ -301,33 +313,42 @@ consteval std::array<std::string_view, field_count_v<T>> column_names_of() {
       (std::make_index_sequence<field_count_v<T>>{});
     }
   }
-  for_each_option<T, renames_tag>([&](const auto& r) {
-    if constexpr (std::is_same_v<member_class_of<decltype(r.member)>, T>) {
-      names[field_index_of<T>(r.member)] = r.name;
-    }
-  });
+  if constexpr (has_option_v<T, renames_tag>) {
+    for_each_option<T, renames_tag>([&](const auto& r) {
+      if constexpr (std::is_same_v<member_class_of<decltype(r.member)>, T>) {
+        names[field_index_of<T>(r.member)] = r.name;
+      }
+    });
+  }
   return names;
 }
 template <class T>
 inline constexpr auto column_names_v = column_names_of<T>();
 
 // The columns a hana::tuple of member pointers of T names, as indexes.
+template <class T, class... M, std::size_t... I>
+constexpr std::array<std::size_t, sizeof...(M)> indices_of(const hana::tuple<M...>& members,
+                                                           std::index_sequence<I...> /*seq*/) {
+  return {field_index_of<T>(hana::at_c<I>(members))...};
+}
 template <class T, class... M>
 constexpr std::array<std::size_t, sizeof...(M)> indices_of(const hana::tuple<M...>& members) {
-  return hana::unpack(members, [](auto... m) {
-    return std::array<std::size_t, sizeof...(M)>{field_index_of<T>(m)...};
-  });
+  return indices_of<T>(members, std::index_sequence_for<M...>{});
 }
 
 // The default of column `index`, as SQL; "" for none.
 template <class T>
 constexpr std::string_view default_of(std::size_t index) {
   std::string_view result;
-  for_each_option<T, defaults_tag>([&](const auto& d) {
-    if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
-      if (field_index_of<T>(d.member) == index) result = d.text();
-    }
-  });
+  if constexpr (has_option_v<T, defaults_tag>) {
+    for_each_option<T, defaults_tag>([&](const auto& d) {
+      if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
+        if (field_index_of<T>(d.member) == index) result = d.text();
+      }
+    });
+  } else {
+    static_cast<void>(index);
+  }
   return result;
 }
 
@@ -339,11 +360,15 @@ struct declared_column_type {
 template <class T>
 constexpr declared_column_type declared_type_of(std::size_t index) {
   declared_column_type result;
-  for_each_option<T, column_types_tag>([&](const auto& d) {
-    if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
-      if (field_index_of<T>(d.member) == index) result = {d.sql(), d.type_modifier};
-    }
-  });
+  if constexpr (has_option_v<T, column_types_tag>) {
+    for_each_option<T, column_types_tag>([&](const auto& d) {
+      if constexpr (std::is_same_v<member_class_of<decltype(d.member)>, T>) {
+        if (field_index_of<T>(d.member) == index) result = {d.sql(), d.type_modifier};
+      }
+    });
+  } else {
+    static_cast<void>(index);
+  }
   return result;
 }
 
@@ -408,41 +433,54 @@ consteval bool field_type_check() {
   }
 }
 
+// Whether T has fields and each has a pg_type (also pgorm::mappable's test). This and the
+// other per-table checks are plain folds and consteval functions: a lambda in a function
+// instantiated per table is a closure type per table.
+template <class T, std::size_t... I>
+consteval bool all_fields_have_pg_type(std::index_sequence<I...> /*fields*/) {
+  return sizeof...(I) > 0 && (has_pg_type<field_type_t<T, I>> && ...);
+}
+// Reached only after a failed check: names each field type without a pg_type.
+template <class T, std::size_t... I>
+consteval void name_fields_without_pg_type(std::index_sequence<I...> /*fields*/) {
+  static_cast<void>((field_type_check<T, I>() && ...));
+}
+
 template <class T>
 consteval bool check_field_types() {
-  constexpr bool ok = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (has_pg_type<field_type_t<T, I>> && ...);
-  }
-  (std::make_index_sequence<field_count_v<T>>{});
+  constexpr bool ok = all_fields_have_pg_type<T>(std::make_index_sequence<field_count_v<T>>{});
   static_assert(ok,
                 "pgorm: a field of this struct has no PostgreSQL type mapping; see docs/types.md "
                 "(the next error names the field type: no_pg_type_for<F>)");
-  if constexpr (!ok) {
-    []<std::size_t... I>(std::index_sequence<I...>) { (field_type_check<T, I>() && ...); }
-    (std::make_index_sequence<field_count_v<T>>{});
-  }
+  if constexpr (!ok) name_fields_without_pg_type<T>(std::make_index_sequence<field_count_v<T>>{});
   return ok;
+}
+
+// Whether table_traits<T>::name (schema) is absent or a string_view.
+template <class T>
+consteval bool name_is_text() {
+  if constexpr (requires { traits_t<T>::name; }) {
+    return std::is_convertible_v<decltype(traits_t<T>::name), std::string_view>;
+  } else {
+    return true;
+  }
+}
+template <class T>
+consteval bool schema_is_text() {
+  if constexpr (requires { traits_t<T>::schema; }) {
+    return std::is_convertible_v<decltype(traits_t<T>::schema), std::string_view>;
+  } else {
+    return true;
+  }
 }
 
 template <class T>
 consteval bool check_names() {
-  constexpr bool name_ok = [] {
-    if constexpr (requires { traits_t<T>::name; }) {
-      return std::is_convertible_v<decltype(traits_t<T>::name), std::string_view>;
-    } else {
-      return true;
-    }
-  }();
+  constexpr bool name_ok = name_is_text<T>();
   static_assert(name_ok,
                 "pgorm: table_traits<T>::name must be a std::string_view, e.g. "
                 "static constexpr std::string_view name = \"users\";");
-  constexpr bool schema_ok = [] {
-    if constexpr (requires { traits_t<T>::schema; }) {
-      return std::is_convertible_v<decltype(traits_t<T>::schema), std::string_view>;
-    } else {
-      return true;
-    }
-  }();
+  constexpr bool schema_ok = schema_is_text<T>();
   static_assert(schema_ok,
                 "pgorm: table_traits<T>::schema must be a std::string_view, e.g. "
                 "static constexpr std::string_view schema = \"auth\";");
@@ -501,9 +539,10 @@ consteval bool check_option_shapes() {
   static_assert(list_option_shape_ok<T, column_types_tag>(),
                 "pgorm: table_traits<T>::column_types must be pgorm::column_types("
                 "pgorm::column_type(&T::field, pgorm::sql_type::varchar(n)), ...)");
-  return hana::unpack(hana::keys(list_option_members), [](auto... tag) {
-    return (list_option_shape_ok<T, typename decltype(tag)::type>() && ...);
-  });
+  return list_option_shape_ok<T, renames_tag>() && list_option_shape_ok<T, defaults_tag>() &&
+         list_option_shape_ok<T, unique_tag>() && list_option_shape_ok<T, indexes_tag>() &&
+         list_option_shape_ok<T, foreign_keys_tag>() && list_option_shape_ok<T, checks_tag>() &&
+         list_option_shape_ok<T, column_types_tag>();
 }
 
 // The types of the member pointers one option item names, as a hana::tuple of hana::type.
@@ -561,15 +600,18 @@ consteval auto identity_member_types() {
   }
 }
 
+// Whether every type of a hana::tuple of member pointer types names a member of T: a plain
+// fold over the tuple's element types (a hana::unpack with a lambda here was a closure type
+// per table and per option).
+template <class T, class Types>
+struct members_belong_to;
+template <class T, class... Type>
+struct members_belong_to<T, hana::tuple<Type...>>
+    : std::bool_constant<(std::is_same_v<member_class_of<typename Type::type>, T> && ...)> {};
+
 template <class T, class Types>
 consteval bool members_belong() {
-  if constexpr (std::is_same_v<Types, hana::tuple<>>) {
-    return true;
-  } else {
-    return hana::unpack(Types{}, [](auto... type) {
-      return (std::is_same_v<member_class_of<typename decltype(type)::type>, T> && ...);
-    });
-  }
+  return members_belong_to<T, Types>::value;
 }
 
 // One static_assert per option, then (only on failure) the first culprit's type in an error of
@@ -714,23 +756,37 @@ consteval bool column_types_unique() {
 template <class T>
 consteval bool default_on_identity() {
   bool clash = false;
-  for_each_option<T, defaults_tag>([&](const auto& d) {
-    if (identity_of<T>(field_index_of<T>(d.member)) != identity_kind::none) clash = true;
-  });
+  if constexpr (has_option_v<T, defaults_tag>) {
+    for_each_option<T, defaults_tag>([&](const auto& d) {
+      if (identity_of<T>(field_index_of<T>(d.member)) != identity_kind::none) clash = true;
+    });
+  }
   return clash;
+}
+
+constexpr bool constraint_name_ok(std::string_view n) {
+  return n.empty() || is_valid_identifier(n);
 }
 
 template <class T>
 consteval bool constraint_names_valid() {
-  bool ok = true;
-  const auto check_name = [&](std::string_view n) {
-    if (!n.empty() && !is_valid_identifier(n)) ok = false;
-  };
-  check_name(primary_key_v<T>.constraint_name);
-  for_each_option<T, unique_tag>([&](const auto& u) { check_name(u.constraint_name); });
-  for_each_option<T, indexes_tag>([&](const auto& i) { check_name(i.index_name); });
-  for_each_option<T, foreign_keys_tag>([&](const auto& f) { check_name(f.constraint_name); });
-  for_each_option<T, checks_tag>([&](const auto& c) { check_name(c.constraint_name); });
+  bool ok = constraint_name_ok(primary_key_v<T>.constraint_name);
+  if constexpr (has_option_v<T, unique_tag>) {
+    for_each_option<T, unique_tag>(
+        [&](const auto& u) { ok = ok && constraint_name_ok(u.constraint_name); });
+  }
+  if constexpr (has_option_v<T, indexes_tag>) {
+    for_each_option<T, indexes_tag>(
+        [&](const auto& i) { ok = ok && constraint_name_ok(i.index_name); });
+  }
+  if constexpr (has_option_v<T, foreign_keys_tag>) {
+    for_each_option<T, foreign_keys_tag>(
+        [&](const auto& f) { ok = ok && constraint_name_ok(f.constraint_name); });
+  }
+  if constexpr (has_option_v<T, checks_tag>) {
+    for_each_option<T, checks_tag>(
+        [&](const auto& c) { ok = ok && constraint_name_ok(c.constraint_name); });
+  }
   return ok;
 }
 
