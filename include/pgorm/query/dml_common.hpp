@@ -39,13 +39,7 @@ struct extra_tables : static_clause {
   static constexpr void render(W& w) {
     w.append(Keyword.view());
     bool first = true;
-    (
-        [&] {
-          if (!first) w.append(", ");
-          first = false;
-          Refs::render_from(w);
-        }(),
-        ...);
+    ((w.append(first ? "" : ", "), first = false, Refs::render_from(w)), ...);
   }
 };
 

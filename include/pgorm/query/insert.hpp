@@ -119,54 +119,58 @@ constexpr void render_insert_value(W& w) {
   }
 }
 
+/// Column I's value in a VALUES tuple, after a comma unless it is the first (`first`), when
+/// INSERT writes column I.
+template <class T, std::size_t I, class W>
+constexpr void render_insert_field(W& w, bool& first) {
+  if constexpr (insert_writes_v<T, I>) {
+    if (!first) w.append(", ");
+    first = false;
+    render_insert_value<T, I>(w);
+  }
+}
+template <class T, class W, std::size_t... I>
+constexpr void render_insert_fields(W& w, std::index_sequence<I...> /*fields*/) {
+  bool first = true;
+  (render_insert_field<T, I>(w, first), ...);
+}
+
 /// One VALUES tuple: `($1, $2, coalesce($3, now()))`.
 template <class T, class W>
 constexpr void render_insert_row(W& w) {
   w.append('(');
-  bool first = true;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (insert_writes_v<T, I>) {
-            if (!first) w.append(", ");
-            first = false;
-            render_insert_value<T, I>(w);
-          }
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<field_count_v<T>>{});
+  render_insert_fields<T>(w, std::make_index_sequence<field_count_v<T>>{});
   w.append(')');
 }
 
-/// Appends the parameters of field I of one row, in render_insert_value's order.
+/// Appends the parameters of field I of one row, in render_insert_value's order; none for an
+/// identity column, which INSERT does not write.
 template <class T, std::size_t I>
 void bind_insert_field(const T& row, param_list& p) {
-  const auto& field = get_field<I>(row);
-  if constexpr (insert_defaulted_v<T, I>) {
-    using U = typename field_type_t<T, I>::value_type;
-    if constexpr (insert_default_flag_v<T, I>) p.add(field.is_default());
-    if (field.is_default()) {
-      p.add(std::optional<remove_optional_t<U>>{});
+  if constexpr (insert_writes_v<T, I>) {
+    const auto& field = get_field<I>(row);
+    if constexpr (insert_defaulted_v<T, I>) {
+      using U = typename field_type_t<T, I>::value_type;
+      if constexpr (insert_default_flag_v<T, I>) p.add(field.is_default());
+      if (field.is_default()) {
+        p.add(std::optional<remove_optional_t<U>>{});
+      } else {
+        p.add(*field);
+      }
     } else {
-      p.add(*field);
+      p.add(field);
     }
-  } else {
-    p.add(field);
   }
 }
 
+template <class T, std::size_t... I>
+void bind_insert_fields(const T& row, param_list& p, std::index_sequence<I...> /*fields*/) {
+  (bind_insert_field<T, I>(row, p), ...);
+}
 /// Appends the parameters of one VALUES tuple, in render_insert_row's order.
 template <class T>
 void bind_insert_row(const T& row, param_list& p) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          if constexpr (insert_writes_v<T, I>) bind_insert_field<T, I>(row, p);
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<field_count_v<T>>{});
+  bind_insert_fields(row, p, std::make_index_sequence<field_count_v<T>>{});
 }
 
 /// The checks on T's fields for INSERT, one per static_assert. Returns whether all passed.
@@ -253,26 +257,16 @@ struct listed_rows {
   template <class W>
   static constexpr void render_columns(W& w) {
     bool first = true;
-    (
-        [&] {
-          if (!first) w.append(", ");
-          first = false;
-          w.append(column_name_v<Members>);
-        }(),
-        ...);
+    ((w.append(first ? "" : ", "), first = false, w.append(column_name_v<Members>)), ...);
   }
   /// One VALUES tuple of the listed columns.
   template <class W>
   static constexpr void render_row(W& w) {
     w.append('(');
     bool first = true;
-    (
-        [&] {
-          if (!first) w.append(", ");
-          first = false;
-          render_insert_value<row_type, member_index_v<Members>>(w);
-        }(),
-        ...);
+    ((w.append(first ? "" : ", "), first = false,
+      render_insert_value<row_type, member_index_v<Members>>(w)),
+     ...);
     w.append(')');
   }
   void bind(param_list& p) const {
@@ -366,13 +360,7 @@ constexpr void render_conflict_target(W& w) {
   if constexpr (sizeof...(Target) > 0) {
     w.append(" (");
     bool first = true;
-    (
-        [&] {
-          if (!first) w.append(", ");
-          first = false;
-          w.append(column_name_v<Target::member>);
-        }(),
-        ...);
+    ((w.append(first ? "" : ", "), first = false, w.append(column_name_v<Target::member>)), ...);
     w.append(')');
   }
 }
