@@ -564,6 +564,7 @@ struct core : std::enable_shared_from_this<core> {
   // The task at the front ended: what waited behind it is sent, up to the next task.
   void task_ended(completions& out) {
     exclusive = false;
+    send_evictions(out);  // what the task's statements evicted from the cache
     while (!behind_task.empty() && !closed) {
       queue.splice(queue.end(), behind_task, behind_task.begin());
       entry& e = queue.back();
@@ -711,13 +712,24 @@ struct core : std::enable_shared_from_this<core> {
       case pgorm::detail::statement_lru::lookup::miss:
         break;
     }
-    std::string name = fmt::format("pgorm_a{:x}", next_statement_number());
+    std::string name = new_statement_name();
     const std::string text(sql);  // NUL-terminated for libpq
     if (PQsendPrepare(pq, name.c_str(), text.c_str(), a.count(), a.types()) == 0) return;
     e.parse_pending = true;
     e.stmt_hash = h;
     e.stmt_name = name;
-    const std::string evicted = statements->add(h, shape, a.types(), a.count(), std::move(name));
+    remember_statement(h, shape, a.types(), a.count(), std::move(name));
+  }
+
+  static std::string new_statement_name() {
+    return fmt::format("pgorm_a{:x}", next_statement_number());
+  }
+
+  // Adds the statement prepared (or being prepared) as `name` to the cache; the one it evicts
+  // is deallocated behind the statements sent so far (send_evictions()).
+  void remember_statement(std::uint64_t h, const statement_shape& shape, const Oid* types, int n,
+                          std::string name) {
+    const std::string evicted = statements->add(h, shape, types, n, std::move(name));
     // Behind PgBouncer (transaction_prepared) DEALLOCATE would reach another session: the
     // name is dropped instead, as the synchronous connection does.
     if (!evicted.empty() && options.pooler != pooler_mode::transaction_prepared) {
@@ -1544,6 +1556,39 @@ std::unique_ptr<observed_statement> observe(const std::shared_ptr<core>& c, std:
   // (options and description are set before the connection is handed out, and never change.)
   if (!c || c->options.events == nullptr) return nullptr;
   return std::make_unique<observed_statement>(c->options.events.get(), c->description, sql, params);
+}
+
+cached_statement task_statement(core& c, std::string_view sql, const Oid* types, int n) {
+  if (!c.options.prepare || core::drops_prepared(sql)) return {};
+  if (!c.statements) c.statements.emplace(c.options.statement_cache_size);
+  // By its text (key 0): a task's statements may be rendered at run time.
+  const statement_shape shape{sql, 0, nullptr, sql_origin::builder};
+  const std::uint64_t h = pgorm::detail::statement_lru::hash(shape, types, n);
+  pgorm::detail::statement_entry* found = nullptr;
+  switch (c.statements->find(h, shape, types, n, found)) {
+    case pgorm::detail::statement_lru::lookup::hit:
+      return {found->name, false};
+    case pgorm::detail::statement_lru::lookup::collision:
+      return {};
+    case pgorm::detail::statement_lru::lookup::miss:
+      break;
+  }
+  std::string name = core::new_statement_name();
+  c.remember_statement(h, shape, types, n, name);
+  return {std::move(name), true};
+}
+
+void task_statement_failed(core& c, std::string_view sql, const Oid* types, int n,
+                           const std::string& name) {
+  if (!c.statements) return;
+  const statement_shape shape{sql, 0, nullptr, sql_origin::builder};
+  const std::uint64_t h = pgorm::detail::statement_lru::hash(shape, types, n);
+  const auto it = c.statements->by_hash.find(h);
+  if (it != c.statements->by_hash.end() && it->second->name == name) c.statements->erase(h);
+}
+
+std::size_t task_statement_capacity(const core& c) noexcept {
+  return c.options.prepare ? std::max<std::size_t>(c.options.statement_cache_size, 1) : 0;
 }
 
 const std::vector<std::string>& secrets_of(const std::shared_ptr<core>& c) noexcept {

@@ -72,6 +72,8 @@ class exclusive_task {
   /// sync point arrived): once the task is stopped, what it sent before runs on, and each part
   /// still to end gets a cancel request and connect_options::cancel_grace of its own.
   std::size_t progress_ = 0;
+  /// The connection the task runs on (set when it is queued; null once it is gone).
+  [[nodiscard]] std::shared_ptr<core> owner() const noexcept { return owner_.lock(); }
   /// Settles the report of statement `i` (if any) with `error`, or success with `rows`.
   void settle_report(std::size_t i, std::exception_ptr error, std::int64_t rows) {
     if (i >= reports_.size() || !reports_[i]) return;
@@ -93,6 +95,23 @@ class exclusive_task {
 void submit_task(const std::shared_ptr<core>& c, std::shared_ptr<exclusive_task> task,
                  std::string sql, std::chrono::milliseconds timeout, std::uint64_t pin,
                  std::unique_ptr<exec_op> op, std::unique_ptr<observed_statement> report);
+
+/// How a task runs a statement from `c`'s prepared-statement cache (the synchronous
+/// connection's policy): `name` empty: unnamed (connect_options::prepare off, a hash
+/// collision, a text that drops prepared statements); `fresh`: new in the cache, to be
+/// prepared (Parse) by the task before it runs. Called from a task's step() (under the
+/// connection's lock, nothing else in flight); an evicted statement is deallocated after the
+/// task.
+struct cached_statement {
+  std::string name;
+  bool fresh = false;
+};
+cached_statement task_statement(core& c, std::string_view sql, const Oid* types, int n);
+/// The statement the task prepared as `name` failed to prepare: dropped from the cache.
+void task_statement_failed(core& c, std::string_view sql, const Oid* types, int n,
+                           const std::string& name);
+/// How many statements `c`'s cache keeps (0: none are prepared).
+std::size_t task_statement_capacity(const core& c) noexcept;
 
 /// A report of `sql` with `params` for `c`'s observer (on_query_start is called now); null when
 /// `c` has none.

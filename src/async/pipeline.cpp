@@ -5,9 +5,12 @@
 // from the socket's readiness.
 #include "pgorm/async/pipeline.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,7 +44,18 @@ class pipeline_task final : public exclusive_task {
   task_step step(PGconn* pq, bool input_ready, bool stop) override {
     if (stop) stopped_ = true;
     if (!reader_) {
-      if (PQenterPipelineMode(pq) != 1 || !send_all(pq)) return {task_state::done, {}, nullptr};
+      if (PQenterPipelineMode(pq) != 1) return {task_state::done, {}, nullptr};
+      if (at_ == phase::start && !prepare(pq)) return {task_state::done, {}, nullptr};
+      if (at_ == phase::preparing) {
+        const task_step s = read_parses(pq, input_ready);
+        if (at_ == phase::preparing) return s;
+        input_ready = false;
+      }
+      if (stopped_) {  // stopped while preparing: nothing of the run is sent
+        if (PQexitPipelineMode(pq) != 1) return {task_state::done, {}, nullptr};
+        return {task_state::done, {}, PQmakeEmptyPGresult(pq, PGRES_COMMAND_OK)};
+      }
+      if (!send_all(pq)) return {task_state::done, {}, nullptr};
       // Errors are scrubbed of the connection's secrets, as the synchronous pipeline's.
       reader_.emplace(batch_.slots, batch_.syncs.size(), pq, secrets_);
     }
@@ -72,6 +86,98 @@ class pipeline_task final : public exclusive_task {
   }
 
  private:
+  enum class phase : unsigned char { start, preparing, sending };
+
+  // The statements' names in the connection's prepared-statement cache, as the synchronous
+  // pipeline finds them (src/pipeline.cpp): when the run has no more distinct statements than
+  // the cache holds (else a later one could evict an earlier one's name), each runs by name;
+  // those new to the cache are prepared first, in a batch of their own whose results are
+  // awaited before the statements go out (a Parse the server rejects leaves its statements
+  // unnamed, so that their error comes at their place). False when sending failed.
+  bool prepare(PGconn* pq) {
+    at_ = phase::sending;
+    const std::shared_ptr<core> c = owner();
+    if (!c) return true;
+    const std::size_t capacity = task_statement_capacity(*c);
+    if (capacity == 0) return true;
+    std::unordered_set<std::string_view> distinct;
+    for (const auto& slot : batch_.slots) distinct.insert(slot->sql);
+    if (distinct.size() > capacity) return true;
+    for (std::size_t i = 0; i != batch_.slots.size(); ++i) {
+      pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
+      const pgorm::detail::bind_arrays& a = slot.params.arrays();
+      if (i > 0 && same_statement(slot, *batch_.slots[i - 1])) {
+        slot.prepared = batch_.slots[i - 1]->prepared;
+        continue;
+      }
+      cached_statement s = task_statement(*c, slot.sql, a.types, a.count);
+      slot.prepared = s.name;
+      if (!s.fresh) continue;
+      const std::string text(slot.sql);  // NUL-terminated for libpq
+      if (PQsendPrepare(pq, s.name.c_str(), text.c_str(), a.count, a.types) != 1) return false;
+      parses_.push_back(i);
+    }
+    if (parses_.empty()) return true;
+    if (PQpipelineSync(pq) != 1) return false;
+    at_ = phase::preparing;
+    return true;
+  }
+
+  // The same statement as the one before it (add_each()): same text and parameter types.
+  static bool same_statement(const pgorm::detail::pipeline_slot& a,
+                             const pgorm::detail::pipeline_slot& b) {
+    if (a.sql.size() != b.sql.size()) return false;
+    if (a.sql.data() != b.sql.data() && a.sql != b.sql) return false;
+    const pgorm::detail::bind_arrays& pa = a.params.arrays();
+    const pgorm::detail::bind_arrays& pb = b.params.arrays();
+    return pa.count == pb.count && std::equal(pa.types, pa.types + pa.count, pb.types);
+  }
+
+  // Reads the results of the Parses prepare() sent, up to their sync point; then the phase
+  // is sending. A failed Parse (or one skipped after it) is dropped from the cache, and the
+  // statements that were to run it run unnamed.
+  task_step read_parses(PGconn* pq, bool input_ready) {
+    for (;;) {
+      const io_wait w = pgorm::detail::pq_step(pq, input_ready);
+      input_ready = false;
+      if (w != io_wait::none) return {task_state::wait, w, nullptr};
+      int nulls = 0;
+      while (PQisBusy(pq) == 0 && nulls < 2) {
+        PGresult* r = PQgetResult(pq);
+        if (r == nullptr) {
+          ++nulls;
+          continue;
+        }
+        nulls = 0;
+        const ExecStatusType status = PQresultStatus(r);
+        PQclear(r);
+        if (status == PGRES_PIPELINE_SYNC) {
+          at_ = phase::sending;
+          return {};
+        }
+        if (PQstatus(pq) == CONNECTION_BAD) return {task_state::done, {}, nullptr};
+        if (next_parse_ < parses_.size()) {
+          if (status != PGRES_COMMAND_OK) unprepare(batch_.slots[parses_[next_parse_]]->prepared);
+          ++next_parse_;
+        }
+      }
+      if (nulls >= 2) return {task_state::wait, io_wait::read, nullptr};
+    }
+  }
+
+  // The statement prepared as `name` is not on the server: its statements run unnamed.
+  void unprepare(std::string name) {
+    const std::shared_ptr<core> c = owner();
+    for (const auto& slot : batch_.slots) {
+      if (slot->prepared != name) continue;
+      if (c) {
+        const pgorm::detail::bind_arrays& a = slot->params.arrays();
+        task_statement_failed(*c, slot->sql, a.types, a.count, name);
+      }
+      slot->prepared.clear();
+    }
+  }
+
   // The observer's report of statement `i` (settled by the reader; none: nothing settled).
   void report(std::size_t i) {
     if (i == pgorm::detail::pipeline_reader::none || reports_.empty()) return;
@@ -99,6 +205,9 @@ class pipeline_task final : public exclusive_task {
 
   pgorm::detail::pipeline_batch batch_;
   std::optional<pgorm::detail::pipeline_reader> reader_;
+  phase at_ = phase::start;
+  std::vector<std::size_t> parses_;   // the statements prepare() sent a Parse for, in order
+  std::size_t next_parse_ = 0;        // the one whose Parse result comes next
   std::vector<std::string> secrets_;  // the connection's
   std::exception_ptr error_;
   bool stopped_ = false;

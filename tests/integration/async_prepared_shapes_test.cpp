@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Statements whose text is rendered at run time (a range insert, raw pgorm::query<Row>) and
-// async_exec() of a shape run prepared on an async connection, from the cache the synchronous
-// connection uses: prepared once per session (pg_prepared_statements shows them), prepared
-// again after DISCARD ALL or a DEALLOCATE the connection did not see (26000), and at most
-// statement_cache_size of them kept, also while evicted ones are still in flight. Against a
-// real server.
+// Statements whose text is rendered at run time (a range insert, raw pgorm::query<Row>),
+// async_exec() of a shape and the statements of an explicit pipeline run prepared on an async
+// connection, from the cache the synchronous connection uses: prepared once per session
+// (pg_prepared_statements shows them), prepared again after DISCARD ALL or a DEALLOCATE the
+// connection did not see (26000), and at most statement_cache_size of them kept, also while evicted
+// ones are still in flight. Against a real server.
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,8 @@
 #include <gtest/gtest.h>
 
 #include "pgorm/async.hpp"
+#include "pgorm/async/pipeline.hpp"
+#include "pgorm/error.hpp"
 #include "pgorm/query.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
@@ -137,6 +140,49 @@ TEST_F(async_prepared_shapes_test, keeps_at_most_statement_cache_size_while_in_f
     }
     while (done != 48) co_await pgorm::test::sleep_for(std::chrono::milliseconds(5));
     EXPECT_LE(co_await prepared_like(c, "select $1::int + % as shaped"), 2);
+  });
+}
+
+TEST_F(async_prepared_shapes_test, an_explicit_pipeline_runs_from_the_cache) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto c = co_await open(io);
+    const auto adults = pgorm::select<User>().where(pgorm::col<&User::age> >= 18);
+    for (int round = 0; round != 2; ++round) {
+      pa::pipeline p;
+      const auto add = pgorm::insert(user("p" + std::to_string(round) + "@x.org", 40));
+      auto added = p.add(add);
+      auto n = p.add(older_than(39));
+      auto all = p.add(adults);
+      co_await p.async_run(c, use_awaitable);
+      EXPECT_EQ(added.exec(), 1);
+      EXPECT_EQ(n.one().n, round + 1);
+      EXPECT_EQ(all.all().size(), static_cast<std::size_t>(round + 1));
+    }
+    // Prepared once each, in the run's own batch of Parses.
+    EXPECT_EQ(co_await prepared_like(c, std::string(older_than_sql)), 1);
+    EXPECT_EQ(co_await prepared_like(c, std::string(decltype(adults)::sql())), 1);
+    // The statements a single call prepared are run by the pipeline by name, and the other
+    // way round: still one each.
+    EXPECT_EQ((co_await pa::one(c, older_than(39), use_awaitable)).n, 2);
+    EXPECT_EQ(co_await prepared_like(c, std::string(older_than_sql)), 1);
+    // A statement the server rejects at Parse fails at its place; the others run.
+    pa::pipeline bad;
+    auto before = bad.add(older_than(0));
+    auto missing = bad.add(pgorm::query<count_row>("select count(*) as n from no_such_table"));
+    bad.sync();
+    auto after = bad.add(adults);
+    co_await bad.async_run(c, use_awaitable);
+    EXPECT_EQ(before.one().n, 2);
+    EXPECT_THROW((void)missing.one(), pgorm::sql_error);
+    EXPECT_EQ(after.all().size(), 2U);
+    EXPECT_EQ(co_await prepared_like(c, "%no_such_table%"), 0);
+    // After DISCARD ALL the next run prepares again.
+    co_await c.async_exec("discard all", use_awaitable);
+    pa::pipeline again;
+    auto n2 = again.add(older_than(0));
+    co_await again.async_run(c, use_awaitable);
+    EXPECT_EQ(n2.one().n, 2);
+    EXPECT_EQ(co_await prepared_like(c, std::string(older_than_sql)), 1);
   });
 }
 
