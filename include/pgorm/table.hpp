@@ -102,15 +102,18 @@ struct check_info {
 
 namespace detail {
 
-template <class T, std::size_t I>
-struct column_name_renderer {
+/// Every column name of T, quoted where needed, one after the other: the columns' sql_name
+/// views into this one text per table (a rendered text per column cost compile memory per
+/// column).
+template <class T>
+struct quoted_columns_renderer {
   template <class Out>
   constexpr void operator()(Out& out) const {
-    write_identifier(column_names_v<T>[I], out);
+    for (std::string_view name : column_names_v<T>) write_identifier(name, out);
   }
 };
-template <class T, std::size_t I>
-inline constexpr auto quoted_column_v = rendered_v<column_name_renderer<T, I>>;
+template <class T>
+inline constexpr auto quoted_columns_v = rendered_v<quoted_columns_renderer<T>>;
 
 template <class T>
 struct qualified_name_renderer {
@@ -241,26 +244,34 @@ consteval auto make_checks(std::index_sequence<J...>) {
       option_item<T, checks_tag, J>().expression}...};
 }
 
-template <class T, std::size_t I>
-consteval column_info make_column() {
-  using field = field_type_t<T, I>;
-  return column_info{
-      column_names_v<T>[I],
-      quoted_column_v<T, I>.view(),
-      field_names_v<T>[I],
-      declared_type_of<T>(I).sql.empty() ? pg_type<field>::sql_name : declared_type_of<T>(I).sql,
-      pg_type<field>::oid,
-      pg_type<field>::nullable,
-      I,
-      in_primary_key<T>(I),
-      identity_of<T>(I),
-      default_of<T>(I),
-      declared_type_of<T>(I).type_modifier};
-}
-
+/// The columns of T, in field order: what depends on a field's type is read by one pack
+/// expansion per property, the rest in one loop (a function per column cost compile memory per
+/// column).
 template <class T, std::size_t... I>
 consteval std::array<column_info, sizeof...(I)> make_columns(std::index_sequence<I...>) {
-  return {make_column<T, I>()...};
+  constexpr std::string_view type_names[] = {pg_type<field_type_t<T, I>>::sql_name...};
+  constexpr oid type_oids[] = {pg_type<field_type_t<T, I>>::oid...};
+  constexpr bool nullable[] = {pg_type<field_type_t<T, I>>::nullable...};
+  std::array<column_info, sizeof...(I)> out{};
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i != sizeof...(I); ++i) {
+    const std::string_view name = column_names_v<T>[i];
+    const std::size_t length = quoted_identifier_length(name);
+    const declared_column_type declared = declared_type_of<T>(i);
+    out[i] = column_info{name,
+                         quoted_columns_v<T>.view().substr(offset, length),
+                         field_names_v<T>[i],
+                         declared.sql.empty() ? type_names[i] : declared.sql,
+                         type_oids[i],
+                         nullable[i],
+                         i,
+                         in_primary_key<T>(i),
+                         identity_of<T>(i),
+                         default_of<T>(i),
+                         declared.type_modifier};
+    offset += length;
+  }
+  return out;
 }
 template <class T, bool Valid>
 struct table_impl {};  // invalid: the static_asserts above have said why
