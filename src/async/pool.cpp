@@ -80,7 +80,7 @@ struct waiter {
   bool unanswered_check = false;
   std::source_location where;  // the acquire site, for leak detection
   // A shared read instead of an acquire: its statement and completion (op is then null).
-  std::optional<request> read;
+  std::unique_ptr<request> read;
   std::unique_ptr<exec_op> read_op;
 };
 
@@ -100,7 +100,7 @@ handout failed(waiter& w, std::exception_ptr e) {
 // A shared read placed on a connection, submitted after the mutex.
 struct placed_read {
   std::shared_ptr<core> on;
-  request req;
+  std::unique_ptr<request> req;  // by pointer: a request holds its parameters inline (~1 KB)
   std::unique_ptr<exec_op> op;
 };
 
@@ -257,7 +257,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       if (w.read) {  // the connection becomes shared
         pooled& on = *pc;
         shared.push_back(std::move(pc));
-        place(on, std::move(*w.read), std::move(w.read_op), out);
+        place(on, std::move(w.read), std::move(w.read_op), out);
         continue;
       }
       leaks.leased(pc.get(), now, w.where);
@@ -270,7 +270,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
       if (on == nullptr) break;
       waiter w = std::move(waiters.front());
       waiters.pop_front();
-      place(*on, std::move(*w.read), std::move(w.read_op), out);
+      place(*on, std::move(w.read), std::move(w.read_op), out);
     }
     fail_on_connect_failure(out);
     start_attempts(now);
@@ -291,7 +291,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
 
   // Sends `req` on the shared connection `on` (after the mutex); `op` learns its outcome after
   // the pool has counted the read done.
-  void place(pooled& on, request&& req, std::unique_ptr<exec_op> op, outbox& out);
+  void place(pooled& on, std::unique_ptr<request> req, std::unique_ptr<exec_op> op, outbox& out);
 
   // A shared read on `pc` completed with `e`: when it was the last, the connection goes back
   // to the idle list, or is closed (poisoned, broken, past its lifetime, pool closed).
@@ -626,7 +626,8 @@ class shared_read_op final : public exec_op {
   std::unique_ptr<exec_op> inner_;
 };
 
-void pool_state::place(pooled& on, request&& req, std::unique_ptr<exec_op> op, outbox& out) {
+void pool_state::place(pooled& on, std::unique_ptr<request> req, std::unique_ptr<exec_op> op,
+                       outbox& out) {
   ++on.reads;
   ++reads_now;
   out.reads.push_back({pgorm::async::detail::access::core_of(on.conn), std::move(req),
@@ -655,7 +656,7 @@ void queue_waiter(const std::shared_ptr<pool_state>& state, waiter&& w, clock::t
   state->serve(out);
 }
 
-void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
+void start_shared_read(const std::shared_ptr<pool_state>& state, std::unique_ptr<request> req,
                        std::unique_ptr<exec_op> op) {
   outbox out;
   {
@@ -673,7 +674,7 @@ void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
       state->place(*on, std::move(req), std::move(op), out);  // nothing waits: join at once
     } else {
       waiter w;
-      w.read.emplace(std::move(req));
+      w.read = std::move(req);
       w.read_op = std::move(op);
       const asio::cancellation_slot slot = w.read_op->slot();
       queue_waiter(state, std::move(w), now, state->options.acquire_timeout, slot, out);

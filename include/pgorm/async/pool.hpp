@@ -74,9 +74,9 @@ PGORM_API void give_back(const std::shared_ptr<pool_state>& state, std::unique_p
 PGORM_API bool shares_reads(const std::shared_ptr<pool_state>& state) noexcept;
 /// Runs the read `req` (a builder's statement whose effect is sql_effect::reads) on a
 /// connection of `state` shared with other reads, waiting for one within acquire_timeout;
-/// completes `op` with its result or error.
-PGORM_API void start_shared_read(const std::shared_ptr<pool_state>& state, request&& req,
-                                 std::unique_ptr<exec_op> op);
+/// completes `op` with its result or error. The request is handed on by pointer, never moved.
+PGORM_API void start_shared_read(const std::shared_ptr<pool_state>& state,
+                                 std::unique_ptr<request> req, std::unique_ptr<exec_op> op);
 
 /// True when `e` is a pgorm::error whose poisons_connection() is true.
 PGORM_API bool poisons(const std::exception_ptr& e) noexcept;

@@ -238,7 +238,7 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
           // Read sharing: on a connection other reads use at the same time (docs/async.md);
           // not each(), whose function paces its rows (it would hold the others up).
           auto bound = boost::asio::bind_cancellation_slot(slot, std::move(done));
-          start_shared_read(state, std::move(*req),
+          start_shared_read(state, std::move(req),
                             std::make_unique<op_impl<decltype(bound), std::exception_ptr, result>>(
                                 std::move(bound), ex));
           return;
