@@ -4,18 +4,24 @@
 // pool's statements), every COPY and every statement of an explicit pipeline is reported with
 // on_query_start and on_query_end, with the fields the synchronous connection reports (SQL
 // text, operation, table, server, parameter count, rows, SQLSTATE and error text); an observer
-// may call the connection from its callbacks (it never runs under the connection's lock).
+// may call the connection from its callbacks (it never runs under the connection's lock), also
+// from the threads of a multi-threaded io_context.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
@@ -272,6 +278,48 @@ TEST_F(async_observer_test, a_pool_reports_its_statements) {
   EXPECT_EQ(ev[0].operation, "SELECT");
   EXPECT_EQ(ev[0].rows, 1);
   EXPECT_TRUE(ev[0].ended);
+}
+
+TEST_F(async_observer_test, threads_of_an_io_context_report_each_statement_once) {
+  constexpr int coroutines = 16;
+  constexpr int each = 10;
+  auto rec = std::make_shared<recorder>();
+  asio::io_context io(4);
+  std::optional<pa::connection> conn;
+  std::atomic<int> ok{0};
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        conn.emplace(co_await open(io, rec));
+        rec->conn = &*conn;  // called from on_query_end on the reading thread
+        for (int c = 0; c < coroutines; ++c) {
+          // Each coroutine on its own strand, so that they run on different threads.
+          asio::co_spawn(
+              asio::make_strand(io),
+              [&, c]() -> awaitable<void> {
+                for (int i = 0; i < each; ++i) {
+                  const pgorm::param p[] = {pgorm::param::text(std::to_string(c * 100 + i))};
+                  const pgorm::result r =
+                      co_await conn->async_exec("select $1::int as threaded", p, use_awaitable);
+                  if (r.value(0, 0) == std::to_string(c * 100 + i)) ok.fetch_add(1);
+                }
+              },
+              asio::detached);
+        }
+      },
+      asio::detached);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads) t.join();
+  rec->conn = nullptr;
+  EXPECT_EQ(ok.load(), coroutines * each);
+  const std::vector<seen> ev = rec->take();
+  ASSERT_EQ(ev.size(), static_cast<std::size_t>(coroutines * each));
+  for (const seen& s : ev) {
+    EXPECT_TRUE(s.ended);
+    EXPECT_EQ(s.rows, 1);
+    EXPECT_EQ(s.sql, "select $1::int as threaded");
+  }
 }
 
 }  // namespace
