@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -78,6 +81,97 @@ struct pipeline_mode_guard {
       detail::connection_access::close(conn);
     }
   }
+};
+
+// A pipeline past its deadline. Closing the connection would not stop it: the batches sent
+// before the stop are in the server's buffer, and the backend reads and runs the next one
+// before it notices the closed socket. So the running statement is cancelled, and each later
+// batch as it starts; each batch gets connect_options::cancel_grace to end (past it the
+// connection is closed: the server does not answer), and a request the server drops while it
+// binds (cancel_resend_after()) is sent again. The connection then stays usable.
+class pipeline_stop {
+ public:
+  pipeline_stop(connection& conn, const detail::deadline& d) noexcept : conn_(conn), d_(d) {}
+
+  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+
+  // Until when to wait for the server's next results.
+  [[nodiscard]] detail::deadline wait_until() const noexcept {
+    return stopped_ ? grace_.sooner(resend_) : d_;
+  }
+
+  // The wait ended without input: the deadline passed (cancel), a resend is due, or a batch
+  // did not end within its grace (close and throw).
+  void on_timeout(std::size_t batches_left) {
+    if (!stopped_) {
+      stopped_ = true;
+      on_batches(batches_left);
+    } else if (grace_.passed()) {
+      give_up("the server did not end it within the cancel grace period");
+    } else if (resend_.passed()) {
+      cancel();
+    }
+  }
+
+  // Input arrived: the backend is sending, past the Bind where a request can be dropped.
+  void on_input() noexcept {
+    if (stopped_) resend_ = detail::deadline::after(detail::cancel_resend_after(resends_));
+  }
+
+  // Once stopped, a batch that ended lets the next one start: it gets a cancel of its own.
+  void on_batches(std::size_t batches_left) {
+    if (!stopped_ || batches_left == batches_ || batches_left == 0) return;
+    batches_ = batches_left;
+    resends_ = 0;
+    const std::chrono::milliseconds g = detail::connection_access::options(conn_).cancel_grace;
+    grace_ = detail::deadline::after(g.count() > 0 ? g : std::chrono::milliseconds(1));
+    cancel();
+  }
+
+  // The error run() throws once every batch has ended.
+  [[nodiscard]] query_canceled error() const {
+    sql_error_fields f;
+    f.sqlstate = "57014";
+    f.severity = "ERROR";
+    f.message = fmt::format(
+        "the pipeline did not finish within its {} ms deadline; its statements still running "
+        "or waiting were cancelled on the server",
+        d_.budget().count());
+    std::string what = fmt::format("pgorm: {} (SQLSTATE 57014)", f.message);
+    return query_canceled(what, std::move(f));
+  }
+
+ private:
+  // The server cannot be made to stop the pipeline: the connection is closed.
+  [[noreturn]] void give_up(std::string_view why) {
+    const std::string where = conn_.description();
+    detail::connection_access::close(conn_);
+    throw connection_error(fmt::format(
+        "pgorm: the pipeline did not finish within its {} ms deadline and {}; the connection "
+        "({}) was closed",
+        d_.budget().count(), why, where));
+  }
+
+  void cancel() {
+    std::optional<detail::cancel_key> key;
+    if (detail::cancel_state* cs = detail::connection_access::cancels(conn_)) {
+      std::lock_guard lock(cs->mu);
+      key = cs->key;
+    }
+    if (!key) give_up("the connection has no cancel key");
+    if (!detail::send_cancel(*key, grace_)) {
+      give_up("the server did not acknowledge the cancel request in time");
+    }
+    resend_ = detail::deadline::after(detail::cancel_resend_after(resends_++));
+  }
+
+  connection& conn_;
+  const detail::deadline& d_;
+  bool stopped_ = false;
+  std::size_t batches_ = 0;  // batches left when the last cancel went out
+  unsigned resends_ = 0;
+  detail::deadline grace_;
+  detail::deadline resend_;
 };
 
 }  // namespace
@@ -350,6 +444,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     }
 
     detail::pipeline_reader reader(slots, syncs.size(), c, secrets);
+    pipeline_stop stop(*conn_, d);
     while (reader.batches_left() > 0) {
       const int flushed = PQflush(c);
       if (flushed < 0) detail::throw_connection_error(c, "pipeline: sending failed", secrets);
@@ -377,12 +472,16 @@ void pipeline::run(std::chrono::milliseconds timeout) {
         report(cur);
       }
       if (reader.batches_left() == 0) break;
+      stop.on_batches(reader.batches_left());
       if (PQisBusy(c) != 0 || reader.nulls() >= 2) {
         detail::io_watch w{PQsocket(c),
                            flushed == 1 ? detail::io_wait::read_write : detail::io_wait::read};
-        if (detail::wait_io(std::span<detail::io_watch>(&w, 1), d) != detail::wait_status::ready) {
-          detail::abandon_at_deadline(*conn_, d, "pipeline");
+        if (detail::wait_io(std::span<detail::io_watch>(&w, 1), stop.wait_until()) !=
+            detail::wait_status::ready) {
+          stop.on_timeout(reader.batches_left());
+          continue;
         }
+        stop.on_input();
         if (PQconsumeInput(c) == 0) {
           detail::throw_connection_error(c, "pipeline: receiving results failed", secrets);
         }
@@ -395,6 +494,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
                                               slot->params.params(), slot->checked);
     }
     report_all();
+    if (stop.stopped()) throw stop.error();
   } catch (...) {
     settle_rest(std::current_exception());
     report_all();

@@ -304,8 +304,11 @@ class PGORM_API pipeline : public pipeline_statements {
   void run();
   /// run() with its own deadline for the whole run (zero: the connection's
   /// connect_options::query_timeout). Past it, the statement running on the server is
-  /// cancelled, the connection is closed (later batches would still run), and
-  /// connection_error is thrown; handles without a result throw it too.
+  /// cancelled, and so is each later batch as it starts (they are already in the server's
+  /// buffer: closing the connection would not stop them); once every batch has ended, run()
+  /// throws query_canceled, the cancelled statements' handles throw it too, and the
+  /// connection stays usable. When the server does not end a batch within
+  /// connect_options::cancel_grace, the connection is closed and connection_error thrown.
   ///
   /// Example: `p.run(std::chrono::seconds(2));`
   void run(std::chrono::milliseconds timeout);
