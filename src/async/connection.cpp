@@ -254,6 +254,23 @@ struct entry {
   }
 };
 
+// Queue entries' list nodes come from the recycled blocks (src/async/recycle.cpp): one
+// statement at a time, a node would otherwise cost a malloc and a free per statement.
+template <class T>
+struct recycled_nodes {
+  using value_type = T;
+  recycled_nodes() noexcept = default;
+  // Implicit: std::list rebinds it to its node type.
+  template <class U>
+  recycled_nodes(const recycled_nodes<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(recycled_allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { recycled_free(p, n * sizeof(T)); }
+  friend bool operator==(const recycled_nodes& /*a*/, const recycled_nodes& /*b*/) noexcept {
+    return true;
+  }
+};
+using entry_list = std::list<entry, recycled_nodes<entry>>;
+
 struct core : std::enable_shared_from_this<core> {
   explicit core(asio::any_io_executor e)
       : ex(e),
@@ -280,7 +297,7 @@ struct core : std::enable_shared_from_this<core> {
   bool reading = false;                   // an async_wait(read) is out
   bool writing = false;                   // an async_wait(write) is out
   bool input_ready = false;
-  std::list<entry> queue;  // sent, in order; the front's results arrive first
+  entry_list queue;  // sent, in order; the front's results arrive first
   std::uint64_t next_id = 1;
   asio::steady_timer deadline_timer;
   clock::time_point timer_at = clock::time_point::max();
@@ -418,7 +435,7 @@ struct core : std::enable_shared_from_this<core> {
   // A task is in the queue: statements issued since wait in behind_task, unsent, until it
   // has ended (then they are sent in order, up to the next task).
   bool exclusive = false;
-  std::list<entry> behind_task;
+  entry_list behind_task;
 
   // Gives `e` (in behind_task, or the queue) its id, deadline and handler.
   void hold(entry& e, std::unique_ptr<exec_op> handler) {
@@ -1371,7 +1388,7 @@ struct core : std::enable_shared_from_this<core> {
       timer_at = clock::time_point::max();
       const auto now = clock::now();
       clock::time_point next = clock::time_point::max();
-      for (const std::list<entry>* list : {&queue, &behind_task}) {
+      for (const entry_list* list : {&queue, &behind_task}) {
         for (const entry& e : *list) {
           if (!e.op || e.cancelled != cancel_reason::none) continue;
           if (e.deadline <= now) {

@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::size_t granule = 64;
 constexpr std::size_t classes = 16;  // blocks up to 1 KB
-constexpr std::size_t keep = 256;    // per class
+constexpr std::size_t keep = 512;    // per class
 
 struct spare_blocks {
   spare_blocks() = default;
