@@ -747,6 +747,22 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
                            const std::function<void(const result&)>& on_row,
                            std::chrono::milliseconds timeout) {
   PGconn* conn = checked_handle();
+  // Reported to the observer as one statement, with the rows it streamed.
+  std::optional<detail::statement_report> report;
+  if (options_.events != nullptr) report.emplace(*this, sql, params);
+  try {
+    const std::int64_t rows = stream_each(conn, sql, params, result_format, on_row, timeout);
+    if (report) report->succeeded(rows);
+  } catch (...) {
+    if (report) report->failed(std::current_exception());
+    throw;
+  }
+}
+
+std::int64_t connection::stream_each(pg_conn* conn, std::string_view sql,
+                                     std::span<const param> params, data_format result_format,
+                                     const std::function<void(const result&)>& on_row,
+                                     std::chrono::milliseconds timeout) {
   detail::param_arrays a;
   a.fill(params, scratch_);
   const detail::deadline d = detail::connection_access::starting_call(*this, timeout);
@@ -759,9 +775,11 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
   // zero-row PGRES_TUPLES_OK, or an error.
   PQsetSingleRowMode(conn);
   detail::command cmd(detail::command::just_sent, *this, d, sql);
+  std::int64_t rows = 0;
   while (PGresult* raw = cmd.next()) {
     const ExecStatusType status = PQresultStatus(raw);
     if (status == PGRES_SINGLE_TUPLE) {
+      ++rows;
       result row(raw);
       try {
         on_row(row);
@@ -783,6 +801,7 @@ void connection::exec_each(std::string_view sql, std::span<const param> params,
     }
     detail::throw_result_error(raw, conn_, sql, params, secrets_);
   }
+  return rows;
 }
 
 }  // namespace pgorm

@@ -392,6 +392,11 @@ class PGORM_API connection : public query_methods<connection> {
   detail::prepared_ref prepare_cached_within(const statement_shape& shape, const param_pack& params,
                                              const detail::deadline& d);
 
+  // exec_each()'s stream, without the observer's report; returns the rows it handed on.
+  std::int64_t stream_each(pg_conn* conn, std::string_view sql, std::span<const param> params,
+                           data_format result_format,
+                           const std::function<void(const result&)>& on_row,
+                           std::chrono::milliseconds timeout);
   // Sends `sql` through the simple protocol and returns what PQexec() would, within `d`.
   [[nodiscard]] pg_result* run_simple(std::string_view sql, const detail::deadline& d);
   [[nodiscard]] result exec_impl(const statement_shape& shape, const param_pack& params,
