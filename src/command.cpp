@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "canceled_error.hpp"
 #include "libpq_util.hpp"
 
 namespace pgorm::detail {
@@ -19,20 +20,11 @@ bool is_cancelled(const PGresult* r) noexcept {
 
 [[noreturn]] void throw_deadline_canceled(std::chrono::milliseconds budget, std::string_view sql,
                                           bool closed) {
-  sql_error_fields f;
-  f.sqlstate = "57014";
-  f.severity = "ERROR";
-  f.message = fmt::format(
-      "the statement did not finish within its {} ms deadline and was "
-      "cancelled on the server",
-      budget.count());
-  f.statement = std::string(sql);
-  f.connection_lost = closed;
-  std::string what = fmt::format("pgorm: {} (SQLSTATE 57014){}", f.message,
-                                 closed ? "; the server did not acknowledge the cancel request "
-                                          "in time, so the connection was closed"
-                                        : "");
-  throw query_canceled(what, std::move(f));
+  throw canceled_error(
+      fmt::format("the statement did not finish within its {} ms deadline and was cancelled on "
+                  "the server",
+                  budget.count()),
+      sql, closed);
 }
 
 }  // namespace

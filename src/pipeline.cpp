@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "canceled_error.hpp"
 #include "command.hpp"
 #include "engine.hpp"
 #include "exception_text.hpp"
@@ -130,15 +131,11 @@ class pipeline_stop {
 
   // The error run() throws once every batch has ended.
   [[nodiscard]] query_canceled error() const {
-    sql_error_fields f;
-    f.sqlstate = "57014";
-    f.severity = "ERROR";
-    f.message = fmt::format(
-        "the pipeline did not finish within its {} ms deadline; its statements still running "
-        "or waiting were cancelled on the server",
-        d_.budget().count());
-    std::string what = fmt::format("pgorm: {} (SQLSTATE 57014)", f.message);
-    return query_canceled(what, std::move(f));
+    return detail::canceled_error(
+        fmt::format("the pipeline did not finish within its {} ms deadline; its statements "
+                    "still running or waiting were cancelled on the server",
+                    d_.budget().count()),
+        {}, false);
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "canceled_error.hpp"
 #include "command.hpp"
 #include "exception_text.hpp"
 
@@ -33,15 +34,11 @@ std::string_view in_progress(const connection& conn) {
 // statement that was running when it did is cancelled by the connection's deadline instead).
 [[noreturn]] void throw_spent(const deadline& limit, std::string_view before,
                               std::string_view cause = {}) {
-  sql_error_fields f;
-  f.sqlstate = "57014";  // query_canceled
-  f.severity = "ERROR";
-  f.message = fmt::format("the transaction's timeout of {} ms ran out before {}",
-                          limit.budget().count(), before);
-  std::string what = "pgorm: " + f.message;
-  if (!cause.empty()) what += fmt::format(" (the attempt before failed: {})", cause);
-  what += " (SQLSTATE 57014)";
-  throw query_canceled(what, std::move(f));
+  throw canceled_error(
+      fmt::format("the transaction's timeout of {} ms ran out before {}", limit.budget().count(),
+                  before),
+      {}, false,
+      cause.empty() ? std::string() : "the attempt before failed: " + std::string(cause));
 }
 
 }  // namespace
