@@ -465,7 +465,12 @@ struct core : std::enable_shared_from_this<core> {
     }
     e.op = std::move(handler);
     arm_deadline(e.deadline);
+    queued.store(queued.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+
+  // How many statements got their caller (attach()), written under mu: on_ready() reads it
+  // without the mutex after its handlers ran, to tell whether one was queued meanwhile.
+  std::atomic<std::uint64_t> queued{0};
 
   void submit_task(completions& out, std::shared_ptr<exclusive_task> task, request&& req,
                    std::unique_ptr<exec_op> handler, std::unique_ptr<observed_statement> report) {
@@ -1426,6 +1431,7 @@ struct core : std::enable_shared_from_this<core> {
   void on_ready(const boost::system::error_code& ec, bool read) {
     completions out;
     bool went_idle = false;
+    std::uint64_t seen = 0;
     {
       std::lock_guard lock(mu);
       (read ? reading : writing) = false;
@@ -1450,10 +1456,13 @@ struct core : std::enable_shared_from_this<core> {
         drive(out);
         defer_idle = false;
         went_idle = std::exchange(idle_due, false);
+        seen = queued.load(std::memory_order_relaxed);
       }
     }
     run(out);
-    if (went_idle) {
+    // A statement queued since (a handler sending its caller's next one) keeps the waits and
+    // the deadline timer, and whoever ends it goes idle then: no need to look again.
+    if (went_idle && queued.load(std::memory_order_relaxed) == seen) {
       std::lock_guard lock(mu);
       if (!closed && queue.empty()) idle();
     }
