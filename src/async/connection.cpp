@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../canceled_error.hpp"
 #include "../connect_start.hpp"
 #include "../engine.hpp"
 #include "../libpq_util.hpp"
@@ -175,24 +176,14 @@ std::exception_ptr make_connection_error(std::string what,
 
 std::exception_ptr make_canceled(cancel_reason why, std::chrono::milliseconds budget,
                                  std::string_view sql, bool closed, bool started) {
-  sql_error_fields f;
-  f.sqlstate = "57014";
-  f.severity = "ERROR";
-  if (why == cancel_reason::deadline) {
-    f.message =
-        fmt::format("the statement did not finish within its {} ms deadline and was cancelled{}",
-                    budget.count(), started ? " on the server" : " before it started");
-  } else {
-    f.message = fmt::format("the statement was cancelled by its caller (cancellation slot){}",
-                            started ? " and on the server" : " before it started");
-  }
-  f.statement = std::string(sql);
-  f.connection_lost = closed;
-  std::string what = fmt::format("pgorm: {} (SQLSTATE 57014){}", f.message,
-                                 closed ? "; the server did not acknowledge the cancel request "
-                                          "in time, so the connection was closed"
-                                        : "");
-  return std::make_exception_ptr(query_canceled(what, std::move(f)));
+  std::string message =
+      why == cancel_reason::deadline
+          ? fmt::format(
+                "the statement did not finish within its {} ms deadline and was cancelled{}",
+                budget.count(), started ? " on the server" : " before it started")
+          : fmt::format("the statement was cancelled by its caller (cancellation slot){}",
+                        started ? " and on the server" : " before it started");
+  return std::make_exception_ptr(pgorm::detail::canceled_error(std::move(message), sql, closed));
 }
 
 }  // namespace
