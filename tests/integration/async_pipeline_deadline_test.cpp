@@ -47,7 +47,8 @@ class async_pipeline_deadline_test : public pgorm::test::db_test {
 
   // Statements of the pipeline tagged `tag` that the server is running now.
   std::int64_t running(const std::string& tag) {
-    const pgorm::param args[] = {pgorm::param::text("%" + tag + "%")};
+    const std::string pattern = "%" + tag + "%";  // outlives the parameter's view of it
+    const pgorm::param args[] = {pgorm::param::text(pattern)};
     return std::stoll(std::string(
         conn()
             .exec("select count(*) from pg_stat_activity where state = 'active' and query like "
