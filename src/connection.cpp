@@ -30,12 +30,6 @@ namespace pgorm {
 
 // ---- connection --------------------------------------------------------------------------------
 
-namespace {
-
-using clock = std::chrono::steady_clock;
-
-}  // namespace
-
 // The deadline libpq itself would apply: connect_timeout from the conninfo or PGCONNECT_TIMEOUT
 // (PQconninfo reports the value in effect), whole seconds, where 1 means 2 (libpq docs 34.1.2).
 std::chrono::milliseconds detail::libpq_connect_timeout(PGconn* conn) {
@@ -376,62 +370,18 @@ bool mentions(std::string_view sql, std::string_view word) noexcept {
   return false;
 }
 
-// Reports one statement to an observer, when there is one.
-class observed_query {
- public:
-  observed_query(observer* obs, std::string_view sql, const param_pack& params,
-                 std::string_view server)
-      : obs_(obs) {
-    if (obs_ == nullptr) return;
-    event_.sql = sql;
-    event_.operation = detail::operation_of(sql, operation_);
-    event_.table = detail::table_of(sql);
-    event_.server = server;
-    event_.param_count = params.size();
-    if (obs_->wants_parameters()) event_.params = params.views();
-    start_ = clock::now();
-    obs_->on_query_start(event_);
-  }
-  void succeeded(const result& res) {
-    if (obs_ == nullptr) return;
-    query_outcome outcome;
-    outcome.duration = clock::now() - start_;
-    outcome.rows = res.rows() > 0 ? res.rows() : res.affected_rows();
-    obs_->on_query_end(event_, outcome);
-  }
-  void failed(std::string_view sqlstate, std::string_view what) {
-    if (obs_ == nullptr) return;
-    query_outcome outcome;
-    outcome.duration = clock::now() - start_;
-    outcome.sqlstate = sqlstate;
-    outcome.error = what;
-    obs_->on_query_end(event_, outcome);
-  }
-
- private:
-  observer* obs_;
-  query_event event_;
-  char operation_[16]{};
-  clock::time_point start_;
-};
-
+// Runs `run` (a statement's execution), reported to `obs` when there is one.
 template <class F>
 result observe(observer* obs, std::string_view sql, const param_pack& params,
                std::string_view server, F&& run) {
   if (obs == nullptr) return run();
-  observed_query q(obs, sql, params, server);
+  detail::statement_report report(obs, server, sql, params);
   try {
     result res = run();
-    q.succeeded(res);
+    report.succeeded(res.rows() > 0 ? res.rows() : res.affected_rows());
     return res;
-  } catch (const sql_error& e) {
-    q.failed(e.sqlstate(), e.what());
-    throw;
-  } catch (const connection_error& e) {
-    q.failed("08006", e.what());  // connection_failure
-    throw;
-  } catch (const error& e) {
-    q.failed("", e.what());
+  } catch (...) {
+    report.failed(std::current_exception());
     throw;
   }
 }

@@ -13,6 +13,7 @@
 
 #include "pgorm/connection.hpp"
 #include "pgorm/observer.hpp"
+#include "pgorm/param_pack.hpp"
 
 namespace pgorm::detail {
 
@@ -50,17 +51,17 @@ inline transaction_status transaction_status_of(const PGconn* conn) noexcept {
 /// Throws usage_error: SQL text with a NUL byte would be cut short by libpq.
 [[noreturn]] void throw_nul_in_sql(std::string_view sql);
 
-/// Reports a statement that a connection runs outside exec() (COPY, pipelines) to its observer:
+/// Reports a statement that a connection runs to its observer:
 /// on_query_start at construction, on_query_end from succeeded() or failed(), or, when neither
 /// was called, from the destructor as a failure without SQLSTATE. Does nothing without an
 /// observer.
 class statement_report {
  public:
-  statement_report(const connection& conn, std::string_view sql, std::span<const param> params);
+  statement_report(const connection& conn, std::string_view sql, const param_pack& params);
   /// The same for a statement of another kind of connection (the async one): `obs` (null:
   /// nothing is reported) and its description `server`. The views must outlive the report.
   statement_report(observer* obs, std::string_view server, std::string_view sql,
-                   std::span<const param> params);
+                   const param_pack& params);
   statement_report(const statement_report&) = delete;
   statement_report& operator=(const statement_report&) = delete;
   statement_report(statement_report&&) = delete;

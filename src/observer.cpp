@@ -158,11 +158,11 @@ void stderr_logger::on_replica_event(const replica_event& event) {
 namespace pgorm::detail {
 
 statement_report::statement_report(const connection& conn, std::string_view sql,
-                                   std::span<const param> params)
+                                   const param_pack& params)
     : statement_report(conn.events(), conn.description(), sql, params) {}
 
 statement_report::statement_report(observer* obs, std::string_view server, std::string_view sql,
-                                   std::span<const param> params)
+                                   const param_pack& params)
     : obs_(obs) {
   if (obs_ == nullptr) return;
   event_.sql = sql;
@@ -170,7 +170,8 @@ statement_report::statement_report(observer* obs, std::string_view server, std::
   event_.table = table_of(sql);
   event_.server = server;
   event_.param_count = params.size();
-  if (obs_->wants_parameters()) event_.params = params;
+  // A builder's parameters are made into views only for an observer that asks for them.
+  if (obs_->wants_parameters()) event_.params = params.views();
   start_ = std::chrono::steady_clock::now();
   try {
     obs_->on_query_start(event_);
