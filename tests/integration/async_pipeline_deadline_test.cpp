@@ -44,18 +44,6 @@ class async_pipeline_deadline_test : public pgorm::test::db_test {
     }
     return out;
   }
-
-  // Statements of the pipeline tagged `tag` that the server is running now.
-  std::int64_t running(const std::string& tag) {
-    const std::string pattern = "%" + tag + "%";  // outlives the parameter's view of it
-    const pgorm::param args[] = {pgorm::param::text(pattern)};
-    return std::stoll(std::string(
-        conn()
-            .exec("select count(*) from pg_stat_activity where state = 'active' and query like "
-                  "$1 and pid <> pg_backend_pid()",
-                  args)
-            .value(0, 0)));
-  }
 };
 
 TEST_F(async_pipeline_deadline_test, no_statement_of_it_runs_on_after_the_run) {
@@ -69,7 +57,7 @@ TEST_F(async_pipeline_deadline_test, no_statement_of_it_runs_on_after_the_run) {
     EXPECT_THROW(co_await p.async_run(c, 300ms, use_awaitable), pgorm::query_canceled);
     // Not 6 minutes of sleeps: every batch was cancelled.
     EXPECT_LT(std::chrono::steady_clock::now() - start, 60s);
-    EXPECT_EQ(running("deadline-conn"), 0);
+    EXPECT_EQ(running_statements("deadline-conn"), 0);
     for (auto& h : handles) EXPECT_THROW((void)h.one(), pgorm::error);
     const pgorm::result r = co_await c.async_exec("select 42", use_awaitable);
     EXPECT_EQ(r.value(0, 0), "42");
@@ -86,7 +74,7 @@ TEST_F(async_pipeline_deadline_test, a_pool_connection_stays_usable) {
     pa::pipeline p;
     auto handles = sleepers(p, "deadline-pool");
     EXPECT_THROW(co_await p.async_run(db, 300ms, use_awaitable), pgorm::query_canceled);
-    EXPECT_EQ(running("deadline-pool"), 0);
+    EXPECT_EQ(running_statements("deadline-pool"), 0);
     pa::pipeline q;
     auto one = q.add(pgorm::query<std::tuple<int>>("select 7"));
     co_await q.async_run(db, use_awaitable);

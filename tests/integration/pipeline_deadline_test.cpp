@@ -21,20 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class pipeline_deadline_test : public pgorm::test::db_test {
- protected:
-  // Statements of the pipeline tagged `tag` that the server is running now.
-  std::int64_t running(const std::string& tag) {
-    const std::string pattern = "%" + tag + "%";  // outlives the parameter's view of it
-    const pgorm::param args[] = {pgorm::param::text(pattern)};
-    return std::stoll(std::string(
-        conn()
-            .exec("select count(*) from pg_stat_activity where state = 'active' and query like "
-                  "$1 and pid <> pg_backend_pid()",
-                  args)
-            .value(0, 0)));
-  }
-};
+class pipeline_deadline_test : public pgorm::test::db_test {};
 
 TEST_F(pipeline_deadline_test, no_statement_of_it_runs_on_after_the_run) {
   pgorm::connect_options o = pgorm::test::test_options();
@@ -51,7 +38,7 @@ TEST_F(pipeline_deadline_test, no_statement_of_it_runs_on_after_the_run) {
   EXPECT_THROW(p.run(300ms), pgorm::query_canceled);
   // Not 6 minutes of sleeps: every batch was cancelled.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 60s);
-  EXPECT_EQ(running("sync-deadline"), 0);
+  EXPECT_EQ(running_statements("sync-deadline"), 0);
   for (auto& h : handles) EXPECT_THROW((void)h.one(), pgorm::error);
   ASSERT_TRUE(c.is_open());
   EXPECT_EQ(c.exec("select 42").value(0, 0), "42");

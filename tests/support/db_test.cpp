@@ -46,6 +46,17 @@ pgorm::connection& db_test::conn() {
   return *conn_;
 }
 
+std::int64_t db_test::running_statements(const std::string& tag) {
+  const std::string pattern = "%" + tag + "%";  // outlives the parameter's view of it
+  const pgorm::param args[] = {pgorm::param::text(pattern)};
+  return std::stoll(std::string(
+      conn()
+          .exec("select count(*) from pg_stat_activity where state = 'active' and query like $1 "
+                "and pid <> pg_backend_pid()",
+                args)
+          .value(0, 0)));
+}
+
 pgorm::connection db_test::connect() const { return pgorm::connection{conninfo_, test_options()}; }
 
 pgorm::connect_options test_options() {

@@ -5,6 +5,7 @@
 /// The one fixture of pgorm's integration tests: each test gets a fresh schema of its own on
 /// the run's server (test_database.hpp), so tests never see each other's tables or rows.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -71,6 +72,9 @@ class db_test : public ::testing::Test {
   /// A new connection to the run's server with search_path set to schema(), opened with
   /// test_options().
   [[nodiscard]] pgorm::connection connect() const;
+  /// Statements other sessions of the server are running now (pg_stat_activity, state
+  /// 'active') whose text contains `tag`: tag a test's slow statements in a comment to find them.
+  [[nodiscard]] std::int64_t running_statements(const std::string& tag);
   /// Name of the test's schema: lower-case, unique in the run, needs no quoting.
   [[nodiscard]] const std::string& schema() const noexcept { return schema_; }
 
