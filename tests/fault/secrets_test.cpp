@@ -2,7 +2,9 @@
 // Secrets (docs/reliability.md, "Secrets"): a password written in any of six spellings never
 // shows in what(), in an observer event (pool connect/connect_failed details, query events), in
 // stderr_logger output or in connection::description(), whether the password is right or
-// wrong. Against a throwaway server with scram-sha-256 on TCP. Ends with the leak check.
+// wrong, on the synchronous API and on the asynchronous one (pgorm::async: statements,
+// pipelines, COPY, transactions, the async pool and async_connect). Against a throwaway server
+// with scram-sha-256 on TCP. Ends with the leak check.
 
 #include <memory>
 #include <mutex>
@@ -12,12 +14,16 @@
 #include <tuple>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "../../fuzz/checks.hpp"
 #include "fault/support/leak_check.hpp"
+#include "pgorm/async.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/copy.hpp"
 #include "pgorm/error.hpp"
@@ -26,10 +32,20 @@
 #include "pgorm/pool.hpp"
 #include "pgorm/query.hpp"
 #include "pgorm/testing/server.hpp"
+#include "support/async_test.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace pa = pgorm::async;
+using asio::awaitable;
+using asio::use_awaitable;
+
+// A row of one int column, for the async COPY of a raw query.
+struct one_int {
+  std::int32_t v;
+};
 
 constexpr const char* right_pw = "Rt_s3cret-pw";
 constexpr const char* wrong_pw = "Wr_s3cret-pw";
@@ -268,6 +284,158 @@ TEST_P(secrets_test, a_one_character_password_never_shows_as_a_value) {
   expect_no_value(err, "stderr_logger");
 }
 
+// The async API's cases: the same server and checks. The spellings all reach both APIs through
+// one parser (conninfo_secrets), so three of them (a key, URI percent-encoding, sslpassword)
+// keep the suite's time down.
+class async_secrets_test : public secrets_test {};
+
+// The async API scrubs its errors as the synchronous one does: a statement whose error message
+// or parameter carries the password (async_exec, a builder terminal, a pipeline's handle, COPY,
+// a statement in a transaction, the same on an async pool) never shows it, nor do the
+// observer's events, stderr_logger or description(). (The statement's text is built so that
+// only the server's message holds the password: query events report the SQL as written.)
+TEST_P(async_secrets_test, errors_are_scrubbed_like_sync_errors) {
+  const std::string app_name = app("secret_async", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), right_pw, app_name);
+  const std::string pw = right_pw;
+  const std::string sql =
+      fmt::format("select ('{}' || '{}')::int as v", pw.substr(0, 4), pw.substr(4));
+  const auto raw = [&] { return pgorm::query<one_int>(pgorm::unsafe_sql(sql)); };
+  auto obs = std::make_shared<both>();
+  std::vector<std::string> errors;  // every what() seen, checked below
+  const auto expect_cast_error = [&](std::exception_ptr e, std::string_view where) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const pgorm::sql_error& err) {
+      EXPECT_THAT(err.what(), ::testing::HasSubstr("invalid input syntax")) << where;
+      errors.emplace_back(fmt::format("{}: {}", where, err.what()));
+    } catch (const std::exception& err) {
+      ADD_FAILURE() << where << " failed with something else: " << err.what();
+    }
+  };
+  // Runs `a` and hands its error to expect_cast_error (a failure when it succeeds).
+  const auto failing = [&](auto a, std::string_view where) -> awaitable<void> {
+    std::exception_ptr e;
+    try {
+      co_await std::move(a);
+      ADD_FAILURE() << where << " succeeded";
+    } catch (...) {
+      e = std::current_exception();
+    }
+    if (e) expect_cast_error(e, where);
+  };
+  ::testing::internal::CaptureStderr();
+  std::string description;
+  pgorm::test::run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pgorm::connect_options o;
+    o.events = obs;
+    pa::connection c = co_await pa::connection::async_connect(io, info, o, use_awaitable);
+    description = c.description();
+    co_await failing(c.async_exec(sql, use_awaitable), "async_exec");
+    const pgorm::param secret_param[] = {pgorm::param::text(right_pw)};
+    co_await failing(c.async_exec("select $1::int", secret_param, use_awaitable),
+                     "async_exec with the secret as a parameter");
+    co_await failing(pa::all(c, raw(), use_awaitable), "async all()");
+    pa::pipeline p;
+    auto bad = p.add(raw());
+    co_await p.async_run(c, use_awaitable);
+    try {
+      (void)bad.all();
+      ADD_FAILURE() << "the pipelined cast succeeded";
+    } catch (...) {
+      expect_cast_error(std::current_exception(), "async pipeline handle");
+    }
+    co_await failing(pa::copy_out(
+                         c, raw(), [](const one_int&) {}, use_awaitable),
+                     "async copy_out");
+    co_await failing(pa::run_transaction(
+                         c,
+                         [&](pa::transaction& tx) -> awaitable<void> {
+                           (void)co_await pa::all(tx, raw(), use_awaitable);
+                         },
+                         use_awaitable),
+                     "async transaction");
+    c.close();
+
+    pgorm::pool_options po;
+    po.max_size = 1;
+    po.connection.events = obs;
+    pa::pool db(io, info, po);
+    co_await failing(pa::all(db, raw(), use_awaitable), "async pool all()");
+    pa::pipeline pp;
+    auto pooled_bad = pp.add(raw());
+    co_await pp.async_run(db, use_awaitable);
+    try {
+      (void)pooled_bad.all();
+      ADD_FAILURE() << "the pooled pipelined cast succeeded";
+    } catch (...) {
+      expect_cast_error(std::current_exception(), "async pool pipeline handle");
+    }
+    for (int i = 0; db.stats().in_use > 0 && i < 300; ++i) co_await pgorm::test::sleep_for(10ms);
+    db.close();
+  });
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(errors.size(), 8u);
+  for (const auto& e : errors) expect_clean(e, "async error");
+  expect_clean(description, "async description()");
+  EXPECT_THAT(description, ::testing::HasSubstr("user=postgres"));
+  expect_clean(obs->rec->text, "observer events");
+  EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("invalid input syntax"));
+  expect_clean(err, "stderr_logger");
+  EXPECT_THAT(err, ::testing::HasSubstr("pgorm: pool connect"));
+  EXPECT_TRUE(
+      pgorm::fault::eventually([&] { return backends_of(app_name, pg().conninfo()) == 0; }));
+}
+
+// A failed async connect (async_connect, and the async pool's acquire) never shows a wrong
+// password, in the error, its nested cause, the observer's events or stderr_logger.
+TEST_P(async_secrets_test, a_wrong_password_never_shows) {
+  const std::string app_name = app("secret_async_bad", pg().conninfo());
+  const std::string info = conninfo_with(GetParam(), pg().port(), wrong_pw, app_name);
+  auto obs = std::make_shared<both>();
+  std::vector<std::string> errors;
+  ::testing::internal::CaptureStderr();
+  pgorm::test::run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pgorm::connect_options o;
+    o.connect_timeout = 5s;
+    o.events = obs;
+    try {
+      (void)co_await pa::connection::async_connect(io, info, o, use_awaitable);
+      ADD_FAILURE() << "connected with a wrong password";
+    } catch (const pgorm::connection_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("password authentication failed"));
+      errors.emplace_back(e.what());
+    }
+    pgorm::pool_options po;
+    po.acquire_timeout = 2s;
+    po.connection = o;
+    pa::pool db(io, info, po);
+    try {
+      (void)co_await pa::all(db, pgorm::query<one_int>("select 1 as v"), use_awaitable);
+      ADD_FAILURE() << "an async pool connected with a wrong password";
+    } catch (const pgorm::error& e) {
+      errors.emplace_back(e.what());
+      if (const auto* t = dynamic_cast<const pgorm::pool_timeout*>(&e)) {
+        errors.emplace_back(t->last_connect_error());
+      }
+      try {
+        std::rethrow_if_nested(e);
+      } catch (const std::exception& cause) {
+        EXPECT_THAT(cause.what(), ::testing::HasSubstr("password authentication failed"));
+        errors.emplace_back(cause.what());
+      }
+    }
+    db.close();
+  });
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_GE(errors.size(), 2u);
+  for (const auto& e : errors) expect_clean(e, "async connect error");
+  expect_clean(obs->rec->text, "observer events");
+  EXPECT_THAT(obs->rec->text, ::testing::HasSubstr("password authentication failed"));
+  expect_clean(err, "stderr_logger");
+  EXPECT_THAT(err, ::testing::HasSubstr("connect_failed"));
+}
+
 void PrintTo(spelling s, std::ostream* os) { *os << static_cast<int>(s); }
 
 std::string spelling_name(const ::testing::TestParamInfo<spelling>& p) {
@@ -292,6 +460,10 @@ INSTANTIATE_TEST_SUITE_P(spellings, secrets_test,
                          ::testing::Values(spelling::key_value, spelling::quoted,
                                            spelling::uri_userinfo, spelling::uri_query,
                                            spelling::percent_encoded, spelling::sslpassword),
+                         spelling_name);
+INSTANTIATE_TEST_SUITE_P(spellings, async_secrets_test,
+                         ::testing::Values(spelling::key_value, spelling::percent_encoded,
+                                           spelling::sslpassword),
                          spelling_name);
 
 }  // namespace
