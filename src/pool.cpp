@@ -522,31 +522,15 @@ void pool_state::join_threads() noexcept {
 
 // ---- lease ------------------------------------------------------------------------------------
 
-lease& lease::operator=(lease&& other) noexcept {
-  if (this != &other) {
-    release();
-    state_ = std::move(other.state_);
-    conn_ = std::move(other.conn_);
-    poisoned_ = other.poisoned_;
-    reset_on_release_ = other.reset_on_release_;
-  }
-  return *this;
+void detail::pool_give_back::give_back(const std::shared_ptr<pool_state>& state,
+                                       std::unique_ptr<pooled_connection> pc, bool poisoned,
+                                       bool reset) noexcept {
+  state->give_back(std::move(pc), poisoned, reset);
 }
 
 connection& lease::get() const {
-  if (!conn_) throw usage_error("pgorm: this lease is empty (moved from or released)");
-  return conn_->conn;
-}
-
-void lease::release() noexcept {
-  if (!conn_) return;
-  auto state = std::move(state_);
-  auto pc = std::move(conn_);
-  state_.reset();
-  if (state) {
-    state->give_back(std::move(pc), poisoned_, reset_on_release_);
-  }
-  poisoned_ = false;
+  if (!*this) throw usage_error("pgorm: this lease is empty (moved from or released)");
+  return **this;
 }
 
 // ---- pool -------------------------------------------------------------------------------------

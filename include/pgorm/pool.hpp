@@ -204,6 +204,78 @@ PGORM_API std::chrono::milliseconds reconnect_delay(unsigned failures,
                                                     std::chrono::milliseconds cap,
                                                     double unit) noexcept;
 
+/// What both pools' leases (pgorm::lease, pgorm::async::lease) share: move-only ownership of
+/// one pooled connection, poisoning, and giving it back once. `GiveBack` names the pool:
+/// `GiveBack::state_type` (its shared state), `GiveBack::pooled_type` (a connection with its
+/// bookkeeping, whose `conn` member is the connection) and
+/// `GiveBack::give_back(state, pooled, poisoned, reset) noexcept`, which takes the connection
+/// back (or closes it). Internal.
+template <class GiveBack>
+class basic_lease {
+ public:
+  using state_type = typename GiveBack::state_type;
+  using pooled_type = typename GiveBack::pooled_type;
+
+  /// An empty lease, holding nothing.
+  basic_lease() noexcept = default;
+  basic_lease(basic_lease&& other) noexcept = default;
+  /// Releases what this lease held, then takes `other`'s connection.
+  basic_lease& operator=(basic_lease&& other) noexcept {
+    if (this != &other) {
+      release();
+      state_ = std::move(other.state_);
+      conn_ = std::move(other.conn_);
+      poisoned_ = other.poisoned_;
+      reset_ = other.reset_;
+    }
+    return *this;
+  }
+  basic_lease(const basic_lease&) = delete;
+  basic_lease& operator=(const basic_lease&) = delete;
+  ~basic_lease() { release(); }
+
+  /// The connection. Precondition: the lease is not empty.
+  [[nodiscard]] auto& operator*() const noexcept { return conn_->conn; }
+  [[nodiscard]] auto* operator->() const noexcept { return &conn_->conn; }
+  /// True while the lease holds a connection.
+  [[nodiscard]] explicit operator bool() const noexcept { return conn_ != nullptr; }
+
+  /// Marks the connection as not reusable: release() closes it. Call it after an error whose
+  /// poisons_connection() is true, or whenever the session's state is unknown.
+  void poison() noexcept { poisoned_ = true; }
+  [[nodiscard]] bool poisoned() const noexcept { return poisoned_; }
+
+  /// Gives the connection back to its pool now (or closes it). Idempotent; never throws.
+  void release() noexcept {
+    if (!conn_) return;
+    auto state = std::move(state_);
+    auto pc = std::move(conn_);
+    state_.reset();
+    if (state) GiveBack::give_back(state, std::move(pc), poisoned_, reset_);
+    poisoned_ = false;
+  }
+
+ protected:
+  /// `reset`: the session is reset (DISCARD ALL) when the connection goes back.
+  basic_lease(std::shared_ptr<state_type> state, std::unique_ptr<pooled_type> c,
+              bool reset) noexcept
+      : state_(std::move(state)), conn_(std::move(c)), reset_(reset) {}
+
+ private:
+  std::shared_ptr<state_type> state_;
+  std::unique_ptr<pooled_type> conn_;
+  bool poisoned_ = false;
+  bool reset_ = true;
+};
+
+/// The synchronous pool's give-back, for basic_lease.
+struct PGORM_API pool_give_back {
+  using state_type = pool_state;
+  using pooled_type = pooled_connection;
+  static void give_back(const std::shared_ptr<pool_state>& state,
+                        std::unique_ptr<pooled_connection> pc, bool poisoned, bool reset) noexcept;
+};
+
 }  // namespace detail
 
 /// A connection borrowed from a pool: move-only RAII. The destructor (or release()) gives the
@@ -218,44 +290,22 @@ PGORM_API std::chrono::milliseconds reconnect_delay(unsigned failures,
 /// c->exec("set statement_timeout = '1s'");   // reset before the next borrower sees it
 /// auto r = c->exec("select pg_sleep(0.1)");
 /// ```
-class PGORM_API lease {
+class PGORM_API lease : public detail::basic_lease<detail::pool_give_back> {
  public:
+  // operator*, operator->, operator bool, poison(), poisoned() and release() (idempotent,
+  // never throws; the destructor calls it) are those of every lease (pool.hpp's basic_lease).
+
   /// An empty lease, holding nothing.
   lease() noexcept = default;
-  lease(lease&& other) noexcept = default;
-  /// Releases what this lease held, then takes `other`'s connection.
-  lease& operator=(lease&& other) noexcept;
-  lease(const lease&) = delete;
-  lease& operator=(const lease&) = delete;
-  ~lease() { release(); }
 
-  /// The connection. Precondition: the lease is not empty.
-  [[nodiscard]] connection& operator*() const noexcept { return conn_->conn; }
-  [[nodiscard]] connection* operator->() const noexcept { return &conn_->conn; }
   /// The connection. Throws usage_error when the lease is empty (moved from or released).
   [[nodiscard]] connection& get() const;
-  /// True while the lease holds a connection.
-  [[nodiscard]] explicit operator bool() const noexcept { return conn_ != nullptr; }
-
-  /// Marks the connection as not reusable: release() destroys it. Call it after an error whose
-  /// poisons_connection() is true, or whenever the session's state is unknown.
-  void poison() noexcept { poisoned_ = true; }
-  [[nodiscard]] bool poisoned() const noexcept { return poisoned_; }
-
-  /// Gives the connection back to the pool now (or closes it, see the class). Idempotent;
-  /// never throws.
-  void release() noexcept;
 
  private:
   friend struct detail::pool_state;
   lease(std::shared_ptr<detail::pool_state> state, std::unique_ptr<detail::pooled_connection> c,
         bool reset_on_release) noexcept
-      : state_(std::move(state)), conn_(std::move(c)), reset_on_release_(reset_on_release) {}
-
-  std::shared_ptr<detail::pool_state> state_;
-  std::unique_ptr<detail::pooled_connection> conn_;
-  bool poisoned_ = false;
-  bool reset_on_release_ = true;
+      : basic_lease(std::move(state), std::move(c), reset_on_release) {}
 };
 
 /// A thread-safe pool of connections to one server, and an executor: pool queries

@@ -742,28 +742,6 @@ const std::shared_ptr<pool_state>& pool_access::state_of(const pool& p) noexcept
 
 }  // namespace detail
 
-// ---- lease --------------------------------------------------------------------------------------
-
-lease& lease::operator=(lease&& other) noexcept {
-  if (this != &other) {
-    release();
-    state_ = std::move(other.state_);
-    conn_ = std::move(other.conn_);
-    poisoned_ = other.poisoned_;
-    reset_ = other.reset_;
-  }
-  return *this;
-}
-
-void lease::release() noexcept {
-  if (!conn_) return;
-  auto state = std::move(state_);
-  auto pc = std::move(conn_);
-  state_.reset();
-  if (state) detail::give_back(state, std::move(pc), poisoned_, reset_);
-  poisoned_ = false;
-}
-
 // ---- pool ---------------------------------------------------------------------------------------
 
 pool::pool(executor_type ex, std::string_view conninfo, pool_options options,

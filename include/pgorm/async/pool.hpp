@@ -81,6 +81,16 @@ PGORM_API void start_shared_read(const std::shared_ptr<pool_state>& state,
 /// True when `e` is a pgorm::error whose poisons_connection() is true.
 PGORM_API bool poisons(const std::exception_ptr& e) noexcept;
 
+/// The async pool's give-back, for pgorm::detail::basic_lease (give_back() above).
+struct lease_give_back {
+  using state_type = pool_state;
+  using pooled_type = pooled;
+  static void give_back(const std::shared_ptr<pool_state>& state, std::unique_ptr<pooled> pc,
+                        bool poisoned, bool reset) noexcept {
+    detail::give_back(state, std::move(pc), poisoned, reset);
+  }
+};
+
 struct PGORM_API pool_access {
   static const std::shared_ptr<pool_state>& state_of(const pool& p) noexcept;
 };
@@ -112,40 +122,20 @@ struct initiate_acquire {
 /// pgorm::async::lease c = co_await db.async_acquire(asio::use_awaitable);
 /// co_await c->async_exec("select set_config('app.user', '42', false)", asio::use_awaitable);
 /// ```
-class PGORM_API lease {
+class PGORM_API lease : public pgorm::detail::basic_lease<detail::lease_give_back> {
  public:
+  // operator*, operator->, operator bool, poison(), poisoned() and release() (idempotent,
+  // never throws, never blocks; the destructor calls it) are those of every lease
+  // (pgorm/pool.hpp's basic_lease, shared with pgorm::lease).
+
   /// An empty lease, holding nothing.
   lease() noexcept = default;
-  lease(lease&& other) noexcept = default;
-  /// Releases what this lease held, then takes `other`'s connection.
-  lease& operator=(lease&& other) noexcept;
-  lease(const lease&) = delete;
-  lease& operator=(const lease&) = delete;
-  ~lease() { release(); }
-
-  /// The connection. Precondition: the lease is not empty.
-  [[nodiscard]] connection& operator*() const noexcept { return conn_->conn; }
-  [[nodiscard]] connection* operator->() const noexcept { return &conn_->conn; }
-  /// True while the lease holds a connection.
-  [[nodiscard]] explicit operator bool() const noexcept { return conn_ != nullptr; }
-
-  /// Marks the connection as not reusable: release() closes it.
-  void poison() noexcept { poisoned_ = true; }
-  [[nodiscard]] bool poisoned() const noexcept { return poisoned_; }
-
-  /// Gives the connection back to the pool now (see the class). Idempotent; never throws.
-  void release() noexcept;
 
  private:
   friend struct detail::pool_state;
   lease(std::shared_ptr<detail::pool_state> state, std::unique_ptr<detail::pooled> c,
         bool reset) noexcept
-      : state_(std::move(state)), conn_(std::move(c)), reset_(reset) {}
-
-  std::shared_ptr<detail::pool_state> state_;
-  std::unique_ptr<detail::pooled> conn_;
-  bool poisoned_ = false;
-  bool reset_ = true;
+      : basic_lease(std::move(state), std::move(c), reset) {}
 };
 
 /// How a pgorm::async::pool shares its connections among reads (docs/async.md, "Sharing
