@@ -134,6 +134,45 @@ std::optional<std::string_view> result::get(int row, int col) const {
                           static_cast<std::size_t>(PQgetlength(res_, row, col))};
 }
 
+namespace {
+
+/// Whether `tag` starts with the word `verb` followed by a space. Compared character by
+/// character, stopping at the first difference: a shorter tag ends in a NUL that differs, so
+/// nothing past it is read.
+template <std::size_t N>
+bool starts_with_verb(const char* tag, const char (&verb)[N]) noexcept {
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    if (tag[i] != verb[i]) return false;
+  }
+  return tag[N - 1] == ' ';
+}
+
+/// The length of the verb of a command tag that carries a row count, with its space, or 0.
+std::size_t counted_verb(const char* tag) noexcept {
+  // Dispatched on the first letter: one comparison of the verb instead of up to four.
+  switch (tag[0]) {
+    case 'I':
+      return starts_with_verb(tag, "INSERT") ? 7 : 0;
+    case 'U':
+      return starts_with_verb(tag, "UPDATE") ? 7 : 0;
+    case 'D':
+      return starts_with_verb(tag, "DELETE") ? 7 : 0;
+    case 'S':
+      return starts_with_verb(tag, "SELECT") ? 7 : 0;
+    case 'M':
+      if (starts_with_verb(tag, "MERGE")) return 6;
+      return starts_with_verb(tag, "MOVE") ? 5 : 0;
+    case 'F':
+      return starts_with_verb(tag, "FETCH") ? 6 : 0;
+    case 'C':
+      return starts_with_verb(tag, "COPY") ? 5 : 0;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
 std::int64_t result::affected_rows() const noexcept {
   if (res_ == nullptr) return 0;
   // The count is the last word of the command tags that carry one (protocol docs,
@@ -143,39 +182,23 @@ std::int64_t result::affected_rows() const noexcept {
   // bookkeeping; a strlen, a search and a second search from the end cost ~90 instructions).
   const char* tag = PQcmdStatus(res_);
   if (tag == nullptr) return 0;
-  const char* p = tag;
-  while (*p != ' ' && *p != '\0') ++p;
-  if (*p == '\0') return 0;
-  const std::string_view verb(tag, static_cast<std::size_t>(p - tag));
-  bool counted = false;
-  switch (verb.size()) {
-    case 4:
-      counted = verb == "MOVE" || verb == "COPY";
-      break;
-    case 5:
-      counted = verb == "MERGE" || verb == "FETCH";
-      break;
-    case 6:
-      counted = verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "SELECT";
-      break;
-    default:
-      break;
-  }
-  if (!counted) return 0;
+  const std::size_t verb = counted_verb(tag);
+  if (verb == 0) return 0;
   // The words after the verb are numbers; the count is the last one.
-  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
   std::int64_t n = 0;
   bool digits = false;
-  for (++p; *p != '\0'; ++p) {
+  for (const char* p = tag + verb; *p != '\0'; ++p) {
     if (*p == ' ') {
       n = 0;
       digits = false;
       continue;
     }
-    if (*p < '0' || *p > '9') return 0;
-    const int d = *p - '0';
-    if (n > (max - d) / 10) return 0;  // not a count PostgreSQL sends
-    n = n * 10 + d;
+    const auto d = static_cast<unsigned char>(*p - '0');
+    if (d > 9) return 0;
+    // Overflow-checked multiply-add: no division per digit.
+    if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, d, &n)) {
+      return 0;  // not a count PostgreSQL sends
+    }
     digits = true;
   }
   return digits ? n : 0;
