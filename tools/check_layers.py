@@ -24,7 +24,8 @@ import sys
 
 LAYERS = [
     ("foundation", [
-        "export.hpp", "fwd.hpp", "error.hpp", "version.hpp", "sql_text.hpp", "reflect.hpp",
+        "export.hpp", "attributes.hpp", "fwd.hpp", "error.hpp", "version.hpp", "sql_text.hpp",
+        "reflect.hpp",
         "detail/fixed_string.hpp", "detail/byte_order.hpp", "detail/deadline.hpp",
         "detail/type_list.hpp", "detail/type_name.hpp", "detail/member_name.hpp",
         "detail/identifier.hpp", "detail/sql_scanner.hpp", "detail/sql_writer.hpp",

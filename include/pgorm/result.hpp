@@ -6,12 +6,15 @@
 /// `pgorm::data_format` and `pgorm::result` (rows, columns, command tag). Below the connection:
 /// codecs and the row reader need these, not the connection.
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "pgorm/attributes.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/export.hpp"
 #include "pgorm/fwd.hpp"
@@ -32,9 +35,13 @@ enum class data_format : int { text = 0, binary = 1 };
 
 /// One statement parameter, as PostgreSQL will receive it: NULL, text, or binary bytes.
 ///
-/// A param is a view: the bytes it points to must outlive the exec() call.
+/// A param is a view: the bytes it points to must outlive the exec() call. A param made from a
+/// temporary string is safe inside the call's argument list (the string lives until the call
+/// returns), and dangles once stored: keep the string in a variable first
+/// (`const std::string n = std::to_string(id); const pgorm::param p[] = {pgorm::param::text(n)};`).
+/// clang's -Wdangling reports the stored form; GCC does not.
 /// Example: `conn.exec("select $1::int + 1", {pgorm::param::text("41")});`
-class param {
+class PGORM_VIEW_TYPE param {
  public:
   /// SQL NULL. `type` may be 0 to let the server infer the parameter's type.
   static constexpr param null(oid type = 0) noexcept {
@@ -45,6 +52,12 @@ class param {
   /// exec() refuses such a value with conversion_error rather than truncating it.
   static constexpr param text(std::string_view value, oid type = 0) noexcept {
     return {value.data() == nullptr ? "" : value.data(), value.size(), type, data_format::text};
+  }
+  /// text() of a std::string: the param refers to the string's bytes (see the class comment).
+  /// Example: `const std::string id = std::to_string(42); auto p = pgorm::param::text(id);`
+  template <std::same_as<std::string> S>
+  static param text(const S& value PGORM_LIFETIMEBOUND, oid type = 0) noexcept {
+    return {value.data(), value.size(), type, data_format::text};
   }
 
   /// A value in PostgreSQL's binary format for `type` (see the codecs in types.hpp).

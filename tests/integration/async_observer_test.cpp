@@ -298,7 +298,8 @@ TEST_F(async_observer_test, threads_of_an_io_context_report_each_statement_once)
               asio::make_strand(io),
               [&, c]() -> awaitable<void> {
                 for (int i = 0; i < each; ++i) {
-                  const pgorm::param p[] = {pgorm::param::text(std::to_string(c * 100 + i))};
+                  const std::string n = std::to_string(c * 100 + i);
+                  const pgorm::param p[] = {pgorm::param::text(n)};
                   const pgorm::result r =
                       co_await conn->async_exec("select $1::int as threaded", p, use_awaitable);
                   if (r.value(0, 0) == std::to_string(c * 100 + i)) ok.fetch_add(1);
