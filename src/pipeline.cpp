@@ -34,10 +34,24 @@ void throw_pipeline_not_run(std::size_t index) {
       "pgorm: pipeline statement {} was read before its pipeline ran; call run() first", index));
 }
 
-const result& pipeline_result_of(const pipeline_slot& slot) {
+const pipeline_slot& pipeline_settled(const pipeline_slot& slot) {
   if (!slot.done) throw_pipeline_not_run(slot.index);
   if (slot.error) std::rethrow_exception(slot.error);
-  return slot.res;
+  return slot;
+}
+
+void pipeline_settle(pipeline_slot& slot) noexcept {
+  if (slot.error || slot.res.native_handle() == nullptr) return;
+  slot.rows = slot.res.rows();
+  slot.affected = slot.res.affected_rows();
+  if (slot.decode != nullptr) {
+    try {
+      slot.decode(slot, slot.res);
+    } catch (...) {
+      slot.rows_error = std::current_exception();
+    }
+  }
+  slot.res = result();
 }
 
 }  // namespace detail
@@ -263,25 +277,23 @@ std::size_t pipeline_reader::take(PGresult* r) {
 }  // namespace detail
 
 std::shared_ptr<const detail::pipeline_slot> pipeline_statements::push(
-    const statement_shape& shape, std::string sql, detail::param_list&& params) {
+    std::shared_ptr<detail::pipeline_slot> slot, const statement_shape& shape, std::string sql) {
   const std::string_view static_sql = shape.sql;
-  if (params.size() > 65535) {
+  if (slot->params.size() > 65535) {
     throw usage_error(fmt::format(
         "pgorm: this statement needs {} parameters, more than PostgreSQL's limit of 65535; "
         "split it, or use pgorm::copy_in for bulk rows",
-        params.size()));
+        slot->params.size()));
   }
   // libpq reads the text up to its first NUL: refuse it here rather than run a cut statement.
   const std::string_view text = static_sql.empty() ? std::string_view(sql) : static_sql;
   if (text.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(text);
-  auto slot = std::make_shared<detail::pipeline_slot>();
   if (static_sql.empty()) {
     slot->owned_sql = std::move(sql);
     slot->sql = slot->owned_sql;
   } else {
     slot->sql = static_sql;
   }
-  slot->params = std::move(params);
   slot->layout = shape.layout;
   slot->origin = shape.origin;
   slot->index = added_++;
@@ -406,7 +418,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
     if (slot.error) {
       reports[i]->failed(slot.error);
     } else if (slot.done) {
-      reports[i]->succeeded(slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows());
+      reports[i]->succeeded(slot.rows > 0 ? slot.rows : slot.affected);
     } else {
       return;  // not settled yet
     }
@@ -466,6 +478,7 @@ void pipeline::run(std::chrono::milliseconds timeout) {
           }
           if (slot.checked != nullptr) slot.res = result(slot.res.release(), slot.checked);
         }
+        detail::pipeline_settle(slot);
         report(cur);
       }
       if (reader.batches_left() == 0) break;

@@ -61,7 +61,14 @@ class PGORM_API pipeline_aborted : public error {
 
 namespace detail {
 
-/// One pipelined statement: what to send, and what came back (a result or an error).
+struct pipeline_slot;
+
+/// Reads a settled statement's rows out of its result into the slot (a pipeline_rows_slot of the
+/// handle's row type), so that the result can be freed as soon as it arrives. Type-erased:
+/// pipeline_statements::add() knows the row type, the reader does not.
+using pipeline_decode_fn = void (*)(pipeline_slot& slot, const result& res);
+
+/// One pipelined statement: what to send, and what came back (its rows or an error).
 struct pipeline_slot {
   std::string_view sql;   // static storage, or owned_sql
   std::string owned_sql;  // the text of a statement rendered at run time
@@ -69,18 +76,55 @@ struct pipeline_slot {
   std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
   const row_layout* layout = nullptr;        // the columns its rows are read into (null: none)
   const checked_columns* checked = nullptr;  // its columns, when found to match layout
+  pipeline_decode_fn decode = nullptr;       // reads its rows (null: it has none to read)
   std::size_t index = 0;
   sql_origin origin = sql_origin::raw;  // a builder's statement or raw SQL (a pool resets after)
   bool done = false;                    // run() has settled it (result or error)
-  result res;                           // when it succeeded
+  int rows = 0;                         // rows returned, when it succeeded
+  std::int64_t affected = 0;            // its command tag's count, when it succeeded
+  result res;                           // its result between arrival and pipeline_settle() only
   std::exception_ptr error;             // when it failed or was skipped
+  std::exception_ptr rows_error;        // when its rows could not be read into the handle's type
 };
+
+/// A slot with the decoded rows of a statement whose rows are `Row`s: row 0 and the others
+/// apart, so that a one-row result costs no vector.
+template <class Row>
+struct pipeline_rows_slot : pipeline_slot {
+  std::optional<Row> first;
+  std::vector<Row> rest;
+};
+
+template <class Row>
+void pipeline_decode(pipeline_slot& slot, const result& res) {
+  auto& s = static_cast<pipeline_rows_slot<Row>&>(slot);
+  const int n = res.rows();
+  if (n == 0) return;
+  const row_reader<Row> reader(res);
+  s.first.emplace();
+  try {
+    reader.read(0, *s.first);
+  } catch (...) {
+    s.first.reset();  // first() and one() then throw the error
+    throw;
+  }
+  if (n > 1) {
+    s.rest.resize(static_cast<std::size_t>(n - 1));
+    for (int i = 1; i != n; ++i) reader.read(i, s.rest[static_cast<std::size_t>(i - 1)]);
+  }
+}
 
 /// Throws usage_error: a handle was read before its pipeline ran. In src/pipeline.cpp.
 [[noreturn]] PGORM_API void throw_pipeline_not_run(std::size_t index);
 
-/// The statement's result after run(), or its error rethrown.
-PGORM_API const result& pipeline_result_of(const pipeline_slot& slot);
+/// The settled statement's slot, or its error rethrown (usage_error before run()).
+PGORM_API const pipeline_slot& pipeline_settled(const pipeline_slot& slot);
+
+/// Records a successful statement's counts from `slot.res`, reads its rows with slot.decode
+/// (an error doing so goes to slot.rows_error) and frees the result: no PGresult outlives its
+/// arrival (a pipeline of 256 statements would otherwise keep 256 of them, which glibc serves
+/// from its bins instead of its per-thread cache). A no-op for a failed statement.
+PGORM_API void pipeline_settle(pipeline_slot& slot) noexcept;
 
 /// What a pipeline runs: its statements, and the sync points after them (after syncs[i]
 /// statements; the last is after every statement).
@@ -129,12 +173,20 @@ class pipeline_result {
   /// The C++ type of one row (void for statements read with exec() only).
   using row_type = Row;
 
-  /// Every row of the statement.
+  /// Every row of the statement (a copy: the handle keeps them for later reads).
   auto all() const {
     static_assert(!std::is_void_v<Row>,
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
-    if constexpr (!std::is_void_v<Row>) return read_rows<Row>(get());
+    if constexpr (!std::is_void_v<Row>) {
+      const auto& s = rows_slot();
+      if (s.rows_error) std::rethrow_exception(s.rows_error);
+      std::vector<Row> out;
+      out.reserve(static_cast<std::size_t>(s.rows));
+      if (s.first) out.push_back(*s.first);
+      out.insert(out.end(), s.rest.begin(), s.rest.end());
+      return out;
+    }
   }
   /// Exactly one row; usage_error when there are none or several.
   auto one() const {
@@ -142,9 +194,10 @@ class pipeline_result {
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
     if constexpr (!std::is_void_v<Row>) {
-      const result& res = get();
-      if (res.rows() != 1) detail::throw_not_one_row(res.rows());
-      return row_reader<Row>(res).read(0);
+      const auto& s = rows_slot();
+      if (s.rows != 1) detail::throw_not_one_row(s.rows);
+      if (!s.first) std::rethrow_exception(s.rows_error);
+      return Row(*s.first);
     }
   }
   /// The first row, or std::nullopt when there is none.
@@ -153,16 +206,13 @@ class pipeline_result {
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
     if constexpr (!std::is_void_v<Row>) {
-      const result& res = get();
-      if (res.rows() == 0) return std::optional<Row>{};
-      return std::optional<Row>(row_reader<Row>(res).read(0));
+      const auto& s = rows_slot();
+      if (!s.first && s.rows_error) std::rethrow_exception(s.rows_error);
+      return s.first;
     }
   }
   /// Rows affected (INSERT/UPDATE/DELETE) or returned (SELECT), from the command tag.
-  std::int64_t exec() const { return get().affected_rows(); }
-
-  /// The raw result (binary format), or the statement's error rethrown.
-  [[nodiscard]] const result& raw() const { return get(); }
+  std::int64_t exec() const { return detail::pipeline_settled(*slot_).affected; }
 
   /// True once run() has settled this statement, successfully or not.
   [[nodiscard]] bool ready() const noexcept { return slot_->done; }
@@ -175,7 +225,10 @@ class pipeline_result {
   friend class pipeline_statements;
   explicit pipeline_result(std::shared_ptr<const detail::pipeline_slot> slot)
       : slot_(std::move(slot)) {}
-  [[nodiscard]] const result& get() const { return detail::pipeline_result_of(*slot_); }
+  // The settled slot with this handle's rows (add() made it a pipeline_rows_slot<Row>).
+  [[nodiscard]] const auto& rows_slot() const {
+    return static_cast<const detail::pipeline_rows_slot<Row>&>(detail::pipeline_settled(*slot_));
+  }
 
   std::shared_ptr<const detail::pipeline_slot> slot_;
 };
@@ -211,17 +264,20 @@ class PGORM_API pipeline_statements {
       using row = typename detail::pipeline_row_of<Q>::type;
       if constexpr (requires { requires Q::is_static; }) {
         // A builder of static shape: its SQL text lives in static storage, nothing to copy.
-        detail::param_list params;
-        query.bind(params);
+        auto slot = make_slot<row>();
+        query.bind(slot->params);
         return pipeline_result<row>(
-            push(detail::static_shape_v<Q>, std::string(), std::move(params)));
+            push(std::move(slot), detail::static_shape_v<Q>, std::string()));
       } else {
         statement s = query.to_sql();
+        auto slot = make_slot<row>();
+        slot->params = std::move(s.params);
         return pipeline_result<row>(
-            push(statement_shape{.layout = detail::layout_of<row>(),
-                                 .origin = detail::pipeline_raw_v<Q> ? sql_origin::raw
-                                                                     : sql_origin::builder},
-                 std::move(s.sql), std::move(s.params)));
+            push(std::move(slot),
+                 statement_shape{
+                     .layout = detail::layout_of<row>(),
+                     .origin = detail::pipeline_raw_v<Q> ? sql_origin::raw : sql_origin::builder},
+                 std::move(s.sql)));
       }
     }
   }
@@ -259,9 +315,22 @@ class PGORM_API pipeline_statements {
   detail::pipeline_batch take();
 
  private:
-  // Queues `shape`'s text (a view of static storage) when not empty, else `sql`.
-  std::shared_ptr<const detail::pipeline_slot> push(const statement_shape& shape, std::string sql,
-                                                    detail::param_list&& params);
+  // A slot for a statement whose rows are `Row`s (void: none): it keeps them decoded.
+  template <class Row>
+  static std::shared_ptr<detail::pipeline_slot> make_slot() {
+    if constexpr (std::is_void_v<Row>) {
+      return std::make_shared<detail::pipeline_slot>();
+    } else {
+      auto slot = std::make_shared<detail::pipeline_rows_slot<Row>>();
+      slot->decode = &detail::pipeline_decode<Row>;
+      return slot;
+    }
+  }
+
+  // Queues `slot` (its parameters bound) with `shape`'s text (a view of static storage) when
+  // not empty, else `sql`.
+  std::shared_ptr<const detail::pipeline_slot> push(std::shared_ptr<detail::pipeline_slot> slot,
+                                                    const statement_shape& shape, std::string sql);
 
   std::vector<std::shared_ptr<detail::pipeline_slot>> queued_;
   std::vector<std::size_t> syncs_;  // sync after this many queued statements

@@ -178,13 +178,14 @@ class pipeline_task final : public exclusive_task {
     }
   }
 
-  // The observer's report of statement `i` (settled by the reader; none: nothing settled).
+  // Statement `i` was settled by the reader (none: nothing settled): its rows are read into its
+  // handle's slot, its result freed, and the observer told.
   void report(std::size_t i) {
-    if (i == pgorm::detail::pipeline_reader::none || reports_.empty()) return;
-    const pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
-    settle_report(
-        i, slot.error,
-        slot.error ? 0 : (slot.res.rows() > 0 ? slot.res.rows() : slot.res.affected_rows()));
+    if (i == pgorm::detail::pipeline_reader::none) return;
+    pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
+    pgorm::detail::pipeline_settle(slot);
+    if (reports_.empty()) return;
+    settle_report(i, slot.error, slot.error ? 0 : (slot.rows > 0 ? slot.rows : slot.affected));
   }
 
   bool send_all(PGconn* pq) {

@@ -257,6 +257,37 @@ TEST_F(pipeline_test, syntax_error_and_conversion_error_are_reported_per_stateme
   EXPECT_EQ(text.exec(), 1);
 }
 
+TEST_F(pipeline_test, rows_read_on_arrival_outlive_the_pipeline_and_a_bad_value_throws_on_read) {
+  seed(3);
+  std::optional<pgorm::pipeline_result<Member>> all;
+  std::optional<pgorm::pipeline_result<int>> null_second;
+  std::optional<pgorm::pipeline_result<int>> null_first;
+  {
+    pgorm::pipeline p{conn()};
+    all = p.add(pgorm::select<Member>().order_by(col<&Member::id>));
+    null_second =
+        p.add(pgorm::query<int>("select v from (values (1, 1), (2, null)) t(k, v) order by k"));
+    null_first = p.add(pgorm::query<int>("select null::int"));
+    p.run();
+  }  // the handles keep their rows
+  const std::vector<Member> rows = all->all();
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[2].email, "m3@x.org");
+  EXPECT_EQ(all->all().size(), 3U) << "a second read sees the same rows";
+  EXPECT_EQ(all->first()->email, "m1@x.org");
+  EXPECT_EQ(all->exec(), 3);
+  // A NULL read into an int: only the reads that reach its row throw, as they did when rows
+  // were read from the result on demand.
+  EXPECT_TRUE(null_second->ok());
+  EXPECT_EQ(null_second->first(), 1);
+  EXPECT_THROW((void)null_second->all(), pgorm::unexpected_null);
+  EXPECT_THROW((void)null_second->one(), pgorm::usage_error) << "two rows";
+  EXPECT_EQ(null_second->exec(), 2);
+  EXPECT_THROW((void)null_first->first(), pgorm::unexpected_null);
+  EXPECT_THROW((void)null_first->one(), pgorm::unexpected_null);
+  EXPECT_EQ(null_first->exec(), 1);
+}
+
 TEST_F(pipeline_test, run_on_a_closed_connection_throws_connection_error) {
   pgorm::connection other = connect();
   pgorm::pipeline p{other};
