@@ -350,37 +350,41 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
         std::max(milliseconds(1), std::chrono::ceil<milliseconds>(front.deadline - clock::now()));
     connection& c = pc->conn;
     const std::uint64_t for_waiter = front.id;
-    c.async_exec("", {}, data_format::text, left,
-                 [self = shared_from_this(), pc = std::move(pc), for_waiter](
-                     const std::exception_ptr& e, const result& /*r*/) mutable {
-                   outbox out;
-                   {
-                     std::lock_guard lock(self->mu);
-                     --self->in_use;
-                     --self->checking;
-                     if (!e && !self->closed) {
-                       pc->checked = true;  // handed out next without another check
-                       pc->last_used = clock::now();
-                       self->idle.push_back(std::move(pc));
-                     } else {
-                       ++self->totals.total_closed;
-                       const bool out_of_time = e && clock::now() >= self->deadline_of(for_waiter);
-                       if (out_of_time) {
-                         for (waiter& w : self->waiters) {
-                           if (w.id == for_waiter) w.unanswered_check = true;
-                         }
-                       }
-                       if (e && !out_of_time) self->suspicion.broke(clock::now());
-                       self->note(out, pool_event_kind::evict,
-                                  !e            ? "pool closed"
-                                  : out_of_time ? "unchecked"
-                                                : "broken");
-                     }
-                     self->serve(out);
-                   }
-                   pc.reset();
-                   self->flush(out);
-                 });
+    auto done = [self = shared_from_this(), pc = std::move(pc), for_waiter](
+                    const std::exception_ptr& e, const result& /*r*/) mutable {
+      outbox out;
+      {
+        std::lock_guard lock(self->mu);
+        --self->in_use;
+        --self->checking;
+        if (!e && !self->closed) {
+          pc->checked = true;  // handed out next without another check
+          pc->last_used = clock::now();
+          self->idle.push_back(std::move(pc));
+        } else {
+          ++self->totals.total_closed;
+          const bool out_of_time = e && clock::now() >= self->deadline_of(for_waiter);
+          if (out_of_time) {
+            for (waiter& w : self->waiters) {
+              if (w.id == for_waiter) w.unanswered_check = true;
+            }
+          }
+          if (e && !out_of_time) self->suspicion.broke(clock::now());
+          self->note(out, pool_event_kind::evict,
+                     !e            ? "pool closed"
+                     : out_of_time ? "unchecked"
+                                   : "broken");
+        }
+        self->serve(out);
+      }
+      pc.reset();
+      self->flush(out);
+    };
+    // An empty query, unnamed (not a statement for the connection's cache, unlike
+    // async_exec() with parameters).
+    submit(access::core_of(c), request("", {}, data_format::text, left),
+           std::make_unique<op_impl<decltype(done), std::exception_ptr, result>>(std::move(done),
+                                                                                 c.get_executor()));
   }
 
   clock::time_point deadline_of(std::uint64_t id) const {

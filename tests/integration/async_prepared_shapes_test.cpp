@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Statements whose text is rendered at run time (a range insert, raw pgorm::query<Row>),
-// async_exec() of a shape and the statements of an explicit pipeline run prepared on an async
+// async_exec() of a shape or of a text with parameters (on a connection and in a transaction)
+// and the statements of an explicit pipeline run prepared on an async
 // connection, from the cache the synchronous connection uses: prepared once per session
 // (pg_prepared_statements shows them), prepared again after DISCARD ALL or a DEALLOCATE the
 // connection did not see (26000), and at most statement_cache_size of them kept, also while evicted
@@ -93,6 +94,44 @@ TEST_F(async_prepared_shapes_test, run_time_texts_and_shapes_run_prepared) {
       EXPECT_EQ(r.value(0, 0), "42");
     }
     EXPECT_EQ(co_await prepared_like(c, "select $1::int + 1 as answer"), 1);
+  });
+}
+
+// async_exec() of a text with parameters runs from the cache, found by its text, as the
+// synchronous connection::exec(sql, params) does: its second run finds it prepared. Without
+// parameters (as exec(sql)) it runs unnamed. The same in an async transaction.
+TEST_F(async_prepared_shapes_test, async_exec_of_a_text_with_parameters_runs_prepared) {
+  constexpr std::string_view by_text = "select $1::int + 22 as by_text";
+  constexpr std::string_view in_tx = "select $1::int + 33 as in_tx";
+  // The synchronous connection's policy, which the async one follows.
+  for (int i = 0; i != 2; ++i) (void)conn().exec(by_text, {pgorm::param::text("20")});
+  EXPECT_EQ(conn()
+                .exec("select count(*) from pg_prepared_statements where statement = $1",
+                      {pgorm::param::text(std::string(by_text))})
+                .value(0, 0),
+            "1");
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto c = co_await open(io);
+    const pgorm::param args[] = {pgorm::param::text("20")};
+    for (int i = 0; i != 2; ++i) {
+      const pgorm::result r = co_await c.async_exec(by_text, args, use_awaitable);
+      EXPECT_EQ(r.value(0, 0), "42");
+      EXPECT_EQ(co_await prepared_like(c, std::string(by_text)), 1);
+    }
+    co_await c.async_exec("select 7 as no_params", use_awaitable);
+    EXPECT_EQ(co_await prepared_like(c, "select 7 as no_params"), 0);
+    co_await pa::run_transaction(
+        c,
+        [&](pa::transaction& tx) -> awaitable<void> {
+          for (int i = 0; i != 2; ++i) {
+            const pgorm::result r = co_await tx.async_exec(in_tx, args, use_awaitable);
+            EXPECT_EQ(r.value(0, 0), "53");
+          }
+          co_await tx.async_exec("select 8 as no_params_in_tx", use_awaitable);
+        },
+        use_awaitable);
+    EXPECT_EQ(co_await prepared_like(c, std::string(in_tx)), 1);
+    EXPECT_EQ(co_await prepared_like(c, "select 8 as no_params_in_tx"), 0);
   });
 }
 

@@ -65,12 +65,14 @@ class async_prepared_test : public pgorm::test::db_test {
     co_return co_await pa::connection::async_connect(io, conninfo(), {}, use_awaitable);
   }
   // The statements prepared in the session of `c` whose text is that of `sql`. (Asked with
-  // async_exec(text), which is not prepared: a raw pgorm::query<Row> would be, and take a
-  // place in the statement cache.)
+  // async_exec(text) without parameters, the text dollar-quoted, which is not prepared: with
+  // parameters, or as a raw pgorm::query<Row>, it would be, and take a place in the statement
+  // cache.)
   static awaitable<std::int64_t> prepared_count(pa::connection& c, std::string_view sql) {
-    const pgorm::param args[] = {pgorm::param::text(sql)};
     const pgorm::result r = co_await c.async_exec(
-        "select count(*) from pg_prepared_statements where statement = $1", args, use_awaitable);
+        "select count(*) from pg_prepared_statements where statement = $pgorm_sql$" +
+            std::string(sql) + "$pgorm_sql$",
+        use_awaitable);
     co_return std::stoll(std::string(r.value(0, 0)));
   }
 };

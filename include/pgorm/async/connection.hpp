@@ -351,6 +351,9 @@ class PGORM_API connection {
   /// ones already queued; parameters are copied first. `timeout`: its deadline (zero: the
   /// connection's query_timeout; pgorm::no_timeout: none); past it, or when the operation's
   /// cancellation slot is emitted, the statement is cancelled on the server (query_canceled).
+  /// Prepared once and then run by name from the connection's statement cache, found by its
+  /// text, as pgorm::connection::exec(sql, params) runs it (connect_options::prepare; a text
+  /// starting with DISCARD or DEALLOCATE runs unnamed).
   ///
   /// Example: `auto r = co_await conn.async_exec("select $1::int", params, fmt, 2s, token);`
   template <class Token>
@@ -358,7 +361,7 @@ class PGORM_API connection {
                   std::chrono::milliseconds timeout, Token&& token) {
     return boost::asio::async_initiate<Token, exec_signature>(
         detail::initiate_exec{core_, get_executor()}, token,
-        detail::request(sql, params, format, timeout));
+        detail::request(statement_shape{.sql = sql}, param_pack(params), format, timeout));
   }
   /// async_exec() with the connection's default timeout.
   template <class Token>
@@ -373,13 +376,15 @@ class PGORM_API connection {
     return async_exec(sql, params, data_format::text, std::chrono::milliseconds{0},
                       std::forward<Token>(token));
   }
-  /// async_exec() of a statement without parameters, with text results.
+  /// async_exec() of a statement without parameters, with text results: run unnamed, not
+  /// prepared, as pgorm::connection::exec(sql) of a string alone.
   ///
   /// Example: `co_await conn.async_exec("create table t (x int)", asio::use_awaitable);`
   template <class Token>
   auto async_exec(std::string_view sql, Token&& token) {
-    return async_exec(sql, std::span<const param>{}, data_format::text,
-                      std::chrono::milliseconds{0}, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, exec_signature>(
+        detail::initiate_exec{core_, get_executor()}, token,
+        detail::request(sql, {}, data_format::text, std::chrono::milliseconds{0}));
   }
   /// async_exec() of a statement whose shape a builder knows: run from the connection's
   /// prepared-statement cache, as pgorm::connection::exec(shape, ...) runs it.

@@ -75,6 +75,19 @@ auto pinned_exec(connection& c, std::uint64_t pin, std::string_view sql,
       request(sql, params, format, timeout, pin));
 }
 
+/// pinned_exec() of a statement run from the connection's statement cache, found by the
+/// shape's text (a transaction's statements with parameters, as the synchronous ones).
+template <class Token>
+auto pinned_exec(connection& c, std::uint64_t pin, const statement_shape& shape,
+                 std::span<const param> params, data_format format,
+                 std::chrono::milliseconds timeout, std::exception_ptr refused, Token&& token) {
+  request req(shape, param_pack(params), format, timeout);
+  req.set_pin(pin);
+  return boost::asio::async_initiate<Token, exec_signature>(
+      initiate_exec{access::core_of(c), c.get_executor(), std::move(refused)}, token,
+      std::move(req));
+}
+
 /// The pin of a running transaction on a connection: unpinned when the transaction ends. When
 /// its coroutine is destroyed with the transaction still open (its executor was stopped and
 /// destroyed mid-way), the connection is closed, which ends the transaction on the server.
@@ -154,7 +167,8 @@ class transaction {
   /// Runs a statement in the transaction (see connection::async_exec) within its own
   /// `timeout` (zero: none of its own) and what is left of the transaction's timeout
   /// (transaction_options::timeout); with neither, the connection's query_timeout. A spent
-  /// budget completes with query_canceled without sending anything.
+  /// budget completes with query_canceled without sending anything. Prepared from the
+  /// connection's statement cache by its text, as connection::async_exec() with parameters.
   ///
   /// Example: `auto r = co_await tx.async_exec("select $1::int", params, fmt, 1s, token);`
   template <class Token>
@@ -167,8 +181,8 @@ class transaction {
     } catch (...) {
       refused = std::current_exception();
     }
-    return detail::pinned_exec(*conn_, pin_, sql, params, format, t, std::move(refused),
-                               std::forward<Token>(token));
+    return detail::pinned_exec(*conn_, pin_, statement_shape{.sql = sql}, params, format, t,
+                               std::move(refused), std::forward<Token>(token));
   }
   /// async_exec() with the transaction's deadline only.
   template <class Token>
@@ -183,13 +197,22 @@ class transaction {
     return async_exec(sql, params, data_format::text, std::chrono::milliseconds{0},
                       std::forward<Token>(token));
   }
-  /// async_exec() of a statement without parameters, with text results.
+  /// async_exec() of a statement without parameters, with text results: run unnamed, as
+  /// connection::async_exec(sql, token).
   ///
   /// Example: `co_await tx.async_exec("lock table accounts", asio::use_awaitable);`
   template <class Token>
   auto async_exec(std::string_view sql, Token&& token) {
-    return async_exec(sql, std::span<const param>{}, data_format::text,
-                      std::chrono::milliseconds{0}, std::forward<Token>(token));
+    std::exception_ptr refused;
+    std::chrono::milliseconds t{0};
+    try {
+      t = pgorm::detail::statement_timeout(limit_, std::chrono::milliseconds{0},
+                                           "the next statement");
+    } catch (...) {
+      refused = std::current_exception();
+    }
+    return detail::pinned_exec(*conn_, pin_, sql, {}, data_format::text, t, std::move(refused),
+                               std::forward<Token>(token));
   }
 
   /// A nested transaction as a savepoint: `fn(inner)` (a coroutine function, like the one given
