@@ -54,6 +54,8 @@ struct include_contender {
   std::function<std::int64_t()> op;
   /// The same load, returning what it built (untimed: to check the contenders agree).
   std::function<std::vector<IncUserSessions>()> load;
+  /// The process id of the server backend that op() runs its statements on.
+  int backend_pid = 0;
 };
 
 /// Where the workload's tables live and how inc_sessions is indexed: the workload runs against
@@ -86,5 +88,18 @@ include_contender make_include_libpq_contender(const std::string& conninfo,
 /// data.
 std::vector<include_contender> make_include_contenders(const std::string& conninfo,
                                                        const include_schema& schema);
+
+/// The CPU time of one load by one contender (median over the loads measured).
+struct include_cpu {
+  std::string name;
+  double client_ms = 0;   ///< the calling thread's: the client, libpq and its system calls
+  double backend_ms = 0;  ///< the server backend's (backend_pid)
+};
+
+/// Runs `loads` loads of every contender, interleaved, reading the CPU time of the calling
+/// thread and of each contender's backend around each load (/proc/.../schedstat, Linux).
+/// Empty when that cannot be read: not Linux, or a server on another host.
+std::vector<include_cpu> measure_include_cpu(const std::vector<include_contender>& contenders,
+                                             int loads);
 
 }  // namespace pgorm_bench

@@ -151,6 +151,8 @@ class include_libpq {
     return out;
   }
 
+  [[nodiscard]] int backend_pid() const { return PQbackendPID(conn_); }
+
   std::int64_t run() {
     std::int64_t n = 0;
     for (const IncUserSessions& u : load()) n += 1 + static_cast<std::int64_t>(u.sessions.size());
@@ -166,7 +168,7 @@ class include_libpq {
 include_contender make_include_libpq_contender(const std::string& conninfo,
                                                const include_schema& schema) {
   auto p = std::make_shared<include_libpq>(conninfo, schema);
-  return {"libpq", [p] { return p->run(); }, [p] { return p->load(); }};
+  return {"libpq", [p] { return p->run(); }, [p] { return p->load(); }, p->backend_pid()};
 }
 
 std::vector<include_contender> make_include_contenders(const std::string& conninfo,

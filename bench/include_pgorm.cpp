@@ -150,9 +150,12 @@ std::vector<include_contender> make_include_pgorm_contenders(const std::string& 
   auto inc = std::make_shared<include_peer>(include_peer{connect_to(conninfo, schema)});
   auto n1 = std::make_shared<n_plus_1_peer>(n_plus_1_peer{connect_to(conninfo, schema)});
   auto fold = std::make_shared<join_fold_peer>(join_fold_peer{connect_to(conninfo, schema)});
-  return {{"pgorm", [inc] { return inc->run(); }, [inc] { return inc->load(); }},
-          {"pgorm_n_plus_1", [n1] { return n1->run(); }, [n1] { return n1->load(); }},
-          {"pgorm_join_fold", [fold] { return fold->run(); }, [fold] { return fold->load(); }}};
+  return {{"pgorm", [inc] { return inc->run(); }, [inc] { return inc->load(); },
+           inc->conn.backend_pid()},
+          {"pgorm_n_plus_1", [n1] { return n1->run(); }, [n1] { return n1->load(); },
+           n1->conn.backend_pid()},
+          {"pgorm_join_fold", [fold] { return fold->run(); }, [fold] { return fold->load(); },
+           fold->conn.backend_pid()}};
 }
 
 }  // namespace pgorm_bench

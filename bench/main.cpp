@@ -654,10 +654,11 @@ void run_include(context& ctx) {
   const std::vector<include_schema> schemas = include_schemas();
   std::vector<contender> cs;
   std::vector<std::size_t> sizes;
+  std::vector<std::vector<include_contender>> per_schema;
   for (const auto& schema : schemas) {
-    const auto contenders = make_include_contenders(ctx.conninfo, schema);
-    for (const auto& c : contenders) cs.push_back(loop(c.name, c.op));
-    sizes.push_back(contenders.size());
+    per_schema.push_back(make_include_contenders(ctx.conninfo, schema));
+    for (const auto& c : per_schema.back()) cs.push_back(loop(c.name, c.op));
+    sizes.push_back(per_schema.back().size());
   }
   const std::vector<measured> all = measure(cs, ctx.rounds, ctx.seconds * 1.5);
   auto next = all.begin();
@@ -665,6 +666,29 @@ void run_include(context& ctx) {
     const std::vector<measured> one(next, next + static_cast<std::ptrdiff_t>(sizes[i]));
     next += static_cast<std::ptrdiff_t>(sizes[i]);
     print_workload(ctx.rep, schemas[i].workload + ctx.phase, "rows/s", one);
+  }
+  // The CPU time of a load, client and backend: the ratio a quiet pinned machine approaches.
+  if (!ctx.phase.empty()) return;
+  const int loads = ctx.opt.quick ? 3 : 25;
+  for (std::size_t i = 0; i != schemas.size(); ++i) {
+    const std::vector<include_cpu> cpu = measure_include_cpu(per_schema[i], loads);
+    if (cpu.empty()) {
+      fmt::print("\n{}: CPU per load not measured (no local /proc/<pid>/schedstat)\n",
+                 schemas[i].workload);
+      continue;
+    }
+    fmt::print("\n{} (CPU per load, client + backend, median of {} loads)\n", schemas[i].workload,
+               loads);
+    for (const include_cpu& c : cpu) {
+      fmt::print("  {:<16} {:>7.2f} ms   [client {:.2f} ms, backend {:.2f} ms]\n", c.name,
+                 c.client_ms + c.backend_ms, c.client_ms, c.backend_ms);
+    }
+    const double pgorm = cpu.front().client_ms + cpu.front().backend_ms;  // pgorm comes first
+    for (const include_cpu& c : cpu) {
+      if (c.name == "pgorm") continue;
+      fmt::print("RATIO {}_cpu pgorm/{} {:.2f}\n", schemas[i].workload, c.name,
+                 (c.client_ms + c.backend_ms) / pgorm);
+    }
   }
 }
 
