@@ -140,28 +140,30 @@ struct clause_set {
   }
 
   template <auto I, class V>
-  [[nodiscard]] constexpr auto with(V value) const {
-    return with_at<static_cast<std::size_t>(I)>(value, std::index_sequence_for<P...>{});
+  [[nodiscard]] constexpr auto with(V&& value) const {
+    return with_at<static_cast<std::size_t>(I), V>(value, std::index_sequence_for<P...>{});
   }
 
   /// Appends the parameters of every part, in position order.
   void bind(param_list& p) const { bind_all(p, std::index_sequence_for<P...>{}); }
 
  private:
+  // V: as with() deduced it (an lvalue reference: the value is copied into place).
   template <std::size_t Pos, class V, std::size_t... K>
-  constexpr auto with_at(V& value, std::index_sequence<K...> /*seq*/) const {
-    return clause_set<std::conditional_t<K == Pos, V, P>...>{
-        {{take_or_keep<K == Pos>(static_cast<const part_leaf<K, P>&>(items).value, value)}...}};
+  constexpr auto with_at(std::remove_reference_t<V>& value,
+                         std::index_sequence<K...> /*seq*/) const {
+    return clause_set<std::conditional_t<K == Pos, std::remove_cvref_t<V>, P>...>{
+        {{take_or_keep<K == Pos, V>(static_cast<const part_leaf<K, P>&>(items).value, value)}...}};
   }
   template <std::size_t... K>
   void bind_all(param_list& p, std::index_sequence<K...> /*seq*/) const {
     (bind_part(p, static_cast<const part_leaf<K, P>&>(items).value), ...);
   }
 
-  template <bool Take, class Old, class V>
-  static constexpr auto&& take_or_keep(const Old& old, V& value) {
+  template <bool Take, class V, class Old>
+  static constexpr auto&& take_or_keep(const Old& old, std::remove_reference_t<V>& value) {
     if constexpr (Take) {
-      return std::move(value);
+      return std::forward<V>(value);
     } else {
       return old;
     }

@@ -112,7 +112,7 @@ class compound_query : public detail::builder<compound_query<Exec, Parts>, Exec>
   /// What the operation does: it reads, unless an operand locks rows.
   static constexpr sql_effect effect = Operation::effect;
 
-  compound_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  compound_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
   /// ORDER BY over the combined rows: output columns named by `pgorm::col<&T::m>` (rendered
   /// by their name alone, as PostgreSQL requires after UNION), optionally .asc() / .desc()

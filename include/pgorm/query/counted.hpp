@@ -61,7 +61,7 @@ class counted_query : public detail::builder<counted_query<Exec, Parts>, Exec> {
   /// What the select inside does (it reads, unless it locks rows).
   static constexpr sql_effect effect = Wrapped::effect;
 
-  counted_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  counted_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
  private:
   using base = detail::builder<counted_query, Exec>;

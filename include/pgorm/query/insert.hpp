@@ -471,7 +471,7 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
   /// It writes.
   static constexpr sql_effect effect = sql_effect::writes;
 
-  insert_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  insert_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 

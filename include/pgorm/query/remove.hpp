@@ -66,7 +66,7 @@ class remove_query : public detail::builder<remove_query<Exec, T, Parts>, Exec> 
   /// It writes.
   static constexpr sql_effect effect = sql_effect::writes;
 
-  remove_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  remove_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 

@@ -478,7 +478,7 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   static constexpr sql_effect effect =
       lock_bits == 0 && !Parts::may_write ? sql_effect::reads : sql_effect::writes;
 
-  select_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  select_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 

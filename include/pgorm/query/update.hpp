@@ -69,7 +69,7 @@ class update_query : public detail::builder<update_query<Exec, T, Parts>, Exec> 
   /// It writes.
   static constexpr sql_effect effect = sql_effect::writes;
 
-  update_query(Exec* exec, Parts parts) : base(exec), parts_(std::move(parts)) {}
+  update_query(Exec* exec, Parts&& parts) : base(exec), parts_(std::move(parts)) {}
 
   // ---- clauses ----
 
