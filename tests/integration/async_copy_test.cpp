@@ -94,7 +94,7 @@ std::vector<Item> items(std::size_t n) {
   return rows;
 }
 
-class async_copy_test : public pgorm::test::db_test {
+class async_copy_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
@@ -109,12 +109,6 @@ class async_copy_test : public pgorm::test::db_test {
 
   std::int64_t count() {
     return std::stoll(std::string(conn().exec("select count(*) from items").value(0, 0)));
-  }
-
-  awaitable<pa::connection> open(asio::io_context& io) {
-    pgorm::connect_options o;
-    o.cancel_grace = 10s;
-    co_return co_await pa::connection::async_connect(io, conninfo(), o, use_awaitable);
   }
 
   // The state of server process `pid` in pg_stat_activity.

@@ -72,7 +72,7 @@ std::vector<Part> parts(std::size_t first, std::size_t n) {
   return rows;
 }
 
-class async_copy_transaction_test : public pgorm::test::db_test {
+class async_copy_transaction_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
@@ -86,10 +86,6 @@ class async_copy_transaction_test : public pgorm::test::db_test {
 
   std::int64_t count() {
     return std::stoll(std::string(conn().exec("select count(*) from parts").value(0, 0)));
-  }
-
-  awaitable<pa::connection> open(asio::io_context& io) {
-    co_return co_await pa::connection::async_connect(io, conninfo(), {}, use_awaitable);
   }
 };
 

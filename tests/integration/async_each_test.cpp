@@ -58,14 +58,8 @@ constexpr std::int64_t many = 100000;
 // before the first is sent).
 const auto endless = pgorm::query<number>("select generate_series(1::int8, 2000000000::int8) as n");
 
-class async_each_test : public pgorm::test::db_test {
+class async_each_test : public pgorm::test::async_db_test {
  protected:
-  awaitable<pa::connection> open(asio::io_context& io) {
-    pgorm::connect_options o;
-    o.cancel_grace = 10s;
-    co_return co_await pa::connection::async_connect(io, conninfo(), o, use_awaitable);
-  }
-
   // The server process `pid`'s state and wait event, as pg_stat_activity shows them.
   std::string activity(int pid) {
     const pgorm::result r = conn().exec(

@@ -23,24 +23,7 @@
 #include "pgorm/query.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
-
-namespace async_pipe_pool_it {
-
-struct Member {
-  std::int64_t id;
-  std::string email;
-  std::optional<std::string> name;
-  std::int32_t age;
-};
-
-}  // namespace async_pipe_pool_it
-
-template <>
-struct pgorm::table_traits<async_pipe_pool_it::Member> {
-  static constexpr std::string_view name = "members";
-  static constexpr auto primary_key = pgorm::identity(&async_pipe_pool_it::Member::id);
-  static constexpr auto unique = pgorm::columns(&async_pipe_pool_it::Member::email);
-};
+#include "support/members_schema.hpp"
 
 namespace {
 
@@ -49,17 +32,11 @@ namespace pa = pgorm::async;
 using namespace std::chrono_literals;
 using asio::awaitable;
 using asio::use_awaitable;
-using async_pipe_pool_it::Member;
+using members_schema::Member;
+using members_schema::member;
 using pgorm::col;
 using pgorm::test::run_coro;
 using pgorm::test::sleep_for;
-
-Member member(std::string email, std::int32_t age) {
-  Member m{};
-  m.email = std::move(email);
-  m.age = age;
-  return m;
-}
 
 // Waits (boundedly) for the connections given back to finish their reset.
 awaitable<void> settle(pa::pool& db) {
@@ -70,12 +47,7 @@ class async_pipeline_pool_test : public pgorm::test::db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
-    conn().exec(R"(
-      create table members (
-        id bigint generated always as identity primary key,
-        email text not null unique,
-        name text,
-        age integer not null))");
+    conn().exec(std::string(members_schema::ddl));
   }
 
   pgorm::pool_options options(std::size_t max_size) const {

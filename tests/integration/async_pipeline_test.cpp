@@ -24,24 +24,7 @@
 #include "pgorm/query.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
-
-namespace async_pipe_it {
-
-struct Member {
-  std::int64_t id;
-  std::string email;
-  std::optional<std::string> name;
-  std::int32_t age;
-};
-
-}  // namespace async_pipe_it
-
-template <>
-struct pgorm::table_traits<async_pipe_it::Member> {
-  static constexpr std::string_view name = "members";
-  static constexpr auto primary_key = pgorm::identity(&async_pipe_it::Member::id);
-  static constexpr auto unique = pgorm::columns(&async_pipe_it::Member::email);
-};
+#include "support/members_schema.hpp"
 
 namespace {
 
@@ -50,34 +33,17 @@ namespace pa = pgorm::async;
 using namespace std::chrono_literals;
 using asio::awaitable;
 using asio::use_awaitable;
-using async_pipe_it::Member;
+using members_schema::Member;
+using members_schema::member;
 using pgorm::col;
 using pgorm::test::run_coro;
 using pgorm::test::sleep_for;
 
-Member member(std::string email, std::int32_t age) {
-  Member m{};
-  m.email = std::move(email);
-  m.age = age;
-  return m;
-}
-
-class async_pipeline_test : public pgorm::test::db_test {
+class async_pipeline_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
-    conn().exec(R"(
-      create table members (
-        id bigint generated always as identity primary key,
-        email text not null unique,
-        name text,
-        age integer not null))");
-  }
-
-  awaitable<pa::connection> open(asio::io_context& io) {
-    pgorm::connect_options o;
-    o.cancel_grace = 10s;
-    co_return co_await pa::connection::async_connect(io, conninfo(), o, use_awaitable);
+    conn().exec(std::string(members_schema::ddl));
   }
 };
 

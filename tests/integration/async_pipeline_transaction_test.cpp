@@ -21,23 +21,7 @@
 #include "pgorm/query.hpp"
 #include "support/async_test.hpp"
 #include "support/db_test.hpp"
-
-namespace async_pipe_tx_it {
-
-struct Member {
-  std::int64_t id;
-  std::string email;
-  std::int32_t age;
-};
-
-}  // namespace async_pipe_tx_it
-
-template <>
-struct pgorm::table_traits<async_pipe_tx_it::Member> {
-  static constexpr std::string_view name = "members";
-  static constexpr auto primary_key = pgorm::identity(&async_pipe_tx_it::Member::id);
-  static constexpr auto unique = pgorm::columns(&async_pipe_tx_it::Member::email);
-};
+#include "support/members_schema.hpp"
 
 namespace {
 
@@ -46,35 +30,21 @@ namespace pa = pgorm::async;
 using namespace std::chrono_literals;
 using asio::awaitable;
 using asio::use_awaitable;
-using async_pipe_tx_it::Member;
+using members_schema::Member;
+using members_schema::member;
 using pgorm::col;
 using pgorm::test::run_coro;
 using pgorm::test::sleep_for;
 
-Member member(std::string email, std::int32_t age) {
-  Member m{};
-  m.email = std::move(email);
-  m.age = age;
-  return m;
-}
-
-class async_pipeline_transaction_test : public pgorm::test::db_test {
+class async_pipeline_transaction_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
-    conn().exec(R"(
-      create table members (
-        id bigint generated always as identity primary key,
-        email text not null unique,
-        age integer not null))");
+    conn().exec(std::string(members_schema::ddl));
   }
 
   std::int64_t count() {
     return std::stoll(std::string(conn().exec("select count(*) from members").value(0, 0)));
-  }
-
-  awaitable<pa::connection> open(asio::io_context& io) {
-    co_return co_await pa::connection::async_connect(io, conninfo(), {}, use_awaitable);
   }
 };
 

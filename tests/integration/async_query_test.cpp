@@ -35,7 +35,7 @@ namespace {
 
 using pgorm::test::run_coro;
 
-class async_query_test : public pgorm::test::db_test {
+class async_query_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
@@ -46,11 +46,6 @@ class async_query_test : public pgorm::test::db_test {
                    pgorm::param::text("n" + std::to_string(i)),
                    pgorm::param::text(std::to_string(20 + i))});
     }
-  }
-  awaitable<pgorm::async::connection> open(asio::io_context& io) {
-    pgorm::connect_options o;
-    o.cancel_grace = 10s;
-    co_return co_await pgorm::async::connection::async_connect(io, conninfo(), o, use_awaitable);
   }
 };
 

@@ -35,15 +35,11 @@ namespace {
 using pgorm::test::run_coro;
 using pgorm::test::sleep_for;
 
-class async_transaction_test : public pgorm::test::db_test {
+class async_transaction_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
     conn().exec("create table item (k int primary key, note text)");
-  }
-  awaitable<pa::connection> open(asio::io_context& io) {
-    co_return co_await pa::connection::async_connect(io, conninfo(), pgorm::test::test_options(),
-                                                     use_awaitable);
   }
   std::string count(const std::string& where = "true") {
     return std::string(conn().exec("select count(*) from item where " + where).value(0, 0));
