@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,7 +21,6 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
-#include "pgorm/query_methods.hpp"
 #include "pgorm/row.hpp"
 
 namespace pgorm::async::detail {
@@ -60,18 +58,12 @@ std::optional<Row> read_first(const result& res) {
 ///   `template <class E> std::optional<std::int64_t> exec_shortcut(E&) const` (exec() without
 ///   the statement, e.g. insert's COPY), and for page() `check_page()`, `page_query(n)` and
 ///   `cursor_of(row)` (keyset pagination of a select).
-///
-/// A bound terminal runs on terminal_site<Exec>::at(executor, where), `where` being its call
-/// site (leave it defaulted): on a pool, the line a leak report names.
 template <class Derived, class Exec>
 class runner {
  public:
   /// All rows.
-  auto all(std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return all(at);
-    }
+  auto all() const {
+    if constexpr (require_bound<Exec>()) return all(*exec_);
   }
   template <executor E>
   auto all(E& exec) const {
@@ -83,11 +75,8 @@ class runner {
   }
 
   /// Exactly one row; pgorm::not_found when there is none, usage_error when there are several.
-  auto one(std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return one(at);
-    }
+  auto one() const {
+    if constexpr (require_bound<Exec>()) return one(*exec_);
   }
   template <executor E>
   auto one(E& exec) const {
@@ -99,11 +88,8 @@ class runner {
   }
 
   /// The first row, or std::nullopt. (On a select, add limit(1) to let the server stop early.)
-  auto first(std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return first(at);
-    }
+  auto first() const {
+    if constexpr (require_bound<Exec>()) return first(*exec_);
   }
   template <executor E>
   auto first(E& exec) const {
@@ -116,10 +102,9 @@ class runner {
 
   /// Runs the statement and returns its row count: the rows a select returned, the rows an
   /// insert, update or remove wrote.
-  std::int64_t exec(std::source_location where = std::source_location::current()) const {
+  std::int64_t exec() const {
     if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return exec(at);
+      return exec(*exec_);
     } else {
       return 0;
     }
@@ -140,11 +125,8 @@ class runner {
   /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
   /// sits in memory whole. An exception from fn stops the statement and propagates.
   template <class F>
-  void each(F&& fn, std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      each(at, std::forward<F>(fn));
-    }
+  void each(F&& fn) const {
+    if constexpr (require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
   }
   template <executor E, class F>
   void each(E& exec, F&& fn) const {
@@ -158,11 +140,8 @@ class runner {
   /// pages around them (pgorm::page). Forward from the start, after after(c) / after_key(k);
   /// backward after before(c) / before_key(k). Needs order_by() over columns of the selected
   /// struct; the primary key makes the order total. usage_error when n < 1.
-  auto page(std::int64_t n, std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return page(at, n);
-    }
+  auto page(std::int64_t n) const {
+    if constexpr (require_bound<Exec>()) return page(*exec_, n);
   }
   template <executor E>
   auto page(E& exec, std::int64_t n) const {
@@ -177,12 +156,8 @@ class runner {
 
   /// Keyset pagination from the end (select): the last n rows in order_by() order (Prisma's
   /// `take: -n`), with `prev` set when rows come before them.
-  auto last_page(std::int64_t n,
-                 std::source_location where = std::source_location::current()) const {
-    if constexpr (require_bound<Exec>()) {
-      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
-      return last_page(at, n);
-    }
+  auto last_page(std::int64_t n) const {
+    if constexpr (require_bound<Exec>()) return last_page(*exec_, n);
   }
   template <executor E>
   auto last_page(E& exec, std::int64_t n) const {
@@ -281,7 +256,7 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
   template <executor E>
   auto bind(E& exec) const {
     using parts = std::remove_cvref_t<decltype(self().parts_)>;
-    return remade_t<Derived, E, parts>(&exec, parts(self().parts_));
+    return remade_t<Derived, E, parts>(&exec, self().parts_);
   }
   /// Appends the statement's parameters, in the order of their placeholders.
   void bind(param_list& p) const { self().parts_.bind(p); }
@@ -298,13 +273,10 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
  protected:
   using runner<Derived, Exec>::runner;
 
-  /// This statement with part I replaced by `value`: the one rebuild of every builder. The
-  /// value is forwarded by reference down to its place in the new parts: a condition with a
-  /// string value, taken by value at each step, was moved (and its husk destroyed) twice more
-  /// (bench --callgrind, session lookup).
+  /// This statement with part I replaced by `value`: the one rebuild of every builder.
   template <auto I, class V>
-  auto with_part(part_at_t<I> /*at*/, V&& value) const {
-    return remake(self().parts_.template with<I>(std::forward<V>(value)));
+  auto with_part(part_at_t<I> /*at*/, V value) const {
+    return remake(self().parts_.template with<I>(std::move(value)));
   }
   /// This statement with parts I and J replaced.
   template <auto I, auto J, class V1, class V2>
@@ -317,11 +289,9 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
 
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
 
-  // The builders take their parts by rvalue reference: a rebuilt statement's parts are moved
-  // once, from with()'s result (always a prvalue here) into the new builder.
   template <class P>
-  auto remake(P&& parts) const {
-    return remade_t<Derived, Exec, std::remove_cvref_t<P>>(this->bound_to(), std::move(parts));
+  auto remake(P parts) const {
+    return remade_t<Derived, Exec, P>(this->bound_to(), std::move(parts));
   }
 
   /// Runs the statement: the runner's way in.
