@@ -1509,11 +1509,6 @@ struct core : std::enable_shared_from_this<core> {
   }
 };
 
-bool runs_here(const asio::any_io_executor& ex) noexcept {
-  const auto* io = ex.target<asio::io_context::executor_type>();
-  return io != nullptr && io->running_in_this_thread();
-}
-
 void submit(const std::shared_ptr<core>& owner, request&& req, std::unique_ptr<exec_op> op) {
   submit(owner, std::make_unique<request>(std::move(req)), std::move(op));
 }
