@@ -215,10 +215,13 @@ class PGORM_API transaction_scope {
   const connection* conn_;
 };
 
-/// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE".
+/// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", a
+/// NUL-terminated constant.
+PGORM_API const char* begin_text(const transaction_options& options) noexcept;
+/// begin_text() as a std::string.
 PGORM_API std::string begin_statement(const transaction_options& options);
 /// Sends BEGIN (`statement`) within `limit` (the connection's deadline when unbounded).
-PGORM_API void begin(connection& conn, const std::string& statement, const deadline& limit);
+PGORM_API void begin(connection& conn, const char* statement, const deadline& limit);
 /// COMMIT. A lost connection, or a server error that ends the session (FATAL or PANIC, SQLSTATE
 /// class 08, 57P01-57P03, or the connection closed afterwards), is commit_outcome_unknown; a
 /// definite refusal (40001, a deferred constraint, ...) is its typed sql_error; a COMMIT that
@@ -279,7 +282,7 @@ decltype(auto) run_transaction(connection& conn, F&& fn, const transaction_optio
   using R = std::invoke_result_t<F&, transaction&>;
   const detail::transaction_scope scope(conn);
   const detail::deadline limit = detail::deadline::after(options.timeout);
-  const std::string begin = detail::begin_statement(options);
+  const char* const begin = detail::begin_text(options);
   const int attempts = options.retry.max_attempts < 1 ? 1 : options.retry.max_attempts;
   for (int attempt = 1;; ++attempt) {
     detail::begin(conn, begin, limit);
