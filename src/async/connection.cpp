@@ -4,7 +4,9 @@
 //
 // Every statement is sent at once in pipeline mode, each followed by its own sync point, so
 // that an error aborts only that statement's implicit transaction; results come back in the
-// order the statements were sent and are matched to the queue's front. One mutex guards the
+// order the statements were sent and are matched to the queue's front. (One statement at a
+// time, issued from a lone result's handler, goes alone outside pipeline mode: on_ready(),
+// release_held().) One mutex guards the
 // connection's state: calls may come from any thread of a multi-threaded io_context. Handlers
 // are never called with the mutex held.
 #include "pgorm/async/connection.hpp"
@@ -188,6 +190,15 @@ std::exception_ptr make_canceled(cancel_reason why, std::chrono::milliseconds bu
 
 }  // namespace
 
+struct core;
+
+// The connection whose lone completion's handler this thread is running (on_ready()): the
+// statements that handler issues are held until it returns, then sent together (pipelined),
+// or, when it issued only one and nothing else is in flight, alone outside pipeline mode.
+namespace {
+thread_local const core* lone_run = nullptr;
+}  // namespace
+
 // One statement in the pipeline.
 struct entry {
   std::uint64_t id = 0;
@@ -221,6 +232,8 @@ struct entry {
   bool shared = false;
   // The sync point follows it (else it shares a later statement's).
   bool sync_after = true;
+  // Sent alone outside pipeline mode (send()): nothing else is sent until it has ended.
+  bool alone = false;
   // A streamed statement (req.sink()): single-row mode is on for it; a row went to its sink
   // (it is never sent again); rows were dropped after it was stopped (it can no longer
   // succeed: its function missed them); what its sink threw (its outcome, whatever the server
@@ -486,7 +499,7 @@ struct core : std::enable_shared_from_this<core> {
     }
     task->owner_ = weak_from_this();
     entry* e = nullptr;
-    if (exclusive) {
+    if (holds_back()) {
       e = &behind_task.emplace_back(std::move(req));
     } else {
       close_segment(out);  // the reads sent before it get their sync point first
@@ -504,7 +517,39 @@ struct core : std::enable_shared_from_this<core> {
     e->commands_left = 0;
     hold(*e, std::move(handler));
     e->task->id_ = e->id;
-    if (&queue.back() == e) drive(out);
+    if (!queue.empty() && &queue.back() == e) drive(out);
+  }
+
+  // True when a statement issued now waits in behind_task, unsent: behind a task (exclusive),
+  // behind statements held already (in order), while this thread runs a lone completion's
+  // handler (sent together once it returned: on_ready()), or while a statement runs alone
+  // outside pipeline mode (libpq takes nothing more until it ended: release_held()).
+  [[nodiscard]] bool holds_back() const noexcept {
+    return exclusive || !behind_task.empty() || lone_run == this ||
+           (!queue.empty() && queue.front().alone);
+  }
+
+  // Sends the statements held back (holds_back()) once nothing holds them any more: one, with
+  // nothing in flight, alone outside pipeline mode; more in one pipeline (reads sharing a
+  // sync point), in order, up to the next task.
+  void release_held(completions& out) {
+    if (closed || exclusive || behind_task.empty()) return;
+    if (!queue.empty() && queue.front().alone) return;  // after that one
+    if (!queue.empty() || behind_task.size() != 1 || behind_task.front().task) {
+      task_ended(out);  // (sends them as when a task ended)
+      return;
+    }
+    queue.splice(queue.end(), behind_task, behind_task.begin());
+    entry& e = queue.back();
+    try {
+      note_raw(e.req);
+      send(out, e, true);
+    } catch (...) {
+      complete(out, e, std::current_exception(), {});
+      queue.pop_back();
+      return;
+    }
+    send_evictions(out);
   }
 
   // A statement behind a task was cancelled: it was never sent, so it just ends.
@@ -703,14 +748,17 @@ struct core : std::enable_shared_from_this<core> {
   // prepared: every statement made from a shape, a builder's (static, found by its key
   // computed at compile time, or rendered at run time, found by its text) or raw SQL run
   // through one; the least recently used is deallocated past statement_cache_size.
-  void use_prepared(entry& e, const pgorm::detail::param_arrays& a, std::string_view sql) {
+  // `parse`: false when no Parse may be sent (the statement goes alone, outside pipeline mode):
+  // then false is returned, and nothing changed, when it would need one.
+  bool use_prepared(entry& e, const pgorm::detail::param_arrays& a, std::string_view sql,
+                    bool parse = true) {
     e.stmt_hash = 0;
     e.stmt_name.clear();
     e.parse_pending = false;
     e.parse_failed = false;
-    if (!e.req.cached() || !options.prepare) return;
+    if (!e.req.cached() || !options.prepare) return true;
     // A text that drops prepared statements would drop itself: run unnamed (note_raw()).
-    if (e.req.key() == 0 && drops_prepared(sql)) return;
+    if (e.req.key() == 0 && drops_prepared(sql)) return true;
     if (!statements) statements.emplace(options.statement_cache_size);
     const statement_shape shape{sql, e.req.key(), e.req.layout(), sql_origin::builder};
     const std::uint64_t h = pgorm::detail::statement_lru::hash(shape, a.types(), a.count());
@@ -719,19 +767,21 @@ struct core : std::enable_shared_from_this<core> {
       case pgorm::detail::statement_lru::lookup::hit:
         e.stmt_hash = h;
         e.stmt_name = found->name;
-        return;
+        return true;
       case pgorm::detail::statement_lru::lookup::collision:
-        return;
+        return true;
       case pgorm::detail::statement_lru::lookup::miss:
         break;
     }
+    if (!parse) return false;
     std::string name = new_statement_name();
     const std::string text(sql);  // NUL-terminated for libpq
-    if (PQsendPrepare(pq, name.c_str(), text.c_str(), a.count(), a.types()) == 0) return;
+    if (PQsendPrepare(pq, name.c_str(), text.c_str(), a.count(), a.types()) == 0) return true;
     e.parse_pending = true;
     e.stmt_hash = h;
     e.stmt_name = name;
     remember_statement(h, shape, a.types(), a.count(), std::move(name));
+    return true;
   }
 
   static std::string new_statement_name() {
@@ -803,11 +853,16 @@ struct core : std::enable_shared_from_this<core> {
     run(out);
   }
 
-  void send(completions& out, entry& e) {
+  // Sends `e` (at the back of the queue). `alone`: released alone (release_held()): with
+  // nothing else in flight and no Parse to send first, it goes outside pipeline mode, where
+  // libpq sends it with its Sync and has no sync point's result to hand back (about 900
+  // instructions less per statement); a statement issued meanwhile is held until it ended.
+  void send(completions& out, entry& e, bool alone = false) {
+    alone = alone && queue.size() == 1 && !segment_open && evictions.empty() && !e.req.sink();
     // Alone on the connection, a read goes out at once with its own sync point (one caller at
     // a time waits for nothing); reads issued behind it share one.
-    const bool share = may_share(e.req) && (segment_open || queue.size() > 1);
-    if (!share) close_segment(out, &e);  // what was sent before keeps its own sync point
+    const bool share = !alone && may_share(e.req) && (segment_open || queue.size() > 1);
+    if (!share && !alone) close_segment(out, &e);  // what was sent before keeps its own sync
     if (closed) return;
     pgorm::detail::param_arrays a;
     std::string scratch;
@@ -815,7 +870,18 @@ struct core : std::enable_shared_from_this<core> {
     const std::string_view sql = e.req.sql();
     if (sql.find('\0') != std::string_view::npos) pgorm::detail::throw_nul_in_sql(sql);
     const int fmt = static_cast<int>(e.req.format());
-    use_prepared(e, a, sql);
+    bool looked_up = false;
+    if (alone) {
+      looked_up = use_prepared(e, a, sql, false);
+      alone = looked_up && (PQpipelineStatus(pq) == PQ_PIPELINE_OFF || PQexitPipelineMode(pq) == 1);
+    }
+    if (!alone) {
+      if (PQpipelineStatus(pq) == PQ_PIPELINE_OFF && PQenterPipelineMode(pq) != 1) {
+        fail_all(out, lost("entering pipeline mode failed"));
+        return;
+      }
+      if (!looked_up) use_prepared(e, a, sql);
+    }
     int sent = 0;
     if (!e.stmt_name.empty()) {
       sent = PQsendQueryPrepared(pq, e.stmt_name.c_str(), a.count(), a.values(), a.lengths(),
@@ -828,8 +894,9 @@ struct core : std::enable_shared_from_this<core> {
     e.commands_left = e.parse_pending ? 2 : 1;
     e.single_row = false;
     e.shared = share;
-    e.sync_after = !share;
-    if (sent == 0 || (!share && PQpipelineSync(pq) == 0)) {
+    e.alone = alone;
+    e.sync_after = !share && !alone;  // alone: complete at the end of its results
+    if (sent == 0 || (e.sync_after && PQpipelineSync(pq) == 0)) {
       fail_all(out, lost("sending the statement failed"));
       return;
     }
@@ -912,7 +979,7 @@ struct core : std::enable_shared_from_this<core> {
              std::move(report));
       return;
     }
-    if (exclusive) {  // a COPY is queued: sent once it has ended
+    if (holds_back()) {  // sent once what holds it back has ended (release_held())
       entry& held_back = behind_task.emplace_back(std::move(req));
       held_back.report = std::move(report);
       hold(held_back, std::move(handler));
@@ -1169,7 +1236,8 @@ struct core : std::enable_shared_from_this<core> {
     }
   }
 
-  void after_front_changed(completions& /*out*/) {
+  void after_front_changed(completions& out) {
+    if (queue.empty()) release_held(out);  // a lone statement ended: what it held back goes
     if (queue.empty()) {
       // Every sync point is in: the backend is idle, where a late interrupt is ignored.
       if (!cancel) stray_cancels = 0;
@@ -1422,6 +1490,7 @@ struct core : std::enable_shared_from_this<core> {
   void on_ready(const boost::system::error_code& ec, bool read) {
     completions out;
     bool went_idle = false;
+    bool lone = false;
     std::uint64_t seen = 0;
     {
       std::lock_guard lock(mu);
@@ -1448,7 +1517,29 @@ struct core : std::enable_shared_from_this<core> {
         defer_idle = false;
         went_idle = std::exchange(idle_due, false);
         seen = queued.load(std::memory_order_relaxed);
+        lone = out.size() == 1 && out.front().op && queue.empty() && behind_task.empty() &&
+               !exclusive && !closed;
       }
+    }
+    if (lone) {
+      // One statement's result and nothing left in flight: what its handler issues (a
+      // coroutine's next statement) is held until it returns, then sent, one statement alone
+      // outside pipeline mode.
+      lone_run = this;
+      run(out);
+      lone_run = nullptr;
+      {
+        std::lock_guard lock(mu);
+        if (closed) return;
+        if (!behind_task.empty()) {
+          release_held(out);
+          if (!closed) drive(out);
+        } else if (went_idle && queue.empty()) {
+          idle();
+        }
+      }
+      run(out);
+      return;
     }
     run(out);
     // A statement queued since (a handler sending its caller's next one) keeps the waits and

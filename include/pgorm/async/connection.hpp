@@ -8,7 +8,9 @@
 ///
 /// Statements are pipelined: each call sends its statement at once (libpq pipeline mode, one
 /// sync point per statement), so concurrent callers on one connection never wait for each
-/// other's round trips, and each one completes with its own result or its own error.
+/// other's round trips, and each one completes with its own result or its own error. (A
+/// coroutine's next statement after a lone result goes alone, outside pipeline mode:
+/// docs/async.md, "Automatic pipelining".)
 ///
 /// Opt in with `#include <pgorm/async.hpp>`; pgorm/pgorm.hpp does not include Asio.
 
@@ -362,8 +364,9 @@ class PGORM_API connection {
 
   /// Runs one statement with `$1, $2, ...` parameters (extended protocol; one statement, no
   /// `;`-separated list) and completes with its result in `format`. The statement is sent
-  /// before this returns (or, with a deferred token, when the operation starts), behind the
-  /// ones already queued; parameters are copied first. `timeout`: its deadline (zero: the
+  /// before this returns (or, with a deferred token, when the operation starts; from the
+  /// handler of a lone result, once that handler returned), behind the ones already queued;
+  /// parameters are copied first. `timeout`: its deadline (zero: the
   /// connection's query_timeout; pgorm::no_timeout: none); past it, or when the operation's
   /// cancellation slot is emitted, the statement is cancelled on the server (query_canceled).
   /// Prepared once and then run by name from the connection's statement cache, found by its
