@@ -1025,8 +1025,8 @@ struct core : std::enable_shared_from_this<core> {
       PGresult* r = PQgetResult(pq);
       take(out, r);
     }
-    if (closed) return;
-    if (queue.empty() && note_waiter) {
+    if (closed || !note_waiter) return;  // (libpq keeps notifications until one is awaited)
+    if (queue.empty()) {
       listen_idle(out);
     } else {
       collect(out);
