@@ -549,16 +549,18 @@ decltype(auto) run_leased(lease& l, F&& f) {
   }
 }
 
-// One pool call (exec, exec_each): borrow a connection, run `f(connection&, statement
-// timeout)` on it, give it back (reset when `reset`). A nonzero `timeout` is one budget for the
+// One pool call (exec, exec_each): borrow a connection (acquired at `where`, the caller's
+// line that leak detection names), run `f(connection&, statement timeout)` on it, give it back
+// (reset when `reset`). A nonzero `timeout` is one budget for the
 // wait and the statement; zero leaves the wait to acquire_timeout and the statement to the
 // connection's query_timeout, pgorm::no_timeout the statement to no deadline at all.
 template <class F>
-decltype(auto) pool_call(detail::pool_state& state, bool reset, milliseconds timeout, F&& f) {
+decltype(auto) pool_call(detail::pool_state& state, bool reset, milliseconds timeout,
+                         const std::source_location& where, F&& f) {
   const detail::deadline budget = detail::deadline::after(timeout);
   const milliseconds wait = budget.bounded() ? std::min(state.options.acquire_timeout, timeout)
                                              : state.options.acquire_timeout;
-  lease l = state.acquire(wait, reset, std::source_location::current());
+  lease l = state.acquire(wait, reset, where);
   const milliseconds statement = budget.bounded() ? budget.as_timeout() : timeout;
   return run_leased(l, [&](connection& c) -> decltype(auto) { return f(c, statement); });
 }
@@ -628,8 +630,8 @@ result pool::exec(std::string_view sql, std::span<const param> params, data_form
 }
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format,
-                  std::chrono::milliseconds timeout) {
-  return pool_call(*state_, true, timeout, [&](connection& c, milliseconds t) {
+                  std::chrono::milliseconds timeout, std::source_location where) {
+  return pool_call(*state_, true, timeout, where, [&](connection& c, milliseconds t) {
     return c.exec(sql, params, result_format, t);
   });
 }
@@ -642,22 +644,22 @@ void pool::exec_each(std::string_view sql, std::span<const param> params, data_f
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row,
                      std::chrono::milliseconds timeout) {
-  pool_call(*state_, true, timeout, [&](connection& c, milliseconds t) {
-    c.exec_each(sql, params, result_format, on_row, t);
-  });
+  pool_call(
+      *state_, true, timeout, std::source_location::current(),
+      [&](connection& c, milliseconds t) { c.exec_each(sql, params, result_format, on_row, t); });
 }
 
 result pool::exec(const statement_shape& shape, const param_pack& params, data_format result_format,
-                  std::chrono::milliseconds timeout) {
+                  std::chrono::milliseconds timeout, std::source_location where) {
   return pool_call(
-      *state_, shape.origin != sql_origin::builder, timeout,
+      *state_, shape.origin != sql_origin::builder, timeout, where,
       [&](connection& c, milliseconds t) { return c.exec(shape, params, result_format, t); });
 }
 
 void pool::exec_each(const statement_shape& shape, const param_pack& params,
                      data_format result_format, const std::function<void(const result&)>& on_row,
-                     std::chrono::milliseconds timeout) {
-  pool_call(*state_, shape.origin != sql_origin::builder, timeout,
+                     std::chrono::milliseconds timeout, std::source_location where) {
+  pool_call(*state_, shape.origin != sql_origin::builder, timeout, where,
             [&](connection& c, milliseconds t) {
               c.exec_each(shape.sql, params.views(), result_format, on_row, t);
             });

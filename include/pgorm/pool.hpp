@@ -398,8 +398,10 @@ class PGORM_API pool : public query_methods<pool> {
   /// acquire_timeout for the wait, the connection's query_timeout for the statement;
   /// pgorm::no_timeout: acquire_timeout for the wait, no deadline for the statement.
   /// Example: `auto r = db.exec("select count(*) from big", {}, pgorm::data_format::text, 2s);`
+  /// `where` (leave it defaulted) is the call site that options().leak_threshold reports.
   result exec(std::string_view sql, std::span<const param> params, data_format result_format,
-              std::chrono::milliseconds timeout);
+              std::chrono::milliseconds timeout,
+              std::source_location where = std::source_location::current());
   /// Runs one statement on a borrowed connection, handing each row to `on_row` as it arrives
   /// (see connection::exec_each); reset afterwards like exec().
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
@@ -415,12 +417,14 @@ class PGORM_API pool : public query_methods<pool> {
   ///
   /// Example: `auto r = db.exec(pgorm::statement_shape{.sql = "select 1"}, {}, fmt);`
   result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
-              std::chrono::milliseconds timeout = {});
+              std::chrono::milliseconds timeout = {},
+              std::source_location where = std::source_location::current());
   /// exec_each() of a statement whose shape a builder knows; reset afterwards unless a builder
   /// wrote it, as for exec() with a shape.
   void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
                  const std::function<void(const result&)>& on_row,
-                 std::chrono::milliseconds timeout = {});
+                 std::chrono::milliseconds timeout = {},
+                 std::source_location where = std::source_location::current());
 
   /// Counters: connections in use, idle, callers waiting, and totals. Thread-safe.
   /// Example: `if (db.stats().waiting > 0) log("pool too small");`
@@ -439,5 +443,45 @@ class PGORM_API pool : public query_methods<pool> {
 };
 
 static_assert(executor<pool>);
+
+namespace detail {
+
+/// The pool as a bound builder's terminal runs on it (`db.select<User>().all()`): the pool's
+/// calls, with the terminal's call site, so that a leak report names the caller's line rather
+/// than pgorm's. Internal.
+class pool_site {
+ public:
+  pool_site(pool& p, const std::source_location& where) noexcept : pool_(&p), where_(where) {}
+
+  result exec(std::string_view sql, std::span<const param> params, data_format result_format) {
+    return pool_->exec(sql, params, result_format, std::chrono::milliseconds(0), where_);
+  }
+  result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
+              std::chrono::milliseconds timeout = {}) {
+    return pool_->exec(shape, params, result_format, timeout, where_);
+  }
+  void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
+                 const std::function<void(const result&)>& on_row,
+                 std::chrono::milliseconds timeout = {}) {
+    pool_->exec_each(shape, params, result_format, on_row, timeout, where_);
+  }
+  template <class F>
+  auto with_connection(F&& f) -> std::invoke_result_t<F&&, connection&> {
+    return pool_->with_connection(std::forward<F>(f), where_);
+  }
+
+ private:
+  pool* pool_;
+  std::source_location where_;
+};
+
+static_assert(shape_executor<pool_site>);
+
+template <>
+struct terminal_site<pool> {
+  static pool_site at(pool& p, const std::source_location& where) noexcept { return {p, where}; }
+};
+
+}  // namespace detail
 
 }  // namespace pgorm

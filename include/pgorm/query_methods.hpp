@@ -9,6 +9,7 @@
 /// `pgorm:` message saying which header to include.
 
 #include <optional>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 
@@ -22,6 +23,15 @@ namespace detail {
 /// pgorm/query/bound.hpp (included by pgorm/query.hpp and pgorm/pgorm.hpp).
 template <class T>
 struct builder_entries;
+
+/// What a bound builder's terminal (`db.select<User>().all()`) runs on: the executor it is
+/// bound to, unless a specialization for that executor says otherwise. The pool's (pool.hpp)
+/// runs the statement on the pool with the terminal's call site `where`, which leak detection
+/// (pool_options::leak_threshold) names.
+template <class E>
+struct terminal_site {
+  static E& at(E& e, const std::source_location& /*where*/) noexcept { return e; }
+};
 
 template <class T>
 concept defined_type = requires {

@@ -26,6 +26,7 @@
 #include "pgorm/error.hpp"
 #include "pgorm/observer.hpp"
 #include "pgorm/pool.hpp"
+#include "pgorm/query.hpp"
 #include "pgorm/testing/server.hpp"
 
 namespace {
@@ -269,6 +270,37 @@ TEST_F(pool_fault, leak_detection_names_the_acquire_site) {
   const auto after = events->details(pgorm::pool_event_kind::leak_suspected);
   ASSERT_EQ(after.size(), 2U);
   EXPECT_THAT(after[1], HasSubstr("pool_fault_test.cpp:" + std::to_string(wc_line)));
+  expect_pool_matches_backends(db, app);
+}
+
+struct slow_row {
+  std::int32_t v;
+};
+
+// A builder's statement on the pool holds its connection while it runs: past the threshold,
+// the report names the line of its terminal (all(), each()), not pgorm's headers.
+TEST_F(pool_fault, leak_detection_names_a_builder_statements_line) {
+  std::string app;
+  auto events = std::make_shared<event_log>();
+  pgorm::pool db{pool_conninfo("leak_builder", &app),
+                 {.max_size = 1, .leak_threshold = 100ms, .connection = {.events = events}}};
+  const int all_line = __LINE__ + 1;
+  const auto rows = db.query<slow_row>("select 1 as v from pg_sleep(0.5)").all();
+  ASSERT_EQ(rows.size(), 1U);
+  ASSERT_TRUE(
+      eventually([&] { return events->count(pgorm::pool_event_kind::leak_suspected) > 0; }, 2s));
+  auto details = events->details(pgorm::pool_event_kind::leak_suspected);
+  ASSERT_EQ(details.size(), 1U);
+  EXPECT_THAT(details[0], HasSubstr("pool_fault_test.cpp:" + std::to_string(all_line)));
+  const int each_line = __LINE__ + 1;
+  db.query<slow_row>("select g as v from generate_series(1, 2) g").each([](const slow_row&) {
+    std::this_thread::sleep_for(250ms);
+  });
+  ASSERT_TRUE(
+      eventually([&] { return events->count(pgorm::pool_event_kind::leak_suspected) > 1; }, 2s));
+  details = events->details(pgorm::pool_event_kind::leak_suspected);
+  ASSERT_EQ(details.size(), 2U);
+  EXPECT_THAT(details[1], HasSubstr("pool_fault_test.cpp:" + std::to_string(each_line)));
   expect_pool_matches_backends(db, app);
 }
 

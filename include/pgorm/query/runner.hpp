@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "pgorm/expr.hpp"
 #include "pgorm/query/clauses.hpp"
 #include "pgorm/query/common.hpp"
+#include "pgorm/query_methods.hpp"
 #include "pgorm/row.hpp"
 
 namespace pgorm::async::detail {
@@ -58,12 +60,18 @@ std::optional<Row> read_first(const result& res) {
 ///   `template <class E> std::optional<std::int64_t> exec_shortcut(E&) const` (exec() without
 ///   the statement, e.g. insert's COPY), and for page() `check_page()`, `page_query(n)` and
 ///   `cursor_of(row)` (keyset pagination of a select).
+///
+/// A bound terminal runs on terminal_site<Exec>::at(executor, where), `where` being its call
+/// site (leave it defaulted): on a pool, the line a leak report names.
 template <class Derived, class Exec>
 class runner {
  public:
   /// All rows.
-  auto all() const {
-    if constexpr (require_bound<Exec>()) return all(*exec_);
+  auto all(std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return all(at);
+    }
   }
   template <executor E>
   auto all(E& exec) const {
@@ -75,8 +83,11 @@ class runner {
   }
 
   /// Exactly one row; pgorm::not_found when there is none, usage_error when there are several.
-  auto one() const {
-    if constexpr (require_bound<Exec>()) return one(*exec_);
+  auto one(std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return one(at);
+    }
   }
   template <executor E>
   auto one(E& exec) const {
@@ -88,8 +99,11 @@ class runner {
   }
 
   /// The first row, or std::nullopt. (On a select, add limit(1) to let the server stop early.)
-  auto first() const {
-    if constexpr (require_bound<Exec>()) return first(*exec_);
+  auto first(std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return first(at);
+    }
   }
   template <executor E>
   auto first(E& exec) const {
@@ -102,9 +116,10 @@ class runner {
 
   /// Runs the statement and returns its row count: the rows a select returned, the rows an
   /// insert, update or remove wrote.
-  std::int64_t exec() const {
+  std::int64_t exec(std::source_location where = std::source_location::current()) const {
     if constexpr (require_bound<Exec>()) {
-      return exec(*exec_);
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return exec(at);
     } else {
       return 0;
     }
@@ -125,8 +140,11 @@ class runner {
   /// Calls fn(row) for each row as it arrives (libpq single-row mode): a large result never
   /// sits in memory whole. An exception from fn stops the statement and propagates.
   template <class F>
-  void each(F&& fn) const {
-    if constexpr (require_bound<Exec>()) each(*exec_, std::forward<F>(fn));
+  void each(F&& fn, std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      each(at, std::forward<F>(fn));
+    }
   }
   template <executor E, class F>
   void each(E& exec, F&& fn) const {
@@ -140,8 +158,11 @@ class runner {
   /// pages around them (pgorm::page). Forward from the start, after after(c) / after_key(k);
   /// backward after before(c) / before_key(k). Needs order_by() over columns of the selected
   /// struct; the primary key makes the order total. usage_error when n < 1.
-  auto page(std::int64_t n) const {
-    if constexpr (require_bound<Exec>()) return page(*exec_, n);
+  auto page(std::int64_t n, std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return page(at, n);
+    }
   }
   template <executor E>
   auto page(E& exec, std::int64_t n) const {
@@ -156,8 +177,12 @@ class runner {
 
   /// Keyset pagination from the end (select): the last n rows in order_by() order (Prisma's
   /// `take: -n`), with `prev` set when rows come before them.
-  auto last_page(std::int64_t n) const {
-    if constexpr (require_bound<Exec>()) return last_page(*exec_, n);
+  auto last_page(std::int64_t n,
+                 std::source_location where = std::source_location::current()) const {
+    if constexpr (require_bound<Exec>()) {
+      decltype(auto) at = terminal_site<Exec>::at(*exec_, where);
+      return last_page(at, n);
+    }
   }
   template <executor E>
   auto last_page(E& exec, std::int64_t n) const {
