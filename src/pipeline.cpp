@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,27 @@ const pipeline_slot& pipeline_settled(const pipeline_slot& slot) {
   if (!slot.done) throw_pipeline_not_run(slot.index);
   if (slot.error) std::rethrow_exception(slot.error);
   return slot;
+}
+
+static_assert(sizeof(std::atomic<std::size_t>) <= alignof(std::max_align_t),
+              "a chunk's count fits in a piece's header");
+
+void pipeline_arena::grow(std::size_t need) {
+  constexpr std::size_t chunk_bytes = 16 * 1024;
+  const std::size_t bytes = header + std::max(need, chunk_bytes);
+  auto* base = static_cast<std::byte*>(::operator new(bytes));
+  chunk* c = ::new (base) chunk;
+  release(cur_);  // the arena moves on: the old chunk goes with its last piece
+  cur_ = c;
+  next_ = base + header;
+  end_ = base + bytes;
+}
+
+void pipeline_arena::release(chunk* c) noexcept {
+  if (c != nullptr && c->live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    c->~chunk();
+    ::operator delete(static_cast<void*>(c));
+  }
 }
 
 void pipeline_settle(pipeline_slot& slot) noexcept {
