@@ -143,13 +143,14 @@ boost::asio::awaitable<result> copy_await(Submit submit) {
       boost::asio::use_awaitable, std::move(submit));
 }
 
+/// Writes `rows` (kept valid by the caller until it completes) into the columns of `mask`.
 template <class T, class R>
 boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
-                                                  std::chrono::milliseconds timeout) {
-  static constexpr pgorm::detail::copy_mask<T> mask = pgorm::detail::copy_default_mask<T>();
+                                                  std::chrono::milliseconds timeout,
+                                                  pgorm::detail::copy_mask<T> mask) {
   const pgorm::detail::deadline d = copy_deadline(site, timeout);
   const pgorm::detail::copy_oids<T> oids = co_await copy_lookup_oids<T>(site, mask, d);
-  static constexpr std::int16_t fields = pgorm::detail::copy_field_count<T>(mask);
+  const std::int16_t fields = pgorm::detail::copy_field_count<T>(mask);
   // The rows are encoded as the socket takes them, a chunk at a time.
   struct cursor {
     std::ranges::iterator_t<R> it;
@@ -157,7 +158,7 @@ boost::asio::awaitable<std::int64_t> copy_in_body(copy_site site, R& rows,
     bool header = false;
   };
   auto at = std::make_shared<cursor>(cursor{std::ranges::begin(rows), std::ranges::end(rows)});
-  copy_source source = [at, oids](byte_buffer& out) {
+  copy_source source = [at, oids, mask, fields](byte_buffer& out) {
     if (!at->header) {
       pgorm::detail::copy_write_header(out);
       at->header = true;
@@ -295,7 +296,7 @@ auto copy_in(C& c, R&& rows, std::chrono::milliseconds timeout, Token&& token) {
   return detail::copy_launch(
       c,
       [range, timeout](detail::copy_site at) {
-        return detail::copy_in_body<T>(at, *range, timeout);
+        return detail::copy_in_body<T>(at, *range, timeout, pgorm::detail::copy_default_mask<T>());
       },
       std::forward<Token>(token));
 }

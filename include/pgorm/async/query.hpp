@@ -36,6 +36,7 @@
 #include <boost/asio/post.hpp>
 
 #include "pgorm/async/connection.hpp"
+#include "pgorm/async/copy.hpp"
 #include "pgorm/async/pool.hpp"
 #include "pgorm/async/transaction.hpp"
 #include "pgorm/query.hpp"
@@ -399,21 +400,64 @@ auto first(C&& c, const Q& q, Token&& token,
       std::forward<Token>(token), site);
 }
 
+namespace detail {
+
+template <class C, class Q, class Token>
+auto exec_statement(C& c, const Q& q, Token&& token, const std::source_location& site) {
+  return run_terminal<std::int64_t>(
+      c, capture_exec(c, q),
+      [q](result r, bool sent) {
+        if (!sent) return unsent(q, [](auto& q2, auto& rep) { return q2.exec(rep); });
+        return r.affected_rows();
+      },
+      std::forward<Token>(token), site);
+}
+
+/// True for an insert that may write its rows with COPY (rows_for_copy()) where COPY can run:
+/// an async connection, transaction or pool.
+template <class C, class Q>
+concept copies_inserts = copy_target<C> && requires(const Q& q) {
+  typename Q::table_type;
+  { q.rows_for_copy() } -> std::same_as<std::span<const typename Q::table_type>>;
+};
+
+}  // namespace detail
+
 /// Runs `q` and completes with its row count (the rows a select returned, the rows an insert,
-/// update or remove wrote). An insert of many rows is sent as one INSERT (the synchronous
-/// exec() may use COPY instead).
+/// update or remove wrote). An insert of many rows takes COPY when the synchronous exec()
+/// would (pgorm::insert_copy_threshold), on a connection, in a transaction or on a pool; its
+/// rows are then read as the socket takes them, so a borrowed range must stay valid until the
+/// operation completes (as for copy_in()).
 ///
 /// Example: `std::int64_t n = co_await pgorm::async::exec(tx, pgorm::insert(u), token);`
 template <class C, class Q, class Token>
 auto exec(C&& c, const Q& q, Token&& token,
           std::source_location site = std::source_location::current()) {
-  return detail::run_terminal<std::int64_t>(
-      c, detail::capture_exec(c, q),
-      [q](result r, bool sent) {
-        if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.exec(rep); });
-        return r.affected_rows();
-      },
-      std::forward<Token>(token), site);
+  if constexpr (detail::copies_inserts<std::remove_cvref_t<C>, Q>) {
+    using T = typename Q::table_type;
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, std::int64_t)>(
+        [&c, site](auto handler, Q q2) {
+          const std::span<const T> rows = q2.rows_for_copy();
+          std::optional<pgorm::detail::copy_mask<T>> mask;
+          if (!rows.empty()) mask = pgorm::detail::insert_copy_mask<T>(rows);
+          if (!mask) {
+            detail::exec_statement(c, q2, std::move(handler), site);
+            return;
+          }
+          // The deadline of a statement of `c` (in a transaction: what is left of its budget).
+          // q3 keeps the rows the builder owns alive while they are copied.
+          detail::copy_launch(
+              c,
+              [q3 = std::move(q2), rows, m = *mask](detail::copy_site at) {
+                (void)q3;
+                return detail::copy_in_body<T>(at, rows, std::chrono::milliseconds{0}, m);
+              },
+              std::move(handler));
+        },
+        token, q);
+  } else {
+    return detail::exec_statement(c, q, std::forward<Token>(token), site);
+  }
 }
 
 /// Calls fn(row) for each row of `q`, in order, as the rows arrive (libpq single-row mode, as

@@ -319,12 +319,13 @@ consteval bool check_insert_columns() {
   return false;
 }
 
-/// Writes `rows` with COPY when insert()'s semantics allow it, and returns the row count;
-/// std::nullopt when a pgorm::defaulted field asks for the default in some rows only (COPY
-/// would need a per-row DEFAULT), so the caller runs the INSERT instead. A defaulted field that
-/// asks for the default in every row leaves its column out, so that its DEFAULT applies.
+/// The columns COPY writes for insert(rows), when insert()'s semantics allow COPY; std::nullopt
+/// when a pgorm::defaulted field asks for the default in some rows only (COPY would need a
+/// per-row DEFAULT), or in every row for every column, so the caller runs the INSERT instead.
+/// A defaulted field that asks for the default in every row leaves its column out, so that
+/// its DEFAULT applies. (The async exec() follows the same rule.)
 template <class T>
-std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
+std::optional<copy_mask<T>> insert_copy_mask(std::span<const T> rows) {
   copy_mask<T> mask{};
   bool mixed = false;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -350,7 +351,16 @@ std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T>
   bool any = false;
   for (bool b : mask) any = any || b;
   if (!any) return std::nullopt;  // every column left to its default: COPY needs one column
-  return copy_in_masked<T>(conn, rows, mask);
+  return mask;
+}
+
+/// Writes `rows` with COPY when insert()'s semantics allow it (insert_copy_mask()), and
+/// returns the row count; std::nullopt when they do not: the caller runs the INSERT instead.
+template <class T>
+std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
+  const std::optional<copy_mask<T>> mask = insert_copy_mask<T>(rows);
+  if (!mask) return std::nullopt;
+  return copy_in_masked<T>(conn, rows, *mask);
 }
 
 /// ` ON CONFLICT (a, b)` (or ` ON CONFLICT` without columns).
@@ -580,27 +590,41 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
   /// connection, a transaction's, or one from a pool.
   template <class E>
   std::optional<std::int64_t> exec_shortcut(E& exec) const {
-    if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
-                  !detail::present_v<Returning>) {
-      const Rows& rows = parts_.template get<part::rows>();
-      if (rows.rows.size() >= rows.copy_threshold) {
-        if constexpr (std::is_same_v<E, connection>) {
-          return detail::insert_via_copy<T>(exec, rows.rows);
-        } else if constexpr (requires {
-                               { exec.conn() } -> std::same_as<connection&>;
-                             }) {
-          return detail::insert_via_copy<T>(exec.conn(), rows.rows);
-        } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
-          return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
-            if (auto copied = detail::insert_via_copy<T>(c, rows.rows)) return copied;
-            return detail::run(*this, c).affected_rows();
-          });
-        }
+    const std::span<const T> rows = rows_for_copy();
+    if (!rows.empty()) {
+      if constexpr (std::is_same_v<E, connection>) {
+        return detail::insert_via_copy<T>(exec, rows);
+      } else if constexpr (requires {
+                             { exec.conn() } -> std::same_as<connection&>;
+                           }) {
+        return detail::insert_via_copy<T>(exec.conn(), rows);
+      } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
+        return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
+          if (auto copied = detail::insert_via_copy<T>(c, rows)) return copied;
+          return detail::run(*this, c).affected_rows();
+        });
       }
     }
     return std::nullopt;
   }
 
+ public:
+  /// The rows exec() writes with COPY rather than INSERT when their pgorm::defaulted fields
+  /// allow it (see insert_copy_threshold): those of an insert(range) of at least
+  /// copy_threshold() rows without on_conflict() or returning(); else none. The async exec()
+  /// follows the same rule.
+  ///
+  /// Example: `bool copies = !pgorm::insert(users).rows_for_copy().empty();`
+  [[nodiscard]] std::span<const T> rows_for_copy() const noexcept {
+    if constexpr (detail::is_insert_many_v<Rows> && !detail::present_v<Conflict> &&
+                  !detail::present_v<Returning>) {
+      const Rows& rows = parts_.template get<part::rows>();
+      if (rows.rows.size() >= rows.copy_threshold) return rows.rows;
+    }
+    return {};
+  }
+
+ private:
   template <class S, class W, class... Target, class C>
   auto with_where(const detail::conflict_do_update<S, W, Target...>& c, const C& cond) const {
     return with_conflict(detail::conflict_do_update<S, C, Target...>{{}, c.sets, cond});
