@@ -73,7 +73,7 @@ void pipeline_settle(pipeline_slot& slot) noexcept {
       slot.rows_error = std::current_exception();
     }
   }
-  slot.res = result();
+  PQclear(slot.res.release());  // (no move-assignment of an empty result)
 }
 
 }  // namespace detail
@@ -307,10 +307,11 @@ std::shared_ptr<const detail::pipeline_slot> pipeline_statements::push(
         "split it, or use pgorm::copy_in for bulk rows",
         slot->params.size()));
   }
-  // libpq reads the text up to its first NUL: refuse it here rather than run a cut statement.
-  const std::string_view text = static_sql.empty() ? std::string_view(sql) : static_sql;
-  if (text.find('\0') != std::string_view::npos) detail::throw_nul_in_sql(text);
   if (static_sql.empty()) {
+    // libpq reads the text up to its first NUL: refuse it here rather than run a cut statement.
+    // (A builder's static text is pgorm's own, made at compile time: the single-statement path
+    // does not scan it either.)
+    if (sql.find('\0') != std::string::npos) detail::throw_nul_in_sql(sql);
     slot->owned_sql = std::move(sql);
     slot->sql = slot->owned_sql;
   } else {
