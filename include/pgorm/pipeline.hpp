@@ -258,10 +258,10 @@ concept pipelinable = requires(const Q& q) {
 
 }  // namespace detail
 
-/// The handle of one pipelined statement, returned by pipeline::add(). Read it after run():
-/// all(), one() or first() map the rows (binary format, by row.hpp) into `Row`; exec() gives
-/// the affected-row count. A handle is a cheap shared reference: it stays valid after the
-/// pipeline is gone.
+/// The handle of one pipelined statement, returned by pipeline::add(). run() maps the rows
+/// (binary format, by row.hpp) into `Row`s as the result arrives and frees the result; read
+/// them after run(): all(), one() or first() return copies; exec() gives the affected-row
+/// count. A handle is a cheap shared reference: it stays valid after the pipeline is gone.
 ///
 /// Throws (when read): the statement's own error (sql_error or its subclass, e.g.
 /// unique_violation) if it failed; pipeline_aborted if the server skipped it; usage_error if
