@@ -19,47 +19,19 @@
 #include "pgorm/query.hpp"
 #include "pgorm/types.hpp"
 #include "support/db_test.hpp"
-
-namespace pipe_it {
-
-struct Member {
-  std::int64_t id;
-  std::string email;
-  std::optional<std::string> name;
-  std::int32_t age;
-};
-
-}  // namespace pipe_it
-
-template <>
-struct pgorm::table_traits<pipe_it::Member> {
-  static constexpr std::string_view name = "members";
-  static constexpr auto primary_key = pgorm::identity(&pipe_it::Member::id);
-  static constexpr auto unique = pgorm::columns(&pipe_it::Member::email);
-};
+#include "support/members_schema.hpp"
 
 namespace {
 
+using members_schema::Member;
+using members_schema::member;
 using pgorm::col;
-using pipe_it::Member;
 
 class pipeline_test : public pgorm::test::db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
-    conn().exec(R"(
-      create table members (
-        id bigint generated always as identity primary key,
-        email text not null unique,
-        name text,
-        age integer not null))");
-  }
-
-  static Member member(std::string email, std::int32_t age) {
-    Member m{};
-    m.email = std::move(email);
-    m.age = age;
-    return m;
+    conn().exec(std::string(members_schema::ddl));
   }
 
   std::int64_t count() {
