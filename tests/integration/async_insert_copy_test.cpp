@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,7 +68,7 @@ std::vector<Item> items(std::size_t n, std::size_t from = 0) {
   return rows;
 }
 
-class async_insert_copy_test : public pgorm::test::db_test {
+class async_insert_copy_test : public pgorm::test::async_db_test {
  protected:
   void SetUp() override {
     db_test::SetUp();
@@ -121,6 +122,34 @@ TEST_F(async_insert_copy_test, many_rows_go_through_copy_as_in_the_sync_exec) {
     db.close();
   });
   EXPECT_EQ(count(), static_cast<std::int64_t>(3 * many + 3));
+}
+
+TEST_F(async_insert_copy_test, a_borrowed_range_need_not_outlive_the_call) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    pa::connection c = co_await open(io);
+    std::optional<std::int64_t> written;
+    std::exception_ptr error;
+    bool done = false;
+    {
+      std::vector<Item> rows = items(many);
+      // A completion handler defers nothing the caller keeps: the COPY runs after this scope.
+      pa::exec(c, pgorm::insert(rows), [&](std::exception_ptr e, std::int64_t n) {
+        error = e;
+        if (!e) written = n;
+        done = true;
+      });
+      // Had the COPY read the caller's rows, every name would now be the same (a unique
+      // violation), or freed memory (AddressSanitizer).
+      for (Item& it : rows) it.name = "changed after the call";
+    }
+    for (int i = 0; !done && i < 3000; ++i)
+      co_await pgorm::test::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(done);
+    if (error) std::rethrow_exception(error);
+    EXPECT_EQ(written, std::optional<std::int64_t>(static_cast<std::int64_t>(many)));
+  });
+  EXPECT_EQ(conn().exec("select count(*) from items where name like 'item-%'").value(0, 0),
+            std::to_string(many));
 }
 
 }  // namespace

@@ -426,8 +426,8 @@ concept copies_inserts = copy_target<C> && requires(const Q& q) {
 /// Runs `q` and completes with its row count (the rows a select returned, the rows an insert,
 /// update or remove wrote). An insert of many rows takes COPY when the synchronous exec()
 /// would (pgorm::insert_copy_threshold), on a connection, in a transaction or on a pool; its
-/// rows are then read as the socket takes them, so a borrowed range must stay valid until the
-/// operation completes (as for copy_in()).
+/// rows are copied when the call is made (as an INSERT's parameters are encoded then), so a
+/// range the builder borrows need not outlive the call, whatever the token defers.
 ///
 /// Example: `std::int64_t n = co_await pgorm::async::exec(tx, pgorm::insert(u), token);`
 template <class C, class Q, class Token>
@@ -445,12 +445,12 @@ auto exec(C&& c, const Q& q, Token&& token,
             return;
           }
           // The deadline of a statement of `c` (in a transaction: what is left of its budget).
-          // q3 keeps the rows the builder owns alive while they are copied.
+          // The rows are copied now, as the INSERT's parameters would be encoded now: the
+          // caller's range need not outlive the call, whatever the token defers.
           detail::copy_launch(
               c,
-              [q3 = std::move(q2), rows, m = *mask](detail::copy_site at) {
-                (void)q3;
-                return detail::copy_in_body<T>(at, rows, std::chrono::milliseconds{0}, m);
+              [kept = std::vector<T>(rows.begin(), rows.end()), m = *mask](detail::copy_site at) {
+                return detail::copy_in_body<T>(at, kept, std::chrono::milliseconds{0}, m);
               },
               std::move(handler));
         },
