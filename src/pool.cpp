@@ -625,8 +625,9 @@ lease pool::acquire(std::chrono::milliseconds timeout, std::source_location wher
   return state_->acquire(timeout, true, where);
 }
 
-result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-  return exec(sql, params, result_format, milliseconds(0));
+result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format,
+                  std::source_location where) {
+  return exec(sql, params, result_format, milliseconds(0), where);
 }
 
 result pool::exec(std::string_view sql, std::span<const param> params, data_format result_format,
@@ -637,16 +638,16 @@ result pool::exec(std::string_view sql, std::span<const param> params, data_form
 }
 
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
-                     const std::function<void(const result&)>& on_row) {
-  exec_each(sql, params, result_format, on_row, milliseconds(0));
+                     const std::function<void(const result&)>& on_row, std::source_location where) {
+  exec_each(sql, params, result_format, on_row, milliseconds(0), where);
 }
 
 void pool::exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                      const std::function<void(const result&)>& on_row,
-                     std::chrono::milliseconds timeout) {
-  pool_call(
-      *state_, true, timeout, std::source_location::current(),
-      [&](connection& c, milliseconds t) { c.exec_each(sql, params, result_format, on_row, t); });
+                     std::chrono::milliseconds timeout, std::source_location where) {
+  pool_call(*state_, true, timeout, where, [&](connection& c, milliseconds t) {
+    c.exec_each(sql, params, result_format, on_row, t);
+  });
 }
 
 result pool::exec(const statement_shape& shape, const param_pack& params, data_format result_format,

@@ -386,12 +386,16 @@ class PGORM_API pool : public query_methods<pool> {
   /// connection back, reset (DISCARD ALL): raw SQL may change session state. The statement's
   /// deadline is connection.query_timeout. Throws what connection::exec throws, pool_timeout,
   /// and connection_error when no connection can be opened.
+  /// `where` (leave it defaulted) is the call site that options().leak_threshold reports.
   /// Example: `auto r = db.exec("select $1::int + 1", {pgorm::param::text("41")});`
   result exec(std::string_view sql, std::span<const param> params,
-              data_format result_format = data_format::text);
+              data_format result_format = data_format::text,
+              std::source_location where = std::source_location::current());
   result exec(std::string_view sql, std::initializer_list<param> params,
-              data_format result_format = data_format::text) {
-    return exec(sql, std::span<const param>(params.begin(), params.size()), result_format);
+              data_format result_format = data_format::text,
+              std::source_location where = std::source_location::current()) {
+    return exec(sql, std::span<const param>(params.begin(), params.size()), result_format,
+                std::chrono::milliseconds(0), where);
   }
   /// exec() with one budget for the whole call: waiting for a connection (at most
   /// acquire_timeout) and running the statement (see connection::exec with a timeout). Zero:
@@ -403,13 +407,15 @@ class PGORM_API pool : public query_methods<pool> {
               std::chrono::milliseconds timeout,
               std::source_location where = std::source_location::current());
   /// Runs one statement on a borrowed connection, handing each row to `on_row` as it arrives
-  /// (see connection::exec_each); reset afterwards like exec().
+  /// (see connection::exec_each); reset afterwards like exec(). `where`: as for exec().
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
-                 const std::function<void(const result&)>& on_row);
+                 const std::function<void(const result&)>& on_row,
+                 std::source_location where = std::source_location::current());
   /// exec_each() with one budget for the whole call, as for exec() with a timeout.
   void exec_each(std::string_view sql, std::span<const param> params, data_format result_format,
                  const std::function<void(const result&)>& on_row,
-                 std::chrono::milliseconds timeout);
+                 std::chrono::milliseconds timeout,
+                 std::source_location where = std::source_location::current());
 
   /// exec() of a statement whose shape a builder knows (see connection::exec with a shape). A
   /// builder's statement (sql_origin::builder) cannot change session state, so its connection

@@ -304,6 +304,36 @@ TEST_F(pool_fault, leak_detection_names_a_builder_statements_line) {
   expect_pool_matches_backends(db, app);
 }
 
+TEST_F(pool_fault, leak_detection_names_a_raw_statements_line) {
+  std::string app;
+  auto events = std::make_shared<event_log>();
+  pgorm::pool db{pool_conninfo("leak_raw", &app),
+                 {.max_size = 1, .leak_threshold = 100ms, .connection = {.events = events}}};
+  const std::string slow = "select $1::int from pg_sleep(0.4)";
+  const std::string one = "1";
+  const pgorm::param args[] = {pgorm::param::text(one)};
+  std::vector<int> lines;
+  // Each call holds its connection past leak_threshold; each report names the call's line.
+  lines.push_back(__LINE__ + 1);
+  (void)db.exec(slow, args);
+  lines.push_back(__LINE__ + 1);
+  (void)db.exec(slow, {pgorm::param::text(one)});
+  const auto ignore = [](const pgorm::result&) {};
+  lines.push_back(__LINE__ + 1);
+  db.exec_each(slow, args, pgorm::data_format::text, ignore);
+  lines.push_back(__LINE__ + 1);
+  db.exec_each(slow, args, pgorm::data_format::text, ignore, 5s);
+  ASSERT_TRUE(eventually(
+      [&] { return events->count(pgorm::pool_event_kind::leak_suspected) >= std::ssize(lines); },
+      2s));
+  const auto details = events->details(pgorm::pool_event_kind::leak_suspected);
+  ASSERT_EQ(details.size(), lines.size());
+  for (std::size_t i = 0; i != lines.size(); ++i) {
+    EXPECT_THAT(details[i], HasSubstr("pool_fault_test.cpp:" + std::to_string(lines[i])));
+  }
+  expect_pool_matches_backends(db, app);
+}
+
 TEST_F(pool_fault, leak_detection_without_an_observer_warns_on_stderr) {
   std::string app;
   ::testing::internal::CaptureStderr();
