@@ -60,18 +60,10 @@ void before_send_slow(connection& conn, const deadline& d) {
 }
 
 void abandon_at_deadline(connection& conn, const deadline& d, std::string_view what) {
-  const std::chrono::milliseconds grace = connection_access::options(conn).cancel_grace;
-  if (cancel_state* cs = connection_access::cancels(conn)) {
-    std::optional<cancel_key> key;
-    {
-      std::lock_guard lock(cs->mu);
-      key = cs->key;
-    }
-    if (key) {
-      try {
-        (void)send_cancel(*key, deadline::after(grace));
-      } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is closed either way
-      }
+  if (const std::optional<cancel_key> key = connection_access::cancel_key_of(conn)) {
+    try {
+      (void)send_cancel(*key, connection_access::cancel_grace(conn));
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is closed either way
     }
   }
   const std::string where = conn.description();
@@ -193,14 +185,8 @@ void command::abandon() noexcept {
 
 bool command::cancel_and_collect() noexcept {
   cancelled_ = true;
-  const connect_options& options = connection_access::options(*conn_);
-  const deadline grace = deadline::after(
-      options.cancel_grace.count() > 0 ? options.cancel_grace : std::chrono::milliseconds(1));
-  std::optional<cancel_key> key;
-  if (cancel_state* cs = connection_access::cancels(*conn_)) {
-    std::lock_guard lock(cs->mu);
-    key = cs->key;
-  }
+  const deadline grace = connection_access::cancel_grace(*conn_);
+  const std::optional<cancel_key> key = connection_access::cancel_key_of(*conn_);
   std::optional<cancel_request> request;
   if (key) request.emplace(*key);
   // Set once the request in flight was acknowledged: when the command has not ended by then,

@@ -69,6 +69,20 @@ struct connection_access {
   static deadline starting_call(const connection& c, std::chrono::milliseconds timeout) noexcept {
     return deadline::starting_now(timeout.count() > 0 ? timeout : c.options_.query_timeout);
   }
+  /// How long a cancelled statement may take to end (and its cancel request to be
+  /// acknowledged): connect_options::cancel_grace from now, at least 1 ms, since a zero budget
+  /// would be no deadline at all.
+  static deadline cancel_grace(const connection& c) noexcept {
+    const std::chrono::milliseconds g = c.options_.cancel_grace;
+    return deadline::after(g.count() > 0 ? g : std::chrono::milliseconds(1));
+  }
+  /// The connection's cancel key, read under its cancel state's lock; none once it is closed.
+  static std::optional<cancel_key> cancel_key_of(const connection& c) {
+    cancel_state* cs = cancels(c);
+    if (cs == nullptr) return std::nullopt;
+    std::lock_guard lock(cs->mu);
+    return cs->key;
+  }
 };
 
 /// Waits (within `d`) until every cancel request other threads started on `conn` has been

@@ -160,8 +160,7 @@ class pipeline_stop {
     if (!stopped_ || batches_left == batches_ || batches_left == 0) return;
     batches_ = batches_left;
     resends_ = 0;
-    const std::chrono::milliseconds g = detail::connection_access::options(conn_).cancel_grace;
-    grace_ = detail::deadline::after(g.count() > 0 ? g : std::chrono::milliseconds(1));
+    grace_ = detail::connection_access::cancel_grace(conn_);
     cancel();
   }
 
@@ -186,11 +185,7 @@ class pipeline_stop {
   }
 
   void cancel() {
-    std::optional<detail::cancel_key> key;
-    if (detail::cancel_state* cs = detail::connection_access::cancels(conn_)) {
-      std::lock_guard lock(cs->mu);
-      key = cs->key;
-    }
+    const std::optional<detail::cancel_key> key = detail::connection_access::cancel_key_of(conn_);
     if (!key) give_up("the connection has no cancel key");
     if (!detail::send_cancel(*key, grace_)) {
       give_up("the server did not acknowledge the cancel request in time");
