@@ -105,8 +105,6 @@ const char* begin_text(const transaction_options& options) noexcept {
   return texts[level][options.read_only ? 1 : 0][options.deferrable ? 1 : 0];
 }
 
-std::string begin_statement(const transaction_options& options) { return begin_text(options); }
-
 // BEGIN and COMMIT are pgorm's own texts: sent as they are (connection::exec_own), without
 // the NUL checks and the copy a caller's SQL needs (bench --callgrind, TPC-B).
 void begin(connection& conn, const char* statement, const deadline& limit) {

@@ -218,8 +218,6 @@ class PGORM_API transaction_scope {
 /// BEGIN with the options, e.g. "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", a
 /// NUL-terminated constant.
 PGORM_API const char* begin_text(const transaction_options& options) noexcept;
-/// begin_text() as a std::string.
-PGORM_API std::string begin_statement(const transaction_options& options);
 /// Sends BEGIN (`statement`) within `limit` (the connection's deadline when unbounded).
 PGORM_API void begin(connection& conn, const char* statement, const deadline& limit);
 /// COMMIT. A lost connection, or a server error that ends the session (FATAL or PANIC, SQLSTATE

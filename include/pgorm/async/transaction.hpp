@@ -302,7 +302,7 @@ template <class R, class F>
 boost::asio::awaitable<R> transaction_body(connection& conn, F fn, transaction_options options) {
   pin_guard pin(conn);
   const pgorm::detail::deadline limit = pgorm::detail::deadline::after(options.timeout);
-  const std::string begin = pgorm::detail::begin_statement(options);
+  const std::string_view begin = pgorm::detail::begin_text(options);
   const int attempts = options.retry.max_attempts < 1 ? 1 : options.retry.max_attempts;
   for (int attempt = 1;; ++attempt) {
     co_await pinned_exec(conn, pin.id(), begin, {}, data_format::text,
