@@ -248,9 +248,8 @@ class basic_lease {
   /// Gives the connection back to its pool now (or closes it). Idempotent; never throws.
   void release() noexcept {
     if (!conn_) return;
-    auto state = std::move(state_);
+    auto state = std::move(state_);  // (moving leaves state_ and conn_ empty)
     auto pc = std::move(conn_);
-    state_.reset();
     if (state) GiveBack::give_back(state, std::move(pc), poisoned_, reset_);
     poisoned_ = false;
   }

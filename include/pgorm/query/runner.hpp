@@ -318,10 +318,11 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
   constexpr const Derived& self() const { return static_cast<const Derived&>(*this); }
 
   // The builders take their parts by rvalue reference: a rebuilt statement's parts are moved
-  // once, from with()'s result (always a prvalue here) into the new builder.
+  // once, from with()'s result (a prvalue) into the new builder.
   template <class P>
   auto remake(P&& parts) const {
-    return remade_t<Derived, Exec, std::remove_cvref_t<P>>(this->bound_to(), std::move(parts));
+    return remade_t<Derived, Exec, std::remove_cvref_t<P>>(this->bound_to(),
+                                                           std::forward<P>(parts));
   }
 
   /// Runs the statement: the runner's way in.
