@@ -27,6 +27,7 @@
 #include "pgorm/composite.hpp"
 #include "pgorm/connection.hpp"
 #include "pgorm/detail/identifier.hpp"
+#include "pgorm/detail/sql_redaction.hpp"
 #include "pgorm/detail/sql_scanner.hpp"
 #include "pgorm/error.hpp"
 #include "pgorm/sql_text.hpp"
@@ -556,6 +557,42 @@ inline void check_sql_scan(std::string_view sql) {
                     detail::escape(sql.substr(0, 200)) + "\")");
 }
 
+// Secrets in SQL text (pgorm/detail/sql_redaction.hpp): the quick check never misses a text
+// the full masking changes; masking twice changes nothing more; no literal that holds a
+// secret is left; an error position moves forward monotonically and stays in the text.
+inline void check_sql_redaction(std::string_view text) {
+  namespace sql = pgorm::detail::sql;
+  const auto context = [&] { return " (sql \"" + detail::escape(text.substr(0, 200)) + "\")"; };
+  const std::string out = sql::redact_secrets(text);
+  if (!sql::may_hold_secret(text) && out != text) {
+    detail::violation("may_hold_secret is false for a text redact_secrets changes" + context());
+  }
+  if (sql::redact_secrets(out) != out) detail::violation("masking twice changes more" + context());
+  {
+    sql::scanner scanner(out);
+    sql::token t;
+    while (scanner.next(t)) {
+      if (t.kind == sql::token_kind::string && t.text(out) != sql::masked_literal &&
+          sql::literal_holds_secret(t.text(out))) {
+        detail::violation("a literal holding a secret is left" + context());
+      }
+    }
+  }
+  const std::size_t chars = sql::character_count(text);
+  const std::size_t out_chars = sql::character_count(out);
+  const std::size_t step = chars / 64 + 1;
+  int last = 0;
+  for (std::size_t p = 1; p <= chars; p += step) {
+    int moved = static_cast<int>(p);
+    sql::redact_secrets(text, &moved);
+    if (moved < 1 || static_cast<std::size_t>(moved) > out_chars || moved < last) {
+      detail::violation("position " + std::to_string(p) + " moved to " + std::to_string(moved) +
+                        " of " + std::to_string(out_chars) + context());
+    }
+    last = moved;
+  }
+}
+
 /// pgorm's one SQL scanner (pgorm/detail/sql_scanner.hpp) and its statement splitter, which
 /// the migration runner, sql_literal, the observer and COPY share. Properties: the tokens cover
 /// the text exactly, in order, each non-empty, and only the last may be unterminated; each
@@ -709,6 +746,7 @@ inline void check_sql_split(std::string_view text) {
     }
   }
   if (!ended) fail("the statements do not reach the end of the text");
+  check_sql_redaction(text);
 }
 
 }  // namespace pgorm::fuzz

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: pgorm's one SQL scanner and statement splitter
-// (pgorm/detail/sql_scanner.hpp; checks.hpp, check_sql_split).
+// (pgorm/detail/sql_scanner.hpp; checks.hpp, check_sql_split) and the masking of secrets in
+// SQL text built on them (pgorm/detail/sql_redaction.hpp; check_sql_redaction).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "pgorm/detail/sql_redaction.hpp"
 #include "pgorm/error.hpp"
 
 namespace pgorm::detail {
@@ -22,7 +23,7 @@ inline query_canceled canceled_error(std::string message, std::string_view sql, 
   f.sqlstate = "57014";
   f.severity = "ERROR";
   f.message = std::move(message);
-  f.statement = std::string(sql);
+  f.statement = sql::redacted(sql);
   f.connection_lost = closed;
   std::string what = "pgorm: " + f.message;
   if (!aside.empty()) what += fmt::format(" ({})", aside);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "libpq_util.hpp"
+#include "pgorm/detail/sql_redaction.hpp"
 
 namespace pgorm::detail {
 namespace {
@@ -82,9 +83,19 @@ void throw_result_error(const PGresult* res, const PGconn* conn, std::string_vie
   f.table = field(res, PG_DIAG_TABLE_NAME);
   f.column = field(res, PG_DIAG_COLUMN_NAME);
   f.constraint = field(res, PG_DIAG_CONSTRAINT_NAME);
-  f.statement = std::string(sql);
   const std::string position = field(res, PG_DIAG_STATEMENT_POSITION);
   f.position = position.empty() ? 0 : std::atoi(position.c_str());
+  // A secret written into the text (PASSWORD '...') is masked in statement(), and scrubbed
+  // from whatever the server quoted back.
+  std::vector<std::string> masked;
+  f.statement = sql::redacted(sql, &f.position, &masked);
+  if (!masked.empty()) {
+    for (std::string* text : {&f.message, &f.detail, &f.hint}) {
+      *text = scrub_secrets(std::move(*text), masked);
+    }
+    masked.insert(masked.end(), secrets.begin(), secrets.end());
+  }
+  const std::vector<std::string>& scrubbed = masked.empty() ? secrets : masked;
   f.connection_lost = false;
 
   std::string what = redact_values(f.message, params);
@@ -95,7 +106,7 @@ void throw_result_error(const PGresult* res, const PGconn* conn, std::string_vie
   add("table", f.schema.empty() || f.table.empty() ? f.table : f.schema + "." + f.table);
   add("column", f.column);
   add("constraint", f.constraint);
-  what = scrub_secrets(fmt::format("{} (SQLSTATE {}{})", what, f.sqlstate, where), secrets);
+  what = scrub_secrets(fmt::format("{} (SQLSTATE {}{})", what, f.sqlstate, where), scrubbed);
 
   // PostgreSQL docs, Appendix A: the states applications branch on get their own type.
   const std::string& s = f.sqlstate;

@@ -51,7 +51,8 @@ inline transaction_status transaction_status_of(const PGconn* conn) noexcept {
 /// Throws usage_error: SQL text with a NUL byte would be cut short by libpq.
 [[noreturn]] void throw_nul_in_sql(std::string_view sql);
 
-/// Reports a statement that a connection runs to its observer:
+/// Reports a statement that a connection runs to its observer (its text with secrets masked,
+/// sql::redact_secrets()):
 /// on_query_start at construction, on_query_end from succeeded() or failed(), or, when neither
 /// was called, from the destructor as a failure without SQLSTATE. Does nothing without an
 /// observer.
@@ -73,6 +74,7 @@ class statement_report {
  private:
   observer* obs_;
   query_event event_;
+  std::string redacted_sql_;  // the text the event shows, when a secret had to be masked
   char operation_[16]{};
   std::chrono::steady_clock::time_point start_;
   bool ended_ = false;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "libpq_util.hpp"
+#include "pgorm/detail/sql_redaction.hpp"
 #include "pgorm/detail/sql_scanner.hpp"
 
 namespace pgorm {
@@ -165,6 +166,10 @@ statement_report::statement_report(observer* obs, std::string_view server, std::
                                    const param_pack& params)
     : obs_(obs) {
   if (obs_ == nullptr) return;
+  if (sql::may_hold_secret(sql)) {
+    redacted_sql_ = sql::redact_secrets(sql);
+    sql = redacted_sql_;
+  }
   event_.sql = sql;
   event_.operation = operation_of(sql, operation_);
   event_.table = table_of(sql);

@@ -28,7 +28,8 @@ LAYERS = [
         "reflect.hpp",
         "detail/fixed_string.hpp", "detail/byte_order.hpp", "detail/deadline.hpp",
         "detail/type_list.hpp", "detail/type_name.hpp", "detail/member_name.hpp",
-        "detail/identifier.hpp", "detail/sql_scanner.hpp", "detail/sql_writer.hpp",
+        "detail/identifier.hpp", "detail/sql_scanner.hpp", "detail/sql_redaction.hpp",
+        "detail/sql_writer.hpp",
     ]),
     ("types", [
         "json.hpp", "json_struct.hpp", "numeric.hpp", "uuid.hpp", "time.hpp", "enum.hpp", "bytes.hpp", "codec.hpp",

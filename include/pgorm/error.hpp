@@ -102,8 +102,10 @@ struct sql_error_fields {
   std::string table;       ///< table involved
   std::string column;      ///< column involved
   std::string constraint;  ///< constraint involved
-  std::string statement;   ///< the SQL text that failed (never its parameter values)
-  int position = 0;        ///< 1-based character position of the error in statement, or 0
+  /// The SQL text that failed: never its parameter values, and a secret written into it as a
+  /// literal (PASSWORD '...', a connection string) reads '***'.
+  std::string statement;
+  int position = 0;              ///< 1-based character position of the error in statement, or 0
   bool connection_lost = false;  ///< the connection was no longer usable after the error
 };
 

@@ -22,7 +22,9 @@ class param;
 
 /// One statement, as reported to an observer.
 struct query_event {
-  std::string_view sql;        ///< the SQL text, with $n placeholders (never values)
+  /// The SQL text, with $n placeholders (never values); a secret written into it as a literal
+  /// (PASSWORD '...', a connection string) reads '***'.
+  std::string_view sql;
   std::string_view operation;  ///< first keyword, upper case: SELECT, INSERT, UPDATE, ...
   /// The table the statement works on, as written in the SQL (quotes and schema included):
   /// the first table after FROM (SELECT, DELETE), INTO (INSERT) or UPDATE; "" when there is
