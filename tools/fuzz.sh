@@ -11,7 +11,9 @@
 #   targets: decode conninfo identifier sql_scan sql_split
 #   60 s per target is the quick mode CI runs; 300 (./dev fuzz 300) is the long mode to run
 #   before resolving an issue that touches a fuzzed function: 0 crashes and 0 timeouts.
-#   env PGORM_FUZZ_CXX (default clang++), PGORM_FUZZ_ARGS (extra libFuzzer flags),
+#   exit status: 0 clean, 1 a target failed (a finding), 2 bad arguments or no compiler,
+#   3 the fuzzers do not build.
+#   env PGORM_FUZZ_CXX (default clang++-16), PGORM_FUZZ_ARGS (extra libFuzzer flags),
 #   PGORM_FUZZ_TIMEOUT (seconds one input may take; default 5, at most a tenth of SECONDS),
 #   PGORM_FUZZ_BUILD (build tree; default build/fuzz)
 # Reproduce a failure: build/fuzz/<target>_fuzzer build/fuzz/artifacts/<target>/crash-...
@@ -52,18 +54,24 @@ if [ $((timeout * 10)) -gt "$seconds" ]; then
   [ "$timeout" -lt 1 ] && timeout=1
 fi
 
-cxx="${PGORM_FUZZ_CXX:-clang++}"
+# clang 16, the project's second compiler: clang 14's libstdc++ 12 support lacks
+# std::source_location, which pgorm's headers use.
+cxx="${PGORM_FUZZ_CXX:-clang++-16}"
 if ! command -v "$cxx" >/dev/null; then
-  echo "fuzz.sh: $cxx not found; install clang (Debian: clang libclang-rt-14-dev)" >&2
+  echo "fuzz.sh: $cxx not found; install clang 16 (Debian: clang-16 libclang-rt-16-dev)" >&2
   exit 2
 fi
 
 build="${PGORM_FUZZ_BUILD:-$root/build/fuzz}"
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
-cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
 fuzzers=()
 for target in "${targets[@]}"; do fuzzers+=("${target}_fuzzer"); done
-cmake --build "$build" --target "${fuzzers[@]}"
+# A fuzzer that does not build is not a finding: exit status 3, which CI fails on.
+if ! cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" >/dev/null ||
+   ! cmake --build "$build" --target "${fuzzers[@]}"; then
+  echo "fuzz.sh: the fuzzers do not build with $cxx" >&2
+  exit 3
+fi
 
 failed=()
 for target in "${targets[@]}"; do
