@@ -206,6 +206,9 @@ SQL_SPLIT = {
     "parens": "select (1; 2); select ((;)); ) ; x",
     "unterminated": "select 1; select 'abc; def",
     "crlf": "-- pgorm: no-transaction\r\ncreate index concurrently i on t (a);\r\n",
+    "secrets": "alter role a encrypted password E'p\\'w' valid until 'x'; "
+               "create subscription s connection 'host=h password=é€' publication p; "
+               "select dblink_connect('postgresql://u:pw@h/db'), 'https://x', $$password$$;",
 }
 
 

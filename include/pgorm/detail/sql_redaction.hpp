@@ -90,6 +90,7 @@ inline std::string redact_secrets(std::string_view sql, int* position = nullptr,
   std::size_t chars_out = 0;  // characters of out before it
   int moved = position != nullptr ? *position : 0;
   bool after_password = false;  // the last non-blank token was PASSWORD or a masked string
+  bool last_masked = false;     // the last token written was a mask
   scanner s(sql);
   token t;
   while (s.next(t)) {
@@ -102,6 +103,12 @@ inline std::string redact_secrets(std::string_view sql, int* position = nullptr,
       const std::string_view body = literal_body(t, text);
       if (!body.empty()) masked->emplace_back(body);
     }
+    // A mask never touches a quote: '***''x' would read as one string.
+    if ((mask && !out.empty() && out.back() == '\'') ||
+        (last_masked && !written.empty() && written.front() == '\'')) {
+      out += ' ';
+      ++chars_out;
+    }
     const std::size_t n_in = character_count(text);
     if (wanted > chars_in && wanted <= chars_in + n_in) {
       moved = static_cast<int>(chars_out + (mask ? 1 : wanted - chars_in));
@@ -109,6 +116,7 @@ inline std::string redact_secrets(std::string_view sql, int* position = nullptr,
     out += written;
     chars_in += n_in;
     chars_out += mask ? written.size() : n_in;
+    last_masked = mask;
     if (!t.is_blank()) {
       after_password =
           (t.kind == token_kind::word && equals_word(text, "password")) || (mask && after_password);
