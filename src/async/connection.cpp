@@ -50,6 +50,7 @@
 #include "../statement_cache.hpp"
 #include "exclusive.hpp"
 #include "observed.hpp"
+#include "watched_socket.hpp"
 
 namespace pgorm::async {
 
@@ -297,9 +298,13 @@ struct core : std::enable_shared_from_this<core> {
   asio::any_io_executor ex;
   mutable std::mutex mu;
   PGconn* pq = nullptr;
-  asio::posix::stream_descriptor socket;  // a duplicate of PQsocket(pq)
-  bool reading = false;                   // an async_wait(read) is out
-  bool writing = false;                   // an async_wait(write) is out
+  watched_socket<core> socket;  // a duplicate of PQsocket(pq)
+  bool reading = false;         // a read wait is out
+  bool writing = false;         // a write wait is out
+  // The statement at the back was sent with nothing else in flight, and no input has been
+  // read for it yet: its answer can only arrive after its first read wait was queued, so that
+  // wait need not re-arm the socket (src/async/watched_socket.hpp).
+  bool fresh_send = false;
   bool input_ready = false;
   entry_list queue;  // sent, in order; the front's results arrive first
   std::uint64_t next_id = 1;
@@ -722,8 +727,7 @@ struct core : std::enable_shared_from_this<core> {
   void shut() noexcept {
     closed = true;
     boost::system::error_code ignored;
-    socket.cancel(ignored);
-    socket.close(ignored);
+    socket.close();
     cancel_socket.close(ignored);
     cancel.reset();
     deadline_timer.cancel();
@@ -900,6 +904,7 @@ struct core : std::enable_shared_from_this<core> {
       fail_all(out, lost("sending the statement failed"));
       return;
     }
+    if (queue.size() == 1) fresh_send = true;  // (else as it was: see fresh_send)
     if (share) {
       segment_open = true;
       segment_last = e.id;
@@ -1263,10 +1268,7 @@ struct core : std::enable_shared_from_this<core> {
   bool idle_due = false;
 
   void idle() {
-    if ((reading || writing) && !note_waiter) {
-      boost::system::error_code ignored;
-      socket.cancel(ignored);
-    }
+    if ((reading || writing) && !note_waiter) socket.cancel();
     if (timer_at != clock::time_point::max()) {
       deadline_timer.cancel();
       timer_at = clock::time_point::max();
@@ -1473,17 +1475,11 @@ struct core : std::enable_shared_from_this<core> {
     const auto bits = static_cast<unsigned>(w);
     if ((bits & static_cast<unsigned>(pgorm::detail::io_wait::read)) != 0 && !reading) {
       reading = true;
-      socket.async_wait(asio::posix::stream_descriptor::wait_read,
-                        [self = shared_from_this()](const boost::system::error_code& ec) {
-                          self->on_ready(ec, true);
-                        });
+      socket.wait(shared_from_this(), true, !fresh_send);
     }
     if ((bits & static_cast<unsigned>(pgorm::detail::io_wait::write)) != 0 && !writing) {
       writing = true;
-      socket.async_wait(asio::posix::stream_descriptor::wait_write,
-                        [self = shared_from_this()](const boost::system::error_code& ec) {
-                          self->on_ready(ec, false);
-                        });
+      socket.wait(shared_from_this(), false, true);
     }
   }
 
@@ -1505,6 +1501,7 @@ struct core : std::enable_shared_from_this<core> {
         // Cancelled by idle(): a statement sent since then may still need this wait.
         if (!ec && read) {
           input_ready = true;
+          fresh_send = false;
           // The backend is sending, so it is past the Bind where a cancel can be dropped
           // (engine.hpp): an acknowledged cancel's resend waits again.
           if (!cancel && !queue.empty() && queue.front().cancel_sent &&
