@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // LISTEN/NOTIFY on an async connection against a real server: notifications in order, a
-// waiting coroutine woken by one, statements on the connection while it waits, the deadline,
-// cancellation through the cancellation slot, and a lost connection.
+// waiting coroutine woken by one, statements on the connection while it waits, notifications
+// landing between lone statements, the deadline, cancellation through the cancellation slot,
+// and a lost connection.
 
 #include <chrono>
 #include <exception>
@@ -106,6 +107,29 @@ TEST_F(async_notification_test, wakes_a_waiter_while_statements_run) {
     EXPECT_TRUE(got);
     if (got) {
       EXPECT_EQ(got->payload, "wake");
+    }
+  });
+}
+
+// Notifications that land between lone statements (nobody waits on the socket then, or a wait
+// is out for a statement's answer) neither stall the statements nor get lost.
+TEST_F(async_notification_test, arrive_between_lone_statements) {
+  run_coro([&](asio::io_context& io) -> awaitable<void> {
+    auto c = co_await listening(io);
+    for (int i = 0; i < 20; ++i) {
+      if (i % 5 == 0) {
+        notify("n" + std::to_string(i));
+        co_await sleep_for(10ms);  // lands while the connection is idle
+      }
+      const std::string sql = "select " + std::to_string(i) + " + 1";
+      auto r = co_await c.async_exec(sql, {}, pgorm::data_format::text, 5s, use_awaitable);
+      EXPECT_EQ(r.value(0, 0), std::to_string(i + 1));
+    }
+    for (int i = 0; i < 20; i += 5) {
+      auto n = co_await c.async_next_notification(5s, use_awaitable);
+      EXPECT_TRUE(n);
+      if (!n) co_return;
+      EXPECT_EQ(n->payload, "n" + std::to_string(i));
     }
   });
 }
