@@ -157,12 +157,20 @@ void paged(pgorm::connection& conn, std::int64_t id) {
 void sql_of_include() {
   // doc-begin(include_sql)
   using Q = decltype(pgorm::select<User>().include(
-      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())));
+      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::title>)));
   static_assert(Q::sql() ==
                 "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.title) FROM "
-                "conversations WHERE conversations.user_id = users.id ORDER BY conversations.id "
-                "DESC) FROM users");
+                "conversations WHERE conversations.user_id = users.id ORDER BY "
+                "conversations.title) FROM users");
   // doc-end(include_sql)
+  // doc-begin(include_sql_client_order)
+  // By id, descending, no limit(): no ORDER BY; pgorm sorts each user's conversations.
+  using C = decltype(pgorm::select<User>().include(
+      pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())));
+  static_assert(C::sql() ==
+                "SELECT id, email, ARRAY(SELECT ROW(conversations.id, conversations.title) FROM "
+                "conversations WHERE conversations.user_id = users.id) FROM users");
+  // doc-end(include_sql_client_order)
   // doc-begin(include_sql_limit)
   using L = decltype(pgorm::select<User>().include(
       pgorm::rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc()).limit(5)));

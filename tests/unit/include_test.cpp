@@ -95,7 +95,7 @@ TEST(include_sql, nested_relations_number_their_placeholders_in_text_order) {
       "rt_message.sender_id, rt_message.reply_to_id, rt_message.body, rt_message.score) FROM "
       "rt_message WHERE rt_message.conversation_id = rt_conversation.id AND rt_message.score > "
       "$1 ORDER BY rt_message.id LIMIT $2)) FROM rt_conversation WHERE rt_conversation.user_id "
-      "= rt_user.id ORDER BY rt_conversation.id DESC), ARRAY(SELECT ROW(rt_session.id, "
+      "= rt_user.id), ARRAY(SELECT ROW(rt_session.id, "
       "rt_session.token, rt_session.hits) FROM rt_session WHERE "
       "rt_session.user_id = rt_user.id) FROM rt_user WHERE id > $3 ORDER BY id LIMIT $4");
   static_assert(
@@ -192,14 +192,15 @@ TEST(include_sql, a_filter_chosen_at_run_time_renders_the_relation_at_run_time) 
 // ---- the order of the related rows ----
 
 // The array's order is the ORDER BY of the ARRAY() subquery (the SQL standard's array
-// constructor by query orders its elements so), with or without a limit.
+// constructor by query orders its elements so), unless the order is made on the client: with
+// a limit, or keys the client cannot sort by as the server does.
 TEST(include_sql, the_array_subquery_orders_the_related_rows) {
-  using unlimited = decltype(pgorm::select<User>().include(
-      rel<&Session::user_id>.order_by(col<&Session::hits>.desc(), col<&Session::id>)));
-  static_assert(unlimited::sql() ==
+  using by_text = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.order_by(col<&Session::token>.desc(), col<&Session::id>)));
+  static_assert(by_text::sql() ==
                 "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, "
                 "rt_session.token, rt_session.hits) FROM rt_session WHERE rt_session.user_id = "
-                "rt_user.id ORDER BY rt_session.hits DESC, rt_session.id) FROM rt_user");
+                "rt_user.id ORDER BY rt_session.token DESC, rt_session.id) FROM rt_user");
   const auto limited = pgorm::select<User>().include(
       rel<&Session::user_id>.order_by(col<&Session::hits>.desc().nulls_last(), col<&Session::id>).limit(2));
   using L = std::remove_const_t<decltype(limited)>;
@@ -209,6 +210,79 @@ TEST(include_sql, the_array_subquery_orders_the_related_rows) {
                 "rt_user.id ORDER BY rt_session.hits DESC NULLS LAST, rt_session.id LIMIT $1) "
                 "FROM rt_user");
   EXPECT_EQ(limited.to_sql().params.size(), 1U);
+}
+
+// Without limit(), an order on NOT NULL integer (or timestamp, date) columns of the related
+// rows is made on the client: the subquery has no ORDER BY (no sort per parent row on the
+// server) and each parent's rows are sorted stably after decoding.
+using client_two_keys = decltype(pgorm::select<User>().include(
+    rel<&Session::user_id>.order_by(col<&Session::hits>.desc(), col<&Session::id>)));
+static_assert(client_two_keys::sql() ==
+              "SELECT id, email, name, ARRAY(SELECT ROW(rt_session.id, rt_session.token, "
+              "rt_session.hits) FROM rt_session WHERE rt_session.user_id = rt_user.id) FROM "
+              "rt_user");
+static_assert(pgorm::detail::settles_rows_v<client_two_keys, client_two_keys::row_type>);
+// Nested two levels: both orders on the client.
+using client_nested = decltype(pgorm::select<User>().include(
+    rel<&Conversation::user_id>.order_by(col<&Conversation::id>.desc())
+        .include(rel<&Message::conversation_id>.order_by(col<&Message::sender_id>))));
+static_assert(client_nested::sql() ==
+              "SELECT id, email, name, ARRAY(SELECT ROW(rt_conversation.id, rt_conversation.title, "
+              "ARRAY(SELECT ROW(rt_message.id, rt_message.sender_id, rt_message.reply_to_id, "
+              "rt_message.body, rt_message.score) FROM rt_message WHERE "
+              "rt_message.conversation_id = rt_conversation.id)) FROM rt_conversation WHERE "
+              "rt_conversation.user_id = rt_user.id) FROM rt_user");
+// No order, nothing to sort.
+static_assert(!pgorm::detail::settles_rows_v<users_with_sessions, users_with_sessions::row_type>);
+
+TEST(include_sql, orders_the_client_cannot_reproduce_stay_on_the_server) {
+  // A nullable key (NULLs), a text key (collation), a limit (which rows), a key the partial
+  // select does not read, an expression: the server sorts.
+  using nullable_key = decltype(pgorm::select<Conversation>().include(
+      rel<&Message::conversation_id>.order_by(col<&Message::score>)));
+  EXPECT_NE(std::string_view(nullable_key::sql()).find("ORDER BY rt_message.score)"),
+            std::string_view::npos)
+      << nullable_key::sql();
+  using text_key = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.order_by(col<&Session::token>)));
+  EXPECT_NE(std::string_view(text_key::sql()).find("ORDER BY rt_session.token)"),
+            std::string_view::npos)
+      << text_key::sql();
+  const auto limited =
+      pgorm::select<User>().include(rel<&Session::user_id>.order_by(col<&Session::id>).limit(3));
+  EXPECT_NE(limited.to_sql().sql.find("ORDER BY rt_session.id LIMIT $1)"), std::string::npos)
+      << limited.to_sql().sql;
+  using unselected_key = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.select<SessionToken>().order_by(col<&Session::hits>)));
+  EXPECT_NE(std::string_view(unselected_key::sql()).find("ORDER BY rt_session.hits)"),
+            std::string_view::npos)
+      << unselected_key::sql();
+  using selected_key = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.select<SessionToken>().order_by(col<&Session::id>.desc())));
+  EXPECT_EQ(std::string_view(selected_key::sql()).find("ORDER BY"), std::string_view::npos)
+      << selected_key::sql();
+  // One key the client cannot sort by keeps the whole order on the server.
+  using mixed = decltype(pgorm::select<User>().include(
+      rel<&Session::user_id>.order_by(col<&Session::id>, col<&Session::token>)));
+  EXPECT_NE(std::string_view(mixed::sql()).find("ORDER BY rt_session.id, rt_session.token)"),
+            std::string_view::npos)
+      << mixed::sql();
+  static_assert(!pgorm::detail::settles_rows_v<mixed, mixed::row_type>);
+}
+
+TEST(include_sql, a_union_of_selects_with_include_keeps_the_server_order) {
+  // The compound's rows are read as its own: its operands' relations keep their ORDER BY.
+  const auto q = pgorm::select<User>()
+                     .where(col<&User::id> < 10)
+                     .include(rel<&Session::user_id>.order_by(col<&Session::id>))
+                     .union_all(pgorm::select<User>()
+                                    .where(col<&User::id> > 20)
+                                    .include(rel<&Session::user_id>.order_by(col<&Session::id>)));
+  const std::string sql = q.to_sql().sql;
+  const std::string ordered = "rt_session.user_id = rt_user.id ORDER BY rt_session.id)";
+  const auto first = sql.find(ordered);
+  ASSERT_NE(first, std::string::npos) << sql;
+  EXPECT_NE(sql.find(ordered, first + 1), std::string::npos) << sql;
 }
 
 TEST(include_sql, an_order_key_with_a_value_binds_in_text_order) {

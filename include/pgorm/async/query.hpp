@@ -92,7 +92,7 @@ struct capture {
 struct page_access {
   template <bool Last, class Q>
   static auto page_of(const result& r, std::int64_t n) {
-    return Q::template page_from_rows<Last>(pgorm::read_rows<typename Q::row_type>(r), n);
+    return Q::template page_from_rows<Last>(pgorm::detail::read_all<typename Q::row_type, Q>(r), n);
   }
 };
 
@@ -278,8 +278,8 @@ auto launch(pgorm::async::pool& p, capture cap, std::exception_ptr refused, Fini
 }
 
 /// each()'s row sink: reads each row it is handed into a Row (the synchronous each()'s reader,
-/// rebound to each one-row result) and calls fn with it.
-template <class Row, class F>
+/// rebound to each one-row result), settles it as a row of statement Q and calls fn with it.
+template <class Row, class F, class Q = void>
 class each_sink final : public row_sink {
  public:
   explicit each_sink(F fn) : fn_(std::move(fn)) {}
@@ -291,6 +291,7 @@ class each_sink final : public row_sink {
         reader_->rebind(rows);
       }
       reader_->read(i, row_);
+      pgorm::detail::settle_row<Q>(row_);
       fn_(std::as_const(row_));
     }
   }
@@ -362,7 +363,7 @@ auto all(C&& c, const Q& q, Token&& token,
       c, detail::capture_exec(c, q),
       [q](result r, bool sent) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.all(rep); });
-        return pgorm::read_rows<typename Q::row_type>(r);
+        return pgorm::detail::read_all<typename Q::row_type, Q>(r);
       },
       std::forward<Token>(token), site);
 }
@@ -379,7 +380,7 @@ auto one(C&& c, const Q& q, Token&& token,
       c, detail::capture_exec(c, q),
       [q](result r, bool sent) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.one(rep); });
-        return pgorm::detail::read_one<typename Q::row_type>(r);
+        return pgorm::detail::read_one<typename Q::row_type, Q>(r);
       },
       std::forward<Token>(token), site);
 }
@@ -395,7 +396,7 @@ auto first(C&& c, const Q& q, Token&& token,
       c, detail::capture_exec(c, q),
       [q](result r, bool sent) {
         if (!sent) return detail::unsent(q, [](auto& q2, auto& rep) { return q2.first(rep); });
-        return pgorm::detail::read_first<typename Q::row_type>(r);
+        return pgorm::detail::read_first<typename Q::row_type, Q>(r);
       },
       std::forward<Token>(token), site);
 }
@@ -476,7 +477,7 @@ auto each(C&& c, const Q& q, F fn, Token&& token,
   auto rec = detail::capture_exec(c, q);
   if (rec.first.req) {
     rec.first.req->set_sink(
-        std::make_shared<detail::each_sink<typename Q::row_type, F>>(std::move(fn)));
+        std::make_shared<detail::each_sink<typename Q::row_type, F, Q>>(std::move(fn)));
   }
   return detail::run_terminal<void>(
       c, std::move(rec), [](result /*final*/, bool /*sent*/) {}, std::forward<Token>(token), site);

@@ -20,6 +20,9 @@ struct sql_writer {
   Out& out;
   int params = 0;        ///< placeholders written so far
   bool qualify = false;  ///< write columns as table.column
+  /// Included relations keep their ORDER BY (the rows are not sorted on the client after
+  /// decoding: an operand of a union, whose rows its statement reads; query/include.hpp).
+  bool server_order = false;
 
   constexpr void append(std::string_view text) { out.append(text); }
   constexpr void append(char c) { out.append(c); }

@@ -231,10 +231,35 @@ result run(const Q& q, Exec& exec) {
   });
 }
 
+/// Statement Q's step after one of its rows is decoded, which every terminal (all, one, first,
+/// each, page; sync, async, pipelined) takes through these: Q::settle_row(row) when Q has one
+/// (a select with include() sorts the related rows it orders on the client,
+/// query/include.hpp), else nothing.
+template <class Q, class Row>
+inline constexpr bool settles_rows_v = requires(Row& row) {
+  Q::settle_row(row);
+};
+template <class Q, class Row>
+void settle_row(Row& row) {
+  if constexpr (settles_rows_v<Q, Row>) Q::settle_row(row);
+}
+template <class Q, class Row>
+void settle_row(std::optional<Row>& row) {
+  if constexpr (settles_rows_v<Q, Row>) {
+    if (row) Q::settle_row(*row);
+  }
+}
+template <class Q, class Row>
+void settle_rows(std::vector<Row>& rows) {
+  if constexpr (settles_rows_v<Q, Row>) {
+    for (Row& row : rows) Q::settle_row(row);
+  }
+}
+
 /// Runs the statement of `shape` on `exec` in single-row mode and calls fn(row) with each row
 /// read into one reused `Row` (the column matching of row_reader is done once, for the first
 /// row). An executor that takes a shape gets it (a pool then knows whether a builder wrote it).
-template <class Row, class Exec, class F>
+template <class Row, class Q = void, class Exec, class F>
 void stream_rows(Exec& exec, const statement_shape& shape, const param_pack& params, F&& fn) {
   std::optional<row_reader<Row>> reader;
   Row row{};
@@ -245,6 +270,7 @@ void stream_rows(Exec& exec, const statement_shape& shape, const param_pack& par
       reader->rebind(res);
     }
     reader->read(0, row);
+    settle_row<Q>(row);
     fn(row);
   };
   if constexpr (requires { exec.exec_each(shape, params, data_format::binary, on_row); }) {

@@ -51,6 +51,9 @@ struct set_operation : renders_from<set_operation<Op, L, R>> {
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
+    // The operands' rows are read as the compound's: no client ordering of included relations.
+    const bool outer_order = w.server_order;
+    w.server_order = true;
     w.append('(');
     render_expr(w, part(self, &set_operation::left));
     w.append(')');
@@ -58,6 +61,7 @@ struct set_operation : renders_from<set_operation<Op, L, R>> {
     w.append('(');
     render_expr(w, part(self, &set_operation::right));
     w.append(')');
+    w.server_order = outer_order;
   }
   void bind(param_list& p) const {
     left.bind(p);

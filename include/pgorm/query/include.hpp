@@ -29,7 +29,9 @@
 /// for (const auto& [user, sessions] : rows) { /* ... */ }
 /// ```
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -590,6 +592,122 @@ auto link_refs_of() {
   }
 }
 
+// ---- order made on the client (docs/queries.md, "Relations"; docs/design.md) ----
+
+/// Whether PostgreSQL's order of a column of C++ type F is the order of its decoded values
+/// under <: integers (smallint, integer, bigint) and timestamptz, timestamp and date (decoded
+/// by a monotonic shift, infinities to the time_point's min and max). Not text (collations),
+/// floating point (NaN sorts last on the server), bool, numeric or std::optional.
+template <class F>
+inline constexpr bool client_orderable_v =
+    (std::is_integral_v<F> && !std::is_same_v<F, bool> && !std::is_same_v<F, char>) ||
+    std::is_same_v<F, std::chrono::sys_time<std::chrono::microseconds>> ||
+    std::is_same_v<F, std::chrono::local_time<std::chrono::microseconds>> ||
+    std::is_same_v<F, std::chrono::sys_days>;
+
+/// One key of an order made on the client: the field of the related row's struct it reads,
+/// and its direction.
+struct client_key {
+  bool ok = false;
+  std::size_t field = 0;
+  bool desc = false;
+};
+
+/// The client key of order_by() term Term of a relation whose related rows go by ChildRef and
+/// are read into Row: ok when the term is a plain column of ChildRef, read into a field of Row
+/// whose type is client_orderable_v (so NOT NULL).
+template <class Term, class ChildRef, class Row>
+consteval client_key client_key_of() {
+  using E = typename Term::expr_type;
+  if constexpr (!requires {
+                  E::member;
+                  typename E::table;
+                }) {
+    return {};
+  } else if constexpr (!std::is_same_v<typename E::table, ChildRef>) {
+    return {};  // a join table's column, or another table's
+  } else {
+    using child = typename ChildRef::type;
+    constexpr std::size_t in_child = member_index_v<E::member>;
+    constexpr std::size_t field = [] {
+      if constexpr (std::is_same_v<Row, child>) {
+        return in_child;
+      } else {
+        for (std::size_t i = 0; i != field_count_v<Row>; ++i) {
+          if (field_names_v<Row>[i] == field_names_v<child>[in_child]) return i;
+        }
+        return field_count_v<Row>;  // not selected
+      }
+    }();
+    if constexpr (field == field_count_v<Row>) {
+      return {};
+    } else if constexpr (!client_orderable_v<field_type_t<Row, field>> ||
+                         table<child>::columns[in_child].nullable) {
+      return {};
+    } else {
+      return {true, field, Term::direction == sort_direction::desc};
+    }
+  }
+}
+
+/// The keys of order_by() terms Order (the order is made on the client when every one is ok).
+template <class Order, class ChildRef, class Row>
+consteval auto client_keys() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<client_key, sizeof...(I)>{
+        client_key_of<std::tuple_element_t<I, Order>, ChildRef, Row>()...};
+  }
+  (std::make_index_sequence<std::tuple_size_v<Order>>{});
+}
+
+/// The struct part of a related row: the row itself, or a pgorm::related's row.
+template <class E>
+constexpr auto& row_part(E& e) noexcept {
+  if constexpr (requires { e.row; }) {
+    return e.row;
+  } else {
+    return e;
+  }
+}
+
+/// Sorts `rows` stably by `Keys`. Few rows per parent, mostly in order already (the order
+/// the server stored them in): an insertion sort, which costs one comparison per row when the
+/// rows are in order and allocates nothing; std::stable_sort for many rows.
+template <auto Keys, class E>
+void client_sort(std::vector<E>& rows) {
+  const auto less = [](const E& a, const E& b) {
+    bool result = false;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      // The first key whose values differ decides.
+      (void)((get_field<Keys[K].field>(row_part(a)) != get_field<Keys[K].field>(row_part(b))
+                  ? (result = Keys[K].desc ? get_field<Keys[K].field>(row_part(b)) <
+                                                 get_field<Keys[K].field>(row_part(a))
+                                           : get_field<Keys[K].field>(row_part(a)) <
+                                                 get_field<Keys[K].field>(row_part(b)),
+                     true)
+                  : false) ||
+             ...);
+    }
+    (std::make_index_sequence<Keys.size()>{});
+    return result;
+  };
+  constexpr std::size_t insertion_limit = 64;
+  if (rows.size() > insertion_limit) {
+    std::stable_sort(rows.begin(), rows.end(), less);
+    return;
+  }
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (!less(rows[i], rows[i - 1])) continue;
+    E moving = std::move(rows[i]);
+    std::size_t j = i;
+    do {
+      rows[j] = std::move(rows[j - 1]);
+      --j;
+    } while (j != 0 && less(moving, rows[j - 1]));
+    rows[j] = std::move(moving);
+  }
+}
+
 /// The C++ type of one included relation, and how it renders and binds, for parent table
 /// reference ParentRef, at nesting depth Depth (1 for the select's own relations), the parent
 /// rows being read into ParentRow (void: a tuple or another shape).
@@ -700,6 +818,47 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   using value_type =
       std::conditional_t<many, std::vector<element_type>, maybe_optional_t<element_type, nullable>>;
 
+  /// The order_by() keys when the related rows are ordered on the client: a 1-n relation
+  /// without limit() whose order_by() names only columns of the related rows that are read into
+  /// fields, NOT NULL, of a type whose server order is the order of their C++ values
+  /// (client_orderable_v). The subquery then has no ORDER BY, and settle() sorts each parent's
+  /// related rows stably by these keys: the same rows in the same order as the server's sort,
+  /// ties aside, whose order the server does not define either. Saves the server a sort per
+  /// parent row (docs/performance.md, "include").
+  static constexpr auto client_order_keys = [] {
+    if constexpr (valid && many && !present_v<Limit> && std::tuple_size_v<Order> != 0) {
+      return client_keys<Order, child_ref, row_struct>();
+    } else {
+      return std::array<client_key, 0>{};
+    }
+  }();
+  static constexpr bool client_order = [] {
+    for (const client_key& k : client_order_keys) {
+      if (!k.ok) return false;
+    }
+    return client_order_keys.size() != 0;
+  }();
+  /// Whether settle() has anything to do: this relation's order or a nested one's.
+  static constexpr bool settles =
+      client_order || (relation_sql<child_ref, Nested, Depth + 1, row_struct>::settles || ...);
+
+  /// The step after decoding: the related rows of nested relations settled, then these
+  /// sorted when ordered on the client.
+  static void settle(value_type& value) {
+    if constexpr (settles) {
+      if constexpr (many) {
+        if constexpr (sizeof...(Nested) != 0) {
+          for (element_type& e : value) settle_nested(e);
+        }
+        if constexpr (client_order) client_sort<client_order_keys>(value);
+      } else if constexpr (nullable) {
+        if (value.has_value()) settle_nested(*value);
+      } else {
+        settle_nested(value);
+      }
+    }
+  }
+
   static constexpr bool is_static =
       Where::is_static && clause_list<Order>::is_static &&
       (relation_sql<child_ref, Nested, Depth + 1, row_struct>::is_static && ...);
@@ -782,8 +941,10 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
         render_child(w, part(self, &rel::filter), prec_and + 1);
       }
       if constexpr (many && std::tuple_size_v < Order >> 0) {
-        w.append(" ORDER BY ");
-        render_comma_list(w, part(self, &rel::order));
+        if (!client_order || w.server_order) {
+          w.append(" ORDER BY ");
+          render_comma_list(w, part(self, &rel::order));
+        }
       }
       if constexpr (many && present_v<Limit>) render_expr(w, part(self, &rel::count));
       w.append(")");
@@ -806,6 +967,14 @@ struct relation_sql<ParentRef, relation<Key, Where, Order, Limit, std::tuple<Nes
   }
 
  private:
+  /// settle() of each nested relation of one related row.
+  static void settle_nested(element_type& e) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (relation_sql<child_ref, Nested, Depth + 1, row_struct>::settle(std::get<I>(e.children)),
+       ...);
+    }
+    (std::index_sequence_for<Nested...>{});
+  }
   /// `link.c = child.k AND ...` (to the child) or `link.c = parent.k AND ...` (to the parent):
   /// the join table's foreign key Fk matched with the columns it references.
   template <std::size_t Fk, class W>
@@ -843,9 +1012,24 @@ struct include_cols : renders_from<include_cols<Base, ParentRef, Rels...>> {
       (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::may_write || ...);
   static constexpr bool has_aggregate = Base::has_aggregate;
   static constexpr bool has_bare_column = Base::has_bare_column;
+  /// Whether a decoded row needs settle(): a relation, or a nested one, ordered on the client.
+  static constexpr bool settles =
+      (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::settles || ...);
 
   Base base;
   std::tuple<Rels...> rels;
+
+  /// The step after decoding a row (every terminal calls it, through the select's
+  /// settle_row()): the related rows of each relation ordered on the client sorted.
+  template <class P, class... C>
+  static void settle(related<P, C...>& row) requires settles {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (relation_sql<ParentRef, Rels, 1, typename parent_row_of<Base>::type>::settle(
+           std::get<I>(row.children)),
+       ...);
+    }
+    (std::index_sequence_for<Rels...>{});
+  }
 
   template <class W, class S>
   static constexpr void render_from(W& w, const S& self) {
@@ -1143,7 +1327,11 @@ struct parent_mapper {
   element_mapper<P> m;
   void prepare(const result& res, int begin) { m.prepare(res, begin, begin + width, true); }
   void prepare_checked(const oid* checked, int begin) { m.prepare_checked(checked, begin); }
-  void read(const result& res, int row, P& out) const { m.read(res, row, out); }
+  // `res`: the result, or a copy of its values (read_value()).
+  template <class Src>
+  void read(const Src& res, int row, P& out) const {
+    m.read(res, row, out);
+  }
 };
 template <class... E>
 struct parent_mapper<std::tuple<E...>> {
@@ -1161,7 +1349,8 @@ struct parent_mapper<std::tuple<E...>> {
         [&](auto&... each) { ((each.prepare_checked(checked, begin), begin += each.width), ...); },
         m);
   }
-  void read(const result& res, int row, std::tuple<E...>& out) const {
+  template <class Src>
+  void read(const Src& res, int row, std::tuple<E...>& out) const {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (std::get<I>(m).read(res, row, std::get<I>(out)), ...);
     }
@@ -1190,7 +1379,8 @@ struct element_mapper<related<P, C...>> {
     parent.prepare_checked(checked, begin);
     first = begin + parent_mapper<P>::width;
   }
-  void read(const result& res, int row, related<P, C...>& out) const {
+  template <class Src>
+  void read(const Src& res, int row, related<P, C...>& out) const {
     parent.read(res, row, out.row);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (read_relation<I>(res, row, std::get<I>(out.children), out.row), ...);
@@ -1206,8 +1396,8 @@ struct element_mapper<related<P, C...>> {
       throw_relation_column(col, res.column_type(col));
     }
   }
-  template <std::size_t I, class V>
-  void read_relation(const result& res, int row, V& out, const P& parent_row) const {
+  template <std::size_t I, class Src, class V>
+  void read_relation(const Src& res, int row, V& out, const P& parent_row) const {
     const int col = first + static_cast<int>(I);
     const int length = res.length_unchecked(row, col);
     const bool null = length == 0 && res.is_null_unchecked(row, col);

@@ -31,21 +31,36 @@ struct page_access;
 
 namespace pgorm::detail {
 
+/// all()'s reading of a received result, the rows of statement Q (settle_rows). Shared with
+/// the async terminals, which read the result the async connection received.
+template <class Row, class Q>
+std::vector<Row> read_all(const result& res) {
+  std::vector<Row> rows = read_rows<Row>(res);
+  settle_rows<Q>(rows);
+  return rows;
+}
+
 /// one()'s reading of a received result: its one row; not_found or usage_error otherwise.
-/// Shared with the async terminals, which read the result the async connection received.
-template <class Row>
+template <class Row, class Q = void>
 Row read_one(const result& res) {
   if (res.rows() != 1) throw_not_one_row(res.rows());
-  return row_reader<Row>(res).read(0);
+  if constexpr (settles_rows_v<Q, Row>) {
+    Row row = row_reader<Row>(res).read(0);
+    Q::settle_row(row);
+    return row;
+  } else {
+    return row_reader<Row>(res).read(0);
+  }
 }
 
 /// first()'s reading of a received result: its first row, or std::nullopt.
-template <class Row>
+template <class Row, class Q = void>
 std::optional<Row> read_first(const result& res) {
   std::optional<Row> out;
   // Read in place: a Row built apart and moved in costs a move and a destruction of every
   // field (~80 instructions per point select of a struct with two strings; bench --callgrind).
   if (res.rows() != 0) row_reader<Row>(res).read(0, out.emplace());
+  settle_row<Q>(out);
   return out;
 }
 
@@ -78,7 +93,7 @@ class runner {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) return std::vector<row>{};
-      return read_rows<row>(self().execute(exec));
+      return read_all<row, Derived>(self().execute(exec));
     }
   }
 
@@ -94,7 +109,7 @@ class runner {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) throw_not_one_row(0);
-      return read_one<row>(self().execute(exec));
+      return read_one<row, Derived>(self().execute(exec));
     }
   }
 
@@ -110,7 +125,7 @@ class runner {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) return std::optional<row>{};
-      return read_first<row>(self().execute(exec));
+      return read_first<row, Derived>(self().execute(exec));
     }
   }
 
@@ -334,7 +349,7 @@ class builder : public runner<Derived, Exec>, public renders_from<Derived> {
   template <class E, class F>
   void execute_each(E& exec, F&& fn) const {
     with_bound_shape(self(), [&](const statement_shape& shape, const param_pack& params) {
-      stream_rows<typename Derived::row_type>(exec, shape, params, std::forward<F>(fn));
+      stream_rows<typename Derived::row_type, Derived>(exec, shape, params, std::forward<F>(fn));
     });
   }
 };

@@ -464,6 +464,12 @@ class select_query : public detail::builder<select_query<Exec, Parts>, Exec> {
   /// The C++ type of one result row.
   using row_type = typename detail::row_of<Cols, nullable_tables>::type;
 
+  /// The step after decoding a row, which every terminal takes (detail::settle_row): with
+  /// include(), the related rows of relations ordered on the client are sorted
+  /// (query/include.hpp, relation_sql::client_order_keys).
+  static void settle_row(row_type& row) requires requires(row_type& r) { Cols::settle(r); }
+  { Cols::settle(row); }
+
   /// Tables referenced by the query's expressions (select list, joins, where, ...).
   using referenced_tables = typename Parts::tables;
 
