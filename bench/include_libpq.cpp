@@ -2,13 +2,15 @@
 // The `include` workload's baseline (bench/include_bench.hpp): hand-written libpq running the
 // statement pgorm's include() renders, prepared once, with binary results decoded by hand: the
 // users' columns, then each user's sessions from an array of records (array header, then per
-// element a record: column count, and per column its type OID, length and bytes).
+// element a record: column count, and per column its type OID, length and bytes), sorted by id
+// by hand as pgorm sorts them (the statement has no ORDER BY in its subquery).
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -70,6 +72,22 @@ void read_session(const char* p, const char* end, std::int64_t user_id, IncSessi
   }
 }
 
+/// Sorts one user's sessions by id, as pgorm does after decoding: the statement leaves the
+/// relation's order (by id, a NOT NULL bigint) to the client. An insertion sort: one
+/// comparison per session when they come in order.
+void sort_by_id(std::vector<IncSession>& sessions) {
+  for (std::size_t i = 1; i < sessions.size(); ++i) {
+    if (sessions[i].id >= sessions[i - 1].id) continue;
+    IncSession moving = std::move(sessions[i]);
+    std::size_t j = i;
+    do {
+      sessions[j] = std::move(sessions[j - 1]);
+      --j;
+    } while (j != 0 && moving.id < sessions[j - 1].id);
+    sessions[j] = std::move(moving);
+  }
+}
+
 /// The sessions of one user: a one-dimensional array of records (empty, or NULL, for none).
 void read_sessions(const PGresult* res, int row, int col, std::int64_t user_id,
                    std::vector<IncSession>& out) {
@@ -92,6 +110,7 @@ void read_sessions(const PGresult* res, int row, int col, std::int64_t user_id,
     read_session(p, p + length, user_id, out[static_cast<std::size_t>(i)]);
     p += length;
   }
+  sort_by_id(out);
 }
 
 class include_libpq {
