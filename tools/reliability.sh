@@ -7,8 +7,8 @@
 #
 #   tools/reliability.sh                 the full run (about 5 minutes on 2 cores)
 #   tools/reliability.sh --quick         a smoke run (under a minute; CI)
-#   tools/reliability.sh --only restart,faults   selected scenarios (overshoot, deadline,
-#                                        lost_updates, restart, faults, failover)
+#   tools/reliability.sh --only restart,faults   selected scenarios (overshoot, handoff,
+#                                        deadline, lost_updates, restart, faults, failover)
 #
 # PGORM_RELIABILITY_BUILD chooses the build tree (default build/release, shared with
 # ./dev bench). Exits non-zero when the campaign itself fails, not when a goal is missed.

@@ -389,6 +389,51 @@ void scenario_overshoot(const std::string& conninfo, const config& cfg) {
   figure_at_most("acquire_overshoot_max", percentile(overshoot, 1.0), "ms", 50);
 }
 
+// ---- 1b. lease handoff ------------------------------------------------------------------------
+
+// A released lease goes straight to the caller waiting for it: the time from release() to that
+// caller's acquire() returning, and whether the same connection came (not a new one).
+void scenario_handoff(const std::string& conninfo, const config& cfg) {
+  const int rounds = cfg.quick ? 50 : 500;
+  note(
+      fmt::format("handoff: pool of 1, a waiter blocked in acquire(5 s), the holder releases; "
+                  "{} rounds",
+                  rounds));
+  pgorm::pool db{with_app(conninfo, "pgorm_rel_handoff"),
+                 {.max_size = 1, .min_idle = 1, .acquire_timeout = 5s}};
+  std::vector<double> handoff;
+  int errors = 0;
+  for (int i = 0; i < rounds; ++i) {
+    pgorm::lease held = db.acquire();
+    std::atomic<std::int64_t> released_ns{0};
+    std::atomic<std::int64_t> got_ns{0};
+    std::thread waiter([&] {
+      try {
+        pgorm::lease l = db.acquire(5s);
+        got_ns = steady::now().time_since_epoch().count();
+      } catch (const pgorm::error&) {
+        got_ns = -1;
+      }
+    });
+    if (!settle([&] { return db.stats().waiting == 1; }, 5s)) ++errors;
+    released_ns = steady::now().time_since_epoch().count();
+    held.release();
+    waiter.join();
+    if (got_ns.load() < 0) {
+      ++errors;
+      continue;
+    }
+    handoff.push_back(static_cast<double>(got_ns.load() - released_ns.load()) / 1e6);
+  }
+  figure_info("handoff_samples", static_cast<double>(handoff.size()), "count");
+  figure_info("handoff_p50", percentile(handoff, 0.50), "ms");
+  figure_info("handoff_p99", percentile(handoff, 0.99), "ms");
+  figure_at_most("handoff_max", percentile(handoff, 1.0), "ms", 50);
+  figure_at_most("handoff_errors", errors, "count", 0);
+  figure_at_most("handoff_connections_opened", static_cast<double>(db.stats().total_opened),
+                 "count", 1);
+}
+
 // ---- 2. client deadline ---------------------------------------------------------------------
 
 // exec(..., timeout) of a statement with a parameter on a fresh connection (so it is prepared
@@ -1110,7 +1155,7 @@ void scenario_failover(const config& cfg) {
 void usage() {
   fmt::print(
       "usage: pgorm_reliability [--quick] [--only "
-      "overshoot,deadline,lost_updates,restart,faults,failover]\n"
+      "overshoot,handoff,deadline,lost_updates,restart,faults,failover]\n"
       "  --quick   a smoke run (~1 min): fewer samples, transactions and faults\n"
       "  --only    run the named scenarios only (comma-separated)\n");
 }
@@ -1161,6 +1206,7 @@ int run(int argc, char** argv) {
 
   const auto start = steady::now();
   if (cfg.wants("overshoot")) scenario_overshoot(conninfo, cfg);
+  if (cfg.wants("handoff")) scenario_handoff(conninfo, cfg);
   if (cfg.wants("deadline")) scenario_deadline(conninfo, proxied, proxy, admin, cfg);
   if (cfg.wants("lost_updates")) scenario_lost_updates(conninfo, admin, cfg);
   if (cfg.wants("restart")) {

@@ -282,7 +282,7 @@ TEST_F(connection_test, refused_connection_fails_fast) {
   EXPECT_THROW(pgorm::connection("host=127.0.0.1 port=" + std::to_string(closed_port()),
                                  {.connect_timeout = 5s}),
                pgorm::connection_error);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);  // at once, not after the 5 s timeout
 }
 
 TEST_F(connection_test, close_is_idempotent_and_later_use_throws) {
