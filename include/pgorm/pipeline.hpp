@@ -63,65 +63,14 @@ class PGORM_API pipeline_aborted : public error {
 
 namespace detail {
 
-struct pipeline_slot;
-
-/// Reads a settled statement's rows out of its result into the slot (a pipeline_rows_slot of the
-/// handle's row type), so that the result can be freed as soon as it arrives. Type-erased:
-/// pipeline_statements::add() knows the row type, the reader does not.
-using pipeline_decode_fn = void (*)(pipeline_slot& slot, const result& res);
-
-/// One pipelined statement: what to send, and what came back (its rows or an error).
-struct pipeline_slot {
-  std::string_view sql;   // static storage, or owned_sql
-  std::string owned_sql;  // the text of a statement rendered at run time
-  param_list params;
-  std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
-  const row_layout* layout = nullptr;        // the columns its rows are read into (null: none)
-  const checked_columns* checked = nullptr;  // its columns, when found to match layout
-  pipeline_decode_fn decode = nullptr;       // reads its rows (null: it has none to read)
-  std::size_t index = 0;
-  sql_origin origin = sql_origin::raw;  // a builder's statement or raw SQL (a pool resets after)
-  bool done = false;                    // run() has settled it (result or error)
-  int rows = 0;                         // rows returned, when it succeeded
-  std::int64_t affected = 0;            // its command tag's count, when it succeeded
-  result res;                           // its result between arrival and pipeline_settle() only
-  std::exception_ptr error;             // when it failed or was skipped
-  std::exception_ptr rows_error;        // when its rows could not be read into the handle's type
-};
-
-/// A slot with the decoded rows of a statement whose rows are `Row`s: row 0 and the others
-/// apart, so that a one-row result costs no vector.
-template <class Row>
-struct pipeline_rows_slot : pipeline_slot {
-  std::optional<Row> first;
-  std::vector<Row> rest;
-};
-
-template <class Row>
-void pipeline_decode(pipeline_slot& slot, const result& res) {
-  auto& s = static_cast<pipeline_rows_slot<Row>&>(slot);
-  const int n = res.rows();
-  if (n == 0) return;
-  const row_reader<Row> reader(res);
-  s.first.emplace();
-  try {
-    reader.read(0, *s.first);
-  } catch (...) {
-    s.first.reset();  // first() and one() then throw the error
-    throw;
-  }
-  if (n > 1) {
-    s.rest.resize(static_cast<std::size_t>(n - 1));
-    for (int i = 1; i != n; ++i) reader.read(i, s.rest[static_cast<std::size_t>(i - 1)]);
-  }
-}
-
-/// The memory of a pipeline's slots, carved in order out of 16 KiB chunks: one allocation per
-/// ~25 statements instead of one each (a run's slots all live until their handles go, so glibc
-/// served each from its bins rather than its per-thread cache). Each piece starts with its
-/// chunk's address; a chunk counts its live pieces, plus one while the arena carves from it,
-/// and is freed at zero: a handle kept alive keeps its chunk, not the run's memory. Carving is
-/// for the pipeline's thread (add()); pieces may be freed on any thread.
+/// The memory of a pipeline's slots and of the rows it receives, carved in order out of 16 KiB
+/// chunks: one allocation per ~25 statements instead of one each (a run's slots all live until
+/// their handles go, so glibc served each from its bins rather than its per-thread cache). Each
+/// piece starts with its chunk's address; a chunk counts its live pieces, plus one while the
+/// arena carves from it, and is freed at zero: a handle kept alive keeps its chunk, not the
+/// run's memory. A piece larger than 4 KiB gets a chunk of its own. Carving is for one thread
+/// at a time (the pipeline's in add(), the run's as results arrive); pieces may be freed on
+/// any thread.
 class PGORM_API pipeline_arena {
  public:
   /// The alignment of every piece (larger ones are not carved here, see pipeline_allocator).
@@ -148,12 +97,9 @@ class PGORM_API pipeline_arena {
   /// `size` bytes aligned to `alignment`, freed by deallocate().
   void* allocate(std::size_t size) {
     const std::size_t need = header + (size + alignment - 1) / alignment * alignment;
-    if (static_cast<std::size_t>(end_ - next_) < need) grow(need);
-    std::byte* p = next_;
-    next_ += need;
-    cur_->live.fetch_add(1, std::memory_order_relaxed);
-    std::memcpy(p, &cur_, sizeof cur_);
-    return p + header;
+    if (static_cast<std::size_t>(end_ - next_) < need) [[unlikely]]
+      return allocate_slow(need);
+    return carve(need);
   }
   /// Frees a piece of allocate(), on any thread; its arena may be gone.
   static void deallocate(void* p) noexcept {
@@ -168,13 +114,123 @@ class PGORM_API pipeline_arena {
   };
   static constexpr std::size_t header = alignment;  // a piece's chunk address, padded
 
-  void grow(std::size_t need);  // a new chunk with room for `need` bytes
+  void* carve(std::size_t need) noexcept {
+    std::byte* p = next_;
+    next_ += need;
+    cur_->live.fetch_add(1, std::memory_order_relaxed);
+    std::memcpy(p, &cur_, sizeof cur_);
+    return p + header;
+  }
+  void* allocate_slow(std::size_t need);  // a new chunk, or one of its own for a large piece
   static void release(chunk* c) noexcept;
 
   chunk* cur_ = nullptr;
   std::byte* next_ = nullptr;
   std::byte* end_ = nullptr;
 };
+
+/// The values of a result's rows, copied out of it (with their lengths) into one piece of a
+/// pipeline_arena as it arrives, so that the result is freed at once and the rows are decoded
+/// only when a handle is read, straight into the caller's object: row_mapping reads them as it
+/// reads a result (read_value()). Column names are kept only when asked (for the errors of
+/// values read by position).
+class PGORM_API pipeline_rows {
+ public:
+  pipeline_rows() noexcept = default;
+  pipeline_rows(const pipeline_rows&) = delete;
+  pipeline_rows& operator=(const pipeline_rows&) = delete;
+  ~pipeline_rows() { reset(); }
+
+  /// Copies the rows of `res` (binary format, any number) into a piece of `arena`, with the
+  /// columns' names when `names`.
+  void store(const result& res, pipeline_arena& arena, bool names);
+
+  [[nodiscard]] int rows() const noexcept { return rows_; }
+  // The result's unchecked accessors (row and col in range).
+  [[nodiscard]] int length_unchecked(int row, int col) const noexcept {
+    return at(row, col).length;
+  }
+  [[nodiscard]] bool is_null_unchecked(int row, int col) const noexcept {
+    return at(row, col).data == nullptr;
+  }
+  [[nodiscard]] const char* data_unchecked(int row, int col) const noexcept {
+    return at(row, col).data;
+  }
+  /// Column `col`'s name if store() kept the names, else "?".
+  [[nodiscard]] std::string_view column_name(int col) const noexcept;
+
+ private:
+  struct value {
+    const char* data;  // null for NULL
+    int length;
+  };
+  [[nodiscard]] const value& at(int row, int col) const noexcept {
+    return values_[static_cast<std::size_t>(row) * static_cast<std::size_t>(columns_) +
+                   static_cast<std::size_t>(col)];
+  }
+  void reset() noexcept {
+    if (values_ != nullptr) pipeline_arena::deallocate(const_cast<value*>(values_));
+    values_ = nullptr;
+  }
+
+  const value* values_ = nullptr;  // rows_ x columns_ values, then the names, then the bytes
+  int rows_ = 0;
+  int columns_ = 0;
+  bool names_ = false;
+};
+
+struct pipeline_slot;
+
+/// Matches the columns of a settled statement's result to the handle's row type, once, into
+/// the slot (a pipeline_rows_slot of that type), so that its rows can be read after the result
+/// is freed. Type-erased: pipeline_statements::add() knows the row type, the reader does not.
+using pipeline_map_fn = void (*)(pipeline_slot& slot, const result& res);
+
+/// One pipelined statement: what to send, and what came back (its rows or an error).
+struct pipeline_slot {
+  std::string_view sql;   // static storage, or owned_sql
+  std::string owned_sql;  // the text of a statement rendered at run time
+  param_list params;
+  std::string prepared;  // the cached prepared statement to run, "" for an unnamed one
+  const row_layout* layout = nullptr;        // the columns its rows are read into (null: none)
+  const checked_columns* checked = nullptr;  // its columns, when found to match layout
+  pipeline_map_fn map = nullptr;             // maps its rows (null: it has none to read)
+  std::size_t index = 0;
+  sql_origin origin = sql_origin::raw;  // a builder's statement or raw SQL (a pool resets after)
+  bool keep_names = false;              // its rows keep their columns' names (pipeline_rows)
+  bool done = false;                    // run() has settled it (result or error)
+  int rows = 0;                         // rows returned, when it succeeded
+  std::int64_t affected = 0;            // its command tag's count, when it succeeded
+  result res;                           // its result between arrival and pipeline_settle() only
+  pipeline_rows stored;                 // its rows, when it returned some and they map
+  std::exception_ptr error;             // when it failed or was skipped
+  std::exception_ptr rows_error;        // when its columns do not map to the handle's type
+};
+
+/// True when `Row` has a value read by position, whose errors name the result's column.
+template <class Row>
+inline constexpr bool reads_by_position_v = has_pg_type<Row>;
+template <class... E>
+inline constexpr bool reads_by_position_v<std::tuple<E...>> = (has_pg_type<E> || ...);
+
+/// The slot of a statement whose rows are `Row`s: how its columns map to them, and the step
+/// after decoding one (a select with include() sorts related rows; null: none).
+template <class Row>
+struct pipeline_rows_slot : pipeline_slot {
+  row_mapping<Row> mapping;
+  void (*settle)(Row& row) = nullptr;
+
+  /// Decodes row `row` (in range) into `out`.
+  void read(int row, Row& out) const {
+    mapping.read(stored, row, out);
+    if (settle != nullptr) settle(out);
+  }
+};
+
+template <class Row>
+void pipeline_map(pipeline_slot& slot, const result& res) {
+  static_cast<pipeline_rows_slot<Row>&>(slot).mapping = row_mapping<Row>(res);
+}
 
 /// The allocator a pipeline's slots are made with (std::allocate_shared): pieces of its
 /// pipeline_arena. Only allocate() uses the arena, which the pipeline does in add() while it
@@ -221,11 +277,12 @@ class pipeline_allocator {
 /// The settled statement's slot, or its error rethrown (usage_error before run()).
 PGORM_API const pipeline_slot& pipeline_settled(const pipeline_slot& slot);
 
-/// Records a successful statement's counts from `slot.res`, reads its rows with slot.decode
-/// (an error doing so goes to slot.rows_error) and frees the result: no PGresult outlives its
-/// arrival (a pipeline of 256 statements would otherwise keep 256 of them, which glibc serves
-/// from its bins instead of its per-thread cache). A no-op for a failed statement.
-PGORM_API void pipeline_settle(pipeline_slot& slot) noexcept;
+/// Records a successful statement's counts from `slot.res`, maps its columns with slot.map and
+/// copies its rows into a piece of `arena` (an error doing so goes to slot.rows_error), and
+/// frees the result: no PGresult outlives its arrival (a pipeline of 256 statements would
+/// otherwise keep 256 of them, which glibc serves from its bins instead of its per-thread
+/// cache). A no-op for a failed statement.
+PGORM_API void pipeline_settle(pipeline_slot& slot, pipeline_arena& arena) noexcept;
 
 /// What a pipeline runs: its statements, and the sync points after them (after syncs[i]
 /// statements; the last is after every statement).
@@ -258,14 +315,16 @@ concept pipelinable = requires(const Q& q) {
 
 }  // namespace detail
 
-/// The handle of one pipelined statement, returned by pipeline::add(). run() maps the rows
-/// (binary format, by row.hpp) into `Row`s as the result arrives and frees the result; read
-/// them after run(): all(), one() or first() return copies; exec() gives the affected-row
-/// count. A handle is a cheap shared reference: it stays valid after the pipeline is gone.
+/// The handle of one pipelined statement, returned by pipeline::add(). run() copies the rows
+/// (binary format) out of the result as it arrives and frees the result; read them after run():
+/// all(), one() or first() decode them (by row.hpp) into new `Row`s at each call; exec() gives
+/// the affected-row count. A handle is a cheap shared reference: it stays valid after the
+/// pipeline is gone.
 ///
 /// Throws (when read): the statement's own error (sql_error or its subclass, e.g.
 /// unique_violation) if it failed; pipeline_aborted if the server skipped it; usage_error if
-/// the pipeline has not run yet.
+/// the pipeline has not run yet; the errors of reading its rows into `Row` (columns that do not
+/// map, conversion_error, unexpected_null).
 ///
 /// Example: `auto h = p.add(pgorm::select<User>()); p.run(); auto users = h.all();`
 template <class Row>
@@ -274,43 +333,26 @@ class pipeline_result {
   /// The C++ type of one row (void for statements read with exec() only).
   using row_type = Row;
 
-  /// Every row of the statement (a copy: the handle keeps them for later reads).
+  /// Every row of the statement (decoded anew at each call: the handle keeps the rows).
   auto all() const {
     static_assert(!std::is_void_v<Row>,
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
-    if constexpr (!std::is_void_v<Row>) {
-      const auto& s = rows_slot();
-      if (s.rows_error) std::rethrow_exception(s.rows_error);
-      std::vector<Row> out;
-      out.reserve(static_cast<std::size_t>(s.rows));
-      if (s.first) out.push_back(*s.first);
-      out.insert(out.end(), s.rest.begin(), s.rest.end());
-      return out;
-    }
+    if constexpr (!std::is_void_v<Row>) return read_all();
   }
   /// Exactly one row; usage_error when there are none or several.
   auto one() const {
     static_assert(!std::is_void_v<Row>,
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
-    if constexpr (!std::is_void_v<Row>) {
-      const auto& s = rows_slot();
-      if (s.rows != 1) detail::throw_not_one_row(s.rows);
-      if (!s.first) std::rethrow_exception(s.rows_error);
-      return Row(*s.first);
-    }
+    if constexpr (!std::is_void_v<Row>) return read_one();
   }
   /// The first row, or std::nullopt when there is none.
   auto first() const {
     static_assert(!std::is_void_v<Row>,
                   "pgorm: this pipelined statement returns no rows; read it with exec(), or add "
                   "returning(...) to the insert/update/remove");
-    if constexpr (!std::is_void_v<Row>) {
-      const auto& s = rows_slot();
-      if (!s.first && s.rows_error) std::rethrow_exception(s.rows_error);
-      return s.first;
-    }
+    if constexpr (!std::is_void_v<Row>) return read_first();
   }
   /// Rows affected (INSERT/UPDATE/DELETE) or returned (SELECT), from the command tag.
   std::int64_t exec() const { return detail::pipeline_settled(*slot_).affected; }
@@ -326,6 +368,36 @@ class pipeline_result {
   friend class pipeline_statements;
   explicit pipeline_result(std::shared_ptr<const detail::pipeline_slot> slot)
       : slot_(std::move(slot)) {}
+  // all(), one() and first() for a Row that is not void: each declares its result first, so
+  // that it is built in the caller's object (GCC does not elide it declared inside all()'s
+  // `if constexpr`: a User was moved, ~60 instructions per pipelined point select).
+  template <class R = Row>
+  std::vector<R> read_all() const {
+    const auto& s = rows_slot();
+    std::vector<R> out;
+    if (s.rows_error) std::rethrow_exception(s.rows_error);
+    out.resize(static_cast<std::size_t>(s.rows));
+    for (int i = 0; i != s.rows; ++i) s.read(i, out[static_cast<std::size_t>(i)]);
+    return out;
+  }
+  template <class R = Row>
+  R read_one() const {
+    const auto& s = rows_slot();
+    R out{};
+    if (s.rows != 1) detail::throw_not_one_row(s.rows);
+    if (s.rows_error) std::rethrow_exception(s.rows_error);
+    s.read(0, out);
+    return out;
+  }
+  template <class R = Row>
+  std::optional<R> read_first() const {
+    const auto& s = rows_slot();
+    std::optional<R> out;
+    if (s.rows_error) std::rethrow_exception(s.rows_error);
+    if (s.rows != 0) s.read(0, out.emplace());
+    return out;
+  }
+
   // The settled slot with this handle's rows (add() made it a pipeline_rows_slot<Row>).
   [[nodiscard]] const auto& rows_slot() const {
     return static_cast<const detail::pipeline_rows_slot<Row>&>(detail::pipeline_settled(*slot_));
@@ -365,13 +437,13 @@ class PGORM_API pipeline_statements {
       using row = typename detail::pipeline_row_of<Q>::type;
       if constexpr (requires { requires Q::is_static; }) {
         // A builder of static shape: its SQL text lives in static storage, nothing to copy.
-        auto slot = make_slot<row>();
+        auto slot = make_slot<row, Q>();
         query.bind(slot->params);
         return pipeline_result<row>(
             push(std::move(slot), detail::static_shape_v<Q>, std::string()));
       } else {
         statement s = query.to_sql();
-        auto slot = make_slot<row>();
+        auto slot = make_slot<row, Q>();
         slot->params = std::move(s.params);
         return pipeline_result<row>(
             push(std::move(slot),
@@ -416,15 +488,19 @@ class PGORM_API pipeline_statements {
   detail::pipeline_batch take();
 
  private:
-  // A slot for a statement whose rows are `Row`s (void: none): it keeps them decoded.
-  template <class Row>
+  // A slot for statement Q, whose rows are `Row`s (void: none).
+  template <class Row, class Q>
   std::shared_ptr<detail::pipeline_slot> make_slot() {
     const detail::pipeline_allocator<std::byte> alloc(arena_);
     if constexpr (std::is_void_v<Row>) {
       return std::allocate_shared<detail::pipeline_slot>(alloc);
     } else {
       auto slot = std::allocate_shared<detail::pipeline_rows_slot<Row>>(alloc);
-      slot->decode = &detail::pipeline_decode<Row>;
+      slot->map = &detail::pipeline_map<Row>;
+      slot->keep_names = detail::reads_by_position_v<Row>;
+      if constexpr (detail::settles_rows_v<Q, Row>) {
+        slot->settle = [](Row& row) { Q::settle_row(row); };
+      }
       return slot;
     }
   }

@@ -43,9 +43,11 @@ namespace pgorm::detail {
                                                const field_context& ctx, oid type,
                                                std::string cpp_type);
 
-/// `ctx`, with the column's name from the result when `ctx` has none (a single value read by
-/// position). For error messages only.
-inline field_context named_context(const field_context& ctx, const result& res, int col) {
+/// `ctx`, with the column's name from the result (or from a row source with the result's
+/// column names, see read_value()) when `ctx` has none (a single value read by position). For
+/// error messages only.
+template <class Src>
+field_context named_context(const field_context& ctx, const Src& res, int col) {
   if (!ctx.column.empty()) return ctx;
   return {ctx.table, res.column_name(col)};
 }
@@ -81,23 +83,16 @@ oid check_field(const result& res, int col, const field_context& ctx) {
   }
 }
 
-/// Decodes the value at (row, col) into `out`, whose column check_field<T>() has passed and
-/// returned `type`. NULL resets a nullable T and throws unexpected_null otherwise; a decoding
-/// failure (bad length, integer out of range) throws conversion_error naming the column.
-/// `row` and `col` must be in range: the row reader checks them once per row and per result.
-///
-/// Example: `for (int r = 0; r < res.rows(); ++r) read_value(res, r, 0, t, ids[r], ctx);`
 // The error paths of read_value(), out of line so that the per-value code stays small.
-template <class T>
+template <class T, class Src>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_null_value(const field_context& ctx,
-                                                             const result& res, int col) {
+                                                             const Src& res, int col) {
   throw_unexpected_null(named_context(ctx, res, col), cpp_type_name<T>());
 }
-template <class T>
+template <class T, class Src>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_decode_error(const conversion_error& e,
                                                                const field_context& ctx,
-                                                               const result& res, int col,
-                                                               oid type) {
+                                                               const Src& res, int col, oid type) {
   rethrow_in_context(e, named_context(ctx, res, col), type, cpp_type_name<T>());
 }
 
@@ -106,9 +101,10 @@ template <class T>
 /// line, the object was stored to the stack before every value's libpq calls. The column type
 /// is read through a reference, on the error path only (a copy was kept live across the
 /// decode for it).
+template <class Src>
 struct result_value_errors {
   const field_context& ctx;
-  const result& res;
+  const Src& res;
   int col;
   const oid& type;
 
@@ -122,8 +118,18 @@ struct result_value_errors {
   }
 };
 
-template <class T>
-[[gnu::always_inline]] inline void read_value(const result& res, int row, int col, const oid& type,
+/// Decodes the value at (row, col) into `out`, whose column check_field<T>() has passed and
+/// returned `type`. NULL resets a nullable T and throws unexpected_null otherwise; a decoding
+/// failure (bad length, integer out of range) throws conversion_error naming the column.
+/// `row` and `col` must be in range: the row reader checks them once per row and per result.
+///
+/// `res` is the result, or a copy of its values with the same unchecked accessors
+/// (length_unchecked, is_null_unchecked, data_unchecked; column_name for errors about a value
+/// read by position): a pipeline keeps its rows so (pipeline.hpp, pipeline_rows).
+///
+/// Example: `for (int r = 0; r < res.rows(); ++r) read_value(res, r, 0, t, ids[r], ctx);`
+template <class T, class Src>
+[[gnu::always_inline]] inline void read_value(const Src& res, int row, int col, const oid& type,
                                               T& out, const field_context& ctx) {
   // A NULL has length 0, so libpq is asked about NULL only for empty values: two calls per
   // value, as hand-written code makes, instead of three.
@@ -131,7 +137,7 @@ template <class T>
   const bool null = length == 0 && res.is_null_unchecked(row, col);
   const char* data = res.data_unchecked(row, col);
   decode_binary(null, data, static_cast<std::size_t>(length), type, out,
-                result_value_errors{ctx, res, col, type});
+                result_value_errors<Src>{ctx, res, col, type});
 }
 
 }  // namespace pgorm::detail

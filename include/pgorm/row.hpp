@@ -88,12 +88,15 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
 
   // Always inlined into the caller's loop over rows (read_rows, streaming): as a call of its
   // own per row, saving and restoring registers cost ~40 instructions per row (bench: scan).
-  [[gnu::always_inline]] void read(const result& res, int row, T& out) const {
+  // `res`: the result prepare() saw, or a copy of its values (read_value()).
+  template <class Src>
+  [[gnu::always_inline]] void read(const Src& res, int row, T& out) const {
     read_fields(res, row, out, std::make_index_sequence<desc::column_count>{});
   }
 
   /// True when every column of this struct is NULL in `row` (a LEFT JOIN without a match).
-  [[nodiscard]] bool all_null(const result& res, int row) const {
+  template <class Src>
+  [[nodiscard]] bool all_null(const Src& res, int row) const {
     for (int c : cols) {
       if (!res.is_null_unchecked(row, c)) return false;
     }
@@ -101,8 +104,8 @@ requires(!has_pg_type<T> && reflectable<T>) struct element_mapper<T> {
   }
 
  private:
-  template <std::size_t... I>
-  [[gnu::always_inline]] void read_fields(const result& res, int row, T& out,
+  template <class Src, std::size_t... I>
+  [[gnu::always_inline]] void read_fields(const Src& res, int row, T& out,
                                           std::index_sequence<I...> /*fields*/) const {
     (read_value(res, row, cols[I], types[I], get_field<I>(out), context<I>()), ...);
   }
@@ -170,7 +173,8 @@ requires(!has_pg_type<std::optional<T>> && reflectable<T>) struct element_mapper
     inner.prepare(res, begin, end, exact);
   }
   void prepare_checked(const oid* checked, int begin) { inner.prepare_checked(checked, begin); }
-  void read(const result& res, int row, std::optional<T>& out) const {
+  template <class Src>
+  void read(const Src& res, int row, std::optional<T>& out) const {
     if (inner.all_null(res, row)) {
       out.reset();
       return;
@@ -196,7 +200,10 @@ struct element_mapper<T> {
     col = begin;
     type = checked[begin];
   }
-  void read(const result& res, int row, T& out) const { read_value(res, row, col, type, out, {}); }
+  template <class Src>
+  void read(const Src& res, int row, T& out) const {
+    read_value(res, row, col, type, out, {});
+  }
 };
 
 template <class Row>
@@ -265,6 +272,94 @@ concept row_type = detail::row_element<Row> || detail::is_std_tuple<Row>::value;
 template <class Row>
 inline constexpr row_layout row_layout_v{detail::layout_columns<Row>::columns};
 
+namespace detail {
+
+/// How the columns of a result map to `Row`'s parts, found once (row_reader's constructor):
+/// which column each part reads and its type. Reads the rows of that result, or of a copy of
+/// its values made before the result was freed (a pipeline's, see read_value()).
+template <class Row>
+class row_mapping {
+  static_assert(row_type<Row>,
+                "pgorm: rows are read into a struct of columns, a std::tuple, or a single value "
+                "with a pg_type (see docs/types.md)");
+
+ public:
+  row_mapping() = default;
+  /// Matches and type-checks the columns of `res` (see row_reader).
+  explicit row_mapping(const result& res) {
+    // The connection found the columns to be row_layout_v<Row>'s (once per prepared
+    // statement): read them by position, without matching names or checking types again.
+    if (const checked_columns* c = res.checked(); c != nullptr && c->layout == &row_layout_v<Row>) {
+      if constexpr (is_std_tuple<Row>::value) {
+        prepare_tuple_checked(c->types.data(), std::make_index_sequence<std::tuple_size_v<Row>>{});
+      } else {
+        mapper_.prepare_checked(c->types.data(), 0);
+      }
+      return;
+    }
+    if constexpr (is_std_tuple<Row>::value) {
+      prepare_tuple(res, std::make_index_sequence<std::tuple_size_v<Row>>{});
+    } else if constexpr (reflectable<Row> && !has_pg_type<Row>) {
+      mapper_.prepare(res, 0, res.columns(), true);
+    } else {
+      if (res.columns() != 1) throw_column_count(1, res.columns());
+      mapper_.prepare(res, 0, 1, true);
+    }
+  }
+
+  /// Decodes row `row` (in range) of `res` into `out`. Always inlined into the caller's loop
+  /// over rows: a call per row costs ~27 instructions per scanned row (bench --callgrind).
+  template <class Src>
+  [[gnu::always_inline]] void read(const Src& res, int row, Row& out) const {
+    if constexpr (is_std_tuple<Row>::value) {
+      read_tuple(res, row, out, std::make_index_sequence<std::tuple_size_v<Row>>{});
+    } else {
+      mapper_.read(res, row, out);
+    }
+  }
+
+ private:
+  // Each element of a tuple row from its mapper.
+  template <class Src, std::size_t... I>
+  [[gnu::always_inline]] void read_tuple(const Src& res, int row, Row& out,
+                                         std::index_sequence<I...> /*e*/) const {
+    (std::get<I>(mapper_).read(res, row, std::get<I>(out)), ...);
+  }
+
+  template <class T>
+  struct mapper_of {
+    using type = element_mapper<T>;
+  };
+  template <class... T>
+  struct mapper_of<std::tuple<T...>> {
+    using type = std::tuple<element_mapper<T>...>;
+  };
+  using mapper_type = typename mapper_of<Row>::type;
+
+  template <std::size_t... I>
+  void prepare_tuple(const result& res, std::index_sequence<I...>) {
+    constexpr int width = (std::tuple_element_t<I, mapper_type>::width + ... + 0);
+    if (res.columns() != width) throw_column_count(static_cast<std::size_t>(width), res.columns());
+    int begin = 0;
+    ((std::get<I>(mapper_).prepare(res, begin, begin + std::tuple_element_t<I, mapper_type>::width,
+                                   true),
+      begin += std::tuple_element_t<I, mapper_type>::width),
+     ...);
+  }
+
+  template <std::size_t... I>
+  void prepare_tuple_checked(const oid* checked, std::index_sequence<I...>) {
+    int begin = 0;
+    ((std::get<I>(mapper_).prepare_checked(checked, begin),
+      begin += std::tuple_element_t<I, mapper_type>::width),
+     ...);
+  }
+
+  mapper_type mapper_{};
+};
+
+}  // namespace detail
+
 /// Reads the rows of one result into `Row`. The constructor matches and type-checks the
 /// columns once; read() then decodes one row.
 ///
@@ -277,31 +372,8 @@ inline constexpr row_layout row_layout_v{detail::layout_columns<Row>::columns};
 /// Example: `pgorm::row_reader<User> reader(res); User u = reader.read(0);`
 template <class Row>
 class row_reader {
-  static_assert(row_type<Row>,
-                "pgorm: rows are read into a struct of columns, a std::tuple, or a single value "
-                "with a pg_type (see docs/types.md)");
-
  public:
-  explicit row_reader(const result& res) : res_(&res) {
-    // The connection found the columns to be row_layout_v<Row>'s (once per prepared
-    // statement): read them by position, without matching names or checking types again.
-    if (const checked_columns* c = res.checked(); c != nullptr && c->layout == &row_layout_v<Row>) {
-      if constexpr (detail::is_std_tuple<Row>::value) {
-        prepare_tuple_checked(c->types.data(), std::make_index_sequence<std::tuple_size_v<Row>>{});
-      } else {
-        mapper_.prepare_checked(c->types.data(), 0);
-      }
-      return;
-    }
-    if constexpr (detail::is_std_tuple<Row>::value) {
-      prepare_tuple(std::make_index_sequence<std::tuple_size_v<Row>>{});
-    } else if constexpr (reflectable<Row> && !has_pg_type<Row>) {
-      mapper_.prepare(res, 0, res.columns(), true);
-    } else {
-      if (res.columns() != 1) detail::throw_column_count(1, res.columns());
-      mapper_.prepare(res, 0, 1, true);
-    }
-  }
+  explicit row_reader(const result& res) : res_(&res), mapping_(res) {}
 
   /// Reads from another result of the same shape (the next row in single-row mode), keeping the
   /// column matching done for the first one.
@@ -321,56 +393,14 @@ class row_reader {
   friend std::vector<R> read_rows(const result& res);
 
   // Always inlined into read_rows' loop, whatever GCC decides for read()'s other callers (first(),
-  // one(), pipelines): a call per row costs ~27 instructions per scanned row (bench --callgrind).
+  // one()): a call per row costs ~27 instructions per scanned row (bench --callgrind).
   [[gnu::always_inline]] void read_inline(int row, Row& out) const {
     res_->check_row(row);
-    if constexpr (detail::is_std_tuple<Row>::value) {
-      read_tuple(row, out, std::make_index_sequence<std::tuple_size_v<Row>>{});
-    } else {
-      mapper_.read(*res_, row, out);
-    }
+    mapping_.read(*res_, row, out);
   }
-
-  // Each element of a tuple row from its mapper.
-  template <std::size_t... I>
-  [[gnu::always_inline]] void read_tuple(int row, Row& out, std::index_sequence<I...> /*e*/) const {
-    (std::get<I>(mapper_).read(*res_, row, std::get<I>(out)), ...);
-  }
-
-  template <class T>
-  struct mapper_of {
-    using type = detail::element_mapper<T>;
-  };
-  template <class... T>
-  struct mapper_of<std::tuple<T...>> {
-    using type = std::tuple<detail::element_mapper<T>...>;
-  };
-
-  template <std::size_t... I>
-  void prepare_tuple(std::index_sequence<I...>) {
-    constexpr int width = (std::tuple_element_t<I, decltype(mapper_)>::width + ... + 0);
-    if (res_->columns() != width) {
-      detail::throw_column_count(static_cast<std::size_t>(width), res_->columns());
-    }
-    int begin = 0;
-    ((std::get<I>(mapper_).prepare(*res_, begin,
-                                   begin + std::tuple_element_t<I, mapper_type>::width, true),
-      begin += std::tuple_element_t<I, mapper_type>::width),
-     ...);
-  }
-
-  template <std::size_t... I>
-  void prepare_tuple_checked(const oid* checked, std::index_sequence<I...>) {
-    int begin = 0;
-    ((std::get<I>(mapper_).prepare_checked(checked, begin),
-      begin += std::tuple_element_t<I, mapper_type>::width),
-     ...);
-  }
-
-  using mapper_type = typename mapper_of<Row>::type;
 
   const result* res_;
-  mapper_type mapper_{};
+  detail::row_mapping<Row> mapping_;
 };
 
 /// Every row of a binary-format result as `Row` (see row_reader).

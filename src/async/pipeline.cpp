@@ -183,7 +183,7 @@ class pipeline_task final : public exclusive_task {
   void report(std::size_t i) {
     if (i == pgorm::detail::pipeline_reader::none) return;
     pgorm::detail::pipeline_slot& slot = *batch_.slots[i];
-    pgorm::detail::pipeline_settle(slot);
+    pgorm::detail::pipeline_settle(slot, rows_arena_);
     if (reports_.empty()) return;
     settle_report(i, slot.error, slot.error ? 0 : (slot.rows > 0 ? slot.rows : slot.affected));
   }
@@ -206,6 +206,7 @@ class pipeline_task final : public exclusive_task {
 
   pgorm::detail::pipeline_batch batch_;
   std::optional<pgorm::detail::pipeline_reader> reader_;
+  pgorm::detail::pipeline_arena rows_arena_;  // the rows copied out of the results
   phase at_ = phase::start;
   std::vector<std::size_t> parses_;   // the statements prepare() sent a Parse for, in order
   std::size_t next_parse_ = 0;        // the one whose Parse result comes next

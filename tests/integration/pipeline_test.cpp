@@ -260,6 +260,44 @@ TEST_F(pipeline_test, rows_read_on_arrival_outlive_the_pipeline_and_a_bad_value_
   EXPECT_EQ(null_first->exec(), 1);
 }
 
+// run() copies each result's values out of it (pipeline_rows) and frees it; the handles decode
+// the copies at each read: NULLs, empty values, a result too large for a shared chunk, and the
+// column names that errors about a value read by position give.
+TEST_F(pipeline_test, kept_rows_hold_nulls_empty_values_large_results_and_column_names) {
+  using row = std::tuple<std::optional<std::string>, std::string, std::int64_t>;
+  std::optional<pgorm::pipeline_result<row>> values;
+  std::optional<pgorm::pipeline_result<std::string>> large;
+  std::optional<pgorm::pipeline_result<int>> after;
+  std::optional<pgorm::pipeline_result<std::tuple<int, int>>> null_by_position;
+  {
+    pgorm::pipeline p{conn()};
+    values = p.add(pgorm::query<row>("select null::text as a, ''::text as b, 7::int8 as c"));
+    large = p.add(pgorm::query<std::string>(
+        "select repeat('x', 100) || g from generate_series(1, 500) g order by g"));
+    after = p.add(pgorm::query<int>("select 41 + 1"));
+    null_by_position =
+        p.add(pgorm::query<std::tuple<int, int>>("select 1 as one, null::int as gap"));
+    p.run();
+  }
+  const std::optional<row> v = values->first();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_FALSE(std::get<0>(*v).has_value());
+  EXPECT_EQ(std::get<1>(*v), "");
+  EXPECT_EQ(std::get<2>(*v), 7);
+  const std::vector<std::string> rows = large->all();
+  ASSERT_EQ(rows.size(), 500U);
+  EXPECT_EQ(rows.front(), std::string(100, 'x') + "1");
+  EXPECT_EQ(rows.back(), std::string(100, 'x') + "500");
+  EXPECT_EQ(large->all(), rows) << "a second read decodes the same rows";
+  EXPECT_EQ(after->one(), 42);
+  try {
+    (void)null_by_position->one();
+    ADD_FAILURE() << "a NULL read into an int";
+  } catch (const pgorm::unexpected_null& e) {
+    EXPECT_NE(std::string_view(e.what()).find("gap"), std::string_view::npos) << e.what();
+  }
+}
+
 TEST_F(pipeline_test, run_on_a_closed_connection_throws_connection_error) {
   pgorm::connection other = connect();
   pgorm::pipeline p{other};
