@@ -97,6 +97,14 @@ TEST_F(async_insert_copy_test, many_rows_go_through_copy_as_in_the_sync_exec) {
               static_cast<std::int64_t>(many));
     // COPY raises the typed error, and the connection stays usable.
     EXPECT_THROW(co_await pa::exec(c, pgorm::insert(rows), use_awaitable), pgorm::unique_violation);
+    // With a per-call deadline: COPY too, under that deadline (one that has no time to run it
+    // cancels it, and nothing is written).
+    EXPECT_THROW(co_await pa::exec(pa::with_timeout(c, std::chrono::milliseconds(1)),
+                                   pgorm::insert(items(many, 3 * many + 3)), use_awaitable),
+                 pgorm::query_canceled);
+    EXPECT_EQ(co_await pa::exec(pa::with_timeout(c, std::chrono::seconds(60)),
+                                pgorm::insert(items(many, 4 * many)), use_awaitable),
+              static_cast<std::int64_t>(many));
     // In a transaction: written with it, or rolled back with it.
     const std::vector<Item> more = items(many, many);
     co_await pa::run_transaction(
@@ -121,7 +129,7 @@ TEST_F(async_insert_copy_test, many_rows_go_through_copy_as_in_the_sync_exec) {
     }
     db.close();
   });
-  EXPECT_EQ(count(), static_cast<std::int64_t>(3 * many + 3));
+  EXPECT_EQ(count(), static_cast<std::int64_t>(4 * many + 3));
 }
 
 TEST_F(async_insert_copy_test, a_borrowed_range_need_not_outlive_the_call) {

@@ -414,10 +414,38 @@ auto exec_statement(C& c, const Q& q, Token&& token, const std::source_location&
       std::forward<Token>(token), site);
 }
 
+/// Where an insert's COPY runs, held for a deferred initiation: a connection, transaction or
+/// pool by pointer (the caller's, which outlives the call), with_timeout(conn, t) by value
+/// (often a temporary); and the timeout it gives the COPY (zero: the connection's default).
+template <class C>
+struct copy_place {
+  C* at;
+  [[nodiscard]] C& target() const noexcept { return *at; }
+  [[nodiscard]] C& runs_on() const noexcept { return *at; }
+  [[nodiscard]] static std::chrono::milliseconds timeout() noexcept {
+    return std::chrono::milliseconds{0};
+  }
+};
+template <>
+struct copy_place<timed> {
+  timed at;
+  [[nodiscard]] timed& target() noexcept { return at; }
+  [[nodiscard]] connection& runs_on() const noexcept { return *at.conn; }
+  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return at.timeout; }
+};
+template <class C>
+auto place_of(C& c) noexcept {
+  if constexpr (std::is_same_v<std::remove_cv_t<C>, timed>) {
+    return copy_place<timed>{c};
+  } else {
+    return copy_place<C>{&c};
+  }
+}
+
 /// True for an insert that may write its rows with COPY (rows_for_copy()) where COPY can run:
-/// an async connection, transaction or pool.
+/// an async connection (also with_timeout(conn, t)), transaction or pool.
 template <class C, class Q>
-concept copies_inserts = copy_target<C> && requires(const Q& q) {
+concept copies_inserts = (copy_target<C> || std::is_same_v<C, timed>)&&requires(const Q& q) {
   typename Q::table_type;
   { q.rows_for_copy() } -> std::same_as<std::span<const typename Q::table_type>>;
 };
@@ -426,9 +454,10 @@ concept copies_inserts = copy_target<C> && requires(const Q& q) {
 
 /// Runs `q` and completes with its row count (the rows a select returned, the rows an insert,
 /// update or remove wrote). An insert of many rows takes COPY when the synchronous exec()
-/// would (pgorm::insert_copy_threshold), on a connection, in a transaction or on a pool; its
-/// rows are copied when the call is made (as an INSERT's parameters are encoded then), so a
-/// range the builder borrows need not outlive the call, whatever the token defers.
+/// would (pgorm::insert_copy_threshold), on a connection (with_timeout(conn, t) too: the COPY
+/// then has that deadline), in a transaction or on a pool; its rows are copied when the call
+/// is made (as an INSERT's parameters are encoded then), so a range the builder borrows need
+/// not outlive the call, whatever the token defers.
 ///
 /// Example: `std::int64_t n = co_await pgorm::async::exec(tx, pgorm::insert(u), token);`
 template <class C, class Q, class Token>
@@ -437,22 +466,21 @@ auto exec(C&& c, const Q& q, Token&& token,
   if constexpr (detail::copies_inserts<std::remove_cvref_t<C>, Q>) {
     using T = typename Q::table_type;
     return boost::asio::async_initiate<Token, void(std::exception_ptr, std::int64_t)>(
-        [&c, site](auto handler, Q q2) {
+        [place = detail::place_of(c), site](auto handler, Q q2) mutable {
           const std::span<const T> rows = q2.rows_for_copy();
           std::optional<pgorm::detail::copy_mask<T>> mask;
           if (!rows.empty()) mask = pgorm::detail::insert_copy_mask<T>(rows);
           if (!mask) {
-            detail::exec_statement(c, q2, std::move(handler), site);
+            detail::exec_statement(place.target(), q2, std::move(handler), site);
             return;
           }
           // The deadline of a statement of `c` (in a transaction: what is left of its budget).
           // The rows are copied now, as the INSERT's parameters would be encoded now: the
           // caller's range need not outlive the call, whatever the token defers.
           detail::copy_launch(
-              c,
-              [kept = std::vector<T>(rows.begin(), rows.end()), m = *mask](detail::copy_site at) {
-                return detail::copy_in_body<T>(at, kept, std::chrono::milliseconds{0}, m);
-              },
+              place.runs_on(),
+              [kept = std::vector<T>(rows.begin(), rows.end()), m = *mask, t = place.timeout()](
+                  detail::copy_site at) { return detail::copy_in_body<T>(at, kept, t, m); },
               std::move(handler));
         },
         token, q);
