@@ -435,6 +435,8 @@ std::shared_ptr<const detail::pipeline_slot> pipeline_statements::push(
   return slot;
 }
 
+void pipeline_statements::reserve(std::size_t more) { queued_.reserve(queued_.size() + more); }
+
 void pipeline_statements::sync() {
   if (!queued_.empty() && (syncs_.empty() || syncs_.back() != queued_.size())) {
     syncs_.push_back(queued_.size());
