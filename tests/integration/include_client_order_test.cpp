@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // include() relations ordered on the client (docs/queries.md, "Relations"): a relation without
 // limit() ordered by NOT NULL integer columns has no ORDER BY in its subquery, and every
-// terminal (all, one, first, each, page; sync and async) sorts each parent's related
+// terminal (all, one, first, each, page; sync, async, pipelined) sorts each parent's related
 // rows after decoding. The rows are stored in an order unrelated to every key (checked), so
 // that a missing sort fails; each result is compared with the server's own sort.
 #include <algorithm>
@@ -141,6 +141,15 @@ TEST_F(include_client_order_test, sync_terminals_sort_the_related_rows) {
     page = users().after(*page.next).page(conn(), 2);
   }
   EXPECT_EQ(paged, 5);
+}
+
+TEST_F(include_client_order_test, pipelined_rows_are_sorted) {
+  pgorm::pipeline p{conn()};
+  auto all = p.add(users());
+  auto one = p.add(users().where(col<&User::id> == 2));
+  p.run();
+  expect_all_in_server_order(all.all());
+  expect_server_order(one.one());
 }
 
 TEST_F(include_client_order_test, async_terminals_sort_the_related_rows) {
