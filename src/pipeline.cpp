@@ -2,7 +2,6 @@
 #include "pgorm/pipeline.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -57,13 +56,17 @@ void* pipeline_arena::allocate_slow(std::size_t need) {
     std::memcpy(base + header, &c, sizeof c);
     return base + 2 * header;
   }
+  next_chunk();
+  return carve(need);
+}
+
+void pipeline_arena::next_chunk() {
   auto* base = static_cast<std::byte*>(::operator new(header + chunk_bytes));
   chunk* c = ::new (base) chunk;
   release(cur_);  // the arena moves on: the old chunk goes with its last piece
   cur_ = c;
   next_ = base + header;
   end_ = base + header + chunk_bytes;
-  return carve(need);
 }
 
 void pipeline_arena::release(chunk* c) noexcept {
@@ -99,70 +102,89 @@ void pipeline_rows::store(const result& res, pipeline_arena& arena, bool names) 
   const int cols = res.columns();
   const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
   const std::size_t entries = n + (names ? static_cast<std::size_t>(cols) : 0);
-  // The values' places in the result and lengths (NULL: no data), then the size of their copy:
-  // gathered on the stack for a result of a few values (a point select's), so that libpq is
-  // asked about each value once; a larger result asks for the lengths twice instead.
-  constexpr std::size_t few = 64;
-  std::array<value, few> found;  // NOLINT: filled below before it is read
-  const bool gathered = entries <= few;
-  std::size_t bytes = 0;
-  if (gathered) {
-    value* v = found.data();
-    for (int row = 0; row != rows; ++row) {
+  const std::size_t table_bytes = entries * sizeof(value);
+  // One piece: the table of values (NULL: no data), then their bytes. A result of a few values
+  // (a point select's) is copied in one pass into the free end of the arena's chunk, libpq
+  // asked about each value once; a larger one, or one that does not fit there, is sized first
+  // (every length asked for twice) and copied into a piece of its own size.
+  constexpr std::size_t few = 1024;  // bytes of table, for the one pass
+  if (table_bytes <= few) {
+    std::size_t room = 0;
+    std::byte* base = arena.reserve(table_bytes + few, room);
+    auto* table = reinterpret_cast<value*>(base);
+    char* out = reinterpret_cast<char*>(base + table_bytes);
+    const char* const end = reinterpret_cast<const char*>(base + room);
+    bool fits = true;
+    value* v = table;
+    for (int row = 0; row != rows && fits; ++row) {
       for (int col = 0; col != cols; ++col, ++v) {
         const int length = PQgetlength(r, row, col);
-        const bool null = length == 0 && PQgetisnull(r, row, col) == 1;
-        *v = value{null ? nullptr : PQgetvalue(r, row, col), length};
-        bytes += static_cast<std::size_t>(length);
+        if (length == 0 && PQgetisnull(r, row, col) == 1) {
+          *v = value{nullptr, 0};
+          continue;
+        }
+        if (length > end - out) {
+          fits = false;
+          break;
+        }
+        copy_value(out, PQgetvalue(r, row, col), static_cast<std::size_t>(length));
+        *v = value{out, length};
+        out += length;
       }
     }
-    if (names) {
-      for (int col = 0; col != cols; ++col, ++v) {
-        const char* name = PQfname(r, col);
-        *v = value{name, static_cast<int>(std::strlen(name))};
-        bytes += static_cast<std::size_t>(v->length);
+    for (int col = 0; names && fits && col != cols; ++col, ++v) {
+      const char* name = PQfname(r, col);
+      const std::size_t length = std::strlen(name);
+      if (length > static_cast<std::size_t>(end - out)) {
+        fits = false;
+        break;
       }
+      copy_value(out, name, length);
+      *v = value{out, static_cast<int>(length)};
+      out += length;
     }
-  } else {
-    for (int row = 0; row != rows; ++row) {
-      for (int col = 0; col != cols; ++col) {
-        bytes += static_cast<std::size_t>(PQgetlength(r, row, col));
-      }
-    }
-    if (names) {
-      for (int col = 0; col != cols; ++col) bytes += std::strlen(PQfname(r, col));
-    }
-  }
-  // One piece: the table of values, then their bytes.
-  auto* table = static_cast<value*>(arena.allocate(entries * sizeof(value) + bytes));
-  char* out = reinterpret_cast<char*>(table + entries);
-  const auto put = [&out](value* to, const char* data, int length) noexcept {
-    if (data == nullptr) {
-      *to = value{nullptr, 0};
+    if (fits) {
+      const std::size_t size = static_cast<std::size_t>(out - reinterpret_cast<char*>(base));
+      (void)arena.commit(size);
+      keep(table, rows, cols, names);
       return;
     }
-    copy_value(out, data, static_cast<std::size_t>(length));
-    *to = value{out, length};
-    out += length;
-  };
-  if (gathered) {
-    for (std::size_t i = 0; i != entries; ++i) put(table + i, found[i].data, found[i].length);
-  } else {
-    value* v = table;
-    for (int row = 0; row != rows; ++row) {
-      for (int col = 0; col != cols; ++col, ++v) {
-        const int length = PQgetlength(r, row, col);
-        const bool null = length == 0 && PQgetisnull(r, row, col) == 1;
-        put(v, null ? nullptr : PQgetvalue(r, row, col), length);
-      }
-    }
-    if (names) {
-      for (int col = 0; col != cols; ++col, ++v) {
-        const char* name = PQfname(r, col);
-        put(v, name, static_cast<int>(std::strlen(name)));
-      }
+  }
+  std::size_t bytes = 0;
+  for (int row = 0; row != rows; ++row) {
+    for (int col = 0; col != cols; ++col) {
+      bytes += static_cast<std::size_t>(PQgetlength(r, row, col));
     }
   }
+  if (names) {
+    for (int col = 0; col != cols; ++col) bytes += std::strlen(PQfname(r, col));
+  }
+  auto* table = static_cast<value*>(arena.allocate(table_bytes + bytes));
+  char* out = reinterpret_cast<char*>(table + entries);
+  value* v = table;
+  for (int row = 0; row != rows; ++row) {
+    for (int col = 0; col != cols; ++col, ++v) {
+      const int length = PQgetlength(r, row, col);
+      if (length == 0 && PQgetisnull(r, row, col) == 1) {
+        *v = value{nullptr, 0};
+        continue;
+      }
+      copy_value(out, PQgetvalue(r, row, col), static_cast<std::size_t>(length));
+      *v = value{out, length};
+      out += length;
+    }
+  }
+  for (int col = 0; names && col != cols; ++col, ++v) {
+    const char* name = PQfname(r, col);
+    const std::size_t length = std::strlen(name);
+    copy_value(out, name, length);
+    *v = value{out, static_cast<int>(length)};
+    out += length;
+  }
+  keep(table, rows, cols, names);
+}
+
+void pipeline_rows::keep(const value* table, int rows, int cols, bool names) noexcept {
   reset();
   values_ = table;
   rows_ = rows;
@@ -362,7 +384,10 @@ std::size_t pipeline_reader::take(PGresult* r) {
     case PGRES_TUPLES_OK:
     case PGRES_COMMAND_OK:
     case PGRES_EMPTY_QUERY:
-      slot.res = result(r, slot.checked);
+      // Built in place: the slot's result is empty (each statement gets one), and a move-
+      // assignment and a temporary's destruction cost ~30 instructions per statement.
+      std::destroy_at(&slot.res);
+      std::construct_at(&slot.res, r, slot.checked);
       break;
     case PGRES_PIPELINE_ABORTED: {
       PQclear(r);

@@ -101,6 +101,19 @@ class PGORM_API pipeline_arena {
       return allocate_slow(need);
     return carve(need);
   }
+  /// The free bytes of the current chunk, at least `least` of them (a new chunk when it has
+  /// fewer; `least` at most 4 KiB), to be filled and then made a piece by commit(); `room` is
+  /// set to their count. For a piece whose size is known only once it is written.
+  std::byte* reserve(std::size_t least, std::size_t& room) {
+    if (static_cast<std::size_t>(end_ - next_) < header + least) [[unlikely]]
+      next_chunk();
+    room = static_cast<std::size_t>(end_ - next_) - header;
+    return next_ + header;
+  }
+  /// Makes the first `size` bytes of the last reserve() a piece (as allocate() returns them).
+  void* commit(std::size_t size) noexcept {
+    return carve(header + (size + alignment - 1) / alignment * alignment);
+  }
   /// Frees a piece of allocate(), on any thread; its arena may be gone.
   static void deallocate(void* p) noexcept {
     chunk* c = nullptr;
@@ -122,6 +135,7 @@ class PGORM_API pipeline_arena {
     return p + header;
   }
   void* allocate_slow(std::size_t need);  // a new chunk, or one of its own for a large piece
+  void next_chunk();                      // carves on from a new chunk
   static void release(chunk* c) noexcept;
 
   chunk* cur_ = nullptr;
@@ -168,6 +182,7 @@ class PGORM_API pipeline_rows {
     return values_[static_cast<std::size_t>(row) * static_cast<std::size_t>(columns_) +
                    static_cast<std::size_t>(col)];
   }
+  void keep(const value* table, int rows, int cols, bool names) noexcept;  // store()'s piece
   void reset() noexcept {
     if (values_ != nullptr) pipeline_arena::deallocate(const_cast<value*>(values_));
     values_ = nullptr;

@@ -262,12 +262,14 @@ TEST_F(pipeline_test, rows_read_on_arrival_outlive_the_pipeline_and_a_bad_value_
 
 // run() copies each result's values out of it (pipeline_rows) and frees it; the handles decode
 // the copies at each read: NULLs, empty values, a result too large for a shared chunk, and the
-// column names that errors about a value read by position give.
+// column names that errors about a value read by position give; a small result is copied into
+// the arena's free space in one pass, a large one (many rows, or one wide value) apart.
 TEST_F(pipeline_test, kept_rows_hold_nulls_empty_values_large_results_and_column_names) {
   using row = std::tuple<std::optional<std::string>, std::string, std::int64_t>;
   std::optional<pgorm::pipeline_result<row>> values;
   std::optional<pgorm::pipeline_result<std::string>> large;
   std::optional<pgorm::pipeline_result<int>> after;
+  std::optional<pgorm::pipeline_result<std::string>> wide;
   std::optional<pgorm::pipeline_result<std::tuple<int, int>>> null_by_position;
   {
     pgorm::pipeline p{conn()};
@@ -275,6 +277,7 @@ TEST_F(pipeline_test, kept_rows_hold_nulls_empty_values_large_results_and_column
     large = p.add(pgorm::query<std::string>(
         "select repeat('x', 100) || g from generate_series(1, 500) g order by g"));
     after = p.add(pgorm::query<int>("select 41 + 1"));
+    wide = p.add(pgorm::query<std::string>("select repeat('y', 10000)"));  // one value, 10 KB
     null_by_position =
         p.add(pgorm::query<std::tuple<int, int>>("select 1 as one, null::int as gap"));
     p.run();
@@ -290,6 +293,7 @@ TEST_F(pipeline_test, kept_rows_hold_nulls_empty_values_large_results_and_column
   EXPECT_EQ(rows.back(), std::string(100, 'x') + "500");
   EXPECT_EQ(large->all(), rows) << "a second read decodes the same rows";
   EXPECT_EQ(after->one(), 42);
+  EXPECT_EQ(wide->one(), std::string(10000, 'y'));
   try {
     (void)null_by_position->one();
     ADD_FAILURE() << "a NULL read into an int";
