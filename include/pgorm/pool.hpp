@@ -449,35 +449,48 @@ class PGORM_API pool : public query_methods<pool> {
 
 static_assert(executor<pool>);
 
+template <class E>
+class with_timeout;  // pgorm/query/common.hpp
+
 namespace detail {
 
-/// The pool as a bound builder's terminal runs on it (`db.select<User>().all()`): the pool's
-/// calls, with the terminal's call site, so that a leak report names the caller's line rather
-/// than pgorm's. Internal.
+/// The pool as a builder's terminal runs on it (`db.select<User>().all()`, `q.all(db)`,
+/// `q.all(pgorm::with_timeout(db, t))`): the pool's calls, with the terminal's call site, so
+/// that a leak report names the caller's line rather than pgorm's, and the timeout of a
+/// with_timeout() (zero: the connection's default). Internal.
 class pool_site {
  public:
-  pool_site(pool& p, const std::source_location& where) noexcept : pool_(&p), where_(where) {}
+  pool_site(pool& p, const std::source_location& where,
+            std::chrono::milliseconds timeout = {}) noexcept
+      : pool_(&p), where_(where), timeout_(timeout) {}
 
   result exec(std::string_view sql, std::span<const param> params, data_format result_format) {
-    return pool_->exec(sql, params, result_format, std::chrono::milliseconds(0), where_);
+    return pool_->exec(sql, params, result_format, timeout_, where_);
   }
   result exec(const statement_shape& shape, const param_pack& params, data_format result_format,
               std::chrono::milliseconds timeout = {}) {
-    return pool_->exec(shape, params, result_format, timeout, where_);
+    return pool_->exec(shape, params, result_format, or_mine(timeout), where_);
   }
   void exec_each(const statement_shape& shape, const param_pack& params, data_format result_format,
                  const std::function<void(const result&)>& on_row,
                  std::chrono::milliseconds timeout = {}) {
-    pool_->exec_each(shape, params, result_format, on_row, timeout, where_);
+    pool_->exec_each(shape, params, result_format, on_row, or_mine(timeout), where_);
   }
   template <class F>
   auto with_connection(F&& f) -> std::invoke_result_t<F&&, connection&> {
     return pool_->with_connection(std::forward<F>(f), where_);
   }
+  /// The with_timeout() deadline of each statement (zero: the connection's default).
+  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
  private:
+  [[nodiscard]] std::chrono::milliseconds or_mine(std::chrono::milliseconds t) const noexcept {
+    return t.count() != 0 ? t : timeout_;
+  }
+
   pool* pool_;
   std::source_location where_;
+  std::chrono::milliseconds timeout_;
 };
 
 static_assert(shape_executor<pool_site>);
@@ -485,6 +498,15 @@ static_assert(shape_executor<pool_site>);
 template <>
 struct terminal_site<pool> {
   static pool_site at(pool& p, const std::source_location& where) noexcept { return {p, where}; }
+};
+
+// with_timeout(db, t) (pgorm/query/common.hpp) names its terminal's line too.
+template <>
+struct terminal_site<with_timeout<pool>> {
+  template <class W>
+  static pool_site at(W& w, const std::source_location& where) noexcept {
+    return {w.inner(), where, w.timeout()};
+  }
 };
 
 }  // namespace detail

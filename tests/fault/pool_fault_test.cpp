@@ -308,6 +308,32 @@ TEST_F(pool_fault, leak_detection_names_a_builder_statements_line) {
   expect_pool_matches_backends(db, app);
 }
 
+// The same for a builder run on the pool by its terminal (`q.all(db)`), also through
+// with_timeout(db, t), whose deadline still holds.
+TEST_F(pool_fault, leak_detection_names_the_line_of_a_terminal_given_the_pool) {
+  std::string app;
+  auto events = std::make_shared<event_log>();
+  pgorm::pool db{pool_conninfo("leak_terminal", &app),
+                 {.max_size = 1, .leak_threshold = 100ms, .connection = {.events = events}}};
+  const auto q = pgorm::query<slow_row>("select 1 as v from pg_sleep(0.4)");
+  std::vector<int> lines;
+  lines.push_back(__LINE__ + 1);
+  ASSERT_EQ(q.all(db).size(), 1U);
+  auto timed = pgorm::with_timeout(db, 10s);
+  lines.push_back(__LINE__ + 1);
+  ASSERT_TRUE(q.first(timed).has_value());
+  ASSERT_TRUE(
+      eventually([&] { return events->count(pgorm::pool_event_kind::leak_suspected) >= 2; }, 2s));
+  const auto details = events->details(pgorm::pool_event_kind::leak_suspected);
+  ASSERT_EQ(details.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_THAT(details[i], HasSubstr("pool_fault_test.cpp:" + std::to_string(lines[i])));
+  }
+  auto quick = pgorm::with_timeout(db, 100ms);
+  EXPECT_THROW((void)q.all(quick), pgorm::query_canceled);
+  expect_pool_matches_backends(db, app);
+}
+
 TEST_F(pool_fault, leak_detection_names_a_raw_statements_line) {
   std::string app;
   auto events = std::make_shared<event_log>();

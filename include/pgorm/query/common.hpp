@@ -81,6 +81,8 @@ class with_timeout {
   { exec_->exec_each(shape, params, format, on_row, timeout_); }
   /// The wrapped executor.
   E& inner() const noexcept { return *exec_; }
+  /// The deadline each statement gets.
+  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
  private:
   E* exec_;

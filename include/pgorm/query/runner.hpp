@@ -76,8 +76,8 @@ std::optional<Row> read_first(const result& res) {
 ///   the statement, e.g. insert's COPY), and for page() `check_page()`, `page_query(n)` and
 ///   `cursor_of(row)` (keyset pagination of a select).
 ///
-/// A bound terminal runs on terminal_site<Exec>::at(executor, where), `where` being its call
-/// site (leave it defaulted): on a pool, the line a leak report names.
+/// A terminal runs on terminal_site<E>::at(executor, where), `where` being its call site (leave
+/// it defaulted): on a pool (also through with_timeout()), the line a leak report names.
 template <class Derived, class Exec>
 class runner {
  public:
@@ -89,11 +89,12 @@ class runner {
     }
   }
   template <executor E>
-  auto all(E& exec) const {
+  auto all(E& exec, std::source_location where = std::source_location::current()) const {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) return std::vector<row>{};
-      return read_all<row, Derived>(self().execute(exec));
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      return read_all<row, Derived>(self().execute(at));
     }
   }
 
@@ -105,11 +106,12 @@ class runner {
     }
   }
   template <executor E>
-  auto one(E& exec) const {
+  auto one(E& exec, std::source_location where = std::source_location::current()) const {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) throw_not_one_row(0);
-      return read_one<row, Derived>(self().execute(exec));
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      return read_one<row, Derived>(self().execute(at));
     }
   }
 
@@ -121,11 +123,12 @@ class runner {
     }
   }
   template <executor E>
-  auto first(E& exec) const {
+  auto first(E& exec, std::source_location where = std::source_location::current()) const {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       using row = typename Derived::row_type;
       if (nothing_to_send()) return std::optional<row>{};
-      return read_first<row, Derived>(self().execute(exec));
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      return read_first<row, Derived>(self().execute(at));
     }
   }
 
@@ -140,13 +143,14 @@ class runner {
     }
   }
   template <executor E>
-  std::int64_t exec(E& exec) const {
+  std::int64_t exec(E& exec, std::source_location where = std::source_location::current()) const {
     if constexpr (Derived::check_run()) {
       if (nothing_to_send()) return 0;
-      if constexpr (requires { self().exec_shortcut(exec); }) {
-        if (const std::optional<std::int64_t> n = self().exec_shortcut(exec)) return *n;
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      if constexpr (requires { self().exec_shortcut(at); }) {
+        if (const std::optional<std::int64_t> n = self().exec_shortcut(at)) return *n;
       }
-      return self().execute(exec).affected_rows();
+      return self().execute(at).affected_rows();
     } else {
       return 0;
     }
@@ -162,10 +166,11 @@ class runner {
     }
   }
   template <executor E, class F>
-  void each(E& exec, F&& fn) const {
+  void each(E& exec, F&& fn, std::source_location where = std::source_location::current()) const {
     if constexpr (Derived::check_run() && Derived::check_reads_rows()) {
       if (nothing_to_send()) return;
-      self().execute_each(exec, std::forward<F>(fn));
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      self().execute_each(at, std::forward<F>(fn));
     }
   }
 
@@ -180,13 +185,15 @@ class runner {
     }
   }
   template <executor E>
-  auto page(E& exec, std::int64_t n) const {
+  auto page(E& exec, std::int64_t n,
+            std::source_location where = std::source_location::current()) const {
     if constexpr (!requires { Derived::check_page(); }) {
       static_assert(always_false_v<E>,
                     "pgorm: page() is keyset pagination of a select: "
                     "pgorm::select<T>().order_by(...).page(n)");
     } else if constexpr (Derived::check_page()) {
-      return run_page<Derived::page_backward>(exec, n);
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      return run_page<Derived::page_backward>(at, n);
     }
   }
 
@@ -200,13 +207,15 @@ class runner {
     }
   }
   template <executor E>
-  auto last_page(E& exec, std::int64_t n) const {
+  auto last_page(E& exec, std::int64_t n,
+                 std::source_location where = std::source_location::current()) const {
     if constexpr (!requires { Derived::check_last_page(); }) {
       static_assert(always_false_v<E>,
                     "pgorm: last_page() is keyset pagination of a select: "
                     "pgorm::select<T>().order_by(...).last_page(n)");
     } else if constexpr (Derived::check_last_page()) {
-      return run_page<true>(exec, n);
+      decltype(auto) at = terminal_site<E>::at(exec, where);
+      return run_page<true>(at, n);
     }
   }
 
