@@ -356,13 +356,11 @@ std::optional<copy_mask<T>> insert_copy_mask(std::span<const T> rows) {
 
 /// Writes `rows` with COPY when insert()'s semantics allow it (insert_copy_mask()), and
 /// returns the row count; std::nullopt when they do not: the caller runs the INSERT instead.
-/// `timeout` bounds the COPY (zero: the connection's default).
 template <class T>
-std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows,
-                                            std::chrono::milliseconds timeout = {}) {
+std::optional<std::int64_t> insert_via_copy(connection& conn, std::span<const T> rows) {
   const std::optional<copy_mask<T>> mask = insert_copy_mask<T>(rows);
   if (!mask) return std::nullopt;
-  return copy_in_masked<T>(conn, rows, *mask, timeout);
+  return copy_in_masked<T>(conn, rows, *mask);
 }
 
 /// ` ON CONFLICT (a, b)` (or ` ON CONFLICT` without columns).
@@ -589,41 +587,25 @@ class insert_query : public detail::builder<insert_query<Exec, T, Parts>, Exec> 
 
   /// exec() of a range of at least copy_threshold() rows without returning/on_conflict: the
   /// rows written with COPY (std::nullopt: run the INSERT). COPY needs the connection itself: a
-  /// connection, a transaction's, or one from a pool; through with_timeout(x, t), x's under t.
+  /// connection, a transaction's, or one from a pool.
   template <class E>
   std::optional<std::int64_t> exec_shortcut(E& exec) const {
     const std::span<const T> rows = rows_for_copy();
-    if (rows.empty()) return std::nullopt;
-    std::chrono::milliseconds timeout{0};
-    if constexpr (requires {
-                    { exec.timeout() } -> std::same_as<std::chrono::milliseconds>;
-                  }) {
-      timeout = exec.timeout();
+    if (!rows.empty()) {
+      if constexpr (std::is_same_v<E, connection>) {
+        return detail::insert_via_copy<T>(exec, rows);
+      } else if constexpr (requires {
+                             { exec.conn() } -> std::same_as<connection&>;
+                           }) {
+        return detail::insert_via_copy<T>(exec.conn(), rows);
+      } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
+        return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
+          if (auto copied = detail::insert_via_copy<T>(c, rows)) return copied;
+          return detail::run(*this, c).affected_rows();
+        });
+      }
     }
-    if constexpr (requires { exec.inner(); }) {
-      return copy_on(exec.inner(), rows, timeout);
-    } else {
-      return copy_on(exec, rows, timeout);
-    }
-  }
-  template <class E>
-  std::optional<std::int64_t> copy_on(E& exec, std::span<const T> rows,
-                                      std::chrono::milliseconds timeout) const {
-    if constexpr (std::is_same_v<E, connection>) {
-      return detail::insert_via_copy<T>(exec, rows, timeout);
-    } else if constexpr (requires {
-                           { exec.conn() } -> std::same_as<connection&>;
-                         }) {
-      return detail::insert_via_copy<T>(exec.conn(), rows, timeout);
-    } else if constexpr (requires { exec.with_connection([](connection&) { return 0; }); }) {
-      return exec.with_connection([&](connection& c) -> std::optional<std::int64_t> {
-        if (auto copied = detail::insert_via_copy<T>(c, rows, timeout)) return copied;
-        with_timeout<connection> timed(c, timeout);
-        return detail::run(*this, timed).affected_rows();
-      });
-    } else {
-      return std::nullopt;
-    }
+    return std::nullopt;
   }
 
  public:
